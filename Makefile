@@ -1,0 +1,116 @@
+# HiveBox build. `make` builds build/hivebox and build/hivebox-init,
+# `make test` runs every test, `make check` runs them again under ASan+UBSan.
+#
+# Two binaries on purpose: the daemon/CLI links czmq, civetweb, curl and
+# friends; the init agent (PID 1 of every sandbox) links only msgpack,
+# libseccomp and libcap so that each idle sandbox costs as little memory as
+# possible.
+
+CC       ?= gcc
+BUILD    ?= build
+SAN      ?=
+PREFIX   ?= /usr/local
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+            -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter
+HARDEN   := -fstack-protector-strong -fPIE -fno-strict-aliasing
+CPPFLAGS += -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway
+
+ifeq ($(SAN),1)
+  BUILD   := build-san
+  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined
+  SANLD   := -fsanitize=address,undefined
+else
+  OPT     := -O2 -g
+  HARDEN  += -D_FORTIFY_SOURCE=2
+  SANLD   :=
+endif
+
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
+
+DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lm
+INIT_LIBS   := -lmsgpackc -lseccomp -lcap
+
+# Sources shared by both binaries: the init protocol codec and path rules.
+SHARED_SRC  := $(wildcard schemas/*.c) actors/runtime/path.c actors/runtime/log.c
+INIT_SRC    := $(wildcard tools/init/*.c) $(SHARED_SRC)
+DAEMON_SRC  := $(filter-out actors/runtime/path.c actors/runtime/log.c,$(wildcard actors/*.c actors/runtime/*.c)) \
+               $(wildcard gateway/*.c) $(wildcard tools/cli/*.c) tools/hivebox.c $(SHARED_SRC)
+
+INIT_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(INIT_SRC))
+DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
+
+all: $(BUILD)/hivebox $(BUILD)/hivebox-init
+
+$(BUILD)/hivebox: $(DAEMON_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS)
+
+$(BUILD)/hivebox-init: $(INIT_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(INIT_LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(DAEMON_OBJ:.o=.d) $(INIT_OBJ:.o=.d)
+
+# ---- tests -------------------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC))
+UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
+
+$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS) -lcriterion
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 1
+
+PYTEST ?= /usr/bin/python3 -m pytest
+E2E_ARGS ?=
+
+e2e: all
+	HIVEBOX_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -ra tests/e2e $(E2E_ARGS)
+
+test: all unit e2e fuzz-smoke
+
+# ASan+UBSan: the same unit and end-to-end suites against sanitized binaries.
+check:
+	$(MAKE) SAN=1 all unit e2e
+
+# ---- fuzzing (clang + libFuzzer) --------------------------------------
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway
+
+build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard gateway/*.c) $(wildcard actors/runtime/*.c)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  c=tests/fuzz/corpus/$$(basename $$t); mkdir -p $$c; \
+	  echo "fuzz $$t ($(FUZZ_SECONDS)s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$c >/dev/null 2>build-fuzz/$$(basename $$t).log \
+	    || { tail -40 build-fuzz/$$(basename $$t).log; exit 1; }; \
+	done
+
+bench: all
+	/usr/bin/python3 tools/bench/bench.py
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --suppress=missingIncludeSystem -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway \
+	  actors gateway schemas tools
+
+install: all
+	install -D -m 0755 $(BUILD)/hivebox $(DESTDIR)$(PREFIX)/bin/hivebox
+	install -D -m 0755 $(BUILD)/hivebox-init $(DESTDIR)$(PREFIX)/lib/hivebox/hivebox-init
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench lint install clean

@@ -1,0 +1,285 @@
+#include "cgroup.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CG_ROOT "/sys/fs/cgroup"
+static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
+#define NV1 (sizeof v1_ctrls / sizeof v1_ctrls[0])
+
+static int cg_dir(const hb_runtime_t *rt, const char *ctrl, const char *id, char *out, size_t len)
+{
+    int n = rt->cgroup_v2 ? snprintf(out, len, CG_ROOT "/hivebox%s%s", id ? "/" : "", id ? id : "")
+                          : snprintf(out, len, CG_ROOT "/%s/hivebox%s%s", ctrl, id ? "/" : "",
+                                     id ? id : "");
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+    char path[HB_HOSTPATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, val, strlen(val));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return w == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static int read_small(const char *dir, const char *file, char *buf, size_t len)
+{
+    char path[HB_HOSTPATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t r = read(fd, buf, len - 1);
+    close(fd);
+    if (r < 0)
+        return -1;
+    buf[r] = '\0';
+    return 0;
+}
+
+static uint64_t read_u64(const char *dir, const char *file)
+{
+    char buf[64];
+    if (read_small(dir, file, buf, sizeof buf) < 0)
+        return 0;
+    return strtoull(buf, NULL, 10);
+}
+
+/* Value of "key N" in a flat keyed file such as memory.events or cpu.stat. */
+static uint64_t read_keyed(const char *dir, const char *file, const char *key)
+{
+    char buf[4096];
+    if (read_small(dir, file, buf, sizeof buf) < 0)
+        return 0;
+    size_t kl = strlen(key);
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
+            return strtoull(line + kl + 1, NULL, 10);
+    return 0;
+}
+
+static int mkdir_ok(const char *dir)
+{
+    return (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
+static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
+{
+    char parent[HB_HOSTPATH_MAX], dir[HB_HOSTPATH_MAX], v[64];
+    cg_dir(rt, NULL, NULL, parent, sizeof parent);
+    if (mkdir_ok(parent) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", parent, strerror(errno));
+    /* Controllers must be delegated down to our sandboxes. */
+    if (write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu") < 0 ||
+        write_str(parent, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
+        return hb_fail(e, HB_E_NOTSUP, errno,
+                       "cgroup v2: cannot enable the memory, pids and cpu controllers: %s",
+                       strerror(errno));
+    if (cg_dir(rt, NULL, id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
+    snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
+    if (write_str(dir, "memory.max", v) < 0 || write_str(dir, "memory.swap.max", "0") < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
+    snprintf(v, sizeof v, "%u", s->pids);
+    if (write_str(dir, "pids.max", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+    snprintf(v, sizeof v, "%" PRIu64 " 100000", (uint64_t)(s->cpus * 100000.0));
+    if (write_str(dir, "cpu.max", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: cpu quota: %s", strerror(errno));
+    return 0;
+}
+
+static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
+{
+    char dir[HB_HOSTPATH_MAX], v[64];
+    for (size_t i = 0; i < NV1; i++) {
+        cg_dir(rt, v1_ctrls[i], NULL, dir, sizeof dir);
+        if (mkdir_ok(dir) < 0)
+            return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s: %s",
+                           v1_ctrls[i], dir, strerror(errno));
+        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
+            return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
+    }
+    cg_dir(rt, "memory", id, dir, sizeof dir);
+    snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
+    if (write_str(dir, "memory.limit_in_bytes", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
+    /* memsw exists only with swap accounting; without it there is no swap to charge. */
+    if (write_str(dir, "memory.memsw.limit_in_bytes", v) < 0 && errno != ENOENT)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: swap limit: %s", strerror(errno));
+    write_str(dir, "memory.swappiness", "0");
+    cg_dir(rt, "pids", id, dir, sizeof dir);
+    snprintf(v, sizeof v, "%u", s->pids);
+    if (write_str(dir, "pids.max", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+    cg_dir(rt, "cpu", id, dir, sizeof dir);
+    snprintf(v, sizeof v, "%" PRIu64, (uint64_t)(s->cpus * 100000.0));
+    if (write_str(dir, "cpu.cfs_period_us", "100000") < 0 ||
+        write_str(dir, "cpu.cfs_quota_us", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: cpu quota: %s", strerror(errno));
+    return 0;
+}
+
+int hb_cg_create(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, hb_err_t *e)
+{
+    int r = rt->cgroup_v2 ? create_v2(rt, id, spec, e) : create_v1(rt, id, spec, e);
+    if (r < 0)
+        hb_cg_destroy(rt, id);
+    return r;
+}
+
+int hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t len)
+{
+    size_t off = 0;
+    size_t count = rt->cgroup_v2 ? 1 : NV1;
+    for (size_t i = 0; i < count; i++) {
+        char dir[HB_HOSTPATH_MAX];
+        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) < 0)
+            return -1;
+        int n = snprintf(buf + off, len - off, "%s/cgroup.procs\n", dir);
+        if (n < 0 || (size_t)n >= len - off)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Kill what is listed in one cgroup.procs; returns how many pids were seen. */
+static int kill_listed(const char *dir)
+{
+    char buf[65536];
+    if (read_small(dir, "cgroup.procs", buf, sizeof buf) < 0)
+        return 0;
+    int seen = 0;
+    for (char *p = buf; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 1)
+            kill((pid_t)pid, SIGKILL), seen++;
+        p = end;
+        while (*p == '\n')
+            p++;
+    }
+    return seen;
+}
+
+static void empty_and_rmdir(const char *dir, bool use_kill_file)
+{
+    if (access(dir, F_OK) != 0)
+        return;
+    if (use_kill_file)
+        write_str(dir, "cgroup.kill", "1");
+    for (int i = 0; i < 400; i++) {          /* up to ~2 s for the kernel to reap */
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return;
+        if (errno != EBUSY)
+            break;
+        kill_listed(dir);
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    }
+    LOG_WARN("cgroup %s could not be removed: %s", dir, strerror(errno));
+}
+
+int hb_cg_destroy(const hb_runtime_t *rt, const char *id)
+{
+    char dir[HB_HOSTPATH_MAX];
+    if (rt->cgroup_v2) {
+        if (cg_dir(rt, NULL, id, dir, sizeof dir) == 0)
+            empty_and_rmdir(dir, true);
+        return 0;
+    }
+    /* v1: freeze so nothing forks while we kill, then kill, thaw and remove. */
+    char fz[HB_HOSTPATH_MAX];
+    bool frozen = cg_dir(rt, "freezer", id, fz, sizeof fz) == 0 &&
+                  write_str(fz, "freezer.state", "FROZEN") == 0;
+    for (size_t i = 0; i < NV1; i++)
+        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) == 0)
+            kill_listed(dir);
+    if (frozen)
+        write_str(fz, "freezer.state", "THAWED");
+    for (size_t i = 0; i < NV1; i++)
+        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) == 0)
+            empty_and_rmdir(dir, false);
+    return 0;
+}
+
+bool hb_cg_exists(const hb_runtime_t *rt, const char *id)
+{
+    char dir[HB_HOSTPATH_MAX];
+    return cg_dir(rt, "memory", id, dir, sizeof dir) == 0 && access(dir, F_OK) == 0;
+}
+
+int hb_cg_list(const hb_runtime_t *rt, char ***ids, size_t *n)
+{
+    char dir[HB_HOSTPATH_MAX];
+    *ids = NULL;
+    *n = 0;
+    cg_dir(rt, "memory", NULL, dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || !hb_name_valid(de->d_name))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nv = realloc(*ids, cap * sizeof *nv);
+            if (!nv)
+                break;
+            *ids = nv;
+        }
+        (*ids)[(*n)++] = strdup(de->d_name);
+    }
+    closedir(d);
+    return 0;
+}
+
+int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
+{
+    const hb_runtime_t *rt = sb->rt;
+    char dir[HB_HOSTPATH_MAX];
+    memset(u, 0, sizeof *u);
+    if (rt->cgroup_v2) {
+        if (cg_dir(rt, NULL, sb->id, dir, sizeof dir) < 0)
+            return -1;
+        u->memory_bytes = read_u64(dir, "memory.current");
+        u->memory_limit_bytes = read_u64(dir, "memory.max");
+        u->cpu_usage_ns = read_keyed(dir, "cpu.stat", "usage_usec") * 1000;
+        u->pids = (uint32_t)read_u64(dir, "pids.current");
+        u->oom_kills = read_keyed(dir, "memory.events", "oom_kill");
+        return 0;
+    }
+    if (cg_dir(rt, "memory", sb->id, dir, sizeof dir) < 0)
+        return -1;
+    u->memory_bytes = read_u64(dir, "memory.usage_in_bytes");
+    u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
+    u->oom_kills = read_keyed(dir, "memory.oom_control", "oom_kill");
+    if (cg_dir(rt, "cpuacct", sb->id, dir, sizeof dir) == 0)
+        u->cpu_usage_ns = read_u64(dir, "cpuacct.usage");
+    if (cg_dir(rt, "pids", sb->id, dir, sizeof dir) == 0)
+        u->pids = (uint32_t)read_u64(dir, "pids.current");
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* Internal error codes shared by the runtime, the actors and the gateway.
+ * The gateway maps them to HTTP statuses in exactly one place
+ * (gateway/http_status.c); nothing else decides a status code. */
+#ifndef HB_ERR_H
+#define HB_ERR_H
+
+#include <stddef.h>
+
+typedef enum {
+    HB_OK = 0,
+    HB_E_INVALID,     /* bad input; msg names the field            -> 400 */
+    HB_E_NOTFOUND,    /* sandbox, image or file does not exist      -> 404 */
+    HB_E_EXISTS,      /* name taken                                 -> 409 */
+    HB_E_TOOBIG,      /* body or file over a cap                    -> 413 */
+    HB_E_UNAVAIL,     /* dependency not ready (image building, ...) -> 503 */
+    HB_E_DEAD,        /* sandbox init died                          -> 409 */
+    HB_E_NOTSUP,      /* missing kernel feature / tool              -> 503 */
+    HB_E_INTERNAL,    /* real fault, logged with context            -> 500 */
+} hb_errcode_t;
+
+typedef struct {
+    hb_errcode_t code;
+    int          sys_errno;   /* errno behind it, 0 if none */
+    char         msg[256];
+} hb_err_t;
+
+/* Set *e (if non-NULL) and return -1, so callers can `return hb_fail(...)`. */
+int hb_fail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void hb_err_clear(hb_err_t *e);
+const char *hb_errcode_name(hb_errcode_t c);
+
+#endif

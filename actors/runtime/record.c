@@ -1,0 +1,132 @@
+/* sandbox.json: the record that lets a new daemon re-attach to a sandbox.
+ * Written atomically (temp + rename); read back with every field checked,
+ * since a damaged record must not become a bad uid range or pid. */
+#include "record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t len, mode_t mode,
+                    hb_err_t *e)
+{
+    char tmp[HB_HOSTPATH_MAX], dst[HB_HOSTPATH_MAX];
+    if (strchr(name, '/') || snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof tmp)
+        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "bad state file name %s", name);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "write %s: %s", tmp, strerror(errno));
+    ssize_t w = write(fd, buf, len);
+    int saved = errno;
+    if (fchmod(fd, mode) < 0 || close(fd) < 0 || w != (ssize_t)len) {
+        unlink(tmp);
+        return hb_fail(e, HB_E_INTERNAL, saved, "write %s: %s", tmp, strerror(saved));
+    }
+    if (rename(tmp, dst) < 0) {
+        saved = errno;
+        unlink(tmp);
+        return hb_fail(e, HB_E_INTERNAL, saved, "rename %s: %s", dst, strerror(saved));
+    }
+    return 0;
+}
+
+int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
+{
+    const hb_spec_t *s = &sb->spec;
+    json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:f, s:I, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:I}",
+                          "id", sb->id, "image", s->image, "memory_bytes", (json_int_t)s->memory_bytes,
+                          "memory", s->memory_str, "cpus", s->cpus, "pids", (json_int_t)s->pids,
+                          "network", "mode", hb_netmode_name(s->net_mode), "group", s->net_group,
+                          "timeout", (json_int_t)s->timeout_s, "created_at", (json_int_t)sb->created_at,
+                          "expires_at", (json_int_t)sb->expires_at, "init_pid", (json_int_t)sb->init_pid,
+                          "init_start", (json_int_t)sb->init_start, "uid_slot", (json_int_t)sb->uid_slot);
+    if (!j)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
+    int r = hb_write_atomic(sb->dir, "sandbox.json", text, strlen(text), 0600, e);
+    free(text);
+    return r;
+}
+
+static int get_int(json_t *j, const char *key, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v))
+        return -1;
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int get_str(json_t *j, const char *key, char *out, size_t len)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+    if (!v || strlen(v) >= len)
+        return -1;
+    memcpy(out, v, strlen(v) + 1);
+    return 0;
+}
+
+static int parse_record(json_t *j, hb_sandbox_t *sb)
+{
+    hb_spec_t *s = &sb->spec;
+    json_int_t mem, pids, timeout, created, expires, pid, start, slot;
+    json_t *net = json_object_get(j, "network");
+    json_t *cpus = json_object_get(j, "cpus");
+    const char *mode = json_string_value(json_object_get(net, "mode"));
+    if (get_str(j, "id", sb->id, sizeof sb->id) < 0 || !hb_name_valid(sb->id) ||
+        get_str(j, "image", s->image, sizeof s->image) < 0 ||
+        get_str(j, "memory", s->memory_str, sizeof s->memory_str) < 0 ||
+        get_int(j, "memory_bytes", 1, INT64_MAX, &mem) < 0 ||
+        get_int(j, "pids", 1, UINT32_MAX, &pids) < 0 ||
+        get_int(j, "timeout", 0, UINT32_MAX, &timeout) < 0 ||
+        get_int(j, "created_at", 0, INT64_MAX, &created) < 0 ||
+        get_int(j, "expires_at", 0, INT64_MAX, &expires) < 0 ||
+        get_int(j, "init_pid", 0, INT32_MAX, &pid) < 0 ||
+        get_int(j, "init_start", 0, INT64_MAX, &start) < 0 ||
+        get_int(j, "uid_slot", 0, HB_UID_SLOTS - 1, &slot) < 0 || !json_is_number(cpus) || !mode)
+        return -1;
+    s->memory_bytes = (uint64_t)mem;
+    s->pids = (uint32_t)pids;
+    s->timeout_s = (uint32_t)timeout;
+    s->cpus = json_number_value(cpus);
+    if (hb_spec_set_network(s, mode, NULL) < 0)
+        return -1;
+    get_str(net, "group", s->net_group, sizeof s->net_group);
+    snprintf(s->name, sizeof s->name, "%s", sb->id);
+    sb->created_at = created;
+    sb->expires_at = expires;
+    sb->init_pid = (pid_t)pid;
+    sb->init_start = (uint64_t)start;
+    sb->uid_slot = (uint32_t)slot;
+    sb->uid_base = HB_UID_BASE + sb->uid_slot * HB_UID_RANGE;
+    return 0;
+}
+
+int hb_record_load(hb_sandbox_t *sb, hb_err_t *e)
+{
+    char path[HB_HOSTPATH_MAX];
+    if (snprintf(path, sizeof path, "%s/sandbox.json", sb->dir) >= (int)sizeof path)
+        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "record path too long");
+    json_error_t jerr;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j)
+        return hb_fail(e, errno == ENOENT ? HB_E_NOTFOUND : HB_E_INTERNAL, errno,
+                       "record %s: %s", path, jerr.text);
+    int r = parse_record(j, sb);
+    json_decref(j);
+    if (r < 0)
+        return hb_fail(e, HB_E_INTERNAL, EINVAL, "record %s is damaged", path);
+    return 0;
+}

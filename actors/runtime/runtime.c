@@ -1,0 +1,136 @@
+/* Runtime start-up: lay out the data dir, find the cgroup flavour, and probe
+ * the kernel the way a sandbox will use it, so that a missing feature is
+ * reported by name at start rather than as an EINVAL on the first create. */
+#include "cgroup.h"
+#include "log.h"
+#include "rmtree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int mkdir_p1(const char *base, const char *sub, mode_t mode, hb_err_t *e)
+{
+    char path[HB_HOSTPATH_MAX + 32];
+    snprintf(path, sizeof path, "%s%s%s", base, sub[0] ? "/" : "", sub);
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return hb_fail(e, HB_E_INTERNAL, errno, "data dir: mkdir %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int file_has_word(const char *path, const char *word)
+{
+    char buf[8192];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strstr(buf, word) != NULL;
+}
+
+static long max_user_namespaces(void)
+{
+    char buf[32];
+    int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+/* Spawn `hivebox-init probe <scratch>` and read its verdict. */
+static int run_probe(const hb_runtime_t *rt, hb_err_t *e)
+{
+    static const char *const subs[] = {"lower", "upper", "work", "root", "img"};
+    char dir[HB_HOSTPATH_MAX + 32], sub[HB_HOSTPATH_MAX + 48];
+    uint32_t base = HB_UID_BASE + (HB_UID_SLOTS - 1) * HB_UID_RANGE;
+    snprintf(dir, sizeof dir, "%s/probe-%d", rt->data_dir, (int)getpid());
+    hb_rmtree(dir);
+    if (mkdir(dir, 0711) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "probe dir %s: %s", dir, strerror(errno));
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+        if (mkdir(sub, 0755) < 0 || (i >= 1 && i <= 3 && chown(sub, base, base) < 0)) {
+            hb_rmtree(dir);
+            return hb_fail(e, HB_E_INTERNAL, errno, "probe dir %s: %s", sub, strerror(errno));
+        }
+    }
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        hb_rmtree(dir);
+        return hb_fail(e, HB_E_INTERNAL, errno, "pipe: %s", strerror(errno));
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    char *argv[] = {(char *)"hivebox-init", (char *)"probe", dir, NULL};
+    char *envp[] = {NULL};
+    pid_t pid;
+    int r = posix_spawn(&pid, rt->init_bin, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    char line[700] = "";
+    if (r == 0) {
+        size_t got = 0;
+        ssize_t n;
+        while (got + 1 < sizeof line && (n = read(pfd[0], line + got, sizeof line - 1 - got)) > 0)
+            got += (size_t)n;
+        line[got] = '\0';
+        waitpid(pid, NULL, 0);
+    }
+    close(pfd[0]);
+    hb_rmtree(dir);
+    if (r != 0)
+        return hb_fail(e, HB_E_NOTSUP, r, "cannot run %s: %s", rt->init_bin, strerror(r));
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, "ok") != 0)
+        return hb_fail(e, HB_E_NOTSUP, 0, "kernel feature missing: %s",
+                       strncmp(line, "error ", 6) == 0 ? line + 6 : "probe gave no answer");
+    return 0;
+}
+
+int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e)
+{
+    memset(rt, 0, sizeof *rt);
+    if (data_dir[0] != '/' || strlen(data_dir) >= 512 || strpbrk(data_dir, ",:\\\n"))
+        return hb_fail(e, HB_E_INVALID, 0,
+                       "data dir must be an absolute path under 512 bytes without ',' ':' or '\\'");
+    if (init_bin[0] != '/' || strlen(init_bin) >= sizeof rt->init_bin)
+        return hb_fail(e, HB_E_INVALID, 0, "init binary path must be absolute");
+    snprintf(rt->data_dir, sizeof rt->data_dir, "%s", data_dir);
+    snprintf(rt->init_bin, sizeof rt->init_bin, "%s", init_bin);
+    if (access(init_bin, X_OK) < 0)
+        return hb_fail(e, HB_E_NOTSUP, errno, "init agent %s: %s", init_bin, strerror(errno));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    rt->host_cpus = cpus > 0 ? (int)cpus : 1;
+    rt->cgroup_v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+    if (!rt->cgroup_v2 && (access("/sys/fs/cgroup/memory", F_OK) < 0 ||
+                           access("/sys/fs/cgroup/pids", F_OK) < 0))
+        return hb_fail(e, HB_E_NOTSUP, 0,
+                       "cgroups: neither v2 nor the v1 memory and pids controllers are mounted");
+    if (access("/proc/self/ns/user", F_OK) < 0 || max_user_namespaces() == 0)
+        return hb_fail(e, HB_E_NOTSUP, 0, "user namespaces are disabled "
+                                          "(/proc/sys/user/max_user_namespaces is 0)");
+    if (!file_has_word("/proc/filesystems", "overlay"))
+        return hb_fail(e, HB_E_NOTSUP, 0, "overlayfs is not available (modprobe overlay)");
+    if (mkdir_p1(data_dir, "", 0711, e) < 0 || mkdir_p1(data_dir, "sandboxes", 0711, e) < 0 ||
+        mkdir_p1(data_dir, "images", 0755, e) < 0 || mkdir_p1(data_dir, "uidslots", 0700, e) < 0)
+        return -1;
+    return run_probe(rt, e);
+}

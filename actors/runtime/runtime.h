@@ -1,0 +1,201 @@
+/* The sandbox runtime: plain C modules the actors call.
+ *
+ * A sandbox is a directory <data>/sandboxes/<id>/ holding its record
+ * (sandbox.json), its overlay upper/work dirs and the init agent's socket
+ * (run/init.sock), plus a PID 1 (build/hivebox-init) living in fresh user, pid,
+ * mount, uts, ipc, net and cgroup namespaces, plus cgroups, plus a uid slot.
+ *
+ * Threading: a hb_sandbox_t's fields are immutable after create/open, so
+ * hb_exec and the hb_file_* calls may run concurrently on one handle from
+ * several threads (each opens its own connection to init). Create, destroy
+ * and free must not race with anything else on the same handle.
+ *
+ * Ownership: every `**out` handle or array is malloc'd and owned by the
+ * caller, freed with the matching *_free.
+ */
+#ifndef HB_RUNTIME_H
+#define HB_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hberr.h"
+
+#define HB_ID_MAX        64     /* names: ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$ */
+#define HB_PATH_MAX      4096   /* sandbox-side paths */
+#define HB_HOSTPATH_MAX  1024   /* host-side paths under the data dir */
+#define HB_UID_RANGE     65536u
+#define HB_UID_BASE      0x40000000u   /* host uid of slot 0's root */
+#define HB_UID_SLOTS     16384u
+#define HB_DEFAULT_OUT_CAP (10u * 1024 * 1024)
+
+typedef enum { HB_NET_NONE = 0, HB_NET_ISOLATED, HB_NET_SHARED } hb_netmode_t;
+
+typedef struct {
+    char         name[HB_ID_MAX];   /* "" = generate "hb-" + 8 hex */
+    char         image[HB_ID_MAX];  /* default "base" */
+    uint64_t     memory_bytes;
+    char         memory_str[24];    /* echoed form, lower case: "512m" */
+    double       cpus;
+    uint32_t     pids;
+    hb_netmode_t net_mode;
+    char         net_group[HB_ID_MAX];
+    uint32_t     timeout_s;         /* daemon's business: expiry */
+} hb_spec_t;
+
+/* spec.c */
+void hb_spec_defaults(hb_spec_t *s);                 /* 512m, 1.0, 128, none, 3600, base */
+bool hb_name_valid(const char *name);
+int  hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e); /* "512m", "1g", "1048576" */
+int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|isolated|shared[:group] */
+int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
+const char *hb_netmode_name(hb_netmode_t m);
+
+typedef struct {
+    char data_dir[HB_HOSTPATH_MAX];
+    char init_bin[HB_HOSTPATH_MAX];   /* absolute path of hivebox-init */
+    bool cgroup_v2;                   /* else v1 hierarchies under /sys/fs/cgroup/<ctrl> */
+    int  host_cpus;
+} hb_runtime_t;
+
+/* runtime.c: probe the kernel (user namespaces, overlayfs, idmapped mounts,
+ * cgroups) and report a missing feature by name; create the data dir layout. */
+int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e);
+
+typedef struct hb_sandbox {
+    char      id[HB_ID_MAX];
+    hb_spec_t spec;
+    int64_t   created_at;   /* unix seconds */
+    int64_t   expires_at;   /* unix seconds; created_at + timeout */
+    pid_t     init_pid;     /* host pid of the sandbox's PID 1 */
+    uint64_t  init_start;   /* its /proc/<pid>/stat starttime: guards pid reuse */
+    uint32_t  uid_slot;
+    uint32_t  uid_base;     /* HB_UID_BASE + slot * HB_UID_RANGE */
+    char      dir[HB_HOSTPATH_MAX + 80];  /* <data>/sandboxes/<id> */
+    char      sock_path[HB_HOSTPATH_MAX + 32]; /* <dir>/run/init.sock: use hb_sandbox_connect */
+    const hb_runtime_t *rt;
+} hb_sandbox_t;
+
+/* sandbox.c */
+int  hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_t **out, hb_err_t *e);
+/* Re-attach from the record on disk. HB_E_NOTFOUND without a record;
+ * HB_E_DEAD (with *out still set, so the caller can destroy it) when its init is gone. */
+int  hb_sandbox_open(const hb_runtime_t *rt, const char *id, hb_sandbox_t **out, hb_err_t *e);
+bool hb_sandbox_alive(const hb_sandbox_t *sb);
+/* Kill every process, unmount, remove cgroups and state, release the uid slot.
+ * Idempotent; safe on a half-created or dead sandbox. Does not free sb. */
+int  hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e);
+void hb_sandbox_free(hb_sandbox_t *sb);
+/* ids of every sandbox directory on disk (live or dead); free with hb_strv_free. */
+int  hb_sandbox_list_ids(const hb_runtime_t *rt, char ***ids, size_t *n, hb_err_t *e);
+void hb_strv_free(char **v, size_t n);
+/* A new connection to the sandbox's init agent (one per request), or -1 with
+ * HB_E_DEAD when its init is gone. Handles data dirs too long for sun_path. */
+int  hb_sandbox_connect(const hb_sandbox_t *sb, hb_err_t *e);
+/* Rewrite sandbox.json (e.g. after expires_at changed). */
+int  hb_sandbox_save(const hb_sandbox_t *sb, hb_err_t *e);
+/* Atomically write a side file in the sandbox dir (daemon metadata, secrets 0600). */
+int  hb_sandbox_put_file(const hb_sandbox_t *sb, const char *name, const void *buf, size_t len,
+                         mode_t mode, hb_err_t *e);
+
+/* cgroup.c: usage read from cgroups, never from /proc scans. */
+typedef struct {
+    uint64_t memory_bytes;
+    uint64_t memory_limit_bytes;
+    uint64_t cpu_usage_ns;
+    uint32_t pids;
+    uint64_t oom_kills;
+} hb_usage_t;
+int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
+
+/* ---- exec (exec.c, through init) ---- */
+typedef struct {
+    const char        *command;     /* run by /bin/sh -c */
+    const char        *cwd;         /* NULL: /root */
+    const char *const *env;         /* extra "K=V", NULL-terminated, may be NULL */
+    const void        *stdin_data;  /* may be NULL */
+    size_t             stdin_len;
+    uint32_t           timeout_ms;  /* 0: none */
+    uint64_t           out_cap;     /* per stream; 0: HB_DEFAULT_OUT_CAP */
+} hb_exec_req_t;
+
+typedef struct {
+    int      exit_code;     /* 128+signal when killed by a signal */
+    int      term_signal;   /* 0 if exited normally */
+    bool     timed_out;
+    bool     oom_killed;
+    bool     stdout_truncated;
+    bool     stderr_truncated;
+    uint64_t duration_ms;
+} hb_exec_result_t;
+
+/* Called with output as it arrives (fd 1 or 2). Return non-zero to abandon:
+ * the command's process group is killed. */
+typedef int (*hb_output_cb)(void *ud, int fd, const void *data, size_t len);
+
+int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
+            hb_exec_result_t *res, hb_err_t *e);
+/* Run to completion; *out and *err are malloc'd, NUL-terminated, caller frees. */
+int hb_exec_collect(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_exec_result_t *res,
+                    char **out, size_t *out_len, char **err, size_t *err_len, hb_err_t *e);
+
+/* ---- files (files.c, through init; paths are sandbox paths, never host) ---- */
+/* Upload source: fill buf (cap bytes), set *got; *got == 0 means end. Return -1 to abort. */
+typedef int (*hb_src_cb)(void *ud, void *buf, size_t cap, size_t *got);
+/* Download sink: on_size is called once before any data. Return -1 to abort. */
+typedef int (*hb_size_cb)(void *ud, uint64_t size);
+typedef int (*hb_sink_cb)(void *ud, const void *data, size_t len);
+
+/* Atomic replace (temp + rename), parents created. HB_E_TOOBIG past max_size. */
+int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
+                  hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
+int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,
+                      hb_err_t *e);
+/* Regular files only (FIFO/device: HB_E_INVALID). HB_E_TOOBIG past max_size (0 = no cap). */
+int hb_file_read(const hb_sandbox_t *sb, const char *path, uint64_t max_size, hb_size_cb on_size,
+                 hb_sink_cb sink, void *ud, hb_err_t *e);
+int hb_file_read_buf(const hb_sandbox_t *sb, const char *path, uint64_t max_size, char **buf,
+                     size_t *len, hb_err_t *e);
+
+typedef enum { HB_FT_FILE = 0, HB_FT_DIR, HB_FT_SYMLINK, HB_FT_OTHER } hb_ftype_t;
+
+typedef struct {
+    char      *path;   /* full sandbox path */
+    char      *name;
+    hb_ftype_t type;
+    uint64_t   size;
+} hb_dirent_t;
+
+/* Recursive listing skips /proc, /sys and /dev. Listing a non-directory: HB_E_INVALID. */
+int  hb_file_list(const hb_sandbox_t *sb, const char *path, bool recursive, size_t max_entries,
+                  hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e);
+void hb_dirents_free(hb_dirent_t *ents, size_t n);
+
+typedef struct {
+    hb_ftype_t type;
+    uint64_t   size;
+    uint32_t   mode;   /* st_mode */
+    uint32_t   uid, gid;  /* as seen inside */
+    int64_t    mtime, atime, ctime;
+} hb_stat_t;
+int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e);
+int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e);
+int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e);
+int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e);
+
+/* ---- images (image.c) ---- */
+bool hb_image_exists(const hb_runtime_t *rt, const char *name);
+/* Build the default image "base" with debootstrap (python3, pip, venv, nodejs, npm,
+ * git, curl, ca-certificates, procps, iproute2 + $HIVEBOX_PACKAGES) into a temp dir,
+ * renamed into place only when complete. Progress lines go to progress_cb and to
+ * <data>/images/.base.progress (read by hb_image_progress). Blocking. */
+typedef void (*hb_progress_cb)(void *ud, const char *line);
+int  hb_image_build_base(const hb_runtime_t *rt, hb_progress_cb cb, void *ud, hb_err_t *e);
+int  hb_image_progress(const hb_runtime_t *rt, char *buf, size_t len); /* last line, 0 if building */
+/* src: a directory (copied) or a tarball (.tar, .tar.gz, ...). */
+int  hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, hb_err_t *e);
+int  hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e);
+
+#endif

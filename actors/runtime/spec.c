@@ -1,0 +1,142 @@
+/* Sandbox spec: defaults and validation. Every error message names the field
+ * the way the API spells it, because it goes straight back to the client. */
+#include "runtime.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEM_MIN (16ull << 20)
+#define PIDS_MAX 4194304u
+#define TIMEOUT_MAX 86400u
+
+void hb_spec_defaults(hb_spec_t *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->image, sizeof s->image, "base");
+    s->memory_bytes = 512ull << 20;
+    snprintf(s->memory_str, sizeof s->memory_str, "512m");
+    s->cpus = 1.0;
+    s->pids = 128;
+    s->net_mode = HB_NET_NONE;
+    s->timeout_s = 3600;
+}
+
+bool hb_name_valid(const char *name)
+{
+    size_t n = strnlen(name, HB_ID_MAX);
+    if (n == 0 || n >= HB_ID_MAX || !isalnum((unsigned char)name[0]))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+static uint64_t host_mem_total(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    return (pages > 0 && psz > 0) ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
+}
+
+int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
+{
+    const char *p = text;
+    uint64_t v = 0;
+    if (!isdigit((unsigned char)*p))
+        return hb_fail(e, HB_E_INVALID, 0,
+                       "memory: expected a size like \"512m\", \"1g\" or a byte count");
+    for (; isdigit((unsigned char)*p); p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return hb_fail(e, HB_E_INVALID, 0, "memory: too large");
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    unsigned shift = 0;
+    char unit = (char)tolower((unsigned char)*p);
+    if (unit == 'k' || unit == 'm' || unit == 'g') {
+        shift = unit == 'k' ? 10 : unit == 'm' ? 20 : 30;
+        p++;
+        if (tolower((unsigned char)*p) == 'b')
+            p++;
+    }
+    if (*p != '\0')
+        return hb_fail(e, HB_E_INVALID, 0,
+                       "memory: expected a size like \"512m\", \"1g\" or a byte count");
+    if (v > (UINT64_MAX >> shift))
+        return hb_fail(e, HB_E_INVALID, 0, "memory: too large");
+    uint64_t bytes = v << shift;
+    uint64_t total = host_mem_total();
+    if (bytes < MEM_MIN)
+        return hb_fail(e, HB_E_INVALID, 0, "memory: must be at least 16m");
+    if (bytes > total)
+        return hb_fail(e, HB_E_INVALID, 0, "memory: must not exceed the host's %" PRIu64 "m",
+                       total >> 20);
+    s->memory_bytes = bytes;
+    size_t i = 0;
+    for (const char *q = text; *q && i + 1 < sizeof s->memory_str; q++)
+        s->memory_str[i++] = (char)tolower((unsigned char)*q);
+    s->memory_str[i] = '\0';
+    return 0;
+}
+
+int hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e)
+{
+    s->net_group[0] = '\0';
+    if (strcmp(text, "none") == 0) {
+        s->net_mode = HB_NET_NONE;
+        return 0;
+    }
+    if (strcmp(text, "isolated") == 0) {
+        s->net_mode = HB_NET_ISOLATED;
+        return 0;
+    }
+    if (strcmp(text, "shared") == 0 || strncmp(text, "shared:", 7) == 0) {
+        const char *g = text[6] == ':' ? text + 7 : "default";
+        if (!hb_name_valid(g))
+            return hb_fail(e, HB_E_INVALID, 0, "network: bad group name in \"shared:<group>\"");
+        s->net_mode = HB_NET_SHARED;
+        snprintf(s->net_group, sizeof s->net_group, "%s", g);
+        return 0;
+    }
+    return hb_fail(e, HB_E_INVALID, 0, "network: must be \"none\", \"isolated\" or \"shared\"");
+}
+
+const char *hb_netmode_name(hb_netmode_t m)
+{
+    switch (m) {
+    case HB_NET_NONE: return "none";
+    case HB_NET_ISOLATED: return "isolated";
+    case HB_NET_SHARED: return "shared";
+    }
+    return "none";
+}
+
+int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
+{
+    if (s->name[0] && !hb_name_valid(s->name))
+        return hb_fail(e, HB_E_INVALID, 0,
+                       "name: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$");
+    if (!hb_name_valid(s->image))
+        return hb_fail(e, HB_E_INVALID, 0, "image: not a valid image name");
+    if (s->memory_bytes < MEM_MIN || s->memory_bytes > host_mem_total())
+        return hb_fail(e, HB_E_INVALID, 0, "memory: out of range");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!(s->cpus > 0.0) || !isfinite(s->cpus) || s->cpus > (double)(cores > 0 ? cores : 1))
+        return hb_fail(e, HB_E_INVALID, 0, "cpus: must be > 0 and <= %ld (host cores)", cores);
+    if (s->pids < 1 || s->pids > PIDS_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "pids: must be between 1 and %u", PIDS_MAX);
+    if (s->timeout_s < 1 || s->timeout_s > TIMEOUT_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "timeout: must be between 1 and %u seconds",
+                       TIMEOUT_MAX);
+    if (s->net_mode != HB_NET_NONE)
+        return hb_fail(e, HB_E_INVALID, 0,
+                       "network: only \"none\" is available in this version");
+    return 0;
+}

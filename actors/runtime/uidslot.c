@@ -1,0 +1,73 @@
+/* The uid pool: slot N gives a sandbox host uids/gids
+ * [HB_UID_BASE + N*65536, +65536). A slot is claimed by creating
+ * <data>/uidslots/<N> with O_EXCL (holding the sandbox id), so claims are
+ * atomic across threads and processes and survive daemon restarts. */
+#include "uidslot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static int slot_path(const hb_runtime_t *rt, uint32_t slot, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s/uidslots/%u", rt->data_dir, slot);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int hb_uidslot_claim(const hb_runtime_t *rt, const char *id, uint32_t *slot, hb_err_t *e)
+{
+    /* Start from a random slot so concurrent creators rarely collide;
+     * the last slot is kept free for the start-up feature probe. */
+    uint32_t start = 0;
+    if (getrandom(&start, sizeof start, 0) != sizeof start)
+        start = (uint32_t)getpid();
+    uint32_t usable = HB_UID_SLOTS - 1;
+    for (uint32_t i = 0; i < usable; i++) {
+        uint32_t s = (start + i) % usable;
+        char path[HB_HOSTPATH_MAX];
+        if (slot_path(rt, s, path, sizeof path) < 0)
+            return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "uid pool: path too long");
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: %s: %s", path, strerror(errno));
+        }
+        ssize_t w = write(fd, id, strlen(id));
+        close(fd);
+        if (w != (ssize_t)strlen(id)) {
+            unlink(path);
+            return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: write %s", path);
+        }
+        *slot = s;
+        return 0;
+    }
+    return hb_fail(e, HB_E_UNAVAIL, 0, "uid pool exhausted (%u sandboxes)", usable);
+}
+
+void hb_uidslot_release(const hb_runtime_t *rt, uint32_t slot, const char *id)
+{
+    char path[HB_HOSTPATH_MAX], owner[HB_ID_MAX];
+    if (slot >= HB_UID_SLOTS || slot_path(rt, slot, path, sizeof path) < 0)
+        return;
+    /* Only release a slot that is really ours: a crashed create may have
+     * recorded a slot that another sandbox claimed since. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, owner, sizeof owner - 1);
+    close(fd);
+    if (n < 0)
+        return;
+    owner[n] = '\0';
+    if (strcmp(owner, id) == 0)
+        unlink(path);
+}
+
+uint32_t hb_uidslot_base(uint32_t slot)
+{
+    return HB_UID_BASE + slot * HB_UID_RANGE;
+}

@@ -1,0 +1,20 @@
+/* The init agent: PID 1 of every sandbox (build/hivebox-init).
+ *
+ * launcher.c sets the sandbox up (namespaces, idmapped overlay root, /proc,
+ * /dev, pivot_root) and then calls agent_run(), which never returns.
+ * agent.c and friends serve the init protocol (schemas/init-protocol.md). */
+#ifndef HB_INIT_H
+#define HB_INIT_H
+
+#include <stdint.h>
+
+typedef struct {
+    int listen_fd;      /* bound + listening Unix socket (host side path) */
+    const char *id;     /* sandbox id = hostname */
+} agent_cfg_t;
+
+/* Serve forever as PID 1: reap orphans, accept connections, fork a worker per
+ * connection. Never returns. */
+__attribute__((noreturn)) void agent_run(const agent_cfg_t *cfg);
+
+#endif
