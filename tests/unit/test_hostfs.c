@@ -1,0 +1,77 @@
+/* Host-side file handling of the runtime: rmtree never follows a link the
+ * sandbox planted, uid slots are exclusive and released only by their owner. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rmtree.h"
+#include "runtime.h"
+#include "uidslot.h"
+
+static char tmp[256];
+
+static void mk_tmp(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/hb-unit-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+}
+
+static void touch(const char *path)
+{
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0, "%s", path);
+    close(fd);
+}
+
+Test(rmtree, removes_tree_but_not_link_targets)
+{
+    char p[512], outside[512], victim[512];
+    mk_tmp();
+    snprintf(outside, sizeof outside, "%s-outside", tmp);
+    cr_assert_eq(mkdir(outside, 0755), 0);
+    snprintf(victim, sizeof victim, "%s/keep", outside);
+    touch(victim);
+    snprintf(p, sizeof p, "%s/a/b/c", tmp);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && touch %s/f && ln -s %s %s/a/link-dir && ln -s %s %s/a/b/link-file",
+             p, p, outside, tmp, victim, tmp);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(hb_rmtree(tmp), 0);
+    cr_assert_neq(access(tmp, F_OK), 0, "tree still there");
+    cr_assert_eq(access(victim, F_OK), 0, "rmtree followed a symlink out of the tree");
+    hb_rmtree(outside);
+}
+
+Test(rmtree, missing_path_is_fine)
+{
+    cr_assert_eq(hb_rmtree("/tmp/hb-unit-does-not-exist-42"), 0);
+}
+
+Test(uidslot, claims_are_exclusive_and_owned)
+{
+    hb_runtime_t rt;
+    memset(&rt, 0, sizeof rt);
+    mk_tmp();
+    snprintf(rt.data_dir, sizeof rt.data_dir, "%s", tmp);
+    char d[512];
+    snprintf(d, sizeof d, "%s/uidslots", tmp);
+    cr_assert_eq(mkdir(d, 0700), 0);
+    uint32_t a, b;
+    hb_err_t e = {0};
+    cr_assert_eq(hb_uidslot_claim(&rt, "alpha", &a, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_uidslot_claim(&rt, "beta", &b, &e), 0, "%s", e.msg);
+    cr_assert_neq(a, b);
+    cr_assert_lt(a, HB_UID_SLOTS - 1, "the probe slot was handed out");
+    cr_assert_eq(hb_uidslot_base(a), HB_UID_BASE + a * HB_UID_RANGE);
+    /* Releasing with the wrong owner keeps the claim. */
+    hb_uidslot_release(&rt, a, "beta");
+    snprintf(d, sizeof d, "%s/uidslots/%u", tmp, a);
+    cr_assert_eq(access(d, F_OK), 0);
+    hb_uidslot_release(&rt, a, "alpha");
+    cr_assert_neq(access(d, F_OK), 0);
+    hb_rmtree(tmp);
+}
