@@ -369,7 +369,7 @@ static int become_root(void)
 
 static int build_root(const launch_conf_t *c, int image_fd, int *listen_fd)
 {
-    char lower[LPATH], root[LPATH], opts[3 * LPATH + 64];
+    char lower[LPATH], root[LPATH], opts[128];
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return fail("make mounts private");
     if (pathf(lower, "%s/lower", c->dir) < 0 || pathf(root, "%s/rootfs", c->dir) < 0)
@@ -377,12 +377,11 @@ static int build_root(const launch_conf_t *c, int image_fd, int *listen_fd)
     if (move_mount(image_fd, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         return fail("attach the image");
     close(image_fd);
-    int n = snprintf(opts, sizeof opts,
-                     "lowerdir=%s,upperdir=%s/upper,workdir=%s/work,userxattr", lower, c->dir,
-                     c->dir);
-    if (n < 0 || (size_t)n >= sizeof opts)
-        return fail("overlay options too long");
-    if (mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+    /* Relative layer paths: the sandbox's mountinfo then names no host path. */
+    if (chdir(c->dir) < 0)
+        return fail("chdir %s", c->dir);
+    snprintf(opts, sizeof opts, "lowerdir=lower,upperdir=upper,workdir=work,userxattr");
+    if (mount("overlay", "rootfs", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
         return fail("mount the overlay root");
     if (setup_proc(root) < 0 || setup_sys(root) < 0 || setup_dev(root) < 0)
         return -1;
