@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +118,9 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     snprintf(rt->init_bin, sizeof rt->init_bin, "%s", init_bin);
     if (access(init_bin, X_OK) < 0)
         return hb_fail(e, HB_E_NOTSUP, errno, "init agent %s: %s", init_bin, strerror(errno));
+    /* When a launcher exits, its sandbox's init is re-parented to us rather
+     * than to PID 1, which on some hosts never reaps: destroy reaps it. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     rt->host_cpus = cpus > 0 ? (int)cpus : 1;
     rt->cgroup_v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;

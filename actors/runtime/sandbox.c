@@ -299,6 +299,10 @@ static void kill_init(const hb_sandbox_t *sb)
     struct pollfd p = {.fd = pfd, .events = POLLIN};
     poll(&p, 1, 2000);
     close(pfd);
+    /* Inits created by this process were re-parented to us (we are a child
+     * subreaper, see hb_runtime_init): reap, or it lingers as a zombie. An
+     * init adopted from an earlier daemon is not our child: ECHILD, fine. */
+    waitpid(sb->init_pid, NULL, WNOHANG);
 }
 
 int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
