@@ -36,8 +36,13 @@ static int serve_only(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "launch") == 0)
-        return launcher_main(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "launch") == 0) {
+        /* The sandbox can read its PID 1's cmdline: keep the host path out of it. */
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s", argv[2]);
+        memset(argv[2], 0, strlen(argv[2]));
+        return launcher_main(dir);
+    }
     if (argc == 3 && strcmp(argv[1], "probe") == 0)
         return launcher_probe(argv[2]);
     if (argc == 3 && strcmp(argv[1], "serve") == 0)
