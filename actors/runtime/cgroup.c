@@ -17,12 +17,32 @@
 static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
 #define NV1 (sizeof v1_ctrls / sizeof v1_ctrls[0])
 
+void hb_cg_instance_name(const char *data_dir, char *out, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)data_dir; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    snprintf(out, len, "%016" PRIx64, h);
+}
+
+/* level 0: hivebox, 1: hivebox/<instance>, 2: hivebox/<instance>/<id> */
+static int cg_path(const hb_runtime_t *rt, const char *ctrl, const char *id, int level, char *out,
+                   size_t len)
+{
+    char base[128];
+    if (rt->cgroup_v2)
+        snprintf(base, sizeof base, CG_ROOT "/hivebox");
+    else
+        snprintf(base, sizeof base, CG_ROOT "/%s/hivebox", ctrl);
+    int n = level == 0   ? snprintf(out, len, "%s", base)
+            : level == 1 ? snprintf(out, len, "%s/%s", base, rt->cg_instance)
+                         : snprintf(out, len, "%s/%s/%s", base, rt->cg_instance, id);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
 static int cg_dir(const hb_runtime_t *rt, const char *ctrl, const char *id, char *out, size_t len)
 {
-    int n = rt->cgroup_v2 ? snprintf(out, len, CG_ROOT "/hivebox%s%s", id ? "/" : "", id ? id : "")
-                          : snprintf(out, len, CG_ROOT "/%s/hivebox%s%s", ctrl, id ? "/" : "",
-                                     id ? id : "");
-    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+    return cg_path(rt, ctrl, id, id ? 2 : 1, out, len);
 }
 
 static int write_str(const char *dir, const char *file, const char *val)
@@ -85,15 +105,17 @@ static int mkdir_ok(const char *dir)
 static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
 {
     char parent[HB_HOSTPATH_MAX], dir[HB_HOSTPATH_MAX], v[64];
-    cg_dir(rt, NULL, NULL, parent, sizeof parent);
-    if (mkdir_ok(parent) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", parent, strerror(errno));
-    /* Controllers must be delegated down to our sandboxes. */
-    if (write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu") < 0 ||
-        write_str(parent, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
+    /* Controllers must be delegated down to our sandboxes, level by level. */
+    if (write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
         return hb_fail(e, HB_E_NOTSUP, errno,
                        "cgroup v2: cannot enable the memory, pids and cpu controllers: %s",
                        strerror(errno));
+    for (int level = 0; level < 2; level++) {
+        cg_path(rt, NULL, NULL, level, parent, sizeof parent);
+        if (mkdir_ok(parent) < 0 ||
+            write_str(parent, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
+            return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v2: %s: %s", parent, strerror(errno));
+    }
     if (cg_dir(rt, NULL, id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
     snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
@@ -112,10 +134,12 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
 {
     char dir[HB_HOSTPATH_MAX], v[64];
     for (size_t i = 0; i < NV1; i++) {
-        cg_dir(rt, v1_ctrls[i], NULL, dir, sizeof dir);
-        if (mkdir_ok(dir) < 0)
-            return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s: %s",
-                           v1_ctrls[i], dir, strerror(errno));
+        for (int level = 0; level < 2; level++) {
+            cg_path(rt, v1_ctrls[i], NULL, level, dir, sizeof dir);
+            if (mkdir_ok(dir) < 0)
+                return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s: %s",
+                               v1_ctrls[i], dir, strerror(errno));
+        }
         if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
             return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
     }

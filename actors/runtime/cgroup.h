@@ -1,10 +1,14 @@
 /* cgroups for one sandbox: v1 (memory, cpu, cpuacct, pids, freezer under
- * /sys/fs/cgroup/<ctrl>/hivebox/<id>) or v2 (/sys/fs/cgroup/hivebox/<id>). */
+ * /sys/fs/cgroup/<ctrl>/hivebox/<instance>/<id>) or v2
+ * (/sys/fs/cgroup/hivebox/<instance>/<id>), where <instance> names the data
+ * dir, so two daemons on one host never share a cgroup. */
 #ifndef HB_CGROUP_H
 #define HB_CGROUP_H
 
 #include "runtime.h"
 
+/* The per-data-dir level of the cgroup tree: a hash of the data dir. */
+void hb_cg_instance_name(const char *data_dir, char *out, size_t len);
 /* Create the sandbox's cgroups and set memory (swap off), CPU quota and pids. */
 int  hb_cg_create(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, hb_err_t *e);
 /* Write the cgroup.procs paths a process must join, one per line, into buf. */

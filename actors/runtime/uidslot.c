@@ -1,7 +1,9 @@
 /* The uid pool: slot N gives a sandbox host uids/gids
  * [HB_UID_BASE + N*65536, +65536). A slot is claimed by creating
- * <data>/uidslots/<N> with O_EXCL (holding the sandbox id), so claims are
- * atomic across threads and processes and survive daemon restarts. */
+ * <uidslot_dir>/<N> with O_EXCL, holding the sandbox's state dir path, so
+ * claims are atomic across threads, processes and daemons with different
+ * data dirs, and survive daemon restarts. A slot whose owner dir no longer
+ * exists (a data dir deleted by hand) is stale and taken over. */
 #include "uidslot.h"
 
 #include <errno.h>
@@ -13,17 +15,45 @@
 
 static int slot_path(const hb_runtime_t *rt, uint32_t slot, char *out, size_t len)
 {
-    int n = snprintf(out, len, "%s/uidslots/%u", rt->data_dir, slot);
+    int n = snprintf(out, len, "%s/%u", rt->uidslot_dir, slot);
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-int hb_uidslot_claim(const hb_runtime_t *rt, const char *id, uint32_t *slot, hb_err_t *e)
+static int owner_of(const char *path, char *owner, size_t len)
 {
-    /* Start from a random slot so concurrent creators rarely collide;
-     * the last slot is kept free for the start-up feature probe. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, owner, len - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    owner[n] = '\0';
+    return 0;
+}
+
+/* A slot file naming a state dir that is gone: remove it so it can be claimed. */
+static void drop_if_stale(const char *path)
+{
+    char owner[HB_HOSTPATH_MAX + 128];
+    if (owner_of(path, owner, sizeof owner) == 0 && owner[0] == '/' && access(owner, F_OK) != 0 &&
+        errno == ENOENT)
+        unlink(path);
+}
+
+int hb_uidslot_claim(const hb_runtime_t *rt, const char *owner, uint32_t *slot, hb_err_t *e)
+{
+    /* Start from a random slot so concurrent creators rarely collide. */
     uint32_t start = 0;
     if (getrandom(&start, sizeof start, 0) != sizeof start)
         start = (uint32_t)getpid();
+    return hb_uidslot_claim_from(rt, owner, start, slot, e);
+}
+
+int hb_uidslot_claim_from(const hb_runtime_t *rt, const char *owner, uint32_t start,
+                          uint32_t *slot, hb_err_t *e)
+{
+    /* The last slot is kept free for the start-up feature probe. */
     uint32_t usable = HB_UID_SLOTS - 1;
     for (uint32_t i = 0; i < usable; i++) {
         uint32_t s = (start + i) % usable;
@@ -31,14 +61,18 @@ int hb_uidslot_claim(const hb_runtime_t *rt, const char *id, uint32_t *slot, hb_
         if (slot_path(rt, s, path, sizeof path) < 0)
             return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "uid pool: path too long");
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) {
+            drop_if_stale(path);
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        }
         if (fd < 0) {
             if (errno == EEXIST)
                 continue;
             return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: %s: %s", path, strerror(errno));
         }
-        ssize_t w = write(fd, id, strlen(id));
+        ssize_t w = write(fd, owner, strlen(owner));
         close(fd);
-        if (w != (ssize_t)strlen(id)) {
+        if (w != (ssize_t)strlen(owner)) {
             unlink(path);
             return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: write %s", path);
         }
@@ -48,22 +82,14 @@ int hb_uidslot_claim(const hb_runtime_t *rt, const char *id, uint32_t *slot, hb_
     return hb_fail(e, HB_E_UNAVAIL, 0, "uid pool exhausted (%u sandboxes)", usable);
 }
 
-void hb_uidslot_release(const hb_runtime_t *rt, uint32_t slot, const char *id)
+void hb_uidslot_release(const hb_runtime_t *rt, uint32_t slot, const char *owner)
 {
-    char path[HB_HOSTPATH_MAX], owner[HB_ID_MAX];
+    char path[HB_HOSTPATH_MAX], cur[HB_HOSTPATH_MAX + 128];
     if (slot >= HB_UID_SLOTS || slot_path(rt, slot, path, sizeof path) < 0)
         return;
     /* Only release a slot that is really ours: a crashed create may have
      * recorded a slot that another sandbox claimed since. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, owner, sizeof owner - 1);
-    close(fd);
-    if (n < 0)
-        return;
-    owner[n] = '\0';
-    if (strcmp(owner, id) == 0)
+    if (owner_of(path, cur, sizeof cur) == 0 && strcmp(cur, owner) == 0)
         unlink(path);
 }
 

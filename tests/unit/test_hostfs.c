@@ -29,14 +29,14 @@ static void touch(const char *path)
 
 Test(rmtree, removes_tree_but_not_link_targets)
 {
-    char p[512], outside[512], victim[512];
+    char p[600], outside[600], victim[700];
     mk_tmp();
     snprintf(outside, sizeof outside, "%s-outside", tmp);
     cr_assert_eq(mkdir(outside, 0755), 0);
     snprintf(victim, sizeof victim, "%s/keep", outside);
     touch(victim);
     snprintf(p, sizeof p, "%s/a/b/c", tmp);
-    char cmd[1200];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd, "mkdir -p %s && touch %s/f && ln -s %s %s/a/link-dir && ln -s %s %s/a/b/link-file",
              p, p, outside, tmp, victim, tmp);
     cr_assert_eq(system(cmd), 0);
@@ -56,22 +56,33 @@ Test(uidslot, claims_are_exclusive_and_owned)
     hb_runtime_t rt;
     memset(&rt, 0, sizeof rt);
     mk_tmp();
-    snprintf(rt.data_dir, sizeof rt.data_dir, "%s", tmp);
-    char d[512];
-    snprintf(d, sizeof d, "%s/uidslots", tmp);
-    cr_assert_eq(mkdir(d, 0700), 0);
+    snprintf(rt.uidslot_dir, sizeof rt.uidslot_dir, "%s", tmp);
+    char d[600], alpha[300], beta[300];
+    /* Owners are state dir paths; they must exist, or the claim is stale. */
+    snprintf(alpha, sizeof alpha, "%s-alpha", tmp);
+    snprintf(beta, sizeof beta, "%s-beta", tmp);
+    cr_assert_eq(mkdir(alpha, 0700), 0);
+    cr_assert_eq(mkdir(beta, 0700), 0);
     uint32_t a, b;
     hb_err_t e = {0};
-    cr_assert_eq(hb_uidslot_claim(&rt, "alpha", &a, &e), 0, "%s", e.msg);
-    cr_assert_eq(hb_uidslot_claim(&rt, "beta", &b, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_uidslot_claim(&rt, alpha, &a, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_uidslot_claim(&rt, beta, &b, &e), 0, "%s", e.msg);
     cr_assert_neq(a, b);
     cr_assert_lt(a, HB_UID_SLOTS - 1, "the probe slot was handed out");
     cr_assert_eq(hb_uidslot_base(a), HB_UID_BASE + a * HB_UID_RANGE);
     /* Releasing with the wrong owner keeps the claim. */
-    hb_uidslot_release(&rt, a, "beta");
-    snprintf(d, sizeof d, "%s/uidslots/%u", tmp, a);
+    hb_uidslot_release(&rt, a, beta);
+    snprintf(d, sizeof d, "%s/%u", tmp, a);
     cr_assert_eq(access(d, F_OK), 0);
-    hb_uidslot_release(&rt, a, "alpha");
+    hb_uidslot_release(&rt, a, alpha);
     cr_assert_neq(access(d, F_OK), 0);
+    /* beta's state dir disappears (deleted by hand): its slot is reclaimable. */
+    hb_rmtree(beta);
+    snprintf(d, sizeof d, "%s/%u", tmp, b);
+    cr_assert_eq(access(d, F_OK), 0);
+    uint32_t c;
+    cr_assert_eq(hb_uidslot_claim_from(&rt, alpha, b, &c, &e), 0, "%s", e.msg);
+    cr_assert_eq(c, b, "a stale slot was not reclaimed");
+    hb_rmtree(alpha);
     hb_rmtree(tmp);
 }
