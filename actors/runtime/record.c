@@ -39,10 +39,12 @@ int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t l
 int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
 {
     const hb_spec_t *s = &sb->spec;
-    json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:f, s:I, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:f, s:I, s:{s:s, s:s, s:s, s:s, s:I}, "
+                          "s:I, s:I, s:I, s:I, s:I, s:I}",
                           "id", sb->id, "image", s->image, "memory_bytes", (json_int_t)s->memory_bytes,
                           "memory", s->memory_str, "cpus", s->cpus, "pids", (json_int_t)s->pids,
                           "network", "mode", hb_netmode_name(s->net_mode), "group", s->net_group,
+                          "ip", sb->ip, "if", sb->net_if, "gid", (json_int_t)sb->net_gid,
                           "timeout", (json_int_t)s->timeout_s, "created_at", (json_int_t)sb->created_at,
                           "expires_at", (json_int_t)sb->expires_at, "init_pid", (json_int_t)sb->init_pid,
                           "init_start", (json_int_t)sb->init_start, "uid_slot", (json_int_t)sb->uid_slot);
@@ -104,6 +106,13 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
     if (hb_spec_set_network(s, mode, NULL) < 0)
         return -1;
     get_str(net, "group", s->net_group, sizeof s->net_group);
+    /* Absent in mode none; checked again where used (net.c). */
+    json_int_t gid = 0;
+    if (get_str(net, "ip", sb->ip, sizeof sb->ip) < 0 ||
+        get_str(net, "if", sb->net_if, sizeof sb->net_if) < 0)
+        sb->ip[0] = sb->net_if[0] = '\0';
+    if (get_int(net, "gid", 0, UINT32_MAX, &gid) == 0)
+        sb->net_gid = (uint32_t)gid;
     snprintf(s->name, sizeof s->name, "%s", sb->id);
     sb->created_at = created;
     sb->expires_at = expires;

@@ -2,6 +2,7 @@
  * the kernel the way a sandbox will use it, so that a missing feature is
  * reported by name at start rather than as an EINVAL on the first create. */
 #include "cgroup.h"
+#include "net.h"
 #include "log.h"
 #include "rmtree.h"
 
@@ -115,7 +116,14 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     if (init_bin[0] != '/' || strlen(init_bin) >= sizeof rt->init_bin)
         return hb_fail(e, HB_E_INVALID, 0, "init binary path must be absolute");
     snprintf(rt->data_dir, sizeof rt->data_dir, "%s", data_dir);
+    snprintf(rt->uidslot_dir, sizeof rt->uidslot_dir, "%s", HB_UIDSLOT_DIR);
+    hb_cg_instance_name(data_dir, rt->cg_instance, sizeof rt->cg_instance);
     snprintf(rt->init_bin, sizeof rt->init_bin, "%s", init_bin);
+    const char *skills = getenv("HIVEBOX_OPENCODE_SKILLS_PATH");
+    if (skills && skills[0] == '/' && strlen(skills) < 512 && !strchr(skills, '\n'))
+        snprintf(rt->skills_dir, sizeof rt->skills_dir, "%s", skills);
+    else
+        snprintf(rt->skills_dir, sizeof rt->skills_dir, "%s/skills", data_dir);
     if (access(init_bin, X_OK) < 0)
         return hb_fail(e, HB_E_NOTSUP, errno, "init agent %s: %s", init_bin, strerror(errno));
     /* When a launcher exits, its sandbox's init is re-parented to us rather
@@ -134,7 +142,11 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     if (!file_has_word("/proc/filesystems", "overlay"))
         return hb_fail(e, HB_E_NOTSUP, 0, "overlayfs is not available (modprobe overlay)");
     if (mkdir_p1(data_dir, "", 0711, e) < 0 || mkdir_p1(data_dir, "sandboxes", 0711, e) < 0 ||
-        mkdir_p1(data_dir, "images", 0755, e) < 0 || mkdir_p1(data_dir, "uidslots", 0700, e) < 0)
+        mkdir_p1(data_dir, "images", 0755, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
+        mkdir_p1(rt->uidslot_dir, "", 0700, e) < 0)
         return -1;
-    return run_probe(rt, e);
+    if (run_probe(rt, e) < 0)
+        return -1;
+    hb_net_init(rt); /* never fatal: without it only network "none" works */
+    return 0;
 }

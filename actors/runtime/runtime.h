@@ -30,6 +30,7 @@
 #define HB_UID_BASE      0x40000000u   /* host uid of slot 0's root */
 #define HB_UID_SLOTS     16384u
 #define HB_DEFAULT_OUT_CAP (10u * 1024 * 1024)
+#define HB_SKILLS_MAX_N  64     /* skills one sandbox can be given */
 
 typedef enum { HB_NET_NONE = 0, HB_NET_ISOLATED, HB_NET_SHARED } hb_netmode_t;
 
@@ -43,6 +44,10 @@ typedef struct {
     hb_netmode_t net_mode;
     char         net_group[HB_ID_MAX];
     uint32_t     timeout_s;         /* daemon's business: expiry */
+    /* Skills bound read-only at /opt/skills/<name>: names under
+     * rt->skills_dir, each followed by '\n'; "" = none. Filled by
+     * mcp_skills_select (gateway/mcp.h). */
+    char         skills[HB_SKILLS_MAX_N * 16];
 } hb_spec_t;
 
 /* spec.c */
@@ -53,12 +58,38 @@ int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|i
 int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
 const char *hb_netmode_name(hb_netmode_t m);
 
+/* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from the
+ * environment: HIVEBOX_BRIDGE (default hivebox0), HIVEBOX_SUBNET (default
+ * 10.10.0.0/16, the bridge takes .1), HIVEBOX_DNS, HIVEBOX_ALLOW_PRIVATE_EGRESS=1. */
+typedef struct {
+    bool     ok;                    /* false: only "none" works, error says why */
+    bool     allow_private_egress;  /* sandboxes may reach 10/8, 172.16/12, 192.168/16, 100.64/10 */
+    char     error[200];
+    char     bridge[16];
+    int      bridge_index;
+    uint32_t subnet;                /* host byte order */
+    unsigned prefix;
+    char     dns[3][16];            /* written into each sandbox's /etc/resolv.conf */
+    int      n_dns;
+    int      lock_fd;               /* flock on the bridge: one daemon per bridge */
+} hb_net_t;
+
 typedef struct {
     char data_dir[HB_HOSTPATH_MAX];
     char init_bin[HB_HOSTPATH_MAX];   /* absolute path of hivebox-init */
     bool cgroup_v2;                   /* else v1 hierarchies under /sys/fs/cgroup/<ctrl> */
     int  host_cpus;
+    hb_net_t net;
+    char skills_dir[HB_HOSTPATH_MAX]; /* $HIVEBOX_OPENCODE_SKILLS_PATH, else <data>/skills */
+    /* Host-wide, shared by every daemon on the host whatever its data dir,
+     * so no two sandboxes ever get the same uid range. */
+    char uidslot_dir[HB_HOSTPATH_MAX]; /* HB_UIDSLOT_DIR */
+    /* cgroups live in hivebox/<cg_instance>/<id>: sandbox names are unique per
+     * data dir only, and several daemons may share a host. */
+    char cg_instance[20];              /* hex hash of the data dir */
 } hb_runtime_t;
+
+#define HB_UIDSLOT_DIR "/run/hivebox/uidslots"
 
 /* runtime.c: probe the kernel (user namespaces, overlayfs, idmapped mounts,
  * cgroups) and report a missing feature by name; create the data dir layout. */
@@ -75,6 +106,9 @@ typedef struct hb_sandbox {
     uint32_t  uid_base;     /* HB_UID_BASE + slot * HB_UID_RANGE */
     char      dir[HB_HOSTPATH_MAX + 80];  /* <data>/sandboxes/<id> */
     char      sock_path[HB_HOSTPATH_MAX + 32]; /* <dir>/run/init.sock: use hb_sandbox_connect */
+    char      ip[16];       /* network.ip: "" in mode none */
+    char      net_if[16];   /* host side of its veth ("" in mode none) */
+    uint32_t  net_gid;      /* device group of its shared group; 0 when isolated */
     const hb_runtime_t *rt;
 } hb_sandbox_t;
 
@@ -163,7 +197,7 @@ typedef enum { HB_FT_FILE = 0, HB_FT_DIR, HB_FT_SYMLINK, HB_FT_OTHER } hb_ftype_
 
 typedef struct {
     char      *path;   /* full sandbox path */
-    char      *name;
+    char      *name;   /* last component: points into path, not freed separately */
     hb_ftype_t type;
     uint64_t   size;
 } hb_dirent_t;

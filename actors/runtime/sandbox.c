@@ -4,6 +4,7 @@
  * it on destroy or on any failure half-way. */
 #include "cgroup.h"
 #include "log.h"
+#include "net.h"
 #include "record.h"
 #include "rmtree.h"
 #include "uidslot.h"
@@ -93,10 +94,25 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
     int n = snprintf(buf, sizeof buf, "id=%s\nimage=%s/images/%s/rootfs\nuid_base=%u\n", sb->id,
                      sb->rt->data_dir, sb->spec.image, sb->uid_base);
-    for (char *line = strtok(cg, "\n"); line && n > 0 && (size_t)n < sizeof buf;
-         line = strtok(NULL, "\n"))
+    char *cgsave = NULL;
+    for (char *line = strtok_r(cg, "\n", &cgsave); line && n > 0 && (size_t)n < sizeof buf;
+         line = strtok_r(NULL, "\n", &cgsave))
         n += snprintf(buf + n, sizeof buf - (size_t)n, "cgroup_procs=%s\n", line);
-    if (n < 0 || (size_t)n >= sizeof buf)
+    int nn = (n > 0 && (size_t)n < sizeof buf)
+                 ? hb_net_launch_conf(sb, buf + n, sizeof buf - (size_t)n) : -1;
+    if (n < 0 || (size_t)n >= sizeof buf || nn < 0)
+        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
+    n += nn;
+    /* skills: the launcher binds each read-only at /opt/skills/<name> */
+    if (sb->spec.skills[0])
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "skills_dir=%s\n", sb->rt->skills_dir);
+    char skills[sizeof sb->spec.skills];
+    snprintf(skills, sizeof skills, "%s", sb->spec.skills);
+    char *save = NULL;
+    for (char *s = strtok_r(skills, "\n", &save); s && (size_t)n < sizeof buf;
+         s = strtok_r(NULL, "\n", &save))
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "skill=%s\n", s);
+    if ((size_t)n >= sizeof buf)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
     return hb_write_atomic(sb->dir, "launch.conf", buf, (size_t)n, 0600, e);
 }
@@ -203,13 +219,16 @@ int hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_
     snprintf(sb->spec.name, sizeof sb->spec.name, "%s", sb->id);
     sb->created_at = time(NULL);
     sb->expires_at = sb->created_at + spec->timeout_s;
-    if (hb_uidslot_claim(rt, sb->id, &sb->uid_slot, e) < 0)
+    if (hb_uidslot_claim(rt, sb->dir, &sb->uid_slot, e) < 0)
         goto fail;
     sb->uid_base = hb_uidslot_base(sb->uid_slot);
+    if (hb_net_claim(sb, e) < 0)
+        goto fail;
     /* The record goes first: a crash from here on leaves a dead sandbox that
      * the next start cleans up. */
     if (hb_record_save(sb, e) < 0 || prepare_dirs(sb, e) < 0 ||
-        hb_cg_create(rt, sb->id, spec, e) < 0 || write_launch_conf(sb, e) < 0 ||
+        hb_cg_create(rt, sb->id, spec, e) < 0 || hb_net_prepare(sb, e) < 0 ||
+        write_launch_conf(sb, e) < 0 ||
         spawn_launcher(sb, e) < 0 || hb_record_save(sb, e) < 0)
         goto fail;
     *out = sb;
@@ -308,10 +327,11 @@ static void kill_init(const hb_sandbox_t *sb)
 int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
 {
     kill_init(sb);
+    hb_net_teardown(sb);
     hb_cg_destroy(sb->rt, sb->id);
     int r = hb_rmtree(sb->dir);
     if (sb->uid_slot != UINT32_MAX)
-        hb_uidslot_release(sb->rt, sb->uid_slot, sb->id);
+        hb_uidslot_release(sb->rt, sb->uid_slot, sb->dir);
     if (r < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "remove %s: %s", sb->dir, strerror(errno));
     return 0;

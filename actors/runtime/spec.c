@@ -135,8 +135,9 @@ int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
     if (s->timeout_s < 1 || s->timeout_s > TIMEOUT_MAX)
         return hb_fail(e, HB_E_INVALID, 0, "timeout: must be between 1 and %u seconds",
                        TIMEOUT_MAX);
-    if (s->net_mode != HB_NET_NONE)
-        return hb_fail(e, HB_E_INVALID, 0,
-                       "network: only \"none\" is available in this version");
+    if (s->net_mode == HB_NET_SHARED && s->net_group[0] && !hb_name_valid(s->net_group))
+        return hb_fail(e, HB_E_INVALID, 0, "network: bad group name in \"shared:<group>\"");
+    if (s->net_mode != HB_NET_SHARED && s->net_group[0])
+        return hb_fail(e, HB_E_INVALID, 0, "network: only \"shared\" takes a group");
     return 0;
 }

@@ -20,6 +20,8 @@
 #include "init.h"
 #include "runtime.h"
 #include "launcher.h"
+#include "launch_skills.h"
+#include "launch_net.h"
 #include "log.h"
 
 #include <errno.h>
@@ -52,6 +54,8 @@ typedef struct {
     unsigned long uid_base;
     char cg_procs[MAX_CG][LPATH];
     int  n_cg;
+    launch_net_t net;       /* isolated/shared: see launch_net.h */
+    launch_skills_t skills; /* /opt/skills/<name>: see launch_skills.h */
 } launch_conf_t;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -120,12 +124,16 @@ static int read_conf(const char *dir, launch_conf_t *c)
         *eq++ = '\0';
         if (strcmp(line, "id") == 0)
             snprintf(c->id, sizeof c->id, "%s", eq);
+        else if (launch_skills_conf(&c->skills, line, eq))
+            ;
         else if (strcmp(line, "image") == 0)
             snprintf(c->image, sizeof c->image, "%s", eq);
         else if (strcmp(line, "uid_base") == 0)
             c->uid_base = strtoul(eq, NULL, 10);
         else if (strcmp(line, "cgroup_procs") == 0 && c->n_cg < MAX_CG)
             snprintf(c->cg_procs[c->n_cg++], LPATH, "%s", eq);
+        else
+            launch_net_conf(&c->net, line, eq);
     }
     if (!c->id[0] || !c->image[0] || c->uid_base == 0) {
         errno = 0;
@@ -367,7 +375,7 @@ static int become_root(void)
     return 0;
 }
 
-static int build_root(const launch_conf_t *c, int image_fd, int *listen_fd)
+static int build_root(const launch_conf_t *c, int image_fd, int *skill_fds, int *listen_fd)
 {
     char lower[LPATH], root[LPATH], opts[128];
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -385,6 +393,9 @@ static int build_root(const launch_conf_t *c, int image_fd, int *listen_fd)
         return fail("mount the overlay root");
     if (setup_proc(root) < 0 || setup_sys(root) < 0 || setup_dev(root) < 0)
         return -1;
+    char why[300];
+    if (launch_skills_mount(&c->skills, root, skill_fds, why, sizeof why) < 0)
+        return fail("skills: %s", why);
     if (mount_at(root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
         return -1;
     *listen_fd = bind_socket(c->dir);
@@ -399,13 +410,17 @@ static int child_main(const launch_conf_t *c, int sync)
     int image_fd = recv_fd(sync); /* arrives after the id maps are written */
     if (image_fd < 0)
         return fail("receive the image mount");
+    int skill_fds[HB_SKILLS_MAX_N];
+    for (int i = 0; i < c->skills.n; i++)
+        if ((skill_fds[i] = recv_fd(sync)) < 0)
+            return fail("receive skill mounts");
     /* stdout is the runtime's pipe: it must see EOF once the launcher exits. */
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         return fail("redirect stdio");
     close(devnull);
     int listen_fd = -1;
-    if (become_root() < 0 || build_root(c, image_fd, &listen_fd) < 0)
+    if (become_root() < 0 || build_root(c, image_fd, skill_fds, &listen_fd) < 0)
         return -1;
     if (sethostname(c->id, strlen(c->id)) < 0)
         return fail("sethostname");
@@ -494,8 +509,11 @@ static int join_cgroups(const launch_conf_t *c)
     return 0;
 }
 
-/* Map the child's ids, hand it the idmapped image, wait for its verdict. */
-static int parent_side_probe(pid_t child, int sync, const char *image, unsigned long uid_base)
+/* Map the child's ids, hand it the idmapped image, wait for its verdict.
+ * The sandbox's network (net, may be NULL) is set up while the child builds
+ * its root: its namespace exists since clone, and the two overlap. */
+static int parent_side_probe(pid_t child, int sync, const char *image, unsigned long uid_base,
+                             const launch_skills_t *skills, const launch_net_t *net)
 {
     if (write_id_maps(child, uid_base) < 0)
         return -1;
@@ -506,6 +524,21 @@ static int parent_side_probe(pid_t child, int sync, const char *image, unsigned 
     close(tree);
     if (r < 0)
         return fail("send the image mount");
+    int sfds[HB_SKILLS_MAX_N];
+    char why[300];
+    if (skills && launch_skills_open(skills, sfds, why, sizeof why) < 0) {
+        errno = 0;
+        return fail("%s", why);
+    }
+    for (int i = 0; skills && i < skills->n; i++) {
+        if (r == 0 && send_fd(sync, sfds[i]) < 0)
+            r = fail("send skill mounts");
+        close(sfds[i]);
+    }
+    if (r < 0)
+        return -1;
+    if (net && launch_net_setup(net, child, why, sizeof why) < 0)
+        return fail("network: %s", why);
     char msg[600];
     ssize_t n;
     do
@@ -524,7 +557,7 @@ static int parent_side_probe(pid_t child, int sync, const char *image, unsigned 
 
 static int parent_side(const launch_conf_t *c, pid_t child, int sync)
 {
-    return parent_side_probe(child, sync, c->image, c->uid_base);
+    return parent_side_probe(child, sync, c->image, c->uid_base, &c->skills, &c->net);
 }
 
 int launcher_main(const char *dir)
@@ -620,7 +653,7 @@ int launcher_probe(const char *dir)
     }
     close(sv[1]);
     unsigned long base = HB_UID_BASE + (unsigned long)(HB_UID_SLOTS - 1) * HB_UID_RANGE;
-    int r = parent_side_probe(pid, sv[0], img, base);
+    int r = parent_side_probe(pid, sv[0], img, base, NULL, NULL);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     if (r < 0) {

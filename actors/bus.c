@@ -1,0 +1,162 @@
+/* Message bus helpers: see bus.h for the addressing scheme. */
+#include "bus.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#define LINGER_MS 5000
+#define CALL_SLICE_MS 200
+
+static _Atomic int64_t g_deadline_ms = 0;   /* 0: no shutdown in progress */
+static _Atomic uint64_t g_call_seq = 0;
+
+void hb_bus_set_deadline(int64_t deadline_ms) { atomic_store(&g_deadline_ms, deadline_ms); }
+int64_t hb_bus_deadline(void) { return atomic_load(&g_deadline_ms); }
+
+int64_t hb_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hb_bus_send(zsock_t *s, const hb_msg_t *m)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    if (hb_msg_encode(m, &buf, &len) < 0) {
+        LOG_ERROR("bus: cannot encode %s", hb_msg_name(m->type));
+        return -1;
+    }
+    zframe_t *f = zframe_new(buf, len);   /* copies; a zero-copy frame is not worth it here */
+    free(buf);
+    if (!f || zframe_send(&f, s, 0) < 0) {
+        zframe_destroy(&f);
+        LOG_WARN("bus: cannot send %s: %s", hb_msg_name(m->type), zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+int hb_bus_recv(zsock_t *s, hb_msg_t *m)
+{
+    zframe_t *f = zframe_recv(s);
+    if (!f)
+        return -1;
+    int rc = hb_msg_decode(zframe_data(f), zframe_size(f), m);
+    if (rc < 0)
+        LOG_ERROR("bus: dropped a malformed message of %zu bytes", zframe_size(f));
+    /* drain any further frames: we only ever send one */
+    while (zsock_rcvmore(s)) {
+        zframe_t *extra = zframe_recv(s);
+        zframe_destroy(&extra);
+    }
+    zframe_destroy(&f);
+    return rc;
+}
+
+zsock_t *hb_bus_pusher(const char *endpoint)
+{
+    zsock_t *s = zsock_new(ZMQ_PUSH);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, LINGER_MS);
+    zsock_set_sndtimeo(s, 1000);
+    if (zsock_connect(s, "%s", endpoint) < 0) {
+        zsock_destroy(&s);
+        return NULL;
+    }
+    return s;
+}
+
+int hb_bus_post(const char *endpoint, const hb_msg_t *m)
+{
+    if (!endpoint)
+        return 0;
+    zsock_t *s = hb_bus_pusher(endpoint);
+    if (!s) {
+        LOG_WARN("bus: cannot connect to %s", endpoint);
+        return -1;
+    }
+    int rc = hb_bus_send(s, m);
+    zsock_destroy(&s);
+    return rc;
+}
+
+void hb_bus_reply_error(const char *reply_to, hb_errcode_t code, const char *fmt, ...)
+{
+    if (!reply_to)
+        return;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    hb_msg_t r = {.type = HB_MSG_R_ERROR, .code = code, .error = text};
+    hb_bus_post(reply_to, &r);   /* r borrows text: not cleared */
+}
+
+void hb_bus_reply_err(const char *reply_to, const hb_err_t *e)
+{
+    hb_bus_reply_error(reply_to, e->code, "%s", e->msg);
+}
+
+static int wait_reply(zsock_t *pull, hb_msg_t *rep, int64_t timeout_ms, hb_err_t *e)
+{
+    int64_t start = hb_now_ms();
+    zpoller_t *p = zpoller_new(pull, NULL);
+    if (!p)
+        return hb_fail(e, HB_E_INTERNAL, 0, "bus: no poller");
+    int rc = -1;
+    for (;;) {
+        if (zpoller_wait(p, CALL_SLICE_MS) == pull) {
+            rc = hb_bus_recv(pull, rep) < 0 ? hb_fail(e, HB_E_INTERNAL, 0, "bus: bad reply") : 0;
+            break;
+        }
+        int64_t now = hb_now_ms(), dl = hb_bus_deadline();
+        if (dl && now >= dl) {
+            rc = hb_fail(e, HB_E_UNAVAIL, 0, "the daemon is shutting down");
+            break;
+        }
+        if (timeout_ms >= 0 && now - start >= timeout_ms) {
+            rc = hb_fail(e, HB_E_INTERNAL, 0, "timed out waiting for the daemon's actors");
+            break;
+        }
+    }
+    zpoller_destroy(&p);
+    return rc;
+}
+
+int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t timeout_ms,
+                hb_err_t *e)
+{
+    memset(rep, 0, sizeof *rep);
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://hb-call-%llu",
+             (unsigned long long)atomic_fetch_add(&g_call_seq, 1));
+    zsock_t *pull = zsock_new(ZMQ_PULL);
+    if (!pull || zsock_bind(pull, "%s", ep) < 0) {
+        zsock_destroy(&pull);
+        return hb_fail(e, HB_E_INTERNAL, 0, "bus: cannot bind %s", ep);
+    }
+    int rc;
+    if (hb_str_set(&req->reply_to, ep) < 0)
+        rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    else if (hb_bus_post(endpoint, req) < 0)
+        rc = hb_fail(e, HB_E_INTERNAL, 0, "bus: cannot reach %s", endpoint);
+    else
+        rc = wait_reply(pull, rep, timeout_ms, e);
+    zsock_destroy(&pull);
+    if (rc == 0 && rep->type == HB_MSG_R_ERROR) {
+        hb_errcode_t code = (rep->code > HB_OK && rep->code <= HB_E_INTERNAL)
+                                ? (hb_errcode_t)rep->code : HB_E_INTERNAL;
+        rc = hb_fail(e, code, 0, "%s", rep->error ? rep->error : "error");
+        hb_msg_clear(rep);
+    }
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* The message bus between threads: one-frame msgpack messages (the codec in
+ * schemas/messages.c) over in-process ZeroMQ sockets.
+ *
+ * Addressing: each actor binds a PULL "inbox" at a well-known inproc
+ * endpoint; a request carries `reply_to`, the inproc endpoint of a PULL the
+ * requester bound for this one call, and whoever finishes the work (the
+ * manager, a supervisor or one of its operation threads) posts the reply
+ * there. So a reply never has to travel back through the actor that routed
+ * the request, and a slow sandbox holds up nobody but its own callers.
+ */
+#ifndef HB_BUS_H
+#define HB_BUS_H
+
+#include "zmqlog.h"
+#include <stdint.h>
+
+#include "hberr.h"
+#include "messages.h"
+
+#define HB_EP_MANAGER "inproc://hb-manager"
+#define HB_EP_METRICS "inproc://hb-metrics"
+#define HB_EP_REAPER  "inproc://hb-reaper"
+
+/* Send m as one frame on s. 0, or -1 (logged). */
+int hb_bus_send(zsock_t *s, const hb_msg_t *m);
+/* Receive one frame from s into *m (caller clears). -1 on a malformed frame
+ * (logged, dropped) or interruption. */
+int hb_bus_recv(zsock_t *s, hb_msg_t *m);
+/* A PUSH connected to endpoint for the calling thread's own use; the caller
+ * destroys it. Lingers so a message sent just before destroy still arrives. */
+zsock_t *hb_bus_pusher(const char *endpoint);
+/* One-shot: connect, send, close. For replies and rare posts. */
+int hb_bus_post(const char *endpoint, const hb_msg_t *m);
+/* Post an R_ERROR to reply_to (nothing if reply_to is NULL). */
+void hb_bus_reply_error(const char *reply_to, hb_errcode_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void hb_bus_reply_err(const char *reply_to, const hb_err_t *e);
+
+/* Request/reply for threads that are not actors (civetweb workers): bind a
+ * private PULL, set req->reply_to, post req to endpoint, wait for one reply.
+ * timeout_ms < 0 waits until the shutdown deadline. An R_ERROR reply is
+ * returned as -1 with *e filled; 0 with *rep filled otherwise. */
+int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t timeout_ms,
+                hb_err_t *e);
+
+/* After SIGTERM: calls still waiting at deadline_ms (CLOCK_MONOTONIC ms)
+ * give up with HB_E_UNAVAIL, so civetweb can stop within a bound. This
+ * deadline is the one piece of state threads share outside messages: an
+ * atomic written once by the main thread. */
+void    hb_bus_set_deadline(int64_t deadline_ms);
+int64_t hb_bus_deadline(void);
+int64_t hb_now_ms(void);   /* CLOCK_MONOTONIC */
+
+#endif

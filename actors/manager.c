@@ -1,0 +1,426 @@
+/* The sandbox manager actor (see manager.h). */
+#include "manager.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "opencode_proc.h"
+#include "supervisor.h"
+
+#define ATTACH_WAIT_MS 30000
+
+typedef enum { E_CREATING, E_RUNNING, E_DESTROYING } ent_state_t;
+
+typedef struct {
+    char        id[HB_ID_MAX];
+    ent_state_t state;
+    zactor_t   *sup;
+    hb_sbinfo_t info;        /* valid once running */
+    char        inbox[128];
+} entry_t;
+
+typedef struct {
+    const hb_runtime_t *rt;
+    zsock_t  *pipe, *inbox, *reaper, *met;
+    zhashx_t *entries;       /* id -> entry_t*, owned */
+    uint64_t  gen;
+    char      image_state[16];   /* ready | building | failed */
+    char      image_progress[256];
+    bool      term;
+} mgr_t;
+
+static void entry_free(void **item)
+{
+    entry_t *en = *item;
+    if (!en)
+        return;
+    zactor_destroy(&en->sup);
+    hb_sbinfo_clear(&en->info);
+    free(en);
+    *item = NULL;
+}
+
+static entry_t *find(mgr_t *m, const char *id) { return id ? zhashx_lookup(m->entries, id) : NULL; }
+
+static void publish(mgr_t *m, hb_msg_t *ev)
+{
+    ev->timestamp = time(NULL);
+    hb_bus_send(m->met, ev);
+}
+
+/* ---- create ---- */
+
+static int random_id(mgr_t *m, char *out, size_t len)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        uint32_t r;
+        if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+        snprintf(out, len, "hb-%08x", r);
+        if (!find(m, out))
+            return 0;
+    }
+    return -1;
+}
+
+static bool image_blocked(mgr_t *m, const hb_msg_t *q)
+{
+    if (q->image && strcmp(q->image, "base") != 0)
+        return false;
+    if (strcmp(m->image_state, "ready") == 0)
+        return false;
+    if (strcmp(m->image_state, "failed") == 0)
+        hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the default image 'base' failed to build: %s",
+                           m->image_progress);
+    else
+        hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL,
+                           "the default image 'base' is being built; try again shortly (%s)",
+                           m->image_progress[0] ? m->image_progress : "starting");
+    return true;
+}
+
+static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *create)
+{
+    entry_t *en = calloc(1, sizeof *en);
+    hb_sup_args_t *a = calloc(1, sizeof *a);
+    if (!en || !a) {
+        free(en);
+        free(a);
+        return NULL;
+    }
+    snprintf(en->id, sizeof en->id, "%s", id);
+    en->state = E_CREATING;
+    a->rt = m->rt;
+    a->gen = ++m->gen;
+    a->sb = sb;
+    snprintf(a->id, sizeof a->id, "%s", id);
+    if (create) {
+        a->create = *create;   /* moved */
+        memset(create, 0, sizeof *create);
+    }
+    en->sup = hb_supervisor_new(a);   /* owns a from here, even on failure */
+    if (!en->sup) {
+        free(en);
+        return NULL;
+    }
+    zsock_set_sndtimeo(zactor_sock(en->sup), 0);
+    zhashx_insert(m->entries, en->id, en);
+    return en;
+}
+
+static void on_create(mgr_t *m, hb_msg_t *q)
+{
+    if (image_blocked(m, q))
+        return;
+    char id[HB_ID_MAX];
+    if (q->name && q->name[0]) {
+        snprintf(id, sizeof id, "%s", q->name);
+        if (find(m, id)) {
+            hb_bus_reply_error(q->reply_to, HB_E_EXISTS, "name '%s' is already taken", id);
+            return;
+        }
+    } else if (random_id(m, id, sizeof id) < 0) {
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "cannot generate a sandbox id");
+        return;
+    }
+    char *reply_to = q->reply_to ? strdup(q->reply_to) : NULL;
+    if (!spawn(m, id, NULL, q)) {
+        LOG_ERROR("manager: cannot start a supervisor for %s", id);
+        hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor");
+    }
+    free(reply_to);
+}
+
+/* ---- supervisor reports ---- */
+
+static void on_ready(mgr_t *m, hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (!en || r->sandboxes_n != 1) {
+        LOG_ERROR("manager: stray %s for %s", hb_msg_name(r->type), r->id ? r->id : "?");
+        return;
+    }
+    en->state = E_RUNNING;
+    hb_sbinfo_clear(&en->info);
+    en->info = r->sandboxes[0];   /* moved */
+    memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
+    hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = en->info.expires_at};
+    hb_bus_send(m->reaper, &t);
+    if (!r->reply_to)
+        return;   /* re-attached after a restart: not a new sandbox */
+    hb_msg_t ev = {.type = HB_MSG_EV_CREATED, .id = en->id, .image = en->info.image,
+                   .memory = en->info.memory, .cpus = en->info.cpus, .pids = en->info.pids,
+                   .network = en->info.network, .created_at = en->info.created_at,
+                   .expires_at = en->info.expires_at};
+    publish(m, &ev);
+    hb_msg_t rep = {.type = HB_MSG_R_SANDBOX, .sandboxes = &en->info, .sandboxes_n = 1};
+    hb_bus_post(r->reply_to, &rep);   /* borrows */
+}
+
+static void on_failed(mgr_t *m, const hb_msg_t *r)
+{
+    if (find(m, r->id))
+        zhashx_delete(m->entries, r->id);
+}
+
+static void on_gone(mgr_t *m, const hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (!en)
+        return;
+    const char *reason = r->reason ? r->reason : "deleted";
+    if (strcmp(reason, "expired") == 0) {
+        hb_msg_t ev = {.type = HB_MSG_EV_EXPIRED, .id = en->id, .expires_at = en->info.expires_at};
+        publish(m, &ev);
+    }
+    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = en->id, .reason = (char *)reason};
+    publish(m, &ev);
+    hb_msg_t c = {.type = HB_MSG_REAP_CANCEL, .id = en->id};
+    hb_bus_send(m->reaper, &c);
+    hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
+    hb_bus_send(m->met, &d);
+    /* Remove the name before answering, so the client may reuse it at once. */
+    zhashx_delete(m->entries, r->id);
+    hb_msg_t rep = {.type = HB_MSG_R_DESTROYED, .id = r->id};
+    hb_bus_post(r->reply_to, &rep);
+}
+
+static void on_count(mgr_t *m, const hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (en)
+        en->info.commands_executed = r->commands_executed;
+}
+
+/* ---- requests for one sandbox ---- */
+
+/* The pipe never blocks the manager (send timeout 0): a supervisor with a
+ * full queue gets the request refused rather than everyone waiting. */
+static int forward(mgr_t *m, entry_t *en, const hb_msg_t *q)
+{
+    if (hb_bus_send(zactor_sock(en->sup), q) == 0)
+        return 0;
+    hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "sandbox '%s' is busy; try again", en->id);
+    return -1;
+}
+
+static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
+{
+    entry_t *en = find(m, q->id);
+    if (!en || en->state != E_RUNNING) {
+        hb_bus_reply_error(q->reply_to, HB_E_NOTFOUND, "sandbox '%s' not found",
+                           q->id ? q->id : "");
+        return;
+    }
+    if (q->type == HB_MSG_SB_DESTROY && !q->reason && hb_str_set(&q->reason, "deleted") < 0)
+        return;
+    if (forward(m, en, q) == 0 && q->type == HB_MSG_SB_DESTROY)
+        en->state = E_DESTROYING;
+}
+
+static void on_expire(mgr_t *m, const hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (!en || en->state != E_RUNNING)
+        return;
+    LOG_INFO("sandbox %s expired", en->id);
+    hb_msg_t q = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "expired"};
+    if (forward(m, en, &q) == 0) {
+        en->state = E_DESTROYING;
+        return;
+    }
+    hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = time(NULL) + 1};
+    hb_bus_send(m->reaper, &t);   /* its supervisor is swamped: try again in a second */
+}
+
+static int by_created(const void *a, const void *b)
+{
+    const hb_sbinfo_t *x = a, *y = b;
+    if (x->created_at != y->created_at)
+        return x->created_at < y->created_at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void on_list(mgr_t *m, const hb_msg_t *q)
+{
+    hb_msg_t rep = {.type = HB_MSG_R_SANDBOXES};
+    size_t cap = zhashx_size(m->entries);
+    rep.sandboxes = cap ? calloc(cap, sizeof *rep.sandboxes) : NULL;
+    for (entry_t *en = zhashx_first(m->entries); en && rep.sandboxes;
+         en = zhashx_next(m->entries)) {
+        if (en->state != E_RUNNING)
+            continue;
+        if (hb_sbinfo_copy(&rep.sandboxes[rep.sandboxes_n], &en->info) < 0)
+            break;
+        rep.sandboxes_n++;
+    }
+    if (rep.sandboxes_n > 1)
+        qsort(rep.sandboxes, rep.sandboxes_n, sizeof *rep.sandboxes, by_created);
+    hb_bus_post(q->reply_to, &rep);
+    hb_msg_clear(&rep);
+}
+
+static void on_image(mgr_t *m, const hb_msg_t *r)
+{
+    if (r->state)
+        snprintf(m->image_state, sizeof m->image_state, "%s", r->state);
+    if (r->progress)
+        snprintf(m->image_progress, sizeof m->image_progress, "%s", r->progress);
+}
+
+static void dispatch(mgr_t *m, hb_msg_t *q)
+{
+    switch (q->type) {
+    case HB_MSG_SB_CREATE: on_create(m, q); break;
+    case HB_MSG_SB_LIST: on_list(m, q); break;
+    case HB_MSG_SB_GET:
+    case HB_MSG_SB_DESTROY:
+    case HB_MSG_SB_EXEC:
+    case HB_MSG_SB_LSFILES:
+    case HB_MSG_SB_LEASE: on_sandbox_request(m, q); break;
+    case HB_MSG_SUP_READY: on_ready(m, q); break;
+    case HB_MSG_SUP_FAILED: on_failed(m, q); break;
+    case HB_MSG_SUP_GONE: on_gone(m, q); break;
+    case HB_MSG_SUP_COUNT: on_count(m, q); break;
+    case HB_MSG_REAP_EXPIRE: on_expire(m, q); break;
+    case HB_MSG_IMAGE_STATE: on_image(m, q); break;
+    default:
+        LOG_WARN("manager: unexpected %s", hb_msg_name(q->type));
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
+    }
+}
+
+static void on_inbox(mgr_t *m)
+{
+    hb_msg_t q;
+    if (hb_bus_recv(m->inbox, &q) == 0)
+        dispatch(m, &q);
+    hb_msg_clear(&q);
+}
+
+/* ---- recovery after a restart ---- */
+
+static void recover_one(mgr_t *m, const char *id)
+{
+    hb_sandbox_t *sb = NULL;
+    hb_err_t e = {0};
+    if (hb_sandbox_open(m->rt, id, &sb, &e) == 0) {
+        LOG_INFO("sandbox %s is alive; re-attaching", id);
+        if (!spawn(m, id, sb, NULL))
+            LOG_ERROR("manager: cannot start a supervisor for %s", id);
+        return;
+    }
+    if (!sb) {
+        LOG_WARN("sandbox %s: cannot open its record (%s); leaving it alone", id, e.msg);
+        return;
+    }
+    LOG_INFO("sandbox %s is dead (%s); cleaning up", id, e.msg);
+    hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
+    hb_err_t de = {0};
+    if (hb_sandbox_destroy(sb, &de) < 0)
+        LOG_ERROR("sandbox %s: cleanup failed: %s", id, de.msg);
+    hb_sandbox_free(sb);
+}
+
+static size_t count_creating(mgr_t *m)
+{
+    size_t n = 0;
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        n += en->state == E_CREATING;
+    return n;
+}
+
+static void recover(mgr_t *m)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    hb_err_t e = {0};
+    if (hb_sandbox_list_ids(m->rt, &ids, &n, &e) < 0) {
+        LOG_ERROR("manager: cannot list sandboxes: %s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        recover_one(m, ids[i]);
+    hb_strv_free(ids, n);
+    /* Wait for the re-attached supervisors to report, so the API shows them
+     * from its first request. */
+    int64_t until = hb_now_ms() + ATTACH_WAIT_MS;
+    zpoller_t *p = zpoller_new(m->inbox, NULL);
+    while (p && count_creating(m) > 0 && hb_now_ms() < until) {
+        if (zpoller_wait(p, 200) == m->inbox)
+            on_inbox(m);
+    }
+    zpoller_destroy(&p);
+    LOG_INFO("manager: %zu sandbox(es) re-attached", zhashx_size(m->entries));
+}
+
+/* ---- the actor ---- */
+
+static void stop_all(mgr_t *m)
+{
+    /* Tell every supervisor first, then collect them: their grace periods
+     * run side by side instead of one after another. */
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        zstr_send(en->sup, "$TERM");
+    zhashx_purge(m->entries);
+}
+
+static void mgr_actor(zsock_t *pipe, void *arg)
+{
+    hb_manager_args_t *a = arg;
+    mgr_t m = {.rt = a->rt, .pipe = pipe};
+    snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
+    bool *started = a->started;
+    free(a);
+    m.entries = zhashx_new();
+    zhashx_set_destructor(m.entries, entry_free);
+    m.inbox = zsock_new(ZMQ_PULL);
+    m.reaper = hb_bus_pusher(HB_EP_REAPER);
+    m.met = hb_bus_pusher(HB_EP_METRICS);
+    if (!m.entries || !m.inbox || zsock_bind(m.inbox, HB_EP_MANAGER) < 0 || !m.reaper || !m.met) {
+        LOG_ERROR("manager: cannot set up its sockets");
+        *started = false;
+        zsock_signal(pipe, 1);
+        goto out;
+    }
+    recover(&m);
+    *started = true;   /* read by hb_manager_new after the signal */
+    zsock_signal(pipe, 0);
+    zpoller_t *p = zpoller_new(pipe, m.inbox, NULL);
+    while (!m.term) {
+        void *which = zpoller_wait(p, -1);
+        if (which == m.inbox) {
+            on_inbox(&m);
+        } else if (which == pipe) {
+            char *cmd = zstr_recv(pipe);
+            m.term = !cmd || streq(cmd, "$TERM");
+            zstr_free(&cmd);
+        } else if (zpoller_terminated(p)) {
+            break;
+        }
+    }
+    zpoller_destroy(&p);
+    stop_all(&m);
+out:
+    zhashx_destroy(&m.entries);
+    zsock_destroy(&m.inbox);
+    zsock_destroy(&m.reaper);
+    zsock_destroy(&m.met);
+}
+
+zactor_t *hb_manager_new(const hb_manager_args_t *args)
+{
+    hb_manager_args_t *a = malloc(sizeof *a);
+    if (!a)
+        return NULL;
+    bool started = false;
+    *a = *args;
+    a->started = &started;
+    zactor_t *actor = zactor_new(mgr_actor, a);
+    if (actor && !started)
+        zactor_destroy(&actor);
+    return actor;
+}

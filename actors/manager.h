@@ -1,0 +1,30 @@
+/* The sandbox manager actor: the registry of sandboxes and their names.
+ *
+ * It owns the id -> supervisor table, answers list requests from its own
+ * copy of each sandbox's description (kept current by the supervisors'
+ * messages, so a slow sandbox never delays a list), routes per-sandbox
+ * requests to the right supervisor, starts supervisors for new sandboxes and
+ * reaps them when they are gone, arms the reaper's expiry timers, and
+ * publishes the sandbox lifecycle events. It never calls into a sandbox
+ * itself, so nothing it does can block.
+ *
+ * On start, before it reports ready, it re-attaches every live sandbox found
+ * on disk (a supervisor each) and destroys the dead ones, so the first API
+ * request already sees everything that survived a restart.
+ */
+#ifndef HB_MANAGER_H
+#define HB_MANAGER_H
+
+#include "bus.h"
+#include "runtime.h"
+
+typedef struct {
+    const hb_runtime_t *rt;
+    bool image_ready;   /* the default image "base" exists; else it is being built */
+    bool *started;      /* internal: set by the actor before it signals */
+} hb_manager_args_t;
+
+/* args is copied; rt must outlive the actor. NULL if it could not start. */
+zactor_t *hb_manager_new(const hb_manager_args_t *args);
+
+#endif

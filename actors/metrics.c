@@ -1,0 +1,226 @@
+/* The metrics actor (see metrics.h). */
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hoststat.h"
+
+#define FIRST_SAMPLE_MS 2000
+#define STALE_S (3 * HB_METRICS_INTERVAL_S)
+
+typedef struct {
+    hb_sample_sb_t u;
+    int64_t        at;   /* when reported, unix seconds */
+} usage_t;
+
+typedef struct {
+    zsock_t       *inbox, *pub;
+    zhashx_t      *usage;   /* id -> usage_t*, owned */
+    hb_sample_t   *ring;    /* HB_METRICS_RING slots */
+    size_t         head, count;
+    hb_cpu_times_t cpu_prev;
+    int64_t        next_ms;
+} met_t;
+
+static void usage_free(void **item)
+{
+    usage_t *u = *item;
+    if (u) {
+        free(u->u.id);
+        free(u);
+    }
+    *item = NULL;
+}
+
+/* ---- sampling ---- */
+
+static void host_figures(met_t *m, hb_sample_t *s)
+{
+    char buf[8192];
+    if (hb_read_small_file("/proc/meminfo", buf, sizeof buf) > 0)
+        hb_parse_meminfo(buf, &s->host_memory_total, &s->host_memory_used);
+    hb_cpu_times_t cur;
+    if (hb_read_small_file("/proc/stat", buf, sizeof buf) > 0 && hb_parse_proc_stat(buf, &cur) == 0) {
+        s->host_cpu_percent = m->cpu_prev.total ? hb_cpu_percent(&m->cpu_prev, &cur) : 0.0;
+        m->cpu_prev = cur;
+    }
+}
+
+static int build_sample(met_t *m, hb_sample_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->timestamp = time(NULL);
+    host_figures(m, s);
+    size_t n = zhashx_size(m->usage);
+    if (n && !(s->sandboxes = calloc(n, sizeof *s->sandboxes)))
+        return -1;
+    for (usage_t *u = zhashx_first(m->usage); u; u = zhashx_next(m->usage)) {
+        if (s->timestamp - u->at > STALE_S)
+            continue;   /* a supervisor that stopped reporting is not counted */
+        hb_sample_sb_t *d = &s->sandboxes[s->sandboxes_n];
+        *d = u->u;
+        d->id = strdup(u->u.id);
+        if (!d->id)
+            return -1;
+        s->sandboxes_n++;
+    }
+    s->sandbox_count = s->sandboxes_n;
+    return 0;
+}
+
+static void publish_frame(met_t *m, const char *topic, const void *data, size_t len)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_addstr(msg, topic);
+    zmsg_addmem(msg, data, len);
+    zmsg_send(&msg, m->pub);   /* PUB drops rather than blocks */
+}
+
+static void take_sample(met_t *m)
+{
+    hb_sample_t *slot = &m->ring[m->head];
+    hb_sample_clear(slot);
+    if (build_sample(m, slot) < 0) {
+        hb_sample_clear(slot);
+        LOG_ERROR("metrics: out of memory taking a sample");
+        return;
+    }
+    m->head = (m->head + 1) % HB_METRICS_RING;
+    if (m->count < HB_METRICS_RING)
+        m->count++;
+    void *buf;
+    size_t len;
+    if (hb_sample_encode(slot, &buf, &len) == 0) {
+        publish_frame(m, "metrics.sample", buf, len);
+        free(buf);
+    }
+}
+
+/* ---- requests ---- */
+
+static void on_usage(met_t *m, const hb_msg_t *q)
+{
+    if (!q->id || q->usage_n != 1)
+        return;
+    usage_t *u = calloc(1, sizeof *u);
+    if (!u)
+        return;
+    u->u = q->usage[0];
+    u->u.id = strdup(q->id);
+    u->at = time(NULL);
+    if (!u->u.id) {
+        free(u);
+        return;
+    }
+    zhashx_update(m->usage, q->id, u);
+}
+
+static void on_analytics(met_t *m, const hb_msg_t *q)
+{
+    int64_t since = q->range_s ? (int64_t)time(NULL) - (int64_t)q->range_s : INT64_MIN;
+    hb_msg_t rep = {.type = HB_MSG_R_SAMPLES};
+    if (m->count && !(rep.samples = calloc(m->count, sizeof *rep.samples))) {
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+        return;
+    }
+    size_t first = (m->head + HB_METRICS_RING - m->count) % HB_METRICS_RING;
+    for (size_t i = 0; i < m->count; i++) {
+        const hb_sample_t *s = &m->ring[(first + i) % HB_METRICS_RING];
+        if (s->timestamp < since)
+            continue;
+        if (hb_sample_copy(&rep.samples[rep.samples_n], s) < 0)
+            break;
+        rep.samples_n++;
+    }
+    hb_bus_post(q->reply_to, &rep);
+    hb_msg_clear(&rep);
+}
+
+static void on_inbox(met_t *m)
+{
+    zframe_t *f = zframe_recv(m->inbox);
+    if (!f)
+        return;
+    hb_msg_t q;
+    if (hb_msg_decode(zframe_data(f), zframe_size(f), &q) < 0) {
+        LOG_ERROR("metrics: malformed message dropped");
+    } else if (q.type >= HB_MSG_EV_CREATED) {
+        /* an event: its msgpack map is published exactly as received */
+        publish_frame(m, hb_msg_name(q.type), zframe_data(f), zframe_size(f));
+    } else if (q.type == HB_MSG_USAGE) {
+        on_usage(m, &q);
+    } else if (q.type == HB_MSG_USAGE_DROP && q.id) {
+        zhashx_delete(m->usage, q.id);
+    } else if (q.type == HB_MSG_ANALYTICS) {
+        on_analytics(m, &q);
+    } else {
+        LOG_WARN("metrics: unexpected %s", hb_msg_name(q.type));
+        hb_bus_reply_error(q.reply_to, HB_E_INTERNAL, "unexpected request");
+    }
+    hb_msg_clear(&q);
+    zframe_destroy(&f);
+}
+
+/* ---- the actor ---- */
+
+typedef struct {
+    char  endpoint[256];
+    bool *started;
+} met_args_t;
+
+static void met_actor(zsock_t *pipe, void *arg)
+{
+    met_args_t *a = arg;
+    met_t m = {0};
+    m.usage = zhashx_new();
+    m.ring = calloc(HB_METRICS_RING, sizeof *m.ring);
+    m.inbox = zsock_new(ZMQ_PULL);
+    m.pub = zsock_new(ZMQ_PUB);
+    bool ok = m.usage && m.ring && m.inbox && m.pub && zsock_bind(m.inbox, HB_EP_METRICS) == 0;
+    if (ok && zsock_bind(m.pub, "%s", a->endpoint) < 0) {
+        LOG_ERROR("events: cannot bind %s: %s", a->endpoint, zmq_strerror(zmq_errno()));
+        ok = false;
+    }
+    if (m.usage)
+        zhashx_set_destructor(m.usage, usage_free);
+    *a->started = ok;   /* read by hb_metrics_new after the signal */
+    free(a);
+    zsock_signal(pipe, 0);
+    zpoller_t *p = ok ? zpoller_new(pipe, m.inbox, NULL) : NULL;
+    m.next_ms = hb_now_ms() + FIRST_SAMPLE_MS;
+    while (p) {
+        int64_t wait = m.next_ms - hb_now_ms();
+        void *which = zpoller_wait(p, wait > 0 ? (int)wait : 0);
+        if (which == m.inbox)
+            on_inbox(&m);
+        else if (which == pipe || zpoller_terminated(p))
+            break;   /* only $TERM ever comes on the pipe */
+        if (hb_now_ms() >= m.next_ms) {
+            take_sample(&m);
+            m.next_ms += HB_METRICS_INTERVAL_S * 1000;
+        }
+    }
+    zpoller_destroy(&p);
+    for (size_t i = 0; m.ring && i < HB_METRICS_RING; i++)
+        hb_sample_clear(&m.ring[i]);
+    free(m.ring);
+    zhashx_destroy(&m.usage);
+    zsock_destroy(&m.inbox);
+    zsock_destroy(&m.pub);
+}
+
+zactor_t *hb_metrics_new(const char *events_endpoint)
+{
+    met_args_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    bool started = false;
+    snprintf(a->endpoint, sizeof a->endpoint, "%s", events_endpoint);
+    a->started = &started;
+    zactor_t *actor = zactor_new(met_actor, a);
+    if (actor && !started)
+        zactor_destroy(&actor);
+    return actor;
+}

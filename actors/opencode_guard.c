@@ -1,0 +1,101 @@
+/* Refused OpenCode routes (see opencode_guard.h). Rules match path segments
+ * case-insensitively: "*" is one segment, a final "**" any rest (or none). */
+#include "opencode_guard.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#define SEG_MAX 16
+
+typedef enum { ANY, WRITES } meth_t;   /* WRITES: every method but GET/HEAD */
+
+static const struct {
+    meth_t      m;
+    const char *pattern;
+    const char *why;
+} rules[] = {
+    {ANY, "session/*/shell", "runs a shell command on the host"},
+    {ANY, "pty/**", "opens a terminal on the host"},
+    {ANY, "api/pty/**", "opens a terminal on the host"},
+    {ANY, "file/**", "reads the host's files"},
+    {ANY, "find/**", "searches the host's files"},
+    {ANY, "api/fs/**", "reads the host's files"},
+    {ANY, "vcs/apply", "writes the host's files"},
+    {ANY, "project/git/**", "writes the host's files"},
+    {WRITES, "project/*", "changes the host project"},
+    {ANY, "experimental/worktree/**", "writes the host's files"},
+    {ANY, "experimental/workspace/**", "writes the host's files"},
+    {ANY, "experimental/project/**", "writes the host's files"},
+    {ANY, "experimental/control-plane/**", "moves sessions between host directories"},
+    {ANY, "sync/**", "writes the host's files"},
+    {ANY, "global/upgrade", "replaces the OpenCode binary on the host"},
+    {WRITES, "config", "would change the agent's permissions or run host commands"},
+    {WRITES, "global/config", "would change the agent's permissions or run host commands"},
+    {WRITES, "mcp", "would add an MCP server that runs a host command"},
+};
+
+static size_t split(const char *path, const char **seg, size_t *len, size_t max, bool *dots)
+{
+    size_t n = 0;
+    *dots = false;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t l = (size_t)(p - s);
+        if ((l == 1 && s[0] == '.') || (l == 2 && s[0] == '.' && s[1] == '.'))
+            *dots = true;
+        if (n == max) {
+            n++;
+            break;
+        }
+        seg[n] = s;
+        len[n] = l;
+        n++;
+    }
+    return n;
+}
+
+static bool matches(const char *pattern, const char **seg, const size_t *len, size_t n)
+{
+    const char *pseg[SEG_MAX];
+    size_t plen[SEG_MAX];
+    bool dots;
+    size_t pn = split(pattern, pseg, plen, SEG_MAX, &dots);
+    bool tail = pn > 0 && plen[pn - 1] == 2 && memcmp(pseg[pn - 1], "**", 2) == 0;
+    size_t fixed = tail ? pn - 1 : pn;
+    if (n < fixed || (!tail && n != fixed))
+        return false;
+    for (size_t i = 0; i < fixed; i++) {
+        if (plen[i] == 1 && pseg[i][0] == '*')
+            continue;
+        if (plen[i] != len[i] || strncasecmp(pseg[i], seg[i], len[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+const char *hb_oc_route_blocked(const char *method, const char *path)
+{
+    const char *seg[SEG_MAX];
+    size_t len[SEG_MAX];
+    bool dots;
+    size_t n = split(path ? path : "", seg, len, SEG_MAX, &dots);
+    if (dots)
+        return "has '.' or '..' segments";
+    if (n > SEG_MAX)
+        n = SEG_MAX;   /* longer paths are matched on their first segments */
+    bool reads = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        if (rules[i].m == WRITES && reads)
+            continue;
+        if (matches(rules[i].pattern, seg, len, n))
+            return rules[i].why;
+    }
+    return NULL;
+}

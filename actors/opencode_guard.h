@@ -1,0 +1,23 @@
+/* Which OpenCode server routes the proxy refuses.
+ *
+ * OpenCode's server API is made for a developer's own machine: besides the
+ * agent (sessions, prompts, events) it runs shell commands and terminals,
+ * reads and searches files, applies patches, creates git worktrees, adds MCP
+ * servers and rewrites its own config, all on the machine it runs on, which
+ * here is the daemon's host. Through the proxy those would turn the API key
+ * into a root shell on the host, and PATCH /config could switch the agent's
+ * bash tool back on. They answer 403; the sandbox's own API (exec, files,
+ * MCP) does all of it inside the sandbox instead.
+ *
+ * Pure, unit tested. path is the path after /opencode, without the query.
+ */
+#ifndef HB_OPENCODE_GUARD_H
+#define HB_OPENCODE_GUARD_H
+
+#include <stdbool.h>
+
+/* NULL if allowed; else a static reason. Both the raw (percent-encoded) and
+ * the decoded path must be checked: the upstream router may decode. */
+const char *hb_oc_route_blocked(const char *method, const char *path);
+
+#endif

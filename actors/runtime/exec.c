@@ -1,0 +1,202 @@
+/* hb_exec / hb_exec_collect: run a command through the sandbox's init. */
+#include "initclient.h"
+#include "log.h"
+#include "path.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_GRACE_MS 15000   /* after timeout_ms, init must have answered */
+
+static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
+{
+    const char *why;
+    if (!r->command || strnlen(r->command, HB_CMD_MAX + 1) > HB_CMD_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "command: missing or longer than %u bytes",
+                       HB_CMD_MAX);
+    if (r->cwd && hb_path_check(r->cwd, &why) < 0)
+        return hb_fail(e, HB_E_INVALID, 0, "cwd: %s", why);
+    if (r->stdin_len > HB_STDIN_MAX || (r->stdin_len && !r->stdin_data))
+        return hb_fail(e, HB_E_TOOBIG, 0, "stdin: over %u bytes", HB_STDIN_MAX);
+    if (r->out_cap > HB_OUT_CAP_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "out_cap: too large");
+    size_t n = 0;
+    for (; r->env && r->env[n]; n++) {
+        const char *kv = r->env[n], *eq = strchr(kv, '=');
+        if (n >= HB_ENV_MAX || !eq || eq == kv || strnlen(kv, HB_ENVSTR_MAX + 1) > HB_ENVSTR_MAX)
+            return hb_fail(e, HB_E_INVALID, 0, "env: entry %zu must be K=V (at most %d)", n,
+                           HB_ENV_MAX);
+    }
+    *nenv = n;
+    return 0;
+}
+
+static void pack_req(msgpack_packer *pk, const hb_exec_req_t *r, size_t nenv)
+{
+    msgpack_pack_map(pk, 2 + (r->cwd ? 1 : 0) + (nenv ? 1 : 0) + (r->stdin_data ? 1 : 0) +
+                             (r->timeout_ms ? 1 : 0) + 1);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_kstr(pk, "cmd", r->command);
+    if (r->cwd)
+        hb_pk_kstr(pk, "cwd", r->cwd);
+    if (nenv) {
+        hb_pk_str(pk, "env");
+        msgpack_pack_array(pk, nenv);
+        for (size_t i = 0; i < nenv; i++)
+            hb_pk_str(pk, r->env[i]);
+    }
+    if (r->stdin_data)
+        hb_pk_kbin(pk, "stdin", r->stdin_data, r->stdin_len);
+    if (r->timeout_ms)
+        hb_pk_kuint(pk, "timeout_ms", r->timeout_ms);
+    hb_pk_kuint(pk, "out_cap", r->out_cap ? r->out_cap : HB_DEFAULT_OUT_CAP);
+}
+
+static void fill_result(hb_exec_result_t *res, const hb_initans_t *a, bool trunc[3])
+{
+    res->exit_code = a->code;
+    res->term_signal = a->signal;
+    res->timed_out = a->timed_out;
+    res->stdout_truncated = a->out_trunc || trunc[1];
+    res->stderr_truncated = a->err_trunc || trunc[2];
+    res->duration_ms = a->duration_us / 1000;
+}
+
+/* A missing or unusable cwd is the caller's input, not a missing sandbox. */
+static hb_errcode_t start_errcode(int err)
+{
+    switch (err) {
+    case ENOENT: case ENOTDIR: case EACCES: case ELOOP: case ENAMETOOLONG: case EINVAL:
+        return HB_E_INVALID;
+    default:
+        return HB_E_INTERNAL;
+    }
+}
+
+/* Read answers until `exit`. Output beyond out_cap is dropped here too:
+ * init is not trusted to have enforced it. */
+static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, void *ud,
+                  hb_exec_result_t *res, hb_err_t *e)
+{
+    uint64_t cap = r->out_cap ? r->out_cap : HB_DEFAULT_OUT_CAP, got[3] = {0};
+    bool trunc[3] = {false};
+    hb_initans_t a;
+    int tmo = r->timeout_ms ? (int)((r->timeout_ms > INT32_MAX - EXIT_GRACE_MS ?
+                                     INT32_MAX - EXIT_GRACE_MS : r->timeout_ms) + EXIT_GRACE_MS)
+                            : -1;
+    if (hb_initconn_next(c, &a, 10000, e) < 0)
+        return -1;
+    if (a.t == HB_ANS_ERR)      /* the command could not start: bad cwd, ... */
+        return hb_fail(e, start_errcode(a.err), a.err, "exec: %s", a.msg);
+    if (a.t != HB_ANS_STARTED)
+        return hb_init_unexpected(&a, "exec", e);
+    for (;;) {
+        /* Per-frame timeout: generous, the whole run is bounded by init. */
+        if (hb_initconn_next(c, &a, tmo, e) < 0)
+            return -1;
+        if (a.t == HB_ANS_EXIT) {
+            fill_result(res, &a, trunc);
+            return 0;
+        }
+        if (a.t != HB_ANS_OUT)
+            return hb_init_unexpected(&a, "exec", e);
+        size_t n = a.data_len;
+        if (got[a.fd] + n > cap) {
+            n = (size_t)(cap - got[a.fd]);
+            trunc[a.fd] = true;
+        }
+        got[a.fd] += n;
+        if (n && cb && cb(ud, a.fd, a.data, n) != 0)
+            return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
+    }
+}
+
+int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
+            hb_exec_result_t *res, hb_err_t *e)
+{
+    size_t nenv = 0;
+    memset(res, 0, sizeof *res);
+    if (check_req(req, &nenv, e) < 0)
+        return -1;
+    hb_usage_t before = {0}, after = {0};
+    bool have_before = hb_sandbox_usage(sb, &before) == 0;
+    hb_initconn_t c;
+    if (hb_initconn_open(&c, sb, e) < 0)
+        return -1;
+    pack_req(hb_initconn_begin(&c), req, nenv);
+    int rc = hb_initconn_send(&c, e);
+    if (rc == 0)
+        rc = stream(&c, req, cb, ud, res, e);
+    hb_initconn_close(&c);     /* on abandon, closing makes init kill the group */
+    if (rc == 0 && have_before && (res->term_signal == SIGKILL || res->exit_code == 137) &&
+        hb_sandbox_usage(sb, &after) == 0 && after.oom_kills > before.oom_kills)
+        res->oom_killed = true;
+    return rc;
+}
+
+/* ---- collect ---- */
+
+typedef struct {
+    char *buf[3];
+    size_t len[3], cap[3];
+    uint64_t limit;
+    bool oom;
+} collect_t;
+
+static int collect_cb(void *ud, int fd, const void *data, size_t len)
+{
+    collect_t *c = ud;
+    size_t need = c->len[fd] + len + 1;
+    if (need > c->cap[fd]) {
+        size_t nc = c->cap[fd] ? c->cap[fd] : 4096;
+        while (nc < need)
+            nc *= 2;
+        if (nc > c->limit + 1)
+            nc = (size_t)c->limit + 1;
+        char *nb = realloc(c->buf[fd], nc);
+        if (!nb) {
+            c->oom = true;
+            return -1;
+        }
+        c->buf[fd] = nb;
+        c->cap[fd] = nc;
+    }
+    memcpy(c->buf[fd] + c->len[fd], data, len);
+    c->len[fd] += len;
+    c->buf[fd][c->len[fd]] = '\0';
+    return 0;
+}
+
+static char *take(collect_t *c, int fd, size_t *len)
+{
+    char *b = c->buf[fd] ? c->buf[fd] : calloc(1, 1);
+    *len = c->buf[fd] ? c->len[fd] : 0;
+    c->buf[fd] = NULL;
+    return b;
+}
+
+int hb_exec_collect(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_exec_result_t *res,
+                    char **out, size_t *out_len, char **err, size_t *err_len, hb_err_t *e)
+{
+    collect_t c = {.limit = req->out_cap ? req->out_cap : HB_DEFAULT_OUT_CAP};
+    *out = *err = NULL;
+    *out_len = *err_len = 0;
+    int rc = hb_exec(sb, req, collect_cb, &c, res, e);
+    if (rc == 0) {
+        *out = take(&c, 1, out_len);
+        *err = take(&c, 2, err_len);
+        if (!*out || !*err) {
+            free(*out);
+            free(*err);
+            *out = *err = NULL;
+            rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "exec: out of memory");
+        }
+    } else if (c.oom) {
+        rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "exec: out of memory collecting output");
+    }
+    free(c.buf[1]);
+    free(c.buf[2]);
+    return rc;
+}

@@ -1,0 +1,430 @@
+/* hb_file_*: file operations inside a sandbox, done by its init (the daemon
+ * never joins a sandbox path onto a host path). */
+#include "initclient.h"
+#include "log.h"
+#include "path.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_TIMEOUT_MS 60000       /* between two frames from init */
+#define LIST_HARD_MAX   (1u << 20)
+
+static int check_path(const char *path, const char *field, hb_err_t *e)
+{
+    const char *why;
+    if (hb_path_check(path, &why) < 0)
+        return hb_fail(e, HB_E_INVALID, 0, "%s: %s", field, why);
+    return 0;
+}
+
+/* Open a connection and send a request packed by fill(). */
+typedef void (*fill_fn)(msgpack_packer *pk, const void *arg);
+
+static int start(hb_initconn_t *c, const hb_sandbox_t *sb, fill_fn fill, const void *arg,
+                 hb_err_t *e)
+{
+    if (hb_initconn_open(c, sb, e) < 0)
+        return -1;
+    fill(hb_initconn_begin(c), arg);
+    if (hb_initconn_send(c, e) < 0) {
+        hb_initconn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Request + single final answer of type want. */
+static int simple(const hb_sandbox_t *sb, fill_fn fill, const void *arg, hb_ansty_t want,
+                  hb_initans_t *a, const char *what, hb_err_t *e)
+{
+    hb_initconn_t c;
+    if (start(&c, sb, fill, arg, e) < 0)
+        return -1;
+    int rc = hb_initconn_next(&c, a, FILE_TIMEOUT_MS, e);
+    if (rc == 0 && a->t != want)
+        rc = hb_init_unexpected(a, what, e);
+    hb_initconn_close(&c);
+    return rc;
+}
+
+/* ---- write ---- */
+
+typedef struct {
+    const char *path;
+    uint32_t mode;
+    uint64_t max;
+} write_args_t;
+
+static void fill_write(msgpack_packer *pk, const void *arg)
+{
+    const write_args_t *w = arg;
+    msgpack_pack_map(pk, w->mode ? 4 : 3);
+    hb_pk_kstr(pk, "op", "write");
+    hb_pk_kstr(pk, "path", w->path);
+    if (w->mode)
+        hb_pk_kuint(pk, "mode", w->mode);
+    hb_pk_kuint(pk, "max", w->max);
+}
+
+/* Stream the upload; -1 on a local failure (e set), 0 when sent or when
+ * init hung up early (its answer says why). */
+static int upload(hb_initconn_t *c, uint64_t max, hb_src_cb src, void *ud, char *buf,
+                  uint64_t *total, hb_err_t *e)
+{
+    for (;;) {
+        size_t got = 0;
+        if (src(ud, buf, HB_CHUNK_MAX, &got) < 0)
+            return hb_fail(e, HB_E_INVALID, 0, "upload aborted by the source");
+        if (got > HB_CHUNK_MAX)
+            return hb_fail(e, HB_E_INTERNAL, 0, "upload source overran its buffer");
+        if (got == 0)
+            break;
+        *total += got;
+        if (max && *total > max)
+            return hb_fail(e, HB_E_TOOBIG, EFBIG, "file larger than %llu bytes",
+                           (unsigned long long)max);
+        /* An answer before the end means init refused the upload: stop
+         * sending and read it. */
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 || hb_frame_send_chunk(c->fd, "data", 0, buf, got) < 0)
+            return 0;
+    }
+    msgpack_packer *pk = hb_initconn_begin(c);
+    msgpack_pack_map(pk, 1);
+    hb_pk_kstr(pk, "t", "end");
+    hb_frame_send(c->fd, &c->out);
+    return 0;
+}
+
+int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
+                  hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
+{
+    if (written)
+        *written = 0;
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    if (mode > 07777)
+        return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
+    char *buf = malloc(HB_CHUNK_MAX);
+    if (!buf)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    write_args_t w = {path, mode, max_size};
+    hb_initconn_t c;
+    uint64_t total = 0;
+    int rc = start(&c, sb, fill_write, &w, e);
+    if (rc == 0) {
+        rc = upload(&c, max_size, src, ud, buf, &total, e);
+        hb_initans_t a;
+        if (rc == 0 && (rc = hb_initconn_next(&c, &a, FILE_TIMEOUT_MS, e)) == 0 &&
+            a.t != HB_ANS_OK)
+            rc = hb_init_unexpected(&a, "write", e);
+        if (rc == 0 && (!a.has_size || a.size != total))
+            rc = hb_fail(e, HB_E_INTERNAL, EIO, "write: init stored %llu of %llu bytes",
+                         (unsigned long long)a.size, (unsigned long long)total);
+        hb_initconn_close(&c);
+    }
+    free(buf);
+    if (rc == 0 && written)
+        *written = total;
+    return rc;
+}
+
+typedef struct {
+    const char *p;
+    size_t left;
+} membuf_t;
+
+static int mem_src(void *ud, void *buf, size_t cap, size_t *got)
+{
+    membuf_t *m = ud;
+    *got = m->left < cap ? m->left : cap;
+    memcpy(buf, m->p, *got);
+    m->p += *got;
+    m->left -= *got;
+    return 0;
+}
+
+int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,
+                      hb_err_t *e)
+{
+    membuf_t m = {buf, len};
+    return hb_file_write(sb, path, 0, 0, mem_src, &m, NULL, e);
+}
+
+/* ---- read ---- */
+
+typedef struct {
+    const char *path;
+    uint64_t max;
+} read_args_t;
+
+static void fill_read(msgpack_packer *pk, const void *arg)
+{
+    const read_args_t *r = arg;
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "read");
+    hb_pk_kstr(pk, "path", r->path);
+    hb_pk_kuint(pk, "max", r->max);
+}
+
+static int download(hb_initconn_t *c, uint64_t max, hb_size_cb on_size, hb_sink_cb sink,
+                    void *ud, hb_err_t *e)
+{
+    hb_initans_t a;
+    if (hb_initconn_next(c, &a, FILE_TIMEOUT_MS, e) < 0)
+        return -1;
+    if (a.t != HB_ANS_FILE)
+        return hb_init_unexpected(&a, "read", e);
+    uint64_t size = a.size, total = 0;
+    if (max && size > max)
+        return hb_fail(e, HB_E_TOOBIG, EFBIG, "file is %llu bytes, over %llu",
+                       (unsigned long long)size, (unsigned long long)max);
+    if (on_size && on_size(ud, size) < 0)
+        return hb_fail(e, HB_E_INTERNAL, ECANCELED, "read aborted by the sink");
+    for (;;) {
+        if (hb_initconn_next(c, &a, FILE_TIMEOUT_MS, e) < 0)
+            return -1;
+        if (a.t == HB_ANS_END)
+            break;
+        if (a.t != HB_ANS_DATA)
+            return hb_init_unexpected(&a, "read", e);
+        total += a.data_len;
+        if (total > size)
+            return hb_fail(e, HB_E_INTERNAL, EPROTO, "read: init sent more than announced");
+        if (a.data_len && sink(ud, a.data, a.data_len) < 0)
+            return hb_fail(e, HB_E_INTERNAL, ECANCELED, "read aborted by the sink");
+    }
+    if (total != size)
+        return hb_fail(e, HB_E_INTERNAL, EIO, "read: file changed while being read");
+    return 0;
+}
+
+int hb_file_read(const hb_sandbox_t *sb, const char *path, uint64_t max_size, hb_size_cb on_size,
+                 hb_sink_cb sink, void *ud, hb_err_t *e)
+{
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    read_args_t r = {path, max_size};
+    hb_initconn_t c;
+    if (start(&c, sb, fill_read, &r, e) < 0)
+        return -1;
+    int rc = download(&c, max_size, on_size, sink, ud, e);
+    hb_initconn_close(&c);
+    return rc;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} grow_t;
+
+static int grow_size(void *ud, uint64_t size)
+{
+    grow_t *g = ud;
+    /* The size comes from the sandbox: allocate as data arrives, not up front. */
+    g->cap = size < (1u << 20) ? (size_t)size + 1 : (1u << 20);
+    g->buf = malloc(g->cap);
+    return g->buf ? 0 : -1;
+}
+
+static int grow_sink(void *ud, const void *data, size_t len)
+{
+    grow_t *g = ud;
+    if (g->len + len + 1 > g->cap) {
+        size_t nc = g->cap * 2;
+        while (nc < g->len + len + 1)
+            nc *= 2;
+        char *nb = realloc(g->buf, nc);
+        if (!nb)
+            return -1;
+        g->buf = nb;
+        g->cap = nc;
+    }
+    memcpy(g->buf + g->len, data, len);
+    g->len += len;
+    return 0;
+}
+
+int hb_file_read_buf(const hb_sandbox_t *sb, const char *path, uint64_t max_size, char **buf,
+                     size_t *len, hb_err_t *e)
+{
+    grow_t g = {0};
+    *buf = NULL;
+    *len = 0;
+    if (hb_file_read(sb, path, max_size, grow_size, grow_sink, &g, e) < 0) {
+        free(g.buf);
+        return -1;
+    }
+    g.buf[g.len] = '\0';
+    *buf = g.buf;
+    *len = g.len;
+    return 0;
+}
+
+/* ---- list ---- */
+
+typedef struct {
+    const char *path;
+    bool recursive;
+    uint64_t max;
+} list_args_t;
+
+static void fill_list(msgpack_packer *pk, const void *arg)
+{
+    const list_args_t *l = arg;
+    msgpack_pack_map(pk, 4);
+    hb_pk_kstr(pk, "op", "list");
+    hb_pk_kstr(pk, "path", l->path);
+    hb_pk_kbool(pk, "recursive", l->recursive);
+    hb_pk_kuint(pk, "max", l->max);
+}
+
+typedef struct {
+    hb_dirent_t *v;
+    size_t n, cap, max;
+    bool truncated;
+} ents_t;
+
+static int add_ents(ents_t *s, const hb_initans_t *a)
+{
+    for (uint32_t i = 0; i < a->ents->size; i++) {
+        const char *p;
+        size_t pl;
+        unsigned type;
+        uint64_t size;
+        hb_initans_ent(a, i, &p, &pl, &type, &size);
+        if (s->n >= s->max) {
+            s->truncated = true;
+            return 0;
+        }
+        if (s->n == s->cap) {
+            size_t nc = s->cap ? s->cap * 2 : 256;
+            hb_dirent_t *nv = realloc(s->v, nc * sizeof *nv);
+            if (!nv)
+                return -1;
+            s->v = nv;
+            s->cap = nc;
+        }
+        char *path = strndup(p, pl);
+        if (!path)
+            return -1;
+        char *slash = strrchr(path, '/');
+        s->v[s->n++] = (hb_dirent_t){.path = path, .name = slash + 1,
+                                     .type = (hb_ftype_t)type, .size = size};
+    }
+    return 0;
+}
+
+static int collect_ents(hb_initconn_t *c, ents_t *s, hb_err_t *e)
+{
+    hb_initans_t a;
+    for (;;) {
+        if (hb_initconn_next(c, &a, FILE_TIMEOUT_MS, e) < 0)
+            return -1;
+        if (a.t == HB_ANS_END) {
+            s->truncated |= a.truncated;
+            return 0;
+        }
+        if (a.t != HB_ANS_ENTS)
+            return hb_init_unexpected(&a, "list", e);
+        if (add_ents(s, &a) < 0)
+            return hb_fail(e, HB_E_INTERNAL, ENOMEM, "list: out of memory");
+    }
+}
+
+int hb_file_list(const hb_sandbox_t *sb, const char *path, bool recursive, size_t max_entries,
+                 hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e)
+{
+    *ents = NULL;
+    *n = 0;
+    *truncated = false;
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    size_t max = max_entries && max_entries < LIST_HARD_MAX ? max_entries : LIST_HARD_MAX;
+    list_args_t l = {path, recursive, max};
+    ents_t s = {.max = max};
+    hb_initconn_t c;
+    if (start(&c, sb, fill_list, &l, e) < 0)
+        return -1;
+    int rc = collect_ents(&c, &s, e);
+    hb_initconn_close(&c);
+    if (rc < 0) {
+        hb_dirents_free(s.v, s.n);
+        return -1;
+    }
+    *ents = s.v;
+    *n = s.n;
+    *truncated = s.truncated;
+    return 0;
+}
+
+/* name points into path: only path is freed. */
+void hb_dirents_free(hb_dirent_t *ents, size_t n)
+{
+    for (size_t i = 0; ents && i < n; i++)
+        free(ents[i].path);
+    free(ents);
+}
+
+/* ---- stat, mkdir, rename, remove ---- */
+
+typedef struct {
+    const char *op, *k1, *v1, *k2, *v2, *kb;
+    bool b;
+} small_args_t;
+
+static void fill_small(msgpack_packer *pk, const void *arg)
+{
+    const small_args_t *s = arg;
+    msgpack_pack_map(pk, 2 + (s->k2 ? 1 : 0) + (s->kb ? 1 : 0));
+    hb_pk_kstr(pk, "op", s->op);
+    hb_pk_kstr(pk, s->k1, s->v1);
+    if (s->k2)
+        hb_pk_kstr(pk, s->k2, s->v2);
+    if (s->kb)
+        hb_pk_kbool(pk, s->kb, s->b);
+}
+
+int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e)
+{
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    small_args_t s = {.op = "stat", .k1 = "path", .v1 = path, .kb = "follow", .b = follow};
+    hb_initans_t a;
+    if (simple(sb, fill_small, &s, HB_ANS_STAT, &a, "stat", e) < 0)
+        return -1;
+    *st = (hb_stat_t){.type = (hb_ftype_t)a.st.type, .size = a.st.size, .mode = a.st.mode,
+                      .uid = a.st.uid, .gid = a.st.gid, .mtime = a.st.mtime,
+                      .atime = a.st.atime, .ctime = a.st.ctime};
+    return 0;
+}
+
+int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e)
+{
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    small_args_t s = {.op = "mkdir", .k1 = "path", .v1 = path, .kb = "parents", .b = parents};
+    hb_initans_t a;
+    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "mkdir", e);
+}
+
+int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e)
+{
+    if (check_path(from, "from", e) < 0 || check_path(to, "to", e) < 0)
+        return -1;
+    small_args_t s = {.op = "rename", .k1 = "from", .v1 = from, .k2 = "to", .v2 = to};
+    hb_initans_t a;
+    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "rename", e);
+}
+
+int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e)
+{
+    if (check_path(path, "path", e) < 0)
+        return -1;
+    small_args_t s = {.op = "remove", .k1 = "path", .v1 = path};
+    hb_initans_t a;
+    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "remove", e);
+}

@@ -1,0 +1,142 @@
+#include "initclient.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* The socket path may be longer than sun_path: then connect through an
+ * O_PATH handle on its directory. */
+static int do_connect(int fd, const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n < sizeof sa.sun_path) {
+        memcpy(sa.sun_path, path, n + 1);
+        return connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char dir[HB_HOSTPATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
+    int r = strlen(sa.sun_path) + 1 >= sizeof sa.sun_path ? (errno = ENAMETOOLONG, -1)
+            : connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    int saved = errno;
+    close(dfd);
+    errno = saved;
+    return r;
+}
+
+int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
+{
+    memset(c, 0, sizeof *c);
+    c->sb = sb;
+    hb_frame_init(&c->frame);
+    msgpack_sbuffer_init(&c->out);
+    msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "socket: %s", strerror(errno));
+    if (do_connect(c->fd, sb->sock_path) < 0) {
+        int err = errno;
+        close(c->fd);
+        c->fd = -1;
+        if (err == ENOENT || err == ECONNREFUSED)
+            return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init is not running", sb->id);
+        return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: connect: %s", sb->id, strerror(err));
+    }
+    return 0;
+}
+
+void hb_initconn_close(hb_initconn_t *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    hb_frame_free(&c->frame);
+    msgpack_sbuffer_destroy(&c->out);
+}
+
+msgpack_packer *hb_initconn_begin(hb_initconn_t *c)
+{
+    hb_frame_begin(&c->out);
+    return &c->pk;
+}
+
+/* Init hung up or broke off: dead if its process is gone. */
+static int lost(hb_initconn_t *c, int err, hb_err_t *e)
+{
+    if (!hb_sandbox_alive(c->sb))
+        return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init died", c->sb->id);
+    return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: init connection: %s", c->sb->id,
+                   strerror(err));
+}
+
+int hb_initconn_send(hb_initconn_t *c, hb_err_t *e)
+{
+    if (c->out.size > HB_FRAME_MAX + 4)
+        return hb_fail(e, HB_E_TOOBIG, EMSGSIZE, "request too large");
+    if (hb_frame_send(c->fd, &c->out) < 0)
+        return lost(c, errno, e);
+    return 0;
+}
+
+int hb_initconn_next(hb_initconn_t *c, hb_initans_t *a, int timeout_ms, hb_err_t *e)
+{
+    int r = hb_frame_read(c->fd, &c->frame, timeout_ms);
+    if (r == 1)
+        return lost(c, ECONNRESET, e);
+    if (r < 0 && errno == EPROTO)
+        return hb_fail(e, HB_E_INTERNAL, EPROTO, "sandbox %s: malformed frame from init",
+                       c->sb->id);
+    if (r < 0 && errno == ETIMEDOUT)
+        return hb_fail(e, HB_E_INTERNAL, ETIMEDOUT, "sandbox %s: init did not answer",
+                       c->sb->id);
+    if (r < 0)
+        return lost(c, errno, e);
+    if (hb_initans_parse(&c->frame, a) < 0)
+        return hb_fail(e, HB_E_INTERNAL, EPROTO, "sandbox %s: invalid answer from init",
+                       c->sb->id);
+    return 0;
+}
+
+hb_errcode_t hb_init_errcode(int err)
+{
+    switch (err) {
+    case ENOENT:
+        return HB_E_NOTFOUND;
+    case EFBIG: case ENOSPC: case EDQUOT:
+        return HB_E_TOOBIG;
+    case EEXIST:
+        return HB_E_EXISTS;
+    case ENOTDIR: case EISDIR: case EINVAL: case ELOOP: case ENAMETOOLONG:
+    case EACCES: case EPERM: case EROFS: case ENOTEMPTY: case EBUSY: case EXDEV:
+        return HB_E_INVALID;
+    default:
+        return HB_E_INTERNAL;
+    }
+}
+
+int hb_init_fail(const hb_initans_t *a, const char *what, hb_err_t *e)
+{
+    return hb_fail(e, hb_init_errcode(a->err), a->err, "%s: %s", what, a->msg);
+}
+
+int hb_init_unexpected(const hb_initans_t *a, const char *what, hb_err_t *e)
+{
+    if (a->t == HB_ANS_ERR)
+        return hb_init_fail(a, what, e);
+    return hb_fail(e, HB_E_INTERNAL, EPROTO, "%s: unexpected answer %d from init", what,
+                   (int)a->t);
+}

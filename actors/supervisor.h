@@ -1,0 +1,52 @@
+/* One supervisor actor per sandbox: the only owner of its hb_sandbox_t.
+ *
+ * It creates (or re-attaches to) the sandbox, answers GET with live usage,
+ * runs each exec and listing on an operation thread of its own (so several
+ * execs run at once and a slow one blocks nothing), lends the handle to
+ * gateway threads for streamed file transfers, reports usage to the metrics
+ * actor every 10 s, and destroys the sandbox when told to.
+ *
+ * Lifetime of the handle: every operation thread and every lease counts as
+ * one "in flight" use. The handle is destroyed and freed only when none is
+ * in flight; to get there quickly, destroy first kills the sandbox's init
+ * (which ends every command and breaks every connection to it), then waits
+ * for the OP_DONE / SB_RELEASE messages. On daemon shutdown the sandbox is
+ * left running; uses still in flight after a grace period are abandoned with
+ * the handle (never freed under them).
+ */
+#ifndef HB_SUPERVISOR_H
+#define HB_SUPERVISOR_H
+
+#include "bus.h"
+#include "runtime.h"
+
+typedef struct {
+    const hb_runtime_t *rt;    /* immutable after hb_runtime_init; shared read-only */
+    char          id[HB_ID_MAX];
+    uint64_t      gen;         /* makes the inbox endpoint unique across reuse of a name */
+    hb_sandbox_t *sb;          /* attach: an opened handle, ownership moves in */
+    hb_msg_t      create;      /* create: the SB_CREATE request, ownership moves in */
+} hb_sup_args_t;
+
+/* Start a supervisor; takes ownership of args (malloc'd) in every case. */
+zactor_t *hb_supervisor_new(hb_sup_args_t *args);
+/* The inbox endpoint of supervisor (id, gen) into buf. */
+void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen);
+
+/* sup_ops.c: start an operation thread for an SB_EXEC or SB_LSFILES request
+ * (ownership of *req moves in; *req is zeroed). It replies to req's reply_to
+ * and posts OP_DONE to inbox when it no longer uses sb. */
+int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox);
+/* Operation threads still running anywhere in the process (for shutdown). */
+int hb_sup_ops_live(void);
+
+/* sbinfo.c: describe a sandbox (caller clears *out). */
+int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
+                   const hb_usage_t *usage);
+/* The daemon's own per-sandbox counters, kept beside sandbox.json. */
+uint64_t hb_counters_load(const hb_sandbox_t *sb);
+void     hb_counters_save(const hb_sandbox_t *sb, uint64_t commands_executed);
+
+#define HB_LIST_MAX_ENTRIES 10000
+
+#endif

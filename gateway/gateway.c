@@ -1,0 +1,269 @@
+/* civetweb setup, authentication, routing and the response helpers. */
+#include "gw_internal.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "http_status.h"
+#include "json_out.h"
+#include "bus.h"   /* hb_bus_deadline, hb_now_ms; pulls in zmqlog.h */
+
+struct hb_gateway {
+    struct mg_context *ctx;
+    hb_gateway_conf_t  conf;
+    char              *host, *key;
+    atomic_int         inflight;   /* requests inside a handler */
+    atomic_bool        draining;   /* SIGTERM: new requests get 503 */
+};
+
+/* ---- responses ---- */
+
+int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
+            const char *hname, const char *hval)
+{
+    char clen[32];
+    snprintf(clen, sizeof clen, "%zu", len);
+    mg_response_header_start(c, status);
+    mg_response_header_add(c, "Content-Type", ctype, -1);
+    mg_response_header_add(c, "Content-Length", clen, -1);
+    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    if (hname && hval)
+        mg_response_header_add(c, hname, hval, -1);
+    mg_response_header_send(c);
+    if (len)
+        mg_write(c, body, len);
+    return status;
+}
+
+static int send_json(struct mg_connection *c, int status, json_t *json, const char *hname,
+                     const char *hval)
+{
+    size_t len = 0;
+    char *text = json ? hb_json_text(json, &len) : NULL;
+    json_decref(json);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\"}";
+        return hb_send(c, 500, "application/json", oom, sizeof oom - 1, NULL, NULL);
+    }
+    hb_send(c, status, "application/json", text, len, hname, hval);
+    free(text);
+    return status;
+}
+
+int hb_reply_json(struct mg_connection *c, int status, json_t *json)
+{
+    return send_json(c, status, json, NULL, NULL);
+}
+
+static int reply_error_v(struct mg_connection *c, int status, const char *hname, const char *hval,
+                         const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return send_json(c, status, hb_json_error(msg), hname, hval);
+}
+
+int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = reply_error_v(c, status, status == 503 ? "Retry-After" : NULL, "10", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int hb_reply_err(hb_req_t *r, const hb_err_t *e)
+{
+    int status = hb_http_status(e->code);
+    if (status == 500)
+        LOG_ERROR("%s %s: %s", r->ri->request_method, r->ri->local_uri, e->msg);
+    return hb_reply_error(r->c, status, "%s", e->msg);
+}
+
+bool hb_method_is(const hb_req_t *r, const char *m) { return strcmp(r->ri->request_method, m) == 0; }
+
+int hb_reply_405(hb_req_t *r)
+{
+    return hb_reply_error(r->c, 405, "method %s is not allowed on %s", r->ri->request_method,
+                          r->ri->local_uri);
+}
+
+int hb_read_body(struct mg_connection *c, size_t max, char **buf, size_t *len, hb_err_t *e)
+{
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    *buf = NULL;
+    *len = 0;
+    if (ri->content_length > (long long)max)
+        return hb_fail(e, HB_E_TOOBIG, 0, "body: larger than %zu bytes", max);
+    size_t cap = ri->content_length > 0 ? (size_t)ri->content_length + 1 : 4096;
+    char *b = malloc(cap);
+    if (!b)
+        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    size_t n = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max + 1) {
+                free(b);
+                return hb_fail(e, HB_E_TOOBIG, 0, "body: larger than %zu bytes", max);
+            }
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+            }
+            b = nb;
+            cap *= 2;
+        }
+        int got = mg_read(c, b + n, cap - 1 - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    if (n > max) {
+        free(b);
+        return hb_fail(e, HB_E_TOOBIG, 0, "body: larger than %zu bytes", max);
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int unauthorized(struct mg_connection *c)
+{
+    return send_json(c, 401, hb_json_error("missing or invalid API key (Authorization: Bearer <key>)"),
+                     "WWW-Authenticate", "Bearer");
+}
+
+static int route(hb_req_t *r)
+{
+    if (r->route.bad_id)
+        return hb_reply_error(r->c, 404, "sandbox not found (not a valid sandbox name)");
+    switch (r->route.kind) {
+    case HB_RT_OPENAPI: return hb_h_openapi(r);
+    case HB_RT_SANDBOXES: return hb_h_sandboxes(r);
+    case HB_RT_SANDBOX: return hb_h_sandbox(r);
+    case HB_RT_EXEC: return hb_h_exec(r);
+    case HB_RT_FILES: return hb_h_files(r);
+    case HB_RT_FILES_LIST: return hb_h_files_list(r);
+    case HB_RT_ANALYTICS: return hb_h_analytics(r);
+    case HB_RT_MCP:
+        if (hb_h_mcp)
+            return hb_h_mcp(r);
+        return hb_reply_error(r->c, 404, "MCP is not part of this build");
+    case HB_RT_OPENCODE: return hb_h_opencode(r);
+    default: return hb_reply_error(r->c, 404, "no such endpoint: %s", r->ri->local_uri);
+    }
+}
+
+static int serve(hb_gateway_t *g, struct mg_connection *c)
+{
+    hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf};
+    hb_route_match(r.ri->local_uri, &r.route);
+    if (r.route.kind == HB_RT_HEALTHZ)
+        return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
+    if (r.route.kind == HB_RT_DASHBOARD)
+        return hb_reply_error(c, 404, "the dashboard is not part of this build yet");
+    if (r.route.kind == HB_RT_NONE)
+        return hb_reply_error(c, 404, "no such endpoint: %s", r.ri->local_uri);
+    /* The MCP route also takes the sandbox's own mcp_token: hb_h_mcp checks. */
+    if (hb_route_needs_auth(r.route.kind) && !(r.route.kind == HB_RT_MCP && hb_h_mcp) &&
+        !hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key))
+        return unauthorized(c);
+    return route(&r);
+}
+
+static int handle(struct mg_connection *c, void *cbdata)
+{
+    hb_gateway_t *g = cbdata;
+    atomic_fetch_add(&g->inflight, 1);
+    int status = atomic_load(&g->draining)
+                     ? hb_reply_error(c, 503, "the daemon is shutting down")
+                     : serve(g, c);
+    atomic_fetch_sub(&g->inflight, 1);
+    return status;
+}
+
+/* civetweb's own errors (malformed HTTP, oversized headers) in our shape too. */
+static int http_error(struct mg_connection *c, int status, const char *msg)
+{
+    hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
+    return 0;
+}
+
+static int log_message(const struct mg_connection *c, const char *message)
+{
+    LOG_WARN("http: %s", message);
+    return 1;
+}
+
+/* ---- start / stop ---- */
+
+hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
+{
+    hb_gateway_t *g = calloc(1, sizeof *g);
+    if (!g || !(g->host = strdup(conf->host)) || !(g->key = strdup(conf->api_key))) {
+        if (g)
+            free(g->host);
+        free(g);
+        hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+        return NULL;
+    }
+    g->conf = *conf;
+    g->conf.host = g->host;
+    g->conf.api_key = g->key;
+    char ports[300], threads[16];
+    if (strchr(conf->host, ':'))
+        snprintf(ports, sizeof ports, "[%s]:%d", conf->host, conf->port);
+    else
+        snprintf(ports, sizeof ports, "%s:%d", conf->host, conf->port);
+    snprintf(threads, sizeof threads, "%d", conf->threads > 0 ? conf->threads : 128);
+    const char *opts[] = {
+        "listening_ports", ports,
+        "num_threads", threads,
+        "request_timeout_ms", "60000",
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "5000",
+        "tcp_nodelay", "1",
+        NULL,
+    };
+    struct mg_callbacks cb = {.log_message = log_message, .http_error = http_error};
+    g->ctx = mg_start(&cb, g, opts);
+    if (!g->ctx) {
+        hb_fail(e, HB_E_INTERNAL, 0, "http: cannot listen on %s (port in use or bad --host?)",
+                ports);
+        free(g->host);
+        free(g->key);
+        free(g);
+        return NULL;
+    }
+    mg_set_request_handler(g->ctx, "/", handle, g);
+    return g;
+}
+
+void hb_gateway_stop(hb_gateway_t *g)
+{
+    if (!g)
+        return;
+    /* civetweb drops writes once mg_stop begins, so let the requests in
+     * flight answer first: new ones get 503, waiting ones give up at the bus
+     * deadline (hb_bus_call), and a second more lets those replies out. */
+    atomic_store(&g->draining, true);
+    int64_t dl = hb_bus_deadline();
+    int64_t until = (dl ? dl : hb_now_ms()) + 1000;
+    while (atomic_load(&g->inflight) > 0 && hb_now_ms() < until) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    mg_stop(g->ctx);
+    free(g->host);
+    free(g->key);
+    free(g);
+}

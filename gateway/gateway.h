@@ -1,0 +1,29 @@
+/* The HTTP gateway: civetweb, the REST API of the seed, auth. Its worker
+ * threads turn a request into an actor message (actors/bus.h: a private
+ * reply endpoint per call) and the reply into JSON. They hold no sandbox
+ * state; the one exception, streamed file bodies, borrows the sandbox handle
+ * from its supervisor for the length of the transfer (gw_files.c). */
+#ifndef HB_GATEWAY_H
+#define HB_GATEWAY_H
+
+#include <stdint.h>
+
+#include "hberr.h"
+
+typedef struct {
+    const char *host;            /* "0.0.0.0" */
+    int         port;            /* 7070 */
+    const char *api_key;         /* never empty: auth is always on */
+    uint64_t    max_file_size;   /* upload cap, 413 past it */
+    int         threads;         /* civetweb workers */
+} hb_gateway_conf_t;
+
+typedef struct hb_gateway hb_gateway_t;
+
+/* conf is copied (strings too). NULL with *e set if it cannot listen. */
+hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e);
+/* Stop accepting, let in-flight requests finish (bounded by the bus
+ * deadline, see hb_bus_set_deadline), free. */
+void hb_gateway_stop(hb_gateway_t *g);
+
+#endif

@@ -1,0 +1,176 @@
+/* File handlers. Uploads and downloads stream: the civetweb worker borrows
+ * the sandbox handle from its supervisor (SB_LEASE), runs hb_file_write /
+ * hb_file_read itself with mg_read / mg_write as source and sink, and gives
+ * the handle back (SB_RELEASE). The supervisor counts the lease as a use in
+ * flight and never frees the handle while one is out (actors/supervisor.h);
+ * the handle's fields are immutable and file calls are safe concurrently
+ * (runtime.h). So gigabytes never pass through an actor's queue, and a slow
+ * client holds only its own worker thread. Listing is an ordinary actor call. */
+#include "gw_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "json_out.h"
+#include "path.h"
+#include "req_parse.h"
+#include "runtime.h"
+
+#define LEASE_MS 30000
+#define LIST_MS  120000
+
+int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+{
+    hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
+    hb_err_t e = {0};
+    if (hb_str_set(&q.id, r->route.id) < 0)
+        return hb_reply_error(r->c, 500, "out of memory");
+    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, &e);
+    hb_msg_clear(&q);
+    if (rc < 0)
+        return hb_reply_err(r, &e);
+    l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
+    snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");
+    hb_msg_clear(&rep);
+    return 0;
+}
+
+void hb_gw_lease_give_back(hb_lease_t *l)
+{
+    hb_msg_t m = {.type = HB_MSG_SB_RELEASE, .handle = (uint64_t)(uintptr_t)l->sb};
+    hb_bus_post(l->inbox, &m);
+    l->sb = NULL;
+}
+
+/* ---- upload ---- */
+
+typedef struct {
+    struct mg_connection *c;
+    long long             expect;   /* Content-Length, -1 if chunked */
+    long long             got;
+} upload_t;
+
+static int upload_src(void *ud, void *buf, size_t cap, size_t *got)
+{
+    upload_t *u = ud;
+    int n = mg_read(u->c, buf, cap > (1u << 30) ? (1u << 30) : cap);
+    if (n < 0)
+        return -1;
+    if (n == 0 && u->expect >= 0 && u->got < u->expect)
+        return -1;   /* the client went away early: keep the old file */
+    u->got += n;
+    *got = (size_t)n;
+    return 0;
+}
+
+static int upload(hb_req_t *r, const char *path)
+{
+    long long clen = r->ri->content_length;
+    if (clen > 0 && (unsigned long long)clen > r->conf->max_file_size)
+        return hb_reply_error(r->c, 413, "body: larger than the %llu byte upload limit",
+                              (unsigned long long)r->conf->max_file_size);
+    hb_lease_t l;
+    int status = hb_gw_lease_take(r, &l);
+    if (status)
+        return status;
+    upload_t u = {.c = r->c, .expect = clen};
+    uint64_t written = 0;
+    hb_err_t e = {0};
+    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, upload_src, &u, &written, &e);
+    hb_gw_lease_give_back(&l);
+    if (rc < 0)
+        return hb_reply_err(r, &e);
+    return hb_reply_json(r->c, 200, json_pack("{s:s, s:I}", "path", path, "size",
+                                              (json_int_t)written));
+}
+
+/* ---- download ---- */
+
+typedef struct {
+    struct mg_connection *c;
+    bool                  started;
+} download_t;
+
+static int download_size(void *ud, uint64_t size)
+{
+    download_t *d = ud;
+    char len[32];
+    snprintf(len, sizeof len, "%llu", (unsigned long long)size);
+    mg_response_header_start(d->c, 200);
+    mg_response_header_add(d->c, "Content-Type", "application/octet-stream", -1);
+    mg_response_header_add(d->c, "Content-Length", len, -1);
+    mg_response_header_add(d->c, "Cache-Control", "no-store", -1);
+    /* If the file changes size mid-read the body cannot match the length:
+     * closing the connection afterwards keeps the client from misparsing. */
+    mg_response_header_add(d->c, "Connection", "close", -1);
+    mg_response_header_send(d->c);
+    d->started = true;
+    return 0;
+}
+
+static int download_sink(void *ud, const void *data, size_t len)
+{
+    download_t *d = ud;
+    return mg_write(d->c, data, len) == (int)len ? 0 : -1;
+}
+
+static int download(hb_req_t *r, const char *path)
+{
+    hb_lease_t l;
+    int status = hb_gw_lease_take(r, &l);
+    if (status)
+        return status;
+    download_t d = {.c = r->c};
+    hb_err_t e = {0};
+    int rc = hb_file_read(l.sb, path, 0, download_size, download_sink, &d, &e);
+    hb_gw_lease_give_back(&l);
+    if (rc == 0)
+        return 200;
+    if (!d.started)
+        return hb_reply_err(r, &e);
+    LOG_WARN("download %s from %s broke off: %s", path, r->route.id, e.msg);
+    return 200;
+}
+
+int hb_h_files(hb_req_t *r)
+{
+    bool put = hb_method_is(r, "PUT"), get = hb_method_is(r, "GET");
+    if (!put && !get)
+        return hb_reply_405(r);
+    char *path = malloc(HB_PATH_MAX);
+    if (!path)
+        return hb_reply_error(r->c, 500, "out of memory");
+    hb_err_t e = {0};
+    int status;
+    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, &e) < 0)
+        status = hb_reply_err(r, &e);
+    else
+        status = put ? upload(r, path) : download(r, path);
+    free(path);
+    return status;
+}
+
+int hb_h_files_list(hb_req_t *r)
+{
+    if (!hb_method_is(r, "GET"))
+        return hb_reply_405(r);
+    hb_msg_t q = {.type = HB_MSG_SB_LSFILES}, rep;
+    hb_err_t e = {0};
+    q.path = malloc(HB_PATH_MAX);
+    if (!q.path || hb_str_set(&q.id, r->route.id) < 0) {
+        hb_msg_clear(&q);
+        return hb_reply_error(r->c, 500, "out of memory");
+    }
+    if (hb_req_parse_path(r->ri->query_string, false, q.path, HB_PATH_MAX, &e) < 0) {
+        hb_msg_clear(&q);
+        return hb_reply_err(r, &e);
+    }
+    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LIST_MS, &e);
+    hb_msg_clear(&q);
+    if (rc < 0)
+        return hb_reply_err(r, &e);
+    int status = hb_reply_json(r->c, 200, hb_json_entries(&rep));
+    hb_msg_clear(&rep);
+    return status;
+}

@@ -1,0 +1,66 @@
+/* Shared between the gateway's request handlers (gateway/gw_*.c). */
+#ifndef HB_GW_INTERNAL_H
+#define HB_GW_INTERNAL_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "gateway.h"
+#include "route.h"
+
+typedef struct {
+    struct mg_connection         *c;
+    const struct mg_request_info *ri;
+    const hb_gateway_conf_t      *conf;
+    hb_route_t                    route;
+} hb_req_t;
+
+/* Responses; each returns the status sent. json is consumed. */
+int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
+            const char *hname, const char *hval);
+int hb_reply_json(struct mg_connection *c, int status, json_t *json);
+int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Status from hb_http_status; 500s are logged with context. */
+int hb_reply_err(hb_req_t *r, const hb_err_t *e);
+
+/* The request body, bounded by max (HB_E_TOOBIG past it); malloc'd, NUL
+ * terminated, caller frees. */
+int hb_read_body(struct mg_connection *c, size_t max, char **buf, size_t *len, hb_err_t *e);
+bool hb_method_is(const hb_req_t *r, const char *m);
+int hb_reply_405(hb_req_t *r);
+
+/* gw_sandbox.c */
+int hb_h_sandboxes(hb_req_t *r);
+int hb_h_sandbox(hb_req_t *r);
+int hb_h_exec(hb_req_t *r);
+int hb_h_analytics(hb_req_t *r);
+int hb_h_openapi(hb_req_t *r);
+/* gw_files.c */
+int hb_h_files(hb_req_t *r);
+int hb_h_files_list(hb_req_t *r);
+
+/* Borrowing a sandbox handle for work done in this worker thread (streamed
+ * files; the MCP transport). While lent, the supervisor will not free it;
+ * give it back exactly once. On failure the error reply has been sent and
+ * the status is returned; 0 on success. */
+typedef struct {
+    const hb_sandbox_t *sb;
+    char                inbox[128];
+} hb_lease_t;
+int  hb_gw_lease_take(hb_req_t *r, hb_lease_t *l);
+void hb_gw_lease_give_back(hb_lease_t *l);
+
+/* POST /api/v1/hiveboxes/:id/mcp, authenticated already. Provided by the
+ * MCP transport (gateway/mcp_http.c); weak so the gateway links without it
+ * and answers 404 then. */
+int hb_h_mcp(hb_req_t *r) __attribute__((weak));
+/* gw_opencode.c: the OpenCode agent proxy */
+int hb_h_opencode(hb_req_t *r);
+
+/* openapi_blob.c: schemas/openapi.json, embedded at build time. */
+extern const char hb_openapi_json[];
+extern const uint64_t hb_openapi_json_len;   /* the assembler measured it */
+
+#endif

@@ -1,0 +1,35 @@
+/* hb_errcode_t -> HTTP status (see hberr.h for what each code means). */
+#include "http_status.h"
+
+int hb_http_status(hb_errcode_t code)
+{
+    switch (code) {
+    case HB_OK: return 200;
+    case HB_E_INVALID: return 400;
+    case HB_E_NOTFOUND: return 404;
+    case HB_E_EXISTS: return 409;
+    case HB_E_DEAD: return 409;     /* the sandbox exists but its init is gone */
+    case HB_E_TOOBIG: return 413;
+    case HB_E_UNAVAIL: return 503;
+    case HB_E_NOTSUP: return 503;
+    case HB_E_INTERNAL: return 500;
+    }
+    return 500;
+}
+
+const char *hb_http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}

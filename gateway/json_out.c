@@ -1,0 +1,187 @@
+/* Actor replies -> API JSON (see json_out.h). */
+#include "json_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "opencode_conf.h"
+#include "runtime.h"
+#include "textutil.h"
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *time_str(int64_t t)
+{
+    char buf[HB_RFC3339_LEN];
+    return json_string(hb_rfc3339(t, buf, sizeof buf));
+}
+
+static json_t *network_obj(const hb_sbinfo_t *s)
+{
+    json_t *n = json_pack("{s:s, s:o}", "mode", s->network ? s->network : "none", "ip",
+                          str_or_null(s->net_ip));
+    if (n && s->net_group && s->net_group[0])
+        json_object_set_new(n, "group", json_string(s->net_group));
+    return n;
+}
+
+static json_t *limits_obj(const hb_sbinfo_t *s)
+{
+    return json_pack("{s:s, s:f, s:I}", "memory", s->memory ? s->memory : "", "cpus", s->cpus,
+                     "pids", (json_int_t)s->pids);
+}
+
+/* The agent's proxy base path, while OpenCode is enabled (the seed). */
+static json_t *with_opencode_url(json_t *j, const char *id)
+{
+    if (j && id && hb_oc_enabled_env()) {
+        char url[HB_ID_MAX + 48];
+        hb_oc_url(url, sizeof url, id);
+        json_object_set_new(j, "opencode_url", json_string(url));
+    }
+    return j;
+}
+
+json_t *hb_json_created(const hb_sbinfo_t *s)
+{
+    return with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
+                     "status", s->status ? s->status : "running", "image",
+                     s->image ? s->image : "", "created_at", time_str(s->created_at), "network",
+                     network_obj(s), "limits", limits_obj(s), "expires_at",
+                     time_str(s->expires_at)), s->id);
+}
+
+static json_int_t since(int64_t now, int64_t t) { return now > t ? (json_int_t)(now - t) : 0; }
+static json_int_t until(int64_t now, int64_t t) { return t > now ? (json_int_t)(t - now) : 0; }
+
+json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now)
+{
+    json_t *j = hb_json_created(s);
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "uptime_seconds", json_integer(since(now, s->created_at)));
+    json_object_set_new(j, "ttl_seconds", json_integer(until(now, s->expires_at)));
+    json_object_set_new(j, "commands_executed", json_integer((json_int_t)s->commands_executed));
+    if (s->has_usage)
+        json_object_set_new(
+            j, "usage",
+            json_pack("{s:I, s:I, s:I, s:I, s:I}", "memory_bytes",
+                      (json_int_t)s->usage_memory_bytes, "memory_limit_bytes",
+                      (json_int_t)s->usage_memory_limit_bytes, "cpu_usage_ns",
+                      (json_int_t)s->usage_cpu_ns, "pids", (json_int_t)s->usage_pids,
+                      "oom_kills", (json_int_t)s->usage_oom_kills));
+    return j;
+}
+
+json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_array_append_new(
+            arr, with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s}", "id",
+                           s[i].id ? s[i].id : "", "status", s[i].status ? s[i].status : "running",
+                           "image", s[i].image ? s[i].image : "", "uptime_seconds",
+                           since(now, s[i].created_at), "ttl_seconds", until(now, s[i].expires_at),
+                           "memory", s[i].memory ? s[i].memory : "", "cpus", s[i].cpus,
+                           "commands_executed", (json_int_t)s[i].commands_executed, "network",
+                           s[i].network ? s[i].network : "none"), s[i].id));
+    }
+    return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
+}
+
+static json_t *text_of(const hb_bin_t *b)
+{
+    size_t n = 0;
+    char *t = hb_utf8_sanitize(b->data ? b->data : "", b->data ? b->len : 0, &n);
+    if (!t)
+        return NULL;
+    json_t *s = json_stringn_nocheck(t, n);   /* just made valid */
+    free(t);
+    return s;
+}
+
+json_t *hb_json_exec(const hb_msg_t *r)
+{
+    json_t *j = json_pack("{s:I, s:o, s:o, s:I}", "exit_code", (json_int_t)r->exit_code, "stdout",
+                          text_of(&r->out), "stderr", text_of(&r->err), "duration_ms",
+                          (json_int_t)r->duration_ms);
+    if (!j)
+        return NULL;
+    if (r->timed_out)
+        json_object_set_new(j, "timed_out", json_true());
+    if (r->oom_killed)
+        json_object_set_new(j, "oom_killed", json_true());
+    if (r->stdout_truncated)
+        json_object_set_new(j, "stdout_truncated", json_true());
+    if (r->stderr_truncated)
+        json_object_set_new(j, "stderr_truncated", json_true());
+    return j;
+}
+
+/* Paths are bytes; a non-UTF-8 name is shown with U+FFFD. */
+static json_t *name_of(const char *s)
+{
+    hb_bin_t b = {(void *)(s ? s : ""), s ? strlen(s) : 0};
+    return text_of(&b);
+}
+
+json_t *hb_json_entries(const hb_msg_t *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->entries_n; i++) {
+        const hb_entry_t *en = &r->entries[i];
+        json_t *o = json_pack("{s:o, s:o, s:s}", "name", name_of(en->name), "path",
+                              name_of(en->path), "entry_type",
+                              en->entry_type ? en->entry_type : "other");
+        if (o && en->entry_type && strcmp(en->entry_type, "file") == 0)
+            json_object_set_new(o, "size", json_integer((json_int_t)en->size));
+        json_array_append_new(arr, o);
+    }
+    json_t *j = json_pack("{s:o, s:o, s:I}", "path", name_of(r->path), "entries", arr, "total",
+                          (json_int_t)r->entries_n);
+    if (j && r->truncated)
+        json_object_set_new(j, "truncated", json_true());
+    return j;
+}
+
+static json_t *sample_obj(const hb_sample_t *s)
+{
+    json_t *sbs = json_array();
+    for (size_t i = 0; sbs && i < s->sandboxes_n; i++) {
+        const hb_sample_sb_t *u = &s->sandboxes[i];
+        json_array_append_new(
+            sbs, json_pack("{s:s, s:I, s:I, s:f, s:I}", "id", u->id ? u->id : "", "memory_bytes",
+                           (json_int_t)u->memory_bytes, "memory_limit_bytes",
+                           (json_int_t)u->memory_limit_bytes, "cpu_percent", u->cpu_percent,
+                           "pids", (json_int_t)u->pids));
+    }
+    return json_pack("{s:I, s:I, s:o, s:I, s:I, s:f}", "timestamp", (json_int_t)s->timestamp,
+                     "sandbox_count", (json_int_t)s->sandbox_count, "sandboxes", sbs,
+                     "host_memory_total", (json_int_t)s->host_memory_total, "host_memory_used",
+                     (json_int_t)s->host_memory_used, "host_cpu_percent", s->host_cpu_percent);
+}
+
+json_t *hb_json_samples(const hb_msg_t *r, int interval_s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->samples_n; i++)
+        json_array_append_new(arr, sample_obj(&r->samples[i]));
+    return json_pack("{s:o, s:i}", "samples", arr, "interval_secs", interval_s);
+}
+
+json_t *hb_json_error(const char *msg)
+{
+    size_t n = 0;
+    char *t = hb_utf8_sanitize(msg ? msg : "error", msg ? strlen(msg) : 5, &n);
+    json_t *j = t ? json_pack("{s:s%}", "error", t, n) : NULL;
+    free(t);
+    return j;
+}
+
+char *hb_json_text(const json_t *j, size_t *len)
+{
+    char *t = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    if (t && len)
+        *len = strlen(t);
+    return t;
+}

@@ -1,0 +1,30 @@
+/* Actor replies -> the API's JSON shapes (the seed's field names and forms).
+ * Each returns a new json_t (caller decrefs) or NULL on OOM. */
+#ifndef HB_JSON_OUT_H
+#define HB_JSON_OUT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "messages.h"
+
+/* 201 of POST /hiveboxes. */
+json_t *hb_json_created(const hb_sbinfo_t *s);
+/* GET /hiveboxes/:id: the seed's fields plus expires_at, ttl_seconds,
+ * commands_executed and live usage. */
+json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now);
+/* GET /hiveboxes. */
+json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now);
+/* POST /:id/exec; the four flags appear only when true. */
+json_t *hb_json_exec(const hb_msg_t *r);
+/* GET /:id/files/list; truncated appears only when true. */
+json_t *hb_json_entries(const hb_msg_t *r);
+/* GET /analytics. */
+json_t *hb_json_samples(const hb_msg_t *r, int interval_s);
+/* {"error": msg} */
+json_t *hb_json_error(const char *msg);
+
+/* Serialise compactly, reals with sensible precision; malloc'd. */
+char *hb_json_text(const json_t *j, size_t *len);
+
+#endif

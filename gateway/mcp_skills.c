@@ -1,0 +1,118 @@
+/* The skills directory on the host and a create request's selection from
+ * it. The selection ends up in hb_spec_t.skills, which the launcher turns
+ * into read-only binds at /opt/skills/<name> inside the sandbox; from then
+ * on everything (list_skills, read_skill_file, exec of a skill's scripts)
+ * happens inside the sandbox. */
+#include "mcp.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool skill_exists(const char *dir, const char *name)
+{
+    char path[HB_HOSTPATH_MAX + HB_ID_MAX + 16];
+    struct stat st;
+    if (!hb_name_valid(name) ||
+        snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return false;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Append name + '\n' to out; -1 when it does not fit. */
+static int add(char *out, size_t outlen, size_t *used, size_t *count, const char *name,
+               hb_err_t *e)
+{
+    size_t n = strlen(name);
+    if (*count >= HB_SKILLS_MAX_N || *used + n + 2 > outlen)
+        return hb_fail(e, HB_E_INVALID, 0, "skills: more than %d skills selected",
+                       HB_SKILLS_MAX_N);
+    memcpy(out + *used, name, n);
+    out[*used + n] = '\n';
+    *used += n + 1;
+    out[*used] = '\0';
+    (*count)++;
+    return 0;
+}
+
+/* Every skill of the directory (none if it does not exist). */
+static int select_all(const char *dir, char *out, size_t outlen, hb_err_t *e)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT || errno == ENOTDIR
+                   ? 0
+                   : hb_fail(e, HB_E_INTERNAL, errno, "skills dir %s unreadable", dir);
+    char *names[HB_SKILLS_MAX_N];
+    size_t n = 0, used = 0, count = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!skill_exists(dir, de->d_name))
+            continue;
+        if (n == HB_SKILLS_MAX_N) {
+            rc = hb_fail(e, HB_E_INVALID, 0, "skills: the skills directory holds more than %d "
+                         "skills; select some by name", HB_SKILLS_MAX_N);
+            break;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = add(out, outlen, &used, &count, names[i], e);
+        free(names[i]);
+    }
+    return rc;
+}
+
+int mcp_skills_select(const char *skills_dir, const char *skills_json, char *out, size_t outlen,
+                      hb_err_t *e)
+{
+    if (outlen == 0)
+        return hb_fail(e, HB_E_INTERNAL, 0, "skills: no room");
+    out[0] = '\0';
+    if (!skills_json)
+        return select_all(skills_dir, out, outlen, e);
+    json_t *v = json_loads(skills_json, JSON_DECODE_ANY, NULL);
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return hb_fail(e, HB_E_INVALID, 0, "skills: expected an array of skill names");
+    }
+    size_t i, used = 0, count = 0;
+    json_t *s;
+    int rc = 0;
+    json_array_foreach(v, i, s) {
+        const char *name = json_string_value(s);
+        if (!name || !hb_name_valid(name)) {
+            rc = hb_fail(e, HB_E_INVALID, 0, "skills: entry %zu is not a valid skill name", i);
+            break;
+        }
+        if (!skill_exists(skills_dir, name)) {
+            rc = hb_fail(e, HB_E_INVALID, 0, "skills: unknown skill '%s'", name);
+            break;
+        }
+        /* a repeated name is harmless: keep the first */
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(json_string_value(json_array_get(v, j)), name) == 0;
+        if (!dup && (rc = add(out, outlen, &used, &count, name, e)) < 0)
+            break;
+    }
+    json_decref(v);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* Request parsing and validation: JSON bodies and query parameters into
+ * actor messages. Everything here is pure (no daemon state), so it is unit
+ * tested and fuzzed (tests/fuzz/fuzz_request.c). Every error is HB_E_INVALID
+ * (or HB_E_TOOBIG) with a message that starts with the offending field. */
+#ifndef HB_REQ_PARSE_H
+#define HB_REQ_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hberr.h"
+#include "messages.h"
+
+#define HB_JSON_BODY_MAX   (4u << 20)   /* request bodies other than file uploads */
+#define HB_COMMAND_MAX     (64u << 10)  /* the init protocol's bound */
+#define HB_STDIN_MAX       (1u << 20)   /* the init protocol's bound */
+#define HB_ENV_MAX         256
+#define HB_AGENT_STR_MAX   4096
+#define HB_SKILLS_MAX      256
+#define HB_EXEC_TIMEOUT_MAX 86400
+
+/* POST /api/v1/hiveboxes: fills an SB_CREATE message (caller clears q) with
+ * every spec field, defaults applied and validated. */
+int hb_req_parse_create(const char *body, size_t len, hb_msg_t *q, hb_err_t *e);
+
+/* POST /:id/exec: fills an SB_EXEC message (command, cwd, env, stdin_data,
+ * timeout_ms; not id/reply_to). */
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e);
+
+/* ?path= for the file routes into path (HB_PATH_MAX). required: absent is
+ * an error; otherwise absent gives "/". Absolute, no NUL, bounded. */
+int hb_req_parse_path(const char *qs, bool required, char *path, size_t cap, hb_err_t *e);
+
+/* ?range= seconds for analytics; absent or empty gives 0 (everything). */
+int hb_req_parse_range(const char *qs, uint64_t *range_s, hb_err_t *e);
+
+#endif

@@ -1,0 +1,73 @@
+/* URL routing (see route.h). A trailing slash is tolerated everywhere. */
+#include "route.h"
+
+#include <string.h>
+
+#define SB_PREFIX "/api/v1/hiveboxes/"
+
+static bool path_is(const char *p, size_t n, const char *want)
+{
+    size_t w = strlen(want);
+    return (n == w || (n == w + 1 && p[w] == '/')) && memcmp(p, want, w) == 0;
+}
+
+static void match_sandbox(const char *rest, hb_route_t *r)
+{
+    const char *slash = strchr(rest, '/');
+    size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *tail = slash ? slash : "";
+    if (idlen == 0) {
+        r->kind = HB_RT_API_OTHER;
+        return;
+    }
+    r->bad_id = true;
+    if (idlen < HB_ID_MAX) {
+        memcpy(r->id, rest, idlen);
+        r->id[idlen] = '\0';
+        r->bad_id = !hb_name_valid(r->id);
+    }
+    if (r->bad_id)
+        r->id[0] = '\0';
+    size_t tn = strlen(tail);
+    if (tn == 0 || path_is(tail, tn, ""))
+        r->kind = HB_RT_SANDBOX;
+    else if (path_is(tail, tn, "/exec"))
+        r->kind = HB_RT_EXEC;
+    else if (path_is(tail, tn, "/files"))
+        r->kind = HB_RT_FILES;
+    else if (path_is(tail, tn, "/files/list"))
+        r->kind = HB_RT_FILES_LIST;
+    else if (path_is(tail, tn, "/mcp"))
+        r->kind = HB_RT_MCP;
+    else if (path_is(tail, tn, "/opencode") || strncmp(tail, "/opencode/", 10) == 0)
+        r->kind = HB_RT_OPENCODE;
+    else
+        r->kind = HB_RT_API_OTHER;
+}
+
+void hb_route_match(const char *path, hb_route_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!path)
+        return;
+    size_t n = strlen(path);
+    if (path_is(path, n, "/healthz"))
+        r->kind = HB_RT_HEALTHZ;
+    else if (path_is(path, n, "/dashboard") || strncmp(path, "/dashboard/", 11) == 0)
+        r->kind = HB_RT_DASHBOARD;
+    else if (path_is(path, n, "/api/v1/openapi.json"))
+        r->kind = HB_RT_OPENAPI;
+    else if (path_is(path, n, "/api/v1/hiveboxes"))
+        r->kind = HB_RT_SANDBOXES;
+    else if (path_is(path, n, "/api/v1/analytics"))
+        r->kind = HB_RT_ANALYTICS;
+    else if (strncmp(path, SB_PREFIX, strlen(SB_PREFIX)) == 0)
+        match_sandbox(path + strlen(SB_PREFIX), r);
+    else if (strncmp(path, "/api/", 5) == 0 || path_is(path, n, "/api"))
+        r->kind = HB_RT_API_OTHER;
+}
+
+bool hb_route_needs_auth(hb_route_kind_t k)
+{
+    return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE;
+}

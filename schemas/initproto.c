@@ -1,0 +1,507 @@
+#include "initproto.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Upper bound on decoded objects per frame: the largest legitimate frame
+ * (a batch of directory entries) holds a few thousand. */
+#define HB_OBJ_MAX 16384
+
+void hb_frame_init(hb_frame_t *f)
+{
+    memset(f, 0, sizeof *f);
+    msgpack_unpacked_init(&f->up);
+}
+
+void hb_frame_free(hb_frame_t *f)
+{
+    msgpack_unpacked_destroy(&f->up);
+    free(f->buf);
+    memset(f, 0, sizeof *f);
+}
+
+static uint64_t be(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Walk the encoded bytes once, checking every header against the bytes
+ * left: container counts can then never exceed the input size, so msgpack-c
+ * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top. */
+static int validate(const unsigned char *p, size_t len)
+{
+    uint64_t need[HB_DEPTH_MAX + 1];
+    size_t pos = 0, objs = 0;
+    int d = 0;
+    need[0] = 1;
+    if (len == 0 || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+        return -1;
+    while (d >= 0) {
+        if (need[d] == 0) {
+            d--;
+            continue;
+        }
+        need[d]--;
+        if (++objs > HB_OBJ_MAX || pos >= len)
+            return -1;
+        unsigned c = p[pos++];
+        size_t left = len - pos;
+        uint64_t items = 0, skip = 0;
+        int hdr = 0;
+        bool container = false, is_map = false;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            skip = 0;
+        } else if (c <= 0x8f) {
+            container = is_map = true;
+            items = c & 0x0f;
+        } else if (c <= 0x9f) {
+            container = true;
+            items = c & 0x0f;
+        } else if (c <= 0xbf) {
+            skip = c & 0x1f;
+        } else {
+            switch (c) {
+            case 0xc4: case 0xd9: hdr = 1; break;
+            case 0xc5: case 0xda: hdr = 2; break;
+            case 0xc6: case 0xdb: hdr = 4; break;
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xca: case 0xce: case 0xd2: skip = 4; break;
+            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+            case 0xdc: container = true; hdr = 2; break;
+            case 0xdd: container = true; hdr = 4; break;
+            case 0xde: container = is_map = true; hdr = 2; break;
+            case 0xdf: container = is_map = true; hdr = 4; break;
+            default: return -1;  /* 0xc1, ext types: never used here */
+            }
+            if (hdr) {
+                if (left < (size_t)hdr)
+                    return -1;
+                uint64_t n = be(p + pos, hdr);
+                pos += (size_t)hdr;
+                left -= (size_t)hdr;
+                if (container)
+                    items = n;
+                else
+                    skip = n;
+            }
+        }
+        if (container) {
+            if (is_map && d > 0)
+                return -1;
+            if (is_map)
+                items *= 2;
+            if (items > left)
+                return -1;
+            if (items) {
+                if (d + 1 > HB_DEPTH_MAX)
+                    return -1;
+                need[++d] = items;
+            }
+        } else {
+            if (skip > left)
+                return -1;
+            pos += (size_t)skip;
+        }
+    }
+    return pos == len ? 0 : -1;
+}
+
+static int decode_buf(hb_frame_t *f)
+{
+    f->decoded = false;
+    memset(&f->map, 0, sizeof f->map);
+    if (validate((const unsigned char *)f->buf, f->len) < 0)
+        goto bad;
+    msgpack_unpacked_destroy(&f->up);
+    msgpack_unpacked_init(&f->up);
+    size_t off = 0;
+    msgpack_unpack_return r = msgpack_unpack_next(&f->up, f->buf, f->len, &off);
+    if (r != MSGPACK_UNPACK_SUCCESS || off != f->len || f->up.data.type != MSGPACK_OBJECT_MAP)
+        goto bad;
+    const msgpack_object_map *m = &f->up.data.via.map;
+    for (uint32_t i = 0; i < m->size; i++)
+        if (m->ptr[i].key.type != MSGPACK_OBJECT_STR)
+            goto bad;
+    f->map = *m;
+    f->decoded = true;
+    return 0;
+bad:
+    errno = EPROTO;
+    return -1;
+}
+
+static int reserve(hb_frame_t *f, size_t len)
+{
+    if (len <= f->cap)
+        return 0;
+    size_t cap = len < 64 * 1024 ? 64 * 1024 : len;
+    char *nb = realloc(f->buf, cap);
+    if (!nb)
+        return -1;
+    f->buf = nb;
+    f->cap = cap;
+    return 0;
+}
+
+int hb_frame_decode(hb_frame_t *f, const void *data, size_t len)
+{
+    if (len == 0 || len > HB_FRAME_MAX) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (reserve(f, len) < 0)
+        return -1;
+    memcpy(f->buf, data, len);
+    f->len = len;
+    return decode_buf(f);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read exactly len bytes. Returns 0, or -1 with errno; *got says how many
+ * arrived (to tell a clean EOF from a torn frame). */
+static int read_full(int fd, void *buf, size_t len, int64_t deadline, size_t *got)
+{
+    char *p = buf;
+    *got = 0;
+    while (*got < len) {
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ms();
+            if (left < 0)
+                left = 0;
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr < 0)
+                return -1;
+            if (pr == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+        }
+        ssize_t n = read(fd, p + *got, len - *got);
+        if (n < 0 && (errno == EINTR || (errno == EAGAIN && deadline >= 0)))
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = ECONNRESET;
+            return -1;
+        }
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    unsigned char hdr[4];
+    size_t got;
+    f->decoded = false;
+    memset(&f->map, 0, sizeof f->map);
+    if (read_full(fd, hdr, 4, deadline, &got) < 0)
+        return (got == 0 && errno == ECONNRESET) ? 1 : -1;
+    uint64_t len = be(hdr, 4);
+    if (len == 0 || len > HB_FRAME_MAX) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (reserve(f, (size_t)len) < 0)
+        return -1;
+    if (read_full(fd, f->buf, (size_t)len, deadline, &got) < 0)
+        return -1;
+    f->len = (size_t)len;
+    return decode_buf(f);
+}
+
+/* ---- writing ---- */
+
+static int sendv_all(int fd, struct iovec *iov, int cnt)
+{
+    bool not_sock = false;
+    while (cnt > 0) {
+        ssize_t n;
+        if (!not_sock) {
+            struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+            n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK) {
+                not_sock = true;
+                continue;
+            }
+        } else {
+            n = writev(fd, iov, cnt);
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            poll(&pfd, 1, 1000);
+            continue;
+        }
+        if (n < 0)
+            return -1;
+        size_t left = (size_t)n;
+        while (cnt > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+int hb_write_all(int fd, const void *buf, size_t len)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    return sendv_all(fd, &iov, 1);
+}
+
+void hb_frame_begin(msgpack_sbuffer *sb)
+{
+    sb->size = 0;
+    msgpack_sbuffer_write(sb, "\0\0\0\0", 4);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+int hb_frame_send(int fd, msgpack_sbuffer *sb)
+{
+    if (!sb->data || sb->size <= 4 || sb->size - 4 > HB_FRAME_MAX) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    put_be32((unsigned char *)sb->data, (uint32_t)(sb->size - 4));
+    return hb_write_all(fd, sb->data, sb->size);
+}
+
+int hb_frame_send_chunk(int fd, const char *t, int ofd, const void *data, size_t len)
+{
+    unsigned char h[64];
+    size_t tl = strlen(t), p = 4;
+    if (tl > 16 || len > HB_CHUNK_MAX || ofd > 127) {
+        errno = EINVAL;
+        return -1;
+    }
+    h[p++] = ofd > 0 ? 0x83 : 0x82;
+    h[p++] = 0xa1;
+    h[p++] = 't';
+    h[p++] = (unsigned char)(0xa0 | tl);
+    memcpy(h + p, t, tl);
+    p += tl;
+    if (ofd > 0) {
+        memcpy(h + p, "\xa2" "fd", 3);
+        p += 3;
+        h[p++] = (unsigned char)ofd;
+    }
+    memcpy(h + p, "\xa4" "data", 5);
+    p += 5;
+    h[p++] = 0xc6;                 /* bin32 always: fixed header size */
+    put_be32(h + p, (uint32_t)len);
+    p += 4;
+    put_be32(h, (uint32_t)(p - 4 + len));
+    struct iovec iov[2] = {{h, p}, {(void *)data, len}};
+    return sendv_all(fd, iov, len ? 2 : 1);
+}
+
+void hb_pk_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void hb_pk_kstr(msgpack_packer *pk, const char *k, const char *v)
+{
+    hb_pk_str(pk, k);
+    hb_pk_str(pk, v);
+}
+
+void hb_pk_kstrn(msgpack_packer *pk, const char *k, const char *v, size_t n)
+{
+    hb_pk_str(pk, k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, v, n);
+}
+
+void hb_pk_kuint(msgpack_packer *pk, const char *k, uint64_t v)
+{
+    hb_pk_str(pk, k);
+    msgpack_pack_uint64(pk, v);
+}
+
+void hb_pk_kint(msgpack_packer *pk, const char *k, int64_t v)
+{
+    hb_pk_str(pk, k);
+    msgpack_pack_int64(pk, v);
+}
+
+void hb_pk_kbool(msgpack_packer *pk, const char *k, bool v)
+{
+    hb_pk_str(pk, k);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void hb_pk_kbin(msgpack_packer *pk, const char *k, const void *v, size_t n)
+{
+    hb_pk_str(pk, k);
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, v, n);
+}
+
+/* ---- lookups ---- */
+
+const msgpack_object *hb_map_get(const msgpack_object_map *m, const char *key)
+{
+    if (!m)
+        return NULL;
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
+            memcmp(k->via.str.ptr, key, kl) == 0)
+            return &m->ptr[i].val;
+    }
+    return NULL;
+}
+
+int hb_obj_str(const msgpack_object *o, size_t max, const char **p, size_t *len)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > max)
+        return -1;
+    *p = o->via.str.ptr;
+    *len = o->via.str.size;
+    return 0;
+}
+
+int hb_obj_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+        return -1;
+    *v = o->via.u64;
+    return 0;
+}
+
+int hb_map_str(const msgpack_object_map *m, const char *key, size_t max,
+               const char **p, size_t *len)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    return hb_obj_str(o, max, p, len);
+}
+
+int hb_map_strcpy(const msgpack_object_map *m, const char *key, char *buf, size_t cap)
+{
+    const char *p;
+    size_t n;
+    int r = hb_map_str(m, key, cap ? cap - 1 : 0, &p, &n);
+    if (r != 0)
+        return r;
+    if (cap == 0 || memchr(p, '\0', n))
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+int hb_map_bin(const msgpack_object_map *m, const char *key, size_t max,
+               const void **p, size_t *len)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > max)
+        return -1;
+    *p = o->via.bin.ptr;
+    *len = o->via.bin.size;
+    return 0;
+}
+
+int hb_map_uint(const msgpack_object_map *m, const char *key, uint64_t max, uint64_t *v)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    return hb_obj_uint(o, max, v);
+}
+
+int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
+               int64_t *v)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    int64_t x;
+    if (!o)
+        return 1;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > (uint64_t)INT64_MAX)
+            return -1;
+        x = (int64_t)o->via.u64;
+    } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        x = o->via.i64;
+    } else {
+        return -1;
+    }
+    if (x < min || x > max)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int hb_map_bool(const msgpack_object_map *m, const char *key, bool *v)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return -1;
+    *v = o->via.boolean;
+    return 0;
+}
+
+int hb_map_strv(const msgpack_object_map *m, const char *key, size_t max_n, size_t max_len,
+                const msgpack_object_array **a)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > max_n)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const char *p;
+        size_t n;
+        if (hb_obj_str(&o->via.array.ptr[i], max_len, &p, &n) < 0 || memchr(p, '\0', n))
+            return -1;
+    }
+    *a = &o->via.array;
+    return 0;
+}

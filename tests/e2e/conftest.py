@@ -1,0 +1,186 @@
+"""Fixtures for the end-to-end suites: one real `hivebox daemon` per session
+(root, loopback, a throw-away data dir whose images/base points at the image
+CI built once), an API client, a sandbox factory that always cleans up, and
+a private daemon for the restart and storm tests.
+
+Nothing is skipped silently: not root, no binary or no base image fails the
+whole run with a message saying what to do."""
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import hbtest
+from hbtest import BASE_IMAGE, BUILD, Daemon, Sandbox
+
+TMP_PARENT = os.environ.get("HIVEBOX_E2E_TMP", "/var/tmp")
+KEEP = os.environ.get("HIVEBOX_E2E_KEEP") == "1"
+
+
+def _preflight():
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the end-to-end tests must run as root (sandboxes need it)")
+    for b in ("hivebox", "hivebox-init"):
+        if not os.access(BUILD / b, os.X_OK):
+            problems.append(f"{BUILD / b} is missing: run `make` (HIVEBOX_BUILD={BUILD})")
+    if not (BASE_IMAGE / "rootfs").is_dir():
+        problems.append(f"the base image {BASE_IMAGE}/rootfs is missing: build it once with "
+                        f"`{BUILD}/hivebox image build` (or set HIVEBOX_E2E_BASE_IMAGE)")
+    if problems:
+        pytest.exit("hivebox e2e cannot run:\n  " + "\n  ".join(problems), returncode=3)
+
+
+def _kill_leftovers(daemon):
+    """Last-resort cleanup of sandboxes our own daemon left behind (it died,
+    or a test failed mid-way): kill the processes of their cgroups."""
+    sdir = daemon.data_dir / "sandboxes"
+    if not sdir.is_dir():
+        return
+    for sid in os.listdir(sdir):
+        for d in hbtest.cgroup_dirs(sid):
+            procs = d / "cgroup.procs"
+            try:
+                for pid in procs.read_text().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            except OSError:
+                pass
+        time.sleep(0.2)
+        for d in hbtest.cgroup_dirs(sid):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+def _remove_tree(root):
+    if KEEP:
+        print(f"\nhivebox e2e: keeping {root}")
+        return
+    if hbtest.mounts_under(root):
+        print(f"\nhivebox e2e: not removing {root}: mounts still present")
+        return
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def shutdown_daemon(d):
+    """Destroy every sandbox through the API, then SIGTERM the daemon."""
+    if d.alive():
+        c = d.client()
+        try:
+            for sb in c.list().get("sandboxes", []):
+                c.destroy(sb["id"], missing_ok=True)
+        except Exception as exc:  # keep tearing down
+            print(f"\nhivebox e2e: cleanup through the API failed: {exc}")
+        c.close()
+        d.stop(signal.SIGTERM)
+    _kill_leftovers(d)
+
+
+@pytest.fixture(scope="session")
+def e2e_tmp():
+    _preflight()
+    root = Path(tempfile.mkdtemp(prefix="hivebox-e2e-", dir=TMP_PARENT))
+    os.chmod(root, 0o755)
+    yield root
+    _remove_tree(root)
+
+
+@pytest.fixture(scope="session")
+def daemon(e2e_tmp):
+    d = Daemon(e2e_tmp / "session", name="daemon")
+    d.start()
+    yield d
+    shutdown_daemon(d)
+    reports = d.sanitizer_reports()
+    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+
+
+@pytest.fixture(scope="session")
+def client(daemon):
+    c = daemon.client()
+    yield c
+    c.close()
+
+
+def _factory(client, daemon):
+    made = []
+
+    def make(**spec):
+        info = client.create(**spec)
+        sb = Sandbox(client, info, daemon)
+        made.append(sb)
+        return sb
+
+    return make, made
+
+
+def _destroy_all(client, made):
+    for sb in made:
+        try:
+            client.destroy(sb.id, missing_ok=True)
+        except Exception as exc:
+            print(f"\nhivebox e2e: destroy {sb.id} failed: {exc}")
+
+
+@pytest.fixture
+def sandbox(client, daemon):
+    """Factory: sandbox(**spec) -> Sandbox; every one is destroyed after the test."""
+    make, made = _factory(client, daemon)
+    yield make
+    _destroy_all(client, made)
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(client, daemon):
+    """The same factory, living for the whole module (for read-only tests)."""
+    make, made = _factory(client, daemon)
+    yield make
+    _destroy_all(client, made)
+
+
+@pytest.fixture(scope="session")
+def shared_sb(client, daemon):
+    """One default sandbox shared by tests that only read."""
+    info = client.create(name="e2e-shared-" + secrets.token_hex(3))
+    sb = Sandbox(client, info, daemon)
+    yield sb
+    client.destroy(sb.id, missing_ok=True)
+
+
+@pytest.fixture
+def own_daemon(e2e_tmp):
+    """A private daemon (own data dir, ports and key) for restart and storm
+    tests; tests may stop and restart it on the same data dir."""
+    d = Daemon(e2e_tmp / ("own-" + secrets.token_hex(3)), name="daemon")
+    d.start()
+    yield d
+    if not d.alive():
+        try:
+            d.start()
+        except Exception as exc:
+            print(f"\nhivebox e2e: could not restart the private daemon for cleanup: {exc}")
+    shutdown_daemon(d)
+    reports = d.sanitizer_reports()
+    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and hbtest.LIVE_DAEMONS:
+        for d in list(hbtest.LIVE_DAEMONS):
+            rep.sections.append((f"hivebox daemon log {d.root.name}", d.log_tail(40)))
+
+
+def pytest_report_header(config):
+    return [f"hivebox build: {BUILD}", f"hivebox base image: {BASE_IMAGE}"]

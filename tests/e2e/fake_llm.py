@@ -1,0 +1,204 @@
+"""A scripted OpenAI-compatible chat-completions server for the OpenCode tests.
+
+The one test double the design allows: these machines reach no model API, so
+the tests give OpenCode this "model" instead. It speaks the streaming
+`POST <base>/chat/completions` protocol (SSE `data:` chunks, then
+`data: [DONE]`), including tool calls, and records every request it gets
+(path, headers, body) so tests can assert what OpenCode sent.
+
+Scripting: each test queues *turns* with `script()`. A request that offers
+tools (the agent's main loop) takes the next turn:
+  {"tool": "write_file", "args": {...}}  -> one tool call; the name is matched
+        against the offered tools (exact name, else the one ending in
+        "_<name>", so "write_file" finds "hivebox_write_file"); an unknown
+        name is sent as is (used to call a tool OpenCode does not offer)
+  {"tool_exact": "bash", "args": {...}}  -> a tool call with exactly that name
+  {"text": "..."}                         -> a text answer, streamed word by word
+With no turn left the model answers "done." A request without tools (title
+or summary generation) is answered with a short text and takes no turn.
+"""
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeLLM:
+    def __init__(self, host="127.0.0.1", port=0):
+        self._lock = threading.Lock()
+        self._turns = []
+        self.requests = []   # dicts: path, headers (lower-case keys), body (parsed JSON)
+        self._srv = ThreadingHTTPServer((host, port), self._handler_class())
+        self._srv.daemon_threads = True
+        self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True)
+
+    # -- lifecycle
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._srv.shutdown()
+        self._srv.server_close()
+
+    @property
+    def port(self):
+        return self._srv.server_address[1]
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- scripting
+    def script(self, *turns):
+        with self._lock:
+            self._turns.extend(turns)
+
+    def reset(self):
+        with self._lock:
+            self._turns.clear()
+            self.requests.clear()
+
+    def turns_left(self):
+        with self._lock:
+            return len(self._turns)
+
+    def agent_requests(self):
+        """Recorded chat requests that offered tools (the agent loop)."""
+        with self._lock:
+            return [r for r in self.requests if r["body"].get("tools")]
+
+    def chat_requests(self):
+        with self._lock:
+            return [r for r in self.requests if r["path"].endswith("/chat/completions")]
+
+    def _next_turn(self):
+        with self._lock:
+            return self._turns.pop(0) if self._turns else None
+
+    def _record(self, path, headers, body):
+        with self._lock:
+            self.requests.append({"path": path, "headers": headers, "body": body,
+                                  "time": time.time()})
+
+    # -- HTTP
+    def _handler_class(self):
+        llm = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):  # keep pytest output clean
+                pass
+
+            def do_GET(self):
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                llm._record(self.path, headers, {})
+                if self.path.rstrip("/").endswith("/models"):
+                    return self._json(200, {"object": "list", "data": [
+                        {"id": "scripted-model", "object": "model", "owned_by": "hivebox-tests"}]})
+                self._json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {"_raw": raw.decode(errors="replace")}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                llm._record(self.path, headers, body)
+                if not self.path.endswith("/chat/completions"):
+                    return self._json(404, {"error": {"message": "not found"}})
+                tools = body.get("tools") or []
+                turn = llm._next_turn() if tools else {"text": "Scripted title"}
+                if turn is None:
+                    turn = {"text": "done."}
+                model = body.get("model", "scripted-model")
+                if body.get("stream"):
+                    self._stream(model, turn, tools)
+                else:
+                    self._whole(model, turn, tools)
+
+            # -- answers
+            def _json(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _tool_call(self, turn, tools):
+                if "tool_exact" in turn:
+                    name = turn["tool_exact"]
+                else:
+                    offered = [t.get("function", {}).get("name", "") for t in tools]
+                    want = turn["tool"]
+                    name = want if want in offered else next(
+                        (o for o in offered if o.endswith("_" + want)), want)
+                return {"id": "call_" + str(int(time.time() * 1e6)), "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(turn.get("args", {}))}}
+
+            def _chunk(self, model, delta, finish=None):
+                return {"id": "chatcmpl-scripted", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+            def _send_event(self, obj):
+                data = obj if isinstance(obj, str) else json.dumps(obj)
+                self.wfile.write(f"data: {data}\n\n".encode())
+                self.wfile.flush()
+
+            def _stream(self, model, turn, tools):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                self._send_event(self._chunk(model, {"role": "assistant", "content": ""}))
+                if "text" in turn:
+                    words = turn["text"].split(" ")
+                    for i, w in enumerate(words):
+                        piece = w if i == 0 else " " + w
+                        self._send_event(self._chunk(model, {"content": piece}))
+                        time.sleep(0.02)
+                    finish = "stop"
+                else:
+                    call = self._tool_call(turn, tools)
+                    call["index"] = 0
+                    self._send_event(self._chunk(model, {"tool_calls": [call]}))
+                    finish = "tool_calls"
+                self._send_event(self._chunk(model, {}, finish))
+                self._send_event({"id": "chatcmpl-scripted", "object": "chat.completion.chunk",
+                                  "created": int(time.time()), "model": model, "choices": [],
+                                  "usage": {"prompt_tokens": 10, "completion_tokens": 5,
+                                            "total_tokens": 15}})
+                self._send_event("[DONE]")
+
+            def _whole(self, model, turn, tools):
+                msg = {"role": "assistant", "content": turn.get("text")}
+                finish = "stop"
+                if "text" not in turn:
+                    msg["tool_calls"] = [self._tool_call(turn, tools)]
+                    finish = "tool_calls"
+                self._json(200, {"id": "chatcmpl-scripted", "object": "chat.completion",
+                                 "created": int(time.time()), "model": model,
+                                 "choices": [{"index": 0, "message": msg,
+                                              "finish_reason": finish}],
+                                 "usage": {"prompt_tokens": 10, "completion_tokens": 5,
+                                           "total_tokens": 15}})
+
+        return Handler
+
+
+if __name__ == "__main__":  # manual use: python3 fake_llm.py PORT
+    import sys
+    srv = FakeLLM(port=int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    print(f"fake LLM at {srv.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()

@@ -1,0 +1,172 @@
+"""Daemon-level behaviour that needs a daemon of its own: a generated key,
+the upload size cap, draining on SIGTERM, and one stuck sandbox not
+blocking the others."""
+import os
+import secrets
+import signal
+import stat
+import threading
+import time
+
+import pytest
+import requests
+
+import hbtest
+from conftest import shutdown_daemon
+from hbtest import Daemon
+
+API = "/api/v1/hiveboxes"
+
+
+@pytest.fixture
+def private_daemon(e2e_tmp):
+    """Factory for a daemon with special start options; shut down after the test."""
+    made = []
+
+    def make(**kw):
+        d = Daemon(e2e_tmp / ("priv-" + secrets.token_hex(3)), **kw)
+        d.start()
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        shutdown_daemon(d)
+        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+
+
+def test_no_key_given_generates_and_keeps_one(private_daemon):
+    d = private_daemon(pass_key=False)
+    keyfile = d.data_dir / "api_key"
+    st = os.stat(keyfile)
+    assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    key = d.key
+    assert len(key) >= 16
+    # Auth is on: no key -> 401, the generated key works.
+    assert requests.get(d.url + API, timeout=10).status_code == 401
+    c = d.client()
+    assert c.list()["total"] == 0
+    c.close()
+    # The key is printed once (so the operator can see it) ...
+    assert key in d.log_text()
+    # ... and reused by the next start.
+    d.stop(signal.SIGTERM)
+    d.start()
+    assert (d.data_dir / "api_key").read_text().strip() == key
+    assert d.key == key
+    r = requests.get(d.url + API, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert r.status_code == 200
+
+
+def test_upload_cap_is_413_and_leaves_nothing(private_daemon):
+    d = private_daemon(extra_env={"HIVEBOX_MAX_FILE_SIZE": str(1 << 20)})
+    c = d.client()
+    try:
+        sid = c.create(memory="64m")["id"]
+        c.upload(sid, "/root/keep.bin", b"old")
+        big = os.urandom((1 << 20) + 1)
+        r = c.put(f"{API}/{sid}/files", params={"path": "/root/big.bin"}, data=big)
+        assert r.status_code == 413, r.status_code
+        assert "error" in r.json()
+        # Also without a Content-Length (chunked): the cap still bites.
+        r = c.put(f"{API}/{sid}/files", params={"path": "/root/keep.bin"},
+                  data=iter([big[:600_000], big[600_000:]]))
+        assert r.status_code == 413, r.status_code
+        assert c.exec(sid, "ls /root/big.bin")["exit_code"] != 0, "a refused upload left a file"
+        assert c.download(sid, "/root/keep.bin").content == b"old", "refused upload replaced a file"
+        assert c.upload(sid, "/root/ok.bin", big[:1 << 20])["size"] == 1 << 20
+    finally:
+        c.close()
+
+
+def test_json_body_too_large_is_413(client):
+    before = client.list()["total"]
+    r = client.post(API, data=b'{"name": "' + b"a" * (5 << 20) + b'"}',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.status_code
+    assert client.list()["total"] == before
+
+
+def test_sigterm_finishes_in_flight_requests(private_daemon):
+    d = private_daemon()
+    c = d.client()
+    sid = c.create(memory="64m")["id"]
+    c.close()
+    result = {}
+
+    def slow():
+        cc = d.client()
+        try:
+            r = cc.post(f"{API}/{sid}/exec", json={"command": "sleep 2; echo finished",
+                                                   "timeout": 30})
+            result["status"], result["body"] = r.status_code, r.json()
+        except Exception as exc:
+            result["exc"] = repr(exc)
+        finally:
+            cc.close()
+
+    th = threading.Thread(target=slow)
+    th.start()
+
+    def command_running():
+        for pid in hbtest.all_pids():
+            if hbtest.hivebox_cgroup_of(pid) == sid:
+                try:
+                    if open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x002\x00":
+                        return True
+                except OSError:
+                    pass
+        return False
+
+    # SIGTERM only once the command is really running inside.
+    hbtest.wait_until(command_running, 30, 0.05, "the slow command to start")
+    d.proc.send_signal(signal.SIGTERM)
+    th.join(60)
+    assert result.get("status") == 200, result
+    assert result["body"]["stdout"] == "finished\n"
+    assert d.proc.wait(30) == 0
+    # The sandbox outlived the daemon; a new one adopts it.
+    assert hbtest.init_host_pid(sid)
+    d.start()
+    c = d.client()
+    assert c.exec(sid, "echo back")["stdout"] == "back\n"
+    c.close()
+
+
+def test_stuck_sandbox_does_not_block_others(client, sandbox, daemon):
+    stuck = sandbox(memory="64m")
+    other = sandbox(memory="64m")
+    freezer = hbtest.cgroup_dir("freezer", stuck.id) / "freezer.state"
+    assert freezer.exists(), freezer
+    result = {}
+
+    def exec_stuck():
+        c2 = hbtest.Client(daemon.url, daemon.key)
+        try:
+            result["r"] = c2.post(f"{API}/{stuck.id}/exec", json={"command": "echo late"},
+                                  timeout=120)
+        except Exception as exc:
+            result["exc"] = repr(exc)
+        finally:
+            c2.close()
+
+    # Freeze every process of the sandbox (init and its spare worker): its
+    # requests cannot be served until it thaws.
+    freezer.write_text("FROZEN")
+    hbtest.wait_until(lambda: freezer.read_text().strip() == "FROZEN", 10, 0.05, "frozen")
+    try:
+        th = threading.Thread(target=exec_stuck)
+        th.start()
+        time.sleep(0.5)
+        assert requests.get(daemon.url + "/healthz", timeout=10).text.strip() == "ok"
+        assert other.sh("echo free", timeout=30).strip() == "free"
+        assert other.put("/root/x", b"x")["size"] == 1
+        assert client.list()["total"] >= 2
+        assert client.info(other.id)["status"] == "running"
+        assert th.is_alive(), f"the frozen sandbox answered although its init was stopped: " \
+            f"{result.get('r') and (result['r'].status_code, result['r'].text[:300])} {result}"
+    finally:
+        freezer.write_text("THAWED")
+    th.join(120)
+    assert "r" in result, result
+    assert result["r"].status_code == 200 and result["r"].json()["stdout"] == "late\n"

@@ -1,0 +1,360 @@
+/* Init protocol codec (schemas/initproto.c) and message parsers
+ * (schemas/initmsg.c): what both sides accept and, above all, refuse. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "initmsg.h"
+
+/* Pack a map with the callback, return the frame body (caller frees). */
+typedef void (*packfn)(msgpack_packer *pk);
+
+static hb_frame_t frame_of(packfn fn)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    fn(&pk);
+    hb_frame_t f;
+    hb_frame_init(&f);
+    cr_assert_eq(hb_frame_decode(&f, sb.data, sb.size), 0);
+    msgpack_sbuffer_destroy(&sb);
+    return f;
+}
+
+static int decode_bytes(const char *b, size_t n)
+{
+    hb_frame_t f;
+    hb_frame_init(&f);
+    int r = hb_frame_decode(&f, b, n);
+    hb_frame_free(&f);
+    return r;
+}
+
+Test(initproto, decode_rejects_non_maps_and_garbage)
+{
+    cr_assert_eq(decode_bytes("\x92\x01\x02", 3), -1);       /* array */
+    cr_assert_eq(errno, EPROTO);
+    cr_assert_eq(decode_bytes("\xc0", 1), -1);               /* nil */
+    cr_assert_eq(decode_bytes("\x81\x01\x02", 3), -1);       /* int key */
+    cr_assert_eq(decode_bytes("\x81\xa1t", 3), -1);          /* truncated */
+    cr_assert_eq(decode_bytes("\x80\x00", 2), -1);           /* trailing byte */
+    cr_assert_eq(decode_bytes("", 0), -1);
+    cr_assert_eq(decode_bytes("\x80", 1), 0);                /* empty map is a map */
+}
+
+Test(initproto, decode_rejects_lying_counts)
+{
+    /* a map whose value claims 2^32-1 array elements in a few bytes */
+    cr_assert_eq(decode_bytes("\x81\xa1x\xdd\xff\xff\xff\xff", 8), -1);
+    /* a str claiming more bytes than exist */
+    cr_assert_eq(decode_bytes("\x81\xa1x\xdb\x00\x10\x00\x00", 8), -1);
+    /* nested map below the top */
+    cr_assert_eq(decode_bytes("\x81\xa1x\x81\xa1y\x01", 7), -1);
+}
+
+Test(initproto, decode_bounds_nesting)
+{
+    char b[64] = "\x81\xa1x";
+    size_t n = 3;
+    for (int i = 0; i < 20; i++)
+        b[n++] = (char)0x91;
+    b[n++] = (char)0xc0;
+    cr_assert_eq(decode_bytes(b, n), -1);
+}
+
+static int pipe_with(const void *data, size_t n)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(write(p[1], data, n), (ssize_t)n);
+    close(p[1]);
+    return p[0];
+}
+
+Test(initproto, frame_roundtrip_through_fd)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    hb_frame_begin(&sb);
+    msgpack_pack_map(&pk, 2);
+    hb_pk_kstr(&pk, "t", "ok");
+    hb_pk_kuint(&pk, "size", 42);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(hb_frame_send(p[1], &sb), 0);
+    cr_assert_eq(hb_frame_send_chunk(p[1], "out", 2, "abc", 3), 0);
+    close(p[1]);
+    msgpack_sbuffer_destroy(&sb);
+
+    hb_frame_t f;
+    hb_frame_init(&f);
+    hb_initans_t a;
+    cr_assert_eq(hb_frame_read(p[0], &f, -1), 0);
+    cr_assert_eq(hb_initans_parse(&f, &a), 0);
+    cr_assert_eq(a.t, HB_ANS_OK);
+    cr_assert(a.has_size);
+    cr_assert_eq(a.size, 42);
+    cr_assert_eq(hb_frame_read(p[0], &f, 1000), 0);
+    cr_assert_eq(hb_initans_parse(&f, &a), 0);
+    cr_assert_eq(a.t, HB_ANS_OUT);
+    cr_assert_eq(a.fd, 2);
+    cr_assert_eq(a.data_len, 3);
+    cr_assert_eq(memcmp(a.data, "abc", 3), 0);
+    cr_assert_eq(hb_frame_read(p[0], &f, -1), 1, "clean EOF");
+    hb_frame_free(&f);
+    close(p[0]);
+}
+
+Test(initproto, read_rejects_bad_lengths_and_torn_frames)
+{
+    hb_frame_t f;
+    hb_frame_init(&f);
+    int fd = pipe_with("\0\0\0\0", 4);
+    cr_assert_eq(hb_frame_read(fd, &f, -1), -1);
+    cr_assert_eq(errno, EPROTO);
+    close(fd);
+    fd = pipe_with("\x00\x20\x00\x00", 4);                   /* 2 MiB > max */
+    cr_assert_eq(hb_frame_read(fd, &f, -1), -1);
+    cr_assert_eq(errno, EPROTO);
+    close(fd);
+    fd = pipe_with("\0\0\0\x05\x81", 5);                     /* torn */
+    cr_assert_eq(hb_frame_read(fd, &f, -1), -1);
+    cr_assert_eq(errno, ECONNRESET);
+    close(fd);
+    fd = pipe_with("\0\0", 2);                               /* torn header */
+    cr_assert_eq(hb_frame_read(fd, &f, -1), -1);
+    close(fd);
+    hb_frame_free(&f);
+}
+
+Test(initproto, read_times_out)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(write(p[1], "\0\0\0\x05", 4), 4);
+    hb_frame_t f;
+    hb_frame_init(&f);
+    cr_assert_eq(hb_frame_read(p[0], &f, 50), -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    hb_frame_free(&f);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void pk_types(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 6);
+    hb_pk_kstr(pk, "s", "hello");
+    hb_pk_kuint(pk, "u", 300);
+    hb_pk_kint(pk, "i", -7);
+    hb_pk_kbool(pk, "b", true);
+    hb_pk_kbin(pk, "bin", "\0\1", 2);
+    hb_pk_str(pk, "v");
+    msgpack_pack_array(pk, 2);
+    hb_pk_str(pk, "a");
+    hb_pk_str(pk, "bc");
+}
+
+Test(initproto, typed_lookups)
+{
+    hb_frame_t f = frame_of(pk_types);
+    char buf[8];
+    uint64_t u;
+    int64_t i;
+    bool b;
+    const void *p;
+    size_t n;
+    const msgpack_object_array *v;
+    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, sizeof buf), 0);
+    cr_assert_str_eq(buf, "hello");
+    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, 5), -1, "too long for the buffer");
+    cr_assert_eq(hb_map_strcpy(&f.map, "missing", buf, sizeof buf), 1);
+    cr_assert_eq(hb_map_uint(&f.map, "u", 1000, &u), 0);
+    cr_assert_eq(u, 300);
+    cr_assert_eq(hb_map_uint(&f.map, "u", 299, &u), -1, "range");
+    cr_assert_eq(hb_map_uint(&f.map, "i", 1000, &u), -1, "negative is not uint");
+    cr_assert_eq(hb_map_int(&f.map, "i", -10, 10, &i), 0);
+    cr_assert_eq(i, -7);
+    cr_assert_eq(hb_map_int(&f.map, "i", 0, 10, &i), -1);
+    cr_assert_eq(hb_map_bool(&f.map, "b", &b), 0);
+    cr_assert(b);
+    cr_assert_eq(hb_map_bool(&f.map, "u", &b), -1, "wrong type");
+    cr_assert_eq(hb_map_bin(&f.map, "bin", 2, &p, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(hb_map_bin(&f.map, "bin", 1, &p, &n), -1);
+    cr_assert_eq(hb_map_bin(&f.map, "s", 100, &p, &n), -1, "str is not bin");
+    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 2, &v), 0);
+    cr_assert_eq(v->size, 2);
+    cr_assert_eq(hb_map_strv(&f.map, "v", 1, 2, &v), -1, "count");
+    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 1, &v), -1, "element length");
+    hb_frame_free(&f);
+}
+
+static void pk_exec(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 6);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_kstr(pk, "cmd", "echo hi");
+    hb_pk_kstr(pk, "cwd", "/tmp//x/../y/");
+    hb_pk_str(pk, "env");
+    msgpack_pack_array(pk, 1);
+    hb_pk_str(pk, "A=1");
+    hb_pk_kbin(pk, "stdin", "in", 2);
+    hb_pk_kuint(pk, "timeout_ms", 500);
+}
+
+Test(initmsg, exec_request)
+{
+    hb_frame_t f = frame_of(pk_exec);
+    hb_initreq_t r;
+    const char *why;
+    cr_assert_eq(hb_initreq_parse(&f, &r, &why), 0, "%s", why);
+    cr_assert_eq(r.op, HB_OP_EXEC);
+    cr_assert_eq(r.cmd_len, 7);
+    cr_assert(r.has_cwd);
+    cr_assert_str_eq(r.path, "/tmp/y");
+    cr_assert_eq(r.env->size, 1);
+    cr_assert_eq(r.stdin_len, 2);
+    cr_assert_eq(r.timeout_ms, 500);
+    cr_assert_eq(r.out_cap, 0);
+    hb_frame_free(&f);
+}
+
+static void pk_bad_env(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_kstr(pk, "cmd", "x");
+    hb_pk_str(pk, "env");
+    msgpack_pack_array(pk, 1);
+    hb_pk_str(pk, "=v");
+}
+
+static void pk_rel_path(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "op", "read");
+    hb_pk_kstr(pk, "path", "etc/passwd");
+}
+
+static void pk_bad_sig(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "signal");
+    hb_pk_kint(pk, "pgid", 1);
+    hb_pk_kint(pk, "sig", 9);
+}
+
+static void pk_unknown_op(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    hb_pk_kstr(pk, "op", "format");
+}
+
+Test(initmsg, requests_refused_name_the_field)
+{
+    struct { packfn fn; const char *field; } cases[] = {
+        {pk_bad_env, "env"}, {pk_rel_path, "path"}, {pk_bad_sig, "pgid"}, {pk_unknown_op, "op"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hb_frame_t f = frame_of(cases[i].fn);
+        hb_initreq_t r;
+        const char *why = NULL;
+        cr_assert_eq(hb_initreq_parse(&f, &r, &why), -1);
+        cr_assert_str_eq(why, cases[i].field);
+        hb_frame_free(&f);
+    }
+}
+
+static void pk_ents(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "t", "ents");
+    hb_pk_str(pk, "ents");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 3);
+    hb_pk_str(pk, "/a/b");
+    msgpack_pack_uint8(pk, 1);
+    msgpack_pack_uint64(pk, 4096);
+}
+
+static void pk_ents_bad_type(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "t", "ents");
+    hb_pk_str(pk, "ents");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 3);
+    hb_pk_str(pk, "/a/b");
+    msgpack_pack_uint8(pk, 9);
+    msgpack_pack_uint64(pk, 1);
+}
+
+static void pk_ents_rel(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "t", "ents");
+    hb_pk_str(pk, "ents");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 3);
+    hb_pk_str(pk, "../x");
+    msgpack_pack_uint8(pk, 0);
+    msgpack_pack_uint64(pk, 1);
+}
+
+Test(initmsg, ents_answer_validated)
+{
+    hb_frame_t f = frame_of(pk_ents);
+    hb_initans_t a;
+    cr_assert_eq(hb_initans_parse(&f, &a), 0);
+    const char *p;
+    size_t pl;
+    unsigned type;
+    uint64_t size;
+    hb_initans_ent(&a, 0, &p, &pl, &type, &size);
+    cr_assert_eq(pl, 4);
+    cr_assert_eq(memcmp(p, "/a/b", 4), 0);
+    cr_assert_eq(type, 1);
+    cr_assert_eq(size, 4096);
+    hb_frame_free(&f);
+    f = frame_of(pk_ents_bad_type);
+    cr_assert_eq(hb_initans_parse(&f, &a), -1);
+    hb_frame_free(&f);
+    f = frame_of(pk_ents_rel);
+    cr_assert_eq(hb_initans_parse(&f, &a), -1);
+    hb_frame_free(&f);
+}
+
+static void pk_exit_bad_code(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "t", "exit");
+    hb_pk_kint(pk, "code", 100000);
+}
+
+static void pk_err_unprintable(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "t", "err");
+    hb_pk_kint(pk, "errno", 2);
+    hb_pk_kstr(pk, "msg", "a\x1b[31mb");
+}
+
+Test(initmsg, answers_range_checked_and_sanitised)
+{
+    hb_frame_t f = frame_of(pk_exit_bad_code);
+    hb_initans_t a;
+    cr_assert_eq(hb_initans_parse(&f, &a), -1);
+    hb_frame_free(&f);
+    f = frame_of(pk_err_unprintable);
+    cr_assert_eq(hb_initans_parse(&f, &a), 0);
+    cr_assert_eq(a.t, HB_ANS_ERR);
+    cr_assert_eq(a.err, 2);
+    cr_assert_str_eq(a.msg, "a?[31mb");
+    hb_frame_free(&f);
+}

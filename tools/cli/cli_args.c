@@ -1,0 +1,204 @@
+/* Command-line parsing for the subcommands: a small table-driven parser
+ * (no getopt global state, so it is reentrant and unit-testable).
+ * Accepted forms: --opt value, --opt=value, -e value, and "--" ending the
+ * options; everything after "--" is the command to run. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN };
+
+typedef struct {
+    const char *name;
+    char        shrt;
+    int         kind;
+    unsigned    group;
+    size_t      off;    /* of a `const char *` field, for K_STR */
+} opt_t;
+
+#define S(field) offsetof(cli_opts_t, field)
+static const opt_t OPTS[] = {
+    {"api-url", 0, K_STR, CLI_OPT_COMMON, S(api_url)},
+    {"api-key", 0, K_STR, CLI_OPT_COMMON, S(api_key)},
+    {"data-dir", 0, K_STR, CLI_OPT_COMMON, S(data_dir)},
+    {"json", 0, K_JSON, CLI_OPT_COMMON, 0},
+    {"help", 'h', K_HELP, CLI_OPT_COMMON, 0},
+    {"name", 0, K_STR, CLI_OPT_CREATE, S(name)},
+    {"image", 0, K_STR, CLI_OPT_CREATE, S(image)},
+    {"memory", 0, K_STR, CLI_OPT_CREATE, S(memory)},
+    {"cpus", 0, K_STR, CLI_OPT_CREATE, S(cpus)},
+    {"pids", 0, K_STR, CLI_OPT_CREATE, S(pids)},
+    {"network", 0, K_STR, CLI_OPT_CREATE, S(network)},
+    {"skills", 0, K_STR, CLI_OPT_CREATE, S(skills)},
+    {"llm-base-url", 0, K_STR, CLI_OPT_CREATE, S(llm_base_url)},
+    {"llm-api-key", 0, K_STR, CLI_OPT_CREATE, S(llm_api_key)},
+    {"llm-model", 0, K_STR, CLI_OPT_CREATE, S(llm_model)},
+    {"timeout", 0, K_STR, CLI_OPT_CREATE | CLI_OPT_EXEC, S(timeout)},
+    {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
+    {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
+    {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
+};
+#undef S
+
+static const opt_t *find_opt(const char *arg, size_t *namelen)
+{
+    for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++) {
+        const opt_t *op = &OPTS[i];
+        if (arg[1] != '-') {   /* short form: exactly "-x" */
+            if (op->shrt && arg[1] == op->shrt && arg[2] == '\0') {
+                *namelen = 1;
+                return op;
+            }
+            continue;
+        }
+        size_t n = strcspn(arg + 2, "=");
+        if (strlen(op->name) == n && strncmp(arg + 2, op->name, n) == 0) {
+            *namelen = n;
+            return op;
+        }
+    }
+    return NULL;
+}
+
+static int set_opt(const opt_t *op, const char *val, cli_opts_t *o, char *err, size_t errlen)
+{
+    switch (op->kind) {
+    case K_JSON:
+        o->json = true;
+        return 0;
+    case K_HELP:
+        o->help = true;
+        return 0;
+    case K_STDIN:
+        o->send_stdin = true;
+        return 0;
+    case K_ENV:
+        if (!strchr(val, '=') || val[0] == '=') {
+            snprintf(err, errlen, "-e expects KEY=VALUE, got '%.64s'", val);
+            return -1;
+        }
+        if (o->n_env >= CLI_MAX_ENV) {
+            snprintf(err, errlen, "too many -e options (max %d)", CLI_MAX_ENV);
+            return -1;
+        }
+        o->env[o->n_env++] = val;
+        return 0;
+    default:
+        *(const char **)((char *)o + op->off) = val;
+        return 0;
+    }
+}
+
+/* One option at argv[*i]; consumes its value word when it takes one. */
+static int parse_one(int argc, char **argv, int *i, unsigned allowed, cli_opts_t *o, char *err,
+                     size_t errlen)
+{
+    const char *arg = argv[*i];
+    size_t nl = 0;
+    const opt_t *op = find_opt(arg, &nl);
+    if (!op || !(op->group & allowed)) {
+        snprintf(err, errlen, "unknown option '%.64s'", arg);
+        return -1;
+    }
+    bool takes = op->kind == K_STR || op->kind == K_ENV;
+    const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    if (!takes) {
+        if (eq) {
+            snprintf(err, errlen, "option '--%s' takes no value", op->name);
+            return -1;
+        }
+        return set_opt(op, NULL, o, err, errlen);
+    }
+    const char *val = eq ? eq + 1 : NULL;
+    if (!val) {
+        if (*i + 1 >= argc) {
+            snprintf(err, errlen, "option '--%s' needs a value", op->name);
+            return -1;
+        }
+        val = argv[++*i];
+    }
+    return set_opt(op, val, o, err, errlen);
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, cli_opts_t *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    err[0] = '\0';
+    allowed |= CLI_OPT_COMMON;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            o->dashdash = true;
+            o->cmd = argv + i + 1;
+            o->n_cmd = argc - i - 1;
+            return 0;
+        }
+        if (arg[0] == '-' && arg[1] != '\0') {
+            if (parse_one(argc, argv, &i, allowed, o, err, errlen) < 0)
+                return -1;
+            continue;
+        }
+        if (o->n_pos >= CLI_MAX_POS) {
+            snprintf(err, errlen, "too many arguments");
+            return -1;
+        }
+        o->pos[o->n_pos++] = arg;
+    }
+    return 0;
+}
+
+char *cli_join_cmd(int n, char *const *words)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(words[i]) + 1;
+    char *s = malloc(len), *w = s;
+    if (!s)
+        return NULL;
+    *w = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(words[i]);
+        if (i > 0)
+            *w++ = ' ';
+        memcpy(w, words[i], l);
+        w += l;
+        *w = '\0';
+    }
+    return s;
+}
+
+const char *cli_api_url(const cli_opts_t *o)
+{
+    const char *env = getenv("HIVEBOX_API_URL");
+    if (o->api_url && *o->api_url)
+        return o->api_url;
+    return env && *env ? env : CLI_DEFAULT_URL;
+}
+
+const char *cli_data_dir(const cli_opts_t *o)
+{
+    const char *env = getenv("HIVEBOX_DATA_DIR");
+    if (o->data_dir && *o->data_dir)
+        return o->data_dir;
+    return env && *env ? env : CLI_DEFAULT_DATA_DIR;
+}
+
+bool cli_split_remote(const char *arg, char *id, size_t idlen, const char **path)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon || colon == arg || colon[1] != '/')
+        return false;
+    size_t n = (size_t)(colon - arg);
+    if (n >= idlen || n >= HB_ID_MAX)
+        return false;
+    memcpy(id, arg, n);
+    id[n] = '\0';
+    if (!hb_name_valid(id))
+        return false;
+    *path = colon + 1;
+    return true;
+}

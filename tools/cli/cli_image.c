@@ -1,0 +1,103 @@
+/* image build|list|import: images are files under <data-dir>/images, so
+ * these work on the data dir directly, no daemon needed (root required:
+ * images are owned by host root). */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runtime.h"
+
+#define IMAGE_USAGE "image build | image list | image import NAME DIR|TARBALL  [--data-dir D]"
+
+static void to_stderr(void *ud, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "%s\n", line);
+}
+
+static int fail(const hb_err_t *e)
+{
+    fprintf(stderr, "hivebox: %s\n", e->msg[0] ? e->msg : hb_errcode_name(e->code));
+    return CLI_EXIT_ERROR;
+}
+
+static int image_build(const hb_runtime_t *rt)
+{
+    hb_err_t e = {0};
+    if (hb_image_exists(rt, "base")) {
+        printf("image base already exists in %s/images/base\n", rt->data_dir);
+        return 0;
+    }
+    fprintf(stderr, "building image base in %s/images (a few minutes)\n", rt->data_dir);
+    if (hb_image_build_base(rt, to_stderr, NULL, &e) < 0)
+        return fail(&e);
+    printf("image base ready\n");
+    return 0;
+}
+
+static int image_list(const hb_runtime_t *rt, bool json)
+{
+    hb_err_t e = {0};
+    char **names;
+    size_t n;
+    if (hb_image_list(rt, &names, &n, &e) < 0)
+        return fail(&e);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (json)
+            json_array_append_new(arr, json_string(names[i]));
+        else
+            printf("%s\n", names[i]);
+    }
+    if (json) {
+        json_t *root = json_pack("{s:o, s:I}", "images", arr, "total", (json_int_t)n);
+        json_dumpf(root, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(root);
+    } else {
+        json_decref(arr);
+    }
+    hb_strv_free(names, n);
+    return 0;
+}
+
+int cli_cmd_image(int argc, char **argv)
+{
+    cli_opts_t o;
+    int prc = cli_parse_cmd(argc, argv, 0, IMAGE_USAGE, 1, 3, false, &o);
+    if (prc != 0)
+        return prc > 0 ? 0 : CLI_EXIT_USAGE;
+    const char *sub = o.pos[0];
+    size_t want = strcmp(sub, "import") == 0 ? 3 : 1;
+    bool known = !strcmp(sub, "build") || !strcmp(sub, "list") || !strcmp(sub, "import");
+    if (!known || o.n_pos != want) {
+        fprintf(stderr, "hivebox image: %s\nusage: hivebox %s\n",
+                known ? "wrong number of arguments" : "unknown subcommand", IMAGE_USAGE);
+        return CLI_EXIT_USAGE;
+    }
+    if (geteuid() != 0 && strcmp(sub, "list") != 0) {
+        fprintf(stderr, "hivebox: image %s must run as root (images are owned by root)\n", sub);
+        return CLI_EXIT_ERROR;
+    }
+    hb_log_set_level(HB_LOG_WARN);   /* the CLI reports outcomes itself */
+    hb_runtime_t rt;
+    memset(&rt, 0, sizeof rt);
+    if ((size_t)snprintf(rt.data_dir, sizeof rt.data_dir, "%s", cli_data_dir(&o)) >=
+        sizeof rt.data_dir) {
+        fprintf(stderr, "hivebox: data dir path too long\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(sub, "build") == 0)
+        return image_build(&rt);
+    if (strcmp(sub, "list") == 0)
+        return image_list(&rt, o.json);
+    hb_err_t e = {0};
+    if (hb_image_import(&rt, o.pos[1], o.pos[2], &e) < 0)
+        return fail(&e);
+    printf("image %s imported\n", o.pos[1]);
+    return 0;
+}

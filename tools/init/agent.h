@@ -1,0 +1,28 @@
+/* Internals of the init agent shared by agent.c (accept loop, dispatch),
+ * exec.c, files.c and seccomp.c. Everything here runs in a per-connection
+ * worker process forked from init, except seccomp_prepare(). */
+#ifndef HB_AGENT_H
+#define HB_AGENT_H
+
+#include "initmsg.h"
+
+#include <stdarg.h>
+
+/* Compile the command seccomp filter once, at agent start. 0 or -1. */
+int seccomp_prepare(void);
+/* Install the precompiled filter on the calling thread (needs no_new_privs).
+ * 0 or -1 with errno. */
+int seccomp_apply(void);
+
+/* Request handlers: they answer on conn and return; the worker then exits. */
+void op_exec(int conn, const hb_initreq_t *r, const char *hostname);
+void op_signal(int conn, const hb_initreq_t *r);
+void op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
+
+/* Answer helpers; -1 when the client is gone. */
+int answer_err(int conn, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int answer_ok(int conn, bool has_size, uint64_t size);
+
+int64_t mono_us(void);
+
+#endif
