@@ -44,8 +44,10 @@ static void usage(FILE *f)
             "usage: hivebox daemon [--port 7070] [--host 0.0.0.0] [--api-key KEY]\n"
             "                      [--data-dir /var/lib/hivebox] [--events tcp://127.0.0.1:7071]\n"
             "                      [--max-file-size BYTES] [--threads N] [--log-level LEVEL]\n"
+            "                      [--allow-private-egress]\n"
             "environment: HIVEBOX_API_KEY, HIVEBOX_EVENTS, HIVEBOX_DATA_DIR, HIVEBOX_INIT_BIN,\n"
-            "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL\n");
+            "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL, HIVEBOX_ALLOW_PRIVATE_EGRESS,\n"
+            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS\n");
 }
 
 static int parse_level(const char *s, hb_log_level_t *l)
@@ -83,6 +85,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"api-key", required_argument, NULL, 'k'},  {"data-dir", required_argument, NULL, 'd'},
         {"events", required_argument, NULL, 'e'},   {"max-file-size", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'l'},
+        {"allow-private-egress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (opts_t){.host = "0.0.0.0", .port = 7070, .threads = 128, .level = HB_LOG_INFO,
@@ -121,6 +124,10 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         case 'l':
             if (parse_level(optarg, &o->level) < 0)
                 return fprintf(stderr, "hivebox daemon: --log-level: debug|info|warn|error\n"), -1;
+            break;
+        case 'P':
+            /* The network runtime reads it at hb_runtime_init. */
+            setenv("HIVEBOX_ALLOW_PRIVATE_EGRESS", "1", 1);
             break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;

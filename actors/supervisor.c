@@ -16,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_MS 10000
+#define TICK_MS 10000       /* usage report */
+#define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
 #define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
 typedef enum { S_RUNNING, S_DESTROYING, S_GONE } sup_state_t;
@@ -36,6 +37,7 @@ typedef struct {
     uint64_t      cpu_prev_ns;
     int64_t       cpu_prev_ms;
     int64_t       next_tick_ms;
+    int64_t       next_usage_ms;
     bool          term;
 } sup_t;
 
@@ -245,7 +247,8 @@ static void report_usage(sup_t *s)
 
 static void tick(sup_t *s)
 {
-    s->next_tick_ms = hb_now_ms() + TICK_MS;
+    int64_t now = hb_now_ms();
+    s->next_tick_ms = now + ALIVE_MS;
     if (s->state != S_RUNNING)
         return;
     if (!hb_sandbox_alive(s->sb)) {
@@ -253,7 +256,10 @@ static void tick(sup_t *s)
         start_destroy(s, NULL, "dead");
         return;
     }
-    report_usage(s);
+    if (now >= s->next_usage_ms) {
+        s->next_usage_ms = now + TICK_MS;
+        report_usage(s);
+    }
 }
 
 /* ---- requests ---- */

@@ -647,3 +647,97 @@ def test_expiry_destroys_and_publishes(client, daemon):
         hbtest.wait_until(lambda: not daemon.sandbox_dir(sid).exists(), 5, 0.1, "its state dir")
     finally:
         sub.close()
+
+
+# ---------------------------------------------------------------- robustness
+
+def test_exec_storm_in_one_sandbox(sandbox):
+    sb = sandbox(memory="256m")
+    out = {}
+
+    def one(i):
+        c = hbtest.Client(sb.client.url, sb.client.key)
+        try:
+            out[i] = c.exec(sb.id, f"sleep 0.{i % 5}; echo {i}", timeout=60)
+        finally:
+            c.close()
+
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(120)
+    assert sorted(out) == list(range(16))
+    for i, res in out.items():
+        assert res["stdout"] == f"{i}\n" and res["exit_code"] == 0, (i, res)
+
+
+def test_exec_large_stdin(shared_sb):
+    data = os.urandom(512 * 1024).hex()[: 700_000]
+    res = shared_sb.exec("wc -c; ", stdin=data, timeout=60)
+    assert res["stdout"].strip() == str(len(data))
+
+
+def test_files_large_roundtrip_and_odd_names(shared_sb):
+    data = os.urandom(12 * 1024 * 1024)
+    path = "/root/dir with space/ünïcode file.bin"
+    assert shared_sb.put(path, data)["size"] == len(data)
+    r = shared_sb.client.download(shared_sb.id, path)
+    assert r.status_code == 200 and hashlib.sha256(r.content).digest() == \
+        hashlib.sha256(data).digest()
+    listing = shared_sb.client.listing(shared_sb.id, "/root/dir with space").json()
+    assert [e["name"] for e in listing["entries"]] == ["ünïcode file.bin"]
+    assert listing["entries"][0]["size"] == len(data)
+
+
+def test_files_upload_under_a_file_is_a_client_error(shared_sb):
+    r = shared_sb.client.put(f"{API}/{shared_sb.id}/files", params={"path": "/etc/hostname/x"},
+                             data=b"x")
+    assert 400 <= r.status_code < 500, r.status_code
+    error_of(r)
+
+
+def test_exec_missing_cwd_is_not_a_server_fault(shared_sb):
+    r = shared_sb.client.post(f"{API}/{shared_sb.id}/exec",
+                              json={"command": "pwd", "cwd": "/no/such/dir", "timeout": 30})
+    assert r.status_code != 500, r.text
+    if r.status_code == 200:
+        assert r.json()["exit_code"] != 0, r.json()
+    else:
+        assert 400 <= r.status_code < 500 and "cwd" in error_of(r).lower()
+
+
+def test_destroy_during_a_running_exec(client, daemon):
+    sid = client.create(memory="64m")["id"]
+    result = {}
+
+    def long_exec():
+        c2 = hbtest.Client(daemon.url, daemon.key)
+        try:
+            result["r"] = c2.post(f"{API}/{sid}/exec", json={"command": "sleep 60",
+                                                             "timeout": 120}, timeout=120)
+        except Exception as exc:
+            result["exc"] = repr(exc)
+        finally:
+            c2.close()
+
+    th = threading.Thread(target=long_exec)
+    th.start()
+    time.sleep(1)
+    r = client.delete(f"{API}/{sid}", timeout=60)
+    assert r.status_code == 200, r.text
+    th.join(60)
+    assert not th.is_alive(), "the exec request hung after its sandbox was destroyed"
+    assert client.get(f"{API}/{sid}").status_code == 404
+    hbtest.wait_until(lambda: not hbtest.cgroup_dirs(sid), 10, 0.1, "cgroups after destroy")
+    assert requests.get(daemon.url + "/healthz", timeout=10).status_code == 200
+
+
+def test_name_reusable_after_destroy(client):
+    name = "e2e-reuse-" + secrets.token_hex(3)
+    for _ in range(2):
+        info = client.create(name=name, memory="32m")
+        assert info["id"] == name
+        assert client.exec(name, "hostname")["stdout"].strip() == name
+        client.destroy(name)
+    assert client.get(f"{API}/{name}").status_code == 404
