@@ -2,6 +2,7 @@
  * case-insensitively: "*" is one segment, a final "**" any rest (or none). */
 #include "opencode_guard.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,12 @@ static const struct {
     {WRITES, "config", "would change the agent's permissions or run host commands"},
     {WRITES, "global/config", "would change the agent's permissions or run host commands"},
     {WRITES, "mcp", "would add an MCP server that runs a host command"},
+    /* Nothing asks for a permission here (every rule is allow or deny); a
+     * made-up request answered "always" would be a saved allow rule. */
+    {WRITES, "api/session/*/permission/**", "grants the agent permissions"},
+    {WRITES, "permission/**", "grants the agent permissions"},
+    {WRITES, "session/*/permissions/**", "grants the agent permissions"},
+    {WRITES, "api/permission/**", "grants the agent permissions"},
 };
 
 static size_t split(const char *path, const char **seg, size_t *len, size_t max, bool *dots)
@@ -98,4 +105,27 @@ const char *hb_oc_route_blocked(const char *method, const char *path)
             return rules[i].why;
     }
     return NULL;
+}
+
+const char *hb_oc_body_blocked(const char *body, size_t len)
+{
+    static const char *const fields[] = {"tools", "permission", "permissions", NULL};
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    if (i == len || (body[i] != '{' && body[i] != '['))
+        return NULL;   /* not JSON: OpenCode's JSON routes refuse it themselves */
+    /* Whatever OpenCode's parser accepts must be checked here too: NULs,
+     * huge integers and deep nesting must not make this parse fail and the
+     * body go through unchecked. What still fails is refused. */
+    json_t *j = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+    if (!j)
+        return "is JSON that HiveBox cannot check";
+    const char *why = NULL;
+    for (size_t f = 0; json_is_object(j) && fields[f] && !why; f++)
+        if (json_object_get(j, fields[f]))
+            why = "sets the agent's tools or permissions (the agent may only use the sandbox's "
+                  "MCP tools)";
+    json_decref(j);
+    return why;
 }

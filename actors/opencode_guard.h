@@ -15,9 +15,16 @@
 #define HB_OPENCODE_GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* NULL if allowed; else a static reason. Both the raw (percent-encoded) and
  * the decoded path must be checked: the upstream router may decode. */
 const char *hb_oc_route_blocked(const char *method, const char *path);
+
+/* Request bodies may not carry a top-level "tools" or "permission" field:
+ * OpenCode lets a prompt or a session switch tools back on with them
+ * ({"tools": {"*": true}} would hand the model a host shell). NULL if the
+ * body is acceptable (anything that is not a JSON object is). */
+const char *hb_oc_body_blocked(const char *body, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #include "opencode_proc.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -142,9 +143,21 @@ const char *hb_oc_setpriv(void)
     return NULL;
 }
 
-static uid_t server_uid(void)
+/* One uid per sandbox (from its uid slot, unique on the host while it
+ * lives), so that one agent's server cannot read another's config, token or
+ * environment. */
+static uid_t server_uid(const char *sb_dir)
 {
-    return hb_oc_setpriv() ? (uid_t)HB_OC_UID : 0;
+    if (!hb_oc_setpriv())
+        return 0;
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/sandbox.json", sb_dir);
+    json_t *j = json_load_file(path, 0, NULL);
+    json_int_t slot = json_integer_value(json_object_get(j, "uid_slot"));
+    bool ok = json_is_integer(json_object_get(j, "uid_slot")) && slot >= 0 &&
+              slot < (json_int_t)HB_UID_SLOTS;
+    json_decref(j);
+    return (uid_t)(HB_OC_UID_BASE + (ok ? (uint32_t)slot : HB_UID_SLOTS));
 }
 
 int hb_oc_state_prepare(const char *sb_dir, hb_err_t *e)
@@ -153,7 +166,7 @@ int hb_oc_state_prepare(const char *sb_dir, hb_err_t *e)
     for (size_t i = 0; subdirs[i]; i++) {
         /* The top stays root's (traversable only): the record and the log in
          * it must not be replaceable by the server. */
-        uid_t uid = i == 0 ? 0 : server_uid();
+        uid_t uid = i == 0 ? 0 : server_uid(sb_dir);
         mode_t mode = i == 0 ? 0711 : 0700;
         snprintf(p, sizeof p, "%s/" HB_OC_DIR "%s", sb_dir, subdirs[i]);
         if (mkdir(p, mode) < 0 && errno != EEXIST)
@@ -173,7 +186,7 @@ int hb_oc_state_own(const char *sb_dir, const char *rel, hb_err_t *e)
 {
     char p[PATH_CAP];
     hb_oc_state_path(p, sizeof p, sb_dir, rel);
-    uid_t uid = server_uid();
+    uid_t uid = server_uid(sb_dir);
     if (lchown(p, uid, uid) < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "chown %s: %s", p, strerror(errno));
     return 0;
@@ -362,8 +375,9 @@ int hb_oc_spawn(const char *bin, const char *sb_dir, const char *llm_key, hb_oc_
         return -1;
     char port[16], reuid[32], regid[32];
     snprintf(port, sizeof port, "%u", (unsigned)p->port);
-    snprintf(reuid, sizeof reuid, "--reuid=%u", HB_OC_UID);
-    snprintf(regid, sizeof regid, "--regid=%u", HB_OC_UID);
+    uid_t uid = server_uid(sb_dir);
+    snprintf(reuid, sizeof reuid, "--reuid=%u", (unsigned)uid);
+    snprintf(regid, sizeof regid, "--regid=%u", (unsigned)uid);
     const char *sp = hb_oc_setpriv();
     char *const direct[] = {(char *)bin, "serve", "--hostname", "127.0.0.1", "--port", port,
                             "--print-logs", "--log-level", "WARN", NULL};

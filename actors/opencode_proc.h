@@ -11,7 +11,8 @@
  *     config/opencode/hivebox.md      its instructions
  *
  * The server does not run as root: it is started through setpriv(1) as
- * HB_OC_UID with no capabilities, no supplementary groups and
+ * HB_OC_UID_BASE + the sandbox's uid slot (one uid per sandbox), with no
+ * capabilities, no supplementary groups and
  * no_new_privs, and its state dir belongs to that uid. So even a route of
  * OpenCode's that the proxy does not know to refuse cannot act as root on
  * the host. (Without setpriv it runs as root, with a warning.)
@@ -36,7 +37,9 @@
 #define HB_OC_USER       "opencode"
 #define HB_OC_PASS_LEN   48      /* hex characters */
 #define HB_OC_AUTH_MAX   128     /* "Basic " + base64("opencode:" + password) */
-#define HB_OC_UID        0x3ffe0000u   /* below the sandboxes' uid ranges (HB_UID_BASE) */
+/* A server runs as HB_OC_UID_BASE + its sandbox's uid slot: below the
+ * sandboxes' own uid ranges (HB_UID_BASE). */
+#define HB_OC_UID_BASE   0x3f000000u
 
 typedef struct {
     pid_t    pid;        /* 0: none */

@@ -31,6 +31,7 @@
 #define PREFIX          "/api/v1/hiveboxes/"
 #define HDR_LINE_MAX    16384
 #define CONNECT_TRIES   6
+#define HB_OC_BODY_MAX  (32u << 20)   /* prompts may carry files as data URLs */
 #define RETRY_US        (300 * 1000)
 
 typedef struct {
@@ -175,13 +176,6 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 
 /* ---- client -> upstream ---- */
 
-static size_t on_read(char *buf, size_t size, size_t n, void *ud)
-{
-    fwd_t *f = ud;
-    int got = mg_read(f->c, buf, size * n);
-    return got > 0 ? (size_t)got : 0;
-}
-
 /* The path after /opencode in uri ("/" for the bare /opencode/). */
 static const char *path_after(const char *uri, const char *id)
 {
@@ -233,27 +227,31 @@ static struct curl_slist *request_headers(const struct mg_request_info *ri, cons
     return nh ? nh : h;
 }
 
+typedef struct {
+    bool   present;
+    char  *data;   /* malloc'd, NUL-terminated; owned by hb_h_opencode */
+    size_t len;
+} body_t;
+
 static bool has_body(struct mg_connection *c, const struct mg_request_info *ri)
 {
     const char *te = mg_get_header(c, "Transfer-Encoding");
     return ri->content_length > 0 || (te && strcasestr(te, "chunked"));
 }
 
-static void set_method(CURL *cu, struct mg_connection *c, const struct mg_request_info *ri,
-                       fwd_t *f)
+/* The body was read (and checked) before: it goes up from memory, which
+ * also lets a retry send it again. */
+static void set_method(CURL *cu, const struct mg_request_info *ri, const body_t *b, fwd_t *f)
 {
     const char *m = ri->request_method;
-    if (strcmp(m, "GET") == 0 && !has_body(c, ri)) {
+    if (strcmp(m, "GET") == 0 && !b->present) {
         curl_easy_setopt(cu, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(m, "HEAD") == 0) {
         curl_easy_setopt(cu, CURLOPT_NOBODY, 1L);
         f->head = true;
-    } else if (has_body(c, ri) || strcmp(m, "POST") == 0) {
-        curl_easy_setopt(cu, CURLOPT_POST, 1L);
-        curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(cu, CURLOPT_READDATA, f);
-        curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(ri->content_length >= 0 ? ri->content_length : -1));
+    } else if (b->present || strcmp(m, "POST") == 0) {
+        curl_easy_setopt(cu, CURLOPT_POSTFIELDS, b->data ? b->data : "");
+        curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
         if (strcmp(m, "POST") != 0)
             curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, m);
     } else {
@@ -264,7 +262,8 @@ static void set_method(CURL *cu, struct mg_connection *c, const struct mg_reques
 /* Forward one request to the server on port; replies to the client in
  * every case but one: when nothing could be sent because the server is not
  * there (it just died): then -1, nothing sent, and the caller may retry. */
-static int forward(hb_req_t *r, uint16_t port, const char *auth, const char *key, bool last)
+static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *auth,
+                   const char *key, bool last)
 {
     fwd_t f = {.c = r->c};
     CURL *cu = curl_easy_init();
@@ -296,7 +295,7 @@ static int forward(hb_req_t *r, uint16_t port, const char *auth, const char *key
     curl_easy_setopt(cu, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(cu, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(cu, CURLOPT_XFERINFODATA, &f);
-    set_method(cu, r->c, r->ri, &f);
+    set_method(cu, r->ri, body, &f);
     CURLcode rc = curl_easy_perform(cu);
     int status = (int)f.status;
     if (!f.sent && f.status >= 200 && rc == CURLE_OK)
@@ -322,7 +321,7 @@ static int forward(hb_req_t *r, uint16_t port, const char *auth, const char *key
 /* One round: get the server from the proxy actor (starting it if need
  * be), forward, tell the actor the request is over. -1: the server was gone
  * (a crash the actor had not noticed yet); the next round restarts it. */
-static int open_and_forward(hb_req_t *r, bool last)
+static int open_and_forward(hb_req_t *r, const body_t *body, bool last)
 {
     hb_msg_t q = {.type = HB_MSG_OC_OPEN}, rep;
     hb_err_t e = {0};
@@ -334,7 +333,7 @@ static int open_and_forward(hb_req_t *r, bool last)
         return hb_reply_err(r, &e);
     int status = 502;
     if (rep.port > 0 && rep.port < 65536 && rep.secret)
-        status = forward(r, (uint16_t)rep.port, rep.secret, rep.llm_api_key, last);
+        status = forward(r, body, (uint16_t)rep.port, rep.secret, rep.llm_api_key, last);
     else
         hb_reply_error(r->c, 502, "opencode: malformed reply from the proxy actor");
     hb_msg_clear(&rep);
@@ -354,8 +353,17 @@ int hb_h_opencode(hb_req_t *r)
     if (why)
         return hb_reply_error(r->c, 403, "this OpenCode route is not available through HiveBox: "
                               "it %s (use the sandbox's own API: exec, files, mcp)", why);
+    body_t body = {.present = has_body(r->c, r->ri)};
+    hb_err_t e = {0};
+    if (body.present && hb_read_body(r->c, HB_OC_BODY_MAX, &body.data, &body.len, &e) < 0)
+        return hb_reply_err(r, &e);
+    why = body.present ? hb_oc_body_blocked(body.data, body.len) : NULL;
     int status = -1;
+    if (why)
+        status = hb_reply_error(r->c, 403, "this OpenCode request is not accepted by HiveBox: it "
+                                "%s", why);
     for (int attempt = 1; status < 0; attempt++)
-        status = open_and_forward(r, attempt == CONNECT_TRIES);
+        status = open_and_forward(r, &body, attempt == CONNECT_TRIES);
+    free(body.data);
     return status;
 }

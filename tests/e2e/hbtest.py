@@ -79,11 +79,13 @@ class Daemon:
     The data dir gets images/base -> the CI-built image, so no test ever
     rebuilds it. stderr goes to a log file (appended across restarts)."""
 
-    def __init__(self, root, name="daemon", key=None, extra_env=None, pass_key=True):
+    def __init__(self, root, name="daemon", key=None, extra_env=None, pass_key=True,
+                 extra_args=()):
         self.root = Path(root)
         # pass_key=False starts it with no key at all (no flag, no env): the
         # daemon must generate one and keep it in <data>/api_key.
         self.pass_key = pass_key
+        self.extra_args = list(extra_args)
         self.name = name
         self.data_dir = self.root / "data"
         self.log_path = self.root / f"{name}.log"
@@ -122,7 +124,7 @@ class Daemon:
         key = ["--api-key", self.key] if self.pass_key else []
         return [str(BUILD / "hivebox"), "daemon", "--port", str(self.port),
                 "--host", "127.0.0.1", *key,
-                "--data-dir", str(self.data_dir), "--events", self.events]
+                "--data-dir", str(self.data_dir), "--events", self.events, *self.extra_args]
 
     def start(self, timeout=60):
         env = dict(os.environ)

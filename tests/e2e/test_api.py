@@ -741,3 +741,15 @@ def test_name_reusable_after_destroy(client):
         assert client.exec(name, "hostname")["stdout"].strip() == name
         client.destroy(name)
     assert client.get(f"{API}/{name}").status_code == 404
+
+
+def test_exec_binary_output_stays_valid_json(shared_sb):
+    r = shared_sb.client.post(f"{API}/{shared_sb.id}/exec", json={
+        "command": "printf 'a\\377\\376b\\000c\\n'; printf '\\303\\251' >&2", "timeout": 30})
+    assert r.status_code == 200
+    body = json.loads(r.content.decode("utf-8"))  # strict UTF-8 JSON
+    assert body["stdout"].startswith("a") and body["stdout"].endswith("b\x00c\n")
+    assert "\ufffd" in body["stdout"]  # invalid bytes replaced, not dropped silently
+    assert body["stderr"] == "é"
+    res = shared_sb.exec("cat", stdin="é\x00x")
+    assert res["stdout"] == "é\x00x"

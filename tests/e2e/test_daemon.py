@@ -170,3 +170,49 @@ def test_stuck_sandbox_does_not_block_others(client, sandbox, daemon):
     th.join(120)
     assert "r" in result, result
     assert result["r"].status_code == 200 and result["r"].json()["stdout"] == "late\n"
+
+
+def test_many_requests_to_a_stuck_sandbox_do_not_starve_the_daemon(private_daemon):
+    """More requests for a frozen sandbox than the gateway has threads: the
+    daemon must still answer /healthz and other sandboxes while they wait.
+    (--threads 8 keeps the test small; the default 128 behaves the same with
+    more requests.)"""
+    d = private_daemon(extra_args=["--threads", "8"])
+    c = d.client()
+    stuck = c.create(memory="64m")["id"]
+    other = c.create(memory="64m")["id"]
+    freezer = hbtest.cgroup_dir("freezer", stuck) / "freezer.state"
+    done = []
+
+    def one():
+        try:
+            r = requests.post(f"{d.url}{API}/{stuck}/exec", json={"command": "true"},
+                              headers={"Authorization": f"Bearer {d.key}"}, timeout=120)
+            done.append(r.status_code)
+        except Exception as exc:
+            done.append(repr(exc))
+
+    freezer.write_text("FROZEN")
+    hbtest.wait_until(lambda: freezer.read_text().strip() == "FROZEN", 10, 0.05, "frozen")
+    ths = [threading.Thread(target=one) for _ in range(24)]
+    try:
+        for t in ths:
+            t.start()
+        time.sleep(1)
+        healthz = requests.get(d.url + "/healthz", timeout=60)
+        finished_before_healthz = list(done)
+        res = c.exec(other, "echo free", timeout=60)
+        finished_before_other = list(done)
+    finally:
+        freezer.write_text("THAWED")
+        for t in ths:
+            t.join(120)
+        c.close()
+    assert healthz.status_code == 200
+    assert res["stdout"] == "free\n"
+    # The stuck requests end only when the sandbox thaws or the daemon gives
+    # up on them; /healthz and the other sandbox must not wait for either.
+    assert not finished_before_healthz, \
+        f"/healthz waited for stuck requests to give up: {finished_before_healthz[:3]}"
+    assert not finished_before_other, \
+        f"another sandbox waited for stuck requests to give up: {finished_before_other[:3]}"

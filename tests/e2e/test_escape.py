@@ -800,3 +800,36 @@ def test_commands_run_in_a_new_session_without_a_tty(esb):
     pid, sid, pgid = lines[0].split()
     assert pid == sid == pgid, lines[0]
     assert lines[1].startswith("no-tty"), lines[1]
+
+
+def test_init_processes_are_opaque(esb):
+    """init and its workers hold the host-side socket: nothing of theirs
+    (fds, memory, environment, exe) may be opened from inside."""
+    script = r'''
+import json, os
+out = {}
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        comm = open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        continue
+    if comm != "hivebox-init":
+        continue
+    r = {}
+    for what, fn in (("fd", lambda: os.listdir(f"/proc/{pid}/fd")),
+                     ("environ", lambda: open(f"/proc/{pid}/environ", "rb").read()),
+                     ("mem", lambda: open(f"/proc/{pid}/mem", "rb").read(1)),
+                     ("exe", lambda: os.readlink(f"/proc/{pid}/exe"))):
+        try:
+            fn()
+            r[what] = "open"
+        except OSError as e:
+            r[what] = e.errno
+    out[pid] = r
+print(json.dumps(out))
+'''
+    esb.put("/root/init_probe.py", script)
+    res = json.loads(esb.sh("python3 /root/init_probe.py"))
+    assert "1" in res, res
+    opened = {pid: r for pid, r in res.items() if "open" in r.values()}
+    assert not opened, f"init processes readable from inside: {opened}"

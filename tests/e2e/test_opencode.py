@@ -22,8 +22,11 @@ from fake_llm import FakeLLM
 from hbtest import BUILD, Daemon, wait_until
 
 OPENCODE_BIN = BUILD / "opencode" / "node_modules" / ".bin" / "opencode"
-OC_UID = 0x3FFE0000
+OC_UID_BASE = 0x3F000000
 GLOBAL_KEY = "sk-global-" + secrets.token_hex(8)
+OPERATOR_LINE = "Sign every answer with the word HIVEBOX-OPERATOR-" + secrets.token_hex(3)
+GLOBAL_MCPS = {"everywhere": {"type": "remote", "url": "http://127.0.0.1:9/global"},
+               "extra": {"type": "remote", "url": "http://127.0.0.1:9/global-extra"}}
 START_S = 120   # a cold OpenCode start on a busy 2-core machine
 
 
@@ -64,13 +67,17 @@ def _shutdown(d):
     if not d.alive():
         d.start()
     shutdown_daemon(d)
+    reports = d.sanitizer_reports()
+    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
 
 
 @pytest.fixture(scope="module")
 def ocd(e2e_tmp, llm):
     """A daemon whose sandboxes' agents talk to the scripted model."""
     _require_opencode()
-    d = _oc_daemon(e2e_tmp / ("opencode-" + secrets.token_hex(3)), llm)
+    d = _oc_daemon(e2e_tmp / ("opencode-" + secrets.token_hex(3)), llm,
+                   HIVEBOX_OPENCODE_MCPS=json.dumps(GLOBAL_MCPS),
+                   HIVEBOX_OPENCODE_INSTRUCTIONS="Be brief.\n" + OPERATOR_LINE)
     yield d
     _shutdown(d)
 
@@ -249,6 +256,11 @@ def test_agent_writes_and_runs_a_file_through_mcp(ocd, occ, box, llm):
     assert "hivebox_exec" in offered
     for host_tool in ("bash", "read", "write", "edit", "list", "glob", "grep", "webfetch", "task"):
         assert host_tool not in offered, f"OpenCode offered its host tool {host_tool}"
+    # its instructions: where it is, what it has, and the operator's lines
+    system = " ".join(m.get("content") or "" for m in llm.agent_requests()[0]["body"]["messages"]
+                      if m["role"] == "system")
+    assert f'HiveBox sandbox "{sid}"' in system and "hivebox_exec" in system
+    assert OPERATOR_LINE in system and "Be brief." in system
     # the global settings reached the model: base URL, model, key
     for r in llm.chat_requests():
         assert r["headers"].get("authorization") == f"Bearer {GLOBAL_KEY}"
@@ -300,6 +312,18 @@ def test_host_reaching_routes_are_refused(ocd, occ, box, e2e_tmp):
                                                                          "command": ["true"]}})):
         r = occ.request(method, oc(sid) + path, json=body)
         assert r.status_code == 403, f"{method} {path}: {r.status_code} {r.text[:200]}"
+    # nor can a request switch OpenCode's host tools back on for the model
+    for path, body in ((f"/session/{session}/prompt_async",
+                        {"parts": [{"type": "text", "text": "hi"}], "tools": {"*": True}}),
+                       (f"/session/{session}/message",
+                        {"parts": [{"type": "text", "text": "hi"}], "tools": {"bash": True}}),
+                       ("/session", {"permission": [{"permission": "bash", "pattern": "*",
+                                                     "action": "allow"}]}),
+                       (f"/session/{session}/prompt_async",
+                        b'{"parts":[],"tools":{"*":true},"n":1e400}')):
+        kw = {"data": body} if isinstance(body, bytes) else {"json": body}
+        r = occ.post(oc(sid) + path, **kw)
+        assert r.status_code == 403, f"{path}: {r.status_code} {r.text[:200]}"
     time.sleep(1)
     assert not marker.exists()
     # the agent's own routes still work
@@ -370,6 +394,23 @@ def test_local_custom_mcp_is_refused_at_create(occ):
     assert r.status_code == 400 and "llm_base_url" in r.json()["error"], r.text
 
 
+def test_path_query_and_bare_path_are_forwarded(ocd, occ, box):
+    sid = box()["id"]
+    state = ocd.sandbox_dir(sid) / "opencode"
+    r = occ.get(oc(sid) + "/path", timeout=START_S + 30)
+    assert r.status_code == 200 and r.json()["directory"] == str(state / "work")
+    r = occ.get(oc(sid) + "/path", params={"directory": str(state / "tmp")})
+    assert r.status_code == 200 and r.json()["directory"] == str(state / "tmp"), r.text
+    for bare in (oc(sid) + "/", oc(sid)):   # OpenCode's own root, not a HiveBox 404
+        r = occ.get(bare)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html"), bare
+    # POST with a body, and DELETE, reach it too
+    s = occ.post(oc(sid) + "/session", json={"title": "forwarded body"}).json()
+    assert s["title"] == "forwarded body"
+    assert occ.delete(oc(sid) + f"/session/{s['id']}").status_code == 200
+    assert occ.get(oc(sid) + f"/session/{s['id']}").status_code == 404
+
+
 def test_custom_mcps_are_merged_with_the_hivebox_server(ocd, occ, box):
     info = box(custom_mcps={"extra": {"type": "remote", "url": "http://127.0.0.1:9/mcp",
                                       "enabled": False}})
@@ -377,7 +418,8 @@ def test_custom_mcps_are_merged_with_the_hivebox_server(ocd, occ, box):
     r = occ.get(oc(sid) + "/config", timeout=START_S + 30)
     assert r.status_code == 200, r.text[:300]
     mcp = r.json()["mcp"]
-    assert mcp["extra"]["url"] == "http://127.0.0.1:9/mcp"
+    assert mcp["extra"]["url"] == "http://127.0.0.1:9/mcp", "the sandbox's server wins a clash"
+    assert mcp["everywhere"]["url"] == GLOBAL_MCPS["everywhere"]["url"], "global servers merged"
     hb = mcp["hivebox"]
     assert hb["type"] == "remote"
     assert hb["url"] == f"http://127.0.0.1:{ocd.port}/api/v1/hiveboxes/{sid}/mcp"
@@ -399,7 +441,15 @@ def test_lazy_start_idle_stop_and_restart(e2e_tmp, llm):
         assert r.status_code == 200 and r.json()["healthy"] is True
         pid = server_pid(d, sid)
         assert pid and alive(pid)
-        assert hbtest.proc_uid(pid) == OC_UID, "the server must not run as root"
+        slot = json.loads((d.sandbox_dir(sid) / "sandbox.json").read_text())["uid_slot"]
+        assert hbtest.proc_uid(pid) == OC_UID_BASE + slot, "its own uid, not root"
+        # a clean environment: nothing of the daemon's, the LLM key only where OpenCode reads it
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert not [v for v in env if d.key.encode() in v or d.env_canary.encode() in v]
+        assert [v for v in env if GLOBAL_KEY.encode() in v] == \
+            [b"HIVEBOX_LLM_API_KEY=" + GLOBAL_KEY.encode()]
+        cfg = (d.sandbox_dir(sid) / "opencode/config/opencode/opencode.json").read_text()
+        assert GLOBAL_KEY not in cfg
         # an open event stream keeps it alive past the idle time
         ev = Events(d, sid)
         time.sleep(8)

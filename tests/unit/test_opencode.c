@@ -394,6 +394,10 @@ Test(opencode_guard, host_routes_refused)
     cr_assert_not_null(hb_oc_route_blocked("POST", "/mcp"));
     cr_assert_not_null(hb_oc_route_blocked("POST", "/global/upgrade"));
     cr_assert_not_null(hb_oc_route_blocked("POST", "/experimental/worktree"));
+    cr_assert_not_null(hb_oc_route_blocked("POST", "/api/session/s1/permission"));
+    cr_assert_not_null(hb_oc_route_blocked("POST", "/api/session/s1/permission/p1/reply"));
+    cr_assert_not_null(hb_oc_route_blocked("POST", "/permission/p1/reply"));
+    cr_assert_not_null(hb_oc_route_blocked("POST", "/session/s1/permissions/p1"));
 }
 
 Test(opencode_guard, agent_routes_allowed)
@@ -407,4 +411,25 @@ Test(opencode_guard, agent_routes_allowed)
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         cr_assert_null(hb_oc_route_blocked(ok[i][0], ok[i][1]), "%s %s", ok[i][0], ok[i][1]);
+}
+
+Test(opencode_guard, bodies_that_switch_tools_on_are_refused)
+{
+    const char *bad[] = {
+        "{\"parts\":[],\"tools\":{\"*\":true}}",
+        "  {\"permission\":[{\"permission\":\"bash\",\"pattern\":\"*\",\"action\":\"allow\"}]}",
+        "{\"\\u0074ools\":{\"bash\":true}}",                 /* escaped key */
+        "{\"tools\":{\"bash\":true},\"x\":\"a\\u0000b\"}",   /* NUL in a string */
+        "{\"tools\":{\"bash\":true},\"n\":123456789012345678901234567890}",
+        "{\"tools\":{\"bash\":true},\"n\":1e400}",            /* unparsable here: refused */
+        "{\"tools\":1",                                       /* broken JSON: refused */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not_null(hb_oc_body_blocked(bad[i], strlen(bad[i])), "%s", bad[i]);
+    const char *ok[] = {
+        "{\"parts\":[{\"type\":\"text\",\"text\":\"use tools and permission words freely\"}]}",
+        "{}", "", "not json", "[1,2]", "{\"title\":\"x\",\"nested\":{\"tools\":true}}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        cr_assert_null(hb_oc_body_blocked(ok[i], strlen(ok[i])), "%s", ok[i]);
 }

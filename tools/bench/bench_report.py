@@ -1,0 +1,130 @@
+"""The table (text and Markdown) built from the results."""
+
+import sys
+
+from bench_common import MIB
+
+# ---- the report ------------------------------------------------------------
+
+def ms(x):
+    return "-" if x is None else f"{x:.2f} ms"
+
+
+def ratio(a, b):
+    return None if a is None or not b or b <= 0 else a / b
+
+
+def build_rows(res):
+    """(figure, value text, value, baseline text, ratio, target text, met) rows."""
+    b = res.get("bwrap", {})
+    rows = []
+
+    def timing(name, key, target=None):
+        d = res.get(key)
+        if not d:
+            return
+        for p in ("p50", "p90", "p99"):
+            tgt, met = None, None
+            if target and p == "p50":
+                tgt, met = target(d[p])
+            rows.append((f"{name} {p}", ms(d[p]), d[p], f"bwrap {p} {ms(b.get(p))}",
+                         ratio(d[p], b.get(p)), tgt, met))
+
+    for p in ("p50", "p90", "p99"):
+        rows.append((f"baseline bwrap true {p}", ms(b.get(p)), b.get(p), "", 1.0 if b else None,
+                     None, None))
+    f = res.get("fork_exec_true")
+    if f:
+        rows.append(("baseline fork+exec true p50", ms(f["p50"]), f["p50"],
+                     f"bwrap p50 {ms(b.get('p50'))}", ratio(f["p50"], b.get("p50")), None, None))
+    timing("create (network none)", "create_none",
+           lambda v: ("<= 2x bwrap p50", ratio(v, b.get("p50")) is not None and
+                      ratio(v, b.get("p50")) <= 2))
+    timing("create (network isolated)", "create_isolated")
+    timing("API floor: GET /healthz", "api_healthz")
+    timing("API floor: GET /hiveboxes/:id", "api_get_sandbox")
+    timing("exec true", "exec_true",
+           lambda v: ("<= 1x bwrap p50", ratio(v, b.get("p50")) is not None and
+                      ratio(v, b.get("p50")) <= 1))
+    timing("exec true: duration_ms reported", "exec_true_duration_ms")
+    timing("exec printing 1 MiB", "exec_1mib")
+    timing("exec printing 1 MiB: duration_ms reported", "exec_1mib_duration_ms")
+    timing("destroy", "destroy", lambda v: ("<= 10 ms", v <= 10))
+    timing("destroy (isolated)", "destroy_isolated")
+    for key in ("upload", "download"):
+        if key in res:
+            v = res[key]["mb_s"]
+            ceil = res.get(f"client_ceiling_{key}", {}).get("mb_s")
+            rows.append((f"{key} {res[key]['bytes'] // MIB} MiB", f"{v:.0f} MB/s", v,
+                         f"client ceiling {ceil:.0f} MB/s" if ceil else "", ratio(v, ceil),
+                         # The issue's target is for 100 MiB; smaller files only
+                         # keep the harness working (--quick).
+                         *((">= 200 MB/s", v >= 200) if res[key]["bytes"] >= 100 * MIB
+                           else (None, None))))
+    cc, bc = res.get("create_concurrent"), res.get("bwrap_concurrent")
+    if cc:
+        rows.append((f"creates/s, {cc['clients']} clients", f"{cc['per_s']:.1f} /s", cc["per_s"],
+                     f"bwrap {bc['per_s']:.1f} /s" if bc else "",
+                     ratio(cc["per_s"], bc["per_s"] if bc else None), None, None))
+        dc = res["destroy_concurrent"]
+        rows.append((f"destroys/s, {dc['clients']} clients", f"{dc['per_s']:.1f} /s",
+                     dc["per_s"], "", None, None, None))
+    den, bi = res.get("density"), res.get("bwrap_idle")
+    for lv in (den or {}).get("levels", []):
+        n = lv["alive"]
+        cost = lv["idle_cost_per_sandbox_bytes"]
+        bcost = bi["per_sandbox_bytes"] if bi else None
+        thousand = lv["target"] >= 1000
+        rows.append((f"idle cost per sandbox @{n}", f"{cost / MIB:.2f} MiB" if cost else "-",
+                     cost, f"bwrap {bcost / MIB:.2f} MiB" if bcost else "", ratio(cost, bcost),
+                     "<= 3 MiB" if thousand else None,
+                     (cost is not None and cost <= 3 * MIB and n >= 1000) if thousand else None))
+        cg, pss = lv.get("cgroup_charged_per_sandbox_bytes"), lv.get("init_pss_mean_bytes")
+        acc = lv.get("accounted_cost_per_sandbox_bytes")
+        if acc:
+            rows.append((f"accounted cost per sandbox @{n} (cgroup + daemon growth)",
+                         f"{acc / MIB:.2f} MiB", acc, "", None, "<= 3 MiB" if thousand else None,
+                         (acc <= 3 * MIB and n >= 1000) if thousand else None))
+        if cg:
+            rows.append((f"cgroup-charged memory per sandbox @{n}", f"{cg / MIB:.2f} MiB", cg,
+                         "", None, None, None))
+        if pss:
+            rows.append((f"init PSS per sandbox @{n}", f"{pss / MIB:.2f} MiB", pss, "", None,
+                         None, None))
+        rss = lv["daemon"].get("rss_bytes")
+        rows.append((f"daemon RSS @{n}", f"{rss / MIB:.1f} MiB" if rss else "-", rss, "", None,
+                     "< 200 MiB" if thousand else None,
+                     (rss is not None and rss < 200 * MIB) if thousand else None))
+        cpu = lv.get("daemon_idle_cpu_percent")
+        if cpu is not None:
+            rows.append((f"daemon idle CPU @{n}", f"{cpu:.1f} %", cpu, "", None, None, None))
+        ok = lv["exec_answered"] == lv["exec_checked"] and lv["alive"] >= lv["target"]
+        rows.append((f"answering exec @{n}", f"{lv['exec_answered']}/{lv['exec_checked']}",
+                     lv["exec_answered"], "", None, f"all of {lv['target']}" if thousand else None,
+                     ok if thousand else None))
+    return rows
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def fmt_met(m):
+    return "" if m is None else ("met" if m else "NOT met")
+
+
+def print_table(rows, out=sys.stdout):
+    head = ("figure", "value", "baseline", "ratio", "target", "")
+    body = [(r[0], r[1], r[3], fmt_ratio(r[4]), r[5] or "", fmt_met(r[6])) for r in rows]
+    w = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
+    for line in [head] + body:
+        print("  ".join(str(x).ljust(w[i]) for i, x in enumerate(line)).rstrip(), file=out)
+
+
+def markdown_table(rows):
+    lines = ["| figure | value | baseline | ratio to baseline | target | status |",
+             "|---|---:|---|---:|---|---|"]
+    for r in rows:
+        lines.append(f"| {r[0]} | {r[1]} | {r[3]} | {fmt_ratio(r[4])} | {r[5] or ''} | "
+                     f"{fmt_met(r[6])} |")
+    return "\n".join(lines) + "\n"
