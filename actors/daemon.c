@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
+#include <sys/resource.h>
 #include <limits.h>
 #include <libgen.h>
 #include <signal.h>
@@ -257,6 +259,21 @@ static void announce_key(const char *key, const char *data_dir)
     fflush(stdout);
 }
 
+/* Each sandbox's supervisor holds a handful of sockets and fds: lift
+ * czmq's default of 1024 sockets (past which zsock_new asserts) and the
+ * soft fd limit, so a thousand sandboxes fit. Few malloc arenas keep the
+ * civetweb workers' large exec buffers from pinning memory per thread. */
+static void raise_limits(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    zsys_set_max_sockets(0);   /* 0: as many as libzmq allows */
+    mallopt(M_ARENA_MAX, 2);
+}
+
 int daemon_main(int argc, char **argv)
 {
     opts_t o;
@@ -265,6 +282,7 @@ int daemon_main(int argc, char **argv)
     hb_log_set_level(o.level);
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */
+    raise_limits();
     if (setup_signals() < 0) {
         LOG_ERROR("cannot start: signal pipe: %s", strerror(errno));
         return 1;

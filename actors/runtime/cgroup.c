@@ -187,6 +187,12 @@ int hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t 
     return 0;
 }
 
+static bool cg_empty(const char *dir)
+{
+    char buf[16];
+    return read_small(dir, "cgroup.procs", buf, sizeof buf) < 0 || buf[0] == '\0';
+}
+
 /* Kill what is listed in one cgroup.procs; returns how many pids were seen. */
 static int kill_listed(const char *dir)
 {
@@ -233,9 +239,11 @@ int hb_cg_destroy(const hb_runtime_t *rt, const char *id)
             empty_and_rmdir(dir, true);
         return 0;
     }
-    /* v1: freeze so nothing forks while we kill, then kill, thaw and remove. */
+    /* v1: freeze so nothing forks while we kill, then kill, thaw and remove.
+     * Usually init is already dead and the cgroup empty: skip the freezer
+     * then, since each freeze flips a host-wide kernel static key (ms). */
     char fz[HB_HOSTPATH_MAX];
-    bool frozen = cg_dir(rt, "freezer", id, fz, sizeof fz) == 0 &&
+    bool frozen = cg_dir(rt, "freezer", id, fz, sizeof fz) == 0 && !cg_empty(fz) &&
                   write_str(fz, "freezer.state", "FROZEN") == 0;
     for (size_t i = 0; i < NV1; i++)
         if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) == 0)

@@ -29,7 +29,7 @@ Profiling: --daemon-wrapper prefixes the daemon's command line, e.g.
 docs/performance.md has the latest results and where the time goes.
 
 Timings are reported, never asserted: the exit status is non-zero only when
-the harness itself could not run (no daemon, no image, an API error).
+the run itself failed (no daemon or image, an API error, the daemon died).
 Only the Python standard library and python3-requests are used.
 
 Beside this file: bench_daemon (the daemon under test and the cleanup),
@@ -53,7 +53,7 @@ if importlib.util.find_spec("requests") is None:  # a clear message beats a trac
 from bench_baseline import Interleave, bench_baseline
 from bench_common import DEFAULT_IMAGE, REPO, BenchError, dist, log
 from bench_daemon import Daemon, cleanup
-from bench_host import machine_info
+from bench_host import machine_info, vm_costs
 from bench_report import build_rows, markdown_table, print_table
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
@@ -145,6 +145,8 @@ def main(argv):
                   "same taken back to back before the daemon starts"}, "results": res, "notes": notes}
     failed = None
     d = None
+    log("measuring this machine's page fault, system call and spawn costs")
+    report["machine"]["costs"] = vm_costs(args.build)
     try:
         d = Daemon(args)
         if "baseline" in args.only:
@@ -178,13 +180,12 @@ def main(argv):
                 last = (d.log_tail(1) or "").strip()
                 notes.append(f"the daemon died during the run (exit {d.proc.returncode}); "
                              f"its last log line: {last[:300]}")
+                # Not a timing: a crash fails the run (and CI's bench-quick).
+                failed = failed or f"the daemon died during the run (exit {d.proc.returncode})"
             cleanup(d, args)
     rows = build_rows(res)
     report["table"] = [{"figure": r[0], "value": r[2], "text": r[1], "baseline": r[3],
                         "ratio": r[4], "target": r[5], "met": r[6]} for r in rows]
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump(report, f, indent=1)
     m = report["machine"]
     m["loadavg_end"] = os.getloadavg()
     # At the end the load average includes the benchmark's own work.
@@ -193,9 +194,17 @@ def main(argv):
         notes.append(f"the machine was busy before the run (load average {busy:.1f} on "
                      f"{m['nproc']} CPUs): the figures are noisy, compare ratios taken in the "
                      "same run")
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1)
     print(f"\nHiveBox {m['hivebox_rev']} on {m['nproc']} CPUs, "
           f"{m['mem_total_bytes'] / 2**30:.1f} GiB, kernel {m['kernel']}, cgroup {m['cgroup']}, "
           f"{m['bwrap']}; N={args.n}")
+    c = m.get("costs", {})
+    if "page_fault_us" in c:
+        print(f"machine costs: page fault {c['page_fault_us']:.1f} us, copy-on-write fault "
+              f"{c['cow_fault_us']:.1f} us, system call {c['syscall_us']:.2f} us, spawn static "
+              f"{c['spawn_static_ms']:.2f} ms / dynamic {c['spawn_dynamic_ms']:.2f} ms")
     print_table(rows)
     for n in notes:
         print(f"note: {n}")

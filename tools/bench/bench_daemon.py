@@ -16,7 +16,7 @@ import requests
 
 from bench_client import Client, parallel, quiet_destroy
 from bench_common import BenchError, log
-from bench_host import cmd_out, free_port, proc_starttime, proc_status
+from bench_host import cgroup_instance_dirs, cmd_out, free_port, proc_starttime, proc_status
 
 # ---- the daemon -----------------------------------------------------------
 
@@ -216,6 +216,13 @@ def cleanup(d, args):
             f"under /sys/fs/cgroup/*/hivebox. Data dir kept: {d.data_dir}")
         return
     if d.owned_dir and not args.keep_data_dir:
+        # The daemon leaves its (now empty) instance cgroups behind: one
+        # throw-away data dir per run would leave 5 dirs per run.
+        for cg in cgroup_instance_dirs(d.data_dir):
+            try:
+                os.rmdir(cg)
+            except OSError:
+                pass
         shutil.rmtree(d.data_dir, ignore_errors=True)
     else:
         log(f"data dir kept: {d.data_dir}")

@@ -1,5 +1,6 @@
 """What the benchmark reads from the host: machine facts, /proc, cgroups."""
 
+import json
 import os
 import platform
 import socket
@@ -116,17 +117,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cgroup_instance(data_dir):
-    """The daemon's cgroup for all its sandboxes: hivebox/<FNV-1a of the data
-    dir> (actors/runtime/cgroup.c), or None if not found."""
-    for path in (os.path.realpath(data_dir), data_dir):
+def cgroup_instance_dirs(data_dir):
+    """Every existing cgroup dir of the daemon's instance: hivebox/<FNV-1a of
+    the data dir> (actors/runtime/cgroup.c) under each v1 controller, or the
+    one v2 dir. The memory controller's (or v2's) comes first."""
+    out = []
+    for path in dict.fromkeys((os.path.realpath(data_dir), data_dir)):
         h = 1469598103934665603
         for b in path.encode():
             h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-        for d in (f"/sys/fs/cgroup/memory/hivebox/{h:016x}", f"/sys/fs/cgroup/hivebox/{h:016x}"):
-            if os.path.isdir(d):
-                return d
-    return None
+        for ctrl in ("memory", "", "cpu", "cpuacct", "pids", "freezer"):
+            d = os.path.join("/sys/fs/cgroup", ctrl, "hivebox", f"{h:016x}")
+            if os.path.isdir(d) and d not in out:
+                out.append(d)
+    return out
+
+
+def cgroup_instance(data_dir):
+    """The cgroup holding all the daemon's sandboxes (memory), or None."""
+    dirs = cgroup_instance_dirs(data_dir)
+    return dirs[0] if dirs else None
 
 
 def cgroup_memory(cg_dir):
@@ -146,3 +156,20 @@ def proc_starttime(pid):
             return int(f.read().rsplit(")", 1)[1].split()[19])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def vm_costs(build_dir):
+    """What this machine charges for a page fault, a copy-on-write fault, a
+    system call and a spawn (tools/bench/vmcost.c, built here with gcc), or
+    {"error": ...}. These explain why absolute figures differ between hosts."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vmcost.c")
+    exe = os.path.join(build_dir, "bench-vmcost")
+    try:
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            os.makedirs(build_dir, exist_ok=True)
+            subprocess.run(["gcc", "-std=gnu11", "-O2", "-static", "-o", exe, src], check=True,
+                           capture_output=True, timeout=120)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True, timeout=120)
+        return json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as ex:
+        return {"error": str(ex)[:200]}

@@ -248,7 +248,8 @@ def bench_density(args, d, res, notes):
             ids += [m for m in made if isinstance(m, str)]
             time.sleep(args.settle)
             answering, checked = check_exec(d, ids, args)
-            idle_cpu = idle_cpu_percent(d.pid(), max(3.0, args.settle))
+            idle_cpu = (idle_cpu_percent(d.pid(), max(3.0, args.settle)) if d.alive()
+                        else None)
             mem1, st = mem_available(), d.status()
             pss = [pss_bytes(pid) for _, pid, _ in d.init_pids()]
             pss = [p for p in pss if p is not None]
