@@ -237,6 +237,8 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
         return -1;
     }
     bool image_ready = hb_image_exists(rt, "base");
+    /* A quarter of the gateway's threads at most for any one sandbox. */
+    hb_supervisor_set_max_inflight(o->threads / 4);
     hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready};
     if (!d->reaper || !(d->manager = hb_manager_new(&ma))) {
         LOG_ERROR("cannot start: the actors did not come up");

@@ -287,8 +287,28 @@ static void on_get(sup_t *s, const hb_msg_t *q)
         check_oom(s, &u);
 }
 
+static int g_max_inflight = 32;
+
+void hb_supervisor_set_max_inflight(int n)
+{
+    g_max_inflight = n > 1 ? n : 1;
+}
+
+/* Refuse past the cap: true if q was answered. */
+static bool busy(const sup_t *s, const hb_msg_t *q)
+{
+    if (s->inflight < g_max_inflight)
+        return false;
+    hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL,
+                       "sandbox '%s' is busy: %d operations in flight; retry later", s->id,
+                       s->inflight);
+    return true;
+}
+
 static void on_op(sup_t *s, hb_msg_t *q)
 {
+    if (busy(s, q))
+        return;
     if (hb_sup_op_start(s->sb, q, s->inbox_ep) < 0) {
         LOG_ERROR("sandbox %s: cannot start an operation thread", s->id);
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "cannot start an operation thread");
@@ -299,6 +319,8 @@ static void on_op(sup_t *s, hb_msg_t *q)
 
 static void on_lease(sup_t *s, const hb_msg_t *q)
 {
+    if (busy(s, q))
+        return;
     hb_msg_t r = {.type = HB_MSG_R_LEASE, .handle = (uint64_t)(uintptr_t)s->sb,
                   .inbox = s->inbox_ep};
     if (hb_bus_post(q->reply_to, &r) == 0)   /* r borrows */

@@ -30,6 +30,11 @@ typedef struct {
 
 /* Start a supervisor; takes ownership of args (malloc'd) in every case. */
 zactor_t *hb_supervisor_new(hb_sup_args_t *args);
+/* Operations (execs, listings, file transfers) one sandbox may have in
+ * flight; past it a request is refused at once with 503, so that a stuck
+ * sandbox cannot tie up every gateway thread. Set once at start, before any
+ * supervisor runs. */
+void hb_supervisor_set_max_inflight(int n);
 /* The inbox endpoint of supervisor (id, gen) into buf. */
 void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen);
 

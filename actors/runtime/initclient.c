@@ -101,7 +101,7 @@ int hb_initconn_next(hb_initconn_t *c, hb_initans_t *a, int timeout_ms, hb_err_t
         return hb_fail(e, HB_E_INTERNAL, EPROTO, "sandbox %s: malformed frame from init",
                        c->sb->id);
     if (r < 0 && errno == ETIMEDOUT)
-        return hb_fail(e, HB_E_INTERNAL, ETIMEDOUT, "sandbox %s: init did not answer",
+        return hb_fail(e, HB_E_UNAVAIL, ETIMEDOUT, "sandbox %s: init did not answer in time",
                        c->sb->id);
     if (r < 0)
         return lost(c, errno, e);

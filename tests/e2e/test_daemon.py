@@ -175,6 +175,9 @@ def test_stuck_sandbox_does_not_block_others(client, sandbox, daemon):
 def test_many_requests_to_a_stuck_sandbox_do_not_starve_the_daemon(private_daemon):
     """More requests for a frozen sandbox than the gateway has threads: the
     daemon must still answer /healthz and other sandboxes while they wait.
+    It may shed the excess at once with 503 "busy" (a sandbox gets at most a
+    quarter of the gateway's threads), but no request may time out or fail
+    before /healthz and the other sandbox have answered.
     (--threads 8 keeps the test small; the default 128 behaves the same with
     more requests.)"""
     d = private_daemon(extra_args=["--threads", "8"])
@@ -188,7 +191,8 @@ def test_many_requests_to_a_stuck_sandbox_do_not_starve_the_daemon(private_daemo
         try:
             r = requests.post(f"{d.url}{API}/{stuck}/exec", json={"command": "true"},
                               headers={"Authorization": f"Bearer {d.key}"}, timeout=120)
-            done.append(r.status_code)
+            busy = r.status_code == 503 and "busy" in r.json().get("error", "")
+            done.append("busy" if busy else r.status_code)
         except Exception as exc:
             done.append(repr(exc))
 
@@ -212,7 +216,9 @@ def test_many_requests_to_a_stuck_sandbox_do_not_starve_the_daemon(private_daemo
     assert res["stdout"] == "free\n"
     # The stuck requests end only when the sandbox thaws or the daemon gives
     # up on them; /healthz and the other sandbox must not wait for either.
-    assert not finished_before_healthz, \
-        f"/healthz waited for stuck requests to give up: {finished_before_healthz[:3]}"
-    assert not finished_before_other, \
-        f"another sandbox waited for stuck requests to give up: {finished_before_other[:3]}"
+    waited = [x for x in finished_before_healthz if x != "busy"]
+    assert not waited, f"/healthz waited for stuck requests to give up: {waited[:3]}"
+    waited = [x for x in finished_before_other if x != "busy"]
+    assert not waited, f"another sandbox waited for stuck requests to give up: {waited[:3]}"
+    # Those admitted ran once the sandbox thawed.
+    assert 200 in done, done
