@@ -34,9 +34,9 @@ DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lsecco
 INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
 
 # Sources shared by both binaries: the init protocol codec and path rules.
-SHARED_SRC  := $(wildcard schemas/*.c) actors/runtime/path.c actors/runtime/log.c
+SHARED_SRC  := $(wildcard schemas/*.c) actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c
 INIT_SRC    := $(wildcard tools/init/*.c) $(SHARED_SRC) actors/runtime/netlink.c
-DAEMON_SRC  := $(filter-out actors/runtime/path.c actors/runtime/log.c,$(wildcard actors/*.c actors/runtime/*.c)) \
+DAEMON_SRC  := $(filter-out actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c,$(wildcard actors/*.c actors/runtime/*.c)) \
                $(wildcard gateway/*.c) $(wildcard tools/cli/*.c) tools/hivebox.c $(SHARED_SRC)
 
 INIT_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(INIT_SRC))

@@ -1,6 +1,7 @@
 /* OpenCode server processes (see opencode_proc.h). The daemon is
  * multi-threaded, so the server is started with posix_spawn (never a bare
  * fork), with every signal reset, an empty mask and no inherited fd. */
+#include "procfs.h"
 #include "opencode_proc.h"
 
 #include <curl/curl.h>
@@ -201,38 +202,6 @@ int hb_oc_state_remove(const char *sb_dir, hb_err_t *e)
     return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat, after the parenthesised command name;
- * *state (if given) gets field 3. */
-static uint64_t proc_start_state(pid_t pid, char *state)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    unsigned long long st = 0;
-    char c = '?';
-    if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-                      "%*d %*d %llu", &c, &st) != 2)
-        return 0;
-    if (state)
-        *state = c;
-    return st;
-}
-
-static uint64_t proc_start(pid_t pid)
-{
-    return proc_start_state(pid, NULL);
-}
-
 /* ---- record ---- */
 
 static int record_save(const char *sb_dir, const hb_oc_proc_t *p, hb_err_t *e)
@@ -398,7 +367,7 @@ int hb_oc_spawn(const char *bin, const char *sb_dir, const char *llm_key, hb_oc_
     p->pid = pid;
     p->child = true;
     p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    p->start = proc_start(pid);
+    p->start = hb_proc_starttime(pid, NULL);
     if (record_save(sb_dir, p, e) < 0) {
         hb_oc_kill(p, 2000);
         return -1;
@@ -415,7 +384,7 @@ int hb_oc_adopt(const char *sb_dir, hb_oc_proc_t *p)
     p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
     /* The pidfd first, then the start time: if they match, the pidfd is
      * the recorded process and cannot be recycled under us. */
-    if (p->pidfd < 0 || p->start == 0 || proc_start(p->pid) != p->start) {
+    if (p->pidfd < 0 || p->start == 0 || hb_proc_starttime(p->pid, NULL) != p->start) {
         if (p->pidfd >= 0)
             close(p->pidfd);
         memset(p, 0, sizeof *p);
@@ -436,7 +405,7 @@ bool hb_oc_exited(hb_oc_proc_t *p)
     /* A killed server's leader is a zombie while its other threads still
      * unwind (a big heap takes a while): it serves nothing any more. */
     char state = '?';
-    if (proc_start_state(p->pid, &state) != p->start || state == 'Z' || state == 'X')
+    if (hb_proc_starttime(p->pid, &state) != p->start || state == 'Z' || state == 'X')
         return true;
     if (p->pidfd < 0)
         return false;

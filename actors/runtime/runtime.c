@@ -4,6 +4,7 @@
 #include "cgroup.h"
 #include "net.h"
 #include "log.h"
+#include "procfs.h"
 #include "rmtree.h"
 
 #include <errno.h>
@@ -30,28 +31,14 @@ static int mkdir_p1(const char *base, const char *sub, mode_t mode, hb_err_t *e)
 static int file_has_word(const char *path, const char *word)
 {
     char buf[8192];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return strstr(buf, word) != NULL;
+    return hb_read_small(path, buf, sizeof buf) > 0 && strstr(buf, word) != NULL;
 }
 
 static long max_user_namespaces(void)
 {
     char buf[32];
-    int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (hb_read_small("/proc/sys/user/max_user_namespaces", buf, sizeof buf) <= 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     return strtol(buf, NULL, 10);
 }
 

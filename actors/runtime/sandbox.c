@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "net.h"
+#include "procfs.h"
 #include "record.h"
 #include "rmtree.h"
 #include "uidslot.h"
@@ -240,33 +241,12 @@ fail:
     return -1;
 }
 
-static uint64_t proc_start(pid_t pid, char *state)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return 0;
-    *state = p[2];
-    for (int field = 2; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 bool hb_sandbox_alive(const hb_sandbox_t *sb)
 {
     char state = '?';
     if (sb->init_pid <= 1)
         return false;
-    uint64_t st = proc_start(sb->init_pid, &state);
+    uint64_t st = hb_proc_starttime(sb->init_pid, &state);
     return st != 0 && st == sb->init_start && state != 'Z' && state != 'X';
 }
 
@@ -313,7 +293,7 @@ static void kill_init(const hb_sandbox_t *sb)
     if (pfd < 0)
         return;
     char state = '?';
-    if (proc_start(sb->init_pid, &state) == sb->init_start)
+    if (hb_proc_starttime(sb->init_pid, &state) == sb->init_start)
         syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
     struct pollfd p = {.fd = pfd, .events = POLLIN};
     poll(&p, 1, 2000);

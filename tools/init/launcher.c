@@ -23,6 +23,7 @@
 #include "launch_skills.h"
 #include "launch_net.h"
 #include "log.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -478,27 +479,6 @@ static int idmapped_image(const char *image, pid_t pid)
     return tree;
 }
 
-static unsigned long long proc_starttime(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* comm may hold spaces */
-    if (!p)
-        return 0;
-    /* after ")": field 3 (state) ... field 22 (starttime) */
-    for (int field = 2; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 static int join_cgroups(const launch_conf_t *c)
 {
     char pid[32];
@@ -595,7 +575,7 @@ int launcher_main(const char *dir)
         waitpid(pid, NULL, 0);
         goto out_err;
     }
-    printf("ok %d %llu\n", pid, proc_starttime(pid));
+    printf("ok %d %llu\n", pid, (unsigned long long)hb_proc_starttime(pid, NULL));
     fflush(stdout);
     return 0;
 
