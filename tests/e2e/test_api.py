@@ -223,7 +223,12 @@ def test_commands_executed_counts(sandbox, client):
     for _ in range(3):
         sb.exec("true")
     sb.exec("exit 3")
-    assert client.info(sb.id)["commands_executed"] == n0 + 4
+    # The counter is updated by the sandbox's supervisor after the answer goes
+    # out, so allow it a moment (failed commands count too).
+    hbtest.wait_until(lambda: client.info(sb.id)["commands_executed"] == n0 + 4, 3, 0.1,
+                      "commands_executed to reach 4")
+    listed = [s for s in client.list()["sandboxes"] if s["id"] == sb.id][0]
+    assert listed["commands_executed"] == n0 + 4
 
 
 def test_missing_sandbox_is_404(client):

@@ -247,9 +247,12 @@ static int setup_proc(const char *root)
     static const char *const masked[] = {
         "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-        "/proc/scsi", "/proc/sysrq-trigger", "/proc/kallsyms", "/proc/kmsg", "/proc/config.gz",
+        "/proc/scsi", "/proc/kallsyms", "/proc/kmsg", "/proc/config.gz",
     };
-    static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys"};
+    /* sysrq-trigger is read-only rather than masked: a write to a /dev/null
+     * mask would succeed silently (device nodes ignore read-only mounts). */
+    static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                           "/proc/sysrq-trigger"};
     if (mount_at(root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
     for (size_t i = 0; i < sizeof masked / sizeof *masked; i++)
