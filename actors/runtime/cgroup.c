@@ -1,5 +1,6 @@
 #include "cgroup.h"
 #include "log.h"
+#include "procfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,15 +66,7 @@ static int read_small(const char *dir, const char *file, char *buf, size_t len)
     char path[HB_HOSTPATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t r = read(fd, buf, len - 1);
-    close(fd);
-    if (r < 0)
-        return -1;
-    buf[r] = '\0';
-    return 0;
+    return hb_read_small(path, buf, len) < 0 ? -1 : 0;
 }
 
 static uint64_t read_u64(const char *dir, const char *file)
