@@ -55,6 +55,8 @@ int   cli_parse(int argc, char **argv, unsigned allowed, cli_opts_t *o, char *er
 char *cli_join_cmd(int n, char *const *words);
 const char *cli_api_url(const cli_opts_t *o);
 const char *cli_data_dir(const cli_opts_t *o);
+/* The API key: --api-key, else $HIVEBOX_API_KEY, else <data-dir>/api_key. */
+void cli_resolve_key(const cli_opts_t *o, char *key, size_t len);
 /* "ID:/path" -> true, id and path filled (id validated as a sandbox name). */
 bool  cli_split_remote(const char *arg, char *id, size_t idlen, const char **path);
 

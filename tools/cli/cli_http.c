@@ -30,7 +30,7 @@ static void read_key_file(const char *data_dir, char *key, size_t len)
     fclose(f);
 }
 
-static void resolve_key(const cli_opts_t *o, char *key, size_t len)
+void cli_resolve_key(const cli_opts_t *o, char *key, size_t len)
 {
     const char *env = getenv("HIVEBOX_API_KEY");
     key[0] = '\0';
@@ -80,7 +80,7 @@ static int req_init(req_t *q, const cli_opts_t *o, const char *method, const cha
     while (bl > 0 && base[bl - 1] == '/')
         bl--;
     snprintf(url, sizeof url, "%.*s%s", (int)bl, base, path);
-    resolve_key(o, key, sizeof key);
+    cli_resolve_key(o, key, sizeof key);
     if (key[0]) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
         q->hdrs = curl_slist_append(q->hdrs, auth);

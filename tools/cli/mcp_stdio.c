@@ -334,26 +334,6 @@ static int parse(int argc, char **argv, cli_opts_t *o, const char **sandbox)
     return 0;
 }
 
-static void resolve_key(const cli_opts_t *o, char *key, size_t len)
-{
-    const char *env = getenv("HIVEBOX_API_KEY");
-    key[0] = '\0';
-    if (o->api_key && *o->api_key)
-        snprintf(key, len, "%s", o->api_key);
-    else if (env && *env)
-        snprintf(key, len, "%s", env);
-    else {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/api_key", cli_data_dir(o));
-        FILE *f = fopen(path, "re");
-        if (f) {
-            if (fgets(key, (int)len, f))
-                key[strcspn(key, "\r\n")] = '\0';
-            fclose(f);
-        }
-    }
-}
-
 int cli_cmd_mcp(int argc, char **argv)
 {
     cli_opts_t o = {0};
@@ -375,7 +355,7 @@ int cli_cmd_mcp(int argc, char **argv)
     while (bl && base[bl - 1] == '/')
         bl--;
     char key[512];
-    resolve_key(&o, key, sizeof key);
+    cli_resolve_key(&o, key, sizeof key);
     if (snprintf(b.url, sizeof b.url, "%.*s/api/v1/hiveboxes/%s/mcp", (int)bl, base, sandbox) >=
         (int)sizeof b.url) {
         logf_("--api-url too long");
