@@ -327,11 +327,12 @@ static void on_lease(sup_t *s, const hb_msg_t *q)
         s->inflight++;
 }
 
-static void on_done(sup_t *s, const hb_msg_t *m)
+/* One more command ran: the counter, its event, and OOM attribution. */
+static void count_exec(sup_t *s, const hb_msg_t *m)
 {
-    s->inflight--;
-    if (m->type == HB_MSG_OP_DONE && m->command && s->sb) {
-        s->commands++;
+    if (!s->sb)
+        return;
+    s->commands++;
         hb_counters_save(s->sb, s->commands);
         hb_msg_t c = {.type = HB_MSG_SUP_COUNT, .id = s->id, .commands_executed = s->commands};
         hb_bus_send(s->mgr, &c);
@@ -342,7 +343,13 @@ static void on_done(sup_t *s, const hb_msg_t *m)
         hb_usage_t u;
         if (m->oom_killed && s->state == S_RUNNING && hb_sandbox_usage(s->sb, &u) == 0)
             check_oom(s, &u);
-    }
+}
+
+static void on_done(sup_t *s, const hb_msg_t *m)
+{
+    s->inflight--;
+    if (m->type == HB_MSG_OP_DONE && m->command)
+        count_exec(s, m);
     finish_destroy(s);
 }
 
@@ -397,6 +404,8 @@ static void on_inbox(sup_t *s)
         return;
     if (m.type == HB_MSG_OP_DONE || m.type == HB_MSG_SB_RELEASE)
         on_done(s, &m);
+    else if (m.type == HB_MSG_SB_EXECUTED)
+        count_exec(s, &m);
     else
         LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m.type));
     hb_msg_clear(&m);

@@ -30,7 +30,7 @@
 #define CONNECT_MS      10000
 #define PREFIX          "/api/v1/hiveboxes/"
 #define HDR_LINE_MAX    16384
-#define CONNECT_TRIES   6
+#define RETRY_FOR_MS    10000    /* a killed server may take seconds to be seen gone */
 #define HB_OC_BODY_MAX  (32u << 20)   /* prompts may carry files as data URLs */
 #define RETRY_US        (300 * 1000)
 
@@ -259,9 +259,25 @@ static void set_method(CURL *cu, const struct mg_request_info *ri, const body_t 
     }
 }
 
+/* Nothing came back because the server is not there. A server killed a
+ * moment ago may still hold its listening socket, so a connection is
+ * accepted and then reset: for requests that are safe to send twice that
+ * counts as gone too; others are retried only when nothing was connected. */
+static bool server_gone(CURLcode rc, const char *method)
+{
+    if (rc == CURLE_COULDNT_CONNECT)
+        return true;
+    bool idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+                      strcmp(method, "OPTIONS") == 0 || strcmp(method, "PUT") == 0 ||
+                      strcmp(method, "DELETE") == 0;
+    return idempotent && (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+                          rc == CURLE_SEND_ERROR);
+}
+
 /* Forward one request to the server on port; replies to the client in
- * every case but one: when nothing could be sent because the server is not
- * there (it just died): then -1, nothing sent, and the caller may retry. */
+ * every case but one: when the server is not there (it just died, see
+ * server_gone): then -1, nothing sent to the client, and the caller may
+ * retry. */
 static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *auth,
                    const char *key, bool last)
 {
@@ -305,7 +321,7 @@ static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *a
             hb_redact_flush(&f.redact, client_write, &f);
         if (f.chunked && !f.client_gone)
             mg_send_chunk(r->c, "", 0);
-    } else if (rc == CURLE_COULDNT_CONNECT && !last) {
+    } else if (!last && server_gone(rc, r->ri->request_method)) {
         status = -1;
     } else {
         status = hb_reply_error(r->c, 502, "opencode serve unreachable: %s",
@@ -362,8 +378,9 @@ int hb_h_opencode(hb_req_t *r)
     if (why)
         status = hb_reply_error(r->c, 403, "this OpenCode request is not accepted by HiveBox: it "
                                 "%s", why);
-    for (int attempt = 1; status < 0; attempt++)
-        status = open_and_forward(r, &body, attempt == CONNECT_TRIES);
+    int64_t give_up = hb_now_ms() + RETRY_FOR_MS;
+    while (status < 0)
+        status = open_and_forward(r, &body, hb_now_ms() + RETRY_US / 1000 >= give_up);
     free(body.data);
     return status;
 }

@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
     const hb_sandbox_t *sb;
     mcp_session_t      *session;   /* updated by initialize */
+    const char         *inbox;     /* sb's supervisor, told of each exec; NULL: nobody */
 } mcp_ctx_t;
 
 /* ---- mcp_rpc.c (pure) ---- */

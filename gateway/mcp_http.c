@@ -150,7 +150,7 @@ static bool is_initialize(json_t *msg)
 
 static json_t *handle_one(mcp_req_t *m, json_t *msg, bool in_batch)
 {
-    mcp_ctx_t ctx = {.sb = m->lease.sb, .session = &m->session};
+    mcp_ctx_t ctx = {.sb = m->lease.sb, .session = &m->session, .inbox = m->lease.inbox};
     if (in_batch && json_is_object(msg) && is_initialize(msg))
         return mcp_rpc_error(json_object_get(msg, "id"), MCP_E_REQUEST,
                              "initialize must not be part of a batch");

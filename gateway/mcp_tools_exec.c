@@ -2,6 +2,8 @@
  * shown as text and returned as structuredContent {exit_code, stdout, stderr}. */
 #include "mcp_tools.h"
 
+#include "bus.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,18 @@ static void add_stream(mcp_buf_t *b, const char *label, const char *s, size_t n,
     if (json_string_length(j) && json_string_value(j)[json_string_length(j) - 1] != '\n')
         mcp_buf_puts(b, "\n");
     json_decref(j);
+}
+
+/* Agents' commands count in commands_executed and the exec events like
+ * the REST API's. */
+static void count_exec(const mcp_ctx_t *ctx, const hb_exec_result_t *res)
+{
+    if (!ctx->inbox || !ctx->inbox[0])
+        return;
+    hb_msg_t m = {.type = HB_MSG_SB_EXECUTED, .exit_code = res->exit_code,
+                  .duration_ms = res->duration_ms, .oom_killed = res->oom_killed,
+                  .timed_out = res->timed_out};
+    hb_bus_post(ctx->inbox, &m);
 }
 
 void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
@@ -43,6 +57,7 @@ void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
         mcp_res_hberr(r, "exec", NULL, &e);
         return;
     }
+    count_exec(ctx, &res);
     mcp_buf_t b;
     mcp_buf_init(&b, 3 * MCP_EXEC_SHOW_CAP);
     if (res.timed_out)

@@ -14,13 +14,17 @@ import shutil
 import stat
 import struct
 import subprocess
+import time
 import zlib
 from pathlib import Path
 
+import msgpack
 import pytest
 import requests
+import zmq
 
 from conftest import shutdown_daemon
+import hbtest
 from hbtest import BUILD, Daemon
 
 MCP_DIR = Path(__file__).resolve().parent / "mcp"
@@ -531,6 +535,35 @@ def test_exec_timeout_is_reported(mcp_daemon, main_sb):
     assert res.get("isError") is True
     assert "timed out after 1s" in res["content"][0]["text"]
     assert "started" in res["content"][0]["text"]
+
+
+def test_exec_counts_and_publishes_like_the_rest_api(mcp_daemon, sbx, api):
+    sid = sbx()["id"]
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt_string(zmq.SUBSCRIBE, "exec.finished")
+    sub.connect(mcp_daemon.events)
+    try:
+        time.sleep(1.0)   # slow joiner: let the subscription reach the publisher
+        n0 = api.info(sid)["commands_executed"]
+        w = Raw(mcp_daemon, sid)
+        s, _ = w.initialize()
+        _call(w, s, "exec", command="true")
+        _call(w, s, "exec", command="exit 7")
+        _call(w, s, "read_file", path="/etc/hostname")   # not a command
+        hbtest.wait_until(lambda: api.info(sid)["commands_executed"] == n0 + 2, 15, 0.1,
+                          "MCP execs to count in commands_executed")
+        codes = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(codes) < 2:
+            if sub.poll(200):
+                _, payload = sub.recv_multipart()
+                body = msgpack.unpackb(payload, raw=False)
+                if body.get("id") == sid:
+                    codes.append(body["exit_code"])
+        assert codes == [0, 7], codes
+    finally:
+        sub.close()
 
 
 # ---------------------------------------------------------------- skills

@@ -457,13 +457,15 @@ def test_lazy_start_idle_stop_and_restart(e2e_tmp, llm):
         ev.close()
         wait_until(lambda: not alive(pid), 60, what="the idle server to stop")
         # the next request starts it again
-        assert health(c, sid).status_code == 200
+        r = health(c, sid)
+        assert r.status_code == 200, r.text
         pid2 = server_pid(d, sid)
         assert pid2 != pid and alive(pid2)
         # a crash: restarted on the next request
         os.kill(pid2, signal.SIGKILL)
         wait_until(lambda: not alive(pid2), 10, what="the killed server to go")
-        assert health(c, sid).status_code == 200
+        r = health(c, sid)
+        assert r.status_code == 200, r.text
         pid3 = server_pid(d, sid)
         assert pid3 not in (pid, pid2) and alive(pid3)
         assert "exited; it starts again" in d.log_text()

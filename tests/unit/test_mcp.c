@@ -236,7 +236,9 @@ Test(mcp_core, methods_and_errors)
     cr_assert_null(handle(&s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"));
     cr_assert_null(handle(&s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"));
     json_t *r = handle(&s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
-    cr_assert(json_equal(json_object_get(r, "result"), json_object()));
+    json_t *empty = json_object();
+    cr_assert(json_equal(json_object_get(r, "result"), empty));
+    json_decref(empty);
     json_decref(r);
     r = handle(&s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}");
     cr_assert_eq(err_code(r), MCP_E_METHOD);
