@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ int hb_bus_send(zsock_t *s, const hb_msg_t *m)
 
 int hb_bus_recv(zsock_t *s, hb_msg_t *m)
 {
+    memset(m, 0, sizeof *m);   /* callers clear m whatever we return */
     zframe_t *f = zframe_recv(s);
     if (!f)
         return -1;

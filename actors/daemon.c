@@ -97,8 +97,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                   .init_bin = getenv("HIVEBOX_INIT_BIN"), .max_file = DEFAULT_MAX_FILE};
     uint64_t v;
     const char *s = getenv("HIVEBOX_MAX_FILE_SIZE");
-    if (s && s[0] && parse_u64(s, &o->max_file) < 0)
-        return fprintf(stderr, "hivebox daemon: HIVEBOX_MAX_FILE_SIZE: not a number\n"), -1;
+    if (s && s[0] && (parse_u64(s, &o->max_file) < 0 || o->max_file == 0))
+        return fprintf(stderr, "hivebox daemon: HIVEBOX_MAX_FILE_SIZE: not a number > 0\n"), -1;
     if ((s = getenv("HIVEBOX_LOG_LEVEL")) && s[0] && parse_level(s, &o->level) < 0)
         return fprintf(stderr, "hivebox daemon: HIVEBOX_LOG_LEVEL: debug|info|warn|error\n"), -1;
     optind = 1;

@@ -57,12 +57,10 @@ static size_t split(const char *path, const char **seg, size_t *len, size_t max,
         size_t l = (size_t)(p - s);
         if ((l == 1 && s[0] == '.') || (l == 2 && s[0] == '.' && s[1] == '.'))
             *dots = true;
-        if (n == max) {
-            n++;
-            break;
+        if (n < max) {   /* past max: only counted, and still checked for dots */
+            seg[n] = s;
+            len[n] = l;
         }
-        seg[n] = s;
-        len[n] = l;
         n++;
     }
     return n;
@@ -87,12 +85,27 @@ static bool matches(const char *pattern, const char **seg, const size_t *len, si
     return true;
 }
 
+/* Bytes that would give the path another meaning once it is a URL again
+ * ('?' and '#' end it, '%' is decoded a second time) or that a router may
+ * treat as separators or drop. */
+static bool has_special(const char *path)
+{
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if (*p == '?' || *p == '#' || *p == '%' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
 const char *hb_oc_route_blocked(const char *method, const char *path)
 {
     const char *seg[SEG_MAX];
     size_t len[SEG_MAX];
     bool dots;
-    size_t n = split(path ? path : "", seg, len, SEG_MAX, &dots);
+    if (!path)
+        path = "";
+    if (has_special(path))
+        return "has '?', '#', '%', '\\' or control characters in its decoded path";
+    size_t n = split(path, seg, len, SEG_MAX, &dots);
     if (dots)
         return "has '.' or '..' segments";
     if (n > SEG_MAX)

@@ -9,7 +9,9 @@
  * bash tool back on. They answer 403; the sandbox's own API (exec, files,
  * MCP) does all of it inside the sandbox instead.
  *
- * Pure, unit tested. path is the path after /opencode, without the query.
+ * Pure, unit tested and fuzzed. path is the decoded path after /opencode,
+ * without the query: the one form that is both checked here and forwarded
+ * (re-encoded), so the check and OpenCode's router see the same path.
  */
 #ifndef HB_OPENCODE_GUARD_H
 #define HB_OPENCODE_GUARD_H
@@ -17,8 +19,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* NULL if allowed; else a static reason. Both the raw (percent-encoded) and
- * the decoded path must be checked: the upstream router may decode. */
+/* NULL if allowed; else a static reason. Decoded characters that would
+ * change the path once re-encoded or decoded again ('?', '#', '%', '\\',
+ * control bytes) and dot segments are refused outright. */
 const char *hb_oc_route_blocked(const char *method, const char *path);
 
 /* Request bodies may not carry a top-level "tools" or "permission" field:

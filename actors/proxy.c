@@ -80,13 +80,22 @@ static void inst_free(void **item)
     *item = NULL;
 }
 
+static bool has_file(const char *dir, const char *name)
+{
+    char path[HB_HOSTPATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Fully created (mcp_token is the last file create writes) and not being
+ * destroyed: a server started otherwise would lack its settings or outlive
+ * its sandbox. */
 static bool sandbox_exists(const proxy_t *p, const char *id, char *dir, size_t len)
 {
     snprintf(dir, len, "%s/sandboxes/%s", p->args.rt->data_dir, id);
-    char rec[HB_HOSTPATH_MAX + 128];
-    snprintf(rec, sizeof rec, "%s/sandbox.json", dir);
-    struct stat st;
-    return hb_name_valid(id) && stat(rec, &st) == 0;
+    return hb_name_valid(id) && has_file(dir, "sandbox.json") && has_file(dir, "mcp_token") &&
+           !has_file(dir, HB_OC_DESTROYING);
 }
 
 /* The entry for id, created if the sandbox exists on disk; NULL if not. */
@@ -310,10 +319,17 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
         hb_oc_kill_recorded(dir);
         return;
     }
+    bool attached = q->reason && strcmp(q->reason, "attached") == 0;
+    if (attached) {   /* a destroy the previous daemon began but did not finish */
+        char marker[HB_HOSTPATH_MAX + 128];
+        snprintf(marker, sizeof marker, "%s/sandboxes/%s/%s", p->args.rt->data_dir, q->id,
+                 HB_OC_DESTROYING);
+        unlink(marker);
+    }
     inst_t *in = inst_get(p, q->id);
     if (!in || in->st != I_STOPPED)
         return;
-    if (q->reason && strcmp(q->reason, "attached") == 0)
+    if (attached)
         adopt(p, in);
     hb_err_t e = {0};
     if (in->st == I_STOPPED && p->set.eager && p->installed && start(p, in, &e) < 0)

@@ -77,16 +77,8 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
 
 /* The agent fields wait here for the OpenCode actor: agent.json (0600) for
  * the settings, llm_api_key (0600) alone for the secret. */
-static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
+static int save_agent_json(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
 {
-    if (q->llm_api_key &&
-        hb_sandbox_put_file(sb, "llm_api_key", q->llm_api_key, strlen(q->llm_api_key), 0600,
-                            e) < 0)
-        return -1;
-    /* checked by gateway/mcp_token.c on this sandbox's MCP route */
-    if (q->mcp_token &&
-        hb_sandbox_put_file(sb, "mcp_token", q->mcp_token, strlen(q->mcp_token), 0600, e) < 0)
-        return -1;
     if (!q->skills && !q->custom_mcps && !q->llm_base_url && !q->llm_model)
         return 0;
     json_t *o = json_object();
@@ -105,6 +97,22 @@ static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
     int rc = hb_sandbox_put_file(sb, "agent.json", text, strlen(text), 0600, e);
     free(text);
     return rc;
+}
+
+static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
+{
+    if (q->llm_api_key &&
+        hb_sandbox_put_file(sb, "llm_api_key", q->llm_api_key, strlen(q->llm_api_key), 0600,
+                            e) < 0)
+        return -1;
+    if (save_agent_json(sb, q, e) < 0)
+        return -1;
+    /* Last: checked by gateway/mcp_token.c on this sandbox's MCP route, and
+     * its presence tells the proxy actor the agent settings are complete. */
+    if (q->mcp_token &&
+        hb_sandbox_put_file(sb, "mcp_token", q->mcp_token, strlen(q->mcp_token), 0600, e) < 0)
+        return -1;
+    return 0;
 }
 
 static void announce(sup_t *s, const char *reply_to)
@@ -187,6 +195,9 @@ static void finish_destroy(sup_t *s)
         return;
     hb_err_t e = {0};
     const char *reply_to = s->gone_reply_to;
+    /* The marker keeps the proxy actor from starting a server again for a
+     * request that arrives while the rest is torn down. */
+    hb_sandbox_put_file(s->sb, HB_OC_DESTROYING, "", 0, 0600, &e);
     hb_proxy_sandbox_stop(s->id);   /* its OpenCode server and state go first */
     if (hb_sandbox_destroy(s->sb, &e) < 0) {
         LOG_ERROR("sandbox %s: destroy: %s", s->id, e.msg);

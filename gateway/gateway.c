@@ -106,6 +106,8 @@ int hb_read_body(struct mg_connection *c, size_t max, char **buf, size_t *len, h
         return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
     size_t n = 0;
     for (;;) {
+        if (ri->content_length >= 0 && n == (size_t)ri->content_length)
+            break;   /* all of it: no growth for a read that would return 0 */
         if (n + 1 >= cap) {
             if (cap > max + 1) {
                 free(b);

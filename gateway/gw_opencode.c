@@ -186,18 +186,41 @@ static const char *path_after(const char *uri, const char *id)
     return rest[0] ? rest : "/";
 }
 
-/* Forwarded as it came (still percent-encoded). */
-static const char *upstream_path(const struct mg_request_info *ri, const char *id)
+/* civetweb hands us the path decoded (local_uri_raw too) and cleaned of dot
+ * segments (local_uri). That one form is checked by the guard and, encoded
+ * again, forwarded: what was checked is what OpenCode's router sees. */
+static const char *decoded_path(const struct mg_request_info *ri, const char *id)
 {
-    return path_after(ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri, id);
+    return path_after(ri->local_uri, id);
 }
 
-/* Routes that reach the host are refused in the form we forward and in the
- * decoded form an upstream router may act on. */
 static const char *blocked(const struct mg_request_info *ri, const char *id)
 {
-    const char *why = hb_oc_route_blocked(ri->request_method, upstream_path(ri, id));
-    return why ? why : hb_oc_route_blocked(ri->request_method, path_after(ri->local_uri, id));
+    return hb_oc_route_blocked(ri->request_method, decoded_path(ri, id));
+}
+
+/* Percent-encode all but RFC 3986 unreserved bytes, '/' and the sub-delims
+ * a path may carry as they are. malloc'd; the caller frees. */
+static char *encode_path(const char *path)
+{
+    static const char keep[] = "-._~/:@!$&'()*+,;=";
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr(keep, *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 static struct curl_slist *request_headers(const struct mg_request_info *ri, const char *auth)
@@ -287,16 +310,18 @@ static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *a
         curl_easy_cleanup(cu);
         return hb_reply_error(r->c, 500, "out of memory");
     }
-    const char *path = upstream_path(r->ri, r->route.id);
+    char *path = encode_path(decoded_path(r->ri, r->route.id));
     const char *qs = r->ri->query_string;
     char *url = NULL;
-    if (asprintf(&url, "http://127.0.0.1:%u%s%s%s", (unsigned)port, path, qs ? "?" : "",
-                 qs ? qs : "") < 0) {
+    if (!path || asprintf(&url, "http://127.0.0.1:%u%s%s%s", (unsigned)port, path,
+                          qs ? "?" : "", qs ? qs : "") < 0) {
+        free(path);
         curl_easy_cleanup(cu);
         hb_redact_free(&f.redact);
         return hb_reply_error(r->c, 500, "out of memory");
     }
     struct curl_slist *hdrs = request_headers(r->ri, auth);
+    free(path);
     curl_easy_setopt(cu, CURLOPT_URL, url);
     curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(cu, CURLOPT_PROXY, "");

@@ -13,6 +13,7 @@
 #define MCP_TOKEN_LEN      64                  /* hex of 32 random bytes */
 #define MCP_SESSION_ID_LEN 32                  /* hex of 16 random bytes */
 #define MCP_SESSIONS_MAX   1024                /* least recently used go first */
+#define MCP_SESSIONS_PER_SANDBOX 64            /* beyond: the sandbox's own oldest go */
 #define MCP_BODY_MAX       (16u * 1024 * 1024) /* one POST */
 #define MCP_BATCH_MAX      64
 

@@ -54,21 +54,44 @@ static slot_t *find(const char *id, const char *sandbox, int64_t created)
     return NULL;
 }
 
+static bool same_sandbox(const slot_t *s, const char *sandbox, int64_t created)
+{
+    return s->id[0] && strcmp(s->sandbox, sandbox) == 0 && s->sb_created == created;
+}
+
+/* A free slot, else the least recently used one. A sandbox at its quota
+ * reuses its own oldest: one sandbox's token cannot push out the sessions
+ * of the others. Called with g_lock held. */
+static slot_t *pick_slot(const char *sandbox, int64_t created)
+{
+    slot_t *lru = NULL, *own_lru = NULL, *free_slot = NULL;
+    size_t own = 0;
+    for (size_t i = 0; i < MCP_SESSIONS_MAX; i++) {
+        slot_t *s = &g_slots[i];
+        if (!s->id[0]) {
+            free_slot = free_slot ? free_slot : s;
+            continue;
+        }
+        if (!lru || s->last_used < lru->last_used)
+            lru = s;
+        if (same_sandbox(s, sandbox, created)) {
+            own++;
+            if (!own_lru || s->last_used < own_lru->last_used)
+                own_lru = s;
+        }
+    }
+    if (own >= MCP_SESSIONS_PER_SANDBOX)
+        return own_lru;
+    return free_slot ? free_slot : lru;
+}
+
 int mcp_session_new(const char *sandbox, int64_t sb_created, const char *version,
                     char id[MCP_SESSION_ID_LEN + 1])
 {
     if (random_hex(id, MCP_SESSION_ID_LEN / 2) < 0)
         return -1;
     pthread_mutex_lock(&g_lock);
-    slot_t *victim = &g_slots[0];
-    for (size_t i = 0; i < MCP_SESSIONS_MAX; i++) {
-        if (!g_slots[i].id[0]) {
-            victim = &g_slots[i];
-            break;
-        }
-        if (g_slots[i].last_used < victim->last_used)
-            victim = &g_slots[i];
-    }
+    slot_t *victim = pick_slot(sandbox, sb_created);
     memset(victim, 0, sizeof *victim);
     snprintf(victim->id, sizeof victim->id, "%s", id);
     snprintf(victim->sandbox, sizeof victim->sandbox, "%s", sandbox);

@@ -1,6 +1,7 @@
 /* Directory tools on hb_file_list (one listing per directory through init). */
 #include "mcp_tools.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ static int list_one(const mcp_ctx_t *ctx, mcp_result_t *r, const char *path, hb_
 {
     hb_err_t e = {0};
     if (hb_file_list(ctx->sb, path, false, MCP_LIST_CAP, ents, n, trunc, &e) < 0) {
-        if (e.code == HB_E_INVALID)
+        if (e.sys_errno == ENOTDIR)
             mcp_res_error(r, "%s is not a directory (%s). Use get_file_info or read_file for "
                           "files.", path, e.msg);
         else

@@ -363,6 +363,8 @@ static int x_timeout(json_t *v, hb_msg_t *q, hb_err_t *e)
         return hb_fail(e, HB_E_INVALID, 0, "timeout: must be a number of seconds from 0 to %d",
                        HB_EXEC_TIMEOUT_MAX);
     q->timeout_ms = (uint64_t)llround(t * 1000.0);
+    if (t > 0 && q->timeout_ms == 0)
+        q->timeout_ms = 1;   /* 0 means no timeout: a tiny one is not that */
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "initproto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,10 @@ static int sendv_all(int fd, struct iovec *iov, int cnt)
         }
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EAGAIN && !(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+            errno = ETIMEDOUT;   /* a blocking socket's SO_SNDTIMEO ran out */
+            return -1;
+        }
         if (n < 0 && errno == EAGAIN) {
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
             poll(&pfd, 1, 1000);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define EXIT_GRACE_MS 15000   /* after timeout_ms, init must have answered */
+#define EXEC_FRAME_OVERHEAD 1024   /* keys, lengths and numbers around the strings */
 
 static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
 {
@@ -22,13 +23,25 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
         return hb_fail(e, HB_E_TOOBIG, 0, "stdin: over %u bytes", HB_STDIN_MAX);
     if (r->out_cap > HB_OUT_CAP_MAX)
         return hb_fail(e, HB_E_INVALID, 0, "out_cap: too large");
-    size_t n = 0;
+    /* All of it goes to init in one frame: what does not fit is refused
+     * here, by name, rather than as a frame too large. */
+    size_t n = 0, total = strlen(r->command) + (r->cwd ? strlen(r->cwd) : 0) + r->stdin_len;
     for (; r->env && r->env[n]; n++) {
         const char *kv = r->env[n], *eq = strchr(kv, '=');
-        if (n >= HB_ENV_MAX || !eq || eq == kv || strnlen(kv, HB_ENVSTR_MAX + 1) > HB_ENVSTR_MAX)
-            return hb_fail(e, HB_E_INVALID, 0, "env: entry %zu must be K=V (at most %d)", n,
-                           HB_ENV_MAX);
+        size_t len = strnlen(kv, HB_ENVSTR_MAX + 1);
+        if (n >= HB_ENV_MAX)
+            return hb_fail(e, HB_E_INVALID, 0, "env: more than %d variables", HB_ENV_MAX);
+        if (!eq || eq == kv)
+            return hb_fail(e, HB_E_INVALID, 0, "env: entry %zu must be NAME=value", n);
+        if (len > HB_ENVSTR_MAX)
+            return hb_fail(e, HB_E_TOOBIG, 0, "env: entry %zu is longer than %u bytes", n,
+                           HB_ENVSTR_MAX);
+        total += len + 8;
     }
+    if (total + EXEC_FRAME_OVERHEAD > HB_FRAME_MAX)
+        return hb_fail(e, HB_E_TOOBIG, 0, "command, cwd, env and stdin: %zu bytes together, "
+                       "over the %u a request to the sandbox may carry", total,
+                       HB_FRAME_MAX - EXEC_FRAME_OVERHEAD);
     *nenv = n;
     return 0;
 }

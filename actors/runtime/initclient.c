@@ -9,6 +9,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Sends and connects give up after this: root inside the sandbox can stop
+ * the init's workers (SIGSTOP), and a daemon thread must not wait on them
+ * for ever. Reads have their own per-request deadlines. */
+#define SEND_TIMEOUT_S 30
+
 /* The socket path may be longer than sun_path: then connect through an
  * O_PATH handle on its directory. */
 static int do_connect(int fd, const char *path)
@@ -48,12 +53,18 @@ int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "socket: %s", strerror(errno));
+    struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);   /* connect() honours it too */
     if (do_connect(c->fd, sb->sock_path) < 0) {
         int err = errno;
         close(c->fd);
         c->fd = -1;
         if (err == ENOENT || err == ECONNREFUSED)
             return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init is not running", sb->id);
+        if (err == EAGAIN)
+            return hb_fail(e, HB_E_UNAVAIL, ETIMEDOUT, "sandbox %s: init accepted no "
+                           "connection in %ds (its workers are stopped or busy)", sb->id,
+                           SEND_TIMEOUT_S);
         return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: connect: %s", sb->id, strerror(err));
     }
     return 0;
@@ -79,6 +90,9 @@ static int lost(hb_initconn_t *c, int err, hb_err_t *e)
 {
     if (!hb_sandbox_alive(c->sb))
         return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init died", c->sb->id);
+    if (err == ETIMEDOUT)
+        return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (its "
+                       "worker is stopped or busy)", c->sb->id, SEND_TIMEOUT_S);
     return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: init connection: %s", c->sb->id,
                    strerror(err));
 }

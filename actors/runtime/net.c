@@ -62,9 +62,7 @@ int hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len)
     return (r < 0 || (size_t)r >= len) ? -1 : r;
 }
 
-/* Only names we make ("hb<hex>v<hex>"): a damaged record must never get
- * another interface of the host deleted. */
-static bool our_ifname(const char *s)
+bool hb_net_ifname_ours(const char *s)
 {
     if (strncmp(s, "hb", 2) != 0)
         return false;
@@ -84,7 +82,7 @@ void hb_net_teardown(const hb_sandbox_t *sb)
 {
     hb_nl_t nl;
     struct in_addr a;
-    if (sb->net_if[0] && our_ifname(sb->net_if) && hb_nl_open(&nl) == 0) {
+    if (sb->net_if[0] && hb_net_ifname_ours(sb->net_if) && hb_nl_open(&nl) == 0) {
         int r = hb_nl_link_del(&nl, sb->net_if);
         if (r < 0 && r != -ENODEV)
             LOG_WARN("network: delete %s: %s", sb->net_if, strerror(-r));

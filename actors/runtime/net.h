@@ -34,6 +34,10 @@ int  hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e);
 int  hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len);
 /* Remove veth, set elements and the address claim. Idempotent. */
 void hb_net_teardown(const hb_sandbox_t *sb);
+/* An interface name of the form we make ("hb<hex>v<hex>"): only those are
+ * ever deleted, so a damaged record or a shared bridge costs the host none
+ * of its own interfaces. */
+bool hb_net_ifname_ours(const char *ifname);
 
 /* ---- internal to net*.c ---- */
 /* net_config.c */

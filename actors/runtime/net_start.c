@@ -198,6 +198,8 @@ static void remove_stale_ports(hb_net_t *n, hb_nl_t *nl, live_set_t *ls)
     if (r < 0)
         LOG_WARN("network: listing the ports of %s: %s", n->bridge, strerror(-r));
     for (size_t i = 0; i < ls->n_stale; i++) {
+        if (!hb_net_ifname_ours(ls->stale[i]))
+            continue;   /* someone else's, on a bridge we were told to share */
         LOG_INFO("network: removing leftover interface %s", ls->stale[i]);
         hb_nl_link_del(nl, ls->stale[i]);
     }

@@ -3,15 +3,42 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RM_DEPTH_MAX 4096
+/* Recursion depth (and so open directories) per pass. A sandbox can nest
+ * directories far deeper than this: what lies below is moved up to the top
+ * and removed in a later pass, so no depth makes a tree undeletable. */
+#define RM_DEPTH_MAX 128
 
-/* Empty the directory open as dfd (consumed). Depth is bounded, so a
- * pathologically deep tree fails cleanly instead of exhausting the stack. */
-static int empty_dir(int dfd, dev_t dev, int depth)
+typedef struct {
+    int      top;     /* the tree's root, where too-deep subtrees are moved */
+    dev_t    dev;     /* never cross into another filesystem */
+    unsigned moved;   /* names handed out for moved subtrees */
+    bool     again;   /* something was moved: another pass is due */
+} rm_t;
+
+/* Move the subdirectory n of dfd to the top under a fresh name. */
+static int move_up(rm_t *rm, int dfd, const char *n)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, ".hb-rm-%u", rm->moved++);
+        if (renameat2(dfd, n, rm->top, nm, RENAME_NOREPLACE) == 0) {
+            rm->again = true;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
+/* Empty the directory open as dfd (consumed). */
+static int empty_dir(rm_t *rm, int dfd, int depth)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -30,15 +57,20 @@ static int empty_dir(int dfd, dev_t dev, int depth)
             rc = -1;
             continue;
         }
+        if (depth + 1 >= RM_DEPTH_MAX) {
+            if (move_up(rm, dirfd(d), n) < 0)
+                rc = -1;
+            continue;
+        }
         int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
-        if (sub < 0 || fstat(sub, &st) < 0 || st.st_dev != dev || depth >= RM_DEPTH_MAX) {
+        if (sub < 0 || fstat(sub, &st) < 0 || st.st_dev != rm->dev) {
             if (sub >= 0)
                 close(sub);
             rc = -1;
             continue;
         }
-        if (empty_dir(sub, dev, depth + 1) < 0)
+        if (empty_dir(rm, sub, depth + 1) < 0)
             rc = -1;
         if (unlinkat(dirfd(d), n, AT_REMOVEDIR) < 0 && errno != ENOENT)
             rc = -1;
@@ -49,15 +81,20 @@ static int empty_dir(int dfd, dev_t dev, int depth)
 
 int hb_rmtree(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    rm_t rm = {.top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (rm.top < 0)
         return errno == ENOENT ? 0 : -1;
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        return -1;
+    int rc = -1;
+    if (fstat(rm.top, &st) == 0) {
+        rm.dev = st.st_dev;
+        do {   /* each pass brings what it moved up nearer the top: it ends */
+            rm.again = false;
+            int fd = openat(rm.top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            rc = fd < 0 ? -1 : empty_dir(&rm, fd, 0);
+        } while (rm.again);
     }
-    int rc = empty_dir(fd, st.st_dev, 0);
+    close(rm.top);
     if (rmdir(path) < 0 && errno != ENOENT)
         rc = -1;
     return rc;

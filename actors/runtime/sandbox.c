@@ -293,8 +293,11 @@ static void kill_init(const hb_sandbox_t *sb)
     if (pfd < 0)
         return;
     char state = '?';
-    if (hb_proc_starttime(sb->init_pid, &state) == sb->init_start)
-        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+    if (hb_proc_starttime(sb->init_pid, &state) != sb->init_start) {
+        close(pfd);   /* a recycled pid: not ours to kill, nor to reap */
+        return;
+    }
+    syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
     struct pollfd p = {.fd = pfd, .events = POLLIN};
     poll(&p, 1, 2000);
     close(pfd);

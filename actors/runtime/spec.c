@@ -128,8 +128,10 @@ int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
     if (s->memory_bytes < MEM_MIN || s->memory_bytes > host_mem_total())
         return hb_fail(e, HB_E_INVALID, 0, "memory: out of range");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!(s->cpus > 0.0) || !isfinite(s->cpus) || s->cpus > (double)(cores > 0 ? cores : 1))
-        return hb_fail(e, HB_E_INVALID, 0, "cpus: must be > 0 and <= %ld (host cores)", cores);
+    /* 0.01: the kernel refuses a CFS quota under 1 ms per 100 ms period. */
+    if (!(s->cpus >= 0.01) || !isfinite(s->cpus) || s->cpus > (double)(cores > 0 ? cores : 1))
+        return hb_fail(e, HB_E_INVALID, 0, "cpus: must be >= 0.01 and <= %ld (host cores)",
+                       cores);
     if (s->pids < 1 || s->pids > PIDS_MAX)
         return hb_fail(e, HB_E_INVALID, 0, "pids: must be between 1 and %u", PIDS_MAX);
     if (s->timeout_s < 1 || s->timeout_s > TIMEOUT_MAX)

@@ -96,6 +96,8 @@ for name, flags in (("clone_newuser", CLONE_NEWUSER), ("clone_newns", CLONE_NEWN
         os.waitpid(P[name][0], 0)
 P["socket_raw"] = sc(41, 2, 3, 1)                         # AF_INET, SOCK_RAW, ICMP
 P["socket_packet"] = sc(41, 17, 3, 0x0300)                # AF_PACKET, SOCK_RAW, ETH_P_ALL
+P["socket_alg"] = sc(41, 38, 5, 0)                         # AF_ALG, SOCK_SEQPACKET (kernel crypto)
+P["socket_vsock"] = sc(41, 40, 1, 0)                       # AF_VSOCK: not network-namespaced
 P["mknod_block"] = sc(133, b"/tmp/hb-blk", 0o060600, (8 << 8) | 0)
 P["mknod_char_mem"] = sc(133, b"/tmp/hb-mem", 0o020600, (1 << 8) | 1)
 P["mknod_fifo"] = sc(133, b"/tmp/hb-fifo", 0o010600, 0)   # allowed: FIFOs are harmless

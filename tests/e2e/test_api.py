@@ -132,6 +132,7 @@ BAD_CREATES = [
     _bad("memory-negative", {"memory": "-5m"}, "memory"),
     _bad("cpus-type", {"cpus": "two"}, "cpus"),
     _bad("cpus-zero", {"cpus": 0}, "cpus"),
+    _bad("cpus-under-a-hundredth", {"cpus": 0.005}, "cpus"),
     _bad("cpus-negative", {"cpus": -1}, "cpus"),
     _bad("cpus-too-many", {"cpus": 64}, "cpus"),
     _bad("pids-zero", {"pids": 0}, "pids"),
@@ -456,10 +457,10 @@ def test_files_list_default_root_skips_pseudo_fs(shared_sb):
     assert body["total"] == len(body["entries"])
 
 
-def test_files_list_a_file_is_400(shared_sb):
+def test_files_list_a_file_is_500_as_the_seed_says(shared_sb):
     r = shared_sb.client.listing(shared_sb.id, "/etc/hostname")
-    assert r.status_code == 400
-    error_of(r)
+    assert r.status_code == 500
+    assert "not a directory" in error_of(r).lower()
     r = shared_sb.client.listing(shared_sb.id, "/no/such/dir")
     assert r.status_code == 404
 
@@ -679,6 +680,20 @@ def test_exec_large_stdin(shared_sb):
     data = os.urandom(512 * 1024).hex()[: 700_000]
     res = shared_sb.exec("wc -c; ", stdin=data, timeout=60)
     assert res["stdout"].strip() == str(len(data))
+
+
+def test_exec_request_too_large_names_its_fields(shared_sb):
+    # each part within its own limit, together more than one request carries
+    body = {"command": "wc -c # " + "x" * 60_000, "stdin": "y" * (1024 * 1024)}
+    r = shared_sb.client.post(f"{API}/{shared_sb.id}/exec", json=body)
+    assert r.status_code == 413, r.text[:200]
+    assert "stdin" in error_of(r) and "command" in error_of(r)
+    r = shared_sb.client.post(f"{API}/{shared_sb.id}/exec",
+                              json={"command": "true", "env": {"BIG": "v" * 40_000}})
+    assert r.status_code == 413 and "env" in error_of(r), r.text[:200]
+    # a timeout too small to count as milliseconds is still a timeout, not "none"
+    res = shared_sb.exec("sleep 5", timeout=0.0001)
+    assert res.get("timed_out") is True, res
 
 
 def test_files_large_roundtrip_and_odd_names(shared_sb):

@@ -198,7 +198,8 @@ EPERM_PROBES = [
     "setns_badfd", "ptrace_attach_1", "bpf_prog_load", "bpf_map_create", "keyctl", "add_key",
     "request_key", "userfaultfd", "init_module", "finit_module", "delete_module", "reboot",
     "clock_settime", "settimeofday", "kexec_load", "kexec_file_load", "open_by_handle_at",
-    "clone_newuser", "clone_newns", "socket_raw", "socket_packet", "mknod_block",
+    "clone_newuser", "clone_newns", "socket_raw", "socket_packet", "socket_alg",
+    "socket_vsock", "mknod_block",
     "mknod_char_mem", "ioctl_tiocsti",
 ]
 ENOSYS_PROBES = ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"]

@@ -418,8 +418,12 @@ def test_cleanup_after_crash(mk, client, net, testhost):
     lip = live.info["network"]["ip"]
     vrec = record(net, victim.id)
     vif, vip = vrec["network"]["if"], vrec["network"]["ip"]
-    stray = "hbstray" + secrets.token_hex(2)
-    sh(f"ip link add {stray} type veth peer name {stray}p; ip link set {stray} master {net['bridge']}")
+    # a leftover of ours (our naming) goes; someone else's port on the bridge stays
+    stray = "hbfffv" + secrets.token_hex(2)
+    foreign = "hbx" + secrets.token_hex(3)
+    for name in (stray, foreign):
+        sh(f"ip link add {name} type veth peer name {name}p; "
+           f"ip link set {name} master {net['bridge']}")
     try:
         d.stop(signal.SIGKILL)
         os.kill(vrec["init_pid"], signal.SIGKILL)
@@ -427,6 +431,7 @@ def test_cleanup_after_crash(mk, client, net, testhost):
                    open(f"/proc/{vrec['init_pid']}/stat").read().split(") ")[1][0] == "Z", 10)
         d.start()
         wait_until(lambda: not os.path.exists(f"/sys/class/net/{stray}"), 10, what="stray port gone")
+        assert os.path.exists(f"/sys/class/net/{foreign}"), "a port not named by us was deleted"
         wait_until(lambda: not os.path.exists(f"/sys/class/net/{vif}"), 10, what="victim veth gone")
         wait_until(lambda: not (d.data_dir / "netaddrs" / vip).exists(), 10,
                    what="victim address released")
@@ -441,7 +446,8 @@ def test_cleanup_after_crash(mk, client, net, testhost):
         again = mk(network="isolated")
         assert ipaddress.ip_address(again.info["network"]["ip"]) <= ipaddress.ip_address(vip)
     finally:
-        subprocess.run(f"ip link del {stray}", shell=True, capture_output=True)
+        for name in (stray, foreign):
+            subprocess.run(f"ip link del {name}", shell=True, capture_output=True)
         if not d.alive():
             d.start()
 

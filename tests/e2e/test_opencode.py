@@ -301,9 +301,15 @@ def test_host_reaching_routes_are_refused(ocd, occ, box, e2e_tmp):
     r = occ.post(oc(sid) + f"/session/{session}/shell",
                  json={"agent": "build", "command": f"touch {marker}"})
     assert r.status_code == 403 and "error" in r.json(), r.text
-    r = occ.post(oc(sid) + f"/session/{session}/%73hell",
-                 json={"agent": "build", "command": f"touch {marker}"})
+    # encoded characters that end the path once it is a URL again
+    for tail in ("%73hell", "shell%3F", "shell%3Fx=1", "shell%23x", "shell%252F", "x/..%2Fshell"):
+        r = occ.post(oc(sid) + f"/session/{session}/{tail}",
+                     json={"agent": "build", "command": f"touch {marker}"})
+        assert r.status_code == 403, f"{tail}: {r.status_code} {r.text[:200]}"
+    r = occ.post(oc(sid) + "/pty%3F", json={})
     assert r.status_code == 403, r.text
+    # a harmless encoded path is forwarded in the form that was checked
+    assert occ.get(oc(sid) + "/global/%68ealth").status_code == 200
     for method, path, body in (("GET", "/file/content?path=/etc/hostname", None),
                                ("GET", "/find/file?query=passwd", None),
                                ("POST", "/pty", {}),
@@ -509,6 +515,53 @@ def test_destroy_stops_the_server_and_deletes_its_state(ocd, occ):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+def _servers_of(sandbox_dir):
+    """Live processes whose environment points into this sandbox's state."""
+    found = []
+    needle = str(sandbox_dir).encode()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if needle in (d / "environ").read_bytes() and alive(int(d.name)):
+                found.append(int(d.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_requests_during_destroy_start_no_server_again(ocd, occ):
+    import threading
+    sid = occ.create()["id"]
+    assert health(occ, sid).status_code == 200
+    sdir = ocd.sandbox_dir(sid)
+    stop = threading.Event()
+    seen = []
+
+    def hammer():
+        c = ocd.client()
+        try:
+            while not stop.is_set():
+                seen.append(c.get(oc(sid) + "/global/health", timeout=30).status_code)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    try:
+        occ.destroy(sid)
+        time.sleep(2)   # requests keep coming after the destroy answered
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert 404 in seen, sorted(set(seen))
+    assert not sdir.exists(), "the state dir came back"
+    wait_until(lambda: not _servers_of(sdir), 15, what="no OpenCode server of the destroyed sandbox")
 
 
 def test_daemon_restart_adopts_the_running_server(e2e_tmp, llm):

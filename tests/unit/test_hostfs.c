@@ -46,6 +46,27 @@ Test(rmtree, removes_tree_but_not_link_targets)
     hb_rmtree(outside);
 }
 
+/* A sandbox may nest directories far beyond PATH_MAX and any recursion
+ * bound: the tree must still go, files at every level included. */
+Test(rmtree, removes_trees_of_any_depth)
+{
+    mk_tmp();
+    int fd = open(tmp, O_RDONLY | O_DIRECTORY);
+    for (int i = 0; i < 5000; i++) {
+        cr_assert_eq(mkdirat(fd, "d", 0755), 0, "level %d", i);
+        int f = openat(fd, "f", O_CREAT | O_WRONLY, 0644);
+        cr_assert_geq(f, 0);
+        close(f);
+        int sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+        cr_assert_geq(sub, 0);
+        close(fd);
+        fd = sub;
+    }
+    close(fd);
+    cr_assert_eq(hb_rmtree(tmp), 0);
+    cr_assert_neq(access(tmp, F_OK), 0, "tree still there");
+}
+
 Test(rmtree, missing_path_is_fine)
 {
     cr_assert_eq(hb_rmtree("/tmp/hb-unit-does-not-exist-42"), 0);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mcp.h"
+#include "mcp_http.h"
 #include "mcp_text.h"
 #include "mcp_tools.h"
 
@@ -380,4 +381,23 @@ Test(mcp_skills, selection_rules, .init = make_skills, .fini = rm_skills)
     cr_assert_eq(mcp_skills_select(g_dir, "{\"pdf\":1}", out, sizeof out, &e), -1);
     cr_assert_eq(mcp_skills_select("/nonexistent-skills-dir", NULL, out, sizeof out, &e), 0);
     cr_assert_str_eq(out, "", "no skills dir: no skills");
+}
+
+/* ---- sessions ---- */
+
+/* One sandbox opening sessions without end (its own token is enough)
+ * recycles its own, never another sandbox's. */
+Test(mcp_session, one_sandbox_cannot_evict_the_others)
+{
+    char victim[MCP_SESSION_ID_LEN + 1], id[MCP_SESSION_ID_LEN + 1], first[MCP_SESSION_ID_LEN + 1];
+    mcp_session_t out;
+    cr_assert_eq(mcp_session_new("quiet", 1, "2025-06-18", victim), 0);
+    cr_assert_eq(mcp_session_new("noisy", 2, "2025-06-18", first), 0);
+    for (int i = 0; i < 3 * MCP_SESSIONS_MAX; i++)
+        cr_assert_eq(mcp_session_new("noisy", 2, "2025-06-18", id), 0);
+    cr_assert_eq(mcp_session_get(victim, "quiet", 1, &out), 0, "another sandbox's session went");
+    cr_assert_str_eq(out.version, "2025-06-18");
+    cr_assert_eq(mcp_session_get(id, "noisy", 2, &out), 0, "the newest session is there");
+    cr_assert_neq(mcp_session_get(first, "noisy", 2, &out), 0, "its own oldest was reused");
+    cr_assert_neq(mcp_session_get(victim, "noisy", 2, &out), 0, "bound to its sandbox");
 }

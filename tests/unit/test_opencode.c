@@ -400,6 +400,20 @@ Test(opencode_guard, host_routes_refused)
     cr_assert_not_null(hb_oc_route_blocked("POST", "/session/s1/permissions/p1"));
 }
 
+/* The guard sees the decoded path: anything that would change it once it
+ * is a URL again is refused, and dots are found past the segment limit. */
+Test(opencode_guard, decoded_specials_and_deep_dots_refused)
+{
+    const char *bad[] = {
+        "/pty?", "/session/s1/shell?x=1", "/session/s1/shell#x", "/pty%2F", "/pty\\",
+        "/session/s1/shell\r\n", "/a\x7f",
+        "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/../../x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not_null(hb_oc_route_blocked("GET", bad[i]), "%s", bad[i]);
+    cr_assert_null(hb_oc_route_blocked("GET", "/session/ses_1/message/msg 1"));
+}
+
 Test(opencode_guard, agent_routes_allowed)
 {
     const char *ok[][2] = {

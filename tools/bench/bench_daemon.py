@@ -16,7 +16,7 @@ import requests
 
 from bench_client import Client, parallel, quiet_destroy
 from bench_common import BenchError, log
-from bench_host import cgroup_instance_dirs, cmd_out, free_port, proc_starttime, proc_status
+from bench_host import cgroup_instance_dirs, cmd_out, free_ports, proc_starttime, proc_status
 
 # ---- the daemon -----------------------------------------------------------
 
@@ -64,8 +64,8 @@ class Daemon:
         if not os.path.lexists(link):
             os.symlink(self.image, link)
         self.key = secrets.token_hex(16)
-        self.port = free_port()
-        self.events = f"tcp://127.0.0.1:{free_port()}"
+        self.port, events_port = free_ports(2)
+        self.events = f"tcp://127.0.0.1:{events_port}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.wrapper = shlex.split(args.daemon_wrapper) if args.daemon_wrapper else []
         self.opencode = args.opencode

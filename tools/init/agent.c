@@ -211,13 +211,16 @@ void agent_run(const agent_cfg_t *cfg)
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
     pid_t spare_pid = 0, self = getpid();
+    bool fork_failing = false;
     for (;;) {
         if (spare_pid <= 0) {
             spare_pid = fork();
             if (spare_pid == 0)
                 spare(lfd, sfd, nfd[0], nfd[1], self, cfg->id);
-            if (spare_pid < 0)
-                LOG_WARN("fork: %s", strerror(errno));
+            /* Once per streak: init.log is a host file a fork bomb would grow. */
+            if (spare_pid < 0 && !fork_failing)
+                LOG_WARN("fork: %s (retrying every 100 ms)", strerror(errno));
+            fork_failing = spare_pid < 0;
         }
         struct pollfd p[2] = {{.fd = nfd[0], .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
         /* Without a spare (fork failed), retry soon. */

@@ -13,7 +13,7 @@
 static bool name_ok(const char *n)
 {
     size_t len = strlen(n);
-    if (len == 0 || len >= HB_ID_MAX - 1 ||
+    if (len == 0 || len >= HB_ID_MAX ||
         !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= '0' && n[0] <= '9')))
         return false;
     return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;

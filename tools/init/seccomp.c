@@ -184,15 +184,18 @@ static int add_ioctl(scmp_filter_ctx ctx)
 
 /* socket: no AF_PACKET at all, no SOCK_RAW for IPv4/IPv6 (what CAP_NET_RAW
  * would guard). Other families keep SOCK_RAW: netlink (iproute2, PAM's
- * audit) uses it. */
+ * audit) uses it. As in Moby's profile, no AF_VSOCK (not network-namespaced:
+ * it would reach the host from network mode none) and no AF_ALG (kernel
+ * crypto, a recurring source of kernel bugs). */
 static int add_socket(scmp_filter_ctx ctx)
 {
-    static const uint32_t special[] = {AF_INET, AF_INET6, AF_PACKET};
+    static const uint32_t special[] = {AF_INET, AF_INET6, AF_PACKET, AF_ALG, AF_VSOCK};
     static const uint64_t types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RDM};
     uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-    int r = allow_except(ctx, SCMP_SYS(socket), 0, special, 3);
-    r |= seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
-                          SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_PACKET));
+    int r = allow_except(ctx, SCMP_SYS(socket), 0, special, 5);
+    for (size_t i = 2; i < 5; i++)   /* refused whatever the type */
+        r |= seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, special[i]));
     for (int fam = 0; fam < 2; fam++) {
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
             r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
