@@ -80,6 +80,12 @@ static void inst_free(void **item)
     *item = NULL;
 }
 
+/* <data-dir>/sandboxes/<id>: where a sandbox's records and OpenCode state live. */
+static void state_dir(const proxy_t *p, const char *id, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/sandboxes/%s", p->args.rt->data_dir, id);
+}
+
 static bool has_file(const char *dir, const char *name)
 {
     char path[HB_HOSTPATH_MAX + 128];
@@ -93,7 +99,7 @@ static bool has_file(const char *dir, const char *name)
  * its sandbox. */
 static bool sandbox_exists(const proxy_t *p, const char *id, char *dir, size_t len)
 {
-    snprintf(dir, len, "%s/sandboxes/%s", p->args.rt->data_dir, id);
+    state_dir(p, id, dir, len);
     return hb_name_valid(id) && has_file(dir, "sandbox.json") && has_file(dir, "mcp_token") &&
            !has_file(dir, HB_OC_DESTROYING);
 }
@@ -313,17 +319,15 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
 {
     if (!q->id || !hb_name_valid(q->id))
         return;
+    char dir[HB_HOSTPATH_MAX + 80], marker[HB_HOSTPATH_MAX + 128];
+    state_dir(p, q->id, dir, sizeof dir);
     if (!p->set.enabled) {   /* a server left by a daemon that had OpenCode on */
-        char dir[HB_HOSTPATH_MAX + 80];
-        snprintf(dir, sizeof dir, "%s/sandboxes/%s", p->args.rt->data_dir, q->id);
         hb_oc_kill_recorded(dir);
         return;
     }
     bool attached = q->reason && strcmp(q->reason, "attached") == 0;
     if (attached) {   /* a destroy the previous daemon began but did not finish */
-        char marker[HB_HOSTPATH_MAX + 128];
-        snprintf(marker, sizeof marker, "%s/sandboxes/%s/%s", p->args.rt->data_dir, q->id,
-                 HB_OC_DESTROYING);
+        snprintf(marker, sizeof marker, "%s/%s", dir, HB_OC_DESTROYING);
         unlink(marker);
     }
     inst_t *in = inst_get(p, q->id);
@@ -341,7 +345,7 @@ static void on_stop(proxy_t *p, const hb_msg_t *q)
     if (q->id && hb_name_valid(q->id)) {
         inst_t *in = zhashx_lookup(p->insts, q->id);
         char dir[HB_HOSTPATH_MAX + 80];
-        snprintf(dir, sizeof dir, "%s/sandboxes/%s", p->args.rt->data_dir, q->id);
+        state_dir(p, q->id, dir, sizeof dir);
         if (in) {
             hb_err_t gone;
             hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' is being destroyed", in->id);

@@ -296,6 +296,15 @@ static void put_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    hb_frame_begin(sb);
+    msgpack_pack_map(pk, n);
+    hb_pk_kstr(pk, "t", t);
+}
+
 int hb_frame_send(int fd, msgpack_sbuffer *sb)
 {
     if (!sb->data || sb->size <= 4 || sb->size - 4 > HB_FRAME_MAX) {

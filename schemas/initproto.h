@@ -58,6 +58,10 @@ int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms);
  * length in and writes it all (MSG_NOSIGNAL on sockets). */
 void hb_frame_begin(msgpack_sbuffer *sb);
 int hb_frame_send(int fd, msgpack_sbuffer *sb);
+/* The usual start of an answer: init sb and pk, hb_frame_begin, then a map
+ * of n entries whose first is {t: <t>}. The caller packs n-1 more entries,
+ * sends, and destroys sb. */
+void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n);
 
 /* Send {t: <t>, [fd: <fd> if fd > 0,] data: bin} without copying the
  * payload (writev of a small header and data). len <= HB_CHUNK_MAX. */

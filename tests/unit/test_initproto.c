@@ -77,12 +77,8 @@ static int pipe_with(const void *data, size_t n)
 Test(initproto, frame_roundtrip_through_fd)
 {
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    hb_frame_begin(&sb);
-    msgpack_pack_map(&pk, 2);
-    hb_pk_kstr(&pk, "t", "ok");
+    hb_answer_begin(&sb, &pk, "ok", 2);
     hb_pk_kuint(&pk, "size", 42);
     int p[2];
     cr_assert_eq(pipe(p), 0);

@@ -37,12 +37,8 @@ int answer_err(int conn, int err, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    hb_frame_begin(&sb);
-    msgpack_pack_map(&pk, 3);
-    hb_pk_kstr(&pk, "t", "err");
+    hb_answer_begin(&sb, &pk, "err", 3);
     hb_pk_kint(&pk, "errno", err > 0 && err < 4096 ? err : EIO);
     hb_pk_kstr(&pk, "msg", msg);
     int r = hb_frame_send(conn, &sb);
@@ -53,12 +49,8 @@ int answer_err(int conn, int err, const char *fmt, ...)
 int answer_ok(int conn, bool has_size, uint64_t size)
 {
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    hb_frame_begin(&sb);
-    msgpack_pack_map(&pk, has_size ? 2 : 1);
-    hb_pk_kstr(&pk, "t", "ok");
+    hb_answer_begin(&sb, &pk, "ok", has_size ? 2 : 1);
     if (has_size)
         hb_pk_kuint(&pk, "size", size);
     int r = hb_frame_send(conn, &sb);

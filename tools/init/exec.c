@@ -310,12 +310,8 @@ static void send_exit(stream_t *s, int st, bool timed_out, int64_t t0)
         code = 128 + sig;
     }
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    hb_frame_begin(&sb);
-    msgpack_pack_map(&pk, 7);
-    hb_pk_kstr(&pk, "t", "exit");
+    hb_answer_begin(&sb, &pk, "exit", 7);
     hb_pk_kint(&pk, "code", code);
     hb_pk_kint(&pk, "signal", sig);
     hb_pk_kbool(&pk, "timed_out", timed_out);
@@ -329,12 +325,8 @@ static void send_exit(stream_t *s, int st, bool timed_out, int64_t t0)
 static void send_started(int conn, pid_t pid)
 {
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    hb_frame_begin(&sb);
-    msgpack_pack_map(&pk, 2);
-    hb_pk_kstr(&pk, "t", "started");
+    hb_answer_begin(&sb, &pk, "started", 2);
     hb_pk_kint(&pk, "pid", pid);
     hb_frame_send(conn, &sb);
     msgpack_sbuffer_destroy(&sb);

@@ -88,15 +88,6 @@ static unsigned ftype(mode_t m)
     return S_ISREG(m) ? 0 : S_ISDIR(m) ? 1 : S_ISLNK(m) ? 2 : 3;
 }
 
-static void begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n)
-{
-    msgpack_sbuffer_init(sb);
-    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
-    hb_frame_begin(sb);
-    msgpack_pack_map(pk, n);
-    hb_pk_kstr(pk, "t", t);
-}
-
 static int send_done(int conn, msgpack_sbuffer *sb)
 {
     int r = hb_frame_send(conn, sb);
@@ -114,7 +105,7 @@ static void send_file_hdr(int conn, uint64_t size, bool *ok)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    begin(&sb, &pk, "file", 2);
+    hb_answer_begin(&sb, &pk, "file", 2);
     hb_pk_kuint(&pk, "size", size);
     *ok = send_done(conn, &sb) == 0;
 }
@@ -123,7 +114,7 @@ static void send_end(int conn)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    begin(&sb, &pk, "end", 1);
+    hb_answer_begin(&sb, &pk, "end", 1);
     send_done(conn, &sb);
 }
 
@@ -337,7 +328,7 @@ static void flush_ents(lister_t *l)
         return;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    begin(&sb, &pk, "ents", 2);
+    hb_answer_begin(&sb, &pk, "ents", 2);
     hb_pk_str(&pk, "ents");
     msgpack_pack_array(&pk, l->n);
     msgpack_sbuffer_write(&sb, l->body.data, l->body.size);
@@ -448,7 +439,7 @@ static void op_list(int conn, const hb_initreq_t *r)
     if (!l.gone) {
         msgpack_sbuffer sb;
         msgpack_packer pk;
-        begin(&sb, &pk, "end", 2);
+        hb_answer_begin(&sb, &pk, "end", 2);
         hb_pk_kbool(&pk, "truncated", l.truncated);
         send_done(conn, &sb);
     }
@@ -468,7 +459,7 @@ static void op_stat(int conn, const hb_initreq_t *r)
     }
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    begin(&sb, &pk, "stat", 9);
+    hb_answer_begin(&sb, &pk, "stat", 9);
     hb_pk_kuint(&pk, "type", ftype(st.st_mode));
     hb_pk_kuint(&pk, "size", (uint64_t)st.st_size);
     hb_pk_kuint(&pk, "mode", st.st_mode);
