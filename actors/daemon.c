@@ -46,10 +46,10 @@ static void usage(FILE *f)
             "usage: hivebox daemon [--port 7070] [--host 0.0.0.0] [--api-key KEY]\n"
             "                      [--data-dir /var/lib/hivebox] [--events tcp://127.0.0.1:7071]\n"
             "                      [--max-file-size BYTES] [--threads N] [--log-level LEVEL]\n"
-            "                      [--allow-private-egress]\n"
+            "                      [--allow-private-egress] [--disk-reserve SIZE]\n"
             "environment: HIVEBOX_API_KEY, HIVEBOX_EVENTS, HIVEBOX_DATA_DIR, HIVEBOX_INIT_BIN,\n"
             "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL, HIVEBOX_ALLOW_PRIVATE_EGRESS,\n"
-            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS\n");
+            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_DISK_RESERVE\n");
 }
 
 static int parse_level(const char *s, hb_log_level_t *l)
@@ -88,6 +88,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"events", required_argument, NULL, 'e'},   {"max-file-size", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'l'},
         {"allow-private-egress", no_argument, NULL, 'P'},
+        {"disk-reserve", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (opts_t){.host = "0.0.0.0", .port = 7070, .threads = 128, .level = HB_LOG_INFO,
@@ -131,6 +132,14 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             /* The network runtime reads it at hb_runtime_init. */
             setenv("HIVEBOX_ALLOW_PRIVATE_EGRESS", "1", 1);
             break;
+        case 'R': {
+            hb_err_t e = {0};
+            if (hb_parse_size(optarg, "--disk-reserve", &v, &e) < 0)
+                return fprintf(stderr, "hivebox daemon: %s\n", e.msg), -1;
+            /* The disk pool reads it at hb_runtime_init. */
+            setenv("HIVEBOX_DISK_RESERVE", optarg, 1);
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -295,11 +304,13 @@ int daemon_main(int argc, char **argv)
     if (find_init_bin(&o, init_bin, sizeof init_bin) < 0 ||
         hb_runtime_init(&rt, o.data_dir, init_bin, &e) < 0) {
         LOG_ERROR("cannot start: runtime: %s", e.msg[0] ? e.msg : "cannot locate hivebox-init");
+        hb_runtime_shutdown(&rt);
         return 1;
     }
     bool generated = false;
     if (hb_apikey_resolve(rt.data_dir, o.api_key, key, sizeof key, &generated, &e) < 0) {
         LOG_ERROR("cannot start: %s", e.msg);
+        hb_runtime_shutdown(&rt);
         return 1;
     }
     if (generated)
@@ -307,6 +318,7 @@ int daemon_main(int argc, char **argv)
     daemon_t d = {0};
     if (start(&d, &o, &rt, key) < 0) {
         stop(&d);
+        hb_runtime_shutdown(&rt);
         return 1;
     }
     LOG_INFO("listening on http://%s:%d; events on %s; data in %s", o.host, o.port, o.events,
@@ -314,6 +326,7 @@ int daemon_main(int argc, char **argv)
     int sig = wait_signal();
     LOG_INFO("%s: stopping (sandboxes keep running)", strsignal(sig));
     stop(&d);
+    hb_runtime_shutdown(&rt);
     if (hb_sup_ops_live() > 0 || hb_imagebuild_running()) {
         /* Abandoned threads may still touch ZeroMQ: skip czmq's atexit teardown. */
         LOG_WARN("stopped with %d operation(s) still running in sandboxes", hb_sup_ops_live());

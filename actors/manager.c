@@ -188,6 +188,13 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
     hb_bus_post(r->reply_to, &rep);
 }
 
+static void on_usage(mgr_t *m, const hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (en && r->usage_n == 1)
+        en->info.usage_disk_bytes = r->usage[0].disk_bytes;
+}
+
 static void on_count(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -285,6 +292,7 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SUP_FAILED: on_failed(m, q); break;
     case HB_MSG_SUP_GONE: on_gone(m, q); break;
     case HB_MSG_SUP_COUNT: on_count(m, q); break;
+    case HB_MSG_USAGE: on_usage(m, q); break;
     case HB_MSG_REAP_EXPIRE: on_expire(m, q); break;
     case HB_MSG_IMAGE_STATE: on_image(m, q); break;
     default:

@@ -22,6 +22,7 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
     out->memory_bytes = s->memory_bytes;
     out->cpus = s->cpus;
     out->pids = s->pids;
+    out->disk_bytes = s->disk_bytes;
     out->commands_executed = commands_executed;
     if (usage) {
         out->has_usage = true;
@@ -30,9 +31,11 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
         out->usage_cpu_ns = usage->cpu_usage_ns;
         out->usage_pids = usage->pids;
         out->usage_oom_kills = usage->oom_kills;
+        out->usage_disk_bytes = usage->disk_bytes;
     }
     if (hb_str_set(&out->id, sb->id) < 0 || hb_str_set(&out->status, "running") < 0 ||
         hb_str_set(&out->image, s->image) < 0 || hb_str_set(&out->memory, s->memory_str) < 0 ||
+        hb_str_set(&out->disk, s->disk_str) < 0 ||
         hb_str_set(&out->network, hb_netmode_name(s->net_mode)) < 0 ||
         hb_str_set(&out->net_group, s->net_mode == HB_NET_SHARED ? s->net_group : "") < 0 ||
         (sb->ip[0] && hb_str_set(&out->net_ip, sb->ip) < 0)) {

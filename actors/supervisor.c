@@ -65,6 +65,10 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
         spec->memory_bytes = q->memory_bytes;
         snprintf(spec->memory_str, sizeof spec->memory_str, "%s", q->memory);
     }
+    if (q->disk) {
+        spec->disk_bytes = q->disk_bytes;
+        snprintf(spec->disk_str, sizeof spec->disk_str, "%s", q->disk);
+    }
     spec->cpus = q->cpus;
     spec->pids = (uint32_t)q->pids;
     spec->timeout_s = (uint32_t)q->timeout_s;
@@ -157,8 +161,9 @@ static void do_create(sup_t *s, const hb_msg_t *q)
         fail_create(s, q->reply_to, &e);
         return;
     }
-    LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, expires in %us)",
-             s->id, spec.image, spec.memory_str, spec.cpus, spec.pids, spec.timeout_s);
+    LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
+             "expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus, spec.pids,
+             spec.disk_str, spec.timeout_s);
     announce(s, q->reply_to);
     hb_proxy_sandbox_up(s->id, true);
 }
@@ -241,6 +246,7 @@ static void report_usage(sup_t *s)
     hb_usage_t u;
     if (hb_sandbox_usage(s->sb, &u) < 0)
         return;
+    hb_sandbox_disk_usage(s->sb, &u);
     int64_t now = hb_now_ms();
     double cpu = 0.0;
     if (s->cpu_prev_ms && now > s->cpu_prev_ms && u.cpu_usage_ns >= s->cpu_prev_ns)
@@ -250,9 +256,11 @@ static void report_usage(sup_t *s)
     s->cpu_prev_ms = now;
     hb_sample_sb_t one = {.id = s->id, .memory_bytes = u.memory_bytes,
                           .memory_limit_bytes = u.memory_limit_bytes, .cpu_percent = cpu,
-                          .pids = u.pids};
+                          .pids = u.pids, .disk_bytes = u.disk_bytes,
+                          .disk_limit_bytes = u.disk_limit_bytes};
     hb_msg_t m = {.type = HB_MSG_USAGE, .id = s->id, .usage = &one, .usage_n = 1};
     hb_bus_send(s->met, &m);   /* m borrows */
+    hb_bus_send(s->mgr, &m);   /* for the list's disk figure */
     check_oom(s, &u);
 }
 
@@ -284,6 +292,8 @@ static void on_get(sup_t *s, const hb_msg_t *q)
 {
     hb_usage_t u;
     bool have = hb_sandbox_usage(s->sb, &u) == 0;
+    if (have)
+        hb_sandbox_disk_usage(s->sb, &u);
     hb_msg_t r = {.type = HB_MSG_R_SANDBOX};
     r.sandboxes = calloc(1, sizeof *r.sandboxes);
     if (!r.sandboxes || hb_sbinfo_fill(r.sandboxes, s->sb, s->commands, have ? &u : NULL) < 0) {

@@ -13,6 +13,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_UNAVAIL: return 503;
     case HB_E_NOTSUP: return 503;
     case HB_E_INTERNAL: return 500;
+    case HB_E_NOSPACE: return 507;
     }
     return 500;
 }
@@ -30,6 +31,7 @@ const char *hb_http_reason(int status)
     case 413: return "Payload Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }

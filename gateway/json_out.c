@@ -27,8 +27,8 @@ static json_t *network_obj(const hb_sbinfo_t *s)
 
 static json_t *limits_obj(const hb_sbinfo_t *s)
 {
-    return json_pack("{s:s, s:f, s:I}", "memory", s->memory ? s->memory : "", "cpus", s->cpus,
-                     "pids", (json_int_t)s->pids);
+    return json_pack("{s:s, s:f, s:I, s:s}", "memory", s->memory ? s->memory : "", "cpus",
+                     s->cpus, "pids", (json_int_t)s->pids, "disk", s->disk ? s->disk : "");
 }
 
 /* The agent's proxy base path, while OpenCode is enabled (the seed). */
@@ -65,11 +65,13 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now)
     if (s->has_usage)
         json_object_set_new(
             j, "usage",
-            json_pack("{s:I, s:I, s:I, s:I, s:I}", "memory_bytes",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "memory_bytes",
                       (json_int_t)s->usage_memory_bytes, "memory_limit_bytes",
                       (json_int_t)s->usage_memory_limit_bytes, "cpu_usage_ns",
                       (json_int_t)s->usage_cpu_ns, "pids", (json_int_t)s->usage_pids,
-                      "oom_kills", (json_int_t)s->usage_oom_kills));
+                      "oom_kills", (json_int_t)s->usage_oom_kills, "disk_bytes",
+                      (json_int_t)s->usage_disk_bytes, "disk_limit_bytes",
+                      (json_int_t)s->disk_bytes));
     return j;
 }
 
@@ -78,13 +80,16 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         json_array_append_new(
-            arr, with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s}", "id",
+            arr, with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s, s:s, "
+                                             "s:I}", "id",
                            s[i].id ? s[i].id : "", "status", s[i].status ? s[i].status : "running",
                            "image", s[i].image ? s[i].image : "", "uptime_seconds",
                            since(now, s[i].created_at), "ttl_seconds", until(now, s[i].expires_at),
                            "memory", s[i].memory ? s[i].memory : "", "cpus", s[i].cpus,
                            "commands_executed", (json_int_t)s[i].commands_executed, "network",
-                           s[i].network ? s[i].network : "none"), s[i].id));
+                           s[i].network ? s[i].network : "none", "disk",
+                           s[i].disk ? s[i].disk : "", "disk_bytes",
+                           (json_int_t)s[i].usage_disk_bytes), s[i].id));
     }
     return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
 }
@@ -150,10 +155,11 @@ static json_t *sample_obj(const hb_sample_t *s)
     for (size_t i = 0; sbs && i < s->sandboxes_n; i++) {
         const hb_sample_sb_t *u = &s->sandboxes[i];
         json_array_append_new(
-            sbs, json_pack("{s:s, s:I, s:I, s:f, s:I}", "id", u->id ? u->id : "", "memory_bytes",
-                           (json_int_t)u->memory_bytes, "memory_limit_bytes",
+            sbs, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I}", "id", u->id ? u->id : "",
+                           "memory_bytes", (json_int_t)u->memory_bytes, "memory_limit_bytes",
                            (json_int_t)u->memory_limit_bytes, "cpu_percent", u->cpu_percent,
-                           "pids", (json_int_t)u->pids));
+                           "pids", (json_int_t)u->pids, "disk_bytes", (json_int_t)u->disk_bytes,
+                           "disk_limit_bytes", (json_int_t)u->disk_limit_bytes));
     }
     return json_pack("{s:I, s:I, s:o, s:I, s:I, s:f}", "timestamp", (json_int_t)s->timestamp,
                      "sandbox_count", (json_int_t)s->sandbox_count, "sandboxes", sbs,

@@ -117,12 +117,28 @@ static int c_image(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
     return 0;
 }
 
-static int c_memory(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+/* A size given as a string ("512m"), handed to the spec's setter. */
+_Static_assert(sizeof ((hb_spec_t *)0)->memory_str == sizeof ((hb_spec_t *)0)->disk_str,
+               "size fields share one length bound");
+typedef int (*size_set_fn)(hb_spec_t *s, const char *text, hb_err_t *e);
+
+static int size_field(json_t *v, const char *field, const char *example, size_set_fn set,
+                      create_t *c, hb_err_t *e)
 {
     if (!json_is_string(v))
-        return hb_fail(e, HB_E_INVALID, 0, "memory: expected a string like \"512m\"");
-    const char *s = get_str(v, "memory", sizeof c->spec.memory_str - 1, e);
-    return s ? hb_spec_set_memory(&c->spec, s, e) : -1;
+        return hb_fail(e, HB_E_INVALID, 0, "%s: expected a string like \"%s\"", field, example);
+    const char *s = get_str(v, field, sizeof c->spec.memory_str - 1, e);
+    return s ? set(&c->spec, s, e) : -1;
+}
+
+static int c_memory(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    return size_field(v, "memory", "512m", hb_spec_set_memory, c, e);
+}
+
+static int c_disk(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    return size_field(v, "disk", "10g", hb_spec_set_disk, c, e);
 }
 
 static int c_cpus(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
@@ -226,6 +242,7 @@ static const struct {
     {"cpus", c_cpus},         {"pids", c_pids},             {"network", c_network},
     {"timeout", c_timeout},   {"skills", c_skills},         {"custom_mcps", c_mcps},
     {"llm_base_url", c_base_url}, {"llm_api_key", c_api_key}, {"llm_model", c_model},
+    {"disk", c_disk},
 };
 
 static int fill_create(const create_t *c, hb_msg_t *q, hb_err_t *e)
@@ -241,8 +258,10 @@ static int fill_create(const create_t *c, hb_msg_t *q, hb_err_t *e)
     q->cpus = s->cpus;
     q->pids = s->pids;
     q->timeout_s = s->timeout_s;
+    q->disk_bytes = s->disk_bytes;
     if ((c->named && set_str(&q->name, s->name, e) < 0) || set_str(&q->image, s->image, e) < 0 ||
-        set_str(&q->memory, s->memory_str, e) < 0 || set_str(&q->network, net, e) < 0)
+        set_str(&q->memory, s->memory_str, e) < 0 || set_str(&q->network, net, e) < 0 ||
+        set_str(&q->disk, s->disk_str, e) < 0)
         return -1;
     return 0;
 }

@@ -130,8 +130,10 @@ hb_errcode_t hb_init_errcode(int err)
     switch (err) {
     case ENOENT:
         return HB_E_NOTFOUND;
-    case EFBIG: case ENOSPC: case EDQUOT:
+    case EFBIG:
         return HB_E_TOOBIG;
+    case ENOSPC: case EDQUOT:
+        return HB_E_NOSPACE;
     case EEXIST:
         return HB_E_EXISTS;
     case ENOTDIR: case EISDIR: case EINVAL: case ELOOP: case ENAMETOOLONG:

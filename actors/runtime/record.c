@@ -40,14 +40,15 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
 {
     const hb_spec_t *s = &sb->spec;
     json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:f, s:I, s:{s:s, s:s, s:s, s:s, s:I}, "
-                          "s:I, s:I, s:I, s:I, s:I, s:I}",
+                          "s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I}",
                           "id", sb->id, "image", s->image, "memory_bytes", (json_int_t)s->memory_bytes,
                           "memory", s->memory_str, "cpus", s->cpus, "pids", (json_int_t)s->pids,
                           "network", "mode", hb_netmode_name(s->net_mode), "group", s->net_group,
                           "ip", sb->ip, "if", sb->net_if, "gid", (json_int_t)sb->net_gid,
                           "timeout", (json_int_t)s->timeout_s, "created_at", (json_int_t)sb->created_at,
                           "expires_at", (json_int_t)sb->expires_at, "init_pid", (json_int_t)sb->init_pid,
-                          "init_start", (json_int_t)sb->init_start, "uid_slot", (json_int_t)sb->uid_slot);
+                          "init_start", (json_int_t)sb->init_start, "uid_slot", (json_int_t)sb->uid_slot,
+                          "disk", s->disk_str, "disk_bytes", (json_int_t)s->disk_bytes);
     if (!j)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
     char *text = json_dumps(j, JSON_COMPACT);
@@ -105,6 +106,11 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
     s->cpus = json_number_value(cpus);
     if (hb_spec_set_network(s, mode, NULL) < 0)
         return -1;
+    json_int_t disk;
+    if (get_int(j, "disk_bytes", HB_DISK_MIN, INT64_MAX, &disk) < 0 ||
+        get_str(j, "disk", s->disk_str, sizeof s->disk_str) < 0)
+        return -1;
+    s->disk_bytes = (uint64_t)disk;
     get_str(net, "group", s->net_group, sizeof s->net_group);
     /* Absent in mode none; checked again where used (net.c). */
     json_int_t gid = 0;

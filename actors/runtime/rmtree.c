@@ -1,8 +1,11 @@
 #include "rmtree.h"
 
+#include "btrfs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/btrfs_tree.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,9 +68,14 @@ static int empty_dir(rm_t *rm, int dfd, int depth)
         int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (sub < 0 || fstat(sub, &st) < 0 || st.st_dev != rm->dev) {
+            /* A btrfs subvolume (a sandbox's writable layer) has a device
+             * number of its own: it goes whole, by ioctl. Any other
+             * filesystem is never entered. */
+            bool subvol = sub >= 0 && st.st_ino == BTRFS_FIRST_FREE_OBJECTID && hb_btrfs_is(sub);
             if (sub >= 0)
                 close(sub);
-            rc = -1;
+            if (!subvol || hb_btrfs_subvol_destroy(dirfd(d), n) < 0)
+                rc = -1;
             continue;
         }
         if (empty_dir(rm, sub, depth + 1) < 0)

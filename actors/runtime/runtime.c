@@ -2,6 +2,7 @@
  * the kernel the way a sandbox will use it, so that a missing feature is
  * reported by name at start rather than as an EINVAL on the first create. */
 #include "cgroup.h"
+#include "diskpool.h"
 #include "net.h"
 #include "log.h"
 #include "procfs.h"
@@ -132,8 +133,13 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
         mkdir_p1(data_dir, "images", 0755, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
         mkdir_p1(rt->uidslot_dir, "", 0700, e) < 0)
         return -1;
-    if (run_probe(rt, e) < 0)
+    if (run_probe(rt, e) < 0 || hb_pool_open(rt, e) < 0)
         return -1;
     hb_net_init(rt); /* never fatal: without it only network "none" works */
     return 0;
+}
+
+void hb_runtime_shutdown(hb_runtime_t *rt)
+{
+    hb_pool_close(rt);
 }

@@ -31,6 +31,8 @@
 #define HB_UID_SLOTS     16384u
 #define HB_DEFAULT_OUT_CAP (10u * 1024 * 1024)
 #define HB_SKILLS_MAX_N  64     /* skills one sandbox can be given */
+#define HB_DISK_DEFAULT  (10ull << 30)  /* a sandbox's writable layer: "10g" */
+#define HB_DISK_MIN      (16ull << 20)
 
 typedef enum { HB_NET_NONE = 0, HB_NET_ISOLATED, HB_NET_SHARED } hb_netmode_t;
 
@@ -48,12 +50,17 @@ typedef struct {
      * rt->skills_dir, each followed by '\n'; "" = none. Filled by
      * mcp_skills_select (gateway/mcp.h). */
     char         skills[HB_SKILLS_MAX_N * 16];
+    uint64_t     disk_bytes;        /* quota of the writable layer */
+    char         disk_str[24];      /* echoed form, lower case: "10g" */
 } hb_spec_t;
 
 /* spec.c */
-void hb_spec_defaults(hb_spec_t *s);                 /* 512m, 1.0, 128, none, 3600, base */
+void hb_spec_defaults(hb_spec_t *s);                 /* 512m, 1.0, 128, none, 3600, base, 10g */
 bool hb_name_valid(const char *name);
 int  hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e); /* "512m", "1g", "1048576" */
+int  hb_spec_set_disk(hb_spec_t *s, const char *text, hb_err_t *e);   /* same forms, >= 16m */
+/* "512m", "1g", "1048576" -> bytes; errors name field. */
+int  hb_parse_size(const char *text, const char *field, uint64_t *out, hb_err_t *e);
 int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|isolated|shared[:group] */
 int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
 const char *hb_netmode_name(hb_netmode_t m);
@@ -87,6 +94,9 @@ typedef struct {
     /* cgroups live in hivebox/<cg_instance>/<id>: sandbox names are unique per
      * data dir only, and several daemons may share a host. */
     char cg_instance[20];              /* hex hash of the data dir */
+    /* The btrfs filesystem holding the sandboxes' writable layers, each a
+     * subvolume with a quota (diskpool.c). */
+    struct hb_pool *pool;
 } hb_runtime_t;
 
 #define HB_UIDSLOT_DIR "/run/hivebox/uidslots"
@@ -94,6 +104,9 @@ typedef struct {
 /* runtime.c: probe the kernel (user namespaces, overlayfs, idmapped mounts,
  * cgroups) and report a missing feature by name; create the data dir layout. */
 int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e);
+/* At daemon exit: unmount the disk pool if no sandbox is left on it (it
+ * stays while sandboxes live, for the next daemon to adopt). */
+void hb_runtime_shutdown(hb_runtime_t *rt);
 
 typedef struct hb_sandbox {
     char      id[HB_ID_MAX];
@@ -141,8 +154,12 @@ typedef struct {
     uint64_t cpu_usage_ns;
     uint32_t pids;
     uint64_t oom_kills;
+    uint64_t disk_bytes;          /* hb_sandbox_disk_usage: as of the last commit */
+    uint64_t disk_limit_bytes;
 } hb_usage_t;
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
+/* layer.c: fills only the disk_* fields (a quota tree lookup, not a cgroup read). */
+int hb_sandbox_disk_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 
 /* ---- exec (exec.c, through init) ---- */
 typedef struct {

@@ -3,6 +3,8 @@
  * hivebox-init, never a fork of the multi-threaded daemon), and undo all of
  * it on destroy or on any failure half-way. */
 #include "cgroup.h"
+#include "diskpool.h"
+#include "layer.h"
 #include "log.h"
 #include "net.h"
 #include "procfs.h"
@@ -71,21 +73,24 @@ static int claim_dir(hb_sandbox_t *sb, const hb_runtime_t *rt, const char *name,
     return hb_fail(e, HB_E_INTERNAL, EEXIST, "could not pick a free sandbox id");
 }
 
-/* upper/work/run/rootfs belong to the sandbox's root (the overlay is mounted
- * inside its user namespace); lower is only a mount point. */
+/* run/rootfs belong to the sandbox's root (the overlay is mounted inside
+ * its user namespace); lower is only a mount point; the writable layer is a
+ * subvolume of its own (layer.c). */
 static int prepare_dirs(const hb_sandbox_t *sb, hb_err_t *e)
 {
-    static const char *const owned[] = {"upper", "work", "run", "rootfs"};
+    static const struct {
+        const char *name;
+        mode_t      mode;
+        bool        owned;
+    } dirs[] = {{"run", 0700, true}, {"rootfs", 0755, true}, {"lower", 0755, false}};
     char path[sizeof sb->dir + 16];
-    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
-        snprintf(path, sizeof path, "%s/%s", sb->dir, owned[i]);
-        if (mkdir(path, i == 2 ? 0700 : 0755) < 0 || chown(path, sb->uid_base, sb->uid_base) < 0)
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        snprintf(path, sizeof path, "%s/%s", sb->dir, dirs[i].name);
+        if (mkdir(path, dirs[i].mode) < 0 ||
+            (dirs[i].owned && chown(path, sb->uid_base, sb->uid_base) < 0))
             return hb_fail(e, HB_E_INTERNAL, errno, "prepare %s: %s", path, strerror(errno));
     }
-    snprintf(path, sizeof path, "%s/lower", sb->dir);
-    if (mkdir(path, 0755) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "prepare %s: %s", path, strerror(errno));
-    return 0;
+    return hb_layer_create(sb, e);
 }
 
 static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
@@ -208,6 +213,8 @@ int hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_
         return -1;
     if (!hb_image_exists(rt, spec->image))
         return hb_fail(e, HB_E_INVALID, ENOENT, "image: no image named '%s'", spec->image);
+    if (hb_pool_admit(rt, spec->disk_bytes, e) < 0)
+        return -1;
     hb_sandbox_t *sb = calloc(1, sizeof *sb);
     if (!sb)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
@@ -312,6 +319,7 @@ int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
     kill_init(sb);
     hb_net_teardown(sb);
     hb_cg_destroy(sb->rt, sb->id);
+    hb_layer_release(sb);
     int r = hb_rmtree(sb->dir);
     if (sb->uid_slot != UINT32_MAX)
         hb_uidslot_release(sb->rt, sb->uid_slot, sb->dir);

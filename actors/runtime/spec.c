@@ -25,6 +25,8 @@ void hb_spec_defaults(hb_spec_t *s)
     s->pids = 128;
     s->net_mode = HB_NET_NONE;
     s->timeout_s = 3600;
+    s->disk_bytes = HB_DISK_DEFAULT;
+    snprintf(s->disk_str, sizeof s->disk_str, "10g");
 }
 
 bool hb_name_valid(const char *name)
@@ -46,16 +48,16 @@ static uint64_t host_mem_total(void)
     return (pages > 0 && psz > 0) ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
 }
 
-int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
+int hb_parse_size(const char *text, const char *field, uint64_t *out, hb_err_t *e)
 {
     const char *p = text;
     uint64_t v = 0;
     if (!isdigit((unsigned char)*p))
         return hb_fail(e, HB_E_INVALID, 0,
-                       "memory: expected a size like \"512m\", \"1g\" or a byte count");
+                       "%s: expected a size like \"512m\", \"1g\" or a byte count", field);
     for (; isdigit((unsigned char)*p); p++) {
         if (v > (UINT64_MAX - 9) / 10)
-            return hb_fail(e, HB_E_INVALID, 0, "memory: too large");
+            return hb_fail(e, HB_E_INVALID, 0, "%s: too large", field);
         v = v * 10 + (uint64_t)(*p - '0');
     }
     unsigned shift = 0;
@@ -68,10 +70,26 @@ int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
     }
     if (*p != '\0')
         return hb_fail(e, HB_E_INVALID, 0,
-                       "memory: expected a size like \"512m\", \"1g\" or a byte count");
+                       "%s: expected a size like \"512m\", \"1g\" or a byte count", field);
     if (v > (UINT64_MAX >> shift))
-        return hb_fail(e, HB_E_INVALID, 0, "memory: too large");
-    uint64_t bytes = v << shift;
+        return hb_fail(e, HB_E_INVALID, 0, "%s: too large", field);
+    *out = v << shift;
+    return 0;
+}
+
+static void echo_lower(char *dst, size_t len, const char *text)
+{
+    size_t i = 0;
+    for (const char *q = text; *q && i + 1 < len; q++)
+        dst[i++] = (char)tolower((unsigned char)*q);
+    dst[i] = '\0';
+}
+
+int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
+{
+    uint64_t bytes;
+    if (hb_parse_size(text, "memory", &bytes, e) < 0)
+        return -1;
     uint64_t total = host_mem_total();
     if (bytes < MEM_MIN)
         return hb_fail(e, HB_E_INVALID, 0, "memory: must be at least 16m");
@@ -79,10 +97,21 @@ int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
         return hb_fail(e, HB_E_INVALID, 0, "memory: must not exceed the host's %" PRIu64 "m",
                        total >> 20);
     s->memory_bytes = bytes;
-    size_t i = 0;
-    for (const char *q = text; *q && i + 1 < sizeof s->memory_str; q++)
-        s->memory_str[i++] = (char)tolower((unsigned char)*q);
-    s->memory_str[i] = '\0';
+    echo_lower(s->memory_str, sizeof s->memory_str, text);
+    return 0;
+}
+
+/* The upper bound (the data dir's filesystem) is checked at create, where
+ * the runtime knows it. */
+int hb_spec_set_disk(hb_spec_t *s, const char *text, hb_err_t *e)
+{
+    uint64_t bytes;
+    if (hb_parse_size(text, "disk", &bytes, e) < 0)
+        return -1;
+    if (bytes < HB_DISK_MIN)
+        return hb_fail(e, HB_E_INVALID, 0, "disk: must be at least 16m");
+    s->disk_bytes = bytes;
+    echo_lower(s->disk_str, sizeof s->disk_str, text);
     return 0;
 }
 
@@ -132,6 +161,8 @@ int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
     if (!(s->cpus >= 0.01) || !isfinite(s->cpus) || s->cpus > (double)(cores > 0 ? cores : 1))
         return hb_fail(e, HB_E_INVALID, 0, "cpus: must be >= 0.01 and <= %ld (host cores)",
                        cores);
+    if (s->disk_bytes < HB_DISK_MIN)
+        return hb_fail(e, HB_E_INVALID, 0, "disk: must be at least 16m");
     if (s->pids < 1 || s->pids > PIDS_MAX)
         return hb_fail(e, HB_E_INVALID, 0, "pids: must be between 1 and %u", PIDS_MAX);
     if (s->timeout_s < 1 || s->timeout_s > TIMEOUT_MAX)

@@ -33,6 +33,8 @@ Test(req_create, empty_body_gives_the_seed_defaults)
     cr_assert_eq(q.pids, 128);
     cr_assert_str_eq(q.network, "none");
     cr_assert_eq(q.timeout_s, 3600);
+    cr_assert_str_eq(q.disk, "10g");
+    cr_assert_eq(q.disk_bytes, 10ull << 30);
     hb_msg_clear(&q);
 }
 
@@ -73,6 +75,8 @@ static const struct {
     {"{\"custom_mcps\":[]}", "custom_mcps"}, {"{\"llm_api_key\":5}", "llm_api_key"},
     {"{\"image\":\"../x\"}", "image"},  {"[1]", "body"},
     {"{\"name\":\"a\",\"name\":\"b\"}", "JSON"}, {"{", "JSON"},
+    {"{\"disk\":10}", "disk"},        {"{\"disk\":\"ten\"}", "disk"},
+    {"{\"disk\":\"1m\"}", "disk"},  {"{\"disk\":\"-1g\"}", "disk"},
 };
 
 Test(req_create, bad_input_names_the_field)
@@ -238,6 +242,7 @@ Test(http_status, one_map)
     cr_assert_eq(hb_http_status(HB_E_EXISTS), 409);
     cr_assert_eq(hb_http_status(HB_E_DEAD), 409);
     cr_assert_eq(hb_http_status(HB_E_TOOBIG), 413);
+    cr_assert_eq(hb_http_status(HB_E_NOSPACE), 507);
     cr_assert_eq(hb_http_status(HB_E_UNAVAIL), 503);
     cr_assert_eq(hb_http_status(HB_E_NOTSUP), 503);
     cr_assert_eq(hb_http_status(HB_E_INTERNAL), 500);
@@ -268,6 +273,7 @@ Test(json_out, create_shape_is_the_seed)
                      .network = "none"};
     json_t *j = hb_json_created(&s);
     json_object_del(j, "opencode_url");   /* the OpenCode section's addition */
+    json_object_del(json_object_get(j, "limits"), "disk");   /* the disk quota's */
     char *t = hb_json_text(j, NULL);
     cr_assert_str_eq(t, "{\"id\":\"my\",\"status\":\"running\",\"image\":\"base\","
                         "\"created_at\":\"2025-01-15T10:30:00Z\","

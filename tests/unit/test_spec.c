@@ -21,6 +21,8 @@ Test(spec, defaults_match_the_seed)
     cr_assert_eq(s.pids, 128);
     cr_assert_eq(s.timeout_s, 3600);
     cr_assert_eq(s.net_mode, HB_NET_NONE);
+    cr_assert_eq(s.disk_bytes, 10ull << 30);
+    cr_assert_str_eq(s.disk_str, "10g");
     hb_err_t e = {0};
     cr_assert_eq(hb_spec_validate(&s, &e), 0, "%s", e.msg);
 }
@@ -50,6 +52,25 @@ Test(spec, memory_rejections_name_the_field)
         cr_assert_eq(e.code, HB_E_INVALID);
         cr_assert(strncmp(e.msg, "memory:", 7) == 0, "message: %s", e.msg);
         cr_assert_eq(s.memory_bytes, 512ull << 20, "failed parse changed the spec");
+    }
+}
+
+Test(spec, disk_sizes_like_memory)
+{
+    hb_spec_t s = spec();
+    hb_err_t e = {0};
+    cr_assert_eq(hb_spec_set_disk(&s, "50M", &e), 0, "%s", e.msg);
+    cr_assert_eq(s.disk_bytes, 50ull << 20);
+    cr_assert_str_eq(s.disk_str, "50m");
+    cr_assert_eq(hb_spec_set_disk(&s, "17179869184", &e), 0, "%s", e.msg);
+    cr_assert_eq(s.disk_bytes, 16ull << 30);
+    const char *bad[] = {"", "g", "10x", "-1g", "1.5g", "15m", "0", "99999999999999999999g"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        hb_spec_t t = spec();
+        cr_assert_eq(hb_spec_set_disk(&t, bad[i], &e), -1, "accepted \"%s\"", bad[i]);
+        cr_assert_eq(e.code, HB_E_INVALID);
+        cr_assert(strncmp(e.msg, "disk:", 5) == 0, "message: %s", e.msg);
+        cr_assert_eq(t.disk_bytes, 10ull << 30, "failed parse changed the spec");
     }
 }
 
