@@ -18,6 +18,7 @@ typedef enum {
     HB_E_INTERNAL,    /* real fault, logged with context            -> 500 */
     HB_E_NOSPACE,     /* disk quota or host disk reserve reached    -> 507 */
 } hb_errcode_t;
+#define HB_E_LAST HB_E_NOSPACE   /* codes crossing the bus are checked against it */
 
 typedef struct {
     hb_errcode_t code;

@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +62,15 @@ def _kill_leftovers(daemon):
                 pass
 
 
+def _unmount_pool(daemon):
+    """A daemon that died with sandboxes left its disk pool mounted (a clean
+    exit with none left unmounts it): with their processes killed above,
+    unmount it so the data dir can go (the loop device frees itself)."""
+    pool = daemon.data_dir / "sandboxes"
+    if os.path.ismount(pool):
+        subprocess.run(["umount", "-l", str(pool)], check=False)
+
+
 def _remove_tree(root):
     if KEEP:
         print(f"\nhivebox e2e: keeping {root}")
@@ -83,6 +93,7 @@ def shutdown_daemon(d):
         c.close()
         d.stop(signal.SIGTERM)
     _kill_leftovers(d)
+    _unmount_pool(d)
 
 
 @pytest.fixture(scope="session")

@@ -449,6 +449,13 @@ def mounts_under(path):
     return hits
 
 
+def sandbox_mounts(data_dir):
+    """mounts_under(data_dir) but the daemon's disk pool at <data>/sandboxes,
+    which stays mounted while the daemon or any sandbox lives."""
+    pool = str(Path(data_dir) / "sandboxes")
+    return [m for m in mounts_under(data_dir) if m.split()[4] != pool]
+
+
 def uid_map_of(text):
     """Parse a uid_map body into [(inside, outside, count)]."""
     rows = []

@@ -75,7 +75,7 @@ def test_create_defaults(sandbox, client):
     assert body["status"] == "running"
     assert body["image"] == "base"
     assert body["network"] == {"mode": "none", "ip": None}
-    assert body["limits"] == {"memory": "512m", "cpus": 1.0, "pids": 128}
+    assert body["limits"] == {"memory": "512m", "cpus": 1.0, "pids": 128, "disk": "10g"}
     assert isinstance(body["limits"]["pids"], int)
     created = parse_rfc3339(body["created_at"])
     expires = parse_rfc3339(body["expires_at"])
@@ -89,7 +89,7 @@ def test_create_echoes_spec(sandbox):
     sb = sandbox(name=name, memory="1G", cpus=0.5, pids=64, timeout=600, network="none")
     b = sb.info
     assert b["id"] == name
-    assert b["limits"] == {"memory": "1g", "cpus": 0.5, "pids": 64}
+    assert b["limits"] == {"memory": "1g", "cpus": 0.5, "pids": 64, "disk": "10g"}
     assert parse_rfc3339(b["expires_at"]) - parse_rfc3339(b["created_at"]) == 600
     assert b["network"] == {"mode": "none", "ip": None}
 
@@ -208,7 +208,7 @@ def test_get_fields(client, shared_sb):
     assert want <= set(b), set(b)
     assert b["id"] == shared_sb.id and b["status"] == "running"
     assert b["network"] == {"mode": "none", "ip": None}
-    assert b["limits"] == {"memory": "512m", "cpus": 1.0, "pids": 128}
+    assert b["limits"] == {"memory": "512m", "cpus": 1.0, "pids": 128, "disk": "10g"}
     assert RFC3339_Z.match(b["created_at"]) and RFC3339_Z.match(b["expires_at"])
     assert b["created_at"] == shared_sb.info["created_at"]
     assert b["expires_at"] == shared_sb.info["expires_at"]

@@ -194,7 +194,7 @@ def test_parallel_storm_leaves_nothing_behind(own_daemon):
     assert c.list()["total"] == 0
     c.close()
     # No mounts, cgroups, state dirs, uid slots, processes.
-    assert not hbtest.mounts_under(d.data_dir), hbtest.mounts_under(d.data_dir)
+    assert not hbtest.sandbox_mounts(d.data_dir), hbtest.sandbox_mounts(d.data_dir)
     left_cg = {sid: hbtest.cgroup_dirs(sid) for sid in storm_ids if hbtest.cgroup_dirs(sid)}
     assert not left_cg, left_cg
     sdir = d.data_dir / "sandboxes"
