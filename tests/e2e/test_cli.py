@@ -51,9 +51,11 @@ def cli_sb(daemon, client):
 
 
 def test_create_prints_id_and_flags_reach_the_daemon(daemon, client, cli_sb):
-    sid = cli_sb("--memory", "256m", "--cpus", "0.5", "--pids", "64", "--timeout", "600")
+    sid = cli_sb("--memory", "256m", "--cpus", "0.5", "--pids", "64", "--timeout", "600",
+                 "--disk", "1g")
     info = client.info(sid)
     assert info["limits"]["memory"] == "256m"
+    assert info["limits"]["disk"] == "1g"
     assert info["limits"]["cpus"] == 0.5
     assert info["limits"]["pids"] == 64
     assert info["ttl_seconds"] <= 600

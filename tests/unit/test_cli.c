@@ -157,13 +157,14 @@ Test(cli_create, body_holds_only_given_flags_with_json_types)
     cli_opts_t o;
     char err[256];
     char **av = ARGV("--name", "b1", "--cpus", "1.5", "--pids", "64", "--timeout", "60",
-                     "--skills", "pdf, docx", "--memory", "256m");
-    cr_assert_eq(cli_parse(12, av, CLI_OPT_CREATE, &o, err, sizeof err), 0, "%s", err);
+                     "--skills", "pdf, docx", "--memory", "256m", "--disk", "2g");
+    cr_assert_eq(cli_parse(14, av, CLI_OPT_CREATE, &o, err, sizeof err), 0, "%s", err);
     char *text = cli_create_body(&o, err, sizeof err);
     cr_assert_not_null(text, "%s", err);
     json_t *j = json_loads(text, 0, NULL);
     cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "b1");
     cr_assert_str_eq(json_string_value(json_object_get(j, "memory")), "256m");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "disk")), "2g");
     cr_assert(json_is_real(json_object_get(j, "cpus")));
     cr_assert_eq(json_integer_value(json_object_get(j, "pids")), 64);
     cr_assert_eq(json_integer_value(json_object_get(j, "timeout")), 60);

@@ -35,7 +35,7 @@ typedef struct {
     bool        json, help;
     bool        send_stdin;         /* exec/run -i: our stdin becomes the command's */
     const char *name, *image, *memory, *cpus, *pids, *network, *timeout, *skills,
-               *llm_base_url, *llm_api_key, *llm_model;
+               *llm_base_url, *llm_api_key, *llm_model, *disk;
     const char *cwd;
     const char *env[CLI_MAX_ENV];
     size_t      n_env;

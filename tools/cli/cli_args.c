@@ -32,6 +32,7 @@ static const opt_t OPTS[] = {
     {"memory", 0, K_STR, CLI_OPT_CREATE, S(memory)},
     {"cpus", 0, K_STR, CLI_OPT_CREATE, S(cpus)},
     {"pids", 0, K_STR, CLI_OPT_CREATE, S(pids)},
+    {"disk", 0, K_STR, CLI_OPT_CREATE, S(disk)},
     {"network", 0, K_STR, CLI_OPT_CREATE, S(network)},
     {"skills", 0, K_STR, CLI_OPT_CREATE, S(skills)},
     {"llm-base-url", 0, K_STR, CLI_OPT_CREATE, S(llm_base_url)},

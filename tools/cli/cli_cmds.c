@@ -8,7 +8,7 @@
 
 #include "runtime.h"
 
-#define CREATE_FLAGS "[--name N] [--image I] [--memory M] [--cpus C] [--pids P] " \
+#define CREATE_FLAGS "[--name N] [--image I] [--memory M] [--cpus C] [--pids P] [--disk D] " \
                      "[--network none] [--timeout S] [--skills a,b] [--llm-base-url U] " \
                      "[--llm-api-key K] [--llm-model M]"
 

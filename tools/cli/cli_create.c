@@ -58,7 +58,7 @@ char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen)
         {"name", o->name},         {"image", o->image},
         {"memory", o->memory},     {"network", o->network},
         {"llm_base_url", o->llm_base_url}, {"llm_api_key", o->llm_api_key},
-        {"llm_model", o->llm_model},
+        {"llm_model", o->llm_model}, {"disk", o->disk},
     };
     json_t *body = json_object();
     int rc = 0;

@@ -15,7 +15,7 @@ void cli_usage(FILE *out)
           "  daemon [--port 7070] [--host H] [--api-key K] [--data-dir D] [--events EP]\n"
           "\n"
           "Sandboxes (talk to the daemon at $HIVEBOX_API_URL, default " CLI_DEFAULT_URL "):\n"
-          "  create [--name N] [--image I] [--memory 512m] [--cpus 1.0] [--pids 128]\n"
+          "  create [--name N] [--image I] [--memory 512m] [--cpus 1.0] [--pids 128] [--disk 10g]\n"
           "         [--network none] [--timeout 3600] [--skills a,b]\n"
           "         [--llm-base-url U] [--llm-api-key K] [--llm-model M]   prints the id\n"
           "  list | ls                                 table of sandboxes\n"
