@@ -84,12 +84,9 @@ int hb_loop_backing(const char *dev, char *out, size_t len)
 int hb_loop_refresh(const char *dev, hb_err_t *e)
 {
     int fd = open(dev, O_RDWR | O_CLOEXEC);
-    if (fd < 0 || ioctl(fd, LOOP_SET_CAPACITY, 0) < 0) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        return hb_fail(e, HB_E_INTERNAL, err, "grow %s: %s", dev, strerror(err));
-    }
-    close(fd);
-    return 0;
+    int r = fd < 0 ? -1 : ioctl(fd, LOOP_SET_CAPACITY, 0);
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    return r < 0 ? hb_fail(e, HB_E_INTERNAL, err, "grow %s: %s", dev, strerror(err)) : 0;
 }

@@ -13,8 +13,8 @@ import time
 import pytest
 
 import hbtest
-from conftest import shutdown_daemon
 from hbtest import Daemon
+from test_daemon import private_daemon  # noqa: F401 - the fixture, shared
 
 API = "/api/v1/hiveboxes"
 MiB = 1 << 20
@@ -159,26 +159,18 @@ def test_disk_usage_in_get_list_and_analytics(sandbox, client):
 
 # ---------------------------------------------------------------- the pool
 
-@pytest.fixture
-def disk_daemon(e2e_tmp):
-    made = []
-
-    def make(**kw):
-        d = Daemon(e2e_tmp / ("disk-" + secrets.token_hex(3)), **kw)
-        d.start()
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        if not d.alive():
-            d.start()
-        shutdown_daemon(d)
-        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+def daemon_with_sandbox(private_daemon, sid, disk, mib):
+    """A daemon of its own and a sandbox on it holding mib MiB of data."""
+    d = private_daemon()
+    c = d.client()
+    c.create(name=sid, disk=disk)
+    c.exec(sid, f"dd if=/dev/zero of=/root/data bs=1M count={mib} && sync")
+    c.close()
+    return d, d.data_dir / "sandboxes"
 
 
-def test_create_inside_the_host_reserve_is_507_and_leaves_nothing(disk_daemon):
-    d = disk_daemon(extra_args=["--disk-reserve", "100000g"])
+def test_create_inside_the_host_reserve_is_507_and_leaves_nothing(private_daemon):
+    d = private_daemon(extra_args=["--disk-reserve", "100000g"])
     c = d.client()
     r = c.post(API, json={"name": "over"})
     assert r.status_code == 507, (r.status_code, r.text[:300])
@@ -195,19 +187,15 @@ def test_bad_disk_reserve_flag_is_refused_by_name(e2e_tmp):
     assert "--disk-reserve: expected a size" in str(exc.value), str(exc.value)[-500:]
 
 
-def test_quota_survives_a_restart_and_the_pool_goes_with_the_last_sandbox(disk_daemon):
-    d = disk_daemon()
-    pool = d.data_dir / "sandboxes"
-    c = d.client()
-    sid = c.create(name="kept", disk="30m")["id"]
-    c.exec(sid, "dd if=/dev/zero of=/root/ten bs=1M count=10 && sync")
-    c.close()
+def test_quota_survives_a_restart_and_the_pool_goes_with_the_last_sandbox(private_daemon):
+    sid = "kept"
+    d, pool = daemon_with_sandbox(private_daemon, sid, "30m", 10)
     assert d.stop(signal.SIGTERM) == 0
     assert os.path.ismount(pool), "the pool went away under a live sandbox"
     d.start()
     c = d.client()
     res = c.exec(sid, "dd if=/dev/zero of=/root/more bs=1M count=100; sync; "
-                      "du -sm /root/ten /root/more")
+                      "du -sm /root/data /root/more")
     assert any(m in res["stderr"] for m in QUOTA_ERRORS), res
     total = sum(int(line.split()[0]) for line in res["stdout"].split("\n") if line.strip())
     assert total <= 31, res["stdout"]
@@ -220,15 +208,11 @@ def test_quota_survives_a_restart_and_the_pool_goes_with_the_last_sandbox(disk_d
     assert (d.data_dir / "sandboxes.btrfs").exists(), "the image is kept for the next start"
 
 
-def test_pool_mounted_again_after_a_reboot_and_dead_layers_removed(disk_daemon):
+def test_pool_mounted_again_after_a_reboot_and_dead_layers_removed(private_daemon):
     """A reboot loses the mount and every sandbox: the next daemon mounts the
     image again and removes the dead sandboxes, subvolumes included."""
-    d = disk_daemon()
-    pool = d.data_dir / "sandboxes"
-    c = d.client()
-    sid = c.create(name="doomed", disk="30m")["id"]
-    c.exec(sid, "dd if=/dev/zero of=/root/five bs=1M count=5 && sync")
-    c.close()
+    sid = "doomed"
+    d, pool = daemon_with_sandbox(private_daemon, sid, "30m", 5)
     d.stop(signal.SIGKILL)
     pid = hbtest.init_host_pid(sid)
     assert pid

@@ -24,22 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchclock.h"
+
 #ifndef BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA
 #define BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA 4
 #endif
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+static double now_ms(void) { return now_us() / 1e3; }
 
 /* "p50/p99/max" of v[from..to) in ms */
 static void pct(const char *name, const double *v, int from, int to, int last)

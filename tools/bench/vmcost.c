@@ -16,22 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchclock.h"
+
 extern char **environ;
 
 #define PAGE 4096u
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* Microseconds per first touch of a fresh anonymous page (best of 5). */
 static double page_fault_us(void)
