@@ -21,7 +21,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define POOL_MIN_SIZE (1ull << 30)     /* the image as first made */
+#define POOL_MIN_SIZE (1ull << 30)     /* the image as first made, room permitting */
+#define POOL_MKFS_MIN (256ull << 20)   /* mkfs.btrfs wants some 120 MiB */
 #define POOL_STEP     (256ull << 20)   /* it grows in steps of this */
 #define POOL_SLACK    (512ull << 20)   /* metadata chunks, btrfs's global reserve */
 #define POOL_MIN_FREE (64ull << 20)    /* less than this free: the pool is full */
@@ -78,13 +79,19 @@ static void keep_line(void *ud, const char *line)
 /* mkfs into a temp file renamed into place: a crash never leaves half an
  * image under the real name. Metadata "single": a second copy on the same
  * host disk protects nothing and would double what the quota cannot see. */
-static int make_image(const char *image, hb_err_t *e)
+static int make_image(const struct hb_pool *p, hb_err_t *e)
 {
     char tmp[HB_HOSTPATH_MAX + 48], last[200] = "";
-    snprintf(tmp, sizeof tmp, "%s.tmp", image);
+    uint64_t host_free, size = POOL_MIN_SIZE;
+    if (host_space(p->data_dir, &host_free, NULL) == 0) {   /* the reserve holds from the start */
+        uint64_t room = host_free > p->reserve ? host_free - p->reserve : 0;
+        if (room < size)
+            size = room > POOL_MKFS_MIN ? room & ~((1ull << 20) - 1) : POOL_MKFS_MIN;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", p->image);
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)POOL_MIN_SIZE) < 0) {
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
@@ -99,7 +106,7 @@ static int make_image(const char *image, hb_err_t *e)
         unlink(tmp);
         return st < 0 ? -1 : hb_fail(e, HB_E_NOTSUP, 0, "disk pool: mkfs.btrfs failed: %s", last);
     }
-    if (rename(tmp, image) < 0) {
+    if (rename(tmp, p->image) < 0) {
         int err = errno;
         unlink(tmp);
         return hb_fail(e, HB_E_INTERNAL, err, "disk pool: rename %s: %s", tmp, strerror(err));
@@ -155,7 +162,7 @@ static int attach(struct hb_pool *p, hb_err_t *e)
         return hb_fail(e, HB_E_NOTSUP, 0,
                        "data dir: %s holds sandboxes made without disk quotas (an older "
                        "hivebox): destroy them with it, or remove them, first", p->mnt);
-    if (access(p->image, F_OK) < 0 && make_image(p->image, e) < 0)
+    if (access(p->image, F_OK) < 0 && make_image(p, e) < 0)
         return -1;
     if (mount_image(p, e) < 0)
         return -1;

@@ -180,6 +180,28 @@ def test_create_inside_the_host_reserve_is_507_and_leaves_nothing(private_daemon
     c.close()
 
 
+def test_create_failing_halfway_leaves_no_subvolume(private_daemon, e2e_tmp):
+    """The launcher fails after the writable layer was made: the subvolume
+    goes with the rest (and its quota with it)."""
+    wrapper = e2e_tmp / ("init-failing-launch-" + secrets.token_hex(3))
+    wrapper.write_text("#!/bin/sh\n"
+                       "[ \"$1\" = launch ] && { echo 'error injected failure'; exit 1; }\n"
+                       f"exec {hbtest.BUILD / 'hivebox-init'} \"$@\"\n")
+    wrapper.chmod(0o755)
+    d = private_daemon(extra_env={"HIVEBOX_INIT_BIN": str(wrapper)})
+    pool = d.data_dir / "sandboxes"
+    c = d.client()
+    r = c.post(API, json={"name": "halfway", "disk": "20m"})
+    assert r.status_code == 500 and "injected failure" in error_of(r), (r.status_code, r.text)
+    assert c.list()["total"] == 0
+    c.close()
+    assert os.listdir(pool) == []
+    subvols = subprocess.run(["btrfs", "subvolume", "list", str(pool)], capture_output=True,
+                             text=True, check=True).stdout
+    assert subvols.strip() == "", subvols
+    assert not hbtest.uid_slots_owned_by(d.data_dir, ["halfway"])
+
+
 def test_bad_disk_reserve_flag_is_refused_by_name(e2e_tmp):
     d = Daemon(e2e_tmp / ("disk-" + secrets.token_hex(3)), extra_args=["--disk-reserve", "lots"])
     with pytest.raises(RuntimeError) as exc:
