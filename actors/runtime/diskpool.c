@@ -197,6 +197,7 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     /* The data dir's own btrfs, or one mounted there by the admin: not ours
      * to grow or unmount. */
     if (!p->own_mount || !is_our_image(p, fd)) {
+        LOG_INFO("disk pool: %s is on a btrfs of the host's: quotas on, never grown", p->mnt);
         p->own_mount = false;
         p->image[0] = '\0';
     }
@@ -209,43 +210,52 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     return 0;
 }
 
-/* Make the image big enough for every layer's limit plus `disk`, but never
- * so big that filling it would leave the host less than the reserve: its
- * size minus what it already takes on the host stays under host free space
- * minus the reserve. The image only grows (shrinking means relocating). */
+/* Big enough for every layer's limit, but never so big that filling it
+ * would leave the host less than the reserve: the part of the image not yet
+ * written (its size minus what it holds on the host) stays under host free
+ * space minus the reserve. */
+static uint64_t target_size(const struct hb_pool *p, uint64_t limits, uint64_t held,
+                            uint64_t host_free)
+{
+    uint64_t want = (limits + POOL_SLACK + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+    uint64_t cap = (held + host_free - p->reserve) & ~((1ull << 20) - 1);
+    return want < cap ? want : cap;
+}
+
+/* File, loop device, filesystem: each told of the new size in turn. */
+static int resize(const struct hb_pool *p, int img, int mfd, uint64_t size, hb_err_t *e)
+{
+    char dev[256];
+    if (hb_btrfs_device(mfd, dev, sizeof dev) < 0 || ftruncate(img, (off_t)size) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "disk pool: grow %s: %s", p->image,
+                       strerror(errno));
+    if (hb_loop_refresh(dev, e) < 0)
+        return -1;
+    if (hb_btrfs_resize_max(mfd) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "disk pool: resize: %s", strerror(errno));
+    return 0;
+}
+
+/* Grow the image for a new layer of `disk` bytes. It never shrinks (that
+ * would mean relocating data). */
 static int grow(struct hb_pool *p, uint64_t disk, uint64_t host_free, hb_err_t *e)
 {
     int img = open(p->image, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     int mfd = open(p->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct stat st;
     uint64_t sum = 0;
-    int rc = -1;
-    char dev[256];
-    if (img < 0 || mfd < 0 || fstat(img, &st) < 0 || hb_btrfs_limits_sum(mfd, &sum) < 0 ||
-        hb_btrfs_device(mfd, dev, sizeof dev) < 0) {
-        hb_fail(e, HB_E_INTERNAL, errno, "disk pool: %s: %s", p->image, strerror(errno));
-        goto out;
+    int rc;
+    if (img < 0 || mfd < 0 || fstat(img, &st) < 0 || hb_btrfs_limits_sum(mfd, &sum) < 0) {
+        rc = hb_fail(e, HB_E_INTERNAL, errno, "disk pool: %s: %s", p->image, strerror(errno));
+    } else {
+        uint64_t size = (uint64_t)st.st_size;
+        uint64_t target = target_size(p, sum + disk, (uint64_t)st.st_blocks * 512, host_free);
+        rc = target <= size ? 0 : resize(p, img, mfd, target, e);
+        if (rc == 0 && target > size)
+            LOG_INFO("disk pool: grown from %llu to %llu MiB (limits %llu MiB)",
+                     (unsigned long long)mib(size), (unsigned long long)mib(target),
+                     (unsigned long long)mib(sum + disk));
     }
-    uint64_t size = (uint64_t)st.st_size, held = (uint64_t)st.st_blocks * 512;
-    uint64_t want = (sum + disk + POOL_SLACK + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
-    uint64_t cap = (held + host_free - p->reserve) & ~((1ull << 20) - 1);
-    uint64_t target = want < cap ? want : cap;
-    rc = 0;
-    if (target <= size)
-        goto out;
-    if (ftruncate(img, (off_t)target) < 0) {
-        rc = hb_fail(e, HB_E_INTERNAL, errno, "disk pool: grow %s: %s", p->image, strerror(errno));
-        goto out;
-    }
-    if (hb_loop_refresh(dev, e) < 0 || hb_btrfs_resize_max(mfd) < 0) {
-        rc = e && e->msg[0] ? -1 : hb_fail(e, HB_E_INTERNAL, errno, "disk pool: resize: %s",
-                                           strerror(errno));
-        goto out;
-    }
-    LOG_INFO("disk pool: grown from %llu to %llu MiB (limits %llu MiB)",
-             (unsigned long long)mib(size), (unsigned long long)mib(target),
-             (unsigned long long)mib(sum + disk));
-out:
     if (img >= 0)
         close(img);
     if (mfd >= 0)

@@ -67,11 +67,12 @@ static int empty_dir(rm_t *rm, int dfd, int depth)
         }
         int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
-        if (sub < 0 || fstat(sub, &st) < 0 || st.st_dev != rm->dev) {
+        bool seen = sub >= 0 && fstat(sub, &st) == 0;
+        if (!seen || st.st_dev != rm->dev) {
             /* A btrfs subvolume (a sandbox's writable layer) has a device
              * number of its own: it goes whole, by ioctl. Any other
              * filesystem is never entered. */
-            bool subvol = sub >= 0 && st.st_ino == BTRFS_FIRST_FREE_OBJECTID && hb_btrfs_is(sub);
+            bool subvol = seen && st.st_ino == BTRFS_FIRST_FREE_OBJECTID && hb_btrfs_is(sub);
             if (sub >= 0)
                 close(sub);
             if (!subvol || hb_btrfs_subvol_destroy(dirfd(d), n) < 0)

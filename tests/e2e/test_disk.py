@@ -180,6 +180,28 @@ def test_create_inside_the_host_reserve_is_507_and_leaves_nothing(private_daemon
     c.close()
 
 
+def test_pool_grows_for_the_limits_but_not_into_the_reserve(private_daemon, e2e_tmp):
+    GiB = 1 << 30
+    free = host_free(e2e_tmp)
+    assert free > 8 * GiB, "this test wants 8 GiB free on the e2e filesystem"
+    reserve_mib = (free - 3 * GiB) >> 20   # leaves the pool some 3 GiB to grow into
+    d = private_daemon(extra_args=["--disk-reserve", f"{reserve_mib}m"])
+    image = d.data_dir / "sandboxes.btrfs"
+    c = d.client()
+    c.create(disk="1g")
+    grown = os.stat(image).st_size
+    assert grown >= 1 * GiB + 512 * MiB, grown   # the limit and btrfs's slack
+    c.create(disk="20g")
+    capped = os.stat(image).st_size
+    # Without the reserve it would take 21.5 GiB; with it, about 3 GiB (1 GiB
+    # of margin for other activity on this host).
+    assert grown <= capped < 4 * GiB, capped
+    v = subprocess.run(["btrfs", "filesystem", "show", "--raw", str(d.data_dir / "sandboxes")],
+                       capture_output=True, text=True, check=True).stdout
+    assert f"size {capped} " in v, v   # the filesystem grew with its file
+    c.close()
+
+
 def test_create_failing_halfway_leaves_no_subvolume(private_daemon, e2e_tmp):
     """The launcher fails after the writable layer was made: the subvolume
     goes with the rest (and its quota with it)."""
