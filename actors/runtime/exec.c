@@ -161,7 +161,7 @@ int hb_exec_collect(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_exec_re
 {
     if (ob)
         hb_outbuf_init(ob, req->out_cap);
-    if (ob && hb_outbudget_admit(e) < 0) {
+    if (ob && hb_outbuf_reserve(ob, e) < 0) {
         memset(res, 0, sizeof *res);
         return -1;
     }

@@ -6,11 +6,13 @@
  * commands printing NULs took the daemon to gigabytes. Capacity, not length,
  * is charged, so the budget bounds what malloc really holds.
  *
- * When the budget is used up, a new exec is refused before its command runs
- * (503: safe to retry), and an exec already running stops reading from init
- * (back-pressure: its command blocks on a full pipe) until others give
- * budget back; after HB_OUT_WAIT_MS it drops the rest of that stream and
- * flags it truncated, so execs waiting on each other never deadlock. */
+ * Each exec reserves HB_OUT_RESERVE before its command runs, or is refused
+ * (503: nothing ran, safe to retry); so an exec that runs is sure of that
+ * much output. Past its reserve, an exec that finds the budget used up stops
+ * reading from init (back-pressure: its command blocks on a full pipe) until
+ * others give budget back; after HB_OUT_WAIT_MS it drops the rest of that
+ * stream and flags it truncated, so execs waiting on each other never
+ * deadlock. */
 #include "log.h"
 #include "runtime.h"
 
@@ -51,19 +53,6 @@ uint64_t hb_outbudget_used(void)
     return v;
 }
 
-int hb_outbudget_admit(hb_err_t *e)
-{
-    pthread_mutex_lock(&g_mu);
-    uint64_t used = g_used, limit = g_limit;
-    pthread_mutex_unlock(&g_mu);
-    if (used + HB_OUT_ADMIT_MIN <= limit)
-        return 0;
-    return hb_fail(e, HB_E_UNAVAIL, EAGAIN,
-                   "exec: the daemon's output budget (%llu MiB, --exec-output-budget) is held by "
-                   "the output of running commands; the command was not started, retry shortly",
-                   (unsigned long long)(limit >> 20));
-}
-
 static void deadline_in(struct timespec *ts, int ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -75,11 +64,18 @@ static void deadline_in(struct timespec *ts, int ms)
     }
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Wait up to wait_ms for n bytes of budget. */
 static int take(uint64_t n, int wait_ms)
 {
     struct timespec dl;
-    deadline_in(&dl, wait_ms);
+    deadline_in(&dl, wait_ms > 0 ? wait_ms : 0);
     int rc = 0;
     pthread_mutex_lock(&g_mu);
     while (g_used + n > g_limit && rc == 0)
@@ -107,6 +103,36 @@ void hb_outbuf_init(hb_outbuf_t *ob, uint64_t per_stream)
     ob->limit = per_stream ? per_stream : HB_DEFAULT_OUT_CAP;
 }
 
+int hb_outbuf_reserve(hb_outbuf_t *ob, hb_err_t *e)
+{
+    if (ob->charge >= HB_OUT_RESERVE)
+        return 0;
+    if (take(HB_OUT_RESERVE - ob->charge, 0) == 0) {
+        ob->charge = HB_OUT_RESERVE;
+        return 0;
+    }
+    return hb_fail(e, HB_E_UNAVAIL, EAGAIN,
+                   "exec: the daemon's output budget (%llu MiB, --exec-output-budget) is held by "
+                   "the output of running commands; the command was not started, retry shortly",
+                   (unsigned long long)(hb_outbudget_limit() >> 20));
+}
+
+/* Charge for the buffers' capacity once stream fd has nc bytes, waiting
+ * no more than what is left of the buffer's wait_ms in all. */
+static int charge_for(hb_outbuf_t *ob, int fd, size_t nc, int wait_ms)
+{
+    uint64_t total = (uint64_t)ob->cap[1] + ob->cap[2] - ob->cap[fd] + nc;
+    if (total <= ob->charge)
+        return 0;
+    int64_t t0 = now_ms();
+    int rc = take(total - ob->charge, wait_ms - (int)ob->waited_ms);
+    ob->waited_ms += now_ms() - t0;
+    if (rc < 0)
+        return -1;
+    ob->charge = total;
+    return 0;
+}
+
 static size_t grown(size_t cap, size_t need, uint64_t limit)
 {
     size_t nc = cap ? cap : SMALL_STEP;
@@ -119,32 +145,43 @@ static size_t grown(size_t cap, size_t need, uint64_t limit)
     return nc;
 }
 
+/* The capacity stream fd may have: what it needs if the budget gives it,
+ * else what the charge already held covers (the reserve, at least). */
+static size_t capacity_for(hb_outbuf_t *ob, int fd, size_t need, int wait_ms)
+{
+    size_t nc = grown(ob->cap[fd], need, ob->limit);
+    if (nc <= ob->cap[fd] || charge_for(ob, fd, nc, wait_ms) == 0)
+        return nc > ob->cap[fd] ? nc : ob->cap[fd];
+    LOG_WARN("exec: output budget exhausted for %d ms; dropping the rest of a stream",
+             HB_OUT_WAIT_MS);
+    ob->cut[fd] = true;
+    uint64_t others = (uint64_t)ob->cap[1] + ob->cap[2] - ob->cap[fd];
+    return ob->charge > others + ob->cap[fd] ? (size_t)(ob->charge - others) : ob->cap[fd];
+}
+
 int hb_outbuf_add(hb_outbuf_t *ob, int fd, const void *data, size_t len, int wait_ms)
 {
-    if (fd != 1 && fd != 2)
-        return 0;
-    if (ob->cut[fd])
+    if ((fd != 1 && fd != 2) || ob->cut[fd] || len == 0)
         return 0;
     size_t need = ob->len[fd] + len + 1;
     if (need > ob->cap[fd]) {
-        size_t nc = grown(ob->cap[fd], need, ob->limit);
-        if (nc < need || take(nc - ob->cap[fd], wait_ms) < 0) {
-            if (nc >= need)   /* the stream's own cap is the caller's business */
-                LOG_WARN("exec: output budget exhausted for %d ms; dropping the rest of a "
-                         "stream", wait_ms);
-            ob->cut[fd] = true;
-            return 0;
+        size_t nc = capacity_for(ob, fd, need, wait_ms);
+        if (nc > ob->cap[fd]) {
+            char *nb = realloc(ob->data[fd], nc);
+            if (!nb)
+                return -1;   /* the charge goes back with the rest at hb_outbuf_free */
+            ob->data[fd] = nb;
+            ob->cap[fd] = nc;
         }
-        char *nb = realloc(ob->data[fd], nc);
-        if (!nb) {
-            give(nc - ob->cap[fd]);
-            return -1;
-        }
-        ob->data[fd] = nb;
-        ob->cap[fd] = nc;
     }
-    memcpy(ob->data[fd] + ob->len[fd], data, len);
-    ob->len[fd] += len;
+    size_t room = ob->cap[fd] ? ob->cap[fd] - 1 - ob->len[fd] : 0;
+    size_t n = len < room ? len : room;
+    if (n < len)
+        ob->cut[fd] = true;
+    if (n == 0)
+        return 0;
+    memcpy(ob->data[fd] + ob->len[fd], data, n);
+    ob->len[fd] += n;
     ob->data[fd][ob->len[fd]] = '\0';
     return 0;
 }
@@ -161,8 +198,9 @@ void hb_outbuf_free(hb_outbuf_t *ob)
         return;
     for (int fd = 1; fd <= 2; fd++) {
         free(ob->data[fd]);
-        give(ob->cap[fd]);
         ob->data[fd] = NULL;
         ob->len[fd] = ob->cap[fd] = 0;
     }
+    give(ob->charge);
+    ob->charge = 0;
 }

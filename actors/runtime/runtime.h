@@ -178,7 +178,7 @@ int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, v
 /* ---- buffered output (outbuf.c): every exec's output the daemon holds is
  * charged to one process-wide budget (see outbuf.c for the policy) ---- */
 #define HB_DEFAULT_OUT_BUDGET (256ull << 20)   /* --exec-output-budget */
-#define HB_OUT_ADMIT_MIN      (1u << 20)       /* a new exec needs this much free */
+#define HB_OUT_RESERVE        (256u << 10)     /* taken by each exec before it runs */
 #define HB_OUT_WAIT_MS        10000            /* back-pressure, then the stream is cut */
 
 typedef struct {
@@ -186,16 +186,19 @@ typedef struct {
     size_t   len[3], cap[3];
     uint64_t limit;     /* per stream */
     bool     cut[3];    /* output dropped: over the limit or the budget */
+    uint64_t charge;    /* taken from the budget: the reserve, or the capacity */
+    int64_t  waited_ms; /* for budget, so far */
 } hb_outbuf_t;
 
 void     hb_outbudget_set(uint64_t bytes);   /* once, at start */
 uint64_t hb_outbudget_limit(void);
 uint64_t hb_outbudget_used(void);
-/* 0, or HB_E_UNAVAIL when less than HB_OUT_ADMIT_MIN is free. */
-int  hb_outbudget_admit(hb_err_t *e);
 void hb_outbuf_init(hb_outbuf_t *ob, uint64_t per_stream);   /* 0: HB_DEFAULT_OUT_CAP */
-/* Append to stream fd, charging the growth (waiting up to wait_ms for
- * budget, else marking the stream cut). -1 only when malloc fails. */
+/* Take the exec's HB_OUT_RESERVE now, or HB_E_UNAVAIL naming the budget. */
+int  hb_outbuf_reserve(hb_outbuf_t *ob, hb_err_t *e);
+/* Append to stream fd, charging the growth; when the budget is used up,
+ * wait for it (wait_ms over the buffer's whole life), then keep what the
+ * charge already covers and mark the stream cut. -1 only when malloc fails. */
 int  hb_outbuf_add(hb_outbuf_t *ob, int fd, const void *data, size_t len, int wait_ms);
 const char *hb_outbuf_text(const hb_outbuf_t *ob, int fd, size_t *len);   /* "" if empty */
 void hb_outbuf_free(hb_outbuf_t *ob);   /* frees and gives the budget back; idempotent */

@@ -152,7 +152,7 @@ Test(outbudget, growth_is_charged_and_given_back)
         cr_assert_eq(hb_outbuf_add(&ob, 1, chunk, sizeof chunk, 0), 0);
     cr_assert_eq(ob.len[1], 4u << 20);
     cr_assert_geq(hb_outbudget_used(), ob.len[1]);
-    cr_assert_leq(hb_outbudget_used(), ob.cap[1] + ob.cap[2]);
+    cr_assert_eq(hb_outbudget_used(), ob.cap[1] + ob.cap[2]);
     hb_outbuf_free(&ob);
     cr_assert_eq(hb_outbudget_used(), 0);
     hb_outbuf_free(&ob);   /* idempotent */
@@ -162,25 +162,45 @@ Test(outbudget, growth_is_charged_and_given_back)
 Test(outbudget, exhausted_cuts_the_stream_and_refuses_new_execs)
 {
     hb_outbudget_set(2u << 20);
-    hb_outbuf_t a, b;
+    hb_outbuf_t a, b, c;
     hb_outbuf_init(&a, 4u << 20);
     hb_outbuf_init(&b, 4u << 20);
+    hb_outbuf_init(&c, 4u << 20);
     static char chunk[256 * 1024];
     hb_err_t e = {0};
-    cr_assert_eq(hb_outbudget_admit(&e), 0);
+    cr_assert_eq(hb_outbuf_reserve(&a, &e), 0);
+    cr_assert_eq(hb_outbuf_reserve(&b, &e), 0);
+    cr_assert_eq(hb_outbuf_add(&b, 2, "x", 1, 0), 0);
+    cr_assert_not(b.cut[2], "b's first bytes fit in its reserve");
     for (int i = 0; i < 12; i++)
         cr_assert_eq(hb_outbuf_add(&a, 1, chunk, sizeof chunk, 10), 0);
     cr_assert(a.cut[1], "2 MiB of budget cannot hold 3 MiB");
+    cr_assert_gt(a.len[1], 0);
     cr_assert_leq(hb_outbudget_used(), 2u << 20);
-    cr_assert_eq(hb_outbudget_admit(&e), -1);
+    cr_assert_eq(hb_outbuf_reserve(&c, &e), -1);
     cr_assert_eq(e.code, HB_E_UNAVAIL);
     cr_assert(strstr(e.msg, "--exec-output-budget"), "%s", e.msg);
-    cr_assert_eq(hb_outbuf_add(&b, 2, "x", 1, 10), 0);
-    cr_assert(b.cut[2], "nothing left for the second exec");
     hb_outbuf_free(&a);
-    cr_assert_eq(hb_outbudget_admit(&e), 0);
+    cr_assert_eq(hb_outbuf_reserve(&c, &e), 0);
     hb_outbuf_free(&b);
+    hb_outbuf_free(&c);
     cr_assert_eq(hb_outbudget_used(), 0);
+}
+
+Test(outbudget, the_reserve_is_always_there)
+{
+    hb_outbudget_set(HB_OUT_RESERVE);
+    hb_outbuf_t a;
+    hb_outbuf_init(&a, 4u << 20);
+    cr_assert_eq(hb_outbuf_reserve(&a, NULL), 0);
+    static char chunk[300 * 1024];
+    cr_assert_eq(hb_outbuf_add(&a, 1, chunk, sizeof chunk, 0), 0);
+    cr_assert_eq(a.len[1], HB_OUT_RESERVE - 1, "what the reserve holds, with its NUL");
+    cr_assert(a.cut[1]);
+    cr_assert_eq(hb_outbudget_used(), HB_OUT_RESERVE);
+    hb_outbuf_free(&a);
+    cr_assert_eq(hb_outbudget_used(), 0);
+    hb_outbudget_set(HB_DEFAULT_OUT_BUDGET);
 }
 
 static void *free_later(void *arg)
