@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "gateway.h"
 #include "imagebuild.h"
+#include "capacity.h"
 #include "manager.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -36,6 +37,7 @@ typedef struct {
     int         port, threads;
     uint64_t    max_file;
     hb_log_level_t level;
+    hb_limits_t limits;
 } opts_t;
 
 static int g_sigpipe[2] = {-1, -1};
@@ -47,9 +49,12 @@ static void usage(FILE *f)
             "                      [--data-dir /var/lib/hivebox] [--events tcp://127.0.0.1:7071]\n"
             "                      [--max-file-size BYTES] [--threads N] [--log-level LEVEL]\n"
             "                      [--allow-private-egress] [--disk-reserve SIZE]\n"
+            "                      [--max-sandboxes 1000] [--memory-overcommit 1.5]\n"
+            "                      [--exec-output-budget 256m]\n"
             "environment: HIVEBOX_API_KEY, HIVEBOX_EVENTS, HIVEBOX_DATA_DIR, HIVEBOX_INIT_BIN,\n"
             "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL, HIVEBOX_ALLOW_PRIVATE_EGRESS,\n"
-            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_DISK_RESERVE\n");
+            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_DISK_RESERVE,\n"
+            "             HIVEBOX_MAX_SANDBOXES, HIVEBOX_MEMORY_OVERCOMMIT, HIVEBOX_EXEC_OUTPUT_BUDGET\n");
 }
 
 static int parse_level(const char *s, hb_log_level_t *l)
@@ -89,6 +94,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'l'},
         {"allow-private-egress", no_argument, NULL, 'P'},
         {"disk-reserve", required_argument, NULL, 'R'},
+        {"max-sandboxes", required_argument, NULL, 'L'},
+        {"memory-overcommit", required_argument, NULL, 'L'},
+        {"exec-output-budget", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (opts_t){.host = "0.0.0.0", .port = 7070, .threads = 128, .level = HB_LOG_INFO,
@@ -102,9 +110,12 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         return fprintf(stderr, "hivebox daemon: HIVEBOX_MAX_FILE_SIZE: not a number > 0\n"), -1;
     if ((s = getenv("HIVEBOX_LOG_LEVEL")) && s[0] && parse_level(s, &o->level) < 0)
         return fprintf(stderr, "hivebox daemon: HIVEBOX_LOG_LEVEL: debug|info|warn|error\n"), -1;
+    hb_limits_defaults(&o->limits);
+    if (hb_limits_env(&o->limits) < 0)
+        return -1;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
         switch (c) {
         case 'p':
             if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65535)
@@ -140,6 +151,10 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             setenv("HIVEBOX_DISK_RESERVE", optarg, 1);
             break;
         }
+        case 'L':   /* capacity.c parses the capacity flags */
+            if (hb_limits_flag(&o->limits, lo[li].name, optarg) < 0)
+                return -1;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -248,7 +263,8 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
     bool image_ready = hb_image_exists(rt, "base");
     /* A quarter of the gateway's threads at most for any one sandbox. */
     hb_supervisor_set_max_inflight(o->threads / 4);
-    hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready};
+    hb_outbudget_set(o->limits.exec_output_budget);
+    hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready, .limits = o->limits};
     if (!d->reaper || !(d->manager = hb_manager_new(&ma))) {
         LOG_ERROR("cannot start: the actors did not come up");
         return -1;
@@ -273,7 +289,11 @@ static void announce_key(const char *key, const char *data_dir)
 /* Each sandbox's supervisor holds a handful of sockets and fds: lift
  * czmq's default of 1024 sockets (past which zsock_new asserts) and the
  * soft fd limit, so a thousand sandboxes fit. Few malloc arenas keep the
- * civetweb workers' large exec buffers from pinning memory per thread. */
+ * civetweb workers' large exec buffers from pinning memory per thread, and a
+ * fixed mmap threshold gives every buffer past 128 KiB (exec output, file
+ * chunks) its own mapping, returned to the system when freed: glibc's
+ * default threshold climbs after the first large free, and the heap then
+ * keeps what a burst of output took. */
 static void raise_limits(void)
 {
     struct rlimit rl;
@@ -283,6 +303,7 @@ static void raise_limits(void)
     }
     zsys_set_max_sockets(0);   /* 0: as many as libzmq allows */
     mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
 int daemon_main(int argc, char **argv)
@@ -326,6 +347,7 @@ int daemon_main(int argc, char **argv)
     int sig = wait_signal();
     LOG_INFO("%s: stopping (sandboxes keep running)", strsignal(sig));
     stop(&d);
+    hb_runtime_release(&rt);
     hb_runtime_shutdown(&rt);
     if (hb_sup_ops_live() > 0 || hb_imagebuild_running()) {
         /* Abandoned threads may still touch ZeroMQ: skip czmq's atexit teardown. */

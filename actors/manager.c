@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "opencode_proc.h"
 #include "supervisor.h"
@@ -19,6 +20,7 @@ typedef struct {
     zactor_t   *sup;
     hb_sbinfo_t info;        /* valid once running */
     char        inbox[128];
+    uint64_t    mem;         /* its memory limit, counted by admission */
 } entry_t;
 
 typedef struct {
@@ -29,6 +31,8 @@ typedef struct {
     char      image_state[16];   /* ready | building | failed */
     char      image_progress[256];
     bool      term;
+    hb_limits_t limits;
+    uint64_t  host_mem;      /* MemTotal */
 } mgr_t;
 
 static void entry_free(void **item)
@@ -92,6 +96,7 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
     }
     snprintf(en->id, sizeof en->id, "%s", id);
     en->state = E_CREATING;
+    en->mem = create ? create->memory_bytes : sb ? sb->spec.memory_bytes : 0;
     a->rt = m->rt;
     a->gen = ++m->gen;
     a->sb = sb;
@@ -110,9 +115,25 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
     return en;
 }
 
+/* Every sandbox counts, whatever its state: one being destroyed still
+ * holds its memory until it is gone. */
+static bool over_limits(mgr_t *m, const hb_msg_t *q)
+{
+    uint64_t sum = 0;
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        sum += en->mem;
+    hb_err_t e = {0};
+    if (hb_limits_admit(&m->limits, m->host_mem, zhashx_size(m->entries), sum, q->memory_bytes,
+                        &e) == 0)
+        return false;
+    LOG_WARN("manager: create refused: %s", e.msg);
+    hb_bus_reply_err(q->reply_to, &e);
+    return true;
+}
+
 static void on_create(mgr_t *m, hb_msg_t *q)
 {
-    if (image_blocked(m, q))
+    if (image_blocked(m, q) || over_limits(m, q))
         return;
     char id[HB_ID_MAX];
     if (q->name && q->name[0]) {
@@ -379,7 +400,9 @@ static void stop_all(mgr_t *m)
 static void mgr_actor(zsock_t *pipe, void *arg)
 {
     hb_manager_args_t *a = arg;
-    mgr_t m = {.rt = a->rt, .pipe = pipe};
+    mgr_t m = {.rt = a->rt, .pipe = pipe, .limits = a->limits};
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    m.host_mem = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
     snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
     bool *started = a->started;
     free(a);

@@ -16,11 +16,13 @@
 #define HB_MANAGER_H
 
 #include "bus.h"
+#include "capacity.h"
 #include "runtime.h"
 
 typedef struct {
     const hb_runtime_t *rt;
     bool image_ready;   /* the default image "base" exists; else it is being built */
+    hb_limits_t limits; /* creates past them are refused */
     bool *started;      /* internal: set by the actor before it signals */
 } hb_manager_args_t;
 

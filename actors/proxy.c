@@ -319,17 +319,14 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
 {
     if (!q->id || !hb_name_valid(q->id))
         return;
-    char dir[HB_HOSTPATH_MAX + 80], marker[HB_HOSTPATH_MAX + 128];
+    char dir[HB_HOSTPATH_MAX + 80];
     state_dir(p, q->id, dir, sizeof dir);
     if (!p->set.enabled) {   /* a server left by a daemon that had OpenCode on */
         hb_oc_kill_recorded(dir);
         return;
     }
+    /* An attached sandbox's supervisor removed a stale destroy marker first. */
     bool attached = q->reason && strcmp(q->reason, "attached") == 0;
-    if (attached) {   /* a destroy the previous daemon began but did not finish */
-        snprintf(marker, sizeof marker, "%s/%s", dir, HB_OC_DESTROYING);
-        unlink(marker);
-    }
     inst_t *in = inst_get(p, q->id);
     if (!in || in->st != I_STOPPED)
         return;

@@ -4,10 +4,16 @@
  * tells its supervisor (OP_DONE) that it has let go of the handle. */
 #include "supervisor.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "exec_sink.h"
+#include "proxy.h"   /* HB_OC_DESTROYING: the destroy marker */
 
 typedef struct {
     const hb_sandbox_t *sb;
@@ -19,13 +25,43 @@ static _Atomic int g_live = 0;
 
 int hb_sup_ops_live(void) { return atomic_load(&g_live); }
 
-/* A call that failed because the sandbox was destroyed under it (destroy
- * kills init first) is the client's 404, not a fault of ours. */
-static void explain_gone(const op_t *op, hb_err_t *e)
+static void marker_path(const hb_sandbox_t *sb, char *out, size_t len)
 {
-    if (e->code == HB_E_INTERNAL && !hb_sandbox_alive(op->sb))
-        hb_fail(e, HB_E_NOTFOUND, 0, "sandbox '%s' was destroyed while the request ran",
-                op->sb->id);
+    snprintf(out, len, "%s/%s", sb->dir, HB_OC_DESTROYING);
+}
+
+bool hb_sup_destroying(const hb_sandbox_t *sb)
+{
+    char path[sizeof sb->dir + 32];
+    marker_path(sb, path, sizeof path);
+    return access(path, F_OK) == 0;
+}
+
+void hb_sup_forget_destroying(const hb_sandbox_t *sb)
+{
+    char path[sizeof sb->dir + 32];
+    marker_path(sb, path, sizeof path);
+    unlink(path);
+}
+
+/* Init dying under a request shows as a reset connection while the kernel
+ * is still tearing its pid namespace down (init not yet a zombie), so the
+ * destroy marker decides, not init's liveness. */
+void hb_sup_explain_gone(const hb_sandbox_t *sb, const char *what, hb_err_t *e)
+{
+    if (e->code == HB_E_INVALID || e->code == HB_E_TOOBIG)
+        return;
+    if (hb_sup_destroying(sb))
+        hb_fail(e, HB_E_GONE, 0, "sandbox '%s' was destroyed while the %s ran", sb->id, what);
+    else if (e->code == HB_E_INTERNAL && !hb_sandbox_alive(sb))
+        hb_fail(e, HB_E_DEAD, 0, "sandbox '%s': its init died while the %s ran", sb->id, what);
+}
+
+/* A command SIGKILLed by the destroy's kill answered before its connection
+ * broke: destroyed too, not an exit status of its own. */
+static bool killed_by_destroy(const op_t *op, const hb_exec_result_t *res)
+{
+    return (res->term_signal == SIGKILL || res->exit_code == 137) && hb_sup_destroying(op->sb);
 }
 
 static void run_exec(op_t *op, hb_msg_t *done)
@@ -41,12 +77,14 @@ static void run_exec(op_t *op, hb_msg_t *done)
     };
     hb_exec_result_t res = {0};
     hb_err_t e = {0};
-    char *out = NULL, *err = NULL;
-    size_t outlen = 0, errlen = 0;
-    if (hb_exec_collect(op->sb, &r, &res, &out, &outlen, &err, &errlen, &e) < 0) {
-        free(out);
-        free(err);
-        explain_gone(op, &e);
+    /* NULL when the requester gave up already: the output is discarded. */
+    hb_sink_t *sink = hb_sink_adopt(q->handle);
+    int rc = hb_exec_collect(op->sb, &r, &res, sink ? hb_sink_buf(sink) : NULL, &e);
+    hb_sink_put(sink);   /* before the reply: the gateway reads the sink after it */
+    if (rc == 0 && killed_by_destroy(op, &res))
+        rc = hb_fail(&e, HB_E_INTERNAL, ECONNRESET, "killed");
+    if (rc < 0) {
+        hb_sup_explain_gone(op->sb, "command", &e);
         if (e.code == HB_E_INTERNAL)
             LOG_ERROR("sandbox %s: exec failed: %s", op->sb->id, e.msg);
         hb_bus_reply_err(q->reply_to, &e);
@@ -61,11 +99,8 @@ static void run_exec(op_t *op, hb_msg_t *done)
         .stdout_truncated = res.stdout_truncated,
         .stderr_truncated = res.stderr_truncated,
         .duration_ms = res.duration_ms,
-        .out = {out ? out : strdup(""), out ? outlen : 0},
-        .err = {err ? err : strdup(""), err ? errlen : 0},
     };
     hb_bus_post(q->reply_to, &rep);
-    hb_msg_clear(&rep);   /* frees out and err */
     done->command = strdup("exec");
     done->exit_code = res.exit_code;
     done->duration_ms = res.duration_ms;
@@ -109,7 +144,7 @@ static void run_list(op_t *op)
     bool truncated = false;
     hb_err_t e = {0};
     if (hb_file_list(op->sb, q->path, true, HB_LIST_MAX_ENTRIES, &ents, &n, &truncated, &e) < 0) {
-        explain_gone(op, &e);
+        hb_sup_explain_gone(op->sb, "listing", &e);
         if (e.code == HB_E_INTERNAL)
             LOG_ERROR("sandbox %s: list %s: %s", op->sb->id, q->path, e.msg);
         hb_bus_reply_err(q->reply_to, &e);

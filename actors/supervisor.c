@@ -171,6 +171,7 @@ static void do_create(sup_t *s, const hb_msg_t *q)
 static void do_attach(sup_t *s, hb_sandbox_t *sb)
 {
     s->sb = sb;
+    hb_sup_forget_destroying(sb);   /* a daemon that died mid-destroy, before the kill */
     s->commands = hb_counters_load(sb);
     hb_usage_t u;
     if (hb_sandbox_usage(sb, &u) == 0)
@@ -200,9 +201,6 @@ static void finish_destroy(sup_t *s)
         return;
     hb_err_t e = {0};
     const char *reply_to = s->gone_reply_to;
-    /* The marker keeps the proxy actor from starting a server again for a
-     * request that arrives while the rest is torn down. */
-    hb_sandbox_put_file(s->sb, HB_OC_DESTROYING, "", 0, 0600, &e);
     hb_proxy_sandbox_stop(s->id);   /* its OpenCode server and state go first */
     if (hb_sandbox_destroy(s->sb, &e) < 0) {
         LOG_ERROR("sandbox %s: destroy: %s", s->id, e.msg);
@@ -224,6 +222,10 @@ static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
     s->state = S_DESTROYING;
     hb_str_set(&s->gone_reply_to, reply_to);
     hb_str_set(&s->gone_reason, reason ? reason : "deleted");
+    /* The marker, before init is killed: the proxy actor starts no server
+     * again for a request that arrives during the teardown, and a command
+     * cut short by the kill is reported as destroyed (hb_sup_explain_gone). */
+    hb_sandbox_put_file(s->sb, HB_OC_DESTROYING, "", 0, 0600, NULL);
     if (s->inflight > 0)
         kill_init(s->sb);
     finish_destroy(s);

@@ -44,6 +44,14 @@ void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen);
 int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox);
 /* Operation threads still running anywhere in the process (for shutdown). */
 int hb_sup_ops_live(void);
+/* A failed request on sb (what: "command", "listing", ...) that a destroy
+ * cut short becomes HB_E_GONE "sandbox 'x' was destroyed while the <what>
+ * ran"; bad input stays what it was. The supervisor marks a destroy in the
+ * sandbox dir before it kills init, so the mark is seen by every request the
+ * kill breaks. */
+bool hb_sup_destroying(const hb_sandbox_t *sb);
+void hb_sup_explain_gone(const hb_sandbox_t *sb, const char *what, hb_err_t *e);
+void hb_sup_forget_destroying(const hb_sandbox_t *sb);
 
 /* sbinfo.c: describe a sandbox (caller clears *out). */
 int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,

@@ -23,11 +23,11 @@ struct hb_gateway {
 
 /* ---- responses ---- */
 
-int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
-            const char *hname, const char *hval)
+void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64_t len,
+                  const char *hname, const char *hval)
 {
     char clen[32];
-    snprintf(clen, sizeof clen, "%zu", len);
+    snprintf(clen, sizeof clen, "%llu", (unsigned long long)len);
     mg_response_header_start(c, status);
     mg_response_header_add(c, "Content-Type", ctype, -1);
     mg_response_header_add(c, "Content-Length", clen, -1);
@@ -35,6 +35,12 @@ int hb_send(struct mg_connection *c, int status, const char *ctype, const void *
     if (hname && hval)
         mg_response_header_add(c, hname, hval, -1);
     mg_response_header_send(c);
+}
+
+int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
+            const char *hname, const char *hval)
+{
+    hb_send_head(c, status, ctype, len, hname, hval);
     if (len)
         mg_write(c, body, len);
     return status;

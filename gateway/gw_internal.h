@@ -19,6 +19,9 @@ typedef struct {
 /* Responses; each returns the status sent. json is consumed. */
 int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
             const char *hname, const char *hval);
+/* The status line and headers of a body of len bytes the caller then writes. */
+void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64_t len,
+                  const char *hname, const char *hval);
 int hb_reply_json(struct mg_connection *c, int status, json_t *json);
 int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

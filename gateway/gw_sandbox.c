@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "bus.h"
+#include "exec_json.h"
+#include "exec_sink.h"
 #include "json_out.h"
 #include "metrics.h"
 #include "req_parse.h"
@@ -129,6 +131,30 @@ int hb_h_sandbox(hb_req_t *r)
     return hb_reply_405(r);
 }
 
+static int put_conn(void *ud, const char *data, size_t len)
+{
+    return mg_write(ud, data, len) == (int)len ? 0 : -1;
+}
+
+/* Streamed: counted first for Content-Length, then written through a
+ * small buffer, never held whole. */
+static int reply_exec(struct mg_connection *c, const hb_msg_t *rep, const hb_outbuf_t *ob)
+{
+    enum { PIECE = 64 * 1024 };
+    char *piece = malloc(PIECE);
+    if (!piece)
+        return hb_reply_error(c, 500, "out of memory");
+    hb_jw_t w;
+    hb_jw_init(&w, NULL, NULL, NULL, 0);
+    hb_exec_json(&w, rep, ob);
+    hb_send_head(c, 200, "application/json", w.total, NULL, NULL);
+    hb_jw_init(&w, put_conn, c, piece, PIECE);
+    hb_exec_json(&w, rep, ob);
+    hb_jw_flush(&w);   /* a client gone mid-answer loses only its own answer */
+    free(piece);
+    return 200;
+}
+
 int hb_h_exec(hb_req_t *r)
 {
     if (!hb_method_is(r, "POST"))
@@ -146,12 +172,18 @@ int hb_h_exec(hb_req_t *r)
     int status = set_id(r, &q);
     if (status)
         return status;
+    hb_sink_t *sink = hb_sink_open(&q.handle);
+    if (!sink) {
+        hb_msg_clear(&q);
+        return hb_reply_error(r->c, 500, "out of memory");
+    }
     /* No command timeout: wait as long as it runs (SIGTERM still ends the wait). */
     int64_t ms = q.timeout_ms ? (int64_t)q.timeout_ms + EXEC_SLACK_MS : -1;
-    if (call(r, HB_EP_MANAGER, &q, &rep, ms, &status) < 0)
-        return status;
-    status = hb_reply_json(r->c, 200, hb_json_exec(&rep));
-    hb_msg_clear(&rep);
+    if (call(r, HB_EP_MANAGER, &q, &rep, ms, &status) == 0) {
+        status = reply_exec(r->c, &rep, hb_sink_buf(sink));
+        hb_msg_clear(&rep);
+    }
+    hb_sink_close(sink);
     return status;
 }
 

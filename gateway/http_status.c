@@ -12,6 +12,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_TOOBIG: return 413;
     case HB_E_UNAVAIL: return 503;
     case HB_E_NOTSUP: return 503;
+    case HB_E_GONE: return 410;
     case HB_E_INTERNAL: return 500;
     case HB_E_NOSPACE: return 507;
     }
@@ -28,6 +29,7 @@ const char *hb_http_reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 410: return "Gone";
     case 413: return "Payload Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";

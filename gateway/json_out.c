@@ -105,24 +105,6 @@ static json_t *text_of(const hb_bin_t *b)
     return s;
 }
 
-json_t *hb_json_exec(const hb_msg_t *r)
-{
-    json_t *j = json_pack("{s:I, s:o, s:o, s:I}", "exit_code", (json_int_t)r->exit_code, "stdout",
-                          text_of(&r->out), "stderr", text_of(&r->err), "duration_ms",
-                          (json_int_t)r->duration_ms);
-    if (!j)
-        return NULL;
-    if (r->timed_out)
-        json_object_set_new(j, "timed_out", json_true());
-    if (r->oom_killed)
-        json_object_set_new(j, "oom_killed", json_true());
-    if (r->stdout_truncated)
-        json_object_set_new(j, "stdout_truncated", json_true());
-    if (r->stderr_truncated)
-        json_object_set_new(j, "stderr_truncated", json_true());
-    return j;
-}
-
 /* Paths are bytes; a non-UTF-8 name is shown with U+FFFD. */
 static json_t *name_of(const char *s)
 {

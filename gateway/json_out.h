@@ -15,8 +15,6 @@ json_t *hb_json_created(const hb_sbinfo_t *s);
 json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now);
 /* GET /hiveboxes. */
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now);
-/* POST /:id/exec; the four flags appear only when true. */
-json_t *hb_json_exec(const hb_msg_t *r);
 /* GET /:id/files/list; truncated appears only when true. */
 json_t *hb_json_entries(const hb_msg_t *r);
 /* GET /analytics. */

@@ -54,6 +54,7 @@ static const char *hint(hb_errcode_t c)
     case HB_E_EXISTS: return "Choose another path or remove the existing one first.";
     case HB_E_TOOBIG: return "Read part of it (head/tail) or process it with exec.";
     case HB_E_DEAD: return "The sandbox is no longer running; it must be recreated.";
+    case HB_E_GONE: return "The sandbox was destroyed; it must be recreated.";
     case HB_E_UNAVAIL: return "Try again shortly.";
     case HB_E_NOSPACE: return "The sandbox's disk is full: remove files it no longer needs.";
     default: return "";

@@ -3,6 +3,7 @@
 #include "mcp_tools.h"
 
 #include "bus.h"
+#include "supervisor.h"   /* hb_sup_explain_gone */
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static void add_stream(mcp_buf_t *b, const char *label, const char *s, size_t n,
     if (n == 0)
         return;
     json_t *j = mcp_json_text_capped(s, n, MCP_EXEC_SHOW_CAP);
-    mcp_buf_printf(b, "--- %s%s ---\n", label, runtime_cut ? " (truncated at 1 MB)" : "");
+    mcp_buf_printf(b, "--- %s%s ---\n", label, runtime_cut ? " (truncated)" : "");
     mcp_buf_add(b, json_string_value(j), json_string_length(j));
     if (json_string_length(j) && json_string_value(j)[json_string_length(j) - 1] != '\n')
         mcp_buf_puts(b, "\n");
@@ -49,14 +50,15 @@ void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
     };
     hb_exec_result_t res = {0};
     hb_err_t e = {0};
-    char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 0;
-    if (hb_exec_collect(ctx->sb, &req, &res, &out, &out_len, &err, &err_len, &e) < 0) {
-        free(out);
-        free(err);
+    hb_outbuf_t ob;
+    if (hb_exec_collect(ctx->sb, &req, &res, &ob, &e) < 0) {
+        hb_outbuf_free(&ob);
+        hb_sup_explain_gone(ctx->sb, "command", &e);
         mcp_res_hberr(r, "exec", NULL, &e);
         return;
     }
+    size_t out_len, err_len;
+    const char *out = hb_outbuf_text(&ob, 1, &out_len), *err = hb_outbuf_text(&ob, 2, &err_len);
     count_exec(ctx, &res);
     mcp_buf_t b;
     mcp_buf_init(&b, 3 * MCP_EXEC_SHOW_CAP);
@@ -77,6 +79,5 @@ void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
     r->structured = json_pack("{s:i, s:o, s:o}", "exit_code", res.exit_code, "stdout",
                               mcp_json_text_capped(out, out_len, MCP_EXEC_SHOW_CAP), "stderr",
                               mcp_json_text_capped(err, err_len, MCP_EXEC_SHOW_CAP));
-    free(out);
-    free(err);
+    hb_outbuf_free(&ob);
 }

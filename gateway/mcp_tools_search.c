@@ -129,11 +129,12 @@ void mcp_tool_search_files(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
                          .timeout_ms = 60000, .out_cap = 512 * 1024};
     hb_exec_result_t res = {0};
     hb_err_t e = {0};
-    char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 0;
-    int rc = env[0] && env[1] && env[2]
-                 ? hb_exec_collect(ctx->sb, &req, &res, &out, &out_len, &err, &err_len, &e)
-                 : hb_fail(&e, HB_E_INTERNAL, 0, "out of memory");
+    hb_outbuf_t ob;
+    hb_outbuf_init(&ob, 0);
+    int rc = env[0] && env[1] && env[2] ? hb_exec_collect(ctx->sb, &req, &res, &ob, &e)
+                                        : hb_fail(&e, HB_E_INTERNAL, 0, "out of memory");
+    size_t out_len, err_len;
+    const char *out = hb_outbuf_text(&ob, 1, &out_len), *err = hb_outbuf_text(&ob, 2, &err_len);
     for (int i = 0; i < 3; i++)
         free(env[i]);
     if (rc < 0)
@@ -145,6 +146,5 @@ void mcp_tool_search_files(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
         mcp_res_error(r, "Search failed: %.*s", (int)(err_len > 800 ? 800 : err_len), err);
     else
         show_matches(r, out, out_len, err, err_len, pattern, path);
-    free(out);
-    free(err);
+    hb_outbuf_free(&ob);
 }

@@ -21,8 +21,7 @@ char *hb_rfc3339(int64_t unix_s, char *buf, size_t len)
     return buf;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t hb_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned char c = p[0];
     size_t need;
@@ -61,7 +60,7 @@ char *hb_utf8_sanitize(const void *data, size_t len, size_t *out_len)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t k = utf8_seq(p + i, len - i);
+        size_t k = hb_utf8_seq(p + i, len - i);
         if (k == 0) {
             memcpy(out + o, "\xef\xbf\xbd", 3);   /* U+FFFD */
             o += 3;

@@ -252,6 +252,15 @@ int hb_cg_destroy(const hb_runtime_t *rt, const char *id)
     return 0;
 }
 
+void hb_cg_remove_parents(const hb_runtime_t *rt)
+{
+    char dir[HB_HOSTPATH_MAX];
+    for (size_t i = 0; i < (rt->cgroup_v2 ? 1 : NV1); i++)
+        for (int level = 1; level >= 0; level--)
+            if (cg_path(rt, rt->cgroup_v2 ? NULL : v1_ctrls[i], NULL, level, dir, sizeof dir) == 0)
+                rmdir(dir);   /* refused, as it must be, while anything is below */
+}
+
 bool hb_cg_exists(const hb_runtime_t *rt, const char *id)
 {
     char dir[HB_HOSTPATH_MAX];

@@ -16,6 +16,8 @@ int  hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t
 /* SIGKILL everything left in the cgroups, wait for them to empty, rmdir. Idempotent. */
 int  hb_cg_destroy(const hb_runtime_t *rt, const char *id);
 bool hb_cg_exists(const hb_runtime_t *rt, const char *id);
+/* rmdir hivebox/<instance> and hivebox itself in every hierarchy, where empty. */
+void hb_cg_remove_parents(const hb_runtime_t *rt);
 /* Ids of every sandbox cgroup present (for cleaning leftovers). */
 int  hb_cg_list(const hb_runtime_t *rt, char ***ids, size_t *n);
 

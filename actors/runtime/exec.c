@@ -151,65 +151,26 @@ int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, v
 
 /* ---- collect ---- */
 
-typedef struct {
-    char *buf[3];
-    size_t len[3], cap[3];
-    uint64_t limit;
-    bool oom;
-} collect_t;
-
 static int collect_cb(void *ud, int fd, const void *data, size_t len)
 {
-    collect_t *c = ud;
-    size_t need = c->len[fd] + len + 1;
-    if (need > c->cap[fd]) {
-        size_t nc = c->cap[fd] ? c->cap[fd] : 4096;
-        while (nc < need)
-            nc *= 2;
-        if (nc > c->limit + 1)
-            nc = (size_t)c->limit + 1;
-        char *nb = realloc(c->buf[fd], nc);
-        if (!nb) {
-            c->oom = true;
-            return -1;
-        }
-        c->buf[fd] = nb;
-        c->cap[fd] = nc;
-    }
-    memcpy(c->buf[fd] + c->len[fd], data, len);
-    c->len[fd] += len;
-    c->buf[fd][c->len[fd]] = '\0';
-    return 0;
-}
-
-static char *take(collect_t *c, int fd, size_t *len)
-{
-    char *b = c->buf[fd] ? c->buf[fd] : calloc(1, 1);
-    *len = c->buf[fd] ? c->len[fd] : 0;
-    c->buf[fd] = NULL;
-    return b;
+    return hb_outbuf_add(ud, fd, data, len, HB_OUT_WAIT_MS);
 }
 
 int hb_exec_collect(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_exec_result_t *res,
-                    char **out, size_t *out_len, char **err, size_t *err_len, hb_err_t *e)
+                    hb_outbuf_t *ob, hb_err_t *e)
 {
-    collect_t c = {.limit = req->out_cap ? req->out_cap : HB_DEFAULT_OUT_CAP};
-    *out = *err = NULL;
-    *out_len = *err_len = 0;
-    int rc = hb_exec(sb, req, collect_cb, &c, res, e);
-    if (rc == 0) {
-        *out = take(&c, 1, out_len);
-        *err = take(&c, 2, err_len);
-        if (!*out || !*err) {
-            free(*out);
-            free(*err);
-            *out = *err = NULL;
-            rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "exec: out of memory");
-        }
-    } else if (c.oom) {
-        rc = hb_fail(e, HB_E_INTERNAL, ENOMEM, "exec: out of memory collecting output");
+    if (ob)
+        hb_outbuf_init(ob, req->out_cap);
+    if (ob && hb_outbuf_reserve(ob, e) < 0) {
+        memset(res, 0, sizeof *res);
+        return -1;
     }
-    free(c.buf[1]);
-    free(c.buf[2]);
+    int rc = hb_exec(sb, req, ob ? collect_cb : NULL, ob, res, e);
+    if (rc < 0 && ob && e && e->sys_errno == ECANCELED)   /* collect_cb: malloc failed */
+        hb_fail(e, HB_E_INTERNAL, ENOMEM, "exec: out of memory collecting output");
+    if (rc == 0 && ob) {
+        res->stdout_truncated |= ob->cut[1];
+        res->stderr_truncated |= ob->cut[2];
+    }
     return rc;
 }

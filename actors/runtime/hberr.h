@@ -15,6 +15,7 @@ typedef enum {
     HB_E_UNAVAIL,     /* dependency not ready (image building, ...) -> 503 */
     HB_E_DEAD,        /* sandbox init died                          -> 409 */
     HB_E_NOTSUP,      /* missing kernel feature / tool              -> 503 */
+    HB_E_GONE,        /* the sandbox was destroyed under a request  -> 410 */
     HB_E_INTERNAL,    /* real fault, logged with context            -> 500 */
     HB_E_NOSPACE,     /* disk quota or host disk reserve reached    -> 507 */
 } hb_errcode_t;

@@ -158,7 +158,7 @@ static int import_into(const char *tmp, const char *src, bool is_dir, hb_err_t *
         return -1;
     if (!hb_rootfs_valid(tmp))
         return hb_fail(e, HB_E_INVALID, 0, "%s is not a root filesystem (no /bin/sh)", src);
-    return 0;
+    return hb_image_facts_record(tmp, e);
 }
 
 int hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, hb_err_t *e)

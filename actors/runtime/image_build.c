@@ -147,7 +147,7 @@ static int build_into(build_ctx_t *c, const char *tmp, const char *extra, hb_err
         return -1;
     if (!hb_rootfs_valid(tmp))
         return hb_fail(e, HB_E_INTERNAL, 0, "building image base: result has no /bin/sh");
-    return 0;
+    return hb_image_facts_record(tmp, e);
 }
 
 static int build_locked(const hb_runtime_t *rt, build_ctx_t *c, const char *images,

@@ -77,6 +77,7 @@ const char *hb_errcode_name(hb_errcode_t c)
     case HB_E_UNAVAIL: return "unavailable";
     case HB_E_DEAD: return "dead";
     case HB_E_NOTSUP: return "not supported";
+    case HB_E_GONE: return "gone";
     case HB_E_INTERNAL: return "internal";
     case HB_E_NOSPACE: return "no space";
     }

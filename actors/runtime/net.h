@@ -34,6 +34,10 @@ int  hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e);
 int  hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len);
 /* Remove veth, set elements and the address claim. Idempotent. */
 void hb_net_teardown(const hb_sandbox_t *sb);
+/* At daemon exit with no sandbox left: the bridge (when no interface is
+ * attached to it) and its firewall tables go; only by the daemon holding
+ * the bridge's lock. */
+void hb_net_release(const hb_runtime_t *rt);
 /* An interface name of the form we make ("hb<hex>v<hex>"): only those are
  * ever deleted, so a damaged record or a shared bridge costs the host none
  * of its own interfaces. */
@@ -62,6 +66,8 @@ int  hb_net_rules_install(const hb_runtime_t *rt, const hb_net_port_t *live, siz
                           char *err, size_t len);
 int  hb_net_rules_add(const hb_runtime_t *rt, const hb_net_port_t *p, char *err, size_t len);
 void hb_net_rules_del(const hb_runtime_t *rt, const hb_net_port_t *p);
+/* Both tables gone (absent already is fine). */
+int  hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len);
 
 /* net_dns.c */
 void hb_net_pick_dns(hb_net_t *n);

@@ -162,6 +162,15 @@ static void put_inet_table(FILE *f, const hb_net_t *n)
             br, br, br, br, br, br, br, br, br, br, sub, br);
 }
 
+int hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len)
+{
+    char cmd[200];
+    const char *br = rt->net.bridge;
+    snprintf(cmd, sizeof cmd, "add table bridge %s\ndelete table bridge %s\nadd table inet %s\n"
+                              "delete table inet %s\n", br, br, br, br);
+    return nft_run(cmd, err, len);
+}
+
 int hb_net_rules_install(const hb_runtime_t *rt, const hb_net_port_t *live, size_t n,
                          char *err, size_t len)
 {

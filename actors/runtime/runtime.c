@@ -95,6 +95,21 @@ static int run_probe(const hb_runtime_t *rt, hb_err_t *e)
     return 0;
 }
 
+void hb_runtime_release(const hb_runtime_t *rt)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    if (hb_sandbox_list_ids(rt, &ids, &n, NULL) < 0)
+        return;
+    hb_strv_free(ids, n);
+    if (n > 0) {
+        LOG_INFO("%zu sandbox(es) remain: keeping the network and cgroups for them", n);
+        return;
+    }
+    hb_net_release(rt);
+    hb_cg_remove_parents(rt);
+}
+
 int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e)
 {
     memset(rt, 0, sizeof *rt);

@@ -29,7 +29,7 @@
 #define HB_UID_RANGE     65536u
 #define HB_UID_BASE      0x40000000u   /* host uid of slot 0's root */
 #define HB_UID_SLOTS     16384u
-#define HB_DEFAULT_OUT_CAP (10u * 1024 * 1024)
+#define HB_DEFAULT_OUT_CAP (4u * 1024 * 1024)   /* per stream, per exec */
 #define HB_SKILLS_MAX_N  64     /* skills one sandbox can be given */
 #define HB_DISK_DEFAULT  (10ull << 30)  /* a sandbox's writable layer: "10g" */
 #define HB_DISK_MIN      (16ull << 20)
@@ -107,6 +107,10 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
 /* At daemon exit: unmount the disk pool if no sandbox is left on it (it
  * stays while sandboxes live, for the next daemon to adopt). */
 void hb_runtime_shutdown(hb_runtime_t *rt);
+/* At daemon exit, when no sandbox is left in the data dir: remove what the
+ * daemon made on the host for sandboxes (bridge, firewall tables, its empty
+ * cgroup parents). While any sandbox remains, all of it stays. */
+void hb_runtime_release(const hb_runtime_t *rt);
 
 typedef struct hb_sandbox {
     char      id[HB_ID_MAX];
@@ -188,9 +192,39 @@ typedef int (*hb_output_cb)(void *ud, int fd, const void *data, size_t len);
 
 int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
             hb_exec_result_t *res, hb_err_t *e);
-/* Run to completion; *out and *err are malloc'd, NUL-terminated, caller frees. */
+/* ---- buffered output (outbuf.c): every exec's output the daemon holds is
+ * charged to one process-wide budget (see outbuf.c for the policy) ---- */
+#define HB_DEFAULT_OUT_BUDGET (256ull << 20)   /* --exec-output-budget */
+#define HB_OUT_RESERVE        (256u << 10)     /* taken by each exec before it runs */
+#define HB_OUT_WAIT_MS        10000            /* back-pressure, then the stream is cut */
+
+typedef struct {
+    char    *data[3];   /* [1] stdout, [2] stderr: NUL-terminated, NULL while empty */
+    size_t   len[3], cap[3];
+    uint64_t limit;     /* per stream */
+    bool     cut[3];    /* output dropped: over the limit or the budget */
+    uint64_t charge;    /* taken from the budget: the reserve, or the capacity */
+    int64_t  waited_ms; /* for budget, so far */
+} hb_outbuf_t;
+
+void     hb_outbudget_set(uint64_t bytes);   /* once, at start */
+uint64_t hb_outbudget_limit(void);
+uint64_t hb_outbudget_used(void);
+void hb_outbuf_init(hb_outbuf_t *ob, uint64_t per_stream);   /* 0: HB_DEFAULT_OUT_CAP */
+/* Take the exec's HB_OUT_RESERVE now, or HB_E_UNAVAIL naming the budget. */
+int  hb_outbuf_reserve(hb_outbuf_t *ob, hb_err_t *e);
+/* Append to stream fd, charging the growth; when the budget is used up,
+ * wait for it (wait_ms over the buffer's whole life), then keep what the
+ * charge already covers and mark the stream cut. -1 only when malloc fails. */
+int  hb_outbuf_add(hb_outbuf_t *ob, int fd, const void *data, size_t len, int wait_ms);
+const char *hb_outbuf_text(const hb_outbuf_t *ob, int fd, size_t *len);   /* "" if empty */
+void hb_outbuf_free(hb_outbuf_t *ob);   /* frees and gives the budget back; idempotent */
+
+/* Run to completion, output into *ob (initialised here; the caller frees it
+ * with hb_outbuf_free whatever the result). ob NULL: output discarded.
+ * HB_E_UNAVAIL before the command starts when the output budget is used up. */
 int hb_exec_collect(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_exec_result_t *res,
-                    char **out, size_t *out_len, char **err, size_t *err_len, hb_err_t *e);
+                    hb_outbuf_t *ob, hb_err_t *e);
 
 /* ---- files (files.c, through init; paths are sandbox paths, never host) ---- */
 /* Upload source: fill buf (cap bytes), set *got; *got == 0 means end. Return -1 to abort. */
@@ -248,5 +282,13 @@ int  hb_image_progress(const hb_runtime_t *rt, char *buf, size_t len); /* last l
 /* src: a directory (copied) or a tarball (.tar, .tar.gz, ...). */
 int  hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, hb_err_t *e);
 int  hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e);
+/* image_facts.c: what the MCP instructions say about an image, taken from
+ * its own files when it was built or imported (images/<name>/image.json),
+ * never from a sandbox. Plain text only: letters, digits, " .,:;()/+_-". */
+typedef struct {
+    char os[72];       /* PRETTY_NAME of its os-release; "" if unknown */
+    char tools[160];   /* the common tools it has, space-separated */
+} hb_image_facts_t;
+int  hb_image_facts(const hb_runtime_t *rt, const char *name, hb_image_facts_t *f);
 
 #endif

@@ -245,6 +245,7 @@ Test(http_status, one_map)
     cr_assert_eq(hb_http_status(HB_E_NOSPACE), 507);
     cr_assert_eq(hb_http_status(HB_E_UNAVAIL), 503);
     cr_assert_eq(hb_http_status(HB_E_NOTSUP), 503);
+    cr_assert_eq(hb_http_status(HB_E_GONE), 410);
     cr_assert_eq(hb_http_status(HB_E_INTERNAL), 500);
 }
 
@@ -281,22 +282,6 @@ Test(json_out, create_shape_is_the_seed)
                         "\"limits\":{\"memory\":\"512m\",\"cpus\":2.0,\"pids\":128},"
                         "\"expires_at\":\"2025-01-15T11:30:00Z\"}");
     free(t);
-    json_decref(j);
-}
-
-Test(json_out, exec_flags_only_when_true)
-{
-    hb_msg_t r = {.type = HB_MSG_R_EXEC, .exit_code = 0, .out = {"2\n", 2}, .err = {"", 0},
-                  .duration_ms = 45};
-    json_t *j = hb_json_exec(&r);
-    char *t = hb_json_text(j, NULL);
-    cr_assert_str_eq(t, "{\"exit_code\":0,\"stdout\":\"2\\n\",\"stderr\":\"\",\"duration_ms\":45}");
-    free(t);
-    json_decref(j);
-    r.oom_killed = true;
-    j = hb_json_exec(&r);
-    cr_assert(json_is_true(json_object_get(j, "oom_killed")));
-    cr_assert_null(json_object_get(j, "timed_out"));
     json_decref(j);
 }
 

@@ -15,6 +15,8 @@ symlink to an existing image (no image is ever built here), waits for
   and a 1 MiB print, upload/download of a large file, destroy, creates per
   second with 8 concurrent clients, and the idle cost of 100 and 1,000 live
   sandboxes (MemAvailable and the daemon's RSS), each still answering exec.
+  Load held: 16 concurrent execs printing 20 MB of NULs each (time, the
+  daemon's peak RSS; bench_output).
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -54,6 +56,7 @@ from bench_baseline import Interleave, bench_baseline
 from bench_common import DEFAULT_IMAGE, REPO, BenchError, dist, log
 from bench_daemon import Daemon, cleanup
 from bench_host import machine_info, vm_costs
+from bench_output import bench_output
 from bench_report import build_rows, markdown_table, print_table
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
@@ -61,7 +64,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 
 # ---- main --------------------------------------------------------------------
 
-SECTIONS = ("baseline", "create", "exec", "files", "concurrent", "density")
+SECTIONS = ("baseline", "create", "exec", "files", "concurrent", "output", "density")
 
 
 def parse_args(argv):
@@ -156,7 +159,8 @@ def main(argv):
         shown[shown.index("--api-key") + 1] = "<random>"
         report["daemon"] = {"argv": shown, "started": d.status()}
         steps = [("create", bench_create_destroy), ("exec", bench_exec), ("files", bench_files),
-                 ("concurrent", bench_concurrent), ("density", bench_density)]
+                 ("concurrent", bench_concurrent), ("output", bench_output),
+                 ("density", bench_density)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

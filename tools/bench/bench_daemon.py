@@ -73,13 +73,17 @@ class Daemon:
         self.bridge = args.bridge
         self.extra_env = args.daemon_env
         self.subnet = args.subnet or bench_subnet(args.bridge)
+        self.max_sandboxes = max([1000, args.concurrent_total] + list(args.density)) + 16
         self.proc = None
         self.logf = None
 
     def argv(self):
+        # Density keeps 1,000 idle sandboxes of 512 MiB limits: far past
+        # --memory-overcommit's 1.5 x RAM default, which counts limits.
         return self.wrapper + [self.binary, "daemon", "--port", str(self.port), "--host",
                                "127.0.0.1", "--api-key", self.key, "--data-dir", self.data_dir,
-                               "--events", self.events]
+                               "--events", self.events, "--memory-overcommit", "1000",
+                               "--max-sandboxes", str(self.max_sandboxes)]
 
     def _limits(self):
         # Runs in the child before exec: 1,000 sandboxes need more fds than

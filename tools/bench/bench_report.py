@@ -69,6 +69,17 @@ def build_rows(res):
         dc = res["destroy_concurrent"]
         rows.append((f"destroys/s, {dc['clients']} clients", f"{dc['per_s']:.1f} /s",
                      dc["per_s"], "", None, None, None))
+    out = res.get("output_load")
+    if out:
+        mib = lambda b: f"{b / MIB:.0f} MiB" if b else "-"  # noqa: E731
+        rows.append((f"load held: {out['execs']} execs printing 20 MB of NULs, wall",
+                     f"{out['wall_s']:.1f} s", out["wall_s"], "", None, None, None))
+        rows.append(("load held: daemon peak RSS during them", mib(out["rss_peak_bytes"]),
+                     out["rss_peak_bytes"], f"before {mib(out['rss_before_bytes'])}", None,
+                     None, None))
+        rows.append(("load held: daemon RSS after them", mib(out["rss_after_bytes"]),
+                     out["rss_after_bytes"], f"before {mib(out['rss_before_bytes'])}", None,
+                     None, None))
     den, bi = res.get("density"), res.get("bwrap_idle")
     for lv in (den or {}).get("levels", []):
         n = lv["alive"]
