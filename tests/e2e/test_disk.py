@@ -8,7 +8,6 @@ import os
 import secrets
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -44,7 +43,8 @@ def loop_devices_of(image):
     found = []
     for dev in os.listdir("/sys/block"):
         try:
-            backing = open(f"/sys/block/{dev}/loop/backing_file").read().strip()
+            with open(f"/sys/block/{dev}/loop/backing_file") as f:
+                backing = f.read().strip()
         except OSError:
             continue
         if backing.startswith(str(image)):
