@@ -30,7 +30,7 @@ void         hb_sink_put(hb_sink_t *s);
 /* The buffers: written by the op thread between adopt and put, read by the
  * gateway only after the reply arrived (the put's lock orders the two). */
 hb_outbuf_t *hb_sink_buf(hb_sink_t *s);
-/* Sinks open now (for tests and shutdown logs). */
+/* Sinks open now (for tests). */
 size_t       hb_sink_count(void);
 
 #endif

@@ -81,8 +81,8 @@ static void run_exec(op_t *op, hb_msg_t *done)
     hb_sink_t *sink = hb_sink_adopt(q->handle);
     int rc = hb_exec_collect(op->sb, &r, &res, sink ? hb_sink_buf(sink) : NULL, &e);
     hb_sink_put(sink);   /* before the reply: the gateway reads the sink after it */
-    if (rc == 0 && killed_by_destroy(op, &res))
-        rc = hb_fail(&e, HB_E_INTERNAL, ECONNRESET, "killed");
+    if (rc == 0 && killed_by_destroy(op, &res))   /* told as HB_E_GONE just below */
+        rc = hb_fail(&e, HB_E_INTERNAL, ECONNRESET, "killed by the destroy");
     if (rc < 0) {
         hb_sup_explain_gone(op->sb, "command", &e);
         if (e.code == HB_E_INTERNAL)

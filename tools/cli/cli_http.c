@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* exec answers carry up to 2 x 10 MiB of output, JSON-escaped (up to 6
- * bytes per byte for control characters). */
+/* exec answers carry up to 2 x 4 MiB of output (10 MiB from daemons before
+ * issue 10), JSON-escaped (up to 6 bytes per byte for control characters). */
 #define RESP_MAX (160u * 1024 * 1024)
 #define KEY_MAX  512
 
