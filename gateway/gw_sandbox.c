@@ -155,6 +155,24 @@ int hb_h_exec(hb_req_t *r)
     return status;
 }
 
+/* POST .../processes/kill-all: the way back from a fork bomb or a wedged
+ * command, done by the daemon from outside; init and the files stay. */
+int hb_h_kill_all(hb_req_t *r)
+{
+    if (!hb_method_is(r, "POST"))
+        return hb_reply_405(r);
+    hb_msg_t q = {.type = HB_MSG_SB_KILLALL}, rep;
+    int status = set_id(r, &q);
+    if (status)
+        return status;
+    if (call(r, HB_EP_MANAGER, &q, &rep, CALL_MS, &status) < 0)
+        return status;
+    status = hb_reply_json(r->c, 200, json_pack("{s:s, s:I}", "id", r->route.id, "killed",
+                                                (json_int_t)rep.killed));
+    hb_msg_clear(&rep);
+    return status;
+}
+
 int hb_h_analytics(hb_req_t *r)
 {
     if (!hb_method_is(r, "GET"))

@@ -101,8 +101,16 @@ int hb_initconn_send(hb_initconn_t *c, hb_err_t *e)
 {
     if (c->out.size > HB_FRAME_MAX + 4)
         return hb_fail(e, HB_E_TOOBIG, EMSGSIZE, "request too large");
-    if (hb_frame_send(c->fd, &c->out) < 0)
-        return lost(c, errno, e);
+    if (hb_frame_send(c->fd, &c->out) < 0) {
+        int err = errno;
+        /* Init refuses a request it has no thread for at once, without
+         * reading it, and hangs up: its answer is still queued for us. */
+        hb_initans_t a;
+        if ((err == EPIPE || err == ECONNRESET) && hb_frame_read(c->fd, &c->frame, 100) == 0 &&
+            hb_initans_parse(&c->frame, &a) == 0 && a.t == HB_ANS_ERR)
+            return hb_init_fail(&a, c->sb->id, e);
+        return lost(c, err, e);
+    }
     return 0;
 }
 
@@ -134,6 +142,8 @@ hb_errcode_t hb_init_errcode(int err)
         return HB_E_TOOBIG;
     case EEXIST:
         return HB_E_EXISTS;
+    case EAGAIN:                /* init busy, or no task left to start a command */
+        return HB_E_UNAVAIL;
     case ENOTDIR: case EISDIR: case EINVAL: case ELOOP: case ENAMETOOLONG:
     case EACCES: case EPERM: case EROFS: case ENOTEMPTY: case EBUSY: case EXDEV:
         return HB_E_INVALID;
