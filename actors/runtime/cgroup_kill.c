@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KILL_ROUNDS   8        /* freeze, kill, thaw, wait: until nothing is left */
-#define GONE_WAIT_MS  2000     /* for the killed to leave the cgroup */
+#define KILL_ROUNDS    8       /* freeze, kill, thaw, wait: until nothing is left */
+#define KILL_MAX_MS    5000    /* all rounds together */
+#define GONE_WAIT_MS   2000    /* for the killed to leave the cgroup */
 #define FREEZE_WAIT_MS 500
 
 typedef struct {
@@ -27,15 +28,21 @@ static void sleep_ms(long ms)
     nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int pidv_push(pidv_t *p, pid_t pid)
 {
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 256;
-        pid_t *nv = realloc(p->v, nc * sizeof *nv);
+    if (p->n == p->cap) {       /* linear: a sandbox has a few hundred tasks */
+        pid_t *nv = reallocarray(p->v, p->cap + 512, sizeof *nv);
         if (!nv)
             return -1;
         p->v = nv;
-        p->cap = nc;
+        p->cap += 512;
     }
     p->v[p->n++] = pid;
     return 0;
@@ -239,7 +246,9 @@ int hb_cg_kill_user(const hb_runtime_t *rt, const char *id, pid_t init_pid, uint
     hb_cg_dir(rt, rt->cgroup_v2 ? NULL : "freezer", id, !rt->cgroup_v2, fz, sizeof fz);
     const char *const dirs[2] = {sbdir, udir};
     pidv_t prev = {0};
-    for (int round = 0; round < KILL_ROUNDS && !only_init(dirs, init_pid); round++) {
+    int64_t end = now_ms() + KILL_MAX_MS;
+    for (int round = 0; round < KILL_ROUNDS && now_ms() < end && !only_init(dirs, init_pid);
+         round++) {
         bool frozen = freeze(rt, fz, true);
         *killed += kill_round(dirs, init_pid, &prev);
         if (frozen)

@@ -230,6 +230,34 @@ def test_sigstop_of_everything_inside_leaves_exec_and_files_working(sandbox, sha
     assert shared_sb.sh("echo fine").strip() == "fine"
 
 
+def test_request_threads_leave_nothing_behind(sandbox):
+    """Requests are threads of a process that never exits: each must give
+    back its fds, its memory and itself, also on error paths."""
+    sb = sandbox(memory="128m")
+    init = hbtest.init_host_pid(sb.id)
+    c, base = sb.client, f"{API}/{sb.id}/files"
+
+    def round_trip():
+        sb.exec("echo x", stdin="in")
+        sb.exec("exit 3")
+        c.post(f"{API}/{sb.id}/exec", json={"command": "true", "cwd": "/nope"})
+        sb.put("/root/d/f.txt", b"data")
+        c.download(sb.id, "/root/d/f.txt")
+        c.download(sb.id, "/nope")
+        c.download(sb.id, "/proc/self/status")
+        c.listing(sb.id, "/root")
+        c.listing(sb.id, "/nope")
+        c.put(base, params={"path": "/proc/nope/x"}, data=b"x")
+
+    round_trip()
+    fds = len(os.listdir(f"/proc/{init}/fd"))
+    for _ in range(15):
+        round_trip()
+    hbtest.wait_until(lambda: len(os.listdir(f"/proc/{init}/task")) == 1, 10, 0.05,
+                      "the request threads to end")
+    assert len(os.listdir(f"/proc/{init}/fd")) == fds, os.listdir(f"/proc/{init}/fd")
+
+
 # ---------------------------------------------------------------- item 7: pids
 
 def _pids(sid, name):
@@ -254,11 +282,39 @@ def test_pids_bomb_leaves_exec_working_and_kill_all_clears_it(client, sandbox, s
     r = client.post(f"{API}/{sb.id}/processes/kill-all")
     assert r.status_code == 200, r.text
     assert r.json()["id"] == sb.id and r.json()["killed"] >= 60, r.json()
-    assert _pids(sb.id, "pids.current") <= 1
+    hbtest.wait_until(lambda: _pids(sb.id, "pids.current") == 0, 5, 0.05, "the sleeps to go")
     assert hbtest.pid_alive(init)
     assert sb.sh("pgrep -c sleep || true").strip() == "0"
     _still_whole(sb, init, payload)
     assert requests.get(daemon.url + "/healthz", timeout=10).status_code == 200
+    assert shared_sb.sh("echo fine").strip() == "fine"
+
+
+RESPAWNING_BOMB = r'''
+import os, time
+while True:                            # every process forks for ever, failures or not
+    try:
+        os.fork()
+    except OSError:
+        time.sleep(0.01)
+'''
+
+
+def test_respawning_fork_bomb_exec_answers_and_kill_all_ends_it(client, sandbox, shared_sb):
+    sb = sandbox(memory="256m", pids=64, cpus=0.5)
+    payload = _keep(sb)
+    sb.put("/root/bomb.py", RESPAWNING_BOMB)
+    sb.sh("setsid python3 /root/bomb.py > /dev/null 2>&1 < /dev/null &")
+    hbtest.wait_until(lambda: _pids(sb.id, "pids.current") >= 63, 30, 0.1, "the bomb to fill up")
+    out, took = _timed(lambda: sb.exec("echo alive", timeout=10))
+    assert out["stdout"] == "alive\n" and took < BOUND_S, (out, took)
+    r = client.post(f"{API}/{sb.id}/processes/kill-all", timeout=60)
+    assert r.status_code == 200 and r.json()["killed"] >= 60, r.text
+    # Killed tasks count until init has reaped them (at once, on SIGCHLD).
+    hbtest.wait_until(lambda: _pids(sb.id, "pids.current") == 0, 5, 0.05, "the bomb to go")
+    time.sleep(0.5)                    # nothing comes back
+    assert _pids(sb.id, "pids.current") == 0
+    _still_whole(sb, hbtest.init_host_pid(sb.id), payload)
     assert shared_sb.sh("echo fine").strip() == "fine"
 
 
@@ -275,6 +331,8 @@ def test_kill_all_spares_init_and_reports_zero_when_idle(client, sandbox):
 
 
 def test_kill_all_errors(client, shared_sb):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert "post" in doc["paths"]["/api/v1/hiveboxes/{id}/processes/kill-all"]
     assert client.post(f"{API}/no-such-sandbox/processes/kill-all").status_code == 404
     r = client.get(f"{API}/{shared_sb.id}/processes/kill-all")
     assert r.status_code == 405
