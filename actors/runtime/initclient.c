@@ -9,9 +9,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Sends and connects give up after this: root inside the sandbox can stop
- * the init's workers (SIGSTOP), and a daemon thread must not wait on them
- * for ever. Reads have their own per-request deadlines. */
+/* Sends and connects give up after this: init's request threads cannot be
+ * stopped from inside, but the host may freeze a sandbox, and a daemon
+ * thread must not wait on it for ever. Reads have their own per-request
+ * deadlines. */
 #define SEND_TIMEOUT_S 30
 
 /* The socket path may be longer than sun_path: then connect through an
@@ -63,7 +64,7 @@ int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
             return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init is not running", sb->id);
         if (err == EAGAIN)
             return hb_fail(e, HB_E_UNAVAIL, ETIMEDOUT, "sandbox %s: init accepted no "
-                           "connection in %ds (its workers are stopped or busy)", sb->id,
+                           "connection in %ds (it is frozen or overloaded)", sb->id,
                            SEND_TIMEOUT_S);
         return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: connect: %s", sb->id, strerror(err));
     }
@@ -91,8 +92,8 @@ static int lost(hb_initconn_t *c, int err, hb_err_t *e)
     if (!hb_sandbox_alive(c->sb))
         return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init died", c->sb->id);
     if (err == ETIMEDOUT)
-        return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (its "
-                       "worker is stopped or busy)", c->sb->id, SEND_TIMEOUT_S);
+        return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (it is "
+                       "frozen or overloaded)", c->sb->id, SEND_TIMEOUT_S);
     return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: init connection: %s", c->sb->id,
                    strerror(err));
 }

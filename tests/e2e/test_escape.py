@@ -845,7 +845,7 @@ def test_commands_run_in_a_new_session_without_a_tty(esb):
 
 
 def test_init_processes_are_opaque(esb):
-    """init and its workers hold the host-side socket: nothing of theirs
+    """init (and its request threads) hold the host-side socket: nothing of theirs
     (fds, memory, environment, exe) may be opened from inside."""
     script = r'''
 import json, os

@@ -173,10 +173,10 @@ def test_init_killed_from_the_host_keeps_files_as_failed(client, sandbox, daemon
 def test_failed_sandbox_still_expires_at_its_ttl(client, sandbox, daemon):
     """The timeout the user set at create still applies (decided: expiry is
     the user's own request, and what keeps forgotten sandboxes from piling up)."""
-    sb = sandbox(memory="64m", timeout=6)
+    sb = sandbox(memory="64m", timeout=15)
     os.kill(hbtest.init_host_pid(sb.id), signal.SIGKILL)
     _wait_failed(client, sb.id)
-    hbtest.wait_until(lambda: client.get(f"{API}/{sb.id}").status_code == 404, 30, 0.2,
+    hbtest.wait_until(lambda: client.get(f"{API}/{sb.id}").status_code == 404, 40, 0.2,
                       "the failed sandbox to expire")
     assert not daemon.sandbox_dir(sb.id).exists()
 
@@ -249,13 +249,17 @@ def test_request_threads_leave_nothing_behind(sandbox):
         c.listing(sb.id, "/nope")
         c.put(base, params={"path": "/proc/nope/x"}, data=b"x")
 
+    def quiet():
+        """The answers are out; wait for the threads to have closed and ended."""
+        hbtest.wait_until(lambda: len(os.listdir(f"/proc/{init}/task")) == 1, 10, 0.05,
+                          "the request threads to end")
+        return sorted(os.listdir(f"/proc/{init}/fd"), key=int)
+
     round_trip()
-    fds = len(os.listdir(f"/proc/{init}/fd"))
+    fds = quiet()
     for _ in range(15):
         round_trip()
-    hbtest.wait_until(lambda: len(os.listdir(f"/proc/{init}/task")) == 1, 10, 0.05,
-                      "the request threads to end")
-    assert len(os.listdir(f"/proc/{init}/fd")) == fds, os.listdir(f"/proc/{init}/fd")
+    assert quiet() == fds
 
 
 # ---------------------------------------------------------------- item 7: pids

@@ -77,7 +77,7 @@ int answer_ok(int conn, bool has_size, uint64_t size)
 
 void op_signal(int conn, const hb_initreq_t *r)
 {
-    /* Never our own group (init and the workers share it). */
+    /* Never our own group (init's). */
     if (r->pgid == getpgrp()) {
         answer_err(conn, EPERM, "pgid: refused");
         return;

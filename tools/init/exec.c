@@ -52,7 +52,7 @@ void exec_setup(const int *cg_fds, int n_cg, bool reset_oom)
     g_reset_oom = reset_oom;
 }
 
-/* Everything the child needs, prepared by the worker before fork so that
+/* Everything the child needs, prepared by the request thread before fork so that
  * the child only makes system calls. */
 typedef struct {
     int in_r, out_w, err_w, rep_w;
