@@ -10,8 +10,9 @@ import signal
 import threading
 import time
 
-import pytest
+import msgpack
 import requests
+import zmq
 
 import hbtest
 from conftest import shutdown_daemon
@@ -144,8 +145,18 @@ def test_init_killed_from_the_host_keeps_files_as_failed(client, sandbox, daemon
     payload = _keep(sb)
     init = hbtest.init_host_pid(sb.id)
     upper_keep = daemon.sandbox_dir(sb.id) / "upper" / "root" / "keep.bin"
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt_string(zmq.SUBSCRIBE, "sandbox.failed")
+    sub.connect(daemon.events)
+    time.sleep(0.3)                    # let the subscription reach the publisher
     os.kill(init, signal.SIGKILL)
     info = _wait_failed(client, sb.id)
+    assert sub.poll(5000), "no sandbox.failed event"
+    topic, body = sub.recv_multipart()
+    sub.close()
+    body = msgpack.unpackb(body, raw=False)
+    assert body["id"] == sb.id and body["reason"] == info["failure_reason"], body
     assert "SIGKILL" in info["failure_reason"] or "signal 9" in info["failure_reason"], info
     assert info["failed_at"]
     listed = [s for s in client.list()["sandboxes"] if s["id"] == sb.id]
