@@ -339,8 +339,10 @@ static void recover_one(mgr_t *m, const char *id)
     if (hb_sandbox_open(m->rt, id, &sb, &e) == 0) {
         if (!sb->failure[0] && !hb_sandbox_alive(sb))
             mark_failed(sb);
-        if (sb->failure[0])
+        if (sb->failure[0]) {
             hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
+            hb_sandbox_keep_uids(sb);
+        }
         LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
         if (!spawn(m, id, sb, NULL))
             LOG_ERROR("manager: cannot start a supervisor for %s", id);

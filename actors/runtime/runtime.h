@@ -145,6 +145,8 @@ int  hb_sandbox_put_file(const hb_sandbox_t *sb, const char *name, const void *b
 void hb_sandbox_death(const hb_sandbox_t *sb, char *why, size_t len);
 /* Record the failure and release; no other use of sb may be in flight. */
 int  hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e);
+/* A failed sandbox re-attached: its uid range stays claimed while its files exist. */
+void hb_sandbox_keep_uids(const hb_sandbox_t *sb);
 /* cgroup_kill.c: SIGKILL every process of the sandbox but its init. */
 int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
 

@@ -8,6 +8,7 @@
 #include "net.h"
 #include "procfs.h"
 #include "record.h"
+#include "uidslot.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -57,4 +58,12 @@ int hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e)
     LOG_WARN("sandbox %s failed: %s; its files are kept until it is deleted", sb->id,
              sb->failure);
     return hb_record_save(sb, e);
+}
+
+void hb_sandbox_keep_uids(const hb_sandbox_t *sb)
+{
+    if (!hb_uidslot_hold(sb->rt, sb->uid_slot, sb->dir))
+        LOG_WARN("sandbox %s: its uid range (slot %u) is claimed by another sandbox since a "
+                 "reboot; its kept files share their owner with it on the host", sb->id,
+                 sb->uid_slot);
 }

@@ -73,12 +73,17 @@ def test_restart_keeps_live_and_keeps_dead_as_failed(own_daemon, sig):
         assert c.post(f"{API}/{did}/exec", json={"command": "true"}).status_code == 409
         hbtest.wait_until(lambda: not hbtest.cgroup_dirs(did), 10, 0.2, "dead sandbox cgroups")
         assert not [m for m in hbtest.mounts_under(d.data_dir) if did in m]
-        # Still failed after one more restart; DELETE removes it and its uid slot.
+        # Still failed after one more restart, its uid range claimed again if
+        # the pool lost it (/run is emptied at a reboot); DELETE removes it all.
+        slots = hbtest.uid_slots_owned_by(d.data_dir, [did])
+        assert len(slots) == 1, slots
         d.stop(signal.SIGTERM)
+        (hbtest.UIDSLOT_DIR / slots[0][0]).unlink()
         d.start()
         c.close()
         c = d.client()
         assert c.info(did)["status"] == "failed"
+        assert hbtest.uid_slots_owned_by(d.data_dir, [did]) == slots
         assert upper.read_bytes() == payload
         assert c.delete(f"{API}/{did}").status_code == 200
         assert not d.sandbox_dir(did).exists()
