@@ -216,6 +216,20 @@ static void on_usage(mgr_t *m, const hb_msg_t *r)
         en->info.usage_disk_bytes = r->usage[0].disk_bytes;
 }
 
+/* A sandbox failed (its init died): list shows it so from now on, and it
+ * has no usage to sample any more. */
+static void on_info(mgr_t *m, hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (!en || r->sandboxes_n != 1)
+        return;
+    hb_sbinfo_clear(&en->info);
+    en->info = r->sandboxes[0];   /* moved */
+    memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
+    hb_bus_send(m->met, &d);
+}
+
 static void on_count(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -308,7 +322,9 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_DESTROY:
     case HB_MSG_SB_EXEC:
     case HB_MSG_SB_LSFILES:
+    case HB_MSG_SB_KILLALL:
     case HB_MSG_SB_LEASE: on_sandbox_request(m, q); break;
+    case HB_MSG_SUP_INFO: on_info(m, q); break;
     case HB_MSG_SUP_READY: on_ready(m, q); break;
     case HB_MSG_SUP_FAILED: on_failed(m, q); break;
     case HB_MSG_SUP_GONE: on_gone(m, q); break;
@@ -332,12 +348,31 @@ static void on_inbox(mgr_t *m)
 
 /* ---- recovery after a restart ---- */
 
+/* A sandbox whose init died while no daemon watched keeps its files, as
+ * one that dies under a running daemon does (supervisor.c). */
+static void mark_failed(hb_sandbox_t *sb)
+{
+    char why[160];
+    hb_err_t e = {0};
+    hb_sandbox_death(sb, why, sizeof why);
+    char full[sizeof sb->failure];
+    snprintf(full, sizeof full, "%s (found at daemon start)", why);
+    if (hb_sandbox_fail(sb, full, &e) < 0)
+        LOG_ERROR("sandbox %s: recording its failure: %s", sb->id, e.msg);
+}
+
 static void recover_one(mgr_t *m, const char *id)
 {
     hb_sandbox_t *sb = NULL;
     hb_err_t e = {0};
     if (hb_sandbox_open(m->rt, id, &sb, &e) == 0) {
-        LOG_INFO("sandbox %s is alive; re-attaching", id);
+        if (!sb->failure[0] && !hb_sandbox_alive(sb))
+            mark_failed(sb);
+        if (sb->failure[0]) {
+            hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
+            hb_sandbox_keep_uids(sb);
+        }
+        LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
         if (!spawn(m, id, sb, NULL))
             LOG_ERROR("manager: cannot start a supervisor for %s", id);
         return;
@@ -346,7 +381,7 @@ static void recover_one(mgr_t *m, const char *id)
         LOG_WARN("sandbox %s: cannot open its record (%s); leaving it alone", id, e.msg);
         return;
     }
-    LOG_INFO("sandbox %s is dead (%s); cleaning up", id, e.msg);
+    LOG_INFO("sandbox %s is unusable (%s); cleaning up", id, e.msg);
     hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
     hb_err_t de = {0};
     if (hb_sandbox_destroy(sb, &de) < 0)

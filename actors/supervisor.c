@@ -1,7 +1,12 @@
 /* The per-sandbox supervisor actor (see supervisor.h for the handle's
  * lifetime rules). Its loop only ever does quick things itself: cgroup reads,
- * small atomic file writes, starting threads. The two slow calls it makes,
- * hb_sandbox_create and hb_sandbox_destroy, block only this sandbox. */
+ * small atomic file writes, starting threads. The slow calls it makes,
+ * hb_sandbox_create, hb_sandbox_destroy and kill-all (bounded to a few
+ * seconds), block only this sandbox.
+ *
+ * States: running; failing (its init died, waiting for the uses in flight
+ * to end), then failed (files and record kept, status "failed", only GET and
+ * DELETE work; expiry still destroys it); destroying; gone. */
 #include "supervisor.h"
 
 #include <jansson.h>
@@ -20,7 +25,7 @@
 #define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
 #define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
-typedef enum { S_RUNNING, S_DESTROYING, S_GONE } sup_state_t;
+typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
 
 typedef struct {
     const hb_runtime_t *rt;
@@ -32,6 +37,7 @@ typedef struct {
     sup_state_t   state;
     char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
     char         *gone_reason;
+    char          failure[200];   /* why init died ("" while running) */
     uint64_t      commands;
     uint64_t      oom_seen;
     uint64_t      cpu_prev_ns;
@@ -119,11 +125,29 @@ static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
     return 0;
 }
 
+/* What GET and list show: the handle's description, and the failure the
+ * supervisor knows of (recorded in the handle only once nothing uses it). */
+static int describe(const sup_t *s, hb_sbinfo_t *out, const hb_usage_t *usage)
+{
+    if (hb_sbinfo_fill(out, s->sb, s->commands, usage) < 0)
+        return -1;
+    if (!s->failure[0])
+        return 0;
+    free(out->net_ip);
+    out->net_ip = NULL;
+    out->failed_at = s->sb->failed_at ? s->sb->failed_at : time(NULL);
+    if (hb_str_set(&out->status, "failed") < 0 || hb_str_set(&out->failure, s->failure) < 0) {
+        hb_sbinfo_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
 static void announce(sup_t *s, const char *reply_to)
 {
     hb_msg_t m = {.type = HB_MSG_SUP_READY};
     m.sandboxes = calloc(1, sizeof *m.sandboxes);
-    if (!m.sandboxes || hb_sbinfo_fill(m.sandboxes, s->sb, s->commands, NULL) < 0 ||
+    if (!m.sandboxes || describe(s, m.sandboxes, NULL) < 0 ||
         hb_str_set(&m.id, s->id) < 0 || hb_str_set(&m.inbox, s->inbox_ep) < 0 ||
         hb_str_set(&m.reply_to, reply_to) < 0) {
         LOG_ERROR("sandbox %s: out of memory announcing it", s->id);
@@ -173,6 +197,12 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
     s->sb = sb;
     hb_sup_forget_destroying(sb);   /* a daemon that died mid-destroy, before the kill */
     s->commands = hb_counters_load(sb);
+    if (sb->failure[0]) {        /* failed before this daemon started */
+        snprintf(s->failure, sizeof s->failure, "%s", sb->failure);
+        s->state = S_FAILED;
+        announce(s, NULL);
+        return;
+    }
     hb_usage_t u;
     if (hb_sandbox_usage(sb, &u) == 0)
         s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
@@ -231,6 +261,43 @@ static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
     finish_destroy(s);
 }
 
+/* ---- init died: failed ---- */
+
+/* Record the failure once nothing uses the handle; then tell the manager
+ * (GET and list show it) and the event feed. */
+static void finish_fail(sup_t *s)
+{
+    if (s->state != S_FAILING || s->inflight > 0)
+        return;
+    hb_err_t e = {0};
+    if (hb_sandbox_fail(s->sb, s->failure, &e) < 0)
+        LOG_ERROR("sandbox %s: recording its failure: %s", s->id, e.msg);
+    s->state = S_FAILED;
+    hb_msg_t m = {.type = HB_MSG_SUP_INFO};
+    m.sandboxes = calloc(1, sizeof *m.sandboxes);
+    if (m.sandboxes && describe(s, m.sandboxes, NULL) == 0 && hb_str_set(&m.id, s->id) == 0) {
+        m.sandboxes_n = 1;
+        hb_bus_send(s->mgr, &m);
+    }
+    hb_msg_clear(&m);
+    hb_msg_t ev = {.type = HB_MSG_EV_FAILED, .id = s->id, .reason = s->failure};
+    publish(s, &ev);   /* ev borrows */
+}
+
+static void begin_fail(sup_t *s)
+{
+    hb_sandbox_death(s->sb, s->failure, sizeof s->failure);
+    s->state = S_FAILING;
+    finish_fail(s);
+}
+
+static void reply_failed(const sup_t *s, const hb_msg_t *q)
+{
+    hb_bus_reply_error(q->reply_to, HB_E_DEAD,
+                       "sandbox '%s' has failed: %s. Its files are kept until it is deleted "
+                       "(DELETE /api/v1/hiveboxes/%s)", s->id, s->failure, s->id);
+}
+
 /* ---- periodic work ---- */
 
 static void check_oom(sup_t *s, const hb_usage_t *u)
@@ -273,8 +340,8 @@ static void tick(sup_t *s)
     if (s->state != S_RUNNING)
         return;
     if (!hb_sandbox_alive(s->sb)) {
-        LOG_WARN("sandbox %s: its init is gone; cleaning up", s->id);
-        start_destroy(s, NULL, "dead");
+        LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
+        begin_fail(s);
         return;
     }
     if (now >= s->next_usage_ms) {
@@ -293,12 +360,12 @@ static void reply_gone(const hb_msg_t *q, const char *id)
 static void on_get(sup_t *s, const hb_msg_t *q)
 {
     hb_usage_t u;
-    bool have = hb_sandbox_usage(s->sb, &u) == 0;
+    bool have = s->state == S_RUNNING && hb_sandbox_usage(s->sb, &u) == 0;
     if (have)
         hb_sandbox_disk_usage(s->sb, &u);
     hb_msg_t r = {.type = HB_MSG_R_SANDBOX};
     r.sandboxes = calloc(1, sizeof *r.sandboxes);
-    if (!r.sandboxes || hb_sbinfo_fill(r.sandboxes, s->sb, s->commands, have ? &u : NULL) < 0) {
+    if (!r.sandboxes || describe(s, r.sandboxes, have ? &u : NULL) < 0) {
         free(r.sandboxes);
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
         return;
@@ -373,7 +440,36 @@ static void on_done(sup_t *s, const hb_msg_t *m)
     s->inflight--;
     if (m->type == HB_MSG_OP_DONE && m->command)
         count_exec(s, m);
+    finish_fail(s);
     finish_destroy(s);
+}
+
+/* Bounded (a few seconds) host-side work: freeze, kill, thaw. Done here,
+ * not on an operation thread, so two never overlap; it needs nothing from
+ * init, so it works when init has no task or thread left to spare. */
+static void on_killall(sup_t *s, const hb_msg_t *q)
+{
+    uint64_t n = 0;
+    hb_err_t e = {0};
+    if (hb_sandbox_kill_all(s->sb, &n, &e) < 0) {
+        LOG_WARN("sandbox %s: kill-all: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    LOG_INFO("sandbox %s: kill-all killed %llu process(es)", s->id, (unsigned long long)n);
+    hb_msg_t r = {.type = HB_MSG_R_KILLED, .id = s->id, .killed = n};
+    hb_bus_post(q->reply_to, &r);   /* r borrows */
+}
+
+/* A failed sandbox answers GET and DELETE; everything else names its state. */
+static void on_failed_request(sup_t *s, hb_msg_t *q)
+{
+    if (q->type == HB_MSG_SB_GET)
+        on_get(s, q);
+    else if (q->type == HB_MSG_SB_DESTROY)
+        start_destroy(s, q->reply_to, q->reason);
+    else
+        reply_failed(s, q);
 }
 
 /* Requests the manager forwards on our pipe. */
@@ -381,6 +477,10 @@ static void on_request(sup_t *s, hb_msg_t *q)
 {
     if (s->term) {
         hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the daemon is shutting down");
+        return;
+    }
+    if (s->state == S_FAILING || s->state == S_FAILED) {
+        on_failed_request(s, q);
         return;
     }
     if (s->state != S_RUNNING) {
@@ -392,6 +492,7 @@ static void on_request(sup_t *s, hb_msg_t *q)
     case HB_MSG_SB_EXEC:
     case HB_MSG_SB_LSFILES: on_op(s, q); break;
     case HB_MSG_SB_LEASE: on_lease(s, q); break;
+    case HB_MSG_SB_KILLALL: on_killall(s, q); break;
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

@@ -40,6 +40,7 @@ int hb_h_sandbox(hb_req_t *r);
 int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
+int hb_h_kill_all(hb_req_t *r);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);

@@ -92,13 +92,22 @@ int hb_h_sandboxes(hb_req_t *r)
     return hb_reply_405(r);
 }
 
-static int get_one(hb_req_t *r)
+/* One call about the sandbox named in the path: 0 with *rep to clear, or
+ * the status of the error reply already sent. */
+static int call_for_id(hb_req_t *r, hb_msg_type_t type, int64_t ms, hb_msg_t *rep)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_GET}, rep;
+    hb_msg_t q = {.type = type};
     int status = set_id(r, &q);
     if (status)
         return status;
-    if (call(r, HB_EP_MANAGER, &q, &rep, CALL_MS, &status) < 0)
+    return call(r, HB_EP_MANAGER, &q, rep, ms, &status) < 0 ? status : 0;
+}
+
+static int get_one(hb_req_t *r)
+{
+    hb_msg_t rep;
+    int status = call_for_id(r, HB_MSG_SB_GET, CALL_MS, &rep);
+    if (status)
         return status;
     if (rep.sandboxes_n != 1)
         status = hb_reply_error(r->c, 500, "get: malformed reply");
@@ -110,11 +119,9 @@ static int get_one(hb_req_t *r)
 
 static int destroy(hb_req_t *r)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_DESTROY}, rep;
-    int status = set_id(r, &q);
+    hb_msg_t rep;
+    int status = call_for_id(r, HB_MSG_SB_DESTROY, DESTROY_MS, &rep);
     if (status)
-        return status;
-    if (call(r, HB_EP_MANAGER, &q, &rep, DESTROY_MS, &status) < 0)
         return status;
     status = hb_reply_json(r->c, 200, json_pack("{s:s, s:s}", "id", r->route.id, "status",
                                                 "destroyed"));
@@ -184,6 +191,22 @@ int hb_h_exec(hb_req_t *r)
         hb_msg_clear(&rep);
     }
     hb_sink_close(sink);
+    return status;
+}
+
+/* POST .../processes/kill-all: the way back from a fork bomb or a wedged
+ * command, done by the daemon from outside; init and the files stay. */
+int hb_h_kill_all(hb_req_t *r)
+{
+    if (!hb_method_is(r, "POST"))
+        return hb_reply_405(r);
+    hb_msg_t rep;
+    int status = call_for_id(r, HB_MSG_SB_KILLALL, CALL_MS, &rep);
+    if (status)
+        return status;
+    status = hb_reply_json(r->c, 200, json_pack("{s:s, s:I}", "id", r->route.id, "killed",
+                                                (json_int_t)rep.killed));
+    hb_msg_clear(&rep);
     return status;
 }
 

@@ -51,12 +51,22 @@ json_t *hb_json_created(const hb_sbinfo_t *s)
                      time_str(s->expires_at)), s->id);
 }
 
+/* A failed sandbox (its init died) says why and since when. */
+static json_t *with_failure(json_t *j, const hb_sbinfo_t *s)
+{
+    if (j && s->failure && s->failure[0]) {
+        json_object_set_new(j, "failure_reason", json_string(s->failure));
+        json_object_set_new(j, "failed_at", time_str(s->failed_at));
+    }
+    return j;
+}
+
 static json_int_t since(int64_t now, int64_t t) { return now > t ? (json_int_t)(now - t) : 0; }
 static json_int_t until(int64_t now, int64_t t) { return t > now ? (json_int_t)(t - now) : 0; }
 
 json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now)
 {
-    json_t *j = hb_json_created(s);
+    json_t *j = with_failure(hb_json_created(s), s);
     if (!j)
         return NULL;
     json_object_set_new(j, "uptime_seconds", json_integer(since(now, s->created_at)));
@@ -80,8 +90,8 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         json_array_append_new(
-            arr, with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s, s:s, "
-                                             "s:I}", "id",
+            arr, with_failure(with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, "
+                                                          "s:s, s:s, s:s, s:I}", "id",
                            s[i].id ? s[i].id : "", "status", s[i].status ? s[i].status : "running",
                            "image", s[i].image ? s[i].image : "", "uptime_seconds",
                            since(now, s[i].created_at), "ttl_seconds", until(now, s[i].expires_at),
@@ -89,7 +99,7 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
                            "commands_executed", (json_int_t)s[i].commands_executed, "network",
                            s[i].network ? s[i].network : "none", "disk",
                            s[i].disk ? s[i].disk : "", "disk_bytes",
-                           (json_int_t)s[i].usage_disk_bytes), s[i].id));
+                           (json_int_t)s[i].usage_disk_bytes), s[i].id), &s[i]));
     }
     return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
 }

@@ -61,7 +61,9 @@ static int unauthorized(struct mg_connection *c)
 }
 
 /* Borrow the sandbox. A caller without the admin key learns nothing about
- * which sandboxes exist: any failure is 401 for it. */
+ * which sandboxes exist: a failure is 401 for it, except "busy" (503): a
+ * client holding the right token must be told to retry, not that its token
+ * is wrong, and a busy sandbox tells a stranger only that the name is taken. */
 static int take_sandbox(mcp_req_t *m, bool admin)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
@@ -71,7 +73,7 @@ static int take_sandbox(mcp_req_t *m, bool admin)
     int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, &e);
     hb_msg_clear(&q);
     if (rc < 0)
-        return admin ? hb_reply_err(m->r, &e) : unauthorized(m->r->c);
+        return admin || e.code == HB_E_UNAVAIL ? hb_reply_err(m->r, &e) : unauthorized(m->r->c);
     m->lease.sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
     snprintf(m->lease.inbox, sizeof m->lease.inbox, "%s", rep.inbox ? rep.inbox : "");
     hb_msg_clear(&rep);

@@ -23,6 +23,14 @@
 #define HB_ENVSTR_MAX  (32u * 1024)      /* one "K=V" */
 #define HB_DEPTH_MAX   8                 /* nesting of containers */
 
+/* Requests init serves at once, each on a thread of its own; past it a new
+ * connection is refused at once (errno EAGAIN: the daemon's 503). */
+#define HB_INIT_MAX_REQUESTS 60
+/* Tasks the sandbox's cgroup holds on top of its `pids` limit for init: its
+ * request threads and the command each one may be starting (a command
+ * joins the user cgroup before it execs), plus init itself. */
+#define HB_INIT_PIDS_RESERVE (2 * HB_INIT_MAX_REQUESTS + 8)
+
 /* A received frame. buf holds the raw bytes (grown up to HB_FRAME_MAX and
  * reused across reads); map is the decoded top-level map (empty unless
  * decoded): its entries live in the unpacker's zone and its strings and

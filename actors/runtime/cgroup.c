@@ -1,4 +1,16 @@
+/* A sandbox's cgroups: their layout, limits and usage. Killing what is in
+ * them (destroy, kill-all) is cgroup_kill.c.
+ *
+ * Layout (v1): <ctrl>/hivebox/<instance>/<id> holds init, with a reserve on
+ * top of the sandbox's limits; its child <id>/user holds every command,
+ * limited to exactly what the sandbox asked for. So a fork bomb exhausts
+ * the user cgroup and init can still start the next command, and an OOM
+ * caused by the commands is decided inside the user cgroup, where init is
+ * not a candidate. On v2 the two would have to be sibling leaves (no
+ * processes in inner cgroups): not done yet, init shares its sandbox's
+ * cgroup there and only kill-all gets a sandbox back from a fork bomb. */
 #include "cgroup.h"
+#include "initproto.h"
 #include "log.h"
 #include "procfs.h"
 
@@ -6,12 +18,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -26,7 +36,22 @@ void hb_cg_instance_name(const char *data_dir, char *out, size_t len)
     snprintf(out, len, "%016" PRIx64, h);
 }
 
-/* level 0: hivebox, 1: hivebox/<instance>, 2: hivebox/<instance>/<id> */
+/* Init's memory on top of the sandbox's limit: what it writes into
+ * /dev/shm through the files API is charged to it, plus its request
+ * threads' buffers (a few MiB each at most, HB_INIT_MAX_REQUESTS of them in
+ * the worst case, which the daemon's per-sandbox cap keeps far off). */
+#define INIT_MEM_RESERVE (128ull << 20)
+#define PID_MAX_LIMIT    4194304ull
+
+uint64_t hb_cg_shm_bytes(const hb_spec_t *s)
+{
+    uint64_t q = s->memory_bytes / 4;
+    q &= ~4095ull;
+    return q < (1ull << 20) ? (1ull << 20) : q;
+}
+
+/* level 0: hivebox, 1: hivebox/<instance>, 2: hivebox/<instance>/<id>,
+ * 3: hivebox/<instance>/<id>/user */
 static int cg_path(const hb_runtime_t *rt, const char *ctrl, const char *id, int level, char *out,
                    size_t len)
 {
@@ -37,7 +62,8 @@ static int cg_path(const hb_runtime_t *rt, const char *ctrl, const char *id, int
         snprintf(base, sizeof base, CG_ROOT "/%s/hivebox", ctrl);
     int n = level == 0   ? snprintf(out, len, "%s", base)
             : level == 1 ? snprintf(out, len, "%s/%s", base, rt->cg_instance)
-                         : snprintf(out, len, "%s/%s/%s", base, rt->cg_instance, id);
+            : level == 2 ? snprintf(out, len, "%s/%s/%s", base, rt->cg_instance, id)
+                         : snprintf(out, len, "%s/%s/%s/" HB_CG_USER, base, rt->cg_instance, id);
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
@@ -46,7 +72,19 @@ static int cg_dir(const hb_runtime_t *rt, const char *ctrl, const char *id, char
     return cg_path(rt, ctrl, id, id ? 2 : 1, out, len);
 }
 
-static int write_str(const char *dir, const char *file, const char *val)
+int hb_cg_dir(const hb_runtime_t *rt, const char *ctrl, const char *id, bool user, char *out,
+              size_t len)
+{
+    return cg_path(rt, ctrl, id, user ? 3 : 2, out, len);
+}
+
+const char *const *hb_cg_v1_controllers(size_t *n)
+{
+    *n = NV1;
+    return v1_ctrls;
+}
+
+int hb_cg_write(const char *dir, const char *file, const char *val)
 {
     char path[HB_HOSTPATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
@@ -60,6 +98,8 @@ static int write_str(const char *dir, const char *file, const char *val)
     errno = saved;
     return w == (ssize_t)strlen(val) ? 0 : -1;
 }
+
+#define write_str hb_cg_write
 
 static int read_small(const char *dir, const char *file, char *buf, size_t len)
 {
@@ -123,6 +163,32 @@ static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
     return 0;
 }
 
+/* memory (swap off) and pids of one level: the user cgroup gets the
+ * sandbox's limits, the sandbox's own cgroup those plus init's reserve. */
+static int limits_v1(const hb_runtime_t *rt, const char *id, bool user, const hb_spec_t *s,
+                     hb_err_t *e)
+{
+    char dir[HB_HOSTPATH_MAX], v[64];
+    uint64_t mem = s->memory_bytes + (user ? 0 : INIT_MEM_RESERVE + hb_cg_shm_bytes(s));
+    hb_cg_dir(rt, "memory", id, user, dir, sizeof dir);
+    snprintf(v, sizeof v, "%" PRIu64, mem);
+    if (write_str(dir, "memory.limit_in_bytes", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
+    /* memsw exists only with swap accounting; without it there is no swap to charge. */
+    if (write_str(dir, "memory.memsw.limit_in_bytes", v) < 0 && errno != ENOENT)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: swap limit: %s", strerror(errno));
+    write_str(dir, "memory.swappiness", "0");
+    uint64_t pids = (uint64_t)s->pids + (user ? 0 : HB_INIT_PIDS_RESERVE);
+    hb_cg_dir(rt, "pids", id, user, dir, sizeof dir);
+    if (pids > PID_MAX_LIMIT)
+        snprintf(v, sizeof v, "max");
+    else
+        snprintf(v, sizeof v, "%" PRIu64, pids);
+    if (write_str(dir, "pids.max", v) < 0)
+        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+    return 0;
+}
+
 static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
 {
     char dir[HB_HOSTPATH_MAX], v[64];
@@ -133,21 +199,13 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
                 return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s: %s",
                                v1_ctrls[i], dir, strerror(errno));
         }
-        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
-            return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
+        for (int user = 0; user < 2; user++)
+            if (hb_cg_dir(rt, v1_ctrls[i], id, user, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
+                return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir,
+                               strerror(errno));
     }
-    cg_dir(rt, "memory", id, dir, sizeof dir);
-    snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
-    if (write_str(dir, "memory.limit_in_bytes", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
-    /* memsw exists only with swap accounting; without it there is no swap to charge. */
-    if (write_str(dir, "memory.memsw.limit_in_bytes", v) < 0 && errno != ENOENT)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: swap limit: %s", strerror(errno));
-    write_str(dir, "memory.swappiness", "0");
-    cg_dir(rt, "pids", id, dir, sizeof dir);
-    snprintf(v, sizeof v, "%u", s->pids);
-    if (write_str(dir, "pids.max", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+    if (limits_v1(rt, id, false, s, e) < 0 || limits_v1(rt, id, true, s, e) < 0)
+        return -1;
     cg_dir(rt, "cpu", id, dir, sizeof dir);
     snprintf(v, sizeof v, "%" PRIu64, (uint64_t)(s->cpus * 100000.0));
     if (write_str(dir, "cpu.cfs_period_us", "100000") < 0 ||
@@ -164,13 +222,16 @@ int hb_cg_create(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, 
     return r;
 }
 
-int hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t len)
+static int procs_paths(const hb_runtime_t *rt, const char *id, bool user, char *buf, size_t len)
 {
     size_t off = 0;
     size_t count = rt->cgroup_v2 ? 1 : NV1;
+    buf[0] = '\0';
+    if (user && rt->cgroup_v2)
+        return 0;               /* no user cgroup there (see the top) */
     for (size_t i = 0; i < count; i++) {
         char dir[HB_HOSTPATH_MAX];
-        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) < 0)
+        if (hb_cg_dir(rt, v1_ctrls[i], id, user, dir, sizeof dir) < 0)
             return -1;
         int n = snprintf(buf + off, len - off, "%s/cgroup.procs\n", dir);
         if (n < 0 || (size_t)n >= len - off)
@@ -180,76 +241,14 @@ int hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t 
     return 0;
 }
 
-static bool cg_empty(const char *dir)
+int hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t len)
 {
-    char buf[16];
-    return read_small(dir, "cgroup.procs", buf, sizeof buf) < 0 || buf[0] == '\0';
+    return procs_paths(rt, id, false, buf, len);
 }
 
-/* Kill what is listed in one cgroup.procs; returns how many pids were seen. */
-static int kill_listed(const char *dir)
+int hb_cg_user_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t len)
 {
-    char buf[65536];
-    if (read_small(dir, "cgroup.procs", buf, sizeof buf) < 0)
-        return 0;
-    int seen = 0;
-    for (char *p = buf; *p;) {
-        char *end;
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 1)
-            kill((pid_t)pid, SIGKILL), seen++;
-        p = end;
-        while (*p == '\n')
-            p++;
-    }
-    return seen;
-}
-
-static void empty_and_rmdir(const char *dir, bool use_kill_file)
-{
-    if (access(dir, F_OK) != 0)
-        return;
-    if (use_kill_file)
-        write_str(dir, "cgroup.kill", "1");
-    /* The last tasks usually leave within a millisecond: poll fast first,
-     * then back off, for up to ~2 s in all. */
-    for (int i = 0; i < 420; i++) {
-        if (rmdir(dir) == 0 || errno == ENOENT)
-            return;
-        if (errno != EBUSY)
-            break;
-        kill_listed(dir);
-        long ns = i < 20 ? 200 * 1000L : 5 * 1000 * 1000L;
-        nanosleep(&(struct timespec){0, ns}, NULL);
-    }
-    LOG_WARN("cgroup %s could not be removed: %s", dir, strerror(errno));
-}
-
-int hb_cg_destroy(const hb_runtime_t *rt, const char *id)
-{
-    char dir[HB_HOSTPATH_MAX];
-    if (rt->cgroup_v2) {
-        if (cg_dir(rt, NULL, id, dir, sizeof dir) == 0)
-            empty_and_rmdir(dir, true);
-        return 0;
-    }
-    /* v1: freeze so nothing forks while we kill, then kill, thaw and remove.
-     * Usually init is already dead and the cgroup empty: skip the freezer
-     * then, since each freeze flips a host-wide kernel static key (ms). */
-    char fz[HB_HOSTPATH_MAX];
-    bool frozen = cg_dir(rt, "freezer", id, fz, sizeof fz) == 0 && !cg_empty(fz) &&
-                  write_str(fz, "freezer.state", "FROZEN") == 0;
-    for (size_t i = 0; i < NV1; i++)
-        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) == 0)
-            kill_listed(dir);
-    if (frozen)
-        write_str(fz, "freezer.state", "THAWED");
-    for (size_t i = 0; i < NV1; i++)
-        if (cg_dir(rt, v1_ctrls[i], id, dir, sizeof dir) == 0)
-            empty_and_rmdir(dir, false);
-    return 0;
+    return procs_paths(rt, id, true, buf, len);
 }
 
 void hb_cg_remove_parents(const hb_runtime_t *rt)
@@ -294,6 +293,15 @@ int hb_cg_list(const hb_runtime_t *rt, char ***ids, size_t *n)
     return 0;
 }
 
+uint64_t hb_cg_own_oom_kills(const hb_runtime_t *rt, const char *id)
+{
+    char dir[HB_HOSTPATH_MAX];
+    if (cg_dir(rt, "memory", id, dir, sizeof dir) < 0)
+        return 0;
+    return rt->cgroup_v2 ? read_keyed(dir, "memory.events", "oom_kill")
+                         : read_keyed(dir, "memory.oom_control", "oom_kill");
+}
+
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
 {
     const hb_runtime_t *rt = sb->rt;
@@ -309,11 +317,19 @@ int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
         u->oom_kills = read_keyed(dir, "memory.events", "oom_kill");
         return 0;
     }
+    /* Usage of the whole sandbox, init included; the limit the user set
+     * (the user cgroup's). Init's own OOM kills are counted in the
+     * sandbox's cgroup, the commands' in the user cgroup: v1 counts per
+     * cgroup, not per subtree. */
     if (cg_dir(rt, "memory", sb->id, dir, sizeof dir) < 0)
         return -1;
     u->memory_bytes = read_u64(dir, "memory.usage_in_bytes");
     u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
     u->oom_kills = read_keyed(dir, "memory.oom_control", "oom_kill");
+    if (hb_cg_dir(rt, "memory", sb->id, true, dir, sizeof dir) == 0 && access(dir, F_OK) == 0) {
+        u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
+        u->oom_kills += read_keyed(dir, "memory.oom_control", "oom_kill");
+    }
     if (cg_dir(rt, "cpuacct", sb->id, dir, sizeof dir) == 0)
         u->cpu_usage_ns = read_u64(dir, "cpuacct.usage");
     if (cg_dir(rt, "pids", sb->id, dir, sizeof dir) == 0)

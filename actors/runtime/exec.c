@@ -83,6 +83,8 @@ static hb_errcode_t start_errcode(int err)
     switch (err) {
     case ENOENT: case ENOTDIR: case EACCES: case ELOOP: case ENAMETOOLONG: case EINVAL:
         return HB_E_INVALID;
+    case EAGAIN:                /* init busy, or no task left for the command */
+        return HB_E_UNAVAIL;
     default:
         return HB_E_INTERNAL;
     }

@@ -9,9 +9,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Sends and connects give up after this: root inside the sandbox can stop
- * the init's workers (SIGSTOP), and a daemon thread must not wait on them
- * for ever. Reads have their own per-request deadlines. */
+/* Sends and connects give up after this: init's request threads cannot be
+ * stopped from inside, but the host may freeze a sandbox, and a daemon
+ * thread must not wait on it for ever. Reads have their own per-request
+ * deadlines. */
 #define SEND_TIMEOUT_S 30
 
 /* The socket path may be longer than sun_path: then connect through an
@@ -63,7 +64,7 @@ int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
             return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init is not running", sb->id);
         if (err == EAGAIN)
             return hb_fail(e, HB_E_UNAVAIL, ETIMEDOUT, "sandbox %s: init accepted no "
-                           "connection in %ds (its workers are stopped or busy)", sb->id,
+                           "connection in %ds (it is frozen or overloaded)", sb->id,
                            SEND_TIMEOUT_S);
         return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: connect: %s", sb->id, strerror(err));
     }
@@ -91,8 +92,8 @@ static int lost(hb_initconn_t *c, int err, hb_err_t *e)
     if (!hb_sandbox_alive(c->sb))
         return hb_fail(e, HB_E_DEAD, err, "sandbox %s: init died", c->sb->id);
     if (err == ETIMEDOUT)
-        return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (its "
-                       "worker is stopped or busy)", c->sb->id, SEND_TIMEOUT_S);
+        return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (it is "
+                       "frozen or overloaded)", c->sb->id, SEND_TIMEOUT_S);
     return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: init connection: %s", c->sb->id,
                    strerror(err));
 }
@@ -101,8 +102,16 @@ int hb_initconn_send(hb_initconn_t *c, hb_err_t *e)
 {
     if (c->out.size > HB_FRAME_MAX + 4)
         return hb_fail(e, HB_E_TOOBIG, EMSGSIZE, "request too large");
-    if (hb_frame_send(c->fd, &c->out) < 0)
-        return lost(c, errno, e);
+    if (hb_frame_send(c->fd, &c->out) < 0) {
+        int err = errno;
+        /* Init refuses a request it has no thread for at once, without
+         * reading it, and hangs up: its answer is still queued for us. */
+        hb_initans_t a;
+        if ((err == EPIPE || err == ECONNRESET) && hb_frame_read(c->fd, &c->frame, 100) == 0 &&
+            hb_initans_parse(&c->frame, &a) == 0 && a.t == HB_ANS_ERR)
+            return hb_init_fail(&a, c->sb->id, e);
+        return lost(c, err, e);
+    }
     return 0;
 }
 
@@ -136,6 +145,8 @@ hb_errcode_t hb_init_errcode(int err)
         return HB_E_NOSPACE;
     case EEXIST:
         return HB_E_EXISTS;
+    case EAGAIN:                /* init busy, or no task left to start a command */
+        return HB_E_UNAVAIL;
     case ENOTDIR: case EISDIR: case EINVAL: case ELOOP: case ENAMETOOLONG:
     case EACCES: case EPERM: case EROFS: case ENOTEMPTY: case EBUSY: case EXDEV:
         return HB_E_INVALID;

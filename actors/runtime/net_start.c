@@ -164,7 +164,8 @@ static void collect_live(const hb_runtime_t *rt, live_set_t *ls)
         return;
     for (size_t i = 0; i < n; i++) {
         hb_sandbox_t *sb = NULL;
-        if (hb_sandbox_open(rt, ids[i], &sb, NULL) == 0 && sb->ip[0] && sb->net_if[0]) {
+        if (hb_sandbox_open(rt, ids[i], &sb, NULL) == 0 && hb_sandbox_alive(sb) && sb->ip[0] &&
+            sb->net_if[0]) {
             hb_net_port_t p = {.gid = sb->net_gid};
             snprintf(p.ifname, sizeof p.ifname, "%s", sb->net_if);
             snprintf(p.ip, sizeof p.ip, "%s", sb->ip);

@@ -51,6 +51,10 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
                           "disk", s->disk_str, "disk_bytes", (json_int_t)s->disk_bytes);
     if (!j)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
+    if (sb->failure[0]) {       /* its init died: kept, status failed */
+        json_object_set_new(j, "failure", json_string(sb->failure));
+        json_object_set_new(j, "failed_at", json_integer((json_int_t)sb->failed_at));
+    }
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!text)
@@ -119,6 +123,12 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
         sb->ip[0] = sb->net_if[0] = '\0';
     if (get_int(net, "gid", 0, UINT32_MAX, &gid) == 0)
         sb->net_gid = (uint32_t)gid;
+    json_int_t failed_at = 0;
+    if (get_str(j, "failure", sb->failure, sizeof sb->failure) == 0 && sb->failure[0] &&
+        get_int(j, "failed_at", 0, INT64_MAX, &failed_at) == 0)
+        sb->failed_at = failed_at;
+    else
+        sb->failure[0] = '\0';
     snprintf(s->name, sizeof s->name, "%s", sb->id);
     sb->created_at = created;
     sb->expires_at = expires;

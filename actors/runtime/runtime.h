@@ -127,12 +127,16 @@ typedef struct hb_sandbox {
     char      net_if[16];   /* host side of its veth ("" in mode none) */
     uint32_t  net_gid;      /* device group of its shared group; 0 when isolated */
     const hb_runtime_t *rt;
+    char      failure[200]; /* "" while healthy; why its init died (status failed) */
+    int64_t   failed_at;    /* unix seconds, 0 while healthy */
 } hb_sandbox_t;
 
 /* sandbox.c */
 int  hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_t **out, hb_err_t *e);
 /* Re-attach from the record on disk. HB_E_NOTFOUND without a record;
- * HB_E_DEAD (with *out still set, so the caller can destroy it) when its init is gone. */
+ * HB_E_DEAD (with *out still set, so the caller can destroy it) when the
+ * record is unusable or the sandbox never finished starting. 0 otherwise,
+ * alive or not: check hb_sandbox_alive and sb->failure. */
 int  hb_sandbox_open(const hb_runtime_t *rt, const char *id, hb_sandbox_t **out, hb_err_t *e);
 bool hb_sandbox_alive(const hb_sandbox_t *sb);
 /* Kill every process, unmount, remove cgroups and state, release the uid slot.
@@ -150,6 +154,18 @@ int  hb_sandbox_save(const hb_sandbox_t *sb, hb_err_t *e);
 /* Atomically write a side file in the sandbox dir (daemon metadata, secrets 0600). */
 int  hb_sandbox_put_file(const hb_sandbox_t *sb, const char *name, const void *buf, size_t len,
                          mode_t mode, hb_err_t *e);
+
+/* sandbox_fail.c: a sandbox whose init died keeps its files and record
+ * (status failed) until it is destroyed; what a dead sandbox cannot use
+ * (processes, cgroups, network address) is released. Why init died, in
+ * words (reaps it if it was our child): */
+void hb_sandbox_death(const hb_sandbox_t *sb, char *why, size_t len);
+/* Record the failure and release; no other use of sb may be in flight. */
+int  hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e);
+/* A failed sandbox re-attached: its uid range stays claimed while its files exist. */
+void hb_sandbox_keep_uids(const hb_sandbox_t *sb);
+/* cgroup_kill.c: SIGKILL every process of the sandbox but its init. */
+int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
 
 /* cgroup.c: usage read from cgroups, never from /proc scans. */
 typedef struct {

@@ -98,12 +98,18 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
     char cg[4 * HB_HOSTPATH_MAX], buf[8 * HB_HOSTPATH_MAX];
     if (hb_cg_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
-    int n = snprintf(buf, sizeof buf, "id=%s\nimage=%s/images/%s/rootfs\nuid_base=%u\n", sb->id,
-                     sb->rt->data_dir, sb->spec.image, sb->uid_base);
+    int n = snprintf(buf, sizeof buf, "id=%s\nimage=%s/images/%s/rootfs\nuid_base=%u\n"
+                     "shm_bytes=%llu\n", sb->id, sb->rt->data_dir, sb->spec.image, sb->uid_base,
+                     (unsigned long long)hb_cg_shm_bytes(&sb->spec));
     char *cgsave = NULL;
     for (char *line = strtok_r(cg, "\n", &cgsave); line && n > 0 && (size_t)n < sizeof buf;
          line = strtok_r(NULL, "\n", &cgsave))
         n += snprintf(buf + n, sizeof buf - (size_t)n, "cgroup_procs=%s\n", line);
+    if (n > 0 && (size_t)n < sizeof buf && hb_cg_user_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
+        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
+    for (char *line = strtok_r(cg, "\n", &cgsave); line && n > 0 && (size_t)n < sizeof buf;
+         line = strtok_r(NULL, "\n", &cgsave))
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "user_cgroup_procs=%s\n", line);
     int nn = (n > 0 && (size_t)n < sizeof buf)
                  ? hb_net_launch_conf(sb, buf + n, sizeof buf - (size_t)n) : -1;
     if (n < 0 || (size_t)n >= sizeof buf || nn < 0)
@@ -284,8 +290,9 @@ int hb_sandbox_open(const hb_runtime_t *rt, const char *id, hb_sandbox_t **out, 
         sb_paths(sb, rt, id, NULL);
         return hb_fail(e, HB_E_DEAD, 0, "sandbox '%s': record names another id", id);
     }
-    if (!hb_sandbox_alive(sb))
-        return hb_fail(e, HB_E_DEAD, 0, "sandbox '%s': its init process is gone", id);
+    /* Saved before the launch: the create never answered, nothing is the user's. */
+    if (sb->init_pid <= 1 && !sb->failure[0])
+        return hb_fail(e, HB_E_DEAD, 0, "sandbox '%s' never finished starting", id);
     return 0;
 }
 

@@ -41,6 +41,23 @@ static void drop_if_stale(const char *path)
         unlink(path);
 }
 
+/* Create the slot file at path for owner: 0, or -1 with errno (EEXIST: taken). */
+static int take(const char *path, const char *owner)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, owner, strlen(owner));
+    int saved = errno;
+    close(fd);
+    if (w != (ssize_t)strlen(owner)) {
+        unlink(path);
+        errno = w < 0 ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
 int hb_uidslot_claim(const hb_runtime_t *rt, const char *owner, uint32_t *slot, hb_err_t *e)
 {
     /* Start from a random slot so concurrent creators rarely collide. */
@@ -60,21 +77,15 @@ int hb_uidslot_claim_from(const hb_runtime_t *rt, const char *owner, uint32_t st
         char path[HB_HOSTPATH_MAX];
         if (slot_path(rt, s, path, sizeof path) < 0)
             return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "uid pool: path too long");
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST) {
+        int r = take(path, owner);
+        if (r < 0 && errno == EEXIST) {
             drop_if_stale(path);
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            r = take(path, owner);
         }
-        if (fd < 0) {
+        if (r < 0) {
             if (errno == EEXIST)
                 continue;
             return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: %s: %s", path, strerror(errno));
-        }
-        ssize_t w = write(fd, owner, strlen(owner));
-        close(fd);
-        if (w != (ssize_t)strlen(owner)) {
-            unlink(path);
-            return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: write %s", path);
         }
         *slot = s;
         return 0;
@@ -91,6 +102,16 @@ void hb_uidslot_release(const hb_runtime_t *rt, uint32_t slot, const char *owner
      * recorded a slot that another sandbox claimed since. */
     if (owner_of(path, cur, sizeof cur) == 0 && strcmp(cur, owner) == 0)
         unlink(path);
+}
+
+bool hb_uidslot_hold(const hb_runtime_t *rt, uint32_t slot, const char *owner)
+{
+    char path[HB_HOSTPATH_MAX], cur[HB_HOSTPATH_MAX + 128];
+    if (slot >= HB_UID_SLOTS - 1 || slot_path(rt, slot, path, sizeof path) < 0)
+        return false;
+    if (owner_of(path, cur, sizeof cur) == 0)
+        return strcmp(cur, owner) == 0;
+    return take(path, owner) == 0;
 }
 
 uint32_t hb_uidslot_base(uint32_t slot)

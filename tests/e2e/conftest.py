@@ -44,7 +44,9 @@ def _kill_leftovers(daemon):
     if not sdir.is_dir():
         return
     for sid in os.listdir(sdir):
-        for d in hbtest.cgroup_dirs(sid):
+        dirs = hbtest.cgroup_dirs(sid)
+        dirs = [d / "user" for d in dirs if (d / "user").is_dir()] + dirs   # children first
+        for d in dirs:
             procs = d / "cgroup.procs"
             try:
                 for pid in procs.read_text().split():
@@ -55,7 +57,7 @@ def _kill_leftovers(daemon):
             except OSError:
                 pass
         time.sleep(0.2)
-        for d in hbtest.cgroup_dirs(sid):
+        for d in dirs:
             try:
                 os.rmdir(d)
             except OSError:

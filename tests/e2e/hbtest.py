@@ -376,7 +376,8 @@ def all_pids():
 
 # Sandbox cgroups live at <ctrl>/hivebox/<id> or, with one level per daemon
 # instance, <ctrl>/hivebox/<instance>/<id>; both are recognised.
-_CG_SANDBOX = re.compile(r"^/hivebox/(?:[^/]+/)?([^/]+)$")
+# .../<id> holds init, .../<id>/user its commands (actors/runtime/cgroup.c).
+_CG_SANDBOX = re.compile(r"^/hivebox/(?:[^/]+/)?([^/]+)(?:/user)?$")
 
 
 def hivebox_cgroup_of(pid):

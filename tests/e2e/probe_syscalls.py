@@ -101,6 +101,25 @@ P["socket_vsock"] = sc(41, 40, 1, 0)                       # AF_VSOCK: not netwo
 P["mknod_block"] = sc(133, b"/tmp/hb-blk", 0o060600, (8 << 8) | 0)
 P["mknod_char_mem"] = sc(133, b"/tmp/hb-mem", 0o020600, (1 << 8) | 1)
 P["mknod_fifo"] = sc(133, b"/tmp/hb-fifo", 0o010600, 0)   # allowed: FIFOs are harmless
+# personality: only Moby's values (0, PER_LINUX32, UNAME26 and the 0xffffffff
+# query); a refused call returns -1, an allowed one the previous persona.
+PER_QUERY = 0xFFFFFFFF
+for name, persona in (("personality_addr_no_randomize", 0x0040000),
+                      ("personality_read_implies_exec", 0x0400000),
+                      ("personality_mmap_page_zero", 0x0100000),
+                      ("personality_high_bits", 0x100000000 | 0x0040000)):
+    P[name] = sc(135, persona)
+    sc(135, 0)                                            # back to PER_LINUX if it took
+P["personality_query"] = sc(135, PER_QUERY)
+# netlink: only ROUTE, SOCK_DIAG and GENERIC (AF_NETLINK=16, SOCK_RAW=3).
+for name, proto in (("netlink_netfilter", 12), ("netlink_xfrm", 6), ("netlink_crypto", 21),
+                    ("netlink_audit", 9), ("netlink_kobject_uevent", 15), ("netlink_connector", 11),
+                    ("netlink_rdma", 20), ("netlink_proto_high_bits", (1 << 32) | 12),
+                    ("netlink_route", 0), ("netlink_sock_diag", 4), ("netlink_generic", 16)):
+    P[name] = sc(41, 16, 3, proto)
+    if P[name][0] >= 0:
+        os.close(P[name][0])
+        P[name][0] = 0
 try:
     t = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
     c = ctypes.c_char(b"x")

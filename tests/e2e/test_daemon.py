@@ -150,7 +150,7 @@ def test_stuck_sandbox_does_not_block_others(client, sandbox, daemon):
         finally:
             c2.close()
 
-    # Freeze every process of the sandbox (init and its spare worker): its
+    # Freeze every process of the sandbox (init and its commands): its
     # requests cannot be served until it thaws.
     freezer.write_text("FROZEN")
     hbtest.wait_until(lambda: freezer.read_text().strip() == "FROZEN", 10, 0.05, "frozen")

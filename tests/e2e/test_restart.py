@@ -20,7 +20,7 @@ def _same(a, b, keys):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_restart_keeps_live_and_cleans_dead(own_daemon, sig):
+def test_restart_keeps_live_and_keeps_dead_as_failed(own_daemon, sig):
     d = own_daemon
     c = d.client()
     live = c.create(name="keep-" + secrets.token_hex(3), memory="128m", cpus=0.5, pids=64,
@@ -29,6 +29,7 @@ def test_restart_keeps_live_and_cleans_dead(own_daemon, sig):
     lid, did = live["id"], dead["id"]
     payload = os.urandom(4096)
     c.upload(lid, "/root/before.bin", payload)
+    c.upload(did, "/root/work.bin", payload)
     res = c.exec(lid, "sleep 1000 & echo $! > /root/bg.pid")
     assert res["exit_code"] == 0, res
     bg = c.exec(lid, "cat /root/bg.pid")["stdout"].strip()
@@ -60,17 +61,34 @@ def test_restart_keeps_live_and_cleans_dead(own_daemon, sig):
         assert c.exec(lid, f"kill -0 {bg} && cat /proc/{bg}/cmdline | tr '\\0' ' '")[
             "stdout"].strip() == "sleep 1000", "the background process did not survive"
         assert c.exec(lid, "echo works")["stdout"] == "works\n"
-        # The sandbox whose init died while the daemon was down is cleaned up.
-        hbtest.wait_until(lambda: did not in [s["id"] for s in c.list()["sandboxes"]], 10, 0.2,
-                          "the dead sandbox to leave the list")
-        assert c.get(f"{API}/{did}").status_code == 404
+        # The sandbox whose init died while the daemon was down is kept as
+        # failed, its files on disk, until it is deleted.
+        failed = [s for s in c.list()["sandboxes"] if s["id"] == did]
+        assert failed and failed[0]["status"] == "failed", failed
+        info = c.info(did)
+        assert info["status"] == "failed" and "daemon start" in info["failure_reason"], info
+        upper = d.sandbox_dir(did) / "upper" / "root" / "work.bin"
+        assert upper.read_bytes() == payload
+        assert '"failure"' in (d.sandbox_dir(did) / "sandbox.json").read_text()
+        assert c.post(f"{API}/{did}/exec", json={"command": "true"}).status_code == 409
         hbtest.wait_until(lambda: not hbtest.cgroup_dirs(did), 10, 0.2, "dead sandbox cgroups")
-        hbtest.wait_until(lambda: not d.sandbox_dir(did).exists(), 10, 0.2, "dead state dir")
         assert not [m for m in hbtest.mounts_under(d.data_dir) if did in m]
-        assert not hbtest.cgroup_dirs(did)
-        # Its uid slot is released.
+        # Still failed after one more restart, its uid range claimed again if
+        # the pool lost it (/run is emptied at a reboot); DELETE removes it all.
+        slots = hbtest.uid_slots_owned_by(d.data_dir, [did])
+        assert len(slots) == 1, slots
+        d.stop(signal.SIGTERM)
+        (hbtest.UIDSLOT_DIR / slots[0][0]).unlink()
+        d.start()
+        c.close()
+        c = d.client()
+        assert c.info(did)["status"] == "failed"
+        assert hbtest.uid_slots_owned_by(d.data_dir, [did]) == slots
+        assert upper.read_bytes() == payload
+        assert c.delete(f"{API}/{did}").status_code == 200
+        assert not d.sandbox_dir(did).exists()
         assert not hbtest.uid_slots_owned_by(d.data_dir, [did]), \
-            "uid slot of the dead sandbox still claimed"
+            "uid slot of the deleted sandbox still claimed"
         # The restarted daemon can still destroy the re-attached sandbox fully.
         live_init = hbtest.init_host_pid(lid)
         assert live_init

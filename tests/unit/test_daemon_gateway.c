@@ -219,6 +219,12 @@ Test(route, paths)
     cr_assert_eq(r.kind, HB_RT_DASHBOARD);
     hb_route_match("/other", &r);
     cr_assert_eq(r.kind, HB_RT_NONE);
+    hb_route_match("/api/v1/hiveboxes/box-1/processes/kill-all", &r);
+    cr_assert_eq(r.kind, HB_RT_KILL_ALL);
+    cr_assert_str_eq(r.id, "box-1");
+    cr_assert(hb_route_needs_auth(r.kind));
+    hb_route_match("/api/v1/hiveboxes/box-1/processes", &r);
+    cr_assert_eq(r.kind, HB_RT_API_OTHER);
 }
 
 Test(auth, bearer)
@@ -282,6 +288,29 @@ Test(json_out, create_shape_is_the_seed)
                         "\"limits\":{\"memory\":\"512m\",\"cpus\":2.0,\"pids\":128},"
                         "\"expires_at\":\"2025-01-15T11:30:00Z\"}");
     free(t);
+    json_decref(j);
+}
+
+Test(json_out, failed_sandbox_says_why_only_when_failed)
+{
+    hb_sbinfo_t s = {.id = "my", .status = "running", .image = "base", .created_at = 1736937000,
+                     .expires_at = 1736940600, .memory = "512m", .network = "none",
+                     .failure = ""};
+    json_t *j = hb_json_sandbox(&s, 1736937060);
+    cr_assert_null(json_object_get(j, "failure_reason"));
+    cr_assert_null(json_object_get(j, "failed_at"));
+    json_decref(j);
+    s.status = "failed";
+    s.failure = "its init process (PID 1) was killed by the OOM killer";
+    s.failed_at = 1736937060;
+    j = hb_json_sandbox(&s, 1736937070);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "failed");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "failure_reason")), s.failure);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "failed_at")), "2025-01-15T10:31:00Z");
+    json_decref(j);
+    j = hb_json_list(&s, 1, 1736937070);
+    json_t *e = json_array_get(json_object_get(j, "sandboxes"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(e, "failure_reason")), s.failure);
     json_decref(j);
 }
 

@@ -1,13 +1,26 @@
 /* PID 1 of a sandbox: reap orphans, accept connections on the init socket
- * and fork one worker per connection. The main loop never blocks on a
- * client; everything slow happens in workers. */
+ * and serve each one on a thread of its own. The main loop never blocks on
+ * a client; everything slow happens on request threads.
+ *
+ * Threads of PID 1, not forked worker processes: root in the sandbox holds
+ * CAP_KILL over every process of its user namespace and could stop or kill
+ * a worker process (SIGSTOP left exec and files hanging), but the kernel
+ * makes the whole thread group of a pid namespace's init unkillable from
+ * inside it (SIGNAL_UNKILLABLE: SIGKILL and SIGSTOP from the namespace, and
+ * every signal init has no handler for, are dropped; kill(-1) skips it).
+ * The threads reap only their own children: a command is the child of the
+ * thread that started it and waited for by it alone, while the main thread
+ * reaps orphans with __WNOTHREAD, so it never takes a command's status. */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +34,10 @@
 #include <unistd.h>
 
 #define REQ_TIMEOUT_MS 30000   /* a client must send its request promptly */
+#define REAP_EVERY_MS  1000    /* orphans handed over without a SIGCHLD */
+#define THREAD_STACK   (512 * 1024)
+
+static atomic_int g_live;      /* request threads running */
 
 int64_t mono_us(void)
 {
@@ -60,7 +77,7 @@ int answer_ok(int conn, bool has_size, uint64_t size)
 
 void op_signal(int conn, const hb_initreq_t *r)
 {
-    /* Never our own group (init and the workers share it). */
+    /* Never our own group (init's). */
     if (r->pgid == getpgrp()) {
         answer_err(conn, EPERM, "pgid: refused");
         return;
@@ -72,7 +89,8 @@ void op_signal(int conn, const hb_initreq_t *r)
     answer_ok(conn, false, 0);
 }
 
-static __attribute__((noreturn)) void worker(int conn, const char *id)
+/* One request: read it, dispatch, free everything. */
+static void serve(int conn, const char *id)
 {
     hb_frame_t f;
     hb_initreq_t *r = malloc(sizeof *r);   /* two path buffers: keep off the stack */
@@ -81,38 +99,75 @@ static __attribute__((noreturn)) void worker(int conn, const char *id)
     const char *why = "frame";
     if (rc != 0 || !r || hb_initreq_parse(&f, r, &why) < 0) {
         if (rc == 0)
-            answer_err(conn, EINVAL, "bad request: %s", why);
-        _exit(1);
-    }
-    switch (r->op) {
-    case HB_OP_EXEC:
+            answer_err(conn, r ? EINVAL : ENOMEM, "bad request: %s", r ? why : "out of memory");
+    } else if (r->op == HB_OP_EXEC) {
         op_exec(conn, r, id);
-        break;
-    case HB_OP_SIGNAL:
+    } else if (r->op == HB_OP_SIGNAL) {
         op_signal(conn, r);
-        break;
-    default:
+    } else {
         op_files(conn, &f, r);
-        break;
     }
-    _exit(0);
+    free(r);
+    hb_frame_free(&f);
 }
 
-/* Reap every exited child; true if `watch` was among them. */
-static bool reap(pid_t watch)
+typedef struct {
+    int conn;
+    const char *id;
+} job_t;
+
+static void *request_main(void *arg)
 {
-    bool hit = false;
+    job_t j = *(job_t *)arg;
+    free(arg);
+    serve(j.conn, j.id);
+    close(j.conn);
+    atomic_fetch_sub(&g_live, 1);
+    return NULL;
+}
+
+/* Answer at once without reading the request (the daemon reads an answer
+ * even when its request could not be sent whole), then hang up. */
+static void refuse(int conn, int err, const char *what)
+{
+    struct timeval tv = {.tv_usec = 200000};
+    setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    answer_err(conn, err, "init: %s", what);
+    close(conn);
+}
+
+static void start_request(int conn, const char *id, const pthread_attr_t *at)
+{
+    if (atomic_load(&g_live) >= HB_INIT_MAX_REQUESTS) {
+        refuse(conn, EAGAIN, "busy: too many requests in flight; retry later");
+        return;
+    }
+    job_t *j = malloc(sizeof *j);
+    pthread_t t;
+    atomic_fetch_add(&g_live, 1);
+    int rc = j ? 0 : ENOMEM;
+    if (j) {
+        *j = (job_t){conn, id};
+        rc = pthread_create(&t, at, request_main, j);
+    }
+    if (rc != 0) {
+        atomic_fetch_sub(&g_live, 1);
+        free(j);
+        refuse(conn, EAGAIN, rc == EAGAIN ? "cannot start a request thread (no task left)"
+                                          : "cannot start a request thread");
+    }
+}
+
+/* Reap the orphans handed to PID 1 (they are the main thread's children);
+ * commands are their request thread's own and stay untouched. */
+static void reap_orphans(void)
+{
     for (;;) {
-        pid_t p = waitpid(-1, NULL, WNOHANG);
-        if (p > 0) {
-            hit |= p == watch;
-            continue;
-        }
-        if (p < 0 && errno == EINTR)
+        pid_t p = waitpid(-1, NULL, WNOHANG | __WNOTHREAD);
+        if (p > 0 || (p < 0 && errno == EINTR))
             continue;
         break;
     }
-    return hit;
 }
 
 static void drain_signalfd(int sfd)
@@ -122,7 +177,7 @@ static void drain_signalfd(int sfd)
         ;
 }
 
-/* Workers and commands need 0-2 to exist so their pipes never land there. */
+/* Commands need 0-2 to exist so their pipes never land there. */
 static void ensure_stdio(void)
 {
     for (int fd = 0; fd < 3; fd++) {
@@ -136,13 +191,14 @@ static void ensure_stdio(void)
     }
 }
 
+/* Every signal blocked in every thread (threads inherit the mask) and
+ * ignored, but SIGCHLD, read from a signalfd (SIG_IGN on SIGCHLD would
+ * auto-reap and break the request threads' waitpid). */
 static int setup_signals(void)
 {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
-    /* Ignore everything but SIGCHLD (SIG_IGN on SIGCHLD would auto-reap and
-     * break the workers' waitpid). SIGTERM from inside is thereby ignored. */
     struct sigaction sa = {.sa_handler = SIG_IGN};
     for (int s = 1; s < NSIG; s++)
         if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP)
@@ -153,30 +209,27 @@ static int setup_signals(void)
     return signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* One spare worker waits in accept() so that a request does not pay for a
- * fork (slow on some virtual machines) before being served. When it takes a
- * connection it writes a byte to init, which forks the next spare. */
-static __attribute__((noreturn)) void spare(int lfd, int sfd, int notify_r, int notify_w,
-                                            pid_t parent, const char *id)
+/* The host lowered our oom_score_adj (launcher.c); commands inherit it and
+ * must get it back to 0. */
+static bool oom_lowered(void)
 {
-    close(sfd);
-    close(notify_r);
-    /* Go with init (serve mode; in a sandbox the pid namespace does this). */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != parent)
-        _exit(0);               /* init died before the line above */
+    char buf[16] = "";
+    int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n > 0 && atoi(buf) < 0;
+}
+
+static void accept_all(int lfd, const char *id, const pthread_attr_t *at)
+{
     for (;;) {
-        struct pollfd p = {.fd = lfd, .events = POLLIN};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
-            _exit(1);
         int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0 && errno == EINTR)
+            continue;
         if (conn < 0)
-            continue;           /* EAGAIN, or the peer already left */
-        ssize_t w = write(notify_w, "x", 1);
-        (void)w;
-        close(notify_w);
-        close(lfd);
-        worker(conn, id);
+            return;             /* EAGAIN, or no fd/memory left: the next poll retries */
+        start_request(conn, id, at);
     }
 }
 
@@ -185,48 +238,37 @@ void agent_run(const agent_cfg_t *cfg)
     char prefix[96];
     snprintf(prefix, sizeof prefix, "init %s", cfg->id);
     hb_log_set_prefix(prefix);
-    /* Not dumpable: nothing in the sandbox may ptrace init or its workers or
-     * open /proc/1/mem. Subreaper matters only in serve mode (as PID 1 the
-     * kernel gives us orphans anyway). */
+    /* Not dumpable: nothing in the sandbox may ptrace init or open
+     * /proc/1/mem, and /proc/1/oom_score_adj stays host root's. Subreaper
+     * matters only in serve mode (as PID 1 the kernel gives us orphans
+     * anyway, and a subreaper would hand them to any of our threads). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (getpid() != 1)
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     umask(022);
+    mallopt(M_ARENA_MAX, 2);    /* a few arenas, not one per request thread */
     ensure_stdio();
     int sfd = setup_signals();
-    int nfd[2];
-    if (sfd < 0 || pipe2(nfd, O_CLOEXEC | O_NONBLOCK) < 0) {
-        LOG_ERROR("signalfd/pipe: %s", strerror(errno));
+    pthread_attr_t at;
+    if (sfd < 0 || pthread_attr_init(&at) != 0 ||
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) != 0 ||
+        pthread_attr_setstacksize(&at, THREAD_STACK) != 0) {
+        LOG_ERROR("signalfd/thread attributes: %s", strerror(errno));
         _exit(1);
     }
     if (seccomp_prepare() < 0)
         LOG_ERROR("seccomp filter unavailable: exec requests will be refused");
+    exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
-    pid_t spare_pid = 0, self = getpid();
-    bool fork_failing = false;
     for (;;) {
-        if (spare_pid <= 0) {
-            spare_pid = fork();
-            if (spare_pid == 0)
-                spare(lfd, sfd, nfd[0], nfd[1], self, cfg->id);
-            /* Once per streak: init.log is a host file a fork bomb would grow. */
-            if (spare_pid < 0 && !fork_failing)
-                LOG_WARN("fork: %s (retrying every 100 ms)", strerror(errno));
-            fork_failing = spare_pid < 0;
-        }
-        struct pollfd p[2] = {{.fd = nfd[0], .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        /* Without a spare (fork failed), retry soon. */
-        if (poll(p, 2, spare_pid > 0 ? -1 : 100) < 0 && errno != EINTR)
+        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        if (poll(p, 2, REAP_EVERY_MS) < 0 && errno != EINTR)
             LOG_WARN("poll: %s", strerror(errno));
-        if (p[0].revents & POLLIN) {
-            char b[64];
-            if (read(nfd[0], b, sizeof b) > 0)
-                spare_pid = 0;  /* it took a connection: fork the next */
-        }
-        if (p[1].revents) {
+        if (p[1].revents)
             drain_signalfd(sfd);
-            if (reap(spare_pid))
-                spare_pid = 0;  /* the spare died idle (killed from inside?) */
-        }
+        reap_orphans();
+        if (p[0].revents & POLLIN)
+            accept_all(lfd, cfg->id, &at);
     }
 }

@@ -1,6 +1,8 @@
 /* Internals of the init agent shared by agent.c (accept loop, dispatch),
- * exec.c, files.c and seccomp.c. Everything here runs in a per-connection
- * worker process forked from init, except seccomp_prepare(). */
+ * exec.c, files.c and seccomp.c. Request handlers run on request threads of
+ * PID 1, several at once: they keep no state outside their own call (the
+ * only globals are set once at start) and release every fd and allocation
+ * before they return. */
 #ifndef HB_AGENT_H
 #define HB_AGENT_H
 
@@ -14,7 +16,12 @@ int seccomp_prepare(void);
  * 0 or -1 with errno. */
 int seccomp_apply(void);
 
-/* Request handlers: they answer on conn and return; the worker then exits. */
+/* Set once at agent start, before any request thread: the user cgroups a
+ * command joins before it execs, and whether its oom_score_adj must be set
+ * back to 0 (init's own was lowered by the host and is inherited). */
+void exec_setup(const int *cg_fds, int n_cg, bool reset_oom);
+
+/* Request handlers: they answer on conn and return; the caller closes it. */
 void op_exec(int conn, const hb_initreq_t *r, const char *hostname);
 void op_signal(int conn, const hb_initreq_t *r);
 void op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);

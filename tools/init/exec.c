@@ -1,6 +1,9 @@
-/* The `exec` worker: fork a hardened /bin/sh -c <cmd>, stream its output,
- * enforce out_cap and timeout, answer `exit` as soon as the shell exits. */
+/* The `exec` request: start a hardened /bin/sh -c <cmd> in the user
+ * cgroups, stream its output, enforce out_cap and timeout, answer `exit` as
+ * soon as the shell exits. Runs on a request thread of PID 1; the command is
+ * that thread's child and only that thread waits for it. */
 #include "agent.h"
+#include "init.h"
 #include "log.h"
 
 #include <errno.h>
@@ -33,11 +36,23 @@ static const cap_value_t keep_caps[] = {
 };
 #define NKEEP (sizeof keep_caps / sizeof keep_caps[0])
 
-enum { ST_CWD = 1, ST_RLIMIT, ST_CAPS, ST_NNP, ST_SECCOMP, ST_EXEC };
+enum { ST_CWD = 1, ST_RLIMIT, ST_CAPS, ST_NNP, ST_SECCOMP, ST_EXEC, ST_CGROUP };
 static const char *const stage_name[] = {"?", "cwd", "rlimit", "capabilities",
-                                         "no_new_privs", "seccomp", "exec"};
+                                         "no_new_privs", "seccomp", "exec", "cgroup"};
 
-/* Everything the child needs, prepared by the worker before fork so that
+/* Set by exec_setup before any request thread exists; read-only after. */
+static int g_cg_fds[INIT_MAX_CG];
+static int g_n_cg;
+static bool g_reset_oom;
+
+void exec_setup(const int *cg_fds, int n_cg, bool reset_oom)
+{
+    g_n_cg = n_cg < INIT_MAX_CG ? n_cg : INIT_MAX_CG;
+    memcpy(g_cg_fds, cg_fds, (size_t)g_n_cg * sizeof *cg_fds);
+    g_reset_oom = reset_oom;
+}
+
+/* Everything the child needs, prepared by the request thread before fork so that
  * the child only makes system calls. */
 typedef struct {
     int in_r, out_w, err_w, rep_w;
@@ -81,12 +96,23 @@ static int drop_caps(cap_t caps)
     return cap_set_proc(caps);
 }
 
-/* Runs on its own stack in the worker's memory (CLONE_VM|CLONE_VFORK: no
- * page-table copy, the worker sleeps until execve), so it only makes system
- * calls and never returns. */
+/* Move the calling process into every user cgroup (pids, memory, ...):
+ * its pids limit and its OOM kills stay apart from init's. 0 or an errno. */
+static int join_user_cgroups(void)
+{
+    for (int i = 0; i < g_n_cg; i++)
+        if (write(g_cg_fds[i], "0", 1) != 1)
+            return errno ? errno : EIO;
+    return 0;
+}
+
+/* Runs on its own stack in init's memory (CLONE_VM|CLONE_VFORK: no
+ * page-table copy, the calling thread sleeps until execve), so it only makes
+ * system calls and never returns: other threads may hold any libc lock. */
 static int child_run(void *arg)
 {
     const child_t *c = arg;
+    int cg_err = join_user_cgroups();   /* first: before any fd number moves */
     setsid();                   /* own session, so pgid == pid */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++)
@@ -99,6 +125,10 @@ static int child_run(void *arg)
     if (c->rep_w != 3 ? dup3(c->rep_w, 3, O_CLOEXEC) < 0 : fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
         _exit(127);
     syscall(SYS_close_range, 4, ~0U, 0);
+    if (cg_err) {
+        errno = cg_err;
+        child_fail(ST_CGROUP);  /* never run outside the user cgroups */
+    }
     umask(022);
     if (c->cwd) {
         if (chdir(c->cwd) < 0)
@@ -346,6 +376,12 @@ static int make_pipes(int p[8])
     return 0;
 }
 
+static void close_pipes(int p[8])
+{
+    for (int i = 0; i < 8; i++)
+        close_fd(&p[i]);
+}
+
 /* Wait for the child to exec (report pipe closes) or to report a failure. */
 static int child_started(int rep_r, pid_t pid, int conn)
 {
@@ -357,12 +393,29 @@ static int child_started(int rep_r, pid_t pid, int conn)
         return 0;
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    if (n != (ssize_t)sizeof rep || rep.stage < 1 || rep.stage > ST_EXEC) {
+    if (n != (ssize_t)sizeof rep || rep.stage < 1 || rep.stage > ST_CGROUP) {
         answer_err(conn, EIO, "command setup failed");
         return -1;
     }
     answer_err(conn, rep.err, "%s: %s", stage_name[rep.stage], strerror(rep.err));
     return -1;
+}
+
+/* Init's own oom_score_adj was lowered by the host and the command inherited
+ * it: set it back to 0 now that the command has its own memory (before
+ * execve it shared init's, whose /proc files only host root may write). A
+ * command that forks within these microseconds passes the low score on to
+ * that child; it stays in the user memory cgroup, apart from init, either
+ * way. */
+static void reset_oom(pid_t pid)
+{
+    char path[48];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1)
+        LOG_WARN("command %d keeps init's oom_score_adj: %s", (int)pid, strerror(errno));
+    if (fd >= 0)
+        close(fd);
 }
 
 static void free_child(child_t *c)
@@ -375,8 +428,8 @@ static void free_child(child_t *c)
         cap_free(c->caps);
 }
 
-/* Start the command. Returns its pid (the worker keeps p[1], p[2], p[4]),
- * or -1 after answering `err`. */
+/* Start the command. Returns its pid (p[1], p[2], p[4] stay open for the
+ * caller, the rest is closed), or -1 after answering `err` (all closed). */
 static pid_t spawn(int conn, const hb_initreq_t *r, const char *hostname, int p[8])
 {
     child_t c = {.cwd = r->has_cwd ? r->path : NULL, .argv = {"sh", "-c", NULL, NULL}};
@@ -397,15 +450,20 @@ static pid_t spawn(int conn, const hb_initreq_t *r, const char *hostname, int p[
      * stack and c are free to go right after. */
     pid = clone(child_run, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
     int err = errno;
-    close(p[0]);
-    close(p[3]);
-    close(p[5]);
-    close(p[7]);
+    close_fd(&p[0]);
+    close_fd(&p[3]);
+    close_fd(&p[5]);
+    close_fd(&p[7]);
     if (pid < 0)
         answer_err(conn, err, "fork: %s", strerror(err));
     else if (child_started(p[6], pid, conn) < 0)
         pid = -1;
+    else if (g_reset_oom)
+        reset_oom(pid);
+    close_fd(&p[6]);
 out:
+    if (pid < 0)
+        close_pipes(p);
     free(stack);
     free_child(&c);
     return pid;
@@ -428,17 +486,22 @@ void op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     if (pidfd < 0 || !s.buf) {
         kill(-pid, SIGKILL);
         answer_err(conn, pidfd < 0 ? errno : ENOMEM, "exec: cannot supervise the command");
-        free(s.buf);
-        return;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    } else {
+        send_started(conn, pid);
+        if (s.in_left == 0)
+            close_fd(&s.fd[0]);
+        bool timed_out = false;
+        int st = stream_loop(&s, pid, pidfd, r->timeout_ms, &timed_out);
+        if (!s.client_gone)
+            drain(&s);
+        if (!s.client_gone)
+            send_exit(&s, st, timed_out, t0);
     }
-    send_started(conn, pid);
-    if (s.in_left == 0)
-        close_fd(&s.fd[0]);
-    bool timed_out = false;
-    int st = stream_loop(&s, pid, pidfd, r->timeout_ms, &timed_out);
-    if (!s.client_gone)
-        drain(&s);
-    if (!s.client_gone)
-        send_exit(&s, st, timed_out, t0);
+    for (int i = 0; i < 3; i++)
+        close_fd(&s.fd[i]);
+    if (pidfd >= 0)
+        close(pidfd);
     free(s.buf);
 }

@@ -151,23 +151,8 @@ static void read_sizeless(int conn, int fd, const hb_initreq_t *r)
     free(buf);
 }
 
-static void op_read(int conn, const hb_initreq_t *r)
+static void send_regular(int conn, int fd, const hb_initreq_t *r, uint64_t size)
 {
-    struct stat st;
-    int fd = open_path(r->path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        answer_err(conn, EINVAL, "%s: not a regular file", r->path);
-        return;
-    }
-    if (st.st_size == 0) {
-        read_sizeless(conn, fd, r);
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size;
     if (r->max && size > r->max) {
         answer_err(conn, EFBIG, "%s: %llu bytes, over the %llu cap", r->path,
                    (unsigned long long)size, (unsigned long long)r->max);
@@ -178,19 +163,36 @@ static void op_read(int conn, const hb_initreq_t *r)
     send_file_hdr(conn, size, &ok);
     char *buf = ok ? malloc(CHUNK) : NULL;
     uint64_t done = 0;
-    while (buf && done < size) {
+    bool gone = false;
+    while (buf && done < size && !gone) {
         size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
         ssize_t n = read(fd, buf, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;              /* shrank or failed: the client sees a short file */
-        if (hb_frame_send_chunk(conn, "data", 0, buf, (size_t)n) < 0)
-            return;
+        gone = hb_frame_send_chunk(conn, "data", 0, buf, (size_t)n) < 0;
         done += (uint64_t)n;
     }
-    if (buf)
+    if (buf && !gone)
         send_end(conn);
+    free(buf);
+}
+
+static void op_read(int conn, const hb_initreq_t *r)
+{
+    struct stat st;
+    int fd = open_path(r->path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        answer_err(conn, EINVAL, "%s: not a regular file", r->path);
+    else if (st.st_size == 0)
+        read_sizeless(conn, fd, r);
+    else
+        send_regular(conn, fd, r, (uint64_t)st.st_size);
+    if (fd >= 0)
+        close(fd);
 }
 
 /* ---- write ---- */
@@ -228,18 +230,20 @@ static int write_full(int fd, const char *p, size_t n)
  * reset the connection and the client would lose our `err` answer. */
 static void refuse_drain(int conn)
 {
-    static char sink[64 * 1024];
+    enum { SINK = 64 * 1024 };
+    char *sink = malloc(SINK);
     shutdown(conn, SHUT_WR);
     int64_t end = mono_us() + 5000000;
-    for (uint64_t total = 0; total < (256u << 20) && mono_us() < end;) {
+    for (uint64_t total = 0; sink && total < (256u << 20) && mono_us() < end;) {
         struct pollfd p = {.fd = conn, .events = POLLIN};
         if (poll(&p, 1, 500) <= 0)
-            return;
-        ssize_t n = read(conn, sink, sizeof sink);
+            break;
+        ssize_t n = read(conn, sink, SINK);
         if (n <= 0)
-            return;
+            break;
         total += (uint64_t)n;
     }
+    free(sink);
 }
 
 /* Receive the upload into fd. Returns bytes written, or -1 with *err set
@@ -267,26 +271,11 @@ static int64_t receive(int conn, hb_frame_t *f, int fd, uint64_t max, int *err)
     }
 }
 
-static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
+/* Receive into fd (the temp file tmp in dfd, closed here) and rename it
+ * to base, or remove it and answer why. */
+static void receive_into(int conn, hb_frame_t *f, const hb_initreq_t *r, int dfd, int fd,
+                         const char *tmp, const char *base)
 {
-    const char *base;
-    char *dir = malloc(HB_PATH_MAX);
-    int dfd = dir ? open_parent(r->path, true, &base, dir) : -1;
-    free(dir);
-    if (dfd < 0) {
-        answer_err(conn, errno, "%s: parent: %s", r->path, strerror(errno));
-        return;
-    }
-    char tmp[HB_NAME_MAX + 1];
-    snprintf(tmp, sizeof tmp, ".%.200s.%d.hbtmp", base, (int)getpid());
-    mode_t mode = r->mode ? r->mode : 0644;
-    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0 || fchmod(fd, mode) < 0) {
-        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
-        if (fd >= 0)
-            unlinkat(dfd, tmp, 0);
-        return;
-    }
     int err = 0;
     int64_t total = receive(conn, f, fd, r->max, &err);
     if (close(fd) < 0 && total >= 0) {
@@ -309,6 +298,34 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
         answer_err(conn, err, "%s: %s", r->path, strerror(err));
     if (err)
         refuse_drain(conn);
+}
+
+static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
+{
+    const char *base;
+    char *dir = malloc(HB_PATH_MAX);
+    int dfd = dir ? open_parent(r->path, true, &base, dir) : -1;
+    free(dir);
+    if (dfd < 0) {
+        answer_err(conn, errno, "%s: parent: %s", r->path, strerror(errno));
+        return;
+    }
+    char tmp[HB_NAME_MAX + 1];
+    /* The thread id: requests run side by side in one process. */
+    snprintf(tmp, sizeof tmp, ".%.200s.%d.hbtmp", base, (int)gettid());
+    mode_t mode = r->mode ? r->mode : 0644;
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 || fchmod(fd, mode) < 0) {
+        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlinkat(dfd, tmp, 0);
+        }
+        close(dfd);
+        return;
+    }
+    receive_into(conn, f, r, dfd, fd, tmp, base);
+    close(dfd);
 }
 
 /* ---- list ---- */
@@ -443,7 +460,10 @@ static void op_list(int conn, const hb_initreq_t *r)
         hb_pk_kbool(&pk, "truncated", l.truncated);
         send_done(conn, &sb);
     }
-    /* The worker exits right after: todo's leftovers go with it. */
+    while (todo.n > 0)          /* left over when the listing stopped early */
+        free(todo.v[--todo.n]);
+    free(todo.v);
+    close(topfd);
     msgpack_sbuffer_destroy(&l.body);
 }
 
@@ -453,8 +473,12 @@ static void op_stat(int conn, const hb_initreq_t *r)
 {
     struct stat st;
     int fd = open_path(r->path, O_PATH | (r->follow ? 0 : O_NOFOLLOW));
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
+    int rc = fd < 0 ? -1 : fstat(fd, &st);
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0) {
+        answer_err(conn, err, "%s: %s", r->path, strerror(err));
         return;
     }
     msgpack_sbuffer sb;
@@ -471,22 +495,39 @@ static void op_stat(int conn, const hb_initreq_t *r)
     send_done(conn, &sb);
 }
 
+/* Close fds (-1s skipped) keeping errno, so callers can report it after. */
+static void close_keep_errno(int a, int b)
+{
+    int e = errno;
+    if (a >= 0)
+        close(a);
+    if (b >= 0)
+        close(b);
+    errno = e;
+}
+
+static void answer_rc(int conn, int rc, const hb_initreq_t *r)
+{
+    if (rc < 0)
+        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
+    else
+        answer_ok(conn, false, 0);
+}
+
 static void op_mkdir(int conn, const hb_initreq_t *r)
 {
-    int fd;
+    int rc, dfd = -1;
     if (r->parents) {
-        fd = open_dir(r->path, true);
+        dfd = open_dir(r->path, true);
+        rc = dfd < 0 ? -1 : 0;
     } else {
         const char *base;
         char dir[HB_PATH_MAX];
-        int dfd = open_parent(r->path, false, &base, dir);
-        fd = dfd < 0 ? -1 : mkdirat(dfd, base, 0755);
+        dfd = open_parent(r->path, false, &base, dir);
+        rc = dfd < 0 ? -1 : mkdirat(dfd, base, 0755);
     }
-    if (fd < 0) {
-        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
-        return;
-    }
-    answer_ok(conn, false, 0);
+    close_keep_errno(dfd, -1);
+    answer_rc(conn, rc, r);
 }
 
 static void op_rename(int conn, const hb_initreq_t *r)
@@ -495,11 +536,12 @@ static void op_rename(int conn, const hb_initreq_t *r)
     char dir[HB_PATH_MAX];
     int d1 = open_parent(r->path, false, &b1, dir);
     int d2 = d1 < 0 ? -1 : open_parent(r->path2, false, &b2, dir);
-    if (d2 < 0 || renameat(d1, b1, d2, b2) < 0) {
+    int rc = d2 < 0 ? -1 : renameat(d1, b1, d2, b2);
+    close_keep_errno(d1, d2);
+    if (rc < 0)
         answer_err(conn, errno, "%s -> %s: %s", r->path, r->path2, strerror(errno));
-        return;
-    }
-    answer_ok(conn, false, 0);
+    else
+        answer_ok(conn, false, 0);
 }
 
 static void op_remove(int conn, const hb_initreq_t *r)
@@ -510,11 +552,8 @@ static void op_remove(int conn, const hb_initreq_t *r)
     int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
-    if (rc < 0) {
-        answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
-        return;
-    }
-    answer_ok(conn, false, 0);
+    close_keep_errno(dfd, -1);
+    answer_rc(conn, rc, r);
 }
 
 void op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)

@@ -8,13 +8,19 @@
 
 #include <stdint.h>
 
+#define INIT_MAX_CG 8
+
 typedef struct {
     int listen_fd;      /* bound + listening Unix socket (host side path) */
     const char *id;     /* sandbox id = hostname */
+    /* cgroup.procs of the user cgroups every command joins, opened by the
+     * launcher as host root (writable through these fds only). */
+    int cg_fds[INIT_MAX_CG];
+    int n_cg;
 } agent_cfg_t;
 
-/* Serve forever as PID 1: reap orphans, accept connections, fork a worker per
- * connection. Never returns. */
+/* Serve forever as PID 1: reap orphans, accept connections, serve each on a
+ * thread of its own. Never returns. */
 __attribute__((noreturn)) void agent_run(const agent_cfg_t *cfg);
 
 #endif

@@ -4,14 +4,17 @@
  * exec'd by the runtime. Order matters and follows bubblewrap/runc:
  *
  *   parent (host root)                 child (new user/pid/mnt/... namespaces)
- *   join the sandbox cgroups
+ *   join the sandbox cgroups, open
+ *   the user cgroups' cgroup.procs
  *   clone(all namespaces) ------------> waits on the sync socket
- *   write uid_map/gid_map
+ *   write uid_map/gid_map, lower
+ *   init's oom_score_adj
  *   idmapped, read-only clone of the
  *   image (needs host privilege) --fd-> setresuid(0): root of its own userns
  *                                      private mounts, attach the image,
  *                                      overlay root, /proc (masked), /sys ro,
- *                                      /dev, /tmp, bind init.sock, pivot_root
+ *                                      /dev (sized /dev/shm), /tmp, bind
+ *                                      init.sock, pivot_root
  *   <------------------------- "ready" sethostname, lo up, become init
  *   print "ok <pid> <starttime>", exit
  *
@@ -55,6 +58,10 @@ typedef struct {
     unsigned long uid_base;
     char cg_procs[MAX_CG][LPATH];
     int  n_cg;
+    char user_cg_procs[INIT_MAX_CG][LPATH];   /* the cgroups commands join */
+    int  n_user_cg;
+    int  user_cg_fds[INIT_MAX_CG];            /* opened before clone, kept by init */
+    unsigned long long shm_bytes;             /* size of /dev/shm */
     launch_net_t net;       /* isolated/shared: see launch_net.h */
     launch_skills_t skills; /* /opt/skills/<name>: see launch_skills.h */
 } launch_conf_t;
@@ -107,6 +114,8 @@ static int read_conf(const char *dir, launch_conf_t *c)
 {
     char path[LPATH], buf[8192];
     memset(c, 0, sizeof *c);
+    for (int i = 0; i < INIT_MAX_CG; i++)
+        c->user_cg_fds[i] = -1;
     if (pathf(path, "%s/launch.conf", dir) < 0)
         return fail("launch.conf path");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -133,10 +142,14 @@ static int read_conf(const char *dir, launch_conf_t *c)
             c->uid_base = strtoul(eq, NULL, 10);
         else if (strcmp(line, "cgroup_procs") == 0 && c->n_cg < MAX_CG)
             snprintf(c->cg_procs[c->n_cg++], LPATH, "%s", eq);
+        else if (strcmp(line, "user_cgroup_procs") == 0 && c->n_user_cg < INIT_MAX_CG)
+            snprintf(c->user_cg_procs[c->n_user_cg++], LPATH, "%s", eq);
+        else if (strcmp(line, "shm_bytes") == 0)
+            c->shm_bytes = strtoull(eq, NULL, 10);
         else
             launch_net_conf(&c->net, line, eq);
     }
-    if (!c->id[0] || !c->image[0] || c->uid_base == 0) {
+    if (!c->id[0] || !c->image[0] || c->uid_base == 0 || c->shm_bytes < 4096) {
         errno = 0;
         return fail("launch.conf is incomplete");
     }
@@ -255,6 +268,13 @@ static int setup_proc(const char *root)
                                            "/proc/sysrq-trigger"};
     if (mount_at(root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
+    /* Before /proc/sys turns read-only: a System V shared memory segment
+     * nobody is attached to goes away instead of holding memory no process
+     * owns (and no OOM kill can free) for the sandbox's lifetime. Per IPC
+     * namespace, ours. */
+    char path[LPATH];
+    if (pathf(path, "%s/proc/sys/kernel/shm_rmid_forced", root) < 0 || write_file(path, "1") < 0)
+        return fail("set kernel.shm_rmid_forced");
     for (size_t i = 0; i < sizeof masked / sizeof *masked; i++)
         if (mask_path(root, masked[i]) < 0)
             return -1;
@@ -284,7 +304,10 @@ static int setup_sys(const char *root)
     return 0;
 }
 
-static int setup_dev(const char *root)
+/* shm_bytes: /dev/shm is memory the sandbox's processes cannot give back
+ * by dying, so it is sized (a quarter of the memory limit, see the
+ * runtime's cgroup.c) rather than left at the kernel's half of host RAM. */
+static int setup_dev(const char *root, unsigned long long shm_bytes)
 {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
     static const char *const links[][2] = {
@@ -314,7 +337,9 @@ static int setup_dev(const char *root)
     if (mount_at(root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                  "newinstance,ptmxmode=0666,mode=620") < 0)
         return -1;
-    if (mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0 ||
+    char shm_opts[64];
+    snprintf(shm_opts, sizeof shm_opts, "mode=1777,size=%llu", shm_bytes);
+    if (mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm_opts) < 0 ||
         mount_at(root, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
     return 0;
@@ -379,6 +404,25 @@ static int become_root(void)
     return 0;
 }
 
+/* /tmp is a directory of the writable layer, as in Docker: a tmpfs there
+ * would be memory the sandbox's commands cannot give back by dying, and
+ * large temporary files (pip, compilers) would fail at a fraction of the
+ * memory limit. An image without /tmp gets one. */
+static int ensure_tmp(const char *root)
+{
+    char path[LPATH];
+    if (pathf(path, "%s/tmp", root) < 0)
+        return -1;
+    if (mkdir(path, 01777) < 0) {
+        if (errno == EEXIST)
+            return 0;
+        return fail("mkdir /tmp");
+    }
+    if (chmod(path, 01777) < 0)   /* past the umask */
+        return fail("chmod /tmp");
+    return 0;
+}
+
 static int build_root(const launch_conf_t *c, int image_fd, int *skill_fds, int *listen_fd)
 {
     char lower[LPATH], root[LPATH], opts[128];
@@ -395,12 +439,12 @@ static int build_root(const launch_conf_t *c, int image_fd, int *skill_fds, int 
     snprintf(opts, sizeof opts, "lowerdir=lower,upperdir=upper,workdir=work,userxattr");
     if (mount("overlay", "rootfs", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
         return fail("mount the overlay root");
-    if (setup_proc(root) < 0 || setup_sys(root) < 0 || setup_dev(root) < 0)
+    if (setup_proc(root) < 0 || setup_sys(root) < 0 || setup_dev(root, c->shm_bytes) < 0)
         return -1;
     char why[300];
     if (launch_skills_mount(&c->skills, root, skill_fds, why, sizeof why) < 0)
         return fail("skills: %s", why);
-    if (mount_at(root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+    if (ensure_tmp(root) < 0)
         return -1;
     *listen_fd = bind_socket(c->dir);
     if (*listen_fd < 0)
@@ -435,7 +479,8 @@ static int child_main(const launch_conf_t *c, int sync)
         return fail("report ready");
     close(sync);
     hb_log_set_prefix("init");
-    agent_cfg_t cfg = {.listen_fd = listen_fd, .id = c->id};
+    agent_cfg_t cfg = {.listen_fd = listen_fd, .id = c->id, .n_cg = c->n_user_cg};
+    memcpy(cfg.cg_fds, c->user_cg_fds, sizeof cfg.cg_fds);
     agent_run(&cfg);
 }
 
@@ -492,6 +537,45 @@ static int join_cgroups(const launch_conf_t *c)
     return 0;
 }
 
+/* The user cgroups' cgroup.procs, opened here as host root and inherited by
+ * init: commands join them by writing "0" to these fds before they exec
+ * (cgroup v1 checks the opener's credentials), while nothing inside the
+ * sandbox can open them. */
+static int open_user_cgroups(launch_conf_t *c)
+{
+    for (int i = 0; i < c->n_user_cg; i++) {
+        c->user_cg_fds[i] = open(c->user_cg_procs[i], O_WRONLY | O_CLOEXEC);
+        if (c->user_cg_fds[i] < 0)
+            return fail("open %s", c->user_cg_procs[i]);
+    }
+    return 0;
+}
+
+static void close_user_cgroups(launch_conf_t *c)
+{
+    for (int i = 0; i < c->n_user_cg; i++)
+        if (c->user_cg_fds[i] >= 0)
+            close(c->user_cg_fds[i]);
+}
+
+/* Make init the last process the OOM killer would pick (-1000). Through the
+ * legacy oom_adj file (-17 is -1000), which unlike oom_score_adj leaves
+ * oom_score_adj_min alone: after the first write (0, the floor a command can
+ * go back down to) the commands that inherit -1000 may raise their score
+ * again, and init resets each one to 0. Needs CAP_SYS_RESOURCE; without it
+ * init stays at its score, still out of its commands' memory cgroup. */
+static void protect_from_oom(pid_t child)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", child);
+    write_file(path, "0");
+    snprintf(path, sizeof path, "/proc/%d/oom_adj", child);
+    if (write_file(path, "-17") < 0)
+        LOG_INFO("oom_score_adj of init not lowered (%s): the host withholds "
+                 "CAP_SYS_RESOURCE; the user memory cgroup alone keeps it out of its "
+                 "commands' OOM kills", strerror(errno));
+}
+
 /* Map the child's ids, hand it the idmapped image, wait for its verdict.
  * The sandbox's network (net, may be NULL) is set up while the child builds
  * its root: its namespace exists since clone, and the two overlap. */
@@ -540,6 +624,7 @@ static int parent_side_probe(pid_t child, int sync, const char *image, unsigned 
 
 static int parent_side(const launch_conf_t *c, pid_t child, int sync)
 {
+    protect_from_oom(child);
     return parent_side_probe(child, sync, c->image, c->uid_base, &c->skills, &c->net);
 }
 
@@ -547,7 +632,7 @@ int launcher_main(const char *dir)
 {
     launch_conf_t c;
     hb_log_set_prefix("launcher");
-    if (read_conf(dir, &c) < 0 || join_cgroups(&c) < 0)
+    if (read_conf(dir, &c) < 0 || join_cgroups(&c) < 0 || open_user_cgroups(&c) < 0)
         goto out_err;
     setsid(); /* never share the daemon's session or terminal signals */
 
@@ -573,6 +658,7 @@ int launcher_main(const char *dir)
         _exit(1);
     }
     close(sv[1]);
+    close_user_cgroups(&c);     /* init has its own copies */
     if (parent_side(&c, pid, sv[0]) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

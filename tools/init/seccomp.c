@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -133,7 +134,7 @@ static int add_conditional(scmp_filter_ctx ctx)
     return r;
 }
 
-/* "Allow unless the low 32 bits of argument `arg` are one of bad[]".
+/* "Allow (or act) unless the low 32 bits of argument `arg` are one of bad[]".
  * libseccomp has no masked not-equal, and an unconditional allow swallows
  * conditional denials, so the allowed set is spelled out as bit prefixes:
  * walking the 32 bits from the top, every prefix that no refused value
@@ -146,6 +147,8 @@ typedef struct {
     unsigned arg;
     const uint32_t *bad;
     size_t nbad;
+    uint32_t act;               /* for every other value */
+    const struct scmp_arg_cmp *pre;   /* NULL, or a condition every rule also has */
 } except_t;
 
 static int allow_prefixes(scmp_filter_ctx ctx, const except_t *x, int bit, uint32_t prefix)
@@ -155,8 +158,10 @@ static int allow_prefixes(scmp_filter_ctx ctx, const except_t *x, int bit, uint3
     for (size_t i = 0; i < x->nbad; i++)
         hit |= (x->bad[i] & mask) == prefix;
     if (!hit) {
-        struct scmp_arg_cmp c = SCMP_CMP(x->arg, SCMP_CMP_MASKED_EQ, mask, prefix);
-        return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, x->nr, 1, &c);
+        struct scmp_arg_cmp c[2] = {SCMP_CMP(x->arg, SCMP_CMP_MASKED_EQ, mask, prefix)};
+        if (x->pre)
+            c[1] = *x->pre;
+        return seccomp_rule_add_array(ctx, x->act, x->nr, x->pre ? 2 : 1, c);
     }
     if (bit < 0)
         return 0;               /* exactly a refused value */
@@ -167,7 +172,7 @@ static int allow_prefixes(scmp_filter_ctx ctx, const except_t *x, int bit, uint3
 static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *bad,
                         size_t nbad)
 {
-    except_t x = {nr, arg, bad, nbad};
+    except_t x = {nr, arg, bad, nbad, SCMP_ACT_ALLOW, NULL};
     return allow_prefixes(ctx, &x, 31, 0);
 }
 
@@ -182,17 +187,44 @@ static int add_ioctl(scmp_filter_ctx ctx)
     return r;
 }
 
+/* AF_NETLINK: only the protocols ordinary tools use; any other fails as if
+ * the kernel lacked it (EPROTONOSUPPORT), which is what libaudit and udev
+ * users expect and handle. Moby leaves netlink open; we go further because
+ * its other families are kernel interfaces a sandbox has no use for and a
+ * steady source of kernel bugs: NETFILTER (nftables/conntrack), XFRM
+ * (IPsec), CRYPTO (crypto_user), AUDIT (useradd, su and PAM carry on
+ * without it), KOBJECT_UEVENT (device events), CONNECTOR, RDMA, SELINUX... */
+static const uint32_t netlink_ok[] = {
+    NETLINK_ROUTE,      /* iproute2 (`ip`), getifaddrs(), glibc's resolver */
+    NETLINK_SOCK_DIAG,  /* `ss`, `netstat`-style socket listings */
+    NETLINK_GENERIC,    /* ethtool, `wg`, taskstats (changes need CAP_NET_ADMIN) */
+};
+#define N_NETLINK_OK (sizeof netlink_ok / sizeof netlink_ok[0])
+
+static int add_netlink(scmp_filter_ctx ctx)
+{
+    struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_NETLINK);
+    except_t x = {SCMP_SYS(socket), 2, netlink_ok, N_NETLINK_OK,
+                  SCMP_ACT_ERRNO(EPROTONOSUPPORT), &fam};
+    int r = allow_prefixes(ctx, &x, 31, 0);
+    for (size_t i = 0; i < N_NETLINK_OK; i++)
+        r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, fam,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, netlink_ok[i]));
+    return r;
+}
+
 /* socket: no AF_PACKET at all, no SOCK_RAW for IPv4/IPv6 (what CAP_NET_RAW
- * would guard). Other families keep SOCK_RAW: netlink (iproute2, PAM's
- * audit) uses it. As in Moby's profile, no AF_VSOCK (not network-namespaced:
- * it would reach the host from network mode none) and no AF_ALG (kernel
- * crypto, a recurring source of kernel bugs). */
+ * would guard). Other families keep SOCK_RAW: netlink (iproute2) uses it.
+ * As in Moby's profile, no AF_VSOCK (not network-namespaced: it would reach
+ * the host from network mode none); no AF_ALG (kernel crypto, a recurring
+ * source of kernel bugs); netlink restricted (add_netlink). */
 static int add_socket(scmp_filter_ctx ctx)
 {
-    static const uint32_t special[] = {AF_INET, AF_INET6, AF_PACKET, AF_ALG, AF_VSOCK};
+    static const uint32_t special[] = {AF_INET, AF_INET6, AF_PACKET, AF_ALG, AF_VSOCK,
+                                       AF_NETLINK};
     static const uint64_t types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RDM};
     uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-    int r = allow_except(ctx, SCMP_SYS(socket), 0, special, 5);
+    int r = allow_except(ctx, SCMP_SYS(socket), 0, special, 6) | add_netlink(ctx);
     for (size_t i = 2; i < 5; i++)   /* refused whatever the type */
         r |= seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, special[i]));
