@@ -91,7 +91,7 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
     for (size_t i = 0; arr && i < n; i++) {
         json_array_append_new(
             arr, with_failure(with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, "
-                                                          "s:s, s:s, s:s, s:I}", "id",
+                                                          "s:s, s:s, s:I}", "id",
                            s[i].id ? s[i].id : "", "status", s[i].status ? s[i].status : "running",
                            "image", s[i].image ? s[i].image : "", "uptime_seconds",
                            since(now, s[i].created_at), "ttl_seconds", until(now, s[i].expires_at),
