@@ -22,6 +22,7 @@
 #define RESOLVE_MS   100     /* how long an address may stay unreadable (see resolve) */
 #define REKICK_MS    1000    /* a signal that arrived outside the poll is sent again */
 #define LOG_EVERY_MS 10000
+#define SPARE        16      /* workers kept free for new connections */
 
 enum { S_FREE, S_IDLE, S_BUSY, S_KICKED };
 
@@ -141,15 +142,18 @@ static slot_t *first_to_go(hb_gw_conns_t *k, const uint8_t *addr, unsigned *coun
 }
 
 /* Signals sent again, overdue heads closed, addresses read; true while a
- * young connection's address is still unreadable. */
-static bool sweep(hb_gw_conns_t *k, int64_t now)
+ * young connection's address is still unreadable. *others counts the
+ * workers neither free nor idle. */
+static bool sweep(hb_gw_conns_t *k, int64_t now, unsigned *others)
 {
     bool unread = false;
+    *others = 0;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
         if (s->state == S_KICKED && now - s->kicked_at > REKICK_MS &&
             atomic_load(&s->got) == s->sent)
             kick(k, s, s->why, now);   /* it arrived outside the poll */
+        *others += s->state == S_BUSY || s->state == S_KICKED;
         if (s->state != S_IDLE)
             continue;
         if (now - s->since > k->head_ms) {
@@ -163,10 +167,14 @@ static bool sweep(hb_gw_conns_t *k, int64_t now)
     return unread;
 }
 
+/* Past the per-address caps, the total: also never so many idle ones that
+ * the busy workers leave fewer than SPARE free for what arrives next. */
 static bool enforce(hb_gw_conns_t *k, int64_t now)
 {
-    bool unread = sweep(k, now);
-    unsigned count;
+    unsigned others, count;
+    bool unread = sweep(k, now, &others);
+    unsigned room = k->cap > others + SPARE ? k->cap - others - SPARE : 0;
+    unsigned total = k->total < room ? k->total : room;
     slot_t *first;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
@@ -176,7 +184,7 @@ static bool enforce(hb_gw_conns_t *k, int64_t now)
         while ((first = first_to_go(k, s->addr, &count)) && count > k->per_addr)
             kick(k, first, WHY_ADDR, now);
     }
-    while ((first = first_to_go(k, NULL, &count)) && count > k->total)
+    while ((first = first_to_go(k, NULL, &count)) && count > total)
         kick(k, first, WHY_TOTAL, now);
     return unread;
 }
