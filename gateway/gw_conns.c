@@ -52,6 +52,7 @@ struct hb_gw_conns {
     pthread_t       enforcer;
     bool            running, stop, pending;
     slot_t         *slots;
+    slot_t        **scratch;  /* cap entries, for shed() */
     unsigned        n, cap;   /* slots taken by workers, allocated */
     unsigned        per_addr, total;
     int             head_ms;
@@ -114,31 +115,36 @@ static void kick(hb_gw_conns_t *k, slot_t *s, const char *why, int64_t now)
     k->kicked++;
 }
 
-/* Which of two idle connections to close first: one that never sent a
+/* The order in which idle connections are closed: one that never sent a
  * whole request head before one waiting between keep-alive requests, then
- * the older. */
-static bool goes_first(const slot_t *a, const slot_t *b)
+ * the older first. */
+static int closing_order(const void *pa, const void *pb)
 {
+    const slot_t *a = *(slot_t *const *)pa, *b = *(slot_t *const *)pb;
     if (a->served != b->served)
-        return !a->served;
-    return a->seq < b->seq;
+        return a->served ? 1 : -1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* The idle connection to close first among those from addr (NULL: all),
- * and how many there are. */
-static slot_t *first_to_go(hb_gw_conns_t *k, const uint8_t *addr, unsigned *count)
+/* Close idle connections from addr (NULL: from anywhere) past the first
+ * `keep`, in closing order. One scan and one sort however many go. */
+static void shed(hb_gw_conns_t *k, const uint8_t *addr, unsigned keep, const char *why,
+                 int64_t now)
 {
-    slot_t *first = NULL;
-    *count = 0;
+    unsigned m = 0;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
         if (s->state != S_IDLE || (addr && (!s->known || memcmp(s->addr, addr, 16) != 0)))
             continue;
-        ++*count;
-        if (!first || goes_first(s, first))
-            first = s;
+        if (addr)
+            s->check = false;   /* this address is counted now */
+        k->scratch[m++] = s;
     }
-    return first;
+    if (m <= keep)
+        return;
+    qsort(k->scratch, m, sizeof *k->scratch, closing_order);
+    for (unsigned i = 0; i < m - keep; i++)
+        kick(k, k->scratch[i], why, now);
 }
 
 /* Signals sent again, overdue heads closed, addresses read; true while a
@@ -153,16 +159,12 @@ static bool sweep(hb_gw_conns_t *k, int64_t now, unsigned *others)
         if (s->state == S_KICKED && now - s->kicked_at > REKICK_MS &&
             atomic_load(&s->got) == s->sent)
             kick(k, s, s->why, now);   /* it arrived outside the poll */
-        *others += s->state == S_BUSY || s->state == S_KICKED;
-        if (s->state != S_IDLE)
-            continue;
-        if (now - s->since > k->head_ms) {
+        if (s->state == S_IDLE && now - s->since > k->head_ms)
             kick(k, s, WHY_SLOW, now);
-            continue;
-        }
-        if (!s->known)
+        *others += s->state == S_BUSY || s->state == S_KICKED;
+        if (s->state == S_IDLE && !s->known)
             resolve(s);
-        unread |= !s->known && now - s->since < RESOLVE_MS;
+        unread |= s->state == S_IDLE && !s->known && now - s->since < RESOLVE_MS;
     }
     return unread;
 }
@@ -171,21 +173,15 @@ static bool sweep(hb_gw_conns_t *k, int64_t now, unsigned *others)
  * the busy workers leave fewer than SPARE free for what arrives next. */
 static bool enforce(hb_gw_conns_t *k, int64_t now)
 {
-    unsigned others, count;
+    unsigned others;
     bool unread = sweep(k, now, &others);
     unsigned room = k->cap > others + SPARE ? k->cap - others - SPARE : 0;
-    unsigned total = k->total < room ? k->total : room;
-    slot_t *first;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
-        if (s->state != S_IDLE || !s->check)
-            continue;
-        s->check = false;
-        while ((first = first_to_go(k, s->addr, &count)) && count > k->per_addr)
-            kick(k, first, WHY_ADDR, now);
+        if (s->state == S_IDLE && s->check)
+            shed(k, s->addr, k->per_addr, WHY_ADDR, now);
     }
-    while ((first = first_to_go(k, NULL, &count)) && count > total)
-        kick(k, first, WHY_TOTAL, now);
+    shed(k, NULL, k->total < room ? k->total : room, WHY_TOTAL, now);
     return unread;
 }
 
@@ -233,7 +229,10 @@ static void *enforcer(void *arg)
 hb_gw_conns_t *hb_gw_conns_new(unsigned workers, unsigned per_addr, unsigned total, int head_ms)
 {
     hb_gw_conns_t *k = calloc(1, sizeof *k);
-    if (!k || !(k->slots = calloc(workers, sizeof *k->slots))) {
+    if (!k || !(k->slots = calloc(workers, sizeof *k->slots)) ||
+        !(k->scratch = calloc(workers, sizeof *k->scratch))) {
+        if (k)
+            free(k->slots);
         free(k);
         return NULL;
     }
@@ -272,6 +271,7 @@ void hb_gw_conns_free(hb_gw_conns_t *k)
     }
     pthread_cond_destroy(&k->news);
     pthread_mutex_destroy(&k->mu);
+    free(k->scratch);
     free(k->slots);
     free(k);
 }
