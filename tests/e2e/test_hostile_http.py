@@ -18,7 +18,6 @@ Timings are printed (pytest -s shows them). Before the fix the nested body
 killed the daemon, and the old daemon accepted about 350 of the 1,000
 connections and kept the list waiting up to its 60 s request timeout."""
 import resource
-import secrets
 import socket
 import time
 from collections import Counter
@@ -27,8 +26,6 @@ import pytest
 import requests
 
 import hbtest
-from conftest import shutdown_daemon
-from hbtest import Daemon
 
 API = "/api/v1/hiveboxes"
 NEST = 100_000
@@ -42,22 +39,6 @@ def _many_fds():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
     yield
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-@pytest.fixture
-def private_daemon(e2e_tmp):
-    made = []
-
-    def make(*args):
-        d = Daemon(e2e_tmp / ("hostile-" + secrets.token_hex(3)), extra_args=args)
-        d.start()
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        shutdown_daemon(d)
-        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
 
 
 # ---------------------------------------------------------------- helpers
@@ -202,7 +183,7 @@ def test_a_thousand_idle_connections_do_not_delay_an_authenticated_call(private_
 
 
 def test_idle_connections_are_capped_per_address_and_in_total(private_daemon):
-    d = private_daemon("--max-idle-per-ip", "8", "--max-idle", "24")
+    d = private_daemon(extra_args=["--max-idle-per-ip", "8", "--max-idle", "24"])
     # Per address: 20 from one address; the 12 oldest are closed, with a
     # 408 naming the limit where they had sent part of a head.
     socks = open_idle(d.port, ["127.0.0.9"], 20, pace=0.02)
@@ -236,7 +217,7 @@ def test_idle_connections_are_capped_per_address_and_in_total(private_daemon):
 
 
 def test_a_request_head_or_body_that_stalls_is_cut_off(private_daemon):
-    d = private_daemon("--header-timeout", "2")
+    d = private_daemon(extra_args=["--header-timeout", "2"])
     # civetweb's timer fires within twice the timeout; 15 s leaves a loaded
     # machine room and is still a quarter of the old 60 s.
     s = open_idle(d.port, ["127.0.0.1"], 3)[2]   # half a request line
