@@ -402,7 +402,7 @@ int hb_h_opencode(hb_req_t *r)
     why = body.present ? hb_oc_body_blocked(body.data, body.len) : NULL;
     int status = -1;
     if (why == hb_oc_too_deep)
-        status = hb_reply_error(r->c, 400, "body: JSON nested deeper than %d levels",
+        status = hb_reply_error(r->c, 400, "body: JSON nested deeper than %u levels",
                                 HB_JSON_DEPTH_MAX);
     else if (why)
         status = hb_reply_error(r->c, 403, "this OpenCode request is not accepted by HiveBox: it "

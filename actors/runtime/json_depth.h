@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define HB_JSON_DEPTH_MAX 64
+#define HB_JSON_DEPTH_MAX 64u
 
 /* The offset of the first '[' or '{' that opens level max+1 in
  * text[0..len), or -1 when nothing nests that deep. One pass, no
