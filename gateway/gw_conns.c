@@ -22,7 +22,8 @@
 #define RESOLVE_MS   100     /* how long an address may stay unreadable (see resolve) */
 #define REKICK_MS    1000    /* a signal that arrived outside the poll is sent again */
 #define LOG_EVERY_MS 10000
-#define SPARE        16      /* workers kept free for new connections */
+#define SPARE        16      /* workers kept free for new connections (at most --threads/4) */
+#define GRACE_MS     200     /* a connection this young may still be sending its head */
 
 enum { S_FREE, S_IDLE, S_BUSY, S_KICKED };
 
@@ -54,7 +55,7 @@ struct hb_gw_conns {
     slot_t         *slots;
     slot_t        **scratch;  /* cap entries, for shed() */
     unsigned        n, cap;   /* slots taken by workers, allocated */
-    unsigned        per_addr, total;
+    unsigned        per_addr, total, spare;
     int             head_ms;
     uint64_t        seq;
     unsigned        kicked;   /* since the last log line */
@@ -127,8 +128,9 @@ static int closing_order(const void *pa, const void *pb)
 }
 
 /* Close idle connections from addr (NULL: from anywhere) past the first
- * `keep`, in closing order. One scan and one sort however many go. */
-static void shed(hb_gw_conns_t *k, const uint8_t *addr, unsigned keep, const char *why,
+ * `keep`, in closing order, sparing those younger than GRACE_MS; true if
+ * some of those are still over. One scan and one sort however many go. */
+static bool shed(hb_gw_conns_t *k, const uint8_t *addr, unsigned keep, const char *why,
                  int64_t now)
 {
     unsigned m = 0;
@@ -136,15 +138,20 @@ static void shed(hb_gw_conns_t *k, const uint8_t *addr, unsigned keep, const cha
         slot_t *s = &k->slots[i];
         if (s->state != S_IDLE || (addr && (!s->known || memcmp(s->addr, addr, 16) != 0)))
             continue;
-        if (addr)
-            s->check = false;   /* this address is counted now */
         k->scratch[m++] = s;
     }
-    if (m <= keep)
-        return;
-    qsort(k->scratch, m, sizeof *k->scratch, closing_order);
-    for (unsigned i = 0; i < m - keep; i++)
-        kick(k, k->scratch[i], why, now);
+    unsigned over = m > keep ? m - keep : 0;
+    if (over)
+        qsort(k->scratch, m, sizeof *k->scratch, closing_order);
+    for (unsigned i = 0; i < m && over; i++) {
+        if (now - k->scratch[i]->since >= GRACE_MS) {
+            kick(k, k->scratch[i], why, now);
+            over--;
+        }
+    }
+    for (unsigned i = 0; addr && i < m; i++)
+        k->scratch[i]->check = over > 0;   /* counted; again next pass if still over */
+    return over > 0;
 }
 
 /* Signals sent again, overdue heads closed, addresses read; true while a
@@ -170,19 +177,21 @@ static bool sweep(hb_gw_conns_t *k, int64_t now, unsigned *others)
 }
 
 /* Past the per-address caps, the total: also never so many idle ones that
- * the busy workers leave fewer than SPARE free for what arrives next. */
-static bool enforce(hb_gw_conns_t *k, int64_t now)
+ * the busy workers leave fewer than k->spare free for what arrives next.
+ * The time (ms) until the next pass is due without news. */
+static int enforce(hb_gw_conns_t *k, int64_t now)
 {
     unsigned others;
-    bool unread = sweep(k, now, &others);
-    unsigned room = k->cap > others + SPARE ? k->cap - others - SPARE : 0;
+    bool unread = sweep(k, now, &others), young = false;
+    unsigned room = k->cap > others + k->spare ? k->cap - others - k->spare : 0;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
         if (s->state == S_IDLE && s->check)
-            shed(k, s->addr, k->per_addr, WHY_ADDR, now);
+            young |= shed(k, s->addr, k->per_addr, WHY_ADDR, now);
     }
-    shed(k, NULL, k->total < room ? k->total : room, WHY_TOTAL, now);
-    return unread;
+    young |= shed(k, NULL, k->total < room ? k->total : room, WHY_TOTAL, now);
+    /* an address about to be typed by its worker; a young one over a cap */
+    return unread ? 1 : young ? GRACE_MS / 4 : SWEEP_MS;
 }
 
 static void log_kicks(hb_gw_conns_t *k, int64_t now)
@@ -201,23 +210,20 @@ static void log_kicks(hb_gw_conns_t *k, int64_t now)
 static void *enforcer(void *arg)
 {
     hb_gw_conns_t *k = arg;
+    int wait_ms = SWEEP_MS;
     pthread_mutex_lock(&k->mu);
     while (!k->stop) {
         if (!k->pending) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += SWEEP_MS / 1000;
+            int64_t ns = ts.tv_nsec + (int64_t)wait_ms * 1000000;
+            ts.tv_sec += ns / 1000000000;
+            ts.tv_nsec = ns % 1000000000;
             pthread_cond_timedwait(&k->news, &k->mu, &ts);
         }
         k->pending = false;
         int64_t now = hb_now_ms();
-        if (enforce(k, now)) {
-            /* a connection's worker is about to type it: look again soon */
-            pthread_mutex_unlock(&k->mu);
-            nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
-            pthread_mutex_lock(&k->mu);
-            k->pending = true;
-        }
+        wait_ms = enforce(k, now);
         log_kicks(k, now);
     }
     pthread_mutex_unlock(&k->mu);
@@ -245,6 +251,7 @@ hb_gw_conns_t *hb_gw_conns_new(unsigned workers, unsigned per_addr, unsigned tot
     k->cap = workers;
     k->per_addr = per_addr;
     k->total = total;
+    k->spare = (workers - total) / 4 < SPARE ? (workers - total) / 4 : SPARE;
     k->head_ms = head_ms;
     /* No SA_RESTART: the point is that the idle worker's poll returns. */
     struct sigaction sa = {.sa_handler = on_kick};

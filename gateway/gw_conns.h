@@ -12,7 +12,10 @@
  *            per /64) and total overall; one more closes the OLDEST idle
  *            one (of that address, or overall), so a flood from one address
  *            cannot lock out a client behind the same address, whose head
- *            arrives at once;
+ *            arrives at once (a connection younger than 0.2 s is spared: its
+ *            head may be on the way; keep-alive ones go after those that
+ *            never sent a request); the total also shrinks when busy
+ *            requests would leave fewer than 16 workers free;
  *   timer  = an idle connection older than head_ms is closed too (checked
  *            every second; civetweb's own request timeout, the same value,
  *            is a second line).
