@@ -278,6 +278,22 @@ static int log_message(const struct mg_connection *c, const char *message)
 
 /* ---- start / stop ---- */
 
+/* Fills in what the daemon's flags left 0; the number of civetweb workers. */
+static int conf_defaults(hb_gateway_conf_t *k)
+{
+    k->threads = k->threads > 0 ? k->threads : 128;
+    k->idle_per_addr = k->idle_per_addr > 0 ? k->idle_per_addr : IDLE_PER_ADDR_DEFAULT;
+    k->idle_total = k->idle_total > 0 ? k->idle_total : IDLE_TOTAL_DEFAULT;
+    k->head_timeout_s = k->head_timeout_s > 0 ? k->head_timeout_s : HEAD_TIMEOUT_DEFAULT;
+    int workers = k->threads + k->idle_total;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)workers * 2)
+        LOG_WARN("http: the open-file limit (%llu) leaves little room beside %d connections "
+                 "and the sandboxes' descriptors: raise it (ulimit -n, LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, workers);
+    return workers;
+}
+
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
     hb_gateway_t *g = calloc(1, sizeof *g);
@@ -292,16 +308,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf.host = g->host;
     g->conf.api_key = g->key;
     hb_gateway_conf_t *k = &g->conf;
-    k->threads = k->threads > 0 ? k->threads : 128;
-    k->idle_per_addr = k->idle_per_addr > 0 ? k->idle_per_addr : IDLE_PER_ADDR_DEFAULT;
-    k->idle_total = k->idle_total > 0 ? k->idle_total : IDLE_TOTAL_DEFAULT;
-    k->head_timeout_s = k->head_timeout_s > 0 ? k->head_timeout_s : HEAD_TIMEOUT_DEFAULT;
-    int workers = k->threads + k->idle_total;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)workers * 2)
-        LOG_WARN("http: the open-file limit (%llu) leaves little room beside %d connections "
-                 "and the sandboxes' descriptors: raise it (ulimit -n, LimitNOFILE=)",
-                 (unsigned long long)rl.rlim_cur, workers);
+    int workers = conf_defaults(k);
     g->conns = hb_gw_conns_new((unsigned)workers, (unsigned)k->idle_per_addr,
                                (unsigned)k->idle_total, k->head_timeout_s * 1000);
     char ports[300], threads[16], timeout[16];
