@@ -89,9 +89,11 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Iac
 
 # Targets whose parser lives outside $(SHARED_SRC) name the extra sources.
 FUZZ_EXTRA_fuzz_request := gateway/req_parse.c gateway/query.c gateway/route.c actors/runtime/spec.c \
-                          actors/opencode_conf.c
-FUZZ_EXTRA_fuzz_opencode := actors/opencode_guard.c actors/opencode_redact.c
-FUZZ_EXTRA_fuzz_mcp := gateway/mcp_rpc.c gateway/mcp_schema.c gateway/mcp_text.c gateway/mcp_glob.c
+                          actors/opencode_conf.c actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_opencode := actors/opencode_guard.c actors/opencode_redact.c actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_mcp := gateway/mcp_rpc.c gateway/mcp_schema.c gateway/mcp_text.c gateway/mcp_glob.c \
+                      actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_json_depth := actors/runtime/json_depth.c
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard gateway/*.c) $(wildcard actors/runtime/*.c)
 	@mkdir -p build-fuzz

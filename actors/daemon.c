@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <limits.h>
@@ -35,6 +36,7 @@
 typedef struct {
     const char *host, *api_key, *data_dir, *events, *init_bin;
     int         port, threads;
+    int         idle_per_ip, idle_max, head_timeout;   /* gateway/gw_conns.h; 0: default */
     uint64_t    max_file;
     hb_log_level_t level;
     hb_limits_t limits;
@@ -51,6 +53,7 @@ static void usage(FILE *f)
             "                      [--allow-private-egress] [--disk-reserve SIZE]\n"
             "                      [--max-sandboxes 1000] [--memory-overcommit 1.5]\n"
             "                      [--exec-output-budget 256m]\n"
+            "                      [--max-idle-per-ip N] [--max-idle N] [--header-timeout SECONDS]\n"
             "environment: HIVEBOX_API_KEY, HIVEBOX_EVENTS, HIVEBOX_DATA_DIR, HIVEBOX_INIT_BIN,\n"
             "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL, HIVEBOX_ALLOW_PRIVATE_EGRESS,\n"
             "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_DISK_RESERVE,\n"
@@ -85,6 +88,18 @@ static const char *env_or(const char *name, const char *dflt)
     return v && v[0] ? v : dflt;
 }
 
+/* The gateway's idle-connection limits (gateway/gw_conns.h). */
+enum { OPT_IDLE_PER_IP = 2001, OPT_IDLE_MAX, OPT_HEAD_TIMEOUT };
+
+static int int_opt(const char *arg, uint64_t max, const char *name, int *out)
+{
+    uint64_t v;
+    if (parse_u64(arg, &v) < 0 || v < 1 || v > max)
+        return fprintf(stderr, "hivebox daemon: --%s: 1-%" PRIu64 "\n", name, max), -1;
+    *out = (int)v;
+    return 0;
+}
+
 static int parse_opts(int argc, char **argv, opts_t *o)
 {
     static const struct option lo[] = {
@@ -97,6 +112,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"max-sandboxes", required_argument, NULL, 'L'},
         {"memory-overcommit", required_argument, NULL, 'L'},
         {"exec-output-budget", required_argument, NULL, 'L'},
+        {"max-idle-per-ip", required_argument, NULL, OPT_IDLE_PER_IP},
+        {"max-idle", required_argument, NULL, OPT_IDLE_MAX},
+        {"header-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (opts_t){.host = "0.0.0.0", .port = 7070, .threads = 128, .level = HB_LOG_INFO,
@@ -153,6 +171,18 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         }
         case 'L':   /* capacity.c parses the capacity flags */
             if (hb_limits_flag(&o->limits, lo[li].name, optarg) < 0)
+                return -1;
+            break;
+        case OPT_IDLE_PER_IP:
+            if (int_opt(optarg, 16384, "max-idle-per-ip", &o->idle_per_ip) < 0)
+                return -1;
+            break;
+        case OPT_IDLE_MAX:
+            if (int_opt(optarg, 16384, "max-idle", &o->idle_max) < 0)
+                return -1;
+            break;
+        case OPT_HEAD_TIMEOUT:
+            if (int_opt(optarg, 3600, "header-timeout", &o->head_timeout) < 0)
                 return -1;
             break;
         case 'h': usage(stdout); exit(0);
@@ -272,7 +302,9 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
     if (!image_ready && hb_imagebuild_start(rt) < 0)
         LOG_ERROR("cannot start building the default image");
     hb_gateway_conf_t gc = {.host = o->host, .port = o->port, .api_key = key,
-                            .max_file_size = o->max_file, .threads = o->threads};
+                            .max_file_size = o->max_file, .threads = o->threads,
+                            .idle_per_addr = o->idle_per_ip, .idle_total = o->idle_max,
+                            .head_timeout_s = o->head_timeout};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         LOG_ERROR("cannot start: %s", e.msg);
         return -1;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_depth.h"
+
 #define SEG_MAX 16
 
 typedef enum { ANY, WRITES } meth_t;   /* WRITES: every method but GET/HEAD */
@@ -120,6 +122,8 @@ const char *hb_oc_route_blocked(const char *method, const char *path)
     return NULL;
 }
 
+const char hb_oc_too_deep[] = "is JSON nested deeper than 64 levels";
+
 const char *hb_oc_body_blocked(const char *body, size_t len)
 {
     static const char *const fields[] = {"tools", "permission", "permissions", NULL};
@@ -131,7 +135,10 @@ const char *hb_oc_body_blocked(const char *body, size_t len)
     /* Whatever OpenCode's parser accepts must be checked here too: NULs,
      * huge integers and deep nesting must not make this parse fail and the
      * body go through unchecked. What still fails is refused. */
-    json_t *j = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+    json_error_t je;
+    json_t *j = hb_json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+    if (!j && json_error_code(&je) == json_error_stack_overflow)
+        return hb_oc_too_deep;
     if (!j)
         return "is JSON that HiveBox cannot check";
     const char *why = NULL;

@@ -27,7 +27,10 @@ const char *hb_oc_route_blocked(const char *method, const char *path);
 /* Request bodies may not carry a top-level "tools" or "permission" field:
  * OpenCode lets a prompt or a session switch tools back on with them
  * ({"tools": {"*": true}} would hand the model a host shell). NULL if the
- * body is acceptable (anything that is not a JSON object is). */
+ * body is acceptable (anything that is not a JSON object is). A body nested
+ * deeper than HB_JSON_DEPTH_MAX gives hb_oc_too_deep (a bad request, not a
+ * refusal). */
 const char *hb_oc_body_blocked(const char *body, size_t len);
+extern const char hb_oc_too_deep[];
 
 #endif

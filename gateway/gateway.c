@@ -1,21 +1,30 @@
 /* civetweb setup, authentication, routing and the response helpers. */
 #include "gw_internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "auth.h"
+#include "gw_conns.h"
 #include "http_status.h"
 #include "json_out.h"
 #include "bus.h"   /* hb_bus_deadline, hb_now_ms; pulls in zmqlog.h */
 
+#define IDLE_PER_ADDR_DEFAULT 64
+#define IDLE_TOTAL_DEFAULT    1024
+#define HEAD_TIMEOUT_DEFAULT  10
+#define WORKER_STACK_MIN      (64 << 10)   /* room for the 64 JSON levels and more */
+
 struct hb_gateway {
     struct mg_context *ctx;
     hb_gateway_conf_t  conf;
+    hb_gw_conns_t     *conns;
     char              *host, *key;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
@@ -200,11 +209,72 @@ static int handle(struct mg_connection *c, void *cbdata)
     return status;
 }
 
-/* civetweb's own errors (malformed HTTP, oversized headers) in our shape too. */
+static hb_gateway_t *gw_of(const struct mg_connection *c)
+{
+    return mg_get_user_data(mg_get_context(c));
+}
+
+/* civetweb's own errors (malformed HTTP, oversized headers) in our shape
+ * too; a connection the idle limits closed says which limit. */
 static int http_error(struct mg_connection *c, int status, const char *msg)
 {
-    hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
+    const char *why = hb_gw_conns_kicked_why(gw_of(c)->conns);
+    if (why)
+        hb_reply_error(c, 408, "connection closed: %s", why);
+    else
+        hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
     return 0;
+}
+
+/* ---- connection lifecycle, for the idle limits (gw_conns.h) ---- */
+
+/* Debian's civetweb sets its workers' stack (100 KiB) itself, so
+ * pthread_setattr_default_np cannot change it: check what we got, once. */
+static void check_stack(void)
+{
+    static atomic_bool done;
+    pthread_attr_t a;
+    size_t size = 0;
+    if (atomic_exchange(&done, true) || pthread_getattr_np(pthread_self(), &a) != 0)
+        return;
+    pthread_attr_getstacksize(&a, &size);
+    pthread_attr_destroy(&a);
+    if (size < WORKER_STACK_MIN)
+        LOG_WARN("http: civetweb workers have a %zu KiB stack, less than the %d KiB assumed",
+                 size >> 10, WORKER_STACK_MIN >> 10);
+    else
+        LOG_DEBUG("http: civetweb workers have a %zu KiB stack", size >> 10);
+}
+
+static void *init_thread(const struct mg_context *ctx, int type)
+{
+    if (type == 1) {   /* a worker */
+        check_stack();
+        hb_gw_conns_worker_start(((hb_gateway_t *)mg_get_user_data(ctx))->conns);
+    }
+    return NULL;
+}
+
+static int init_connection(const struct mg_connection *c, void **data)
+{
+    hb_gw_conns_opened(gw_of(c)->conns, c);
+    return 0;
+}
+
+static int begin_request(struct mg_connection *c)
+{
+    hb_gw_conns_busy(gw_of(c)->conns);
+    return 0;   /* civetweb goes on to our handler */
+}
+
+static void end_request(const struct mg_connection *c, int status)
+{
+    hb_gw_conns_idle(gw_of(c)->conns);
+}
+
+static void connection_closed(const struct mg_connection *c)
+{
+    hb_gw_conns_closed(gw_of(c)->conns);
 }
 
 static int log_message(const struct mg_connection *c, const char *message)
@@ -214,6 +284,22 @@ static int log_message(const struct mg_connection *c, const char *message)
 }
 
 /* ---- start / stop ---- */
+
+/* Fills in what the daemon's flags left 0; the number of civetweb workers. */
+static int conf_defaults(hb_gateway_conf_t *k)
+{
+    k->threads = k->threads > 0 ? k->threads : 128;
+    k->idle_per_addr = k->idle_per_addr > 0 ? k->idle_per_addr : IDLE_PER_ADDR_DEFAULT;
+    k->idle_total = k->idle_total > 0 ? k->idle_total : IDLE_TOTAL_DEFAULT;
+    k->head_timeout_s = k->head_timeout_s > 0 ? k->head_timeout_s : HEAD_TIMEOUT_DEFAULT;
+    int workers = k->threads + k->idle_total;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)workers * 2)
+        LOG_WARN("http: the open-file limit (%llu) leaves little room beside %d connections "
+                 "and the sandboxes' descriptors: raise it (ulimit -n, LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, workers);
+    return workers;
+}
 
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
@@ -228,24 +314,37 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf = *conf;
     g->conf.host = g->host;
     g->conf.api_key = g->key;
-    char ports[300], threads[16];
+    hb_gateway_conf_t *k = &g->conf;
+    int workers = conf_defaults(k);
+    g->conns = hb_gw_conns_new((unsigned)workers, (unsigned)k->idle_per_addr,
+                               (unsigned)k->idle_total, k->head_timeout_s * 1000);
+    char ports[300], threads[16], timeout[16];
     if (strchr(conf->host, ':'))
         snprintf(ports, sizeof ports, "[%s]:%d", conf->host, conf->port);
     else
         snprintf(ports, sizeof ports, "%s:%d", conf->host, conf->port);
-    snprintf(threads, sizeof threads, "%d", conf->threads > 0 ? conf->threads : 128);
+    snprintf(threads, sizeof threads, "%d", workers);
+    snprintf(timeout, sizeof timeout, "%d", k->head_timeout_s * 1000);
+    /* request_timeout_ms bounds a request head (from its first byte) and
+     * each body read or response write that makes no progress. */
     const char *opts[] = {
         "listening_ports", ports,
         "num_threads", threads,
-        "request_timeout_ms", "60000",
+        "request_timeout_ms", timeout,
         "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "5000",
+        "listen_backlog", "1024",
         "tcp_nodelay", "1",
         NULL,
     };
-    struct mg_callbacks cb = {.log_message = log_message, .http_error = http_error};
-    g->ctx = mg_start(&cb, g, opts);
+    struct mg_callbacks cb = {
+        .log_message = log_message, .http_error = http_error, .init_thread = init_thread,
+        .init_connection = init_connection, .begin_request = begin_request,
+        .end_request = end_request, .connection_closed = connection_closed,
+    };
+    g->ctx = g->conns ? mg_start(&cb, g, opts) : NULL;
     if (!g->ctx) {
+        hb_gw_conns_free(g->conns);
         hb_fail(e, HB_E_INTERNAL, 0, "http: cannot listen on %s (port in use or bad --host?)",
                 ports);
         free(g->host);
@@ -272,6 +371,7 @@ void hb_gateway_stop(hb_gateway_t *g)
         nanosleep(&ts, NULL);
     }
     mg_stop(g->ctx);
+    hb_gw_conns_free(g->conns);
     free(g->host);
     free(g->key);
     free(g);

@@ -15,7 +15,10 @@ typedef struct {
     int         port;            /* 7070 */
     const char *api_key;         /* never empty: auth is always on */
     uint64_t    max_file_size;   /* upload cap, 413 past it */
-    int         threads;         /* civetweb workers */
+    int         threads;         /* workers for requests in progress */
+    int         idle_per_addr;   /* idle connections per client address (gw_conns.h) */
+    int         idle_total;      /* idle connections in all; one worker each, on top */
+    int         head_timeout_s;  /* request head; also a stalled body read or write */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "json_depth.h"
 #include "opencode_conf.h"
 #include "opencode_guard.h"
 #include "opencode_proc.h"
@@ -400,7 +401,10 @@ int hb_h_opencode(hb_req_t *r)
         return hb_reply_err(r, &e);
     why = body.present ? hb_oc_body_blocked(body.data, body.len) : NULL;
     int status = -1;
-    if (why)
+    if (why == hb_oc_too_deep)
+        status = hb_reply_error(r->c, 400, "body: JSON nested deeper than %u levels",
+                                HB_JSON_DEPTH_MAX);
+    else if (why)
         status = hb_reply_error(r->c, 403, "this OpenCode request is not accepted by HiveBox: it "
                                 "%s", why);
     int64_t give_up = hb_now_ms() + RETRY_FOR_MS;

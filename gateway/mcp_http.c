@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "bus.h"
+#include "json_depth.h"
 
 #define LEASE_MS 30000
 #define NO_SESSION_VERSION "2025-03-26" /* the spec's assumption without a header */
@@ -218,7 +219,7 @@ static json_t *read_message(mcp_req_t *m, int *st)
     json_error_t je;
     /* NUL is legal JSON (file content may carry it); names and paths are
      * checked for it by the envelope and schema checks. */
-    json_t *msg = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *msg = hb_json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     free(body);
     if (!msg) {
         char why[200];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_depth.h"
 #include "opencode_conf.h"
 #include "path.h"
 #include "query.h"
@@ -34,7 +35,11 @@ static json_t *load_object(const char *body, size_t len, hb_err_t *e)
     if (!body || all_space(body, len))
         return json_object();
     json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    json_t *j = hb_json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    if (!j && json_error_code(&je) == json_error_stack_overflow) {
+        hb_fail(e, HB_E_INVALID, 0, "body: %s (at byte %d)", je.text, je.position);
+        return NULL;
+    }
     if (!j) {
         hb_fail(e, HB_E_INVALID, 0, "invalid JSON: %s (line %d, column %d)", je.text, je.line,
                 je.column);

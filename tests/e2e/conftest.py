@@ -186,6 +186,24 @@ def own_daemon(e2e_tmp):
     assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
 
 
+@pytest.fixture
+def private_daemon(e2e_tmp):
+    """Factory for a daemon with special start options (Daemon's keyword
+    arguments, e.g. extra_args); shut down after the test."""
+    made = []
+
+    def make(**kw):
+        d = Daemon(e2e_tmp / ("priv-" + secrets.token_hex(3)), **kw)
+        d.start()
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        shutdown_daemon(d)
+        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -2,37 +2,16 @@
 the upload size cap, draining on SIGTERM, and one stuck sandbox not
 blocking the others."""
 import os
-import secrets
 import signal
 import stat
 import threading
 import time
 
-import pytest
 import requests
 
 import hbtest
-from conftest import shutdown_daemon
-from hbtest import Daemon
 
 API = "/api/v1/hiveboxes"
-
-
-@pytest.fixture
-def private_daemon(e2e_tmp):
-    """Factory for a daemon with special start options; shut down after the test."""
-    made = []
-
-    def make(**kw):
-        d = Daemon(e2e_tmp / ("priv-" + secrets.token_hex(3)), **kw)
-        d.start()
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        shutdown_daemon(d)
-        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
 
 
 def test_no_key_given_generates_and_keeps_one(private_daemon):

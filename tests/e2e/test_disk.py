@@ -13,7 +13,6 @@ import pytest
 
 import hbtest
 from hbtest import Daemon
-from test_daemon import private_daemon  # noqa: F401 - the fixture, shared
 
 API = "/api/v1/hiveboxes"
 MiB = 1 << 20

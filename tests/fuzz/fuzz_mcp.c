@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_depth.h"
 #include "mcp.h"
 #include "mcp_text.h"
 #include "mcp_tools.h"
@@ -53,9 +54,11 @@ static void one_message(json_t *msg)
 
 static void rpc(const uint8_t *data, size_t size)
 {
-    json_t *msg = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    /* what mcp_http.c parses with: deep nesting is refused before jansson */
+    json_t *msg = hb_json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (!msg)
         return;
+    assert(hb_json_too_deep((const char *)data, size, HB_JSON_DEPTH_MAX) < 0);
     if (json_is_array(msg)) {
         size_t i;
         json_t *v;

@@ -1,11 +1,15 @@
 /* libFuzzer target: the OpenCode proxy's handling of untrusted input: the
- * request path checked against the refused routes, and upstream response
- * bytes fed in arbitrary pieces through the key redaction (which must mask
- * every occurrence and never lose or add a byte). */
+ * request path checked against the refused routes, the request body checked
+ * for tool switches (a body nested past HB_JSON_DEPTH_MAX is refused, never
+ * parsed), and upstream response bytes fed in arbitrary pieces through the
+ * key redaction (which must mask every occurrence and never lose or add a
+ * byte). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_depth.h"
 #include "opencode_guard.h"
 #include "opencode_redact.h"
 
@@ -36,6 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     path[size] = '\0';
     hb_oc_route_blocked("GET", path);
     hb_oc_route_blocked("PATCH", path);
+    const char *why = hb_oc_body_blocked((const char *)data, size);
+    bool json_like = size && (data[0] == '{' || data[0] == '[');
+    if (json_like && hb_json_too_deep((const char *)data, size, HB_JSON_DEPTH_MAX) >= 0 &&
+        why != hb_oc_too_deep)
+        abort();   /* a deep body got parsed, or went through */
 
     hb_redact_t r;
     out_t o = {.buf = malloc(size + 1), .cap = size + 1};

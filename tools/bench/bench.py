@@ -17,6 +17,9 @@ symlink to an existing image (no image is ever built here), waits for
   sandboxes (MemAvailable and the daemon's RSS), each still answering exec.
   Load held: 16 concurrent execs printing 20 MB of NULs each (time, the
   daemon's peak RSS; bench_output).
+  "Load held" (bench_hostile): the authenticated list while 1,000 idle
+  slowloris connections are held open, beside the same without, and a body
+  nested 100,000 levels deep sent to create.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -55,6 +58,7 @@ if importlib.util.find_spec("requests") is None:  # a clear message beats a trac
 from bench_baseline import Interleave, bench_baseline
 from bench_common import DEFAULT_IMAGE, REPO, BenchError, dist, log
 from bench_daemon import Daemon, cleanup
+from bench_hostile import bench_hostile
 from bench_host import machine_info, vm_costs
 from bench_output import bench_output
 from bench_report import build_rows, markdown_table, print_table
@@ -64,7 +68,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 
 # ---- main --------------------------------------------------------------------
 
-SECTIONS = ("baseline", "create", "exec", "files", "concurrent", "output", "density")
+SECTIONS = ("baseline", "create", "exec", "files", "concurrent", "output", "density", "hostile")
 
 
 def parse_args(argv):
@@ -92,6 +96,10 @@ def parse_args(argv):
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--concurrent-total", type=int, default=48,
                    help="creates issued by the concurrent clients (default 48)")
+    p.add_argument("--idle", type=int, default=1000,
+                   help="idle (slowloris) connections held for the load-held figures")
+    p.add_argument("--nest", type=int, default=100000,
+                   help="nesting depth of the hostile JSON body (default 100000)")
     p.add_argument("--only", default=",".join(SECTIONS),
                    help=f"sections to run, comma-separated from {','.join(SECTIONS)}")
     p.add_argument("--settle", type=float, default=2.0,
@@ -115,6 +123,8 @@ def parse_args(argv):
         a.file_reps = 1
         a.concurrent_total = min(a.concurrent_total, 8)
         a.settle = min(a.settle, 0.5)
+        a.idle = min(a.idle, 50)
+        a.nest = min(a.nest, 2000)
     a.density = [int(x) for x in a.density.split(",") if x.strip()]
     a.only = set(x.strip() for x in a.only.split(",") if x.strip())
     bad = a.only - set(SECTIONS)
@@ -160,7 +170,7 @@ def main(argv):
         report["daemon"] = {"argv": shown, "started": d.status()}
         steps = [("create", bench_create_destroy), ("exec", bench_exec), ("files", bench_files),
                  ("concurrent", bench_concurrent), ("output", bench_output),
-                 ("density", bench_density)]
+                 ("density", bench_density), ("hostile", bench_hostile)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

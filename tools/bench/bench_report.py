@@ -113,7 +113,30 @@ def build_rows(res):
         rows.append((f"answering exec @{n}", f"{lv['exec_answered']}/{lv['exec_checked']}",
                      lv["exec_answered"], "", None, f"all of {lv['target']}" if thousand else None,
                      ok if thousand else None))
+    hostile_rows(res, rows)
     return rows
+
+
+def hostile_rows(res, rows):
+    """Load held (bench_hostile): reported, no target."""
+    quiet, idle, nested = res.get("load_list_quiet"), res.get("load_list_idle"), res.get("load_nested")
+    for p in ("p50", "p99"):
+        if quiet:
+            rows.append((f"load held: list {p}, no idle connections", ms(quiet[p]), quiet[p], "",
+                         None, None, None))
+        if idle:
+            rows.append((f"load held: list {p}, {idle['idle']} idle connections "
+                         f"({idle['held']} held)", ms(idle[p]), idle[p],
+                         f"no idle {ms(quiet[p])}" if quiet else "",
+                         ratio(idle[p], quiet[p] if quiet else None), None, None))
+    if idle and idle.get("rss_quiet_bytes") and idle.get("rss_idle_bytes"):
+        rows.append((f"load held: daemon RSS with {idle['idle']} idle connections",
+                     f"{idle['rss_idle_bytes'] / MIB:.1f} MiB", idle["rss_idle_bytes"],
+                     f"no idle {idle['rss_quiet_bytes'] / MIB:.1f} MiB", None, None, None))
+    if nested:
+        rows.append((f"load held: body nested {nested['levels']} levels",
+                     f"HTTP {nested['status']} in {ms(nested['p50'])}", nested["p50"],
+                     "daemon alive" if nested["alive"] else "daemon DIED", None, None, None))
 
 
 def fmt_ratio(r):
