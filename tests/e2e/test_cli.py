@@ -87,11 +87,34 @@ def test_exec_streams_and_exit_code(daemon, cli_sb):
     assert err(r) == "err\n"
 
 
-def test_exec_words_are_joined_for_the_shell(daemon, cli_sb):
+def test_exec_several_words_are_an_argument_vector(daemon, cli_sb):
+    # The README's own example: the user's quoting survives (issue: it gave
+    # `sh: Syntax error: "(" unexpected`).
     sid = cli_sb()
-    r = cli(daemon, "exec", sid, "--", "echo", "a", "$((6*7))")
+    r = cli(daemon, "exec", sid, "--", "python3", "-c", "print(6*7)")
     assert r.returncode == 0, err(r)
-    assert out(r) == "a 42\n"
+    assert out(r) == "42\n"
+    r = cli(daemon, "exec", sid, "--", "printf", "[%s]", "a b", "$HOME", "it's", "")
+    assert r.returncode == 0, err(r)
+    assert out(r) == "[a b][$HOME][it's][]"
+
+
+def test_exec_one_word_is_a_shell_command_line(daemon, cli_sb):
+    sid = cli_sb()
+    r = cli(daemon, "exec", sid, "--", "echo $HOME | wc -c")
+    assert r.returncode == 0, err(r)
+    assert out(r) == "6\n"          # "/root\n"
+
+
+def test_global_options_before_the_command(daemon, cli_sb):
+    sid = cli_sb()
+    r = cli(daemon, "--api-url", daemon.url, "--json", "get", sid, env_extra={"HIVEBOX_API_URL": "http://127.0.0.1:9"})
+    assert r.returncode == 0, err(r)
+    assert json.loads(out(r))["id"] == sid
+    r = cli(daemon, "--api-key=wrong", "list")
+    assert r.returncode == 1 and "401" in err(r)
+    r = cli(daemon, "--json")
+    assert r.returncode == 2 and "missing command" in err(r)
 
 
 def test_exec_cwd_env_and_json(daemon, cli_sb):

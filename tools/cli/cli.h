@@ -53,6 +53,7 @@ int   cli_parse(int argc, char **argv, unsigned allowed, cli_opts_t *o, char *er
 /* The command words joined by single spaces (run by /bin/sh -c in the
  * sandbox, so shell syntax in a single quoted word works). malloc'd. */
 char *cli_join_cmd(int n, char *const *words);
+int   cli_hoist_globals(int argc, char **argv, char **v, char *err, size_t errlen);
 const char *cli_api_url(const cli_opts_t *o);
 const char *cli_data_dir(const cli_opts_t *o);
 /* The API key: --api-key, else $HIVEBOX_API_KEY, else <data-dir>/api_key. */
