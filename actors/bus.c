@@ -155,7 +155,7 @@ int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t time
         rc = wait_reply(pull, rep, timeout_ms, e);
     zsock_destroy(&pull);
     if (rc == 0 && rep->type == HB_MSG_R_ERROR) {
-        hb_errcode_t code = (rep->code > HB_OK && rep->code <= HB_E_INTERNAL)
+        hb_errcode_t code = (rep->code > HB_OK && rep->code <= HB_E_LAST)
                                 ? (hb_errcode_t)rep->code : HB_E_INTERNAL;
         rc = hb_fail(e, code, 0, "%s", rep->error ? rep->error : "error");
         hb_msg_clear(rep);

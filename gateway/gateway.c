@@ -80,7 +80,7 @@ int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
 int hb_reply_err(hb_req_t *r, const hb_err_t *e)
 {
     int status = hb_http_status(e->code);
-    if (status == 500)
+    if (e->code == HB_E_INTERNAL)
         LOG_ERROR("%s %s: %s", r->ri->request_method, r->ri->local_uri, e->msg);
     return hb_reply_error(r->c, status, "%s", e->msg);
 }

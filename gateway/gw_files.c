@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "json_out.h"
+#include "log.h"
 #include "path.h"
 #include "req_parse.h"
 #include "runtime.h"
@@ -167,6 +168,12 @@ int hb_h_files_list(hb_req_t *r)
         return hb_reply_err(r, &e);
     }
     int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LIST_MS, &e);
+    if (rc < 0 && e.code == HB_E_NOTDIR) {
+        /* The seed's 500, but the caller's mistake: say what to call instead. */
+        LOG_INFO("GET files/list %s in %s: client error: not a directory", q.path, r->route.id);
+        snprintf(e.msg, sizeof e.msg, "path: %s is not a directory; download a file with "
+                 "GET /api/v1/hiveboxes/%s/files?path=%s", q.path, r->route.id, q.path);
+    }
     hb_msg_clear(&q);
     if (rc < 0)
         return hb_reply_err(r, &e);

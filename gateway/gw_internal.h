@@ -22,7 +22,7 @@ int hb_send(struct mg_connection *c, int status, const char *ctype, const void *
 int hb_reply_json(struct mg_connection *c, int status, json_t *json);
 int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Status from hb_http_status; 500s are logged with context. */
+/* Status from hb_http_status; daemon faults (HB_E_INTERNAL) are logged with context. */
 int hb_reply_err(hb_req_t *r, const hb_err_t *e);
 
 /* The request body, bounded by max (HB_E_TOOBIG past it); malloc'd, NUL

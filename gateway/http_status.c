@@ -13,6 +13,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_UNAVAIL: return 503;
     case HB_E_NOTSUP: return 503;
     case HB_E_INTERNAL: return 500;
+    case HB_E_NOTDIR: return 500;   /* the seed: "500 if path is not a directory" */
     }
     return 500;
 }

@@ -352,7 +352,7 @@ int hb_file_list(const hb_sandbox_t *sb, const char *path, bool recursive, size_
     int rc = collect_ents(&c, &s, e);
     hb_initconn_close(&c);
     if (rc < 0 && e && e->sys_errno == ENOTDIR)
-        e->code = HB_E_INTERNAL;   /* the seed's contract: "500 if path is not a directory" */
+        e->code = HB_E_NOTDIR;   /* the seed's contract: "500 if path is not a directory" */
     if (rc < 0) {
         hb_dirents_free(s.v, s.n);
         return -1;

@@ -16,7 +16,11 @@ typedef enum {
     HB_E_DEAD,        /* sandbox init died                          -> 409 */
     HB_E_NOTSUP,      /* missing kernel feature / tool              -> 503 */
     HB_E_INTERNAL,    /* real fault, logged with context            -> 500 */
+    HB_E_NOTDIR,      /* listing a non-directory: a client error that
+                         the seed answers with 500; never logged as a fault */
 } hb_errcode_t;
+
+#define HB_E_LAST HB_E_NOTDIR   /* the highest code (the bus checks the range) */
 
 typedef struct {
     hb_errcode_t code;

@@ -78,6 +78,7 @@ const char *hb_errcode_name(hb_errcode_t c)
     case HB_E_DEAD: return "dead";
     case HB_E_NOTSUP: return "not supported";
     case HB_E_INTERNAL: return "internal";
+    case HB_E_NOTDIR: return "not a directory";
     }
     return "?";
 }
