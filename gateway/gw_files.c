@@ -21,20 +21,25 @@
 #define LEASE_MS 30000
 #define LIST_MS  120000
 
-int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+int hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
-    hb_err_t e = {0};
-    if (hb_str_set(&q.id, r->route.id) < 0)
-        return hb_reply_error(r->c, 500, "out of memory");
-    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, &e);
+    if (hb_str_set(&q.id, id) < 0)
+        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, e);
     hb_msg_clear(&q);
     if (rc < 0)
-        return hb_reply_err(r, &e);
+        return -1;
     l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
     snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");
     hb_msg_clear(&rep);
     return 0;
+}
+
+int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+{
+    hb_err_t e = {0};
+    return hb_gw_lease_try(r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
 }
 
 void hb_gw_lease_give_back(hb_lease_t *l)

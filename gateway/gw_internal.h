@@ -50,6 +50,8 @@ typedef struct {
     char                inbox[128];
 } hb_lease_t;
 int  hb_gw_lease_take(hb_req_t *r, hb_lease_t *l);
+/* The same without a reply: 0, or -1 with *e set. */
+int  hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e);
 void hb_gw_lease_give_back(hb_lease_t *l);
 
 /* POST /api/v1/hiveboxes/:id/mcp, authenticated already. Provided by the
@@ -58,6 +60,11 @@ void hb_gw_lease_give_back(hb_lease_t *l);
 int hb_h_mcp(hb_req_t *r) __attribute__((weak));
 /* gw_opencode.c: the OpenCode agent proxy */
 int hb_h_opencode(hb_req_t *r);
+/* gw_agent.c: the model a sandbox's agent is configured with. The details'
+ * "llm" object (NULL when it cannot be told), and the check made before a
+ * prompt is forwarded: 0 when it may go, else the status of the 400 sent. */
+json_t *hb_gw_agent_llm_json(const char *id);
+int hb_gw_prompt_check(hb_req_t *r, const char *path, const char *body, size_t len);
 
 /* openapi_blob.c: schemas/openapi.json, embedded at build time. */
 extern const char hb_openapi_json[];
