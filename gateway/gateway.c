@@ -155,6 +155,7 @@ static int route(hb_req_t *r)
     case HB_RT_EXEC: return hb_h_exec(r);
     case HB_RT_FILES: return hb_h_files(r);
     case HB_RT_FILES_LIST: return hb_h_files_list(r);
+    case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
     case HB_RT_MCP:
         if (hb_h_mcp)

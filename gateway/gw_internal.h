@@ -40,6 +40,8 @@ int hb_h_openapi(hb_req_t *r);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);
+/* gw_archive.c */
+int hb_h_files_archive(hb_req_t *r);
 
 /* Borrowing a sandbox handle for work done in this worker thread (streamed
  * files; the MCP transport). While lent, the supervisor will not free it;

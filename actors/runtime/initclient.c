@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -153,4 +154,45 @@ int hb_init_unexpected(const hb_initans_t *a, const char *what, hb_err_t *e)
         return hb_init_fail(a, what, e);
     return hb_fail(e, HB_E_INTERNAL, EPROTO, "%s: unexpected answer %d from init", what,
                    (int)a->t);
+}
+
+int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,
+                      hb_err_t *e)
+{
+    if (hb_initconn_open(c, sb, e) < 0)
+        return -1;
+    fill(hb_initconn_begin(c), arg);
+    if (hb_initconn_send(c, e) < 0) {
+        hb_initconn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int hb_initconn_upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src,
+                       void *ud, char *buf, uint64_t *total, hb_err_t *e)
+{
+    for (;;) {
+        size_t got = 0;
+        if (src(ud, buf, HB_CHUNK_MAX, &got) < 0)
+            return hb_fail(e, HB_E_INVALID, 0, "upload aborted by the source");
+        if (got > HB_CHUNK_MAX)
+            return hb_fail(e, HB_E_INTERNAL, 0, "upload source overran its buffer");
+        if (got == 0)
+            break;
+        *total += got;
+        if (max && *total > max)
+            return hb_fail(e, HB_E_TOOBIG, EFBIG, "%s larger than %llu bytes", what,
+                           (unsigned long long)max);
+        /* An answer before the end means init refused the upload: stop
+         * sending and read it. */
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 || hb_frame_send_chunk(c->fd, "data", 0, buf, got) < 0)
+            return 0;
+    }
+    msgpack_packer *pk = hb_initconn_begin(c);
+    msgpack_pack_map(pk, 1);
+    hb_pk_kstr(pk, "t", "end");
+    hb_frame_send(c->fd, &c->out);
+    return 0;
 }

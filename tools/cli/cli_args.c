@@ -10,7 +10,7 @@
 
 #include "runtime.h"
 
-enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN };
+enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN, K_NOOP };
 
 typedef struct {
     const char *name;
@@ -41,6 +41,7 @@ static const opt_t OPTS[] = {
     {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
     {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
     {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
+    {"recursive", 'r', K_NOOP, CLI_OPT_CP, 0},
 };
 #undef S
 
@@ -76,6 +77,8 @@ static int set_opt(const opt_t *op, const char *val, cli_opts_t *o, char *err, s
     case K_STDIN:
         o->send_stdin = true;
         return 0;
+    case K_NOOP:
+        return 0;
     case K_ENV:
         if (!strchr(val, '=') || val[0] == '=') {
             snprintf(err, errlen, "-e expects KEY=VALUE, got '%.64s'", val);
@@ -104,7 +107,7 @@ static int parse_one(int argc, char **argv, int *i, unsigned allowed, cli_opts_t
         snprintf(err, errlen, "unknown option '%.64s'", arg);
         return -1;
     }
-    bool takes = op->kind == K_STR || op->kind == K_ENV;
+    bool takes = op->kind == K_STR || op->kind == K_ENV;   /* the rest are flags */
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (!takes) {
         if (eq) {

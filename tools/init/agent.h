@@ -25,4 +25,13 @@ int answer_ok(int conn, bool has_size, uint64_t size);
 
 int64_t mono_us(void);
 
+/* files.c helpers shared with archive.c. */
+int  open_dir(const char *dir, bool create);   /* O_PATH; missing parts made when create */
+int  next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n);  /* 1 data, 0 end, -1 */
+void refuse_drain(int conn);                   /* after refusing an upload: read the rest */
+bool skip_descent(const char *full);           /* /proc, /sys, /dev: not descended into */
+/* archive.c: GET/PUT .../files/archive (tar made and unpacked here). */
+void op_tar_create(int conn, const hb_initreq_t *r);
+void op_tar_extract(int conn, hb_frame_t *f, const hb_initreq_t *r);
+
 #endif

@@ -38,7 +38,7 @@ static int open_path(const char *path, int flags)
 }
 
 /* Open directory dir (O_PATH), creating missing components when create. */
-static int open_dir(const char *dir, bool create)
+int open_dir(const char *dir, bool create)
 {
     int fd = open_path(dir, O_PATH | O_DIRECTORY);
     if (fd >= 0 || errno != ENOENT || !create)
@@ -196,7 +196,7 @@ static void op_read(int conn, const hb_initreq_t *r)
 /* ---- write ---- */
 
 /* Next upload frame: 1 data (set *p,*n), 0 end, -1 anything else. */
-static int next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n)
+int next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n)
 {
     const char *t;
     size_t tl;
@@ -226,7 +226,7 @@ static int write_full(int fd, const char *p, size_t n)
 /* After refusing an upload, keep reading (and dropping) what the client is
  * still sending for a while: closing with unread data would make the kernel
  * reset the connection and the client would lose our `err` answer. */
-static void refuse_drain(int conn)
+void refuse_drain(int conn)
 {
     static char sink[64 * 1024];
     shutdown(conn, SHUT_WR);
@@ -356,7 +356,7 @@ static bool add_ent(lister_t *l, const char *path, size_t plen, unsigned type, u
     return !l->gone;
 }
 
-static bool skip_descent(const char *full)
+bool skip_descent(const char *full)
 {
     return hb_path_is_under(full, "/proc") || hb_path_is_under(full, "/sys") ||
            hb_path_is_under(full, "/dev");
@@ -527,6 +527,8 @@ void op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)
     case HB_OP_MKDIR: op_mkdir(conn, r); break;
     case HB_OP_RENAME: op_rename(conn, r); break;
     case HB_OP_REMOVE: op_remove(conn, r); break;
+    case HB_OP_TAR_CREATE: op_tar_create(conn, r); break;
+    case HB_OP_TAR_EXTRACT: op_tar_extract(conn, f, r); break;
     default: answer_err(conn, EINVAL, "unknown op"); break;
     }
 }
