@@ -88,23 +88,6 @@ static int download(hb_req_t *r, const char *path)
 
 /* ---- PUT ---- */
 
-typedef struct {
-    struct mg_connection *c;
-    long long             expect;   /* Content-Length, -1 if chunked */
-    long long             got;
-} body_t;
-
-static int body_src(void *ud, void *buf, size_t cap, size_t *got)
-{
-    body_t *b = ud;
-    int n = mg_read(b->c, buf, cap > (1u << 30) ? (1u << 30) : cap);
-    if (n < 0 || (n == 0 && b->expect >= 0 && b->got < b->expect))
-        return -1;   /* the client went away early */
-    b->got += n;
-    *got = (size_t)n;
-    return 0;
-}
-
 static int upload(hb_req_t *r, const char *path)
 {
     uint64_t max = r->conf->max_file_size;
@@ -116,10 +99,11 @@ static int upload(hb_req_t *r, const char *path)
     if (!gz && clen > 0 && (unsigned long long)clen > max)
         return hb_reply_error(r->c, 413, "body: larger than the %llu byte upload limit",
                               (unsigned long long)max);
-    body_t b = {.c = r->c, .expect = clen};
+    hb_gw_body_t b = {.c = r->c, .expect = clen};
     hb_gz_inflate_t *z = gz ? malloc(sizeof *z) : NULL;
     /* compressed input is bounded too: empty deflate blocks inflate to nothing */
-    if (gz && (!z || hb_gz_inflate_init(z, body_src, &b, max + max / 8 + (1u << 20)) < 0)) {
+    uint64_t zmax = max + max / 8 + (1u << 20);
+    if (gz && (!z || hb_gz_inflate_init(z, hb_gw_body_src, &b, zmax) < 0)) {
         free(z);
         return hb_reply_error(r->c, 500, "out of memory");
     }
@@ -128,7 +112,7 @@ static int upload(hb_req_t *r, const char *path)
     if (status == 0) {
         uint64_t size = 0;
         hb_err_t e = {0};
-        int rc = hb_archive_put(l.sb, path, max, gz ? hb_gz_read_src : body_src,
+        int rc = hb_archive_put(l.sb, path, max, gz ? hb_gz_read_src : hb_gw_body_src,
                                 gz ? (void *)z : (void *)&b, &size, &e);
         hb_gw_lease_give_back(&l);
         if (rc < 0 && z && z->bad)

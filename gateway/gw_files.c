@@ -51,15 +51,9 @@ void hb_gw_lease_give_back(hb_lease_t *l)
 
 /* ---- upload ---- */
 
-typedef struct {
-    struct mg_connection *c;
-    long long             expect;   /* Content-Length, -1 if chunked */
-    long long             got;
-} upload_t;
-
-static int upload_src(void *ud, void *buf, size_t cap, size_t *got)
+int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got)
 {
-    upload_t *u = ud;
+    hb_gw_body_t *u = ud;
     int n = mg_read(u->c, buf, cap > (1u << 30) ? (1u << 30) : cap);
     if (n < 0)
         return -1;
@@ -80,10 +74,11 @@ static int upload(hb_req_t *r, const char *path)
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
-    upload_t u = {.c = r->c, .expect = clen};
+    hb_gw_body_t u = {.c = r->c, .expect = clen};
     uint64_t written = 0;
     hb_err_t e = {0};
-    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, upload_src, &u, &written, &e);
+    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
+                           &written, &e);
     hb_gw_lease_give_back(&l);
     if (rc < 0)
         return hb_reply_err(r, &e);

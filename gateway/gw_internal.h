@@ -40,6 +40,13 @@ int hb_h_openapi(hb_req_t *r);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);
+/* A request body as an upload source (hb_src_cb), read as it arrives. */
+typedef struct {
+    struct mg_connection *c;
+    long long             expect;   /* Content-Length, -1 if chunked */
+    long long             got;
+} hb_gw_body_t;
+int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got);
 /* gw_archive.c */
 int hb_h_files_archive(hb_req_t *r);
 

@@ -62,25 +62,14 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
         return -1;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
-    char *buf = malloc(HB_CHUNK_MAX);
-    if (!buf)
-        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     write_args_t w = {path, mode, max_size};
     hb_initconn_t c;
     uint64_t total = 0;
     int rc = hb_initconn_start(&c, sb, fill_write, &w, e);
     if (rc == 0) {
-        rc = hb_initconn_upload(&c, "file", max_size, src, ud, buf, &total, e);
-        hb_initans_t a;
-        if (rc == 0 && (rc = hb_initconn_next(&c, &a, FILE_TIMEOUT_MS, e)) == 0 &&
-            a.t != HB_ANS_OK)
-            rc = hb_init_unexpected(&a, "write", e);
-        if (rc == 0 && (!a.has_size || a.size != total))
-            rc = hb_fail(e, HB_E_INTERNAL, EIO, "write: init stored %llu of %llu bytes",
-                         (unsigned long long)a.size, (unsigned long long)total);
+        rc = hb_initconn_put(&c, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
         hb_initconn_close(&c);
     }
-    free(buf);
     if (rc == 0 && written)
         *written = total;
     return rc;

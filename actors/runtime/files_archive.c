@@ -68,25 +68,14 @@ int hb_archive_put(const hb_sandbox_t *sb, const char *path, uint64_t max, hb_sr
     *size = 0;
     if (check(path, e) < 0)
         return -1;
-    char *buf = malloc(HB_CHUNK_MAX);
-    if (!buf)
-        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     req_t r = {"tar_extract", path, max};
     hb_initconn_t c;
     uint64_t total = 0;
     int rc = hb_initconn_start(&c, sb, fill, &r, e);
     if (rc == 0) {
-        rc = hb_initconn_upload(&c, "archive", max, src, ud, buf, &total, e);
-        hb_initans_t a;
-        if (rc == 0 && (rc = hb_initconn_next(&c, &a, ARCHIVE_TIMEOUT_MS, e)) == 0 &&
-            a.t != HB_ANS_OK)
-            rc = hb_init_unexpected(&a, "archive", e);
-        if (rc == 0 && (!a.has_size || a.size != total))
-            rc = hb_fail(e, HB_E_INTERNAL, EIO, "archive: init took %llu of %llu bytes",
-                         (unsigned long long)a.size, (unsigned long long)total);
+        rc = hb_initconn_put(&c, "archive", max, src, ud, ARCHIVE_TIMEOUT_MS, &total, e);
         hb_initconn_close(&c);
     }
-    free(buf);
     if (rc == 0)
         *size = total;
     return rc;

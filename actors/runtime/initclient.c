@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -169,8 +170,10 @@ int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill,
     return 0;
 }
 
-int hb_initconn_upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src,
-                       void *ud, char *buf, uint64_t *total, hb_err_t *e)
+/* Stream the body; -1 on a local failure (e set), 0 when sent or when init
+ * hung up early (its answer says why). */
+static int upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src, void *ud,
+                  char *buf, uint64_t *total, hb_err_t *e)
 {
     for (;;) {
         size_t got = 0;
@@ -195,4 +198,22 @@ int hb_initconn_upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_
     hb_pk_kstr(pk, "t", "end");
     hb_frame_send(c->fd, &c->out);
     return 0;
+}
+
+int hb_initconn_put(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src, void *ud,
+                    int timeout_ms, uint64_t *total, hb_err_t *e)
+{
+    *total = 0;
+    char *buf = malloc(HB_CHUNK_MAX);
+    if (!buf)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    int rc = upload(c, what, max, src, ud, buf, total, e);
+    free(buf);
+    hb_initans_t a;
+    if (rc == 0 && (rc = hb_initconn_next(c, &a, timeout_ms, e)) == 0 && a.t != HB_ANS_OK)
+        rc = hb_init_unexpected(&a, what, e);
+    if (rc == 0 && (!a.has_size || a.size != *total))
+        rc = hb_fail(e, HB_E_INTERNAL, EIO, "%s: init took %llu of %llu bytes", what,
+                     (unsigned long long)a.size, (unsigned long long)*total);
+    return rc;
 }

@@ -90,12 +90,11 @@ static int put_data(walk_t *w, int fd, uint64_t size)
     return hb_tar_put_pad(size, w->sink, w->ud) != 0 ? failed(w, EPIPE, "archive") : 0;
 }
 
-/* One entry, called name, for what st describes: base in dfd (followed
- * when it is the top, which the caller named). */
-static int put_entry(walk_t *w, int dfd, const char *base, const char *name,
+/* One entry, called name, for what st describes: open already as ofd
+ * (the top), or base in dfd (ofd -1). */
+static int put_entry(walk_t *w, int dfd, const char *base, int ofd, const char *name,
                      const struct stat *st)
 {
-    int nofollow = dfd == AT_FDCWD ? 0 : O_NOFOLLOW;
     hb_tar_entry_t *e = calloc(1, sizeof *e);
     if (!e)
         return failed(w, ENOMEM, "archive");
@@ -114,7 +113,7 @@ static int put_entry(walk_t *w, int dfd, const char *base, const char *name,
     } else {
         e->type = HB_TAR_FILE;
         struct stat now;
-        fd = openat(dfd, base, O_RDONLY | nofollow | O_NONBLOCK | O_CLOEXEC);
+        fd = ofd >= 0 ? ofd : openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 && !gone(errno)) {
             rc = failed(w, errno, name);
             goto out;
@@ -128,7 +127,7 @@ static int put_entry(walk_t *w, int dfd, const char *base, const char *name,
     else if (e->type == HB_TAR_FILE)
         rc = put_data(w, fd, e->size);
 out:
-    if (fd >= 0)
+    if (fd >= 0 && fd != ofd)
         close(fd);
     free(e);
     return rc;
@@ -164,7 +163,7 @@ static int put_dir(walk_t *w, int topfd, const char *rel)
         int nl = snprintf(name, HB_PATH_MAX, "%s/%s", w->top, sub);
         if (sl < 0 || nl < 0 || sl >= HB_PATH_MAX - 1 || nl >= HB_PATH_MAX - 1)
             continue;   /* deeper than a tar name here can be */
-        rc = put_entry(w, dirfd(d), de->d_name, name, &st);
+        rc = put_entry(w, dirfd(d), de->d_name, -1, name, &st);
         if (rc == 0 && S_ISDIR(st.st_mode)) {
             char full[HB_PATH_MAX + 2];
             snprintf(full, sizeof full, "%s/%s", strcmp(w->path, "/") ? w->path : "", sub);
@@ -177,12 +176,9 @@ static int put_dir(walk_t *w, int topfd, const char *rel)
     return rc;
 }
 
-static int walk(walk_t *w, const struct stat *st)
+static int walk(walk_t *w, int topfd, const struct stat *st)
 {
-    int topfd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (topfd < 0)
-        return failed(w, errno, w->path);
-    int rc = put_entry(w, AT_FDCWD, w->path, w->top, st);
+    int rc = put_entry(w, -1, NULL, topfd, w->top, st);
     if (rc == 0 && (!w->skip || !w->skip(w->path)))
         rc = put_dir(w, topfd, "");
     while (rc == 0 && w->ntodo > 0) {
@@ -190,8 +186,20 @@ static int walk(walk_t *w, const struct stat *st)
         rc = put_dir(w, topfd, rel);
         free(rel);
     }
-    close(topfd);
     return rc;
+}
+
+/* The path the caller named: followed if it is a link, but never through a
+ * magic link (/proc/<pid>/fd/..., which in a sandbox could name something
+ * outside it). O_NONBLOCK: a fifo must not hang the open. */
+static int open_top(const char *path)
+{
+    struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    return fd;
 }
 
 int hb_tar_create(const char *path, const char *top, hb_tar_skip_fn skip, hb_tar_sink_fn sink,
@@ -200,16 +208,23 @@ int hb_tar_create(const char *path, const char *top, hb_tar_skip_fn skip, hb_tar
     walk_t w = {.path = path, .top = top, .skip = skip, .sink = sink, .ud = ud, .why = why,
                 .errlen = errlen};
     struct stat st;
-    if (stat(path, &st) < 0)
-        return failed(&w, errno, path);
-    if (!archivable(st.st_mode)) {
-        snprintf(why, errlen, "%s: not a regular file, directory or symbolic link", path);
-        errno = EINVAL;
-        return -1;
+    int fd = open_top(path);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return failed(&w, err, path);
     }
-    if (!(w.buf = malloc(READ_BUF)))
-        return failed(&w, ENOMEM, "archive");
-    int rc = S_ISDIR(st.st_mode) ? walk(&w, &st) : put_entry(&w, AT_FDCWD, path, top, &st);
+    int rc = -1;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        snprintf(why, errlen, "%s: not a regular file or directory", path);
+        errno = EINVAL;
+    } else if (!(w.buf = malloc(READ_BUF))) {
+        failed(&w, ENOMEM, "archive");
+    } else {
+        rc = S_ISDIR(st.st_mode) ? walk(&w, fd, &st) : put_entry(&w, -1, NULL, fd, top, &st);
+    }
+    close(fd);
     if (rc == 0 && hb_tar_put_end(sink, ud) != 0)
         rc = failed(&w, EPIPE, "archive");
     while (w.ntodo > 0)

@@ -87,7 +87,7 @@ static int refuse(hb_tar_x_t *x, int err, const char *name, const char *fmt, ...
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     x->err = err;
-    snprintf(x->msg, sizeof x->msg, "archive entry '%.100s%s': %s", name,
+    snprintf(x->msg, sizeof x->msg, "entry '%.100s%s': %s", name,
              strlen(name) > 100 ? "..." : "", why);
     return -1;
 }
@@ -207,13 +207,13 @@ static int target_name(hb_tar_x_t *x, const hb_tar_entry_t *e, char *out)
     const char *why;
     if (hb_tar_clean_name(e->name, clean, sizeof clean, &why) < 0)
         return refuse(x, EINVAL, e->name, "%s", why);
-    const char *rest = clean;
-    if (x->top[0] && clean[0]) {
-        rest = clean + strcspn(clean, "/");
-        if (strlen(x->top) + strlen(rest) >= HB_PATH_MAX)
-            return refuse(x, EINVAL, e->name, "name too long");
-    }
-    snprintf(out, HB_PATH_MAX, "%s%s", x->top[0] && clean[0] ? x->top : "", rest);
+    bool swap = x->top[0] && clean[0];
+    const char *rest = swap ? clean + strcspn(clean, "/") : clean;
+    size_t tl = swap ? strlen(x->top) : 0, rl = strlen(rest);
+    if (tl + rl >= HB_PATH_MAX)
+        return refuse(x, EINVAL, e->name, "name too long");
+    memcpy(out, x->top, tl);
+    memcpy(out + tl, rest, rl + 1);
     return 0;
 }
 
@@ -288,7 +288,7 @@ static int reader_failed(hb_tar_x_t *x)
 {
     if (!x->msg[0]) {   /* the format, not a callback */
         x->err = EINVAL;
-        snprintf(x->msg, sizeof x->msg, "archive: %s", hb_tar_error(x->rd));
+        snprintf(x->msg, sizeof x->msg, "%s", hb_tar_error(x->rd));
     }
     drop_file(x);
     return -1;

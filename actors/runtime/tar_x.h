@@ -24,7 +24,7 @@ hb_tar_x_t *hb_tar_x_new(int dirfd, const char *top);
 int  hb_tar_x_feed(hb_tar_x_t *x, const void *data, size_t len);
 /* The input ended: 0 if the archive was complete. */
 int  hb_tar_x_finish(hb_tar_x_t *x);
-/* After -1: "archive entry 'NAME': why" or "archive: why", and an errno
+/* After -1: "entry 'NAME': why" or what is wrong with the archive, and an errno
  * for it (EINVAL for a refused entry, ELOOP through a link, ENOSPC, ...). */
 const char *hb_tar_x_error(const hb_tar_x_t *x);
 int  hb_tar_x_errno(const hb_tar_x_t *x);

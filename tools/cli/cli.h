@@ -119,8 +119,10 @@ int   cli_cp_tree_upload(const cli_opts_t *o, const char *local, const char *id,
                          const char *rpath);
 int   cli_cp_tree_download(const cli_opts_t *o, const char *id, const char *rpath,
                            const char *local);
-/* cli_cp.c: the common end of a transfer (error report, --json). */
+/* cli_cp.c: the common end of a transfer (error report, --json), and
+ * /api/v1/hiveboxes/ID/ROUTE?path=RPATH (malloc'd). */
 int   cli_cp_finish(const cli_opts_t *o, cli_resp_t *r, int rc);
+char *cli_files_url(const char *id, const char *route, const char *rpath);
 /* cli_exec.c: shared by exec and run. */
 int   cli_exec_in(const cli_opts_t *o, const char *id, bool as_run);
 

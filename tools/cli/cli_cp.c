@@ -32,10 +32,10 @@ static char *remote_target(const char *rpath, const char *local)
     return path;
 }
 
-static char *files_url(const char *id, const char *rpath)
+char *cli_files_url(const char *id, const char *route, const char *rpath)
 {
     char *enc = cli_urlencode(rpath), *url = NULL;
-    if (enc && asprintf(&url, "/api/v1/hiveboxes/%s/files?path=%s", id, enc) < 0)
+    if (enc && asprintf(&url, "/api/v1/hiveboxes/%s/%s?path=%s", id, route, enc) < 0)
         url = NULL;
     free(enc);
     return url;
@@ -74,7 +74,7 @@ static int upload(const cli_opts_t *o, const char *local, const char *id, const 
         return CLI_EXIT_ERROR;
     }
     char *target = remote_target(rpath, local);
-    char *url = target ? files_url(id, target) : NULL;
+    char *url = target ? cli_files_url(id, "files", target) : NULL;
     cli_resp_t r = {0};
     int rc = url ? cli_http_upload(o, url, f, S_ISREG(st.st_mode) ? st.st_size : -1, &r) : -1;
     free(url);
@@ -88,7 +88,7 @@ static int download(const cli_opts_t *o, const char *id, const char *rpath, cons
 {
     if (strcmp(local, "-") != 0)
         return cli_cp_tree_download(o, id, rpath, local);
-    char *url = files_url(id, rpath);
+    char *url = cli_files_url(id, "files", rpath);
     if (!url)
         return CLI_EXIT_ERROR;
     cli_resp_t r;

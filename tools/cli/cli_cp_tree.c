@@ -25,11 +25,7 @@
 
 static char *archive_url(const char *id, const char *rpath)
 {
-    char *enc = cli_urlencode(rpath), *url = NULL;
-    if (enc && asprintf(&url, "/api/v1/hiveboxes/%s/files/archive?path=%s", id, enc) < 0)
-        url = NULL;
-    free(enc);
-    return url;
+    return cli_files_url(id, "files/archive", rpath);
 }
 
 /* POSIX basename and dirname of a copy (both may modify their argument). */
@@ -149,7 +145,7 @@ static int to_extract(void *ud, const void *p, size_t n)
     hb_tar_x_t *x = ud;
     if (hb_tar_x_feed(x, p, n) >= 0)
         return 0;
-    fprintf(stderr, "hivebox: %s\n", hb_tar_x_error(x));
+    fprintf(stderr, "hivebox: archive: %s\n", hb_tar_x_error(x));
     return -1;
 }
 
@@ -190,7 +186,7 @@ int cli_cp_tree_download(const cli_opts_t *o, const char *id, const char *rpath,
     cli_resp_t r = {0};
     int rc = x && url ? cli_http_stream(o, url, true, to_extract, x, &r) : -1;
     if (rc == 0 && r.status >= 200 && r.status <= 299 && hb_tar_x_finish(x) < 0) {
-        fprintf(stderr, "hivebox: %s\n", hb_tar_x_error(x));
+        fprintf(stderr, "hivebox: archive: %s\n", hb_tar_x_error(x));
         rc = -1;
     }
     free(url);

@@ -74,34 +74,17 @@ void op_tar_create(int conn, const hb_initreq_t *r)
 
 /* ---- tar_extract: the client sends `data`* and `end`; answer `ok` ---- */
 
-/* Feed the upload to x. Bytes received, or -1 with *err set (0: the
- * client broke the protocol or left; nothing to answer). */
-static int64_t feed(int conn, hb_frame_t *f, hb_tar_x_t *x, uint64_t max, int *err)
+typedef struct {
+    hb_tar_x_t *x;
+    bool        ended;   /* after the end blocks tar writers pad to a record: dropped */
+} sink_t;
+
+static int to_extract(void *ud, const void *p, size_t n)
 {
-    uint64_t total = 0;
-    bool ended = false;
-    for (;;) {
-        const void *p;
-        size_t n;
-        int k = next_chunk(conn, f, &p, &n);
-        *err = 0;
-        if (k < 0)
-            return -1;
-        if (k == 0)
-            break;
-        total += n;
-        *err = EFBIG;
-        if (max && total > max)
-            return -1;
-        /* after the end blocks tar writers pad to a record: read and drop */
-        int rc = ended ? 1 : hb_tar_x_feed(x, p, n);
-        *err = hb_tar_x_errno(x);
-        if (rc < 0)
-            return -1;
-        ended = rc == 1;
-    }
-    *err = hb_tar_x_errno(x);
-    return ended || hb_tar_x_finish(x) == 0 ? (int64_t)total : -1;
+    sink_t *k = ud;
+    int rc = k->ended ? 1 : hb_tar_x_feed(k->x, p, n);
+    k->ended = rc == 1;
+    return rc < 0 ? hb_tar_x_errno(k->x) : 0;
 }
 
 void op_tar_extract(int conn, hb_frame_t *f, const hb_initreq_t *r)
@@ -117,11 +100,16 @@ void op_tar_extract(int conn, hb_frame_t *f, const hb_initreq_t *r)
         return;
     }
     int err = 0;
-    int64_t total = feed(conn, f, x, r->max, &err);
+    sink_t k = {.x = x};
+    int64_t total = receive_upload(conn, f, r->max, to_extract, &k, &err);
+    if (total >= 0 && !k.ended && hb_tar_x_finish(x) < 0) {
+        err = hb_tar_x_errno(x);
+        total = -1;
+    }
     if (total >= 0)
         answer_ok(conn, true, (uint64_t)total);
     else if (err == EFBIG)
-        answer_err(conn, EFBIG, "archive: over the %llu byte cap",
+        answer_err(conn, EFBIG, "over the %llu byte cap",
                    (unsigned long long)r->max);
     else if (err)
         answer_err(conn, err, "%s", hb_tar_x_error(x));

@@ -242,9 +242,8 @@ void refuse_drain(int conn)
     }
 }
 
-/* Receive the upload into fd. Returns bytes written, or -1 with *err set
- * (0: protocol error or client gone, nothing to answer). */
-static int64_t receive(int conn, hb_frame_t *f, int fd, uint64_t max, int *err)
+int64_t receive_upload(int conn, hb_frame_t *f, uint64_t max, upload_put_fn put, void *ud,
+                       int *err)
 {
     uint64_t total = 0;
     for (;;) {
@@ -260,11 +259,14 @@ static int64_t receive(int conn, hb_frame_t *f, int fd, uint64_t max, int *err)
         *err = EFBIG;
         if (max && total > max)
             return -1;
-        if (write_full(fd, p, n) < 0) {
-            *err = errno;
+        if ((*err = put(ud, p, n)) != 0)
             return -1;
-        }
     }
+}
+
+static int put_fd(void *ud, const void *p, size_t n)
+{
+    return write_full(*(int *)ud, p, n) < 0 ? errno : 0;
 }
 
 static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
@@ -288,7 +290,7 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
         return;
     }
     int err = 0;
-    int64_t total = receive(conn, f, fd, r->max, &err);
+    int64_t total = receive_upload(conn, f, r->max, put_fd, &fd, &err);
     if (close(fd) < 0 && total >= 0) {
         err = errno;
         total = -1;
