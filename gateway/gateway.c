@@ -194,6 +194,14 @@ static int handle(struct mg_connection *c, void *cbdata)
     return status;
 }
 
+/* Every request comes here from the very first one: a handler set after
+ * mg_start would leave a moment in which civetweb answers 404 itself (a
+ * client polling /healthz at start-up saw it). */
+static int begin_request(struct mg_connection *c)
+{
+    return handle(c, mg_get_user_data(mg_get_context(c)));
+}
+
 /* civetweb's own errors (malformed HTTP, oversized headers) in our shape too. */
 static int http_error(struct mg_connection *c, int status, const char *msg)
 {
@@ -237,7 +245,8 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         "tcp_nodelay", "1",
         NULL,
     };
-    struct mg_callbacks cb = {.log_message = log_message, .http_error = http_error};
+    struct mg_callbacks cb = {.begin_request = begin_request, .log_message = log_message,
+                              .http_error = http_error};
     g->ctx = mg_start(&cb, g, opts);
     if (!g->ctx) {
         hb_fail(e, HB_E_INTERNAL, 0, "http: cannot listen on %s (port in use or bad --host?)",
@@ -247,7 +256,6 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         free(g);
         return NULL;
     }
-    mg_set_request_handler(g->ctx, "/", handle, g);
     return g;
 }
 
