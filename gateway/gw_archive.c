@@ -16,8 +16,6 @@
 #include "files_archive.h"
 #include "gzip.h"
 #include "http_status.h"
-#include "log.h"
-#include "req_parse.h"
 #include "runtime.h"
 
 /* ---- GET ---- */
@@ -57,33 +55,36 @@ static int dl_sink(void *ud, const void *p, size_t n)
     return d->gz ? hb_gz_deflate(d->gz, p, n, false, put_chunk, d) : put_chunk(d, p, n);
 }
 
+/* A compressor when the client takes gzip; NULL: plain tar. */
+static hb_gz_deflate_t *gzip_for(hb_req_t *r)
+{
+    hb_gz_deflate_t *gz = NULL;
+    if (hb_gz_accepted(mg_get_header(r->c, "Accept-Encoding")) &&
+        (!(gz = malloc(sizeof *gz)) || hb_gz_deflate_init(gz) < 0)) {
+        free(gz);
+        gz = NULL;
+    }
+    return gz;
+}
+
 static int download(hb_req_t *r, const char *path)
 {
+    dl_t d = {.c = r->c, .gz = gzip_for(r)};
     hb_lease_t l;
-    int status = hb_gw_lease_take(r, &l);
-    if (status)
-        return status;
-    dl_t d = {.c = r->c};
-    if (hb_gz_accepted(mg_get_header(r->c, "Accept-Encoding")) &&
-        (!(d.gz = malloc(sizeof *d.gz)) || hb_gz_deflate_init(d.gz) < 0)) {
-        free(d.gz);
-        d.gz = NULL;   /* plain tar then */
-    }
     hb_err_t e = {0};
-    int rc = hb_archive_get(l.sb, path, dl_start, dl_sink, &d, &e);
-    hb_gw_lease_give_back(&l);
-    if (rc == 0 && (!d.gz || hb_gz_deflate(d.gz, NULL, 0, true, put_chunk, &d) == 0))
-        mg_send_chunk(r->c, "", 0);
+    int status = hb_gw_lease_take(r, &l), rc = -1;
+    if (status == 0) {
+        rc = hb_archive_get(l.sb, path, dl_start, dl_sink, &d, &e);
+        hb_gw_lease_give_back(&l);
+        if (rc == 0 && (!d.gz || hb_gz_deflate(d.gz, NULL, 0, true, put_chunk, &d) == 0))
+            mg_send_chunk(r->c, "", 0);
+        status = hb_gw_download_done(r, rc, d.started, &e, path);
+    }
     if (d.gz) {
         hb_gz_deflate_end(d.gz);
         free(d.gz);
     }
-    if (rc == 0)
-        return 200;
-    if (!d.started)
-        return hb_reply_err(r, &e);
-    LOG_WARN("archive of %s from %s broke off: %s", path, r->route.id, e.msg);
-    return 200;
+    return status;
 }
 
 /* ---- PUT ---- */
@@ -162,12 +163,10 @@ int hb_h_files_archive(hb_req_t *r)
          is_head = hb_method_is(r, "HEAD");
     if (!put && !get && !is_head)
         return hb_reply_405(r);
-    char *path = malloc(HB_PATH_MAX);
-    if (!path)
-        return hb_reply_error(r->c, 500, "out of memory");
     hb_err_t e = {0};
+    char *path = hb_gw_query_path(r, &e);
     int status;
-    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, &e) < 0)
+    if (!path)
         status = is_head ? head_reply(r, hb_http_status(e.code), NULL) : hb_reply_err(r, &e);
     else
         status = put ? upload(r, path) : get ? download(r, path) : head(r, path);

@@ -126,12 +126,31 @@ static int download(hb_req_t *r, const char *path)
     hb_err_t e = {0};
     int rc = hb_file_read(l.sb, path, 0, download_size, download_sink, &d, &e);
     hb_gw_lease_give_back(&l);
+    return hb_gw_download_done(r, rc, d.started, &e, path);
+}
+
+int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, const char *path)
+{
     if (rc == 0)
         return 200;
-    if (!d.started)
-        return hb_reply_err(r, &e);
-    LOG_WARN("download %s from %s broke off: %s", path, r->route.id, e.msg);
-    return 200;
+    if (!started)
+        return hb_reply_err(r, e);
+    LOG_WARN("download of %s from %s broke off: %s", path, r->route.id, e->msg);
+    return 200;   /* the 200 is out; the connection closes short of the end */
+}
+
+char *hb_gw_query_path(hb_req_t *r, hb_err_t *e)
+{
+    char *path = malloc(HB_PATH_MAX);
+    if (!path) {
+        hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+        return NULL;
+    }
+    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, e) < 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
 }
 
 int hb_h_files(hb_req_t *r)
@@ -139,15 +158,9 @@ int hb_h_files(hb_req_t *r)
     bool put = hb_method_is(r, "PUT"), get = hb_method_is(r, "GET");
     if (!put && !get)
         return hb_reply_405(r);
-    char *path = malloc(HB_PATH_MAX);
-    if (!path)
-        return hb_reply_error(r->c, 500, "out of memory");
     hb_err_t e = {0};
-    int status;
-    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, &e) < 0)
-        status = hb_reply_err(r, &e);
-    else
-        status = put ? upload(r, path) : download(r, path);
+    char *path = hb_gw_query_path(r, &e);
+    int status = !path ? hb_reply_err(r, &e) : put ? upload(r, path) : download(r, path);
     free(path);
     return status;
 }

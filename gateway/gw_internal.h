@@ -47,6 +47,11 @@ typedef struct {
     long long             got;
 } hb_gw_body_t;
 int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got);
+/* The required ?path= of a files route (malloc'd); NULL with *e set. */
+char *hb_gw_query_path(hb_req_t *r, hb_err_t *e);
+/* The status of a streamed download that ended with rc: the error's, if
+ * nothing was sent yet (started false); else 200, and a warning. */
+int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, const char *path);
 /* gw_archive.c */
 int hb_h_files_archive(hb_req_t *r);
 

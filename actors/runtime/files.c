@@ -63,13 +63,9 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
     write_args_t w = {path, mode, max_size};
-    hb_initconn_t c;
     uint64_t total = 0;
-    int rc = hb_initconn_start(&c, sb, fill_write, &w, e);
-    if (rc == 0) {
-        rc = hb_initconn_put(&c, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
-        hb_initconn_close(&c);
-    }
+    int rc = hb_init_put(sb, fill_write, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS,
+                         &total, e);
     if (rc == 0 && written)
         *written = total;
     return rc;

@@ -69,13 +69,8 @@ int hb_archive_put(const hb_sandbox_t *sb, const char *path, uint64_t max, hb_sr
     if (check(path, e) < 0)
         return -1;
     req_t r = {"tar_extract", path, max};
-    hb_initconn_t c;
     uint64_t total = 0;
-    int rc = hb_initconn_start(&c, sb, fill, &r, e);
-    if (rc == 0) {
-        rc = hb_initconn_put(&c, "archive", max, src, ud, ARCHIVE_TIMEOUT_MS, &total, e);
-        hb_initconn_close(&c);
-    }
+    int rc = hb_init_put(sb, fill, &r, "archive", max, src, ud, ARCHIVE_TIMEOUT_MS, &total, e);
     if (rc == 0)
         *size = total;
     return rc;

@@ -200,20 +200,27 @@ static int upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb sr
     return 0;
 }
 
-int hb_initconn_put(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src, void *ud,
-                    int timeout_ms, uint64_t *total, hb_err_t *e)
+int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const char *what,
+                uint64_t max, hb_src_cb src, void *ud, int timeout_ms, uint64_t *total,
+                hb_err_t *e)
 {
     *total = 0;
+    hb_initconn_t c;
     char *buf = malloc(HB_CHUNK_MAX);
     if (!buf)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
-    int rc = upload(c, what, max, src, ud, buf, total, e);
+    if (hb_initconn_start(&c, sb, fill, arg, e) < 0) {
+        free(buf);
+        return -1;
+    }
+    int rc = upload(&c, what, max, src, ud, buf, total, e);
     free(buf);
     hb_initans_t a;
-    if (rc == 0 && (rc = hb_initconn_next(c, &a, timeout_ms, e)) == 0 && a.t != HB_ANS_OK)
+    if (rc == 0 && (rc = hb_initconn_next(&c, &a, timeout_ms, e)) == 0 && a.t != HB_ANS_OK)
         rc = hb_init_unexpected(&a, what, e);
     if (rc == 0 && (!a.has_size || a.size != *total))
         rc = hb_fail(e, HB_E_INTERNAL, EIO, "%s: init took %llu of %llu bytes", what,
                      (unsigned long long)a.size, (unsigned long long)*total);
+    hb_initconn_close(&c);
     return rc;
 }
