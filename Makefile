@@ -30,13 +30,16 @@ endif
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
 
-DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lm
+DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lm
 INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
 
-# Sources shared by both binaries: the init protocol codec and path rules.
-SHARED_SRC  := $(wildcard schemas/*.c) actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c
+# Sources shared by both binaries: the init protocol codec, path rules and
+# tar archives (init makes and unpacks them in a sandbox, the CLI on the host).
+SHARED_RT   := actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c \
+               $(wildcard actors/runtime/tar*.c)
+SHARED_SRC  := $(wildcard schemas/*.c) $(SHARED_RT)
 INIT_SRC    := $(wildcard tools/init/*.c) $(SHARED_SRC) actors/runtime/netlink.c
-DAEMON_SRC  := $(filter-out actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c,$(wildcard actors/*.c actors/runtime/*.c)) \
+DAEMON_SRC  := $(filter-out $(SHARED_RT),$(wildcard actors/*.c actors/runtime/*.c)) \
                $(wildcard gateway/*.c) $(wildcard tools/cli/*.c) tools/hivebox.c $(SHARED_SRC)
 
 INIT_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(INIT_SRC))

@@ -323,6 +323,22 @@ void hb_oc_resolve_llm(const hb_oc_settings_t *g, const char *sb_base_url, const
         out->key = sb_base_url ? NULL : g->api_key;   /* never the operator's key to a client's URL */
 }
 
+/* The same cases as set_provider below. */
+void hb_oc_llm_describe(const hb_oc_llm_t *llm, hb_oc_llm_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->has_key = llm->key != NULL;
+    const char *slash = llm->model ? strchr(llm->model, '/') : NULL;
+    if (llm->base_url && llm->model) {
+        snprintf(out->provider, sizeof out->provider, "%s", HB_OC_PROVIDER);
+        snprintf(out->model, sizeof out->model, "%s", llm->model);
+    } else if (slash && (size_t)(slash - llm->model) < sizeof out->provider) {
+        snprintf(out->provider, sizeof out->provider, "%.*s", (int)(slash - llm->model),
+                 llm->model);
+        snprintf(out->model, sizeof out->model, "%s", slash + 1);
+    }
+}
+
 /* ---- config generation ---- */
 
 static int set_provider(json_t *cfg, const hb_oc_llm_t *llm)

@@ -86,6 +86,18 @@ typedef struct {
 void hb_oc_resolve_llm(const hb_oc_settings_t *g, const char *sb_base_url, const char *sb_key,
                        const char *sb_model, hb_oc_llm_t *out);
 
+/* What the resolved settings give the agent, for display: the provider
+ * and model OpenCode is configured with ("" when none: OpenCode would fall
+ * back to defaults that reach no model here), and whether a key is set
+ * (never the key itself). */
+typedef struct {
+    char provider[64];
+    char model[HB_OC_URL_MAX];
+    bool has_key;
+} hb_oc_llm_info_t;
+
+void hb_oc_llm_describe(const hb_oc_llm_t *llm, hb_oc_llm_info_t *out);
+
 typedef struct {
     const char *id;
     const char *daemon_host;        /* NULL: 127.0.0.1 */

@@ -124,20 +124,35 @@ const char *hb_oc_route_blocked(const char *method, const char *path)
 
 const char hb_oc_too_deep[] = "is JSON nested deeper than 64 levels";
 
-const char *hb_oc_body_blocked(const char *body, size_t len)
+/* The body as JSON; NULL with *json false when it does not even look like
+ * JSON (OpenCode's JSON routes refuse it themselves). A body nested too
+ * deep is not parsed at all (*deep). */
+static json_t *load_json(const char *body, size_t len, bool *json, bool *deep)
 {
-    static const char *const fields[] = {"tools", "permission", "permissions", NULL};
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
-    if (i == len || (body[i] != '{' && body[i] != '['))
-        return NULL;   /* not JSON: OpenCode's JSON routes refuse it themselves */
+    *json = i < len && (body[i] == '{' || body[i] == '[');
+    *deep = false;
+    if (!*json)
+        return NULL;
     /* Whatever OpenCode's parser accepts must be checked here too: NULs,
      * huge integers and deep nesting must not make this parse fail and the
      * body go through unchecked. What still fails is refused. */
     json_error_t je;
     json_t *j = hb_json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
-    if (!j && json_error_code(&je) == json_error_stack_overflow)
+    *deep = !j && json_error_code(&je) == json_error_stack_overflow;
+    return j;
+}
+
+const char *hb_oc_body_blocked(const char *body, size_t len)
+{
+    static const char *const fields[] = {"tools", "permission", "permissions", NULL};
+    bool is_json, deep;
+    json_t *j = load_json(body, len, &is_json, &deep);
+    if (!is_json)
+        return NULL;
+    if (deep)
         return hb_oc_too_deep;
     if (!j)
         return "is JSON that HiveBox cannot check";
@@ -148,4 +163,29 @@ const char *hb_oc_body_blocked(const char *body, size_t len)
                   "MCP tools)";
     json_decref(j);
     return why;
+}
+
+bool hb_oc_route_prompts(const char *method, const char *path)
+{
+    static const char *const prompts[] = {"session/*/message", "session/*/prompt_async",
+                                          "session/*/command", NULL};
+    const char *seg[SEG_MAX];
+    size_t len[SEG_MAX];
+    bool dots;
+    size_t n = split(path ? path : "", seg, len, SEG_MAX, &dots);
+    if (strcmp(method, "POST") != 0 || n > SEG_MAX)
+        return false;
+    for (size_t i = 0; prompts[i]; i++)
+        if (matches(prompts[i], seg, len, n))
+            return true;
+    return false;
+}
+
+bool hb_oc_body_names_model(const char *body, size_t len)
+{
+    bool is_json, deep;
+    json_t *j = body ? load_json(body, len, &is_json, &deep) : NULL;
+    bool named = json_is_object(j) && json_object_get(j, "model");
+    json_decref(j);
+    return named;
 }

@@ -33,4 +33,10 @@ const char *hb_oc_route_blocked(const char *method, const char *path);
 const char *hb_oc_body_blocked(const char *body, size_t len);
 extern const char hb_oc_too_deep[];
 
+/* Whether the request hands a prompt to the model: POST
+ * /session/<id>/{message,prompt_async,command}. */
+bool hb_oc_route_prompts(const char *method, const char *path);
+/* Whether a JSON object body names its own model (a top-level "model"). */
+bool hb_oc_body_names_model(const char *body, size_t len);
+
 #endif

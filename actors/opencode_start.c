@@ -90,6 +90,20 @@ static const char *agent_str(const hb_oc_agent_t *a, const char *k)
     return s && s[0] ? s : NULL;
 }
 
+int hb_oc_sandbox_llm(const hb_oc_settings_t *set, const char *sb_dir, hb_oc_llm_info_t *out,
+                      hb_err_t *e)
+{
+    hb_oc_agent_t a;
+    if (hb_oc_agent_load(sb_dir, &a, e) < 0)
+        return -1;
+    hb_oc_llm_t llm;
+    hb_oc_resolve_llm(set, agent_str(&a, "llm_base_url"), a.key, agent_str(&a, "llm_model"),
+                      &llm);
+    hb_oc_llm_describe(&llm, out);
+    hb_oc_agent_clear(&a);
+    return 0;
+}
+
 /* ---- writing the config ---- */
 
 /* Write name in the config dir unless it already holds exactly text. */

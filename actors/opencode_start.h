@@ -21,6 +21,11 @@ typedef struct {
 int  hb_oc_agent_load(const char *sb_dir, hb_oc_agent_t *a, hb_err_t *e);
 void hb_oc_agent_clear(hb_oc_agent_t *a);   /* wipes the secrets */
 
+/* The LLM sandbox sb_dir's agent gets (global settings set + its agent.json
+ * and key), as hb_oc_write_config resolves it. */
+int hb_oc_sandbox_llm(const hb_oc_settings_t *set, const char *sb_dir, hb_oc_llm_info_t *out,
+                      hb_err_t *e);
+
 /* What every server shares. */
 typedef struct {
     const hb_oc_settings_t *set;

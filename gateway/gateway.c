@@ -95,7 +95,7 @@ int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
 int hb_reply_err(hb_req_t *r, const hb_err_t *e)
 {
     int status = hb_http_status(e->code);
-    if (status == 500)
+    if (e->code == HB_E_INTERNAL)
         LOG_ERROR("%s %s: %s", r->ri->request_method, r->ri->local_uri, e->msg);
     return hb_reply_error(r->c, status, "%s", e->msg);
 }
@@ -170,6 +170,7 @@ static int route(hb_req_t *r)
     case HB_RT_EXEC: return hb_h_exec(r);
     case HB_RT_FILES: return hb_h_files(r);
     case HB_RT_FILES_LIST: return hb_h_files_list(r);
+    case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
     case HB_RT_MCP:
@@ -261,10 +262,14 @@ static int init_connection(const struct mg_connection *c, void **data)
     return 0;
 }
 
+/* Every request comes here from the very first one: a handler set after
+ * mg_start would leave a moment in which civetweb answers 404 itself (a
+ * client polling /healthz at start-up saw it). civetweb calls end_request
+ * after it either way, which marks the connection idle again. */
 static int begin_request(struct mg_connection *c)
 {
     hb_gw_conns_busy(gw_of(c)->conns);
-    return 0;   /* civetweb goes on to our handler */
+    return handle(c, gw_of(c));
 }
 
 static void end_request(const struct mg_connection *c, int status)
@@ -352,7 +357,6 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         free(g);
         return NULL;
     }
-    mg_set_request_handler(g->ctx, "/", handle, g);
     return g;
 }
 

@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "json_out.h"
+#include "log.h"
 #include "path.h"
 #include "req_parse.h"
 #include "runtime.h"
@@ -20,20 +21,25 @@
 #define LEASE_MS 30000
 #define LIST_MS  120000
 
-int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+int hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
-    hb_err_t e = {0};
-    if (hb_str_set(&q.id, r->route.id) < 0)
-        return hb_reply_error(r->c, 500, "out of memory");
-    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, &e);
+    if (hb_str_set(&q.id, id) < 0)
+        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, e);
     hb_msg_clear(&q);
     if (rc < 0)
-        return hb_reply_err(r, &e);
+        return -1;
     l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
     snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");
     hb_msg_clear(&rep);
     return 0;
+}
+
+int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+{
+    hb_err_t e = {0};
+    return hb_gw_lease_try(r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
 }
 
 void hb_gw_lease_give_back(hb_lease_t *l)
@@ -45,15 +51,9 @@ void hb_gw_lease_give_back(hb_lease_t *l)
 
 /* ---- upload ---- */
 
-typedef struct {
-    struct mg_connection *c;
-    long long             expect;   /* Content-Length, -1 if chunked */
-    long long             got;
-} upload_t;
-
-static int upload_src(void *ud, void *buf, size_t cap, size_t *got)
+int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got)
 {
-    upload_t *u = ud;
+    hb_gw_body_t *u = ud;
     int n = mg_read(u->c, buf, cap > (1u << 30) ? (1u << 30) : cap);
     if (n < 0)
         return -1;
@@ -74,10 +74,11 @@ static int upload(hb_req_t *r, const char *path)
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
-    upload_t u = {.c = r->c, .expect = clen};
+    hb_gw_body_t u = {.c = r->c, .expect = clen};
     uint64_t written = 0;
     hb_err_t e = {0};
-    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, upload_src, &u, &written, &e);
+    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
+                           &written, &e);
     hb_gw_lease_give_back(&l);
     if (rc < 0)
         return hb_reply_err(r, &e);
@@ -125,12 +126,31 @@ static int download(hb_req_t *r, const char *path)
     hb_err_t e = {0};
     int rc = hb_file_read(l.sb, path, 0, download_size, download_sink, &d, &e);
     hb_gw_lease_give_back(&l);
+    return hb_gw_download_done(r, rc, d.started, &e, path);
+}
+
+int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, const char *path)
+{
     if (rc == 0)
         return 200;
-    if (!d.started)
-        return hb_reply_err(r, &e);
-    LOG_WARN("download %s from %s broke off: %s", path, r->route.id, e.msg);
-    return 200;
+    if (!started)
+        return hb_reply_err(r, e);
+    LOG_WARN("download of %s from %s broke off: %s", path, r->route.id, e->msg);
+    return 200;   /* the 200 is out; the connection closes short of the end */
+}
+
+char *hb_gw_query_path(hb_req_t *r, hb_err_t *e)
+{
+    char *path = malloc(HB_PATH_MAX);
+    if (!path) {
+        hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+        return NULL;
+    }
+    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, e) < 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
 }
 
 int hb_h_files(hb_req_t *r)
@@ -138,15 +158,9 @@ int hb_h_files(hb_req_t *r)
     bool put = hb_method_is(r, "PUT"), get = hb_method_is(r, "GET");
     if (!put && !get)
         return hb_reply_405(r);
-    char *path = malloc(HB_PATH_MAX);
-    if (!path)
-        return hb_reply_error(r->c, 500, "out of memory");
     hb_err_t e = {0};
-    int status;
-    if (hb_req_parse_path(r->ri->query_string, true, path, HB_PATH_MAX, &e) < 0)
-        status = hb_reply_err(r, &e);
-    else
-        status = put ? upload(r, path) : download(r, path);
+    char *path = hb_gw_query_path(r, &e);
+    int status = !path ? hb_reply_err(r, &e) : put ? upload(r, path) : download(r, path);
     free(path);
     return status;
 }
@@ -167,6 +181,12 @@ int hb_h_files_list(hb_req_t *r)
         return hb_reply_err(r, &e);
     }
     int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LIST_MS, &e);
+    if (rc < 0 && e.code == HB_E_NOTDIR) {
+        /* The seed's 500, but the caller's mistake: say what to call instead. */
+        LOG_INFO("GET files/list %s in %s: client error: not a directory", q.path, r->route.id);
+        snprintf(e.msg, sizeof e.msg, "path: %s is not a directory; download a file with "
+                 "GET /api/v1/hiveboxes/%s/files?path=%s", q.path, r->route.id, q.path);
+    }
     hb_msg_clear(&q);
     if (rc < 0)
         return hb_reply_err(r, &e);

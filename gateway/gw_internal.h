@@ -25,7 +25,7 @@ void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64
 int hb_reply_json(struct mg_connection *c, int status, json_t *json);
 int hb_reply_error(struct mg_connection *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Status from hb_http_status; 500s are logged with context. */
+/* Status from hb_http_status; daemon faults (HB_E_INTERNAL) are logged with context. */
 int hb_reply_err(hb_req_t *r, const hb_err_t *e);
 
 /* The request body, bounded by max (HB_E_TOOBIG past it); malloc'd, NUL
@@ -44,6 +44,20 @@ int hb_h_kill_all(hb_req_t *r);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);
+/* A request body as an upload source (hb_src_cb), read as it arrives. */
+typedef struct {
+    struct mg_connection *c;
+    long long             expect;   /* Content-Length, -1 if chunked */
+    long long             got;
+} hb_gw_body_t;
+int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got);
+/* The required ?path= of a files route (malloc'd); NULL with *e set. */
+char *hb_gw_query_path(hb_req_t *r, hb_err_t *e);
+/* The status of a streamed download that ended with rc: the error's, if
+ * nothing was sent yet (started false); else 200, and a warning. */
+int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, const char *path);
+/* gw_archive.c */
+int hb_h_files_archive(hb_req_t *r);
 
 /* Borrowing a sandbox handle for work done in this worker thread (streamed
  * files; the MCP transport). While lent, the supervisor will not free it;
@@ -54,6 +68,8 @@ typedef struct {
     char                inbox[128];
 } hb_lease_t;
 int  hb_gw_lease_take(hb_req_t *r, hb_lease_t *l);
+/* The same without a reply: 0, or -1 with *e set. */
+int  hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e);
 void hb_gw_lease_give_back(hb_lease_t *l);
 
 /* POST /api/v1/hiveboxes/:id/mcp, authenticated already. Provided by the
@@ -62,6 +78,11 @@ void hb_gw_lease_give_back(hb_lease_t *l);
 int hb_h_mcp(hb_req_t *r) __attribute__((weak));
 /* gw_opencode.c: the OpenCode agent proxy */
 int hb_h_opencode(hb_req_t *r);
+/* gw_agent.c: the model a sandbox's agent is configured with. The details'
+ * "llm" object (NULL when it cannot be told), and the check made before a
+ * prompt is forwarded: 0 when it may go, else the status of the 400 sent. */
+json_t *hb_gw_agent_llm_json(const char *id);
+int hb_gw_prompt_check(hb_req_t *r, const char *path, const char *body, size_t len);
 
 /* openapi_blob.c: schemas/openapi.json, embedded at build time. */
 extern const char hb_openapi_json[];

@@ -25,6 +25,7 @@
 #include "opencode_guard.h"
 #include "opencode_proc.h"
 #include "opencode_redact.h"
+#include "oc_streams.h"
 #include "proxy.h"
 
 #define OPEN_MS         120000   /* a cold start waits for the server's health */
@@ -44,6 +45,8 @@ typedef struct {
     bool        chunked;       /* we frame the body in chunks */
     bool        client_gone;
     bool        stream;        /* text/event-stream: ends at once on daemon shutdown */
+    hb_oc_stream_t *notes;     /* an event stream: HiveBox's own notes go in too */
+    const char *id;
     hb_redact_t redact;
 } fwd_t;
 
@@ -75,7 +78,7 @@ static bool drop_response_header(const char *name)
 
 /* ---- upstream -> client ---- */
 
-static int client_write(void *ud, const char *data, size_t len)
+static int raw_write(void *ud, const char *data, size_t len)
 {
     fwd_t *f = ud;
     int rc = f->chunked ? mg_send_chunk(f->c, data, (unsigned)len)
@@ -85,6 +88,12 @@ static int client_write(void *ud, const char *data, size_t len)
         return -1;
     }
     return 0;
+}
+
+static int client_write(void *ud, const char *data, size_t len)
+{
+    fwd_t *f = ud;
+    return f->notes ? hb_oc_stream_write(f->notes, data, len) : raw_write(f, data, len);
 }
 
 static void send_headers(fwd_t *f)
@@ -98,6 +107,8 @@ static void send_headers(fwd_t *f)
     }
     mg_response_header_send(f->c);
     f->sent = true;
+    if (f->stream && !f->head)
+        f->notes = hb_oc_stream_open(f->id, raw_write, f);
 }
 
 static void on_status_line(fwd_t *f, const char *line)
@@ -305,7 +316,7 @@ static bool server_gone(CURLcode rc, const char *method)
 static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *auth,
                    const char *key, bool last)
 {
-    fwd_t f = {.c = r->c};
+    fwd_t f = {.c = r->c, .id = r->route.id};
     CURL *cu = curl_easy_init();
     if (!cu || hb_redact_init(&f.redact, key) < 0) {
         curl_easy_cleanup(cu);
@@ -345,6 +356,7 @@ static int forward(hb_req_t *r, const body_t *body, uint16_t port, const char *a
     if (f.sent) {
         if (!f.client_gone)
             hb_redact_flush(&f.redact, client_write, &f);
+        hb_oc_stream_close(f.notes);   /* no note may be written after the last chunk */
         if (f.chunked && !f.client_gone)
             mg_send_chunk(r->c, "", 0);
     } else if (!last && server_gone(rc, r->ri->request_method)) {
@@ -400,15 +412,17 @@ int hb_h_opencode(hb_req_t *r)
     if (body.present && hb_read_body(r->c, HB_OC_BODY_MAX, &body.data, &body.len, &e) < 0)
         return hb_reply_err(r, &e);
     why = body.present ? hb_oc_body_blocked(body.data, body.len) : NULL;
-    int status = -1;
+    int status;   /* 0: not answered yet; -1: the server was gone, again */
     if (why == hb_oc_too_deep)
         status = hb_reply_error(r->c, 400, "body: JSON nested deeper than %u levels",
                                 HB_JSON_DEPTH_MAX);
     else if (why)
         status = hb_reply_error(r->c, 403, "this OpenCode request is not accepted by HiveBox: it "
                                 "%s", why);
+    else
+        status = hb_gw_prompt_check(r, decoded_path(r->ri, r->route.id), body.data, body.len);
     int64_t give_up = hb_now_ms() + RETRY_FOR_MS;
-    while (status < 0)
+    while (status <= 0)
         status = open_and_forward(r, &body, hb_now_ms() + RETRY_US / 1000 >= give_up);
     free(body.data);
     return status;

@@ -109,10 +109,16 @@ static int get_one(hb_req_t *r)
     int status = call_for_id(r, HB_MSG_SB_GET, CALL_MS, &rep);
     if (status)
         return status;
-    if (rep.sandboxes_n != 1)
+    if (rep.sandboxes_n != 1) {
         status = hb_reply_error(r->c, 500, "get: malformed reply");
-    else
-        status = hb_reply_json(r->c, 200, hb_json_sandbox(&rep.sandboxes[0], time(NULL)));
+    } else {
+        json_t *j = hb_json_sandbox(&rep.sandboxes[0], time(NULL));
+        json_t *llm = j && json_object_get(j, "opencode_url") ? hb_gw_agent_llm_json(r->route.id)
+                                                              : NULL;
+        if (llm)   /* the agent's model, never its key */
+            json_object_set_new(j, "llm", llm);
+        status = hb_reply_json(r->c, 200, j);
+    }
     hb_msg_clear(&rep);
     return status;
 }

@@ -15,6 +15,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_GONE: return 410;
     case HB_E_INTERNAL: return 500;
     case HB_E_NOSPACE: return 507;
+    case HB_E_NOTDIR: return 500;   /* the seed: "500 if path is not a directory" */
     }
     return 500;
 }

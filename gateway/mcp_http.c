@@ -9,8 +9,9 @@
  *
  * Auth: the admin key, or this sandbox's mcp_token (checked here, after the
  * gateway let the route through, because the token lives with the sandbox).
- * Requests without Mcp-Session-Id are served statelessly so that plain
- * JSON-RPC over curl works; an unknown or ended session is a 404. */
+ * Every session starts with initialize, whose answer carries Mcp-Session-Id;
+ * any other POST without that header is a 400 (the spec's SHOULD for a
+ * server that issues session ids), and an unknown or ended one is a 404. */
 #include "gw_internal.h"
 #include "mcp_http.h"
 
@@ -29,7 +30,6 @@
 typedef struct {
     hb_req_t      *r;
     hb_lease_t     lease;
-    bool           has_session;
     char           sid[MCP_SESSION_ID_LEN + 1];
     mcp_session_t  session;
 } mcp_req_t;
@@ -112,22 +112,23 @@ static bool is_json_body(struct mg_connection *c)
     return t && strncasecmp(t, "application/json", 16) == 0;
 }
 
-/* The session named by the request, if any. 0, or the status sent. */
+/* The session named by the request (required). 0, or the status sent. */
 static int load_session(mcp_req_t *m)
 {
     const char *sid = mg_get_header(m->r->c, "Mcp-Session-Id");
     if (!sid)
-        return 0;
+        return rpc_fail(m->r->c, 400, MCP_E_REQUEST,
+                        "Bad Request: no Mcp-Session-Id header; send initialize first and "
+                        "repeat the Mcp-Session-Id of its answer on every later request");
     if (mcp_session_get(sid, m->r->route.id, m->lease.sb->created_at, &m->session) < 0)
         return send_rpc(m->r->c, 404, mcp_rpc_error(NULL, -32001, "Session not found: start a "
                                                                   "new one with initialize"),
                         NULL);
     snprintf(m->sid, sizeof m->sid, "%s", sid);
-    m->has_session = true;
     return 0;
 }
 
-/* MCP-Protocol-Version: a supported version, and the session's if any. */
+/* MCP-Protocol-Version, when sent: a supported version, and the session's. */
 static int check_version_header(mcp_req_t *m)
 {
     const char *v = mg_get_header(m->r->c, "MCP-Protocol-Version");
@@ -135,11 +136,9 @@ static int check_version_header(mcp_req_t *m)
         return 0;
     if (!mcp_version_supported(v))
         return rpc_fail(m->r->c, 400, MCP_E_REQUEST, "Unsupported MCP-Protocol-Version");
-    if (m->has_session && m->session.version[0] && strcmp(v, m->session.version) != 0)
+    if (m->session.version[0] && strcmp(v, m->session.version) != 0)
         return rpc_fail(m->r->c, 400, MCP_E_REQUEST,
                         "MCP-Protocol-Version differs from the session's negotiated version");
-    if (!m->has_session)
-        snprintf(m->session.version, sizeof m->session.version, "%s", v);
     return 0;
 }
 

@@ -39,6 +39,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES_LIST;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
+    else if (path_is(tail, tn, "/files/archive"))
+        r->kind = HB_RT_FILES_ARCHIVE;
     else if (path_is(tail, tn, "/mcp"))
         r->kind = HB_RT_MCP;
     else if (path_is(tail, tn, "/opencode") || strncmp(tail, "/opencode/", 10) == 0)

@@ -10,6 +10,7 @@ static const struct {
     {"exec", HB_OP_EXEC}, {"signal", HB_OP_SIGNAL}, {"read", HB_OP_READ},
     {"write", HB_OP_WRITE}, {"list", HB_OP_LIST}, {"stat", HB_OP_STAT},
     {"mkdir", HB_OP_MKDIR}, {"rename", HB_OP_RENAME}, {"remove", HB_OP_REMOVE},
+    {"tar_create", HB_OP_TAR_CREATE}, {"tar_extract", HB_OP_TAR_EXTRACT},
 };
 
 /* A required path field, validated and normalised into out. */
@@ -129,6 +130,7 @@ int hb_initreq_parse(const hb_frame_t *f, hb_initreq_t *r, const char **why)
         return get_path(m, "to", r->path2, true) < 0 ? -1 : 0;
     case HB_OP_READ: case HB_OP_WRITE: case HB_OP_LIST:
     case HB_OP_STAT: case HB_OP_MKDIR: case HB_OP_REMOVE:
+    case HB_OP_TAR_CREATE: case HB_OP_TAR_EXTRACT:
         *why = "path";
         if (get_path(m, "path", r->path, true) < 0)
             return -1;

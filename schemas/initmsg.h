@@ -11,6 +11,7 @@
 typedef enum {
     HB_OP_EXEC = 1, HB_OP_SIGNAL, HB_OP_READ, HB_OP_WRITE, HB_OP_LIST,
     HB_OP_STAT, HB_OP_MKDIR, HB_OP_RENAME, HB_OP_REMOVE,
+    HB_OP_TAR_CREATE, HB_OP_TAR_EXTRACT,
 } hb_initop_t;
 
 #define HB_OUT_CAP_MAX   (1ull << 40)

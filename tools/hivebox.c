@@ -2,11 +2,14 @@
  * binary. The sandbox init agent is a separate, smaller binary
  * (build/hivebox-init). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/mcp_stdio.h"
+
+static int run(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -14,6 +17,27 @@ int main(int argc, char **argv)
         cli_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    char **v = calloc((size_t)argc + 1, sizeof *v);
+    char err[128];
+    if (!v)
+        return CLI_EXIT_USAGE;
+    if (argv[1][0] == '-' && argv[1][1] == '-' && argv[1][2]) {
+        int n = cli_hoist_globals(argc, argv, v, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "hivebox: %s (see hivebox --help)\n", err);
+            free(v);
+            return CLI_EXIT_USAGE;
+        }
+        argc = n;
+        argv = v;
+    }
+    int rc = run(argc, argv);
+    free(v);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         cli_usage(stdout);

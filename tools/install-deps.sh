@@ -16,7 +16,10 @@ apt-get update -q >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 echo "apt-get install ${#pkgs[@]} packages"
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" </dev/null >"$log" 2>&1 \
     || { cat "$log" >&2; exit 1; }
-# npm packages the end-to-end tests drive: the official MCP TypeScript SDK.
-echo "npm ci tests/e2e/mcp"
-npm ci --prefix "$here/../tests/e2e/mcp" --no-audit --no-fund --loglevel=error >"$log" 2>&1 \
-    || { cat "$log" >&2; exit 1; }
+# npm packages the end-to-end tests drive: the official MCP TypeScript SDK,
+# and Redocly's linter for the OpenAPI description.
+for dir in tests/e2e/mcp tests/openapi; do
+    echo "npm ci $dir"
+    npm ci --prefix "$here/../$dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1 \
+        || { cat "$log" >&2; exit 1; }
+done

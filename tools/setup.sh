@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then
-    echo "setup.sh: run as root: sudo ./tools/setup.sh" >&2
+    echo "setup.sh: run as root (in a root shell: ./tools/setup.sh; with sudo: sudo ./tools/setup.sh)" >&2
     exit 1
 fi
 data_dir=${HIVEBOX_DATA_DIR:-/var/lib/hivebox}

@@ -5,7 +5,6 @@
 #include "path.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,28 +19,13 @@ static int check_path(const char *path, const char *field, hb_err_t *e)
     return 0;
 }
 
-/* Open a connection and send a request packed by fill(). */
-typedef void (*fill_fn)(msgpack_packer *pk, const void *arg);
-
-static int start(hb_initconn_t *c, const hb_sandbox_t *sb, fill_fn fill, const void *arg,
-                 hb_err_t *e)
-{
-    if (hb_initconn_open(c, sb, e) < 0)
-        return -1;
-    fill(hb_initconn_begin(c), arg);
-    if (hb_initconn_send(c, e) < 0) {
-        hb_initconn_close(c);
-        return -1;
-    }
-    return 0;
-}
 
 /* Request + single final answer of type want. */
-static int simple(const hb_sandbox_t *sb, fill_fn fill, const void *arg, hb_ansty_t want,
+static int simple(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, hb_ansty_t want,
                   hb_initans_t *a, const char *what, hb_err_t *e)
 {
     hb_initconn_t c;
-    if (start(&c, sb, fill, arg, e) < 0)
+    if (hb_initconn_start(&c, sb, fill, arg, e) < 0)
         return -1;
     int rc = hb_initconn_next(&c, a, FILE_TIMEOUT_MS, e);
     if (rc == 0 && a->t != want)
@@ -69,36 +53,6 @@ static void fill_write(msgpack_packer *pk, const void *arg)
     hb_pk_kuint(pk, "max", w->max);
 }
 
-/* Stream the upload; -1 on a local failure (e set), 0 when sent or when
- * init hung up early (its answer says why). */
-static int upload(hb_initconn_t *c, uint64_t max, hb_src_cb src, void *ud, char *buf,
-                  uint64_t *total, hb_err_t *e)
-{
-    for (;;) {
-        size_t got = 0;
-        if (src(ud, buf, HB_CHUNK_MAX, &got) < 0)
-            return hb_fail(e, HB_E_INVALID, 0, "upload aborted by the source");
-        if (got > HB_CHUNK_MAX)
-            return hb_fail(e, HB_E_INTERNAL, 0, "upload source overran its buffer");
-        if (got == 0)
-            break;
-        *total += got;
-        if (max && *total > max)
-            return hb_fail(e, HB_E_TOOBIG, EFBIG, "file larger than %llu bytes",
-                           (unsigned long long)max);
-        /* An answer before the end means init refused the upload: stop
-         * sending and read it. */
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        if (poll(&p, 1, 0) > 0 || hb_frame_send_chunk(c->fd, "data", 0, buf, got) < 0)
-            return 0;
-    }
-    msgpack_packer *pk = hb_initconn_begin(c);
-    msgpack_pack_map(pk, 1);
-    hb_pk_kstr(pk, "t", "end");
-    hb_frame_send(c->fd, &c->out);
-    return 0;
-}
-
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
 {
@@ -108,25 +62,10 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
         return -1;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
-    char *buf = malloc(HB_CHUNK_MAX);
-    if (!buf)
-        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     write_args_t w = {path, mode, max_size};
-    hb_initconn_t c;
     uint64_t total = 0;
-    int rc = start(&c, sb, fill_write, &w, e);
-    if (rc == 0) {
-        rc = upload(&c, max_size, src, ud, buf, &total, e);
-        hb_initans_t a;
-        if (rc == 0 && (rc = hb_initconn_next(&c, &a, FILE_TIMEOUT_MS, e)) == 0 &&
-            a.t != HB_ANS_OK)
-            rc = hb_init_unexpected(&a, "write", e);
-        if (rc == 0 && (!a.has_size || a.size != total))
-            rc = hb_fail(e, HB_E_INTERNAL, EIO, "write: init stored %llu of %llu bytes",
-                         (unsigned long long)a.size, (unsigned long long)total);
-        hb_initconn_close(&c);
-    }
-    free(buf);
+    int rc = hb_init_put(sb, fill_write, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS,
+                         &total, e);
     if (rc == 0 && written)
         *written = total;
     return rc;
@@ -209,7 +148,7 @@ int hb_file_read(const hb_sandbox_t *sb, const char *path, uint64_t max_size, hb
         return -1;
     read_args_t r = {path, max_size};
     hb_initconn_t c;
-    if (start(&c, sb, fill_read, &r, e) < 0)
+    if (hb_initconn_start(&c, sb, fill_read, &r, e) < 0)
         return -1;
     int rc = download(&c, max_size, on_size, sink, ud, e);
     hb_initconn_close(&c);
@@ -347,12 +286,12 @@ int hb_file_list(const hb_sandbox_t *sb, const char *path, bool recursive, size_
     list_args_t l = {path, recursive, max};
     ents_t s = {.max = max};
     hb_initconn_t c;
-    if (start(&c, sb, fill_list, &l, e) < 0)
+    if (hb_initconn_start(&c, sb, fill_list, &l, e) < 0)
         return -1;
     int rc = collect_ents(&c, &s, e);
     hb_initconn_close(&c);
     if (rc < 0 && e && e->sys_errno == ENOTDIR)
-        e->code = HB_E_INTERNAL;   /* the seed's contract: "500 if path is not a directory" */
+        e->code = HB_E_NOTDIR;   /* the seed's contract: "500 if path is not a directory" */
     if (rc < 0) {
         hb_dirents_free(s.v, s.n);
         return -1;

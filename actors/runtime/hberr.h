@@ -18,8 +18,12 @@ typedef enum {
     HB_E_GONE,        /* the sandbox was destroyed under a request  -> 410 */
     HB_E_INTERNAL,    /* real fault, logged with context            -> 500 */
     HB_E_NOSPACE,     /* disk quota or host disk reserve reached    -> 507 */
+    HB_E_NOTDIR,      /* listing a non-directory: a client error that
+                         the seed answers with 500; never logged as a fault */
 } hb_errcode_t;
-#define HB_E_LAST HB_E_NOSPACE   /* codes crossing the bus are checked against it */
+#define HB_E_LAST HB_E_NOTDIR    /* codes crossing the bus are checked against it */
+
+#define HB_E_LAST HB_E_NOTDIR   /* the highest code (the bus checks the range) */
 
 typedef struct {
     hb_errcode_t code;

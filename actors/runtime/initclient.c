@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -166,4 +168,72 @@ int hb_init_unexpected(const hb_initans_t *a, const char *what, hb_err_t *e)
         return hb_init_fail(a, what, e);
     return hb_fail(e, HB_E_INTERNAL, EPROTO, "%s: unexpected answer %d from init", what,
                    (int)a->t);
+}
+
+int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,
+                      hb_err_t *e)
+{
+    if (hb_initconn_open(c, sb, e) < 0)
+        return -1;
+    fill(hb_initconn_begin(c), arg);
+    if (hb_initconn_send(c, e) < 0) {
+        hb_initconn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stream the body; -1 on a local failure (e set), 0 when sent or when init
+ * hung up early (its answer says why). */
+static int upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb src, void *ud,
+                  char *buf, uint64_t *total, hb_err_t *e)
+{
+    for (;;) {
+        size_t got = 0;
+        if (src(ud, buf, HB_CHUNK_MAX, &got) < 0)
+            return hb_fail(e, HB_E_INVALID, 0, "upload aborted by the source");
+        if (got > HB_CHUNK_MAX)
+            return hb_fail(e, HB_E_INTERNAL, 0, "upload source overran its buffer");
+        if (got == 0)
+            break;
+        *total += got;
+        if (max && *total > max)
+            return hb_fail(e, HB_E_TOOBIG, EFBIG, "%s larger than %llu bytes", what,
+                           (unsigned long long)max);
+        /* An answer before the end means init refused the upload: stop
+         * sending and read it. */
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 || hb_frame_send_chunk(c->fd, "data", 0, buf, got) < 0)
+            return 0;
+    }
+    msgpack_packer *pk = hb_initconn_begin(c);
+    msgpack_pack_map(pk, 1);
+    hb_pk_kstr(pk, "t", "end");
+    hb_frame_send(c->fd, &c->out);
+    return 0;
+}
+
+int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const char *what,
+                uint64_t max, hb_src_cb src, void *ud, int timeout_ms, uint64_t *total,
+                hb_err_t *e)
+{
+    *total = 0;
+    hb_initconn_t c;
+    char *buf = malloc(HB_CHUNK_MAX);
+    if (!buf)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    if (hb_initconn_start(&c, sb, fill, arg, e) < 0) {
+        free(buf);
+        return -1;
+    }
+    int rc = upload(&c, what, max, src, ud, buf, total, e);
+    free(buf);
+    hb_initans_t a;
+    if (rc == 0 && (rc = hb_initconn_next(&c, &a, timeout_ms, e)) == 0 && a.t != HB_ANS_OK)
+        rc = hb_init_unexpected(&a, what, e);
+    if (rc == 0 && (!a.has_size || a.size != *total))
+        rc = hb_fail(e, HB_E_INTERNAL, EIO, "%s: init took %llu of %llu bytes", what,
+                     (unsigned long long)a.size, (unsigned long long)*total);
+    hb_initconn_close(&c);
+    return rc;
 }

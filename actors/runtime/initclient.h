@@ -29,6 +29,19 @@ msgpack_packer *hb_initconn_begin(hb_initconn_t *c);
 /* Send it. HB_E_TOOBIG when the frame is over HB_FRAME_MAX. */
 int hb_initconn_send(hb_initconn_t *c, hb_err_t *e);
 
+/* open + one request packed by fill(pk, arg) + send; closed on failure. */
+typedef void (*hb_fill_fn)(msgpack_packer *pk, const void *arg);
+int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,
+                      hb_err_t *e);
+
+/* One upload request: connect, send the request fill() packs, stream src
+ * as `data` frames and `end`, read init's `ok` (whose size must be *total,
+ * the bytes sent), close. HB_E_TOOBIG ("<what> larger than ...") past max
+ * (0: none); a refusal by init is its `err` answer. */
+int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const char *what,
+                uint64_t max, hb_src_cb src, void *ud, int timeout_ms, uint64_t *total,
+                hb_err_t *e);
+
 /* Read and parse the next answer (timeout_ms < 0: wait forever). An `err`
  * answer is returned as a normal answer (a->t == HB_ANS_ERR). Failures:
  * HB_E_DEAD if init is gone, HB_E_INTERNAL for a malformed answer or a

@@ -80,6 +80,7 @@ const char *hb_errcode_name(hb_errcode_t c)
     case HB_E_GONE: return "gone";
     case HB_E_INTERNAL: return "internal";
     case HB_E_NOSPACE: return "no space";
+    case HB_E_NOTDIR: return "not a directory";
     }
     return "?";
 }

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 import hbtest
+import openapi_check
 from hbtest import BASE_IMAGE, BUILD, Daemon, Sandbox
 
 TMP_PARENT = os.environ.get("HIVEBOX_E2E_TMP", "/var/tmp")
@@ -202,6 +204,39 @@ def private_daemon(e2e_tmp):
     for d in made:
         shutdown_daemon(d)
         assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+
+
+# ---------------------------------------------------------------- OpenAPI conformance
+# Every answer a daemon gives the suite is checked against schemas/openapi.json
+# (tests/e2e/openapi_check.py): after each test, and at the end for the rest.
+
+_send = requests.Session.send
+
+
+def _send_and_record(self, request, **kw):
+    r = _send(self, request, **kw)
+    openapi_check.record(r)
+    return r
+
+
+requests.Session.send = _send_and_record
+
+
+@pytest.fixture(autouse=True)
+def openapi_conformance():
+    yield
+    problems = openapi_check.check_pending()
+    if problems:
+        pytest.fail("answers that do not match schemas/openapi.json:\n  " +
+                    "\n  ".join(problems[:20]), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    problems = openapi_check.check_pending()
+    if problems:
+        print("\nhivebox e2e: answers that do not match schemas/openapi.json:\n  " +
+              "\n  ".join(problems[:20]))
+        session.exitstatus = 1
 
 
 @pytest.hookimpl(hookwrapper=True)

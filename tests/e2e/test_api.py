@@ -458,10 +458,18 @@ def test_files_list_default_root_skips_pseudo_fs(shared_sb):
     assert body["total"] == len(body["entries"])
 
 
-def test_files_list_a_file_is_500_as_the_seed_says(shared_sb):
+def test_files_list_a_file_is_500_as_the_seed_says(shared_sb, daemon):
+    mark = len(daemon.log_text())
     r = shared_sb.client.listing(shared_sb.id, "/etc/hostname")
     assert r.status_code == 500
-    assert "not a directory" in error_of(r).lower()
+    msg = error_of(r)
+    assert "not a directory" in msg.lower()
+    # the caller's mistake, not a fault: the message says what to call instead
+    assert f"GET /api/v1/hiveboxes/{shared_sb.id}/files?path=/etc/hostname" in msg, msg
+    new_lines = daemon.log_text()[mark:].splitlines()
+    level = re.compile(r"^\S+Z \S+ (\w+): ")   # "<time> hivebox <level>: ..."
+    levels = [level.match(ln).group(1) for ln in new_lines if "hostname" in ln and level.match(ln)]
+    assert levels and "error" not in levels, new_lines
     r = shared_sb.client.listing(shared_sb.id, "/no/such/dir")
     assert r.status_code == 404
 

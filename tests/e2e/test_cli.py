@@ -89,11 +89,34 @@ def test_exec_streams_and_exit_code(daemon, cli_sb):
     assert err(r) == "err\n"
 
 
-def test_exec_words_are_joined_for_the_shell(daemon, cli_sb):
+def test_exec_several_words_are_an_argument_vector(daemon, cli_sb):
+    # The README's own example: the user's quoting survives (issue: it gave
+    # `sh: Syntax error: "(" unexpected`).
     sid = cli_sb()
-    r = cli(daemon, "exec", sid, "--", "echo", "a", "$((6*7))")
+    r = cli(daemon, "exec", sid, "--", "python3", "-c", "print(6*7)")
     assert r.returncode == 0, err(r)
-    assert out(r) == "a 42\n"
+    assert out(r) == "42\n"
+    r = cli(daemon, "exec", sid, "--", "printf", "[%s]", "a b", "$HOME", "it's", "")
+    assert r.returncode == 0, err(r)
+    assert out(r) == "[a b][$HOME][it's][]"
+
+
+def test_exec_one_word_is_a_shell_command_line(daemon, cli_sb):
+    sid = cli_sb()
+    r = cli(daemon, "exec", sid, "--", "echo $HOME | wc -c")
+    assert r.returncode == 0, err(r)
+    assert out(r) == "6\n"          # "/root\n"
+
+
+def test_global_options_before_the_command(daemon, cli_sb):
+    sid = cli_sb()
+    r = cli(daemon, "--api-url", daemon.url, "--json", "get", sid, env_extra={"HIVEBOX_API_URL": "http://127.0.0.1:9"})
+    assert r.returncode == 0, err(r)
+    assert json.loads(out(r))["id"] == sid
+    r = cli(daemon, "--api-key=wrong", "list")
+    assert r.returncode == 1 and "401" in err(r)
+    r = cli(daemon, "--json")
+    assert r.returncode == 2 and "missing command" in err(r)
 
 
 def test_exec_cwd_env_and_json(daemon, cli_sb):
@@ -168,6 +191,72 @@ def test_cp_missing_file_is_one_line_error_and_no_local_file(daemon, cli_sb, tmp
     assert err(r).startswith("hivebox: ") and "(HTTP 404)" in err(r)
     assert len(err(r).strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == [], "a failed download left a file"
+
+
+def _tree(root):
+    """A local tree: nested dirs, an empty dir, a symlink, a long name, binary data."""
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "empty").mkdir()
+    (root / "a" / "b" / "data.bin").write_bytes(bytes(range(256)) * 300)
+    (root / "a" / ("n" * 140)).write_text("long\n")
+    (root / "top.txt").write_text("top\n")
+    os.symlink("../top.txt", root / "a" / "link")
+    return {"a/b/data.bin": bytes(range(256)) * 300, "a/" + "n" * 140: b"long\n",
+            "top.txt": b"top\n"}
+
+
+def _same_tree(left, right):
+    r = subprocess.run(["diff", "-r", "--no-dereference", str(left), str(right)],
+                       capture_output=True)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def test_cp_directories_both_ways_like_docker_cp(daemon, cli_sb, tmp_path):
+    sid = cli_sb()
+    src = tmp_path / "proj"
+    files = _tree(src)
+    # remote path missing: the directory becomes it
+    r = cli(daemon, "cp", str(src), f"{sid}:/root/copy")
+    assert r.returncode == 0, err(r)
+    for name, data in files.items():
+        r = cli(daemon, "exec", sid, "--", f"sha256sum '/root/copy/{name}'")
+        assert out(r).split()[0] == hashlib.sha256(data).hexdigest(), name
+    r = cli(daemon, "exec", sid, "--", "readlink /root/copy/a/link; test -d /root/copy/empty")
+    assert r.returncode == 0 and out(r).strip() == "../top.txt"
+    # remote directory exists: the directory goes in under its own name; -r is accepted
+    r = cli(daemon, "cp", "-r", str(src), f"{sid}:/root/copy")
+    assert r.returncode == 0, err(r)
+    r = cli(daemon, "exec", sid, "--", "cat /root/copy/proj/top.txt")
+    assert out(r) == "top\n"
+    # and back: a new local name, then into an existing directory
+    r = cli(daemon, "cp", f"{sid}:/root/copy/proj", str(tmp_path / "back"))
+    assert r.returncode == 0, err(r)
+    _same_tree(src, tmp_path / "back")
+    (tmp_path / "into").mkdir()
+    r = cli(daemon, "cp", "-r", f"{sid}:/root/copy/proj", str(tmp_path / "into"))
+    assert r.returncode == 0, err(r)
+    _same_tree(src, tmp_path / "into" / "proj")
+    assert os.readlink(tmp_path / "into" / "proj" / "a" / "link") == "../top.txt"
+    # a directory onto a remote file is refused, in one line
+    r = cli(daemon, "cp", str(src), f"{sid}:/root/copy/top.txt")
+    assert r.returncode == 1 and "not a directory" in err(r), err(r)
+    assert len(err(r).strip().splitlines()) == 1
+
+
+def test_cp_download_cannot_escape_the_local_target(daemon, cli_sb, tmp_path):
+    """A sandbox controls what it sends: a symlink to a host path then a file
+    through it must not write on the host."""
+    sid = cli_sb()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    r = cli(daemon, "exec", sid, "--",
+            f"mkdir -p /root/evil && ln -s {victim} /root/evil/out && echo x > /root/evil/f")
+    assert r.returncode == 0, err(r)
+    dest = tmp_path / "dest"
+    r = cli(daemon, "cp", f"{sid}:/root/evil", str(dest))
+    assert r.returncode == 0, err(r)
+    assert os.readlink(dest / "out") == str(victim)   # stored as a link, never followed
+    assert list(victim.iterdir()) == []
 
 
 def test_destroy_then_get_is_404(daemon, cli_sb):

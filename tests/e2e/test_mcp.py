@@ -360,12 +360,17 @@ def test_wrong_key_and_missing_sandbox(mcp_daemon, main_sb):
 # ---------------------------------------------------------------- the wire
 
 class Raw:
+    """JSON-RPC over plain HTTP. Every request but initialize needs a session:
+    post() sends the one given, else the last one initialize() got."""
+
     def __init__(self, daemon, sid, token=None):
         self.url = f"{daemon.url}/api/v1/hiveboxes/{sid}/mcp"
         self.h = {**JSON_HDRS, "Authorization": f"Bearer {token or daemon.key}"}
+        self.session = None
 
-    def post(self, body, session=None, raw=None, headers=None):
+    def post(self, body, session=None, raw=None, headers=None, no_session=False):
         h = dict(self.h)
+        session = None if no_session else (session or self.session)
         if session:
             h["Mcp-Session-Id"] = session
         h.update(headers or {})
@@ -374,9 +379,10 @@ class Raw:
 
     def initialize(self, version="2025-06-18"):
         r = self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-                       "params": {**INIT, "protocolVersion": version}})
+                       "params": {**INIT, "protocolVersion": version}}, no_session=True)
         assert r.status_code == 200, r.text
-        return r.headers.get("Mcp-Session-Id"), r.json()
+        self.session = r.headers.get("Mcp-Session-Id")
+        return self.session, r.json()
 
 
 def test_session_lifecycle_on_the_wire(mcp_daemon, main_sb):
@@ -409,6 +415,32 @@ def test_session_lifecycle_on_the_wire(mcp_daemon, main_sb):
     assert r.status_code == 200 and r.headers["Mcp-Session-Id"] not in ("", sid)
 
 
+def test_requests_without_a_session_are_400_after_initialize(mcp_daemon, main_sb):
+    """Streamable HTTP: a server that issues Mcp-Session-Id SHOULD answer a
+    request without one (other than initialize) with 400 Bad Request."""
+    w = Raw(mcp_daemon, main_sb["id"])
+    sid, _ = w.initialize()
+    assert sid
+    for body in ({"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                 {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                  "params": {"name": "exec", "arguments": {"command": "touch /root/nosession"}}},
+                 {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                 [{"jsonrpc": "2.0", "id": 3, "method": "ping"}]):
+        r = w.post(body, no_session=True)
+        assert r.status_code == 400, (body, r.status_code, r.text)
+        err = r.json()["error"]
+        assert err["code"] == -32600 and "initialize" in err["message"], err
+    # nothing ran, and the session itself still works
+    res = _call(w, sid, "exec", command="test -e /root/nosession && echo ran || echo no")
+    assert res["structuredContent"]["stdout"] == "no\n"
+    # initialize needs no session; GET stays 405, DELETE without a session 400
+    assert Raw(mcp_daemon, main_sb["id"]).initialize()[0] not in (None, sid)
+    r = requests.get(w.url, headers=w.h, timeout=30)
+    assert r.status_code == 405
+    r = requests.delete(w.url, headers=w.h, timeout=30)
+    assert r.status_code == 400
+
+
 def test_session_is_bound_to_its_sandbox(mcp_daemon, sbx, main_sb):
     other = sbx(name="mcp-bind-" + secrets.token_hex(3))
     sid, _ = Raw(mcp_daemon, main_sb["id"]).initialize()
@@ -419,6 +451,7 @@ def test_session_is_bound_to_its_sandbox(mcp_daemon, sbx, main_sb):
 
 def test_jsonrpc_errors_on_the_wire(mcp_daemon, main_sb):
     w = Raw(mcp_daemon, main_sb["id"])
+    w.initialize()
     r = w.post(None, raw="{not json")
     assert r.status_code == 400
     assert r.json()["error"]["code"] == -32700 and r.json()["id"] is None

@@ -360,7 +360,10 @@ def test_sandbox_llm_settings_reach_its_model(ocd, occ, box, llm, llm2):
         assert r["body"]["model"] == "sandbox-model"
     assert not llm.chat_requests(), "the global model was used instead"
     # the key is never returned by a route, nor visible inside the sandbox
-    assert key not in occ.get(f"/api/v1/hiveboxes/{sid}").text
+    details = occ.get(f"/api/v1/hiveboxes/{sid}")
+    assert key not in details.text
+    assert details.json()["llm"] == {"provider": "hivebox-llm", "model": "sandbox-model",
+                                     "api_key_set": True}
     for path in ("/config", "/config/providers", "/provider"):
         r = occ.get(oc(sid) + path, timeout=60)
         assert r.status_code == 200 and key not in r.text, path
@@ -581,6 +584,56 @@ def test_daemon_restart_adopts_the_running_server(e2e_tmp, llm):
         assert r.status_code == 200
         assert server_pid(d, sid) == pid and alive(pid), "adopted, not restarted"
         assert "adopted the running server" in d.log_text()
+    finally:
+        c.close()
+        _shutdown(d)
+
+
+# ---------------------------------------------------------------- no model configured
+
+def test_prompt_without_a_model_is_refused_at_once(e2e_tmp):
+    """No HIVEBOX_OPENCODE_* model and no llm_* at create: OpenCode would fall
+    back to defaults that reach no model and a prompt would hang in silence.
+    Prompts are refused with the settings to set, the event stream says so
+    too, and the sandbox's details show which model (none) it has."""
+    _require_opencode()
+    d = Daemon(e2e_tmp / ("oc-nomodel-" + secrets.token_hex(3)), name="daemon",
+               extra_env={"HIVEBOX_OPENCODE_BASE_URL": "", "HIVEBOX_OPENCODE_MODEL": "",
+                          "HIVEBOX_OPENCODE_API_KEY": "", "HIVEBOX_OPENCODE_IDLE": "20"})
+    d.start()
+    c = d.client()
+    try:
+        sid = c.create()["id"]
+        assert c.info(sid)["llm"] == {"provider": None, "model": None, "api_key_set": False}
+        ev = Events(d, sid)
+        try:
+            session = new_session(c, sid)
+            for route in ("message", "prompt_async"):
+                r = c.post(oc(sid) + f"/session/{session}/{route}", timeout=60,
+                           json={"parts": [{"type": "text", "text": "hello"}]})
+                assert r.status_code == 400, (route, r.status_code, r.text[:300])
+                msg = r.json()["error"]
+                for setting in ("HIVEBOX_OPENCODE_MODEL", "HIVEBOX_OPENCODE_BASE_URL", "llm_model"):
+                    assert setting in msg, msg
+
+            def noted():
+                with ev.lock:
+                    return [e for _, e in ev.items if e["type"] == "session.error" and
+                            _session_of(e) == session]
+            errs = wait_until(noted, 30, 0.2, "the refusal in the event stream")
+            assert "HIVEBOX_OPENCODE_MODEL" in errs[0]["properties"]["error"]["data"]["message"]
+            assert ev.open, "the note broke the proxied event stream"
+            # a prompt that names its own model is the caller's choice: forwarded
+            r = c.post(oc(sid) + f"/session/{session}/prompt_async", timeout=60,
+                       json={"model": {"providerID": "nowhere", "modelID": "m"},
+                             "parts": [{"type": "text", "text": "hello"}]})
+            assert r.status_code != 400 or "HIVEBOX_OPENCODE_MODEL" not in r.text, r.text
+        finally:
+            ev.close()
+        # a provider/model of OpenCode's own, and what details show of it
+        other = c.create(llm_model="anthropic/claude-x")["id"]
+        assert c.info(other)["llm"] == {"provider": "anthropic", "model": "claude-x",
+                                        "api_key_set": False}
     finally:
         c.close()
         _shutdown(d)

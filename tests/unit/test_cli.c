@@ -83,14 +83,44 @@ Test(cli_parse, data_dir_from_env_when_no_flag)
     cr_assert_str_eq(cli_data_dir(&o), CLI_DEFAULT_DATA_DIR);
 }
 
-Test(cli_join, words_joined_by_single_spaces)
+Test(cli_join, one_word_is_a_shell_line_as_typed)
 {
-    char *s = cli_join_cmd(3, ARGV("echo", "a b", "$HOME"));
-    cr_assert_str_eq(s, "echo a b $HOME");
+    char *s = cli_join_cmd(1, ARGV("echo $HOME | wc -c"));
+    cr_assert_str_eq(s, "echo $HOME | wc -c");
     free(s);
     s = cli_join_cmd(0, ARGV("unused"));
     cr_assert_str_eq(s, "");
     free(s);
+}
+
+Test(cli_join, several_words_are_quoted_for_the_shell)
+{
+    char *s = cli_join_cmd(3, ARGV("python3", "-c", "print(6*7)"));
+    cr_assert_str_eq(s, "python3 -c 'print(6*7)'");
+    free(s);
+    s = cli_join_cmd(4, ARGV("echo", "a b", "$HOME", "it's"));
+    cr_assert_str_eq(s, "echo 'a b' '$HOME' 'it'\\''s'");
+    free(s);
+    s = cli_join_cmd(2, ARGV("printf", ""));
+    cr_assert_str_eq(s, "printf ''");
+    free(s);
+}
+
+Test(cli_hoist, global_options_before_the_command_move_after_it)
+{
+    char *argv[] = {"hivebox", "--api-url", "http://h:1", "--json", "--api-key=k", "list", "-x",
+                    NULL};
+    char *v[8], err[64];
+    int n = cli_hoist_globals(7, argv, v, err, sizeof err);
+    cr_assert_eq(n, 7);
+    cr_assert_str_eq(v[1], "list");
+    cr_assert_str_eq(v[2], "--api-url");
+    cr_assert_str_eq(v[3], "http://h:1");
+    cr_assert_str_eq(v[5], "--api-key=k");
+    cr_assert_str_eq(v[6], "-x");
+    cr_assert_null(v[7]);
+    char *bare[] = {"hivebox", "--json", NULL};
+    cr_assert_eq(cli_hoist_globals(2, bare, v, err, sizeof err), -1);
 }
 
 Test(cli_remote, splits_id_and_absolute_path)

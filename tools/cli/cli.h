@@ -26,6 +26,7 @@ enum {
     CLI_OPT_COMMON = 1u << 0,   /* --api-url --api-key --data-dir --json --help */
     CLI_OPT_CREATE = 1u << 1,   /* --name --image --memory ... */
     CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd -e -i */
+    CLI_OPT_CP     = 1u << 3,   /* -r (accepted; directories are always copied whole) */
 };
 
 /* Parsed command line of one subcommand. Every string points into argv
@@ -53,6 +54,7 @@ int   cli_parse(int argc, char **argv, unsigned allowed, cli_opts_t *o, char *er
 /* The command words joined by single spaces (run by /bin/sh -c in the
  * sandbox, so shell syntax in a single quoted word works). malloc'd. */
 char *cli_join_cmd(int n, char *const *words);
+int   cli_hoist_globals(int argc, char **argv, char **v, char *err, size_t errlen);
 const char *cli_api_url(const cli_opts_t *o);
 const char *cli_data_dir(const cli_opts_t *o);
 /* The API key: --api-key, else $HIVEBOX_API_KEY, else <data-dir>/api_key. */
@@ -73,6 +75,7 @@ typedef struct {
     long   status;   /* HTTP status; 0 when the request never got an answer */
     char  *body;     /* malloc'd, NUL-terminated; owned by the response */
     size_t len;
+    bool   sink_failed;   /* a stream's sink stopped it (and said why itself) */
 } cli_resp_t;
 
 /* method + path (from /api/...) with an optional JSON body. Returns 0
@@ -84,6 +87,13 @@ int   cli_http_upload(const cli_opts_t *o, const char *path, FILE *src, int64_t 
                       cli_resp_t *r);
 /* GET streamed into dst while the status is 2xx; an error body goes to r. */
 int   cli_http_download(const cli_opts_t *o, const char *path, FILE *dst, cli_resp_t *r);
+/* The same into sink (non-zero stops the transfer), asking for gzip when
+ * gzip is set (curl inflates it). */
+int   cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
+                      int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r);
+/* HEAD; the value of header hname (if any) into val. */
+int   cli_http_head(const cli_opts_t *o, const char *path, const char *hname, char *val,
+                    size_t vlen, cli_resp_t *r);
 void  cli_resp_free(cli_resp_t *r);
 /* Prints "hivebox: <error text> (HTTP n)" and returns CLI_EXIT_ERROR. */
 int   cli_report_error(const cli_resp_t *r);
@@ -103,6 +113,16 @@ int   cli_cmd_image(int argc, char **argv);
 /* cli_create.c: the POST body from the create flags; malloc'd JSON text,
  * or NULL with err set (a flag's value is malformed). */
 char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen);
+/* cli_cp_tree.c: cp of directories, as tar streams (GET/PUT .../files/archive).
+ * Downloads of anything but '-' go this way too. */
+int   cli_cp_tree_upload(const cli_opts_t *o, const char *local, const char *id,
+                         const char *rpath);
+int   cli_cp_tree_download(const cli_opts_t *o, const char *id, const char *rpath,
+                           const char *local);
+/* cli_cp.c: the common end of a transfer (error report, --json), and
+ * /api/v1/hiveboxes/ID/ROUTE?path=RPATH (malloc'd). */
+int   cli_cp_finish(const cli_opts_t *o, cli_resp_t *r, int rc);
+char *cli_files_url(const char *id, const char *route, const char *rpath);
 /* cli_exec.c: shared by exec and run. */
 int   cli_exec_in(const cli_opts_t *o, const char *id, bool as_run);
 

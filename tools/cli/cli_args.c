@@ -10,7 +10,7 @@
 
 #include "runtime.h"
 
-enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN };
+enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN, K_NOOP };
 
 typedef struct {
     const char *name;
@@ -42,6 +42,7 @@ static const opt_t OPTS[] = {
     {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
     {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
     {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
+    {"recursive", 'r', K_NOOP, CLI_OPT_CP, 0},
 };
 #undef S
 
@@ -77,6 +78,8 @@ static int set_opt(const opt_t *op, const char *val, cli_opts_t *o, char *err, s
     case K_STDIN:
         o->send_stdin = true;
         return 0;
+    case K_NOOP:
+        return 0;
     case K_ENV:
         if (!strchr(val, '=') || val[0] == '=') {
             snprintf(err, errlen, "-e expects KEY=VALUE, got '%.64s'", val);
@@ -105,7 +108,7 @@ static int parse_one(int argc, char **argv, int *i, unsigned allowed, cli_opts_t
         snprintf(err, errlen, "unknown option '%.64s'", arg);
         return -1;
     }
-    bool takes = op->kind == K_STR || op->kind == K_ENV;
+    bool takes = op->kind == K_STR || op->kind == K_ENV;   /* the rest are flags */
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (!takes) {
         if (eq) {
@@ -152,24 +155,100 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts_t *o, char *err,
     return 0;
 }
 
+/* A word the shell reads as itself needs no quotes; keeping those bare keeps
+ * the joined command readable in logs and `ps`. */
+static bool shell_plain(const char *w)
+{
+    if (!*w)
+        return false;
+    for (; *w; w++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                    "-_./:=@%+,", *w))
+            return false;
+    return true;
+}
+
+/* Bytes `w` takes once single-quoted: each ' becomes '\'' (3 more). */
+static size_t quoted_len(const char *w)
+{
+    size_t n = strlen(w);
+    if (shell_plain(w))
+        return n;
+    size_t q = 2 + n;
+    for (; *w; w++)
+        q += *w == '\'' ? 3 : 0;
+    return q;
+}
+
+static char *put_quoted(char *out, const char *w)
+{
+    if (shell_plain(w)) {
+        size_t n = strlen(w);
+        memcpy(out, w, n);
+        return out + n;
+    }
+    *out++ = '\'';
+    for (; *w; w++) {
+        if (*w == '\'') {
+            memcpy(out, "'\\''", 4);
+            out += 4;
+        } else {
+            *out++ = *w;
+        }
+    }
+    *out++ = '\'';
+    return out;
+}
+
+/* One word is a shell command line, as typed (`-- 'ls | wc -l'`); several
+ * words are an argument vector (`-- python3 -c 'print(1)'`), each quoted
+ * so that sh -c in the sandbox sees exactly these words, as `docker exec`
+ * and `ssh host -- cmd` users expect. */
 char *cli_join_cmd(int n, char *const *words)
 {
+    if (n == 1)
+        return strdup(words[0]);
     size_t len = 1;
     for (int i = 0; i < n; i++)
-        len += strlen(words[i]) + 1;
+        len += quoted_len(words[i]) + 1;
     char *s = malloc(len), *w = s;
     if (!s)
         return NULL;
-    *w = '\0';
     for (int i = 0; i < n; i++) {
-        size_t l = strlen(words[i]);
         if (i > 0)
             *w++ = ' ';
-        memcpy(w, words[i], l);
-        w += l;
-        *w = '\0';
+        w = put_quoted(w, words[i]);
     }
+    *w = '\0';
     return s;
+}
+
+/* Global options may come before the command (`hivebox --api-url U list`,
+ * as docker and git users type): they are moved just after it, where every
+ * subcommand's parser takes them. `v` has room for argc + 1 pointers. */
+int cli_hoist_globals(int argc, char **argv, char **v, char *err, size_t errlen)
+{
+    int i = 1;
+    while (i < argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+        size_t nl = 0;
+        const opt_t *op = find_opt(argv[i], &nl);
+        if (!op || op->group != CLI_OPT_COMMON || op->kind == K_HELP)
+            break;
+        i += op->kind == K_STR && !strchr(argv[i], '=') ? 2 : 1;
+    }
+    if (i >= argc) {
+        snprintf(err, errlen, "missing command after the options");
+        return -1;
+    }
+    int n = 0;
+    v[n++] = argv[0];
+    v[n++] = argv[i];
+    for (int j = 1; j < i; j++)
+        v[n++] = argv[j];
+    for (int j = i + 1; j < argc; j++)
+        v[n++] = argv[j];
+    v[n] = NULL;
+    return n;
 }
 
 const char *cli_api_url(const cli_opts_t *o)

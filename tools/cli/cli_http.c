@@ -4,11 +4,13 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* exec answers carry up to 2 x 4 MiB of output (10 MiB from daemons before
  * issue 10), JSON-escaped (up to 6 bytes per byte for control characters). */
@@ -108,6 +110,8 @@ static int req_perform(req_t *q, cli_resp_t *r)
         fprintf(stderr, "hivebox: cannot reach the daemon at %s: %s\n",
                 url ? url : "?", q->errbuf[0] ? q->errbuf : curl_easy_strerror(rc));
         ret = -1;
+    } else if (rc == CURLE_WRITE_ERROR && r->sink_failed) {
+        ret = -1;   /* the sink said why */
     } else if (rc != CURLE_OK) {
         fprintf(stderr, "hivebox: transfer failed (HTTP %ld): %s\n", r->status,
                 q->errbuf[0] ? q->errbuf : curl_easy_strerror(rc));
@@ -156,11 +160,12 @@ int cli_http_upload(const cli_opts_t *o, const char *path, FILE *src, int64_t si
 
 typedef struct {
     CURL       *curl;
-    FILE       *dst;
+    int       (*sink)(void *ud, const void *p, size_t n);
+    void       *ud;
     cli_resp_t *r;
 } dl_t;
 
-/* File data goes to dst only under a 2xx status; an error's JSON body is
+/* Data goes to the sink only under a 2xx status; an error's JSON body is
  * collected for the message instead. */
 static size_t download_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -169,17 +174,72 @@ static size_t download_cb(char *data, size_t size, size_t nmemb, void *ud)
     curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299)
         return collect(data, size, nmemb, d->r);
-    return fwrite(data, size, nmemb, d->dst) * size;
+    if (d->sink(d->ud, data, size * nmemb) == 0)
+        return size * nmemb;
+    d->r->sink_failed = true;
+    return 0;
 }
 
-int cli_http_download(const cli_opts_t *o, const char *path, FILE *dst, cli_resp_t *r)
+int cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
+                    int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r)
 {
     req_t q;
     if (req_init(&q, o, "GET", path, r) < 0)
         return -1;
-    dl_t d = {.curl = q.curl, .dst = dst, .r = r};
+    dl_t d = {.curl = q.curl, .sink = sink, .ud = ud, .r = r};
     curl_easy_setopt(q.curl, CURLOPT_WRITEFUNCTION, download_cb);
     curl_easy_setopt(q.curl, CURLOPT_WRITEDATA, &d);
+    if (gzip)
+        curl_easy_setopt(q.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+    return req_perform(&q, r);
+}
+
+static int to_file(void *ud, const void *p, size_t n)
+{
+    if (fwrite(p, 1, n, ud) == n)
+        return 0;
+    fprintf(stderr, "hivebox: writing the download: %s\n", strerror(errno));
+    return -1;
+}
+
+int cli_http_download(const cli_opts_t *o, const char *path, FILE *dst, cli_resp_t *r)
+{
+    return cli_http_stream(o, path, false, to_file, dst, r);
+}
+
+typedef struct {
+    const char *name;
+    char       *val;
+    size_t      len;
+} hdr_t;
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *ud)
+{
+    hdr_t *h = ud;
+    size_t len = size * n, nl = strlen(h->name);
+    if (len > nl + 1 && buf[nl] == ':' && strncasecmp(buf, h->name, nl) == 0) {
+        const char *v = buf + nl + 1;
+        size_t vl = len - nl - 1;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        snprintf(h->val, h->len, "%.*s", (int)vl, v);
+    }
+    return len;
+}
+
+int cli_http_head(const cli_opts_t *o, const char *path, const char *hname, char *val,
+                  size_t vlen, cli_resp_t *r)
+{
+    req_t q;
+    if (req_init(&q, o, "HEAD", path, r) < 0)
+        return -1;
+    hdr_t h = {hname, val, vlen};
+    val[0] = '\0';
+    curl_easy_setopt(q.curl, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(q.curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(q.curl, CURLOPT_HEADERDATA, &h);
     return req_perform(&q, r);
 }
 

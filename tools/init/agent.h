@@ -32,4 +32,20 @@ int answer_ok(int conn, bool has_size, uint64_t size);
 
 int64_t mono_us(void);
 
+/* files.c helpers shared with archive.c. */
+int  open_dir(const char *dir, bool create);   /* O_PATH; missing parts made when create */
+int  next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n);  /* 1 data, 0 end, -1 */
+void refuse_drain(int conn);                   /* after refusing an upload: read the rest */
+/* Receive an upload's data frames until `end`, handing each to put (0, or
+ * an errno that stops it). Bytes received, or -1 with *err: put's errno,
+ * EFBIG past max (0: none), or 0 when the client broke off (nothing to
+ * answer). */
+typedef int (*upload_put_fn)(void *ud, const void *p, size_t n);
+int64_t receive_upload(int conn, hb_frame_t *f, uint64_t max, upload_put_fn put, void *ud,
+                       int *err);
+bool skip_descent(const char *full);           /* /proc, /sys, /dev: not descended into */
+/* archive.c: GET/PUT .../files/archive (tar made and unpacked here). */
+void op_tar_create(int conn, const hb_initreq_t *r);
+void op_tar_extract(int conn, hb_frame_t *f, const hb_initreq_t *r);
+
 #endif

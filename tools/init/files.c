@@ -38,7 +38,7 @@ static int open_path(const char *path, int flags)
 }
 
 /* Open directory dir (O_PATH), creating missing components when create. */
-static int open_dir(const char *dir, bool create)
+int open_dir(const char *dir, bool create)
 {
     int fd = open_path(dir, O_PATH | O_DIRECTORY);
     if (fd >= 0 || errno != ENOENT || !create)
@@ -198,7 +198,7 @@ static void op_read(int conn, const hb_initreq_t *r)
 /* ---- write ---- */
 
 /* Next upload frame: 1 data (set *p,*n), 0 end, -1 anything else. */
-static int next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n)
+int next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n)
 {
     const char *t;
     size_t tl;
@@ -228,7 +228,7 @@ static int write_full(int fd, const char *p, size_t n)
 /* After refusing an upload, keep reading (and dropping) what the client is
  * still sending for a while: closing with unread data would make the kernel
  * reset the connection and the client would lose our `err` answer. */
-static void refuse_drain(int conn)
+void refuse_drain(int conn)
 {
     enum { SINK = 64 * 1024 };
     char *sink = malloc(SINK);
@@ -246,9 +246,8 @@ static void refuse_drain(int conn)
     free(sink);
 }
 
-/* Receive the upload into fd. Returns bytes written, or -1 with *err set
- * (0: protocol error or client gone, nothing to answer). */
-static int64_t receive(int conn, hb_frame_t *f, int fd, uint64_t max, int *err)
+int64_t receive_upload(int conn, hb_frame_t *f, uint64_t max, upload_put_fn put, void *ud,
+                       int *err)
 {
     uint64_t total = 0;
     for (;;) {
@@ -264,11 +263,14 @@ static int64_t receive(int conn, hb_frame_t *f, int fd, uint64_t max, int *err)
         *err = EFBIG;
         if (max && total > max)
             return -1;
-        if (write_full(fd, p, n) < 0) {
-            *err = errno;
+        if ((*err = put(ud, p, n)) != 0)
             return -1;
-        }
     }
+}
+
+static int put_fd(void *ud, const void *p, size_t n)
+{
+    return write_full(*(int *)ud, p, n) < 0 ? errno : 0;
 }
 
 /* Receive into fd (the temp file tmp in dfd, closed here) and rename it
@@ -277,7 +279,7 @@ static void receive_into(int conn, hb_frame_t *f, const hb_initreq_t *r, int dfd
                          const char *tmp, const char *base)
 {
     int err = 0;
-    int64_t total = receive(conn, f, fd, r->max, &err);
+    int64_t total = receive_upload(conn, f, r->max, put_fd, &fd, &err);
     if (close(fd) < 0 && total >= 0) {
         err = errno;
         total = -1;
@@ -373,7 +375,7 @@ static bool add_ent(lister_t *l, const char *path, size_t plen, unsigned type, u
     return !l->gone;
 }
 
-static bool skip_descent(const char *full)
+bool skip_descent(const char *full)
 {
     return hb_path_is_under(full, "/proc") || hb_path_is_under(full, "/sys") ||
            hb_path_is_under(full, "/dev");
@@ -566,6 +568,8 @@ void op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)
     case HB_OP_MKDIR: op_mkdir(conn, r); break;
     case HB_OP_RENAME: op_rename(conn, r); break;
     case HB_OP_REMOVE: op_remove(conn, r); break;
+    case HB_OP_TAR_CREATE: op_tar_create(conn, r); break;
+    case HB_OP_TAR_EXTRACT: op_tar_extract(conn, f, r); break;
     default: answer_err(conn, EINVAL, "unknown op"); break;
     }
 }
