@@ -26,7 +26,11 @@ int hb_images_dir(const hb_runtime_t *rt, char *out, size_t len, hb_err_t *e)
         return hb_fail(e, HB_E_INVALID, 0, "data dir path too long");
     if (mkdir(rt->data_dir, 0755) < 0 && errno != EEXIST)
         return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", rt->data_dir, strerror(errno));
-    if (mkdir(out, 0755) < 0 && errno != EEXIST)
+    /* 0700, also on a data dir made before: an image holds its own set-id
+     * binaries, owned by host root (an imported tarball may hold anything),
+     * and no other host user may reach them. Images are opened by host root
+     * only (the launcher's parent clones them into the sandbox). */
+    if ((mkdir(out, 0700) < 0 && errno != EEXIST) || chmod(out, 0700) < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", out, strerror(errno));
     return 0;
 }

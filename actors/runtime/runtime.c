@@ -3,6 +3,7 @@
  * reported by name at start rather than as an EINVAL on the first create. */
 #include "cgroup.h"
 #include "diskpool.h"
+#include "image_internal.h"
 #include "net.h"
 #include "log.h"
 #include "procfs.h"
@@ -144,8 +145,9 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
                                           "(/proc/sys/user/max_user_namespaces is 0)");
     if (!file_has_word("/proc/filesystems", "overlay"))
         return hb_fail(e, HB_E_NOTSUP, 0, "overlayfs is not available (modprobe overlay)");
+    char images[HB_HOSTPATH_MAX + 16];
     if (mkdir_p1(data_dir, "", 0711, e) < 0 || mkdir_p1(data_dir, "sandboxes", 0711, e) < 0 ||
-        mkdir_p1(data_dir, "images", 0755, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
+        hb_images_dir(rt, images, sizeof images, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
         mkdir_p1(rt->uidslot_dir, "", 0700, e) < 0)
         return -1;
     if (run_probe(rt, e) < 0 || hb_pool_open(rt, e) < 0)

@@ -103,3 +103,15 @@ def test_nobody_cannot_reach_or_run_a_sandbox_setuid_program(sandbox, daemon):
     assert got.get("euid") == str(NOBODY), got
     # The sandbox itself still runs its own files.
     assert sb.sh("/root/hb-id -u").strip() == "0"
+
+
+def test_nobody_cannot_reach_the_images(daemon):
+    """An image holds set-id-root programs owned by host root (an imported
+    tarball may hold a setuid shell): the images dir is closed to other host
+    users, even on a data dir made before it was."""
+    images = daemon.data_dir / "images"
+    assert stat.S_IMODE(os.stat(images).st_mode) == 0o700, oct(os.stat(images).st_mode)
+    got = as_nobody(_try, os.listdir, str(images))
+    assert got.get("errno") == 13, got
+    got = as_nobody(_try, os.stat, str(images / "base" / "rootfs" / "usr" / "bin" / "su"))
+    assert got.get("errno") == 13, got
