@@ -34,6 +34,7 @@ struct hb_pool {
     char     image[HB_HOSTPATH_MAX + 32];   /* "" when the pool is not our image */
     uint64_t reserve;
     bool     own_mount;          /* we mounted it (now or in an earlier run) */
+    uint64_t pending;            /* admitted creates whose layer limit is not set yet */
 };
 
 static uint64_t mib(uint64_t b) { return b >> 20; }
@@ -277,7 +278,8 @@ static int admit_locked(struct hb_pool *p, uint64_t disk, hb_err_t *e)
                        "disk: the host has %llu MiB free, less than the %llu MiB it keeps in "
                        "reserve (--disk-reserve): no new sandbox until space is freed",
                        (unsigned long long)mib(host_free), (unsigned long long)mib(p->reserve));
-    if (p->image[0] && grow(p, disk, host_free, e) < 0)
+    /* Creates run side by side: those admitted but not yet limited count too. */
+    if (p->image[0] && grow(p, disk + p->pending, host_free, e) < 0)
         return -1;
     if (host_space(p->mnt, &pool_free, NULL) < 0)
         return hb_fail(e, HB_E_INTERNAL, errno, "statvfs %s: %s", p->mnt, strerror(errno));
@@ -296,8 +298,20 @@ int hb_pool_admit(const hb_runtime_t *rt, uint64_t disk, hb_err_t *e)
         return hb_fail(e, HB_E_NOTSUP, 0, "disk pool: not attached");
     pthread_mutex_lock(&p->lock);
     int rc = admit_locked(p, disk, e);
+    if (rc == 0)
+        p->pending += disk;
     pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+void hb_pool_settled(const hb_runtime_t *rt, uint64_t disk)
+{
+    struct hb_pool *p = rt->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->pending -= disk <= p->pending ? disk : p->pending;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void hb_pool_close(hb_runtime_t *rt)

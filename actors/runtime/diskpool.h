@@ -22,6 +22,9 @@ int  hb_pool_open(hb_runtime_t *rt, hb_err_t *e);
  * disk exceeds the data dir's filesystem; else grow the image so that the
  * limits of every layer fit, as far as the reserve allows. */
 int  hb_pool_admit(const hb_runtime_t *rt, uint64_t disk, hb_err_t *e);
+/* A create admitted by hb_pool_admit is over (its layer limit is set, or it
+ * failed): its bytes stop counting as pending. */
+void hb_pool_settled(const hb_runtime_t *rt, uint64_t disk);
 void hb_pool_close(hb_runtime_t *rt);
 
 #endif

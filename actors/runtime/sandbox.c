@@ -211,6 +211,9 @@ static int spawn_launcher(hb_sandbox_t *sb, hb_err_t *e)
                    sb->rt->init_bin);
 }
 
+static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_t **out,
+                           hb_err_t *e);
+
 int hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_t **out,
                       hb_err_t *e)
 {
@@ -221,6 +224,15 @@ int hb_sandbox_create(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_
         return hb_fail(e, HB_E_INVALID, ENOENT, "image: no image named '%s'", spec->image);
     if (hb_pool_admit(rt, spec->disk_bytes, e) < 0)
         return -1;
+    int rc = create_admitted(rt, spec, out, e);
+    /* From here the layer's own limit is counted (or there is no layer). */
+    hb_pool_settled(rt, spec->disk_bytes);
+    return rc;
+}
+
+static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_sandbox_t **out,
+                           hb_err_t *e)
+{
     hb_sandbox_t *sb = calloc(1, sizeof *sb);
     if (!sb)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");

@@ -201,6 +201,22 @@ def test_pool_grows_for_the_limits_but_not_into_the_reserve(private_daemon, e2e_
     c.close()
 
 
+def test_pool_grows_for_creates_running_side_by_side(private_daemon):
+    """Creates run on their own supervisor threads: each must size the image
+    for the ones admitted before it whose limit is not set yet, or a burst
+    leaves the image short of the limits it accepted."""
+    from concurrent.futures import ThreadPoolExecutor
+    GiB = 1 << 30
+    d = private_daemon()
+    image = d.data_dir / "sandboxes.btrfs"
+    n = 8
+    with ThreadPoolExecutor(n) as pool:
+        ids = list(pool.map(lambda _: d.client().create(disk="2g")["id"], range(n)))
+    assert len(set(ids)) == n
+    size = os.stat(image).st_size
+    assert size >= n * 2 * GiB, (size, n * 2 * GiB)
+
+
 def test_create_failing_halfway_leaves_no_subvolume(private_daemon, e2e_tmp):
     """The launcher fails after the writable layer was made: the subvolume
     goes with the rest (and its quota with it)."""

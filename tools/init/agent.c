@@ -35,6 +35,7 @@
 
 #define REQ_TIMEOUT_MS 30000   /* a client must send its request promptly */
 #define REAP_EVERY_MS  1000    /* orphans handed over without a SIGCHLD */
+#define STARVED_MS     100     /* out of fds or memory: the pause before accepting again */
 #define THREAD_STACK   (512 * 1024)
 
 static atomic_int g_live;      /* request threads running */
@@ -221,14 +222,16 @@ static bool oom_lowered(void)
     return n > 0 && atoi(buf) < 0;
 }
 
-static void accept_all(int lfd, const char *id, const pthread_attr_t *at)
+/* false when no fd or memory was left for a connection: it is still
+ * pending, so poll would report it at once again and PID 1 would spin. */
+static bool accept_all(int lfd, const char *id, const pthread_attr_t *at)
 {
     for (;;) {
         int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0 && errno == EINTR)
             continue;
         if (conn < 0)
-            return;             /* EAGAIN, or no fd/memory left: the next poll retries */
+            return errno == EAGAIN || errno == EWOULDBLOCK;
         start_request(conn, id, at);
     }
 }
@@ -261,14 +264,15 @@ void agent_run(const agent_cfg_t *cfg)
     exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+    bool starved = false;   /* leave the listener alone for a moment (accept_all) */
     for (;;) {
-        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        if (poll(p, 2, REAP_EVERY_MS) < 0 && errno != EINTR)
+        struct pollfd p[2] = {{.fd = starved ? -1 : lfd, .events = POLLIN},
+                              {.fd = sfd, .events = POLLIN}};
+        if (poll(p, 2, starved ? STARVED_MS : REAP_EVERY_MS) < 0 && errno != EINTR)
             LOG_WARN("poll: %s", strerror(errno));
         if (p[1].revents)
             drain_signalfd(sfd);
         reap_orphans();
-        if (p[0].revents & POLLIN)
-            accept_all(lfd, cfg->id, &at);
+        starved = starved ? false : (p[0].revents & POLLIN) && !accept_all(lfd, cfg->id, &at);
     }
 }
