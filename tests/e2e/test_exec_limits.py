@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from conftest import shutdown_daemon
-from hbtest import Daemon, wait_until
+from hbtest import BUILD, Daemon, wait_until
 
 MIB = 1 << 20
 CAP = 4 * MIB                 # the default per-stream cap
@@ -33,6 +33,11 @@ N_EXECS = 16
 # MiB), 16 init connections' frame buffers (256 KiB each) and the JSON
 # writers' 64 KiB pieces. The old daemon peaked at about 4 GB here.
 PEAK_RSS_BOUND = 256 * MIB
+# Under ASan (make check) the idle daemon alone is ~180 MiB (shadow memory
+# and per-thread state of ~1,150 gateway workers), so there the bound is on
+# the growth the storm causes; the old daemon grew by about 1.9 GB.
+PEAK_GROWTH_BOUND = 192 * MIB
+SANITIZED = BUILD.name.endswith("-san")
 # After the answers: the buffers are unmapped, so the daemon is back within
 # this much of where it started.
 SETTLED_SLACK = 48 * MIB
@@ -135,7 +140,9 @@ def test_sixteen_nul_floods_keep_daemon_memory_bounded(measured_daemon):
     hwm = vm(d.pid, "VmHWM")
     print(f"\n16 NUL floods: {took:.1f} s, daemon VmRSS {start / MIB:.0f} MiB before, "
           f"sampled peak {peak[0] / MIB:.0f} MiB, VmHWM {hwm / MIB:.0f} MiB")
-    assert hwm < PEAK_RSS_BOUND, f"daemon peak RSS {hwm / MIB:.0f} MiB"
+    assert hwm - start < PEAK_GROWTH_BOUND, f"daemon RSS grew by {(hwm - start) / MIB:.0f} MiB"
+    if not SANITIZED:
+        assert hwm < PEAK_RSS_BOUND, f"daemon peak RSS {hwm / MIB:.0f} MiB"
     lengths = [check_nul_answer(r) for r in answers]
     # The default budget (256 MiB) holds all sixteen: nothing was cut short.
     assert lengths == [CAP] * N_EXECS
