@@ -627,7 +627,7 @@ def test_prompt_without_a_model_is_refused_at_once(e2e_tmp):
             r = c.post(oc(sid) + f"/session/{session}/prompt_async", timeout=60,
                        json={"model": {"providerID": "nowhere", "modelID": "m"},
                              "parts": [{"type": "text", "text": "hello"}]})
-            assert r.status_code != 400 or "HIVEBOX_OPENCODE_MODEL" not in r.text, r.text
+            assert r.status_code in (200, 204), (r.status_code, r.text[:300])
         finally:
             ev.close()
         # a provider/model of OpenCode's own, and what details show of it
