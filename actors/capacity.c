@@ -19,27 +19,6 @@ void hb_limits_defaults(hb_limits_t *l)
     l->exec_output_budget = HB_DEFAULT_OUT_BUDGET;
 }
 
-/* "256m", "1g", "65536": bytes. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)s[0]))
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    switch (tolower((unsigned char)*end)) {
-    case 'k': shift = 10; end++; break;
-    case 'm': shift = 20; end++; break;
-    case 'g': shift = 30; end++; break;
-    default: break;
-    }
-    if (errno || *end || v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 static int bad(const char *flag, const char *what)
 {
     fprintf(stderr, "hivebox daemon: --%s: %s\n", flag, what);
@@ -62,7 +41,8 @@ int hb_limits_flag(hb_limits_t *l, const char *flag, const char *value)
         l->mem_overcommit = v;
     } else if (strcmp(flag, "exec-output-budget") == 0) {
         uint64_t v;
-        if (parse_size(value, &v) < 0 || v < (1u << 20) || v > (1ull << 40))
+        hb_err_t e = {0};
+        if (hb_parse_size(value, flag, &v, &e) < 0 || v < (1u << 20) || v > (1ull << 40))
             return bad(flag, "a size from 1m to 1024g, like 256m");
         l->exec_output_budget = v;
     } else {

@@ -436,8 +436,7 @@ static void mgr_actor(zsock_t *pipe, void *arg)
 {
     hb_manager_args_t *a = arg;
     mgr_t m = {.rt = a->rt, .pipe = pipe, .limits = a->limits};
-    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-    m.host_mem = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
+    m.host_mem = hb_host_mem_total();
     snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
     bool *started = a->started;
     free(a);

@@ -3,6 +3,7 @@
  * processes is read and killed. */
 #include "cgroup.h"
 #include "log.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,13 +98,8 @@ static bool is_frozen(const hb_runtime_t *rt, const char *dir)
 {
     char path[HB_HOSTPATH_MAX], buf[64] = "";
     snprintf(path, sizeof path, "%s/%s", dir, rt->cgroup_v2 ? "cgroup.events" : "freezer.state");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
+    if (hb_read_small(path, buf, sizeof buf) <= 0)
         return true;            /* nothing to wait for */
-    buf[n] = '\0';
     return rt->cgroup_v2 ? strstr(buf, "frozen 1") != NULL : strncmp(buf, "FROZEN", 6) == 0;
 }
 

@@ -61,6 +61,7 @@ int  hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e); /* "512m",
 int  hb_spec_set_disk(hb_spec_t *s, const char *text, hb_err_t *e);   /* same forms, >= 16m */
 /* "512m", "1g", "1048576" -> bytes; errors name field. */
 int  hb_parse_size(const char *text, const char *field, uint64_t *out, hb_err_t *e);
+uint64_t hb_host_mem_total(void);   /* bytes of RAM; UINT64_MAX when unknown */
 int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|isolated|shared[:group] */
 int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
 const char *hb_netmode_name(hb_netmode_t m);

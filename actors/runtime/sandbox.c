@@ -93,6 +93,17 @@ static int prepare_dirs(const hb_sandbox_t *sb, hb_err_t *e)
     return hb_layer_create(sb, e);
 }
 
+/* One `key=path` line of launch.conf per line of paths (consumed), after the
+ * n bytes already in buf; the new length (>= len: did not fit). */
+static int conf_lines(char *buf, size_t len, int n, const char *key, char *paths)
+{
+    char *save = NULL;
+    for (char *line = strtok_r(paths, "\n", &save); line && n > 0 && (size_t)n < len;
+         line = strtok_r(NULL, "\n", &save))
+        n += snprintf(buf + n, len - (size_t)n, "%s=%s\n", key, line);
+    return n;
+}
+
 static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
 {
     char cg[4 * HB_HOSTPATH_MAX], buf[8 * HB_HOSTPATH_MAX];
@@ -101,15 +112,10 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
     int n = snprintf(buf, sizeof buf, "id=%s\nimage=%s/images/%s/rootfs\nuid_base=%u\n"
                      "shm_bytes=%llu\n", sb->id, sb->rt->data_dir, sb->spec.image, sb->uid_base,
                      (unsigned long long)hb_cg_shm_bytes(&sb->spec));
-    char *cgsave = NULL;
-    for (char *line = strtok_r(cg, "\n", &cgsave); line && n > 0 && (size_t)n < sizeof buf;
-         line = strtok_r(NULL, "\n", &cgsave))
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "cgroup_procs=%s\n", line);
+    n = conf_lines(buf, sizeof buf, n, "cgroup_procs", cg);
     if (n > 0 && (size_t)n < sizeof buf && hb_cg_user_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
-    for (char *line = strtok_r(cg, "\n", &cgsave); line && n > 0 && (size_t)n < sizeof buf;
-         line = strtok_r(NULL, "\n", &cgsave))
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "user_cgroup_procs=%s\n", line);
+    n = conf_lines(buf, sizeof buf, n, "user_cgroup_procs", cg);
     int nn = (n > 0 && (size_t)n < sizeof buf)
                  ? hb_net_launch_conf(sb, buf + n, sizeof buf - (size_t)n) : -1;
     if (n < 0 || (size_t)n >= sizeof buf || nn < 0)

@@ -42,7 +42,7 @@ bool hb_name_valid(const char *name)
     return true;
 }
 
-static uint64_t host_mem_total(void)
+uint64_t hb_host_mem_total(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     return (pages > 0 && psz > 0) ? (uint64_t)pages * (uint64_t)psz : UINT64_MAX;
@@ -90,7 +90,7 @@ int hb_spec_set_memory(hb_spec_t *s, const char *text, hb_err_t *e)
     uint64_t bytes;
     if (hb_parse_size(text, "memory", &bytes, e) < 0)
         return -1;
-    uint64_t total = host_mem_total();
+    uint64_t total = hb_host_mem_total();
     if (bytes < MEM_MIN)
         return hb_fail(e, HB_E_INVALID, 0, "memory: must be at least 16m");
     if (bytes > total)
@@ -154,7 +154,7 @@ int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
                        "name: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$");
     if (!hb_name_valid(s->image))
         return hb_fail(e, HB_E_INVALID, 0, "image: not a valid image name");
-    if (s->memory_bytes < MEM_MIN || s->memory_bytes > host_mem_total())
+    if (s->memory_bytes < MEM_MIN || s->memory_bytes > hb_host_mem_total())
         return hb_fail(e, HB_E_INVALID, 0, "memory: out of range");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* 0.01: the kernel refuses a CFS quota under 1 ms per 100 ms period. */
