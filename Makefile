@@ -14,7 +14,14 @@ PREFIX   ?= /usr/local
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -fPIE -fno-strict-aliasing
-CPPFLAGS += -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway
+# Every source folder is on the include path, so a header is named by its
+# file name alone; the folders show the architecture (README "Source layout").
+SRC_DIRS := actors actors/supervisor actors/opencode actors/runtime actors/runtime/shared \
+            actors/runtime/net actors/runtime/image actors/runtime/disk schemas \
+            gateway gateway/mcp gateway/opencode tools tools/cli \
+            tools/init tools/init/launcher tools/init/agent
+INCLUDES := -I. $(addprefix -I,$(SRC_DIRS))
+CPPFLAGS += -D_GNU_SOURCE $(INCLUDES)
 
 ifeq ($(SAN),1)
   BUILD   := build-san
@@ -33,14 +40,12 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
 DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lm
 INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
 
-# Sources shared by both binaries: the init protocol codec, path rules and
-# tar archives (init makes and unpacks them in a sandbox, the CLI on the host).
-SHARED_RT   := actors/runtime/path.c actors/runtime/log.c actors/runtime/procfs.c \
-               $(wildcard actors/runtime/tar*.c)
-SHARED_SRC  := $(wildcard schemas/*.c) $(SHARED_RT)
-INIT_SRC    := $(wildcard tools/init/*.c) $(SHARED_SRC) actors/runtime/netlink.c
-DAEMON_SRC  := $(filter-out $(SHARED_RT),$(wildcard actors/*.c actors/runtime/*.c)) \
-               $(wildcard gateway/*.c) $(wildcard tools/cli/*.c) tools/hivebox.c $(SHARED_SRC)
+# actors/runtime/shared/ is linked into both binaries (with the init protocol
+# codec in schemas/): path rules, logging, /proc and netlink helpers, tar.
+SHARED_SRC  := $(wildcard schemas/*.c actors/runtime/shared/*.c)
+INIT_SRC    := $(shell find tools/init -name '*.c') $(SHARED_SRC)
+DAEMON_SRC  := $(shell find actors gateway -name '*.c' -not -path 'actors/runtime/shared/*') \
+               $(wildcard tools/cli/*.c) tools/daemon.c tools/hivebox.c $(SHARED_SRC)
 
 INIT_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(INIT_SRC))
 DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
@@ -88,19 +93,19 @@ check:
 # ---- fuzzing (clang + libFuzzer) --------------------------------------
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INCLUDES)
 
 # Targets whose parser lives outside $(SHARED_SRC) name the extra sources.
 FUZZ_EXTRA_fuzz_request := gateway/req_parse.c gateway/query.c gateway/route.c actors/runtime/spec.c \
-                          actors/opencode_conf.c actors/runtime/json_depth.c
-FUZZ_EXTRA_fuzz_opencode := actors/opencode_guard.c actors/opencode_redact.c actors/runtime/json_depth.c
-FUZZ_EXTRA_fuzz_mcp := gateway/mcp_rpc.c gateway/mcp_schema.c gateway/mcp_text.c gateway/mcp_glob.c \
+                          actors/opencode/opencode_conf.c actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_opencode := gateway/opencode/opencode_guard.c gateway/opencode/opencode_redact.c actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_mcp := gateway/mcp/mcp_rpc.c gateway/mcp/mcp_schema.c gateway/mcp/mcp_text.c gateway/mcp/mcp_glob.c \
                       actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_json_depth := actors/runtime/json_depth.c
 
-build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard gateway/*.c) $(wildcard actors/runtime/*.c)
+build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lm
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lmnl -lm
 
 fuzz-build: $(FUZZ_TARGETS)
 
@@ -122,7 +127,7 @@ bench-quick: all
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --suppress=missingIncludeSystem -D_GNU_SOURCE -I. -Iactors -Iactors/runtime -Ischemas -Igateway \
+	  --suppress=missingIncludeSystem -D_GNU_SOURCE $(INCLUDES) \
 	  actors gateway schemas tools
 
 install: all

@@ -31,14 +31,14 @@ int hb_bus_send(zsock_t *s, const hb_msg_t *m)
     void *buf = NULL;
     size_t len = 0;
     if (hb_msg_encode(m, &buf, &len) < 0) {
-        LOG_ERROR("bus: cannot encode %s", hb_msg_name(m->type));
+        HB_LOG_ERROR("bus: cannot encode %s", hb_msg_name(m->type));
         return -1;
     }
     zframe_t *f = zframe_new(buf, len);   /* copies; a zero-copy frame is not worth it here */
     free(buf);
     if (!f || zframe_send(&f, s, 0) < 0) {
         zframe_destroy(&f);
-        LOG_WARN("bus: cannot send %s: %s", hb_msg_name(m->type), zmq_strerror(zmq_errno()));
+        HB_LOG_WARN("bus: cannot send %s: %s", hb_msg_name(m->type), zmq_strerror(zmq_errno()));
         return -1;
     }
     return 0;
@@ -52,7 +52,7 @@ int hb_bus_recv(zsock_t *s, hb_msg_t *m)
         return -1;
     int rc = hb_msg_decode(zframe_data(f), zframe_size(f), m);
     if (rc < 0)
-        LOG_ERROR("bus: dropped a malformed message of %zu bytes", zframe_size(f));
+        HB_LOG_ERROR("bus: dropped a malformed message of %zu bytes", zframe_size(f));
     /* drain any further frames: we only ever send one */
     while (zsock_rcvmore(s)) {
         zframe_t *extra = zframe_recv(s);
@@ -82,7 +82,7 @@ int hb_bus_post(const char *endpoint, const hb_msg_t *m)
         return 0;
     zsock_t *s = hb_bus_pusher(endpoint);
     if (!s) {
-        LOG_WARN("bus: cannot connect to %s", endpoint);
+        HB_LOG_WARN("bus: cannot connect to %s", endpoint);
         return -1;
     }
     int rc = hb_bus_send(s, m);

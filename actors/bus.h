@@ -11,8 +11,10 @@
 #ifndef HB_BUS_H
 #define HB_BUS_H
 
-#include "zmqlog.h"
+#include <czmq.h>
 #include <stdint.h>
+
+#include "log.h"
 
 #include "hberr.h"
 #include "messages.h"

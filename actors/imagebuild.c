@@ -26,7 +26,7 @@ static void tell(build_t *b, const char *state, const char *progress)
 static void on_progress(void *ud, const char *line)
 {
     build_t *b = ud;
-    LOG_INFO("image base: %s", line);
+    HB_LOG_INFO("image base: %s", line);
     int64_t now = hb_now_ms();
     if (now - b->last_ms < PROGRESS_EVERY_MS)
         return;   /* debootstrap is chatty; the manager needs the gist */
@@ -39,14 +39,14 @@ static void *build_main(void *arg)
     const hb_runtime_t *rt = arg;
     build_t b = {.mgr = hb_bus_pusher(HB_EP_MANAGER)};
     hb_err_t e = {0};
-    LOG_INFO("image base: not found; building it in the background");
+    HB_LOG_INFO("image base: not found; building it in the background");
     if (b.mgr)
         tell(&b, "building", "starting debootstrap");
     int rc = hb_image_build_base(rt, on_progress, &b, &e);
     if (rc < 0)
-        LOG_ERROR("image base: build failed: %s", e.msg);
+        HB_LOG_ERROR("image base: build failed: %s", e.msg);
     else
-        LOG_INFO("image base: ready");
+        HB_LOG_INFO("image base: ready");
     if (b.mgr) {
         tell(&b, rc < 0 ? "failed" : "ready", rc < 0 ? e.msg : "ready");
         zsock_destroy(&b.mgr);

@@ -126,7 +126,7 @@ static bool over_limits(mgr_t *m, const hb_msg_t *q)
     if (hb_limits_admit(&m->limits, m->host_mem, zhashx_size(m->entries), sum, q->memory_bytes,
                         &e) == 0)
         return false;
-    LOG_WARN("manager: create refused: %s", e.msg);
+    HB_LOG_WARN("manager: create refused: %s", e.msg);
     hb_bus_reply_err(q->reply_to, &e);
     return true;
 }
@@ -148,7 +148,7 @@ static void on_create(mgr_t *m, hb_msg_t *q)
     }
     char *reply_to = q->reply_to ? strdup(q->reply_to) : NULL;
     if (!spawn(m, id, NULL, q)) {
-        LOG_ERROR("manager: cannot start a supervisor for %s", id);
+        HB_LOG_ERROR("manager: cannot start a supervisor for %s", id);
         hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor");
     }
     free(reply_to);
@@ -160,7 +160,7 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
     if (!en || r->sandboxes_n != 1) {
-        LOG_ERROR("manager: stray %s for %s", hb_msg_name(r->type), r->id ? r->id : "?");
+        HB_LOG_ERROR("manager: stray %s for %s", hb_msg_name(r->type), r->id ? r->id : "?");
         return;
     }
     en->state = E_RUNNING;
@@ -268,7 +268,7 @@ static void on_expire(mgr_t *m, const hb_msg_t *r)
     entry_t *en = find(m, r->id);
     if (!en || en->state != E_RUNNING)
         return;
-    LOG_INFO("sandbox %s expired", en->id);
+    HB_LOG_INFO("sandbox %s expired", en->id);
     hb_msg_t q = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "expired"};
     if (forward(m, en, &q) == 0) {
         en->state = E_DESTROYING;
@@ -333,7 +333,7 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_REAP_EXPIRE: on_expire(m, q); break;
     case HB_MSG_IMAGE_STATE: on_image(m, q); break;
     default:
-        LOG_WARN("manager: unexpected %s", hb_msg_name(q->type));
+        HB_LOG_WARN("manager: unexpected %s", hb_msg_name(q->type));
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
     }
 }
@@ -358,7 +358,7 @@ static void mark_failed(hb_sandbox_t *sb)
     char full[sizeof sb->failure];
     snprintf(full, sizeof full, "%s (found at daemon start)", why);
     if (hb_sandbox_fail(sb, full, &e) < 0)
-        LOG_ERROR("sandbox %s: recording its failure: %s", sb->id, e.msg);
+        HB_LOG_ERROR("sandbox %s: recording its failure: %s", sb->id, e.msg);
 }
 
 static void recover_one(mgr_t *m, const char *id)
@@ -372,20 +372,20 @@ static void recover_one(mgr_t *m, const char *id)
             hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
             hb_sandbox_keep_uids(sb);
         }
-        LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
+        HB_LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
         if (!spawn(m, id, sb, NULL))
-            LOG_ERROR("manager: cannot start a supervisor for %s", id);
+            HB_LOG_ERROR("manager: cannot start a supervisor for %s", id);
         return;
     }
     if (!sb) {
-        LOG_WARN("sandbox %s: cannot open its record (%s); leaving it alone", id, e.msg);
+        HB_LOG_WARN("sandbox %s: cannot open its record (%s); leaving it alone", id, e.msg);
         return;
     }
-    LOG_INFO("sandbox %s is unusable (%s); cleaning up", id, e.msg);
+    HB_LOG_INFO("sandbox %s is unusable (%s); cleaning up", id, e.msg);
     hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
     hb_err_t de = {0};
     if (hb_sandbox_destroy(sb, &de) < 0)
-        LOG_ERROR("sandbox %s: cleanup failed: %s", id, de.msg);
+        HB_LOG_ERROR("sandbox %s: cleanup failed: %s", id, de.msg);
     hb_sandbox_free(sb);
 }
 
@@ -403,7 +403,7 @@ static void recover(mgr_t *m)
     size_t n = 0;
     hb_err_t e = {0};
     if (hb_sandbox_list_ids(m->rt, &ids, &n, &e) < 0) {
-        LOG_ERROR("manager: cannot list sandboxes: %s", e.msg);
+        HB_LOG_ERROR("manager: cannot list sandboxes: %s", e.msg);
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -418,7 +418,7 @@ static void recover(mgr_t *m)
             on_inbox(m);
     }
     zpoller_destroy(&p);
-    LOG_INFO("manager: %zu sandbox(es) re-attached", zhashx_size(m->entries));
+    HB_LOG_INFO("manager: %zu sandbox(es) re-attached", zhashx_size(m->entries));
 }
 
 /* ---- the actor ---- */
@@ -446,7 +446,7 @@ static void mgr_actor(zsock_t *pipe, void *arg)
     m.reaper = hb_bus_pusher(HB_EP_REAPER);
     m.met = hb_bus_pusher(HB_EP_METRICS);
     if (!m.entries || !m.inbox || zsock_bind(m.inbox, HB_EP_MANAGER) < 0 || !m.reaper || !m.met) {
-        LOG_ERROR("manager: cannot set up its sockets");
+        HB_LOG_ERROR("manager: cannot set up its sockets");
         *started = false;
         zsock_signal(pipe, 1);
         goto out;

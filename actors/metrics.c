@@ -84,7 +84,7 @@ static void take_sample(met_t *m)
     hb_sample_clear(slot);
     if (build_sample(m, slot) < 0) {
         hb_sample_clear(slot);
-        LOG_ERROR("metrics: out of memory taking a sample");
+        HB_LOG_ERROR("metrics: out of memory taking a sample");
         return;
     }
     m->head = (m->head + 1) % HB_METRICS_RING;
@@ -145,7 +145,7 @@ static void on_inbox(met_t *m)
         return;
     hb_msg_t q;
     if (hb_msg_decode(zframe_data(f), zframe_size(f), &q) < 0) {
-        LOG_ERROR("metrics: malformed message dropped");
+        HB_LOG_ERROR("metrics: malformed message dropped");
     } else if (q.type >= HB_MSG_EV_CREATED) {
         /* an event: its msgpack map is published exactly as received */
         publish_frame(m, hb_msg_name(q.type), zframe_data(f), zframe_size(f));
@@ -156,7 +156,7 @@ static void on_inbox(met_t *m)
     } else if (q.type == HB_MSG_ANALYTICS) {
         on_analytics(m, &q);
     } else {
-        LOG_WARN("metrics: unexpected %s", hb_msg_name(q.type));
+        HB_LOG_WARN("metrics: unexpected %s", hb_msg_name(q.type));
         hb_bus_reply_error(q.reply_to, HB_E_INTERNAL, "unexpected request");
     }
     hb_msg_clear(&q);
@@ -180,7 +180,7 @@ static void met_actor(zsock_t *pipe, void *arg)
     m.pub = zsock_new(ZMQ_PUB);
     bool ok = m.usage && m.ring && m.inbox && m.pub && zsock_bind(m.inbox, HB_EP_METRICS) == 0;
     if (ok && zsock_bind(m.pub, "%s", a->endpoint) < 0) {
-        LOG_ERROR("events: cannot bind %s: %s", a->endpoint, zmq_strerror(zmq_errno()));
+        HB_LOG_ERROR("events: cannot bind %s: %s", a->endpoint, zmq_strerror(zmq_errno()));
         ok = false;
     }
     if (m.usage)

@@ -37,7 +37,7 @@ static void on_msg(reaper_t *r)
     } else if (m.type == HB_MSG_REAP_CANCEL && m.id) {
         zhashx_delete(r->due, m.id);
     } else {
-        LOG_WARN("reaper: unexpected %s", hb_msg_name(m.type));
+        HB_LOG_WARN("reaper: unexpected %s", hb_msg_name(m.type));
     }
     hb_msg_clear(&m);
 }
@@ -73,7 +73,7 @@ static void reaper_actor(zsock_t *pipe, void *arg)
     bool ok = r.due && r.inbox && r.mgr && zsock_bind(r.inbox, HB_EP_REAPER) == 0;
     zsock_signal(pipe, 0);
     if (!ok)
-        LOG_ERROR("reaper: cannot set up its sockets");
+        HB_LOG_ERROR("reaper: cannot set up its sockets");
     zpoller_t *p = ok ? zpoller_new(pipe, r.inbox, NULL) : NULL;
     while (p) {
         int wait = fire_due(&r);

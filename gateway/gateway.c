@@ -14,7 +14,7 @@
 #include "gw_conns.h"
 #include "http_status.h"
 #include "json_out.h"
-#include "bus.h"   /* hb_bus_deadline, hb_now_ms; pulls in zmqlog.h */
+#include "bus.h"   /* hb_bus_deadline, hb_now_ms */
 
 #define IDLE_PER_ADDR_DEFAULT 64
 #define IDLE_TOTAL_DEFAULT    1024
@@ -96,7 +96,7 @@ int hb_reply_err(hb_req_t *r, const hb_err_t *e)
 {
     int status = hb_http_status(e->code);
     if (e->code == HB_E_INTERNAL)
-        LOG_ERROR("%s %s: %s", r->ri->request_method, r->ri->local_uri, e->msg);
+        HB_LOG_ERROR("%s %s: %s", r->ri->request_method, r->ri->local_uri, e->msg);
     return hb_reply_error(r->c, status, "%s", e->msg);
 }
 
@@ -241,10 +241,10 @@ static void check_stack(void)
     pthread_attr_getstacksize(&a, &size);
     pthread_attr_destroy(&a);
     if (size < WORKER_STACK_MIN)
-        LOG_WARN("http: civetweb workers have a %zu KiB stack, less than the %d KiB assumed",
+        HB_LOG_WARN("http: civetweb workers have a %zu KiB stack, less than the %d KiB assumed",
                  size >> 10, WORKER_STACK_MIN >> 10);
     else
-        LOG_DEBUG("http: civetweb workers have a %zu KiB stack", size >> 10);
+        HB_LOG_DEBUG("http: civetweb workers have a %zu KiB stack", size >> 10);
 }
 
 static void *init_thread(const struct mg_context *ctx, int type)
@@ -284,7 +284,7 @@ static void connection_closed(const struct mg_connection *c)
 
 static int log_message(const struct mg_connection *c, const char *message)
 {
-    LOG_WARN("http: %s", message);
+    HB_LOG_WARN("http: %s", message);
     return 1;
 }
 
@@ -300,7 +300,7 @@ static int conf_defaults(hb_gateway_conf_t *k)
     int workers = k->threads + k->idle_total;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)workers * 2)
-        LOG_WARN("http: the open-file limit (%llu) leaves little room beside %d connections "
+        HB_LOG_WARN("http: the open-file limit (%llu) leaves little room beside %d connections "
                  "and the sandboxes' descriptors: raise it (ulimit -n, LimitNOFILE=)",
                  (unsigned long long)rl.rlim_cur, workers);
     return workers;

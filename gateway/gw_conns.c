@@ -202,7 +202,7 @@ static void log_kicks(hb_gw_conns_t *k, int64_t now)
     k->kicked = 0;
     k->logged_at = now;
     pthread_mutex_unlock(&k->mu);
-    LOG_WARN("http: closed %u idle connection(s) (limits: %u per address, %u in all, request "
+    HB_LOG_WARN("http: closed %u idle connection(s) (limits: %u per address, %u in all, request "
              "head within %d s)", n, k->per_addr, k->total, k->head_ms / 1000);
     pthread_mutex_lock(&k->mu);
 }

@@ -2,7 +2,7 @@
  * the sandbox handle from its supervisor (SB_LEASE), runs hb_file_write /
  * hb_file_read itself with mg_read / mg_write as source and sink, and gives
  * the handle back (SB_RELEASE). The supervisor counts the lease as a use in
- * flight and never frees the handle while one is out (actors/supervisor.h);
+ * flight and never frees the handle while one is out (actors/supervisor/supervisor.h);
  * the handle's fields are immutable and file calls are safe concurrently
  * (runtime.h). So gigabytes never pass through an actor's queue, and a slow
  * client holds only its own worker thread. Listing is an ordinary actor call. */
@@ -135,7 +135,7 @@ int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, co
         return 200;
     if (!started)
         return hb_reply_err(r, e);
-    LOG_WARN("download of %s from %s broke off: %s", path, r->route.id, e->msg);
+    HB_LOG_WARN("download of %s from %s broke off: %s", path, r->route.id, e->msg);
     return 200;   /* the 200 is out; the connection closes short of the end */
 }
 
@@ -183,7 +183,7 @@ int hb_h_files_list(hb_req_t *r)
     int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LIST_MS, &e);
     if (rc < 0 && e.code == HB_E_NOTDIR) {
         /* The seed's 500, but the caller's mistake: say what to call instead. */
-        LOG_INFO("GET files/list %s in %s: client error: not a directory", q.path, r->route.id);
+        HB_LOG_INFO("GET files/list %s in %s: client error: not a directory", q.path, r->route.id);
         snprintf(e.msg, sizeof e.msg, "path: %s is not a directory; download a file with "
                  "GET /api/v1/hiveboxes/%s/files?path=%s", q.path, r->route.id, q.path);
     }

@@ -73,7 +73,7 @@ int  hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e);
 void hb_gw_lease_give_back(hb_lease_t *l);
 
 /* POST /api/v1/hiveboxes/:id/mcp, authenticated already. Provided by the
- * MCP transport (gateway/mcp_http.c); weak so the gateway links without it
+ * MCP transport (gateway/mcp/mcp_http.c); weak so the gateway links without it
  * and answers 404 then. */
 int hb_h_mcp(hb_req_t *r) __attribute__((weak));
 /* gw_opencode.c: the OpenCode agent proxy */

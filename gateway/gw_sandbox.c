@@ -63,7 +63,7 @@ static int create(hb_req_t *r)
     if (rc < 0)
         return hb_reply_err(r, &e);
     /* The sandbox's MCP token: made here, kept by its supervisor (0600),
-     * shown only in this response (gateway/mcp_token.c). */
+     * shown only in this response (gateway/mcp/mcp_token.c). */
     char token[MCP_TOKEN_LEN + 1];
     if (mcp_token_new(token) < 0 || hb_str_set(&q.mcp_token, token) < 0) {
         hb_msg_clear(&q);

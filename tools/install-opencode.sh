@@ -6,7 +6,7 @@
 #
 #   tools/install-opencode.sh [build-dir ...]      (default: build)
 #
-# Keep OPENCODE_VERSION in step with HB_OC_NPM_VERSION in actors/proxy.h.
+# Keep OPENCODE_VERSION in step with HB_OC_NPM_VERSION in actors/opencode/proxy.h.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPENCODE_VERSION=1.18.33

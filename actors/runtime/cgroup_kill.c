@@ -155,7 +155,7 @@ static void empty_and_rmdir(const char *dir, bool use_kill_file)
         long ns = i < 20 ? 200 * 1000L : 5 * 1000 * 1000L;
         nanosleep(&(struct timespec){0, ns}, NULL);
     }
-    LOG_WARN("cgroup %s could not be removed: %s", dir, strerror(errno));
+    HB_LOG_WARN("cgroup %s could not be removed: %s", dir, strerror(errno));
 }
 
 int hb_cg_destroy(const hb_runtime_t *rt, const char *id)

@@ -1,6 +1,6 @@
 /* Directory trees in and out of a sandbox as tar streams (GET/PUT
  * .../files/archive). Init makes and unpacks the archive inside the sandbox
- * (tools/init/archive.c, rules in tar_x.h); the daemon only streams bytes
+ * (tools/init/agent/agent_archive.c, rules in tar_x.h); the daemon only streams bytes
  * between the caller and init, a chunk at a time. */
 #ifndef HB_FILES_ARCHIVE_H
 #define HB_FILES_ARCHIVE_H

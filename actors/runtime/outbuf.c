@@ -152,7 +152,7 @@ static size_t capacity_for(hb_outbuf_t *ob, int fd, size_t need, int wait_ms)
     size_t nc = grown(ob->cap[fd], need, ob->limit);
     if (nc <= ob->cap[fd] || charge_for(ob, fd, nc, wait_ms) == 0)
         return nc > ob->cap[fd] ? nc : ob->cap[fd];
-    LOG_WARN("exec: output budget exhausted for %d ms; dropping the rest of a stream",
+    HB_LOG_WARN("exec: output budget exhausted for %d ms; dropping the rest of a stream",
              HB_OUT_WAIT_MS);
     ob->cut[fd] = true;
     uint64_t others = (uint64_t)ob->cap[1] + ob->cap[2] - ob->cap[fd];

@@ -104,7 +104,7 @@ void hb_runtime_release(const hb_runtime_t *rt)
         return;
     hb_strv_free(ids, n);
     if (n > 0) {
-        LOG_INFO("%zu sandbox(es) remain: keeping the network and cgroups for them", n);
+        HB_LOG_INFO("%zu sandbox(es) remain: keeping the network and cgroups for them", n);
         return;
     }
     hb_net_release(rt);

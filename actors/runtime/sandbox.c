@@ -266,7 +266,7 @@ static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_san
     *out = sb;
     return 0;
 fail:
-    LOG_WARN("create %s failed: %s", sb->id, e ? e->msg : "");
+    HB_LOG_WARN("create %s failed: %s", sb->id, e ? e->msg : "");
     hb_sandbox_destroy(sb, NULL);
     free(sb);
     return -1;

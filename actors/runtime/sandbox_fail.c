@@ -55,7 +55,7 @@ int hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e)
     hb_cg_destroy(sb->rt, sb->id);   /* its pid namespace died with init: nothing runs */
     hb_net_teardown(sb);
     sb->ip[0] = sb->net_if[0] = '\0';
-    LOG_WARN("sandbox %s failed: %s; its files are kept until it is deleted", sb->id,
+    HB_LOG_WARN("sandbox %s failed: %s; its files are kept until it is deleted", sb->id,
              sb->failure);
     return hb_record_save(sb, e);
 }
@@ -63,7 +63,7 @@ int hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e)
 void hb_sandbox_keep_uids(const hb_sandbox_t *sb)
 {
     if (!hb_uidslot_hold(sb->rt, sb->uid_slot, sb->dir))
-        LOG_WARN("sandbox %s: its uid range (slot %u) is claimed by another sandbox since a "
+        HB_LOG_WARN("sandbox %s: its uid range (slot %u) is claimed by another sandbox since a "
                  "reboot; its kept files share their owner with it on the host", sb->id,
                  sb->uid_slot);
 }

@@ -1,4 +1,4 @@
-/* libFuzzer target: the tar reader (actors/runtime/tar.c) on any bytes, fed
+/* libFuzzer target: the tar reader (actors/runtime/shared/tar.c) on any bytes, fed
  * in pieces whose sizes the input chooses, and the entry name rules. The
  * first byte picks the piece size; the rest is the archive. */
 #include "tar.h"

@@ -1,4 +1,4 @@
-/* Sandbox path rules (actors/runtime/path.c). */
+/* Sandbox path rules (actors/runtime/shared/path.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 

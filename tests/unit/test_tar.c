@@ -1,4 +1,4 @@
-/* tar archives (actors/runtime/tar*.c): the reader and writer round trip,
+/* tar archives (actors/runtime/shared/tar*.c): the reader and writer round trip,
  * byte by byte too; hostile archives cannot write outside the target. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

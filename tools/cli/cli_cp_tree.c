@@ -1,6 +1,6 @@
 /* cp of directories, as `docker cp` does it: tar streams through
  * GET/PUT /api/v1/hiveboxes/:id/files/archive, made and unpacked here with
- * the same code and rules init uses in the sandbox (actors/runtime/tar_x.h),
+ * the same code and rules init uses in the sandbox (actors/runtime/shared/tar_x.h),
  * so a hostile sandbox cannot make a download write outside its target.
  *
  *   cp DIR  ID:/P   P a directory (or ending in '/'): DIR goes in as P/DIR;

@@ -83,7 +83,7 @@ int cli_cmd_image(int argc, char **argv)
         fprintf(stderr, "hivebox: image %s must run as root (images are owned by root)\n", sub);
         return CLI_EXIT_ERROR;
     }
-    hb_log_set_level(HB_LOG_WARN);   /* the CLI reports outcomes itself */
+    hb_log_set_level(HB_LOGLVL_WARN);   /* the CLI reports outcomes itself */
     hb_runtime_t rt;
     memset(&rt, 0, sizeof rt);
     if ((size_t)snprintf(rt.data_dir, sizeof rt.data_dir, "%s", cli_data_dir(&o)) >=

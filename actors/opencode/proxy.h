@@ -1,0 +1,53 @@
+/* The proxy actor: sole owner of the OpenCode servers, one per sandbox.
+ *
+ * A server starts on the first request to the sandbox's agent routes (the
+ * request waits for its health endpoint), or at create with
+ * HIVEBOX_OPENCODE_START=eager (create does not wait); it stops after
+ * HIVEBOX_OPENCODE_IDLE with no request and no open event stream; a crashed
+ * one starts again on the next request; destroy stops it and deletes its
+ * state; a restarted daemon adopts the servers still running (their pid,
+ * port and password are recorded in the sandbox dir) when their config is
+ * unchanged, and otherwise replaces them.
+ *
+ * Messages (schemas/messages.def): OC_OPEN / OC_CLOSE from the gateway's
+ * streaming proxy (gateway/opencode/gw_opencode.c), one pair per proxied request;
+ * OC_UP from a supervisor when its sandbox is up; OC_STOP (a call) before
+ * a sandbox is destroyed. The HTTP forwarding itself runs in the civetweb
+ * worker (it is I/O bound); only the lifecycle lives here.
+ *
+ * Start it before the manager: supervisors talk to it from their first
+ * moment.
+ */
+#ifndef HB_PROXY_H
+#define HB_PROXY_H
+
+#include <stdbool.h>
+
+#include "bus.h"
+#include "runtime.h"
+
+#define HB_EP_PROXY "inproc://hb-proxy"
+#define HB_OC_NPM_VERSION "1.18.33"   /* what tools/setup.sh installs */
+/* Written in a sandbox's state dir when its destroy begins: from then on no
+ * OpenCode server starts for it. A re-attached sandbox loses it
+ * (hb_sup_forget_destroying). */
+#define HB_OC_DESTROYING "destroying"
+
+typedef struct {
+    const hb_runtime_t *rt;     /* must outlive the actor */
+    const char *daemon_host;    /* where OpenCode reaches the MCP endpoint */
+    int         daemon_port;
+} hb_proxy_args_t;
+
+/* Reads the settings from the environment, warns once if OpenCode is
+ * enabled but not installed. args is copied. NULL if it could not start. */
+zactor_t *hb_proxy_new(const hb_proxy_args_t *args);
+
+/* For supervisors: the sandbox is up (created: true at create, false when
+ * re-attached after a restart). Fire and forget. */
+void hb_proxy_sandbox_up(const char *id, bool created);
+/* For supervisors and the manager, before destroying a sandbox: stop its
+ * server and delete its OpenCode state. Waits (bounded). */
+void hb_proxy_sandbox_stop(const char *id);
+
+#endif

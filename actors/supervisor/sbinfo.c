@@ -1,0 +1,74 @@
+/* What the API shows about one sandbox, and the daemon's own counters that
+ * must survive a restart (kept in a side file beside sandbox.json). */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COUNTERS_FILE "daemon-counters"
+
+int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
+                   const hb_usage_t *usage)
+{
+    memset(out, 0, sizeof *out);
+    const hb_spec_t *s = &sb->spec;
+    out->created_at = sb->created_at;
+    out->expires_at = sb->expires_at;
+    out->memory_bytes = s->memory_bytes;
+    out->cpus = s->cpus;
+    out->pids = s->pids;
+    out->disk_bytes = s->disk_bytes;
+    out->commands_executed = commands_executed;
+    if (usage) {
+        out->has_usage = true;
+        out->usage_memory_bytes = usage->memory_bytes;
+        out->usage_memory_limit_bytes = usage->memory_limit_bytes;
+        out->usage_cpu_ns = usage->cpu_usage_ns;
+        out->usage_pids = usage->pids;
+        out->usage_oom_kills = usage->oom_kills;
+        out->usage_disk_bytes = usage->disk_bytes;
+    }
+    if (hb_str_set(&out->id, sb->id) < 0 || hb_str_set(&out->status, "running") < 0 ||
+        hb_str_set(&out->image, s->image) < 0 || hb_str_set(&out->memory, s->memory_str) < 0 ||
+        hb_str_set(&out->disk, s->disk_str) < 0 ||
+        hb_str_set(&out->network, hb_netmode_name(s->net_mode)) < 0 ||
+        hb_str_set(&out->net_group, s->net_mode == HB_NET_SHARED ? s->net_group : "") < 0 ||
+        (sb->ip[0] && hb_str_set(&out->net_ip, sb->ip) < 0)) {
+        hb_sbinfo_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t hb_counters_load(const hb_sandbox_t *sb)
+{
+    char path[2 * HB_HOSTPATH_MAX];
+    snprintf(path, sizeof path, "%s/" COUNTERS_FILE, sb->dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;   /* a sandbox that never ran a command has none */
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    uint64_t v = 0;
+    if (n > 0) {
+        buf[n] = '\0';
+        if (sscanf(buf, "commands_executed=%" SCNu64, &v) != 1)
+            v = 0;
+    }
+    return v;
+}
+
+void hb_counters_save(const hb_sandbox_t *sb, uint64_t commands_executed)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "commands_executed=%" PRIu64 "\n", commands_executed);
+    hb_err_t e = {0};
+    if (hb_sandbox_put_file(sb, COUNTERS_FILE, buf, (size_t)n, 0600, &e) < 0)
+        HB_LOG_WARN("sandbox %s: cannot save counters: %s", sb->id, e.msg);
+}

@@ -1,0 +1,617 @@
+/* The per-sandbox supervisor actor (see supervisor.h for the handle's
+ * lifetime rules). Its loop only ever does quick things itself: cgroup reads,
+ * small atomic file writes, starting threads. The slow calls it makes,
+ * hb_sandbox_create, hb_sandbox_destroy and kill-all (bounded to a few
+ * seconds), block only this sandbox.
+ *
+ * States: running; failing (its init died, waiting for the uses in flight
+ * to end), then failed (files and record kept, status "failed", only GET and
+ * DELETE work; expiry still destroys it); destroying; gone. */
+#include "supervisor.h"
+
+#include <jansson.h>
+
+#include "mcp.h"   /* mcp_skills_select: the create request's skills -> spec */
+#include "proxy.h" /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 10000       /* usage report */
+#define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
+#define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
+
+typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
+
+typedef struct {
+    const hb_runtime_t *rt;
+    hb_sandbox_t *sb;          /* owned; NULL once destroyed */
+    char          id[HB_ID_MAX];
+    char          inbox_ep[128];
+    zsock_t      *pipe, *inbox, *mgr, *met;
+    int           inflight;    /* operation threads + leases using sb */
+    sup_state_t   state;
+    char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
+    char         *gone_reason;
+    char          failure[200];   /* why init died ("" while running) */
+    uint64_t      commands;
+    uint64_t      oom_seen;
+    uint64_t      cpu_prev_ns;
+    int64_t       cpu_prev_ms;
+    int64_t       next_tick_ms;
+    int64_t       next_usage_ms;
+    bool          term;
+} sup_t;
+
+void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen)
+{
+    snprintf(buf, len, "inproc://hb-sup-%s-%llu", id, (unsigned long long)gen);
+}
+
+static void publish(sup_t *s, hb_msg_t *ev)
+{
+    ev->timestamp = time(NULL);
+    hb_bus_send(s->met, ev);
+}
+
+/* ---- create / attach ---- */
+
+static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
+                     hb_err_t *e)
+{
+    hb_spec_defaults(spec);
+    snprintf(spec->name, sizeof spec->name, "%s", id);
+    if (q->image)
+        snprintf(spec->image, sizeof spec->image, "%s", q->image);
+    if (q->memory) {
+        spec->memory_bytes = q->memory_bytes;
+        snprintf(spec->memory_str, sizeof spec->memory_str, "%s", q->memory);
+    }
+    if (q->disk) {
+        spec->disk_bytes = q->disk_bytes;
+        snprintf(spec->disk_str, sizeof spec->disk_str, "%s", q->disk);
+    }
+    spec->cpus = q->cpus;
+    spec->pids = (uint32_t)q->pids;
+    spec->timeout_s = (uint32_t)q->timeout_s;
+    if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
+        return -1;
+    if (mcp_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
+        return -1;
+    return hb_spec_validate(spec, e);
+}
+
+/* The agent fields wait here for the OpenCode actor: agent.json (0600) for
+ * the settings, llm_api_key (0600) alone for the secret. */
+static int save_agent_json(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
+{
+    if (!q->skills && !q->custom_mcps && !q->llm_base_url && !q->llm_model)
+        return 0;
+    json_t *o = json_object();
+    if (q->skills)
+        json_object_set_new(o, "skills", json_loads(q->skills, 0, NULL));
+    if (q->custom_mcps)
+        json_object_set_new(o, "custom_mcps", json_loads(q->custom_mcps, 0, NULL));
+    if (q->llm_base_url)
+        json_object_set_new(o, "llm_base_url", json_string(q->llm_base_url));
+    if (q->llm_model)
+        json_object_set_new(o, "llm_model", json_string(q->llm_model));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return hb_fail(e, HB_E_INTERNAL, 0, "cannot encode the agent settings");
+    int rc = hb_sandbox_put_file(sb, "agent.json", text, strlen(text), 0600, e);
+    free(text);
+    return rc;
+}
+
+static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
+{
+    if (q->llm_api_key &&
+        hb_sandbox_put_file(sb, "llm_api_key", q->llm_api_key, strlen(q->llm_api_key), 0600,
+                            e) < 0)
+        return -1;
+    if (save_agent_json(sb, q, e) < 0)
+        return -1;
+    /* Last: checked by gateway/mcp/mcp_token.c on this sandbox's MCP route, and
+     * its presence tells the proxy actor the agent settings are complete. */
+    if (q->mcp_token &&
+        hb_sandbox_put_file(sb, "mcp_token", q->mcp_token, strlen(q->mcp_token), 0600, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* What GET and list show: the handle's description, and the failure the
+ * supervisor knows of (recorded in the handle only once nothing uses it). */
+static int describe(const sup_t *s, hb_sbinfo_t *out, const hb_usage_t *usage)
+{
+    if (hb_sbinfo_fill(out, s->sb, s->commands, usage) < 0)
+        return -1;
+    if (!s->failure[0])
+        return 0;
+    free(out->net_ip);
+    out->net_ip = NULL;
+    out->failed_at = s->sb->failed_at ? s->sb->failed_at : time(NULL);
+    if (hb_str_set(&out->status, "failed") < 0 || hb_str_set(&out->failure, s->failure) < 0) {
+        hb_sbinfo_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+static void announce(sup_t *s, const char *reply_to)
+{
+    hb_msg_t m = {.type = HB_MSG_SUP_READY};
+    m.sandboxes = calloc(1, sizeof *m.sandboxes);
+    if (!m.sandboxes || describe(s, m.sandboxes, NULL) < 0 ||
+        hb_str_set(&m.id, s->id) < 0 || hb_str_set(&m.inbox, s->inbox_ep) < 0 ||
+        hb_str_set(&m.reply_to, reply_to) < 0) {
+        HB_LOG_ERROR("sandbox %s: out of memory announcing it", s->id);
+    } else {
+        m.sandboxes_n = 1;
+    }
+    hb_bus_send(s->mgr, &m);
+    hb_msg_clear(&m);
+}
+
+static void fail_create(sup_t *s, const char *reply_to, const hb_err_t *e)
+{
+    hb_bus_reply_err(reply_to, e);
+    hb_msg_t m = {.type = HB_MSG_SUP_FAILED, .id = s->id};
+    hb_bus_send(s->mgr, &m);   /* m borrows s->id */
+    s->state = S_GONE;
+}
+
+static void do_create(sup_t *s, const hb_msg_t *q)
+{
+    hb_spec_t spec;
+    hb_err_t e = {0};
+    if (spec_from(s->rt, &spec, q, s->id, &e) < 0 || hb_sandbox_create(s->rt, &spec, &s->sb, &e) < 0) {
+        if (e.code == HB_E_INTERNAL)
+            HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
+        s->sb = NULL;
+        fail_create(s, q->reply_to, &e);
+        return;
+    }
+    if (save_agent(s->sb, q, &e) < 0) {
+        HB_LOG_ERROR("sandbox %s: %s", s->id, e.msg);
+        hb_sandbox_destroy(s->sb, NULL);
+        hb_sandbox_free(s->sb);
+        s->sb = NULL;
+        fail_create(s, q->reply_to, &e);
+        return;
+    }
+    HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
+             "expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus, spec.pids,
+             spec.disk_str, spec.timeout_s);
+    announce(s, q->reply_to);
+    hb_proxy_sandbox_up(s->id, true);
+}
+
+static void do_attach(sup_t *s, hb_sandbox_t *sb)
+{
+    s->sb = sb;
+    hb_sup_forget_destroying(sb);   /* a daemon that died mid-destroy, before the kill */
+    s->commands = hb_counters_load(sb);
+    if (sb->failure[0]) {        /* failed before this daemon started */
+        snprintf(s->failure, sizeof s->failure, "%s", sb->failure);
+        s->state = S_FAILED;
+        announce(s, NULL);
+        return;
+    }
+    hb_usage_t u;
+    if (hb_sandbox_usage(sb, &u) == 0)
+        s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
+    announce(s, NULL);
+    hb_proxy_sandbox_up(s->id, false);
+}
+
+/* ---- destroy ---- */
+
+/* Ends every command and breaks every init connection, so the operation
+ * threads and leases still using the handle finish promptly. pidfd first,
+ * then the liveness check: the signal cannot reach a recycled pid. */
+static void kill_init(const hb_sandbox_t *sb)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, sb->init_pid, 0);
+    if (pfd < 0)
+        return;
+    if (hb_sandbox_alive(sb))
+        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+    close(pfd);
+}
+
+static void finish_destroy(sup_t *s)
+{
+    if (s->state != S_DESTROYING || s->inflight > 0)
+        return;
+    hb_err_t e = {0};
+    const char *reply_to = s->gone_reply_to;
+    hb_proxy_sandbox_stop(s->id);   /* its OpenCode server and state go first */
+    if (hb_sandbox_destroy(s->sb, &e) < 0) {
+        HB_LOG_ERROR("sandbox %s: destroy: %s", s->id, e.msg);
+        hb_bus_reply_err(reply_to, &e);
+        reply_to = NULL;
+    } else {
+        HB_LOG_INFO("sandbox %s destroyed (%s)", s->id, s->gone_reason);
+    }
+    hb_sandbox_free(s->sb);
+    s->sb = NULL;
+    s->state = S_GONE;
+    hb_msg_t m = {.type = HB_MSG_SUP_GONE, .id = s->id, .reason = s->gone_reason,
+                  .reply_to = (char *)reply_to};
+    hb_bus_send(s->mgr, &m);   /* m borrows */
+}
+
+static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
+{
+    s->state = S_DESTROYING;
+    hb_str_set(&s->gone_reply_to, reply_to);
+    hb_str_set(&s->gone_reason, reason ? reason : "deleted");
+    /* The marker, before init is killed: the proxy actor starts no server
+     * again for a request that arrives during the teardown, and a command
+     * cut short by the kill is reported as destroyed (hb_sup_explain_gone). */
+    hb_sandbox_put_file(s->sb, HB_OC_DESTROYING, "", 0, 0600, NULL);
+    if (s->inflight > 0)
+        kill_init(s->sb);
+    finish_destroy(s);
+}
+
+/* ---- init died: failed ---- */
+
+/* Record the failure once nothing uses the handle; then tell the manager
+ * (GET and list show it) and the event feed. */
+static void finish_fail(sup_t *s)
+{
+    if (s->state != S_FAILING || s->inflight > 0)
+        return;
+    hb_err_t e = {0};
+    if (hb_sandbox_fail(s->sb, s->failure, &e) < 0)
+        HB_LOG_ERROR("sandbox %s: recording its failure: %s", s->id, e.msg);
+    s->state = S_FAILED;
+    hb_msg_t m = {.type = HB_MSG_SUP_INFO};
+    m.sandboxes = calloc(1, sizeof *m.sandboxes);
+    if (m.sandboxes && describe(s, m.sandboxes, NULL) == 0 && hb_str_set(&m.id, s->id) == 0) {
+        m.sandboxes_n = 1;
+        hb_bus_send(s->mgr, &m);
+    }
+    hb_msg_clear(&m);
+    hb_msg_t ev = {.type = HB_MSG_EV_FAILED, .id = s->id, .reason = s->failure};
+    publish(s, &ev);   /* ev borrows */
+}
+
+static void begin_fail(sup_t *s)
+{
+    hb_sandbox_death(s->sb, s->failure, sizeof s->failure);
+    s->state = S_FAILING;
+    finish_fail(s);
+}
+
+static void reply_failed(const sup_t *s, const hb_msg_t *q)
+{
+    hb_bus_reply_error(q->reply_to, HB_E_DEAD,
+                       "sandbox '%s' has failed: %s. Its files are kept until it is deleted "
+                       "(DELETE /api/v1/hiveboxes/%s)", s->id, s->failure, s->id);
+}
+
+/* ---- periodic work ---- */
+
+static void check_oom(sup_t *s, const hb_usage_t *u)
+{
+    if (u->oom_kills <= s->oom_seen)
+        return;
+    s->oom_seen = u->oom_kills;
+    HB_LOG_INFO("sandbox %s: OOM kill (%llu so far)", s->id, (unsigned long long)u->oom_kills);
+    hb_msg_t ev = {.type = HB_MSG_EV_OOM, .id = s->id, .oom_kills = u->oom_kills};
+    publish(s, &ev);
+}
+
+static void report_usage(sup_t *s)
+{
+    hb_usage_t u;
+    if (hb_sandbox_usage(s->sb, &u) < 0)
+        return;
+    hb_sandbox_disk_usage(s->sb, &u);
+    int64_t now = hb_now_ms();
+    double cpu = 0.0;
+    if (s->cpu_prev_ms && now > s->cpu_prev_ms && u.cpu_usage_ns >= s->cpu_prev_ns)
+        cpu = (double)(u.cpu_usage_ns - s->cpu_prev_ns) / 1e6 / (double)(now - s->cpu_prev_ms) *
+              100.0;
+    s->cpu_prev_ns = u.cpu_usage_ns;
+    s->cpu_prev_ms = now;
+    hb_sample_sb_t one = {.id = s->id, .memory_bytes = u.memory_bytes,
+                          .memory_limit_bytes = u.memory_limit_bytes, .cpu_percent = cpu,
+                          .pids = u.pids, .disk_bytes = u.disk_bytes,
+                          .disk_limit_bytes = u.disk_limit_bytes};
+    hb_msg_t m = {.type = HB_MSG_USAGE, .id = s->id, .usage = &one, .usage_n = 1};
+    hb_bus_send(s->met, &m);   /* m borrows */
+    hb_bus_send(s->mgr, &m);   /* for the list's disk figure */
+    check_oom(s, &u);
+}
+
+static void tick(sup_t *s)
+{
+    int64_t now = hb_now_ms();
+    s->next_tick_ms = now + ALIVE_MS;
+    if (s->state != S_RUNNING)
+        return;
+    if (!hb_sandbox_alive(s->sb)) {
+        HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
+        begin_fail(s);
+        return;
+    }
+    if (now >= s->next_usage_ms) {
+        s->next_usage_ms = now + TICK_MS;
+        report_usage(s);
+    }
+}
+
+/* ---- requests ---- */
+
+static void reply_gone(const hb_msg_t *q, const char *id)
+{
+    hb_bus_reply_error(q->reply_to, HB_E_NOTFOUND, "sandbox '%s' not found", id);
+}
+
+static void on_get(sup_t *s, const hb_msg_t *q)
+{
+    hb_usage_t u;
+    bool have = s->state == S_RUNNING && hb_sandbox_usage(s->sb, &u) == 0;
+    if (have)
+        hb_sandbox_disk_usage(s->sb, &u);
+    hb_msg_t r = {.type = HB_MSG_R_SANDBOX};
+    r.sandboxes = calloc(1, sizeof *r.sandboxes);
+    if (!r.sandboxes || describe(s, r.sandboxes, have ? &u : NULL) < 0) {
+        free(r.sandboxes);
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+        return;
+    }
+    r.sandboxes_n = 1;
+    hb_bus_post(q->reply_to, &r);
+    hb_msg_clear(&r);
+    if (have)
+        check_oom(s, &u);
+}
+
+static int g_max_inflight = 32;
+
+void hb_supervisor_set_max_inflight(int n)
+{
+    g_max_inflight = n > 1 ? n : 1;
+}
+
+/* Refuse past the cap: true if q was answered. */
+static bool busy(const sup_t *s, const hb_msg_t *q)
+{
+    if (s->inflight < g_max_inflight)
+        return false;
+    hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL,
+                       "sandbox '%s' is busy: %d operations in flight; retry later", s->id,
+                       s->inflight);
+    return true;
+}
+
+static void on_op(sup_t *s, hb_msg_t *q)
+{
+    if (busy(s, q))
+        return;
+    if (hb_sup_op_start(s->sb, q, s->inbox_ep) < 0) {
+        HB_LOG_ERROR("sandbox %s: cannot start an operation thread", s->id);
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "cannot start an operation thread");
+        return;
+    }
+    s->inflight++;
+}
+
+static void on_lease(sup_t *s, const hb_msg_t *q)
+{
+    if (busy(s, q))
+        return;
+    hb_msg_t r = {.type = HB_MSG_R_LEASE, .handle = (uint64_t)(uintptr_t)s->sb,
+                  .inbox = s->inbox_ep};
+    if (hb_bus_post(q->reply_to, &r) == 0)   /* r borrows */
+        s->inflight++;
+}
+
+/* One more command ran: the counter, its event, and OOM attribution. */
+static void count_exec(sup_t *s, const hb_msg_t *m)
+{
+    if (!s->sb)
+        return;
+    s->commands++;
+        hb_counters_save(s->sb, s->commands);
+        hb_msg_t c = {.type = HB_MSG_SUP_COUNT, .id = s->id, .commands_executed = s->commands};
+        hb_bus_send(s->mgr, &c);
+        hb_msg_t ev = {.type = HB_MSG_EV_EXEC, .id = s->id, .exit_code = m->exit_code,
+                       .duration_ms = m->duration_ms, .oom_killed = m->oom_killed,
+                       .timed_out = m->timed_out};
+        publish(s, &ev);
+        hb_usage_t u;
+        if (m->oom_killed && s->state == S_RUNNING && hb_sandbox_usage(s->sb, &u) == 0)
+            check_oom(s, &u);
+}
+
+static void on_done(sup_t *s, const hb_msg_t *m)
+{
+    s->inflight--;
+    if (m->type == HB_MSG_OP_DONE && m->command)
+        count_exec(s, m);
+    finish_fail(s);
+    finish_destroy(s);
+}
+
+/* Bounded (a few seconds) host-side work: freeze, kill, thaw. Done here,
+ * not on an operation thread, so two never overlap; it needs nothing from
+ * init, so it works when init has no task or thread left to spare. */
+static void on_killall(sup_t *s, const hb_msg_t *q)
+{
+    uint64_t n = 0;
+    hb_err_t e = {0};
+    if (hb_sandbox_kill_all(s->sb, &n, &e) < 0) {
+        HB_LOG_WARN("sandbox %s: kill-all: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    HB_LOG_INFO("sandbox %s: kill-all killed %llu process(es)", s->id, (unsigned long long)n);
+    hb_msg_t r = {.type = HB_MSG_R_KILLED, .id = s->id, .killed = n};
+    hb_bus_post(q->reply_to, &r);   /* r borrows */
+}
+
+/* A failed sandbox answers GET and DELETE; everything else names its state. */
+static void on_failed_request(sup_t *s, hb_msg_t *q)
+{
+    if (q->type == HB_MSG_SB_GET)
+        on_get(s, q);
+    else if (q->type == HB_MSG_SB_DESTROY)
+        start_destroy(s, q->reply_to, q->reason);
+    else
+        reply_failed(s, q);
+}
+
+/* Requests the manager forwards on our pipe. */
+static void on_request(sup_t *s, hb_msg_t *q)
+{
+    if (s->term) {
+        hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the daemon is shutting down");
+        return;
+    }
+    if (s->state == S_FAILING || s->state == S_FAILED) {
+        on_failed_request(s, q);
+        return;
+    }
+    if (s->state != S_RUNNING) {
+        reply_gone(q, s->id);
+        return;
+    }
+    switch (q->type) {
+    case HB_MSG_SB_GET: on_get(s, q); break;
+    case HB_MSG_SB_EXEC:
+    case HB_MSG_SB_LSFILES: on_op(s, q); break;
+    case HB_MSG_SB_LEASE: on_lease(s, q); break;
+    case HB_MSG_SB_KILLALL: on_killall(s, q); break;
+    case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
+    default:
+        HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
+    }
+}
+
+static void on_pipe(sup_t *s)
+{
+    zframe_t *f = zframe_recv(s->pipe);
+    if (!f) {
+        s->term = true;
+        return;
+    }
+    if (zframe_streq(f, "$TERM")) {
+        s->term = true;
+        zframe_destroy(&f);
+        return;
+    }
+    hb_msg_t q;
+    if (hb_msg_decode(zframe_data(f), zframe_size(f), &q) == 0)
+        on_request(s, &q);
+    else
+        HB_LOG_ERROR("sandbox %s: malformed request dropped", s->id);
+    hb_msg_clear(&q);
+    zframe_destroy(&f);
+}
+
+static void on_inbox(sup_t *s)
+{
+    hb_msg_t m;
+    if (hb_bus_recv(s->inbox, &m) < 0)
+        return;
+    if (m.type == HB_MSG_OP_DONE || m.type == HB_MSG_SB_RELEASE)
+        on_done(s, &m);
+    else if (m.type == HB_MSG_SB_EXECUTED)
+        count_exec(s, &m);
+    else
+        HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m.type));
+    hb_msg_clear(&m);
+}
+
+/* ---- the actor ---- */
+
+static void run(sup_t *s)
+{
+    zpoller_t *p = zpoller_new(s->pipe, s->inbox, NULL);
+    s->next_tick_ms = hb_now_ms();
+    while (!s->term) {
+        int64_t wait = s->next_tick_ms - hb_now_ms();
+        void *which = zpoller_wait(p, wait > 0 ? (int)wait : 0);
+        if (which == s->pipe)
+            on_pipe(s);
+        else if (which == s->inbox)
+            on_inbox(s);
+        else if (zpoller_terminated(p))
+            break;
+        if (hb_now_ms() >= s->next_tick_ms)
+            tick(s);
+    }
+    /* Shutdown: let in-flight uses end within the grace, then let go. */
+    int64_t until = hb_now_ms() + TERM_GRACE_MS;
+    while (s->inflight > 0 && hb_now_ms() < until) {
+        void *which = zpoller_wait(p, 100);
+        if (which == s->inbox)
+            on_inbox(s);
+        else if (which == s->pipe)
+            on_pipe(s);   /* answers 503 now that term is set */
+    }
+    zpoller_destroy(&p);
+}
+
+static void sup_actor(zsock_t *pipe, void *arg)
+{
+    hb_sup_args_t *a = arg;
+    sup_t s = {.rt = a->rt, .pipe = pipe, .state = S_RUNNING};
+    snprintf(s.id, sizeof s.id, "%s", a->id);
+    hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
+    zsock_signal(pipe, 0);   /* never keep the manager waiting on us */
+    s.inbox = zsock_new(ZMQ_PULL);
+    s.mgr = hb_bus_pusher(HB_EP_MANAGER);
+    s.met = hb_bus_pusher(HB_EP_METRICS);
+    if (!s.inbox || zsock_bind(s.inbox, "%s", s.inbox_ep) < 0 || !s.mgr || !s.met) {
+        hb_err_t e;
+        hb_fail(&e, HB_E_INTERNAL, 0, "sandbox %s: cannot set up its supervisor", s.id);
+        HB_LOG_ERROR("%s", e.msg);
+        if (s.mgr)
+            fail_create(&s, a->create.reply_to, &e);
+        if (a->sb)   /* attach: leave the sandbox running for the next start */
+            hb_sandbox_free(a->sb);
+    } else if (a->sb) {
+        do_attach(&s, a->sb);
+    } else {
+        do_create(&s, &a->create);
+    }
+    hb_msg_clear(&a->create);
+    free(a);
+    if (s.inbox && s.mgr && s.met)
+        run(&s);
+    if (s.sb && s.inflight == 0)
+        hb_sandbox_free(s.sb);   /* the sandbox itself keeps running */
+    else if (s.sb)
+        HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
+                 s.inflight);
+    free(s.gone_reply_to);
+    free(s.gone_reason);
+    zsock_destroy(&s.inbox);
+    zsock_destroy(&s.mgr);
+    zsock_destroy(&s.met);
+}
+
+zactor_t *hb_supervisor_new(hb_sup_args_t *args)
+{
+    zactor_t *a = zactor_new(sup_actor, args);
+    if (!a) {
+        hb_msg_clear(&args->create);
+        if (args->sb)
+            hb_sandbox_free(args->sb);
+        free(args);
+    }
+    return a;
+}

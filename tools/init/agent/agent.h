@@ -1,0 +1,51 @@
+/* Internals of the init agent shared by agent.c (accept loop, dispatch),
+ * exec.c, files.c and seccomp.c. Request handlers run on request threads of
+ * PID 1, several at once: they keep no state outside their own call (the
+ * only globals are set once at start) and release every fd and allocation
+ * before they return. */
+#ifndef HB_AGENT_H
+#define HB_AGENT_H
+
+#include "initmsg.h"
+
+#include <stdarg.h>
+
+/* Compile the command seccomp filter once, at agent start. 0 or -1. */
+int agent_seccomp_prepare(void);
+/* Install the precompiled filter on the calling thread (needs no_new_privs).
+ * 0 or -1 with errno. */
+int agent_seccomp_apply(void);
+
+/* Set once at agent start, before any request thread: the user cgroups a
+ * command joins before it execs, and whether its oom_score_adj must be set
+ * back to 0 (init's own was lowered by the host and is inherited). */
+void agent_exec_setup(const int *cg_fds, int n_cg, bool reset_oom);
+
+/* Request handlers: they answer on conn and return; the caller closes it. */
+void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname);
+void agent_op_signal(int conn, const hb_initreq_t *r);
+void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
+
+/* Answer helpers; -1 when the client is gone. */
+int agent_answer_err(int conn, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int agent_answer_ok(int conn, bool has_size, uint64_t size);
+
+int64_t agent_mono_us(void);
+
+/* files.c helpers shared with archive.c. */
+int  agent_open_dir(const char *dir, bool create);   /* O_PATH; missing parts made when create */
+int  agent_next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n);  /* 1 data, 0 end, -1 */
+void agent_refuse_drain(int conn);                   /* after refusing an upload: read the rest */
+/* Receive an upload's data frames until `end`, handing each to put (0, or
+ * an errno that stops it). Bytes received, or -1 with *err: put's errno,
+ * EFBIG past max (0: none), or 0 when the client broke off (nothing to
+ * answer). */
+typedef int (*agent_upload_put_fn)(void *ud, const void *p, size_t n);
+int64_t agent_receive_upload(int conn, hb_frame_t *f, uint64_t max, agent_upload_put_fn put, void *ud,
+                       int *err);
+bool agent_skip_descent(const char *full);           /* /proc, /sys, /dev: not descended into */
+/* archive.c: GET/PUT .../files/archive (tar made and unpacked here). */
+void agent_op_tar_create(int conn, const hb_initreq_t *r);
+void agent_op_tar_extract(int conn, hb_frame_t *f, const hb_initreq_t *r);
+
+#endif
