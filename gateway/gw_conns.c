@@ -142,7 +142,7 @@ static bool shed(hb_gw_conns_t *k, const uint8_t *addr, unsigned keep, const cha
     }
     unsigned over = m > keep ? m - keep : 0;
     if (over)
-        qsort(k->scratch, m, sizeof *k->scratch, closing_order);
+        qsort(k->scratch, m, sizeof(slot_t *), closing_order);
     for (unsigned i = 0; i < m && over; i++) {
         if (now - k->scratch[i]->since >= GRACE_MS) {
             kick(k, k->scratch[i], why, now);
@@ -236,7 +236,7 @@ hb_gw_conns_t *hb_gw_conns_new(unsigned workers, unsigned per_addr, unsigned tot
 {
     hb_gw_conns_t *k = calloc(1, sizeof *k);
     if (!k || !(k->slots = calloc(workers, sizeof *k->slots)) ||
-        !(k->scratch = calloc(workers, sizeof *k->scratch))) {
+        !(k->scratch = calloc(workers, sizeof(slot_t *)))) {
         if (k)
             free(k->slots);
         free(k);

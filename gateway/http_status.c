@@ -7,10 +7,10 @@ int hb_http_status(hb_errcode_t code)
     case HB_OK: return 200;
     case HB_E_INVALID: return 400;
     case HB_E_NOTFOUND: return 404;
-    case HB_E_EXISTS: return 409;
-    case HB_E_DEAD: return 409;     /* the sandbox exists but its init is gone */
+    case HB_E_EXISTS:
+    case HB_E_DEAD: return 409;     /* DEAD: the sandbox exists but its init is gone */
     case HB_E_TOOBIG: return 413;
-    case HB_E_UNAVAIL: return 503;
+    case HB_E_UNAVAIL:
     case HB_E_NOTSUP: return 503;
     case HB_E_GONE: return 410;
     case HB_E_INTERNAL: return 500;

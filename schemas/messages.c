@@ -511,28 +511,35 @@ static bool read_be(const uint8_t *p, size_t len, size_t *pos, unsigned bytes, u
     return true;
 }
 
-/* Sizes of one msgpack item's header: bytes to skip after it and how many
- * items it contains. false for the reserved byte 0xc1. */
-static bool item_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *skip,
-                        uint64_t *items)
+/* A header whose sizes are all in its first byte b: sets the bytes to skip
+ * after it and the items it contains; false when b is not one. */
+static bool first_byte_header(uint8_t b, uint64_t *skip, uint64_t *items)
 {
-    uint8_t b = p[(*pos)++];
     static const uint8_t fixed[] = {[0xca - 0xc0] = 4, [0xcb - 0xc0] = 8, [0xcc - 0xc0] = 1,
                                     [0xcd - 0xc0] = 2, [0xce - 0xc0] = 4, [0xcf - 0xc0] = 8,
                                     [0xd0 - 0xc0] = 1, [0xd1 - 0xc0] = 2, [0xd2 - 0xc0] = 4,
                                     [0xd3 - 0xc0] = 8, [0xd4 - 0xc0] = 2, [0xd5 - 0xc0] = 3,
                                     [0xd6 - 0xc0] = 5, [0xd7 - 0xc0] = 9, [0xd8 - 0xc0] = 17};
-    *skip = *items = 0;
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
         return true;
     if (b <= 0x8f)
-        return (*items = 2u * (b & 0x0f)), true;
-    if (b <= 0x9f)
-        return (*items = b & 0x0f), true;
-    if (b <= 0xbf)
-        return (*skip = b & 0x1f), true;
-    if (b >= 0xca && b <= 0xd8)
-        return (*skip = fixed[b - 0xc0]), true;
+        *items = 2u * (b & 0x0f);
+    else if (b <= 0x9f)
+        *items = b & 0x0f;
+    else if (b <= 0xbf)
+        *skip = b & 0x1f;
+    else if (b >= 0xca && b <= 0xd8)
+        *skip = fixed[b - 0xc0];
+    else
+        return false;
+    return true;
+}
+
+/* A header followed by a big-endian length (bin, str, ext, array, map).
+ * false for the reserved byte 0xc1 and for a length cut short. */
+static bool length_header(uint8_t b, const uint8_t *p, size_t len, size_t *pos, uint64_t *skip,
+                          uint64_t *items)
+{
     uint64_t n;
     switch (b) {
     case 0xc4: case 0xd9: return read_be(p, len, pos, 1, skip);
@@ -547,6 +554,16 @@ static bool item_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *ski
     case 0xdf: return read_be(p, len, pos, 4, &n) && (*items = 2 * n, true);
     default: return false;
     }
+}
+
+/* Sizes of one msgpack item's header: bytes to skip after it and how many
+ * items it contains. false for the reserved byte 0xc1. */
+static bool item_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *skip,
+                        uint64_t *items)
+{
+    uint8_t b = p[(*pos)++];
+    *skip = *items = 0;
+    return first_byte_header(b, skip, items) || length_header(b, p, len, pos, skip, items);
 }
 
 /* msgpack-c allocates a container's declared size before reading it; make

@@ -157,17 +157,18 @@ hb_errcode_t hb_init_errcode(int err)
     }
 }
 
-int hb_init_fail(const hb_initans_t *a, const char *what, hb_err_t *e)
+void hb_init_fail_set(const hb_initans_t *a, const char *what, hb_err_t *e)
 {
-    return hb_fail(e, hb_init_errcode(a->err), a->err, "%s: %s", what, a->msg);
+    hb_fail_set(e, hb_init_errcode(a->err), a->err, "%s: %s", what, a->msg);
 }
 
-int hb_init_unexpected(const hb_initans_t *a, const char *what, hb_err_t *e)
+void hb_init_unexpected_set(const hb_initans_t *a, const char *what, hb_err_t *e)
 {
     if (a->t == HB_ANS_ERR)
-        return hb_init_fail(a, what, e);
-    return hb_fail(e, HB_E_INTERNAL, EPROTO, "%s: unexpected answer %d from init", what,
-                   (int)a->t);
+        hb_init_fail_set(a, what, e);
+    else
+        hb_fail_set(e, HB_E_INTERNAL, EPROTO, "%s: unexpected answer %d from init", what,
+                    (int)a->t);
 }
 
 int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,

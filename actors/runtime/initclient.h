@@ -48,11 +48,15 @@ int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const 
  * timeout. a's pointers live until the next call. */
 int hb_initconn_next(hb_initconn_t *c, hb_initans_t *a, int timeout_ms, hb_err_t *e);
 
-/* Turn an `err` answer into *e with the hb_errcode for its errno. */
-int hb_init_fail(const hb_initans_t *a, const char *what, hb_err_t *e);
+/* Turn an `err` answer into *e with the hb_errcode for its errno; -1. */
+void hb_init_fail_set(const hb_initans_t *a, const char *what, hb_err_t *e);
+#define hb_init_fail(a, what, e) ({ hb_init_fail_set(a, what, e); -1; })
 hb_errcode_t hb_init_errcode(int err);
 
-/* Fail with "unexpected answer" (init broke the protocol). */
-int hb_init_unexpected(const hb_initans_t *a, const char *what, hb_err_t *e);
+/* Fail with "unexpected answer" (init broke the protocol), or with init's
+ * own error when the answer is one; -1. Macros like hb_fail(), for the same
+ * reason: the -1 is visible to the analyzer at each call. */
+void hb_init_unexpected_set(const hb_initans_t *a, const char *what, hb_err_t *e);
+#define hb_init_unexpected(a, what, e) ({ hb_init_unexpected_set(a, what, e); -1; })
 
 #endif

@@ -40,6 +40,31 @@ static int move_up(rm_t *rm, int dfd, const char *n)
     return -1;
 }
 
+static int empty_dir(rm_t *rm, int dfd, int depth);
+
+/* A directory entry unlink refused: a directory, a subvolume or a mount. */
+static int remove_dir_entry(rm_t *rm, int dfd, const char *n, int depth)
+{
+    if (depth + 1 >= RM_DEPTH_MAX)
+        return move_up(rm, dfd, n);
+    int sub = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    bool seen = sub >= 0 && fstat(sub, &st) == 0;
+    if (!seen || st.st_dev != rm->dev) {
+        /* A btrfs subvolume (a sandbox's writable layer) has a device
+         * number of its own: it goes whole, by ioctl. Any other
+         * filesystem is never entered. */
+        bool subvol = seen && st.st_ino == BTRFS_FIRST_FREE_OBJECTID && hb_btrfs_is(sub);
+        if (sub >= 0)
+            close(sub);
+        return subvol ? hb_btrfs_subvol_destroy(dfd, n) : -1;
+    }
+    int rc = empty_dir(rm, sub, depth + 1);
+    if (unlinkat(dfd, n, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
 /* Empty the directory open as dfd (consumed). */
 static int empty_dir(rm_t *rm, int dfd, int depth)
 {
@@ -56,32 +81,7 @@ static int empty_dir(rm_t *rm, int dfd, int depth)
             continue;
         if (unlinkat(dirfd(d), n, 0) == 0 || errno == ENOENT)
             continue;
-        if (errno != EISDIR && errno != EPERM) {
-            rc = -1;
-            continue;
-        }
-        if (depth + 1 >= RM_DEPTH_MAX) {
-            if (move_up(rm, dirfd(d), n) < 0)
-                rc = -1;
-            continue;
-        }
-        int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        bool seen = sub >= 0 && fstat(sub, &st) == 0;
-        if (!seen || st.st_dev != rm->dev) {
-            /* A btrfs subvolume (a sandbox's writable layer) has a device
-             * number of its own: it goes whole, by ioctl. Any other
-             * filesystem is never entered. */
-            bool subvol = seen && st.st_ino == BTRFS_FIRST_FREE_OBJECTID && hb_btrfs_is(sub);
-            if (sub >= 0)
-                close(sub);
-            if (!subvol || hb_btrfs_subvol_destroy(dirfd(d), n) < 0)
-                rc = -1;
-            continue;
-        }
-        if (empty_dir(rm, sub, depth + 1) < 0)
-            rc = -1;
-        if (unlinkat(dirfd(d), n, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        if ((errno != EISDIR && errno != EPERM) || remove_dir_entry(rm, dirfd(d), n, depth) < 0)
             rc = -1;
     }
     closedir(d);

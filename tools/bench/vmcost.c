@@ -39,7 +39,7 @@ static double page_fault_us(void)
         best = d < best ? d : best;
         munmap((void *)p, len);
     }
-    return best / (double)(len / PAGE);
+    return best * (double)PAGE / (double)len;
 }
 
 /* Microseconds per page a forked child writes to (median of 5 forks). */
@@ -53,8 +53,10 @@ static double cow_fault_us(void)
     memset(p, 1, len);
     for (int r = 0; r < 5; r++) {
         int fd[2];
-        if (pipe(fd) < 0)
+        if (pipe(fd) < 0) {
+            free(p);
             return -1;
+        }
         pid_t c = fork();
         if (c == 0) {
             double t = now_us();

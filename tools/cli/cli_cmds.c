@@ -20,8 +20,9 @@ static int parse_exit(int rc)
 
 static void print_raw(const cli_resp_t *r)
 {
-    fwrite(r->body ? r->body : "", 1, r->len, stdout);
-    if (r->len == 0 || r->body[r->len - 1] != '\n')
+    size_t n = r->body ? r->len : 0;
+    fwrite(r->body ? r->body : "", 1, n, stdout);
+    if (n == 0 || r->body[n - 1] != '\n')
         putchar('\n');
 }
 

@@ -305,6 +305,8 @@ static int usage(FILE *out, int rc)
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
+    if (!argv[*i])
+        return NULL;
     if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
         return argv[*i] + n + 1;
     if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)

@@ -19,11 +19,12 @@
 static int serve_only(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) {
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path) {
         fprintf(stderr, "socket path too long\n");
         return 2;
     }
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, len + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     unlink(path);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0) {

@@ -47,7 +47,7 @@ void hb_log(hb_log_level_t lvl, const char *fmt, ...)
     errno = saved;
 }
 
-int hb_fail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
+void hb_fail_set(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
 {
     if (e) {
         e->code = code;
@@ -57,7 +57,6 @@ int hb_fail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
     }
-    return -1;
 }
 
 void hb_err_clear(hb_err_t *e)

@@ -204,6 +204,7 @@ static int start_file(hb_tar_x_t *x, int pfd, const char *base, const hb_tar_ent
 static int target_name(hb_tar_x_t *x, const hb_tar_entry_t *e, char *out)
 {
     char clean[HB_PATH_MAX];
+    out[0] = '\0';
     const char *why;
     if (hb_tar_clean_name(e->name, clean, sizeof clean, &why) < 0)
         return refuse(x, EINVAL, e->name, "%s", why);
