@@ -10,9 +10,6 @@
 #include "supervisor.h"
 
 #include <jansson.h>
-
-#include "mcp.h"   /* mcp_skills_select: the create request's skills -> spec */
-#include "proxy.h" /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +17,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "proxy.h"  /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
+#include "skills.h" /* the create request's skills -> spec */
 
 #define TICK_MS 10000       /* usage report */
 #define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
@@ -80,7 +80,7 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
     spec->timeout_s = (uint32_t)q->timeout_s;
     if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
         return -1;
-    if (mcp_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
+    if (hb_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
         return -1;
     return hb_spec_validate(spec, e);
 }

@@ -8,7 +8,6 @@
  *   mcp_core.c    initialize / ping / tools/list / tools/call dispatch
  *   mcp_tools_*.c the tools, on the runtime's exec and file calls only
  *   mcp_http.c    the civetweb handler, sessions, auth
- *   mcp_skills.c  the skills directory and a create request's selection
  *
  * Nothing here ever touches a host path of the sandbox: tools reach files
  * only through hb_file_* / hb_exec on the sandbox handle.
@@ -88,12 +87,5 @@ int mcp_tool_validate(const mcp_tool_t *t, json_t *args, char *msg, size_t len);
 /* Handle one message. Returns the JSON-RPC response (new reference), or
  * NULL when none is due (a notification or a response). Never fails. */
 json_t *mcp_handle(mcp_ctx_t *ctx, json_t *msg);
-
-/* ---- mcp_skills.c ---- */
-/* Resolve a create request's "skills" field (JSON text; NULL = absent = all)
- * against skills_dir (hb_runtime_t.skills_dir) into a newline-separated list of names for
- * hb_spec_t.skills. An unknown or invalid name is HB_E_INVALID naming it. */
-int mcp_skills_select(const char *skills_dir, const char *skills_json, char *out, size_t outlen,
-                      hb_err_t *e);
 
 #endif
