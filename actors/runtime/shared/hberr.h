@@ -21,8 +21,6 @@ typedef enum {
     HB_E_NOTDIR,      /* listing a non-directory: a client error that
                          the seed answers with 500; never logged as a fault */
 } hb_errcode_t;
-#define HB_E_LAST HB_E_NOTDIR    /* codes crossing the bus are checked against it */
-
 #define HB_E_LAST HB_E_NOTDIR   /* the highest code (the bus checks the range) */
 
 typedef struct {
@@ -34,6 +32,15 @@ typedef struct {
 /* Set *e (if non-NULL) and return -1, so callers can `return hb_fail(...)`. */
 int hb_fail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same for a failed system call: the message is fmt's text, then ": "
+ * and strerror(sys_errno) -- the one place a daemon error spells an errno.
+ * Pass errno by value (it is read before anything here can change it). */
+int hb_fail_sys(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Add context to an error on its way up: "<fmt's text>: <old message>",
+ * code and errno kept (crun's crun_error_wrap). Returns -1; e may be NULL.
+ * A message cut at the buffer's end keeps its start, where the context is. */
+int hb_err_wrap(hb_err_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hb_err_clear(hb_err_t *e);
 const char *hb_errcode_name(hb_errcode_t c);
 
