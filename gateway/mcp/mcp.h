@@ -10,7 +10,8 @@
  *   mcp_http.c    the civetweb handler, sessions, auth
  *
  * Nothing here ever touches a host path of the sandbox: tools reach files
- * only through hb_file_* / hb_exec on the sandbox handle.
+ * only through the lease of the sandbox handle (lease.h: its file and exec
+ * calls).
  */
 #ifndef HB_MCP_H
 #define HB_MCP_H
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lease.h"
 #include "runtime.h"
 
 #define MCP_SERVER_NAME    "hivebox"
@@ -39,12 +41,11 @@ typedef struct {
     char version[16];
 } mcp_session_t;
 
-/* What one message is handled against. sb may be NULL (no sandbox: every
+/* What one message is handled against. lease may be NULL (no sandbox: every
  * tools/call fails with isError, initialize describes nothing). */
 typedef struct {
-    const hb_sandbox_t *sb;
-    mcp_session_t      *session;   /* updated by initialize */
-    const char         *inbox;     /* sb's supervisor, told of each exec; NULL: nobody */
+    const hb_lease_t *lease;
+    mcp_session_t    *session;   /* updated by initialize */
 } mcp_ctx_t;
 
 /* ---- mcp_rpc.c (pure) ---- */

@@ -46,14 +46,15 @@ static const char *bearer(const char *header, size_t *len)
     return *len ? t : NULL;
 }
 
-bool mcp_token_ok(const hb_sandbox_t *sb, const char *authz)
+bool mcp_token_ok(const hb_lease_t *l, const char *authz)
 {
     size_t plen;
     const char *presented = bearer(authz, &plen);
     if (!presented || plen != MCP_TOKEN_LEN)
         return false;
-    char path[sizeof sb->dir + 16], stored[MCP_TOKEN_LEN + 2];
-    int fd = hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_MCP_TOKEN, NULL) == 0
+    char path[HB_HOSTPATH_MAX + 128], stored[MCP_TOKEN_LEN + 2];
+    const char *dir = hb_lease_state_dir(l);
+    int fd = hb_sbdir_file(path, sizeof path, dir, HB_SBDIR_MCP_TOKEN, NULL) == 0
                  ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd < 0)
         return false;

@@ -202,7 +202,7 @@ Test(mcp_tools, list_has_sixteen_described_tools)
 
 static json_t *handle(mcp_session_t *s, const char *text)
 {
-    mcp_ctx_t ctx = {.sb = NULL, .session = s};
+    mcp_ctx_t ctx = {.lease = NULL, .session = s};
     json_t *m = J(text);
     json_t *r = mcp_handle(&ctx, m);
     json_decref(m);
