@@ -179,7 +179,8 @@ static void do_create(sup_t *s, const hb_msg_t *q)
         return;
     }
     if (save_agent(s->sb, q, &e) < 0) {
-        HB_LOG_ERROR("sandbox %s: %s", s->id, e.msg);
+        hb_err_wrap(&e, "sandbox %s: storing its agent settings", s->id);
+        HB_LOG_ERROR("%s", e.msg);
         hb_sandbox_destroy(s->sb, NULL);
         hb_sandbox_free(s->sb);
         s->sb = NULL;
