@@ -7,31 +7,40 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ": tail" after the n bytes formatted, when they fit. */
+static void append(hb_err_t *e, int n, const char *tail)
+{
+    if (n >= 0 && (size_t)n < sizeof e->msg)
+        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", tail);
+}
+
+static void vfail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *tail,
+                  const char *fmt, va_list ap)
+{
+    if (!e)
+        return;
+    e->code = code;
+    e->sys_errno = sys_errno;
+    int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    if (tail)
+        append(e, n, tail);
+}
+
 int hb_fail(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
 {
-    if (e) {
-        e->code = code;
-        e->sys_errno = sys_errno;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, code, sys_errno, NULL, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
 int hb_fail_sys(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
 {
-    if (e) {
-        e->code = code;
-        e->sys_errno = sys_errno;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < sizeof e->msg)
-            snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", strerror(sys_errno));
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, code, sys_errno, strerror(sys_errno), fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -43,10 +52,8 @@ int hb_err_wrap(hb_err_t *e, const char *fmt, ...)
     memcpy(old, e->msg, sizeof old);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vfail(e, e->code, e->sys_errno, old, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", old);
     return -1;
 }
 
