@@ -26,13 +26,13 @@ static int read_key(const char *path, char *out, size_t cap, hb_err_t *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? 1 : hb_fail(e, HB_E_INTERNAL, errno, "api key: open %s: %s",
-                                             path, strerror(errno));
+        return errno == ENOENT ? 1
+                               : hb_fail_sys(e, HB_E_INTERNAL, errno, "api key: open %s", path);
     fchmod(fd, 0600);   /* a key file someone loosened is tightened again */
     ssize_t n = read(fd, out, cap - 1);
     close(fd);
     if (n < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "api key: read %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "api key: read %s", path);
     out[n] = '\0';
     out[strcspn(out, "\r\n")] = '\0';
     if (!hb_apikey_valid(out))
@@ -49,13 +49,13 @@ static int make_key(const char *path, char *out, size_t cap, hb_err_t *e)
         snprintf(out + 2 * i, 3, "%02x", raw[i]);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "api key: create %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "api key: create %s", path);
     size_t n = strlen(out);
     bool ok = write(fd, out, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
     close(fd);
     if (!ok) {
         unlink(path);
-        return hb_fail(e, HB_E_INTERNAL, errno, "api key: write %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "api key: write %s", path);
     }
     return 0;
 }

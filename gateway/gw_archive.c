@@ -70,12 +70,12 @@ static hb_gz_deflate_t *gzip_for(hb_req_t *r)
 static int download(hb_req_t *r, const char *path)
 {
     dl_t d = {.c = r->c, .gz = gzip_for(r)};
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     hb_err_t e = {0};
     int status = hb_gw_lease_take(r, &l), rc = -1;
     if (status == 0) {
-        rc = hb_archive_get(l.sb, path, dl_start, dl_sink, &d, &e);
-        hb_gw_lease_give_back(&l);
+        rc = hb_lease_archive_get(l, path, dl_start, dl_sink, &d, &e);
+        hb_lease_release(&l);
         if (rc == 0 && (!d.gz || hb_gz_deflate(d.gz, NULL, 0, true, put_chunk, &d) == 0))
             mg_send_chunk(r->c, "", 0);
         status = hb_gw_download_done(r, rc, d.started, &e, path);
@@ -108,14 +108,14 @@ static int upload(hb_req_t *r, const char *path)
         free(z);
         return hb_reply_error(r->c, 500, "out of memory");
     }
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     int status = hb_gw_lease_take(r, &l);
     if (status == 0) {
         uint64_t size = 0;
         hb_err_t e = {0};
-        int rc = hb_archive_put(l.sb, path, max, gz ? hb_gz_read_src : hb_gw_body_src,
-                                gz ? (void *)z : (void *)&b, &size, &e);
-        hb_gw_lease_give_back(&l);
+        int rc = hb_lease_archive_put(l, path, max, gz ? hb_gz_read_src : hb_gw_body_src,
+                                      gz ? (void *)z : (void *)&b, &size, &e);
+        hb_lease_release(&l);
         if (rc < 0 && z && z->bad)
             hb_fail(&e, HB_E_INVALID, 0, "body: %s", z->bad);
         status = rc < 0 ? hb_reply_err(r, &e)
@@ -146,13 +146,13 @@ static int head_reply(hb_req_t *r, int status, const char *type)
 static int head(hb_req_t *r, const char *path)
 {
     static const char *const types[] = {"file", "directory", "symlink", "other"};
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     hb_err_t e = {0};
     hb_stat_t st;
-    if (hb_gw_lease_try(r->route.id, &l, &e) < 0)
+    if (hb_lease_take(r->route.id, &l, &e) < 0)
         return head_reply(r, hb_http_status(e.code), NULL);
-    int rc = hb_file_stat(l.sb, path, true, &st, &e);
-    hb_gw_lease_give_back(&l);
+    int rc = hb_lease_file_stat(l, path, true, &st, &e);
+    hb_lease_release(&l);
     return rc < 0 ? head_reply(r, hb_http_status(e.code), NULL)
                   : head_reply(r, 200, types[st.type & 3]);
 }

@@ -1,10 +1,7 @@
-/* File handlers. Uploads and downloads stream: the civetweb worker borrows
- * the sandbox handle from its supervisor (SB_LEASE), runs hb_file_write /
- * hb_file_read itself with mg_read / mg_write as source and sink, and gives
- * the handle back (SB_RELEASE). The supervisor counts the lease as a use in
- * flight and never frees the handle while one is out (actors/supervisor/supervisor.h);
- * the handle's fields are immutable and file calls are safe concurrently
- * (runtime.h). So gigabytes never pass through an actor's queue, and a slow
+/* File handlers. Uploads and downloads stream: the civetweb worker leases
+ * the sandbox handle from its supervisor (lease.h), runs the file write /
+ * read itself with mg_read / mg_write as source and sink, and gives the
+ * lease back. So gigabytes never pass through an actor's queue, and a slow
  * client holds only its own worker thread. Listing is an ordinary actor call. */
 #include "gw_internal.h"
 
@@ -18,35 +15,12 @@
 #include "req_parse.h"
 #include "runtime.h"
 
-#define LEASE_MS 30000
 #define LIST_MS  120000
 
-int hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e)
-{
-    hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
-    if (hb_str_set(&q.id, id) < 0)
-        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
-    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, e);
-    hb_msg_clear(&q);
-    if (rc < 0)
-        return -1;
-    l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
-    snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");
-    hb_msg_clear(&rep);
-    return 0;
-}
-
-int hb_gw_lease_take(hb_req_t *r, hb_lease_t *l)
+int hb_gw_lease_take(hb_req_t *r, hb_lease_t **l)
 {
     hb_err_t e = {0};
-    return hb_gw_lease_try(r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
-}
-
-void hb_gw_lease_give_back(hb_lease_t *l)
-{
-    hb_msg_t m = {.type = HB_MSG_SB_RELEASE, .handle = (uint64_t)(uintptr_t)l->sb};
-    hb_bus_post(l->inbox, &m);
-    l->sb = NULL;
+    return hb_lease_take(r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
 }
 
 /* ---- upload ---- */
@@ -70,16 +44,16 @@ static int upload(hb_req_t *r, const char *path)
     if (clen > 0 && (unsigned long long)clen > r->conf->max_file_size)
         return hb_reply_error(r->c, 413, "body: larger than the %llu byte upload limit",
                               (unsigned long long)r->conf->max_file_size);
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
     hb_gw_body_t u = {.c = r->c, .expect = clen};
     uint64_t written = 0;
     hb_err_t e = {0};
-    int rc = hb_file_write(l.sb, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
-                           &written, &e);
-    hb_gw_lease_give_back(&l);
+    int rc = hb_lease_file_write(l, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
+                                 &written, &e);
+    hb_lease_release(&l);
     if (rc < 0)
         return hb_reply_err(r, &e);
     return hb_reply_json(r->c, 200, json_pack("{s:s, s:I}", "path", path, "size",
@@ -118,14 +92,14 @@ static int download_sink(void *ud, const void *data, size_t len)
 
 static int download(hb_req_t *r, const char *path)
 {
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
     download_t d = {.c = r->c};
     hb_err_t e = {0};
-    int rc = hb_file_read(l.sb, path, 0, download_size, download_sink, &d, &e);
-    hb_gw_lease_give_back(&l);
+    int rc = hb_lease_file_read(l, path, 0, download_size, download_sink, &d, &e);
+    hb_lease_release(&l);
     return hb_gw_download_done(r, rc, d.started, &e, path);
 }
 

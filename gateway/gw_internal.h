@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gateway.h"
+#include "lease.h"
 #include "route.h"
 
 typedef struct {
@@ -59,18 +60,10 @@ int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, co
 /* gw_archive.c */
 int hb_h_files_archive(hb_req_t *r);
 
-/* Borrowing a sandbox handle for work done in this worker thread (streamed
- * files; the MCP transport). While lent, the supervisor will not free it;
- * give it back exactly once. On failure the error reply has been sent and
- * the status is returned; 0 on success. */
-typedef struct {
-    const hb_sandbox_t *sb;
-    char                inbox[128];
-} hb_lease_t;
-int  hb_gw_lease_take(hb_req_t *r, hb_lease_t *l);
-/* The same without a reply: 0, or -1 with *e set. */
-int  hb_gw_lease_try(const char *id, hb_lease_t *l, hb_err_t *e);
-void hb_gw_lease_give_back(hb_lease_t *l);
+/* hb_lease_take (lease.h) for the route's sandbox, answering a failure:
+ * 0 with *l set, or the status of the error reply sent. Give it back with
+ * hb_lease_release. */
+int hb_gw_lease_take(hb_req_t *r, hb_lease_t **l);
 
 /* POST /api/v1/hiveboxes/:id/mcp, authenticated already. Provided by the
  * MCP transport (gateway/mcp/mcp_http.c); weak so the gateway links without it

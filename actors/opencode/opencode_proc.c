@@ -30,6 +30,7 @@
 #include "record.h"
 #include "rmtree.h"
 #include "runtime.h"
+#include "sbdir.h"
 
 #define RECORD "server"
 #define PATH_CAP (2 * HB_HOSTPATH_MAX)
@@ -103,7 +104,7 @@ int hb_oc_password(char *buf, hb_err_t *e)
 {
     unsigned char raw[HB_OC_PASS_LEN / 2];
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        return hb_fail(e, HB_E_INTERNAL, errno, "getrandom: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "getrandom");
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(buf + 2 * i, 3, "%02x", raw[i]);
     return 0;
@@ -152,8 +153,8 @@ static uid_t server_uid(const char *sb_dir)
     if (!hb_oc_setpriv())
         return 0;
     char path[PATH_CAP];
-    snprintf(path, sizeof path, "%s/sandbox.json", sb_dir);
-    json_t *j = json_load_file(path, 0, NULL);
+    json_t *j = hb_sbdir_file(path, sizeof path, sb_dir, HB_SBDIR_RECORD, NULL) == 0
+                    ? json_load_file(path, 0, NULL) : NULL;
     json_int_t slot = json_integer_value(json_object_get(j, "uid_slot"));
     bool ok = json_is_integer(json_object_get(j, "uid_slot")) && slot >= 0 &&
               slot < (json_int_t)HB_UID_SLOTS;
@@ -171,14 +172,14 @@ int hb_oc_state_prepare(const char *sb_dir, hb_err_t *e)
         mode_t mode = i == 0 ? 0711 : 0700;
         snprintf(p, sizeof p, "%s/" HB_OC_DIR "%s", sb_dir, subdirs[i]);
         if (mkdir(p, mode) < 0 && errno != EEXIST)
-            return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", p, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", p);
         struct stat st;
         if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != uid))
             return hb_fail(e, HB_E_INTERNAL, 0, "%s is not a directory of ours", p);
         if ((st.st_mode & 07777) != mode && chmod(p, mode) < 0)
-            return hb_fail(e, HB_E_INTERNAL, errno, "chmod %s: %s", p, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "chmod %s", p);
         if (st.st_uid != uid && lchown(p, uid, uid) < 0)
-            return hb_fail(e, HB_E_INTERNAL, errno, "chown %s: %s", p, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "chown %s", p);
     }
     return 0;
 }
@@ -189,7 +190,7 @@ int hb_oc_state_own(const char *sb_dir, const char *rel, hb_err_t *e)
     hb_oc_state_path(p, sizeof p, sb_dir, rel);
     uid_t uid = server_uid(sb_dir);
     if (lchown(p, uid, uid) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "chown %s: %s", p, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "chown %s", p);
     return 0;
 }
 
@@ -198,7 +199,7 @@ int hb_oc_state_remove(const char *sb_dir, hb_err_t *e)
     char p[PATH_CAP];
     hb_oc_state_path(p, sizeof p, sb_dir, "");
     if (hb_rmtree(p) < 0 && errno != ENOENT)
-        return hb_fail(e, HB_E_INTERNAL, errno, "remove %s: %s", p, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "remove %s", p);
     return 0;
 }
 
@@ -330,7 +331,7 @@ static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, co
     if (rc != 0) {
         posix_spawn_file_actions_destroy(fa);
         posix_spawnattr_destroy(at);
-        return hb_fail(e, HB_E_INTERNAL, rc, "posix_spawn setup: %s", strerror(rc));
+        return hb_fail_sys(e, HB_E_INTERNAL, rc, "posix_spawn setup");
     }
     return 0;
 }
@@ -363,7 +364,7 @@ int hb_oc_spawn(const char *bin, const char *sb_dir, const char *llm_key, hb_oc_
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     if (rc != 0)
-        return hb_fail(e, HB_E_UNAVAIL, rc, "cannot start %s: %s", bin, strerror(rc));
+        return hb_fail_sys(e, HB_E_UNAVAIL, rc, "cannot start %s", bin);
     p->pid = pid;
     p->child = true;
     p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -19,6 +19,7 @@
 #include "opencode_proc.h"
 #include "proxy.h"
 #include "record.h"
+#include "sbdir.h"
 
 #define SMALL_FILE_MAX (64 * 1024)
 
@@ -32,8 +33,8 @@ static atomic_int g_watchers;
 static char *read_small(const char *dir, const char *name)
 {
     char path[2 * HB_HOSTPATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = hb_sbdir_file(path, sizeof path, dir, name, NULL) == 0
+                 ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd < 0)
         return NULL;
     char *buf = malloc(SMALL_FILE_MAX + 1);
@@ -68,19 +69,19 @@ void hb_oc_agent_clear(hb_oc_agent_t *a)
 int hb_oc_agent_load(const char *sb_dir, hb_oc_agent_t *a, hb_err_t *e)
 {
     memset(a, 0, sizeof *a);
-    char *text = read_small(sb_dir, "agent.json");
+    char *text = read_small(sb_dir, HB_SBDIR_AGENT);
     if (text) {
         a->json = json_loads(text, 0, NULL);
         free(text);
         if (!json_is_object(a->json)) {
             hb_oc_agent_clear(a);
-            return hb_fail(e, HB_E_INTERNAL, 0, "%s/agent.json is not a JSON object", sb_dir);
+            return hb_fail(e, HB_E_INTERNAL, 0, "%s/" HB_SBDIR_AGENT " is not a JSON object", sb_dir);
         }
     }
-    a->key = read_small(sb_dir, "llm_api_key");
-    a->mcp_token = read_small(sb_dir, "mcp_token");
+    a->key = read_small(sb_dir, HB_SBDIR_LLM_KEY);
+    a->mcp_token = read_small(sb_dir, HB_SBDIR_MCP_TOKEN);
     if (!a->mcp_token)
-        HB_LOG_WARN("opencode: %s has no mcp_token; its agent cannot reach the sandbox", sb_dir);
+        HB_LOG_WARN("opencode: %s has no " HB_SBDIR_MCP_TOKEN "; its agent cannot reach the sandbox", sb_dir);
     return 0;
 }
 

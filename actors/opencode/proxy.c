@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "opencode_conf.h"
 #include "opencode_proc.h"
 #include "opencode_start.h"
+#include "sbdir.h"
 
 #define TICK_MS          1000
 #define START_TIMEOUT_MS 90000
@@ -80,28 +80,18 @@ static void inst_free(void **item)
     *item = NULL;
 }
 
-/* <data-dir>/sandboxes/<id>: where a sandbox's records and OpenCode state live. */
-static void state_dir(const proxy_t *p, const char *id, char *dir, size_t len)
+/* <data-dir>/sandboxes/<id>: where a sandbox's records and OpenCode state
+ * live; false if the path does not fit. */
+static bool state_dir(const proxy_t *p, const char *id, char *dir, size_t len)
 {
-    snprintf(dir, len, "%s/sandboxes/%s", p->args.rt->data_dir, id);
+    return hb_sbdir_path(dir, len, p->args.rt->data_dir, id, NULL) == 0;
 }
 
-static bool has_file(const char *dir, const char *name)
-{
-    char path[HB_HOSTPATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Fully created (mcp_token is the last file create writes) and not being
- * destroyed: a server started otherwise would lack its settings or outlive
- * its sandbox. */
+/* Fully created and not being destroyed (hb_sbdir_complete): a server
+ * started otherwise would lack its settings or outlive its sandbox. */
 static bool sandbox_exists(const proxy_t *p, const char *id, char *dir, size_t len)
 {
-    state_dir(p, id, dir, len);
-    return hb_name_valid(id) && has_file(dir, "sandbox.json") && has_file(dir, "mcp_token") &&
-           !has_file(dir, HB_OC_DESTROYING);
+    return hb_name_valid(id) && state_dir(p, id, dir, len) && hb_sbdir_complete(dir);
 }
 
 /* The entry for id, created if the sandbox exists on disk; NULL if not. */
@@ -317,10 +307,9 @@ static void on_close(proxy_t *p, const hb_msg_t *q)
 
 static void on_up(proxy_t *p, const hb_msg_t *q)
 {
-    if (!q->id || !hb_name_valid(q->id))
-        return;
     char dir[HB_HOSTPATH_MAX + 80];
-    state_dir(p, q->id, dir, sizeof dir);
+    if (!q->id || !hb_name_valid(q->id) || !state_dir(p, q->id, dir, sizeof dir))
+        return;
     if (!p->set.enabled) {   /* a server left by a daemon that had OpenCode on */
         hb_oc_kill_recorded(dir);
         return;
@@ -339,10 +328,9 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
 
 static void on_stop(proxy_t *p, const hb_msg_t *q)
 {
-    if (q->id && hb_name_valid(q->id)) {
+    char dir[HB_HOSTPATH_MAX + 80];
+    if (q->id && hb_name_valid(q->id) && state_dir(p, q->id, dir, sizeof dir)) {
         inst_t *in = zhashx_lookup(p->insts, q->id);
-        char dir[HB_HOSTPATH_MAX + 80];
-        state_dir(p, q->id, dir, sizeof dir);
         if (in) {
             hb_err_t gone;
             hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' is being destroyed", in->id);

@@ -28,10 +28,6 @@
 
 #define HB_EP_PROXY "inproc://hb-proxy"
 #define HB_OC_NPM_VERSION "1.18.33"   /* what tools/setup.sh installs */
-/* Written in a sandbox's state dir when its destroy begins: from then on no
- * OpenCode server starts for it. A re-attached sandbox loses it
- * (hb_sup_forget_destroying). */
-#define HB_OC_DESTROYING "destroying"
 
 typedef struct {
     const hb_runtime_t *rt;     /* must outlive the actor */

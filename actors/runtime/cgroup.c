@@ -140,26 +140,25 @@ static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
     char parent[HB_HOSTPATH_MAX], dir[HB_HOSTPATH_MAX], v[64];
     /* Controllers must be delegated down to our sandboxes, level by level. */
     if (write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
-        return hb_fail(e, HB_E_NOTSUP, errno,
-                       "cgroup v2: cannot enable the memory, pids and cpu controllers: %s",
-                       strerror(errno));
+        return hb_fail_sys(e, HB_E_NOTSUP, errno,
+                           "cgroup v2: cannot enable the memory, pids and cpu controllers");
     for (int level = 0; level < 2; level++) {
         cg_path(rt, NULL, NULL, level, parent, sizeof parent);
         if (mkdir_ok(parent) < 0 ||
             write_str(parent, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
-            return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v2: %s: %s", parent, strerror(errno));
+            return hb_fail_sys(e, HB_E_NOTSUP, errno, "cgroup v2: %s", parent);
     }
     if (cg_dir(rt, NULL, id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s", dir);
     snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
     if (write_str(dir, "memory.max", v) < 0 || write_str(dir, "memory.swap.max", "0") < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: memory limit");
     snprintf(v, sizeof v, "%u", s->pids);
     if (write_str(dir, "pids.max", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: pids limit");
     snprintf(v, sizeof v, "%" PRIu64 " 100000", (uint64_t)(s->cpus * 100000.0));
     if (write_str(dir, "cpu.max", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: cpu quota: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: cpu quota");
     return 0;
 }
 
@@ -173,10 +172,10 @@ static int limits_v1(const hb_runtime_t *rt, const char *id, bool user, const hb
     hb_cg_dir(rt, "memory", id, user, dir, sizeof dir);
     snprintf(v, sizeof v, "%" PRIu64, mem);
     if (write_str(dir, "memory.limit_in_bytes", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: memory limit: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: memory limit");
     /* memsw exists only with swap accounting; without it there is no swap to charge. */
     if (write_str(dir, "memory.memsw.limit_in_bytes", v) < 0 && errno != ENOENT)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: swap limit: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: swap limit");
     write_str(dir, "memory.swappiness", "0");
     uint64_t pids = (uint64_t)s->pids + (user ? 0 : HB_INIT_PIDS_RESERVE);
     hb_cg_dir(rt, "pids", id, user, dir, sizeof dir);
@@ -185,7 +184,7 @@ static int limits_v1(const hb_runtime_t *rt, const char *id, bool user, const hb
     else
         snprintf(v, sizeof v, "%" PRIu64, pids);
     if (write_str(dir, "pids.max", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: pids limit: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: pids limit");
     return 0;
 }
 
@@ -196,13 +195,12 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
         for (int level = 0; level < 2; level++) {
             cg_path(rt, v1_ctrls[i], NULL, level, dir, sizeof dir);
             if (mkdir_ok(dir) < 0)
-                return hb_fail(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s: %s",
-                               v1_ctrls[i], dir, strerror(errno));
+                return hb_fail_sys(e, HB_E_NOTSUP, errno, "cgroup v1 %s controller: mkdir %s",
+                                   v1_ctrls[i], dir);
         }
         for (int user = 0; user < 2; user++)
             if (hb_cg_dir(rt, v1_ctrls[i], id, user, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
-                return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s: %s", dir,
-                               strerror(errno));
+                return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s", dir);
     }
     if (limits_v1(rt, id, false, s, e) < 0 || limits_v1(rt, id, true, s, e) < 0)
         return -1;
@@ -210,7 +208,7 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
     snprintf(v, sizeof v, "%" PRIu64, (uint64_t)(s->cpus * 100000.0));
     if (write_str(dir, "cpu.cfs_period_us", "100000") < 0 ||
         write_str(dir, "cpu.cfs_quota_us", v) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "cgroup: cpu quota: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: cpu quota");
     return 0;
 }
 

@@ -55,7 +55,7 @@ int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "socket: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "socket");
     struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);   /* connect() honours it too */
     if (do_connect(c->fd, sb->sock_path) < 0) {
@@ -68,7 +68,7 @@ int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e)
             return hb_fail(e, HB_E_UNAVAIL, ETIMEDOUT, "sandbox %s: init accepted no "
                            "connection in %ds (it is frozen or overloaded)", sb->id,
                            SEND_TIMEOUT_S);
-        return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: connect: %s", sb->id, strerror(err));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "sandbox %s: connect", sb->id);
     }
     return 0;
 }
@@ -96,8 +96,7 @@ static int lost(hb_initconn_t *c, int err, hb_err_t *e)
     if (err == ETIMEDOUT)
         return hb_fail(e, HB_E_UNAVAIL, err, "sandbox %s: init read nothing for %ds (it is "
                        "frozen or overloaded)", c->sb->id, SEND_TIMEOUT_S);
-    return hb_fail(e, HB_E_INTERNAL, err, "sandbox %s: init connection: %s", c->sb->id,
-                   strerror(err));
+    return hb_fail_sys(e, HB_E_INTERNAL, err, "sandbox %s: init connection", c->sb->id);
 }
 
 int hb_initconn_send(hb_initconn_t *c, hb_err_t *e)

@@ -2,6 +2,7 @@
  * Written atomically (temp + rename); read back with every field checked,
  * since a damaged record must not become a bad uid range or pid. */
 #include "record.h"
+#include "sbdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,17 +22,17 @@ int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t l
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "bad state file name %s", name);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "write %s: %s", tmp, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "write %s", tmp);
     ssize_t w = write(fd, buf, len);
     int saved = errno;
     if (fchmod(fd, mode) < 0 || close(fd) < 0 || w != (ssize_t)len) {
         unlink(tmp);
-        return hb_fail(e, HB_E_INTERNAL, saved, "write %s: %s", tmp, strerror(saved));
+        return hb_fail_sys(e, HB_E_INTERNAL, saved, "write %s", tmp);
     }
     if (rename(tmp, dst) < 0) {
         saved = errno;
         unlink(tmp);
-        return hb_fail(e, HB_E_INTERNAL, saved, "rename %s: %s", dst, strerror(saved));
+        return hb_fail_sys(e, HB_E_INTERNAL, saved, "rename %s", dst);
     }
     return 0;
 }
@@ -59,7 +60,7 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
     json_decref(j);
     if (!text)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
-    int r = hb_write_atomic(sb->dir, "sandbox.json", text, strlen(text), 0600, e);
+    int r = hb_write_atomic(sb->dir, HB_SBDIR_RECORD, text, strlen(text), 0600, e);
     free(text);
     return r;
 }
@@ -142,8 +143,8 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
 int hb_record_load(hb_sandbox_t *sb, hb_err_t *e)
 {
     char path[HB_HOSTPATH_MAX];
-    if (snprintf(path, sizeof path, "%s/sandbox.json", sb->dir) >= (int)sizeof path)
-        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "record path too long");
+    if (hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_RECORD, e) < 0)
+        return hb_err_wrap(e, "record");
     json_error_t jerr;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)

@@ -6,6 +6,6 @@
 int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t len, mode_t mode,
                     hb_err_t *e);
 int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e);
-/* Fill sb from <sb->dir>/sandbox.json; sb->dir must be set. */
+/* Fill sb from its record (HB_SBDIR_RECORD in sb->dir); sb->dir must be set. */
 int hb_record_load(hb_sandbox_t *sb, hb_err_t *e);
 #endif

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "rmtree.h"
+#include "sbdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@ static int mkdir_p1(const char *base, const char *sub, mode_t mode, hb_err_t *e)
     char path[HB_HOSTPATH_MAX + 32];
     snprintf(path, sizeof path, "%s%s%s", base, sub[0] ? "/" : "", sub);
     if (mkdir(path, mode) < 0 && errno != EEXIST)
-        return hb_fail(e, HB_E_INTERNAL, errno, "data dir: mkdir %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "data dir: mkdir %s", path);
     return 0;
 }
 
@@ -53,18 +54,18 @@ static int run_probe(const hb_runtime_t *rt, hb_err_t *e)
     snprintf(dir, sizeof dir, "%s/probe-%d", rt->data_dir, (int)getpid());
     hb_rmtree(dir);
     if (mkdir(dir, 0711) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "probe dir %s: %s", dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "probe dir %s", dir);
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
         snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
         if (mkdir(sub, 0755) < 0 || (i >= 1 && i <= 3 && chown(sub, base, base) < 0)) {
             hb_rmtree(dir);
-            return hb_fail(e, HB_E_INTERNAL, errno, "probe dir %s: %s", sub, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "probe dir %s", sub);
         }
     }
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         hb_rmtree(dir);
-        return hb_fail(e, HB_E_INTERNAL, errno, "pipe: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "pipe");
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -88,7 +89,7 @@ static int run_probe(const hb_runtime_t *rt, hb_err_t *e)
     close(pfd[0]);
     hb_rmtree(dir);
     if (r != 0)
-        return hb_fail(e, HB_E_NOTSUP, r, "cannot run %s: %s", rt->init_bin, strerror(r));
+        return hb_fail_sys(e, HB_E_NOTSUP, r, "cannot run %s", rt->init_bin);
     line[strcspn(line, "\n")] = '\0';
     if (strcmp(line, "ok") != 0)
         return hb_fail(e, HB_E_NOTSUP, 0, "kernel feature missing: %s",
@@ -129,7 +130,7 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     else
         snprintf(rt->skills_dir, sizeof rt->skills_dir, "%s/skills", data_dir);
     if (access(init_bin, X_OK) < 0)
-        return hb_fail(e, HB_E_NOTSUP, errno, "init agent %s: %s", init_bin, strerror(errno));
+        return hb_fail_sys(e, HB_E_NOTSUP, errno, "init agent %s", init_bin);
     /* When a launcher exits, its sandbox's init is re-parented to us rather
      * than to PID 1, which on some hosts never reaps: destroy reaps it. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -146,7 +147,7 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     if (!file_has_word("/proc/filesystems", "overlay"))
         return hb_fail(e, HB_E_NOTSUP, 0, "overlayfs is not available (modprobe overlay)");
     char images[HB_HOSTPATH_MAX + 16];
-    if (mkdir_p1(data_dir, "", 0711, e) < 0 || mkdir_p1(data_dir, "sandboxes", 0711, e) < 0 ||
+    if (mkdir_p1(data_dir, "", 0711, e) < 0 || mkdir_p1(data_dir, HB_SBDIR_ROOT, 0711, e) < 0 ||
         hb_images_dir(rt, images, sizeof images, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
         mkdir_p1(rt->uidslot_dir, "", 0700, e) < 0)
         return -1;

@@ -48,7 +48,7 @@ typedef struct {
     uint32_t     timeout_s;         /* daemon's business: expiry */
     /* Skills bound read-only at /opt/skills/<name>: names under
      * rt->skills_dir, each followed by '\n'; "" = none. Filled by
-     * mcp_skills_select (gateway/mcp/mcp.h). */
+     * hb_skills_select (skills.h). */
     char         skills[HB_SKILLS_MAX_N * 16];
     uint64_t     disk_bytes;        /* quota of the writable layer */
     char         disk_str[24];      /* echoed form, lower case: "10g" */

@@ -9,6 +9,7 @@
 #include "net.h"
 #include "procfs.h"
 #include "record.h"
+#include "sbdir.h"
 #include "rmtree.h"
 #include "uidslot.h"
 
@@ -38,12 +39,10 @@ static int sb_paths(hb_sandbox_t *sb, const hb_runtime_t *rt, const char *id, hb
 {
     sb->rt = rt;
     snprintf(sb->id, sizeof sb->id, "%s", id);
-    if (snprintf(sb->dir, sizeof sb->dir, "%s/sandboxes/%s", rt->data_dir, id) >=
-            (int)sizeof sb->dir ||
-        snprintf(sb->sock_path, sizeof sb->sock_path, "%s/run/init.sock", sb->dir) >=
-            (int)sizeof sb->sock_path)
-        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "data dir path too long: %s",
-                       rt->data_dir);
+    if (hb_sbdir_path(sb->dir, sizeof sb->dir, rt->data_dir, id, e) < 0 ||
+        hb_sbdir_file(sb->sock_path, sizeof sb->sock_path, sb->dir,
+                      HB_SBDIR_RUN "/" HB_SBDIR_INIT_SOCK, e) < 0)
+        return hb_err_wrap(e, "sandbox '%s'", id);
     return 0;
 }
 
@@ -65,7 +64,7 @@ static int claim_dir(hb_sandbox_t *sb, const hb_runtime_t *rt, const char *name,
         if (mkdir(sb->dir, 0711) == 0)
             return 0;
         if (errno != EEXIST)
-            return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", sb->dir, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", sb->dir);
         if (name[0])
             return hb_fail(e, HB_E_EXISTS, EEXIST, "name: a sandbox named '%s' already exists",
                            name);
@@ -82,13 +81,13 @@ static int prepare_dirs(const hb_sandbox_t *sb, hb_err_t *e)
         const char *name;
         mode_t      mode;
         bool        owned;
-    } dirs[] = {{"run", 0700, true}, {"rootfs", 0755, true}, {"lower", 0755, false}};
+    } dirs[] = {{HB_SBDIR_RUN, 0700, true}, {"rootfs", 0755, true}, {"lower", 0755, false}};
     char path[sizeof sb->dir + 16];
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         snprintf(path, sizeof path, "%s/%s", sb->dir, dirs[i].name);
         if (mkdir(path, dirs[i].mode) < 0 ||
             (dirs[i].owned && chown(path, sb->uid_base, sb->uid_base) < 0))
-            return hb_fail(e, HB_E_INTERNAL, errno, "prepare %s: %s", path, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "prepare %s", path);
     }
     return hb_layer_create(sb, e);
 }
@@ -132,7 +131,7 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "skill=%s\n", s);
     if ((size_t)n >= sizeof buf)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
-    return hb_write_atomic(sb->dir, "launch.conf", buf, (size_t)n, 0600, e);
+    return hb_write_atomic(sb->dir, HB_SBDIR_LAUNCH_CONF, buf, (size_t)n, 0600, e);
 }
 
 /* Read the launcher's one status line, bounded in size and time. */
@@ -172,9 +171,10 @@ static int spawn_launcher(hb_sandbox_t *sb, hb_err_t *e)
 {
     int pfd[2];
     char log[sizeof sb->dir + 16];
-    snprintf(log, sizeof log, "%s/init.log", sb->dir);
+    if (hb_sbdir_file(log, sizeof log, sb->dir, HB_SBDIR_INIT_LOG, e) < 0)
+        return -1;
     if (pipe2(pfd, O_CLOEXEC) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "pipe: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "pipe");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -196,7 +196,7 @@ static int spawn_launcher(hb_sandbox_t *sb, hb_err_t *e)
     close(pfd[1]);
     if (r != 0) {
         close(pfd[0]);
-        return hb_fail(e, HB_E_INTERNAL, r, "spawn %s: %s", sb->rt->init_bin, strerror(r));
+        return hb_fail_sys(e, HB_E_INTERNAL, r, "spawn %s", sb->rt->init_bin);
     }
     char line[700];
     int rr = read_status(pfd[0], line, sizeof line);
@@ -349,7 +349,7 @@ int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
     if (sb->uid_slot != UINT32_MAX)
         hb_uidslot_release(sb->rt, sb->uid_slot, sb->dir);
     if (r < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "remove %s: %s", sb->dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "remove %s", sb->dir);
     return 0;
 }
 
@@ -381,10 +381,11 @@ int hb_sandbox_list_ids(const hb_runtime_t *rt, char ***ids, size_t *n, hb_err_t
     char path[HB_HOSTPATH_MAX + 16];
     *ids = NULL;
     *n = 0;
-    snprintf(path, sizeof path, "%s/sandboxes", rt->data_dir);
+    if (hb_sbdir_path(path, sizeof path, rt->data_dir, NULL, e) < 0)
+        return -1;
     DIR *d = opendir(path);
     if (!d)
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", path);
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -414,17 +415,18 @@ int hb_sandbox_connect(const hb_sandbox_t *sb, hb_err_t *e)
         memcpy(sa.sun_path, sb->sock_path, strlen(sb->sock_path) + 1);
     } else {
         char run[sizeof sb->dir + 8];
-        snprintf(run, sizeof run, "%s/run", sb->dir);
+        snprintf(run, sizeof run, "%s/" HB_SBDIR_RUN, sb->dir);
         dirfd = open(run, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
             return hb_fail(e, HB_E_DEAD, errno, "sandbox '%s' is gone", sb->id);
-        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/init.sock", dirfd);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" HB_SBDIR_INIT_SOCK, dirfd);
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
+        int err = errno;
         if (dirfd >= 0)
             close(dirfd);
-        return hb_fail(e, HB_E_INTERNAL, errno, "socket: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "socket");
     }
     int r;
     do
@@ -437,8 +439,7 @@ int hb_sandbox_connect(const hb_sandbox_t *sb, hb_err_t *e)
         close(fd);
         if (!hb_sandbox_alive(sb))
             return hb_fail(e, HB_E_DEAD, saved, "sandbox '%s': its init process is gone", sb->id);
-        return hb_fail(e, HB_E_INTERNAL, saved, "connect to sandbox '%s' init: %s", sb->id,
-                       strerror(saved));
+        return hb_fail_sys(e, HB_E_INTERNAL, saved, "connect to sandbox '%s' init", sb->id);
     }
     return fd;
 }

@@ -85,7 +85,7 @@ int hb_uidslot_claim_from(const hb_runtime_t *rt, const char *owner, uint32_t st
         if (r < 0) {
             if (errno == EEXIST)
                 continue;
-            return hb_fail(e, HB_E_INTERNAL, errno, "uid pool: %s: %s", path, strerror(errno));
+            return hb_fail_sys(e, HB_E_INTERNAL, errno, "uid pool: %s", path);
         }
         *slot = s;
         return 0;

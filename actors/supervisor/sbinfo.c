@@ -1,5 +1,6 @@
 /* What the API shows about one sandbox, and the daemon's own counters that
- * must survive a restart (kept in a side file beside sandbox.json). */
+ * must survive a restart (kept in a side file beside the record,
+ * HB_SBDIR_COUNTERS). */
 #include "supervisor.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define COUNTERS_FILE "daemon-counters"
+#include "sbdir.h"
 
 int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
                    const hb_usage_t *usage)
@@ -48,8 +49,8 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
 uint64_t hb_counters_load(const hb_sandbox_t *sb)
 {
     char path[2 * HB_HOSTPATH_MAX];
-    snprintf(path, sizeof path, "%s/" COUNTERS_FILE, sb->dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_COUNTERS, NULL) == 0
+                 ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd < 0)
         return 0;   /* a sandbox that never ran a command has none */
     char buf[64];
@@ -69,6 +70,6 @@ void hb_counters_save(const hb_sandbox_t *sb, uint64_t commands_executed)
     char buf[64];
     int n = snprintf(buf, sizeof buf, "commands_executed=%" PRIu64 "\n", commands_executed);
     hb_err_t e = {0};
-    if (hb_sandbox_put_file(sb, COUNTERS_FILE, buf, (size_t)n, 0600, &e) < 0)
+    if (hb_sandbox_put_file(sb, HB_SBDIR_COUNTERS, buf, (size_t)n, 0600, &e) < 0)
         HB_LOG_WARN("sandbox %s: cannot save counters: %s", sb->id, e.msg);
 }

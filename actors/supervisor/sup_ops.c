@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "exec_sink.h"
-#include "proxy.h"   /* HB_OC_DESTROYING: the destroy marker */
+#include "sbdir.h"   /* HB_SBDIR_DESTROYING: the destroy marker */
 
 typedef struct {
     const hb_sandbox_t *sb;
@@ -25,23 +25,16 @@ static _Atomic int g_live = 0;
 
 int hb_sup_ops_live(void) { return atomic_load(&g_live); }
 
-static void marker_path(const hb_sandbox_t *sb, char *out, size_t len)
-{
-    snprintf(out, len, "%s/%s", sb->dir, HB_OC_DESTROYING);
-}
-
 bool hb_sup_destroying(const hb_sandbox_t *sb)
 {
-    char path[sizeof sb->dir + 32];
-    marker_path(sb, path, sizeof path);
-    return access(path, F_OK) == 0;
+    return hb_sbdir_has(sb->dir, HB_SBDIR_DESTROYING);
 }
 
 void hb_sup_forget_destroying(const hb_sandbox_t *sb)
 {
     char path[sizeof sb->dir + 32];
-    marker_path(sb, path, sizeof path);
-    unlink(path);
+    if (hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_DESTROYING, NULL) == 0)
+        unlink(path);
 }
 
 /* Init dying under a request shows as a reset connection while the kernel

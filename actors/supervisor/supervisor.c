@@ -10,9 +10,6 @@
 #include "supervisor.h"
 
 #include <jansson.h>
-
-#include "mcp.h"   /* mcp_skills_select: the create request's skills -> spec */
-#include "proxy.h" /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +17,10 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sbdir.h"  /* the files kept in the sandbox dir */
+#include "proxy.h"  /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
+#include "skills.h" /* the create request's skills -> spec */
 
 #define TICK_MS 10000       /* usage report */
 #define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
@@ -80,13 +81,13 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
     spec->timeout_s = (uint32_t)q->timeout_s;
     if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
         return -1;
-    if (mcp_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
+    if (hb_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
         return -1;
     return hb_spec_validate(spec, e);
 }
 
-/* The agent fields wait here for the OpenCode actor: agent.json (0600) for
- * the settings, llm_api_key (0600) alone for the secret. */
+/* The agent fields wait here for the OpenCode actor: HB_SBDIR_AGENT (0600)
+ * for the settings, HB_SBDIR_LLM_KEY (0600) alone for the secret. */
 static int save_agent_json(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
 {
     if (!q->skills && !q->custom_mcps && !q->llm_base_url && !q->llm_model)
@@ -104,7 +105,7 @@ static int save_agent_json(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *
     json_decref(o);
     if (!text)
         return hb_fail(e, HB_E_INTERNAL, 0, "cannot encode the agent settings");
-    int rc = hb_sandbox_put_file(sb, "agent.json", text, strlen(text), 0600, e);
+    int rc = hb_sandbox_put_file(sb, HB_SBDIR_AGENT, text, strlen(text), 0600, e);
     free(text);
     return rc;
 }
@@ -112,15 +113,15 @@ static int save_agent_json(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *
 static int save_agent(const hb_sandbox_t *sb, const hb_msg_t *q, hb_err_t *e)
 {
     if (q->llm_api_key &&
-        hb_sandbox_put_file(sb, "llm_api_key", q->llm_api_key, strlen(q->llm_api_key), 0600,
-                            e) < 0)
+        hb_sandbox_put_file(sb, HB_SBDIR_LLM_KEY, q->llm_api_key, strlen(q->llm_api_key),
+                            0600, e) < 0)
         return -1;
     if (save_agent_json(sb, q, e) < 0)
         return -1;
-    /* Last: checked by gateway/mcp/mcp_token.c on this sandbox's MCP route, and
-     * its presence tells the proxy actor the agent settings are complete. */
-    if (q->mcp_token &&
-        hb_sandbox_put_file(sb, "mcp_token", q->mcp_token, strlen(q->mcp_token), 0600, e) < 0)
+    /* Last (sbdir.h's rule): checked by gateway/mcp/mcp_token.c on this
+     * sandbox's MCP route, and its presence tells the proxy actor the agent
+     * settings are complete. */
+    if (q->mcp_token && hb_sbdir_seal(sb->dir, q->mcp_token, e) < 0)
         return -1;
     return 0;
 }
@@ -178,7 +179,8 @@ static void do_create(sup_t *s, const hb_msg_t *q)
         return;
     }
     if (save_agent(s->sb, q, &e) < 0) {
-        HB_LOG_ERROR("sandbox %s: %s", s->id, e.msg);
+        hb_err_wrap(&e, "sandbox %s: storing its agent settings", s->id);
+        HB_LOG_ERROR("%s", e.msg);
         hb_sandbox_destroy(s->sb, NULL);
         hb_sandbox_free(s->sb);
         s->sb = NULL;
@@ -255,7 +257,7 @@ static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
     /* The marker, before init is killed: the proxy actor starts no server
      * again for a request that arrives during the teardown, and a command
      * cut short by the kill is reported as destroyed (hb_sup_explain_gone). */
-    hb_sandbox_put_file(s->sb, HB_OC_DESTROYING, "", 0, 0600, NULL);
+    hb_sandbox_put_file(s->sb, HB_SBDIR_DESTROYING, "", 0, 0600, NULL);
     if (s->inflight > 0)
         kill_init(s->sb);
     finish_destroy(s);

@@ -4,7 +4,8 @@
  * runs each exec and listing on an operation thread of its own (so several
  * execs run at once and a slow one blocks nothing), lends the handle to
  * gateway threads for streamed file transfers, reports usage to the metrics
- * actor every 10 s, and destroys the sandbox when told to.
+ * actor every 10 s, and destroys the sandbox when told to. A lent handle is
+ * reached only through lease.h (the gateway never sees the hb_sandbox_t).
  *
  * Lifetime of the handle: every operation thread and every lease counts as
  * one "in flight" use. The handle is destroyed and freed only when none is

@@ -8,10 +8,10 @@
  *   mcp_core.c    initialize / ping / tools/list / tools/call dispatch
  *   mcp_tools_*.c the tools, on the runtime's exec and file calls only
  *   mcp_http.c    the civetweb handler, sessions, auth
- *   mcp_skills.c  the skills directory and a create request's selection
  *
  * Nothing here ever touches a host path of the sandbox: tools reach files
- * only through hb_file_* / hb_exec on the sandbox handle.
+ * only through the lease of the sandbox handle (lease.h: its file and exec
+ * calls).
  */
 #ifndef HB_MCP_H
 #define HB_MCP_H
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lease.h"
 #include "runtime.h"
 
 #define MCP_SERVER_NAME    "hivebox"
@@ -40,12 +41,11 @@ typedef struct {
     char version[16];
 } mcp_session_t;
 
-/* What one message is handled against. sb may be NULL (no sandbox: every
+/* What one message is handled against. lease may be NULL (no sandbox: every
  * tools/call fails with isError, initialize describes nothing). */
 typedef struct {
-    const hb_sandbox_t *sb;
-    mcp_session_t      *session;   /* updated by initialize */
-    const char         *inbox;     /* sb's supervisor, told of each exec; NULL: nobody */
+    const hb_lease_t *lease;
+    mcp_session_t    *session;   /* updated by initialize */
 } mcp_ctx_t;
 
 /* ---- mcp_rpc.c (pure) ---- */
@@ -88,12 +88,5 @@ int mcp_tool_validate(const mcp_tool_t *t, json_t *args, char *msg, size_t len);
 /* Handle one message. Returns the JSON-RPC response (new reference), or
  * NULL when none is due (a notification or a response). Never fails. */
 json_t *mcp_handle(mcp_ctx_t *ctx, json_t *msg);
-
-/* ---- mcp_skills.c ---- */
-/* Resolve a create request's "skills" field (JSON text; NULL = absent = all)
- * against skills_dir (hb_runtime_t.skills_dir) into a newline-separated list of names for
- * hb_spec_t.skills. An unknown or invalid name is HB_E_INVALID naming it. */
-int mcp_skills_select(const char *skills_dir, const char *skills_json, char *out, size_t outlen,
-                      hb_err_t *e);
 
 #endif

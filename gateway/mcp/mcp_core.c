@@ -53,7 +53,7 @@ static json_t *do_initialize(mcp_ctx_t *ctx, const mcp_rpc_t *m)
     const char *v = mcp_version_negotiate(req);
     if (ctx->session)
         snprintf(ctx->session->version, sizeof ctx->session->version, "%s", v);
-    char *instr = mcp_instructions(ctx->sb);
+    char *instr = mcp_instructions(ctx->lease);
     json_t *res = json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", v,
                             "capabilities", "tools", "listChanged", false, "serverInfo", "name",
                             MCP_SERVER_NAME, "version", MCP_SERVER_VERSION, "instructions",
@@ -86,7 +86,7 @@ static json_t *do_call(mcp_ctx_t *ctx, const mcp_rpc_t *m)
 
     mcp_result_t r = {0};
     json_t *empty = args ? NULL : json_object();
-    if (!ctx->sb)
+    if (!ctx->lease)
         mcp_res_error(&r, "The sandbox is not available.");
     else
         fn(ctx, args ? args : empty, &r);

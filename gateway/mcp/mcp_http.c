@@ -21,15 +21,13 @@
 #include <strings.h>
 
 #include "auth.h"
-#include "bus.h"
 #include "json_depth.h"
 
-#define LEASE_MS 30000
 #define NO_SESSION_VERSION "2025-03-26" /* the spec's assumption without a header */
 
 typedef struct {
     hb_req_t      *r;
-    hb_lease_t     lease;
+    hb_lease_t    *lease;
     char           sid[MCP_SESSION_ID_LEN + 1];
     mcp_session_t  session;
 } mcp_req_t;
@@ -67,21 +65,11 @@ static int unauthorized(struct mg_connection *c)
  * is wrong, and a busy sandbox tells a stranger only that the name is taken. */
 static int take_sandbox(mcp_req_t *m, bool admin)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
     hb_err_t e = {0};
-    if (hb_str_set(&q.id, m->r->route.id) < 0)
-        return hb_reply_error(m->r->c, 500, "out of memory");
-    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, &e);
-    hb_msg_clear(&q);
-    if (rc < 0)
+    if (hb_lease_take(m->r->route.id, &m->lease, &e) < 0)
         return admin || e.code == HB_E_UNAVAIL ? hb_reply_err(m->r, &e) : unauthorized(m->r->c);
-    m->lease.sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
-    snprintf(m->lease.inbox, sizeof m->lease.inbox, "%s", rep.inbox ? rep.inbox : "");
-    hb_msg_clear(&rep);
-    if (!m->lease.sb)
-        return hb_reply_error(m->r->c, 500, "lease without a sandbox handle");
-    if (!admin && !mcp_token_ok(m->lease.sb, mg_get_header(m->r->c, "Authorization"))) {
-        hb_gw_lease_give_back(&m->lease);
+    if (!admin && !mcp_token_ok(m->lease, mg_get_header(m->r->c, "Authorization"))) {
+        hb_lease_release(&m->lease);
         return unauthorized(m->r->c);
     }
     return 0;
@@ -120,7 +108,7 @@ static int load_session(mcp_req_t *m)
         return rpc_fail(m->r->c, 400, MCP_E_REQUEST,
                         "Bad Request: no Mcp-Session-Id header; send initialize first and "
                         "repeat the Mcp-Session-Id of its answer on every later request");
-    if (mcp_session_get(sid, m->r->route.id, m->lease.sb->created_at, &m->session) < 0)
+    if (mcp_session_get(sid, m->r->route.id, hb_lease_created_at(m->lease), &m->session) < 0)
         return send_rpc(m->r->c, 404, mcp_rpc_error(NULL, -32001, "Session not found: start a "
                                                                   "new one with initialize"),
                         NULL);
@@ -152,7 +140,7 @@ static bool is_initialize(json_t *msg)
 
 static json_t *handle_one(mcp_req_t *m, json_t *msg, bool in_batch)
 {
-    mcp_ctx_t ctx = {.sb = m->lease.sb, .session = &m->session, .inbox = m->lease.inbox};
+    mcp_ctx_t ctx = {.lease = m->lease, .session = &m->session};
     if (in_batch && json_is_object(msg) && is_initialize(msg))
         return mcp_rpc_error(json_object_get(msg, "id"), MCP_E_REQUEST,
                              "initialize must not be part of a batch");
@@ -172,7 +160,7 @@ static int post_single(mcp_req_t *m, json_t *msg)
     }
     char sid[MCP_SESSION_ID_LEN + 1];
     if (init && json_object_get(res, "result") &&
-        mcp_session_new(m->r->route.id, m->lease.sb->created_at, m->session.version, sid) == 0)
+        mcp_session_new(m->r->route.id, hb_lease_created_at(m->lease), m->session.version, sid) == 0)
         return send_rpc(m->r->c, 200, res, sid);
     return send_rpc(m->r->c, 200, res, NULL);
 }
@@ -257,7 +245,7 @@ static int do_delete(mcp_req_t *m)
     const char *sid = mg_get_header(m->r->c, "Mcp-Session-Id");
     if (!sid)
         return rpc_fail(m->r->c, 400, MCP_E_REQUEST, "DELETE needs an Mcp-Session-Id header");
-    if (!mcp_session_end(sid, m->r->route.id, m->lease.sb->created_at))
+    if (!mcp_session_end(sid, m->r->route.id, hb_lease_created_at(m->lease)))
         return rpc_fail(m->r->c, 404, -32001, "Session not found");
     hb_send(m->r->c, 200, "application/json", "", 0, NULL, NULL);
     return 200;
@@ -283,6 +271,6 @@ int hb_h_mcp(hb_req_t *r)
     if (st)
         return st;
     st = post ? do_post(&m) : do_delete(&m);
-    hb_gw_lease_give_back(&m.lease);
+    hb_lease_release(&m.lease);
     return st;
 }

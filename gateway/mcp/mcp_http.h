@@ -20,7 +20,7 @@
 /* mcp_token.c */
 int  mcp_token_new(char out[MCP_TOKEN_LEN + 1]);
 /* Authorization header carries this sandbox's token (constant time). */
-bool mcp_token_ok(const hb_sandbox_t *sb, const char *authz);
+bool mcp_token_ok(const hb_lease_t *l, const char *authz);
 
 /* mcp_session.c: a bounded table shared by the civetweb workers under one
  * mutex; entries are copied in and out, never referenced. A session is

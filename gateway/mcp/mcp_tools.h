@@ -61,9 +61,9 @@ void mcp_tool_list_skills(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r);
 void mcp_tool_read_skill_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r);
 /* For initialize's instructions: "- name: description" lines of the
  * sandbox's skills into b (nothing if none). */
-void mcp_skills_describe(const hb_sandbox_t *sb, mcp_buf_t *b);
+void mcp_skills_describe(const hb_lease_t *l, mcp_buf_t *b);
 
 /* mcp_instructions.c: the initialize "instructions" text (malloc'd). */
-char *mcp_instructions(const hb_sandbox_t *sb);
+char *mcp_instructions(const hb_lease_t *l);
 
 #endif

@@ -35,7 +35,7 @@ static int list_one(const mcp_ctx_t *ctx, mcp_result_t *r, const char *path, hb_
                     size_t *n, bool *trunc)
 {
     hb_err_t e = {0};
-    if (hb_file_list(ctx->sb, path, false, MCP_LIST_CAP, ents, n, trunc, &e) < 0) {
+    if (hb_lease_file_list(ctx->lease, path, false, MCP_LIST_CAP, ents, n, trunc, &e) < 0) {
         if (e.sys_errno == ENOTDIR)
             mcp_res_error(r, "%s is not a directory (%s). Use get_file_info or read_file for "
                           "files.", path, e.msg);
@@ -124,7 +124,7 @@ static void tree_walk(tree_t *t, const char *dir, int depth)
     hb_dirent_t *ents;
     size_t n;
     bool trunc;
-    if (hb_file_list(t->ctx->sb, dir, false, MCP_LIST_CAP, &ents, &n, &trunc, NULL) < 0) {
+    if (hb_lease_file_list(t->ctx->lease, dir, false, MCP_LIST_CAP, &ents, &n, &trunc, NULL) < 0) {
         mcp_buf_printf(t->b, "%*s(cannot list)\n", depth * 2, "");
         return;
     }

@@ -2,8 +2,6 @@
  * shown as text and returned as structuredContent {exit_code, stdout, stderr}. */
 #include "mcp_tools.h"
 
-#include "bus.h"
-#include "supervisor.h"   /* hb_sup_explain_gone */
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +21,6 @@ static void add_stream(mcp_buf_t *b, const char *label, const char *s, size_t n,
     json_decref(j);
 }
 
-/* Agents' commands count in commands_executed and the exec events like
- * the REST API's. */
-static void count_exec(const mcp_ctx_t *ctx, const hb_exec_result_t *res)
-{
-    if (!ctx->inbox || !ctx->inbox[0])
-        return;
-    hb_msg_t m = {.type = HB_MSG_SB_EXECUTED, .exit_code = res->exit_code,
-                  .duration_ms = res->duration_ms, .oom_killed = res->oom_killed,
-                  .timed_out = res->timed_out};
-    hb_bus_post(ctx->inbox, &m);
-}
-
 void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
 {
     char cwd[HB_PATH_MAX];
@@ -51,15 +37,15 @@ void mcp_tool_exec(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
     hb_exec_result_t res = {0};
     hb_err_t e = {0};
     hb_outbuf_t ob;
-    if (hb_exec_collect(ctx->sb, &req, &res, &ob, &e) < 0) {
+    if (hb_lease_exec_collect(ctx->lease, &req, &res, &ob, &e) < 0) {
         hb_outbuf_free(&ob);
-        hb_sup_explain_gone(ctx->sb, "command", &e);
+        hb_lease_explain_gone(ctx->lease, "command", &e);
         mcp_res_hberr(r, "exec", NULL, &e);
         return;
     }
     size_t out_len, err_len;
     const char *out = hb_outbuf_text(&ob, 1, &out_len), *err = hb_outbuf_text(&ob, 2, &err_len);
-    count_exec(ctx, &res);
+    hb_lease_executed(ctx->lease, &res);   /* agents' commands count like the API's */
     mcp_buf_t b;
     mcp_buf_init(&b, 3 * MCP_EXEC_SHOW_CAP);
     if (res.timed_out)

@@ -34,7 +34,7 @@ static int read_text(const mcp_ctx_t *ctx, mcp_result_t *r, const char *path, ch
                      size_t *len)
 {
     hb_err_t e = {0};
-    if (hb_file_read_buf(ctx->sb, path, MCP_READ_CAP, buf, len, &e) < 0) {
+    if (hb_lease_file_read_buf(ctx->lease, path, MCP_READ_CAP, buf, len, &e) < 0) {
         if (e.code == HB_E_TOOBIG)
             mcp_res_error(r, "%s is larger than %u MB: read part of it with exec (e.g. "
                           "\"sed -n '1,200p' %s\") or use head/tail of a smaller file.",
@@ -137,7 +137,7 @@ void mcp_tool_read_multiple_files(const mcp_ctx_t *ctx, json_t *args, mcp_result
 static uint32_t existing_mode(const mcp_ctx_t *ctx, const char *path)
 {
     hb_stat_t st;
-    if (hb_file_stat(ctx->sb, path, true, &st, NULL) < 0 || st.type != HB_FT_FILE)
+    if (hb_lease_file_stat(ctx->lease, path, true, &st, NULL) < 0 || st.type != HB_FT_FILE)
         return 0;
     return st.mode & 07777;
 }
@@ -161,7 +161,7 @@ static int write_keep_mode(const mcp_ctx_t *ctx, const char *path, const char *d
                            hb_err_t *e)
 {
     src_t s = {data, len};
-    return hb_file_write(ctx->sb, path, existing_mode(ctx, path), 0, src_fill, &s, NULL, e);
+    return hb_lease_file_write(ctx->lease, path, existing_mode(ctx, path), 0, src_fill, &s, NULL, e);
 }
 
 void mcp_tool_write_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
@@ -291,7 +291,7 @@ void mcp_tool_get_file_info(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
         return;
     hb_stat_t st;
     hb_err_t e = {0};
-    if (hb_file_stat(ctx->sb, path, false, &st, &e) < 0) {
+    if (hb_lease_file_stat(ctx->lease, path, false, &st, &e) < 0) {
         mcp_res_hberr(r, "stat", path, &e);
         return;
     }
@@ -321,7 +321,7 @@ void mcp_tool_create_directory(const mcp_ctx_t *ctx, json_t *args, mcp_result_t 
     if (mcp_arg_path(r, args, "path", path, sizeof path) < 0)
         return;
     hb_err_t e = {0};
-    if (hb_file_mkdir(ctx->sb, path, true, &e) < 0) {
+    if (hb_lease_file_mkdir(ctx->lease, path, true, &e) < 0) {
         mcp_res_hberr(r, "mkdir", path, &e);
         return;
     }
@@ -338,12 +338,12 @@ void mcp_tool_move_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
         return;
     hb_stat_t st;
     hb_err_t e = {0};
-    if (hb_file_stat(ctx->sb, to, false, &st, NULL) == 0) {
+    if (hb_lease_file_stat(ctx->lease, to, false, &st, NULL) == 0) {
         mcp_res_error(r, "Destination %s already exists: remove it first (exec rm) or choose "
                       "another name.", to);
         return;
     }
-    if (hb_file_rename(ctx->sb, from, to, &e) < 0) {
+    if (hb_lease_file_rename(ctx->lease, from, to, &e) < 0) {
         mcp_res_hberr(r, "move", from, &e);
         return;
     }

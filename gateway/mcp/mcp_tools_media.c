@@ -77,7 +77,7 @@ void mcp_tool_read_media_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *
     char *buf;
     size_t len;
     hb_err_t e = {0};
-    if (hb_file_read_buf(ctx->sb, path, MCP_MEDIA_CAP, &buf, &len, &e) < 0) {
+    if (hb_lease_file_read_buf(ctx->lease, path, MCP_MEDIA_CAP, &buf, &len, &e) < 0) {
         if (e.code == HB_E_TOOBIG)
             mcp_res_error(r, "%s is larger than %u MB: shrink it first (e.g. exec \"convert\" "
                           "or \"ffmpeg\" if installed).", path, MCP_MEDIA_CAP >> 20);

@@ -40,7 +40,7 @@ void mcp_tool_glob(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
     size_t n;
     bool trunc;
     hb_err_t e = {0};
-    if (hb_file_list(ctx->sb, base, true, GLOB_MAX_SCAN, &ents, &n, &trunc, &e) < 0) {
+    if (hb_lease_file_list(ctx->lease, base, true, GLOB_MAX_SCAN, &ents, &n, &trunc, &e) < 0) {
         mcp_res_hberr(r, "glob in", base, &e);
         return;
     }
@@ -131,7 +131,7 @@ void mcp_tool_search_files(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
     hb_err_t e = {0};
     hb_outbuf_t ob;
     hb_outbuf_init(&ob, 0);
-    int rc = env[0] && env[1] && env[2] ? hb_exec_collect(ctx->sb, &req, &res, &ob, &e)
+    int rc = env[0] && env[1] && env[2] ? hb_lease_exec_collect(ctx->lease, &req, &res, &ob, &e)
                                         : hb_fail(&e, HB_E_INTERNAL, 0, "out of memory");
     size_t out_len, err_len;
     const char *out = hb_outbuf_text(&ob, 1, &out_len), *err = hb_outbuf_text(&ob, 2, &err_len);

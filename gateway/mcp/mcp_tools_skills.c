@@ -47,12 +47,12 @@ static int by_name(const void *a, const void *b)
 }
 
 /* "- name: description" per skill into b; returns the number of skills. */
-static size_t describe(const hb_sandbox_t *sb, mcp_buf_t *b, bool with_paths)
+static size_t describe(const hb_lease_t *l, mcp_buf_t *b, bool with_paths)
 {
     hb_dirent_t *ents;
     size_t n, count = 0;
     bool trunc;
-    if (hb_file_list(sb, SKILLS_ROOT, false, 256, &ents, &n, &trunc, NULL) < 0)
+    if (hb_lease_file_list(l, SKILLS_ROOT, false, 256, &ents, &n, &trunc, NULL) < 0)
         return 0;
     if (n > 1)
         qsort(ents, n, sizeof *ents, by_name);
@@ -63,7 +63,7 @@ static size_t describe(const hb_sandbox_t *sb, mcp_buf_t *b, bool with_paths)
         size_t len = 0, dn = 0;
         snprintf(md, sizeof md, SKILLS_ROOT "/%s/SKILL.md", ents[i].name);
         const char *d = "";
-        if (hb_file_read_buf(sb, md, SKILL_MD_CAP, &text, &len, NULL) == 0)
+        if (hb_lease_file_read_buf(l, md, SKILL_MD_CAP, &text, &len, NULL) == 0)
             d = skill_desc(text, len, &dn);
         json_t *jd = mcp_json_text_capped(d, dn, 600);
         mcp_buf_printf(b, "- %s: %s", ents[i].name, json_string_value(jd));
@@ -78,16 +78,16 @@ static size_t describe(const hb_sandbox_t *sb, mcp_buf_t *b, bool with_paths)
     return count;
 }
 
-void mcp_skills_describe(const hb_sandbox_t *sb, mcp_buf_t *b)
+void mcp_skills_describe(const hb_lease_t *l, mcp_buf_t *b)
 {
-    describe(sb, b, false);
+    describe(l, b, false);
 }
 
 void mcp_tool_list_skills(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *r)
 {
     mcp_buf_t b;
     mcp_buf_init(&b, MCP_TEXT_CAP);
-    if (describe(ctx->sb, &b, true) == 0)
+    if (describe(ctx->lease, &b, true) == 0)
         mcp_buf_puts(&b, "No skills are available in this sandbox.\n");
     else
         mcp_buf_puts(&b, "\nRead a skill's instructions with read_skill_file before using it; "
@@ -128,7 +128,7 @@ void mcp_tool_read_skill_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *
     char dir[HB_PATH_MAX], path[HB_PATH_MAX];
     snprintf(dir, sizeof dir, SKILLS_ROOT "/%s", skill);
     hb_stat_t st;
-    if (hb_file_stat(ctx->sb, dir, true, &st, NULL) < 0 || st.type != HB_FT_DIR) {
+    if (hb_lease_file_stat(ctx->lease, dir, true, &st, NULL) < 0 || st.type != HB_FT_DIR) {
         mcp_res_error(r, "No skill named '%s' in this sandbox; see list_skills.", skill);
         return;
     }
@@ -139,7 +139,7 @@ void mcp_tool_read_skill_file(const mcp_ctx_t *ctx, json_t *args, mcp_result_t *
     char *buf;
     size_t len;
     hb_err_t e = {0};
-    if (hb_file_read_buf(ctx->sb, path, MCP_READ_CAP, &buf, &len, &e) < 0) {
+    if (hb_lease_file_read_buf(ctx->lease, path, MCP_READ_CAP, &buf, &len, &e) < 0) {
         mcp_res_hberr(r, "read", path, &e);
         return;
     }

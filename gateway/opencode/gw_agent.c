@@ -27,14 +27,14 @@ static int sandbox_llm(const char *id, hb_oc_llm_info_t *info)
 {
     hb_oc_settings_t set;
     char warn[1];   /* the daemon warned about bad settings at start */
-    hb_lease_t l;
+    hb_lease_t *l = NULL;
     hb_err_t e = {0};
     if (hb_oc_settings_load(&set, warn, sizeof warn) < 0)
         return -1;
-    int rc = hb_gw_lease_try(id, &l, &e);
+    int rc = hb_lease_take(id, &l, &e);
     if (rc == 0) {
-        rc = hb_oc_sandbox_llm(&set, l.sb->dir, info, &e);
-        hb_gw_lease_give_back(&l);
+        rc = hb_oc_sandbox_llm(&set, hb_lease_state_dir(l), info, &e);
+        hb_lease_release(&l);
     }
     hb_oc_settings_clear(&set);
     return rc;

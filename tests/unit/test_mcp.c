@@ -12,6 +12,7 @@
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_text.h"
+#include "skills.h"
 #include "mcp_tools.h"
 
 static json_t *J(const char *text)
@@ -201,7 +202,7 @@ Test(mcp_tools, list_has_sixteen_described_tools)
 
 static json_t *handle(mcp_session_t *s, const char *text)
 {
-    mcp_ctx_t ctx = {.sb = NULL, .session = s};
+    mcp_ctx_t ctx = {.lease = NULL, .session = s};
     json_t *m = J(text);
     json_t *r = mcp_handle(&ctx, m);
     json_decref(m);
@@ -365,21 +366,21 @@ Test(mcp_skills, selection_rules, .init = make_skills, .fini = rm_skills)
 {
     char out[HB_SKILLS_MAX_N * 16];
     hb_err_t e = {0};
-    cr_assert_eq(mcp_skills_select(g_dir, NULL, out, sizeof out, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_skills_select(g_dir, NULL, out, sizeof out, &e), 0, "%s", e.msg);
     cr_assert_str_eq(out, "a-b.c\ndocx\npdf\n", "omitted: every skill dir, sorted");
-    cr_assert_eq(mcp_skills_select(g_dir, "[]", out, sizeof out, &e), 0);
+    cr_assert_eq(hb_skills_select(g_dir, "[]", out, sizeof out, &e), 0);
     cr_assert_str_eq(out, "");
-    cr_assert_eq(mcp_skills_select(g_dir, "[\"pdf\",\"docx\",\"pdf\"]", out, sizeof out, &e), 0);
+    cr_assert_eq(hb_skills_select(g_dir, "[\"pdf\",\"docx\",\"pdf\"]", out, sizeof out, &e), 0);
     cr_assert_str_eq(out, "pdf\ndocx\n");
-    cr_assert_eq(mcp_skills_select(g_dir, "[\"pdf\",\"nope\"]", out, sizeof out, &e), -1);
+    cr_assert_eq(hb_skills_select(g_dir, "[\"pdf\",\"nope\"]", out, sizeof out, &e), -1);
     cr_assert_eq(e.code, HB_E_INVALID);
     cr_assert(strstr(e.msg, "unknown skill 'nope'"), "%s", e.msg);
-    cr_assert_eq(mcp_skills_select(g_dir, "[\"not-a-dir\"]", out, sizeof out, &e), -1);
-    cr_assert_eq(mcp_skills_select(g_dir, "[\"../etc\"]", out, sizeof out, &e), -1);
+    cr_assert_eq(hb_skills_select(g_dir, "[\"not-a-dir\"]", out, sizeof out, &e), -1);
+    cr_assert_eq(hb_skills_select(g_dir, "[\"../etc\"]", out, sizeof out, &e), -1);
     cr_assert_eq(e.code, HB_E_INVALID);
-    cr_assert_eq(mcp_skills_select(g_dir, "[\".hidden\"]", out, sizeof out, &e), -1);
-    cr_assert_eq(mcp_skills_select(g_dir, "{\"pdf\":1}", out, sizeof out, &e), -1);
-    cr_assert_eq(mcp_skills_select("/nonexistent-skills-dir", NULL, out, sizeof out, &e), 0);
+    cr_assert_eq(hb_skills_select(g_dir, "[\".hidden\"]", out, sizeof out, &e), -1);
+    cr_assert_eq(hb_skills_select(g_dir, "{\"pdf\":1}", out, sizeof out, &e), -1);
+    cr_assert_eq(hb_skills_select("/nonexistent-skills-dir", NULL, out, sizeof out, &e), 0);
     cr_assert_str_eq(out, "", "no skills dir: no skills");
 }
 

@@ -7,6 +7,7 @@
 #include "image_internal.h"
 #include "log.h"
 #include "loopdev.h"
+#include "sbdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -97,7 +98,7 @@ static int make_image(const struct hb_pool *p, hb_err_t *e)
         if (fd >= 0)
             close(fd);
         unlink(tmp);
-        return hb_fail(e, HB_E_INTERNAL, err, "disk pool: create %s: %s", tmp, strerror(err));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "disk pool: create %s", tmp);
     }
     close(fd);
     const char *argv[] = {"mkfs.btrfs", "-q", "-f", "-m", "single", "-d", "single",
@@ -110,7 +111,7 @@ static int make_image(const struct hb_pool *p, hb_err_t *e)
     if (rename(tmp, p->image) < 0) {
         int err = errno;
         unlink(tmp);
-        return hb_fail(e, HB_E_INTERNAL, err, "disk pool: rename %s: %s", tmp, strerror(err));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "disk pool: rename %s", tmp);
     }
     return 0;
 }
@@ -131,8 +132,8 @@ static int mount_image(const struct hb_pool *p, hb_err_t *e)
     int err = errno;
     close(fd);   /* the mount holds the device now; unmounting frees it */
     if (r < 0)
-        return hb_fail(e, HB_E_NOTSUP, err, "disk pool: mount %s (btrfs) on %s: %s", p->image,
-                       p->mnt, strerror(err));
+        return hb_fail_sys(e, HB_E_NOTSUP, err, "disk pool: mount %s (btrfs) on %s", p->image,
+                           p->mnt);
     HB_LOG_INFO("disk pool: %s mounted on %s (%s)", p->image, p->mnt, dev);
     return 0;
 }
@@ -149,10 +150,10 @@ static bool is_our_image(const struct hb_pool *p, int fd)
 static int attach(struct hb_pool *p, hb_err_t *e)
 {
     if (mkdir(p->mnt, 0711) < 0 && errno != EEXIST)
-        return hb_fail(e, HB_E_INTERNAL, errno, "data dir: mkdir %s: %s", p->mnt, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "data dir: mkdir %s", p->mnt);
     int fd = open(p->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", p->mnt, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", p->mnt);
     bool btrfs = hb_btrfs_is(fd);
     close(fd);
     if (btrfs) {
@@ -187,14 +188,17 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     pthread_mutex_init(&p->lock, NULL);
     snprintf(p->data_dir, sizeof p->data_dir, "%s", rt->data_dir);
-    snprintf(p->mnt, sizeof p->mnt, "%s/sandboxes", rt->data_dir);
+    if (hb_sbdir_path(p->mnt, sizeof p->mnt, rt->data_dir, NULL, e) < 0) {
+        free(p);
+        return -1;
+    }
     snprintf(p->image, sizeof p->image, "%s/" HB_POOL_IMAGE, rt->data_dir);
     rt->pool = p;
     if (read_reserve(p, e) < 0 || attach(p, e) < 0)
         return -1;
     int fd = open(p->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", p->mnt, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", p->mnt);
     /* The data dir's own btrfs, or one mounted there by the admin: not ours
      * to grow or unmount. */
     if (!p->own_mount || !is_our_image(p, fd)) {
@@ -206,8 +210,7 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     int err = errno;
     close(fd);
     if (r < 0)
-        return hb_fail(e, HB_E_NOTSUP, err, "disk pool: btrfs quotas on %s: %s", p->mnt,
-                       strerror(err));
+        return hb_fail_sys(e, HB_E_NOTSUP, err, "disk pool: btrfs quotas on %s", p->mnt);
     return 0;
 }
 
@@ -228,12 +231,11 @@ static int resize(const struct hb_pool *p, int img, int mfd, uint64_t size, hb_e
 {
     char dev[256];
     if (hb_btrfs_device(mfd, dev, sizeof dev) < 0 || ftruncate(img, (off_t)size) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "disk pool: grow %s: %s", p->image,
-                       strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "disk pool: grow %s", p->image);
     if (hb_loop_refresh(dev, e) < 0)
         return -1;
     if (hb_btrfs_resize_max(mfd) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "disk pool: resize: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "disk pool: resize");
     return 0;
 }
 
@@ -247,7 +249,7 @@ static int grow(struct hb_pool *p, uint64_t disk, uint64_t host_free, hb_err_t *
     uint64_t sum = 0;
     int rc;
     if (img < 0 || mfd < 0 || fstat(img, &st) < 0 || hb_btrfs_limits_sum(mfd, &sum) < 0) {
-        rc = hb_fail(e, HB_E_INTERNAL, errno, "disk pool: %s: %s", p->image, strerror(errno));
+        rc = hb_fail_sys(e, HB_E_INTERNAL, errno, "disk pool: %s", p->image);
     } else {
         uint64_t size = (uint64_t)st.st_size;
         uint64_t target = target_size(p, sum + disk, (uint64_t)st.st_blocks * 512, host_free);
@@ -268,7 +270,7 @@ static int admit_locked(struct hb_pool *p, uint64_t disk, hb_err_t *e)
 {
     uint64_t host_free, host_total, pool_free;
     if (host_space(p->data_dir, &host_free, &host_total) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "statvfs %s: %s", p->data_dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "statvfs %s", p->data_dir);
     if (disk > host_total)
         return hb_fail(e, HB_E_INVALID, 0,
                        "disk: must not exceed %llum, the size of the data dir's filesystem",
@@ -282,7 +284,7 @@ static int admit_locked(struct hb_pool *p, uint64_t disk, hb_err_t *e)
     if (p->image[0] && grow(p, disk + p->pending, host_free, e) < 0)
         return -1;
     if (host_space(p->mnt, &pool_free, NULL) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "statvfs %s: %s", p->mnt, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "statvfs %s", p->mnt);
     if (pool_free < POOL_MIN_FREE)
         return hb_fail(e, HB_E_NOSPACE, ENOSPC,
                        "disk: the sandboxes' filesystem is full (%llu MiB free) and may not "

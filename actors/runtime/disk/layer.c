@@ -59,13 +59,12 @@ int hb_layer_create(const hb_sandbox_t *sb, hb_err_t *e)
 {
     int dfd = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (dfd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", sb->dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", sb->dir);
     int r = hb_btrfs_subvol_create(dfd, LAYER) < 0 ? -1 : fill(dfd, sb);
     int saved = errno;
     close(dfd);
     if (r < 0)   /* the subvolume goes with the state dir (hb_rmtree) */
-        return hb_fail(e, HB_E_INTERNAL, saved, "writable layer in %s: %s", sb->dir,
-                       strerror(saved));
+        return hb_fail_sys(e, HB_E_INTERNAL, saved, "writable layer in %s", sb->dir);
     return 0;
 }
 

@@ -34,12 +34,11 @@ int hb_loop_attach(const char *file, char *dev, size_t len, hb_err_t *e)
 {
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
     if (ctl < 0)
-        return hb_fail(e, HB_E_NOTSUP, errno, "loop devices: /dev/loop-control: %s",
-                       strerror(errno));
+        return hb_fail_sys(e, HB_E_NOTSUP, errno, "loop devices: /dev/loop-control");
     int file_fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (file_fd < 0) {
         close(ctl);
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", file, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", file);
     }
     int fd = -1, err = EBUSY;
     /* Another process may take the free device between the two calls. */
@@ -62,7 +61,7 @@ int hb_loop_attach(const char *file, char *dev, size_t len, hb_err_t *e)
     close(file_fd);
     close(ctl);
     if (fd < 0)
-        return hb_fail(e, HB_E_NOTSUP, err, "loop device for %s: %s", file, strerror(err));
+        return hb_fail_sys(e, HB_E_NOTSUP, err, "loop device for %s", file);
     return fd;
 }
 
@@ -88,5 +87,5 @@ int hb_loop_refresh(const char *dev, hb_err_t *e)
     int err = errno;
     if (fd >= 0)
         close(fd);
-    return r < 0 ? hb_fail(e, HB_E_INTERNAL, err, "grow %s: %s", dev, strerror(err)) : 0;
+    return r < 0 ? hb_fail_sys(e, HB_E_INTERNAL, err, "grow %s", dev) : 0;
 }

@@ -25,13 +25,13 @@ int hb_images_dir(const hb_runtime_t *rt, char *out, size_t len, hb_err_t *e)
     if ((size_t)snprintf(out, len, "%s/images", rt->data_dir) >= len)
         return hb_fail(e, HB_E_INVALID, 0, "data dir path too long");
     if (mkdir(rt->data_dir, 0755) < 0 && errno != EEXIST)
-        return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", rt->data_dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", rt->data_dir);
     /* 0700, also on a data dir made before: an image holds its own set-id
      * binaries, owned by host root (an imported tarball may hold anything),
      * and no other host user may reach them. Images are opened by host root
      * only (the launcher's parent clones them into the sandbox). */
     if ((mkdir(out, 0700) < 0 && errno != EEXIST) || chmod(out, 0700) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", out, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", out);
     return 0;
 }
 
@@ -82,7 +82,7 @@ int hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e)
     if (cnt < 0 && errno == ENOENT)
         cnt = 0;   /* no image yet: an empty list */
     else if (cnt < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "scandir %s: %s", dir, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "scandir %s", dir);
     char **v = calloc((size_t)cnt + 1, sizeof *v);
     for (int i = 0; i < cnt; i++) {
         if (v && hb_image_exists(rt, ents[i]->d_name)) {
@@ -157,7 +157,7 @@ static int import_into(const char *tmp, const char *src, bool is_dir, hb_err_t *
     if (hb_pathf(rootfs, sizeof rootfs, e, "%s/rootfs", tmp) < 0)
         return -1;
     if (mkdir(tmp, 0755) < 0 || mkdir(rootfs, 0755) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", rootfs, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", rootfs);
     if (copy_in(src, is_dir, rootfs, e) < 0)
         return -1;
     if (!hb_rootfs_valid(tmp))
@@ -173,7 +173,7 @@ int hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, h
                        name ? name : "");
     struct stat st;
     if (!src || stat(src, &st) < 0)
-        return hb_fail(e, HB_E_NOTFOUND, errno, "%s: %s", src ? src : "(null)", strerror(errno));
+        return hb_fail_sys(e, HB_E_NOTFOUND, errno, "%s", src ? src : "(null)");
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
         return hb_fail(e, HB_E_INVALID, 0, "%s is neither a directory nor a tarball", src);
     if (hb_images_dir(rt, images, sizeof images, e) < 0)
@@ -195,7 +195,7 @@ int hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, h
         hb_image_rmtree(tmp, NULL);
         if (err == EEXIST)
             return hb_fail(e, HB_E_EXISTS, err, "image '%s' already exists", name);
-        return hb_fail(e, HB_E_INTERNAL, err, "rename to %s: %s", dst, strerror(err));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "rename to %s", dst);
     }
     HB_LOG_INFO("image %s imported from %s", name, src);
     return 0;

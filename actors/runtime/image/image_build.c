@@ -78,7 +78,7 @@ static int write_text(const char *root, const char *rel, const char *text, hb_er
         int err = errno;
         if (fd >= 0)
             close(fd);
-        return hb_fail(e, HB_E_INTERNAL, err, "write %s: %s", path, strerror(err));
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "write %s", path);
     }
     close(fd);
     return 0;
@@ -91,7 +91,7 @@ static int make_sandbox_ready(const char *rootfs, hb_err_t *e)
     char path[HB_HOSTPATH_MAX + 64];
     snprintf(path, sizeof path, "%s/root", rootfs);
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
-        return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", path);
     /* apt drops to user _apt for downloads, which setgroups() forbids in
      * an unprivileged user namespace: keep it root. */
     return write_text(rootfs, "etc/apt/apt.conf.d/99hivebox",
@@ -141,7 +141,7 @@ static int build_into(build_ctx_t *c, const char *tmp, const char *extra, hb_err
     if (hb_pathf(rootfs, sizeof rootfs, e, "%s/rootfs", tmp) < 0)
         return -1;
     if (mkdir(tmp, 0755) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "mkdir %s: %s", tmp, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", tmp);
     if (stage1(c, rootfs, e) < 0 || stage2(c, rootfs, extra, e) < 0 ||
         make_sandbox_ready(rootfs, e) < 0)
         return -1;
@@ -163,8 +163,8 @@ static int build_locked(const hb_runtime_t *rt, build_ctx_t *c, const char *imag
         return -1;
     int rc = build_into(c, tmp, extra, e);
     if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0)
-        rc = hb_fail(e, errno == EEXIST ? HB_E_EXISTS : HB_E_INTERNAL, errno,
-                     "rename %s to %s: %s", tmp, dst, strerror(errno));
+        rc = hb_fail_sys(e, errno == EEXIST ? HB_E_EXISTS : HB_E_INTERNAL, errno,
+                         "rename %s to %s", tmp, dst);
     if (rc < 0) {
         HB_LOG_ERROR("%s", e ? e->msg : "image build failed");
         hb_image_rmtree(tmp, NULL);
@@ -189,7 +189,7 @@ int hb_image_build_base(const hb_runtime_t *rt, hb_progress_cb cb, void *ud, hb_
     snprintf(lock, sizeof lock, "%s/.base.lock", images);
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "open %s: %s", lock, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", lock);
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         close(fd);
         return hb_fail(e, HB_E_UNAVAIL, EWOULDBLOCK, "image base is being built");

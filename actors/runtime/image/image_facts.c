@@ -120,8 +120,7 @@ int hb_image_facts_record(const char *image_dir, hb_err_t *e)
 {
     hb_image_facts_t f;
     if (derive(image_dir, &f) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "image facts: %s/rootfs: %s", image_dir,
-                       strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "image facts: %s/rootfs", image_dir);
     json_t *j = json_pack("{s:s, s:s}", "os", f.os, "tools", f.tools);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);

@@ -140,13 +140,13 @@ int hb_spawn_lines(const char *const argv[], hb_line_cb cb, void *ud, hb_err_t *
         return hb_fail(e, HB_E_NOTSUP, ENOENT, "%s not found (install it)", argv[0]);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "pipe: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "pipe");
     pid_t pid;
     int rc = spawn_piped(path, argv, p[1], &pid);
     close(p[1]);
     if (rc != 0) {
         close(p[0]);
-        return hb_fail(e, HB_E_INTERNAL, rc, "spawn %s: %s", path, strerror(rc));
+        return hb_fail_sys(e, HB_E_INTERNAL, rc, "spawn %s", path);
     }
     char buf[LINE_MAX_LEN];
     size_t used = 0;
@@ -163,7 +163,7 @@ int hb_spawn_lines(const char *const argv[], hb_line_cb cb, void *ud, hb_err_t *
     close(p[0]);
     int st = wait_status(pid);
     if (st < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "waitpid %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "waitpid %s", path);
     return st;
 }
 
@@ -216,6 +216,6 @@ int hb_image_rmtree(const char *path, hb_err_t *e)
         return 0;
     detach_mounts_under(path);
     if (hb_rmtree(path) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "removing %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "removing %s", path);
     return 0;
 }

@@ -7,6 +7,7 @@
  *                               complete temp file, so readers never see
  *                               a half-written name) */
 #include "net.h"
+#include "sbdir.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -56,7 +57,7 @@ int hb_net_addr_claim(const hb_runtime_t *rt, const char *id, char ip[16], hb_er
 {
     int dfd = open_dir(rt, "netaddrs");
     if (dfd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "network: address pool: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "network: address pool");
     uint32_t hosts = 1u << (32 - rt->net.prefix);
     for (uint32_t h = 2; h < hosts - 1; h++) {
         char name[16];
@@ -67,7 +68,7 @@ int hb_net_addr_claim(const hb_runtime_t *rt, const char *id, char ip[16], hb_er
         if (fd < 0) {
             int err = errno;
             close(dfd);
-            return hb_fail(e, HB_E_INTERNAL, err, "network: address pool: %s", strerror(err));
+            return hb_fail_sys(e, HB_E_INTERNAL, err, "network: address pool");
         }
         ssize_t w = write(fd, id, strlen(id));
         close(fd);
@@ -132,7 +133,7 @@ int hb_net_group_id(const hb_runtime_t *rt, const char *group, uint32_t *gid, hb
 {
     int dfd = open_dir(rt, "netgroups");
     if (dfd < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "network: group table: %s", strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "network: group table");
     uint32_t start = fnv1a(group);
     for (uint32_t i = 0; i < GROUP_PROBES; i++) {
         uint32_t g = (start + i) % 0x7ffffffeu + 1; /* 0 is every isolated port */
@@ -154,7 +155,7 @@ int hb_net_group_id(const hb_runtime_t *rt, const char *group, uint32_t *gid, hb
             }
             if (r != -EEXIST) {
                 close(dfd);
-                return hb_fail(e, HB_E_INTERNAL, -r, "network: group table: %s", strerror(-r));
+                return hb_fail_sys(e, HB_E_INTERNAL, -r, "network: group table");
             }
             /* Someone published this slot meanwhile: read it again. */
         }
@@ -168,8 +169,8 @@ static bool sandbox_exists(const hb_runtime_t *rt, const char *id)
     char path[HB_HOSTPATH_MAX + HB_ID_MAX + 16];
     if (!hb_name_valid(id))
         return false;
-    snprintf(path, sizeof path, "%s/sandboxes/%s", rt->data_dir, id);
-    return access(path, F_OK) == 0;
+    return hb_sbdir_path(path, sizeof path, rt->data_dir, id, NULL) == 0 &&
+           access(path, F_OK) == 0;
 }
 
 void hb_net_alloc_gc(const hb_runtime_t *rt, const char *const *groups, size_t n_groups)

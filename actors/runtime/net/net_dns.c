@@ -96,16 +96,16 @@ int hb_net_write_resolv(const hb_sandbox_t *sb, hb_err_t *e)
     snprintf(path, sizeof path, "%s/upper/etc", sb->dir);
     if ((mkdir(path, st.st_mode & 07777) < 0 && errno != EEXIST) ||
         lchown(path, sb->uid_base + st.st_uid, sb->uid_base + st.st_gid) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "network: %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "network: %s", path);
     int len = snprintf(text, sizeof text, "# written by hivebox\n");
     for (int i = 0; i < n->n_dns && len > 0 && (size_t)len < sizeof text; i++)
         len += snprintf(text + len, sizeof text - (size_t)len, "nameserver %s\n", n->dns[i]);
     if (len < 0 || (size_t)len >= sizeof text)
         return hb_fail(e, HB_E_INTERNAL, 0, "network: resolv.conf too long");
     if (hb_write_atomic(path, "resolv.conf", text, (size_t)len, 0644, e) < 0)
-        return -1;
+        return hb_err_wrap(e, "network");
     snprintf(path, sizeof path, "%s/upper/etc/resolv.conf", sb->dir);
     if (lchown(path, sb->uid_base, sb->uid_base) < 0)
-        return hb_fail(e, HB_E_INTERNAL, errno, "network: chown %s: %s", path, strerror(errno));
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "network: chown %s", path);
     return 0;
 }

@@ -21,8 +21,6 @@ typedef enum {
     HB_E_NOTDIR,      /* listing a non-directory: a client error that
                          the seed answers with 500; never logged as a fault */
 } hb_errcode_t;
-#define HB_E_LAST HB_E_NOTDIR    /* codes crossing the bus are checked against it */
-
 #define HB_E_LAST HB_E_NOTDIR   /* the highest code (the bus checks the range) */
 
 typedef struct {
@@ -31,12 +29,26 @@ typedef struct {
     char         msg[256];
 } hb_err_t;
 
-/* Set *e (if non-NULL); hb_fail() is then -1, so callers can `return hb_fail(...)`.
- * A macro so that the -1 is visible where it is used: the static analyzer
- * (make tidy) then knows a failed call wrote nothing else. */
+/* The three ways an hb_err_t is made. Each is a macro that is -1, so callers
+ * can `return hb_fail(...)`; a macro so that the -1 is visible where it is
+ * used: the static analyzer (make tidy) then knows a failed call wrote
+ * nothing else. e may be NULL.
+ *
+ * hb_fail: set *e to code, errno and fmt's text. */
 void hb_fail_set(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 #define hb_fail(...) ({ hb_fail_set(__VA_ARGS__); -1; })
+/* hb_fail_sys: the same for a failed system call: the message is fmt's text,
+ * then ": " and strerror(sys_errno) -- the one place a daemon error spells an
+ * errno. Pass errno by value (it is read before anything here can change it). */
+void hb_fail_sys_set(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define hb_fail_sys(...) ({ hb_fail_sys_set(__VA_ARGS__); -1; })
+/* hb_err_wrap(e, fmt, ...): add context to an error on its way up:
+ * "<fmt's text>: <old message>", code and errno kept (crun's crun_error_wrap).
+ * A message cut at the buffer's end keeps its start, where the context is. */
+void hb_err_wrap_set(hb_err_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define hb_err_wrap(...) ({ hb_err_wrap_set(__VA_ARGS__); -1; })
 void hb_err_clear(hb_err_t *e);
 const char *hb_errcode_name(hb_errcode_t c);
 

@@ -1,5 +1,4 @@
 #include "log.h"
-#include "hberr.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,41 +44,4 @@ void hb_log(hb_log_level_t lvl, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
     errno = saved;
-}
-
-void hb_fail_set(hb_err_t *e, hb_errcode_t code, int sys_errno, const char *fmt, ...)
-{
-    if (e) {
-        e->code = code;
-        e->sys_errno = sys_errno;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-        va_end(ap);
-    }
-}
-
-void hb_err_clear(hb_err_t *e)
-{
-    if (e)
-        memset(e, 0, sizeof *e);
-}
-
-const char *hb_errcode_name(hb_errcode_t c)
-{
-    switch (c) {
-    case HB_OK: return "ok";
-    case HB_E_INVALID: return "invalid";
-    case HB_E_NOTFOUND: return "not found";
-    case HB_E_EXISTS: return "exists";
-    case HB_E_TOOBIG: return "too big";
-    case HB_E_UNAVAIL: return "unavailable";
-    case HB_E_DEAD: return "dead";
-    case HB_E_NOTSUP: return "not supported";
-    case HB_E_GONE: return "gone";
-    case HB_E_INTERNAL: return "internal";
-    case HB_E_NOSPACE: return "no space";
-    case HB_E_NOTDIR: return "not a directory";
-    }
-    return "?";
 }

@@ -1,16 +1,19 @@
 /* The skills directory on the host and a create request's selection from
- * it. The selection ends up in hb_spec_t.skills, which the launcher turns
- * into read-only binds at /opt/skills/<name> inside the sandbox; from then
- * on everything (list_skills, read_skill_file, exec of a skill's scripts)
- * happens inside the sandbox. */
-#include "mcp.h"
+ * it (see skills.h). The selection ends up in hb_spec_t.skills, which the
+ * launcher turns into read-only binds at /opt/skills/<name> inside the
+ * sandbox; from then on everything (list_skills, read_skill_file, exec of a
+ * skill's scripts) happens inside the sandbox. */
+#include "skills.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "runtime.h"
 
 static bool skill_exists(const char *dir, const char *name)
 {
@@ -80,8 +83,8 @@ static int select_all(const char *dir, char *out, size_t outlen, hb_err_t *e)
     return rc;
 }
 
-int mcp_skills_select(const char *skills_dir, const char *skills_json, char *out, size_t outlen,
-                      hb_err_t *e)
+int hb_skills_select(const char *skills_dir, const char *skills_json, char *out, size_t outlen,
+                     hb_err_t *e)
 {
     if (outlen == 0)
         return hb_fail(e, HB_E_INTERNAL, 0, "skills: no room");

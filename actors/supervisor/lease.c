@@ -1,0 +1,140 @@
+/* Leases of a sandbox handle (see lease.h): the one place the handle's raw
+ * pointer crosses from a supervisor (R_LEASE) to a gateway thread, and the
+ * one place it goes back (SB_RELEASE). */
+#include "lease.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bus.h"
+#include "supervisor.h"   /* hb_sup_explain_gone */
+
+#define LEASE_MS 30000   /* the supervisor answers at once unless its queue is stuck */
+
+struct hb_lease {
+    const hb_sandbox_t *sb;
+    char                inbox[128];   /* the supervisor's */
+};
+
+int hb_lease_take(const char *id, hb_lease_t **out, hb_err_t *e)
+{
+    hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
+    hb_lease_t *l = calloc(1, sizeof *l);
+    int rc = -1;
+    *out = NULL;
+    if (!l || hb_str_set(&q.id, id) < 0) {
+        hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+        goto out;
+    }
+    if (hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, e) < 0)
+        goto out;
+    l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
+    snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");
+    hb_msg_clear(&rep);
+    if (!l->sb) {   /* lent, so counted: give it back, then fail */
+        hb_lease_release(&l);
+        hb_fail(e, HB_E_INTERNAL, 0, "lease of '%s' without a sandbox handle", id);
+        goto out;
+    }
+    *out = l;
+    l = NULL;
+    rc = 0;
+out:
+    hb_msg_clear(&q);
+    free(l);
+    return rc;
+}
+
+void hb_lease_release(hb_lease_t **l)
+{
+    if (!*l)
+        return;
+    hb_msg_t m = {.type = HB_MSG_SB_RELEASE, .handle = (uint64_t)(uintptr_t)(*l)->sb};
+    hb_bus_post((*l)->inbox, &m);
+    free(*l);
+    *l = NULL;
+}
+
+const char *hb_lease_id(const hb_lease_t *l) { return l->sb->id; }
+int64_t hb_lease_created_at(const hb_lease_t *l) { return l->sb->created_at; }
+const char *hb_lease_state_dir(const hb_lease_t *l) { return l->sb->dir; }
+
+int hb_lease_image_facts(const hb_lease_t *l, hb_image_facts_t *f)
+{
+    if (!l->sb->rt)
+        return -1;
+    return hb_image_facts(l->sb->rt, l->sb->spec.image, f);
+}
+
+int hb_lease_file_read(const hb_lease_t *l, const char *path, uint64_t max_size,
+                       hb_size_cb on_size, hb_sink_cb sink, void *ud, hb_err_t *e)
+{
+    return hb_file_read(l->sb, path, max_size, on_size, sink, ud, e);
+}
+
+int hb_lease_file_read_buf(const hb_lease_t *l, const char *path, uint64_t max_size, char **buf,
+                           size_t *len, hb_err_t *e)
+{
+    return hb_file_read_buf(l->sb, path, max_size, buf, len, e);
+}
+
+int hb_lease_file_write(const hb_lease_t *l, const char *path, uint32_t mode, uint64_t max_size,
+                        hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
+{
+    return hb_file_write(l->sb, path, mode, max_size, src, ud, written, e);
+}
+
+int hb_lease_file_list(const hb_lease_t *l, const char *path, bool recursive, size_t max_entries,
+                       hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e)
+{
+    return hb_file_list(l->sb, path, recursive, max_entries, ents, n, truncated, e);
+}
+
+int hb_lease_file_stat(const hb_lease_t *l, const char *path, bool follow, hb_stat_t *st,
+                       hb_err_t *e)
+{
+    return hb_file_stat(l->sb, path, follow, st, e);
+}
+
+int hb_lease_file_mkdir(const hb_lease_t *l, const char *path, bool parents, hb_err_t *e)
+{
+    return hb_file_mkdir(l->sb, path, parents, e);
+}
+
+int hb_lease_file_rename(const hb_lease_t *l, const char *from, const char *to, hb_err_t *e)
+{
+    return hb_file_rename(l->sb, from, to, e);
+}
+
+int hb_lease_archive_get(const hb_lease_t *l, const char *path, int (*on_start)(void *ud),
+                         hb_sink_cb sink, void *ud, hb_err_t *e)
+{
+    return hb_archive_get(l->sb, path, on_start, sink, ud, e);
+}
+
+int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb_src_cb src,
+                         void *ud, uint64_t *size, hb_err_t *e)
+{
+    return hb_archive_put(l->sb, path, max, src, ud, size, e);
+}
+
+int hb_lease_exec_collect(const hb_lease_t *l, const hb_exec_req_t *req, hb_exec_result_t *res,
+                          hb_outbuf_t *ob, hb_err_t *e)
+{
+    return hb_exec_collect(l->sb, req, res, ob, e);
+}
+
+void hb_lease_explain_gone(const hb_lease_t *l, const char *what, hb_err_t *e)
+{
+    hb_sup_explain_gone(l->sb, what, e);
+}
+
+void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res)
+{
+    if (!l->inbox[0])
+        return;
+    hb_msg_t m = {.type = HB_MSG_SB_EXECUTED, .exit_code = res->exit_code,
+                  .duration_ms = res->duration_ms, .oom_killed = res->oom_killed,
+                  .timed_out = res->timed_out};
+    hb_bus_post(l->inbox, &m);
+}

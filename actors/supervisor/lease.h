@@ -1,0 +1,65 @@
+/* A lease: a gateway worker thread borrowing a sandbox's handle from its
+ * supervisor (SB_LEASE, given back with SB_RELEASE), for work too big or too
+ * slow for an actor's queue -- streamed files and archives, the MCP
+ * transport's tools. While lent, the supervisor counts the lease as a use in
+ * flight and never frees the handle (supervisor.h); the handle's fields are
+ * immutable and the runtime's file and exec calls are safe side by side
+ * (runtime.h).
+ *
+ * The type is opaque: the holder gets exactly the operations below, never
+ * the hb_sandbox_t itself, so what the gateway may do with another actor's
+ * handle is this list. Take it with hb_lease_take, give it back once with
+ * hb_lease_release (NULL-safe, so one `out:` label can always call it). */
+#ifndef HB_LEASE_H
+#define HB_LEASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "files_archive.h"
+#include "runtime.h"
+
+typedef struct hb_lease hb_lease_t;
+
+/* Borrow sandbox id's handle (waits for the supervisor, bounded). 0 with
+ * *out set, or -1 with *e set and *out NULL. */
+int  hb_lease_take(const char *id, hb_lease_t **out, hb_err_t *e);
+/* Give it back and free *l; *l becomes NULL. */
+void hb_lease_release(hb_lease_t **l);
+
+/* ---- what the holder may know ---- */
+const char *hb_lease_id(const hb_lease_t *l);
+int64_t     hb_lease_created_at(const hb_lease_t *l);   /* tells a re-created name apart */
+/* Its host state dir, to read the files sbdir.h names (the MCP token, the
+ * agent settings); never a path into the sandbox. */
+const char *hb_lease_state_dir(const hb_lease_t *l);
+int  hb_lease_image_facts(const hb_lease_t *l, hb_image_facts_t *f);
+
+/* ---- what the holder may do: the runtime's calls on the handle ---- */
+int hb_lease_file_read(const hb_lease_t *l, const char *path, uint64_t max_size,
+                       hb_size_cb on_size, hb_sink_cb sink, void *ud, hb_err_t *e);
+int hb_lease_file_read_buf(const hb_lease_t *l, const char *path, uint64_t max_size, char **buf,
+                           size_t *len, hb_err_t *e);
+int hb_lease_file_write(const hb_lease_t *l, const char *path, uint32_t mode, uint64_t max_size,
+                        hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
+int hb_lease_file_list(const hb_lease_t *l, const char *path, bool recursive, size_t max_entries,
+                       hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e);
+int hb_lease_file_stat(const hb_lease_t *l, const char *path, bool follow, hb_stat_t *st,
+                       hb_err_t *e);
+int hb_lease_file_mkdir(const hb_lease_t *l, const char *path, bool parents, hb_err_t *e);
+int hb_lease_file_rename(const hb_lease_t *l, const char *from, const char *to, hb_err_t *e);
+int hb_lease_archive_get(const hb_lease_t *l, const char *path, int (*on_start)(void *ud),
+                         hb_sink_cb sink, void *ud, hb_err_t *e);
+int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb_src_cb src,
+                         void *ud, uint64_t *size, hb_err_t *e);
+/* A command run to completion (hb_exec_collect). */
+int  hb_lease_exec_collect(const hb_lease_t *l, const hb_exec_req_t *req, hb_exec_result_t *res,
+                           hb_outbuf_t *ob, hb_err_t *e);
+/* After a failed call: say so when the sandbox was destroyed or its init
+ * died meanwhile (hb_sup_explain_gone; what names the operation). */
+void hb_lease_explain_gone(const hb_lease_t *l, const char *what, hb_err_t *e);
+/* A user's command ran: tell the supervisor, so it counts in
+ * commands_executed and the exec events like the REST API's. */
+void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res);
+
+#endif
