@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "config.h"
+#include "runtime.h"
 
 extern char **environ;
 
@@ -68,6 +70,11 @@ Test(config, defaults)
     cr_assert_str_eq(c.subnet, "10.10.0.0/16");
     cr_assert_null(c.dns);
     cr_assert_null(c.opencode_model);
+    hb_limits_t l;   /* the admission code's own defaults, for its tests, agree */
+    hb_limits_defaults(&l);
+    cr_assert_eq(l.max_sandboxes, (uint64_t)c.max_sandboxes);
+    cr_assert_float_eq(l.mem_overcommit, c.memory_overcommit, 1e-12);
+    cr_assert_eq(l.exec_output_budget, c.exec_output_budget);
 }
 
 Test(config, environment)
