@@ -88,36 +88,44 @@ static int parse_choice(const char *choices, const char *text)
     }
 }
 
-static int parse_number(const setting_t *s, const char *text, void *dst, hb_err_t *e,
-                        const char *name)
+/* INT, BYTES and SIZE: a whole number within the bounds. */
+static int parse_whole(const setting_t *s, const char *text, void *dst, hb_err_t *e,
+                       const char *name)
 {
     uint64_t u = 0;
-    double d = 0;
-    char *end = NULL;
-    switch (s->type) {
-    case T_INT:
-    case T_BYTES:
-        if (parse_u64(text, &u) < 0 || !in_bounds(s, (double)u))
-            return -1;
-        if (s->type == T_INT)
-            *(int *)dst = (int)u;
-        else
-            *(uint64_t *)dst = u;
-        return 0;
-    case T_SIZE:
-        if (hb_parse_size(text, name, &u, e) < 0 || !in_bounds(s, (double)u))
-            return -1;
-        *(uint64_t *)dst = u;
-        return 0;
-    case T_FLOAT:
-        d = strtod(text, &end);
-        if (end == text || *end || !isfinite(d) || !in_bounds(s, d))
-            return -1;
-        *(double *)dst = d;
-        return 0;
-    default:
+    int rc = s->type == T_SIZE ? hb_parse_size(text, name, &u, e) : parse_u64(text, &u);
+    if (rc < 0 || !in_bounds(s, (double)u))
         return -1;
-    }
+    if (s->type == T_INT)
+        *(int *)dst = (int)u;
+    else
+        *(uint64_t *)dst = u;
+    return 0;
+}
+
+static int parse_float(const setting_t *s, const char *text, double *dst)
+{
+    char *end = NULL;
+    double d = strtod(text, &end);
+    if (end == text || *end || !isfinite(d) || !in_bounds(s, d))
+        return -1;
+    *dst = d;
+    return 0;
+}
+
+/* What a bad value's message says: the setting's own words, else the
+ * parser's, else a generic one. */
+static void bad_value(const setting_t *s, const char *name, const hb_err_t *e, char *err,
+                      size_t errlen)
+{
+    if (s->valid)
+        snprintf(err, errlen, "%s: %s", name, s->valid);
+    else if (e->msg[0])
+        snprintf(err, errlen, "%s", e->msg);
+    else if (s->type == T_BOOL)
+        snprintf(err, errlen, "%s: 1, true, yes, on or 0, false, no, off", name);
+    else
+        snprintf(err, errlen, "%s: out of range", name);
 }
 
 static int parse_value(const setting_t *s, const char *text, bool from_env, void *dst, char *err,
@@ -127,25 +135,16 @@ static int parse_value(const setting_t *s, const char *text, bool from_env, void
     hb_err_t e = {0};
     int rc = 0;
     source_name(s, from_env, name, sizeof name);
-    if (s->type == T_STR)
-        *(const char **)dst = text;
-    else if (s->type == T_BOOL)
-        rc = parse_bool(text, dst);
-    else if (s->type == T_CHOICE)
-        rc = (*(int *)dst = parse_choice(s->valid, text)) < 0 ? -1 : 0;
-    else
-        rc = parse_number(s, text, dst, &e, name);
-    if (rc == 0)
-        return 0;
-    if (s->valid)
-        snprintf(err, errlen, "%s: %s", name, s->valid);
-    else if (e.msg[0])
-        snprintf(err, errlen, "%s", e.msg);
-    else if (s->type == T_BOOL)
-        snprintf(err, errlen, "%s: 1, true, yes, on or 0, false, no, off", name);
-    else
-        snprintf(err, errlen, "%s: out of range", name);
-    return -1;
+    switch (s->type) {
+    case T_STR: *(const char **)dst = text; break;
+    case T_BOOL: rc = parse_bool(text, dst); break;
+    case T_CHOICE: rc = (*(int *)dst = parse_choice(s->valid, text)) < 0 ? -1 : 0; break;
+    case T_FLOAT: rc = parse_float(s, text, dst); break;
+    default: rc = parse_whole(s, text, dst, &e, name); break;
+    }
+    if (rc < 0)
+        bad_value(s, name, &e, err, errlen);
+    return rc;
 }
 
 /* ---- the command line ---- */
