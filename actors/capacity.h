@@ -1,5 +1,5 @@
-/* The daemon's capacity settings (flags and environment, read once at
- * start) and the admission decision for a new sandbox.
+/* The daemon's capacity settings (read once at start by actors/config.c,
+ * listed in actors/config.def) and the admission decision for a new sandbox.
  *
  *   --max-sandboxes N         HIVEBOX_MAX_SANDBOXES       1000
  *   --memory-overcommit R     HIVEBOX_MEMORY_OVERCOMMIT   1.5
@@ -28,10 +28,6 @@ typedef struct {
 } hb_limits_t;
 
 void hb_limits_defaults(hb_limits_t *l);
-/* The environment variables above; -1 with a message on stderr. */
-int  hb_limits_env(hb_limits_t *l);
-/* One of the flags above (name without "--"); -1 with a message on stderr. */
-int  hb_limits_flag(hb_limits_t *l, const char *flag, const char *value);
 
 /* 0, or HB_E_UNAVAIL naming the limit a sandbox of mem_new bytes would
  * pass, given count sandboxes holding mem_sum bytes of limits. */

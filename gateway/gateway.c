@@ -14,6 +14,7 @@
 #include "gw_conns.h"
 #include "http_status.h"
 #include "json_out.h"
+#include "opencode_conf.h"
 #include "bus.h"   /* hb_bus_deadline, hb_now_ms */
 
 #define IDLE_PER_ADDR_DEFAULT 64
@@ -25,6 +26,7 @@ struct hb_gateway {
     struct mg_context *ctx;
     hb_gateway_conf_t  conf;
     hb_gw_conns_t     *conns;
+    hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
     char              *host, *key;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
@@ -184,7 +186,7 @@ static int route(hb_req_t *r)
 
 static int serve(hb_gateway_t *g, struct mg_connection *c)
 {
-    hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf};
+    hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf, .oc = &g->oc};
     hb_route_match(r.ri->local_uri, &r.route);
     if (r.route.kind == HB_RT_HEALTHZ)
         return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
@@ -306,17 +308,41 @@ static int conf_defaults(hb_gateway_conf_t *k)
     return workers;
 }
 
+static void gateway_free(hb_gateway_t *g)
+{
+    free(g->host);
+    free(g->key);
+    hb_oc_settings_clear(&g->oc);
+    free(g);
+}
+
+/* What a gateway holds besides civetweb; NULL on OOM. */
+static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
+{
+    static const hb_config_t none;   /* no config given: OpenCode's defaults */
+    char warn[1];                    /* the proxy warns, once */
+    hb_gateway_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->host = strdup(conf->host);
+    g->key = strdup(conf->api_key);
+    if (!g->host || !g->key || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
+                                                   sizeof warn) < 0) {
+        gateway_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
-    hb_gateway_t *g = calloc(1, sizeof *g);
-    if (!g || !(g->host = strdup(conf->host)) || !(g->key = strdup(conf->api_key))) {
-        if (g)
-            free(g->host);
-        free(g);
+    hb_gateway_t *g = gateway_new(conf);
+    if (!g) {
         hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
         return NULL;
     }
     g->conf = *conf;
+    g->conf.cfg = NULL;   /* borrowed for the start only */
     g->conf.host = g->host;
     g->conf.api_key = g->key;
     hb_gateway_conf_t *k = &g->conf;
@@ -352,9 +378,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         hb_gw_conns_free(g->conns);
         hb_fail(e, HB_E_INTERNAL, 0, "http: cannot listen on %s (port in use or bad --host?)",
                 ports);
-        free(g->host);
-        free(g->key);
-        free(g);
+        gateway_free(g);
         return NULL;
     }
     return g;
@@ -376,7 +400,5 @@ void hb_gateway_stop(hb_gateway_t *g)
     }
     mg_stop(g->ctx);
     hb_gw_conns_free(g->conns);
-    free(g->host);
-    free(g->key);
-    free(g);
+    gateway_free(g);
 }

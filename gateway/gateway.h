@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "config.h"
 #include "hberr.h"
 
 typedef struct {
@@ -19,11 +20,13 @@ typedef struct {
     int         idle_per_addr;   /* idle connections per client address (gw_conns.h) */
     int         idle_total;      /* idle connections in all; one worker each, on top */
     int         head_timeout_s;  /* request head; also a stalled body read or write */
+    const hb_config_t *cfg;      /* read at start only: the OpenCode settings; NULL: defaults */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;
 
-/* conf is copied (strings too). NULL with *e set if it cannot listen. */
+/* conf is copied (strings too; not cfg: the OpenCode settings are loaded
+ * from it once, here, never per request). NULL with *e set if it cannot listen. */
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e);
 /* Stop accepting, let in-flight requests finish (bounded by the bus
  * deadline, see hb_bus_set_deadline), free. */

@@ -8,12 +8,14 @@
 
 #include "gateway.h"
 #include "lease.h"
+#include "opencode_conf.h"
 #include "route.h"
 
 typedef struct {
     struct mg_connection         *c;
     const struct mg_request_info *ri;
     const hb_gateway_conf_t      *conf;
+    const hb_oc_settings_t       *oc;      /* the daemon's, loaded at start */
     hb_route_t                    route;
 } hb_req_t;
 
@@ -74,7 +76,7 @@ int hb_h_opencode(hb_req_t *r);
 /* gw_agent.c: the model a sandbox's agent is configured with. The details'
  * "llm" object (NULL when it cannot be told), and the check made before a
  * prompt is forwarded: 0 when it may go, else the status of the 400 sent. */
-json_t *hb_gw_agent_llm_json(const char *id);
+json_t *hb_gw_agent_llm_json(const hb_req_t *r);
 int hb_gw_prompt_check(hb_req_t *r, const char *path, const char *body, size_t len);
 
 /* openapi_blob.c: schemas/openapi.json, embedded at build time. */

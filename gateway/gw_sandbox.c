@@ -45,7 +45,7 @@ static int list(hb_req_t *r)
     int status;
     if (call(r, HB_EP_MANAGER, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL)));
+    status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL), r->oc->enabled));
     hb_msg_clear(&rep);
     return status;
 }
@@ -58,7 +58,7 @@ static int create(hb_req_t *r)
     hb_msg_t q, rep;
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = hb_req_parse_create(body, len, &q, &e);
+    int rc = hb_req_parse_create(body, len, r->oc, &q, &e);
     free(body);
     if (rc < 0)
         return hb_reply_err(r, &e);
@@ -75,7 +75,7 @@ static int create(hb_req_t *r)
     if (rep.sandboxes_n != 1) {
         status = hb_reply_error(r->c, 500, "create: malformed reply");
     } else {
-        json_t *j = hb_json_created(&rep.sandboxes[0]);
+        json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
         status = hb_reply_json(r->c, 201, j);
     }
@@ -112,9 +112,8 @@ static int get_one(hb_req_t *r)
     if (rep.sandboxes_n != 1) {
         status = hb_reply_error(r->c, 500, "get: malformed reply");
     } else {
-        json_t *j = hb_json_sandbox(&rep.sandboxes[0], time(NULL));
-        json_t *llm = j && json_object_get(j, "opencode_url") ? hb_gw_agent_llm_json(r->route.id)
-                                                              : NULL;
+        json_t *j = hb_json_sandbox(&rep.sandboxes[0], time(NULL), r->oc->enabled);
+        json_t *llm = j && json_object_get(j, "opencode_url") ? hb_gw_agent_llm_json(r) : NULL;
         if (llm)   /* the agent's model, never its key */
             json_object_set_new(j, "llm", llm);
         status = hb_reply_json(r->c, 200, j);

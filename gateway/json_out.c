@@ -32,9 +32,9 @@ static json_t *limits_obj(const hb_sbinfo_t *s)
 }
 
 /* The agent's proxy base path, while OpenCode is enabled (the seed). */
-static json_t *with_opencode_url(json_t *j, const char *id)
+static json_t *with_opencode_url(json_t *j, const char *id, bool opencode)
 {
-    if (j && id && hb_oc_enabled_env()) {
+    if (j && id && opencode) {
         char url[HB_ID_MAX + 48];
         hb_oc_url(url, sizeof url, id);
         json_object_set_new(j, "opencode_url", json_string(url));
@@ -42,13 +42,13 @@ static json_t *with_opencode_url(json_t *j, const char *id)
     return j;
 }
 
-json_t *hb_json_created(const hb_sbinfo_t *s)
+json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode)
 {
     return with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
                      "status", s->status ? s->status : "running", "image",
                      s->image ? s->image : "", "created_at", time_str(s->created_at), "network",
                      network_obj(s), "limits", limits_obj(s), "expires_at",
-                     time_str(s->expires_at)), s->id);
+                     time_str(s->expires_at)), s->id, opencode);
 }
 
 /* A failed sandbox (its init died) says why and since when. */
@@ -64,9 +64,9 @@ static json_t *with_failure(json_t *j, const hb_sbinfo_t *s)
 static json_int_t since(int64_t now, int64_t t) { return now > t ? (json_int_t)(now - t) : 0; }
 static json_int_t until(int64_t now, int64_t t) { return t > now ? (json_int_t)(t - now) : 0; }
 
-json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now)
+json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode)
 {
-    json_t *j = with_failure(hb_json_created(s), s);
+    json_t *j = with_failure(hb_json_created(s, opencode), s);
     if (!j)
         return NULL;
     json_object_set_new(j, "uptime_seconds", json_integer(since(now, s->created_at)));
@@ -85,7 +85,7 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now)
     return j;
 }
 
-json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
+json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
@@ -99,7 +99,7 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now)
                            "commands_executed", (json_int_t)s[i].commands_executed, "network",
                            s[i].network ? s[i].network : "none", "disk",
                            s[i].disk ? s[i].disk : "", "disk_bytes",
-                           (json_int_t)s[i].usage_disk_bytes), s[i].id), &s[i]));
+                           (json_int_t)s[i].usage_disk_bytes), s[i].id, opencode), &s[i]));
     }
     return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
 }

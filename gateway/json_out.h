@@ -4,17 +4,20 @@
 #define HB_JSON_OUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "messages.h"
 
+/* opencode: the daemon has OpenCode enabled, so each sandbox shows its
+ * agent's opencode_url (the seed). */
 /* 201 of POST /hiveboxes. */
-json_t *hb_json_created(const hb_sbinfo_t *s);
+json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode);
 /* GET /hiveboxes/:id: the seed's fields plus expires_at, ttl_seconds,
  * commands_executed and live usage. */
-json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now);
+json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode);
 /* GET /hiveboxes. */
-json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now);
+json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode);
 /* GET /:id/files/list; truncated appears only when true. */
 json_t *hb_json_entries(const hb_msg_t *r);
 /* GET /analytics. */

@@ -225,18 +225,12 @@ static int c_model(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
     return agent_str(v, "llm_model", &q->llm_model, e);
 }
 
-/* The LLM fields together, against the daemon's defaults (its environment). */
-static int validate_llm(const hb_msg_t *q, hb_err_t *e)
+/* The LLM fields together, against the daemon's defaults (g: its settings). */
+static int validate_llm(const hb_oc_settings_t *g, const hb_msg_t *q, hb_err_t *e)
 {
     if (!q->llm_base_url && !q->llm_model)
         return 0;
-    hb_oc_settings_t g = {.base_url = getenv("HIVEBOX_OPENCODE_BASE_URL"),
-                          .model = getenv("HIVEBOX_OPENCODE_MODEL")};
-    if (g.base_url && !g.base_url[0])
-        g.base_url = NULL;
-    if (g.model && !g.model[0])
-        g.model = NULL;
-    return hb_oc_validate_llm(&g, q->llm_base_url, q->llm_model, e);
+    return hb_oc_validate_llm(g, q->llm_base_url, q->llm_model, e);
 }
 
 static const struct {
@@ -283,7 +277,8 @@ static int create_field(const char *key, json_t *v, create_t *c, hb_msg_t *q, hb
     return hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
 }
 
-int hb_req_parse_create(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
+int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g, hb_msg_t *q,
+                        hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
     json_t *j = load_object(body, len, e);
@@ -300,7 +295,7 @@ int hb_req_parse_create(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
     }
     json_decref(j);
     if (rc == 0)
-        rc = validate_llm(q, e);
+        rc = validate_llm(g, q, e);
     if (rc == 0)
         rc = hb_spec_validate(&c.spec, e);
     if (rc == 0)

@@ -10,6 +10,7 @@
 
 #include "hberr.h"
 #include "messages.h"
+#include "opencode_conf.h"
 
 #define HB_JSON_BODY_MAX   (4u << 20)   /* request bodies other than file uploads */
 #define HB_COMMAND_MAX     (64u << 10)  /* the init protocol's bound */
@@ -20,8 +21,10 @@
 #define HB_EXEC_TIMEOUT_MAX 86400
 
 /* POST /api/v1/hiveboxes: fills an SB_CREATE message (caller clears q) with
- * every spec field, defaults applied and validated. */
-int hb_req_parse_create(const char *body, size_t len, hb_msg_t *q, hb_err_t *e);
+ * every spec field, defaults applied and validated; the llm_* fields against
+ * the daemon's OpenCode settings g (NULL: none configured). */
+int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g, hb_msg_t *q,
+                        hb_err_t *e);
 
 /* POST /:id/exec: fills an SB_EXEC message (command, cwd, env, stdin_data,
  * timeout_ms; not id/reply_to). */

@@ -6,8 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <limits.h>
@@ -23,6 +21,7 @@
 #include "gateway.h"
 #include "imagebuild.h"
 #include "capacity.h"
+#include "config.h"
 #include "manager.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -31,174 +30,47 @@
 #include "supervisor.h"
 
 #define STOP_GRACE_MS 10000
-#define DEFAULT_MAX_FILE (1ull << 30)
-
-typedef struct {
-    const char *host, *api_key, *data_dir, *events, *init_bin;
-    int         port, threads;
-    int         idle_per_ip, idle_max, head_timeout;   /* gateway/gw_conns.h; 0: default */
-    uint64_t    max_file;
-    hb_log_level_t level;
-    hb_limits_t limits;
-} opts_t;
 
 static int g_sigpipe[2] = {-1, -1};
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hivebox daemon [--port 7070] [--host 0.0.0.0] [--api-key KEY]\n"
-            "                      [--data-dir /var/lib/hivebox] [--events tcp://127.0.0.1:7071]\n"
-            "                      [--max-file-size BYTES] [--threads N] [--log-level LEVEL]\n"
-            "                      [--allow-private-egress] [--disk-reserve SIZE]\n"
-            "                      [--max-sandboxes 1000] [--memory-overcommit 1.5]\n"
-            "                      [--exec-output-budget 256m]\n"
-            "                      [--max-idle-per-ip N] [--max-idle N] [--header-timeout SECONDS]\n"
-            "environment: HIVEBOX_API_KEY, HIVEBOX_EVENTS, HIVEBOX_DATA_DIR, HIVEBOX_INIT_BIN,\n"
-            "             HIVEBOX_MAX_FILE_SIZE, HIVEBOX_LOG_LEVEL, HIVEBOX_ALLOW_PRIVATE_EGRESS,\n"
-            "             HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_DISK_RESERVE,\n"
-            "             HIVEBOX_MAX_SANDBOXES, HIVEBOX_MEMORY_OVERCOMMIT, HIVEBOX_EXEC_OUTPUT_BUDGET\n");
-}
+/* ---- settings (actors/config.def) ---- */
 
-static int parse_level(const char *s, hb_log_level_t *l)
+/* -1: run with *c; else the exit status (--help: 0, a bad setting: 2). */
+static int load_config(int argc, char **argv, hb_config_t *c)
 {
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *l = (hb_log_level_t)i;
-            return 0;
-        }
-    return -1;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-')
-        return -1;
-    *v = x;
-    return 0;
-}
-
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-    return v && v[0] ? v : dflt;
-}
-
-/* The gateway's idle-connection limits (gateway/gw_conns.h). */
-enum { OPT_IDLE_PER_IP = 2001, OPT_IDLE_MAX, OPT_HEAD_TIMEOUT };
-
-static int int_opt(const char *arg, uint64_t max, const char *name, int *out)
-{
-    uint64_t v;
-    if (parse_u64(arg, &v) < 0 || v < 1 || v > max)
-        return fprintf(stderr, "hivebox daemon: --%s: 1-%" PRIu64 "\n", name, max), -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_opts(int argc, char **argv, opts_t *o)
-{
-    static const struct option lo[] = {
-        {"port", required_argument, NULL, 'p'},     {"host", required_argument, NULL, 'H'},
-        {"api-key", required_argument, NULL, 'k'},  {"data-dir", required_argument, NULL, 'd'},
-        {"events", required_argument, NULL, 'e'},   {"max-file-size", required_argument, NULL, 'm'},
-        {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'l'},
-        {"allow-private-egress", no_argument, NULL, 'P'},
-        {"disk-reserve", required_argument, NULL, 'R'},
-        {"max-sandboxes", required_argument, NULL, 'L'},
-        {"memory-overcommit", required_argument, NULL, 'L'},
-        {"exec-output-budget", required_argument, NULL, 'L'},
-        {"max-idle-per-ip", required_argument, NULL, OPT_IDLE_PER_IP},
-        {"max-idle", required_argument, NULL, OPT_IDLE_MAX},
-        {"header-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
-    *o = (opts_t){.host = "0.0.0.0", .port = 7070, .threads = 128, .level = HB_LOGLVL_INFO,
-                  .api_key = getenv("HIVEBOX_API_KEY"),
-                  .data_dir = env_or("HIVEBOX_DATA_DIR", "/var/lib/hivebox"),
-                  .events = env_or("HIVEBOX_EVENTS", "tcp://127.0.0.1:7071"),
-                  .init_bin = getenv("HIVEBOX_INIT_BIN"), .max_file = DEFAULT_MAX_FILE};
-    uint64_t v;
-    const char *s = getenv("HIVEBOX_MAX_FILE_SIZE");
-    if (s && s[0] && (parse_u64(s, &o->max_file) < 0 || o->max_file == 0))
-        return fprintf(stderr, "hivebox daemon: HIVEBOX_MAX_FILE_SIZE: not a number > 0\n"), -1;
-    if ((s = getenv("HIVEBOX_LOG_LEVEL")) && s[0] && parse_level(s, &o->level) < 0)
-        return fprintf(stderr, "hivebox daemon: HIVEBOX_LOG_LEVEL: debug|info|warn|error\n"), -1;
-    hb_limits_defaults(&o->limits);
-    if (hb_limits_env(&o->limits) < 0)
-        return -1;
-    optind = 1;
-    int c, li = 0;
-    while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
-        switch (c) {
-        case 'p':
-            if (parse_u64(optarg, &v) < 0 || v < 1 || v > 65535)
-                return fprintf(stderr, "hivebox daemon: --port: 1-65535\n"), -1;
-            o->port = (int)v;
-            break;
-        case 'H': o->host = optarg; break;
-        case 'k': o->api_key = optarg; break;
-        case 'd': o->data_dir = optarg; break;
-        case 'e': o->events = optarg; break;
-        case 'm':
-            if (parse_u64(optarg, &o->max_file) < 0 || o->max_file == 0)
-                return fprintf(stderr, "hivebox daemon: --max-file-size: a byte count\n"), -1;
-            break;
-        case 't':
-            if (parse_u64(optarg, &v) < 0 || v < 4 || v > 1024)
-                return fprintf(stderr, "hivebox daemon: --threads: 4-1024\n"), -1;
-            o->threads = (int)v;
-            break;
-        case 'l':
-            if (parse_level(optarg, &o->level) < 0)
-                return fprintf(stderr, "hivebox daemon: --log-level: debug|info|warn|error\n"), -1;
-            break;
-        case 'P':
-            /* The network runtime reads it at hb_runtime_init. */
-            setenv("HIVEBOX_ALLOW_PRIVATE_EGRESS", "1", 1);
-            break;
-        case 'R': {
-            hb_err_t e = {0};
-            if (hb_parse_size(optarg, "--disk-reserve", &v, &e) < 0)
-                return fprintf(stderr, "hivebox daemon: %s\n", e.msg), -1;
-            /* The disk pool reads it at hb_runtime_init. */
-            setenv("HIVEBOX_DISK_RESERVE", optarg, 1);
-            break;
-        }
-        case 'L':   /* capacity.c parses the capacity flags */
-            if (hb_limits_flag(&o->limits, lo[li].name, optarg) < 0)
-                return -1;
-            break;
-        case OPT_IDLE_PER_IP:
-            if (int_opt(optarg, 16384, "max-idle-per-ip", &o->idle_per_ip) < 0)
-                return -1;
-            break;
-        case OPT_IDLE_MAX:
-            if (int_opt(optarg, 16384, "max-idle", &o->idle_max) < 0)
-                return -1;
-            break;
-        case OPT_HEAD_TIMEOUT:
-            if (int_opt(optarg, 3600, "header-timeout", &o->head_timeout) < 0)
-                return -1;
-            break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return -1;
-        }
+    char err[256];
+    switch (hb_config_load(c, argc, argv, err, sizeof err)) {
+    case HB_CONFIG_RUN: return -1;
+    case HB_CONFIG_HELP: hb_config_usage(stdout); return 0;
+    case HB_CONFIG_MARKDOWN: hb_config_markdown(stdout); return 0;
+    default: break;
     }
-    if (optind < argc) {
-        fprintf(stderr, "hivebox daemon: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return -1;
-    }
-    return 0;
+    if (err[0])
+        fprintf(stderr, "hivebox daemon: %s\n", err);
+    fprintf(stderr, "try 'hivebox daemon --help'\n");
+    return 2;
+}
+
+/* The settings each part is started with. */
+static hb_limits_t limits_of(const hb_config_t *c)
+{
+    return (hb_limits_t){.max_sandboxes = (uint64_t)c->max_sandboxes,
+                         .mem_overcommit = c->memory_overcommit,
+                         .exec_output_budget = c->exec_output_budget};
+}
+
+static hb_runtime_conf_t runtime_conf(const hb_config_t *c, const char *init_bin)
+{
+    return (hb_runtime_conf_t){.data_dir = c->data_dir, .init_bin = init_bin,
+                               .skills_dir = c->opencode_skills_path,
+                               .disk_reserve = c->disk_reserve, .bridge = c->bridge,
+                               .subnet = c->subnet, .dns = c->dns,
+                               .allow_private_egress = c->allow_private_egress,
+                               .packages = c->packages};
 }
 
 /* hivebox-init beside our own executable, unless HIVEBOX_INIT_BIN says. */
-static int find_init_bin(const opts_t *o, char *out, size_t cap)
+static int find_init_bin(const hb_config_t *o, char *out, size_t cap)
 {
     if (o->init_bin && o->init_bin[0]) {
         snprintf(out, cap, "%s", o->init_bin);
@@ -277,7 +149,7 @@ static void stop(daemon_t *d)
     zactor_destroy(&d->metrics);
 }
 
-static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const char *key)
+static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, const char *key)
 {
     hb_err_t e = {0};
     if (!(d->metrics = hb_metrics_new(o->events))) {
@@ -285,7 +157,7 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
         return -1;
     }
     d->reaper = hb_reaper_new();
-    hb_proxy_args_t pa = {.rt = rt, .daemon_host = o->host, .daemon_port = o->port};
+    hb_proxy_args_t pa = {.rt = rt, .cfg = o, .daemon_host = o->host, .daemon_port = o->port};
     if (!(d->proxy = hb_proxy_new(&pa))) {   /* before the manager: supervisors talk to it */
         HB_LOG_ERROR("cannot start: the OpenCode proxy actor did not come up");
         return -1;
@@ -293,8 +165,8 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
     bool image_ready = hb_image_exists(rt, "base");
     /* A quarter of the gateway's threads at most for any one sandbox. */
     hb_supervisor_set_max_inflight(o->threads / 4);
-    hb_outbudget_set(o->limits.exec_output_budget);
-    hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready, .limits = o->limits};
+    hb_outbudget_set(o->exec_output_budget);
+    hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready, .limits = limits_of(o)};
     if (!d->reaper || !(d->manager = hb_manager_new(&ma))) {
         HB_LOG_ERROR("cannot start: the actors did not come up");
         return -1;
@@ -302,9 +174,9 @@ static int start(daemon_t *d, const opts_t *o, const hb_runtime_t *rt, const cha
     if (!image_ready && hb_imagebuild_start(rt) < 0)
         HB_LOG_ERROR("cannot start building the default image");
     hb_gateway_conf_t gc = {.host = o->host, .port = o->port, .api_key = key,
-                            .max_file_size = o->max_file, .threads = o->threads,
-                            .idle_per_addr = o->idle_per_ip, .idle_total = o->idle_max,
-                            .head_timeout_s = o->head_timeout};
+                            .max_file_size = o->max_file_size, .threads = o->threads,
+                            .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
+                            .head_timeout_s = o->header_timeout, .cfg = o};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
@@ -340,10 +212,11 @@ static void raise_limits(void)
 
 int daemon_main(int argc, char **argv)
 {
-    opts_t o;
-    if (parse_opts(argc, argv, &o) < 0)
-        return 2;
-    hb_log_set_level(o.level);
+    static hb_config_t o;   /* lives as long as the process; actors read it at start */
+    int rc = load_config(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    hb_log_set_level((hb_log_level_t)o.log_level);
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */
     raise_limits();
@@ -354,8 +227,9 @@ int daemon_main(int argc, char **argv)
     static hb_runtime_t rt;   /* lives as long as the process; actors read it */
     static char init_bin[HB_HOSTPATH_MAX], key[HB_APIKEY_MAX];
     hb_err_t e = {0};
+    hb_runtime_conf_t rc_conf = runtime_conf(&o, init_bin);
     if (find_init_bin(&o, init_bin, sizeof init_bin) < 0 ||
-        hb_runtime_init(&rt, o.data_dir, init_bin, &e) < 0) {
+        hb_runtime_init(&rt, &rc_conf, &e) < 0) {
         HB_LOG_ERROR("cannot start: runtime: %s", e.msg[0] ? e.msg : "cannot locate hivebox-init");
         hb_runtime_shutdown(&rt);
         return 1;

@@ -40,9 +40,8 @@ static void unescape_newlines(char *s)
     *w = '\0';
 }
 
-static char *env_dup(const char *name)
+static char *dup_set(const char *v)
 {
-    const char *v = getenv(name);
     return v && v[0] ? strdup(v) : NULL;
 }
 
@@ -90,9 +89,8 @@ static bool mcp_name_ok(const char *k)
     return true;
 }
 
-bool hb_oc_enabled_env(void)
+bool hb_oc_enabled_value(const char *v)
 {
-    const char *v = getenv("HIVEBOX_OPENCODE");
     if (!v || !v[0])
         return true;
     return !(strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcasecmp(v, "no") == 0 ||
@@ -223,9 +221,8 @@ int hb_oc_validate_llm(const hb_oc_settings_t *g, const char *base_url, const ch
 
 /* ---- settings ---- */
 
-static void load_mcps(hb_oc_settings_t *s, char *warn, size_t wlen)
+static void load_mcps(hb_oc_settings_t *s, const char *text, char *warn, size_t wlen)
 {
-    const char *text = getenv("HIVEBOX_OPENCODE_MCPS");
     if (!text || !text[0])
         return;
     json_error_t je;
@@ -263,29 +260,15 @@ static void load_llm(hb_oc_settings_t *s, char *warn, size_t wlen)
     }
 }
 
-int hb_oc_settings_load(hb_oc_settings_t *s, char *warn, size_t wlen)
+/* HIVEBOX_OPENCODE_START and HIVEBOX_OPENCODE_IDLE: a bad value warns and
+ * keeps the default. */
+static void load_lifecycle(hb_oc_settings_t *s, const char *start, const char *idle, char *warn,
+                           size_t wlen)
 {
-    memset(s, 0, sizeof *s);
-    if (wlen)
-        warn[0] = '\0';
-    s->enabled = hb_oc_enabled_env();
-    s->idle_ms = HB_OC_DEFAULT_IDLE_MS;
-    s->base_url = env_dup("HIVEBOX_OPENCODE_BASE_URL");
-    s->api_key = env_dup("HIVEBOX_OPENCODE_API_KEY");
-    s->model = env_dup("HIVEBOX_OPENCODE_MODEL");
-    s->skills_path = env_dup("HIVEBOX_OPENCODE_SKILLS_PATH");
-    s->bin = env_dup("HIVEBOX_OPENCODE_BIN");
-    s->instructions = env_dup("HIVEBOX_OPENCODE_INSTRUCTIONS");
-    unescape_newlines(s->instructions);
-    s->mcps = json_object();
-    if (!s->mcps)
-        return -1;
-    const char *start = getenv("HIVEBOX_OPENCODE_START");
     s->eager = start && strcasecmp(start, "eager") == 0;
     if (start && start[0] && !s->eager && strcasecmp(start, "lazy") != 0)
         warnf(warn, wlen, "HIVEBOX_OPENCODE_START='%.32s' is neither eager nor lazy; lazy\n",
               start);
-    const char *idle = getenv("HIVEBOX_OPENCODE_IDLE");
     if (idle && idle[0]) {
         int64_t ms = parse_duration_ms(idle);
         if (ms > 0)
@@ -293,8 +276,28 @@ int hb_oc_settings_load(hb_oc_settings_t *s, char *warn, size_t wlen)
         else
             warnf(warn, wlen, "HIVEBOX_OPENCODE_IDLE='%.32s' is not a duration; 30m\n", idle);
     }
+}
+
+int hb_oc_settings_load(hb_oc_settings_t *s, const hb_config_t *c, char *warn, size_t wlen)
+{
+    memset(s, 0, sizeof *s);
+    if (wlen)
+        warn[0] = '\0';
+    s->enabled = hb_oc_enabled_value(c->opencode);
+    s->idle_ms = HB_OC_DEFAULT_IDLE_MS;
+    s->base_url = dup_set(c->opencode_base_url);
+    s->api_key = dup_set(c->opencode_api_key);
+    s->model = dup_set(c->opencode_model);
+    s->skills_path = dup_set(c->opencode_skills_path);
+    s->bin = dup_set(c->opencode_bin);
+    s->instructions = dup_set(c->opencode_instructions);
+    unescape_newlines(s->instructions);
+    s->mcps = json_object();
+    if (!s->mcps)
+        return -1;
+    load_lifecycle(s, c->opencode_start, c->opencode_idle, warn, wlen);
     load_llm(s, warn, wlen);
-    load_mcps(s, warn, wlen);
+    load_mcps(s, c->opencode_mcps, warn, wlen);
     return 0;
 }
 

@@ -1,9 +1,10 @@
 /* OpenCode settings and the per-sandbox configuration it is started with.
  *
- * Pure functions (environment in, JSON out) so that every combination of
+ * Pure functions (settings in, JSON out) so that every combination of
  * global and per-sandbox settings is unit tested (tests/unit/test_opencode.c).
  *
- * Global settings come from the daemon's environment:
+ * Global settings come from the daemon's config (actors/config.def), which
+ * reads them from its environment:
  *   HIVEBOX_OPENCODE              unset|true|1|yes: enabled; false|0|no: disabled
  *   HIVEBOX_OPENCODE_BASE_URL     LLM base URL (OpenAI-compatible)
  *   HIVEBOX_OPENCODE_API_KEY      LLM key
@@ -34,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "hberr.h"
 
 #define HB_OC_DEFAULT_IDLE_MS (30LL * 60 * 1000)
@@ -53,14 +55,14 @@ typedef struct {
     json_t *mcps;                         /* validated remote servers; never NULL */
 } hb_oc_settings_t;
 
-/* Read the settings from the environment. Invalid values are skipped with a
- * line appended to warn (NUL-terminated, may be empty). -1 only on OOM.
- * Free with hb_oc_settings_clear. */
-int  hb_oc_settings_load(hb_oc_settings_t *s, char *warn, size_t wlen);
+/* The settings from the daemon's config (copied: c need not outlive s).
+ * Invalid values are skipped with a line appended to warn (NUL-terminated,
+ * may be empty). -1 only on OOM. Free with hb_oc_settings_clear. */
+int  hb_oc_settings_load(hb_oc_settings_t *s, const hb_config_t *c, char *warn, size_t wlen);
 void hb_oc_settings_clear(hb_oc_settings_t *s);
 
-/* HIVEBOX_OPENCODE as the seed defines it. */
-bool hb_oc_enabled_env(void);
+/* A HIVEBOX_OPENCODE value as the seed defines it (NULL: unset, enabled). */
+bool hb_oc_enabled_value(const char *v);
 /* The proxy base path of a sandbox for API responses: "/api/v1/hiveboxes/<id>/opencode/". */
 void hb_oc_url(char *buf, size_t len, const char *id);
 

@@ -492,7 +492,7 @@ static void proxy_actor(zsock_t *pipe, void *arg)
     p->inbox = zsock_new(ZMQ_PULL);
     p->insts = zhashx_new();
     bool ok = p->inbox && p->insts && zsock_bind(p->inbox, "%s", HB_EP_PROXY) == 0 &&
-              hb_oc_settings_load(&p->set, warn, sizeof warn) == 0;
+              hb_oc_settings_load(&p->set, p->args.cfg, warn, sizeof warn) == 0;
     if (ok) {
         zhashx_set_destructor(p->insts, inst_free);
         p->host = (hb_oc_host_t){.set = &p->set, .daemon_host = p->host_buf,

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include "bus.h"
+#include "config.h"
 #include "runtime.h"
 
 #define HB_EP_PROXY "inproc://hb-proxy"
@@ -31,11 +32,12 @@
 
 typedef struct {
     const hb_runtime_t *rt;     /* must outlive the actor */
+    const hb_config_t  *cfg;    /* the OpenCode settings; read at start only */
     const char *daemon_host;    /* where OpenCode reaches the MCP endpoint */
     int         daemon_port;
 } hb_proxy_args_t;
 
-/* Reads the settings from the environment, warns once if OpenCode is
+/* Reads the OpenCode settings from args->cfg, warns once if OpenCode is
  * enabled but not installed. args is copied. NULL if it could not start. */
 zactor_t *hb_proxy_new(const hb_proxy_args_t *args);
 

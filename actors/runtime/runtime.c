@@ -112,9 +112,11 @@ void hb_runtime_release(const hb_runtime_t *rt)
     hb_cg_remove_parents(rt);
 }
 
-int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e)
+int hb_runtime_init(hb_runtime_t *rt, const hb_runtime_conf_t *conf, hb_err_t *e)
 {
+    const char *data_dir = conf->data_dir, *init_bin = conf->init_bin;
     memset(rt, 0, sizeof *rt);
+    rt->conf = *conf;
     if (data_dir[0] != '/' || strlen(data_dir) >= 512 || strpbrk(data_dir, ",:\\\n"))
         return hb_fail(e, HB_E_INVALID, 0,
                        "data dir must be an absolute path under 512 bytes without ',' ':' or '\\'");
@@ -124,7 +126,7 @@ int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin
     snprintf(rt->uidslot_dir, sizeof rt->uidslot_dir, "%s", HB_UIDSLOT_DIR);
     hb_cg_instance_name(data_dir, rt->cg_instance, sizeof rt->cg_instance);
     snprintf(rt->init_bin, sizeof rt->init_bin, "%s", init_bin);
-    const char *skills = getenv("HIVEBOX_OPENCODE_SKILLS_PATH");
+    const char *skills = conf->skills_dir;
     if (skills && skills[0] == '/' && strlen(skills) < 512 && !strchr(skills, '\n'))
         snprintf(rt->skills_dir, sizeof rt->skills_dir, "%s", skills);
     else

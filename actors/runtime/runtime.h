@@ -66,9 +66,24 @@ int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|i
 int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
 const char *hb_netmode_name(hb_netmode_t m);
 
-/* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from the
- * environment: HIVEBOX_BRIDGE (default hivebox0), HIVEBOX_SUBNET (default
- * 10.10.0.0/16, the bridge takes .1), HIVEBOX_DNS, HIVEBOX_ALLOW_PRIVATE_EGRESS=1. */
+/* What the runtime is started with: the daemon's settings (actors/config.def)
+ * that concern it. Strings are borrowed and must outlive the runtime (the
+ * daemon's config lives as long as the process); NULL or "": unset. */
+typedef struct {
+    const char *data_dir;
+    const char *init_bin;       /* absolute path of hivebox-init */
+    const char *skills_dir;     /* unset: <data_dir>/skills */
+    uint64_t    disk_reserve;   /* bytes the disk pool leaves the host (diskpool.c) */
+    const char *bridge;         /* network (net_config.c); unset: hivebox0 */
+    const char *subnet;         /* unset: 10.10.0.0/16 */
+    const char *dns;            /* unset: the host's resolvers */
+    bool        allow_private_egress;
+    const char *packages;       /* extra packages of the base image (image_build.c) */
+} hb_runtime_conf_t;
+
+/* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from
+ * hb_runtime_conf_t: bridge (default hivebox0), subnet (default
+ * 10.10.0.0/16, the bridge takes .1), dns, allow_private_egress. */
 typedef struct {
     bool     ok;                    /* false: only "none" works, error says why */
     bool     allow_private_egress;  /* sandboxes may reach 10/8, 172.16/12, 192.168/16, 100.64/10 */
@@ -88,7 +103,8 @@ typedef struct {
     bool cgroup_v2;                   /* else v1 hierarchies under /sys/fs/cgroup/<ctrl> */
     int  host_cpus;
     hb_net_t net;
-    char skills_dir[HB_HOSTPATH_MAX]; /* $HIVEBOX_OPENCODE_SKILLS_PATH, else <data>/skills */
+    char skills_dir[HB_HOSTPATH_MAX]; /* conf.skills_dir, else <data>/skills */
+    hb_runtime_conf_t conf;           /* as given to hb_runtime_init (strings borrowed) */
     /* Host-wide, shared by every daemon on the host whatever its data dir,
      * so no two sandboxes ever get the same uid range. */
     char uidslot_dir[HB_HOSTPATH_MAX]; /* HB_UIDSLOT_DIR */
@@ -104,7 +120,7 @@ typedef struct {
 
 /* runtime.c: probe the kernel (user namespaces, overlayfs, idmapped mounts,
  * cgroups) and report a missing feature by name; create the data dir layout. */
-int hb_runtime_init(hb_runtime_t *rt, const char *data_dir, const char *init_bin, hb_err_t *e);
+int hb_runtime_init(hb_runtime_t *rt, const hb_runtime_conf_t *conf, hb_err_t *e);
 /* At daemon exit: unmount the disk pool if no sandbox is left on it (it
  * stays while sandboxes live, for the next daemon to adopt). */
 void hb_runtime_shutdown(hb_runtime_t *rt);

@@ -3,7 +3,7 @@
  * Without a model OpenCode falls back to defaults that reach no model here
  * and a prompt hangs in silence, so the prompt is refused at once with the
  * settings to set. The resolution is the proxy's own (opencode_start.c):
- * the global settings from the environment, the sandbox's agent.json and
+ * the daemon's settings (loaded at start), the sandbox's agent.json and
  * key from its directory (a lease of its handle names the directory). */
 #include "gw_internal.h"
 
@@ -23,29 +23,24 @@
     "\"modelID\": ...})"
 
 /* 0 with *info filled; -1 when the sandbox or its settings cannot be read. */
-static int sandbox_llm(const char *id, hb_oc_llm_info_t *info)
+static int sandbox_llm(const hb_req_t *r, hb_oc_llm_info_t *info)
 {
-    hb_oc_settings_t set;
-    char warn[1];   /* the daemon warned about bad settings at start */
     hb_lease_t *l = NULL;
     hb_err_t e = {0};
-    if (hb_oc_settings_load(&set, warn, sizeof warn) < 0)
-        return -1;
-    int rc = hb_lease_take(id, &l, &e);
+    int rc = hb_lease_take(r->route.id, &l, &e);
     if (rc == 0) {
-        rc = hb_oc_sandbox_llm(&set, hb_lease_state_dir(l), info, &e);
+        rc = hb_oc_sandbox_llm(r->oc, hb_lease_state_dir(l), info, &e);
         hb_lease_release(&l);
     }
-    hb_oc_settings_clear(&set);
     return rc;
 }
 
 static json_t *str_or_null(const char *s) { return s[0] ? json_string(s) : json_null(); }
 
-json_t *hb_gw_agent_llm_json(const char *id)
+json_t *hb_gw_agent_llm_json(const hb_req_t *r)
 {
     hb_oc_llm_info_t info;
-    if (sandbox_llm(id, &info) < 0)
+    if (sandbox_llm(r, &info) < 0)
         return NULL;
     return json_pack("{s:o, s:o, s:b}", "provider", str_or_null(info.provider), "model",
                      str_or_null(info.model), "api_key_set", info.has_key);
@@ -57,7 +52,7 @@ int hb_gw_prompt_check(hb_req_t *r, const char *path, const char *body, size_t l
     if (!hb_oc_route_prompts(r->ri->request_method, path) || hb_oc_body_names_model(body, len))
         return 0;
     /* A sandbox that cannot be read is left to the proxy, which says why. */
-    if (sandbox_llm(r->route.id, &info) < 0 || info.model[0])
+    if (sandbox_llm(r, &info) < 0 || info.model[0])
         return 0;
     /* prompt_async answers before anything happens: its clients follow /event */
     char session[128] = "";

@@ -400,7 +400,7 @@ static int open_and_forward(hb_req_t *r, const body_t *body, bool last)
 
 int hb_h_opencode(hb_req_t *r)
 {
-    if (!hb_oc_enabled_env())
+    if (!r->oc->enabled)
         return hb_reply_error(r->c, 404, "no OpenCode agent: OpenCode is disabled on this daemon "
                               "(HIVEBOX_OPENCODE=false)");
     const char *why = blocked(r->ri, r->route.id);

@@ -17,7 +17,7 @@
 
 static int create(const char *body, hb_msg_t *q, hb_err_t *e)
 {
-    return hb_req_parse_create(body, strlen(body), q, e);
+    return hb_req_parse_create(body, strlen(body), NULL, q, e);
 }
 
 Test(req_create, empty_body_gives_the_seed_defaults)
@@ -98,7 +98,7 @@ Test(req_create, oversized_body_is_413)
     memset(big, ' ', n);
     hb_msg_t q;
     hb_err_t e = {0};
-    cr_assert_eq(hb_req_parse_create(big, n, &q, &e), -1);
+    cr_assert_eq(hb_req_parse_create(big, n, NULL, &q, &e), -1);
     cr_assert_eq(e.code, HB_E_TOOBIG);
     free(big);
 }
@@ -278,7 +278,7 @@ Test(json_out, create_shape_is_the_seed)
     hb_sbinfo_t s = {.id = "my", .status = "running", .image = "base", .created_at = 1736937000,
                      .expires_at = 1736940600, .memory = "512m", .cpus = 2.0, .pids = 128,
                      .network = "none"};
-    json_t *j = hb_json_created(&s);
+    json_t *j = hb_json_created(&s, true);
     json_object_del(j, "opencode_url");   /* the OpenCode section's addition */
     json_object_del(json_object_get(j, "limits"), "disk");   /* the disk quota's */
     char *t = hb_json_text(j, NULL);
@@ -296,19 +296,19 @@ Test(json_out, failed_sandbox_says_why_only_when_failed)
     hb_sbinfo_t s = {.id = "my", .status = "running", .image = "base", .created_at = 1736937000,
                      .expires_at = 1736940600, .memory = "512m", .network = "none",
                      .failure = ""};
-    json_t *j = hb_json_sandbox(&s, 1736937060);
+    json_t *j = hb_json_sandbox(&s, 1736937060, true);
     cr_assert_null(json_object_get(j, "failure_reason"));
     cr_assert_null(json_object_get(j, "failed_at"));
     json_decref(j);
     s.status = "failed";
     s.failure = "its init process (PID 1) was killed by the OOM killer";
     s.failed_at = 1736937060;
-    j = hb_json_sandbox(&s, 1736937070);
+    j = hb_json_sandbox(&s, 1736937070, true);
     cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "failed");
     cr_assert_str_eq(json_string_value(json_object_get(j, "failure_reason")), s.failure);
     cr_assert_str_eq(json_string_value(json_object_get(j, "failed_at")), "2025-01-15T10:31:00Z");
     json_decref(j);
-    j = hb_json_list(&s, 1, 1736937070);
+    j = hb_json_list(&s, 1, 1736937070, true);
     json_t *e = json_array_get(json_object_get(j, "sandboxes"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(e, "failure_reason")), s.failure);
     json_decref(j);

@@ -276,24 +276,6 @@ Test(capacity, admission_names_the_limit)
     cr_assert(strstr(e.msg, "--max-sandboxes"), "%s", e.msg);
 }
 
-Test(capacity, flags_are_validated)
-{
-    hb_limits_t l;
-    hb_limits_defaults(&l);
-    cr_assert_eq(hb_limits_flag(&l, "max-sandboxes", "2"), 0);
-    cr_assert_eq(l.max_sandboxes, 2);
-    cr_assert_eq(hb_limits_flag(&l, "memory-overcommit", "0.25"), 0);
-    cr_assert_float_eq(l.mem_overcommit, 0.25, 1e-12);
-    cr_assert_eq(hb_limits_flag(&l, "exec-output-budget", "64m"), 0);
-    cr_assert_eq(l.exec_output_budget, 64u << 20);
-    const char *bad[][2] = {{"max-sandboxes", "0"}, {"max-sandboxes", "-1"},
-                            {"max-sandboxes", "1x"}, {"memory-overcommit", "nan"},
-                            {"memory-overcommit", "0"}, {"exec-output-budget", "512k"},
-                            {"exec-output-budget", "lots"}, {"exec-output-budget", "99999999999g"}};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        cr_assert_eq(hb_limits_flag(&l, bad[i][0], bad[i][1]), -1, "%s=%s", bad[i][0], bad[i][1]);
-}
-
 /* ---- image facts ---- */
 
 static void put(const char *dir, const char *rel, const char *text, mode_t mode)

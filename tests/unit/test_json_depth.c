@@ -77,7 +77,7 @@ Test(json_depth, rest_body_names_the_problem)
     snprintf(body, n, "{\"skills\":%s}", inner);
     hb_msg_t q;
     hb_err_t e = {0};
-    cr_assert_eq(hb_req_parse_create(body, strlen(body), &q, &e), -1);
+    cr_assert_eq(hb_req_parse_create(body, strlen(body), NULL, &q, &e), -1);
     cr_assert_eq(e.code, HB_E_INVALID);
     cr_assert(strstr(e.msg, "body: JSON nested deeper than 64 levels"), "%s", e.msg);
     free(body);

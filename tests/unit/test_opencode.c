@@ -1,4 +1,4 @@
-/* OpenCode config generation: settings from the environment, validation of
+/* OpenCode config generation: settings from the daemon's config, validation of
  * the create request's agent fields, LLM key handling, MCP merging, the
  * denial of host tools, and the streaming redaction of the key. */
 #include <criterion/criterion.h>
@@ -10,18 +10,6 @@
 #include "opencode_guard.h"
 #include "opencode_proc.h"
 #include "opencode_redact.h"
-
-static void clear_env(void)
-{
-    static const char *const vars[] = {
-        "HIVEBOX_OPENCODE", "HIVEBOX_OPENCODE_BASE_URL", "HIVEBOX_OPENCODE_API_KEY",
-        "HIVEBOX_OPENCODE_MODEL", "HIVEBOX_OPENCODE_SKILLS_PATH", "HIVEBOX_OPENCODE_MCPS",
-        "HIVEBOX_OPENCODE_INSTRUCTIONS", "HIVEBOX_OPENCODE_BIN", "HIVEBOX_OPENCODE_START",
-        "HIVEBOX_OPENCODE_IDLE", NULL,
-    };
-    for (size_t i = 0; vars[i]; i++)
-        unsetenv(vars[i]);
-}
 
 static json_t *parse(const char *text)
 {
@@ -42,24 +30,21 @@ static int validate(const char *text, hb_err_t *e)
 
 Test(opencode_settings, enabled_values)
 {
-    clear_env();
-    cr_assert(hb_oc_enabled_env(), "unset means enabled");
+    cr_assert(hb_oc_enabled_value(NULL), "unset means enabled");
+    cr_assert(hb_oc_enabled_value(""), "empty means enabled");
     const char *on[] = {"true", "1", "yes", "TRUE"}, *off[] = {"false", "0", "False", "no"};
     for (size_t i = 0; i < 4; i++) {
-        setenv("HIVEBOX_OPENCODE", on[i], 1);
-        cr_assert(hb_oc_enabled_env(), "%s", on[i]);
-        setenv("HIVEBOX_OPENCODE", off[i], 1);
-        cr_assert_not(hb_oc_enabled_env(), "%s", off[i]);
+        cr_assert(hb_oc_enabled_value(on[i]), "%s", on[i]);
+        cr_assert_not(hb_oc_enabled_value(off[i]), "%s", off[i]);
     }
-    clear_env();
 }
 
 Test(opencode_settings, defaults_idle_start_and_instructions)
 {
-    clear_env();
+    hb_config_t c = {0};
     hb_oc_settings_t s;
     char warn[512];
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert(s.enabled);
     cr_assert_not(s.eager);
     cr_assert_eq(s.idle_ms, 30LL * 60 * 1000);
@@ -67,44 +52,41 @@ Test(opencode_settings, defaults_idle_start_and_instructions)
     cr_assert_eq(json_object_size(s.mcps), 0);
     hb_oc_settings_clear(&s);
 
-    setenv("HIVEBOX_OPENCODE_START", "eager", 1);
-    setenv("HIVEBOX_OPENCODE_IDLE", "90", 1);
-    setenv("HIVEBOX_OPENCODE_INSTRUCTIONS", "one\\ntwo", 1);
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    c.opencode_start = "eager";
+    c.opencode_idle = "90";
+    c.opencode_instructions = "one\\ntwo";
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert(s.eager);
     cr_assert_eq(s.idle_ms, 90000);
     cr_assert_str_eq(s.instructions, "one\ntwo");
     hb_oc_settings_clear(&s);
 
-    setenv("HIVEBOX_OPENCODE_IDLE", "5m", 1);
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    c.opencode_idle = "5m";
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert_eq(s.idle_ms, 300000);
     hb_oc_settings_clear(&s);
 
-    setenv("HIVEBOX_OPENCODE_IDLE", "soon", 1);
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    c.opencode_idle = "soon";
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert_eq(s.idle_ms, 30LL * 60 * 1000);
     cr_assert(strstr(warn, "HIVEBOX_OPENCODE_IDLE"), "%s", warn);
     hb_oc_settings_clear(&s);
-    clear_env();
 }
 
 Test(opencode_settings, global_local_mcp_is_ignored)
 {
-    clear_env();
-    setenv("HIVEBOX_OPENCODE_MCPS", "{\"evil\":{\"type\":\"local\",\"command\":[\"sh\"]}}", 1);
+    hb_config_t c = {.opencode_mcps = "{\"evil\":{\"type\":\"local\",\"command\":[\"sh\"]}}"};
     hb_oc_settings_t s;
     char warn[512];
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert_eq(json_object_size(s.mcps), 0);
     cr_assert(strstr(warn, "HIVEBOX_OPENCODE_MCPS"), "%s", warn);
     hb_oc_settings_clear(&s);
 
-    setenv("HIVEBOX_OPENCODE_MCPS", "{\"docs\":{\"type\":\"remote\",\"url\":\"https://x/mcp\"}}", 1);
-    cr_assert_eq(hb_oc_settings_load(&s, warn, sizeof warn), 0);
+    c.opencode_mcps = "{\"docs\":{\"type\":\"remote\",\"url\":\"https://x/mcp\"}}";
+    cr_assert_eq(hb_oc_settings_load(&s, &c, warn, sizeof warn), 0);
     cr_assert_eq(json_object_size(s.mcps), 1);
     hb_oc_settings_clear(&s);
-    clear_env();
 }
 
 /* ---- validation ---- */

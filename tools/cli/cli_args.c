@@ -251,6 +251,9 @@ int cli_hoist_globals(int argc, char **argv, char **v, char *err, size_t errlen)
     return n;
 }
 
+/* The CLI is a client: it reads its own variables here (HIVEBOX_API_URL,
+ * HIVEBOX_DATA_DIR; HIVEBOX_API_KEY in cli_http.c). The daemon's settings
+ * are listed once in actors/config.def and read by actors/config.c. */
 const char *cli_api_url(const cli_opts_t *o)
 {
     const char *env = getenv("HIVEBOX_API_URL");

@@ -91,6 +91,9 @@ int cli_cmd_image(int argc, char **argv)
         fprintf(stderr, "hivebox: data dir path too long\n");
         return CLI_EXIT_USAGE;
     }
+    /* The CLI reads its own environment, as for HIVEBOX_DATA_DIR
+     * (cli_args.c); the daemon's settings come from actors/config.def. */
+    rt.conf.packages = getenv("HIVEBOX_PACKAGES");
     if (strcmp(sub, "build") == 0)
         return image_build(&rt);
     if (strcmp(sub, "list") == 0)

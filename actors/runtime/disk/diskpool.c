@@ -172,15 +172,6 @@ static int attach(struct hb_pool *p, hb_err_t *e)
     return 0;
 }
 
-static int read_reserve(struct hb_pool *p, hb_err_t *e)
-{
-    const char *s = getenv("HIVEBOX_DISK_RESERVE");
-    p->reserve = HB_DISK_RESERVE_DEF;
-    if (!s || !s[0])
-        return 0;
-    return hb_parse_size(s, "--disk-reserve (HIVEBOX_DISK_RESERVE)", &p->reserve, e);
-}
-
 int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
 {
     struct hb_pool *p = calloc(1, sizeof *p);
@@ -194,7 +185,8 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     }
     snprintf(p->image, sizeof p->image, "%s/" HB_POOL_IMAGE, rt->data_dir);
     rt->pool = p;
-    if (read_reserve(p, e) < 0 || attach(p, e) < 0)
+    p->reserve = rt->conf.disk_reserve;   /* --disk-reserve */
+    if (attach(p, e) < 0)
         return -1;
     int fd = open(p->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)

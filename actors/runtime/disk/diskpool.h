@@ -10,7 +10,6 @@
 #include "runtime.h"
 
 #define HB_POOL_IMAGE       "sandboxes.btrfs"
-#define HB_DISK_RESERVE_DEF (2ull << 30)
 
 /* At start: adopt the pool if it is mounted already (sandboxes survived the
  * last daemon), else mount the image (made first if missing); quotas on.

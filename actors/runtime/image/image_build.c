@@ -180,7 +180,7 @@ int hb_image_build_base(const hb_runtime_t *rt, hb_progress_cb cb, void *ud, hb_
     char images[HB_HOSTPATH_MAX], extra[2048], lock[HB_HOSTPATH_MAX + 16];
     if (hb_image_exists(rt, "base"))
         return 0;
-    if (hb_packages_parse(getenv("HIVEBOX_PACKAGES"), extra, sizeof extra, e) < 0)
+    if (hb_packages_parse(rt->conf.packages, extra, sizeof extra, e) < 0)
         return -1;
     if (hb_images_dir(rt, images, sizeof images, e) < 0)
         return -1;

@@ -50,7 +50,9 @@ static int resolve_tool(const char *name, char *out, size_t len)
 }
 
 /* A clean environment: the daemon's (API keys included) never leaks into
- * tools; only proxy settings pass, since debootstrap may need them. The
+ * tools; only proxy settings pass, since debootstrap may need them. They
+ * are the host's, not HiveBox settings (actors/config.def), so they are
+ * read here, as the tool itself would inherit them. The
  * strings live in the caller's `kept` (no static buffers: several threads
  * may spawn at once). */
 #define KEEP_N 6

@@ -45,7 +45,7 @@ bool hb_net_ifname_ours(const char *ifname);
 
 /* ---- internal to net*.c ---- */
 /* net_config.c */
-bool hb_net_read_config(hb_net_t *n);   /* false: disabled, n->error says why */
+bool hb_net_read_config(hb_net_t *n, const hb_runtime_conf_t *c);   /* false: disabled, n->error says why */
 void hb_net_disable(hb_net_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct {
@@ -70,7 +70,7 @@ void hb_net_rules_del(const hb_runtime_t *rt, const hb_net_port_t *p);
 int  hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len);
 
 /* net_dns.c */
-void hb_net_pick_dns(hb_net_t *n);
+void hb_net_pick_dns(hb_net_t *n, const char *list);   /* list: HIVEBOX_DNS, or NULL */
 int  hb_net_write_resolv(const hb_sandbox_t *sb, hb_err_t *e);
 
 #endif

@@ -1,5 +1,7 @@
-/* Sandbox network configuration, read once at start from the environment:
- * HIVEBOX_BRIDGE, HIVEBOX_SUBNET, HIVEBOX_DNS, HIVEBOX_ALLOW_PRIVATE_EGRESS. */
+/* Sandbox network configuration, checked once at start: the runtime's
+ * bridge, subnet, dns and allow_private_egress (HIVEBOX_BRIDGE,
+ * HIVEBOX_SUBNET, HIVEBOX_DNS, --allow-private-egress). A bad value turns
+ * the network modes off with a warning; the daemon still starts. */
 #include "net.h"
 #include "log.h"
 
@@ -54,10 +56,9 @@ static bool parse_subnet(const char *text, uint32_t *net, unsigned *prefix)
     return true;
 }
 
-bool hb_net_read_config(hb_net_t *n)
+bool hb_net_read_config(hb_net_t *n, const hb_runtime_conf_t *c)
 {
-    const char *br = getenv("HIVEBOX_BRIDGE"), *sub = getenv("HIVEBOX_SUBNET");
-    const char *allow = getenv("HIVEBOX_ALLOW_PRIVATE_EGRESS");
+    const char *br = c->bridge, *sub = c->subnet;
     snprintf(n->bridge, sizeof n->bridge, "%s", br && *br ? br : "hivebox0");
     if (!bridge_name_ok(n->bridge)) {
         hb_net_disable(n, "HIVEBOX_BRIDGE must be a letter then up to 11 letters, digits or '_'");
@@ -67,7 +68,7 @@ bool hb_net_read_config(hb_net_t *n)
         hb_net_disable(n, "HIVEBOX_SUBNET must look like 10.10.0.0/16 (prefix 8 to 28)");
         return false;
     }
-    n->allow_private_egress = allow && (strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0);
-    hb_net_pick_dns(n);
+    n->allow_private_egress = c->allow_private_egress;
+    hb_net_pick_dns(n, c->dns);
     return true;
 }

@@ -68,9 +68,8 @@ static void from_resolv_conf(hb_net_t *n, const char *path)
     fclose(f);
 }
 
-void hb_net_pick_dns(hb_net_t *n)
+void hb_net_pick_dns(hb_net_t *n, const char *env)
 {
-    const char *env = getenv("HIVEBOX_DNS");
     n->n_dns = 0;
     if (env && *env)
         add_list(n, env);

@@ -220,7 +220,7 @@ void hb_net_init(hb_runtime_t *rt)
     n->lock_fd = -1;
     hb_nl_t nl = {0};
     int r;
-    if (!hb_net_read_config(n) || !take_lock(n))
+    if (!hb_net_read_config(n, &rt->conf) || !take_lock(n))
         return;
     if ((r = hb_nl_open(&nl)) < 0) {
         hb_net_disable(n, "route netlink: %s", strerror(-r));
