@@ -139,6 +139,31 @@ static int validate_headers(json_t *h, const char *field, const char *name, hb_e
     return 0;
 }
 
+/* One field k of remote server `name`: 0 when fine, else -1 with *e saying why. */
+static int validate_server_field(const char *k, json_t *v, const char *field, const char *name,
+                                 hb_err_t *e)
+{
+    const char *why = NULL;
+    if (strcmp(k, "type") == 0)
+        return 0;
+    if (strcmp(k, "headers") == 0)
+        return validate_headers(v, field, name, e);
+    if (strcmp(k, "url") == 0)
+        why = json_is_string(v) && is_http_url(json_string_value(v))
+                  ? NULL : "url must be http(s)://...";
+    else if (strcmp(k, "enabled") == 0)
+        why = json_is_boolean(v) ? NULL : "enabled must be a boolean";
+    else if (strcmp(k, "timeout") == 0)
+        why = json_is_integer(v) && json_integer_value(v) >= 1
+                  ? NULL : "timeout must be a positive integer (ms)";
+    else if (strcmp(k, "oauth") == 0)
+        why = json_is_object(v) || json_is_false(v) ? NULL : "oauth must be an object or false";
+    else
+        return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': unknown field '%.64s'", field,
+                       name, k);
+    return why ? hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': %s", field, name, why) : 0;
+}
+
 static int validate_server(json_t *s, const char *field, const char *name, hb_err_t *e)
 {
     if (!json_is_object(s))
@@ -151,31 +176,8 @@ static int validate_server(json_t *s, const char *field, const char *name, hb_er
     const char *k;
     json_t *v;
     json_object_foreach(s, k, v) {
-        if (strcmp(k, "type") == 0)
-            continue;
-        if (strcmp(k, "url") == 0) {
-            if (!json_is_string(v) || !is_http_url(json_string_value(v)))
-                return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': url must be http(s)://...",
-                               field, name);
-        } else if (strcmp(k, "headers") == 0) {
-            if (validate_headers(v, field, name, e) < 0)
-                return -1;
-        } else if (strcmp(k, "enabled") == 0) {
-            if (!json_is_boolean(v))
-                return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': enabled must be a boolean",
-                               field, name);
-        } else if (strcmp(k, "timeout") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1)
-                return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': timeout must be a positive "
-                               "integer (ms)", field, name);
-        } else if (strcmp(k, "oauth") == 0) {
-            if (!json_is_object(v) && !json_is_false(v))
-                return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': oauth must be an object or "
-                               "false", field, name);
-        } else {
-            return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': unknown field '%.64s'", field,
-                           name, k);
-        }
+        if (validate_server_field(k, v, field, name, e) < 0)
+            return -1;
     }
     if (!json_is_string(json_object_get(s, "url")))
         return hb_fail(e, HB_E_INVALID, 0, "%s: server '%s': url is required", field, name);
