@@ -5,6 +5,8 @@
  * one message (code, text) on the pipe, which hb_actor_start reads next. */
 #include "actor.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 zactor_t *hb_actor_start(const char *name, hb_actor_fn *fn, void *args, hb_err_t *e)
@@ -29,6 +31,18 @@ zactor_t *hb_actor_start(const char *name, hb_actor_fn *fn, void *args, hb_err_t
 out:
     zstr_free(&text);
     return a;
+}
+
+zactor_t *hb_actor_start_copy(const char *name, hb_actor_fn *fn, const void *args, size_t size,
+                              hb_err_t *e)
+{
+    void *copy = malloc(size);
+    if (!copy) {
+        hb_fail(e, HB_E_INTERNAL, ENOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    memcpy(copy, args, size);
+    return hb_actor_start(name, fn, copy, e);
 }
 
 void hb_actor_ready(zsock_t *pipe, const hb_err_t *err)

@@ -31,9 +31,14 @@ typedef void(hb_actor_fn)(zsock_t *pipe, void *args);
  * hb_actor_ready. The actor, or NULL with *e = "<name>: <its setup error>"
  * (the actor has then already released args). */
 zactor_t *hb_actor_start(const char *name, hb_actor_fn *fn, void *args, hb_err_t *e);
+/* The same with a malloc'd copy of the size bytes at args, which the actor
+ * frees: for start arguments that are a flat struct. */
+zactor_t *hb_actor_start_copy(const char *name, hb_actor_fn *fn, const void *args, size_t size,
+                              hb_err_t *e);
 
-/* In the actor: set up (err NULL) or not (err says why). Exactly once,
- * before the actor waits on anything. */
+/* In the actor: set up (err NULL) or not (err says why). Exactly once; the
+ * starting thread waits for it, so nothing slow comes first (the manager's
+ * re-attach of the survivors is the one exception, by design). */
 void hb_actor_ready(zsock_t *pipe, const hb_err_t *err);
 
 /* Setup helpers: a PULL bound at endpoint, a PUSH connected to it (see

@@ -471,11 +471,5 @@ static void mgr_actor(zsock_t *pipe, void *arg)
 
 zactor_t *hb_manager_new(const hb_manager_args_t *args, hb_err_t *e)
 {
-    hb_manager_args_t *a = malloc(sizeof *a);
-    if (!a) {
-        hb_fail(e, HB_E_INTERNAL, ENOMEM, "manager: out of memory");
-        return NULL;
-    }
-    *a = *args;
-    return hb_actor_start("manager", mgr_actor, a, e);
+    return hb_actor_start_copy("manager", mgr_actor, args, sizeof *args, e);
 }

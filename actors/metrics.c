@@ -210,11 +210,5 @@ static void met_actor(zsock_t *pipe, void *arg)
 
 zactor_t *hb_metrics_new(const hb_metrics_args_t *args, hb_err_t *e)
 {
-    hb_metrics_args_t *a = malloc(sizeof *a);
-    if (!a) {
-        hb_fail(e, HB_E_INTERNAL, ENOMEM, "metrics: out of memory");
-        return NULL;
-    }
-    *a = *args;
-    return hb_actor_start("metrics", met_actor, a, e);
+    return hb_actor_start_copy("metrics", met_actor, args, sizeof *args, e);
 }

@@ -91,11 +91,5 @@ static void reaper_actor(zsock_t *pipe, void *arg)
 
 zactor_t *hb_reaper_new(const hb_reaper_args_t *args, hb_err_t *e)
 {
-    hb_reaper_args_t *a = malloc(sizeof *a);
-    if (!a) {
-        hb_fail(e, HB_E_INTERNAL, ENOMEM, "reaper: out of memory");
-        return NULL;
-    }
-    *a = *args;
-    return hb_actor_start("reaper", reaper_actor, a, e);
+    return hb_actor_start_copy("reaper", reaper_actor, args, sizeof *args, e);
 }

@@ -336,7 +336,10 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
         HB_LOG_WARN("opencode %s: cannot start: %s", in->id, e.msg);
 }
 
-static void on_stop(proxy_t *p, const hb_msg_t *q)
+/* Sandbox q->id goes away (why: for its waiters): its server is killed,
+ * ours or one a previous daemon left; with remove_state its OpenCode state
+ * too. Then the reply, once all that is done. */
+static void end_server(proxy_t *p, const hb_msg_t *q, const char *why, bool remove_state)
 {
     if (q->id && hb_name_valid(q->id)) {
         inst_t *in = zhashx_lookup(p->insts, q->id);
@@ -344,7 +347,7 @@ static void on_stop(proxy_t *p, const hb_msg_t *q)
         state_dir(p, q->id, dir, sizeof dir);
         if (in) {
             hb_err_t gone;
-            hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' is being destroyed", in->id);
+            hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' %s", in->id, why);
             flush_waiters(in, &gone);
             stop_now(in, 3000);
             zhashx_delete(p->insts, q->id);
@@ -352,7 +355,7 @@ static void on_stop(proxy_t *p, const hb_msg_t *q)
             hb_oc_kill_recorded(dir);
         }
         hb_err_t e = {0};
-        if (hb_oc_state_remove(dir, &e) < 0)
+        if (remove_state && hb_oc_state_remove(dir, &e) < 0)
             HB_LOG_WARN("opencode %s: %s", q->id, e.msg);
     }
     hb_msg_t r = {.type = HB_MSG_R_DESTROYED, .id = q->id};
@@ -360,28 +363,17 @@ static void on_stop(proxy_t *p, const hb_msg_t *q)
         hb_bus_post(q->reply_to, &r);   /* r borrows */
 }
 
-/* At daemon start the manager found sandbox id failed or unusable: its
- * server (left by the previous daemon) goes; its OpenCode state stays with
- * the sandbox's files. */
+static void on_stop(proxy_t *p, const hb_msg_t *q)
+{
+    end_server(p, q, "is being destroyed", true);
+}
+
+/* At daemon start the manager found the sandbox failed or unusable: the
+ * server a previous daemon left goes; its OpenCode state stays with the
+ * sandbox's files (an unusable sandbox's go with its destroy). */
 static void on_kill(proxy_t *p, const hb_msg_t *q)
 {
-    if (q->id && hb_name_valid(q->id)) {
-        inst_t *in = zhashx_lookup(p->insts, q->id);
-        char dir[HB_HOSTPATH_MAX + 80];
-        state_dir(p, q->id, dir, sizeof dir);
-        if (in) {
-            hb_err_t gone;
-            hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' has failed", in->id);
-            flush_waiters(in, &gone);
-            stop_now(in, 3000);
-            zhashx_delete(p->insts, q->id);
-        } else {
-            hb_oc_kill_recorded(dir);
-        }
-    }
-    hb_msg_t r = {.type = HB_MSG_R_DESTROYED, .id = q->id};
-    if (q->reply_to)
-        hb_bus_post(q->reply_to, &r);   /* r borrows */
+    end_server(p, q, "has failed", false);
 }
 
 static void on_started(proxy_t *p, const hb_msg_t *q)

@@ -40,3 +40,10 @@ void fake_data_dir_remove(const char *dir)
 {
     hb_rmtree(dir);
 }
+
+void fake_runtime(hb_runtime_t *rt, char *out, size_t len)
+{
+    memset(rt, 0, sizeof *rt);
+    fake_data_dir(out, len);
+    snprintf(rt->data_dir, sizeof rt->data_dir, "%s", out);
+}

@@ -67,8 +67,7 @@ typedef struct {
 static void world_up(world_t *w)
 {
     memset(w, 0, sizeof *w);
-    fake_data_dir(w->data, sizeof w->data);
-    snprintf(w->rt.data_dir, sizeof w->rt.data_dir, "%s", w->data);
+    fake_runtime(&w->rt, w->data, sizeof w->data);
     w->reaper = fake_peer(EP.reaper);
     w->met = fake_peer(EP.metrics);
     hb_manager_args_t a = {.ep = EP, .rt = &w->rt, .image_ready = true,

@@ -56,8 +56,7 @@ Test(proxy, kill_ends_a_dead_sandboxs_left_over_server_and_keeps_its_state, .tim
     setenv("HIVEBOX_OPENCODE", "false", 1);   /* no binary lookup: this is about the message */
     static hb_runtime_t rt;
     char data[256], state[700];
-    fake_data_dir(data, sizeof data);
-    snprintf(rt.data_dir, sizeof rt.data_dir, "%s", data);
+    fake_runtime(&rt, data, sizeof data);
     pid_t server = fake_server();
     record(data, "dead-box", server, state, sizeof state);
 

@@ -39,8 +39,7 @@ static hb_sup_args_t *attach_args(world_t *w, const char *id, uint64_t gen)
 static void world_up(world_t *w)
 {
     memset(w, 0, sizeof *w);
-    fake_data_dir(w->data, sizeof w->data);
-    snprintf(w->rt.data_dir, sizeof w->rt.data_dir, "%s", w->data);
+    fake_runtime(&w->rt, w->data, sizeof w->data);
     w->mgr = fake_peer(EP.manager);
     w->met = fake_peer(EP.metrics);
     w->me = fake_peer("inproc://t-me");
