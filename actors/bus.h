@@ -19,9 +19,21 @@
 #include "hberr.h"
 #include "messages.h"
 
+/* Where the long-lived actors bind their inboxes: the default table. The
+ * composition root hands it to every actor in its start arguments (actors
+ * never name an endpoint themselves); the gateway's threads, which are not
+ * actors, still post to these names directly. */
 #define HB_EP_MANAGER "inproc://hb-manager"
 #define HB_EP_METRICS "inproc://hb-metrics"
 #define HB_EP_REAPER  "inproc://hb-reaper"
+#define HB_EP_PROXY   "inproc://hb-proxy"
+
+typedef struct {
+    const char *manager, *metrics, *reaper, *proxy;   /* static strings */
+} hb_endpoints_t;
+
+#define HB_ENDPOINTS_DEFAULT \
+    ((hb_endpoints_t){HB_EP_MANAGER, HB_EP_METRICS, HB_EP_REAPER, HB_EP_PROXY})
 
 /* Send m as one frame on s. 0, or -1 (logged). */
 int hb_bus_send(zsock_t *s, const hb_msg_t *m);

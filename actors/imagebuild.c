@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "bus.h"
 
@@ -34,10 +35,17 @@ static void on_progress(void *ud, const char *line)
     tell(b, "building", line);
 }
 
+typedef struct {
+    const hb_runtime_t *rt;
+    const char         *manager;
+} build_args_t;
+
 static void *build_main(void *arg)
 {
-    const hb_runtime_t *rt = arg;
-    build_t b = {.mgr = hb_bus_pusher(HB_EP_MANAGER)};
+    build_args_t a = *(build_args_t *)arg;
+    free(arg);
+    const hb_runtime_t *rt = a.rt;
+    build_t b = {.mgr = hb_bus_pusher(a.manager)};
     hb_err_t e = {0};
     HB_LOG_INFO("image base: not found; building it in the background");
     if (b.mgr)
@@ -55,16 +63,22 @@ static void *build_main(void *arg)
     return NULL;
 }
 
-int hb_imagebuild_start(const hb_runtime_t *rt)
+int hb_imagebuild_start(const hb_runtime_t *rt, const char *manager)
 {
+    build_args_t *a = malloc(sizeof *a);
+    if (!a)
+        return -1;
+    *a = (build_args_t){.rt = rt, .manager = manager};
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_t t;
     atomic_store(&g_running, true);
-    int rc = pthread_create(&t, &at, build_main, (void *)rt);
+    int rc = pthread_create(&t, &at, build_main, a);
     pthread_attr_destroy(&at);
-    if (rc != 0)
+    if (rc != 0) {
         atomic_store(&g_running, false);
+        free(a);
+    }
     return rc == 0 ? 0 : -1;
 }

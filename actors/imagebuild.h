@@ -7,7 +7,8 @@
 
 #include "runtime.h"
 
-int  hb_imagebuild_start(const hb_runtime_t *rt);
+/* manager: the manager's inbox, a string that outlives the thread. */
+int  hb_imagebuild_start(const hb_runtime_t *rt, const char *manager);
 bool hb_imagebuild_running(void);
 
 #endif

@@ -1,13 +1,14 @@
 /* The sandbox manager actor (see manager.h). */
 #include "manager.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "opencode_proc.h"
+#include "proxy.h"   /* hb_proxy_sandbox_kill */
 #include "supervisor.h"
 
 #define ATTACH_WAIT_MS 30000
@@ -25,12 +26,13 @@ typedef struct {
 
 typedef struct {
     const hb_runtime_t *rt;
-    zsock_t  *pipe, *inbox, *reaper, *met;
+    hb_endpoints_t ep;
+    hb_supervisor_new_fn *sup_new;
+    zsock_t  *inbox, *reaper, *met;
     zhashx_t *entries;       /* id -> entry_t*, owned */
     uint64_t  gen;
     char      image_state[16];   /* ready | building | failed */
     char      image_progress[256];
-    bool      term;
     hb_limits_t limits;
     uint64_t  host_mem;      /* MemTotal */
 } mgr_t;
@@ -85,18 +87,22 @@ static bool image_blocked(mgr_t *m, const hb_msg_t *q)
     return true;
 }
 
-static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *create)
+/* NULL with *e if the supervisor could not start; it owns sb and create in
+ * every case. */
+static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *create, hb_err_t *e)
 {
     entry_t *en = calloc(1, sizeof *en);
     hb_sup_args_t *a = calloc(1, sizeof *a);
     if (!en || !a) {
         free(en);
         free(a);
+        hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
         return NULL;
     }
     snprintf(en->id, sizeof en->id, "%s", id);
     en->state = E_CREATING;
     en->mem = create ? create->memory_bytes : sb ? sb->spec.memory_bytes : 0;
+    a->ep = m->ep;
     a->rt = m->rt;
     a->gen = ++m->gen;
     a->sb = sb;
@@ -105,7 +111,7 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
         a->create = *create;   /* moved */
         memset(create, 0, sizeof *create);
     }
-    en->sup = hb_supervisor_new(a);   /* owns a from here, even on failure */
+    en->sup = m->sup_new(a, e);   /* owns a from here, even on failure */
     if (!en->sup) {
         free(en);
         return NULL;
@@ -147,9 +153,10 @@ static void on_create(mgr_t *m, hb_msg_t *q)
         return;
     }
     char *reply_to = q->reply_to ? strdup(q->reply_to) : NULL;
-    if (!spawn(m, id, NULL, q)) {
-        HB_LOG_ERROR("manager: cannot start a supervisor for %s", id);
-        hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor");
+    hb_err_t e = {0};
+    if (!spawn(m, id, NULL, q, &e)) {
+        HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
+        hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor: %s", e.msg);
     }
     free(reply_to);
 }
@@ -338,12 +345,9 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     }
 }
 
-static void on_inbox(mgr_t *m)
+static void on_inbox(void *self, hb_msg_t *q, zframe_t *raw)
 {
-    hb_msg_t q;
-    if (hb_bus_recv(m->inbox, &q) == 0)
-        dispatch(m, &q);
-    hb_msg_clear(&q);
+    dispatch(self, q);
 }
 
 /* ---- recovery after a restart ---- */
@@ -369,12 +373,12 @@ static void recover_one(mgr_t *m, const char *id)
         if (!sb->failure[0] && !hb_sandbox_alive(sb))
             mark_failed(sb);
         if (sb->failure[0]) {
-            hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
+            hb_proxy_sandbox_kill(m->ep.proxy, id);   /* an OpenCode server that outlived it */
             hb_sandbox_keep_uids(sb);
         }
         HB_LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
-        if (!spawn(m, id, sb, NULL))
-            HB_LOG_ERROR("manager: cannot start a supervisor for %s", id);
+        if (!spawn(m, id, sb, NULL, &e))
+            HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
         return;
     }
     if (!sb) {
@@ -382,22 +386,23 @@ static void recover_one(mgr_t *m, const char *id)
         return;
     }
     HB_LOG_INFO("sandbox %s is unusable (%s); cleaning up", id, e.msg);
-    hb_oc_kill_recorded(sb->dir);   /* an OpenCode server that outlived it */
+    hb_proxy_sandbox_kill(m->ep.proxy, id);   /* an OpenCode server that outlived it */
     hb_err_t de = {0};
     if (hb_sandbox_destroy(sb, &de) < 0)
         HB_LOG_ERROR("sandbox %s: cleanup failed: %s", id, de.msg);
     hb_sandbox_free(sb);
 }
 
-static size_t count_creating(mgr_t *m)
+static bool all_reported(void *self)
 {
-    size_t n = 0;
+    mgr_t *m = self;
     for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        n += en->state == E_CREATING;
-    return n;
+        if (en->state == E_CREATING)
+            return false;
+    return true;
 }
 
-static void recover(mgr_t *m)
+static void recover(mgr_t *m, zsock_t *pipe)
 {
     char **ids = NULL;
     size_t n = 0;
@@ -411,13 +416,9 @@ static void recover(mgr_t *m)
     hb_strv_free(ids, n);
     /* Wait for the re-attached supervisors to report, so the API shows them
      * from its first request. */
-    int64_t until = hb_now_ms() + ATTACH_WAIT_MS;
-    zpoller_t *p = zpoller_new(m->inbox, NULL);
-    while (p && count_creating(m) > 0 && hb_now_ms() < until) {
-        if (zpoller_wait(p, 200) == m->inbox)
-            on_inbox(m);
-    }
-    zpoller_destroy(&p);
+    hb_loop_t loop = {.name = "manager", .pipe = pipe, .inbox = m->inbox, .on_inbox = on_inbox,
+                      .done = all_reported};
+    hb_loop_run(&loop, m, hb_now_ms() + ATTACH_WAIT_MS);
     HB_LOG_INFO("manager: %zu sandbox(es) re-attached", zhashx_size(m->entries));
 }
 
@@ -432,60 +433,43 @@ static void stop_all(mgr_t *m)
     zhashx_purge(m->entries);
 }
 
+static int setup(mgr_t *m, hb_err_t *e)
+{
+    if (!(m->entries = zhashx_new()))
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    zhashx_set_destructor(m->entries, entry_free);
+    if (!(m->inbox = hb_actor_inbox(m->ep.manager, e)) ||
+        !(m->reaper = hb_actor_pusher(m->ep.reaper, e)) ||
+        !(m->met = hb_actor_pusher(m->ep.metrics, e)))
+        return -1;
+    return 0;
+}
+
 static void mgr_actor(zsock_t *pipe, void *arg)
 {
     hb_manager_args_t *a = arg;
-    mgr_t m = {.rt = a->rt, .pipe = pipe, .limits = a->limits};
+    mgr_t m = {.rt = a->rt, .ep = a->ep, .limits = a->limits,
+               .sup_new = a->supervisor_new ? a->supervisor_new : hb_supervisor_new};
     m.host_mem = hb_host_mem_total();
     snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
-    bool *started = a->started;
     free(a);
-    m.entries = zhashx_new();
-    zhashx_set_destructor(m.entries, entry_free);
-    m.inbox = zsock_new(ZMQ_PULL);
-    m.reaper = hb_bus_pusher(HB_EP_REAPER);
-    m.met = hb_bus_pusher(HB_EP_METRICS);
-    if (!m.entries || !m.inbox || zsock_bind(m.inbox, HB_EP_MANAGER) < 0 || !m.reaper || !m.met) {
-        HB_LOG_ERROR("manager: cannot set up its sockets");
-        *started = false;
-        zsock_signal(pipe, 1);
-        goto out;
+    hb_err_t e = {0};
+    int rc = setup(&m, &e);
+    if (rc == 0)
+        recover(&m, pipe);   /* before ready: the first request sees the survivors */
+    hb_actor_ready(pipe, rc < 0 ? &e : NULL);
+    hb_loop_t loop = {.name = "manager", .pipe = pipe, .inbox = m.inbox, .on_inbox = on_inbox};
+    if (rc == 0) {
+        hb_loop_run(&loop, &m, -1);
+        stop_all(&m);
     }
-    recover(&m);
-    *started = true;   /* read by hb_manager_new after the signal */
-    zsock_signal(pipe, 0);
-    zpoller_t *p = zpoller_new(pipe, m.inbox, NULL);
-    while (!m.term) {
-        void *which = zpoller_wait(p, -1);
-        if (which == m.inbox) {
-            on_inbox(&m);
-        } else if (which == pipe) {
-            char *cmd = zstr_recv(pipe);
-            m.term = !cmd || streq(cmd, "$TERM");
-            zstr_free(&cmd);
-        } else if (zpoller_terminated(p)) {
-            break;
-        }
-    }
-    zpoller_destroy(&p);
-    stop_all(&m);
-out:
     zhashx_destroy(&m.entries);
     zsock_destroy(&m.inbox);
     zsock_destroy(&m.reaper);
     zsock_destroy(&m.met);
 }
 
-zactor_t *hb_manager_new(const hb_manager_args_t *args)
+zactor_t *hb_manager_new(const hb_manager_args_t *args, hb_err_t *e)
 {
-    hb_manager_args_t *a = malloc(sizeof *a);
-    if (!a)
-        return NULL;
-    bool started = false;
-    *a = *args;
-    a->started = &started;
-    zactor_t *actor = zactor_new(mgr_actor, a);
-    if (actor && !started)
-        zactor_destroy(&actor);
-    return actor;
+    return hb_actor_start_copy("manager", mgr_actor, args, sizeof *args, e);
 }

@@ -15,18 +15,25 @@
 #ifndef HB_MANAGER_H
 #define HB_MANAGER_H
 
-#include "bus.h"
+#include "actor.h"
 #include "capacity.h"
 #include "runtime.h"
+#include "supervisor.h"
+
+typedef zactor_t *(hb_supervisor_new_fn)(hb_sup_args_t *args, hb_err_t *e);
 
 typedef struct {
+    hb_endpoints_t ep;  /* its inbox: ep.manager; passed on to every supervisor */
     const hb_runtime_t *rt;
     bool image_ready;   /* the default image "base" exists; else it is being built */
     hb_limits_t limits; /* creates past them are refused */
-    bool *started;      /* internal: set by the actor before it signals */
+    /* How a sandbox's supervisor starts: NULL is hb_supervisor_new (unit
+     * tests start fake supervisors instead). */
+    hb_supervisor_new_fn *supervisor_new;
 } hb_manager_args_t;
 
-/* args is copied; rt must outlive the actor. NULL if it could not start. */
-zactor_t *hb_manager_new(const hb_manager_args_t *args);
+/* args is copied; rt must outlive the actor. NULL with *e if it could not
+ * set up. Returns once the sandboxes that survived a restart are attached. */
+zactor_t *hb_manager_new(const hb_manager_args_t *args, hb_err_t *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* The metrics actor (see metrics.h). */
 #include "metrics.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,71 +139,67 @@ static void on_analytics(met_t *m, const hb_msg_t *q)
     hb_msg_clear(&rep);
 }
 
-static void on_inbox(met_t *m)
+static void on_inbox(void *self, hb_msg_t *q, zframe_t *raw)
 {
-    zframe_t *f = zframe_recv(m->inbox);
-    if (!f)
-        return;
-    hb_msg_t q;
-    if (hb_msg_decode(zframe_data(f), zframe_size(f), &q) < 0) {
-        HB_LOG_ERROR("metrics: malformed message dropped");
-    } else if (q.type >= HB_MSG_EV_CREATED) {
+    met_t *m = self;
+    if (q->type >= HB_MSG_EV_CREATED) {
         /* an event: its msgpack map is published exactly as received */
-        publish_frame(m, hb_msg_name(q.type), zframe_data(f), zframe_size(f));
-    } else if (q.type == HB_MSG_USAGE) {
-        on_usage(m, &q);
-    } else if (q.type == HB_MSG_USAGE_DROP && q.id) {
-        zhashx_delete(m->usage, q.id);
-    } else if (q.type == HB_MSG_ANALYTICS) {
-        on_analytics(m, &q);
+        publish_frame(m, hb_msg_name(q->type), zframe_data(raw), zframe_size(raw));
+    } else if (q->type == HB_MSG_USAGE) {
+        on_usage(m, q);
+    } else if (q->type == HB_MSG_USAGE_DROP && q->id) {
+        zhashx_delete(m->usage, q->id);
+    } else if (q->type == HB_MSG_ANALYTICS) {
+        on_analytics(m, q);
     } else {
-        HB_LOG_WARN("metrics: unexpected %s", hb_msg_name(q.type));
-        hb_bus_reply_error(q.reply_to, HB_E_INTERNAL, "unexpected request");
+        HB_LOG_WARN("metrics: unexpected %s", hb_msg_name(q->type));
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
     }
-    hb_msg_clear(&q);
-    zframe_destroy(&f);
+}
+
+/* A sample every interval, the first one soon after start. */
+static int64_t sample_due(void *self)
+{
+    met_t *m = self;
+    if (hb_now_ms() >= m->next_ms) {
+        take_sample(m);
+        m->next_ms += HB_METRICS_INTERVAL_S * 1000;
+    }
+    int64_t wait = m->next_ms - hb_now_ms();
+    return wait > 0 ? wait : 0;
 }
 
 /* ---- the actor ---- */
 
-typedef struct {
-    char  endpoint[256];
-    bool *started;
-} met_args_t;
+static int setup(met_t *m, const hb_metrics_args_t *a, hb_err_t *e)
+{
+    m->usage = zhashx_new();
+    m->ring = calloc(HB_METRICS_RING, sizeof *m->ring);
+    m->pub = zsock_new(ZMQ_PUB);
+    if (!m->usage || !m->ring || !m->pub)
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    zhashx_set_destructor(m->usage, usage_free);
+    if (!(m->inbox = hb_actor_inbox(a->ep.metrics, e)))
+        return -1;
+    if (zsock_bind(m->pub, "%s", a->events) < 0)
+        return hb_fail(e, HB_E_INTERNAL, zmq_errno(), "events: cannot bind %s: %s", a->events,
+                       zmq_strerror(zmq_errno()));
+    return 0;
+}
 
 static void met_actor(zsock_t *pipe, void *arg)
 {
-    met_args_t *a = arg;
+    hb_metrics_args_t *a = arg;
     met_t m = {0};
-    m.usage = zhashx_new();
-    m.ring = calloc(HB_METRICS_RING, sizeof *m.ring);
-    m.inbox = zsock_new(ZMQ_PULL);
-    m.pub = zsock_new(ZMQ_PUB);
-    bool ok = m.usage && m.ring && m.inbox && m.pub && zsock_bind(m.inbox, HB_EP_METRICS) == 0;
-    if (ok && zsock_bind(m.pub, "%s", a->endpoint) < 0) {
-        HB_LOG_ERROR("events: cannot bind %s: %s", a->endpoint, zmq_strerror(zmq_errno()));
-        ok = false;
-    }
-    if (m.usage)
-        zhashx_set_destructor(m.usage, usage_free);
-    *a->started = ok;   /* read by hb_metrics_new after the signal */
+    hb_err_t e = {0};
+    int rc = setup(&m, a, &e);
     free(a);
-    zsock_signal(pipe, 0);
-    zpoller_t *p = ok ? zpoller_new(pipe, m.inbox, NULL) : NULL;
+    hb_actor_ready(pipe, rc < 0 ? &e : NULL);
     m.next_ms = hb_now_ms() + FIRST_SAMPLE_MS;
-    while (p) {
-        int64_t wait = m.next_ms - hb_now_ms();
-        void *which = zpoller_wait(p, wait > 0 ? (int)wait : 0);
-        if (which == m.inbox)
-            on_inbox(&m);
-        else if (which == pipe || zpoller_terminated(p))
-            break;   /* only $TERM ever comes on the pipe */
-        if (hb_now_ms() >= m.next_ms) {
-            take_sample(&m);
-            m.next_ms += HB_METRICS_INTERVAL_S * 1000;
-        }
-    }
-    zpoller_destroy(&p);
+    hb_loop_t loop = {.name = "metrics", .pipe = pipe, .inbox = m.inbox, .on_inbox = on_inbox,
+                      .due = sample_due};
+    if (rc == 0)
+        hb_loop_run(&loop, &m, -1);
     for (size_t i = 0; m.ring && i < HB_METRICS_RING; i++)
         hb_sample_clear(&m.ring[i]);
     free(m.ring);
@@ -211,16 +208,7 @@ static void met_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&m.pub);
 }
 
-zactor_t *hb_metrics_new(const char *events_endpoint)
+zactor_t *hb_metrics_new(const hb_metrics_args_t *args, hb_err_t *e)
 {
-    met_args_t *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    bool started = false;
-    snprintf(a->endpoint, sizeof a->endpoint, "%s", events_endpoint);
-    a->started = &started;
-    zactor_t *actor = zactor_new(met_actor, a);
-    if (actor && !started)
-        zactor_destroy(&actor);
-    return actor;
+    return hb_actor_start_copy("metrics", met_actor, args, sizeof *args, e);
 }

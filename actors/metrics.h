@@ -9,12 +9,18 @@
 #ifndef HB_METRICS_H
 #define HB_METRICS_H
 
-#include "bus.h"
+#include "actor.h"
 
 #define HB_METRICS_INTERVAL_S 10
 #define HB_METRICS_RING (24 * 3600 / HB_METRICS_INTERVAL_S)
 
-/* NULL (logged) if the events endpoint cannot be bound. */
-zactor_t *hb_metrics_new(const char *events_endpoint);
+typedef struct {
+    hb_endpoints_t ep;       /* its inbox: ep.metrics */
+    const char    *events;   /* the PUB endpoint of the event feed; must outlive the actor */
+} hb_metrics_args_t;
+
+/* args is copied. NULL with *e if it could not set up (the events endpoint
+ * taken, say). */
+zactor_t *hb_metrics_new(const hb_metrics_args_t *args, hb_err_t *e);
 
 #endif

@@ -2,6 +2,7 @@
  * linear scan for the earliest is cheaper than keeping a heap in order. */
 #include "reaper.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -23,28 +24,26 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void on_msg(reaper_t *r)
+static void on_msg(void *self, hb_msg_t *m, zframe_t *raw)
 {
-    hb_msg_t m;
-    if (hb_bus_recv(r->inbox, &m) < 0)
-        return;
-    if (m.type == HB_MSG_REAP_SET && m.id) {
+    reaper_t *r = self;
+    if (m->type == HB_MSG_REAP_SET && m->id) {
         int64_t *at = malloc(sizeof *at);
         if (at) {
-            *at = m.expires_at * 1000;
-            zhashx_update(r->due, m.id, at);
+            *at = m->expires_at * 1000;
+            zhashx_update(r->due, m->id, at);
         }
-    } else if (m.type == HB_MSG_REAP_CANCEL && m.id) {
-        zhashx_delete(r->due, m.id);
+    } else if (m->type == HB_MSG_REAP_CANCEL && m->id) {
+        zhashx_delete(r->due, m->id);
     } else {
-        HB_LOG_WARN("reaper: unexpected %s", hb_msg_name(m.type));
+        HB_LOG_WARN("reaper: unexpected %s", hb_msg_name(m->type));
     }
-    hb_msg_clear(&m);
 }
 
 /* Fire every timer that is due; return ms until the next one (-1: none). */
-static int fire_due(reaper_t *r)
+static int64_t fire_due(void *self)
 {
+    reaper_t *r = self;
     int64_t now = wall_ms(), next = -1;
     zlistx_t *fired = zlistx_new();
     zlistx_set_destructor(fired, free_item);
@@ -60,33 +59,37 @@ static int fire_due(reaper_t *r)
         zhashx_delete(r->due, id);
     }
     zlistx_destroy(&fired);
-    return next > INT32_MAX ? INT32_MAX : (int)next;
+    return next;
+}
+
+static int setup(reaper_t *r, const hb_endpoints_t *ep, hb_err_t *e)
+{
+    if (!(r->due = zhashx_new()))
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    zhashx_set_destructor(r->due, free_item);
+    if (!(r->inbox = hb_actor_inbox(ep->reaper, e)) || !(r->mgr = hb_actor_pusher(ep->manager, e)))
+        return -1;
+    return 0;
 }
 
 static void reaper_actor(zsock_t *pipe, void *arg)
 {
+    hb_reaper_args_t *a = arg;
     reaper_t r = {0};
-    r.due = zhashx_new();
-    zhashx_set_destructor(r.due, free_item);
-    r.inbox = zsock_new(ZMQ_PULL);
-    r.mgr = hb_bus_pusher(HB_EP_MANAGER);
-    bool ok = r.due && r.inbox && r.mgr && zsock_bind(r.inbox, HB_EP_REAPER) == 0;
-    zsock_signal(pipe, 0);
-    if (!ok)
-        HB_LOG_ERROR("reaper: cannot set up its sockets");
-    zpoller_t *p = ok ? zpoller_new(pipe, r.inbox, NULL) : NULL;
-    while (p) {
-        int wait = fire_due(&r);
-        void *which = zpoller_wait(p, wait);
-        if (which == r.inbox)
-            on_msg(&r);
-        else if (which == pipe || zpoller_terminated(p))
-            break;   /* only $TERM ever comes on the pipe */
-    }
-    zpoller_destroy(&p);
+    hb_err_t e = {0};
+    int rc = setup(&r, &a->ep, &e);
+    free(a);
+    hb_actor_ready(pipe, rc < 0 ? &e : NULL);
+    hb_loop_t loop = {.name = "reaper", .pipe = pipe, .inbox = r.inbox, .on_inbox = on_msg,
+                      .due = fire_due};
+    if (rc == 0)
+        hb_loop_run(&loop, &r, -1);
     zhashx_destroy(&r.due);
     zsock_destroy(&r.inbox);
     zsock_destroy(&r.mgr);
 }
 
-zactor_t *hb_reaper_new(void) { return zactor_new(reaper_actor, NULL); }
+zactor_t *hb_reaper_new(const hb_reaper_args_t *args, hb_err_t *e)
+{
+    return hb_actor_start_copy("reaper", reaper_actor, args, sizeof *args, e);
+}

@@ -5,8 +5,13 @@
 #ifndef HB_REAPER_H
 #define HB_REAPER_H
 
-#include "bus.h"
+#include "actor.h"
 
-zactor_t *hb_reaper_new(void);
+typedef struct {
+    hb_endpoints_t ep;   /* its inbox: ep.reaper; expiries go to ep.manager */
+} hb_reaper_args_t;
+
+/* args is copied. NULL with *e if it could not set up. */
+zactor_t *hb_reaper_new(const hb_reaper_args_t *args, hb_err_t *e);
 
 #endif

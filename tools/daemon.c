@@ -152,26 +152,27 @@ static void stop(daemon_t *d)
 static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, const char *key)
 {
     hb_err_t e = {0};
-    if (!(d->metrics = hb_metrics_new(o->events))) {
-        HB_LOG_ERROR("cannot start: events endpoint %s unavailable", o->events);
-        return -1;
-    }
-    d->reaper = hb_reaper_new();
-    hb_proxy_args_t pa = {.rt = rt, .cfg = o, .daemon_host = o->host, .daemon_port = o->port};
-    if (!(d->proxy = hb_proxy_new(&pa))) {   /* before the manager: supervisors talk to it */
-        HB_LOG_ERROR("cannot start: the OpenCode proxy actor did not come up");
+    const hb_endpoints_t ep = HB_ENDPOINTS_DEFAULT;
+    hb_metrics_args_t mt = {.ep = ep, .events = o->events};
+    hb_reaper_args_t ra = {.ep = ep};
+    hb_proxy_args_t pa = {.ep = ep, .rt = rt, .cfg = o, .daemon_host = o->host,
+                          .daemon_port = o->port};
+    /* The proxy before the manager: supervisors talk to it. */
+    if (!(d->metrics = hb_metrics_new(&mt, &e)) || !(d->reaper = hb_reaper_new(&ra, &e)) ||
+        !(d->proxy = hb_proxy_new(&pa, &e))) {
+        HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
     }
     bool image_ready = hb_image_exists(rt, "base");
     /* A quarter of the gateway's threads at most for any one sandbox. */
     hb_supervisor_set_max_inflight(o->threads / 4);
     hb_outbudget_set(o->exec_output_budget);
-    hb_manager_args_t ma = {.rt = rt, .image_ready = image_ready, .limits = limits_of(o)};
-    if (!d->reaper || !(d->manager = hb_manager_new(&ma))) {
-        HB_LOG_ERROR("cannot start: the actors did not come up");
+    hb_manager_args_t ma = {.ep = ep, .rt = rt, .image_ready = image_ready, .limits = limits_of(o)};
+    if (!(d->manager = hb_manager_new(&ma, &e))) {
+        HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
     }
-    if (!image_ready && hb_imagebuild_start(rt) < 0)
+    if (!image_ready && hb_imagebuild_start(rt, ep.manager) < 0)
         HB_LOG_ERROR("cannot start building the default image");
     hb_gateway_conf_t gc = {.host = o->host, .port = o->port, .api_key = key,
                             .max_file_size = o->max_file_size, .threads = o->threads,

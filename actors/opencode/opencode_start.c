@@ -175,13 +175,14 @@ typedef struct {
     char     auth[HB_OC_AUTH_MAX];
     int      pidfd;
     int64_t  deadline;
+    const char *to;   /* the proxy's inbox */
 } watch_t;
 
 static void report(const watch_t *w, hb_errcode_t code, const char *msg)
 {
     hb_msg_t m = {.type = HB_MSG_OC_STARTED, .handle = w->gen, .code = code};
     if (hb_str_set(&m.id, w->id) == 0 && (!msg || hb_str_set(&m.error, msg) == 0))
-        hb_bus_post(HB_EP_PROXY, &m);
+        hb_bus_post(w->to, &m);
     hb_msg_clear(&m);
 }
 
@@ -216,14 +217,15 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int hb_oc_watch_start(const char *id, uint64_t gen, uint16_t port, const char *auth, int pidfd,
-                      int timeout_ms)
+int hb_oc_watch_start(const char *to, const char *id, uint64_t gen, uint16_t port,
+                      const char *auth, int pidfd, int timeout_ms)
 {
     watch_t *w = calloc(1, sizeof *w);
     if (!w)
         return -1;
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->auth, sizeof w->auth, "%s", auth);
+    w->to = to;
     w->gen = gen;
     w->port = port;
     w->pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;

@@ -40,10 +40,11 @@ int hb_oc_write_config(const hb_oc_host_t *h, const char *id, const char *sb_dir
                        bool *changed, hb_err_t *e);
 
 /* Poll the health endpoint of server generation gen on a thread of its own
- * until it answers (OC_STARTED code 0 to the proxy), the process behind
- * pidfd (duplicated; -1: none) exits, or timeout_ms passes (code != 0). */
-int  hb_oc_watch_start(const char *id, uint64_t gen, uint16_t port, const char *auth, int pidfd,
-                       int timeout_ms);
+ * until it answers (OC_STARTED code 0 to the proxy's inbox `to`, a string
+ * that outlives the thread), the process behind pidfd (duplicated; -1:
+ * none) exits, or timeout_ms passes (code != 0). */
+int  hb_oc_watch_start(const char *to, const char *id, uint64_t gen, uint16_t port,
+                       const char *auth, int pidfd, int timeout_ms);
 /* Daemon shutdown: watchers stop reporting; wait up to wait_ms for them. */
 void hb_oc_watch_stop_all(int wait_ms);
 

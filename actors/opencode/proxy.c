@@ -40,7 +40,7 @@ typedef struct {
 } inst_t;
 
 typedef struct {
-    zsock_t          *pipe, *inbox;
+    zsock_t          *inbox;
     hb_oc_settings_t  set;
     hb_oc_host_t      host;
     hb_proxy_args_t   args;
@@ -49,8 +49,7 @@ typedef struct {
     bool              installed;
     zhashx_t         *insts;
     uint64_t          gen_seq;
-    bool              term;
-    bool             *started;   /* hb_proxy_new's, valid until we signal */
+    int64_t           next_tick;
 } proxy_t;
 
 /* ---- instances ---- */
@@ -204,7 +203,7 @@ static int start(proxy_t *p, inst_t *in, hb_err_t *e)
     in->st = I_STARTING;
     HB_LOG_INFO("opencode %s: starting (pid %d, port %u)", in->id, (int)in->proc.pid,
              (unsigned)in->proc.port);
-    if (hb_oc_watch_start(in->id, in->gen, in->proc.port, in->auth, in->proc.pidfd,
+    if (hb_oc_watch_start(p->args.ep.proxy, in->id, in->gen, in->proc.port, in->auth, in->proc.pidfd,
                           START_TIMEOUT_MS) < 0) {
         stop_now(in, 2000);
         return hb_fail(e, HB_E_INTERNAL, 0, "cannot start a thread");
@@ -326,14 +325,17 @@ static void on_up(proxy_t *p, const hb_msg_t *q)
         HB_LOG_WARN("opencode %s: cannot start: %s", in->id, e.msg);
 }
 
-static void on_stop(proxy_t *p, const hb_msg_t *q)
+/* Sandbox q->id goes away (why: for its waiters): its server is killed,
+ * ours or one a previous daemon left; with remove_state its OpenCode state
+ * too. Then the reply, once all that is done. */
+static void end_server(proxy_t *p, const hb_msg_t *q, const char *why, bool remove_state)
 {
     char dir[HB_HOSTPATH_MAX + 80];
     if (q->id && hb_name_valid(q->id) && state_dir(p, q->id, dir, sizeof dir)) {
         inst_t *in = zhashx_lookup(p->insts, q->id);
         if (in) {
             hb_err_t gone;
-            hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' is being destroyed", in->id);
+            hb_fail(&gone, HB_E_NOTFOUND, 0, "sandbox '%s' %s", in->id, why);
             flush_waiters(in, &gone);
             stop_now(in, 3000);
             zhashx_delete(p->insts, q->id);
@@ -341,12 +343,25 @@ static void on_stop(proxy_t *p, const hb_msg_t *q)
             hb_oc_kill_recorded(dir);
         }
         hb_err_t e = {0};
-        if (hb_oc_state_remove(dir, &e) < 0)
+        if (remove_state && hb_oc_state_remove(dir, &e) < 0)
             HB_LOG_WARN("opencode %s: %s", q->id, e.msg);
     }
     hb_msg_t r = {.type = HB_MSG_R_DESTROYED, .id = q->id};
     if (q->reply_to)
         hb_bus_post(q->reply_to, &r);   /* r borrows */
+}
+
+static void on_stop(proxy_t *p, const hb_msg_t *q)
+{
+    end_server(p, q, "is being destroyed", true);
+}
+
+/* At daemon start the manager found the sandbox failed or unusable: the
+ * server a previous daemon left goes; its OpenCode state stays with the
+ * sandbox's files (an unusable sandbox's go with its destroy). */
+static void on_kill(proxy_t *p, const hb_msg_t *q)
+{
+    end_server(p, q, "has failed", false);
 }
 
 static void on_started(proxy_t *p, const hb_msg_t *q)
@@ -375,14 +390,16 @@ static void on_started(proxy_t *p, const hb_msg_t *q)
     flush_waiters(in, &e);
 }
 
-static void dispatch(proxy_t *p, const hb_msg_t *m)
+static void dispatch(void *self, hb_msg_t *m, zframe_t *raw)
 {
+    proxy_t *p = self;
     switch (m->type) {
     case HB_MSG_OC_OPEN: on_open(p, m); break;
     case HB_MSG_OC_CLOSE: on_close(p, m); break;
     case HB_MSG_OC_UP: on_up(p, m); break;
     case HB_MSG_OC_STOP: on_stop(p, m); break;
     case HB_MSG_OC_STARTED: on_started(p, m); break;
+    case HB_MSG_OC_KILL: on_kill(p, m); break;
     default:
         HB_LOG_WARN("proxy: unexpected %s", hb_msg_name(m->type));
         if (m->reply_to)
@@ -408,12 +425,19 @@ static void tick_one(proxy_t *p, inst_t *in, int64_t now)
     }
 }
 
-static void tick(proxy_t *p)
+/* Every TICK_MS. */
+static int64_t tick(void *self)
 {
+    proxy_t *p = self;
     int64_t now = hb_now_ms();
-    for (inst_t *in = zhashx_first(p->insts); in; in = zhashx_next(p->insts))
-        tick_one(p, in, now);
-    reap_pending();
+    if (now >= p->next_tick) {
+        for (inst_t *in = zhashx_first(p->insts); in; in = zhashx_next(p->insts))
+            tick_one(p, in, now);
+        reap_pending();
+        p->next_tick = hb_now_ms() + TICK_MS;
+    }
+    int64_t wait = p->next_tick - hb_now_ms();
+    return wait > 0 ? wait : 0;
 }
 
 /* ---- the actor ---- */
@@ -429,33 +453,6 @@ static void shutdown_all(proxy_t *p)
         /* running ones keep running, for the next daemon to adopt */
     }
     hb_oc_watch_stop_all(3000);
-}
-
-static void run(proxy_t *p)
-{
-    zpoller_t *poller = zpoller_new(p->pipe, p->inbox, NULL);
-    int64_t next = hb_now_ms() + TICK_MS;
-    while (!p->term) {
-        int64_t wait = next - hb_now_ms();
-        void *which = zpoller_wait(poller, wait > 0 ? (int)wait : 0);
-        if (which == p->pipe) {
-            zmsg_t *m = zmsg_recv(p->pipe);
-            p->term = true;   /* $TERM, or the pipe broke */
-            zmsg_destroy(&m);
-        } else if (which == p->inbox) {
-            hb_msg_t m;
-            if (hb_bus_recv(p->inbox, &m) == 0)
-                dispatch(p, &m);
-            hb_msg_clear(&m);
-        } else if (zpoller_terminated(poller)) {
-            break;
-        }
-        if (hb_now_ms() >= next) {
-            tick(p);
-            next = hb_now_ms() + TICK_MS;
-        }
-    }
-    zpoller_destroy(&poller);
 }
 
 static void announce(proxy_t *p, const char *warn)
@@ -484,25 +481,33 @@ static void announce(proxy_t *p, const char *warn)
     }
 }
 
+static int setup(proxy_t *p, hb_err_t *e)
+{
+    char warn[2048];
+    if (!(p->insts = zhashx_new()))
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    zhashx_set_destructor(p->insts, inst_free);
+    if (!(p->inbox = hb_actor_inbox(p->args.ep.proxy, e)))
+        return -1;
+    if (hb_oc_settings_load(&p->set, p->args.cfg, warn, sizeof warn) < 0)
+        return hb_fail(e, HB_E_INTERNAL, 0, "cannot load the OpenCode settings");
+    p->host = (hb_oc_host_t){.set = &p->set, .daemon_host = p->host_buf,
+                             .daemon_port = p->args.daemon_port};
+    announce(p, warn);
+    return 0;
+}
+
 static void proxy_actor(zsock_t *pipe, void *arg)
 {
     proxy_t *p = arg;
-    p->pipe = pipe;
-    char warn[2048];
-    p->inbox = zsock_new(ZMQ_PULL);
-    p->insts = zhashx_new();
-    bool ok = p->inbox && p->insts && zsock_bind(p->inbox, "%s", HB_EP_PROXY) == 0 &&
-              hb_oc_settings_load(&p->set, p->args.cfg, warn, sizeof warn) == 0;
-    if (ok) {
-        zhashx_set_destructor(p->insts, inst_free);
-        p->host = (hb_oc_host_t){.set = &p->set, .daemon_host = p->host_buf,
-                                 .daemon_port = p->args.daemon_port};
-        announce(p, warn);
-    }
-    *p->started = ok;
-    zsock_signal(pipe, 0);   /* zactor_new waits for this */
-    if (ok)
-        run(p);
+    hb_err_t e = {0};
+    int rc = setup(p, &e);
+    hb_actor_ready(pipe, rc < 0 ? &e : NULL);
+    p->next_tick = hb_now_ms() + TICK_MS;
+    hb_loop_t loop = {.name = "proxy", .pipe = pipe, .inbox = p->inbox, .on_inbox = dispatch,
+                      .due = tick};
+    if (rc == 0)
+        hb_loop_run(&loop, p, -1);
     if (p->insts)
         shutdown_all(p);
     zhashx_destroy(&p->insts);
@@ -524,39 +529,47 @@ static void mcp_host(char *buf, size_t len, const char *host)
         snprintf(buf, len, "%s", host);
 }
 
-zactor_t *hb_proxy_new(const hb_proxy_args_t *args)
+zactor_t *hb_proxy_new(const hb_proxy_args_t *args, hb_err_t *e)
 {
     proxy_t *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        hb_fail(e, HB_E_INTERNAL, ENOMEM, "proxy: out of memory");
         return NULL;
-    bool started = false;
+    }
     p->args = *args;
-    p->started = &started;
     mcp_host(p->host_buf, sizeof p->host_buf, args->daemon_host);
-    zactor_t *a = zactor_new(proxy_actor, p);   /* p is the actor's from here on */
-    if (a && !started)
-        zactor_destroy(&a);
-    return a;
+    return hb_actor_start("the OpenCode proxy", proxy_actor, p, e);   /* p is the actor's */
 }
 
 /* ---- helpers for other actors ---- */
 
-void hb_proxy_sandbox_up(const char *id, bool created)
+void hb_proxy_sandbox_up(const char *proxy, const char *id, bool created)
 {
     hb_msg_t m = {.type = HB_MSG_OC_UP, .id = (char *)id,
                   .reason = created ? "created" : "attached"};
-    hb_bus_post(HB_EP_PROXY, &m);   /* m borrows */
+    hb_bus_post(proxy, &m);   /* m borrows */
 }
 
-void hb_proxy_sandbox_stop(const char *id)
+/* A call to the proxy about sandbox id that waits (bounded) for its reply. */
+static void call_about(const char *proxy, hb_msg_type_t type, const char *id, const char *what)
 {
-    hb_msg_t q = {.type = HB_MSG_OC_STOP}, rep;
+    hb_msg_t q = {.type = type}, rep;
     hb_err_t e = {0};
     if (hb_str_set(&q.id, id) < 0)
         return;
-    if (hb_bus_call(HB_EP_PROXY, &q, &rep, STOP_CALL_MS, &e) == 0)
+    if (hb_bus_call(proxy, &q, &rep, STOP_CALL_MS, &e) == 0)
         hb_msg_clear(&rep);
     else
-        HB_LOG_WARN("opencode %s: stop before destroy: %s", id, e.msg);
+        HB_LOG_WARN("opencode %s: %s: %s", id, what, e.msg);
     hb_msg_clear(&q);
+}
+
+void hb_proxy_sandbox_stop(const char *proxy, const char *id)
+{
+    call_about(proxy, HB_MSG_OC_STOP, id, "stop before destroy");
+}
+
+void hb_proxy_sandbox_kill(const char *proxy, const char *id)
+{
+    call_about(proxy, HB_MSG_OC_KILL, id, "stopping the server of a dead sandbox");
 }

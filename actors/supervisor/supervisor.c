@@ -9,6 +9,8 @@
  * DELETE work; expiry still destroys it); destroying; gone. */
 #include "supervisor.h"
 
+#include "actor.h"
+
 #include <jansson.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,7 +35,8 @@ typedef struct {
     hb_sandbox_t *sb;          /* owned; NULL once destroyed */
     char          id[HB_ID_MAX];
     char          inbox_ep[128];
-    zsock_t      *pipe, *inbox, *mgr, *met;
+    hb_endpoints_t ep;
+    zsock_t      *inbox, *mgr, *met;
     int           inflight;    /* operation threads + leases using sb */
     sup_state_t   state;
     char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
@@ -191,7 +194,7 @@ static void do_create(sup_t *s, const hb_msg_t *q)
              "expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus, spec.pids,
              spec.disk_str, spec.timeout_s);
     announce(s, q->reply_to);
-    hb_proxy_sandbox_up(s->id, true);
+    hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
 }
 
 static void do_attach(sup_t *s, hb_sandbox_t *sb)
@@ -209,7 +212,7 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
     if (hb_sandbox_usage(sb, &u) == 0)
         s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
     announce(s, NULL);
-    hb_proxy_sandbox_up(s->id, false);
+    hb_proxy_sandbox_up(s->ep.proxy, s->id, false);
 }
 
 /* ---- destroy ---- */
@@ -233,7 +236,7 @@ static void finish_destroy(sup_t *s)
         return;
     hb_err_t e = {0};
     const char *reply_to = s->gone_reply_to;
-    hb_proxy_sandbox_stop(s->id);   /* its OpenCode server and state go first */
+    hb_proxy_sandbox_stop(s->ep.proxy, s->id);   /* its OpenCode server and state go first */
     if (hb_sandbox_destroy(s->sb, &e) < 0) {
         HB_LOG_ERROR("sandbox %s: destroy: %s", s->id, e.msg);
         hb_bus_reply_err(reply_to, &e);
@@ -350,6 +353,16 @@ static void tick(sup_t *s)
         s->next_usage_ms = now + TICK_MS;
         report_usage(s);
     }
+}
+
+/* The loop's periodic work: the liveness check every ALIVE_MS. */
+static int64_t tick_due(void *self)
+{
+    sup_t *s = self;
+    if (hb_now_ms() >= s->next_tick_ms)
+        tick(s);
+    int64_t wait = s->next_tick_ms - hb_now_ms();
+    return wait > 0 ? wait : 0;
 }
 
 /* ---- requests ---- */
@@ -475,8 +488,9 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
 }
 
 /* Requests the manager forwards on our pipe. */
-static void on_request(sup_t *s, hb_msg_t *q)
+static void on_request(void *self, hb_msg_t *q)
 {
+    sup_t *s = self;
     if (s->term) {
         hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the daemon is shutting down");
         return;
@@ -502,103 +516,82 @@ static void on_request(sup_t *s, hb_msg_t *q)
     }
 }
 
-static void on_pipe(sup_t *s)
+static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
 {
-    zframe_t *f = zframe_recv(s->pipe);
-    if (!f) {
-        s->term = true;
-        return;
-    }
-    if (zframe_streq(f, "$TERM")) {
-        s->term = true;
-        zframe_destroy(&f);
-        return;
-    }
-    hb_msg_t q;
-    if (hb_msg_decode(zframe_data(f), zframe_size(f), &q) == 0)
-        on_request(s, &q);
+    sup_t *s = self;
+    if (m->type == HB_MSG_OP_DONE || m->type == HB_MSG_SB_RELEASE)
+        on_done(s, m);
+    else if (m->type == HB_MSG_SB_EXECUTED)
+        count_exec(s, m);
     else
-        HB_LOG_ERROR("sandbox %s: malformed request dropped", s->id);
-    hb_msg_clear(&q);
-    zframe_destroy(&f);
-}
-
-static void on_inbox(sup_t *s)
-{
-    hb_msg_t m;
-    if (hb_bus_recv(s->inbox, &m) < 0)
-        return;
-    if (m.type == HB_MSG_OP_DONE || m.type == HB_MSG_SB_RELEASE)
-        on_done(s, &m);
-    else if (m.type == HB_MSG_SB_EXECUTED)
-        count_exec(s, &m);
-    else
-        HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m.type));
-    hb_msg_clear(&m);
+        HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m->type));
 }
 
 /* ---- the actor ---- */
 
-static void run(sup_t *s)
+static bool nothing_in_flight(void *self)
 {
-    zpoller_t *p = zpoller_new(s->pipe, s->inbox, NULL);
+    const sup_t *s = self;
+    return s->inflight == 0;
+}
+
+static void run(sup_t *s, zsock_t *pipe)
+{
+    hb_loop_t loop = {.name = s->id, .pipe = pipe, .inbox = s->inbox, .on_inbox = on_inbox,
+                      .on_pipe = on_request, .due = tick_due};
     s->next_tick_ms = hb_now_ms();
-    while (!s->term) {
-        int64_t wait = s->next_tick_ms - hb_now_ms();
-        void *which = zpoller_wait(p, wait > 0 ? (int)wait : 0);
-        if (which == s->pipe)
-            on_pipe(s);
-        else if (which == s->inbox)
-            on_inbox(s);
-        else if (zpoller_terminated(p))
-            break;
-        if (hb_now_ms() >= s->next_tick_ms)
-            tick(s);
-    }
-    /* Shutdown: let in-flight uses end within the grace, then let go. */
-    int64_t until = hb_now_ms() + TERM_GRACE_MS;
-    while (s->inflight > 0 && hb_now_ms() < until) {
-        void *which = zpoller_wait(p, 100);
-        if (which == s->inbox)
-            on_inbox(s);
-        else if (which == s->pipe)
-            on_pipe(s);   /* answers 503 now that term is set */
-    }
-    zpoller_destroy(&p);
+    hb_loop_run(&loop, s, -1);
+    /* Shutdown: let in-flight uses end within the grace (requests are
+     * answered 503 now that term is set), then let go. */
+    s->term = true;
+    loop.due = NULL;
+    loop.done = nothing_in_flight;
+    hb_loop_run(&loop, s, hb_now_ms() + TERM_GRACE_MS);
+}
+
+static int setup(sup_t *s, hb_err_t *e)
+{
+    if (!(s->inbox = hb_actor_inbox(s->inbox_ep, e)) ||
+        !(s->mgr = hb_actor_pusher(s->ep.manager, e)) ||
+        !(s->met = hb_actor_pusher(s->ep.metrics, e)))
+        return -1;
+    return 0;
+}
+
+static void free_args(hb_sup_args_t *a)
+{
+    hb_msg_clear(&a->create);
+    if (a->sb)   /* attach: leave the sandbox running for the next start */
+        hb_sandbox_free(a->sb);
+    free(a);
 }
 
 static void sup_actor(zsock_t *pipe, void *arg)
 {
     hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .pipe = pipe, .state = S_RUNNING};
+    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING};
     snprintf(s.id, sizeof s.id, "%s", a->id);
     hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
-    zsock_signal(pipe, 0);   /* never keep the manager waiting on us */
-    s.inbox = zsock_new(ZMQ_PULL);
-    s.mgr = hb_bus_pusher(HB_EP_MANAGER);
-    s.met = hb_bus_pusher(HB_EP_METRICS);
-    if (!s.inbox || zsock_bind(s.inbox, "%s", s.inbox_ep) < 0 || !s.mgr || !s.met) {
-        hb_err_t e;
-        hb_fail(&e, HB_E_INTERNAL, 0, "sandbox %s: cannot set up its supervisor", s.id);
-        HB_LOG_ERROR("%s", e.msg);
-        if (s.mgr)
-            fail_create(&s, a->create.reply_to, &e);
-        if (a->sb)   /* attach: leave the sandbox running for the next start */
-            hb_sandbox_free(a->sb);
-    } else if (a->sb) {
-        do_attach(&s, a->sb);
-    } else {
-        do_create(&s, &a->create);
+    hb_err_t e = {0};
+    int rc = setup(&s, &e);
+    hb_actor_ready(pipe, rc < 0 ? &e : NULL);   /* quick: never keep the manager waiting */
+    if (rc < 0) {
+        free_args(a);
+        goto out;
     }
-    hb_msg_clear(&a->create);
-    free(a);
-    if (s.inbox && s.mgr && s.met)
-        run(&s);
+    if (a->sb)
+        do_attach(&s, a->sb);
+    else
+        do_create(&s, &a->create);
+    a->sb = NULL;   /* s owns it now */
+    free_args(a);
+    run(&s, pipe);
     if (s.sb && s.inflight == 0)
         hb_sandbox_free(s.sb);   /* the sandbox itself keeps running */
     else if (s.sb)
         HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
                  s.inflight);
+out:
     free(s.gone_reply_to);
     free(s.gone_reason);
     zsock_destroy(&s.inbox);
@@ -606,14 +599,9 @@ static void sup_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&s.met);
 }
 
-zactor_t *hb_supervisor_new(hb_sup_args_t *args)
+zactor_t *hb_supervisor_new(hb_sup_args_t *args, hb_err_t *e)
 {
-    zactor_t *a = zactor_new(sup_actor, args);
-    if (!a) {
-        hb_msg_clear(&args->create);
-        if (args->sb)
-            hb_sandbox_free(args->sb);
-        free(args);
-    }
-    return a;
+    char name[HB_ID_MAX + 16];
+    snprintf(name, sizeof name, "sandbox %s", args->id);
+    return hb_actor_start(name, sup_actor, args, e);
 }

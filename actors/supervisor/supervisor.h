@@ -22,6 +22,7 @@
 #include "runtime.h"
 
 typedef struct {
+    hb_endpoints_t ep;         /* reports to ep.manager, ep.metrics; OpenCode: ep.proxy */
     const hb_runtime_t *rt;    /* immutable after hb_runtime_init; shared read-only */
     char          id[HB_ID_MAX];
     uint64_t      gen;         /* makes the inbox endpoint unique across reuse of a name */
@@ -29,8 +30,10 @@ typedef struct {
     hb_msg_t      create;      /* create: the SB_CREATE request, ownership moves in */
 } hb_sup_args_t;
 
-/* Start a supervisor; takes ownership of args (malloc'd) in every case. */
-zactor_t *hb_supervisor_new(hb_sup_args_t *args);
+/* Start a supervisor; takes ownership of args (malloc'd) in every case.
+ * NULL with *e if it could not set up. It reports to the manager from then
+ * on, SUP_READY or SUP_FAILED first. */
+zactor_t *hb_supervisor_new(hb_sup_args_t *args, hb_err_t *e);
 /* Operations (execs, listings, file transfers) one sandbox may have in
  * flight; past it a request is refused at once with 503, so that a stuck
  * sandbox cannot tie up every gateway thread. Set once at start, before any

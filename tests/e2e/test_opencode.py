@@ -567,23 +567,52 @@ def test_requests_during_destroy_start_no_server_again(ocd, occ):
     wait_until(lambda: not _servers_of(sdir), 15, what="no OpenCode server of the destroyed sandbox")
 
 
+def _server_then_stop(d, c):
+    """A sandbox with a running server, then the daemon stopped (SIGTERM):
+    (its id, the server's pid)."""
+    sid = c.create()["id"]
+    assert health(c, sid).status_code == 200
+    pid = server_pid(d, sid)
+    c.close()
+    d.stop(signal.SIGTERM)
+    assert alive(pid), "the server must outlive the daemon"
+    return sid, pid
+
+
 def test_daemon_restart_adopts_the_running_server(e2e_tmp, llm):
     _require_opencode()
     d = _oc_daemon(e2e_tmp / ("oc-adopt-" + secrets.token_hex(3)), llm)
     c = d.client()
     try:
-        sid = c.create()["id"]
-        assert health(c, sid).status_code == 200
-        pid = server_pid(d, sid)
-        c.close()
-        d.stop(signal.SIGTERM)
-        assert alive(pid), "the server must outlive the daemon"
+        sid, pid = _server_then_stop(d, c)
         d.start()
         c = d.client()
         r = c.get(oc(sid) + "/global/health", timeout=30)
         assert r.status_code == 200
         assert server_pid(d, sid) == pid and alive(pid), "adopted, not restarted"
         assert "adopted the running server" in d.log_text()
+    finally:
+        c.close()
+        _shutdown(d)
+
+
+def test_daemon_restart_kills_the_server_of_a_sandbox_that_died(e2e_tmp, llm):
+    """A sandbox whose init died while no daemon ran is found failed at the
+    next start; the server the previous daemon left for it is killed (the
+    manager sends the proxy OC_KILL), and the sandbox stays as failed."""
+    _require_opencode()
+    d = _oc_daemon(e2e_tmp / ("oc-dead-" + secrets.token_hex(3)), llm)
+    c = d.client()
+    try:
+        sid, pid = _server_then_stop(d, c)
+        init = hbtest.init_host_pid(sid)
+        os.kill(init, signal.SIGKILL)
+        wait_until(lambda: not hbtest.pid_alive(init), 10, what="the killed init to go")
+        d.start()
+        c = d.client()
+        assert c.info(sid)["status"] == "failed"
+        assert not alive(pid), "the dead sandbox's server was left running"
+        assert "stopping the server of dead sandbox dir" in d.log_text()
     finally:
         c.close()
         _shutdown(d)

@@ -1,0 +1,164 @@
+/* The manager actor on its own thread, with fake supervisors (a thread each
+ * that announces its sandbox and forwards what it is sent to a PULL the
+ * test reads) and fake reaper and metrics peers: a request for an id
+ * reaches that sandbox's supervisor and no other, an unknown id is not
+ * found, a taken name is refused, an expiry becomes a destroy. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "fake_peer.h"
+#include "manager.h"
+
+static const hb_endpoints_t EP = {.manager = "inproc://t-mgr", .reaper = "inproc://t-reaper",
+                                  .metrics = "inproc://t-met", .proxy = "inproc://t-proxy"};
+
+/* Where fake supervisor id forwards its requests. */
+static void sup_seen(char *buf, size_t len, const char *id)
+{
+    snprintf(buf, len, "inproc://t-seen-%s", id);
+}
+
+typedef struct {
+    char seen[128];
+} fake_sup_t;
+
+static void fake_forward(void *self, hb_msg_t *m)
+{
+    fake_sup_t *f = self;
+    hb_bus_post(f->seen, m);
+}
+
+static void announce(const hb_sup_args_t *a)
+{
+    hb_sbinfo_t info = {.id = (char *)a->id, .status = "running", .image = "base",
+                        .created_at = 1, .expires_at = 4102444800};
+    char inbox[128];
+    hb_supervisor_inbox(inbox, sizeof inbox, a->id, a->gen);
+    hb_msg_t r = {.type = HB_MSG_SUP_READY, .id = (char *)a->id, .sandboxes = &info,
+                  .sandboxes_n = 1, .inbox = inbox, .reply_to = a->create.reply_to};
+    hb_bus_post(a->ep.manager, &r);   /* borrows */
+}
+
+static void fake_sup(zsock_t *pipe, void *args)
+{
+    hb_sup_args_t *a = args;
+    fake_sup_t f;
+    sup_seen(f.seen, sizeof f.seen, a->id);
+    hb_actor_ready(pipe, NULL);
+    announce(a);
+    hb_msg_clear(&a->create);
+    free(a);
+    hb_loop_t l = {.name = "fake supervisor", .pipe = pipe, .on_pipe = fake_forward};
+    hb_loop_run(&l, &f, -1);
+}
+
+static zactor_t *fake_sup_new(hb_sup_args_t *a, hb_err_t *e)
+{
+    return hb_actor_start("fake supervisor", fake_sup, a, e);
+}
+
+typedef struct {
+    char      data[256];
+    hb_runtime_t rt;
+    zsock_t  *reaper, *met;
+    zactor_t *mgr;
+} world_t;
+
+static void world_up(world_t *w)
+{
+    memset(w, 0, sizeof *w);
+    fake_runtime(&w->rt, w->data, sizeof w->data);
+    w->reaper = fake_peer(EP.reaper);
+    w->met = fake_peer(EP.metrics);
+    hb_manager_args_t a = {.ep = EP, .rt = &w->rt, .image_ready = true,
+                           .supervisor_new = fake_sup_new};
+    hb_limits_defaults(&a.limits);
+    hb_err_t e = {0};
+    w->mgr = hb_manager_new(&a, &e);
+    cr_assert_not_null(w->mgr, "%s", e.msg);
+}
+
+static void world_down(world_t *w)
+{
+    zactor_destroy(&w->mgr);   /* $TERM to every fake supervisor too */
+    zsock_destroy(&w->reaper);
+    zsock_destroy(&w->met);
+    fake_data_dir_remove(w->data);
+}
+
+static void create(const char *name)
+{
+    hb_msg_t q = {.type = HB_MSG_SB_CREATE}, rep;
+    hb_err_t e = {0};
+    cr_assert_eq(hb_str_set(&q.name, name), 0);
+    cr_assert_eq(hb_bus_call(EP.manager, &q, &rep, 3000, &e), 0, "%s", e.msg);
+    cr_assert_eq(rep.type, HB_MSG_R_SANDBOX);
+    cr_assert_str_eq(rep.sandboxes[0].id, name);
+    hb_msg_clear(&rep);
+    hb_msg_clear(&q);
+}
+
+Test(manager, a_request_reaches_its_sandboxs_supervisor_only, .timeout = 15)
+{
+    world_t w;
+    world_up(&w);
+    char ep_a[128], ep_b[128];
+    sup_seen(ep_a, sizeof ep_a, "box-a");
+    sup_seen(ep_b, sizeof ep_b, "box-b");
+    zsock_t *seen_a = fake_peer(ep_a), *seen_b = fake_peer(ep_b);
+    create("box-a");
+    create("box-b");
+
+    hb_msg_t m;   /* each sandbox's expiry was armed */
+    cr_assert_eq(fake_expect(w.reaper, 2000, &m), 0);
+    cr_assert_eq(m.type, HB_MSG_REAP_SET);
+    hb_msg_clear(&m);
+
+    hb_msg_t q = {.type = HB_MSG_SB_GET, .id = "box-b", .reply_to = "inproc://t-nobody"};
+    cr_assert_eq(hb_bus_post(EP.manager, &q), 0);
+    cr_assert_eq(fake_expect(seen_b, 2000, &m), 0, "box-b's supervisor got nothing");
+    cr_assert_eq(m.type, HB_MSG_SB_GET);
+    cr_assert_str_eq(m.id, "box-b");
+    cr_assert_str_eq(m.reply_to, "inproc://t-nobody");
+    hb_msg_clear(&m);
+    cr_assert_eq(fake_expect(seen_a, 300, &m), -1, "box-a's supervisor got box-b's request");
+
+    hb_msg_t x = {.type = HB_MSG_REAP_EXPIRE, .id = "box-a"};
+    cr_assert_eq(hb_bus_post(EP.manager, &x), 0);
+    cr_assert_eq(fake_expect(seen_a, 2000, &m), 0, "the expiry reached no supervisor");
+    cr_assert_eq(m.type, HB_MSG_SB_DESTROY);
+    cr_assert_str_eq(m.reason, "expired");
+    hb_msg_clear(&m);
+
+    zsock_destroy(&seen_a);
+    zsock_destroy(&seen_b);
+    world_down(&w);
+}
+
+Test(manager, unknown_ids_are_not_found_and_names_are_unique, .timeout = 15)
+{
+    world_t w;
+    world_up(&w);
+    create("box-a");
+    hb_msg_t q = {.type = HB_MSG_SB_GET}, rep;
+    hb_err_t e = {0};
+    cr_assert_eq(hb_str_set(&q.id, "nope"), 0);
+    cr_assert_eq(hb_bus_call(EP.manager, &q, &rep, 2000, &e), -1);
+    cr_assert_eq(e.code, HB_E_NOTFOUND, "%s", e.msg);
+    cr_assert_str_eq(e.msg, "sandbox 'nope' not found");
+    hb_msg_clear(&q);
+
+    hb_msg_t c = {.type = HB_MSG_SB_CREATE};
+    cr_assert_eq(hb_str_set(&c.name, "box-a"), 0);
+    cr_assert_eq(hb_bus_call(EP.manager, &c, &rep, 2000, &e), -1);
+    cr_assert_eq(e.code, HB_E_EXISTS, "%s", e.msg);
+    hb_msg_clear(&c);
+
+    hb_msg_t l = {.type = HB_MSG_SB_LIST};
+    cr_assert_eq(hb_bus_call(EP.manager, &l, &rep, 2000, &e), 0, "%s", e.msg);
+    cr_assert_eq(rep.sandboxes_n, 1);
+    cr_assert_str_eq(rep.sandboxes[0].id, "box-a");
+    hb_msg_clear(&rep);
+    hb_msg_clear(&l);
+    world_down(&w);
+}
