@@ -35,16 +35,94 @@ static uint64_t be(const unsigned char *p, int n)
     return v;
 }
 
+/* What one msgpack header announces: a container of items (map entries
+ * count twice), or a scalar whose payload is skip bytes. */
+typedef struct {
+    uint64_t items, skip;
+    bool container, is_map;
+} hdr_t;
+
+/* The headers whose size is in the first byte itself. 0, or 1 when the
+ * byte starts a header with a length field of *lenbytes bytes. */
+static int short_header(unsigned c, hdr_t *h)
+{
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return 0;                               /* fixint, nil, bool */
+    if (c <= 0x8f) {
+        *h = (hdr_t){.items = c & 0x0f, .container = true, .is_map = true};
+        return 0;
+    }
+    if (c <= 0x9f) {
+        *h = (hdr_t){.items = c & 0x0f, .container = true};
+        return 0;
+    }
+    if (c <= 0xbf) {
+        h->skip = c & 0x1f;                     /* fixstr */
+        return 0;
+    }
+    return 1;
+}
+
+/* The headers 0xc4..0xdf: a fixed-size scalar, or a length field of
+ * *lenbytes bytes (str, bin, array, map). -1 for 0xc1 and ext types,
+ * which this protocol never uses. */
+static int long_header(unsigned c, hdr_t *h, int *lenbytes)
+{
+    switch (c) {
+    case 0xc4: case 0xd9: *lenbytes = 1; return 0;
+    case 0xc5: case 0xda: *lenbytes = 2; return 0;
+    case 0xc6: case 0xdb: *lenbytes = 4; return 0;
+    case 0xcc: case 0xd0: h->skip = 1; return 0;
+    case 0xcd: case 0xd1: h->skip = 2; return 0;
+    case 0xca: case 0xce: case 0xd2: h->skip = 4; return 0;
+    case 0xcb: case 0xcf: case 0xd3: h->skip = 8; return 0;
+    case 0xdc: h->container = true; *lenbytes = 2; return 0;
+    case 0xdd: h->container = true; *lenbytes = 4; return 0;
+    case 0xde: h->container = h->is_map = true; *lenbytes = 2; return 0;
+    case 0xdf: h->container = h->is_map = true; *lenbytes = 4; return 0;
+    default: return -1;
+    }
+}
+
+/* Decode the header at p[*pos] into h, moving *pos past it (not past a
+ * scalar's payload). -1 when it is unknown or cut off. */
+static int read_header(const unsigned char *p, size_t len, size_t *pos, hdr_t *h)
+{
+    int lenbytes = 0;
+    unsigned c = p[(*pos)++];
+    *h = (hdr_t){0};
+    if (short_header(c, h) != 0 &&
+        (long_header(c, h, &lenbytes) < 0 || len - *pos < (size_t)lenbytes))
+        return -1;
+    if (lenbytes) {
+        uint64_t n = be(p + *pos, lenbytes);
+        *pos += (size_t)lenbytes;
+        if (h->container)
+            h->items = n;
+        else
+            h->skip = n;
+    }
+    if (h->is_map)
+        h->items *= 2;
+    return 0;
+}
+
+static bool starts_with_map(const unsigned char *p, size_t len)
+{
+    return len > 0 && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf);
+}
+
 /* Walk the encoded bytes once, checking every header against the bytes
  * left: container counts can then never exceed the input size, so msgpack-c
- * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top. */
+ * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top.
+ * need[d] counts the objects still expected at nesting depth d. */
 static int validate(const unsigned char *p, size_t len)
 {
-    uint64_t need[HB_DEPTH_MAX + 1];
+    uint64_t need[HB_DEPTH_MAX + 1] = {1};
     size_t pos = 0, objs = 0;
     int d = 0;
-    need[0] = 1;
-    if (len == 0 || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+    hdr_t h;
+    if (!starts_with_map(p, len))
         return -1;
     while (d >= 0) {
         if (need[d] == 0) {
@@ -52,66 +130,18 @@ static int validate(const unsigned char *p, size_t len)
             continue;
         }
         need[d]--;
-        if (++objs > HB_OBJ_MAX || pos >= len)
+        if (++objs > HB_OBJ_MAX || pos >= len || read_header(p, len, &pos, &h) < 0)
             return -1;
-        unsigned c = p[pos++];
-        size_t left = len - pos;
-        uint64_t items = 0, skip = 0;
-        int hdr = 0;
-        bool container = false, is_map = false;
-        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-            skip = 0;
-        } else if (c <= 0x8f) {
-            container = is_map = true;
-            items = c & 0x0f;
-        } else if (c <= 0x9f) {
-            container = true;
-            items = c & 0x0f;
-        } else if (c <= 0xbf) {
-            skip = c & 0x1f;
-        } else {
-            switch (c) {
-            case 0xc4: case 0xd9: hdr = 1; break;
-            case 0xc5: case 0xda: hdr = 2; break;
-            case 0xc6: case 0xdb: hdr = 4; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xca: case 0xce: case 0xd2: skip = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-            case 0xdc: container = true; hdr = 2; break;
-            case 0xdd: container = true; hdr = 4; break;
-            case 0xde: container = is_map = true; hdr = 2; break;
-            case 0xdf: container = is_map = true; hdr = 4; break;
-            default: return -1;  /* 0xc1, ext types: never used here */
-            }
-            if (hdr) {
-                if (left < (size_t)hdr)
-                    return -1;
-                uint64_t n = be(p + pos, hdr);
-                pos += (size_t)hdr;
-                left -= (size_t)hdr;
-                if (container)
-                    items = n;
-                else
-                    skip = n;
-            }
-        }
-        if (container) {
-            if (is_map && d > 0)
+        if (!h.container) {
+            if (h.skip > len - pos)
                 return -1;
-            if (is_map)
-                items *= 2;
-            if (items > left)
+            pos += (size_t)h.skip;
+        } else if ((h.is_map && d > 0) || h.items > len - pos) {
+            return -1;
+        } else if (h.items) {
+            if (d + 1 > HB_DEPTH_MAX)
                 return -1;
-            if (items) {
-                if (d + 1 > HB_DEPTH_MAX)
-                    return -1;
-                need[++d] = items;
-            }
-        } else {
-            if (skip > left)
-                return -1;
-            pos += (size_t)skip;
+            need[++d] = h.items;
         }
     }
     return pos == len ? 0 : -1;
