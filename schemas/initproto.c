@@ -42,8 +42,8 @@ typedef struct {
     bool container, is_map;
 } hdr_t;
 
-/* The headers whose size is in the first byte itself. 0, or 1 when the
- * byte starts a header with a length field of *lenbytes bytes. */
+/* The headers whose size is in the first byte itself: 0, or 1 when c
+ * starts a longer header (long_header's). */
 static int short_header(unsigned c, hdr_t *h)
 {
     if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
@@ -326,15 +326,6 @@ static void put_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n)
-{
-    msgpack_sbuffer_init(sb);
-    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
-    hb_frame_begin(sb);
-    msgpack_pack_map(pk, n);
-    hb_pk_kstr(pk, "t", t);
-}
-
 int hb_frame_send(int fd, msgpack_sbuffer *sb)
 {
     if (!sb->data || sb->size <= 4 || sb->size - 4 > HB_FRAME_MAX) {
@@ -499,13 +490,9 @@ int hb_map_uint(const msgpack_object_map *m, const char *key, uint64_t max, uint
     return hb_obj_uint(o, max, v);
 }
 
-int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
-               int64_t *v)
+int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v)
 {
-    const msgpack_object *o = hb_map_get(m, key);
     int64_t x;
-    if (!o)
-        return 1;
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         if (o->via.u64 > (uint64_t)INT64_MAX)
             return -1;
@@ -519,6 +506,15 @@ int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_
         return -1;
     *v = x;
     return 0;
+}
+
+int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
+               int64_t *v)
+{
+    const msgpack_object *o = hb_map_get(m, key);
+    if (!o)
+        return 1;
+    return hb_obj_int(o, min, max, v);
 }
 
 int hb_map_bool(const msgpack_object_map *m, const char *key, bool *v)

@@ -66,13 +66,10 @@ int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms);
  * length in and writes it all (MSG_NOSIGNAL on sockets). */
 void hb_frame_begin(msgpack_sbuffer *sb);
 int hb_frame_send(int fd, msgpack_sbuffer *sb);
-/* The usual start of an answer: init sb and pk, hb_frame_begin, then a map
- * of n entries whose first is {t: <t>}. The caller packs n-1 more entries,
- * sends, and destroys sb. */
-void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n);
 
 /* Send {t: <t>, [fd: <fd> if fd > 0,] data: bin} without copying the
- * payload (writev of a small header and data). len <= HB_CHUNK_MAX. */
+ * payload (writev of a small header and data). len <= HB_CHUNK_MAX. The
+ * zero-copy twin of hb_initans_send for `out` and `data` (initproto.def). */
 int hb_frame_send_chunk(int fd, const char *t, int ofd, const void *data, size_t len);
 
 /* Write all of buf (EINTR-safe; MSG_NOSIGNAL on sockets). */
@@ -109,5 +106,6 @@ int hb_map_strv(const msgpack_object_map *m, const char *key, size_t max_n, size
 /* Same checks on a bare object (e.g. array elements). */
 int hb_obj_str(const msgpack_object *o, size_t max, const char **p, size_t *len);
 int hb_obj_uint(const msgpack_object *o, uint64_t max, uint64_t *v);
+int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v);
 
 #endif
