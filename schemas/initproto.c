@@ -378,13 +378,6 @@ void hb_pk_kstr(msgpack_packer *pk, const char *k, const char *v)
     hb_pk_str(pk, v);
 }
 
-void hb_pk_kstrn(msgpack_packer *pk, const char *k, const char *v, size_t n)
-{
-    hb_pk_str(pk, k);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v, n);
-}
-
 void hb_pk_kuint(msgpack_packer *pk, const char *k, uint64_t v)
 {
     hb_pk_str(pk, k);
@@ -455,41 +448,6 @@ int hb_map_str(const msgpack_object_map *m, const char *key, size_t max,
     return hb_obj_str(o, max, p, len);
 }
 
-int hb_map_strcpy(const msgpack_object_map *m, const char *key, char *buf, size_t cap)
-{
-    const char *p;
-    size_t n;
-    int r = hb_map_str(m, key, cap ? cap - 1 : 0, &p, &n);
-    if (r != 0)
-        return r;
-    if (cap == 0 || memchr(p, '\0', n))
-        return -1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return 0;
-}
-
-int hb_map_bin(const msgpack_object_map *m, const char *key, size_t max,
-               const void **p, size_t *len)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > max)
-        return -1;
-    *p = o->via.bin.ptr;
-    *len = o->via.bin.size;
-    return 0;
-}
-
-int hb_map_uint(const msgpack_object_map *m, const char *key, uint64_t max, uint64_t *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    return hb_obj_uint(o, max, v);
-}
-
 int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v)
 {
     int64_t x;
@@ -505,43 +463,5 @@ int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v)
     if (x < min || x > max)
         return -1;
     *v = x;
-    return 0;
-}
-
-int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
-               int64_t *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    return hb_obj_int(o, min, max, v);
-}
-
-int hb_map_bool(const msgpack_object_map *m, const char *key, bool *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_BOOLEAN)
-        return -1;
-    *v = o->via.boolean;
-    return 0;
-}
-
-int hb_map_strv(const msgpack_object_map *m, const char *key, size_t max_n, size_t max_len,
-                const msgpack_object_array **a)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > max_n)
-        return -1;
-    for (uint32_t i = 0; i < o->via.array.size; i++) {
-        const char *p;
-        size_t n;
-        if (hb_obj_str(&o->via.array.ptr[i], max_len, &p, &n) < 0 || memchr(p, '\0', n))
-            return -1;
-    }
-    *a = &o->via.array;
     return 0;
 }

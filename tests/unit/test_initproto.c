@@ -153,38 +153,35 @@ static void pk_types(msgpack_packer *pk)
     hb_pk_str(pk, "bc");
 }
 
+static const msgpack_object *get(const hb_frame_t *f, const char *key)
+{
+    const msgpack_object *o = hb_map_get(&f->map, key);
+    cr_assert_not_null(o, "%s", key);
+    return o;
+}
+
 Test(initproto, typed_lookups)
 {
     hb_frame_t f = frame_of(pk_types);
-    char buf[8];
     uint64_t u;
     int64_t i;
-    bool b;
-    const void *p;
+    const char *p;
     size_t n;
-    const msgpack_object_array *v;
-    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, sizeof buf), 0);
-    cr_assert_str_eq(buf, "hello");
-    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, 5), -1, "too long for the buffer");
-    cr_assert_eq(hb_map_strcpy(&f.map, "missing", buf, sizeof buf), 1);
-    cr_assert_eq(hb_map_uint(&f.map, "u", 1000, &u), 0);
+    cr_assert_null(hb_map_get(&f.map, "missing"));
+    cr_assert_eq(hb_map_str(&f.map, "missing", 10, &p, &n), 1);
+    cr_assert_eq(hb_map_str(&f.map, "s", 5, &p, &n), 0);
+    cr_assert(n == 5 && !memcmp(p, "hello", 5));
+    cr_assert_eq(hb_map_str(&f.map, "s", 4, &p, &n), -1, "too long");
+    cr_assert_eq(hb_map_str(&f.map, "bin", 10, &p, &n), -1, "bin is not str");
+    cr_assert_eq(hb_obj_uint(get(&f, "u"), 1000, &u), 0);
     cr_assert_eq(u, 300);
-    cr_assert_eq(hb_map_uint(&f.map, "u", 299, &u), -1, "range");
-    cr_assert_eq(hb_map_uint(&f.map, "i", 1000, &u), -1, "negative is not uint");
-    cr_assert_eq(hb_map_int(&f.map, "i", -10, 10, &i), 0);
+    cr_assert_eq(hb_obj_uint(get(&f, "u"), 299, &u), -1, "range");
+    cr_assert_eq(hb_obj_uint(get(&f, "i"), 1000, &u), -1, "negative is not uint");
+    cr_assert_eq(hb_obj_int(get(&f, "i"), -10, 10, &i), 0);
     cr_assert_eq(i, -7);
-    cr_assert_eq(hb_map_int(&f.map, "i", 0, 10, &i), -1);
-    cr_assert_eq(hb_map_bool(&f.map, "b", &b), 0);
-    cr_assert(b);
-    cr_assert_eq(hb_map_bool(&f.map, "u", &b), -1, "wrong type");
-    cr_assert_eq(hb_map_bin(&f.map, "bin", 2, &p, &n), 0);
-    cr_assert_eq(n, 2);
-    cr_assert_eq(hb_map_bin(&f.map, "bin", 1, &p, &n), -1);
-    cr_assert_eq(hb_map_bin(&f.map, "s", 100, &p, &n), -1, "str is not bin");
-    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 2, &v), 0);
-    cr_assert_eq(v->size, 2);
-    cr_assert_eq(hb_map_strv(&f.map, "v", 1, 2, &v), -1, "count");
-    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 1, &v), -1, "element length");
+    cr_assert_eq(hb_obj_int(get(&f, "i"), 0, 10, &i), -1);
+    cr_assert_eq(hb_obj_int(get(&f, "u"), 0, 1000, &i), 0, "a positive int is an int");
+    cr_assert_eq(hb_obj_int(get(&f, "b"), 0, 1, &i), -1, "wrong type");
     hb_frame_free(&f);
 }
 
@@ -251,10 +248,59 @@ static void pk_unknown_op(msgpack_packer *pk)
     hb_pk_kstr(pk, "op", "format");
 }
 
+static void pk_stdin_str(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_kstr(pk, "cmd", "x");
+    hb_pk_kstr(pk, "stdin", "not bin");
+}
+
+static void pk_cmd_nul(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_str(pk, "cmd");
+    msgpack_pack_str_with_body(pk, "a\0b", 3);
+}
+
+static void pk_negative_timeout(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "exec");
+    hb_pk_kstr(pk, "cmd", "x");
+    hb_pk_kint(pk, "timeout_ms", -1);
+}
+
+static void pk_recursive_int(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "list");
+    hb_pk_kstr(pk, "path", "/");
+    hb_pk_kuint(pk, "recursive", 1);
+}
+
+static void pk_mode_range(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    hb_pk_kstr(pk, "op", "write");
+    hb_pk_kstr(pk, "path", "/f");
+    hb_pk_kuint(pk, "mode", 010000);
+}
+
+static void pk_rename_no_to(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    hb_pk_kstr(pk, "op", "rename");
+    hb_pk_kstr(pk, "from", "/a");
+}
+
 Test(initmsg, requests_refused_name_the_field)
 {
     struct { packfn fn; const char *field; } cases[] = {
         {pk_bad_env, "env"}, {pk_rel_path, "path"}, {pk_bad_sig, "pgid"}, {pk_unknown_op, "op"},
+        {pk_stdin_str, "stdin"}, {pk_cmd_nul, "cmd"}, {pk_negative_timeout, "timeout_ms"},
+        {pk_recursive_int, "recursive"}, {pk_mode_range, "mode"}, {pk_rename_no_to, "to"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hb_frame_t f = frame_of(cases[i].fn);
