@@ -112,10 +112,31 @@ static bool starts_with_map(const unsigned char *p, size_t len)
     return len > 0 && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf);
 }
 
+/* After header h at *pos (left bytes follow it): skip a scalar's payload,
+ * or open a container one level below d (need[d] counts the objects still
+ * expected at depth d). -1 when the header claims more than is left, a map
+ * sits below the top, or nesting goes past HB_DEPTH_MAX. */
+static int step(const hdr_t *h, size_t left, size_t *pos, uint64_t *need, int *d)
+{
+    if (!h->container) {
+        if (h->skip > left)
+            return -1;
+        *pos += (size_t)h->skip;
+        return 0;
+    }
+    if ((h->is_map && *d > 0) || h->items > left)
+        return -1;
+    if (h->items == 0)
+        return 0;
+    if (*d + 1 > HB_DEPTH_MAX)
+        return -1;
+    need[++*d] = h->items;
+    return 0;
+}
+
 /* Walk the encoded bytes once, checking every header against the bytes
  * left: container counts can then never exceed the input size, so msgpack-c
- * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top.
- * need[d] counts the objects still expected at nesting depth d. */
+ * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top. */
 static int validate(const unsigned char *p, size_t len)
 {
     uint64_t need[HB_DEPTH_MAX + 1] = {1};
@@ -130,19 +151,9 @@ static int validate(const unsigned char *p, size_t len)
             continue;
         }
         need[d]--;
-        if (++objs > HB_OBJ_MAX || pos >= len || read_header(p, len, &pos, &h) < 0)
+        if (++objs > HB_OBJ_MAX || pos >= len || read_header(p, len, &pos, &h) < 0 ||
+            step(&h, len - pos, &pos, need, &d) < 0)
             return -1;
-        if (!h.container) {
-            if (h.skip > len - pos)
-                return -1;
-            pos += (size_t)h.skip;
-        } else if ((h.is_map && d > 0) || h.items > len - pos) {
-            return -1;
-        } else if (h.items) {
-            if (d + 1 > HB_DEPTH_MAX)
-                return -1;
-            need[++d] = h.items;
-        }
     }
     return pos == len ? 0 : -1;
 }
@@ -206,26 +217,36 @@ static int64_t now_ms(void)
 
 /* Read exactly len bytes. Returns 0, or -1 with errno; *got says how many
  * arrived (to tell a clean EOF from a torn frame). */
+/* Wait until fd is readable, up to the deadline (none when < 0). 0 ready,
+ * 1 interrupted (call again), -1 with errno (ETIMEDOUT, or poll's). */
+static int wait_readable(int fd, int64_t deadline)
+{
+    if (deadline < 0)
+        return 0;
+    int64_t left = deadline - now_ms();
+    if (left < 0)
+        left = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
+    if (pr < 0)
+        return errno == EINTR ? 1 : -1;
+    if (pr == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
 static int read_full(int fd, void *buf, size_t len, int64_t deadline, size_t *got)
 {
     char *p = buf;
     *got = 0;
     while (*got < len) {
-        if (deadline >= 0) {
-            int64_t left = deadline - now_ms();
-            if (left < 0)
-                left = 0;
-            struct pollfd pfd = {.fd = fd, .events = POLLIN};
-            int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
-            if (pr < 0 && errno == EINTR)
-                continue;
-            if (pr < 0)
-                return -1;
-            if (pr == 0) {
-                errno = ETIMEDOUT;
-                return -1;
-            }
-        }
+        int w = wait_readable(fd, deadline);
+        if (w < 0)
+            return -1;
+        if (w > 0)
+            continue;
         ssize_t n = read(fd, p + *got, len - *got);
         if (n < 0 && (errno == EINTR || (errno == EAGAIN && deadline >= 0)))
             continue;
@@ -264,44 +285,59 @@ int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms)
 
 /* ---- writing ---- */
 
+/* One sendmsg, or writev once fd has proved not to be a socket. */
+static ssize_t send_once(int fd, struct iovec *iov, int cnt, bool *not_sock)
+{
+    if (!*not_sock) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (n >= 0 || errno != ENOTSOCK)
+            return n;
+        *not_sock = true;
+    }
+    return writev(fd, iov, cnt);
+}
+
+/* After a failed send: 0 to try again (interrupted, or a non-blocking fd
+ * had no room: waited for some), -1 with errno to give up. */
+static int may_retry(int fd)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    if (!(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+        errno = ETIMEDOUT;   /* a blocking socket's SO_SNDTIMEO ran out */
+        return -1;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    poll(&pfd, 1, 1000);
+    return 0;
+}
+
+/* Drop the first n bytes sent from the vector. */
+static void advance(struct iovec **iov, int *cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
 static int sendv_all(int fd, struct iovec *iov, int cnt)
 {
     bool not_sock = false;
     while (cnt > 0) {
-        ssize_t n;
-        if (!not_sock) {
-            struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-            n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-            if (n < 0 && errno == ENOTSOCK) {
-                not_sock = true;
-                continue;
-            }
-        } else {
-            n = writev(fd, iov, cnt);
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN && !(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
-            errno = ETIMEDOUT;   /* a blocking socket's SO_SNDTIMEO ran out */
+        ssize_t n = send_once(fd, iov, cnt, &not_sock);
+        if (n < 0 && may_retry(fd) < 0)
             return -1;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-            poll(&pfd, 1, 1000);
-            continue;
-        }
-        if (n < 0)
-            return -1;
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        if (n >= 0)
+            advance(&iov, &cnt, (size_t)n);
     }
     return 0;
 }
