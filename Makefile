@@ -69,7 +69,9 @@ $(BUILD)/obj/gateway/openapi_blob.o: schemas/openapi.json
 
 # ---- tests -------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/*.c)
-UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC))
+# The launcher's launch.conf reader is tested against the daemon's writer.
+UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC)) tools/init/launcher/launch_conf.c \
+                tools/init/launcher/launch_net.c tools/init/launcher/launch_skills.c
 UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
 
 $(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ)

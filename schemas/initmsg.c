@@ -1,286 +1,421 @@
+/* The init protocol's one encoder and decoder, driven by tables generated
+ * from schemas/initproto.def: a field table (key, type, bounds, where the
+ * member is) and, per kind, the fields it carries and when. */
 #include "initmsg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    hb_initop_t op;
-} ops[] = {
-    {"exec", HB_OP_EXEC}, {"signal", HB_OP_SIGNAL}, {"read", HB_OP_READ},
-    {"write", HB_OP_WRITE}, {"list", HB_OP_LIST}, {"stat", HB_OP_STAT},
-    {"mkdir", HB_OP_MKDIR}, {"rename", HB_OP_RENAME}, {"remove", HB_OP_REMOVE},
-    {"tar_create", HB_OP_TAR_CREATE}, {"tar_extract", HB_OP_TAR_EXTRACT},
-};
+typedef enum { T_STR, T_PATH, T_BIN, T_ENV, T_U64, T_I64, T_BOOL, T_ENTS, T_MSG } ftype_t;
+typedef enum { P_REQ, P_DEF, P_OPT, P_HAS } pres_t;
 
-/* A required path field, validated and normalised into out. */
-static int get_path(const msgpack_object_map *m, const char *key, char *out, bool required)
+typedef struct {
+    const char *key;
+    ftype_t type;
+    int64_t lo;
+    uint64_t hi;
+    size_t off;                 /* of the member in the message struct */
+} field_t;
+
+typedef struct {
+    unsigned char field;        /* index into the field table */
+    unsigned char pres;         /* pres_t */
+} use_t;
+
+typedef struct {
+    const char *name;
+    const use_t *uses;
+    size_t n;
+} kind_t;
+
+/* One side of the protocol: requests or answers. */
+typedef struct {
+    const char *tag;            /* "op" or "t" */
+    const field_t *fields;
+    const kind_t *kinds;        /* indexed by the kind enum; [0] unused */
+    size_t nkinds;
+} proto_t;
+
+#define R(f) {HB_FIELD(f), P_REQ},
+#define D(f) {HB_FIELD(f), P_DEF},
+#define O(f) {HB_FIELD(f), P_OPT},
+#define H(f) {HB_FIELD(f), P_HAS},
+#define KIND(e, wire, uses) [HB_KIND(e)] = {#wire, uses_##e, sizeof uses_##e / sizeof uses_##e[0]},
+
+/* requests */
+#define FIELD_ROW(type, m, key, lo, hi) {key, T_##type, lo, hi, offsetof(hb_initreq_t, m)},
+static const field_t req_fields[] = {HB_INITREQ_FIELDS(FIELD_ROW)};
+#undef FIELD_ROW
+#define HB_FIELD(f) HB_IRF_##f
+#define USES(e, wire, uses) static const use_t uses_##e[] = {uses};
+HB_INITREQS(USES)
+#define HB_KIND(e) HB_OP_##e
+static const kind_t req_kinds[] = {HB_INITREQS(KIND)};
+#undef USES
+#undef HB_FIELD
+#undef HB_KIND
+
+/* answers (their uses_ arrays get an a_ prefix: kind names repeat) */
+#define FIELD_ROW(type, m, key, lo, hi) {key, T_##type, lo, hi, offsetof(hb_initans_t, m)},
+static const field_t ans_fields[] = {HB_INITANS_FIELDS(FIELD_ROW)};
+#define HB_FIELD(f) HB_IAF_##f
+#define USES(e, wire, uses) static const use_t uses_a_##e[] = {uses};
+HB_INITANSS(USES)
+#define HB_KIND(e) HB_ANS_##e
+#undef KIND
+#define KIND(e, wire, uses) [HB_KIND(e)] = {#wire, uses_a_##e, sizeof uses_a_##e / sizeof uses_a_##e[0]},
+static const kind_t ans_kinds[] = {HB_INITANSS(KIND)};
+
+_Static_assert(HB_IRF_COUNT <= 32 && HB_IAF_COUNT <= 32, "`has` holds one bit per field");
+
+static const proto_t REQ = {"op", req_fields, req_kinds, HB_OP_COUNT};
+static const proto_t ANS = {"t", ans_fields, ans_kinds, HB_ANS_COUNT};
+
+/* ---- decoding ---- */
+
+/* Room for a request's normalised paths (NULL for answers). */
+typedef struct {
+    char (*slot)[HB_PATH_MAX];
+    size_t used;
+} paths_t;
+
+static int get_path(const msgpack_object *o, paths_t *ps, const char **out)
 {
     const char *p;
     size_t n;
-    int r = hb_map_str(m, key, HB_PATH_MAX - 1, &p, &n);
-    if (r == 1)
-        return required ? -1 : 1;
-    if (r < 0 || hb_path_check_n(p, n, NULL) < 0)
-        return -1;
     char tmp[HB_PATH_MAX];
+    if (!ps || ps->used >= HB_INITREQ_PATHS || hb_obj_str(o, HB_PATH_MAX - 1, &p, &n) < 0 ||
+        hb_path_check_n(p, n, NULL) < 0)
+        return -1;
     memcpy(tmp, p, n);
     tmp[n] = '\0';
-    return hb_path_normalize(tmp, out, HB_PATH_MAX);
+    char *slot = ps->slot[ps->used++];
+    if (hb_path_normalize(tmp, slot, HB_PATH_MAX) < 0)
+        return -1;
+    *out = slot;
+    return 0;
 }
 
-static int env_ok(const msgpack_object_array *a)
+static int get_str(const msgpack_object *o, uint64_t max, hb_initstr_t *s)
 {
-    for (uint32_t i = 0; i < a->size; i++) {
-        const msgpack_object_str *s = &a->ptr[i].via.str;
-        const char *eq = memchr(s->ptr, '=', s->size);
-        if (!eq || eq == s->ptr)
+    if (hb_obj_str(o, (size_t)max, &s->ptr, &s->len) < 0 || memchr(s->ptr, '\0', s->len))
+        return -1;
+    return 0;
+}
+
+static int get_bin(const msgpack_object *o, uint64_t max, hb_initbin_t *b)
+{
+    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > max)
+        return -1;
+    b->ptr = o->via.bin.ptr;
+    b->len = o->via.bin.size;
+    return 0;
+}
+
+/* "K=V" strings with a non-empty K. */
+static int get_env(const msgpack_object *o, hb_initstrv_t *s)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > HB_ENV_MAX)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        hb_initstr_t kv;
+        if (get_str(&o->via.array.ptr[i], HB_ENVSTR_MAX, &kv) < 0)
             return -1;
+        const char *eq = memchr(kv.ptr, '=', kv.len);
+        if (!eq || eq == kv.ptr)
+            return -1;
+    }
+    *s = (hb_initstrv_t){.obj = &o->via.array, .n = o->via.array.size};
+    return 0;
+}
+
+static int ent_ok(const msgpack_object *e)
+{
+    const char *p;
+    size_t n;
+    uint64_t v;
+    return e->type == MSGPACK_OBJECT_ARRAY && e->via.array.size == 3 &&
+           hb_obj_str(&e->via.array.ptr[0], HB_PATH_MAX - 1, &p, &n) == 0 &&
+           hb_path_check_n(p, n, NULL) == 0 &&
+           hb_obj_uint(&e->via.array.ptr[1], 3, &v) == 0 &&
+           hb_obj_uint(&e->via.array.ptr[2], UINT64_MAX, &v) == 0 ? 0 : -1;
+}
+
+static int get_ents(const msgpack_object *o, hb_initents_t *s)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > HB_ENTS_BATCH)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++)
+        if (ent_ok(&o->via.array.ptr[i]) < 0)
+            return -1;
+    *s = (hb_initents_t){.obj = &o->via.array, .n = o->via.array.size};
+    return 0;
+}
+
+/* Printable ASCII only (it ends up in logs and API errors), cut to fit. */
+static int get_msg(const msgpack_object *o, uint64_t max, char *out)
+{
+    const char *p;
+    size_t n;
+    if (hb_obj_str(o, (size_t)max, &p, &n) < 0)
+        return -1;
+    if (n >= HB_INITMSG_MAX)
+        n = HB_INITMSG_MAX - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+    out[n] = '\0';
+    return 0;
+}
+
+static int get_scalar(const field_t *f, const msgpack_object *o, char *mem)
+{
+    uint64_t u;
+    switch (f->type) {
+    case T_U64:
+        if (hb_obj_uint(o, f->hi, &u) < 0 || u < (uint64_t)f->lo)
+            return -1;
+        memcpy(mem, &u, sizeof u);
+        return 0;
+    case T_I64:
+        return hb_obj_int(o, f->lo, (int64_t)f->hi, (int64_t *)(void *)mem);
+    case T_BOOL:
+        if (o->type != MSGPACK_OBJECT_BOOLEAN)
+            return -1;
+        *(bool *)(void *)mem = o->via.boolean;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int get_value(const field_t *f, const msgpack_object *o, char *mem, paths_t *ps)
+{
+    switch (f->type) {
+    case T_STR: return get_str(o, f->hi, (hb_initstr_t *)(void *)mem);
+    case T_PATH: return get_path(o, ps, (const char **)(void *)mem);
+    case T_BIN: return get_bin(o, f->hi, (hb_initbin_t *)(void *)mem);
+    case T_ENV: return get_env(o, (hb_initstrv_t *)(void *)mem);
+    case T_ENTS: return get_ents(o, (hb_initents_t *)(void *)mem);
+    case T_MSG: return get_msg(o, f->hi, mem);
+    default: return get_scalar(f, o, mem);
+    }
+}
+
+/* The kind named by the tag, or 0. */
+static int find_kind(const proto_t *pr, const msgpack_object_map *m)
+{
+    const char *t;
+    size_t n;
+    if (hb_map_str(m, pr->tag, 16, &t, &n) != 0)
+        return 0;
+    for (size_t k = 1; k < pr->nkinds; k++)
+        if (strlen(pr->kinds[k].name) == n && memcmp(pr->kinds[k].name, t, n) == 0)
+            return (int)k;
+    return 0;
+}
+
+/* Decode the fields of kind k into msg (zeroed by the caller). */
+static int decode(const proto_t *pr, int k, const msgpack_object_map *m, char *msg,
+                  uint32_t *has, paths_t *ps, const char **why)
+{
+    const kind_t *kd = &pr->kinds[k];
+    for (size_t i = 0; i < kd->n; i++) {
+        const field_t *f = &pr->fields[kd->uses[i].field];
+        const msgpack_object *o = hb_map_get(m, f->key);
+        *why = f->key;
+        if (!o && kd->uses[i].pres == P_REQ)
+            return -1;
+        if (!o)
+            continue;
+        if (get_value(f, o, msg + f->off, ps) < 0)
+            return -1;
+        *has |= 1u << kd->uses[i].field;
     }
     return 0;
 }
 
-static int parse_exec(const msgpack_object_map *m, hb_initreq_t *r, const char **why)
+int hb_initreq_parse(const hb_frame_t *f, hb_initreq_in_t *in, const char **why)
 {
-    *why = "cmd";
-    if (hb_map_str(m, "cmd", HB_CMD_MAX, &r->cmd, &r->cmd_len) != 0 ||
-        memchr(r->cmd, '\0', r->cmd_len))
-        return -1;
-    *why = "cwd";
-    int c = get_path(m, "cwd", r->path, false);
-    if (c < 0)
-        return -1;
-    r->has_cwd = c == 0;
-    *why = "env";
-    if (hb_map_strv(m, "env", HB_ENV_MAX, HB_ENVSTR_MAX, &r->env) < 0 ||
-        (r->env && env_ok(r->env) < 0))
-        return -1;
-    *why = "stdin";
-    if (hb_map_bin(m, "stdin", HB_STDIN_MAX, &r->stdin_data, &r->stdin_len) < 0)
-        return -1;
-    *why = "timeout_ms";
-    if (hb_map_uint(m, "timeout_ms", UINT32_MAX, &r->timeout_ms) < 0)
-        return -1;
-    *why = "out_cap";
-    if (hb_map_uint(m, "out_cap", HB_OUT_CAP_MAX, &r->out_cap) < 0)
-        return -1;
-    return 0;
-}
-
-static int parse_signal(const msgpack_object_map *m, hb_initreq_t *r, const char **why)
-{
-    int64_t v;
-    *why = "pgid";
-    if (hb_map_int(m, "pgid", 2, INT32_MAX, &r->pgid) != 0)
-        return -1;
-    *why = "sig";
-    if (hb_map_int(m, "sig", 1, HB_SIG_MAX, &v) != 0)
-        return -1;
-    r->sig = (int)v;
-    return 0;
-}
-
-/* Optional typed fields shared by the file ops. */
-static int parse_file_opts(const msgpack_object_map *m, hb_initreq_t *r, const char **why)
-{
-    uint64_t mode = 0;
-    *why = "mode";
-    if (hb_map_uint(m, "mode", 07777, &mode) < 0)
-        return -1;
-    r->mode = (uint32_t)mode;
-    *why = "max";
-    if (hb_map_uint(m, "max", UINT64_MAX, &r->max) < 0)
-        return -1;
-    *why = "recursive";
-    if (hb_map_bool(m, "recursive", &r->recursive) < 0)
-        return -1;
-    *why = "follow";
-    if (hb_map_bool(m, "follow", &r->follow) < 0)
-        return -1;
-    *why = "parents";
-    if (hb_map_bool(m, "parents", &r->parents) < 0)
-        return -1;
-    return 0;
-}
-
-int hb_initreq_parse(const hb_frame_t *f, hb_initreq_t *r, const char **why)
-{
-    const char *dummy, *op;
-    size_t opn;
+    const char *dummy;
+    paths_t ps = {in->paths, 0};
+    hb_initreq_t *r = &in->r;
     if (!why)
         why = &dummy;
     memset(r, 0, sizeof *r);
     *why = "op";
-    if (!f->decoded || hb_map_str(&f->map, "op", 16, &op, &opn) != 0)
+    if (!f->decoded || !(r->op = (hb_initop_t)find_kind(&REQ, &f->map)))
         return -1;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strlen(ops[i].name) == opn && memcmp(ops[i].name, op, opn) == 0)
-            r->op = ops[i].op;
-    const msgpack_object_map *m = &f->map;
-    switch (r->op) {
-    case HB_OP_EXEC:
-        return parse_exec(m, r, why);
-    case HB_OP_SIGNAL:
-        return parse_signal(m, r, why);
-    case HB_OP_RENAME:
-        *why = "from";
-        if (get_path(m, "from", r->path, true) < 0)
-            return -1;
-        *why = "to";
-        return get_path(m, "to", r->path2, true) < 0 ? -1 : 0;
-    case HB_OP_READ: case HB_OP_WRITE: case HB_OP_LIST:
-    case HB_OP_STAT: case HB_OP_MKDIR: case HB_OP_REMOVE:
-    case HB_OP_TAR_CREATE: case HB_OP_TAR_EXTRACT:
-        *why = "path";
-        if (get_path(m, "path", r->path, true) < 0)
-            return -1;
-        return parse_file_opts(m, r, why);
-    }
-    return -1;   /* unknown op */
+    return decode(&REQ, (int)r->op, &f->map, (char *)r, &r->has, &ps, why);
 }
 
-/* ---- answers ---- */
-
-static const struct {
-    const char *name;
-    hb_ansty_t t;
-} anss[] = {
-    {"started", HB_ANS_STARTED}, {"out", HB_ANS_OUT}, {"exit", HB_ANS_EXIT},
-    {"file", HB_ANS_FILE}, {"data", HB_ANS_DATA}, {"end", HB_ANS_END},
-    {"ents", HB_ANS_ENTS}, {"stat", HB_ANS_STAT}, {"ok", HB_ANS_OK}, {"err", HB_ANS_ERR},
-};
-
-static int ents_ok(const msgpack_object_array *a)
+int hb_initans_parse(const hb_frame_t *f, hb_initans_t *a)
 {
-    if (a->size > HB_ENTS_BATCH)
-        return -1;
-    for (uint32_t i = 0; i < a->size; i++) {
-        const msgpack_object *e = &a->ptr[i];
-        const char *p;
-        size_t n;
-        uint64_t v;
-        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
-            hb_obj_str(&e->via.array.ptr[0], HB_PATH_MAX - 1, &p, &n) < 0 ||
-            hb_path_check_n(p, n, NULL) < 0 ||
-            hb_obj_uint(&e->via.array.ptr[1], 3, &v) < 0 ||
-            hb_obj_uint(&e->via.array.ptr[2], UINT64_MAX, &v) < 0)
-            return -1;
-    }
-    return 0;
+    const char *why;
+    memset(a, 0, sizeof *a);
+    if (f->decoded && (a->t = (hb_ansty_t)find_kind(&ANS, &f->map)) &&
+        decode(&ANS, (int)a->t, &f->map, (char *)a, &a->has, NULL, &why) == 0)
+        return 0;
+    errno = EPROTO;
+    return -1;
 }
 
 void hb_initans_ent(const hb_initans_t *a, uint32_t i, const char **path, size_t *plen,
                     unsigned *type, uint64_t *size)
 {
-    const msgpack_object *e = a->ents->ptr[i].via.array.ptr;
+    const msgpack_object *e = a->ents.obj->ptr[i].via.array.ptr;
     *path = e[0].via.str.ptr;
     *plen = e[0].via.str.size;
     *type = (unsigned)e[1].via.u64;
     *size = e[2].via.u64;
 }
 
-static int parse_exit(const msgpack_object_map *m, hb_initans_t *a)
+void hb_initstrv_get(const hb_initstrv_t *s, size_t i, const char **p, size_t *len)
 {
-    int64_t code, sig = 0;
-    if (hb_map_int(m, "code", 0, 511, &code) != 0 ||
-        hb_map_int(m, "signal", 0, HB_SIG_MAX, &sig) < 0 ||
-        hb_map_bool(m, "timed_out", &a->timed_out) < 0 ||
-        hb_map_bool(m, "out_trunc", &a->out_trunc) < 0 ||
-        hb_map_bool(m, "err_trunc", &a->err_trunc) < 0 ||
-        hb_map_uint(m, "duration_us", UINT64_MAX, &a->duration_us) < 0)
-        return -1;
-    a->code = (int)code;
-    a->signal = (int)sig;
-    return 0;
+    if (s->obj) {
+        *p = s->obj->ptr[i].via.str.ptr;
+        *len = s->obj->ptr[i].via.str.size;
+    } else {
+        *p = s->v[i];
+        *len = strlen(s->v[i]);
+    }
 }
 
-static int parse_stat(const msgpack_object_map *m, hb_initans_t *a)
+/* ---- encoding ---- */
+
+/* Whether an O field is set: non-zero, non-NULL, non-empty. */
+static bool is_set(const field_t *f, const char *mem)
 {
-    uint64_t type, mode, uid, gid;
-    if (hb_map_uint(m, "type", 3, &type) != 0 ||
-        hb_map_uint(m, "size", UINT64_MAX, &a->st.size) != 0 ||
-        hb_map_uint(m, "mode", UINT32_MAX, &mode) != 0 ||
-        hb_map_uint(m, "uid", UINT32_MAX, &uid) != 0 ||
-        hb_map_uint(m, "gid", UINT32_MAX, &gid) != 0 ||
-        hb_map_int(m, "mtime", INT64_MIN, INT64_MAX, &a->st.mtime) != 0 ||
-        hb_map_int(m, "atime", INT64_MIN, INT64_MAX, &a->st.atime) != 0 ||
-        hb_map_int(m, "ctime", INT64_MIN, INT64_MAX, &a->st.ctime) != 0)
-        return -1;
-    a->st.type = (unsigned)type;
-    a->st.mode = (uint32_t)mode;
-    a->st.uid = (uint32_t)uid;
-    a->st.gid = (uint32_t)gid;
-    return 0;
+    switch (f->type) {
+    case T_STR: return ((const hb_initstr_t *)(const void *)mem)->ptr != NULL;
+    case T_PATH: return *(const char *const *)(const void *)mem != NULL;
+    case T_BIN: return ((const hb_initbin_t *)(const void *)mem)->ptr != NULL;
+    case T_ENV: return ((const hb_initstrv_t *)(const void *)mem)->n > 0;
+    case T_ENTS: return ((const hb_initents_t *)(const void *)mem)->n > 0;
+    case T_MSG: return mem[0] != '\0';
+    case T_BOOL: return *(const bool *)(const void *)mem;
+    default: return *(const uint64_t *)(const void *)mem != 0;   /* U64, I64 */
+    }
 }
 
-static int parse_err(const msgpack_object_map *m, hb_initans_t *a)
+static bool on_wire(const proto_t *pr, use_t u, const char *msg, uint32_t has)
 {
-    int64_t err;
-    const char *p = "";
-    size_t n = 0;
-    if (hb_map_int(m, "errno", 1, 4095, &err) != 0 || hb_map_str(m, "msg", 4096, &p, &n) < 0)
-        return -1;
-    a->err = (int)err;
-    if (n >= sizeof a->msg)
-        n = sizeof a->msg - 1;
-    for (size_t i = 0; i < n; i++)
-        a->msg[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
-    a->msg[n] = '\0';
-    return 0;
+    const field_t *f = &pr->fields[u.field];
+    switch (u.pres) {
+    case P_OPT: return is_set(f, msg + f->off);
+    case P_HAS: return (has >> u.field) & 1u;
+    default: return true;
+    }
 }
 
-static int parse_ans(const msgpack_object_map *m, hb_initans_t *a)
+static void pack_strv(msgpack_packer *pk, const hb_initstrv_t *s)
 {
-    int64_t v;
-    switch (a->t) {
-    case HB_ANS_STARTED:
-        return hb_map_int(m, "pid", 1, INT32_MAX, &a->pid) != 0 ? -1 : 0;
-    case HB_ANS_OUT:
-        if (hb_map_int(m, "fd", 1, 2, &v) != 0)
-            return -1;
-        a->fd = (int)v;
-        /* fall through */
-    case HB_ANS_DATA:
-        return hb_map_bin(m, "data", HB_CHUNK_MAX, &a->data, &a->data_len) != 0 ? -1 : 0;
-    case HB_ANS_EXIT:
-        return parse_exit(m, a);
-    case HB_ANS_FILE:
-        a->has_size = true;
-        return hb_map_uint(m, "size", UINT64_MAX, &a->size) != 0 ? -1 : 0;
-    case HB_ANS_OK: {
-        int r = hb_map_uint(m, "size", UINT64_MAX, &a->size);
-        a->has_size = r == 0;
-        return r < 0 ? -1 : 0;
+    msgpack_pack_array(pk, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        const char *p;
+        size_t n;
+        hb_initstrv_get(s, i, &p, &n);
+        msgpack_pack_str_with_body(pk, p, n);
     }
-    case HB_ANS_END:
-        return hb_map_bool(m, "truncated", &a->truncated) < 0 ? -1 : 0;
-    case HB_ANS_ENTS: {
-        const msgpack_object *o = hb_map_get(m, "ents");
-        if (!o || o->type != MSGPACK_OBJECT_ARRAY || ents_ok(&o->via.array) < 0)
-            return -1;
-        a->ents = &o->via.array;
-        return 0;
-    }
-    case HB_ANS_STAT:
-        return parse_stat(m, a);
-    case HB_ANS_ERR:
-        return parse_err(m, a);
-    }
-    return -1;
 }
 
-int hb_initans_parse(const hb_frame_t *f, hb_initans_t *a)
+static void pack_ents(msgpack_packer *pk, const hb_initents_t *s)
 {
-    const char *t;
-    size_t tn;
-    memset(a, 0, sizeof *a);
-    if (f->decoded && hb_map_str(&f->map, "t", 16, &t, &tn) == 0) {
-        for (size_t i = 0; i < sizeof anss / sizeof anss[0]; i++)
-            if (strlen(anss[i].name) == tn && memcmp(anss[i].name, t, tn) == 0)
-                a->t = anss[i].t;
-        if (a->t && parse_ans(&f->map, a) == 0)
-            return 0;
+    if (s->obj) {
+        msgpack_object o = {.type = MSGPACK_OBJECT_ARRAY, .via.array = *s->obj};
+        msgpack_pack_object(pk, o);
+        return;
     }
-    errno = EPROTO;
-    return -1;
+    msgpack_pack_array(pk, s->n);
+    if (s->packed_len)
+        pk->callback(pk->data, s->packed, s->packed_len);
+}
+
+static void pack_value(msgpack_packer *pk, const field_t *f, const char *mem)
+{
+    const hb_initstr_t *s = (const void *)mem;
+    const hb_initbin_t *b = (const void *)mem;
+    switch (f->type) {
+    case T_STR: msgpack_pack_str_with_body(pk, s->ptr, s->len); break;
+    case T_PATH: hb_pk_str(pk, *(const char *const *)(const void *)mem); break;
+    case T_BIN: msgpack_pack_bin_with_body(pk, b->ptr, b->len); break;
+    case T_ENV: pack_strv(pk, (const void *)mem); break;
+    case T_ENTS: pack_ents(pk, (const void *)mem); break;
+    case T_MSG: hb_pk_str(pk, mem); break;
+    case T_BOOL:
+        if (*(const bool *)(const void *)mem)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        break;
+    case T_U64: msgpack_pack_uint64(pk, *(const uint64_t *)(const void *)mem); break;
+    case T_I64: msgpack_pack_int64(pk, *(const int64_t *)(const void *)mem); break;
+    }
+}
+
+/* The map: the tag, then every field of kind k that is on the wire, in the
+ * order the kind lists them; the map size is counted, never written down. */
+static void encode(const proto_t *pr, int k, const char *msg, uint32_t has, msgpack_packer *pk)
+{
+    if (k <= 0 || (size_t)k >= pr->nkinds) {
+        msgpack_pack_map(pk, 0);    /* a caller's bug: the peer refuses it */
+        return;
+    }
+    const kind_t *kd = &pr->kinds[k];
+    uint32_t n = 1;
+    for (size_t i = 0; i < kd->n; i++)
+        n += on_wire(pr, kd->uses[i], msg, has);
+    msgpack_pack_map(pk, n);
+    hb_pk_kstr(pk, pr->tag, kd->name);
+    for (size_t i = 0; i < kd->n; i++) {
+        const field_t *f = &pr->fields[kd->uses[i].field];
+        if (!on_wire(pr, kd->uses[i], msg, has))
+            continue;
+        hb_pk_str(pk, f->key);
+        pack_value(pk, f, msg + f->off);
+    }
+}
+
+void hb_initreq_pack(msgpack_packer *pk, const hb_initreq_t *r)
+{
+    encode(&REQ, (int)r->op, (const char *)r, r->has, pk);
+}
+
+void hb_initans_pack(msgpack_packer *pk, const hb_initans_t *a)
+{
+    encode(&ANS, (int)a->t, (const char *)a, a->has, pk);
+}
+
+int hb_initans_send(int fd, const hb_initans_t *a)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    hb_frame_begin(&sb);
+    hb_initans_pack(&pk, a);
+    int r = hb_frame_send(fd, &sb);
+    int saved = errno;
+    msgpack_sbuffer_destroy(&sb);
+    errno = saved;
+    return r;
+}
+
+void hb_initents_pack(msgpack_packer *pk, const char *path, size_t plen, unsigned type,
+                      uint64_t size)
+{
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_str_with_body(pk, path, plen);
+    msgpack_pack_uint32(pk, type);
+    msgpack_pack_uint64(pk, size);
+}
+
+const char *hb_initop_name(hb_initop_t op)
+{
+    return op > HB_OP_NONE && op < HB_OP_COUNT ? req_kinds[op].name : "?";
+}
+
+const char *hb_initans_name(hb_ansty_t t)
+{
+    return t > HB_ANS_NONE && t < HB_ANS_COUNT ? ans_kinds[t].name : "?";
 }

@@ -35,16 +35,115 @@ static uint64_t be(const unsigned char *p, int n)
     return v;
 }
 
+/* What one msgpack header announces: a container of items (map entries
+ * count twice), or a scalar whose payload is skip bytes. */
+typedef struct {
+    uint64_t items, skip;
+    bool container, is_map;
+} hdr_t;
+
+/* The headers whose size is in the first byte itself: 0, or 1 when c
+ * starts a longer header (long_header's). */
+static int short_header(unsigned c, hdr_t *h)
+{
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return 0;                               /* fixint, nil, bool */
+    if (c <= 0x8f) {
+        *h = (hdr_t){.items = c & 0x0f, .container = true, .is_map = true};
+        return 0;
+    }
+    if (c <= 0x9f) {
+        *h = (hdr_t){.items = c & 0x0f, .container = true};
+        return 0;
+    }
+    if (c <= 0xbf) {
+        h->skip = c & 0x1f;                     /* fixstr */
+        return 0;
+    }
+    return 1;
+}
+
+/* The headers 0xc4..0xdf: a fixed-size scalar, or a length field of
+ * *lenbytes bytes (str, bin, array, map). -1 for 0xc1 and ext types,
+ * which this protocol never uses. */
+static int long_header(unsigned c, hdr_t *h, int *lenbytes)
+{
+    switch (c) {
+    case 0xc4: case 0xd9: *lenbytes = 1; return 0;
+    case 0xc5: case 0xda: *lenbytes = 2; return 0;
+    case 0xc6: case 0xdb: *lenbytes = 4; return 0;
+    case 0xcc: case 0xd0: h->skip = 1; return 0;
+    case 0xcd: case 0xd1: h->skip = 2; return 0;
+    case 0xca: case 0xce: case 0xd2: h->skip = 4; return 0;
+    case 0xcb: case 0xcf: case 0xd3: h->skip = 8; return 0;
+    case 0xdc: h->container = true; *lenbytes = 2; return 0;
+    case 0xdd: h->container = true; *lenbytes = 4; return 0;
+    case 0xde: h->container = h->is_map = true; *lenbytes = 2; return 0;
+    case 0xdf: h->container = h->is_map = true; *lenbytes = 4; return 0;
+    default: return -1;
+    }
+}
+
+/* Decode the header at p[*pos] into h, moving *pos past it (not past a
+ * scalar's payload). -1 when it is unknown or cut off. */
+static int read_header(const unsigned char *p, size_t len, size_t *pos, hdr_t *h)
+{
+    int lenbytes = 0;
+    unsigned c = p[(*pos)++];
+    *h = (hdr_t){0};
+    if (short_header(c, h) != 0 &&
+        (long_header(c, h, &lenbytes) < 0 || len - *pos < (size_t)lenbytes))
+        return -1;
+    if (lenbytes) {
+        uint64_t n = be(p + *pos, lenbytes);
+        *pos += (size_t)lenbytes;
+        if (h->container)
+            h->items = n;
+        else
+            h->skip = n;
+    }
+    if (h->is_map)
+        h->items *= 2;
+    return 0;
+}
+
+static bool starts_with_map(const unsigned char *p, size_t len)
+{
+    return len > 0 && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf);
+}
+
+/* After header h at *pos (left bytes follow it): skip a scalar's payload,
+ * or open a container one level below d (need[d] counts the objects still
+ * expected at depth d). -1 when the header claims more than is left, a map
+ * sits below the top, or nesting goes past HB_DEPTH_MAX. */
+static int step(const hdr_t *h, size_t left, size_t *pos, uint64_t *need, int *d)
+{
+    if (!h->container) {
+        if (h->skip > left)
+            return -1;
+        *pos += (size_t)h->skip;
+        return 0;
+    }
+    if ((h->is_map && *d > 0) || h->items > left)
+        return -1;
+    if (h->items == 0)
+        return 0;
+    if (*d + 1 > HB_DEPTH_MAX)
+        return -1;
+    need[++*d] = h->items;
+    return 0;
+}
+
 /* Walk the encoded bytes once, checking every header against the bytes
  * left: container counts can then never exceed the input size, so msgpack-c
  * allocates at most HB_OBJ_MAX objects. Maps are only allowed at the top. */
 static int validate(const unsigned char *p, size_t len)
 {
-    uint64_t need[HB_DEPTH_MAX + 1];
+    uint64_t need[HB_DEPTH_MAX + 1] = {1};
     size_t pos = 0, objs = 0;
     int d = 0;
-    need[0] = 1;
-    if (len == 0 || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+    hdr_t h;
+    if (!starts_with_map(p, len))
         return -1;
     while (d >= 0) {
         if (need[d] == 0) {
@@ -52,67 +151,9 @@ static int validate(const unsigned char *p, size_t len)
             continue;
         }
         need[d]--;
-        if (++objs > HB_OBJ_MAX || pos >= len)
+        if (++objs > HB_OBJ_MAX || pos >= len || read_header(p, len, &pos, &h) < 0 ||
+            step(&h, len - pos, &pos, need, &d) < 0)
             return -1;
-        unsigned c = p[pos++];
-        size_t left = len - pos;
-        uint64_t items = 0, skip = 0;
-        int hdr = 0;
-        bool container = false, is_map = false;
-        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-            skip = 0;
-        } else if (c <= 0x8f) {
-            container = is_map = true;
-            items = c & 0x0f;
-        } else if (c <= 0x9f) {
-            container = true;
-            items = c & 0x0f;
-        } else if (c <= 0xbf) {
-            skip = c & 0x1f;
-        } else {
-            switch (c) {
-            case 0xc4: case 0xd9: hdr = 1; break;
-            case 0xc5: case 0xda: hdr = 2; break;
-            case 0xc6: case 0xdb: hdr = 4; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xca: case 0xce: case 0xd2: skip = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-            case 0xdc: container = true; hdr = 2; break;
-            case 0xdd: container = true; hdr = 4; break;
-            case 0xde: container = is_map = true; hdr = 2; break;
-            case 0xdf: container = is_map = true; hdr = 4; break;
-            default: return -1;  /* 0xc1, ext types: never used here */
-            }
-            if (hdr) {
-                if (left < (size_t)hdr)
-                    return -1;
-                uint64_t n = be(p + pos, hdr);
-                pos += (size_t)hdr;
-                left -= (size_t)hdr;
-                if (container)
-                    items = n;
-                else
-                    skip = n;
-            }
-        }
-        if (container) {
-            if (is_map && d > 0)
-                return -1;
-            if (is_map)
-                items *= 2;
-            if (items > left)
-                return -1;
-            if (items) {
-                if (d + 1 > HB_DEPTH_MAX)
-                    return -1;
-                need[++d] = items;
-            }
-        } else {
-            if (skip > left)
-                return -1;
-            pos += (size_t)skip;
-        }
     }
     return pos == len ? 0 : -1;
 }
@@ -176,26 +217,36 @@ static int64_t now_ms(void)
 
 /* Read exactly len bytes. Returns 0, or -1 with errno; *got says how many
  * arrived (to tell a clean EOF from a torn frame). */
+/* Wait until fd is readable, up to the deadline (none when < 0). 0 ready,
+ * 1 interrupted (call again), -1 with errno (ETIMEDOUT, or poll's). */
+static int wait_readable(int fd, int64_t deadline)
+{
+    if (deadline < 0)
+        return 0;
+    int64_t left = deadline - now_ms();
+    if (left < 0)
+        left = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
+    if (pr < 0)
+        return errno == EINTR ? 1 : -1;
+    if (pr == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
 static int read_full(int fd, void *buf, size_t len, int64_t deadline, size_t *got)
 {
     char *p = buf;
     *got = 0;
     while (*got < len) {
-        if (deadline >= 0) {
-            int64_t left = deadline - now_ms();
-            if (left < 0)
-                left = 0;
-            struct pollfd pfd = {.fd = fd, .events = POLLIN};
-            int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
-            if (pr < 0 && errno == EINTR)
-                continue;
-            if (pr < 0)
-                return -1;
-            if (pr == 0) {
-                errno = ETIMEDOUT;
-                return -1;
-            }
-        }
+        int w = wait_readable(fd, deadline);
+        if (w < 0)
+            return -1;
+        if (w > 0)
+            continue;
         ssize_t n = read(fd, p + *got, len - *got);
         if (n < 0 && (errno == EINTR || (errno == EAGAIN && deadline >= 0)))
             continue;
@@ -234,44 +285,59 @@ int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms)
 
 /* ---- writing ---- */
 
+/* One sendmsg, or writev once fd has proved not to be a socket. */
+static ssize_t send_once(int fd, struct iovec *iov, int cnt, bool *not_sock)
+{
+    if (!*not_sock) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (n >= 0 || errno != ENOTSOCK)
+            return n;
+        *not_sock = true;
+    }
+    return writev(fd, iov, cnt);
+}
+
+/* After a failed send: 0 to try again (interrupted, or a non-blocking fd
+ * had no room: waited for some), -1 with errno to give up. */
+static int may_retry(int fd)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    if (!(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+        errno = ETIMEDOUT;   /* a blocking socket's SO_SNDTIMEO ran out */
+        return -1;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    poll(&pfd, 1, 1000);
+    return 0;
+}
+
+/* Drop the first n bytes sent from the vector. */
+static void advance(struct iovec **iov, int *cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
 static int sendv_all(int fd, struct iovec *iov, int cnt)
 {
     bool not_sock = false;
     while (cnt > 0) {
-        ssize_t n;
-        if (!not_sock) {
-            struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-            n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-            if (n < 0 && errno == ENOTSOCK) {
-                not_sock = true;
-                continue;
-            }
-        } else {
-            n = writev(fd, iov, cnt);
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN && !(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
-            errno = ETIMEDOUT;   /* a blocking socket's SO_SNDTIMEO ran out */
+        ssize_t n = send_once(fd, iov, cnt, &not_sock);
+        if (n < 0 && may_retry(fd) < 0)
             return -1;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-            poll(&pfd, 1, 1000);
-            continue;
-        }
-        if (n < 0)
-            return -1;
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        if (n >= 0)
+            advance(&iov, &cnt, (size_t)n);
     }
     return 0;
 }
@@ -294,15 +360,6 @@ static void put_be32(unsigned char *p, uint32_t v)
     p[1] = (unsigned char)(v >> 16);
     p[2] = (unsigned char)(v >> 8);
     p[3] = (unsigned char)v;
-}
-
-void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n)
-{
-    msgpack_sbuffer_init(sb);
-    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
-    hb_frame_begin(sb);
-    msgpack_pack_map(pk, n);
-    hb_pk_kstr(pk, "t", t);
 }
 
 int hb_frame_send(int fd, msgpack_sbuffer *sb)
@@ -355,13 +412,6 @@ void hb_pk_kstr(msgpack_packer *pk, const char *k, const char *v)
 {
     hb_pk_str(pk, k);
     hb_pk_str(pk, v);
-}
-
-void hb_pk_kstrn(msgpack_packer *pk, const char *k, const char *v, size_t n)
-{
-    hb_pk_str(pk, k);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v, n);
 }
 
 void hb_pk_kuint(msgpack_packer *pk, const char *k, uint64_t v)
@@ -434,48 +484,9 @@ int hb_map_str(const msgpack_object_map *m, const char *key, size_t max,
     return hb_obj_str(o, max, p, len);
 }
 
-int hb_map_strcpy(const msgpack_object_map *m, const char *key, char *buf, size_t cap)
+int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v)
 {
-    const char *p;
-    size_t n;
-    int r = hb_map_str(m, key, cap ? cap - 1 : 0, &p, &n);
-    if (r != 0)
-        return r;
-    if (cap == 0 || memchr(p, '\0', n))
-        return -1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return 0;
-}
-
-int hb_map_bin(const msgpack_object_map *m, const char *key, size_t max,
-               const void **p, size_t *len)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > max)
-        return -1;
-    *p = o->via.bin.ptr;
-    *len = o->via.bin.size;
-    return 0;
-}
-
-int hb_map_uint(const msgpack_object_map *m, const char *key, uint64_t max, uint64_t *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    return hb_obj_uint(o, max, v);
-}
-
-int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
-               int64_t *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
     int64_t x;
-    if (!o)
-        return 1;
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         if (o->via.u64 > (uint64_t)INT64_MAX)
             return -1;
@@ -488,34 +499,5 @@ int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_
     if (x < min || x > max)
         return -1;
     *v = x;
-    return 0;
-}
-
-int hb_map_bool(const msgpack_object_map *m, const char *key, bool *v)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_BOOLEAN)
-        return -1;
-    *v = o->via.boolean;
-    return 0;
-}
-
-int hb_map_strv(const msgpack_object_map *m, const char *key, size_t max_n, size_t max_len,
-                const msgpack_object_array **a)
-{
-    const msgpack_object *o = hb_map_get(m, key);
-    if (!o)
-        return 1;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > max_n)
-        return -1;
-    for (uint32_t i = 0; i < o->via.array.size; i++) {
-        const char *p;
-        size_t n;
-        if (hb_obj_str(&o->via.array.ptr[i], max_len, &p, &n) < 0 || memchr(p, '\0', n))
-            return -1;
-    }
-    *a = &o->via.array;
     return 0;
 }

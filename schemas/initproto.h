@@ -66,13 +66,10 @@ int hb_frame_read(int fd, hb_frame_t *f, int timeout_ms);
  * length in and writes it all (MSG_NOSIGNAL on sockets). */
 void hb_frame_begin(msgpack_sbuffer *sb);
 int hb_frame_send(int fd, msgpack_sbuffer *sb);
-/* The usual start of an answer: init sb and pk, hb_frame_begin, then a map
- * of n entries whose first is {t: <t>}. The caller packs n-1 more entries,
- * sends, and destroys sb. */
-void hb_answer_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *t, uint32_t n);
 
 /* Send {t: <t>, [fd: <fd> if fd > 0,] data: bin} without copying the
- * payload (writev of a small header and data). len <= HB_CHUNK_MAX. */
+ * payload (writev of a small header and data). len <= HB_CHUNK_MAX. The
+ * zero-copy twin of hb_initans_send for `out` and `data` (initproto.def). */
 int hb_frame_send_chunk(int fd, const char *t, int ofd, const void *data, size_t len);
 
 /* Write all of buf (EINTR-safe; MSG_NOSIGNAL on sockets). */
@@ -81,33 +78,22 @@ int hb_write_all(int fd, const void *buf, size_t len);
 /* Packing helpers: a key followed by a value. */
 void hb_pk_str(msgpack_packer *pk, const char *s);
 void hb_pk_kstr(msgpack_packer *pk, const char *k, const char *v);
-void hb_pk_kstrn(msgpack_packer *pk, const char *k, const char *v, size_t n);
 void hb_pk_kuint(msgpack_packer *pk, const char *k, uint64_t v);
 void hb_pk_kint(msgpack_packer *pk, const char *k, int64_t v);
 void hb_pk_kbool(msgpack_packer *pk, const char *k, bool v);
 void hb_pk_kbin(msgpack_packer *pk, const char *k, const void *v, size_t n);
 
-/* ---- typed lookups in a decoded map ----
- * Each returns 0 when the key is present and valid (output set), 1 when it
- * is absent (output untouched; the caller decides whether that is an error),
- * -1 when present with the wrong type or out of range. */
+/* ---- lookups in a decoded map (schemas/initmsg.c decodes messages) ----
+ * hb_map_get: the value of key, or NULL. hb_map_str: 0 when key is a str of
+ * at most max bytes (output set), 1 when absent, -1 otherwise. */
 const msgpack_object *hb_map_get(const msgpack_object_map *m, const char *key);
 int hb_map_str(const msgpack_object_map *m, const char *key, size_t max,
                const char **p, size_t *len);
-/* Copy into buf as a C string; NUL inside is invalid; needs len < cap. */
-int hb_map_strcpy(const msgpack_object_map *m, const char *key, char *buf, size_t cap);
-int hb_map_bin(const msgpack_object_map *m, const char *key, size_t max,
-               const void **p, size_t *len);
-int hb_map_uint(const msgpack_object_map *m, const char *key, uint64_t max, uint64_t *v);
-int hb_map_int(const msgpack_object_map *m, const char *key, int64_t min, int64_t max,
-               int64_t *v);
-int hb_map_bool(const msgpack_object_map *m, const char *key, bool *v);
-/* An array of at most max_n strings each at most max_len bytes without NUL. */
-int hb_map_strv(const msgpack_object_map *m, const char *key, size_t max_n, size_t max_len,
-                const msgpack_object_array **a);
 
-/* Same checks on a bare object (e.g. array elements). */
+/* Typed checks on one object: 0 when it has the type and is within bounds
+ * (output set), -1 otherwise. */
 int hb_obj_str(const msgpack_object *o, size_t max, const char **p, size_t *len);
 int hb_obj_uint(const msgpack_object *o, uint64_t max, uint64_t *v);
+int hb_obj_int(const msgpack_object *o, int64_t min, int64_t max, int64_t *v);
 
 #endif

@@ -48,29 +48,22 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
 
 static void pack_req(msgpack_packer *pk, const hb_exec_req_t *r, size_t nenv)
 {
-    msgpack_pack_map(pk, 2 + (r->cwd ? 1 : 0) + (nenv ? 1 : 0) + (r->stdin_data ? 1 : 0) +
-                             (r->timeout_ms ? 1 : 0) + 1);
-    hb_pk_kstr(pk, "op", "exec");
-    hb_pk_kstr(pk, "cmd", r->command);
-    if (r->cwd)
-        hb_pk_kstr(pk, "cwd", r->cwd);
-    if (nenv) {
-        hb_pk_str(pk, "env");
-        msgpack_pack_array(pk, nenv);
-        for (size_t i = 0; i < nenv; i++)
-            hb_pk_str(pk, r->env[i]);
-    }
-    if (r->stdin_data)
-        hb_pk_kbin(pk, "stdin", r->stdin_data, r->stdin_len);
-    if (r->timeout_ms)
-        hb_pk_kuint(pk, "timeout_ms", r->timeout_ms);
-    hb_pk_kuint(pk, "out_cap", r->out_cap ? r->out_cap : HB_DEFAULT_OUT_CAP);
+    hb_initreq_t q = {
+        .op = HB_OP_EXEC,
+        .cmd = {r->command, strlen(r->command)},
+        .cwd = r->cwd,
+        .env = {.v = r->env, .n = nenv},
+        .stdin = {r->stdin_data, r->stdin_len},
+        .timeout_ms = r->timeout_ms,
+        .out_cap = r->out_cap ? r->out_cap : HB_DEFAULT_OUT_CAP,
+    };
+    hb_initreq_pack(pk, &q);
 }
 
 static void fill_result(hb_exec_result_t *res, const hb_initans_t *a, bool trunc[3])
 {
-    res->exit_code = a->code;
-    res->term_signal = a->signal;
+    res->exit_code = (int)a->code;
+    res->term_signal = (int)a->signal;
     res->timed_out = a->timed_out;
     res->stdout_truncated = a->out_trunc || trunc[1];
     res->stderr_truncated = a->err_trunc || trunc[2];
@@ -104,7 +97,7 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
     if (hb_initconn_next(c, &a, 10000, e) < 0)
         return -1;
     if (a.t == HB_ANS_ERR)      /* the command could not start: bad cwd, ... */
-        return hb_fail(e, start_errcode(a.err), a.err, "exec: %s", a.msg);
+        return hb_fail(e, start_errcode((int)a.err), (int)a.err, "exec: %s", a.msg);
     if (a.t != HB_ANS_STARTED)
         return hb_init_unexpected(&a, "exec", e);
     for (;;) {
@@ -117,13 +110,13 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
         }
         if (a.t != HB_ANS_OUT)
             return hb_init_unexpected(&a, "exec", e);
-        size_t n = a.data_len;
+        size_t n = a.data.len;
         if (got[a.fd] + n > cap) {
             n = (size_t)(cap - got[a.fd]);
             trunc[a.fd] = true;
         }
         got[a.fd] += n;
-        if (n && cb && cb(ud, a.fd, a.data, n) != 0)
+        if (n && cb && cb(ud, (int)a.fd, a.data.ptr, n) != 0)
             return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
     }
 }

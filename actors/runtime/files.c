@@ -21,11 +21,11 @@ static int check_path(const char *path, const char *field, hb_err_t *e)
 
 
 /* Request + single final answer of type want. */
-static int simple(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, hb_ansty_t want,
+static int simple(const hb_sandbox_t *sb, const hb_initreq_t *r, hb_ansty_t want,
                   hb_initans_t *a, const char *what, hb_err_t *e)
 {
     hb_initconn_t c;
-    if (hb_initconn_start(&c, sb, fill, arg, e) < 0)
+    if (hb_initconn_start(&c, sb, r, e) < 0)
         return -1;
     int rc = hb_initconn_next(&c, a, FILE_TIMEOUT_MS, e);
     if (rc == 0 && a->t != want)
@@ -36,23 +36,6 @@ static int simple(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, hb_a
 
 /* ---- write ---- */
 
-typedef struct {
-    const char *path;
-    uint32_t mode;
-    uint64_t max;
-} write_args_t;
-
-static void fill_write(msgpack_packer *pk, const void *arg)
-{
-    const write_args_t *w = arg;
-    msgpack_pack_map(pk, w->mode ? 4 : 3);
-    hb_pk_kstr(pk, "op", "write");
-    hb_pk_kstr(pk, "path", w->path);
-    if (w->mode)
-        hb_pk_kuint(pk, "mode", w->mode);
-    hb_pk_kuint(pk, "max", w->max);
-}
-
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
 {
@@ -62,10 +45,9 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
         return -1;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
-    write_args_t w = {path, mode, max_size};
+    hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size};
     uint64_t total = 0;
-    int rc = hb_init_put(sb, fill_write, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS,
-                         &total, e);
+    int rc = hb_init_put(sb, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
     if (rc == 0 && written)
         *written = total;
     return rc;
@@ -95,20 +77,6 @@ int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf,
 
 /* ---- read ---- */
 
-typedef struct {
-    const char *path;
-    uint64_t max;
-} read_args_t;
-
-static void fill_read(msgpack_packer *pk, const void *arg)
-{
-    const read_args_t *r = arg;
-    msgpack_pack_map(pk, 3);
-    hb_pk_kstr(pk, "op", "read");
-    hb_pk_kstr(pk, "path", r->path);
-    hb_pk_kuint(pk, "max", r->max);
-}
-
 static int download(hb_initconn_t *c, uint64_t max, hb_size_cb on_size, hb_sink_cb sink,
                     void *ud, hb_err_t *e)
 {
@@ -130,10 +98,10 @@ static int download(hb_initconn_t *c, uint64_t max, hb_size_cb on_size, hb_sink_
             break;
         if (a.t != HB_ANS_DATA)
             return hb_init_unexpected(&a, "read", e);
-        total += a.data_len;
+        total += a.data.len;
         if (total > size)
             return hb_fail(e, HB_E_INTERNAL, EPROTO, "read: init sent more than announced");
-        if (a.data_len && sink(ud, a.data, a.data_len) < 0)
+        if (a.data.len && sink(ud, a.data.ptr, a.data.len) < 0)
             return hb_fail(e, HB_E_INTERNAL, ECANCELED, "read aborted by the sink");
     }
     if (total != size)
@@ -146,9 +114,9 @@ int hb_file_read(const hb_sandbox_t *sb, const char *path, uint64_t max_size, hb
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    read_args_t r = {path, max_size};
+    hb_initreq_t r = {.op = HB_OP_READ, .path = path, .max = max_size};
     hb_initconn_t c;
-    if (hb_initconn_start(&c, sb, fill_read, &r, e) < 0)
+    if (hb_initconn_start(&c, sb, &r, e) < 0)
         return -1;
     int rc = download(&c, max_size, on_size, sink, ud, e);
     hb_initconn_close(&c);
@@ -206,22 +174,6 @@ int hb_file_read_buf(const hb_sandbox_t *sb, const char *path, uint64_t max_size
 /* ---- list ---- */
 
 typedef struct {
-    const char *path;
-    bool recursive;
-    uint64_t max;
-} list_args_t;
-
-static void fill_list(msgpack_packer *pk, const void *arg)
-{
-    const list_args_t *l = arg;
-    msgpack_pack_map(pk, 4);
-    hb_pk_kstr(pk, "op", "list");
-    hb_pk_kstr(pk, "path", l->path);
-    hb_pk_kbool(pk, "recursive", l->recursive);
-    hb_pk_kuint(pk, "max", l->max);
-}
-
-typedef struct {
     hb_dirent_t *v;
     size_t n, cap, max;
     bool truncated;
@@ -229,7 +181,7 @@ typedef struct {
 
 static int add_ents(ents_t *s, const hb_initans_t *a)
 {
-    for (uint32_t i = 0; i < a->ents->size; i++) {
+    for (uint32_t i = 0; i < a->ents.n; i++) {
         const char *p;
         size_t pl;
         unsigned type;
@@ -283,10 +235,10 @@ int hb_file_list(const hb_sandbox_t *sb, const char *path, bool recursive, size_
     if (check_path(path, "path", e) < 0)
         return -1;
     size_t max = max_entries && max_entries < LIST_HARD_MAX ? max_entries : LIST_HARD_MAX;
-    list_args_t l = {path, recursive, max};
+    hb_initreq_t l = {.op = HB_OP_LIST, .path = path, .recursive = recursive, .max = max};
     ents_t s = {.max = max};
     hb_initconn_t c;
-    if (hb_initconn_start(&c, sb, fill_list, &l, e) < 0)
+    if (hb_initconn_start(&c, sb, &l, e) < 0)
         return -1;
     int rc = collect_ents(&c, &s, e);
     hb_initconn_close(&c);
@@ -312,34 +264,17 @@ void hb_dirents_free(hb_dirent_t *ents, size_t n)
 
 /* ---- stat, mkdir, rename, remove ---- */
 
-typedef struct {
-    const char *op, *k1, *v1, *k2, *v2, *kb;
-    bool b;
-} small_args_t;
-
-static void fill_small(msgpack_packer *pk, const void *arg)
-{
-    const small_args_t *s = arg;
-    msgpack_pack_map(pk, 2 + (s->k2 ? 1 : 0) + (s->kb ? 1 : 0));
-    hb_pk_kstr(pk, "op", s->op);
-    hb_pk_kstr(pk, s->k1, s->v1);
-    if (s->k2)
-        hb_pk_kstr(pk, s->k2, s->v2);
-    if (s->kb)
-        hb_pk_kbool(pk, s->kb, s->b);
-}
-
 int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e)
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    small_args_t s = {.op = "stat", .k1 = "path", .v1 = path, .kb = "follow", .b = follow};
+    hb_initreq_t s = {.op = HB_OP_STAT, .path = path, .follow = follow};
     hb_initans_t a;
-    if (simple(sb, fill_small, &s, HB_ANS_STAT, &a, "stat", e) < 0)
+    if (simple(sb, &s, HB_ANS_STAT, &a, "stat", e) < 0)
         return -1;
-    *st = (hb_stat_t){.type = (hb_ftype_t)a.st.type, .size = a.st.size, .mode = a.st.mode,
-                      .uid = a.st.uid, .gid = a.st.gid, .mtime = a.st.mtime,
-                      .atime = a.st.atime, .ctime = a.st.ctime};
+    *st = (hb_stat_t){.type = (hb_ftype_t)a.type, .size = a.size, .mode = (uint32_t)a.mode,
+                      .uid = (uint32_t)a.uid, .gid = (uint32_t)a.gid, .mtime = a.mtime,
+                      .atime = a.atime, .ctime = a.ctime};
     return 0;
 }
 
@@ -347,25 +282,25 @@ int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    small_args_t s = {.op = "mkdir", .k1 = "path", .v1 = path, .kb = "parents", .b = parents};
+    hb_initreq_t s = {.op = HB_OP_MKDIR, .path = path, .parents = parents};
     hb_initans_t a;
-    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "mkdir", e);
+    return simple(sb, &s, HB_ANS_OK, &a, "mkdir", e);
 }
 
 int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e)
 {
     if (check_path(from, "from", e) < 0 || check_path(to, "to", e) < 0)
         return -1;
-    small_args_t s = {.op = "rename", .k1 = "from", .v1 = from, .k2 = "to", .v2 = to};
+    hb_initreq_t s = {.op = HB_OP_RENAME, .from = from, .to = to};
     hb_initans_t a;
-    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "rename", e);
+    return simple(sb, &s, HB_ANS_OK, &a, "rename", e);
 }
 
 int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e)
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    small_args_t s = {.op = "remove", .k1 = "path", .v1 = path};
+    hb_initreq_t s = {.op = HB_OP_REMOVE, .path = path};
     hb_initans_t a;
-    return simple(sb, fill_small, &s, HB_ANS_OK, &a, "remove", e);
+    return simple(sb, &s, HB_ANS_OK, &a, "remove", e);
 }

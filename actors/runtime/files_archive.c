@@ -8,20 +8,6 @@
 
 #define ARCHIVE_TIMEOUT_MS 60000   /* between two frames from init */
 
-typedef struct {
-    const char *op, *path;
-    uint64_t    max;
-} req_t;
-
-static void fill(msgpack_packer *pk, const void *arg)
-{
-    const req_t *r = arg;
-    msgpack_pack_map(pk, 3);
-    hb_pk_kstr(pk, "op", r->op);
-    hb_pk_kstr(pk, "path", r->path);
-    hb_pk_kuint(pk, "max", r->max);
-}
-
 static int check(const char *path, hb_err_t *e)
 {
     const char *why;
@@ -43,7 +29,7 @@ static int stream_out(hb_initconn_t *c, int (*on_start)(void *ud), hb_sink_cb si
         if (!started && on_start && on_start(ud) < 0)
             return hb_fail(e, HB_E_INTERNAL, ECANCELED, "archive aborted by the sink");
         started = true;
-        if (a.data_len && sink(ud, a.data, a.data_len) < 0)
+        if (a.data.len && sink(ud, a.data.ptr, a.data.len) < 0)
             return hb_fail(e, HB_E_INTERNAL, ECANCELED, "archive aborted by the sink");
     }
 }
@@ -53,9 +39,9 @@ int hb_archive_get(const hb_sandbox_t *sb, const char *path, int (*on_start)(voi
 {
     if (check(path, e) < 0)
         return -1;
-    req_t r = {"tar_create", path, 0};
+    hb_initreq_t r = {.op = HB_OP_TAR_CREATE, .path = path};
     hb_initconn_t c;
-    if (hb_initconn_start(&c, sb, fill, &r, e) < 0)
+    if (hb_initconn_start(&c, sb, &r, e) < 0)
         return -1;
     int rc = stream_out(&c, on_start, sink, ud, e);
     hb_initconn_close(&c);
@@ -68,9 +54,9 @@ int hb_archive_put(const hb_sandbox_t *sb, const char *path, uint64_t max, hb_sr
     *size = 0;
     if (check(path, e) < 0)
         return -1;
-    req_t r = {"tar_extract", path, max};
+    hb_initreq_t r = {.op = HB_OP_TAR_EXTRACT, .path = path, .max = max};
     uint64_t total = 0;
-    int rc = hb_init_put(sb, fill, &r, "archive", max, src, ud, ARCHIVE_TIMEOUT_MS, &total, e);
+    int rc = hb_init_put(sb, &r, "archive", max, src, ud, ARCHIVE_TIMEOUT_MS, &total, e);
     if (rc == 0)
         *size = total;
     return rc;

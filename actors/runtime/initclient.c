@@ -158,7 +158,7 @@ hb_errcode_t hb_init_errcode(int err)
 
 void hb_init_fail_set(const hb_initans_t *a, const char *what, hb_err_t *e)
 {
-    hb_fail_set(e, hb_init_errcode(a->err), a->err, "%s: %s", what, a->msg);
+    hb_fail_set(e, hb_init_errcode((int)a->err), (int)a->err, "%s: %s", what, a->msg);
 }
 
 void hb_init_unexpected_set(const hb_initans_t *a, const char *what, hb_err_t *e)
@@ -170,12 +170,12 @@ void hb_init_unexpected_set(const hb_initans_t *a, const char *what, hb_err_t *e
                     (int)a->t);
 }
 
-int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,
+int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, const hb_initreq_t *r,
                       hb_err_t *e)
 {
     if (hb_initconn_open(c, sb, e) < 0)
         return -1;
-    fill(hb_initconn_begin(c), arg);
+    hb_initreq_pack(hb_initconn_begin(c), r);
     if (hb_initconn_send(c, e) < 0) {
         hb_initconn_close(c);
         return -1;
@@ -206,14 +206,13 @@ static int upload(hb_initconn_t *c, const char *what, uint64_t max, hb_src_cb sr
         if (poll(&p, 1, 0) > 0 || hb_frame_send_chunk(c->fd, "data", 0, buf, got) < 0)
             return 0;
     }
-    msgpack_packer *pk = hb_initconn_begin(c);
-    msgpack_pack_map(pk, 1);
-    hb_pk_kstr(pk, "t", "end");
+    hb_initans_t end = {.t = HB_ANS_END};
+    hb_initans_pack(hb_initconn_begin(c), &end);
     hb_frame_send(c->fd, &c->out);
     return 0;
 }
 
-int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const char *what,
+int hb_init_put(const hb_sandbox_t *sb, const hb_initreq_t *r, const char *what,
                 uint64_t max, hb_src_cb src, void *ud, int timeout_ms, uint64_t *total,
                 hb_err_t *e)
 {
@@ -222,7 +221,7 @@ int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const 
     char *buf = malloc(HB_CHUNK_MAX);
     if (!buf)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
-    if (hb_initconn_start(&c, sb, fill, arg, e) < 0) {
+    if (hb_initconn_start(&c, sb, r, e) < 0) {
         free(buf);
         return -1;
     }
@@ -231,7 +230,7 @@ int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const 
     hb_initans_t a;
     if (rc == 0 && (rc = hb_initconn_next(&c, &a, timeout_ms, e)) == 0 && a.t != HB_ANS_OK)
         rc = hb_init_unexpected(&a, what, e);
-    if (rc == 0 && (!a.has_size || a.size != *total))
+    if (rc == 0 && (!(a.has & HB_IAF_BIT(size)) || a.size != *total))
         rc = hb_fail(e, HB_E_INTERNAL, EIO, "%s: init took %llu of %llu bytes", what,
                      (unsigned long long)a.size, (unsigned long long)*total);
     hb_initconn_close(&c);

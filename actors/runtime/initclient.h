@@ -24,21 +24,21 @@ typedef struct {
 int hb_initconn_open(hb_initconn_t *c, const hb_sandbox_t *sb, hb_err_t *e);
 void hb_initconn_close(hb_initconn_t *c);
 
-/* Start a request frame; pack exactly one map with the returned packer. */
+/* Start a request frame; pack exactly one map with the returned packer
+ * (hb_initreq_pack). */
 msgpack_packer *hb_initconn_begin(hb_initconn_t *c);
 /* Send it. HB_E_TOOBIG when the frame is over HB_FRAME_MAX. */
 int hb_initconn_send(hb_initconn_t *c, hb_err_t *e);
 
-/* open + one request packed by fill(pk, arg) + send; closed on failure. */
-typedef void (*hb_fill_fn)(msgpack_packer *pk, const void *arg);
-int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg,
+/* open + request r + send; closed on failure. */
+int hb_initconn_start(hb_initconn_t *c, const hb_sandbox_t *sb, const hb_initreq_t *r,
                       hb_err_t *e);
 
-/* One upload request: connect, send the request fill() packs, stream src
+/* One upload request: connect, send the request r, stream src
  * as `data` frames and `end`, read init's `ok` (whose size must be *total,
  * the bytes sent), close. HB_E_TOOBIG ("<what> larger than ...") past max
  * (0: none); a refusal by init is its `err` answer. */
-int hb_init_put(const hb_sandbox_t *sb, hb_fill_fn fill, const void *arg, const char *what,
+int hb_init_put(const hb_sandbox_t *sb, const hb_initreq_t *r, const char *what,
                 uint64_t max, hb_src_cb src, void *ud, int timeout_ms, uint64_t *total,
                 hb_err_t *e);
 

@@ -4,6 +4,7 @@
  * it on destroy or on any failure half-way. */
 #include "cgroup.h"
 #include "diskpool.h"
+#include "launchconf.h"
 #include "layer.h"
 #include "log.h"
 #include "net.h"
@@ -92,44 +93,42 @@ static int prepare_dirs(const hb_sandbox_t *sb, hb_err_t *e)
     return hb_layer_create(sb, e);
 }
 
-/* One `key=path` line of launch.conf per line of paths (consumed), after the
+/* One launch.conf line `key=<line>` per line of lines (consumed), after the
  * n bytes already in buf; the new length (>= len: did not fit). */
-static int conf_lines(char *buf, size_t len, int n, const char *key, char *paths)
+static int conf_lines(char *buf, size_t len, int n, hb_lckey_t key, char *lines)
 {
     char *save = NULL;
-    for (char *line = strtok_r(paths, "\n", &save); line && n > 0 && (size_t)n < len;
-         line = strtok_r(NULL, "\n", &save))
-        n += snprintf(buf + n, len - (size_t)n, "%s=%s\n", key, line);
+    for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        n = hb_lc_append(buf, len, n, key, "%s", line);
     return n;
 }
 
+/* The keys are listed in schemas/launchconf.h; the launcher reads them in
+ * tools/init/launcher/launch_conf.c. */
 static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
 {
     char cg[4 * HB_HOSTPATH_MAX], buf[8 * HB_HOSTPATH_MAX];
+    char skills[sizeof sb->spec.skills];
+    int n = 0;
     if (hb_cg_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
-    int n = snprintf(buf, sizeof buf, "id=%s\nimage=%s/images/%s/rootfs\nuid_base=%u\n"
-                     "shm_bytes=%llu\n", sb->id, sb->rt->data_dir, sb->spec.image, sb->uid_base,
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_ID, "%s", sb->id);
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_IMAGE, "%s/images/%s/rootfs", sb->rt->data_dir,
+                     sb->spec.image);
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_UID_BASE, "%u", sb->uid_base);
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_SHM_BYTES, "%llu",
                      (unsigned long long)hb_cg_shm_bytes(&sb->spec));
-    n = conf_lines(buf, sizeof buf, n, "cgroup_procs", cg);
-    if (n > 0 && (size_t)n < sizeof buf && hb_cg_user_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
+    n = conf_lines(buf, sizeof buf, n, HB_LC_CGROUP_PROCS, cg);
+    if (hb_cg_user_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
-    n = conf_lines(buf, sizeof buf, n, "user_cgroup_procs", cg);
-    int nn = (n > 0 && (size_t)n < sizeof buf)
-                 ? hb_net_launch_conf(sb, buf + n, sizeof buf - (size_t)n) : -1;
-    if (n < 0 || (size_t)n >= sizeof buf || nn < 0)
-        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
-    n += nn;
+    n = conf_lines(buf, sizeof buf, n, HB_LC_USER_CGROUP_PROCS, cg);
+    n = hb_net_launch_conf(sb, buf, sizeof buf, n);
     /* skills: the launcher binds each read-only at /opt/skills/<name> */
     if (sb->spec.skills[0])
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "skills_dir=%s\n", sb->rt->skills_dir);
-    char skills[sizeof sb->spec.skills];
+        n = hb_lc_append(buf, sizeof buf, n, HB_LC_SKILLS_DIR, "%s", sb->rt->skills_dir);
     snprintf(skills, sizeof skills, "%s", sb->spec.skills);
-    char *save = NULL;
-    for (char *s = strtok_r(skills, "\n", &save); s && (size_t)n < sizeof buf;
-         s = strtok_r(NULL, "\n", &save))
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "skill=%s\n", s);
-    if ((size_t)n >= sizeof buf)
+    n = conf_lines(buf, sizeof buf, n, HB_LC_SKILL, skills);
+    if (n < 0 || (size_t)n >= sizeof buf)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
     return hb_write_atomic(sb->dir, HB_SBDIR_LAUNCH_CONF, buf, (size_t)n, 0600, e);
 }

@@ -19,20 +19,8 @@
 #include <stddef.h>
 
 #include "hberr.h"
+#include "sbdir_names.h"   /* the file names; the launcher uses them too */
 
-#define HB_SBDIR_ROOT        "sandboxes"       /* under the data dir: one dir per sandbox */
-#define HB_SBDIR_RECORD      "sandbox.json"    /* record.c: what a new daemon re-attaches from */
-#define HB_SBDIR_LAUNCH_CONF "launch.conf"     /* sandbox.c -> the launcher */
-#define HB_SBDIR_INIT_LOG    "init.log"        /* the launcher's and init's stderr */
-#define HB_SBDIR_RUN         "run"             /* init's run dir (the sandbox root's) */
-#define HB_SBDIR_INIT_SOCK   "init.sock"       /* in it: the init agent's socket */
-#define HB_SBDIR_AGENT       "agent.json"      /* the create request's agent settings (0600) */
-#define HB_SBDIR_LLM_KEY     "llm_api_key"     /* its LLM key, alone (0600) */
-#define HB_SBDIR_MCP_TOKEN   "mcp_token"       /* the sandbox's MCP token (0600); written last */
-#define HB_SBDIR_COUNTERS    "daemon-counters" /* the supervisor's counters across restarts */
-/* Written when a destroy begins: from then on no OpenCode server starts for
- * the sandbox. A re-attached sandbox loses it (hb_sup_forget_destroying). */
-#define HB_SBDIR_DESTROYING  "destroying"
 
 /* <data_dir>/sandboxes (id NULL) or <data_dir>/sandboxes/<id> into buf;
  * -1 (HB_E_INTERNAL, ENAMETOOLONG) when it does not fit. */

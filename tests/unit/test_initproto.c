@@ -1,5 +1,6 @@
-/* Init protocol codec (schemas/initproto.c) and message parsers
- * (schemas/initmsg.c): what both sides accept and, above all, refuse. */
+/* Init protocol frame codec (schemas/initproto.c) and the message parsers
+ * (schemas/initmsg.c): what both sides accept and, above all, refuse. The
+ * round trip of every message kind is in test_initmsg_roundtrip.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -76,16 +77,12 @@ static int pipe_with(const void *data, size_t n)
 
 Test(initproto, frame_roundtrip_through_fd)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "ok", 2);
-    hb_pk_kuint(&pk, "size", 42);
+    hb_initans_t ok = {.t = HB_ANS_OK, .has = HB_IAF_BIT(size), .size = 42};
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(hb_frame_send(p[1], &sb), 0);
+    cr_assert_eq(hb_initans_send(p[1], &ok), 0);
     cr_assert_eq(hb_frame_send_chunk(p[1], "out", 2, "abc", 3), 0);
     close(p[1]);
-    msgpack_sbuffer_destroy(&sb);
 
     hb_frame_t f;
     hb_frame_init(&f);
@@ -93,14 +90,14 @@ Test(initproto, frame_roundtrip_through_fd)
     cr_assert_eq(hb_frame_read(p[0], &f, -1), 0);
     cr_assert_eq(hb_initans_parse(&f, &a), 0);
     cr_assert_eq(a.t, HB_ANS_OK);
-    cr_assert(a.has_size);
+    cr_assert(a.has & HB_IAF_BIT(size));
     cr_assert_eq(a.size, 42);
     cr_assert_eq(hb_frame_read(p[0], &f, 1000), 0);
     cr_assert_eq(hb_initans_parse(&f, &a), 0);
     cr_assert_eq(a.t, HB_ANS_OUT);
     cr_assert_eq(a.fd, 2);
-    cr_assert_eq(a.data_len, 3);
-    cr_assert_eq(memcmp(a.data, "abc", 3), 0);
+    cr_assert_eq(a.data.len, 3);
+    cr_assert_eq(memcmp(a.data.ptr, "abc", 3), 0);
     cr_assert_eq(hb_frame_read(p[0], &f, -1), 1, "clean EOF");
     hb_frame_free(&f);
     close(p[0]);
@@ -156,38 +153,35 @@ static void pk_types(msgpack_packer *pk)
     hb_pk_str(pk, "bc");
 }
 
+static const msgpack_object *get(const hb_frame_t *f, const char *key)
+{
+    const msgpack_object *o = hb_map_get(&f->map, key);
+    cr_assert_not_null(o, "%s", key);
+    return o;
+}
+
 Test(initproto, typed_lookups)
 {
     hb_frame_t f = frame_of(pk_types);
-    char buf[8];
     uint64_t u;
     int64_t i;
-    bool b;
-    const void *p;
+    const char *p;
     size_t n;
-    const msgpack_object_array *v;
-    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, sizeof buf), 0);
-    cr_assert_str_eq(buf, "hello");
-    cr_assert_eq(hb_map_strcpy(&f.map, "s", buf, 5), -1, "too long for the buffer");
-    cr_assert_eq(hb_map_strcpy(&f.map, "missing", buf, sizeof buf), 1);
-    cr_assert_eq(hb_map_uint(&f.map, "u", 1000, &u), 0);
+    cr_assert_null(hb_map_get(&f.map, "missing"));
+    cr_assert_eq(hb_map_str(&f.map, "missing", 10, &p, &n), 1);
+    cr_assert_eq(hb_map_str(&f.map, "s", 5, &p, &n), 0);
+    cr_assert(n == 5 && !memcmp(p, "hello", 5));
+    cr_assert_eq(hb_map_str(&f.map, "s", 4, &p, &n), -1, "too long");
+    cr_assert_eq(hb_map_str(&f.map, "bin", 10, &p, &n), -1, "bin is not str");
+    cr_assert_eq(hb_obj_uint(get(&f, "u"), 1000, &u), 0);
     cr_assert_eq(u, 300);
-    cr_assert_eq(hb_map_uint(&f.map, "u", 299, &u), -1, "range");
-    cr_assert_eq(hb_map_uint(&f.map, "i", 1000, &u), -1, "negative is not uint");
-    cr_assert_eq(hb_map_int(&f.map, "i", -10, 10, &i), 0);
+    cr_assert_eq(hb_obj_uint(get(&f, "u"), 299, &u), -1, "range");
+    cr_assert_eq(hb_obj_uint(get(&f, "i"), 1000, &u), -1, "negative is not uint");
+    cr_assert_eq(hb_obj_int(get(&f, "i"), -10, 10, &i), 0);
     cr_assert_eq(i, -7);
-    cr_assert_eq(hb_map_int(&f.map, "i", 0, 10, &i), -1);
-    cr_assert_eq(hb_map_bool(&f.map, "b", &b), 0);
-    cr_assert(b);
-    cr_assert_eq(hb_map_bool(&f.map, "u", &b), -1, "wrong type");
-    cr_assert_eq(hb_map_bin(&f.map, "bin", 2, &p, &n), 0);
-    cr_assert_eq(n, 2);
-    cr_assert_eq(hb_map_bin(&f.map, "bin", 1, &p, &n), -1);
-    cr_assert_eq(hb_map_bin(&f.map, "s", 100, &p, &n), -1, "str is not bin");
-    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 2, &v), 0);
-    cr_assert_eq(v->size, 2);
-    cr_assert_eq(hb_map_strv(&f.map, "v", 1, 2, &v), -1, "count");
-    cr_assert_eq(hb_map_strv(&f.map, "v", 2, 1, &v), -1, "element length");
+    cr_assert_eq(hb_obj_int(get(&f, "i"), 0, 10, &i), -1);
+    cr_assert_eq(hb_obj_int(get(&f, "u"), 0, 1000, &i), 0, "a positive int is an int");
+    cr_assert_eq(hb_obj_int(get(&f, "b"), 0, 1, &i), -1, "wrong type");
     hb_frame_free(&f);
 }
 
@@ -207,17 +201,19 @@ static void pk_exec(msgpack_packer *pk)
 Test(initmsg, exec_request)
 {
     hb_frame_t f = frame_of(pk_exec);
-    hb_initreq_t r;
+    hb_initreq_in_t in;
+    const hb_initreq_t *r = &in.r;
     const char *why;
-    cr_assert_eq(hb_initreq_parse(&f, &r, &why), 0, "%s", why);
-    cr_assert_eq(r.op, HB_OP_EXEC);
-    cr_assert_eq(r.cmd_len, 7);
-    cr_assert(r.has_cwd);
-    cr_assert_str_eq(r.path, "/tmp/y");
-    cr_assert_eq(r.env->size, 1);
-    cr_assert_eq(r.stdin_len, 2);
-    cr_assert_eq(r.timeout_ms, 500);
-    cr_assert_eq(r.out_cap, 0);
+    cr_assert_eq(hb_initreq_parse(&f, &in, &why), 0, "%s", why);
+    cr_assert_eq(r->op, HB_OP_EXEC);
+    cr_assert_eq(r->cmd.len, 7);
+    cr_assert(r->has & HB_IRF_BIT(cwd));
+    cr_assert_str_eq(r->cwd, "/tmp/y");
+    cr_assert_eq(r->env.n, 1);
+    cr_assert_eq(r->stdin.len, 2);
+    cr_assert_eq(r->timeout_ms, 500);
+    cr_assert_eq(r->out_cap, 0);
+    cr_assert_null(r->path);
     hb_frame_free(&f);
 }
 
@@ -252,6 +248,57 @@ static void pk_unknown_op(msgpack_packer *pk)
     hb_pk_kstr(pk, "op", "format");
 }
 
+/* Requests valid but for one field: {op, key: what val packs, base_key: base}
+ * (the first of two equal keys counts; key NULL: only op and the base). */
+typedef void (*valfn)(msgpack_packer *pk);
+static void v_str(msgpack_packer *pk) { hb_pk_str(pk, "not bin"); }
+static void v_nul(msgpack_packer *pk) { msgpack_pack_str_with_body(pk, "a\0b", 3); }
+static void v_neg(msgpack_packer *pk) { msgpack_pack_int64(pk, -1); }
+static void v_one(msgpack_packer *pk) { msgpack_pack_uint64(pk, 1); }
+static void v_mode(msgpack_packer *pk) { msgpack_pack_uint64(pk, 010000); }
+
+static const struct {
+    const char *op, *key;
+    valfn val;
+    const char *base_key, *base;
+} bad_fields[] = {
+    {"exec", "stdin", v_str, "cmd", "x"},         {"exec", "cmd", v_nul, "cmd", "x"},
+    {"exec", "timeout_ms", v_neg, "cmd", "x"},    {"list", "recursive", v_one, "path", "/"},
+    {"write", "mode", v_mode, "path", "/f"},      {"rename", NULL, NULL, "from", "/a"},
+};
+
+static hb_frame_t bad_frame(size_t i)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, bad_fields[i].key ? 3 : 2);
+    hb_pk_kstr(&pk, "op", bad_fields[i].op);
+    if (bad_fields[i].key) {
+        hb_pk_str(&pk, bad_fields[i].key);
+        bad_fields[i].val(&pk);
+    }
+    hb_pk_kstr(&pk, bad_fields[i].base_key, bad_fields[i].base);
+    hb_frame_t f;
+    hb_frame_init(&f);
+    cr_assert_eq(hb_frame_decode(&f, sb.data, sb.size), 0);
+    msgpack_sbuffer_destroy(&sb);
+    return f;
+}
+
+Test(initmsg, each_field_type_refuses_wrong_types_and_ranges)
+{
+    for (size_t i = 0; i < sizeof bad_fields / sizeof bad_fields[0]; i++) {
+        hb_frame_t f = bad_frame(i);
+        hb_initreq_in_t in;
+        const char *why = NULL;
+        cr_assert_eq(hb_initreq_parse(&f, &in, &why), -1, "case %zu", i);
+        cr_assert_str_eq(why, bad_fields[i].key ? bad_fields[i].key : "to");
+        hb_frame_free(&f);
+    }
+}
+
 Test(initmsg, requests_refused_name_the_field)
 {
     struct { packfn fn; const char *field; } cases[] = {
@@ -259,9 +306,9 @@ Test(initmsg, requests_refused_name_the_field)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hb_frame_t f = frame_of(cases[i].fn);
-        hb_initreq_t r;
+        hb_initreq_in_t in;
         const char *why = NULL;
-        cr_assert_eq(hb_initreq_parse(&f, &r, &why), -1);
+        cr_assert_eq(hb_initreq_parse(&f, &in, &why), -1);
         cr_assert_str_eq(why, cases[i].field);
         hb_frame_free(&f);
     }

@@ -2,6 +2,7 @@
  * group, resolv.conf and set elements before launch, the launcher's lines,
  * and the teardown. See net.h. */
 #include "net.h"
+#include "launchconf.h"
 #include "log.h"
 #include "netlink.h"
 
@@ -48,18 +49,19 @@ int hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e)
     return 0;
 }
 
-int hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len)
+int hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len, int at)
 {
     const hb_net_t *n = &sb->rt->net;
+    uint32_t gw = n->subnet + 1;
     if (!sb->ip[0])
-        return 0;
-    int r = snprintf(buf, len,
-                     "net_if=%s\nnet_ip=%s\nnet_prefix=%u\nnet_gw=%u.%u.%u.%u\nnet_bridge=%d\n"
-                     "net_group=%u\n",
-                     sb->net_if, sb->ip, n->prefix, (n->subnet + 1) >> 24,
-                     ((n->subnet + 1) >> 16) & 255, ((n->subnet + 1) >> 8) & 255,
-                     (n->subnet + 1) & 255, n->bridge_index, sb->net_gid);
-    return (r < 0 || (size_t)r >= len) ? -1 : r;
+        return at;
+    at = hb_lc_append(buf, len, at, HB_LC_NET_IF, "%s", sb->net_if);
+    at = hb_lc_append(buf, len, at, HB_LC_NET_IP, "%s", sb->ip);
+    at = hb_lc_append(buf, len, at, HB_LC_NET_PREFIX, "%u", n->prefix);
+    at = hb_lc_append(buf, len, at, HB_LC_NET_GW, "%u.%u.%u.%u", gw >> 24, (gw >> 16) & 255,
+                      (gw >> 8) & 255, gw & 255);
+    at = hb_lc_append(buf, len, at, HB_LC_NET_BRIDGE, "%d", n->bridge_index);
+    return hb_lc_append(buf, len, at, HB_LC_NET_GROUP, "%u", sb->net_gid);
 }
 
 bool hb_net_ifname_ours(const char *s)

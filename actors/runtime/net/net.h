@@ -30,8 +30,9 @@ void hb_net_init(hb_runtime_t *rt);
 int  hb_net_claim(hb_sandbox_t *sb, hb_err_t *e);
 /* resolv.conf into the fresh upper dir, firewall set elements. */
 int  hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e);
-/* Append the launcher's network lines to buf; returns bytes written or -1. */
-int  hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len);
+/* Append the launcher's network lines (launch.conf, schemas/launchconf.h)
+ * to buf, which holds at bytes; the new length, as hb_lc_append. */
+int  hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len, int at);
 /* Remove veth, set elements and the address claim. Idempotent. */
 void hb_net_teardown(const hb_sandbox_t *sb);
 /* At daemon exit with no sandbox left: the bridge (when no interface is

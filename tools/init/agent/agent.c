@@ -49,31 +49,18 @@ int64_t agent_mono_us(void)
 
 int agent_answer_err(int conn, int err, const char *fmt, ...)
 {
-    char msg[256];
+    hb_initans_t a = {.t = HB_ANS_ERR, .err = err > 0 && err < 4096 ? err : EIO};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(a.msg, sizeof a.msg, fmt, ap);
     va_end(ap);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "err", 3);
-    hb_pk_kint(&pk, "errno", err > 0 && err < 4096 ? err : EIO);
-    hb_pk_kstr(&pk, "msg", msg);
-    int r = hb_frame_send(conn, &sb);
-    msgpack_sbuffer_destroy(&sb);
-    return r;
+    return hb_initans_send(conn, &a);
 }
 
 int agent_answer_ok(int conn, bool has_size, uint64_t size)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "ok", has_size ? 2 : 1);
-    if (has_size)
-        hb_pk_kuint(&pk, "size", size);
-    int r = hb_frame_send(conn, &sb);
-    msgpack_sbuffer_destroy(&sb);
-    return r;
+    hb_initans_t a = {.t = HB_ANS_OK, .has = has_size ? HB_IAF_BIT(size) : 0, .size = size};
+    return hb_initans_send(conn, &a);
 }
 
 void agent_op_signal(int conn, const hb_initreq_t *r)
@@ -83,7 +70,7 @@ void agent_op_signal(int conn, const hb_initreq_t *r)
         agent_answer_err(conn, EPERM, "pgid: refused");
         return;
     }
-    if (kill(-(pid_t)r->pgid, r->sig) < 0) {
+    if (kill(-(pid_t)r->pgid, (int)r->sig) < 0) {
         agent_answer_err(conn, errno, "kill: %s", strerror(errno));
         return;
     }
@@ -94,11 +81,12 @@ void agent_op_signal(int conn, const hb_initreq_t *r)
 static void serve(int conn, const char *id)
 {
     hb_frame_t f;
-    hb_initreq_t *r = malloc(sizeof *r);   /* two path buffers: keep off the stack */
+    hb_initreq_in_t *in = malloc(sizeof *in);   /* path buffers: keep off the stack */
+    const hb_initreq_t *r = in ? &in->r : NULL;
     hb_frame_init(&f);
     int rc = hb_frame_read(conn, &f, REQ_TIMEOUT_MS);
     const char *why = "frame";
-    if (rc != 0 || !r || hb_initreq_parse(&f, r, &why) < 0) {
+    if (rc != 0 || !in || hb_initreq_parse(&f, in, &why) < 0) {
         if (rc == 0)
             agent_answer_err(conn, r ? EINVAL : ENOMEM, "bad request: %s", r ? why : "out of memory");
     } else if (r->op == HB_OP_EXEC) {
@@ -108,7 +96,7 @@ static void serve(int conn, const char *id)
     } else {
         agent_op_files(conn, &f, r);
     }
-    free(r);
+    free(in);
     hb_frame_free(&f);
 }
 

@@ -63,11 +63,8 @@ void agent_op_tar_create(int conn, const hb_initreq_t *r)
     if (rc < 0 && !o.gone)
         agent_answer_err(conn, errno, "%s", why);   /* after data too: the daemon breaks off */
     if (rc == 0 && flush_out(&o) == 0) {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        hb_answer_begin(&sb, &pk, "end", 1);
-        hb_frame_send(conn, &sb);
-        msgpack_sbuffer_destroy(&sb);
+        hb_initans_t end = {.t = HB_ANS_END};
+        hb_initans_send(conn, &end);
     }
     free(o.buf);
 }

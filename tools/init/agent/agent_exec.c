@@ -339,27 +339,16 @@ static void send_exit(stream_t *s, int st, bool timed_out, int64_t t0)
         sig = WTERMSIG(st);
         code = 128 + sig;
     }
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "exit", 7);
-    hb_pk_kint(&pk, "code", code);
-    hb_pk_kint(&pk, "signal", sig);
-    hb_pk_kbool(&pk, "timed_out", timed_out);
-    hb_pk_kbool(&pk, "out_trunc", s->trunc[1]);
-    hb_pk_kbool(&pk, "err_trunc", s->trunc[2]);
-    hb_pk_kuint(&pk, "duration_us", (uint64_t)(agent_mono_us() - t0));
-    hb_frame_send(s->conn, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    hb_initans_t a = {.t = HB_ANS_EXIT, .code = code, .signal = sig, .timed_out = timed_out,
+                      .out_trunc = s->trunc[1], .err_trunc = s->trunc[2],
+                      .duration_us = (uint64_t)(agent_mono_us() - t0)};
+    hb_initans_send(s->conn, &a);
 }
 
 static void send_started(int conn, pid_t pid)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "started", 2);
-    hb_pk_kint(&pk, "pid", pid);
-    hb_frame_send(conn, &sb);
-    msgpack_sbuffer_destroy(&sb);
+    hb_initans_t a = {.t = HB_ANS_STARTED, .pid = pid};
+    hb_initans_send(conn, &a);
 }
 
 /* Pipes: p[0..1] stdin, p[2..3] stdout, p[4..5] stderr, p[6..7] report. */
@@ -432,9 +421,9 @@ static void free_child(child_t *c)
  * caller, the rest is closed), or -1 after answering `err` (all closed). */
 static pid_t spawn(int conn, const hb_initreq_t *r, const char *hostname, int p[8])
 {
-    child_t c = {.cwd = r->has_cwd ? r->path : NULL, .argv = {"sh", "-c", NULL, NULL}};
-    c.argv[2] = strndup(r->cmd, r->cmd_len);
-    c.envp = build_env(r->env, hostname);
+    child_t c = {.cwd = r->cwd, .argv = {"sh", "-c", NULL, NULL}};
+    c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
+    c.envp = build_env(r->env.obj, hostname);
     c.caps = build_caps();
     char *stack = malloc(CHILD_STACK);
     pid_t pid = -1;
@@ -479,7 +468,7 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     stream_t s = {
         .conn = conn, .fd = {p[1], p[2], p[4]},
-        .in = r->stdin_data, .in_left = r->stdin_data ? r->stdin_len : 0,
+        .in = r->stdin.ptr, .in_left = r->stdin.ptr ? r->stdin.len : 0,
         .cap = r->out_cap ? r->out_cap : HB_DEFAULT_OUT_CAP,
         .buf = malloc(PIPE_SIZE),
     };

@@ -88,13 +88,6 @@ static unsigned ftype(mode_t m)
     return S_ISREG(m) ? 0 : S_ISDIR(m) ? 1 : S_ISLNK(m) ? 2 : 3;
 }
 
-static int send_done(int conn, msgpack_sbuffer *sb)
-{
-    int r = hb_frame_send(conn, sb);
-    msgpack_sbuffer_destroy(sb);
-    return r;
-}
-
 /* ---- read ---- */
 
 /* Files that report size 0 but have content (procfs, sysfs): read them
@@ -103,19 +96,14 @@ static int send_done(int conn, msgpack_sbuffer *sb)
 
 static void send_file_hdr(int conn, uint64_t size, bool *ok)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "file", 2);
-    hb_pk_kuint(&pk, "size", size);
-    *ok = send_done(conn, &sb) == 0;
+    hb_initans_t a = {.t = HB_ANS_FILE, .size = size};
+    *ok = hb_initans_send(conn, &a) == 0;
 }
 
 static void send_end(int conn)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "end", 1);
-    send_done(conn, &sb);
+    hb_initans_t a = {.t = HB_ANS_END};
+    hb_initans_send(conn, &a);
 }
 
 static void read_sizeless(int conn, int fd, const hb_initreq_t *r)
@@ -200,15 +188,16 @@ static void op_read(int conn, const hb_initreq_t *r)
 /* Next upload frame: 1 data (set *p,*n), 0 end, -1 anything else. */
 int agent_next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n)
 {
-    const char *t;
-    size_t tl;
-    if (hb_frame_read(conn, f, DATA_TIMEOUT) != 0 || hb_map_str(&f->map, "t", 8, &t, &tl) != 0)
+    hb_initans_t a;
+    if (hb_frame_read(conn, f, DATA_TIMEOUT) != 0 || hb_initans_parse(f, &a) < 0)
         return -1;
-    if (tl == 3 && memcmp(t, "end", 3) == 0)
+    if (a.t == HB_ANS_END)
         return 0;
-    if (tl == 4 && memcmp(t, "data", 4) == 0 && hb_map_bin(&f->map, "data", CHUNK, p, n) == 0)
-        return 1;
-    return -1;
+    if (a.t != HB_ANS_DATA)
+        return -1;
+    *p = a.data.ptr;
+    *n = a.data.len;
+    return 1;
 }
 
 static int write_full(int fd, const char *p, size_t n)
@@ -345,13 +334,9 @@ static void flush_ents(lister_t *l)
 {
     if (l->n == 0 || l->gone)
         return;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "ents", 2);
-    hb_pk_str(&pk, "ents");
-    msgpack_pack_array(&pk, l->n);
-    msgpack_sbuffer_write(&sb, l->body.data, l->body.size);
-    if (send_done(l->conn, &sb) < 0)
+    hb_initans_t a = {.t = HB_ANS_ENTS,
+                      .ents = {.packed = l->body.data, .packed_len = l->body.size, .n = l->n}};
+    if (hb_initans_send(l->conn, &a) < 0)
         l->gone = true;
     l->body.size = 0;
     l->n = 0;
@@ -364,11 +349,7 @@ static bool add_ent(lister_t *l, const char *path, size_t plen, unsigned type, u
         l->truncated = true;
         return false;
     }
-    msgpack_pack_array(&l->pk, 3);
-    msgpack_pack_str(&l->pk, plen);
-    msgpack_pack_str_body(&l->pk, path, plen);
-    msgpack_pack_uint32(&l->pk, type);
-    msgpack_pack_uint64(&l->pk, size);
+    hb_initents_pack(&l->pk, path, plen, type, size);
     l->count++;
     if (++l->n >= HB_ENTS_BATCH || l->body.size >= ENTS_BYTES)
         flush_ents(l);
@@ -456,11 +437,9 @@ static void op_list(int conn, const hb_initreq_t *r)
     }
     flush_ents(&l);
     if (!l.gone) {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        hb_answer_begin(&sb, &pk, "end", 2);
-        hb_pk_kbool(&pk, "truncated", l.truncated);
-        send_done(conn, &sb);
+        hb_initans_t a = {.t = HB_ANS_END, .has = HB_IAF_BIT(truncated),
+                          .truncated = l.truncated};
+        hb_initans_send(conn, &a);
     }
     while (todo.n > 0)          /* left over when the listing stopped early */
         free(todo.v[--todo.n]);
@@ -483,18 +462,10 @@ static void op_stat(int conn, const hb_initreq_t *r)
         agent_answer_err(conn, err, "%s: %s", r->path, strerror(err));
         return;
     }
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    hb_answer_begin(&sb, &pk, "stat", 9);
-    hb_pk_kuint(&pk, "type", ftype(st.st_mode));
-    hb_pk_kuint(&pk, "size", (uint64_t)st.st_size);
-    hb_pk_kuint(&pk, "mode", st.st_mode);
-    hb_pk_kuint(&pk, "uid", st.st_uid);
-    hb_pk_kuint(&pk, "gid", st.st_gid);
-    hb_pk_kint(&pk, "mtime", st.st_mtime);
-    hb_pk_kint(&pk, "atime", st.st_atime);
-    hb_pk_kint(&pk, "ctime", st.st_ctime);
-    send_done(conn, &sb);
+    hb_initans_t a = {.t = HB_ANS_STAT, .type = ftype(st.st_mode), .size = (uint64_t)st.st_size,
+                      .mode = st.st_mode, .uid = st.st_uid, .gid = st.st_gid,
+                      .mtime = st.st_mtime, .atime = st.st_atime, .ctime = st.st_ctime};
+    hb_initans_send(conn, &a);
 }
 
 /* Close fds (-1s skipped) keeping errno, so callers can report it after. */
@@ -508,10 +479,10 @@ static void close_keep_errno(int a, int b)
     errno = e;
 }
 
-static void answer_rc(int conn, int rc, const hb_initreq_t *r)
+static void answer_rc(int conn, int rc, const char *path)
 {
     if (rc < 0)
-        agent_answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
+        agent_answer_err(conn, errno, "%s: %s", path, strerror(errno));
     else
         agent_answer_ok(conn, false, 0);
 }
@@ -529,19 +500,19 @@ static void op_mkdir(int conn, const hb_initreq_t *r)
         rc = dfd < 0 ? -1 : mkdirat(dfd, base, 0755);
     }
     close_keep_errno(dfd, -1);
-    answer_rc(conn, rc, r);
+    answer_rc(conn, rc, r->path);
 }
 
 static void op_rename(int conn, const hb_initreq_t *r)
 {
     const char *b1, *b2;
     char dir[HB_PATH_MAX];
-    int d1 = open_parent(r->path, false, &b1, dir);
-    int d2 = d1 < 0 ? -1 : open_parent(r->path2, false, &b2, dir);
+    int d1 = open_parent(r->from, false, &b1, dir);
+    int d2 = d1 < 0 ? -1 : open_parent(r->to, false, &b2, dir);
     int rc = d2 < 0 ? -1 : renameat(d1, b1, d2, b2);
     close_keep_errno(d1, d2);
     if (rc < 0)
-        agent_answer_err(conn, errno, "%s -> %s: %s", r->path, r->path2, strerror(errno));
+        agent_answer_err(conn, errno, "%s -> %s: %s", r->from, r->to, strerror(errno));
     else
         agent_answer_ok(conn, false, 0);
 }
@@ -555,7 +526,7 @@ static void op_remove(int conn, const hb_initreq_t *r)
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
     close_keep_errno(dfd, -1);
-    answer_rc(conn, rc, r);
+    answer_rc(conn, rc, r->path);
 }
 
 void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)

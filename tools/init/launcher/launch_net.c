@@ -14,23 +14,17 @@
 
 #define PEER_NAME "eth0"
 
-bool launch_net_conf(launch_net_t *n, const char *key, const char *val)
+bool launch_net_conf(launch_net_t *n, hb_lckey_t key, const char *val)
 {
-    if (strcmp(key, "net_if") == 0)
-        snprintf(n->ifname, sizeof n->ifname, "%s", val);
-    else if (strcmp(key, "net_ip") == 0)
-        snprintf(n->ip, sizeof n->ip, "%s", val);
-    else if (strcmp(key, "net_gw") == 0)
-        snprintf(n->gw, sizeof n->gw, "%s", val);
-    else if (strcmp(key, "net_prefix") == 0)
-        n->prefix = (unsigned)strtoul(val, NULL, 10);
-    else if (strcmp(key, "net_bridge") == 0)
-        n->bridge = (int)strtol(val, NULL, 10);
-    else if (strcmp(key, "net_group") == 0)
-        n->group = (unsigned)strtoul(val, NULL, 10);
-    else
-        return false;
-    return true;
+    switch (key) {
+    case HB_LC_NET_IF: snprintf(n->ifname, sizeof n->ifname, "%s", val); return true;
+    case HB_LC_NET_IP: snprintf(n->ip, sizeof n->ip, "%s", val); return true;
+    case HB_LC_NET_GW: snprintf(n->gw, sizeof n->gw, "%s", val); return true;
+    case HB_LC_NET_PREFIX: n->prefix = (unsigned)strtoul(val, NULL, 10); return true;
+    case HB_LC_NET_BRIDGE: n->bridge = (int)strtol(val, NULL, 10); return true;
+    case HB_LC_NET_GROUP: n->group = (unsigned)strtoul(val, NULL, 10); return true;
+    default: return false;
+    }
 }
 
 static int step(int r, const char *what, char *why, size_t len)

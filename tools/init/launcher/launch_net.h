@@ -7,6 +7,8 @@
 #ifndef HB_LAUNCH_NET_H
 #define HB_LAUNCH_NET_H
 
+#include "launchconf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -21,7 +23,7 @@ typedef struct {
 } launch_net_t;
 
 /* Take one launch.conf key if it is a network key (true), else false. */
-bool launch_net_conf(launch_net_t *n, const char *key, const char *val);
+bool launch_net_conf(launch_net_t *n, hb_lckey_t key, const char *val);
 /* 0, or -1 with errno set and a reason in why. */
 int  launch_net_setup(const launch_net_t *n, pid_t child, char *why, size_t len);
 

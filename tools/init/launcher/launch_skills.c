@@ -19,13 +19,13 @@ static bool name_ok(const char *n)
     return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
 }
 
-bool launch_skills_conf(launch_skills_t *s, const char *key, const char *val)
+bool launch_skills_conf(launch_skills_t *s, hb_lckey_t key, const char *val)
 {
-    if (strcmp(key, "skills_dir") == 0) {
+    if (key == HB_LC_SKILLS_DIR) {
         snprintf(s->dir, sizeof s->dir, "%s", val);
         return true;
     }
-    if (strcmp(key, "skill") == 0) {
+    if (key == HB_LC_SKILL) {
         /* names were validated at create; check again, they become paths */
         if (s->n < HB_SKILLS_MAX_N && name_ok(val))
             snprintf(s->names[s->n++], HB_ID_MAX, "%s", val);

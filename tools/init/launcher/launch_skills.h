@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "launchconf.h"
 #include "runtime.h"
 
 typedef struct {
@@ -24,7 +25,7 @@ typedef struct {
 } launch_skills_t;
 
 /* Take one launch.conf key if it is a skills key (true), else false. */
-bool launch_skills_conf(launch_skills_t *s, const char *key, const char *val);
+bool launch_skills_conf(launch_skills_t *s, hb_lckey_t key, const char *val);
 /* Parent: fds[i] = a read-only detached mount of skill i. 0, or -1 with
  * why set (fds opened so far are closed). */
 int  launch_skills_open(const launch_skills_t *s, int *fds, char *why, size_t len);

@@ -23,8 +23,8 @@
 #include "init.h"
 #include "runtime.h"
 #include "launcher.h"
-#include "launch_skills.h"
-#include "launch_net.h"
+#include "launch_conf.h"
+#include "sbdir_names.h"
 #include "log.h"
 #include "procfs.h"
 
@@ -48,23 +48,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CG 8
-#define LPATH 1024
-
-typedef struct {
-    char id[64];
-    char dir[LPATH];        /* the sandbox dir */
-    char image[LPATH];      /* image rootfs on the host */
-    unsigned long uid_base;
-    char cg_procs[MAX_CG][LPATH];
-    int  n_cg;
-    char user_cg_procs[INIT_MAX_CG][LPATH];   /* the cgroups commands join */
-    int  n_user_cg;
-    int  user_cg_fds[INIT_MAX_CG];            /* opened before clone, kept by init */
-    unsigned long long shm_bytes;             /* size of /dev/shm */
-    launch_net_t net;       /* isolated/shared: see launch_net.h */
-    launch_skills_t skills; /* /opt/skills/<name>: see launch_skills.h */
-} launch_conf_t;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -113,11 +96,8 @@ static int pathf(char *out, const char *fmt, ...)
 static int read_conf(const char *dir, launch_conf_t *c)
 {
     char path[LPATH], buf[8192];
-    memset(c, 0, sizeof *c);
-    for (int i = 0; i < INIT_MAX_CG; i++)
-        c->user_cg_fds[i] = -1;
-    if (pathf(path, "%s/launch.conf", dir) < 0)
-        return fail("launch.conf path");
+    if (pathf(path, "%s/" HB_SBDIR_LAUNCH_CONF, dir) < 0)
+        return fail(HB_SBDIR_LAUNCH_CONF " path");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail("open %s", path);
@@ -126,30 +106,7 @@ static int read_conf(const char *dir, launch_conf_t *c)
     if (n <= 0)
         return fail("read %s", path);
     buf[n] = '\0';
-    snprintf(c->dir, sizeof c->dir, "%s", dir);
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
-        *eq++ = '\0';
-        if (strcmp(line, "id") == 0)
-            snprintf(c->id, sizeof c->id, "%s", eq);
-        else if (launch_skills_conf(&c->skills, line, eq))
-            ;
-        else if (strcmp(line, "image") == 0)
-            snprintf(c->image, sizeof c->image, "%s", eq);
-        else if (strcmp(line, "uid_base") == 0)
-            c->uid_base = strtoul(eq, NULL, 10);
-        else if (strcmp(line, "cgroup_procs") == 0 && c->n_cg < MAX_CG)
-            snprintf(c->cg_procs[c->n_cg++], LPATH, "%s", eq);
-        else if (strcmp(line, "user_cgroup_procs") == 0 && c->n_user_cg < INIT_MAX_CG)
-            snprintf(c->user_cg_procs[c->n_user_cg++], LPATH, "%s", eq);
-        else if (strcmp(line, "shm_bytes") == 0)
-            c->shm_bytes = strtoull(eq, NULL, 10);
-        else
-            launch_net_conf(&c->net, line, eq);
-    }
-    if (!c->id[0] || !c->image[0] || c->uid_base == 0 || c->shm_bytes < 4096) {
+    if (launch_conf_parse(buf, dir, c) < 0) {
         errno = 0;
         return fail("launch.conf is incomplete");
     }
@@ -349,19 +306,19 @@ static int setup_dev(const char *root, unsigned long long shm_bytes)
  * sun_path's 108 bytes; the runtime connects the same way. */
 static int bind_socket(const char *dir)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "init.sock"};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = HB_SBDIR_INIT_SOCK};
     char run[LPATH], here[LPATH];
-    if (pathf(run, "%s/run", dir) < 0 || !getcwd(here, sizeof here))
+    if (pathf(run, "%s/" HB_SBDIR_RUN, dir) < 0 || !getcwd(here, sizeof here))
         return fail("run dir path");
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return fail("socket");
-    if (chdir(run) < 0 || (unlink("init.sock") < 0 && errno != ENOENT) ||
+    if (chdir(run) < 0 || (unlink(HB_SBDIR_INIT_SOCK) < 0 && errno != ENOENT) ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 512) < 0 || chdir(here) < 0) {
         int saved = errno;
         close(fd);
         errno = saved;
-        return fail("bind %s/init.sock", run);
+        return fail("bind %s/" HB_SBDIR_INIT_SOCK, run);
     }
     return fd;
 }
