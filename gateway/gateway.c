@@ -299,6 +299,8 @@ static int conf_defaults(hb_gateway_conf_t *k)
     k->idle_per_addr = k->idle_per_addr > 0 ? k->idle_per_addr : IDLE_PER_ADDR_DEFAULT;
     k->idle_total = k->idle_total > 0 ? k->idle_total : IDLE_TOTAL_DEFAULT;
     k->head_timeout_s = k->head_timeout_s > 0 ? k->head_timeout_s : HEAD_TIMEOUT_DEFAULT;
+    if (!k->ep.manager)
+        k->ep = HB_ENDPOINTS_DEFAULT;
     int workers = k->threads + k->idle_total;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)workers * 2)

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "bus.h"      /* hb_endpoints_t */
 #include "config.h"
 #include "hberr.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     int         idle_total;      /* idle connections in all; one worker each, on top */
     int         head_timeout_s;  /* request head; also a stalled body read or write */
     const hb_config_t *cfg;      /* read at start only: the OpenCode settings; NULL: defaults */
+    hb_endpoints_t ep;           /* the actors' inboxes the handlers call */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

@@ -149,7 +149,7 @@ static int head(hb_req_t *r, const char *path)
     hb_lease_t *l = NULL;
     hb_err_t e = {0};
     hb_stat_t st;
-    if (hb_lease_take(r->route.id, &l, &e) < 0)
+    if (hb_lease_take(r->conf->ep.manager, r->route.id, &l, &e) < 0)
         return head_reply(r, hb_http_status(e.code), NULL);
     int rc = hb_lease_file_stat(l, path, true, &st, &e);
     hb_lease_release(&l);

@@ -20,7 +20,7 @@
 int hb_gw_lease_take(hb_req_t *r, hb_lease_t **l)
 {
     hb_err_t e = {0};
-    return hb_lease_take(r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
+    return hb_lease_take(r->conf->ep.manager, r->route.id, l, &e) < 0 ? hb_reply_err(r, &e) : 0;
 }
 
 /* ---- upload ---- */
@@ -154,7 +154,7 @@ int hb_h_files_list(hb_req_t *r)
         hb_msg_clear(&q);
         return hb_reply_err(r, &e);
     }
-    int rc = hb_bus_call(HB_EP_MANAGER, &q, &rep, LIST_MS, &e);
+    int rc = hb_bus_call(r->conf->ep.manager, &q, &rep, LIST_MS, &e);
     if (rc < 0 && e.code == HB_E_NOTDIR) {
         /* The seed's 500, but the caller's mistake: say what to call instead. */
         HB_LOG_INFO("GET files/list %s in %s: client error: not a directory", q.path, r->route.id);

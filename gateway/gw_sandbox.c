@@ -43,7 +43,7 @@ static int list(hb_req_t *r)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LIST}, rep;
     int status;
-    if (call(r, HB_EP_MANAGER, &q, &rep, CALL_MS, &status) < 0)
+    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
         return status;
     status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL), r->oc->enabled));
     hb_msg_clear(&rep);
@@ -70,7 +70,7 @@ static int create(hb_req_t *r)
         return hb_reply_error(r->c, 500, "create: cannot make the MCP token");
     }
     int status;
-    if (call(r, HB_EP_MANAGER, &q, &rep, CREATE_MS, &status) < 0)
+    if (call(r, r->conf->ep.manager, &q, &rep, CREATE_MS, &status) < 0)
         return status;
     if (rep.sandboxes_n != 1) {
         status = hb_reply_error(r->c, 500, "create: malformed reply");
@@ -100,7 +100,7 @@ static int call_for_id(hb_req_t *r, hb_msg_type_t type, int64_t ms, hb_msg_t *re
     int status = set_id(r, &q);
     if (status)
         return status;
-    return call(r, HB_EP_MANAGER, &q, rep, ms, &status) < 0 ? status : 0;
+    return call(r, r->conf->ep.manager, &q, rep, ms, &status) < 0 ? status : 0;
 }
 
 static int get_one(hb_req_t *r)
@@ -191,7 +191,7 @@ int hb_h_exec(hb_req_t *r)
     }
     /* No command timeout: wait as long as it runs (SIGTERM still ends the wait). */
     int64_t ms = q.timeout_ms ? (int64_t)q.timeout_ms + EXEC_SLACK_MS : -1;
-    if (call(r, HB_EP_MANAGER, &q, &rep, ms, &status) == 0) {
+    if (call(r, r->conf->ep.manager, &q, &rep, ms, &status) == 0) {
         status = reply_exec(r->c, &rep, hb_sink_buf(sink));
         hb_msg_clear(&rep);
     }
@@ -224,7 +224,7 @@ int hb_h_analytics(hb_req_t *r)
     if (hb_req_parse_range(r->ri->query_string, &q.range_s, &e) < 0)
         return hb_reply_err(r, &e);
     int status;
-    if (call(r, HB_EP_METRICS, &q, &rep, CALL_MS, &status) < 0)
+    if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
     status = hb_reply_json(r->c, 200, hb_json_samples(&rep, HB_METRICS_INTERVAL_S));
     hb_msg_clear(&rep);

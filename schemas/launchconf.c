@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HB_LC_NAME(e, key) [HB_LC_##e] = key,
+#define HB_LC_NAME(e, key) [HB_LC_##e] = (key),
 static const char *const names[HB_LC_COUNT] = {HB_LAUNCHCONF_KEYS(HB_LC_NAME)};
 
 const char *hb_lc_name(hb_lckey_t k)
@@ -26,14 +26,14 @@ int hb_lc_append(char *buf, size_t len, int n, hb_lckey_t k, const char *fmt, ..
     if (n < 0 || (size_t)n >= len)
         return n;
     int r = snprintf(buf + n, len - (size_t)n, "%s=", hb_lc_name(k));
-    if (r < 0 || (size_t)(n + r) >= len)
+    if (r < 0 || (size_t)n + (size_t)r >= len)
         return (int)len;
     n += r;
     va_list ap;
     va_start(ap, fmt);
     r = vsnprintf(buf + n, len - (size_t)n, fmt, ap);
     va_end(ap);
-    if (r < 0 || (size_t)(n + r) + 1 >= len)
+    if (r < 0 || (size_t)n + (size_t)r + 1 >= len)
         return (int)len;
     n += r;
     buf[n++] = '\n';

@@ -177,7 +177,8 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
     hb_gateway_conf_t gc = {.host = o->host, .port = o->port, .api_key = key,
                             .max_file_size = o->max_file_size, .threads = o->threads,
                             .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
-                            .head_timeout_s = o->header_timeout, .cfg = o};
+                            .head_timeout_s = o->header_timeout, .cfg = o,
+                            .ep = ep};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;

@@ -16,7 +16,7 @@ struct hb_lease {
     char                inbox[128];   /* the supervisor's */
 };
 
-int hb_lease_take(const char *id, hb_lease_t **out, hb_err_t *e)
+int hb_lease_take(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
     hb_lease_t *l = calloc(1, sizeof *l);
@@ -26,7 +26,7 @@ int hb_lease_take(const char *id, hb_lease_t **out, hb_err_t *e)
         hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
         goto out;
     }
-    if (hb_bus_call(HB_EP_MANAGER, &q, &rep, LEASE_MS, e) < 0)
+    if (hb_bus_call(manager, &q, &rep, LEASE_MS, e) < 0)
         goto out;
     l->sb = (const hb_sandbox_t *)(uintptr_t)rep.handle;
     snprintf(l->inbox, sizeof l->inbox, "%s", rep.inbox ? rep.inbox : "");

@@ -21,9 +21,10 @@
 
 typedef struct hb_lease hb_lease_t;
 
-/* Borrow sandbox id's handle (waits for the supervisor, bounded). 0 with
- * *out set, or -1 with *e set and *out NULL. */
-int  hb_lease_take(const char *id, hb_lease_t **out, hb_err_t *e);
+/* Borrow sandbox id's handle from the manager at endpoint `manager` (waits
+ * for the supervisor, bounded). 0 with *out set, or -1 with *e set and *out
+ * NULL. */
+int  hb_lease_take(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e);
 /* Give it back and free *l; *l becomes NULL. */
 void hb_lease_release(hb_lease_t **l);
 

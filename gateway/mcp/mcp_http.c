@@ -66,7 +66,7 @@ static int unauthorized(struct mg_connection *c)
 static int take_sandbox(mcp_req_t *m, bool admin)
 {
     hb_err_t e = {0};
-    if (hb_lease_take(m->r->route.id, &m->lease, &e) < 0)
+    if (hb_lease_take(m->r->conf->ep.manager, m->r->route.id, &m->lease, &e) < 0)
         return admin || e.code == HB_E_UNAVAIL ? hb_reply_err(m->r, &e) : unauthorized(m->r->c);
     if (!admin && !mcp_token_ok(m->lease, mg_get_header(m->r->c, "Authorization"))) {
         hb_lease_release(&m->lease);

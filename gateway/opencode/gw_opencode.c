@@ -381,7 +381,7 @@ static int open_and_forward(hb_req_t *r, const body_t *body, bool last)
     hb_err_t e = {0};
     if (hb_str_set(&q.id, r->route.id) < 0)
         return hb_reply_error(r->c, 500, "out of memory");
-    int rc = hb_bus_call(HB_EP_PROXY, &q, &rep, OPEN_MS, &e);
+    int rc = hb_bus_call(r->conf->ep.proxy, &q, &rep, OPEN_MS, &e);
     hb_msg_clear(&q);
     if (rc < 0)
         return hb_reply_err(r, &e);
@@ -392,7 +392,7 @@ static int open_and_forward(hb_req_t *r, const body_t *body, bool last)
         hb_reply_error(r->c, 502, "opencode: malformed reply from the proxy actor");
     hb_msg_clear(&rep);
     hb_msg_t done = {.type = HB_MSG_OC_CLOSE, .id = r->route.id};
-    hb_bus_post(HB_EP_PROXY, &done);   /* done borrows */
+    hb_bus_post(r->conf->ep.proxy, &done);   /* done borrows */
     if (status < 0)
         usleep(RETRY_US);
     return status;

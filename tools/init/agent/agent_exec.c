@@ -285,6 +285,31 @@ static bool client_closed(int conn)
 }
 
 /* Poll until the shell exits. Returns its wait status. */
+/* How long poll may sleep: until the deadline (-1: none), at most a minute. */
+static int poll_wait_ms(int64_t deadline, bool timed_out)
+{
+    if (deadline < 0 || timed_out)
+        return -1;
+    int64_t left = (deadline - agent_mono_us() + 999) / 1000;
+    return left < 0 ? 0 : (left > 60000 ? 60000 : (int)left);
+}
+
+/* One round of poll results: the client, stdin, stdout and stderr. */
+static void stream_events(stream_t *s, const struct pollfd p[5], pid_t pid)
+{
+    if (p[4].revents && client_closed(s->conn))
+        s->client_gone = true;
+    if (p[3].revents)
+        feed_stdin(s);
+    for (int i = 1; i <= 2; i++)
+        if (p[i].revents)
+            pump(s, i);
+    if (s->client_gone && !s->killed) {
+        s->killed = true;
+        kill(-pid, SIGKILL);
+    }
+}
+
 static int stream_loop(stream_t *s, pid_t pid, int pidfd, uint64_t timeout_ms, bool *timed_out)
 {
     int64_t deadline = timeout_ms ? agent_mono_us() + (int64_t)timeout_ms * 1000 : -1;
@@ -296,12 +321,7 @@ static int stream_loop(stream_t *s, pid_t pid, int pidfd, uint64_t timeout_ms, b
             {.fd = s->fd[0], .events = POLLOUT},
             {.fd = s->client_gone ? -1 : s->conn, .events = POLLIN | POLLRDHUP},
         };
-        int wait_ms = -1;
-        if (deadline >= 0 && !*timed_out) {
-            int64_t left = (deadline - agent_mono_us() + 999) / 1000;
-            wait_ms = left < 0 ? 0 : (left > 60000 ? 60000 : (int)left);
-        }
-        int pr = poll(p, 5, wait_ms);
+        int pr = poll(p, 5, poll_wait_ms(deadline, *timed_out));
         if (pr < 0 && errno != EINTR)
             break;
         if (deadline >= 0 && !*timed_out && agent_mono_us() >= deadline) {
@@ -310,17 +330,7 @@ static int stream_loop(stream_t *s, pid_t pid, int pidfd, uint64_t timeout_ms, b
         }
         if (pr <= 0)
             continue;
-        if (p[4].revents && client_closed(s->conn))
-            s->client_gone = true;
-        if (p[3].revents)
-            feed_stdin(s);
-        for (int i = 1; i <= 2; i++)
-            if (p[i].revents)
-                pump(s, i);
-        if (s->client_gone && !s->killed) {
-            s->killed = true;
-            kill(-pid, SIGKILL);
-        }
+        stream_events(s, p, pid);
         if (p[0].revents)
             break;
     }

@@ -53,8 +53,11 @@
 
 static char g_errbuf[512];
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+/* The launcher's error: fmt's text (and errno's, if set) into g_errbuf.
+ * fail() is -1, visibly at each call (as hb_fail, for the same reason). */
+static void fail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define fail(...) ({ fail_set(__VA_ARGS__); -1; })
+static void fail_set(const char *fmt, ...)
 {
     int saved = errno;
     va_list ap;
@@ -63,7 +66,6 @@ static int fail(const char *fmt, ...)
     va_end(ap);
     if (saved && n > 0 && (size_t)n < sizeof g_errbuf)
         snprintf(g_errbuf + n, sizeof g_errbuf - (size_t)n, ": %s", strerror(saved));
-    return -1;
 }
 
 static int write_file(const char *path, const char *data)

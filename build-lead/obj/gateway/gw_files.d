@@ -1,0 +1,26 @@
+build-lead/obj/gateway/gw_files.o: gateway/gw_files.c \
+ gateway/gw_internal.h gateway/gateway.h actors/bus.h \
+ actors/runtime/shared/log.h actors/runtime/shared/hberr.h \
+ schemas/messages.h schemas/messages.def actors/config.h \
+ actors/config.def actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/runtime.h actors/opencode/opencode_conf.h gateway/route.h \
+ gateway/json_out.h actors/runtime/shared/path.h gateway/req_parse.h
+gateway/gw_internal.h:
+gateway/gateway.h:
+actors/bus.h:
+actors/runtime/shared/log.h:
+actors/runtime/shared/hberr.h:
+schemas/messages.h:
+schemas/messages.def:
+actors/config.h:
+actors/config.def:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/runtime.h:
+actors/opencode/opencode_conf.h:
+gateway/route.h:
+gateway/json_out.h:
+actors/runtime/shared/path.h:
+gateway/req_parse.h:

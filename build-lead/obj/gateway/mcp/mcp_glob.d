@@ -1,0 +1,13 @@
+build-lead/obj/gateway/mcp/mcp_glob.o: gateway/mcp/mcp_glob.c \
+ gateway/mcp/mcp_tools.h gateway/mcp/mcp.h actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/shared/hberr.h actors/runtime/runtime.h \
+ gateway/mcp/mcp_text.h
+gateway/mcp/mcp_tools.h:
+gateway/mcp/mcp.h:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/shared/hberr.h:
+actors/runtime/runtime.h:
+gateway/mcp/mcp_text.h:

@@ -1,0 +1,28 @@
+build-lead/obj/gateway/mcp/mcp_http.o: gateway/mcp/mcp_http.c \
+ gateway/gw_internal.h gateway/gateway.h actors/bus.h \
+ actors/runtime/shared/log.h actors/runtime/shared/hberr.h \
+ schemas/messages.h schemas/messages.def actors/config.h \
+ actors/config.def actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/runtime.h actors/opencode/opencode_conf.h gateway/route.h \
+ gateway/mcp/mcp_http.h gateway/mcp/mcp.h gateway/auth.h \
+ actors/runtime/json_depth.h
+gateway/gw_internal.h:
+gateway/gateway.h:
+actors/bus.h:
+actors/runtime/shared/log.h:
+actors/runtime/shared/hberr.h:
+schemas/messages.h:
+schemas/messages.def:
+actors/config.h:
+actors/config.def:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/runtime.h:
+actors/opencode/opencode_conf.h:
+gateway/route.h:
+gateway/mcp/mcp_http.h:
+gateway/mcp/mcp.h:
+gateway/auth.h:
+actors/runtime/json_depth.h:

@@ -1,0 +1,12 @@
+build-lead/obj/gateway/mcp/mcp_rpc.o: gateway/mcp/mcp_rpc.c \
+ gateway/mcp/mcp.h actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/shared/hberr.h actors/runtime/runtime.h \
+ gateway/mcp/mcp_text.h
+gateway/mcp/mcp.h:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/shared/hberr.h:
+actors/runtime/runtime.h:
+gateway/mcp/mcp_text.h:

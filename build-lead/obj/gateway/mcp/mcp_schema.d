@@ -1,0 +1,10 @@
+build-lead/obj/gateway/mcp/mcp_schema.o: gateway/mcp/mcp_schema.c \
+ gateway/mcp/mcp.h actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/shared/hberr.h actors/runtime/runtime.h
+gateway/mcp/mcp.h:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/shared/hberr.h:
+actors/runtime/runtime.h:

@@ -1,0 +1,28 @@
+build-lead/obj/gateway/opencode/gw_agent.o: gateway/opencode/gw_agent.c \
+ gateway/gw_internal.h gateway/gateway.h actors/bus.h \
+ actors/runtime/shared/log.h actors/runtime/shared/hberr.h \
+ schemas/messages.h schemas/messages.def actors/config.h \
+ actors/config.def actors/supervisor/lease.h \
+ actors/runtime/files_archive.h actors/runtime/runtime.h \
+ actors/runtime/runtime.h actors/opencode/opencode_conf.h gateway/route.h \
+ gateway/opencode/opencode_guard.h actors/opencode/opencode_start.h \
+ actors/opencode/opencode_conf.h gateway/opencode/oc_streams.h
+gateway/gw_internal.h:
+gateway/gateway.h:
+actors/bus.h:
+actors/runtime/shared/log.h:
+actors/runtime/shared/hberr.h:
+schemas/messages.h:
+schemas/messages.def:
+actors/config.h:
+actors/config.def:
+actors/supervisor/lease.h:
+actors/runtime/files_archive.h:
+actors/runtime/runtime.h:
+actors/runtime/runtime.h:
+actors/opencode/opencode_conf.h:
+gateway/route.h:
+gateway/opencode/opencode_guard.h:
+actors/opencode/opencode_start.h:
+actors/opencode/opencode_conf.h:
+gateway/opencode/oc_streams.h:

@@ -1,0 +1,2 @@
+build-lead/obj/gateway/query.o: gateway/query.c gateway/query.h
+gateway/query.h:

@@ -1,0 +1,3 @@
+build-lead/obj/schemas/launchconf.o: schemas/launchconf.c \
+ schemas/launchconf.h
+schemas/launchconf.h:
