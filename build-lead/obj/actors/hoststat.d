@@ -1,2 +1,0 @@
-build-lead/obj/actors/hoststat.o: actors/hoststat.c actors/hoststat.h
-actors/hoststat.h:

@@ -1,8 +1,0 @@
-build-lead/obj/actors/runtime/image/image_build.o: \
- actors/runtime/image/image_build.c actors/runtime/image/image_internal.h \
- actors/runtime/runtime.h actors/runtime/shared/hberr.h \
- actors/runtime/shared/log.h
-actors/runtime/image/image_internal.h:
-actors/runtime/runtime.h:
-actors/runtime/shared/hberr.h:
-actors/runtime/shared/log.h:

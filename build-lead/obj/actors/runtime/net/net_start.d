@@ -1,9 +1,0 @@
-build-lead/obj/actors/runtime/net/net_start.o: \
- actors/runtime/net/net_start.c actors/runtime/net/net.h \
- actors/runtime/runtime.h actors/runtime/shared/hberr.h \
- actors/runtime/shared/log.h actors/runtime/shared/netlink.h
-actors/runtime/net/net.h:
-actors/runtime/runtime.h:
-actors/runtime/shared/hberr.h:
-actors/runtime/shared/log.h:
-actors/runtime/shared/netlink.h:

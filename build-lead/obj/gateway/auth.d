@@ -1,2 +1,0 @@
-build-lead/obj/gateway/auth.o: gateway/auth.c gateway/auth.h
-gateway/auth.h:

@@ -1,3 +1,0 @@
-build-lead/obj/schemas/initproto.o: schemas/initproto.c \
- schemas/initproto.h
-schemas/initproto.h:

@@ -1,4 +1,0 @@
-build-lead/obj/schemas/messages.o: schemas/messages.c schemas/messages.h \
- schemas/messages.def
-schemas/messages.h:
-schemas/messages.def:

@@ -1,3 +1,0 @@
-build-lead/obj/tools/cli/cli_create.o: tools/cli/cli_create.c \
- tools/cli/cli.h
-tools/cli/cli.h:
