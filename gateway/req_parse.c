@@ -410,10 +410,16 @@ static int x_stdin(json_t *v, hb_msg_t *q, hb_err_t *e)
     return 0;
 }
 
-static int exec_field(const char *key, json_t *v, hb_msg_t *q, hb_err_t *e)
+static int exec_field(const char *key, json_t *v, hb_msg_t *q, bool *stream, hb_err_t *e)
 {
     if (strcmp(key, "command") == 0)
         return x_command(v, q, e);
+    if (strcmp(key, "stream") == 0) {
+        if (!json_is_boolean(v) && !json_is_null(v))
+            return hb_fail(e, HB_E_INVALID, 0, "stream: expected true or false");
+        *stream = json_is_true(v);
+        return 0;
+    }
     bool known = strcmp(key, "timeout") == 0 || strcmp(key, "cwd") == 0 ||
                  strcmp(key, "env") == 0 || strcmp(key, "stdin") == 0;
     if (!known)
@@ -429,9 +435,10 @@ static int exec_field(const char *key, json_t *v, hb_msg_t *q, hb_err_t *e)
     return x_stdin(v, q, e);
 }
 
-int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, bool *stream, hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
+    *stream = false;
     json_t *j = load_object(body, len, e);
     if (!j)
         return -1;
@@ -440,7 +447,7 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
     json_t *v;
     int rc = 0;
     json_object_foreach(j, key, v) {
-        if ((rc = exec_field(key, v, q, e)) < 0)
+        if ((rc = exec_field(key, v, q, stream, e)) < 0)
             break;
     }
     json_decref(j);

@@ -4,6 +4,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,26 @@ static hb_errcode_t start_errcode(int err)
     }
 }
 
+/* The next answer; with ticks, the wait is cut into tick_ms slices with a
+ * call of cb between them (the frame itself is then read with tmo). */
+static int next_answer(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, void *ud,
+                       hb_initans_t *a, int tmo, hb_err_t *e)
+{
+    int64_t waited = 0;
+    while (cb && r->tick_ms > 0 && (tmo < 0 || waited < tmo)) {
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&p, 1, r->tick_ms);
+        if (pr > 0 || (pr < 0 && errno != EINTR))
+            break;              /* a frame, or an error hb_initconn_next reports */
+        if (pr < 0)
+            continue;
+        waited += r->tick_ms;
+        if (cb(ud, 0, NULL, 0) != 0)
+            return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
+    }
+    return hb_initconn_next(c, a, tmo, e);
+}
+
 /* Read answers until `exit`. Output beyond out_cap is dropped here too:
  * init is not trusted to have enforced it. */
 static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, void *ud,
@@ -100,9 +121,11 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
         return hb_fail(e, start_errcode((int)a.err), (int)a.err, "exec: %s", a.msg);
     if (a.t != HB_ANS_STARTED)
         return hb_init_unexpected(&a, "exec", e);
+    if (cb && r->tick_ms > 0 && cb(ud, 0, NULL, 0) != 0)   /* it started */
+        return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
     for (;;) {
         /* Per-frame timeout: generous, the whole run is bounded by init. */
-        if (hb_initconn_next(c, &a, tmo, e) < 0)
+        if (next_answer(c, r, cb, ud, &a, tmo, e) < 0)
             return -1;
         if (a.t == HB_ANS_EXIT) {
             fill_result(res, &a, trunc);

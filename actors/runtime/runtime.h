@@ -207,6 +207,10 @@ typedef struct {
     size_t             stdin_len;
     uint32_t           timeout_ms;  /* 0: none */
     uint64_t           out_cap;     /* per stream; 0: HB_DEFAULT_OUT_CAP */
+    int                tick_ms;     /* >0: cb(ud, 0, NULL, 0) once when the command
+                                       has started, then after each tick_ms without
+                                       output (a streaming caller answers at once
+                                       and notices its client left); 0: none */
 } hb_exec_req_t;
 
 typedef struct {
@@ -219,8 +223,10 @@ typedef struct {
     uint64_t duration_ms;
 } hb_exec_result_t;
 
-/* Called with output as it arrives (fd 1 or 2). Return non-zero to abandon:
- * the command's process group is killed. */
+/* Called with output as it arrives (fd 1 or 2), or with fd 0 and no data on
+ * a tick (hb_exec_req_t.tick_ms). It may block: init's pipe is then read no
+ * faster than the callback returns (back-pressure up to the command). Return
+ * non-zero to abandon: the command's process group is killed. */
 typedef int (*hb_output_cb)(void *ud, int fd, const void *data, size_t len);
 
 int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, void *ud,

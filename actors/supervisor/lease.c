@@ -118,6 +118,12 @@ int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb
     return hb_archive_put(l->sb, path, max, src, ud, size, e);
 }
 
+int hb_lease_exec(const hb_lease_t *l, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
+                  hb_exec_result_t *res, hb_err_t *e)
+{
+    return hb_exec(l->sb, req, cb, ud, res, e);
+}
+
 int hb_lease_exec_collect(const hb_lease_t *l, const hb_exec_req_t *req, hb_exec_result_t *res,
                           hb_outbuf_t *ob, hb_err_t *e)
 {

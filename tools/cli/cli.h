@@ -91,6 +91,10 @@ int   cli_http_download(const cli_opts_t *o, const char *path, FILE *dst, cli_re
  * gzip is set (curl inflates it). */
 int   cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
                       int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r);
+/* POST json asking for server-sent events (Accept: text/event-stream); the
+ * 2xx answer's bytes into sink as they arrive, an error body to r. */
+int   cli_http_events(const cli_opts_t *o, const char *path, const char *json,
+                      int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r);
 /* HEAD; the value of header hname (if any) into val. */
 int   cli_http_head(const cli_opts_t *o, const char *path, const char *hname, char *val,
                     size_t vlen, cli_resp_t *r);
