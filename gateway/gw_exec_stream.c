@@ -129,6 +129,7 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q)
     hb_exec_req_t x = {
         .command = q->command,
         .cwd = q->cwd,
+        .user = q->user,
         .env = (const char *const *)q->env,
         .stdin_data = q->stdin_data.data,
         .stdin_len = q->stdin_data.len,

@@ -20,6 +20,8 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
                        HB_CMD_MAX);
     if (r->cwd && hb_path_check(r->cwd, &why) < 0)
         return hb_fail(e, HB_E_INVALID, 0, "cwd: %s", why);
+    if (r->user && (!r->user[0] || strnlen(r->user, HB_USER_MAX + 1) > HB_USER_MAX))
+        return hb_fail(e, HB_E_INVALID, 0, "user: empty or longer than %u bytes", HB_USER_MAX);
     if (r->stdin_len > HB_STDIN_MAX || (r->stdin_len && !r->stdin_data))
         return hb_fail(e, HB_E_TOOBIG, 0, "stdin: over %u bytes", HB_STDIN_MAX);
     if (r->out_cap > HB_OUT_CAP_MAX)
@@ -50,8 +52,9 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
 static void pack_req(msgpack_packer *pk, const hb_exec_req_t *r, size_t nenv)
 {
     hb_initreq_t q = {
-        .op = HB_OP_EXEC,
+        .op = r->user ? HB_OP_EXEC_AS : HB_OP_EXEC,
         .cmd = {r->command, strlen(r->command)},
+        .user = {r->user, r->user ? strlen(r->user) : 0},
         .cwd = r->cwd,
         .env = {.v = r->env, .n = nenv},
         .stdin = {r->stdin_data, r->stdin_len},
@@ -117,6 +120,9 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
                             : -1;
     if (hb_initconn_next(c, &a, 10000, e) < 0)
         return -1;
+    if (a.t == HB_ANS_ERR && r->user && a.err == EINVAL && strstr(a.msg, "bad request"))
+        return hb_fail(e, HB_E_INVALID, EINVAL, "user: this sandbox's init predates `user` "
+                       "(it was started by an older HiveBox); recreate the sandbox to use it");
     if (a.t == HB_ANS_ERR)      /* the command could not start: bad cwd, ... */
         return hb_fail(e, start_errcode((int)a.err), (int)a.err, "exec: %s", a.msg);
     if (a.t != HB_ANS_STARTED)

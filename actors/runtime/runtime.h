@@ -201,7 +201,9 @@ int hb_sandbox_disk_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 /* ---- exec (exec.c, through init) ---- */
 typedef struct {
     const char        *command;     /* run by /bin/sh -c */
-    const char        *cwd;         /* NULL: /root */
+    const char        *cwd;         /* NULL: the user's home (/root) */
+    const char        *user;        /* NULL: root; else a user name in the
+                                       sandbox's /etc/passwd or a numeric uid */
     const char *const *env;         /* extra "K=V", NULL-terminated, may be NULL */
     const void        *stdin_data;  /* may be NULL */
     size_t             stdin_len;

@@ -63,6 +63,7 @@ static void run_exec(op_t *op, hb_msg_t *done)
     hb_exec_req_t r = {
         .command = q->command,
         .cwd = q->cwd,
+        .user = q->user,
         .env = (const char *const *)q->env,
         .stdin_data = q->stdin_data.data,
         .stdin_len = q->stdin_data.len,

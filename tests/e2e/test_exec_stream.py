@@ -141,8 +141,54 @@ def test_options_stream(daemon, sb):
     assert evs[-1][1]["exit_code"] == 0
 
 
+USER_CMD = "echo $(id -u):$(id -g):$USER:$HOME:$(pwd); grep CapEff /proc/self/status; touch /root/x"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("user,want", [
+    ("nobody", "65534:65534:nobody:/nonexistent:/"),
+    (1000, "1000:1000::/:/"),
+    ("1000", "1000:1000::/:/"),
+    ("root", "0:0:root:/root:/root"),
+    ("0", "0:0:root:/root:/root"),
+])
+def test_user(daemon, sb, user, want, streamed):
+    body = {"command": USER_CMD, "user": user}
+    if streamed:
+        evs, _ = run(daemon, sb.id, body)
+        out, code = output(evs, "stdout").decode(), evs[-1][1]["exit_code"]
+    else:
+        r = requests.post(exec_url(daemon, sb.id), headers=auth(daemon), json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        out, code = r.json()["stdout"], r.json()["exit_code"]
+    lines = out.splitlines()
+    if want.startswith("0:"):
+        assert lines[0] == want and code == 0, out
+        assert lines[1].split()[1] != "0000000000000000"
+    else:
+        # USER is unset without a passwd name: the field is empty
+        assert lines[0] == want, out
+        assert lines[1].split()[1] == "0000000000000000", out   # no capabilities
+        assert code != 0                                        # /root is not theirs
+
+
+def test_user_with_cwd_and_default_is_root(daemon, sb):
+    r = requests.post(exec_url(daemon, sb.id), headers=auth(daemon), timeout=60,
+                      json={"command": "id -un; pwd", "user": "nobody", "cwd": "/tmp"})
+    assert r.json()["stdout"] == "nobody\n/tmp\n", r.text
+    r = requests.post(exec_url(daemon, sb.id), headers=auth(daemon), timeout=60,
+                      json={"command": "id -u; pwd"})
+    assert r.json()["stdout"] == "0\n/root\n", r.text
+
+
 @pytest.mark.parametrize("accept", [False, True])
 @pytest.mark.parametrize("field,value", [
+    ("user", "no-such-user"),
+    ("user", "Bad User"),
+    ("user", ""),
+    ("user", -5),
+    ("user", "99999999999"),
+    ("user", {"name": "x"}),
     ("cwd", "relative/dir"),
     ("cwd", 5),
     ("cwd", "/no/such/dir"),
