@@ -327,3 +327,12 @@ def test_cli_exec_errors(daemon, sb):
     r = subprocess.run([str(BUILD / "hivebox"), "exec", sb.id, "--json", "--", "echo hi"],
                        capture_output=True, env=cli_env(daemon), timeout=60)
     assert r.returncode == 0 and json.loads(r.stdout)["stdout"] == "hi\n"
+
+
+def test_cli_exec_as_user(daemon, sb):
+    r = subprocess.run([str(BUILD / "hivebox"), "exec", sb.id, "-u", "nobody", "--", "id -un"],
+                       capture_output=True, env=cli_env(daemon), timeout=60)
+    assert r.returncode == 0 and r.stdout == b"nobody\n", r.stderr
+    r = subprocess.run([str(BUILD / "hivebox"), "exec", sb.id, "--user", "no-such", "--", "id"],
+                       capture_output=True, env=cli_env(daemon), timeout=60)
+    assert r.returncode == 125 and b"user" in r.stderr, r.stderr

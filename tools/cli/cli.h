@@ -25,7 +25,7 @@
 enum {
     CLI_OPT_COMMON = 1u << 0,   /* --api-url --api-key --data-dir --json --help */
     CLI_OPT_CREATE = 1u << 1,   /* --name --image --memory ... */
-    CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd -e -i */
+    CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd --user -e -i */
     CLI_OPT_CP     = 1u << 3,   /* -r (accepted; directories are always copied whole) */
 };
 
@@ -38,6 +38,7 @@ typedef struct {
     const char *name, *image, *memory, *cpus, *pids, *network, *timeout, *skills,
                *llm_base_url, *llm_api_key, *llm_model, *disk;
     const char *cwd;
+    const char *user;
     const char *env[CLI_MAX_ENV];
     size_t      n_env;
     const char *pos[CLI_MAX_POS];   /* positionals before "--" */

@@ -54,6 +54,8 @@ static json_t *exec_body(const cli_opts_t *o, char *err, size_t errlen)
     }
     if (o->cwd)
         json_object_set_new(body, "cwd", json_string(o->cwd));
+    if (o->user)
+        json_object_set_new(body, "user", json_string(o->user));
     if (o->send_stdin) {
         json_t *in = read_stdin(err, errlen);
         if (!in) {
@@ -293,7 +295,7 @@ int cli_cmd_exec(int argc, char **argv)
 {
     cli_opts_t o;
     int prc = cli_parse_cmd(argc, argv, CLI_OPT_EXEC,
-                            "exec ID [--timeout S] [--cwd D] [-e K=V]... [-i] [--json] -- CMD...", 1, 1,
+                            "exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] [--json] -- CMD...", 1, 1,
                             true, &o);
     if (prc != 0)
         return prc > 0 ? 0 : CLI_EXIT_USAGE;
