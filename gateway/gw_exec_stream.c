@@ -126,17 +126,9 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q)
     hb_lease_t *l = NULL;
     hb_exec_result_t res = {0};
     sse_t s = {.c = r->c, .piece = malloc(PIECE)};
-    hb_exec_req_t x = {
-        .command = q->command,
-        .cwd = q->cwd,
-        .user = q->user,
-        .env = (const char *const *)q->env,
-        .stdin_data = q->stdin_data.data,
-        .stdin_len = q->stdin_data.len,
-        .timeout_ms = q->timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)q->timeout_ms,
-        .out_cap = HB_OUT_CAP_MAX,   /* nothing is held: no cap but the client's pace */
-        .tick_ms = TICK_MS,
-    };
+    hb_exec_req_t x = hb_exec_req_of(q);
+    x.out_cap = HB_OUT_CAP_MAX;   /* nothing is held: no cap but the client's pace */
+    x.tick_ms = TICK_MS;
     int status = 200, rc = -1;
     if (!s.piece) {
         status = hb_reply_error(r->c, 500, "out of memory");

@@ -336,3 +336,18 @@ def test_cli_exec_as_user(daemon, sb):
     r = subprocess.run([str(BUILD / "hivebox"), "exec", sb.id, "--user", "no-such", "--", "id"],
                        capture_output=True, env=cli_env(daemon), timeout=60)
     assert r.returncode == 125 and b"user" in r.stderr, r.stderr
+
+
+def test_destroy_ends_the_stream(daemon, client, sandbox):
+    """A sandbox destroyed under a streamed exec: the stream ends (exit 137 or an
+    error event), nothing hangs."""
+    victim = sandbox()
+    with stream(daemon, victim.id, {"command": "echo up; sleep 300"}, timeout=60) as r:
+        it = events(r)
+        ev, data, _ = next(it)
+        assert ev == "stdout" and data["data"] == "up\n"
+        client.destroy(victim.id)
+        rest = list(it)
+    assert rest and rest[-1][0] in ("exit", "error"), rest
+    if rest[-1][0] == "exit":
+        assert rest[-1][1]["exit_code"] == 137

@@ -130,15 +130,12 @@ typedef struct {
     bool   failed;     /* an `error` event, or a malformed one */
 } sse_t;
 
-static int b64val(unsigned char c)
+static int b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
 }
 
 /* Decodes base64 text in place; its length, or -1. */
@@ -148,7 +145,7 @@ static long b64_decode(char *s, size_t n)
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n && s[i] != '='; i++) {
-        int v = b64val((unsigned char)s[i]);
+        int v = b64val(s[i]);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (unsigned)v;
