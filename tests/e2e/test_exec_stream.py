@@ -181,7 +181,7 @@ def test_user_with_cwd_and_default_is_root(daemon, sb):
     assert r.json()["stdout"] == "0\n/root\n", r.text
 
 
-@pytest.mark.parametrize("accept", [False, True])
+@pytest.mark.parametrize("form", ["plain", "stream", "accept"])
 @pytest.mark.parametrize("field,value", [
     ("user", "no-such-user"),
     ("user", "Bad User"),
@@ -200,12 +200,12 @@ def test_user_with_cwd_and_default_is_root(daemon, sb):
     ("timeout", -1),
     ("command", ""),
 ])
-def test_bad_values_are_json_400_naming_the_field(daemon, sb, field, value, accept):
+def test_bad_values_are_json_400_naming_the_field(daemon, sb, field, value, form):
     body = {"command": "true", field: value}
     headers = auth(daemon)
-    if accept:
+    if form == "accept":
         headers["Accept"] = "text/event-stream"
-    elif field != "stream":
+    elif form == "stream" and field != "stream":
         body["stream"] = True
     r = requests.post(exec_url(daemon, sb.id), headers=headers, json=body, timeout=60)
     assert r.status_code == 400, r.text
@@ -258,31 +258,48 @@ def rss(pid):
 
 
 def test_slow_reader_keeps_the_daemon_small(daemon, sb):
-    """256 MiB through a client that reads 1 MiB at a time with pauses: the
-    command is slowed down to the client's pace; the daemon holds no more
-    than a few chunks for it."""
+    """256 MiB through a client that reads 1 MiB at a time with pauses, and
+    stops reading for 5 s midway: the command is slowed down to the
+    client's pace (it is still running after the pause); the daemon holds no
+    more than a few chunks for it, and every byte arrives."""
     total = 256 * MIB
     before = rss(daemon.pid)
     peak = before
-    got = 0
-    t0 = time.monotonic()
-    cmd = f"head -c {total} /dev/zero | tr '\\0' a"
+    data = 0
+    buf = b""
+    last = None
+    cmd = f"head -c {total} /dev/zero | tr '\\0' a; echo done >&2"
     with stream(daemon, sb.id, {"command": cmd}, timeout=600) as r:
         assert r.status_code == 200
-        raw = r.raw
         n = 0
         while True:
-            chunk = raw.read(MIB)
+            chunk = r.raw.read(MIB)
             if not chunk:
                 break
-            got += len(chunk)
             n += 1
-            if n % 16 == 0:
+            buf += chunk
+            *evs, buf = buf.split(b"\n\n")
+            for ev in evs:
+                if ev.startswith(b":"):
+                    continue           # a tick
+                name, payload = ev.split(b"\n", 1)
+                if name == b"event: stdout":
+                    d = json.loads(payload[6:])
+                    assert d["encoding"] == "utf-8" and d["data"].count("a") == len(d["data"])
+                    data += len(d["data"])
+                elif name.startswith(b"event:"):
+                    last = (name, json.loads(payload[6:]))
+            if n % 8 == 0:
                 peak = max(peak, rss(daemon.pid))
-            if n <= 64:
+            if n <= 32:
                 time.sleep(0.05)   # slow for the first part
-    assert got > total   # plus the events' framing
-    assert time.monotonic() - t0 > 3
+            if n == 32:
+                time.sleep(5)      # then not at all for a while
+                peak = max(peak, rss(daemon.pid))
+                assert procs(sb, "head -c 268435456") >= 1   # held back, not finished
+    print(f"slow reader: daemon RSS {before >> 20} MiB before, {peak >> 20} MiB at most")
+    assert data == total
+    assert last[0] == b"event: exit" and last[1]["exit_code"] == 0, last
     assert peak - before < 64 * MIB, (before, peak)
 
 
