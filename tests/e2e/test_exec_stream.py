@@ -16,6 +16,9 @@ import requests
 
 from hbtest import BUILD
 
+# Under ASan (make check) freed memory sits in quarantine for a while.
+RSS_GROWTH_BOUND = (192 if BUILD.name.endswith("-san") else 64) * (1 << 20)
+
 MIB = 1 << 20
 
 
@@ -300,7 +303,7 @@ def test_slow_reader_keeps_the_daemon_small(daemon, sb):
     print(f"slow reader: daemon RSS {before >> 20} MiB before, {peak >> 20} MiB at most")
     assert data == total
     assert last[0] == b"event: exit" and last[1]["exit_code"] == 0, last
-    assert peak - before < 64 * MIB, (before, peak)
+    assert peak - before < RSS_GROWTH_BOUND, (before, peak)
 
 
 # ---------------------------------------------------------------- the CLI
