@@ -143,12 +143,15 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q)
         hb_lease_explain_gone(l, "command", &e);
     if (rc == 0)
         hb_lease_executed(l, &res);
-    if (!s.started)             /* it did not start: tick_ms makes rc == 0 start */
+    if (!s.started) {           /* it did not start: tick_ms makes rc == 0 start */
         status = hb_reply_err(r, &e);
-    else if (!s.gone)
-        final_event(&s, rc, &res, &e);
-    else if (s.gone)
+    } else if (s.gone) {
         HB_LOG_INFO("exec stream %s: the client left; the command was killed", r->route.id);
+    } else {
+        if (rc < 0 && e.code == HB_E_INTERNAL)
+            HB_LOG_ERROR("exec stream %s: %s", r->route.id, e.msg);
+        final_event(&s, rc, &res, &e);
+    }
 out:
     hb_lease_release(&l);
     free(s.piece);

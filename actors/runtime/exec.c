@@ -120,7 +120,9 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
                             : -1;
     if (hb_initconn_next(c, &a, 10000, e) < 0)
         return -1;
-    if (a.t == HB_ANS_ERR && r->user && a.err == EINVAL && strstr(a.msg, "bad request"))
+    /* An init older than exec_as does not know the op (its words for it). */
+    if (a.t == HB_ANS_ERR && r->user && a.err == EINVAL &&
+        (strstr(a.msg, "bad request") || strstr(a.msg, "unknown op")))
         return hb_fail(e, HB_E_INVALID, EINVAL, "user: this sandbox's init predates `user` "
                        "(it was started by an older HiveBox); recreate the sandbox to use it");
     if (a.t == HB_ANS_ERR)      /* the command could not start: bad cwd, ... */
