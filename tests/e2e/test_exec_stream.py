@@ -191,6 +191,7 @@ def test_user_with_cwd_and_default_is_root(daemon, sb):
     ("user", ""),
     ("user", -5),
     ("user", "99999999999"),
+    ("user", 4000000),         # not mapped in the sandbox's user namespace
     ("user", {"name": "x"}),
     ("cwd", "relative/dir"),
     ("cwd", 5),
