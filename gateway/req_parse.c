@@ -437,14 +437,14 @@ static int x_user(json_t *v, hb_msg_t *q, hb_err_t *e)
     return set_str(&q->user, s, e);
 }
 
-static int exec_field(const char *key, json_t *v, hb_msg_t *q, bool *stream, hb_err_t *e)
+static int exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e)
 {
     if (strcmp(key, "command") == 0)
         return x_command(v, q, e);
     if (strcmp(key, "stream") == 0) {
         if (!json_is_boolean(v) && !json_is_null(v))
             return hb_fail(e, HB_E_INVALID, 0, "stream: expected true or false");
-        *stream = json_is_true(v);
+        *stream = json_is_null(v) ? -1 : json_is_true(v);
         return 0;
     }
     bool known = strcmp(key, "timeout") == 0 || strcmp(key, "cwd") == 0 ||
@@ -465,10 +465,10 @@ static int exec_field(const char *key, json_t *v, hb_msg_t *q, bool *stream, hb_
     return x_stdin(v, q, e);
 }
 
-int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, bool *stream, hb_err_t *e)
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
-    *stream = false;
+    *stream = -1;
     json_t *j = load_object(body, len, e);
     if (!j)
         return -1;

@@ -118,8 +118,11 @@ def test_non_utf8_is_base64(daemon, sb):
     assert output(evs, "stdout") == "café ".encode() + b"\xff\xfe\x00x"
 
 
-def test_plain_answer_unchanged(daemon, sb):
-    r = requests.post(exec_url(daemon, sb.id), headers=auth(daemon),
+@pytest.mark.parametrize("accept", [None, "text/event-stream"])
+def test_plain_answer_unchanged(daemon, sb, accept):
+    """"stream": false is the plain answer, whatever Accept says."""
+    headers = auth(daemon, **({"Accept": accept} if accept else {}))
+    r = requests.post(exec_url(daemon, sb.id), headers=headers,
                       json={"command": "echo hi", "stream": False}, timeout=60)
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
     j = r.json()

@@ -31,7 +31,7 @@ static void body(int which, const char *data, size_t size)
 {
     hb_msg_t q;
     hb_err_t e = {0};
-    bool stream = false;
+    int stream = -1;
     int rc = which ? hb_req_parse_exec(data, size, &q, &stream, &e) : hb_req_parse_create(data, size, NULL, &q, &e);
     if (rc < 0) {
         assert(e.code == HB_E_INVALID || e.code == HB_E_TOOBIG);

@@ -108,7 +108,7 @@ Test(req_exec, fields_and_defaults)
     const char *b = "{\"command\":\"echo hi\",\"timeout\":1.5,\"cwd\":\"/tmp\","
                     "\"env\":{\"A\":\"1\"},\"stdin\":\"x\\u0000y\",\"stream\":true,\"user\":\"nobody\"}";
     hb_msg_t q;
-    bool stream = false;
+    int stream = -1;
     hb_err_t e = {0};
     cr_assert_eq(hb_req_parse_exec(b, strlen(b), &q, &stream, &e), 0, "%s", e.msg);
     cr_assert_eq(q.type, HB_MSG_SB_EXEC);
@@ -118,14 +118,14 @@ Test(req_exec, fields_and_defaults)
     cr_assert_str_eq(q.env[0], "A=1");
     cr_assert_null(q.env[1]);
     cr_assert_eq(q.stdin_data.len, 3);
-    cr_assert(stream);
+    cr_assert_eq(stream, 1);
     cr_assert_str_eq(q.user, "nobody");
     hb_msg_clear(&q);
     const char *arr = "{\"command\":\"x\",\"env\":[\"K=V\"]}";
     cr_assert_eq(hb_req_parse_exec(arr, strlen(arr), &q, &stream, &e), 0, "%s", e.msg);
     cr_assert_str_eq(q.env[0], "K=V");
     cr_assert_eq(q.timeout_ms, 0);
-    cr_assert_not(stream);
+    cr_assert_eq(stream, -1, "absent");
     cr_assert_null(q.user);
     hb_msg_clear(&q);
     const char *uid = "{\"command\":\"x\",\"user\":1000}";
@@ -162,7 +162,7 @@ Test(req_exec, bad_input_names_the_field)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hb_msg_t q;
-        bool stream = false;
+        int stream = -1;
         hb_err_t e = {0};
         cr_assert_eq(hb_req_parse_exec(bad[i].body, strlen(bad[i].body), &q, &stream, &e), -1, "accepted %s",
                      bad[i].body);
