@@ -375,3 +375,17 @@ def test_destroy_ends_the_stream(daemon, client, sandbox):
     assert rest and rest[-1][0] in ("exit", "error"), rest
     if rest[-1][0] == "exit":
         assert rest[-1][1]["exit_code"] == 137
+
+
+def test_user_with_a_hostile_passwd(daemon, sandbox):
+    """The sandbox owns /etc/passwd: a FIFO there must not hold init."""
+    sb2 = sandbox()
+    assert sb2.exec("rm /etc/passwd && mkfifo /etc/passwd")["exit_code"] == 0
+    t0 = time.monotonic()
+    r = requests.post(exec_url(daemon, sb2.id), headers=auth(daemon), timeout=60,
+                      json={"command": "id -u", "user": "nobody"})
+    assert r.status_code == 400 and "user" in r.json()["error"], r.text
+    assert time.monotonic() - t0 < 5
+    r = requests.post(exec_url(daemon, sb2.id), headers=auth(daemon), timeout=60,
+                      json={"command": "id -u", "user": 1234})
+    assert r.status_code == 200 and r.json()["stdout"] == "1234\n", r.text

@@ -27,6 +27,7 @@
 #define NOFILE_SOFT  1024
 #define NOFILE_HARD  524288
 #define CHILD_STACK  (64 * 1024)
+#define PASSWD_MAX   (4 * 1024 * 1024)
 
 /* Docker's default capability set minus NET_RAW. */
 static const cap_value_t keep_caps[] = {
@@ -123,10 +124,24 @@ static bool all_digits(const char *s)
     return true;
 }
 
+/* The sandbox's /etc/passwd, when it is a regular file of sane size: the
+ * sandbox owns it, and a FIFO or a huge file there must not hold init. */
+static FILE *open_passwd(void)
+{
+    int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PASSWD_MAX)
+        f = fdopen(fd, "r");
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
 /* The passwd entry whose name (or uid, when by_uid) matches: fills c. */
 static bool passwd_find(const char *want, bool by_uid, uid_t uid, child_t *c)
 {
-    FILE *f = fopen("/etc/passwd", "re");
+    FILE *f = open_passwd();
     char *line = NULL;
     size_t cap = 0;
     bool found = false;
