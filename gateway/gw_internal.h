@@ -44,6 +44,8 @@ int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
+/* gw_exec_stream.c: the exec q (parsed, "stream": true) as server-sent events. */
+int hb_exec_stream(hb_req_t *r, const hb_msg_t *q);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);

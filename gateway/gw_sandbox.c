@@ -175,12 +175,19 @@ int hb_h_exec(hb_req_t *r)
     size_t len = 0;
     hb_err_t e = {0};
     hb_msg_t q, rep;
+    int stream = -1;
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = hb_req_parse_exec(body, len, &q, &e);
+    int rc = hb_req_parse_exec(body, len, &q, &stream, &e);
     free(body);
     if (rc < 0)
         return hb_reply_err(r, &e);
+    const char *accept = mg_get_header(r->c, "Accept");
+    if (stream == 1 || (stream < 0 && accept && strstr(accept, "text/event-stream"))) {
+        int st = hb_exec_stream(r, &q);
+        hb_msg_clear(&q);
+        return st;
+    }
     int status = set_id(r, &q);
     if (status)
         return status;

@@ -410,12 +410,46 @@ static int x_stdin(json_t *v, hb_msg_t *q, hb_err_t *e)
     return 0;
 }
 
-static int exec_field(const char *key, json_t *v, hb_msg_t *q, hb_err_t *e)
+/* A user name (what useradd accepts, at most 32 bytes) or a numeric uid
+ * (a string of digits or a JSON integer), resolved by the sandbox's init. */
+static int x_user(json_t *v, hb_msg_t *q, hb_err_t *e)
+{
+    char buf[24];
+    const char *s = buf;
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= INT32_MAX)
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        s = json_string_value(v);
+    else
+        return hb_fail(e, HB_E_INVALID, 0, "user: expected a user name or a uid from 0 to %d",
+                       INT32_MAX);
+    size_t n = strlen(s);
+    bool digits = n > 0 && n <= 10 && strspn(s, "0123456789") == n;
+    bool name = n > 0 && n <= 32 && (islower((unsigned char)s[0]) || s[0] == '_') &&
+                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-.") + (s[n - 1] == '$') == n;
+    if (digits && strtoull(s, NULL, 10) > INT32_MAX)
+        digits = false;
+    if (json_is_string(v) && json_string_length(v) != n)
+        digits = name = false;   /* a NUL inside */
+    if (!digits && !name)
+        return hb_fail(e, HB_E_INVALID, 0, "user: '%.40s' is neither a user name (a-z, 0-9, _ . -, "
+                       "at most 32) nor a uid from 0 to %d", s, INT32_MAX);
+    return set_str(&q->user, s, e);
+}
+
+static int exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e)
 {
     if (strcmp(key, "command") == 0)
         return x_command(v, q, e);
+    if (strcmp(key, "stream") == 0) {
+        if (!json_is_boolean(v) && !json_is_null(v))
+            return hb_fail(e, HB_E_INVALID, 0, "stream: expected true or false");
+        *stream = json_is_null(v) ? -1 : json_is_true(v);
+        return 0;
+    }
     bool known = strcmp(key, "timeout") == 0 || strcmp(key, "cwd") == 0 ||
-                 strcmp(key, "env") == 0 || strcmp(key, "stdin") == 0;
+                 strcmp(key, "env") == 0 || strcmp(key, "stdin") == 0 ||
+                 strcmp(key, "user") == 0;
     if (!known)
         return hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
     if (json_is_null(v))
@@ -426,12 +460,15 @@ static int exec_field(const char *key, json_t *v, hb_msg_t *q, hb_err_t *e)
         return x_cwd(v, q, e);
     if (strcmp(key, "env") == 0)
         return x_env(v, q, e);
+    if (strcmp(key, "user") == 0)
+        return x_user(v, q, e);
     return x_stdin(v, q, e);
 }
 
-int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
+    *stream = -1;
     json_t *j = load_object(body, len, e);
     if (!j)
         return -1;
@@ -440,7 +477,7 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
     json_t *v;
     int rc = 0;
     json_object_foreach(j, key, v) {
-        if ((rc = exec_field(key, v, q, e)) < 0)
+        if ((rc = exec_field(key, v, q, stream, e)) < 0)
             break;
     }
     json_decref(j);

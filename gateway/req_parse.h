@@ -27,8 +27,9 @@ int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g,
                         hb_err_t *e);
 
 /* POST /:id/exec: fills an SB_EXEC message (command, cwd, env, stdin_data,
- * timeout_ms; not id/reply_to). */
-int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, hb_err_t *e);
+ * timeout_ms, user; not id/reply_to) and *stream: 1 for "stream": true
+ * (server-sent events), 0 for false, -1 when absent (Accept decides). */
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e);
 
 /* ?path= for the file routes into path (HB_PATH_MAX). required: absent is
  * an error; otherwise absent gives "/". Absolute, no NUL, bounded. */

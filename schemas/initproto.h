@@ -19,6 +19,7 @@
 #define HB_CMD_MAX     (64u * 1024)      /* exec command */
 #define HB_CHUNK_MAX   (256u * 1024)     /* one out/data payload */
 #define HB_STDIN_MAX   (1024u * 1024)
+#define HB_USER_MAX    64                /* exec_as: a user name or a uid */
 #define HB_ENV_MAX     256               /* extra env entries */
 #define HB_ENVSTR_MAX  (32u * 1024)      /* one "K=V" */
 #define HB_DEPTH_MAX   8                 /* nesting of containers */

@@ -4,6 +4,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
                        HB_CMD_MAX);
     if (r->cwd && hb_path_check(r->cwd, &why) < 0)
         return hb_fail(e, HB_E_INVALID, 0, "cwd: %s", why);
+    if (r->user && (!r->user[0] || strnlen(r->user, HB_USER_MAX + 1) > HB_USER_MAX))
+        return hb_fail(e, HB_E_INVALID, 0, "user: empty or longer than %u bytes", HB_USER_MAX);
     if (r->stdin_len > HB_STDIN_MAX || (r->stdin_len && !r->stdin_data))
         return hb_fail(e, HB_E_TOOBIG, 0, "stdin: over %u bytes", HB_STDIN_MAX);
     if (r->out_cap > HB_OUT_CAP_MAX)
@@ -49,8 +52,9 @@ static int check_req(const hb_exec_req_t *r, size_t *nenv, hb_err_t *e)
 static void pack_req(msgpack_packer *pk, const hb_exec_req_t *r, size_t nenv)
 {
     hb_initreq_t q = {
-        .op = HB_OP_EXEC,
+        .op = r->user ? HB_OP_EXEC_AS : HB_OP_EXEC,
         .cmd = {r->command, strlen(r->command)},
+        .user = {r->user, r->user ? strlen(r->user) : 0},
         .cwd = r->cwd,
         .env = {.v = r->env, .n = nenv},
         .stdin = {r->stdin_data, r->stdin_len},
@@ -83,6 +87,26 @@ static hb_errcode_t start_errcode(int err)
     }
 }
 
+/* The next answer; with ticks, the wait is cut into tick_ms slices with a
+ * call of cb between them (the frame itself is then read with tmo). */
+static int next_answer(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, void *ud,
+                       hb_initans_t *a, int tmo, hb_err_t *e)
+{
+    int64_t waited = 0;
+    while (cb && r->tick_ms > 0 && (tmo < 0 || waited < tmo)) {
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&p, 1, r->tick_ms);
+        if (pr > 0 || (pr < 0 && errno != EINTR))
+            break;              /* a frame, or an error hb_initconn_next reports */
+        if (pr < 0)
+            continue;
+        waited += r->tick_ms;
+        if (cb(ud, 0, NULL, 0) != 0)
+            return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
+    }
+    return hb_initconn_next(c, a, tmo, e);
+}
+
 /* Read answers until `exit`. Output beyond out_cap is dropped here too:
  * init is not trusted to have enforced it. */
 static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, void *ud,
@@ -96,13 +120,20 @@ static int stream(hb_initconn_t *c, const hb_exec_req_t *r, hb_output_cb cb, voi
                             : -1;
     if (hb_initconn_next(c, &a, 10000, e) < 0)
         return -1;
+    /* An init older than exec_as does not know the op (its words for it). */
+    if (a.t == HB_ANS_ERR && r->user && a.err == EINVAL &&
+        (strstr(a.msg, "bad request") || strstr(a.msg, "unknown op")))
+        return hb_fail(e, HB_E_INVALID, EINVAL, "user: this sandbox's init predates `user` "
+                       "(it was started by an older HiveBox); recreate the sandbox to use it");
     if (a.t == HB_ANS_ERR)      /* the command could not start: bad cwd, ... */
         return hb_fail(e, start_errcode((int)a.err), (int)a.err, "exec: %s", a.msg);
     if (a.t != HB_ANS_STARTED)
         return hb_init_unexpected(&a, "exec", e);
+    if (cb && r->tick_ms > 0 && cb(ud, 0, NULL, 0) != 0)   /* it started */
+        return hb_fail(e, HB_E_INTERNAL, ECANCELED, "exec abandoned by the caller");
     for (;;) {
         /* Per-frame timeout: generous, the whole run is bounded by init. */
-        if (hb_initconn_next(c, &a, tmo, e) < 0)
+        if (next_answer(c, r, cb, ud, &a, tmo, e) < 0)
             return -1;
         if (a.t == HB_ANS_EXIT) {
             fill_result(res, &a, trunc);

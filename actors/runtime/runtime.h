@@ -201,12 +201,18 @@ int hb_sandbox_disk_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 /* ---- exec (exec.c, through init) ---- */
 typedef struct {
     const char        *command;     /* run by /bin/sh -c */
-    const char        *cwd;         /* NULL: /root */
+    const char        *cwd;         /* NULL: the user's home (/root) */
+    const char        *user;        /* NULL: root; else a user name in the
+                                       sandbox's /etc/passwd or a numeric uid */
     const char *const *env;         /* extra "K=V", NULL-terminated, may be NULL */
     const void        *stdin_data;  /* may be NULL */
     size_t             stdin_len;
     uint32_t           timeout_ms;  /* 0: none */
     uint64_t           out_cap;     /* per stream; 0: HB_DEFAULT_OUT_CAP */
+    int                tick_ms;     /* >0: cb(ud, 0, NULL, 0) once when the command
+                                       has started, then after each tick_ms without
+                                       output (a streaming caller answers at once
+                                       and notices its client left); 0: none */
 } hb_exec_req_t;
 
 typedef struct {
@@ -219,8 +225,10 @@ typedef struct {
     uint64_t duration_ms;
 } hb_exec_result_t;
 
-/* Called with output as it arrives (fd 1 or 2). Return non-zero to abandon:
- * the command's process group is killed. */
+/* Called with output as it arrives (fd 1 or 2), or with fd 0 and no data on
+ * a tick (hb_exec_req_t.tick_ms). It may block: init's pipe is then read no
+ * faster than the callback returns (back-pressure up to the command). Return
+ * non-zero to abandon: the command's process group is killed. */
 typedef int (*hb_output_cb)(void *ud, int fd, const void *data, size_t len);
 
 int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, void *ud,

@@ -118,6 +118,26 @@ int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb
     return hb_archive_put(l->sb, path, max, src, ud, size, e);
 }
 
+hb_exec_req_t hb_exec_req_of(const hb_msg_t *q)
+{
+    hb_exec_req_t r = {
+        .command = q->command,
+        .cwd = q->cwd,
+        .user = q->user,
+        .env = (const char *const *)q->env,
+        .stdin_data = q->stdin_data.data,
+        .stdin_len = q->stdin_data.len,
+        .timeout_ms = q->timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)q->timeout_ms,
+    };
+    return r;
+}
+
+int hb_lease_exec(const hb_lease_t *l, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
+                  hb_exec_result_t *res, hb_err_t *e)
+{
+    return hb_exec(l->sb, req, cb, ud, res, e);
+}
+
 int hb_lease_exec_collect(const hb_lease_t *l, const hb_exec_req_t *req, hb_exec_result_t *res,
                           hb_outbuf_t *ob, hb_err_t *e)
 {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "files_archive.h"
+#include "messages.h"
 #include "runtime.h"
 
 typedef struct hb_lease hb_lease_t;
@@ -53,6 +54,13 @@ int hb_lease_archive_get(const hb_lease_t *l, const char *path, int (*on_start)(
                          hb_sink_cb sink, void *ud, hb_err_t *e);
 int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb_src_cb src,
                          void *ud, uint64_t *size, hb_err_t *e);
+/* The runtime's request an SB_EXEC message describes (its strings stay
+ * q's); for the supervisor's exec and the gateway's streamed one alike. */
+hb_exec_req_t hb_exec_req_of(const hb_msg_t *q);
+/* A command whose output goes to cb as it arrives (hb_exec; cb may block,
+ * which slows the command down, and abandons it by returning non-zero). */
+int  hb_lease_exec(const hb_lease_t *l, const hb_exec_req_t *req, hb_output_cb cb, void *ud,
+                   hb_exec_result_t *res, hb_err_t *e);
 /* A command run to completion (hb_exec_collect). */
 int  hb_lease_exec_collect(const hb_lease_t *l, const hb_exec_req_t *req, hb_exec_result_t *res,
                            hb_outbuf_t *ob, hb_err_t *e);

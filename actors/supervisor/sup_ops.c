@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exec_sink.h"
+#include "lease.h"   /* hb_exec_req_of */
 #include "sbdir.h"   /* HB_SBDIR_DESTROYING: the destroy marker */
 
 typedef struct {
@@ -60,14 +61,7 @@ static bool killed_by_destroy(const op_t *op, const hb_exec_result_t *res)
 static void run_exec(op_t *op, hb_msg_t *done)
 {
     const hb_msg_t *q = &op->req;
-    hb_exec_req_t r = {
-        .command = q->command,
-        .cwd = q->cwd,
-        .env = (const char *const *)q->env,
-        .stdin_data = q->stdin_data.data,
-        .stdin_len = q->stdin_data.len,
-        .timeout_ms = q->timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)q->timeout_ms,
-    };
+    hb_exec_req_t r = hb_exec_req_of(q);
     hb_exec_result_t res = {0};
     hb_err_t e = {0};
     /* NULL when the requester gave up already: the output is discarded. */

@@ -31,7 +31,8 @@ static void body(int which, const char *data, size_t size)
 {
     hb_msg_t q;
     hb_err_t e = {0};
-    int rc = which ? hb_req_parse_exec(data, size, &q, &e) : hb_req_parse_create(data, size, NULL, &q, &e);
+    int stream = -1;
+    int rc = which ? hb_req_parse_exec(data, size, &q, &stream, &e) : hb_req_parse_create(data, size, NULL, &q, &e);
     if (rc < 0) {
         assert(e.code == HB_E_INVALID || e.code == HB_E_TOOBIG);
         assert(e.msg[0]);
@@ -42,6 +43,7 @@ static void body(int which, const char *data, size_t size)
         assert(q.command && q.command[0] && strlen(q.command) <= HB_COMMAND_MAX);
         assert(!q.cwd || hb_path_check(q.cwd, NULL) == 0);
         assert(q.stdin_data.len <= HB_STDIN_MAX);
+        assert(!q.user || (q.user[0] && strlen(q.user) <= 32));
     } else {
         assert(q.memory && q.image && q.network && q.timeout_s >= 1 && q.timeout_s <= 86400);
     }

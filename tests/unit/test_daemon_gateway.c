@@ -106,10 +106,11 @@ Test(req_create, oversized_body_is_413)
 Test(req_exec, fields_and_defaults)
 {
     const char *b = "{\"command\":\"echo hi\",\"timeout\":1.5,\"cwd\":\"/tmp\","
-                    "\"env\":{\"A\":\"1\"},\"stdin\":\"x\\u0000y\"}";
+                    "\"env\":{\"A\":\"1\"},\"stdin\":\"x\\u0000y\",\"stream\":true,\"user\":\"nobody\"}";
     hb_msg_t q;
+    int stream = -1;
     hb_err_t e = {0};
-    cr_assert_eq(hb_req_parse_exec(b, strlen(b), &q, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_req_parse_exec(b, strlen(b), &q, &stream, &e), 0, "%s", e.msg);
     cr_assert_eq(q.type, HB_MSG_SB_EXEC);
     cr_assert_str_eq(q.command, "echo hi");
     cr_assert_eq(q.timeout_ms, 1500);
@@ -117,11 +118,19 @@ Test(req_exec, fields_and_defaults)
     cr_assert_str_eq(q.env[0], "A=1");
     cr_assert_null(q.env[1]);
     cr_assert_eq(q.stdin_data.len, 3);
+    cr_assert_eq(stream, 1);
+    cr_assert_str_eq(q.user, "nobody");
     hb_msg_clear(&q);
     const char *arr = "{\"command\":\"x\",\"env\":[\"K=V\"]}";
-    cr_assert_eq(hb_req_parse_exec(arr, strlen(arr), &q, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_req_parse_exec(arr, strlen(arr), &q, &stream, &e), 0, "%s", e.msg);
     cr_assert_str_eq(q.env[0], "K=V");
     cr_assert_eq(q.timeout_ms, 0);
+    cr_assert_eq(stream, -1, "absent");
+    cr_assert_null(q.user);
+    hb_msg_clear(&q);
+    const char *uid = "{\"command\":\"x\",\"user\":1000}";
+    cr_assert_eq(hb_req_parse_exec(uid, strlen(uid), &q, &stream, &e), 0, "%s", e.msg);
+    cr_assert_str_eq(q.user, "1000");
     hb_msg_clear(&q);
 }
 
@@ -142,11 +151,20 @@ Test(req_exec, bad_input_names_the_field)
         {"{\"command\":\"x\",\"env\":[\"NOEQUALS\"]}", "env"},
         {"{\"command\":\"x\",\"stdin\":5}", "stdin"},
         {"{\"command\":\"x\",\"shell\":\"bash\"}", "shell"},
+        {"{\"command\":\"x\",\"stream\":1}", "stream"},
+        {"{\"command\":\"x\",\"user\":\"\"}", "user"},
+        {"{\"command\":\"x\",\"user\":\"Bad User\"}", "user"},
+        {"{\"command\":\"x\",\"user\":\"a\\u0000b\"}", "user"},
+        {"{\"command\":\"x\",\"user\":-1}", "user"},
+        {"{\"command\":\"x\",\"user\":\"99999999999\"}", "user"},
+        {"{\"command\":\"x\",\"user\":true}", "user"},
+        {"{\"command\":\"x\",\"stream\":\"yes\"}", "stream"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hb_msg_t q;
+        int stream = -1;
         hb_err_t e = {0};
-        cr_assert_eq(hb_req_parse_exec(bad[i].body, strlen(bad[i].body), &q, &e), -1, "accepted %s",
+        cr_assert_eq(hb_req_parse_exec(bad[i].body, strlen(bad[i].body), &q, &stream, &e), -1, "accepted %s",
                      bad[i].body);
         cr_assert(strstr(e.msg, bad[i].field), "'%s' does not name %s", e.msg, bad[i].field);
     }

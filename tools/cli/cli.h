@@ -25,7 +25,7 @@
 enum {
     CLI_OPT_COMMON = 1u << 0,   /* --api-url --api-key --data-dir --json --help */
     CLI_OPT_CREATE = 1u << 1,   /* --name --image --memory ... */
-    CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd -e -i */
+    CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd --user -e -i */
     CLI_OPT_CP     = 1u << 3,   /* -r (accepted; directories are always copied whole) */
 };
 
@@ -38,6 +38,7 @@ typedef struct {
     const char *name, *image, *memory, *cpus, *pids, *network, *timeout, *skills,
                *llm_base_url, *llm_api_key, *llm_model, *disk;
     const char *cwd;
+    const char *user;
     const char *env[CLI_MAX_ENV];
     size_t      n_env;
     const char *pos[CLI_MAX_POS];   /* positionals before "--" */
@@ -90,6 +91,10 @@ int   cli_http_download(const cli_opts_t *o, const char *path, FILE *dst, cli_re
 /* The same into sink (non-zero stops the transfer), asking for gzip when
  * gzip is set (curl inflates it). */
 int   cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
+                      int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r);
+/* POST json asking for server-sent events (Accept: text/event-stream); the
+ * 2xx answer's bytes into sink as they arrive, an error body to r. */
+int   cli_http_events(const cli_opts_t *o, const char *path, const char *json,
                       int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r);
 /* HEAD; the value of header hname (if any) into val. */
 int   cli_http_head(const cli_opts_t *o, const char *path, const char *hname, char *val,

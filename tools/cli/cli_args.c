@@ -40,6 +40,7 @@ static const opt_t OPTS[] = {
     {"llm-model", 0, K_STR, CLI_OPT_CREATE, S(llm_model)},
     {"timeout", 0, K_STR, CLI_OPT_CREATE | CLI_OPT_EXEC, S(timeout)},
     {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
+    {"user", 'u', K_STR, CLI_OPT_EXEC, S(user)},
     {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
     {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
     {"recursive", 'r', K_NOOP, CLI_OPT_CP, 0},

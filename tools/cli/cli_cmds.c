@@ -157,7 +157,7 @@ int cli_cmd_run(int argc, char **argv)
 {
     cli_opts_t o;
     int prc = cli_parse_cmd(argc, argv, CLI_OPT_CREATE | CLI_OPT_EXEC,
-                            "run " CREATE_FLAGS " [--cwd D] [-e K=V]... [-i] -- CMD...", 0, 0, true,
+                            "run " CREATE_FLAGS " [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...", 0, 0, true,
                             &o);
     if (prc != 0)
         return parse_exit(prc);

@@ -1,5 +1,6 @@
-/* exec: POST /:id/exec and replay the answer as if the command had run
- * here: stdout to stdout, stderr to stderr, its exit code as ours. */
+/* exec: POST /:id/exec as if the command ran here: its output streamed
+ * (server-sent events) to our stdout and stderr as it is printed, its exit
+ * code as ours. --json asks for the one JSON answer instead. */
 #include "cli.h"
 
 #include <jansson.h>
@@ -53,6 +54,8 @@ static json_t *exec_body(const cli_opts_t *o, char *err, size_t errlen)
     }
     if (o->cwd)
         json_object_set_new(body, "cwd", json_string(o->cwd));
+    if (o->user)
+        json_object_set_new(body, "user", json_string(o->user));
     if (o->send_stdin) {
         json_t *in = read_stdin(err, errlen);
         if (!in) {
@@ -116,6 +119,144 @@ static int replay(const cli_opts_t *o, const cli_resp_t *r)
     return c < 0 || c > 255 ? 255 : (int)c;
 }
 
+/* ---- streamed (server-sent events): output printed as it arrives ---- */
+
+#define EVENT_MAX (16u << 20)   /* one event; the daemon's are at most ~1.5 MiB */
+
+typedef struct {
+    char  *buf;
+    size_t len, cap;
+    int    code;       /* from `exit`; -1 until then */
+    bool   failed;     /* an `error` event, or a malformed one */
+} sse_t;
+
+static int b64val(char c)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
+}
+
+/* Decodes base64 text in place; its length, or -1. */
+static long b64_decode(char *s, size_t n)
+{
+    size_t out = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n && s[i] != '='; i++) {
+        int v = b64val(s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            s[out++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    return (long)out;
+}
+
+static void put_output(FILE *f, json_t *data)
+{
+    json_t *d = json_object_get(data, "data");
+    const char *enc = json_string_value(json_object_get(data, "encoding"));
+    if (!json_is_string(d))
+        return;
+    char *s = (char *)json_string_value(d);   /* decoded in place: ours alone */
+    long n = (long)json_string_length(d);
+    if (enc && strcmp(enc, "base64") == 0)
+        n = b64_decode(s, (size_t)n);
+    if (n > 0)
+        fwrite(s, 1, (size_t)n, f);
+    fflush(f);
+}
+
+static void on_event(sse_t *st, const char *name, const char *data)
+{
+    json_t *j = json_loads(data, 0, NULL);
+    if (!j) {
+        st->failed = true;
+        return;
+    }
+    if (strcmp(name, "stdout") == 0) {
+        put_output(stdout, j);
+    } else if (strcmp(name, "stderr") == 0) {
+        put_output(stderr, j);
+    } else if (strcmp(name, "exit") == 0) {
+        json_int_t c = json_integer_value(json_object_get(j, "exit_code"));
+        st->code = c < 0 || c > 255 ? 255 : (int)c;
+        notes(j);
+    } else if (strcmp(name, "error") == 0) {
+        fprintf(stderr, "hivebox: %s\n", json_string_value(json_object_get(j, "error")));
+        st->failed = true;
+    }
+    json_decref(j);
+}
+
+/* One event's text (lines, without the blank one that ends it). */
+static void parse_event(sse_t *st, char *ev)
+{
+    const char *name = NULL, *data = NULL;
+    for (char *line = ev, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (strncmp(line, "event: ", 7) == 0)
+            name = line + 7;
+        else if (strncmp(line, "data: ", 6) == 0)
+            data = line + 6;
+    }
+    if (name && data)
+        on_event(st, name, data);
+}
+
+static int sse_sink(void *ud, const void *p, size_t n)
+{
+    sse_t *st = ud;
+    if (st->len + n + 1 > st->cap) {
+        size_t nc = st->cap ? st->cap : 64 * 1024;
+        while (nc < st->len + n + 1)
+            nc *= 2;
+        char *nb = nc <= EVENT_MAX ? realloc(st->buf, nc) : NULL;
+        if (!nb) {
+            fprintf(stderr, "hivebox: an event of the output stream is too large\n");
+            return -1;
+        }
+        st->buf = nb;
+        st->cap = nc;
+    }
+    memcpy(st->buf + st->len, p, n);
+    st->len += n;
+    st->buf[st->len] = '\0';
+    char *start = st->buf, *end;
+    while ((end = strstr(start, "\n\n")) != NULL) {
+        *end = '\0';
+        parse_event(st, start);
+        start = end + 2;
+    }
+    st->len -= (size_t)(start - st->buf);
+    memmove(st->buf, start, st->len + 1);
+    return 0;
+}
+
+static int exec_streamed(const cli_opts_t *o, const char *path, const char *text)
+{
+    sse_t st = {.code = -1};
+    cli_resp_t r;
+    int rc = cli_http_events(o, path, text, sse_sink, &st, &r);
+    free(st.buf);
+    if (rc == 0 && r.status != 200) {
+        cli_report_error(&r);
+        rc = -1;
+    } else if (rc == 0 && st.code < 0 && !st.failed) {
+        fprintf(stderr, "hivebox: the output stream ended before the command's exit\n");
+    }
+    cli_resp_free(&r);
+    return rc < 0 || st.code < 0 ? CLI_EXIT_EXEC_ERROR : st.code;
+}
+
 int cli_exec_in(const cli_opts_t *o, const char *id, bool as_run)
 {
     char err[256], path[HB_ID_MAX + 40];
@@ -127,6 +268,11 @@ int cli_exec_in(const cli_opts_t *o, const char *id, bool as_run)
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     snprintf(path, sizeof path, "/api/v1/hiveboxes/%.*s/exec", HB_ID_MAX - 1, id);
+    if (text && !o->json) {     /* --json prints the one JSON answer */
+        int code = exec_streamed(o, path, text);
+        free(text);
+        return code;
+    }
     cli_resp_t r;
     int rc = text ? cli_http(o, "POST", path, text, &r) : -1;
     free(text);
@@ -146,7 +292,7 @@ int cli_cmd_exec(int argc, char **argv)
 {
     cli_opts_t o;
     int prc = cli_parse_cmd(argc, argv, CLI_OPT_EXEC,
-                            "exec ID [--timeout S] [--cwd D] [-e K=V]... [-i] [--json] -- CMD...", 1, 1,
+                            "exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] [--json] -- CMD...", 1, 1,
                             true, &o);
     if (prc != 0)
         return prc > 0 ? 0 : CLI_EXIT_USAGE;

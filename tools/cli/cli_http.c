@@ -180,18 +180,37 @@ static size_t download_cb(char *data, size_t size, size_t nmemb, void *ud)
     return 0;
 }
 
-int cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
-                    int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r)
+/* GET, or POST of json when it is set, with the answer into sink. */
+static int stream_req(const cli_opts_t *o, const char *path, const char *json, bool gzip,
+                      int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r)
 {
     req_t q;
-    if (req_init(&q, o, "GET", path, r) < 0)
+    if (req_init(&q, o, json ? "POST" : "GET", path, r) < 0)
         return -1;
     dl_t d = {.curl = q.curl, .sink = sink, .ud = ud, .r = r};
     curl_easy_setopt(q.curl, CURLOPT_WRITEFUNCTION, download_cb);
     curl_easy_setopt(q.curl, CURLOPT_WRITEDATA, &d);
     if (gzip)
         curl_easy_setopt(q.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+    if (json) {
+        q.hdrs = curl_slist_append(q.hdrs, "Content-Type: application/json");
+        q.hdrs = curl_slist_append(q.hdrs, "Accept: text/event-stream");
+        curl_easy_setopt(q.curl, CURLOPT_POSTFIELDS, json);
+        curl_easy_setopt(q.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
+    }
     return req_perform(&q, r);
+}
+
+int cli_http_stream(const cli_opts_t *o, const char *path, bool gzip,
+                    int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r)
+{
+    return stream_req(o, path, NULL, gzip, sink, ud, r);
+}
+
+int cli_http_events(const cli_opts_t *o, const char *path, const char *json,
+                    int (*sink)(void *ud, const void *p, size_t n), void *ud, cli_resp_t *r)
+{
+    return stream_req(o, path, json, false, sink, ud, r);
 }
 
 static int to_file(void *ud, const void *p, size_t n)

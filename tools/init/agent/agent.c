@@ -89,7 +89,7 @@ static void serve(int conn, const char *id)
     if (rc != 0 || !in || hb_initreq_parse(&f, in, &why) < 0) {
         if (rc == 0)
             agent_answer_err(conn, r ? EINVAL : ENOMEM, "bad request: %s", r ? why : "out of memory");
-    } else if (r->op == HB_OP_EXEC) {
+    } else if (r->op == HB_OP_EXEC || r->op == HB_OP_EXEC_AS) {
         agent_op_exec(conn, r, id);
     } else if (r->op == HB_OP_SIGNAL) {
         agent_op_signal(conn, r);

@@ -27,6 +27,7 @@
 #define NOFILE_SOFT  1024
 #define NOFILE_HARD  524288
 #define CHILD_STACK  (64 * 1024)
+#define PASSWD_MAX   (4 * 1024 * 1024)
 
 /* Docker's default capability set minus NET_RAW. */
 static const cap_value_t keep_caps[] = {
@@ -36,9 +37,9 @@ static const cap_value_t keep_caps[] = {
 };
 #define NKEEP (sizeof keep_caps / sizeof keep_caps[0])
 
-enum { ST_CWD = 1, ST_RLIMIT, ST_CAPS, ST_NNP, ST_SECCOMP, ST_EXEC, ST_CGROUP };
+enum { ST_CWD = 1, ST_RLIMIT, ST_CAPS, ST_NNP, ST_SECCOMP, ST_EXEC, ST_CGROUP, ST_USER };
 static const char *const stage_name[] = {"?", "cwd", "rlimit", "capabilities",
-                                         "no_new_privs", "seccomp", "exec", "cgroup"};
+                                         "no_new_privs", "seccomp", "exec", "cgroup", "user"};
 
 /* Set by agent_exec_setup before any request thread exists; read-only after. */
 static int g_cg_fds[INIT_MAX_CG];
@@ -56,10 +57,15 @@ void agent_exec_setup(const int *cg_fds, int n_cg, bool reset_oom)
  * the child only makes system calls. */
 typedef struct {
     int in_r, out_w, err_w, rep_w;
-    const char *cwd;            /* NULL: /root, falling back to / */
+    const char *cwd;            /* NULL: the home, falling back to / */
     char *argv[4];
     char **envp;
     cap_t caps;
+    bool as_user;               /* exec_as: setgid/setuid to uid, gid */
+    uid_t uid;
+    gid_t gid;
+    char name[HB_USER_MAX + 1]; /* "" when the uid has no passwd entry */
+    char home[512];             /* /root unless as_user */
 } child_t;
 
 typedef struct {
@@ -83,7 +89,7 @@ static bool keep_cap(int c)
     return false;
 }
 
-static int drop_caps(cap_t caps)
+static int drop_bounding(void)
 {
     for (int c = 0; c < 64; c++) {
         if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
@@ -91,9 +97,107 @@ static int drop_caps(cap_t caps)
         if (!keep_cap(c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
             return -1;
     }
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-        return -1;
-    return cap_set_proc(caps);
+    return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+/* exec_as: the user's ids. A non-zero uid loses every capability with
+ * setuid (no SECBIT_KEEP_CAPS); root keeps the reduced set. Raw system
+ * calls: glibc's wrappers would apply the change to every thread of the
+ * process, and this child shares init's memory and thread list. */
+static void become_user(const child_t *c)
+{
+    if (!c->as_user)
+        return;
+    gid_t g = c->gid;
+    if (syscall(SYS_setgroups, 1, &g) < 0 || syscall(SYS_setresgid, g, g, g) < 0 ||
+        syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+        child_fail(ST_USER);
+}
+
+/* ---- exec_as: the user, from the sandbox's /etc/passwd ---- */
+
+static bool all_digits(const char *s)
+{
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* The sandbox's /etc/passwd, when it is a regular file of sane size: the
+ * sandbox owns it, and a FIFO or a huge file there must not hold init. */
+static FILE *open_passwd(void)
+{
+    int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PASSWD_MAX)
+        f = fdopen(fd, "r");
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
+/* The passwd entry whose name (or uid, when by_uid) matches: fills c. */
+static bool passwd_find(const char *want, bool by_uid, uid_t uid, child_t *c)
+{
+    FILE *f = open_passwd();
+    char *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    while (f && !found && getline(&line, &cap, f) > 0) {
+        char *fld[7] = {0}, *p = line;
+        int n = 0;
+        line[strcspn(line, "\n")] = '\0';
+        while (n < 7 && p) {    /* name:x:uid:gid:gecos:home:shell */
+            fld[n++] = p;
+            if ((p = strchr(p, ':')) != NULL)
+                *p++ = '\0';
+        }
+        if (n < 6 || !fld[2][0] || !fld[3][0] || !all_digits(fld[2]) || !all_digits(fld[3]))
+            continue;
+        if (by_uid ? strtoul(fld[2], NULL, 10) != uid : strcmp(fld[0], want) != 0)
+            continue;
+        found = true;
+        c->uid = (uid_t)strtoul(fld[2], NULL, 10);
+        c->gid = (gid_t)strtoul(fld[3], NULL, 10);
+        snprintf(c->name, sizeof c->name, "%s", fld[0]);
+        snprintf(c->home, sizeof c->home, "%s", fld[5][0] == '/' ? fld[5] : "/");
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* exec_as's user into c: a name in /etc/passwd, or a uid (its passwd entry
+ * if it has one, else gid = uid and home /). 0, or -1 after answering err. */
+static int resolve_user(int conn, const hb_initstr_t *u, child_t *c)
+{
+    char want[HB_USER_MAX + 1];
+    snprintf(want, sizeof want, "%.*s", (int)u->len, u->ptr);
+    c->as_user = true;
+    if (want[0] && all_digits(want) && u->len <= 10) {
+        unsigned long id = strtoul(want, NULL, 10);
+        if (id > INT32_MAX) {
+            agent_answer_err(conn, EINVAL, "user: uid %s is out of range", want);
+            return -1;
+        }
+        if (!passwd_find(NULL, true, (uid_t)id, c)) {
+            c->uid = (uid_t)id;
+            c->gid = (gid_t)id;
+            snprintf(c->home, sizeof c->home, "%s", id == 0 ? "/root" : "/");
+        }
+        return 0;
+    }
+    if (want[0] && passwd_find(want, false, 0, c))
+        return 0;
+    if (strcmp(want, "root") == 0) {   /* an image without /etc/passwd */
+        snprintf(c->name, sizeof c->name, "root");
+        return 0;
+    }
+    agent_answer_err(conn, EINVAL, "user: no user '%s' in the sandbox's /etc/passwd", want);
+    return -1;
 }
 
 /* Move the calling process into every user cgroup (pids, memory, ...):
@@ -130,10 +234,13 @@ static int child_run(void *arg)
         child_fail(ST_CGROUP);  /* never run outside the user cgroups */
     }
     umask(022);
+    if (drop_bounding() < 0)
+        child_fail(ST_CAPS);
+    become_user(c);             /* before chdir: the cwd is opened as the user */
     if (c->cwd) {
         if (chdir(c->cwd) < 0)
             child_fail(ST_CWD);
-    } else if (chdir("/root") < 0 && chdir("/") < 0) {
+    } else if (chdir(c->home) < 0 && chdir("/") < 0) {
         child_fail(ST_CWD);
     }
     struct rlimit core = {0, 0}, nofile;
@@ -144,7 +251,7 @@ static int child_run(void *arg)
     }
     if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
         child_fail(ST_RLIMIT);
-    if (drop_caps(c->caps) < 0)
+    if ((!c->as_user || c->uid == 0) && cap_set_proc(c->caps) < 0)
         child_fail(ST_CAPS);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(ST_NNP);
@@ -168,12 +275,17 @@ static bool env_has_key(const msgpack_object_array *env, const char *kv)
 }
 
 /* NULL-terminated envp; the caller frees the array and its strings. */
-static char **build_env(const msgpack_object_array *env, const char *hostname)
+static char **build_env(const msgpack_object_array *env, const char *hostname, const child_t *c)
 {
-    char host[128];
+    char host[128], home[sizeof c->home + 8], user[sizeof c->name + 8], logname[sizeof user + 8];
     snprintf(host, sizeof host, "HOSTNAME=%s", hostname);
-    const char *defs[] = {DEFAULT_PATH, "HOME=/root", "LANG=C.UTF-8", "TERM=xterm", host};
+    snprintf(home, sizeof home, "HOME=%s", c->home);
+    snprintf(user, sizeof user, "USER=%s", c->name);
+    snprintf(logname, sizeof logname, "LOGNAME=%s", c->name);
+    const char *defs[] = {DEFAULT_PATH, home, "LANG=C.UTF-8", "TERM=xterm", host, user, logname};
     size_t nd = sizeof defs / sizeof defs[0], n = 0, extra = env ? env->size : 0;
+    if (!c->as_user || !c->name[0])
+        nd -= 2;                /* USER and LOGNAME only for exec_as with a name */
     char **v = calloc(nd + extra + 1, sizeof *v);
     if (!v)
         return NULL;
@@ -392,7 +504,7 @@ static int child_started(int rep_r, pid_t pid, int conn)
         return 0;
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    if (n != (ssize_t)sizeof rep || rep.stage < 1 || rep.stage > ST_CGROUP) {
+    if (n != (ssize_t)sizeof rep || rep.stage < 1 || rep.stage > ST_USER) {
         agent_answer_err(conn, EIO, "command setup failed");
         return -1;
     }
@@ -431,12 +543,15 @@ static void free_child(child_t *c)
  * caller, the rest is closed), or -1 after answering `err` (all closed). */
 static pid_t spawn(int conn, const hb_initreq_t *r, const char *hostname, int p[8])
 {
-    child_t c = {.cwd = r->cwd, .argv = {"sh", "-c", NULL, NULL}};
-    c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
-    c.envp = build_env(r->env.obj, hostname);
-    c.caps = build_caps();
-    char *stack = malloc(CHILD_STACK);
+    child_t c = {.cwd = r->cwd, .argv = {"sh", "-c", NULL, NULL}, .home = "/root"};
+    char *stack = NULL;
     pid_t pid = -1;
+    if (r->op == HB_OP_EXEC_AS && resolve_user(conn, &r->user, &c) < 0)
+        goto out;
+    c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
+    c.envp = build_env(r->env.obj, hostname, &c);
+    c.caps = build_caps();
+    stack = malloc(CHILD_STACK);
     if (!c.argv[2] || !c.envp || !c.caps || !stack || make_pipes(p) < 0) {
         agent_answer_err(conn, errno ? errno : ENOMEM, "exec setup: %s", strerror(errno));
         goto out;
