@@ -67,7 +67,7 @@ HB_INITANSS(USES)
 #define KIND(e, wire, uses) [HB_KIND(e)] = {#wire, uses_a_##e, sizeof uses_a_##e / sizeof uses_a_##e[0]},
 static const kind_t ans_kinds[] = {HB_INITANSS(KIND)};
 
-_Static_assert(HB_IRF_COUNT <= 32 && HB_IAF_COUNT <= 32, "`has` holds one bit per field");
+_Static_assert(HB_IRF_COUNT <= 64 && HB_IAF_COUNT <= 64, "`has` holds one bit per field");
 
 static const proto_t REQ = {"op", req_fields, req_kinds, HB_OP_COUNT};
 static const proto_t ANS = {"t", ans_fields, ans_kinds, HB_ANS_COUNT};
@@ -217,7 +217,7 @@ static int find_kind(const proto_t *pr, const msgpack_object_map *m)
 
 /* Decode the fields of kind k into msg (zeroed by the caller). */
 static int decode(const proto_t *pr, int k, const msgpack_object_map *m, char *msg,
-                  uint32_t *has, paths_t *ps, const char **why)
+                  uint64_t *has, paths_t *ps, const char **why)
 {
     const kind_t *kd = &pr->kinds[k];
     for (size_t i = 0; i < kd->n; i++) {
@@ -230,7 +230,7 @@ static int decode(const proto_t *pr, int k, const msgpack_object_map *m, char *m
             continue;
         if (get_value(f, o, msg + f->off, ps) < 0)
             return -1;
-        *has |= 1u << kd->uses[i].field;
+        *has |= 1ull << kd->uses[i].field;
     }
     return 0;
 }
@@ -298,12 +298,12 @@ static bool is_set(const field_t *f, const char *mem)
     }
 }
 
-static bool on_wire(const proto_t *pr, use_t u, const char *msg, uint32_t has)
+static bool on_wire(const proto_t *pr, use_t u, const char *msg, uint64_t has)
 {
     const field_t *f = &pr->fields[u.field];
     switch (u.pres) {
     case P_OPT: return is_set(f, msg + f->off);
-    case P_HAS: return (has >> u.field) & 1u;
+    case P_HAS: return (has >> u.field) & 1ull;
     default: return true;
     }
 }
@@ -355,7 +355,7 @@ static void pack_value(msgpack_packer *pk, const field_t *f, const char *mem)
 
 /* The map: the tag, then every field of kind k that is on the wire, in the
  * order the kind lists them; the map size is counted, never written down. */
-static void encode(const proto_t *pr, int k, const char *msg, uint32_t has, msgpack_packer *pk)
+static void encode(const proto_t *pr, int k, const char *msg, uint64_t has, msgpack_packer *pk)
 {
     if (k <= 0 || (size_t)k >= pr->nkinds) {
         msgpack_pack_map(pk, 0);    /* a caller's bug: the peer refuses it */

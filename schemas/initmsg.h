@@ -61,8 +61,8 @@ typedef struct {
 #define HB_IAF_ENUM(type, m, key, lo, hi) HB_IAF_##m,
 enum { HB_INITREQ_FIELDS(HB_IRF_ENUM) HB_IRF_COUNT };
 enum { HB_INITANS_FIELDS(HB_IAF_ENUM) HB_IAF_COUNT };
-#define HB_IRF_BIT(m) (1u << HB_IRF_##m)
-#define HB_IAF_BIT(m) (1u << HB_IAF_##m)
+#define HB_IRF_BIT(m) (1ull << HB_IRF_##m)
+#define HB_IAF_BIT(m) (1ull << HB_IAF_##m)
 
 /* ---- requests ---- */
 
@@ -73,7 +73,7 @@ typedef enum { HB_OP_NONE, HB_INITREQS(HB_INITREQ_ENUM) HB_OP_COUNT } hb_initop_
  * hb_initreq_in_t) and live as long as they do. */
 typedef struct {
     hb_initop_t op;
-    uint32_t has;               /* HB_IRF_BIT of every field on the wire */
+    uint64_t has;               /* HB_IRF_BIT of every field on the wire */
     HB_INITREQ_FIELDS(HB_INIT_MEMBER)
 } hb_initreq_t;
 
@@ -96,7 +96,7 @@ typedef enum { HB_ANS_NONE, HB_INITANSS(HB_INITANS_ENUM) HB_ANS_COUNT } hb_ansty
 /* An answer; decoded, data and ents point into the frame. */
 typedef struct {
     hb_ansty_t t;
-    uint32_t has;               /* HB_IAF_BIT of every field on the wire */
+    uint64_t has;               /* HB_IAF_BIT of every field on the wire */
     HB_INITANS_FIELDS(HB_INIT_MEMBER)
 } hb_initans_t;
 

@@ -20,6 +20,8 @@
 #define HB_CHUNK_MAX   (256u * 1024)     /* one out/data payload */
 #define HB_STDIN_MAX   (1024u * 1024)
 #define HB_USER_MAX    64                /* exec_as: a user name or a uid */
+#define HB_TAG_MAX     64                /* a background process's tag */
+#define HB_PTY_DIM_MAX 1000              /* a PTY's columns and rows */
 #define HB_ENV_MAX     256               /* extra env entries */
 #define HB_ENVSTR_MAX  (32u * 1024)      /* one "K=V" */
 #define HB_DEPTH_MAX   8                 /* nesting of containers */
