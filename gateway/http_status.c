@@ -8,6 +8,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_INVALID: return 400;
     case HB_E_NOTFOUND: return 404;
     case HB_E_EXISTS:
+    case HB_E_CONFLICT:
     case HB_E_DEAD: return 409;     /* DEAD: the sandbox exists but its init is gone */
     case HB_E_TOOBIG: return 413;
     case HB_E_UNAVAIL:
@@ -16,6 +17,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_INTERNAL: return 500;
     case HB_E_NOSPACE: return 507;
     case HB_E_NOTDIR: return 500;   /* the seed: "500 if path is not a directory" */
+    case HB_E_LIMIT: return 429;
     }
     return 500;
 }
@@ -32,6 +34,7 @@ const char *hb_http_reason(int status)
     case 409: return "Conflict";
     case 410: return "Gone";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 507: return "Insufficient Storage";

@@ -271,6 +271,8 @@ Test(http_status, one_map)
     cr_assert_eq(hb_http_status(HB_E_NOTSUP), 503);
     cr_assert_eq(hb_http_status(HB_E_GONE), 410);
     cr_assert_eq(hb_http_status(HB_E_INTERNAL), 500);
+    cr_assert_eq(hb_http_status(HB_E_CONFLICT), 409);
+    cr_assert_eq(hb_http_status(HB_E_LIMIT), 429);
 }
 
 Test(textutil, rfc3339_utc)

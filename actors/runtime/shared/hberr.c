@@ -75,6 +75,8 @@ const char *hb_errcode_name(hb_errcode_t c)
     case HB_E_INTERNAL: return "internal";
     case HB_E_NOSPACE: return "no space";
     case HB_E_NOTDIR: return "not a directory";
+    case HB_E_CONFLICT: return "conflict";
+    case HB_E_LIMIT: return "limit reached";
     }
     return "?";
 }

@@ -20,8 +20,11 @@ typedef enum {
     HB_E_NOSPACE,     /* disk quota or host disk reserve reached    -> 507 */
     HB_E_NOTDIR,      /* listing a non-directory: a client error that
                          the seed answers with 500; never logged as a fault */
+    HB_E_CONFLICT,    /* not in the state the request needs (stdin
+                         closed, no PTY, taken over)                -> 409 */
+    HB_E_LIMIT,       /* a per-sandbox or per-client count is full  -> 429 */
 } hb_errcode_t;
-#define HB_E_LAST HB_E_NOTDIR   /* the highest code (the bus checks the range) */
+#define HB_E_LAST HB_E_LIMIT   /* the highest code (the bus checks the range) */
 
 typedef struct {
     hb_errcode_t code;
