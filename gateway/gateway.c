@@ -175,6 +175,17 @@ static int route(hb_req_t *r)
     case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
+    case HB_RT_PROCESSES: return hb_h_processes(r);
+    case HB_RT_PROCESS:
+        if (r->route.bad_proc)
+            return hb_reply_error(r->c, 404, "process not found (not a pid or a tag)");
+        if (r->route.action == HB_PA_WS)
+            return hb_h_process_ws(r);
+        if (r->route.action == HB_PA_TICKET)
+            return hb_h_process_ticket(r);
+        return hb_h_process(r);
+    case HB_RT_TERMINAL: return hb_h_terminal(r);
+    case HB_RT_TERMINAL_TICKET: return hb_h_terminal_ticket(r);
     case HB_RT_MCP:
         if (hb_h_mcp)
             return hb_h_mcp(r);

@@ -44,6 +44,15 @@ int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
+/* Background processes (gw_proc.c): /processes and /processes/:sel/... */
+int hb_h_processes(hb_req_t *r);
+int hb_h_process(hb_req_t *r);
+/* PTY over WebSocket (gw_ws.c, gw_ticket.c): /processes/:sel/ws and
+ * /ticket, /terminal and /terminal/ticket. */
+int hb_h_process_ws(hb_req_t *r);
+int hb_h_process_ticket(hb_req_t *r);
+int hb_h_terminal(hb_req_t *r);
+int hb_h_terminal_ticket(hb_req_t *r);
 /* gw_exec_stream.c: the exec q (parsed, "stream": true) as server-sent events. */
 int hb_exec_stream(hb_req_t *r, const hb_msg_t *q);
 /* gw_files.c */

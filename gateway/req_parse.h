@@ -9,13 +9,12 @@
 #include <stdint.h>
 
 #include "hberr.h"
+#include "initproto.h"   /* HB_STDIN_MAX, HB_ENV_MAX: the init protocol's bounds */
 #include "messages.h"
 #include "opencode_conf.h"
 
 #define HB_JSON_BODY_MAX   (4u << 20)   /* request bodies other than file uploads */
 #define HB_COMMAND_MAX     (64u << 10)  /* the init protocol's bound */
-#define HB_STDIN_MAX       (1u << 20)   /* the init protocol's bound */
-#define HB_ENV_MAX         256
 #define HB_AGENT_STR_MAX   4096
 #define HB_SKILLS_MAX      256
 #define HB_EXEC_TIMEOUT_MAX 86400

@@ -11,6 +11,34 @@ static bool path_is(const char *p, size_t n, const char *want)
     return (n == w || (n == w + 1 && p[w] == '/')) && memcmp(p, want, w) == 0;
 }
 
+static const struct {
+    const char *tail;
+    hb_proc_action_t action;
+} proc_actions[] = {
+    {"", HB_PA_NONE},           {"/output", HB_PA_OUTPUT}, {"/stdin", HB_PA_STDIN},
+    {"/stdin/close", HB_PA_STDIN_CLOSE}, {"/signal", HB_PA_SIGNAL},
+    {"/resize", HB_PA_RESIZE},  {"/ws", HB_PA_WS},         {"/ticket", HB_PA_TICKET},
+};
+
+/* rest: what follows "/processes/" (not "kill-all"). */
+static void match_process(const char *rest, hb_route_t *r)
+{
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *tail = slash ? slash : "";
+    r->kind = HB_RT_PROCESS;
+    r->bad_proc = n == 0 || n >= HB_PROC_SEL_MAX;
+    if (!r->bad_proc) {
+        memcpy(r->proc, rest, n);
+        r->proc[n] = '\0';
+    }
+    r->action = HB_PA_UNKNOWN;
+    size_t tn = strlen(tail);
+    for (size_t i = 0; i < sizeof proc_actions / sizeof proc_actions[0]; i++)
+        if (path_is(tail, tn, proc_actions[i].tail))
+            r->action = proc_actions[i].action;
+}
+
 static void match_sandbox(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
@@ -39,6 +67,14 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES_LIST;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
+    else if (path_is(tail, tn, "/processes"))
+        r->kind = HB_RT_PROCESSES;
+    else if (strncmp(tail, "/processes/", 11) == 0)
+        match_process(tail + 11, r);
+    else if (path_is(tail, tn, "/terminal"))
+        r->kind = HB_RT_TERMINAL;
+    else if (path_is(tail, tn, "/terminal/ticket"))
+        r->kind = HB_RT_TERMINAL_TICKET;
     else if (path_is(tail, tn, "/files/archive"))
         r->kind = HB_RT_FILES_ARCHIVE;
     else if (path_is(tail, tn, "/mcp"))

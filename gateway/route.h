@@ -21,12 +21,36 @@ typedef enum {
     HB_RT_ANALYTICS,       /* /api/v1/analytics */
     HB_RT_API_OTHER,       /* anything else under /api/: authenticated 404 */
     HB_RT_KILL_ALL,        /* /api/v1/hiveboxes/:id/processes/kill-all */
+    HB_RT_PROCESSES,       /* /api/v1/hiveboxes/:id/processes */
+    HB_RT_PROCESS,         /* /api/v1/hiveboxes/:id/processes/:sel[/action] */
+    HB_RT_TERMINAL,        /* /api/v1/hiveboxes/:id/terminal */
+    HB_RT_TERMINAL_TICKET, /* /api/v1/hiveboxes/:id/terminal/ticket */
 } hb_route_kind_t;
+
+/* What follows /processes/:sel (HB_RT_PROCESS). */
+typedef enum {
+    HB_PA_NONE = 0,        /* the process itself: GET, DELETE */
+    HB_PA_OUTPUT,          /* /output */
+    HB_PA_STDIN,           /* /stdin */
+    HB_PA_STDIN_CLOSE,     /* /stdin/close */
+    HB_PA_SIGNAL,          /* /signal */
+    HB_PA_RESIZE,          /* /resize */
+    HB_PA_WS,              /* /ws */
+    HB_PA_TICKET,          /* /ticket */
+    HB_PA_UNKNOWN,         /* anything else: 404 */
+} hb_proc_action_t;
+
+#define HB_PROC_SEL_MAX 72   /* a pid or a tag (HB_TAG_MAX), terminated */
 
 typedef struct {
     hb_route_kind_t kind;
     char id[HB_ID_MAX];    /* sandbox routes; "" when the id is not a valid name */
     bool bad_id;           /* the path had an id segment that cannot be a name */
+    /* HB_RT_PROCESS: the pid or tag segment, as it was (the handler parses
+     * it: all digits is a pid); bad_proc when it is empty or too long */
+    char proc[HB_PROC_SEL_MAX];
+    bool bad_proc;
+    hb_proc_action_t action;
 } hb_route_t;
 
 void hb_route_match(const char *path, hb_route_t *r);

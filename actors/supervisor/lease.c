@@ -158,3 +158,52 @@ void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res)
                   .timed_out = res->timed_out};
     hb_bus_post(l->inbox, &m);
 }
+
+/* ---- background processes ---- */
+
+int hb_lease_proc_start(const hb_lease_t *l, const hb_proc_req_t *req, hb_proc_info_t *out,
+                        hb_err_t *e)
+{
+    return hb_proc_start(l->sb, req, out, e);
+}
+
+int hb_lease_proc_list(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_proc_info_t **v,
+                       size_t *n, hb_err_t *e)
+{
+    return hb_proc_list(l->sb, sel, v, n, e);
+}
+
+int hb_lease_proc_input(const hb_lease_t *l, const hb_proc_sel_t *sel, const void *data,
+                        size_t len, bool close, hb_err_t *e)
+{
+    return hb_proc_input(l->sb, sel, data, len, close, e);
+}
+
+int hb_lease_proc_signal(const hb_lease_t *l, const hb_proc_sel_t *sel, int sig, hb_err_t *e)
+{
+    return hb_proc_signal(l->sb, sel, sig, e);
+}
+
+int hb_lease_proc_resize(const hb_lease_t *l, const hb_proc_sel_t *sel, unsigned cols,
+                         unsigned rows, hb_err_t *e)
+{
+    return hb_proc_resize(l->sb, sel, cols, rows, e);
+}
+
+int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t *e)
+{
+    return hb_proc_forget(l->sb, sel, e);
+}
+
+hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                       uint64_t offset, bool follow, hb_proc_info_t *info,
+                                       hb_err_t *e)
+{
+    return hb_proc_output_open(l->sb, sel, offset, follow, info, e);
+}
+
+hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                       uint64_t offset, hb_proc_info_t *info, hb_err_t *e)
+{
+    return hb_proc_attach_open(l->sb, sel, offset, info, e);
+}

@@ -18,6 +18,7 @@
 
 #include "files_archive.h"
 #include "messages.h"
+#include "proc.h"
 #include "runtime.h"
 
 typedef struct hb_lease hb_lease_t;
@@ -70,5 +71,23 @@ void hb_lease_explain_gone(const hb_lease_t *l, const char *what, hb_err_t *e);
 /* A user's command ran: tell the supervisor, so it counts in
  * commands_executed and the exec events like the REST API's. */
 void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res);
+
+/* Background processes (proc.h), on the leased sandbox. A stream stays
+ * usable only while the lease is held: close it before the release. */
+int hb_lease_proc_start(const hb_lease_t *l, const hb_proc_req_t *req, hb_proc_info_t *out,
+                        hb_err_t *e);
+int hb_lease_proc_list(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_proc_info_t **v,
+                       size_t *n, hb_err_t *e);
+int hb_lease_proc_input(const hb_lease_t *l, const hb_proc_sel_t *sel, const void *data,
+                        size_t len, bool close, hb_err_t *e);
+int hb_lease_proc_signal(const hb_lease_t *l, const hb_proc_sel_t *sel, int sig, hb_err_t *e);
+int hb_lease_proc_resize(const hb_lease_t *l, const hb_proc_sel_t *sel, unsigned cols,
+                         unsigned rows, hb_err_t *e);
+int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t *e);
+hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                       uint64_t offset, bool follow, hb_proc_info_t *info,
+                                       hb_err_t *e);
+hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                       uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 
 #endif

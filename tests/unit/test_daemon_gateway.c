@@ -242,7 +242,23 @@ Test(route, paths)
     cr_assert_str_eq(r.id, "box-1");
     cr_assert(hb_route_needs_auth(r.kind));
     hb_route_match("/api/v1/hiveboxes/box-1/processes", &r);
-    cr_assert_eq(r.kind, HB_RT_API_OTHER);
+    cr_assert_eq(r.kind, HB_RT_PROCESSES);
+    hb_route_match("/api/v1/hiveboxes/box-1/processes/42/", &r);
+    cr_assert(r.kind == HB_RT_PROCESS && r.action == HB_PA_NONE && !r.bad_proc);
+    cr_assert_str_eq(r.proc, "42");
+    hb_route_match("/api/v1/hiveboxes/box-1/processes/web/stdin/close", &r);
+    cr_assert(r.kind == HB_RT_PROCESS && r.action == HB_PA_STDIN_CLOSE);
+    cr_assert_str_eq(r.proc, "web");
+    hb_route_match("/api/v1/hiveboxes/box-1/processes/web/ws", &r);
+    cr_assert_eq(r.action, HB_PA_WS);
+    hb_route_match("/api/v1/hiveboxes/box-1/processes/web/nope", &r);
+    cr_assert_eq(r.action, HB_PA_UNKNOWN);
+    hb_route_match("/api/v1/hiveboxes/box-1/processes//output", &r);
+    cr_assert(r.kind == HB_RT_PROCESS && r.bad_proc);
+    hb_route_match("/api/v1/hiveboxes/box-1/terminal/ticket", &r);
+    cr_assert_eq(r.kind, HB_RT_TERMINAL_TICKET);
+    hb_route_match("/api/v1/hiveboxes/box-1/terminal", &r);
+    cr_assert_eq(r.kind, HB_RT_TERMINAL);
 }
 
 Test(auth, bearer)
