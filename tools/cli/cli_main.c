@@ -27,6 +27,11 @@ void cli_usage(FILE *out)
           "                                            -i sends our stdin (text, <= 1 MiB)\n"
           "  run [create options] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
           "                                            create, exec, destroy\n"
+          "  exec ID --background [--tag T] [exec options] -- CMD...\n"
+          "                                            start CMD in the background; prints its pid\n"
+          "  ps ID                                     its background processes\n"
+          "  logs ID PID|TAG [-f]                      a process's output (-f: follow it)\n"
+          "  kill ID PID|TAG [-s SIGNAL]               signal it (default TERM)\n"
           "  destroy ID\n"
           "  cp [-r] LOCAL ID:/PATH | cp [-r] ID:/PATH LOCAL\n"
           "                                            upload / download files or directories\n"
@@ -90,6 +95,7 @@ int cli_dispatch(int argc, char **argv)
         {"create", cli_cmd_create}, {"list", cli_cmd_list},     {"ls", cli_cmd_list},
         {"get", cli_cmd_get},       {"exec", cli_cmd_exec},     {"destroy", cli_cmd_destroy},
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
+        {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)
