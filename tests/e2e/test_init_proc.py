@@ -407,3 +407,20 @@ def _rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def test_ctrl_c_reaches_a_flooding_terminal(init):
+    sb, call, connect = init
+    p = start(call, "yes", cols=80, rows=24)
+    a = connect()
+    a.send({"op": "proc_attach", "pid": p["pid"], "offset": 0})
+    assert a.read()["t"] == "proc"
+    assert a.read()["t"] == "out"
+    a.send({"t": "data", "data": b"\x03"})
+    t0 = time.monotonic()
+    while True:
+        f = a.read()
+        if f["t"] != "out":
+            break
+    assert f["t"] == "exit" and f["signal"] == 2, f
+    assert time.monotonic() - t0 < 10
