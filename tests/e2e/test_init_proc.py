@@ -153,6 +153,18 @@ def test_follow_streams_new_output_then_exit(init):
     assert got == b"got hi\nbye\n" and f["code"] == 0 and f["off"] == len(got)
 
 
+def test_an_offset_beyond_the_end_waits_for_that_output(init):
+    sb, call, connect = init
+    p = start(call, "read x; printf abcdef", keep_stdin=True)
+    c = connect()
+    c.send({"op": "proc_output", "pid": p["pid"], "offset": 3, "follow": True})
+    assert c.read()["off"] == 0
+    call("proc_input", pid=p["pid"], stdin=b"go\n")
+    f = c.read()
+    assert f["t"] == "out" and f["off"] == 3 and f["data"] == b"def"
+    assert c.read()["t"] == "exit"
+
+
 def test_ring_overflow_keeps_the_newest_2mib(init):
     sb, call, _ = init
     total = 5 << 20
@@ -346,7 +358,7 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     sb, call, _ = init
     init_pid = hbtest.init_host_pid(sb.id)
     rss0 = _rss_kib(init_pid)
-    flood = [start(call, "cat /dev/zero")["pid"] for _ in range(4)]
+    flood = [start(call, "cat /dev/zero")["pid"] for _ in range(20)]
     forks = start(call, "for i in $(seq 50); do (yes >/dev/null &); done; sleep 60")
     closed = start(call, "exec >&- 2>&- <&-; sleep 60")
     time.sleep(2)
@@ -357,6 +369,8 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     by = {x["pid"]: x for x in lst[:-1]}
     assert all(by[p]["off"] > RING for p in flood), "floods are read and counted"
     assert all(by[p]["off"] - by[p]["first"] <= RING for p in flood)
+    kept = sum(x["off"] - x["first"] for x in by.values())
+    assert kept <= BUDGET, f"all rings together keep {kept} bytes, over the budget"
     grown = _rss_kib(init_pid) - rss0
     assert grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
     for p in flood + [forks["pid"], closed["pid"]]:
