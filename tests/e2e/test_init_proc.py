@@ -438,3 +438,14 @@ def test_ctrl_c_reaches_a_flooding_terminal(init):
             break
     assert f["t"] == "exit" and f["signal"] == 2, f
     assert time.monotonic() - t0 < 10
+
+
+def test_watch_from_a_seq_of_an_earlier_init_means_from_now(init):
+    sb, call, connect = init
+    p = start(call, "sleep 0.5")
+    w = connect()
+    w.send({"op": "proc_watch", "offset": 10 ** 12})
+    ev = w.read()
+    assert ev["t"] == "proc" and ev["pid"] == p["pid"] and ev["ended_at"] > 0
+    assert ev["seq"] == p["seq"] + 1
+    assert w.read()["t"] == "end"

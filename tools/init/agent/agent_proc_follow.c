@@ -239,6 +239,8 @@ void agent_proc_watch(int conn, const hb_initreq_t *r)
     pthread_mutex_lock(&g_proc.mu);
     int efd = proc_follow_add(g_proc.watch, PROC_WATCH_MAX);
     uint64_t last = (r->has & HB_IRF_BIT(offset)) ? r->offset : g_proc.seq;
+    if (last > g_proc.seq)
+        last = g_proc.seq;      /* a seq of an earlier init (the sandbox restarted): from now */
     pthread_mutex_unlock(&g_proc.mu);
     if (efd < 0) {
         agent_answer_err(conn, EAGAIN, "too many watchers");
