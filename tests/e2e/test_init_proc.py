@@ -235,7 +235,8 @@ def test_input_to_a_process_that_never_reads_is_bounded(init):
 
 def test_timeout_kills_the_group(init):
     sb, call, _ = init
-    p = start(call, "sleep 100 & sleep 100", timeout_ms=500)
+    p = start(call, "sleep 100 & sleep 100", timeout_ms=1500)
+    hbtest.wait_until(lambda: sb.sh("pgrep -x sleep | wc -l").strip() == "2", 5)
     d = wait_exit(call, p["pid"], 10)
     assert d["timed_out"] and d["signal"] == 9 and d["code"] == 137
     assert sb.sh("pgrep -x sleep || true").strip() == "", "the whole group was killed"
@@ -359,7 +360,7 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     init_pid = hbtest.init_host_pid(sb.id)
     rss0 = _rss_kib(init_pid)
     flood = [start(call, "cat /dev/zero")["pid"] for _ in range(20)]
-    forks = start(call, "for i in $(seq 50); do (yes >/dev/null &); done; sleep 60")
+    forks = start(call, "for i in $(seq 10); do (yes >/dev/null &); done; sleep 60")
     closed = start(call, "exec >&- 2>&- <&-; sleep 60")
     time.sleep(2)
     t0 = time.monotonic()
@@ -373,9 +374,14 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     assert kept <= BUDGET, f"all rings together keep {kept} bytes, over the budget"
     grown = _rss_kib(init_pid) - rss0
     assert grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
+    hbtest.wait_until(lambda: sb.sh("pgrep -x yes | wc -l").strip() == "10", 20,
+                      what="the forked writers to run")
     for p in flood + [forks["pid"], closed["pid"]]:
         assert call("proc_forget", pid=p)[0]["t"] == "ok"
-    sb.sh("pkill yes || true")
+    # Forget kills the whole group: the forked-off writers too.
+    hbtest.wait_until(lambda: sb.sh("pgrep -x yes || true").strip() == "", 10,
+                      what="the forked writers to be killed with their group")
+    assert call("proc_list")[-1]["t"] == "end"
 
 
 def test_a_follower_that_never_reads_does_not_stall_the_keeper(init):
