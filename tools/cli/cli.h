@@ -114,6 +114,7 @@ int   cli_cmd_exec(int argc, char **argv);
 int   cli_cmd_run(int argc, char **argv);
 int   cli_cmd_cp(int argc, char **argv);
 int   cli_cmd_image(int argc, char **argv);
+int   cli_cmd_shell(int argc, char **argv);   /* cli_shell.c */
 
 /* cli_create.c: the POST body from the create flags; malloc'd JSON text,
  * or NULL with err set (a flag's value is malformed). */

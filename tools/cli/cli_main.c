@@ -27,6 +27,8 @@ void cli_usage(FILE *out)
           "                                            -i sends our stdin (text, <= 1 MiB)\n"
           "  run [create options] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
           "                                            create, exec, destroy\n"
+          "  shell ID [-- CMD...]                      a terminal (login shell, or CMD) in the\n"
+          "                                            sandbox; exits with its code\n"
           "  destroy ID\n"
           "  cp [-r] LOCAL ID:/PATH | cp [-r] ID:/PATH LOCAL\n"
           "                                            upload / download files or directories\n"
@@ -90,6 +92,7 @@ int cli_dispatch(int argc, char **argv)
         {"create", cli_cmd_create}, {"list", cli_cmd_list},     {"ls", cli_cmd_list},
         {"get", cli_cmd_get},       {"exec", cli_cmd_exec},     {"destroy", cli_cmd_destroy},
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
+        {"shell", cli_cmd_shell},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)
