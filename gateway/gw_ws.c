@@ -97,7 +97,7 @@ static int attach(hb_req_t *r, hb_lease_t *l, const hb_proc_sel_t *sel, uint64_t
         hb_lease_release(&l);
         return hb_reply_err(r, &e);
     }
-    uint64_t from = offset < info.first ? info.first : offset > info.off ? info.off : offset;
+    uint64_t from = offset < info.first ? info.first : offset;   /* init replays from there */
     int rc = hb_ws_park(r->c, l, st, &info, from, &e);
     hb_proc_info_clear(&info);
     return rc < 0 ? hb_reply_err(r, &e) : 0;
