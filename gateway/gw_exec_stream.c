@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "initmsg.h"
+#include "gw_streams.h"
 #include "json_stream.h"
 #include "log.h"
 #include "mcp_text.h"
@@ -134,11 +135,18 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q)
         status = hb_reply_error(r->c, 500, "out of memory");
         goto out;
     }
+    /* A held stream like a followed output (gw_streams.h): 429 past the cap. */
+    if (hb_streams_enter(r->route.id, &e) < 0) {
+        status = hb_reply_err(r, &e);
+        goto out;
+    }
     if (hb_lease_take(r->conf->ep.manager, r->route.id, &l, &e) < 0) {
+        hb_streams_leave(r->route.id);
         status = hb_reply_err(r, &e);
         goto out;
     }
     rc = hb_lease_exec(l, &x, on_output, &s, &res, &e);
+    hb_streams_leave(r->route.id);
     if (rc < 0 && !s.gone)
         hb_lease_explain_gone(l, "command", &e);
     if (rc == 0)

@@ -26,7 +26,7 @@ static bool all_space(const char *s, size_t n)
 }
 
 /* The body as a JSON object (caller decrefs); an empty body is {}. */
-static json_t *load_object(const char *body, size_t len, hb_err_t *e)
+json_t *hb_req_load_object(const char *body, size_t len, hb_err_t *e)
 {
     if (len > HB_JSON_BODY_MAX) {
         hb_fail(e, HB_E_TOOBIG, 0, "body: larger than %u bytes", HB_JSON_BODY_MAX);
@@ -281,7 +281,7 @@ int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g,
                         hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
-    json_t *j = load_object(body, len, e);
+    json_t *j = hb_req_load_object(body, len, e);
     if (!j)
         return -1;
     create_t c = {0};
@@ -437,7 +437,7 @@ static int x_user(json_t *v, hb_msg_t *q, hb_err_t *e)
     return set_str(&q->user, s, e);
 }
 
-static int exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e)
+int hb_req_exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e)
 {
     if (strcmp(key, "command") == 0)
         return x_command(v, q, e);
@@ -469,7 +469,7 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb
 {
     memset(q, 0, sizeof *q);
     *stream = -1;
-    json_t *j = load_object(body, len, e);
+    json_t *j = hb_req_load_object(body, len, e);
     if (!j)
         return -1;
     q->type = HB_MSG_SB_EXEC;
@@ -477,7 +477,7 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb
     json_t *v;
     int rc = 0;
     json_object_foreach(j, key, v) {
-        if ((rc = exec_field(key, v, q, stream, e)) < 0)
+        if ((rc = hb_req_exec_field(key, v, q, stream, e)) < 0)
             break;
     }
     json_decref(j);

@@ -5,6 +5,7 @@
 #ifndef HB_REQ_PARSE_H
 #define HB_REQ_PARSE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,21 @@ int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g,
  * timeout_ms, user; not id/reply_to) and *stream: 1 for "stream": true
  * (server-sent events), 0 for false, -1 when absent (Accept decides). */
 int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e);
+
+/* For req_parse_proc.c: the body as a JSON object (NULL with *e), and one
+ * exec field (command, cwd, env, user, timeout, stdin, stream) into q. */
+json_t *hb_req_load_object(const char *body, size_t len, hb_err_t *e);
+int hb_req_exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e);
+
+/* POST /:id/processes: command, cwd, env, user and timeout_ms into q (as
+ * for exec); the rest into *x. */
+typedef struct {
+    char     tag[65];          /* "" for none (HB_TAG_MAX + 1) */
+    bool     keep_stdin;
+    unsigned cols, rows;       /* 0: no PTY */
+} hb_proc_extra_t;
+int hb_req_parse_proc(const char *body, size_t len, hb_msg_t *q, hb_proc_extra_t *x,
+                      hb_err_t *e);
 
 /* ?path= for the file routes into path (HB_PATH_MAX). required: absent is
  * an error; otherwise absent gives "/". Absolute, no NUL, bounded. */

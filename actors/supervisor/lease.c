@@ -195,6 +195,14 @@ int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t
     return hb_proc_forget(l->sb, sel, e);
 }
 
+void hb_lease_proc_started(const hb_lease_t *l, const hb_proc_info_t *p)
+{
+    if (!l->inbox[0])
+        return;
+    hb_msg_t m = {.type = HB_MSG_SB_PROC_STARTED, .pid = p->pid, .seq = (int64_t)p->seq};
+    hb_bus_post(l->inbox, &m);
+}
+
 hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, bool follow, hb_proc_info_t *info,
                                        hb_err_t *e)

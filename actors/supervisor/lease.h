@@ -87,6 +87,9 @@ int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t
 hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, bool follow, hb_proc_info_t *info,
                                        hb_err_t *e);
+/* A process was started: the supervisor then watches the sandbox's
+ * processes (process.started / process.exited events) while any runs. */
+void hb_lease_proc_started(const hb_lease_t *l, const hb_proc_info_t *p);
 hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 

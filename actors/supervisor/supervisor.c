@@ -49,6 +49,11 @@ typedef struct {
     int64_t       next_tick_ms;
     int64_t       next_usage_ms;
     bool          term;
+    /* the process watch (sup_watch.c): running while `watch` is set */
+    hb_sup_watch_t *watch;
+    int64_t       proc_seq;       /* the last process event seen; -1: none yet */
+    int64_t       watch_from;     /* a start came while watching: watch again from */
+    bool          watch_again;
 } sup_t;
 
 void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen)
@@ -197,6 +202,47 @@ static void do_create(sup_t *s, const hb_msg_t *q)
     hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
 }
 
+/* ---- background processes: the watch ---- */
+
+static void watch_begin(sup_t *s, int64_t from)
+{
+    if (s->watch || s->state != S_RUNNING || s->term)
+        return;
+    s->watch = hb_sup_watch_start(s->sb, from, s->inbox_ep);
+    if (s->watch)
+        s->inflight++;
+    else
+        HB_LOG_WARN("sandbox %s: cannot start the process watch", s->id);
+}
+
+/* The gateway started one (seq: its start event). A watch that is ending
+ * may have missed it: then watch again once it has ended. */
+static void on_proc_started(sup_t *s, const hb_msg_t *m)
+{
+    int64_t from = s->proc_seq >= 0 ? s->proc_seq : (m->seq > 0 ? m->seq - 1 : -1);
+    if (s->watch) {
+        s->watch_again = true;
+        if (s->watch_from < 0 || from < s->watch_from)
+            s->watch_from = from;
+        return;
+    }
+    watch_begin(s, from);
+}
+
+static void on_proc_watched(sup_t *s, const hb_msg_t *m)
+{
+    hb_sup_watch_free(s->watch);
+    s->watch = NULL;
+    s->inflight--;
+    if (m->seq > s->proc_seq)
+        s->proc_seq = m->seq;
+    if (s->watch_again) {
+        s->watch_again = false;
+        watch_begin(s, s->proc_seq >= 0 ? s->proc_seq : s->watch_from);
+        s->watch_from = -1;
+    }
+}
+
 static void do_attach(sup_t *s, hb_sandbox_t *sb)
 {
     s->sb = sb;
@@ -213,6 +259,7 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
         s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
     announce(s, NULL);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, false);
+    watch_begin(s, -1);   /* processes that outlived the last daemon */
 }
 
 /* ---- destroy ---- */
@@ -523,6 +570,15 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
         on_done(s, m);
     else if (m->type == HB_MSG_SB_EXECUTED)
         count_exec(s, m);
+    else if (m->type == HB_MSG_SB_PROC_STARTED)
+        on_proc_started(s, m);
+    else if (m->type == HB_MSG_SB_PROC_WATCHED) {
+        on_proc_watched(s, m);
+        finish_fail(s);
+        finish_destroy(s);
+    }
+    else if (m->type == HB_MSG_EV_PROC_STARTED || m->type == HB_MSG_EV_PROC_EXITED)
+        publish(s, m);
     else
         HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m->type));
 }
@@ -544,6 +600,7 @@ static void run(sup_t *s, zsock_t *pipe)
     /* Shutdown: let in-flight uses end within the grace (requests are
      * answered 503 now that term is set), then let go. */
     s->term = true;
+    hb_sup_watch_stop(s->watch);
     loop.due = NULL;
     loop.done = nothing_in_flight;
     hb_loop_run(&loop, s, hb_now_ms() + TERM_GRACE_MS);
@@ -569,7 +626,7 @@ static void free_args(hb_sup_args_t *a)
 static void sup_actor(zsock_t *pipe, void *arg)
 {
     hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING};
+    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1};
     snprintf(s.id, sizeof s.id, "%s", a->id);
     hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
     hb_err_t e = {0};

@@ -57,6 +57,18 @@ bool hb_sup_destroying(const hb_sandbox_t *sb);
 void hb_sup_explain_gone(const hb_sandbox_t *sb, const char *what, hb_err_t *e);
 void hb_sup_forget_destroying(const hb_sandbox_t *sb);
 
+/* sup_watch.c: a thread holding one proc_watch connection to sb's init
+ * (proc.h) while processes run there: each start and exit it sees goes to
+ * inbox as EV_PROC_STARTED / EV_PROC_EXITED (the supervisor publishes
+ * them); when nothing runs any more, init is gone, or hb_sup_watch_stop
+ * was called, it posts SB_PROC_WATCHED and ends. from_seq < 0: from now.
+ * The supervisor owns the returned watch: free it (hb_sup_watch_free) only
+ * after SB_PROC_WATCHED arrived. NULL if no thread could start. */
+typedef struct hb_sup_watch hb_sup_watch_t;
+hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, const char *inbox);
+void hb_sup_watch_stop(hb_sup_watch_t *w);
+void hb_sup_watch_free(hb_sup_watch_t *w);
+
 /* sbinfo.c: describe a sandbox (caller clears *out). */
 int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
                    const hb_usage_t *usage);

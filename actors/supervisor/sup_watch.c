@@ -1,0 +1,109 @@
+/* The supervisor's process watch (supervisor.h, hb_sup_watch_start): one
+ * thread and one proc_watch connection per sandbox, only while processes
+ * run there, so idle sandboxes cost nothing. The thread only reads init and
+ * posts to the supervisor's inbox; the supervisor publishes the events. */
+#include "supervisor.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proc.h"
+
+#define STOP_POLL_MS 500   /* how soon a stop is seen while init is quiet */
+
+struct hb_sup_watch {
+    const hb_sandbox_t *sb;
+    char                inbox[128];
+    int64_t             from;
+    atomic_bool         stop;
+};
+
+static void post_event(const hb_sup_watch_t *w, const hb_proc_info_t *p)
+{
+    bool ended = p->ended_at_ms > 0;
+    hb_msg_t m = {
+        .type = ended ? HB_MSG_EV_PROC_EXITED : HB_MSG_EV_PROC_STARTED,
+        .id = (char *)w->sb->id, .pid = p->pid, .tag = p->tag[0] ? (char *)p->tag : NULL,
+        .command = p->command, .user = (char *)p->user,
+    };
+    if (ended) {
+        m.exit_code = p->exit_code;
+        m.term_signal = p->term_signal;
+        m.timed_out = p->timed_out;
+        m.duration_ms = p->ended_at_ms > p->started_at_ms
+                        ? (uint64_t)(p->ended_at_ms - p->started_at_ms) : 0;
+    }
+    hb_bus_post(w->inbox, &m);   /* m borrows */
+}
+
+/* Events until `end`, a failure, or a stop; the last seq seen. */
+static int64_t watch(hb_sup_watch_t *w)
+{
+    int64_t last = w->from;
+    hb_err_t e = {0};
+    hb_proc_stream_t *st = hb_proc_watch_open(w->sb, w->from, &e);
+    while (st && !atomic_load(&w->stop)) {
+        hb_proc_event_t ev;
+        int rc = hb_proc_next(st, &ev, STOP_POLL_MS, &e);
+        if (rc == 1)
+            continue;
+        if (rc < 0 || ev.kind == HB_PEV_END)
+            break;
+        if (ev.kind != HB_PEV_PROC)
+            continue;
+        post_event(w, &ev.info);
+        if ((int64_t)ev.info.seq > last)
+            last = (int64_t)ev.info.seq;
+    }
+    if (!st && e.code != HB_E_DEAD)
+        HB_LOG_WARN("sandbox %s: watching its processes: %s", w->sb->id, e.msg);
+    hb_proc_stream_close(st);
+    return last;
+}
+
+static void *watch_main(void *arg)
+{
+    hb_sup_watch_t *w = arg;
+    char inbox[sizeof w->inbox];
+    memcpy(inbox, w->inbox, sizeof inbox);
+    hb_msg_t done = {.type = HB_MSG_SB_PROC_WATCHED, .seq = watch(w)};
+    hb_bus_post(inbox, &done);   /* the last use of w: the supervisor frees it */
+    return NULL;
+}
+
+hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, const char *inbox)
+{
+    hb_sup_watch_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->sb = sb;
+    w->from = from_seq;
+    snprintf(w->inbox, sizeof w->inbox, "%s", inbox);
+    atomic_init(&w->stop, false);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int rc = pthread_create(&t, &at, watch_main, w);
+    pthread_attr_destroy(&at);
+    if (rc != 0) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void hb_sup_watch_stop(hb_sup_watch_t *w)
+{
+    if (w)
+        atomic_store(&w->stop, true);
+}
+
+void hb_sup_watch_free(hb_sup_watch_t *w)
+{
+    free(w);
+}
