@@ -159,7 +159,9 @@ int hb_h_terminal(hb_req_t *r)
     hb_proc_info_t p = {0};
     hb_err_t e = {0};
     char *cmd = malloc(CMD_MAX + 1);
-    int status = cmd ? check_upgrade(r) : hb_reply_error(r->c, 500, "out of memory");
+    if (!cmd)
+        return hb_reply_error(r->c, 500, "out of memory");
+    int status = check_upgrade(r);
     if (!status)
         status = terminal_req(r, &q, cmd, CMD_MAX + 1);
     hb_lease_t *l = NULL;
