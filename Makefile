@@ -71,7 +71,8 @@ $(BUILD)/obj/gateway/openapi_blob.o: schemas/openapi.json
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # The launcher's launch.conf reader is tested against the daemon's writer.
 UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC)) tools/init/launcher/launch_conf.c \
-                tools/init/launcher/launch_net.c tools/init/launcher/launch_skills.c
+                tools/init/launcher/launch_net.c tools/init/launcher/launch_skills.c \
+                tools/init/agent/agent_ring.c
 UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
 
 $(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ)

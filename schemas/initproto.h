@@ -29,10 +29,19 @@
 /* Requests init serves at once, each on a thread of its own; past it a new
  * connection is refused at once (errno EAGAIN: the daemon's 503). */
 #define HB_INIT_MAX_REQUESTS 60
+/* Background processes init keeps (init-protocol.md, "Processes"): at most
+ * HB_PROC_MAX, running or exited; an exited one for HB_PROC_KEEP_S; each
+ * with an output ring of up to HB_PROC_RING bytes, all rings together
+ * within HB_PROC_RING_BUDGET. */
+#define HB_PROC_MAX         64
+#define HB_PROC_KEEP_S      600
+#define HB_PROC_RING        (2u * 1024 * 1024)
+#define HB_PROC_RING_BUDGET (32u * 1024 * 1024)
 /* Tasks the sandbox's cgroup holds on top of its `pids` limit for init: its
  * request threads and the command each one may be starting (a command
- * joins the user cgroup before it execs), plus init itself. */
-#define HB_INIT_PIDS_RESERVE (2 * HB_INIT_MAX_REQUESTS + 8)
+ * joins the user cgroup before it execs), one keeper thread per background
+ * process, plus init itself. */
+#define HB_INIT_PIDS_RESERVE (2 * HB_INIT_MAX_REQUESTS + HB_PROC_MAX + 8)
 
 /* A received frame. buf holds the raw bytes (grown up to HB_FRAME_MAX and
  * reused across reads); map is the decoded top-level map (empty unless

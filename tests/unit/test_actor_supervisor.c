@@ -110,3 +110,32 @@ Test(supervisor, a_taken_inbox_is_a_setup_error_naming_the_sandbox, .timeout = 1
     zsock_destroy(&squatter);
     world_down(&w);
 }
+
+/* A process event the watch thread posts to the inbox goes to the event
+ * feed (the metrics actor) as it came, stamped with the time. */
+Test(supervisor, process_events_in_the_inbox_are_published, .timeout = 15)
+{
+    world_t w;
+    world_up(&w);
+    hb_err_t e = {0};
+    zactor_t *sup = hb_supervisor_new(attach_args(&w, "dead-box", 3), &e);
+    cr_assert_not_null(sup, "%s", e.msg);
+    hb_msg_t m;
+    cr_assert_eq(fake_expect(w.mgr, 2000, &m), 0, "no SUP_READY");
+    hb_msg_clear(&m);
+
+    char inbox[128];
+    hb_supervisor_inbox(inbox, sizeof inbox, "dead-box", 3);
+    hb_msg_t ev = {.type = HB_MSG_EV_PROC_STARTED, .id = "dead-box", .pid = 41, .tag = "web",
+                   .command = "python3 -m http.server", .user = "root"};
+    cr_assert_eq(hb_bus_post(inbox, &ev), 0);
+    cr_assert_eq(fake_expect(w.met, 2000, &m), 0, "not published");
+    cr_assert_eq(m.type, HB_MSG_EV_PROC_STARTED);
+    cr_assert_eq(m.pid, 41);
+    cr_assert_str_eq(m.tag, "web");
+    cr_assert_gt(m.timestamp, 0);
+    hb_msg_clear(&m);
+
+    zactor_destroy(&sup);
+    world_down(&w);
+}

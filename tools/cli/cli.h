@@ -27,6 +27,9 @@ enum {
     CLI_OPT_CREATE = 1u << 1,   /* --name --image --memory ... */
     CLI_OPT_EXEC   = 1u << 2,   /* --timeout --cwd --user -e -i */
     CLI_OPT_CP     = 1u << 3,   /* -r (accepted; directories are always copied whole) */
+    CLI_OPT_BG     = 1u << 4,   /* exec: --background --tag */
+    CLI_OPT_FOLLOW = 1u << 5,   /* logs: -f */
+    CLI_OPT_SIGNAL = 1u << 6,   /* kill: -s */
 };
 
 /* Parsed command line of one subcommand. Every string points into argv
@@ -46,6 +49,8 @@ typedef struct {
     char      **cmd;                /* words after "--" */
     int         n_cmd;
     bool        dashdash;
+    bool        background, follow;   /* exec --background, logs -f */
+    const char *tag, *signal;         /* exec --tag, kill -s */
 } cli_opts_t;
 
 /* cli_args.c (pure) */
@@ -115,6 +120,12 @@ int   cli_cmd_run(int argc, char **argv);
 int   cli_cmd_cp(int argc, char **argv);
 int   cli_cmd_image(int argc, char **argv);
 int   cli_cmd_shell(int argc, char **argv);   /* cli_shell.c */
+/* cli_proc.c: background processes */
+int   cli_cmd_ps(int argc, char **argv);
+int   cli_cmd_logs(int argc, char **argv);
+int   cli_cmd_kill(int argc, char **argv);
+/* exec --background: POST .../processes with exec's body; prints the pid. */
+int   cli_exec_background(const cli_opts_t *o, const char *id, void *body);
 
 /* cli_create.c: the POST body from the create flags; malloc'd JSON text,
  * or NULL with err set (a flag's value is malformed). */
@@ -131,6 +142,17 @@ int   cli_cp_finish(const cli_opts_t *o, cli_resp_t *r, int rc);
 char *cli_files_url(const char *id, const char *route, const char *rpath);
 /* cli_exec.c: shared by exec and run. */
 int   cli_exec_in(const cli_opts_t *o, const char *id, bool as_run);
+/* Server-sent output events (exec's stream, a process's output): stdout
+ * and stderr events to ours, `exit` sets code, `dropped` and `error` are
+ * told on stderr. Feed cli_sse_sink (a cli_http_* sink); free buf after. */
+typedef struct {
+    char  *buf;
+    size_t len, cap;
+    int    code;       /* from `exit`; -1 until then */
+    bool   failed;     /* an `error` event, or a malformed one */
+    bool   ended;      /* `end`: the output so far, the process still runs */
+} cli_sse_t;
+int   cli_sse_sink(void *ud, const void *p, size_t n);
 
 /* cli_main.c */
 void  cli_usage(FILE *out);

@@ -10,7 +10,7 @@
 
 #include "runtime.h"
 
-enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN, K_NOOP };
+enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN, K_NOOP, K_BOOL };
 
 typedef struct {
     const char *name;
@@ -44,6 +44,10 @@ static const opt_t OPTS[] = {
     {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
     {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
     {"recursive", 'r', K_NOOP, CLI_OPT_CP, 0},
+    {"background", 'd', K_BOOL, CLI_OPT_BG, S(background)},
+    {"tag", 0, K_STR, CLI_OPT_BG, S(tag)},
+    {"follow", 'f', K_BOOL, CLI_OPT_FOLLOW, S(follow)},
+    {"signal", 's', K_STR, CLI_OPT_SIGNAL, S(signal)},
 };
 #undef S
 
@@ -80,6 +84,9 @@ static int set_opt(const opt_t *op, const char *val, cli_opts_t *o, char *err, s
         o->send_stdin = true;
         return 0;
     case K_NOOP:
+        return 0;
+    case K_BOOL:
+        *(bool *)((char *)o + op->off) = true;
         return 0;
     case K_ENV:
         if (!strchr(val, '=') || val[0] == '=') {

@@ -123,12 +123,7 @@ static int replay(const cli_opts_t *o, const cli_resp_t *r)
 
 #define EVENT_MAX (16u << 20)   /* one event; the daemon's are at most ~1.5 MiB */
 
-typedef struct {
-    char  *buf;
-    size_t len, cap;
-    int    code;       /* from `exit`; -1 until then */
-    bool   failed;     /* an `error` event, or a malformed one */
-} sse_t;
+typedef cli_sse_t sse_t;
 
 static int b64val(char c)
 {
@@ -188,6 +183,12 @@ static void on_event(sse_t *st, const char *name, const char *data)
         json_int_t c = json_integer_value(json_object_get(j, "exit_code"));
         st->code = c < 0 || c > 255 ? 255 : (int)c;
         notes(j);
+    } else if (strcmp(name, "dropped") == 0) {
+        fprintf(stderr, "hivebox: output from offset %lld to %lld is no longer kept (dropped)\n",
+                (long long)json_integer_value(json_object_get(j, "from")),
+                (long long)json_integer_value(json_object_get(j, "to")));
+    } else if (strcmp(name, "end") == 0) {
+        st->ended = true;
     } else if (strcmp(name, "error") == 0) {
         fprintf(stderr, "hivebox: %s\n", json_string_value(json_object_get(j, "error")));
         st->failed = true;
@@ -212,7 +213,7 @@ static void parse_event(sse_t *st, char *ev)
         on_event(st, name, data);
 }
 
-static int sse_sink(void *ud, const void *p, size_t n)
+int cli_sse_sink(void *ud, const void *p, size_t n)
 {
     sse_t *st = ud;
     if (st->len + n + 1 > st->cap) {
@@ -245,7 +246,7 @@ static int exec_streamed(const cli_opts_t *o, const char *path, const char *text
 {
     sse_t st = {.code = -1};
     cli_resp_t r;
-    int rc = cli_http_events(o, path, text, sse_sink, &st, &r);
+    int rc = cli_http_events(o, path, text, cli_sse_sink, &st, &r);
     free(st.buf);
     if (rc == 0 && r.status != 200) {
         cli_report_error(&r);
@@ -265,6 +266,8 @@ int cli_exec_in(const cli_opts_t *o, const char *id, bool as_run)
         fprintf(stderr, "hivebox: %s\n", err);
         return as_run ? CLI_EXIT_EXEC_ERROR : CLI_EXIT_USAGE;
     }
+    if (o->background)
+        return cli_exec_background(o, id, body);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     snprintf(path, sizeof path, "/api/v1/hiveboxes/%.*s/exec", HB_ID_MAX - 1, id);
@@ -291,8 +294,9 @@ int cli_exec_in(const cli_opts_t *o, const char *id, bool as_run)
 int cli_cmd_exec(int argc, char **argv)
 {
     cli_opts_t o;
-    int prc = cli_parse_cmd(argc, argv, CLI_OPT_EXEC,
-                            "exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] [--json] -- CMD...", 1, 1,
+    int prc = cli_parse_cmd(argc, argv, CLI_OPT_EXEC | CLI_OPT_BG,
+                            "exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] [--json]\n"
+                            "       [--background [--tag T]] -- CMD...", 1, 1,
                             true, &o);
     if (prc != 0)
         return prc > 0 ? 0 : CLI_EXIT_USAGE;

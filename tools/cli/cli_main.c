@@ -29,6 +29,11 @@ void cli_usage(FILE *out)
           "                                            create, exec, destroy\n"
           "  shell ID [-- CMD...]                      a terminal (login shell, or CMD) in the\n"
           "                                            sandbox; exits with its code\n"
+          "  exec ID --background [--tag T] [exec options] -- CMD...\n"
+          "                                            start CMD in the background; prints its pid\n"
+          "  ps ID                                     its background processes\n"
+          "  logs ID PID|TAG [-f]                      a process's output (-f: follow it)\n"
+          "  kill ID PID|TAG [-s SIGNAL]               signal it (default TERM)\n"
           "  destroy ID\n"
           "  cp [-r] LOCAL ID:/PATH | cp [-r] ID:/PATH LOCAL\n"
           "                                            upload / download files or directories\n"
@@ -93,6 +98,7 @@ int cli_dispatch(int argc, char **argv)
         {"get", cli_cmd_get},       {"exec", cli_cmd_exec},     {"destroy", cli_cmd_destroy},
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
         {"shell", cli_cmd_shell},
+        {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)

@@ -93,6 +93,8 @@ static void serve(int conn, const char *id)
         agent_op_exec(conn, r, id);
     } else if (r->op == HB_OP_SIGNAL) {
         agent_op_signal(conn, r);
+    } else if (r->op >= HB_OP_PROC_START && r->op <= HB_OP_PROC_WATCH) {
+        agent_op_proc(conn, &f, r);
     } else {
         agent_op_files(conn, &f, r);
     }
@@ -250,6 +252,7 @@ void agent_run(const agent_cfg_t *cfg)
     if (agent_seccomp_prepare() < 0)
         HB_LOG_ERROR("seccomp filter unavailable: exec requests will be refused");
     agent_exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
+    agent_proc_setup(cfg->id);
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
     bool starved = false;   /* leave the listener alone for a moment (accept_all) */

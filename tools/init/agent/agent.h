@@ -21,9 +21,50 @@ int agent_seccomp_apply(void);
  * back to 0 (init's own was lowered by the host and is inherited). */
 void agent_exec_setup(const int *cg_fds, int n_cg, bool reset_oom);
 
+/* ---- spawning a command (agent_spawn.c, agent_user.c) ---- */
+
+#include <sys/types.h>
+
+/* Who a command runs as; as_user false: root, init's own ids. */
+typedef struct {
+    bool as_user;
+    uid_t uid;
+    gid_t gid;
+    char name[HB_USER_MAX + 1];     /* "" when the uid has no passwd entry */
+    char home[512];                 /* /root unless as_user */
+} agent_user_t;
+
+/* A name in the sandbox's /etc/passwd, or a uid. 0, or -1 after answering
+ * err on conn. */
+int agent_resolve_user(int conn, const hb_initstr_t *u, agent_user_t *c);
+
+typedef struct {
+    const hb_initreq_t *r;          /* cmd, cwd, env */
+    const hb_initstr_t *user;       /* NULL: root */
+    const char *hostname;
+    bool stdin_pipe;                /* false: stdin is at EOF from the start */
+    unsigned cols, rows;            /* both > 0: on a new PTY of that size */
+} agent_spawn_req_t;
+
+/* A started command; the fds are the caller's (O_CLOEXEC, O_NONBLOCK). */
+typedef struct {
+    pid_t pid;                      /* also its session and process group */
+    int in_w;                       /* stdin pipe, or a dup of the PTY master; -1 */
+    int out_r;                      /* stdout pipe, or the PTY master */
+    int err_r;                      /* stderr pipe; -1 on a PTY */
+} agent_child_t;
+
+/* Start /bin/sh -c cmd as a child of the calling thread, which alone may
+ * (and must) wait for it. 0 once it has exec'd, or -1 after answering err
+ * on conn (nothing left open). */
+int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch);
+
 /* Request handlers: they answer on conn and return; the caller closes it. */
 void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname);
 void agent_op_signal(int conn, const hb_initreq_t *r);
+/* Background processes (agent_proc*.c). */
+void agent_proc_setup(const char *hostname);
+void agent_op_proc(int conn, hb_frame_t *f, const hb_initreq_t *r);
 void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
 
 /* Answer helpers; -1 when the client is gone. */
