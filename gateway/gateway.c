@@ -40,7 +40,17 @@ void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64
 {
     char clen[32];
     snprintf(clen, sizeof clen, "%llu", (unsigned long long)len);
-    mg_response_header_start(c, status);
+    if (mg_response_header_start(c, status) == -2) {
+        /* A refused WebSocket upgrade: civetweb 1.15's header calls refuse
+         * any request typed WebSocket, so this head is written as is. */
+        mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %s\r\n"
+                  "Cache-Control: no-store\r\nConnection: close\r\n", status,
+                  hb_http_reason(status), ctype, clen);
+        if (hname && hval)
+            mg_printf(c, "%s: %s\r\n", hname, hval);
+        mg_printf(c, "\r\n");
+        return;
+    }
     mg_response_header_add(c, "Content-Type", ctype, -1);
     mg_response_header_add(c, "Content-Length", clen, -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);

@@ -138,19 +138,29 @@ def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shar
         assert field in text, (field, errors)
 
 
-def test_signal_frame_interrupts_the_foreground_command(daemon, shared_sb):
+def test_signal_frame_reaches_the_process(daemon, shared_sb):
+    """A signal frame goes to the process's group (as POST .../signal); on
+    a terminal ^C is the byte 0x03 and the PTY signals the foreground job."""
     async def go():
-        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sleep%20300")
         await hello(ws)
-        await ws.send(b"sleep 300; echo after=$?\n")
+        await ws.send(json.dumps({"type": "signal", "signal": "TERM"}))
+        _, texts = await read_until_closed(ws)
+        shell = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")
+        await hello(shell)
+        await shell.send(b"sleep 300; echo after=$?\n")
         await asyncio.sleep(1)
-        await ws.send(json.dumps({"type": "signal", "signal": "INT"}))
-        buf, _ = await read_until(ws, re.compile(rb"after=(\d+)"))
-        await ws.send(b"exit\n")
-        await read_until_closed(ws)
-        return buf
-    buf = run(go())
-    assert re.search(rb"after=130", buf), buf
+        await shell.send(b"\x03")
+        buf, _ = await read_until(shell, re.compile(rb"after=\d+|\^C"))
+        await shell.send(b"echo back$((2*4))\n")
+        buf2, _ = await read_until(shell, b"back8")
+        await shell.send(b"exit\n")
+        await read_until_closed(shell)
+        return texts, buf + buf2
+    texts, buf = run(go())
+    ex = [t for t in texts if t["type"] == "exit"]
+    assert ex and (ex[0]["signal"] == 15 or ex[0]["exit_code"] == 143), texts
+    assert b"^C" in buf, buf
 
 
 def test_curses_program_draws_its_screen(daemon, shared_sb):
@@ -417,14 +427,20 @@ def test_cli_shell_in_tmux_raw_mode_resize_and_restore(daemon, shared_sb, tmp_pa
         subprocess.run(tm + ["send-keys", *k], check=True, env=env)
 
     try:
+        # raw mode flushes what was typed before it: wait for the remote prompt
+        wait_until(lambda: "root@" in screen(), 30, what=f"the prompt; screen: {screen()!r}")
         keys("stty size; echo ok$((1+1))", "Enter")
         wait_until(lambda: "ok2" in screen() and "40 120" in screen(), 30,
-                   what="stty size in the remote shell")
+                   what=f"stty size in the remote shell; screen: {screen()!r}")
         subprocess.run(tm + ["resize-window", "-x", "100", "-y", "30"], check=True, env=env)
         time.sleep(0.5)
         keys("clear; stty size", "Enter")
         wait_until(lambda: "30 100" in screen(), 30, what="the new size after SIGWINCH")
+        keys("clear; sleep 100", "Enter")
+        time.sleep(1)
         keys("C-c")                                   # raw mode: ^C is a byte for the shell
+        wait_until(lambda: "^C" in screen(), 30, what="^C echoed by the remote PTY")
+        time.sleep(0.5)                               # the PTY flushes input on ^C
         keys("echo still$((3+4))", "Enter")
         wait_until(lambda: "still7" in screen(), 30, what="the shell after ^C")
         keys("exit 6", "Enter")
