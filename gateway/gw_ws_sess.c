@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "gw_streams.h"
 #include "json_out.h"
 #include "log.h"
 
-#define PUMP_WAIT_MS 250   /* how soon the pump sees a stop */
 
 struct hb_ws_sess {
     struct mg_connection *c;
@@ -104,9 +104,13 @@ static void *pump(void *arg)
     while (!atomic_load(&s->stop)) {
         hb_proc_event_t ev;
         hb_err_t e = {0};
-        int rc = hb_proc_next(s->st, &ev, PUMP_WAIT_MS, &e);
+        /* no timeout: an idle terminal costs no wake-ups; stop_pump
+         * shuts the socket down to end the wait */
+        int rc = hb_proc_next(s->st, &ev, -1, &e);
         if (rc == 1)
             continue;
+        if (rc < 0 && atomic_load(&s->stop))
+            break;
         if (rc < 0) {
             if (e.code == HB_E_CONFLICT) {
                 send_close(s, HB_WS_CLOSE_TAKEN, "taken over by another client");
@@ -221,8 +225,10 @@ static void on_ready(struct mg_connection *c, void *cbdata)
 static void stop_pump(hb_ws_sess_t *s)
 {
     atomic_store(&s->stop, true);
-    if (s->pumping)
+    if (s->pumping) {
+        shutdown(hb_proc_stream_fd(s->st), SHUT_RDWR);   /* wakes its hb_proc_next */
         pthread_join(s->pump, NULL);
+    }
     s->pumping = false;
 }
 
