@@ -136,9 +136,10 @@ static int signal_of(json_t *v)
     return json_is_string(v) ? hb_signal_parse(json_string_value(v)) : -1;
 }
 
-/* A JSON control frame: resize or signal. Errors go back as frames; the
- * session goes on. */
-static void control(hb_ws_sess_t *s, const char *data, size_t len)
+/* A JSON control frame: resize or signal. A bad frame is answered with an
+ * error frame and the session goes on; false when init could not be told
+ * (the connection to it may be mid-frame: the session ends). */
+static bool control(hb_ws_sess_t *s, const char *data, size_t len)
 {
     json_error_t je;
     json_t *j = len <= HB_WS_TEXT_MAX ? json_loadb(data, len, 0, &je) : NULL;
@@ -166,9 +167,19 @@ static void control(hb_ws_sess_t *s, const char *data, size_t len)
     } else {
         send_error(s, "type: \"resize\" or \"signal\"");
     }
+    json_decref(j);
     if (rc < 0)
         send_error(s, e.msg);
-    json_decref(j);
+    return rc == 0;
+}
+
+/* init stopped taking what the client sends (it is gone, or the process
+ * has not read its input for the send timeout): say so and close. */
+static int sink_failed(hb_ws_sess_t *s, const hb_err_t *e)
+{
+    send_error(s, e->msg);
+    send_close(s, 1011, "the sandbox stopped taking input");
+    return 0;
 }
 
 static int on_data(struct mg_connection *c, int bits, char *data, size_t len, void *cbdata)
@@ -187,15 +198,17 @@ static int on_data(struct mg_connection *c, int bits, char *data, size_t len, vo
         op = s->last_op;
     else if (!(bits & 0x80))
         s->last_op = op;   /* the first of a fragmented message */
+    hb_err_t e = {0};
     if (op == MG_WEBSOCKET_OPCODE_BINARY) {
-        hb_err_t e = {0};
         if (len && hb_proc_send_input(s->st, data, len, &e) < 0)
-            send_error(s, e.msg);
+            return sink_failed(s, &e);
     } else if (op == MG_WEBSOCKET_OPCODE_TEXT) {
         if (!(bits & 0x80) || (bits & 0xf) == MG_WEBSOCKET_OPCODE_CONTINUATION)
             send_error(s, "control frame: must not be fragmented");
-        else
-            control(s, data, len);
+        else if (!control(s, data, len)) {
+            send_close(s, 1011, "the sandbox stopped taking input");   /* error sent */
+            return 0;
+        }
     }
     return 1;
 }
