@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "gw_conns.h"
+#include "gw_ws.h"
 #include "http_status.h"
 #include "json_out.h"
 #include "opencode_conf.h"
@@ -39,7 +40,17 @@ void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64
 {
     char clen[32];
     snprintf(clen, sizeof clen, "%llu", (unsigned long long)len);
-    mg_response_header_start(c, status);
+    if (mg_response_header_start(c, status) == -2) {
+        /* A refused WebSocket upgrade: civetweb 1.15's header calls refuse
+         * any request typed WebSocket, so this head is written as is. */
+        mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %s\r\n"
+                  "Cache-Control: no-store\r\nConnection: close\r\n", status,
+                  hb_http_reason(status), ctype, clen);
+        if (hname && hval)
+            mg_printf(c, "%s: %s\r\n", hname, hval);
+        mg_printf(c, "\r\n");
+        return;
+    }
     mg_response_header_add(c, "Content-Type", ctype, -1);
     mg_response_header_add(c, "Content-Length", clen, -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
@@ -161,6 +172,21 @@ static int unauthorized(struct mg_connection *c)
                      "WWW-Authenticate", "Bearer");
 }
 
+/* A WebSocket route without the header: a ticket, or 401. */
+static int unauthorized_ws(struct mg_connection *c)
+{
+    return send_json(c, 401, hb_json_error("missing, used or expired ticket: open a WebSocket "
+                                           "with Authorization: Bearer <key> or with ?ticket= "
+                                           "from POST .../ticket (the API key is never taken "
+                                           "in a URL)"),
+                     "WWW-Authenticate", "Bearer");
+}
+
+static bool is_ws_route(const hb_route_t *rt)
+{
+    return rt->kind == HB_RT_TERMINAL || (rt->kind == HB_RT_PROCESS && rt->action == HB_PA_WS);
+}
+
 static int route(hb_req_t *r)
 {
     if (r->route.bad_id)
@@ -207,8 +233,12 @@ static int serve(hb_gateway_t *g, struct mg_connection *c)
         return hb_reply_error(c, 404, "no such endpoint: %s", r.ri->local_uri);
     /* The MCP route also takes the sandbox's own mcp_token: hb_h_mcp checks. */
     if (hb_route_needs_auth(r.route.kind) && !(r.route.kind == HB_RT_MCP && hb_h_mcp) &&
-        !hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key))
-        return unauthorized(c);
+        !hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key)) {
+        if (!is_ws_route(&r.route))
+            return unauthorized(c);
+        if (!hb_ws_ticket_ok(&r))
+            return unauthorized_ws(c);
+    }
     return route(&r);
 }
 
@@ -278,7 +308,9 @@ static int init_connection(const struct mg_connection *c, void **data)
 /* Every request comes here from the very first one: a handler set after
  * mg_start would leave a moment in which civetweb answers 404 itself (a
  * client polling /healthz at start-up saw it). civetweb calls end_request
- * after it either way, which marks the connection idle again. */
+ * after it either way, which marks the connection idle again. The one
+ * exception is an accepted WebSocket upgrade (0: civetweb goes on to the
+ * handlers gw_ws.h registers): the worker stays busy until it closes. */
 static int begin_request(struct mg_connection *c)
 {
     hb_gw_conns_busy(gw_of(c)->conns);
@@ -287,6 +319,7 @@ static int begin_request(struct mg_connection *c)
 
 static void end_request(const struct mg_connection *c, int status)
 {
+    hb_ws_end(c);
     hb_gw_conns_idle(gw_of(c)->conns);
 }
 
@@ -344,6 +377,7 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
         gateway_free(g);
         return NULL;
     }
+    hb_ws_register(g->ctx);
     return g;
 }
 
@@ -362,13 +396,14 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     int workers = conf_defaults(k);
     g->conns = hb_gw_conns_new((unsigned)workers, (unsigned)k->idle_per_addr,
                                (unsigned)k->idle_total, k->head_timeout_s * 1000);
-    char ports[300], threads[16], timeout[16];
+    char ports[300], threads[16], timeout[16], ping[16];
     if (strchr(conf->host, ':'))
         snprintf(ports, sizeof ports, "[%s]:%d", conf->host, conf->port);
     else
         snprintf(ports, sizeof ports, "%s:%d", conf->host, conf->port);
     snprintf(threads, sizeof threads, "%d", workers);
     snprintf(timeout, sizeof timeout, "%d", k->head_timeout_s * 1000);
+    snprintf(ping, sizeof ping, "%d", HB_WS_PING_MS);
     /* request_timeout_ms bounds a request head (from its first byte) and
      * each body read or response write that makes no progress. */
     const char *opts[] = {
@@ -379,6 +414,11 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         "keep_alive_timeout_ms", "5000",
         "listen_backlog", "1024",
         "tcp_nodelay", "1",
+        /* A WebSocket waits for frames this long, then pings; one that
+         * answers no ping for 6 rounds is closed. Never request_timeout_ms:
+         * a quiet terminal is not an idle connection. */
+        "websocket_timeout_ms", ping,
+        "enable_websocket_ping_pong", "yes",
         NULL,
     };
     struct mg_callbacks cb = {
@@ -394,6 +434,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         gateway_free(g);
         return NULL;
     }
+    hb_ws_register(g->ctx);
     return g;
 }
 

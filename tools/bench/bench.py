@@ -21,6 +21,8 @@ symlink to an existing image (no image is ever built here), waits for
   "Load held" (bench_hostile): the authenticated list while 1,000 idle
   slowloris connections are held open, beside the same without, and a body
   nested 100,000 levels deep sent to create.
+  Terminals (bench_terminal): keystroke echo p50/p99 through the WebSocket,
+  and 200 attached idle terminals (the daemon's RSS, CPU and threads).
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -64,6 +66,7 @@ from bench_host import machine_info, vm_costs
 from bench_output import bench_output
 from bench_report import build_rows, markdown_table, print_table
 from bench_stream import bench_stream
+from bench_terminal import bench_terminal
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -71,7 +74,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile")
+            "hostile", "terminal")
 
 
 def parse_args(argv):
@@ -103,6 +106,8 @@ def parse_args(argv):
                    help="idle (slowloris) connections held for the load-held figures")
     p.add_argument("--nest", type=int, default=100000,
                    help="nesting depth of the hostile JSON body (default 100000)")
+    p.add_argument("--terminals", type=int, default=200,
+                   help="idle terminals held for the terminal figures (default 200)")
     p.add_argument("--only", default=",".join(SECTIONS),
                    help=f"sections to run, comma-separated from {','.join(SECTIONS)}")
     p.add_argument("--settle", type=float, default=2.0,
@@ -128,6 +133,7 @@ def parse_args(argv):
         a.settle = min(a.settle, 0.5)
         a.idle = min(a.idle, 50)
         a.nest = min(a.nest, 2000)
+        a.terminals = min(a.terminals, 20)
     a.density = [int(x) for x in a.density.split(",") if x.strip()]
     a.only = set(x.strip() for x in a.only.split(",") if x.strip())
     bad = a.only - set(SECTIONS)
@@ -174,7 +180,8 @@ def main(argv):
         steps = [("create", bench_create_destroy), ("exec", bench_exec), ("stream", bench_stream),
                  ("files", bench_files),
                  ("concurrent", bench_concurrent), ("output", bench_output),
-                 ("density", bench_density), ("hostile", bench_hostile)]
+                 ("density", bench_density), ("hostile", bench_hostile),
+                 ("terminal", bench_terminal)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

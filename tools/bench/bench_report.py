@@ -3,6 +3,7 @@
 import sys
 
 from bench_common import MIB
+from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
 
@@ -115,6 +116,7 @@ def build_rows(res):
                      lv["exec_answered"], "", None, f"all of {lv['target']}" if thousand else None,
                      ok if thousand else None))
     hostile_rows(res, rows)
+    terminal_rows(res, rows, ms, MIB)
     return rows
 
 

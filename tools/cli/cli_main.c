@@ -27,6 +27,8 @@ void cli_usage(FILE *out)
           "                                            -i sends our stdin (text, <= 1 MiB)\n"
           "  run [create options] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
           "                                            create, exec, destroy\n"
+          "  shell ID [-- CMD...]                      a terminal (login shell, or CMD) in the\n"
+          "                                            sandbox; exits with its code\n"
           "  exec ID --background [--tag T] [exec options] -- CMD...\n"
           "                                            start CMD in the background; prints its pid\n"
           "  ps ID                                     its background processes\n"
@@ -95,6 +97,7 @@ int cli_dispatch(int argc, char **argv)
         {"create", cli_cmd_create}, {"list", cli_cmd_list},     {"ls", cli_cmd_list},
         {"get", cli_cmd_get},       {"exec", cli_cmd_exec},     {"destroy", cli_cmd_destroy},
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
+        {"shell", cli_cmd_shell},
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {

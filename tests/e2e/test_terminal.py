@@ -1,0 +1,453 @@
+"""PTY terminals over WebSocket (issue 13, "Interactive processes"):
+GET /:id/terminal opens a login shell on a PTY, /:id/processes/:sel/ws
+attaches to a running process (replaying its output from ?offset=). Binary
+frames carry the terminal's bytes both ways; text frames are JSON control
+(resize, signal; hello, exit, error). A newer attach takes over (close code
+4001). Auth is the Authorization header or a single-use ?ticket=, never
+the API key in a URL. A real WebSocket client (python3-websockets) against
+the real daemon and sandboxes; `hivebox shell` is driven inside tmux."""
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+
+from hbtest import BUILD, wait_until
+
+
+def ws_url(daemon, path):
+    return daemon.url.replace("http://", "ws://", 1) + path
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def connect(daemon, path, auth=True):
+    headers = {"Authorization": f"Bearer {daemon.key}"} if auth else {}
+    return await websockets.connect(ws_url(daemon, path), extra_headers=headers, max_size=None,
+                                    open_timeout=60, close_timeout=5)
+
+
+async def hello(ws):
+    msg = json.loads(await asyncio.wait_for(ws.recv(), 30))
+    assert msg["type"] == "hello", msg
+    return msg
+
+
+async def read_until(ws, needle, timeout=30):
+    """Terminal bytes until needle (bytes or a compiled regex) shows; the
+    bytes and the control messages seen meanwhile."""
+    buf, texts = b"", []
+    deadline = time.monotonic() + timeout
+    while not (needle.search(buf) if isinstance(needle, re.Pattern) else needle in buf):
+        left = deadline - time.monotonic()
+        assert left > 0, f"{needle!r} did not show within {timeout}s; got {buf[-2000:]!r} {texts}"
+        msg = await asyncio.wait_for(ws.recv(), left)
+        if isinstance(msg, bytes):
+            buf += msg
+        else:
+            texts.append(json.loads(msg))
+    return buf, texts
+
+
+async def status_of(daemon, path, auth=True):
+    """The HTTP status a WebSocket upgrade got refused with (101: opened)."""
+    try:
+        ws = await connect(daemon, path, auth)
+    except InvalidStatusCode as exc:
+        return exc.status_code
+    await ws.close()
+    return 101
+
+
+def ticket(client, sid, what="terminal"):
+    r = client.post(f"/api/v1/hiveboxes/{sid}/{what}/ticket")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["expires_in"] == 30 and len(body["ticket"]) >= 32, body
+    return body["ticket"]
+
+
+# ------------------------------------------------------------------ the terminal
+
+def test_terminal_is_bash_on_a_pty_of_the_asked_size(daemon, shared_sb):
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cols=100&rows=30")
+        h = await hello(ws)
+        assert h["pid"] > 0 and h["cols"] == 100 and h["rows"] == 30 and h["offset"] == 0, h
+        await ws.send(b"stty size; echo \"B=${BASH_VERSION:+yes} T=$TERM TTY=$(tty)\"\n")
+        buf, _ = await read_until(ws, re.compile(rb"B=yes T=xterm-256color TTY=/dev/pts/\d+"))
+        assert b"30 100" in buf, buf
+        await ws.send(b"exit 5\n")
+        _, texts = await read_until_closed(ws)
+        return texts
+    texts = run(go())
+    exits = [t for t in texts if t["type"] == "exit"]
+    assert exits and exits[0]["exit_code"] == 5, texts
+
+
+async def read_until_closed(ws, timeout=30):
+    buf, texts = b"", []
+    try:
+        while True:
+            msg = await asyncio.wait_for(ws.recv(), timeout)
+            if isinstance(msg, bytes):
+                buf += msg
+            else:
+                texts.append(json.loads(msg))
+    except ConnectionClosed:
+        pass
+    return buf, texts
+
+
+def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shared_sb):
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")
+        h = await hello(ws)
+        assert (h["cols"], h["rows"]) == (80, 24), h
+        await ws.send(json.dumps({"type": "resize", "cols": 132, "rows": 43}))
+        await ws.send(b"stty size\n")
+        buf, _ = await read_until(ws, b"43 132")
+        await ws.send(json.dumps({"type": "resize", "cols": 0, "rows": 43}))
+        await ws.send("not json")
+        await ws.send(json.dumps({"type": "dance"}))
+        await ws.send(json.dumps({"type": "signal", "signal": "NOPE"}))
+        errors = []
+        while len(errors) < 4:
+            msg = await asyncio.wait_for(ws.recv(), 20)
+            if isinstance(msg, str):
+                errors.append(json.loads(msg))
+        # the session goes on after bad frames
+        await ws.send(b"echo still$((40+2))\n")
+        await read_until(ws, b"still42")
+        await ws.close()
+        return errors
+    errors = run(go())
+    assert all(e["type"] == "error" for e in errors), errors
+    text = " ".join(e["error"] for e in errors)
+    for field in ("cols", "JSON", "type", "signal"):
+        assert field in text, (field, errors)
+
+
+def test_signal_frame_reaches_the_process(daemon, shared_sb):
+    """A signal frame goes to the process's group (as POST .../signal); on
+    a terminal ^C is the byte 0x03 and the PTY signals the foreground job."""
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sleep%20300")
+        await hello(ws)
+        await ws.send(json.dumps({"type": "signal", "signal": "TERM"}))
+        _, texts = await read_until_closed(ws)
+        shell = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")
+        await hello(shell)
+        await shell.send(b"sleep 300; echo after=$?\n")
+        await asyncio.sleep(1)
+        await shell.send(b"\x03")
+        buf, _ = await read_until(shell, re.compile(rb"after=\d+|\^C"))
+        await shell.send(b"echo back$((2*4))\n")
+        buf2, _ = await read_until(shell, b"back8")
+        await shell.send(b"exit\n")
+        await read_until_closed(shell)
+        return texts, buf + buf2
+    texts, buf = run(go())
+    ex = [t for t in texts if t["type"] == "exit"]
+    assert ex and (ex[0]["signal"] == 15 or ex[0]["exit_code"] == 143), texts
+    assert b"^C" in buf, buf
+
+
+def test_curses_program_draws_its_screen(daemon, shared_sb):
+    """top (ncurses) in full-screen mode: the PTY's size is what it lays out
+    for, and its escape sequences come through untouched."""
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal"
+                                   "?cols=120&rows=40&cmd=top%20-n%201")
+        await hello(ws)
+        return await read_until_closed(ws)
+    buf, texts = run(go())
+    assert b"\x1b[" in buf, buf[:400]                  # cursor addressing
+    assert re.search(rb"top - \d\d:\d\d:\d\d", buf), buf[:400]
+    assert b"load average" in buf and b"PID" in buf, buf[:800]
+    assert [t for t in texts if t["type"] == "exit"][0]["exit_code"] == 0, texts
+
+
+def test_python_curses_sees_the_terminal_size(daemon, shared_sb):
+    shared_sb.put("/tmp/cur.py", "import curses\n"
+                  "def main(w):\n"
+                  "    y, x = w.getmaxyx()\n"
+                  "    w.addstr(5, 10, 'SIZE %dx%d' % (x, y))\n"
+                  "    w.refresh()\n"
+                  "    w.getch()\n"
+                  "curses.wrapper(main)\n")
+
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal"
+                                   "?cols=90&rows=33&cmd=python3%20/tmp/cur.py")
+        await hello(ws)
+        buf, _ = await read_until(ws, b"SIZE 90x33")
+        await ws.send(b"q")                            # getch returns: curses ends
+        rest, texts = await read_until_closed(ws)
+        return buf + rest, texts
+    buf, texts = run(go())
+    assert b"\x1b[6;11H" in buf, buf[-600:]            # row 5, col 10, 1-based
+    assert [t for t in texts if t["type"] == "exit"][0]["exit_code"] == 0, texts
+
+
+# ------------------------------------------------------------------ attach, replay, takeover
+
+def test_reconnect_replays_from_the_offset(daemon, shared_sb):
+    sid = shared_sb.id
+
+    async def first():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{sid}/terminal")
+        h = await hello(ws)
+        await ws.send(b"echo one$((10+1))\n")
+        buf, _ = await read_until(ws, b"one11")
+        await ws.close()                 # the shell stays: init keeps it
+        return h["pid"], buf
+
+    async def again(pid, offset):
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{sid}/processes/{pid}/ws?offset={offset}")
+        h = await hello(ws)
+        assert h["pid"] == pid and h["offset"] == offset and (h["cols"], h["rows"]) == (80, 24), h
+        got = b""
+        if offset == 0:
+            got, _ = await read_until(ws, b"one11")          # replayed
+        await ws.send(b"echo two$((20+2))\n")
+        more, _ = await read_until(ws, b"two22")
+        await ws.close()
+        return got + more
+
+    pid, seen = run(first())
+    replay = run(again(pid, 0))
+    assert replay.startswith(seen[:len(seen) // 2]), (seen[:200], replay[:200])
+    tail = run(again(pid, len(replay)))
+    assert b"one11" not in tail and b"two22" in tail, tail
+    assert client_delete(daemon, sid, pid) == 200
+
+
+def client_delete(daemon, sid, pid):
+    r = requests.delete(f"{daemon.url}/api/v1/hiveboxes/{sid}/processes/{pid}",
+                        headers={"Authorization": f"Bearer {daemon.key}"}, timeout=30)
+    return r.status_code
+
+
+def test_a_second_client_takes_over_with_close_code_4001(daemon, shared_sb):
+    sid = shared_sb.id
+
+    async def go():
+        a = await connect(daemon, f"/api/v1/hiveboxes/{sid}/terminal")
+        pid = (await hello(a))["pid"]
+        b = await connect(daemon, f"/api/v1/hiveboxes/{sid}/processes/{pid}/ws")
+        await hello(b)
+        try:
+            while True:
+                await asyncio.wait_for(a.recv(), 20)
+        except ConnectionClosed:
+            pass
+        await b.send(b"echo mine$((3*3))\n")
+        await read_until(b, b"mine9")
+        await b.send(b"exit\n")
+        await read_until_closed(b)
+        return a.close_code, a.close_reason
+    code, reason = run(go())
+    assert code == 4001 and reason == "taken over by another client", (code, reason)
+
+
+def test_idle_terminal_outlives_the_request_timeout(private_daemon, sandbox):
+    """The HTTP limits close a connection whose request head is late
+    (--header-timeout); an attached terminal is not one, however quiet."""
+    d = private_daemon(extra_args=["--header-timeout", "2"])
+    c = d.client()
+    info = c.create()
+    try:
+        async def go():
+            ws = await connect(d, f"/api/v1/hiveboxes/{info['id']}/terminal")
+            await hello(ws)
+            await asyncio.sleep(6)                       # three head timeouts
+            await ws.send(b"echo alive$((6*7))\n")
+            await read_until(ws, b"alive42")
+            await ws.send(b"exit\n")
+            await read_until_closed(ws)
+        run(go())
+    finally:
+        c.destroy(info["id"], missing_ok=True)
+        c.close()
+
+
+# ------------------------------------------------------------------ tickets and errors
+
+def test_tickets_are_single_use_and_bound_to_their_route(daemon, client, shared_sb):
+    sid = shared_sb.id
+    t = ticket(client, sid)
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sid}/terminal?cmd=true&ticket={t}",
+                         auth=False)) == 101
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sid}/terminal?cmd=true&ticket={t}",
+                         auth=False)) == 401                      # used up
+    # a process ticket opens that process only
+    r = client.post(f"/api/v1/hiveboxes/{sid}/processes",
+                    json={"command": "sleep 120", "pty": {"cols": 80, "rows": 24}})
+    assert r.status_code == 201, r.text
+    pid = r.json()["pid"]
+    t2 = ticket(client, sid, f"processes/{pid}")
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sid}/terminal?ticket={t2}",
+                         auth=False)) == 401                      # wrong route; spent
+    t3 = ticket(client, sid, f"processes/{pid}")
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sid}/processes/{pid}/ws?ticket={t3}",
+                         auth=False)) == 101
+    assert client.delete(f"/api/v1/hiveboxes/{sid}/processes/{pid}").status_code == 200
+    t4 = ticket(client, sid)
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/no-such-box/terminal?ticket={t4}",
+                         auth=False)) == 401                      # wrong sandbox
+
+
+def test_ticket_expires_after_30_seconds(daemon, client, shared_sb):
+    t = ticket(client, shared_sb.id)
+    time.sleep(31)
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=true&ticket={t}",
+                         auth=False)) == 401
+
+
+def test_the_api_key_in_a_url_is_refused(daemon, shared_sb):
+    sid = shared_sb.id
+    for q in (f"ticket={daemon.key}", f"api_key={daemon.key}", f"key={daemon.key}",
+              f"token={daemon.key}", f"access_token={daemon.key}"):
+        assert run(status_of(daemon, f"/api/v1/hiveboxes/{sid}/terminal?{q}", auth=False)) == 401
+    # and a ticket is no key for the REST routes
+    assert requests.get(f"{daemon.url}/api/v1/hiveboxes?ticket={daemon.key}",
+                        timeout=10).status_code == 401
+
+
+def test_errors_are_json_naming_the_problem(daemon, client, shared_sb):
+    sid = shared_sb.id
+    base = f"/api/v1/hiveboxes/{sid}"
+    assert run(status_of(daemon, base + "/terminal", auth=False)) == 401
+    assert run(status_of(daemon, base + "/processes/999999/ws")) == 404
+    assert run(status_of(daemon, base + "/processes/no-such-tag/ws")) == 404
+    assert run(status_of(daemon, "/api/v1/hiveboxes/no-such-box/terminal")) == 404
+    assert run(status_of(daemon, base + "/terminal?cols=0")) == 400
+    assert run(status_of(daemon, base + "/terminal?rows=1001")) == 400
+    assert run(status_of(daemon, base + "/processes/1/ws?offset=-1")) == 400
+    assert client.post(base + "/processes/999999/ticket").status_code == 404
+    assert client.post("/api/v1/hiveboxes/no-such-box/terminal/ticket").status_code == 404
+    r = client.get(base + "/terminal?cols=0")                # not an upgrade
+    assert r.status_code == 400 and "WebSocket" in r.json()["error"], r.text
+    r = client.get(base + "/terminal?cols=0", headers={
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "x" * 24,
+        "Sec-WebSocket-Version": "13"})
+    assert r.status_code == 400 and "cols" in r.json()["error"], r.text
+    assert client.get(base + "/terminal/ticket").status_code == 405
+
+
+def test_attach_to_an_exited_process_replays_and_says_exit(daemon, client, shared_sb):
+    """An ended process is still attachable while init keeps it: its output,
+    then the exit frame, then a normal close."""
+    base = f"/api/v1/hiveboxes/{shared_sb.id}"
+    r = client.post(base + "/processes", json={"command": "echo done$((5+5)); exit 9"})
+    assert r.status_code == 201, r.text
+    pid = r.json()["pid"]
+    wait_until(lambda: client.get(f"{base}/processes/{pid}").json()["state"] == "exited", 30,
+               what="the process to exit")
+
+    async def go():
+        ws = await connect(daemon, f"{base}/processes/{pid}/ws")
+        await hello(ws)
+        buf, texts = await read_until_closed(ws)
+        return buf, texts, ws.close_code
+    buf, texts, code = run(go())
+    assert b"done10" in buf and texts[-1]["type"] == "exit" and texts[-1]["exit_code"] == 9, \
+        (buf, texts)
+    assert code == 1000
+
+
+def test_streams_per_sandbox_are_capped_with_429(daemon, sandbox):
+    sb = sandbox()
+
+    async def go():
+        held = []
+        try:
+            for _ in range(16):
+                ws = await connect(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal?cmd=sleep%20300")
+                await hello(ws)
+                held.append(ws)
+            extra = await status_of(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal?cmd=true")
+        finally:
+            for ws in held:
+                await ws.close()
+        return extra
+    assert run(go()) == 429
+
+
+# ------------------------------------------------------------------ hivebox shell
+
+def cli_env(daemon):
+    env = dict(os.environ)
+    env.update(HIVEBOX_API_URL=daemon.url, HIVEBOX_API_KEY=daemon.key)
+    return env
+
+
+def test_cli_shell_without_a_tty_runs_stdin_and_exits_with_its_code(daemon, shared_sb):
+    p = subprocess.run([str(BUILD / "hivebox"), "shell", shared_sb.id],
+                       input=b"echo piped$((2+3))\nexit 3\n", capture_output=True,
+                       env=cli_env(daemon), timeout=60)
+    assert p.returncode == 3, (p.returncode, p.stdout[-500:], p.stderr)
+    assert b"piped5" in p.stdout, p.stdout
+    p = subprocess.run([str(BUILD / "hivebox"), "shell", shared_sb.id, "--", "exit 4"],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=cli_env(daemon),
+                       timeout=60)
+    assert p.returncode == 4, (p.returncode, p.stdout, p.stderr)
+    p = subprocess.run([str(BUILD / "hivebox"), "shell", "no-such-box"],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=cli_env(daemon),
+                       timeout=60)
+    assert p.returncode == 1 and b"not found" in p.stderr, (p.returncode, p.stderr)
+
+
+@pytest.mark.skipif(not shutil.which("tmux"), reason="tmux is not installed (tools/deps.txt)")
+def test_cli_shell_in_tmux_raw_mode_resize_and_restore(daemon, shared_sb, tmp_path):
+    sock = "hbtest-" + secrets.token_hex(4)
+    env = cli_env(daemon)
+    tm = ["tmux", "-L", sock]
+    cmd = (f"stty -a > {tmp_path}/before; {BUILD}/hivebox shell {shared_sb.id}; "
+           f"echo EXITED:$?; stty -a > {tmp_path}/after; sleep 600")
+    subprocess.run(tm + ["-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", cmd],
+                   check=True, env=env)
+
+    def screen():
+        return subprocess.run(tm + ["capture-pane", "-p", "-J"], capture_output=True,
+                              text=True, env=env).stdout
+
+    def keys(*k):
+        subprocess.run(tm + ["send-keys", *k], check=True, env=env)
+
+    try:
+        # raw mode flushes what was typed before it: wait for the remote prompt
+        wait_until(lambda: "root@" in screen(), 30, what=f"the prompt; screen: {screen()!r}")
+        keys("stty size; echo ok$((1+1))", "Enter")
+        wait_until(lambda: "ok2" in screen() and "40 120" in screen(), 30,
+                   what=f"stty size in the remote shell; screen: {screen()!r}")
+        subprocess.run(tm + ["resize-window", "-x", "100", "-y", "30"], check=True, env=env)
+        time.sleep(0.5)
+        keys("clear; stty size", "Enter")
+        wait_until(lambda: "30 100" in screen(), 30, what="the new size after SIGWINCH")
+        keys("clear; sleep 100", "Enter")
+        time.sleep(1)
+        keys("C-c")                                   # raw mode: ^C is a byte for the shell
+        wait_until(lambda: "^C" in screen(), 30, what="^C echoed by the remote PTY")
+        time.sleep(0.5)                               # the PTY flushes input on ^C
+        keys("echo still$((3+4))", "Enter")
+        wait_until(lambda: "still7" in screen(), 30, what="the shell after ^C")
+        keys("exit 6", "Enter")
+        wait_until(lambda: "EXITED:6" in screen(), 30, what="hivebox shell to exit with 6")
+        wait_until(lambda: (tmp_path / "after").exists(), 10, what="stty after")
+        def modes(name):   # the size changed on purpose; every mode must be back
+            return re.sub(r"rows \d+; columns \d+;", "", (tmp_path / name).read_text())
+        assert modes("before") == modes("after"), (modes("before"), modes("after"))
+    finally:
+        subprocess.run(tm + ["kill-server"], check=False, env=env)
