@@ -222,3 +222,24 @@ Test(cli_create, bad_numbers_and_no_skills)
     cr_assert(strstr(text, "\"skills\":[]"), "%s", text);
     free(text);
 }
+
+Test(cli_parse, process_options_belong_to_their_commands)
+{
+    cli_opts_t o;
+    char err[256];
+    cr_assert_eq(cli_parse(4, ARGV("sb", "--background", "--tag=web", "--"),
+                           CLI_OPT_EXEC | CLI_OPT_BG, &o, err, sizeof err), 0, "%s", err);
+    cr_assert(o.background);
+    cr_assert_str_eq(o.tag, "web");
+    cr_assert_eq(cli_parse(3, ARGV("sb", "12", "-f"), CLI_OPT_FOLLOW, &o, err, sizeof err), 0);
+    cr_assert(o.follow);
+    cr_assert_eq(cli_parse(4, ARGV("sb", "web", "-s", "KILL"), CLI_OPT_SIGNAL, &o, err,
+                           sizeof err), 0);
+    cr_assert_str_eq(o.signal, "KILL");
+    cr_assert_eq(o.n_pos, 2);
+    /* Each only where it means something: no -f on kill, no -s on logs. */
+    cr_assert_eq(cli_parse(2, ARGV("sb", "-f"), CLI_OPT_SIGNAL, &o, err, sizeof err), -1);
+    cr_assert_eq(cli_parse(3, ARGV("sb", "-s", "INT"), CLI_OPT_FOLLOW, &o, err, sizeof err), -1);
+    cr_assert_eq(cli_parse(2, ARGV("sb", "--background"), CLI_OPT_EXEC, &o, err, sizeof err), -1,
+                 "run takes no --background");
+}
