@@ -113,8 +113,8 @@ hb_errcode_t hb_proc_errcode(hb_initop_t op, int err)
         return HB_E_NOTFOUND;
     case EEXIST:
         return HB_E_EXISTS;
-    case EAGAIN:
-        return HB_E_UNAVAIL;
+    case EAGAIN:   /* 64 running, stdin unread for 10 s; or a process's 16 followers */
+        return op == HB_OP_PROC_OUTPUT || op == HB_OP_PROC_ATTACH ? HB_E_LIMIT : HB_E_UNAVAIL;
     case EPIPE: case ENOTTY: case EBUSY:
         return HB_E_CONFLICT;
     case ENOENT: case ENOTDIR: case EACCES: case ELOOP: case ENAMETOOLONG: case EINVAL:
