@@ -451,3 +451,48 @@ def test_cli_shell_in_tmux_raw_mode_resize_and_restore(daemon, shared_sb, tmp_pa
         assert modes("before") == modes("after"), (modes("before"), modes("after"))
     finally:
         subprocess.run(tm + ["kill-server"], check=False, env=env)
+
+
+def test_a_terminal_survives_a_daemon_restart(own_daemon):
+    """The shell belongs to the sandbox's init, not to the daemon: after a
+    SIGKILL and a restart, a reconnect replays what it printed and it still
+    answers."""
+    import signal
+    c = own_daemon.client()
+    sid = c.create()["id"]
+
+    async def first():
+        ws = await connect(own_daemon, f"/api/v1/hiveboxes/{sid}/terminal")
+        pid = (await hello(ws))["pid"]
+        await ws.send(b"echo before$((50+5))\n")
+        await read_until(ws, b"before55")
+        return pid, ws
+
+    async def after(pid):
+        ws = await connect(own_daemon, f"/api/v1/hiveboxes/{sid}/processes/{pid}/ws?offset=0")
+        await hello(ws)
+        await read_until(ws, b"before55")
+        await ws.send(b"echo after$((60+6))\n")
+        await read_until(ws, b"after66")
+        await ws.send(b"exit\n")
+        _, texts = await read_until_closed(ws)
+        return texts
+
+    async def kill_while_attached():
+        pid, ws = await first()
+        own_daemon.stop(signal.SIGKILL)
+        try:
+            await asyncio.wait_for(ws.recv(), 30)
+        except (ConnectionClosed, asyncio.TimeoutError):
+            pass
+        return pid
+    try:
+        pid = run(kill_while_attached())
+        own_daemon.start()
+        c.close()
+        c = own_daemon.client()
+        texts = run(after(pid))
+        assert [t for t in texts if t["type"] == "exit"], texts
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
