@@ -496,3 +496,52 @@ def test_a_terminal_survives_a_daemon_restart(own_daemon):
     finally:
         c.destroy(sid, missing_ok=True)
         c.close()
+
+
+def test_a_client_that_never_reads_is_dropped_without_growing_the_daemon(private_daemon):
+    """A flood (`yes`) into a WebSocket whose client reads nothing: the
+    daemon holds no more than a socket buffer, gives up on the write after
+    --header-timeout and ends the session (its pump thread goes)."""
+    import base64
+    import socket
+    d = private_daemon(extra_args=["--header-timeout", "2"])
+    c = d.client()
+    sid = c.create()["id"]
+    try:
+        threads_before = d.thread_count()
+        rss_before = rss_of(d.pid)
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall((f"GET /api/v1/hiveboxes/{sid}/terminal?cmd=yes HTTP/1.1\r\n"
+                   f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Authorization: Bearer {d.key}\r\n\r\n").encode())
+        wait_until(lambda: d.thread_count() > threads_before, 30, what="the session's pump")
+        peak = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and d.thread_count() > threads_before:
+            peak = max(peak, rss_of(d.pid))
+            time.sleep(0.2)
+        assert d.thread_count() <= threads_before, "the never-reading session was not ended"
+        assert peak - rss_before < 32 << 20, (rss_before, peak)
+        s.close()
+        # the stream count was given back: 16 more terminals still open
+        async def sixteen():
+            held = [await connect(d, f"/api/v1/hiveboxes/{sid}/terminal?cmd=sleep%2060")
+                    for _ in range(16)]
+            for ws in held:
+                await hello(ws)
+                await ws.close()
+        run(sixteen())
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
+
+
+def rss_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
