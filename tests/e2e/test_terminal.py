@@ -445,7 +445,8 @@ def test_cli_shell_in_tmux_raw_mode_resize_and_restore(daemon, shared_sb, tmp_pa
         wait_until(lambda: "still7" in screen(), 30, what="the shell after ^C")
         keys("exit 6", "Enter")
         wait_until(lambda: "EXITED:6" in screen(), 30, what="hivebox shell to exit with 6")
-        wait_until(lambda: (tmp_path / "after").exists(), 10, what="stty after")
+        wait_until(lambda: (tmp_path / "after").exists() and
+                   "speed" in (tmp_path / "after").read_text(), 10, what="stty after")
         def modes(name):   # the size changed on purpose; every mode must be back
             return re.sub(r"rows \d+; columns \d+;", "", (tmp_path / name).read_text())
         assert modes("before") == modes("after"), (modes("before"), modes("after"))
