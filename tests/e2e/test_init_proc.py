@@ -16,6 +16,9 @@ import hbtest
 
 RING = 2 << 20
 BUDGET = 32 << 20
+# ASan keeps freed buffers in quarantine and adds shadow memory: init's RSS
+# says nothing about its own bounds there (the bytes kept are still checked).
+SANITIZED = hbtest.BUILD.name.endswith("-san")
 
 
 class Init:
@@ -373,7 +376,7 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     kept = sum(x["off"] - x["first"] for x in by.values())
     assert kept <= BUDGET, f"all rings together keep {kept} bytes, over the budget"
     grown = _rss_kib(init_pid) - rss0
-    assert grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
+    assert SANITIZED or grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
     hbtest.wait_until(lambda: sb.sh("pgrep -x yes | wc -l").strip() == "10", 20,
                       what="the forked writers to run")
     for p in flood + [forks["pid"], closed["pid"]]:
