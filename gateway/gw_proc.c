@@ -43,7 +43,6 @@ static int start(hb_req_t *r)
             hb_lease_explain_gone(l, "process", &e);
             status = hb_reply_err(r, &e);
         } else {
-            hb_lease_proc_started(l, &info);
             status = hb_reply_json(r->c, 201, hb_gw_proc_json(&info));
         }
     }

@@ -212,7 +212,7 @@ int hb_proc_start(const hb_sandbox_t *sb, const hb_proc_req_t *req, hb_proc_info
     int rc = hb_initconn_next(&c, &a, PROC_TIMEOUT_MS, e);
     /* An init older than proc_start does not know the op. */
     if (rc == 0 && a.t == HB_ANS_ERR && a.err == EINVAL &&
-        (strstr(a.msg, "bad request") || strstr(a.msg, "unknown op")))
+        (strcmp(a.msg, "bad request: op") == 0 || strcmp(a.msg, "unknown op") == 0))
         rc = hb_fail(e, HB_E_NOTSUP, EINVAL, "this sandbox's init predates background "
                      "processes (it was started by an older HiveBox); recreate the sandbox");
     else if (rc == 0 && a.t != HB_ANS_PROC)

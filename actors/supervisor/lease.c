@@ -164,7 +164,14 @@ void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res)
 int hb_lease_proc_start(const hb_lease_t *l, const hb_proc_req_t *req, hb_proc_info_t *out,
                         hb_err_t *e)
 {
-    return hb_proc_start(l->sb, req, out, e);
+    if (hb_proc_start(l->sb, req, out, e) < 0)
+        return -1;
+    if (l->inbox[0]) {
+        hb_msg_t m = {.type = HB_MSG_SB_PROC_STARTED, .pid = out->pid,
+                      .seq = (int64_t)out->seq};
+        hb_bus_post(l->inbox, &m);
+    }
+    return 0;
 }
 
 int hb_lease_proc_list(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_proc_info_t **v,
@@ -193,14 +200,6 @@ int hb_lease_proc_resize(const hb_lease_t *l, const hb_proc_sel_t *sel, unsigned
 int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t *e)
 {
     return hb_proc_forget(l->sb, sel, e);
-}
-
-void hb_lease_proc_started(const hb_lease_t *l, const hb_proc_info_t *p)
-{
-    if (!l->inbox[0])
-        return;
-    hb_msg_t m = {.type = HB_MSG_SB_PROC_STARTED, .pid = p->pid, .seq = (int64_t)p->seq};
-    hb_bus_post(l->inbox, &m);
 }
 
 hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,

@@ -73,7 +73,9 @@ void hb_lease_explain_gone(const hb_lease_t *l, const char *what, hb_err_t *e);
 void hb_lease_executed(const hb_lease_t *l, const hb_exec_result_t *res);
 
 /* Background processes (proc.h), on the leased sandbox. A stream stays
- * usable only while the lease is held: close it before the release. */
+ * usable only while the lease is held: close it before the release. A
+ * start tells the supervisor, which then watches the sandbox's processes
+ * while any runs (process.started / process.exited events). */
 int hb_lease_proc_start(const hb_lease_t *l, const hb_proc_req_t *req, hb_proc_info_t *out,
                         hb_err_t *e);
 int hb_lease_proc_list(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_proc_info_t **v,
@@ -87,9 +89,6 @@ int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t
 hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, bool follow, hb_proc_info_t *info,
                                        hb_err_t *e);
-/* A process was started: the supervisor then watches the sandbox's
- * processes (process.started / process.exited events) while any runs. */
-void hb_lease_proc_started(const hb_lease_t *l, const hb_proc_info_t *p);
 hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 

@@ -84,7 +84,7 @@ def test_every_sh_block_is_run_or_says_why_not():
 def test_readme_block_runs(daemon, client, tmp_path, first):
     body = next(b for f, m, b in marked("") if f == first)
     key_file = workdir(tmp_path, daemon)
-    made = ("my-sandbox", "dev")
+    made = ("my-sandbox", "dev", "proc-demo")
     try:
         rc, out = run_block(body, daemon, tmp_path, key_file)
         assert rc == 0, f"README block starting {first!r} failed ({rc}):\n{out[-4000:]}"

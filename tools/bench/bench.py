@@ -12,7 +12,8 @@ symlink to an existing image (no image is ever built here), waits for
 /healthz, then measures as a client would, with keep-alive sessions:
 
   create (network none; isolated when the daemon accepts it), exec `true`
-  and a 1 MiB print, upload/download of a large file, destroy, creates per
+  and a 1 MiB print, a streamed exec's first byte beside a batch `true` and
+  the streamed throughput of `head -c 1G /dev/zero` (bench_stream), upload/download of a large file, destroy, creates per
   second with 8 concurrent clients, and the idle cost of 100 and 1,000 live
   sandboxes (MemAvailable and the daemon's RSS), each still answering exec.
   Load held: 16 concurrent execs printing 20 MB of NULs each (time, the
@@ -64,6 +65,7 @@ from bench_hostile import bench_hostile
 from bench_host import machine_info, vm_costs
 from bench_output import bench_output
 from bench_report import build_rows, markdown_table, print_table
+from bench_stream import bench_stream
 from bench_terminal import bench_terminal
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
@@ -71,8 +73,8 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 
 # ---- main --------------------------------------------------------------------
 
-SECTIONS = ("baseline", "create", "exec", "files", "concurrent", "output", "density", "hostile",
-            "terminal")
+SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
+            "hostile", "terminal")
 
 
 def parse_args(argv):
@@ -175,7 +177,8 @@ def main(argv):
         shown = d.argv()
         shown[shown.index("--api-key") + 1] = "<random>"
         report["daemon"] = {"argv": shown, "started": d.status()}
-        steps = [("create", bench_create_destroy), ("exec", bench_exec), ("files", bench_files),
+        steps = [("create", bench_create_destroy), ("exec", bench_exec), ("stream", bench_stream),
+                 ("files", bench_files),
                  ("concurrent", bench_concurrent), ("output", bench_output),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal)]

@@ -50,6 +50,7 @@ def build_rows(res):
     timing("exec true: duration_ms reported", "exec_true_duration_ms")
     timing("exec printing 1 MiB", "exec_1mib")
     timing("exec printing 1 MiB: duration_ms reported", "exec_1mib_duration_ms")
+    stream_rows(res, rows)
     timing("destroy", "destroy", lambda v: ("<= 10 ms", v <= 10))
     timing("destroy (isolated)", "destroy_isolated")
     for key in ("upload", "download"):
@@ -117,6 +118,26 @@ def build_rows(res):
     hostile_rows(res, rows)
     terminal_rows(res, rows, ms, MIB)
     return rows
+
+
+def stream_rows(res, rows):
+    """Streamed exec (bench_stream): first byte beside a batch `true` of the same loop."""
+    fb, whole, batch = (res.get(k) for k in ("stream_first_byte", "stream_echo_whole",
+                                             "stream_batch_true"))
+    for p in ("p50", "p99"):
+        if fb:
+            rows.append((f"streamed exec `echo x`: first byte {p}", ms(fb[p]), fb[p],
+                         f"batch exec true {p} {ms(batch[p])}" if batch else "",
+                         ratio(fb[p], batch[p] if batch else None), None, None))
+        if whole:
+            rows.append((f"streamed exec `echo x`: to its exit {p}", ms(whole[p]), whole[p], "",
+                         None, None, None))
+    fl = res.get("stream_flood")
+    if fl:
+        rows.append((f"streamed exec `head -c {fl['bytes'] // MIB}M /dev/zero` p50 "
+                     f"(of {fl['reps']})", f"{fl['p50_mb_s']:.0f} MiB/s", fl["p50_mb_s"],
+                     f"min {fl['min_mb_s']:.0f} MiB/s; {fl['wire_bytes'] / fl['bytes']:.1f} "
+                     "wire bytes per byte (JSON-escaped NULs)", None, None, None))
 
 
 def hostile_rows(res, rows):

@@ -76,10 +76,8 @@ int cli_cmd_ps(int argc, char **argv)
     } else {
         printf("%-7s %-16s %-8s %-5s %-10s %-20s %s\n", "PID", "TAG", "STATE", "EXIT", "USER",
                "STARTED", "COMMAND");
-        size_t i;
-        json_t *p;
-        json_array_foreach(list, i, p)
-            ps_row(p);
+        for (size_t i = 0; i < json_array_size(list); i++)
+            ps_row(json_array_get(list, i));
     }
     json_decref(j);
     cli_resp_free(&r);
@@ -103,11 +101,10 @@ int cli_cmd_logs(int argc, char **argv)
     cli_resp_t r;
     int rc = cli_http_stream(&o, path, false, cli_sse_sink, &st, &r);
     free(st.buf);
+    bool incomplete = st.failed || (st.code < 0 && !st.ended);
     if (rc == 0 && r.status != 200)
         rc = cli_report_error(&r);
-    else if (rc == 0 && (st.failed || (st.code < 0 && !st.ended)))
-        rc = CLI_EXIT_ERROR;
-    else if (rc < 0)
+    else if (rc < 0 || incomplete)
         rc = CLI_EXIT_ERROR;
     cli_resp_free(&r);
     return rc;

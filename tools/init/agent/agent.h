@@ -1,8 +1,10 @@
 /* Internals of the init agent shared by agent.c (accept loop, dispatch),
- * exec.c, files.c and seccomp.c. Request handlers run on request threads of
- * PID 1, several at once: they keep no state outside their own call (the
- * only globals are set once at start) and release every fd and allocation
- * before they return. */
+ * exec.c, spawn.c, files.c, seccomp.c and proc*.c. Request handlers run on
+ * request threads of PID 1, several at once: they keep no state outside
+ * their own call (the only globals are set once at start) and release
+ * every fd and allocation before they return. The one exception is the
+ * background process table (agent_proc.h), which outlives requests by
+ * design and has its own lock and keeper threads. */
 #ifndef HB_AGENT_H
 #define HB_AGENT_H
 

@@ -6,6 +6,7 @@
 #include "agent_proc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,13 @@ static bool client_gone(int conn)
     char c;
     ssize_t n = recv(conn, &c, 1, MSG_DONTWAIT | MSG_PEEK);
     return n >= 0 || (errno != EAGAIN && errno != EINTR);
+}
+
+/* Something (a frame, or EOF) waits on an attach's connection. */
+static bool client_pending(int conn)
+{
+    struct pollfd pf = {.fd = conn, .events = POLLIN | POLLRDHUP};
+    return poll(&pf, 1, 0) > 0;
 }
 
 static void set_size(proc_t *p, uint32_t gen, uint64_t cols, uint64_t rows)
@@ -139,9 +147,12 @@ static void follow_loop(follow_t *w)
         pthread_mutex_unlock(&g_proc.mu);
         if (have && (proc_send(w->conn, &sb) < 0 || next == STOP))
             return;
-        if (have)
-            continue;
         bool ready;
+        if (have) {             /* busy output must not starve a terminal's keys (^C) */
+            if (w->attach && client_pending(w->conn) && client_frame(w) == STOP)
+                return;
+            continue;
+        }
         proc_wait(w->efd, w->conn, -1, &ready);
         if (ready && (w->attach ? client_frame(w) == STOP : client_gone(w->conn)))
             return;
@@ -228,6 +239,8 @@ void agent_proc_watch(int conn, const hb_initreq_t *r)
     pthread_mutex_lock(&g_proc.mu);
     int efd = proc_follow_add(g_proc.watch, PROC_WATCH_MAX);
     uint64_t last = (r->has & HB_IRF_BIT(offset)) ? r->offset : g_proc.seq;
+    if (last > g_proc.seq)
+        last = g_proc.seq;      /* a seq of an earlier init (the sandbox restarted): from now */
     pthread_mutex_unlock(&g_proc.mu);
     if (efd < 0) {
         agent_answer_err(conn, EAGAIN, "too many watchers");

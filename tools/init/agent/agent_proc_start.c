@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KEEPER_STACK (128 * 1024)
+#define KEEPER_STACK (256 * 1024)
 #define READ_CHUNK   (32 * 1024)
 #define DRAIN_MAX    (1024 * 1024)   /* per stream after the exit */
 

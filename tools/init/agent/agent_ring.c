@@ -54,7 +54,7 @@ static void grow(ring_t *r, ring_budget_t *b, size_t need)
         return;
     }
     /* Live bytes are at most two contiguous pieces of the old buffer. */
-    for (uint64_t o = r->first; o < r->off;) {
+    for (uint64_t o = r->first; r->cap && o < r->off;) {
         size_t i = (size_t)(o % r->cap), k = r->cap - i;
         if ((uint64_t)k > r->off - o)
             k = (size_t)(r->off - o);
