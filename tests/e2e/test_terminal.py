@@ -509,6 +509,10 @@ def test_a_client_that_never_reads_is_dropped_without_growing_the_daemon(private
     c = d.client()
     sid = c.create()["id"]
     try:
+        # a running process first: the supervisor's watch of them is in the baseline
+        r = c.post(f"/api/v1/hiveboxes/{sid}/processes", json={"command": "sleep 600"})
+        assert r.status_code == 201, r.text
+        time.sleep(1)
         threads_before = d.thread_count()
         rss_before = rss_of(d.pid)
         s = socket.create_connection(("127.0.0.1", d.port))
