@@ -550,3 +550,35 @@ def rss_of(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def test_destroying_the_sandbox_closes_its_terminals(daemon, client, sandbox):
+    """An attached terminal holds the sandbox's handle (a lease): a DELETE
+    still goes through at once, and the WebSocket ends."""
+    sb = sandbox()
+
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal")
+        await hello(ws)
+        t0 = time.monotonic()
+        r = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: requests.delete(f"{daemon.url}/api/v1/hiveboxes/{sb.id}",
+                                          headers={"Authorization": f"Bearer {daemon.key}"},
+                                          timeout=60))
+        took = time.monotonic() - t0
+        _, texts = await read_until_closed(ws, timeout=30)
+        return r.status_code, took, ws.close_code
+    status, took, code = run(go())
+    assert status == 200 and took < 20, (status, took)
+    assert code is not None and code != 4001, code
+
+
+def test_a_failed_sandbox_answers_409(daemon, client, sandbox):
+    import signal
+    from hbtest import init_host_pid
+    sb = sandbox()
+    os.kill(init_host_pid(sb.id), signal.SIGKILL)
+    wait_until(lambda: client.info(sb.id)["status"] == "failed", 30, what="the sandbox to fail")
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal")) == 409
+    r = client.post(f"/api/v1/hiveboxes/{sb.id}/terminal/ticket")
+    assert r.status_code == 409 and "fail" in r.json()["error"], r.text
