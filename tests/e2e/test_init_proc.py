@@ -477,3 +477,30 @@ def test_a_background_process_is_as_hardened_as_exec(init, pty):
     v1 = ":memory:/user" in text and ":pids:/user" in text
     assert v1 or "0::/user" in text, "in the user cgroups, apart from init"
     assert text.rstrip().splitlines()[-1] == "0", "oom_score_adj set back to 0"
+
+
+def test_followers_per_process_are_bounded_and_given_back(init):
+    sb, call, connect = init
+    p = start(call, "sleep 60")
+    held = []
+    for _ in range(16):
+        c = connect()
+        c.send({"op": "proc_output", "pid": p["pid"], "offset": 0, "follow": True})
+        assert c.read()["t"] == "proc"
+        held.append(c)
+    over = call("proc_output", pid=p["pid"], offset=0, follow=True)[0]
+    assert over["t"] == "err" and over["errno"] == 11 and "followers" in over["msg"]
+    held.pop().close()
+
+    def room():
+        k = connect()
+        k.send({"op": "proc_output", "pid": p["pid"], "offset": 0, "follow": True})
+        if k.read()["t"] == "proc":
+            return k
+        k.close()
+        return None
+    c = hbtest.wait_until(room, 5, what="a closed follower's slot to be given back")
+    assert call("proc_forget", pid=p["pid"])[0]["t"] == "ok"
+    for k in held + [c]:
+        f = k.read()
+        assert f["t"] == "err" and f["errno"] == 3, "followers of a forgotten process end"
