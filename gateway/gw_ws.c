@@ -93,6 +93,7 @@ static int attach(hb_req_t *r, hb_lease_t *l, const hb_proc_sel_t *sel, uint64_t
     hb_proc_info_t info = {0};
     hb_proc_stream_t *st = hb_lease_proc_attach(l, sel, offset, &info, &e);
     if (!st) {
+        hb_lease_explain_gone(l, "attach", &e);
         hb_streams_leave(r->route.id);
         hb_lease_release(&l);
         return hb_reply_err(r, &e);
@@ -168,6 +169,7 @@ int hb_h_terminal(hb_req_t *r)
     if (!status)
         status = take(r, &l);
     if (!status && hb_lease_proc_start(l, &q, &p, &e) < 0) {
+        hb_lease_explain_gone(l, "terminal", &e);
         hb_streams_leave(r->route.id);
         hb_lease_release(&l);
         status = hb_reply_err(r, &e);
@@ -200,13 +202,10 @@ static int reply_ticket(hb_req_t *r, const char *target)
                                               HB_TICKET_TTL_S));
 }
 
-int hb_h_process_ticket(hb_req_t *r)
+/* The sandbox answers (404 for sel, 409 when it failed): 0, or the status
+ * of the error sent. sel NULL: any process list will do. */
+static int check_target(hb_req_t *r, const hb_proc_sel_t *sel)
 {
-    hb_proc_sel_t sel;
-    if (!hb_method_is(r, "POST"))
-        return hb_reply_405(r);
-    if (!parse_sel(r->route.proc, &sel))
-        return hb_reply_error(r->c, 404, "process not found (pid out of range)");
     hb_lease_t *l = NULL;
     hb_err_t e = {0};
     hb_proc_info_t *v = NULL;
@@ -214,21 +213,30 @@ int hb_h_process_ticket(hb_req_t *r)
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
-    int rc = hb_lease_proc_list(l, &sel, &v, &n, &e);
-    hb_lease_release(&l);
+    int rc = hb_lease_proc_list(l, sel, &v, &n, &e);
     if (rc < 0)
-        return hb_reply_err(r, &e);
+        hb_lease_explain_gone(l, "sandbox", &e);
+    hb_lease_release(&l);
     hb_proc_infos_free(v, n);
-    return reply_ticket(r, r->route.proc);
+    return rc < 0 ? hb_reply_err(r, &e) : 0;
+}
+
+int hb_h_process_ticket(hb_req_t *r)
+{
+    hb_proc_sel_t sel;
+    if (!hb_method_is(r, "POST"))
+        return hb_reply_405(r);
+    if (!parse_sel(r->route.proc, &sel))
+        return hb_reply_error(r->c, 404, "process not found (pid out of range)");
+    int status = check_target(r, &sel);
+    return status ? status : reply_ticket(r, r->route.proc);
 }
 
 int hb_h_terminal_ticket(hb_req_t *r)
 {
     if (!hb_method_is(r, "POST"))
         return hb_reply_405(r);
-    hb_lease_t *l = NULL;
-    int status = hb_gw_lease_take(r, &l);   /* 404 for a sandbox that is not there */
-    hb_lease_release(&l);
+    int status = check_target(r, NULL);
     return status ? status : reply_ticket(r, "terminal");
 }
 

@@ -16,6 +16,9 @@ import hbtest
 
 RING = 2 << 20
 BUDGET = 32 << 20
+# ASan keeps freed buffers in quarantine and adds shadow memory: init's RSS
+# says nothing about its own bounds there (the bytes kept are still checked).
+SANITIZED = hbtest.BUILD.name.endswith("-san")
 
 
 class Init:
@@ -373,7 +376,7 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     kept = sum(x["off"] - x["first"] for x in by.values())
     assert kept <= BUDGET, f"all rings together keep {kept} bytes, over the budget"
     grown = _rss_kib(init_pid) - rss0
-    assert grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
+    assert SANITIZED or grown < (BUDGET >> 10) + 16 * 1024, f"init grew by {grown} KiB"
     hbtest.wait_until(lambda: sb.sh("pgrep -x yes | wc -l").strip() == "10", 20,
                       what="the forked writers to run")
     for p in flood + [forks["pid"], closed["pid"]]:
@@ -455,3 +458,49 @@ def test_watch_from_a_seq_of_an_earlier_init_means_from_now(init):
     assert ev["t"] == "proc" and ev["pid"] == p["pid"] and ev["ended_at"] > 0
     assert ev["seq"] == p["seq"] + 1
     assert w.read()["t"] == "end"
+
+
+@pytest.mark.parametrize("pty", [False, True], ids=["pipes", "pty"])
+def test_a_background_process_is_as_hardened_as_exec(init, pty):
+    sb, call, _ = init
+    size = {"cols": 80, "rows": 24} if pty else {}
+    p = start(call, "cat /proc/self/status; cat /proc/self/cgroup; cat /proc/self/oom_score_adj",
+              **size)
+    wait_exit(call, p["pid"])
+    text = output(call, p["pid"])[1][1].decode()
+    st = dict(line.split(":", 1) for line in text.splitlines() if ":" in line and
+              not line.startswith("0::"))
+    st = {k: v.strip() for k, v in st.items()}
+    assert int(st["CapEff"], 16) == hbtest.EXPECTED_CAPS
+    assert int(st["CapBnd"], 16) == hbtest.EXPECTED_CAPS
+    assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
+    v1 = ":memory:/user" in text and ":pids:/user" in text
+    assert v1 or "0::/user" in text, "in the user cgroups, apart from init"
+    assert text.rstrip().splitlines()[-1] == "0", "oom_score_adj set back to 0"
+
+
+def test_followers_per_process_are_bounded_and_given_back(init):
+    sb, call, connect = init
+    p = start(call, "sleep 60")
+    held = []
+    for _ in range(16):
+        c = connect()
+        c.send({"op": "proc_output", "pid": p["pid"], "offset": 0, "follow": True})
+        assert c.read()["t"] == "proc"
+        held.append(c)
+    over = call("proc_output", pid=p["pid"], offset=0, follow=True)[0]
+    assert over["t"] == "err" and over["errno"] == 11 and "followers" in over["msg"]
+    held.pop().close()
+
+    def room():
+        k = connect()
+        k.send({"op": "proc_output", "pid": p["pid"], "offset": 0, "follow": True})
+        if k.read()["t"] == "proc":
+            return k
+        k.close()
+        return None
+    c = hbtest.wait_until(room, 5, what="a closed follower's slot to be given back")
+    assert call("proc_forget", pid=p["pid"])[0]["t"] == "ok"
+    for k in held + [c]:
+        f = k.read()
+        assert f["t"] == "err" and f["errno"] == 3, "followers of a forgotten process end"

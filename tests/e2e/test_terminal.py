@@ -445,9 +445,140 @@ def test_cli_shell_in_tmux_raw_mode_resize_and_restore(daemon, shared_sb, tmp_pa
         wait_until(lambda: "still7" in screen(), 30, what="the shell after ^C")
         keys("exit 6", "Enter")
         wait_until(lambda: "EXITED:6" in screen(), 30, what="hivebox shell to exit with 6")
-        wait_until(lambda: (tmp_path / "after").exists(), 10, what="stty after")
+        wait_until(lambda: (tmp_path / "after").exists() and
+                   "speed" in (tmp_path / "after").read_text(), 10, what="stty after")
         def modes(name):   # the size changed on purpose; every mode must be back
             return re.sub(r"rows \d+; columns \d+;", "", (tmp_path / name).read_text())
         assert modes("before") == modes("after"), (modes("before"), modes("after"))
     finally:
         subprocess.run(tm + ["kill-server"], check=False, env=env)
+
+
+def test_a_terminal_survives_a_daemon_restart(own_daemon):
+    """The shell belongs to the sandbox's init, not to the daemon: after a
+    SIGKILL and a restart, a reconnect replays what it printed and it still
+    answers."""
+    import signal
+    c = own_daemon.client()
+    sid = c.create()["id"]
+
+    async def first():
+        ws = await connect(own_daemon, f"/api/v1/hiveboxes/{sid}/terminal")
+        pid = (await hello(ws))["pid"]
+        await ws.send(b"echo before$((50+5))\n")
+        await read_until(ws, b"before55")
+        return pid, ws
+
+    async def after(pid):
+        ws = await connect(own_daemon, f"/api/v1/hiveboxes/{sid}/processes/{pid}/ws?offset=0")
+        await hello(ws)
+        await read_until(ws, b"before55")
+        await ws.send(b"echo after$((60+6))\n")
+        await read_until(ws, b"after66")
+        await ws.send(b"exit\n")
+        _, texts = await read_until_closed(ws)
+        return texts
+
+    async def kill_while_attached():
+        pid, ws = await first()
+        own_daemon.stop(signal.SIGKILL)
+        try:
+            await asyncio.wait_for(ws.recv(), 30)
+        except (ConnectionClosed, asyncio.TimeoutError):
+            pass
+        return pid
+    try:
+        pid = run(kill_while_attached())
+        own_daemon.start()
+        c.close()
+        c = own_daemon.client()
+        texts = run(after(pid))
+        assert [t for t in texts if t["type"] == "exit"], texts
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
+
+
+def test_a_client_that_never_reads_is_dropped_without_growing_the_daemon(private_daemon):
+    """A flood (`yes`) into a WebSocket whose client reads nothing: the
+    daemon holds no more than a socket buffer, gives up on the write after
+    --header-timeout and ends the session (its pump thread goes)."""
+    import base64
+    import socket
+    d = private_daemon(extra_args=["--header-timeout", "2"])
+    c = d.client()
+    sid = c.create()["id"]
+    try:
+        # a running process first: the supervisor's watch of them is in the baseline
+        r = c.post(f"/api/v1/hiveboxes/{sid}/processes", json={"command": "sleep 600"})
+        assert r.status_code == 201, r.text
+        time.sleep(1)
+        threads_before = d.thread_count()
+        rss_before = rss_of(d.pid)
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall((f"GET /api/v1/hiveboxes/{sid}/terminal?cmd=yes HTTP/1.1\r\n"
+                   f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Authorization: Bearer {d.key}\r\n\r\n").encode())
+        wait_until(lambda: d.thread_count() > threads_before, 30, what="the session's pump")
+        peak = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and d.thread_count() > threads_before:
+            peak = max(peak, rss_of(d.pid))
+            time.sleep(0.2)
+        assert d.thread_count() <= threads_before, "the never-reading session was not ended"
+        assert peak - rss_before < 32 << 20, (rss_before, peak)
+        s.close()
+        # the stream count was given back: 16 more terminals still open
+        async def sixteen():
+            held = [await connect(d, f"/api/v1/hiveboxes/{sid}/terminal?cmd=sleep%2060")
+                    for _ in range(16)]
+            for ws in held:
+                await hello(ws)
+                await ws.close()
+        run(sixteen())
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
+
+
+def rss_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def test_destroying_the_sandbox_closes_its_terminals(daemon, client, sandbox):
+    """An attached terminal holds the sandbox's handle (a lease): a DELETE
+    still goes through at once, and the WebSocket ends."""
+    sb = sandbox()
+
+    async def go():
+        ws = await connect(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal")
+        await hello(ws)
+        t0 = time.monotonic()
+        r = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: requests.delete(f"{daemon.url}/api/v1/hiveboxes/{sb.id}",
+                                          headers={"Authorization": f"Bearer {daemon.key}"},
+                                          timeout=60))
+        took = time.monotonic() - t0
+        _, texts = await read_until_closed(ws, timeout=30)
+        return r.status_code, took, ws.close_code
+    status, took, code = run(go())
+    assert status == 200 and took < 20, (status, took)
+    assert code is not None and code != 4001, code
+
+
+def test_a_failed_sandbox_answers_409(daemon, client, sandbox):
+    import signal
+    from hbtest import init_host_pid
+    sb = sandbox()
+    os.kill(init_host_pid(sb.id), signal.SIGKILL)
+    wait_until(lambda: client.info(sb.id)["status"] == "failed", 30, what="the sandbox to fail")
+    assert run(status_of(daemon, f"/api/v1/hiveboxes/{sb.id}/terminal")) == 409
+    r = client.post(f"/api/v1/hiveboxes/{sb.id}/terminal/ticket")
+    assert r.status_code == 409 and "fail" in r.json()["error"], r.text

@@ -83,8 +83,10 @@ static void keep_running(proc_t *p, int fds[2], int pidfd, uint64_t timeout_ms, 
         struct pollfd pf[3] = {{.fd = pidfd, .events = POLLIN},
                                {.fd = fds[0], .events = POLLIN},
                                {.fd = fds[1], .events = POLLIN}};
-        if (poll(pf, 3, poll_ms(deadline)) < 0 && errno != EINTR)
+        if (poll(pf, 3, poll_ms(deadline)) < 0 && errno != EINTR) {
+            kill(-p->pid, SIGKILL);     /* cannot read it any more: do not wait on a full pipe */
             return;
+        }
         if (deadline >= 0 && agent_mono_us() >= deadline) {
             deadline = -1;
             pthread_mutex_lock(&g_proc.mu);
