@@ -165,16 +165,27 @@ static void send_resize(struct mg_connection *c)
 }
 
 /* Reads stdin until the socket closes (or SIGTERM/SIGHUP). When stdin
- * ends first, the shell gets one ^D (end of input on its PTY) and the
- * output still comes until it exits. */
+ * ends first, the shell gets ^D (end of input on its PTY) and the output
+ * still comes until it exits. The ^D is repeated every EOF_AGAIN_MS while
+ * the shell lives: one that arrives while the terminal is still in
+ * canonical mode and is then switched to raw mode (readline starting up)
+ * turns into a NUL byte, not an end of input, and the shell would wait
+ * for ever; a user at a terminal would press ^D again too. */
+#define EOF_AGAIN_MS 1000
+
 static void pump(struct mg_connection *c, shell_t *s)
 {
     struct pollfd p[2] = {{.fd = cli_tty_wake_fd(), .events = POLLIN},
                           {.fd = STDIN_FILENO, .events = POLLIN}};
     char buf[4096];
     while (!atomic_load(&s->closed)) {
-        if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+        int pr = poll(p, p[1].fd >= 0 ? 2 : 1, p[1].fd >= 0 ? -1 : EOF_AGAIN_MS);
+        if (pr < 0 && errno != EINTR)
             return;
+        if (pr == 0) {
+            mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, "\x04", 1);
+            continue;
+        }
         if (p[0].revents & POLLIN) {
             ssize_t n = read(p[0].fd, buf, sizeof buf);
             for (ssize_t i = 0; i < n; i++) {
