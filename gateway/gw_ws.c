@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gw_proc.h"
 #include "gw_streams.h"
 #include "gw_ticket.h"
 #include "gw_ws.h"
@@ -21,22 +22,6 @@
 #define LOGIN_SHELL "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi"
 
 static char *const TERM_ENV[] = {"TERM=xterm-256color", NULL};
-
-/* A pid (all digits, > 0) or a tag; false when a pid is out of range. */
-static bool parse_sel(const char *text, hb_proc_sel_t *sel)
-{
-    sel->pid = 0;
-    sel->tag = text;
-    if (!text[0] || strspn(text, "0123456789") != strlen(text))
-        return true;
-    errno = 0;
-    long v = strtol(text, NULL, 10);
-    if (errno || v <= 0 || v > 0x7fffffff)
-        return false;
-    sel->pid = (int)v;
-    sel->tag = NULL;
-    return true;
-}
 
 static bool header_has(const struct mg_connection *c, const char *name, const char *word)
 {
@@ -125,8 +110,9 @@ int hb_h_process_ws(hb_req_t *r)
     int status = check_upgrade(r);
     if (status)
         return status;
-    if (!parse_sel(r->route.proc, &sel))
-        return hb_reply_error(r->c, 404, "process not found (pid out of range)");
+    hb_err_t e = {0};
+    if (hb_gw_proc_sel(r, &sel, &e) < 0)
+        return hb_reply_err(r, &e);
     if ((status = query_uint(r, "offset", 0, UINT64_MAX >> 1, 0, &offset)))
         return status;
     hb_lease_t *l = NULL;
@@ -226,8 +212,9 @@ int hb_h_process_ticket(hb_req_t *r)
     hb_proc_sel_t sel;
     if (!hb_method_is(r, "POST"))
         return hb_reply_405(r);
-    if (!parse_sel(r->route.proc, &sel))
-        return hb_reply_error(r->c, 404, "process not found (pid out of range)");
+    hb_err_t e = {0};
+    if (hb_gw_proc_sel(r, &sel, &e) < 0)
+        return hb_reply_err(r, &e);
     int status = check_target(r, &sel);
     return status ? status : reply_ticket(r, r->route.proc);
 }
