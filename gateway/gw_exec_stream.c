@@ -24,13 +24,10 @@
 
 #include "initmsg.h"
 #include "gw_streams.h"
-#include "json_stream.h"
 #include "log.h"
-#include "mcp_text.h"
-#include "textutil.h"
+#include "sse_out.h"
 
 #define TICK_MS 1000
-#define PIECE   (64u * 1024)
 
 typedef struct {
     struct mg_connection *c;
@@ -45,48 +42,8 @@ static int put_chunk(void *ud, const char *data, size_t len)
 
 static void start(sse_t *s)
 {
-    mg_response_header_start(s->c, 200);
-    mg_response_header_add(s->c, "Content-Type", "text/event-stream", -1);
-    mg_response_header_add(s->c, "Cache-Control", "no-store", -1);
-    mg_response_header_add(s->c, "Transfer-Encoding", "chunked", -1);
-    mg_response_header_add(s->c, "X-Accel-Buffering", "no", -1);
-    mg_response_header_send(s->c);
+    hb_sse_head(s->c);
     s->started = true;
-}
-
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = hb_utf8_seq(p + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
-/* One stdout/stderr event; -1 when the client is gone. */
-static int output_event(sse_t *s, int fd, const void *data, size_t len)
-{
-    hb_jw_t w;
-    hb_jw_init(&w, put_chunk, s->c, s->piece, PIECE);
-    hb_jw_rawz(&w, fd == 1 ? "event: stdout\ndata: {\"data\":\"" : "event: stderr\ndata: {\"data\":\"");
-    if (utf8_valid(data, len)) {
-        hb_jw_escaped(&w, data, len);
-        hb_jw_rawz(&w, "\",\"encoding\":\"utf-8\"}\n\n");
-    } else {
-        char *b64 = mcp_base64(data, len);
-        if (!b64)
-            return -1;
-        hb_jw_rawz(&w, b64);
-        free(b64);
-        hb_jw_rawz(&w, "\",\"encoding\":\"base64\"}\n\n");
-    }
-    return hb_jw_flush(&w);
 }
 
 static int on_output(void *ud, int fd, const void *data, size_t len)
@@ -94,7 +51,8 @@ static int on_output(void *ud, int fd, const void *data, size_t len)
     sse_t *s = ud;
     if (!s->started)
         start(s);
-    int rc = fd == 0 ? put_chunk(s->c, ": tick\n\n", 8) : output_event(s, fd, data, len);
+    int rc = fd == 0 ? put_chunk(s->c, ": tick\n\n", 8)
+                     : hb_sse_output(s->c, s->piece, fd, data, len, "");
     if (rc < 0)
         s->gone = true;
     return rc;
@@ -126,7 +84,7 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q)
     hb_err_t e = {0};
     hb_lease_t *l = NULL;
     hb_exec_result_t res = {0};
-    sse_t s = {.c = r->c, .piece = malloc(PIECE)};
+    sse_t s = {.c = r->c, .piece = malloc(HB_SSE_PIECE)};
     hb_exec_req_t x = hb_exec_req_of(q);
     x.out_cap = HB_OUT_CAP_MAX;   /* nothing is held: no cap but the client's pace */
     x.tick_ms = TICK_MS;

@@ -22,14 +22,12 @@
 #include <string.h>
 
 #include "gw_streams.h"
-#include "json_stream.h"
+#include "sse_out.h"
 #include "log.h"
-#include "mcp_text.h"
 #include "query.h"
-#include "textutil.h"
 
 #define TICK_MS 1000
-#define PIECE   (64u * 1024)
+
 
 typedef struct {
     struct mg_connection *c;
@@ -52,27 +50,6 @@ static int put_text(psse_t *s, const char *text, int n)
     return 0;
 }
 
-static void headers(struct mg_connection *c)
-{
-    mg_response_header_start(c, 200);
-    mg_response_header_add(c, "Content-Type", "text/event-stream", -1);
-    mg_response_header_add(c, "Cache-Control", "no-store", -1);
-    mg_response_header_add(c, "Transfer-Encoding", "chunked", -1);
-    mg_response_header_add(c, "X-Accel-Buffering", "no", -1);
-    mg_response_header_send(c);
-}
-
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        size_t k = p[i] < 0x80 ? 1 : hb_utf8_seq(p + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static void dropped(psse_t *s, uint64_t to)
 {
     char buf[128];
@@ -86,27 +63,10 @@ static void dropped(psse_t *s, uint64_t to)
 
 static void output(psse_t *s, const hb_proc_event_t *ev)
 {
+    char extra[48];
     dropped(s, ev->off);
-    hb_jw_t w;
-    char tail[96];
-    hb_jw_init(&w, put_chunk, s->c, s->piece, PIECE);
-    hb_jw_rawz(&w, ev->fd == 2 ? "event: stderr\ndata: {\"data\":\"" : "event: stdout\ndata: {\"data\":\"");
-    bool text = utf8_valid(ev->data, ev->len);
-    if (text) {
-        hb_jw_escaped(&w, ev->data, ev->len);
-    } else {
-        char *b64 = mcp_base64(ev->data, ev->len);
-        if (!b64) {
-            s->gone = true;
-            return;
-        }
-        hb_jw_rawz(&w, b64);
-        free(b64);
-    }
-    snprintf(tail, sizeof tail, "\",\"encoding\":\"%s\",\"offset\":%" PRIu64 "}\n\n",
-             text ? "utf-8" : "base64", ev->off);
-    hb_jw_rawz(&w, tail);
-    if (hb_jw_flush(&w) < 0)
+    snprintf(extra, sizeof extra, ",\"offset\":%" PRIu64, ev->off);
+    if (!s->gone && hb_sse_output(s->c, s->piece, ev->fd, ev->data, ev->len, extra) < 0)
         s->gone = true;
     s->want = ev->off + ev->len;
 }
@@ -192,7 +152,7 @@ static int stream(hb_req_t *r, const hb_proc_sel_t *sel, uint64_t offset, bool f
     hb_lease_t *l = NULL;
     hb_err_t e = {0};
     hb_proc_info_t info = {0};
-    psse_t s = {.c = r->c, .want = offset, .piece = malloc(PIECE)};
+    psse_t s = {.c = r->c, .want = offset, .piece = malloc(HB_SSE_PIECE)};
     int status = s.piece ? hb_gw_lease_take(r, &l) : hb_reply_error(r->c, 500, "out of memory");
     if (status)
         goto out;
@@ -202,7 +162,7 @@ static int stream(hb_req_t *r, const hb_proc_sel_t *sel, uint64_t offset, bool f
         status = hb_reply_err(r, &e);
         goto out;
     }
-    headers(r->c);
+    hb_sse_head(r->c);
     status = 200;
     dropped(&s, info.first);
     pump(&s, st, l, r->route.id);

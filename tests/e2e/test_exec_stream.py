@@ -118,6 +118,14 @@ def test_non_utf8_is_base64(daemon, sb):
     assert output(evs, "stdout") == "café ".encode() + b"\xff\xfe\x00x"
 
 
+def test_nul_bytes_are_base64_not_escaped(daemon, sb):
+    # Valid UTF-8, but binary: JSON would spend six bytes on every NUL.
+    evs, _ = run(daemon, sb.id, {"command": "printf 'a\\000b'"})
+    outs = [d for ev, d, _ in evs if ev == "stdout"]
+    assert [o["encoding"] for o in outs] == ["base64"], outs
+    assert output(evs, "stdout") == b"a\x00b"
+
+
 @pytest.mark.parametrize("accept", [None, "text/event-stream"])
 def test_plain_answer_unchanged(daemon, sb, accept):
     """"stream": false is the plain answer, whatever Accept says."""
