@@ -137,7 +137,7 @@ def stream_rows(res, rows):
         rows.append((f"streamed exec `head -c {fl['bytes'] // MIB}M /dev/zero` p50 "
                      f"(of {fl['reps']})", f"{fl['p50_mb_s']:.0f} MiB/s", fl["p50_mb_s"],
                      f"min {fl['min_mb_s']:.0f} MiB/s; {fl['wire_bytes'] / fl['bytes']:.1f} "
-                     "wire bytes per byte (JSON-escaped NULs)", None, None, None))
+                     "wire bytes per byte (NULs as base64)", None, None, None))
 
 
 def hostile_rows(res, rows):
