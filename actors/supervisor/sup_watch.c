@@ -1,26 +1,39 @@
 /* The supervisor's process watch (supervisor.h, hb_sup_watch_start): one
  * thread and one proc_watch connection per sandbox, only while processes
  * run there, so idle sandboxes cost nothing. The thread only reads init and
- * posts to the supervisor's inbox; the supervisor publishes the events. */
+ * posts to the supervisor's inbox; the supervisor publishes the events.
+ * It blocks on init without a timeout (no wake-ups while processes run
+ * quietly); a stop shuts its socket down, which wakes it. */
 #include "supervisor.h"
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 #include "proc.h"
-
-#define STOP_POLL_MS 500   /* how soon a stop is seen while init is quiet */
 
 struct hb_sup_watch {
     const hb_sandbox_t *sb;
     char                inbox[128];
     int64_t             from;
-    atomic_bool         stop;
+    pthread_mutex_t     mu;     /* stop and fd: a stop never shuts a closed fd's number */
+    bool                stop;
+    int                 fd;     /* the open stream's socket; -1 */
 };
+
+/* Publish the stream's socket to hb_sup_watch_stop (fd -1: it is about to
+ * close); false when a stop came first. */
+static bool set_fd(hb_sup_watch_t *w, int fd)
+{
+    pthread_mutex_lock(&w->mu);
+    w->fd = fd;
+    bool go = !w->stop;
+    pthread_mutex_unlock(&w->mu);
+    return go;
+}
 
 static void post_event(const hb_sup_watch_t *w, const hb_proc_info_t *p)
 {
@@ -46,12 +59,10 @@ static int64_t watch(hb_sup_watch_t *w)
     int64_t last = w->from;
     hb_err_t e = {0};
     hb_proc_stream_t *st = hb_proc_watch_open(w->sb, w->from, &e);
-    while (st && !atomic_load(&w->stop)) {
+    bool go = st && set_fd(w, hb_proc_stream_fd(st));
+    while (go) {
         hb_proc_event_t ev;
-        int rc = hb_proc_next(st, &ev, STOP_POLL_MS, &e);
-        if (rc == 1)
-            continue;
-        if (rc < 0 || ev.kind == HB_PEV_END)
+        if (hb_proc_next(st, &ev, -1, &e) < 0 || ev.kind == HB_PEV_END)
             break;
         if (ev.kind != HB_PEV_PROC)
             continue;
@@ -61,6 +72,7 @@ static int64_t watch(hb_sup_watch_t *w)
     }
     if (!st && e.code != HB_E_DEAD)
         HB_LOG_WARN("sandbox %s: watching its processes: %s", w->sb->id, e.msg);
+    set_fd(w, -1);
     hb_proc_stream_close(st);
     return last;
 }
@@ -82,8 +94,9 @@ hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, con
         return NULL;
     w->sb = sb;
     w->from = from_seq;
+    w->fd = -1;
     snprintf(w->inbox, sizeof w->inbox, "%s", inbox);
-    atomic_init(&w->stop, false);
+    pthread_mutex_init(&w->mu, NULL);
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -91,7 +104,7 @@ hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, con
     int rc = pthread_create(&t, &at, watch_main, w);
     pthread_attr_destroy(&at);
     if (rc != 0) {
-        free(w);
+        hb_sup_watch_free(w);
         return NULL;
     }
     return w;
@@ -99,11 +112,19 @@ hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, con
 
 void hb_sup_watch_stop(hb_sup_watch_t *w)
 {
-    if (w)
-        atomic_store(&w->stop, true);
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    if (w->fd >= 0)
+        shutdown(w->fd, SHUT_RDWR);   /* wakes its hb_proc_next */
+    pthread_mutex_unlock(&w->mu);
 }
 
 void hb_sup_watch_free(hb_sup_watch_t *w)
 {
+    if (!w)
+        return;
+    pthread_mutex_destroy(&w->mu);
     free(w);
 }
