@@ -377,7 +377,6 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
         gateway_free(g);
         return NULL;
     }
-    hb_ws_register(g->ctx);
     return g;
 }
 
