@@ -164,6 +164,31 @@ static void send_resize(struct mg_connection *c)
     mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_TEXT, buf, (size_t)n);
 }
 
+/* Forward what stdin has; at its end send ^D and stop polling it (*fd -1). */
+static void from_stdin(struct mg_connection *c, int *fd, char *buf, size_t cap)
+{
+    ssize_t n = read(STDIN_FILENO, buf, cap);
+    if (n > 0) {
+        mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, buf, (size_t)n);
+    } else if (n == 0 || errno != EINTR) {
+        mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, "\x04", 1);
+        *fd = -1;
+    }
+}
+
+/* Our signals (cli_tty.h): false to quit. */
+static bool from_wake(struct mg_connection *c, int fd, char *buf, size_t cap)
+{
+    ssize_t n = read(fd, buf, cap);
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == CLI_WAKE_QUIT)
+            return false;
+        if (buf[i] == CLI_WAKE_WINCH)
+            send_resize(c);
+    }
+    return true;
+}
+
 /* Reads stdin until the socket closes (or SIGTERM/SIGHUP). When stdin
  * ends first, the shell gets ^D (end of input on its PTY) and the output
  * still comes until it exits. The ^D is repeated every EOF_AGAIN_MS while
@@ -186,24 +211,10 @@ static void pump(struct mg_connection *c, shell_t *s)
             mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, "\x04", 1);
             continue;
         }
-        if (p[0].revents & POLLIN) {
-            ssize_t n = read(p[0].fd, buf, sizeof buf);
-            for (ssize_t i = 0; i < n; i++) {
-                if (buf[i] == CLI_WAKE_QUIT)
-                    return;
-                if (buf[i] == CLI_WAKE_WINCH)
-                    send_resize(c);
-            }
-        }
-        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-            if (n > 0) {
-                mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, buf, (size_t)n);
-            } else if (n == 0 || errno != EINTR) {
-                mg_websocket_client_write(c, MG_WEBSOCKET_OPCODE_BINARY, "\x04", 1);
-                p[1].fd = -1;
-            }
-        }
+        if ((p[0].revents & POLLIN) && !from_wake(c, p[0].fd, buf, sizeof buf))
+            return;
+        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            from_stdin(c, &p[1].fd, buf, sizeof buf);
     }
 }
 
