@@ -7,6 +7,7 @@ or reads the real kernel state of this host.
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -66,6 +67,24 @@ def parse_rfc3339(ts):
     assert isinstance(ts, str) and RFC3339_Z.match(ts), f"not an RFC 3339 UTC timestamp: {ts!r}"
     import calendar
     return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def sse_events(resp):
+    """(event, data, arrival time) for each server-sent event of a streamed
+    answer (requests, stream=True); comment lines are skipped."""
+    name, data = None, []
+    for raw in resp.iter_lines(chunk_size=1, decode_unicode=False):
+        line = raw.decode()
+        if line.startswith(":"):
+            continue
+        if line == "":
+            if name is not None:
+                yield name, json.loads("\n".join(data)), time.monotonic()
+            name, data = None, []
+        elif line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
 
 
 def wait_until(pred, timeout, interval=0.1, what="condition"):

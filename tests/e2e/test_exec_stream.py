@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 
+import hbtest
 from hbtest import BUILD
 
 # Under ASan (make check) freed memory sits in quarantine for a while.
@@ -32,21 +33,7 @@ def auth(daemon, **extra):
     return h
 
 
-def events(resp):
-    """(event, data, arrival time) for each SSE event of a streamed answer."""
-    name, data = None, []
-    for raw in resp.iter_lines(chunk_size=1, decode_unicode=False):
-        line = raw.decode()
-        if line.startswith(":"):
-            continue
-        if line == "":
-            if name is not None:
-                yield name, json.loads("\n".join(data)), time.monotonic()
-            name, data = None, []
-        elif line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            data.append(line[6:])
+events = hbtest.sse_events
 
 
 def stream(daemon, sid, body, accept=False, **kw):

@@ -7,7 +7,6 @@ field; streams per sandbox are capped (429); destroying the sandbox ends
 every follower cleanly; process.started / process.exited reach the event
 feed; the CLI's ps / logs / kill / exec --background drive the same API."""
 import base64
-import json
 import os
 import secrets
 import signal
@@ -59,19 +58,7 @@ def wait_exited(c, sid, sel, timeout=20):
 
 def sse(resp):
     """(event, data) for each server-sent event; comments are skipped."""
-    name, data = None, []
-    for raw in resp.iter_lines(chunk_size=1, decode_unicode=False):
-        line = raw.decode()
-        if line.startswith(":"):
-            continue
-        if line == "":
-            if name is not None:
-                yield name, json.loads("\n".join(data))
-            name, data = None, []
-        elif line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            data.append(line[6:])
+    return ((name, data) for name, data, _ in hbtest.sse_events(resp))
 
 
 def open_output(daemon, sid, sel, offset=0, follow=False, timeout=60):
