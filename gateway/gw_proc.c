@@ -153,16 +153,10 @@ static int signal_post(hb_req_t *r, const hb_proc_sel_t *sel)
     if (!j)
         return hb_reply_err(r, &e);
     json_t *v = json_object_get(j, "signal");
-    int sig = -1;
-    char num[24];
-    if (json_is_string(v))
-        sig = hb_signal_parse(json_string_value(v));
-    else if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 1000) {
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-        sig = hb_signal_parse(num);
-    }
+    int sig = hb_req_signal(v);
+    bool missing = !v;
     json_decref(j);
-    if (!v)
+    if (missing)
         return hb_reply_error(r->c, 400, "signal: required (a name like \"TERM\" or a number)");
     if (sig < 0)
         return hb_reply_error(r->c, 400, "signal: not a signal name (TERM, INT, KILL, HUP, "
@@ -179,15 +173,6 @@ static int signal_post(hb_req_t *r, const hb_proc_sel_t *sel)
     return status;
 }
 
-static int dim_of(json_t *j, const char *key, unsigned *out)
-{
-    json_t *v = json_object_get(j, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
-        return -1;
-    *out = (unsigned)json_integer_value(v);
-    return 0;
-}
-
 static int resize_post(hb_req_t *r, const hb_proc_sel_t *sel)
 {
     hb_err_t e = {0};
@@ -195,11 +180,11 @@ static int resize_post(hb_req_t *r, const hb_proc_sel_t *sel)
     if (!j)
         return hb_reply_err(r, &e);
     unsigned cols = 0, rows = 0;
-    int bad_cols = dim_of(j, "cols", &cols), bad_rows = dim_of(j, "rows", &rows);
+    int bad_cols = hb_req_pty_dim(j, "cols", &cols), bad_rows = hb_req_pty_dim(j, "rows", &rows);
     json_decref(j);
     if (bad_cols < 0 || bad_rows < 0)
-        return hb_reply_error(r->c, 400, "%s: must be an integer from 1 to 1000",
-                              bad_cols < 0 ? "cols" : "rows");
+        return hb_reply_error(r->c, 400, "%s: must be an integer from 1 to %d",
+                              bad_cols < 0 ? "cols" : "rows", HB_PTY_DIM_MAX);
     hb_lease_t *l = NULL;
     int status = hb_gw_lease_take(r, &l);
     if (status == 0 && hb_lease_proc_resize(l, sel, cols, rows, &e) < 0) {

@@ -134,13 +134,9 @@ static int parse_query(const char *qs, uint64_t *offset, bool *follow, hb_err_t 
 {
     char buf[32];
     size_t len = 0;
-    int f = hb_query_param(qs, "offset", buf, sizeof buf, &len);
-    *offset = 0;
-    if (f < 0 || (f == 1 && (len == 0 || len > 19 || strspn(buf, "0123456789") != len)))
-        return hb_fail(e, HB_E_INVALID, 0, "offset: must be a byte offset (0 or more)");
-    if (f == 1)
-        *offset = strtoull(buf, NULL, 10);
-    f = hb_query_param(qs, "follow", buf, sizeof buf, &len);
+    if (hb_query_uint(qs, "offset", 0, UINT64_MAX >> 1, 0, offset, e) < 0)
+        return -1;
+    int f = hb_query_param(qs, "follow", buf, sizeof buf, &len);
     *follow = f == 1 && (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0);
     if (f < 0 || (f == 1 && !*follow && strcmp(buf, "0") != 0 && strcmp(buf, "false") != 0))
         return hb_fail(e, HB_E_INVALID, 0, "follow: must be 1, 0, true or false");

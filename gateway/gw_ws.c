@@ -52,20 +52,9 @@ static int check_upgrade(hb_req_t *r)
 static int query_uint(hb_req_t *r, const char *key, uint64_t lo, uint64_t hi, uint64_t def,
                       uint64_t *out)
 {
-    char buf[24];
-    size_t len = 0;
-    int f = hb_query_param(r->ri->query_string, key, buf, sizeof buf, &len);
-    *out = def;
-    if (f == 0)
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = f > 0 && len && buf[0] >= '0' && buf[0] <= '9'
-                               ? strtoull(buf, &end, 10) : 0;
-    if (f < 0 || !end || *end || errno || v < lo || v > hi)
-        return hb_reply_error(r->c, 400, "%s: an integer %llu..%llu", key,
-                              (unsigned long long)lo, (unsigned long long)hi);
-    *out = v;
+    hb_err_t e = {0};
+    if (hb_query_uint(r->ri->query_string, key, lo, hi, def, out, &e) < 0)
+        return hb_reply_err(r, &e);
     return 0;
 }
 
@@ -127,8 +116,8 @@ static int terminal_req(hb_req_t *r, hb_proc_req_t *q, char *cmd, size_t cap)
 {
     uint64_t cols, rows;
     size_t len = 0;
-    int status = query_uint(r, "cols", 1, 1000, TERM_COLS, &cols);
-    if (status || (status = query_uint(r, "rows", 1, 1000, TERM_ROWS, &rows)))
+    int status = query_uint(r, "cols", 1, HB_PTY_DIM_MAX, TERM_COLS, &cols);
+    if (status || (status = query_uint(r, "rows", 1, HB_PTY_DIM_MAX, TERM_ROWS, &rows)))
         return status;
     int f = hb_query_param(r->ri->query_string, "cmd", cmd, cap, &len);
     if (f < 0 || (f > 0 && (len == 0 || strlen(cmd) != len)))

@@ -14,6 +14,7 @@
 #include "gw_streams.h"
 #include "json_out.h"
 #include "log.h"
+#include "req_parse.h"
 
 
 struct hb_ws_sess {
@@ -128,14 +129,6 @@ static void *pump(void *arg)
 
 /* ---- frames in (the civetweb worker) ---- */
 
-static int signal_of(json_t *v)
-{
-    if (json_is_integer(v))
-        return json_integer_value(v) > 0 && json_integer_value(v) < 65
-                   ? (int)json_integer_value(v) : -1;
-    return json_is_string(v) ? hb_signal_parse(json_string_value(v)) : -1;
-}
-
 /* A JSON control frame: resize or signal. A bad frame is answered with an
  * error frame and the session goes on; false when init could not be told
  * (the connection to it may be mid-frame: the session ends). */
@@ -150,16 +143,15 @@ static bool control(hb_ws_sess_t *s, const char *data, size_t len)
         send_error(s, len > HB_WS_TEXT_MAX ? "control frame: longer than 4096 bytes"
                                            : "control frame: not JSON");
     } else if (type && strcmp(type, "resize") == 0) {
-        json_t *cj = json_object_get(j, "cols"), *rj = json_object_get(j, "rows");
-        json_int_t cols = json_integer_value(cj), rows = json_integer_value(rj);
-        if (!json_is_integer(cj) || cols < 1 || cols > 1000)
+        unsigned cols, rows;
+        if (hb_req_pty_dim(j, "cols", &cols) < 0)
             send_error(s, "cols: an integer 1..1000");
-        else if (!json_is_integer(rj) || rows < 1 || rows > 1000)
+        else if (hb_req_pty_dim(j, "rows", &rows) < 0)
             send_error(s, "rows: an integer 1..1000");
         else
-            rc = hb_proc_send_resize(s->st, (unsigned)cols, (unsigned)rows, &e);
+            rc = hb_proc_send_resize(s->st, cols, rows, &e);
     } else if (type && strcmp(type, "signal") == 0) {
-        int sig = signal_of(json_object_get(j, "signal"));
+        int sig = hb_req_signal(json_object_get(j, "signal"));
         if (sig < 0)
             send_error(s, "signal: a signal name (INT, TERM, ...) or number");
         else

@@ -1,6 +1,8 @@
 /* Query-string parsing (see query.h). */
 #include "query.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int hexval(char c)
@@ -63,5 +65,25 @@ int hb_query_param(const char *qs, const char *key, char *out, size_t cap, size_
             break;
         p = end + 1;
     }
+    return 0;
+}
+
+int hb_query_uint(const char *qs, const char *key, uint64_t lo, uint64_t hi, uint64_t def,
+                  uint64_t *out, hb_err_t *e)
+{
+    char buf[24];
+    size_t len = 0;
+    int f = hb_query_param(qs, key, buf, sizeof buf, &len);
+    *out = def;
+    if (f == 0)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = f > 0 && len && len == strlen(buf) && buf[0] >= '0' && buf[0] <= '9'
+                               ? strtoull(buf, &end, 10) : 0;
+    if (f < 0 || !end || *end || errno || v < lo || v > hi)
+        return hb_fail(e, HB_E_INVALID, 0, "%s: an integer %llu..%llu", key,
+                       (unsigned long long)lo, (unsigned long long)hi);
+    *out = v;
     return 0;
 }

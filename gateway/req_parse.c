@@ -465,10 +465,10 @@ int hb_req_exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_e
     return x_stdin(v, q, e);
 }
 
-int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e)
+int hb_req_parse_command(const char *body, size_t len, hb_msg_t *q, hb_req_field_fn field,
+                         void *ud, hb_err_t *e)
 {
     memset(q, 0, sizeof *q);
-    *stream = -1;
     json_t *j = hb_req_load_object(body, len, e);
     if (!j)
         return -1;
@@ -477,7 +477,7 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb
     json_t *v;
     int rc = 0;
     json_object_foreach(j, key, v) {
-        if ((rc = hb_req_exec_field(key, v, q, stream, e)) < 0)
+        if ((rc = field(key, v, q, ud, e)) < 0)
             break;
     }
     json_decref(j);
@@ -486,6 +486,17 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb
     if (rc < 0)
         hb_msg_clear(q);
     return rc;
+}
+
+static int exec_field(const char *key, json_t *v, hb_msg_t *q, void *stream, hb_err_t *e)
+{
+    return hb_req_exec_field(key, v, q, stream, e);
+}
+
+int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e)
+{
+    *stream = -1;
+    return hb_req_parse_command(body, len, q, exec_field, stream, e);
 }
 
 /* ---- query parameters ---- */

@@ -31,9 +31,16 @@ int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g,
  * (server-sent events), 0 for false, -1 when absent (Accept decides). */
 int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb_err_t *e);
 
-/* For req_parse_proc.c: the body as a JSON object (NULL with *e), and one
- * exec field (command, cwd, env, user, timeout, stdin, stream) into q. */
+/* The body as a JSON object (nesting and size checked), NULL with *e. */
 json_t *hb_req_load_object(const char *body, size_t len, hb_err_t *e);
+/* A command body (exec, processes): a JSON object whose every member goes
+ * to field (which fails on unknown ones) into an SB_EXEC q; `command` is
+ * required. q is cleared on failure. */
+typedef int (*hb_req_field_fn)(const char *key, json_t *v, hb_msg_t *q, void *ud, hb_err_t *e);
+int hb_req_parse_command(const char *body, size_t len, hb_msg_t *q, hb_req_field_fn field,
+                         void *ud, hb_err_t *e);
+/* One exec field (command, cwd, env, user, timeout, stdin, stream) into q:
+ * the fields a process body shares with exec are parsed alike. */
 int hb_req_exec_field(const char *key, json_t *v, hb_msg_t *q, int *stream, hb_err_t *e);
 
 /* POST /:id/processes: command, cwd, env, user and timeout_ms into q (as
@@ -43,6 +50,12 @@ typedef struct {
     bool     keep_stdin;
     unsigned cols, rows;       /* 0: no PTY */
 } hb_proc_extra_t;
+/* Values the process routes and the terminal's control frames share: a
+ * signal (a name as hb_signal_parse takes it, or a number 1..HB_SIG_MAX;
+ * -1 for anything else), and a PTY dimension o[key] in 1..HB_PTY_DIM_MAX
+ * (0, or -1 when missing or out of range). */
+int hb_req_signal(const json_t *v);
+int hb_req_pty_dim(const json_t *o, const char *key, unsigned *out);
 int hb_req_parse_proc(const char *body, size_t len, hb_msg_t *q, hb_proc_extra_t *x,
                       hb_err_t *e);
 

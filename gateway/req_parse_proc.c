@@ -4,6 +4,9 @@
  * Pure, like req_parse.c. */
 #include "req_parse.h"
 
+#include "initmsg.h"   /* HB_SIG_MAX */
+#include "proc.h"      /* hb_signal_parse */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,12 +29,29 @@ static int x_tag(json_t *v, hb_proc_extra_t *x, hb_err_t *e)
     return 0;
 }
 
+int hb_req_signal(const json_t *v)
+{
+    if (json_is_string(v))
+        return hb_signal_parse(json_string_value(v));
+    json_int_t n = json_integer_value(v);
+    return json_is_integer(v) && n >= 1 && n <= HB_SIG_MAX ? (int)n : -1;
+}
+
+int hb_req_pty_dim(const json_t *o, const char *key, unsigned *out)
+{
+    const json_t *v = json_object_get(o, key);
+    json_int_t n = json_integer_value(v);
+    if (!json_is_integer(v) || n < 1 || n > HB_PTY_DIM_MAX)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int dim(json_t *o, const char *key, unsigned *out, hb_err_t *e)
 {
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000)
-        return hb_fail(e, HB_E_INVALID, 0, "pty.%s: must be an integer from 1 to 1000", key);
-    *out = (unsigned)json_integer_value(v);
+    if (hb_req_pty_dim(o, key, out) < 0)
+        return hb_fail(e, HB_E_INVALID, 0, "pty.%s: must be an integer from 1 to %d", key,
+                       HB_PTY_DIM_MAX);
     return 0;
 }
 
@@ -50,8 +70,9 @@ static int x_pty(json_t *v, hb_proc_extra_t *x, hb_err_t *e)
     return 0;
 }
 
-static int proc_field(const char *key, json_t *v, hb_msg_t *q, hb_proc_extra_t *x, hb_err_t *e)
+static int proc_field(const char *key, json_t *v, hb_msg_t *q, void *ud, hb_err_t *e)
 {
+    hb_proc_extra_t *x = ud;
     if (strcmp(key, "stream") == 0)
         return hb_fail(e, HB_E_INVALID, 0, "stream: unknown field (follow the output with "
                        "GET .../processes/:pid/output?follow=1)");
@@ -75,23 +96,6 @@ static int proc_field(const char *key, json_t *v, hb_msg_t *q, hb_proc_extra_t *
 int hb_req_parse_proc(const char *body, size_t len, hb_msg_t *q, hb_proc_extra_t *x,
                       hb_err_t *e)
 {
-    memset(q, 0, sizeof *q);
     memset(x, 0, sizeof *x);
-    json_t *j = hb_req_load_object(body, len, e);
-    if (!j)
-        return -1;
-    q->type = HB_MSG_SB_EXEC;
-    const char *key;
-    json_t *v;
-    int rc = 0;
-    json_object_foreach(j, key, v) {
-        if ((rc = proc_field(key, v, q, x, e)) < 0)
-            break;
-    }
-    json_decref(j);
-    if (rc == 0 && !q->command)
-        rc = hb_fail(e, HB_E_INVALID, 0, "command: required");
-    if (rc < 0)
-        hb_msg_clear(q);
-    return rc;
+    return hb_req_parse_command(body, len, q, proc_field, x, e);
 }

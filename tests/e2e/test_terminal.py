@@ -121,8 +121,10 @@ def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shar
         await ws.send("not json")
         await ws.send(json.dumps({"type": "dance"}))
         await ws.send(json.dumps({"type": "signal", "signal": "NOPE"}))
+        # past the control frame's bound: refused unparsed, the session goes on
+        await ws.send(json.dumps({"type": "resize", "pad": "x" * 5000}))
         errors = []
-        while len(errors) < 4:
+        while len(errors) < 5:
             msg = await asyncio.wait_for(ws.recv(), 20)
             if isinstance(msg, str):
                 errors.append(json.loads(msg))
@@ -134,7 +136,7 @@ def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shar
     errors = run(go())
     assert all(e["type"] == "error" for e in errors), errors
     text = " ".join(e["error"] for e in errors)
-    for field in ("cols", "JSON", "type", "signal"):
+    for field in ("cols", "JSON", "type", "signal", "longer than 4096"):
         assert field in text, (field, errors)
 
 

@@ -1,6 +1,7 @@
 /* libFuzzer target: everything the gateway parses from a client before an
- * actor sees it: the create and exec JSON bodies (validation included), the
- * query parameters of the file and analytics routes, and URL routing. The
+ * actor sees it: the create, exec and process JSON bodies (validation
+ * included), the query parameters of the file, analytics and process
+ * routes, and URL routing. The
  * first input byte picks the parser; the rest is the input. Besides memory
  * errors it checks the parsers' promises: a rejected request leaves nothing
  * allocated, an accepted one is a well-formed message that survives the
@@ -12,6 +13,7 @@
 
 #include "messages.h"
 #include "path.h"
+#include "query.h"
 #include "req_parse.h"
 #include "route.h"
 
@@ -27,12 +29,29 @@ static void check_roundtrip(const hb_msg_t *q)
     hb_msg_clear(&o);
 }
 
+/* which: 0 create, 1 exec, 3 a background process (exec's fields and more) */
+static int parse(int which, const char *data, size_t size, hb_msg_t *q, hb_err_t *e)
+{
+    int stream = -1;
+    hb_proc_extra_t x;
+    if (which == 0)
+        return hb_req_parse_create(data, size, NULL, q, e);
+    if (which == 1)
+        return hb_req_parse_exec(data, size, q, &stream, e);
+    int rc = hb_req_parse_proc(data, size, q, &x, e);
+    if (rc == 0) {
+        size_t tl = strnlen(x.tag, sizeof x.tag);
+        assert(tl < sizeof x.tag && (tl == 0 || strspn(x.tag, "0123456789") < tl));  /* never a pid */
+        assert((x.cols == 0) == (x.rows == 0) && x.cols <= HB_PTY_DIM_MAX && x.rows <= HB_PTY_DIM_MAX);
+    }
+    return rc;
+}
+
 static void body(int which, const char *data, size_t size)
 {
     hb_msg_t q;
     hb_err_t e = {0};
-    int stream = -1;
-    int rc = which ? hb_req_parse_exec(data, size, &q, &stream, &e) : hb_req_parse_create(data, size, NULL, &q, &e);
+    int rc = parse(which, data, size, &q, &e);
     if (rc < 0) {
         assert(e.code == HB_E_INVALID || e.code == HB_E_TOOBIG);
         assert(e.msg[0]);
@@ -57,8 +76,10 @@ static void query(const char *qs)
     hb_err_t e = {0};
     if (hb_req_parse_path(qs, false, path, sizeof path, &e) == 0)
         assert(hb_path_check(path, NULL) == 0);
-    uint64_t range;
+    uint64_t range, v;
     hb_req_parse_range(qs, &range, &e);
+    if (hb_query_uint(qs, "offset", 1, 1000, 7, &v, &e) == 0)
+        assert(v >= 1 && v <= 1000);
     hb_route_t r;
     hb_route_match(qs, &r);
     assert(!r.id[0] || hb_name_valid(r.id));
@@ -69,10 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > (1u << 20))
         return 0;
-    int which = data[0] % 3;
+    int which = data[0] % 4;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
-    if (which < 2) {
+    if (which != 2) {
         body(which, p, n);
         return 0;
     }
