@@ -28,6 +28,7 @@ struct hb_gateway {
     hb_gateway_conf_t  conf;
     hb_gw_conns_t     *conns;
     hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
+    hb_ev_hub_t       *events;     /* GET /api/v1/events; NULL without an endpoint */
     char              *host, *key;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
@@ -200,6 +201,7 @@ static int route(hb_req_t *r)
     case HB_RT_FILES_LIST: return hb_h_files_list(r);
     case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
+    case HB_RT_EVENTS: return hb_h_events(r);
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:
@@ -223,7 +225,8 @@ static int route(hb_req_t *r)
 
 static int serve(hb_gateway_t *g, struct mg_connection *c)
 {
-    hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf, .oc = &g->oc};
+    hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf, .oc = &g->oc,
+                 .events = g->events};
     hb_route_match(r.ri->local_uri, &r.route);
     if (r.route.kind == HB_RT_HEALTHZ)
         return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
@@ -391,6 +394,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf.cfg = NULL;   /* borrowed for the start only */
     g->conf.host = g->host;
     g->conf.api_key = g->key;
+    g->conf.events = NULL;   /* the hub holds what it needs */
     hb_gateway_conf_t *k = &g->conf;
     int workers = conf_defaults(k);
     g->conns = hb_gw_conns_new((unsigned)workers, (unsigned)k->idle_per_addr,
@@ -425,8 +429,15 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         .init_connection = init_connection, .begin_request = begin_request,
         .end_request = end_request, .connection_closed = connection_closed,
     };
+    if (conf->events && !(g->events = hb_ev_hub_start(conf->events, e))) {
+        hb_gw_conns_free(g->conns);
+        gateway_free(g);
+        return NULL;
+    }
     g->ctx = g->conns ? mg_start(&cb, g, opts) : NULL;
     if (!g->ctx) {
+        hb_ev_hub_stop(g->events);
+        hb_ev_hub_free(g->events);
         hb_gw_conns_free(g->conns);
         hb_fail(e, HB_E_INTERNAL, 0, "http: cannot listen on %s (port in use or bad --host?)",
                 ports);
@@ -445,6 +456,7 @@ void hb_gateway_stop(hb_gateway_t *g)
      * flight answer first: new ones get 503, waiting ones give up at the bus
      * deadline (hb_bus_call), and a second more lets those replies out. */
     atomic_store(&g->draining, true);
+    hb_ev_hub_stop(g->events);   /* event streams end now: they would wait for ever */
     int64_t dl = hb_bus_deadline();
     int64_t until = (dl ? dl : hb_now_ms()) + 1000;
     while (atomic_load(&g->inflight) > 0 && hb_now_ms() < until) {
@@ -452,6 +464,7 @@ void hb_gateway_stop(hb_gateway_t *g)
         nanosleep(&ts, NULL);
     }
     mg_stop(g->ctx);
+    hb_ev_hub_free(g->events);   /* every stream has left with its worker */
     hb_gw_conns_free(g->conns);
     gateway_free(g);
 }

@@ -23,6 +23,7 @@ typedef struct {
     int         head_timeout_s;  /* request head; also a stalled body read or write */
     const hb_config_t *cfg;      /* read at start only: the OpenCode settings; NULL: defaults */
     hb_endpoints_t ep;           /* the actors' inboxes the handlers call */
+    const char *events;          /* the PUB endpoint GET /api/v1/events relays; NULL: 503 */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ev_hub.h"
 #include "gateway.h"
 #include "lease.h"
 #include "opencode_conf.h"
@@ -16,6 +17,7 @@ typedef struct {
     const struct mg_request_info *ri;
     const hb_gateway_conf_t      *conf;
     const hb_oc_settings_t       *oc;      /* the daemon's, loaded at start */
+    hb_ev_hub_t                  *events;  /* the event relay; NULL without --events */
     hb_route_t                    route;
 } hb_req_t;
 
@@ -44,6 +46,8 @@ int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
+/* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
+int hb_h_events(hb_req_t *r);
 /* Background processes (gw_proc.c): /processes and /processes/:sel/... */
 int hb_h_processes(hb_req_t *r);
 int hb_h_process(hb_req_t *r);

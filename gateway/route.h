@@ -19,6 +19,7 @@ typedef enum {
     HB_RT_MCP,             /* /api/v1/hiveboxes/:id/mcp */
     HB_RT_OPENCODE,        /* /api/v1/hiveboxes/:id/opencode and everything under it */
     HB_RT_ANALYTICS,       /* /api/v1/analytics */
+    HB_RT_EVENTS,          /* /api/v1/events */
     HB_RT_API_OTHER,       /* anything else under /api/: authenticated 404 */
     HB_RT_KILL_ALL,        /* /api/v1/hiveboxes/:id/processes/kill-all */
     HB_RT_PROCESSES,       /* /api/v1/hiveboxes/:id/processes */
