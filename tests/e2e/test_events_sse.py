@@ -40,6 +40,13 @@ class Stream:
             pass   # closed by the test
 
     def close(self):
+        # A reader thread blocked in recv() keeps the socket open through
+        # resp.close() until the next keep-alive comment; shut it down so the
+        # daemon sees the client leave now.
+        try:
+            self.resp.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
         self.resp.close()
 
 
