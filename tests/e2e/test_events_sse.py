@@ -172,7 +172,8 @@ BIG_COMMAND = "exit 0 # " + "x" * 4000
 def test_a_client_that_does_not_read_costs_a_bounded_queue(private_daemon):
     # A stalled write must outlast the burst here, so the daemon waits longer
     # than its default 10 s for a write that makes no progress.
-    d = private_daemon(extra_args=["--header-timeout", "300"])
+    d = private_daemon(extra_args=["--header-timeout", "300"],
+                        extra_env=hbtest.asan_quarantine_env(0))
     c = d.client()
     sids = [c.create(memory="64m")["id"] for _ in range(4)]
     for sid in sids:   # warm up: the first processes allocate what later ones reuse
