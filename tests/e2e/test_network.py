@@ -260,6 +260,11 @@ def test_response_shows_mode_ip_and_group(mk, client, net):
     assert none.info["network"]["mode"] == "none"
     assert not none.info["network"].get("ip")
     assert client.info(grp.id)["network"] == grp.info["network"]
+    # The list carries the address too (one request for a whole table).
+    rows = {r["id"]: r for r in client.get("/api/v1/hiveboxes").json()["sandboxes"]}
+    assert rows[iso.id]["ip"] == iso.info["network"]["ip"]
+    assert rows[none.id]["ip"] is None
+    assert rows[iso.id]["pids"] == iso.info["limits"]["pids"]
 
 
 def test_bad_network_modes_refused(client):
