@@ -50,13 +50,13 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
   network.addEventListener('change', () => { groupField.hidden = network.value !== 'shared'; });
 
   const skillMode = (v, label, checked) => h('label', { class: 'radio' },
-    h('input', { type: 'radio', name: 'skills-mode', value: v, id: `create-skills-${v}`, checked }), label);
+    h('input', { type: 'radio', name: 'skills-mode', value: v, id: `create-skills-${v}`, checked: checked ? '' : null }), label);
   const skillsAll = skillMode('all', 'All skills (default)', true);
   const skillsNone = skillMode('none', 'None', false);
   const skillsSome = skillMode('some', 'Only these:', false);
   const skills = input('skills', { placeholder: 'pdf, docx', disabled: true });
   const skillsBox = h('fieldset', { class: 'field skills', dataset: { field: 'skills' } },
-    h('legend', {}, 'Skills for the agent'), skillsAll, skillsNone, skillsSome, skills,
+    h('legend', {}, 'Skills for the agent'), h('div', { class: 'radios' }, skillsAll, skillsNone, skillsSome), skills,
     h('p', { class: 'help muted' }, 'Names of directories in the daemon\'s skills folder, separated by commas.'),
     errs.skills = h('p', { class: 'field-error', id: 'create-skills-error', role: 'alert' }));
   skillsBox.addEventListener('change', () => { skills.disabled = mode() !== 'some'; if (!skills.disabled) skills.focus(); });
@@ -168,6 +168,9 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
       if (onCreated) onCreated(s);
       showCreated(s);
       form.reset();
+      result.scrollIntoView({ block: 'nearest' });
+      const open = result.querySelector('#create-open');
+      if (open) open.focus({ preventScroll: true });
       skills.disabled = true;
       groupField.hidden = true;
     } catch (e) {
