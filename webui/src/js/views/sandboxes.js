@@ -47,7 +47,8 @@ export function mountSandboxes(el) {
   let gen = 0;
   let inflight = false;
   let again = false;
-  let lastMismatch = null;
+  let suspect = 0;
+  let settled = null;
 
   const filterBox = h('input', {
     id: 'sandbox-filter', type: 'search', placeholder: 'Filter by name, image, status, network…',
@@ -234,10 +235,11 @@ export function mountSandboxes(el) {
       r.cpuPct = s.cpu_percent;
       paint(r);
     }
-    // A count that disagrees (a missed event) fetches the list once.
+    // A count that disagrees in two samples in a row (an event was missed;
+    // one sample may race a create or destroy) fetches the list, once.
     if (check && typeof sample.sandbox_count === 'number') {
-      if (sample.sandbox_count === rows.size) lastMismatch = null;
-      else if (sample.sandbox_count !== lastMismatch) { lastMismatch = sample.sandbox_count; refetch(); }
+      if (sample.sandbox_count === rows.size) { suspect = 0; settled = null; }
+      else if (++suspect >= 2 && settled !== sample.sandbox_count) { settled = sample.sandbox_count; refetch(); }
     }
     if (sortKey === 'memory' || sortKey === 'cpu') scheduleRender();
   }
