@@ -135,11 +135,12 @@ test('destroy asks in the page, then the row disappears', async ({ page, sandbox
   await expect(row).toBeVisible();
   // Filter and sort.
   await page.locator('#sandbox-filter').fill(doomed.id);
-  await expect(page.locator('#sandbox-table tbody tr')).toHaveCount(1);
+  await expect(page.locator('#sandbox-table tbody tr[data-id]')).toHaveCount(1);
+  await expect(page.locator('#sandbox-count')).toContainText('1 of ');
   await page.locator('#sandbox-filter').fill('');
   await page.locator('#sandbox-table th[data-key=id] button').click();
   await expect(page.locator('#sandbox-table th[data-key=id]')).toHaveAttribute('aria-sort', 'ascending');
-  const ids = await page.locator('#sandbox-table tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.id));
+  const ids = await page.locator('#sandbox-table tbody tr[data-id]').evaluateAll((trs) => trs.map((t) => t.dataset.id));
   expect(ids).toEqual([...ids].sort());
   await shot(page, 'sandboxes');
 
