@@ -45,7 +45,7 @@ test('create through the form: the row arrives by the event stream', async ({ pa
     await expect(row).toBeVisible();
     await expect(page.locator('#create-result')).toContainText(`Created ${name}`);
     await expect(row).toContainText('running');
-    await expect(row).toContainText('300m');
+    await expect(row).toContainText('300 MiB');
     await expect(row).toContainText('0.5 CPU');
     await expect(row.locator('.btn-agent')).toHaveText('Agent');
     // Time left counts down from 15:00, each second.
@@ -122,6 +122,7 @@ test('hostile text from the daemon and a sandbox stays text', async ({ page, san
   await expect(page.locator('#exec-stdout')).toHaveText(`${HOSTILE}\n<script>alert(2)</script>\n`);
   await expect(page.locator('#exec-stderr')).toHaveText(`${HOSTILE}\n`);
   await expect(page.locator('#exec-exit')).toContainText('exit 0');
+  await expect(page.locator('#sb-commands')).toHaveText('1');
   await expect(page.locator('img')).toHaveCount(0);
   await expect(page.locator('#app script')).toHaveCount(0);
   await shot(page, 'sandbox');

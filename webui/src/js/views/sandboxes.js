@@ -126,7 +126,7 @@ export function mountSandboxes(el) {
     const ip = ipCache.get(r.id);
     r.cells.network.textContent = ip ? `${r.network} · ${ip}` : r.network;
     const limit = r.memLimit || parseSize(r.memStr);
-    r.cells.memory.textContent = r.memBytes == null ? `– / ${r.memStr || '–'}` : `${fmtBytes(r.memBytes)} / ${fmtBytes(limit)}`;
+    r.cells.memory.textContent = `${r.memBytes == null ? '–' : fmtBytes(r.memBytes)} / ${limit ? fmtBytes(limit) : (r.memStr || '–')}`;
     r.cells.memory.classList.toggle('hot', r.memBytes != null && limit && r.memBytes / limit > 0.9);
     r.cells.cpu.textContent = `${r.cpuPct == null ? '–' : `${Math.round(r.cpuPct)}%`} / ${r.cpus ?? '–'} CPU`;
     r.cells.commands.textContent = String(r.commands);
