@@ -11,6 +11,9 @@ const MAX_LINES = 2000;
 const SIGNALS = ['INT', 'TERM', 'KILL'];
 const RETRY_MS = [500, 1000, 2000, 5000];
 
+const SIGNAMES = { 1: 'HUP', 2: 'INT', 3: 'QUIT', 6: 'ABRT', 9: 'KILL', 13: 'PIPE', 14: 'ALRM', 15: 'TERM' };
+function sigName(n) { return SIGNAMES[n] ? `SIG${SIGNAMES[n]}` : `signal ${n}`; }
+
 function errText(err) { return err && err.message ? err.message : String(err); }
 
 function fmtTime(iso) {
@@ -140,7 +143,7 @@ export function mount(el, ctx) {
   function stateBadge(p) {
     let text = p.state;
     if (p.state === 'exited' && p.timed_out) text = 'timed out';
-    else if (p.state === 'exited' && p.signal) text = `killed (${p.signal})`;
+    else if (p.state === 'exited' && p.signal) text = `killed (${sigName(p.signal)})`;
     return h('span', { class: `proc-state proc-state-${p.state}` }, text);
   }
 
@@ -325,7 +328,7 @@ export function mount(el, ctx) {
       o.offset = data.to;
     } else if (type === 'exit') {
       o.ended = true;
-      const how = data.timed_out ? 'timed out' : data.signal ? `killed by signal ${data.signal}` : 'exited';
+      const how = data.timed_out ? 'timed out' : data.signal ? `killed by ${sigName(data.signal)}` : 'exited';
       append(o, `${o.partial ? '\n' : ''}[${how}, exit code ${data.exit_code}]\n`);
       outStatus.textContent = 'ended';
       queueRefresh();
