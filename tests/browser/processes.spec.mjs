@@ -1,0 +1,90 @@
+// The Processes tab (webui/src/js/tabs/processes.js) against a real daemon:
+// start, follow the output, stdin, signals, the live list from the event
+// feed, delete, and the bounded output view.
+import { test, expect, login, apiCall, shot } from './fixtures.mjs';
+
+async function openProcesses(page, id) {
+  await login(page);
+  await page.evaluate((h) => { location.hash = h; }, `#/sandbox/${encodeURIComponent(id)}/processes`);
+  await expect(page.locator('.proc-tab')).toBeVisible();
+  await expect(page.locator('.proc-listbar [role=status]')).toHaveText(/process/);
+}
+
+const procPath = (id, sel = '') => `/api/v1/hiveboxes/${encodeURIComponent(id)}/processes${sel ? `/${sel}` : ''}`;
+
+test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited", async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openProcesses(page, sb.id);
+  await page.locator('.proc-cmd').fill("sh -c 'echo a; cat'");
+  await page.locator('.proc-tag-in').fill('catter');
+  await expect(page.locator('.proc-start input[name=stdin]')).toBeChecked();
+  await page.locator('.proc-start-btn').click();
+
+  const out = page.locator('.proc-output');
+  await expect(out).toHaveText(/^a\n/);
+  const row = page.locator('.proc-row', { hasText: 'catter' });
+  await expect(row).toHaveCount(1);
+  await expect(row.locator('.proc-state')).toHaveText('running');
+
+  // stdin, hostile on purpose: cat echoes it, and it stays text.
+  await page.locator('.proc-stdin').fill('hello <script>alert(1)</script>');
+  await page.locator('.proc-stdinform button[type=submit]').click();
+  await expect(out).toHaveText('a\nhello <script>alert(1)</script>\n');
+  await expect(page.locator('.proc-tab script')).toHaveCount(0);
+  await shot(page, 'processes');
+
+  await page.locator('button[data-signal=KILL]').click();
+  await expect(out).toContainText('[killed by SIGKILL, exit code 137]');
+  await expect(row.locator('.proc-state')).toHaveText('killed (SIGKILL)');
+  await expect(row.locator('.proc-exit')).toHaveText('137');
+  await expect(page.locator('.proc-stdin')).toBeDisabled();
+  const p = await apiCall('GET', procPath(sb.id, 'catter'));
+  expect(p.state).toBe('exited');
+  expect(p.exit_code).toBe(137);
+});
+
+test('the list follows the event feed; close stdin, TERM, delete', async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openProcesses(page, sb.id);
+  await expect(page.locator('.proc-empty')).toBeVisible();
+
+  // Started by someone else: the row appears from process.started, no reload.
+  await apiCall('POST', procPath(sb.id), { command: 'cat; echo "stdin closed"; sleep 600', tag: 'bg-1', stdin: true });
+  const row = page.locator('.proc-row', { hasText: 'bg-1' });
+  await expect(row).toHaveCount(1);
+  await expect(row.locator('.proc-state')).toHaveText('running');
+  await row.click();
+  await page.locator('.proc-stdinform').getByRole('button', { name: 'Close stdin' }).click();
+  await expect(page.locator('.proc-output')).toHaveText('stdin closed\n');
+
+  // Ended by someone else: the row changes from process.exited.
+  await apiCall('POST', procPath(sb.id, 'bg-1/signal'), { signal: 'TERM' });
+  await expect(row.locator('.proc-state')).toHaveText('killed (SIGTERM)');
+
+  // Delete asks first (a second press), then forgets it.
+  const del = page.locator('.proc-delete');
+  await del.click();
+  await expect(del).toHaveText('Really delete?');
+  await del.click();
+  await expect(row).toHaveCount(0);
+  await expect(page.locator('.proc-detail')).toBeHidden();
+  const left = await apiCall('GET', procPath(sb.id));
+  expect(left.processes.map((q) => q.tag)).not.toContain('bg-1');
+});
+
+test('a long output is bounded in the page: the last 2,000 lines', async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openProcesses(page, sb.id);
+  await page.locator('.proc-start input[name=stdin]').uncheck();
+  await page.locator('.proc-cmd').fill('seq 1 6000');
+  await page.locator('.proc-start-btn').click();
+  const out = page.locator('.proc-output');
+  await expect(out).toContainText('exit code 0]');
+  const t = await out.textContent();
+  const lines = t.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^\[… \d+ earlier lines not shown …\]$/);
+  expect(lines.length).toBeLessThanOrEqual(2002);
+  expect(lines).toContain('6000');
+  expect(lines).not.toContain('3000');
+  await expect(out).not.toContainText('\n1\n2\n3\n');
+});

@@ -1,0 +1,155 @@
+// The Terminal tab (webui/src/js/tabs/terminal.js) against a real daemon and
+// real sandboxes: typing, hostile output as text, resize -> stty size,
+// reconnect with replay, several terminals, copy/paste, reattach on remount.
+import { test, expect, login, apiCall, shot, URL_BASE } from './fixtures.mjs';
+
+const hook = (page, fn, ...args) => page.evaluate(([f, a]) => window.__hbTest.terminal[f](...a), [fn, args]);
+const text = (page, i = 0) => hook(page, 'text', i);
+const count = (hay, needle) => hay.split(needle).length - 1;
+
+async function openTerminal(page, id) {
+  await login(page);
+  await page.evaluate((h) => { location.hash = h; }, `#/sandbox/${encodeURIComponent(id)}/terminal`);
+  await expect.poll(() => page.evaluate(() => window.__hbTest?.terminal?.state(0) ?? null),
+    { timeout: 15_000 }).toBe('open');
+}
+
+// Type into the terminal shown (its xterm keeps a hidden textarea for input).
+async function type(page, line) {
+  await page.locator('.term-wrap:not([hidden]) .xterm-helper-textarea').focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+async function termProcs(id) {
+  const r = await apiCall('GET', `/api/v1/hiveboxes/${encodeURIComponent(id)}/processes`);
+  return r.processes.filter((p) => p.tag && p.tag.startsWith('dash-term-'));
+}
+
+test('type echo hi, hostile output is text, two terminals, close ends the shell', async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openTerminal(page, sb.id);
+  const shown = page.locator('.term-wrap:not([hidden]) .xterm-rows');
+
+  await type(page, 'echo hi');
+  await expect.poll(() => text(page)).toMatch(/^hi$/m);
+  await expect(shown).toContainText('hi');
+
+  // Output a sandbox controls is drawn as text: no element is made from it.
+  await type(page, "printf '%s\\n' '<script>alert(1)</script>' '<img src=x onerror=alert(2)>'");
+  await expect.poll(() => text(page)).toMatch(/^<img src=x onerror=alert\(2\)>$/m);
+  await expect(shown).toContainText('<script>alert(1)</script>');
+  await expect(page.locator('.term-tab script, .term-tab img')).toHaveCount(0);
+
+  // The shell runs as a tagged background process of the sandbox.
+  const first = await termProcs(sb.id);
+  expect(first).toHaveLength(1);
+  expect(first[0].state).toBe('running');
+  expect(first[0].pty).not.toBeNull();
+
+  // A second terminal: its own shell, its own output.
+  await page.locator('.term-add').click();
+  await expect.poll(() => page.evaluate(() => [window.__hbTest.terminal.count(), window.__hbTest.terminal.state(1)]))
+    .toEqual([2, 'open']);
+  await type(page, 'echo two-$((1+1))');
+  await expect.poll(() => text(page, 1)).toMatch(/^two-2$/m);
+  expect(await text(page, 0)).not.toContain('two-2');
+  expect((await termProcs(sb.id)).filter((p) => p.state === 'running')).toHaveLength(2);
+  await expect(page.locator('.term-subtab')).toHaveCount(2);
+  await shot(page, 'terminal');
+
+  // Back to the first: it is still there and still answers.
+  await page.locator('.term-subtab').first().click();
+  await type(page, 'echo back-$((2+2))');
+  await expect.poll(() => text(page, 0)).toMatch(/^back-4$/m);
+
+  // Closing the second ends its shell (SIGHUP, then DELETE forgets it).
+  const second = (await hook(page, 'tags'))[1];
+  await page.locator('.term-close').nth(1).click();
+  await expect(page.locator('.term-subtab')).toHaveCount(1);
+  await expect.poll(async () => (await termProcs(sb.id)).map((p) => p.tag)).toEqual([first[0].tag]);
+  expect(second).not.toBe(first[0].tag);
+});
+
+test('resizing the viewport changes stty size inside', async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openTerminal(page, sb.id);
+  const sizeLine = async () => {
+    const all = [...(await text(page)).matchAll(/^S=(\d+) (\d+)$/gm)];
+    return all.length ? `${all[all.length - 1][1]} ${all[all.length - 1][2]}` : null;
+  };
+  const before = await hook(page, 'size', 0);
+  await type(page, 'echo S=$(stty size)');
+  await expect.poll(sizeLine).toBe(`${before.rows} ${before.cols}`);
+
+  await page.setViewportSize({ width: 760, height: 560 });
+  await expect.poll(async () => (await hook(page, 'size', 0)).cols).toBeLessThan(before.cols);
+  const after = await hook(page, 'size', 0);
+  expect(after.rows).toBeLessThan(before.rows);
+  await type(page, 'clear; echo S=$(stty size)');
+  await expect.poll(sizeLine).toBe(`${after.rows} ${after.cols}`);
+});
+
+test('a broken socket reconnects and replays: nothing lost, nothing repeated; remount reattaches', async ({ page, sandbox }) => {
+  const sb = await sandbox();
+  await openTerminal(page, sb.id);
+  await type(page, 'echo one-$((1+1)); sleep 1; echo later-$((2+3))');
+  await expect.poll(() => text(page)).toMatch(/^one-2$/m);
+
+  // A network blip: the socket closes and stays closed for 2 s while the
+  // shell goes on writing inside the sandbox.
+  expect(await hook(page, 'drop', 0, 2000)).toBe(true);
+  await expect(page.locator('.term-wrap:not([hidden]) .term-banner')).toHaveText(/reconnecting/);
+  expect(await hook(page, 'state', 0)).toBe('reconnecting');
+  expect(await text(page)).not.toContain('later-5');
+
+  await expect.poll(() => hook(page, 'state', 0), { timeout: 10_000 }).toBe('open');
+  await expect.poll(() => text(page)).toMatch(/^later-5$/m);
+  await expect(page.locator('.term-wrap:not([hidden]) .term-banner')).toBeHidden();
+  await type(page, 'echo after-$((3+4))');
+  await expect.poll(() => text(page)).toMatch(/^after-7$/m);
+  const t = await text(page);
+  expect(count(t, '\none-2\n')).toBe(1);
+  expect(count(t, '\nlater-5\n')).toBe(1);
+  expect(count(t, '\nafter-7\n')).toBe(1);
+  const tag = (await hook(page, 'tags'))[0];
+
+  // Leave the tab and come back: the same shell, its output replayed.
+  await page.evaluate((h) => { location.hash = h; }, `#/sandbox/${encodeURIComponent(sb.id)}/processes`);
+  await expect.poll(() => page.evaluate(() => !!window.__hbTest?.terminal)).toBe(false);
+  await page.evaluate((h) => { location.hash = h; }, `#/sandbox/${encodeURIComponent(sb.id)}/terminal`);
+  await expect.poll(() => page.evaluate(() => window.__hbTest?.terminal?.state(0) ?? null)).toBe('open');
+  expect(await hook(page, 'tags')).toEqual([tag]);
+  await expect.poll(() => text(page)).toMatch(/^after-7$/m);
+  expect(count(await text(page), '\nlater-5\n')).toBe(1);
+  expect(await termProcs(sb.id)).toHaveLength(1);
+});
+
+test('copy the selection with Ctrl+C, paste with Ctrl+V', async ({ page, context, sandbox }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL_BASE });
+  const sb = await sandbox();
+  await openTerminal(page, sb.id);
+  await type(page, 'clear; echo copy-$((6*7))');
+  await expect.poll(() => text(page)).toMatch(/^copy-42$/m);
+
+  // Select "copy-42" with the mouse, then Ctrl+C: the selection is copied
+  // and the shell gets no ^C.
+  const lines = (await text(page)).split('\n');
+  const row = lines.findIndex((l) => l === 'copy-42');
+  const { rows } = await hook(page, 'size', 0);
+  const box = await page.locator('.term-wrap:not([hidden]) .xterm-screen').boundingBox();
+  const y = box.y + (row + 0.5) * (box.height / rows);
+  await page.mouse.move(box.x + 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, y, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.press('Control+C');
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('copy-42');
+  expect(await text(page)).not.toContain('^C');
+
+  await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((8*8))'));
+  await page.locator('.term-wrap:not([hidden]) .xterm-helper-textarea').focus();
+  await page.keyboard.press('Control+V');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => text(page)).toMatch(/^pasted-64$/m);
+});
