@@ -61,11 +61,10 @@ test('the list follows the event feed; close stdin, TERM, delete', async ({ page
   await apiCall('POST', procPath(sb.id, 'bg-1/signal'), { signal: 'TERM' });
   await expect(row.locator('.proc-state')).toHaveText('killed (SIGTERM)');
 
-  // Delete asks first (a second press), then forgets it.
-  const del = page.locator('.proc-delete');
-  await del.click();
-  await expect(del).toHaveText('Really delete?');
-  await del.click();
+  // Delete asks first (the in-page confirmation), then forgets it.
+  await page.locator('.proc-delete').click();
+  await expect(page.locator('dialog.confirm')).toContainText('bg-1');
+  await page.locator('#confirm-yes').click();
   await expect(row).toHaveCount(0);
   await expect(page.locator('.proc-detail')).toBeHidden();
   const left = await apiCall('GET', procPath(sb.id));

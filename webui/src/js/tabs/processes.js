@@ -1,11 +1,14 @@
 // Processes tab: the sandbox's background processes (POST .../processes).
-// The list is refreshed from the event feed (process.started/exited on
-// GET /api/v1/events?topics=process.) and on demand, never by polling. The
+// The list is refreshed from the page's one event stream (views/live.js:
+// process.started/exited of this sandbox, and a refetch whenever the stream
+// (re)opens) and on demand, never by polling. The
 // chosen process's output is followed over server-sent events
 // (.../output?offset=N&follow=1), shown as text and bounded to the last
 // MAX_LINES lines; a broken stream resumes from the last offset read.
 import { api, sbPath, sse } from '../api.js';
 import { h, fill } from '../dom.js';
+import * as live from '../views/live.js';
+import { confirm } from '../views/ui.js';
 
 const MAX_LINES = 2000;
 const SIGNALS = ['INT', 'TERM', 'KILL'];
@@ -58,7 +61,7 @@ export function mount(el, ctx) {
     title: 'Letters, digits, . _ - (1 to 64), not all digits',
   });
   const stdinIn = h('input', { type: 'checkbox', name: 'stdin', checked: true });
-  const startBtn = h('button', { type: 'submit', class: 'proc-start-btn' }, 'Start');
+  const startBtn = h('button', { type: 'submit', class: 'btn btn-primary proc-start-btn' }, 'Start');
   const startErr = h('div', { class: 'proc-error', role: 'alert' });
   const form = h('form', { class: 'proc-start', onsubmit: (e) => { e.preventDefault(); start(); } },
     cmdIn, tagIn,
@@ -68,9 +71,9 @@ export function mount(el, ctx) {
   // ---- the list ----
   const listStatus = h('span', { class: 'proc-muted', role: 'status' }, 'Loading processes…');
   const liveStatus = h('span', { class: 'proc-live proc-muted' });
-  const refreshBtn = h('button', { type: 'button', onclick: () => refresh() }, 'Refresh');
+  const refreshBtn = h('button', { type: 'button', class: 'btn btn-small', onclick: () => refresh() }, 'Refresh');
   const tbody = h('tbody');
-  const table = h('table', { class: 'proc-table' },
+  const table = h('table', { class: 'table proc-table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'PID'), h('th', { scope: 'col' }, 'Tag'),
       h('th', { scope: 'col' }, 'Command'), h('th', { scope: 'col' }, 'State'),
@@ -83,7 +86,7 @@ export function mount(el, ctx) {
   fill(el, h('div', { class: 'proc-tab' },
     form,
     h('div', { class: 'proc-listbar' }, h('h3', {}, 'Processes'), listStatus, liveStatus, refreshBtn),
-    h('div', { class: 'proc-tablewrap' }, table),
+    h('div', { class: 'table-wrap proc-tablewrap' }, table),
     detail));
 
   // ---- list ----
@@ -144,36 +147,18 @@ export function mount(el, ctx) {
     let text = p.state;
     if (p.state === 'exited' && p.timed_out) text = 'timed out';
     else if (p.state === 'exited' && p.signal) text = `killed (${sigName(p.signal)})`;
-    return h('span', { class: `proc-state proc-state-${p.state}` }, text);
+    return h('span', { class: `badge proc-state proc-state-${p.state}`, dataset: { status: p.state } }, text);
   }
 
-  // ---- live updates from the event feed ----
-  let evAttempt = 0;
-  async function events() {
-    while (!dead) {
-      let opened = false;
-      try {
-        liveStatus.textContent = '';
-        await sse('/api/v1/events?topics=process.', (type, data) => {
-          if (!opened) opened = true;
-          if (!data || typeof data !== 'object') return;
-          if (type === 'dropped') { queueRefresh(); return; }
-          if (data.id !== id) return;
-          queueRefresh();
-        }, { signal: ctl.signal });
-        // the first event may never come on a quiet sandbox: the stream was
-        // open if it ended later than at once; refresh for what we missed
-      } catch (err) {
-        if (dead || ctl.signal.aborted) return;
-        if (err && err.status === 401) return;
-        liveStatus.textContent = 'live updates paused, retrying…';
-      }
-      if (dead) return;
-      queueRefresh();
-      const ms = RETRY_MS[Math.min(evAttempt, RETRY_MS.length - 1)];
-      evAttempt = opened ? 0 : evAttempt + 1;
-      await new Promise((r) => setTimeout(r, ms));
+  // ---- live updates from the page's event stream ----
+  function onEvent(type, data) {
+    if (type === 'hb.open') { queueRefresh(); return; }     // (re)opened: refetch what was missed
+    if (type === 'hb.state') {
+      liveStatus.textContent = data && data.state === 'retrying' ? 'live updates paused, retrying…' : '';
+      return;
     }
+    if (type === 'dropped') { queueRefresh(); return; }
+    if ((type === 'process.started' || type === 'process.exited') && data && data.id === id) queueRefresh();
   }
 
   // ---- start ----
@@ -215,17 +200,16 @@ export function mount(el, ctx) {
     placeholder: 'send to stdin', 'aria-label': 'Standard input',
   });
   const nlIn = h('input', { type: 'checkbox', checked: true });
-  const sendBtn = h('button', { type: 'submit' }, 'Send');
-  const closeStdinBtn = h('button', { type: 'button', onclick: () => act('stdin/close') }, 'Close stdin');
+  const sendBtn = h('button', { type: 'submit', class: 'btn btn-small' }, 'Send');
+  const closeStdinBtn = h('button', { type: 'button', class: 'btn btn-small', onclick: () => act('stdin/close') }, 'Close stdin');
   const stdinForm = h('form', { class: 'proc-stdinform', onsubmit: (e) => { e.preventDefault(); sendStdin(); } },
     stdinText, h('label', { class: 'proc-check' }, nlIn, ' newline'), sendBtn, closeStdinBtn);
   const sigBtns = SIGNALS.map((s) => h('button', {
-    type: 'button', class: s === 'KILL' ? 'proc-danger' : '', dataset: { signal: s },
+    type: 'button', class: s === 'KILL' ? 'btn btn-small btn-danger' : 'btn btn-small', dataset: { signal: s },
     title: `Send SIG${s} to its process group`, onclick: () => act('signal', { signal: s }),
   }, s));
-  let delArmed = null;
-  const delBtn = h('button', { type: 'button', class: 'proc-danger proc-delete', onclick: () => del() }, 'Delete');
-  const clearBtn = h('button', { type: 'button', onclick: () => { if (out) { out.lines = []; out.partial = ''; out.trimmed = 0; paint(); } } }, 'Clear view');
+  const delBtn = h('button', { type: 'button', class: 'btn btn-small btn-danger proc-delete', onclick: () => del() }, 'Delete');
+  const clearBtn = h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => { if (out) { out.lines = []; out.partial = ''; out.trimmed = 0; paint(); } } }, 'Clear view');
   fill(detail,
     headEl,
     h('div', { class: 'proc-actions' }, h('span', { class: 'proc-muted' }, 'Signal:'), sigBtns, delBtn, clearBtn),
@@ -255,7 +239,6 @@ export function mount(el, ctx) {
     selected = pid;
     detail.hidden = false;
     actionErr.textContent = '';
-    disarmDelete();
     renderList();
     startFollow(p);
   }
@@ -398,24 +381,19 @@ export function mount(el, ctx) {
     }
   }
 
-  function disarmDelete() {
-    clearTimeout(delArmed);
-    delArmed = null;
-    delBtn.textContent = 'Delete';
-    delBtn.classList.remove('armed');
-  }
-
-  // Delete asks first (inline, no dialog): a second press within 4 s.
+  // Delete asks first (the shell's in-page confirmation, not window.confirm).
   async function del() {
     const pid = selected;
     if (pid === null) return;
-    if (!delArmed) {
-      delBtn.textContent = 'Really delete?';
-      delBtn.classList.add('armed');
-      delArmed = setTimeout(disarmDelete, 4000);
-      return;
-    }
-    disarmDelete();
+    const p = procs.find((q) => q.pid === pid);
+    const running = p && p.state === 'running';
+    const ok = await confirm({
+      title: `Delete process ${pid}${p && p.tag ? ` (${p.tag})` : ''}?`,
+      body: running ? 'It is still running: its process group is killed, and its output is forgotten.'
+        : 'Its output and exit status are forgotten.',
+      action: 'Delete', danger: true,
+    });
+    if (!ok || dead || selected !== pid) return;
     actionErr.textContent = '';
     try {
       await api('DELETE', sbPath(id, 'processes', String(pid)));
@@ -436,8 +414,8 @@ export function mount(el, ctx) {
   const hook = { selected: () => selected, lines: () => (out ? out.lines.length : 0) };
   window.__hbTest.processes = hook;
 
+  const unsubscribe = live.subscribe(onEvent);
   refresh();
-  events();
 
   return {
     unmount() {
@@ -445,7 +423,7 @@ export function mount(el, ctx) {
       ctl.abort();
       stopFollow();
       clearTimeout(refreshTimer);
-      clearTimeout(delArmed);
+      unsubscribe();
       if (window.__hbTest && window.__hbTest.processes === hook) delete window.__hbTest.processes;
       el.replaceChildren();
     },

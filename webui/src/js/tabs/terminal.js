@@ -112,8 +112,17 @@ export function mount(el, ctx) {
   }
   const ro = new ResizeObserver(queueFit);
   ro.observe(panel);
+  // The panel takes the height left in the window below it (at least 15 rows
+  // or so): resizing the window resizes the terminal and its PTY.
+  function sizePanel() {
+    if (dead || !panel.isConnected) return;
+    const top = panel.getBoundingClientRect().top + window.scrollY;
+    panel.style.height = `${Math.max(240, Math.floor(window.innerHeight - top - 16))}px`;
+  }
   const onOnline = () => { for (const t of terms) if (t.retryTimer) retryNow(t); };
   window.addEventListener('online', onOnline);
+  window.addEventListener('resize', sizePanel);
+  requestAnimationFrame(sizePanel);
 
   // ---- the sub-tab strip ----
   function renderTab(t) {
@@ -431,6 +440,7 @@ export function mount(el, ctx) {
       dead = true;
       ro.disconnect();
       window.removeEventListener('online', onOnline);
+      window.removeEventListener('resize', sizePanel);
       for (const t of terms) {
         t.closing = true;
         clearTimeout(t.retryTimer);
