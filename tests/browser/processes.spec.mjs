@@ -12,7 +12,7 @@ async function openProcesses(page, id) {
 
 const procPath = (id, sel = '') => `/api/v1/hiveboxes/${encodeURIComponent(id)}/processes${sel ? `/${sel}` : ''}`;
 
-test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited", async ({ page, sandbox }) => {
+test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited; long output bounded", async ({ page, sandbox }) => {
   const sb = await sandbox();
   await openProcesses(page, sb.id);
   await page.locator('.proc-cmd').fill("sh -c 'echo a; cat'");
@@ -41,6 +41,19 @@ test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited", async ({
   const p = await apiCall('GET', procPath(sb.id, 'catter'));
   expect(p.state).toBe('exited');
   expect(p.exit_code).toBe(137);
+
+  // A long output is bounded in the page: the last 2,000 lines.
+  await page.locator('.proc-start input[name=stdin]').uncheck();
+  await page.locator('.proc-cmd').fill('seq 1 6000');
+  await page.locator('.proc-start-btn').click();
+  await expect(out).toContainText('exit code 0]');
+  const t = await out.textContent();
+  const lines = t.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^\[… \d+ earlier lines not shown …\]$/);
+  expect(lines.length).toBeLessThanOrEqual(2002);
+  expect(lines).toContain('6000');
+  expect(lines).not.toContain('3000');
+  await expect(out).not.toContainText('\n1\n2\n3\n');
 });
 
 test('the list follows the event feed; close stdin, TERM, delete', async ({ page, sandbox }) => {
@@ -69,21 +82,4 @@ test('the list follows the event feed; close stdin, TERM, delete', async ({ page
   await expect(page.locator('.proc-detail')).toBeHidden();
   const left = await apiCall('GET', procPath(sb.id));
   expect(left.processes.map((q) => q.tag)).not.toContain('bg-1');
-});
-
-test('a long output is bounded in the page: the last 2,000 lines', async ({ page, sandbox }) => {
-  const sb = await sandbox();
-  await openProcesses(page, sb.id);
-  await page.locator('.proc-start input[name=stdin]').uncheck();
-  await page.locator('.proc-cmd').fill('seq 1 6000');
-  await page.locator('.proc-start-btn').click();
-  const out = page.locator('.proc-output');
-  await expect(out).toContainText('exit code 0]');
-  const t = await out.textContent();
-  const lines = t.trimEnd().split('\n');
-  expect(lines[0]).toMatch(/^\[… \d+ earlier lines not shown …\]$/);
-  expect(lines.length).toBeLessThanOrEqual(2002);
-  expect(lines).toContain('6000');
-  expect(lines).not.toContain('3000');
-  await expect(out).not.toContainText('\n1\n2\n3\n');
 });
