@@ -12,7 +12,14 @@ async function openProcesses(page, id) {
 
 const procPath = (id, sel = '') => `/api/v1/hiveboxes/${encodeURIComponent(id)}/processes${sel ? `/${sel}` : ''}`;
 
-test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited; long output bounded", async ({ page, sandbox }) => {
+// Leave the tab before the test ends: unmounting closes its sockets and
+// streams, so the sandbox's teardown cannot race a reconnect.
+async function leave(page) {
+  await page.evaluate(() => { location.hash = '#/sandboxes'; });
+  await expect.poll(() => page.evaluate(() => !!window.__hbTest?.processes)).toBe(false);
+}
+
+test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited; long output bounded", async ({ sandbox, page }) => {
   const sb = await sandbox();
   await openProcesses(page, sb.id);
   await page.locator('.proc-cmd').fill("sh -c 'echo a; cat'");
@@ -54,9 +61,10 @@ test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited; long outp
   expect(lines).toContain('6000');
   expect(lines).not.toContain('3000');
   await expect(out).not.toContainText('\n1\n2\n3\n');
+  await leave(page);
 });
 
-test('the list follows the event feed; close stdin, TERM, delete', async ({ page, sandbox }) => {
+test('the list follows the event feed; close stdin, TERM, delete', async ({ sandbox, page }) => {
   const sb = await sandbox();
   await openProcesses(page, sb.id);
   await expect(page.locator('.proc-empty')).toBeVisible();
@@ -82,4 +90,5 @@ test('the list follows the event feed; close stdin, TERM, delete', async ({ page
   await expect(page.locator('.proc-detail')).toBeHidden();
   const left = await apiCall('GET', procPath(sb.id));
   expect(left.processes.map((q) => q.tag)).not.toContain('bg-1');
+  await leave(page);
 });

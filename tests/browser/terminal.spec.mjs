@@ -26,7 +26,14 @@ async function termProcs(id) {
   return r.processes.filter((p) => p.tag && p.tag.startsWith('dash-term-'));
 }
 
-test('type echo hi, hostile output is text, copy/paste, two terminals, close ends the shell', async ({ page, context, sandbox }) => {
+// Leave the tab before the test ends: unmounting closes its sockets and
+// streams, so the sandbox's teardown cannot race a reconnect.
+async function leave(page) {
+  await page.evaluate(() => { location.hash = '#/sandboxes'; });
+  await expect.poll(() => page.evaluate(() => !!window.__hbTest?.terminal)).toBe(false);
+}
+
+test('type echo hi, hostile output is text, copy/paste, two terminals, close ends the shell', async ({ sandbox, context, page }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL_BASE });
   const sb = await sandbox();
   await openTerminal(page, sb.id);
@@ -94,9 +101,10 @@ test('type echo hi, hostile output is text, copy/paste, two terminals, close end
   await expect(page.locator('.term-subtab')).toHaveCount(1);
   await expect.poll(async () => (await termProcs(sb.id)).map((p) => p.tag)).toEqual([first[0].tag]);
   expect(second).not.toBe(first[0].tag);
+  await leave(page);
 });
 
-test('resize changes stty size; a broken socket reconnects and replays (nothing lost or repeated); remount reattaches', async ({ page, sandbox }) => {
+test('resize changes stty size; a broken socket reconnects and replays (nothing lost or repeated); remount reattaches', async ({ sandbox, page }) => {
   // No `clear` in this test: replayed from the start, a clear would redraw the
   // same screen and hide output shown twice.
   const sb = await sandbox();
@@ -146,4 +154,5 @@ test('resize changes stty size; a broken socket reconnects and replays (nothing 
   await expect.poll(() => text(page)).toMatch(/^after-7$/m);
   expect(countLines(await text(page), 'later-5')).toBe(1);
   expect(await termProcs(sb.id)).toHaveLength(1);
+  await leave(page);
 });

@@ -43,6 +43,7 @@ export function mount(el, ctx) {
   const base = sbPath(id, 'processes');
   const ctl = new AbortController();   // aborts every stream on unmount
   let dead = false;
+  let gone = false;                    // the sandbox was destroyed
   let procs = [];
   let selected = null;                 // pid
   let refreshTimer = null;
@@ -91,12 +92,12 @@ export function mount(el, ctx) {
 
   // ---- list ----
   function queueRefresh() {
-    if (dead || refreshTimer) return;
+    if (dead || gone || refreshTimer) return;
     refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 150);
   }
 
   async function refresh() {
-    if (dead) return;
+    if (dead || gone) return;
     if (refreshing) { queueRefresh(); return; }
     refreshing = (async () => {
       try {
@@ -104,9 +105,8 @@ export function mount(el, ctx) {
         if (dead) return;
         procs = (r && r.processes) || [];
         procs.sort((a, b) => b.pid - a.pid);
-        renderList();
-        listStatus.textContent = procs.length === 1 ? '1 process' : `${procs.length} processes`;
         listStatus.classList.remove('proc-error');
+        renderList();
       } catch (err) {
         if (dead) return;
         listStatus.textContent = `Could not list the processes: ${errText(err)}`;
@@ -118,6 +118,9 @@ export function mount(el, ctx) {
   }
 
   function renderList() {
+    if (!listStatus.classList.contains('proc-error')) {
+      listStatus.textContent = procs.length === 1 ? '1 process' : `${procs.length} processes`;
+    }
     if (!procs.length) {
       fill(tbody, h('tr', {}, h('td', { colspan: 6, class: 'proc-empty' },
         'No background processes. Start one above.')));
@@ -132,7 +135,9 @@ export function mount(el, ctx) {
         },
         h('td', { class: 'proc-pid' }, String(p.pid)),
         h('td', { class: 'proc-tagcell' }, p.tag || '–'),
-        h('td', { class: 'proc-command', title: p.command }, p.command, p.pty ? h('span', { class: 'proc-badge' }, 'tty') : null),
+        h('td', { class: 'proc-command', title: p.command },
+          p.tag && p.tag.startsWith('dash-term-') ? 'login shell (Terminal tab)' : p.command,
+          p.pty ? h('span', { class: 'proc-badge' }, 'tty') : null),
         h('td', {}, stateBadge(p)),
         h('td', { class: 'proc-exit' }, p.exit_code === null || p.exit_code === undefined ? '–' : String(p.exit_code)),
         h('td', { class: 'proc-started', title: p.started_at || '' }, fmtTime(p.started_at)));
@@ -158,7 +163,28 @@ export function mount(el, ctx) {
       return;
     }
     if (type === 'dropped') { queueRefresh(); return; }
-    if ((type === 'process.started' || type === 'process.exited') && data && data.id === id) queueRefresh();
+    if (!data || data.id !== id) return;
+    if (type === 'process.started') queueRefresh();
+    else if (type === 'process.exited') exited(data);
+    else if (type === 'sandbox.destroyed') {
+      gone = true;
+      clearTimeout(refreshTimer);
+      stopFollow();
+      listStatus.textContent = 'The sandbox was destroyed.';
+    }
+  }
+
+  // An exit changes its row in place: no request (the sandbox may be on its way out).
+  function exited(ev) {
+    const p = procs.find((q) => q.pid === ev.pid);
+    if (!p) { queueRefresh(); return; }
+    p.state = 'exited';
+    p.exit_code = ev.exit_code;
+    p.signal = ev.term_signal || null;
+    p.timed_out = !!ev.timed_out;
+    p.stdin = false;
+    if (typeof ev.timestamp === 'number') p.ended_at = new Date(ev.timestamp * 1000).toISOString();
+    renderList();
   }
 
   // ---- start ----
@@ -314,13 +340,11 @@ export function mount(el, ctx) {
       const how = data.timed_out ? 'timed out' : data.signal ? `killed by ${sigName(data.signal)}` : 'exited';
       append(o, `${o.partial ? '\n' : ''}[${how}, exit code ${data.exit_code}]\n`);
       outStatus.textContent = 'ended';
-      queueRefresh();
     } else if (type === 'end') {
       o.offset = data.offset;
     } else if (type === 'error') {
-      o.ended = true;
+      o.ended = true;   // the sandbox went away (a destroy ends followers this way)
       outStatus.textContent = String(data.error || 'the output stream failed');
-      queueRefresh();
     }
   }
 

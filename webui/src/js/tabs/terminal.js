@@ -13,6 +13,7 @@
 // the process group and forgets the process.
 import { api, sbPath, wsUrl } from '../api.js';
 import { h, fill } from '../dom.js';
+import * as live from '../views/live.js';
 
 const VENDOR = '/dashboard/vendor/';
 const TAG_PREFIX = 'dash-term-';
@@ -74,6 +75,7 @@ export function mount(el, ctx) {
   const terms = [];             // {tag, pid, term, fit, host, tabBtn, ws, offset, state, ...}
   let active = null;
   let dead = false;
+  let sandboxGone = false;     // destroyed: nothing to reconnect to
   let counter = 0;
   let mods = null;
 
@@ -144,7 +146,7 @@ export function mount(el, ctx) {
       open: '',
       exited: t.exitText || 'exited',
       taken: 'taken over by another window',
-      gone: 'this terminal\'s process is gone',
+      gone: sandboxGone ? 'the sandbox is gone' : 'this terminal\'s process is gone',
     }[t.state] || '';
     fill(t.banner, text);
     if (t.state === 'taken' || t.state === 'gone') {
@@ -233,6 +235,7 @@ export function mount(el, ctx) {
 
   async function connect(t) {
     if (dead || t.closing) return;
+    if (sandboxGone) { setGone(t); return; }
     clearTimeout(t.retryTimer);
     t.retryTimer = null;
     const wait = t.holdUntil - Date.now();
@@ -242,6 +245,10 @@ export function mount(el, ctx) {
       ({ ticket } = await api('POST', sbPath(id, 'processes', t.tag, 'ticket')));
     } catch (err) {
       if (dead || t.closing) return;
+      if (err.status === 404 && /^sandbox /.test(err.message)) {
+        sandboxLost();
+        return;
+      }
       if (err.status === 404) { setGone(t); return; }
       if (err.status === 401 || err.status === 403) { showError(err); return; }
       schedule(t);
@@ -297,7 +304,10 @@ export function mount(el, ctx) {
         renderTab(t);
         return;
       }
-      // a blip, the server going away, or a refused upgrade: try again
+      // a blip, the server going away, or a refused upgrade: try again.
+      // 1011 is the daemon losing the sandbox (a destroy, a failure): give
+      // the event feed a moment to say which before asking again.
+      if (ev.code === 1011 && hello) { schedule(t, 1500); return; }
       if (!hello && t.attempt >= 3) {
         // maybe the process is gone: ask before trying on
         api('GET', sbPath(id, 'processes', t.tag)).then((p) => {
@@ -332,8 +342,32 @@ export function mount(el, ctx) {
 
   function setGone(t) {
     t.state = 'gone';
+    clearTimeout(t.retryTimer);
+    t.retryTimer = null;
     renderTab(t);
   }
+
+  function sandboxLost() {
+    sandboxGone = true;
+    addBtn.disabled = true;
+    for (const t of terms) {
+      if (t.ws) { const ws = t.ws; t.ws = null; closeWs(ws); }
+      if (t.state !== 'exited') setGone(t);
+    }
+  }
+  // Light/dark follows the system: recolour the terminals when it changes.
+  const scheme = matchMedia('(prefers-color-scheme: dark)');
+  const onScheme = () => {
+    requestAnimationFrame(() => {
+      if (dead) return;
+      const theme = themeOf(root);
+      for (const t of terms) t.term.options.theme = theme;
+    });
+  };
+  scheme.addEventListener('change', onScheme);
+  const unsubscribe = live.subscribe((type, data) => {
+    if (type === 'sandbox.destroyed' && data && data.id === id) sandboxLost();
+  });
 
   async function openNew() {
     if (!mods) return;
@@ -438,6 +472,8 @@ export function mount(el, ctx) {
   return {
     unmount() {
       dead = true;
+      unsubscribe();
+      scheme.removeEventListener('change', onScheme);
       ro.disconnect();
       window.removeEventListener('online', onOnline);
       window.removeEventListener('resize', sizePanel);
