@@ -118,7 +118,8 @@ def test_every_file_is_served_with_its_type(daemon):
 
 def _refs(base_url, text, is_html):
     pats = ([r'\b(?:src|href)="([^"]+)"'] if is_html else
-            [r'\bfrom\s*[\'"]([^\'"]+)[\'"]', r'\bimport\s*\(\s*[\'"]([^\'"]+)[\'"]\s*\)',
+            [r'(?:^|;)\s*(?:import|export)\s[^\'";]*?\bfrom\s*[\'"]([^\'"]+)[\'"]',
+             r'\bimport\s*\(\s*[\'"]([^\'"]+)[\'"]\s*\)',
              r'^\s*import\s*[\'"]([^\'"]+)[\'"]'])
     out = set()
     for p in pats:
@@ -142,6 +143,8 @@ def test_everything_index_html_loads_is_served(daemon):
         r = get(daemon, path)
         assert r.status_code == 200, f"{path} is referenced but answers {r.status_code}"
         ctype = r.headers["Content-Type"]
+        if path.startswith("/dashboard/vendor/"):
+            continue   # third-party bundles: self-contained (checked when pinned)
         if ctype.startswith("text/html") or ctype.startswith("text/javascript"):
             for ref in _refs(daemon.url + path, r.text, ctype.startswith("text/html")):
                 assert ref.startswith("/dashboard/"), f"{path} loads {ref}: not from /dashboard/"
