@@ -104,7 +104,7 @@ test('type echo hi, hostile output is text, copy/paste, two terminals, close end
   await leave(page);
 });
 
-test('resize changes stty size; a broken socket reconnects and replays (nothing lost or repeated); remount reattaches', async ({ sandbox, page }) => {
+test('resize changes stty size; a broken socket reconnects and replays (nothing lost or repeated); remount reattaches; another window takes over', async ({ sandbox, context, page }) => {
   // No `clear` in this test: replayed from the start, a clear would redraw the
   // same screen and hide output shown twice.
   const sb = await sandbox();
@@ -154,5 +154,20 @@ test('resize changes stty size; a broken socket reconnects and replays (nothing 
   await expect.poll(() => text(page)).toMatch(/^after-7$/m);
   expect(countLines(await text(page), 'later-5')).toBe(1);
   expect(await termProcs(sb.id)).toHaveLength(1);
+
+  // A second window on the same terminal takes it over; the first says so
+  // and does not fight back until asked to.
+  const other = await context.newPage();
+  await openTerminal(other, sb.id);
+  expect(await hook(other, 'tags')).toEqual([tag]);
+  await expect(page.locator('.term-wrap:not([hidden]) .term-banner')).toContainText('taken over');
+  expect(await hook(page, 'state', 0)).toBe('taken');
+  await type(other, 'echo other-$((4+5))');
+  await expect.poll(() => text(other)).toMatch(/^other-9$/m);
+  await page.locator('.term-banner').getByRole('button', { name: 'Take it back' }).click();
+  await expect.poll(() => hook(page, 'state', 0)).toBe('open');
+  await expect.poll(() => text(page)).toMatch(/^other-9$/m);
+  await expect.poll(() => hook(other, 'state', 0)).toBe('taken');
+  await other.close();
   await leave(page);
 });
