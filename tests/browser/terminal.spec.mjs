@@ -12,6 +12,12 @@ async function openTerminal(page, id) {
   await page.evaluate((h) => { location.hash = h; }, `#/sandbox/${encodeURIComponent(id)}/terminal`);
   await expect.poll(() => page.evaluate(() => window.__hbTest?.terminal?.state(0) ?? null),
     { timeout: 15_000 }).toBe('open');
+  await prompt(page, 0);
+}
+
+// The shell has printed its prompt (keys typed before it are echoed twice).
+async function prompt(page, i) {
+  await expect.poll(() => text(page, i), { timeout: 10_000 }).toMatch(/[#$]\s*$/);
 }
 
 // Type into the terminal shown (its xterm keeps a hidden textarea for input).
@@ -83,7 +89,8 @@ test('type echo hi, hostile output is text, copy/paste, two terminals, close end
   await page.locator('.term-add').click();
   await expect.poll(() => page.evaluate(() => [window.__hbTest.terminal.count(), window.__hbTest.terminal.state(1)]))
     .toEqual([2, 'open']);
-  await type(page, 'echo two-$((1+1))');
+  await prompt(page, 1);
+  await type(page, 'echo two-$((1+1)); ls -l /');
   await expect.poll(() => text(page, 1)).toMatch(/^two-2$/m);
   expect(await text(page, 0)).not.toContain('two-2');
   expect((await termProcs(sb.id)).filter((p) => p.state === 'running')).toHaveLength(2);

@@ -85,9 +85,10 @@ export function mount(el, ctx) {
     onclick: () => { openNew().catch(showError); },
   }, '+');
   const status = h('div', { class: 'term-status', role: 'status', 'aria-live': 'polite' });
+  const hint = h('div', { class: 'term-hint' }, 'Ctrl+C copies a selection · Ctrl+V pastes');
   const panel = h('div', { class: 'term-panel' });
   const note = h('div', { class: 'term-note' }, 'Loading the terminal…');
-  const root = h('div', { class: 'term-tab' }, h('div', { class: 'term-bar' }, strip, addBtn, status),
+  const root = h('div', { class: 'term-tab' }, h('div', { class: 'term-bar' }, strip, addBtn, status, hint),
     note, panel);
   fill(el, root);
 
