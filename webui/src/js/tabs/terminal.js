@@ -137,7 +137,7 @@ export function mount(el, ctx) {
     t.tabBtn.className = cls.join(' ');
     t.tabBtn.setAttribute('aria-selected', t === active ? 'true' : 'false');
     t.tabBtn.title = t.tag;
-    if (t === active) showState(t);
+    showState(t);
   }
 
   function showState(t) {
@@ -150,10 +150,11 @@ export function mount(el, ctx) {
       gone: sandboxGone ? 'the sandbox is gone' : 'this terminal\'s process is gone',
     }[t.state] || '';
     fill(t.banner, text);
-    if (t.state === 'taken' || t.state === 'gone') {
-      if (t.state === 'taken') {
-        t.banner.append(' ', h('button', { type: 'button', onclick: () => { t.state = 'reconnecting'; renderTab(t); connect(t); } }, 'Take it back'));
-      }
+    if (t.state === 'taken') {
+      t.banner.append(' ', h('button', {
+        type: 'button', class: 'btn btn-small',
+        onclick: () => { t.state = 'reconnecting'; t.attempt = 0; renderTab(t); connect(t); },
+      }, 'Take it back'));
     }
     t.banner.hidden = !text;
     t.host.dataset.state = t.state;
