@@ -140,6 +140,8 @@ test('resize changes stty size; a broken socket reconnects and replays (nothing 
   await expect(page.locator('.term-wrap:not([hidden]) .term-banner')).toHaveText(/reconnecting/);
   expect(await hook(page, 'state', 0)).toBe('reconnecting');
   expect(await text(page)).not.toContain('later-5');
+  // Keys typed meanwhile wait for the socket.
+  await type(page, 'echo typed-$((1+8))');
 
   await expect.poll(() => hook(page, 'state', 0), { timeout: 10_000 }).toBe('open');
   await expect.poll(() => text(page)).toMatch(/^later-5$/m);
@@ -150,6 +152,7 @@ test('resize changes stty size; a broken socket reconnects and replays (nothing 
   expect(countLines(t, 'one-2')).toBe(1);
   expect(countLines(t, 'later-5')).toBe(1);
   expect(countLines(t, 'after-7')).toBe(1);
+  expect(countLines(t, 'typed-9')).toBe(1);
   const tag = (await hook(page, 'tags'))[0];
 
   // Leave the tab and come back: the same shell, its output replayed.

@@ -194,7 +194,7 @@ export function mount(el, ctx) {
     const t = {
       tag, name: `Terminal ${counter}`, pid: null, term, fit, host, wrap, banner,
       ws: null, offset, state: 'connecting', attempt: 0, retryTimer: null,
-      holdUntil: 0, exitText: '', closing: false, enc: new TextEncoder(),
+      holdUntil: 0, exitText: '', closing: false, enc: new TextEncoder(), pending: [], pendingBytes: 0,
     };
     t.tabBtn = h('button', {
       class: 'term-subtab', type: 'button', role: 'tab',
@@ -228,8 +228,20 @@ export function mount(el, ctx) {
     return t;
   }
 
+  // Keys typed while (re)connecting wait for the socket (up to 64 KiB).
   function send(t, bytes) {
-    if (t.ws && t.ws.readyState === WebSocket.OPEN && t.state === 'open') t.ws.send(bytes);
+    if (t.ws && t.ws.readyState === WebSocket.OPEN && t.state === 'open') {
+      t.ws.send(bytes);
+    } else if ((t.state === 'connecting' || t.state === 'reconnecting') && t.pendingBytes + bytes.length <= 65536) {
+      t.pending.push(bytes);
+      t.pendingBytes += bytes.length;
+    }
+  }
+  function flush(t) {
+    const q = t.pending;
+    t.pending = [];
+    t.pendingBytes = 0;
+    for (const b of q) send(t, b);
   }
   function sendJson(t, obj) {
     if (t.ws && t.ws.readyState === WebSocket.OPEN) t.ws.send(JSON.stringify(obj));
@@ -287,6 +299,7 @@ export function mount(el, ctx) {
         if (m.cols !== t.term.cols || m.rows !== t.term.rows) {
           sendJson(t, { type: 'resize', cols: t.term.cols, rows: t.term.rows });
         }
+        flush(t);
       } else if (m.type === 'exit') {
         t.state = 'exited';
         const sig = m.signal ? `, signal ${m.signal}` : '';
