@@ -1,7 +1,12 @@
 // The Terminal tab (webui/src/js/tabs/terminal.js) against a real daemon and
 // real sandboxes: typing, hostile output as text, resize -> stty size,
-// reconnect with replay, several terminals, copy/paste, reattach on remount.
+// reconnect with replay, several terminals, copy/paste, reattach on remount,
+// another window taking a terminal over.
 import { test, expect, login, apiCall, shot, URL_BASE } from './fixtures.mjs';
+
+// Each test drives real shells through several steps; on a busy CI host
+// that can pass the default 30 s.
+test.describe.configure({ timeout: 60_000 });
 
 const hook = (page, fn, ...args) => page.evaluate(([f, a]) => window.__hbTest.terminal[f](...a), [fn, args]);
 const text = (page, i = 0) => hook(page, 'text', i);
