@@ -64,7 +64,7 @@ test("start sh -c 'echo a; cat', follow, stdin echoed, KILL -> exited; long outp
   await leave(page);
 });
 
-test('the list follows the event feed; close stdin, TERM, delete', async ({ sandbox, page }) => {
+test('the list follows the event feed; close stdin, delete a running process', async ({ sandbox, page }) => {
   const sb = await sandbox();
   await openProcesses(page, sb.id);
   await expect(page.locator('.proc-empty')).toBeVisible();
@@ -78,13 +78,20 @@ test('the list follows the event feed; close stdin, TERM, delete', async ({ sand
   await page.locator('.proc-stdinform').getByRole('button', { name: 'Close stdin' }).click();
   await expect(page.locator('.proc-output')).toHaveText('stdin closed\n');
 
-  // Ended by someone else: the row changes from process.exited.
-  await apiCall('POST', procPath(sb.id, 'bg-1/signal'), { signal: 'TERM' });
-  await expect(row.locator('.proc-state')).toHaveText('killed (SIGTERM)');
+  // Started and ended by someone else, never opened here: its row comes
+  // from process.started and changes from process.exited alone.
+  await apiCall('POST', procPath(sb.id), { command: 'sleep 600', tag: 'bg-2' });
+  const row2 = page.locator('.proc-row', { hasText: 'bg-2' });
+  await expect(row2.locator('.proc-state')).toHaveText('running');
+  await apiCall('POST', procPath(sb.id, 'bg-2/signal'), { signal: 'TERM' });
+  await expect(row2.locator('.proc-state')).toHaveText('killed (SIGTERM)');
+  await expect(row2.locator('.proc-exit')).toHaveText('143');
+  await expect(row.locator('.proc-state')).toHaveText('running');
 
-  // Delete asks first (the in-page confirmation), then forgets it.
+  // Delete asks first (the in-page confirmation), then kills and forgets it.
   await page.locator('.proc-delete').click();
   await expect(page.locator('dialog.confirm')).toContainText('bg-1');
+  await expect(page.locator('dialog.confirm')).toContainText('still running');
   await page.locator('#confirm-yes').click();
   await expect(row).toHaveCount(0);
   await expect(page.locator('.proc-detail')).toBeHidden();

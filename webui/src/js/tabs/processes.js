@@ -340,6 +340,11 @@ export function mount(el, ctx) {
       const how = data.timed_out ? 'timed out' : data.signal ? `killed by ${sigName(data.signal)}` : 'exited';
       append(o, `${o.partial ? '\n' : ''}[${how}, exit code ${data.exit_code}]\n`);
       outStatus.textContent = 'ended';
+      // the row too, should the event feed be slower (or down)
+      const p = procs.find((q) => q.pid === o.pid);
+      if (p && p.state !== 'exited') {
+        exited({ pid: o.pid, exit_code: data.exit_code, term_signal: data.signal, timed_out: data.timed_out });
+      }
     } else if (type === 'end') {
       o.offset = data.offset;
     } else if (type === 'error') {
