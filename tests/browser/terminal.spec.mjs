@@ -44,7 +44,7 @@ async function leave(page) {
   await expect.poll(() => page.evaluate(() => !!window.__hbTest?.terminal)).toBe(false);
 }
 
-test('type echo hi, hostile output is text, copy/paste, two terminals, close ends the shell', async ({ sandbox, context, page }) => {
+test('type echo hi, hostile output is text, copy/paste, two terminals, close ends the shell, exit shows', async ({ sandbox, context, page }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL_BASE });
   const sb = await sandbox();
   await openTerminal(page, sb.id);
@@ -113,6 +113,15 @@ test('type echo hi, hostile output is text, copy/paste, two terminals, close end
   await expect(page.locator('.term-subtab')).toHaveCount(1);
   await expect.poll(async () => (await termProcs(sb.id)).map((p) => p.tag)).toEqual([first[0].tag]);
   expect(second).not.toBe(first[0].tag);
+
+  // A shell that exits says so and stays until closed.
+  await type(page, 'exit 3');
+  await expect(page.locator('.term-subtab')).toHaveText('Terminal 1 (exited)');
+  await expect(page.locator('.term-wrap:not([hidden]) .term-banner')).toHaveText('exited with code 3');
+  expect((await termProcs(sb.id))[0].exit_code).toBe(3);
+  await page.locator('.term-close').click();
+  await expect(page.locator('.term-note')).toHaveText(/No terminal open/);
+  await expect.poll(async () => (await termProcs(sb.id)).length).toBe(0);
   await leave(page);
 });
 
