@@ -52,7 +52,30 @@ DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 
 all: $(BUILD)/hivebox $(BUILD)/hivebox-init
 
-$(BUILD)/hivebox: $(DAEMON_OBJ)
+# ---- the dashboard (webui/), embedded ----------------------------------
+# Its vendor modules come from npm (webui/package-lock.json), installed here
+# when missing or older than the lock; tools/gen_webui.py turns webui/src and
+# the vendor.txt files into a blob and its table (gateway/gw_dash_asset.h),
+# rebuilt when any of them changes. Generated code stays out of lint/tidy.
+NPM        ?= npm
+WEBUI_SRC  := $(shell find webui/src -type f -not -name '.*' 2>/dev/null)
+WEBUI_STAMP := webui/node_modules/.package-lock.json
+DASH_GEN   := $(BUILD)/gen/dashboard_assets.c
+DASH_OBJ   := $(BUILD)/obj/gen/dashboard_assets.o
+
+$(WEBUI_STAMP): webui/package-lock.json webui/package.json
+	$(NPM) ci --prefix webui --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(DASH_GEN): tools/gen_webui.py $(WEBUI_SRC) webui/vendor.txt $(WEBUI_STAMP)
+	/usr/bin/python3 tools/gen_webui.py --src webui/src --vendor webui/vendor.txt \
+	  --modules webui/node_modules --out $(BUILD)/gen
+
+$(DASH_OBJ): $(DASH_GEN) gateway/gw_dash_asset.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/hivebox: $(DAEMON_OBJ) $(DASH_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS)
 
 $(BUILD)/hivebox-init: $(INIT_OBJ)
@@ -75,7 +98,7 @@ UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC)) tools/init/launcher/
                 tools/init/agent/agent_ring.c
 UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
 
-$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ)
+$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ) $(DASH_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS) -lcriterion
 
 unit: $(BUILD)/unit-tests

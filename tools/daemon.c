@@ -178,7 +178,7 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
                             .max_file_size = o->max_file_size, .threads = o->threads,
                             .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
                             .head_timeout_s = o->header_timeout, .cfg = o,
-                            .ep = ep, .events = o->events};
+                            .ep = ep, .events = o->events, .webui_dir = o->webui_dir};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
