@@ -234,7 +234,11 @@ async function readAll(res, onBytes) {
 // Text when the bytes are UTF-8 without NULs; null for binary. A multi-byte
 // character cut by the preview cap is not a reason to call it binary.
 function asText(bytes, cut) {
-  if (bytes.subarray(0, 8192).includes(0)) return null;
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return null;
+  let ctl = 0;
+  for (const c of head) if ((c < 0x20 && c !== 9 && c !== 10 && c !== 12 && c !== 13 && c !== 27) || c === 0x7f) ctl++;
+  if (ctl * 10 > head.length) return null;   // mostly control bytes: binary
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: cut });
   } catch (_) {
@@ -628,7 +632,7 @@ export function mount(el, ctx) {
 
   function viewHead(v, meta, buttons) {
     return h('header', { class: 'files-view-head' },
-      h('div', { class: 'files-view-title' }, h('h3', {}, v.name), h('span', { class: 'files-view-meta' }, meta)),
+      h('div', { class: 'files-view-title' }, h('h3', {}, v.name), v.meta = h('span', { class: 'files-view-meta' }, meta)),
       h('div', { class: 'files-view-actions' }, buttons,
         h('button', { type: 'button', class: 'small', 'aria-label': 'Close file', onclick: () => closeView(false) }, 'Close')));
   }
@@ -726,6 +730,7 @@ export function mount(el, ctx) {
         }
         if (st.view !== v) return;
         fill(note, 'Saved');
+        fill(v.meta, `${fmtBytes(blob.size)} · saved ${fmtTime(Date.now())}`);
         say(`Saved ${v.name}`);
         if (parentOf(v.path) === st.cwd) load(st.cwd, { keep: true });
       } catch (err) {
