@@ -304,19 +304,19 @@ export function mount(el, ctx) {
 
   // -- skeleton --
   const crumbs = h('nav', { class: 'files-crumbs', 'aria-label': 'Folder path' });
-  const upBtn = h('button', { type: 'button', title: 'Parent folder', onclick: () => go(parentOf(st.cwd)) }, '↑ Up');
-  const refreshBtn = h('button', { type: 'button', onclick: () => load(st.cwd, { keep: true }) }, 'Refresh');
+  const upBtn = h('button', { type: 'button', class: 'btn', title: 'Parent folder', onclick: () => go(parentOf(st.cwd)) }, '↑ Up');
+  const refreshBtn = h('button', { type: 'button', class: 'btn', onclick: () => load(st.cwd, { keep: true }) }, 'Refresh');
   const fileInput = h('input', { type: 'file', multiple: true, class: 'files-hidden', tabindex: '-1', 'aria-hidden': 'true', 'data-testid': 'files-input' });
   fileInput.addEventListener('change', () => {
     const files = Array.from(fileInput.files || []);
     fileInput.value = '';
     if (files.length) queueUploads(files, st.cwd);
   });
-  const uploadBtn = h('button', { type: 'button', class: 'primary', onclick: () => fileInput.click() }, 'Upload files');
-  const mkdirBtn = h('button', { type: 'button', onclick: () => showMkdir() }, 'New folder');
+  const uploadBtn = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => fileInput.click() }, 'Upload files');
+  const mkdirBtn = h('button', { type: 'button', class: 'btn', onclick: () => showMkdir() }, 'New folder');
   const gotoInput = h('input', { type: 'text', class: 'files-goto-input', 'aria-label': 'Go to path', spellcheck: 'false', autocomplete: 'off' });
   const gotoForm = h('form', { class: 'files-goto', onsubmit: (e) => { e.preventDefault(); gotoPath(); } },
-    gotoInput, h('button', { type: 'submit' }, 'Go'));
+    gotoInput, h('button', { type: 'submit', class: 'btn' }, 'Go'));
 
   const msg = h('div', { class: 'files-msg', role: 'status', 'aria-live': 'polite' });
   const errBox = h('div', { class: 'files-error', role: 'alert' });
@@ -325,7 +325,7 @@ export function mount(el, ctx) {
   const uploadsList = h('ul', { class: 'files-uploads', 'aria-label': 'Uploads' });
   const uploadsBox = h('div', { class: 'files-uploads-box', hidden: true },
     h('div', { class: 'files-uploads-head' }, h('strong', {}, 'Uploads'),
-      h('button', { type: 'button', class: 'small', onclick: clearUploads }, 'Clear finished')),
+      h('button', { type: 'button', class: 'btn btn-small', onclick: clearUploads }, 'Clear finished')),
     uploadsList);
 
   const thead = h('thead');
@@ -348,8 +348,8 @@ export function mount(el, ctx) {
   function fail(text, retry) {
     if (!text) { fill(errBox); return; }
     fill(errBox, h('span', {}, text),
-      retry ? h('button', { type: 'button', class: 'small', onclick: retry }, 'Retry') : null,
-      h('button', { type: 'button', class: 'small', 'aria-label': 'Dismiss', onclick: () => fail(null) }, '×'));
+      retry ? h('button', { type: 'button', class: 'btn btn-small', onclick: retry }, 'Retry') : null,
+      h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Dismiss', onclick: () => fail(null) }, '×'));
   }
 
   // In-page confirmation (never window.confirm): resolves true or false.
@@ -365,8 +365,8 @@ export function mount(el, ctx) {
         resolve(v);
       };
       confirmDone = finish;
-      const yes = h('button', { type: 'button', class: danger ? 'danger' : 'primary', onclick: () => finish(true) }, yesLabel);
-      const no = h('button', { type: 'button', onclick: () => finish(false) }, 'Cancel');
+      const yes = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary', onclick: () => finish(true) }, yesLabel);
+      const no = h('button', { type: 'button', class: 'btn', onclick: () => finish(false) }, 'Cancel');
       fill(confirmBox, h('span', { class: 'files-confirm-text' }, text), yes, no);
       confirmBox.hidden = false;
       confirmBox.onkeydown = (e) => { if (e.key === 'Escape') finish(false); };
@@ -457,10 +457,10 @@ export function mount(el, ctx) {
       h('td', { class: 'col-mtime', title: Number.isFinite(e.mtime) ? new Date(e.mtime).toISOString() : null }, fmtTime(e.mtime)),
       h('td', { class: 'col-mode', title: e.owner || null }, e.mode || '–'),
       h('td', { class: 'col-actions' },
-        h('button', { type: 'button', class: 'small', 'aria-label': `Download ${e.name}`, disabled: !usable,
+        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Download ${e.name}`, disabled: !usable,
           title: e.isDir ? 'Download as .tar' : 'Download', onclick: () => downloadEntry(e, path) }, 'Download'),
-        h('button', { type: 'button', class: 'small', 'aria-label': `Rename ${e.name}`, onclick: () => startRename(e, nameCell, path) }, 'Rename'),
-        h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete ${e.name}`, onclick: () => remove(e, path) }, 'Delete')));
+        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename ${e.name}`, onclick: () => startRename(e, nameCell, path) }, 'Rename'),
+        h('button', { type: 'button', class: 'btn btn-small files-del', 'aria-label': `Delete ${e.name}`, onclick: () => remove(e, path) }, 'Delete')));
     return tr;
   }
 
@@ -525,10 +525,10 @@ export function mount(el, ctx) {
         create.disabled = false;
       }
     } });
-    const create = h('button', { type: 'submit', class: 'primary' }, 'Create');
+    const create = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create');
     input.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
     fill(form, h('label', {}, 'New folder in ', h('code', {}, st.cwd)), input, create,
-      h('button', { type: 'button', onclick: close }, 'Cancel'), note);
+      h('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel'), note);
     fill(mkdirBox, form);
     mkdirBox.hidden = false;
     input.focus();
@@ -541,7 +541,7 @@ export function mount(el, ctx) {
     input.value = e.name;
     const note = h('span', { class: 'files-field-error', role: 'alert' });
     const cancel = () => { cell.replaceChildren(...before); before[0].focus(); };
-    const save = h('button', { type: 'submit', class: 'small primary' }, 'Save');
+    const save = h('button', { type: 'submit', class: 'btn btn-small btn-primary' }, 'Save');
     const form = h('form', { class: 'files-rename', onsubmit: async (ev) => {
       ev.preventDefault();
       const name = input.value;
@@ -564,7 +564,7 @@ export function mount(el, ctx) {
       } finally {
         save.disabled = false;
       }
-    } }, input, save, h('button', { type: 'button', class: 'small', onclick: cancel }, 'Cancel'), note);
+    } }, input, save, h('button', { type: 'button', class: 'btn btn-small', onclick: cancel }, 'Cancel'), note);
     input.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); cancel(); } });
     cell.replaceChildren(form);
     input.focus();
@@ -634,7 +634,7 @@ export function mount(el, ctx) {
     return h('header', { class: 'files-view-head' },
       h('div', { class: 'files-view-title' }, h('h3', {}, v.name), v.meta = h('span', { class: 'files-view-meta' }, meta)),
       h('div', { class: 'files-view-actions' }, buttons,
-        h('button', { type: 'button', class: 'small', 'aria-label': 'Close file', onclick: () => closeView(false) }, 'Close')));
+        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Close file', onclick: () => closeView(false) }, 'Close')));
   }
 
   async function openFile(e, path) {
@@ -648,7 +648,7 @@ export function mount(el, ctx) {
     st.view = v;
     root.classList.add('has-view');
     viewer.hidden = false;
-    const dl = h('button', { type: 'button', class: 'small', onclick: () => downloadEntry(e, path) }, 'Download');
+    const dl = h('button', { type: 'button', class: 'btn btn-small', onclick: () => downloadEntry(e, path) }, 'Download');
     const body = h('div', { class: 'files-view-body' }, h('p', { class: 'files-loading' }, 'Loading…'));
     fill(viewer, viewHead(v, `${fmtBytes(e.size)} · ${fmtTime(e.mtime)}`, dl), body);
     const mime = IMAGE_TYPES[extOf(e.name)];
@@ -687,8 +687,8 @@ export function mount(el, ctx) {
       }
       // A save replaces the file, so a link would become a copy: edit its target.
       const edit = e.type === 'l'
-        ? h('button', { type: 'button', class: 'small', disabled: true, title: `A link to ${e.target}: open the target to edit it` }, 'Edit')
-        : h('button', { type: 'button', class: 'small', onclick: () => startEdit(v, body, pre, edit) }, 'Edit');
+        ? h('button', { type: 'button', class: 'btn btn-small', disabled: true, title: `A link to ${e.target}: open the target to edit it` }, 'Edit')
+        : h('button', { type: 'button', class: 'btn btn-small', onclick: () => startEdit(v, body, pre, edit) }, 'Edit');
       fill(viewer, viewHead(v, `${fmtBytes(bytes.length)} · ${fmtTime(e.mtime)}`, [edit, dl]), body);
       fill(body, pre);
     } catch (err) {
@@ -702,8 +702,8 @@ export function mount(el, ctx) {
     editor.value = v.text;
     v.editor = editor;
     const note = h('span', { class: 'files-edit-status', role: 'status' });
-    const saveBtn = h('button', { type: 'button', class: 'small primary', onclick: () => save() }, 'Save');
-    const cancelBtn = h('button', { type: 'button', class: 'small', onclick: () => stop(false) }, 'Cancel');
+    const saveBtn = h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => save() }, 'Save');
+    const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', onclick: () => stop(false) }, 'Cancel');
     const stop = async (saved) => {
       if (!saved && editor.value !== v.text && !(await ask(`Discard your changes to ${v.name}?`, 'Discard'))) return;
       if (st.view !== v) return;
@@ -763,7 +763,7 @@ export function mount(el, ctx) {
       const item = { file: f, dir, path: joinPath(dir, f.name), state: 'queued', xhr: null };
       const bar = h('progress', { max: String(Math.max(f.size, 1)), value: '0', 'aria-label': `Upload of ${f.name}` });
       const status = h('span', { class: 'files-up-status' }, bad ? bad : 'waiting');
-      const cancel = h('button', { type: 'button', class: 'small', 'aria-label': `Cancel upload of ${f.name}`, onclick: () => {
+      const cancel = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Cancel upload of ${f.name}`, onclick: () => {
         if (item.xhr) item.xhr.abort();
         else if (item.state === 'queued') { item.state = 'cancelled'; fill(status, 'cancelled'); cancel.remove(); li.classList.add('finished'); }
       } }, 'Cancel');
