@@ -443,13 +443,13 @@ export function mount(el, ctx) {
     const path = joinPath(st.cwd, e.name);
     const kind = e.isDir ? 'dir' : e.type === 'l' ? 'link' : e.isFile ? 'file' : 'other';
     const usable = e.isDir || e.isFile;
-    const nameBtn = h('button', { type: 'button', class: `files-name kind-${kind}`, title: path,
+    const nameBtn = h('button', { type: 'button', class: 'files-name', title: path,
       onclick: () => {
         if (e.isDir) go(path);
         else if (e.isFile) openFile(e, path);
         else say(`${e.name} is ${e.broken ? 'a broken link' : 'not a regular file'}: nothing to show.`);
       } }, e.name);
-    const nameCell = h('td', { class: 'col-name' }, nameBtn,
+    const nameCell = h('td', { class: `col-name kind-${kind}` }, h('span', { class: 'files-icon', 'aria-hidden': 'true' }), nameBtn,
       e.target !== null ? h('span', { class: 'files-target', title: e.broken ? 'broken link' : null }, ` → ${e.target}`) : null);
     const tr = h('tr', { dataset: { name: e.name } },
       nameCell,
@@ -540,7 +540,7 @@ export function mount(el, ctx) {
     const input = h('input', { type: 'text', value: e.name, 'aria-label': `New name for ${e.name}`, autocomplete: 'off', spellcheck: 'false' });
     input.value = e.name;
     const note = h('span', { class: 'files-field-error', role: 'alert' });
-    const cancel = () => { cell.replaceChildren(...before); before[0].focus(); };
+    const cancel = () => { cell.replaceChildren(...before); before.find((n) => n.tagName === 'BUTTON')?.focus(); };
     const save = h('button', { type: 'submit', class: 'btn btn-small btn-primary' }, 'Save');
     const form = h('form', { class: 'files-rename', onsubmit: async (ev) => {
       ev.preventDefault();
