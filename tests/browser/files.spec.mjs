@@ -95,7 +95,7 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   expect((await sandboxBytes(id, '/root/dropped.txt')).bytes.toString()).toBe('dropped here\n');
 
   // Folders first, then names.
-  await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/zdir' });
+  await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/zdir && echo inside > /root/zdir/f.txt' });
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(page.locator('.hb-files .files-table tbody tr').first()).toHaveAttribute('data-name', 'zdir');
 
@@ -130,6 +130,16 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   ]);
   expect(download.suggestedFilename()).toBe('blob.bin');
   expect(fs.readFileSync(await download.path()).equals(blob)).toBe(true);
+  // A folder downloads as a tar of files/archive.
+  const [tarDl] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download zdir' }).click(),
+  ]);
+  expect(tarDl.suggestedFilename()).toBe('zdir.tar');
+  const tar = fs.readFileSync(await tarDl.path());
+  expect(tar.subarray(257, 262).toString()).toBe('ustar');
+  expect(tar.includes(Buffer.from('zdir/f.txt'))).toBe(true);
+  expect(tar.includes(Buffer.from('inside\n'))).toBe(true);
 
   // Create a folder (a name with a space and a quote), enter it, come back.
   await page.getByRole('button', { name: 'New folder' }).click();
@@ -176,7 +186,12 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await expect(row(page, "made by 'ui'")).toHaveCount(0);
   expect((await listing(id, '/root')).some((e) => e.name === "made by 'ui'")).toBe(false);
 
-  await row(page, 'notes.txt').getByRole('button', { name: 'notes.txt', exact: true }).click();
+  // "Go to" a file's path (dot segments resolved): its folder, and the file open.
+  await page.locator('.hb-files .files-crumbs').getByRole('button', { name: '/', exact: true }).click();
+  await expect(row(page, 'etc')).toHaveCount(1);
+  await page.getByLabel('Go to path').fill('/root/zdir/../notes.txt');
+  await page.getByLabel('Go to path').press('Enter');
+  await expect(page.locator('.hb-files .files-crumbs [aria-current]')).toHaveText('root');
   await expect(view.locator('.files-text')).toHaveText('edited in the dashboard\nsecond line\n');
   await shot(page, 'files');
 });

@@ -157,7 +157,7 @@ async function listViaApi(id, dir, signal) {
 async function listDir(id, dir, signal) {
   const r = await sh(id, LIST_SH, { HB_PATH: dir, HB_MAX: String((MAX_ENTRIES + 1) * FIELDS) }, signal, 30);
   if (r.exit_code === 3) throw new Error(`${dir}: no such directory`);
-  if (r.exit_code === 4) throw new Error(`${dir}: not a directory`);
+  if (r.exit_code === 4) throw Object.assign(new Error(`${dir}: not a directory`), { notDir: true });
   if (r.exit_code === 127) return listViaApi(id, dir, signal);
   const entries = parseListing(r.stdout || '');
   if (r.exit_code !== 0 && !entries.length) throw execError(r, `cannot list ${dir}`);
@@ -399,7 +399,7 @@ export function mount(el, ctx) {
   function gotoPath() {
     const p = normPath(gotoInput.value.trim());
     if (!p) { fail('Type an absolute path, starting with /.'); return; }
-    go(p);
+    load(p, { fileOk: true });
   }
 
   function sortBtn(key, label) {
@@ -479,6 +479,10 @@ export function mount(el, ctx) {
       st.firstLoad = false;
       sessionStorage.setItem(slot, dir);
       renderList();
+      if (opts.open) {
+        const e = st.entries.find((x) => x.name === opts.open);
+        if (e && e.isFile) openFile(e, joinPath(dir, e.name));
+      }
       const notes = [];
       notes.push(`${r.entries.length} item${r.entries.length === 1 ? '' : 's'}`);
       if (r.more) notes.push(`only the first ${r.entries.length} are shown; use the terminal for the rest`);
@@ -488,6 +492,8 @@ export function mount(el, ctx) {
     } catch (e) {
       if (st.dead || seq !== st.seq || isAbort(e)) return;
       if (st.firstLoad && dir !== '/') { st.firstLoad = false; load('/'); return; }
+      // A file's path typed in "Go to": show its folder and open it.
+      if (opts.fileOk && e.notDir) { load(parentOf(dir), { open: baseName(dir) }); return; }
       st.entries = [];
       placeholder(`Could not list ${dir}: ${errText(e)}`, 'files-failed');
       fill(foot);
