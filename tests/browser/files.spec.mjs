@@ -62,7 +62,7 @@ const row = (page, name) => page.locator('.hb-files .files-table tbody tr')
   .filter({ has: page.getByRole('button', { name, exact: true }) });
 
 test('upload, list, view, edit, download, create a folder, rename, delete', async ({ page, sandbox }) => {
-  test.setTimeout(60_000);
+  test.setTimeout(90_000);
   const sb = await sandbox({ name: 'files-ui', network: 'none' });
   const id = sb.id;
   const blob = crypto.randomBytes(300 * 1024);
@@ -185,6 +185,21 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await confirmBox.getByRole('button', { name: 'Delete' }).click();
   await expect(row(page, "made by 'ui'")).toHaveCount(0);
   expect((await listing(id, '/root')).some((e) => e.name === "made by 'ui'")).toBe(false);
+
+  // A big folder: a page of rows, "Show more", and the name filter.
+  await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/many && cd /root/many && seq -w 1 350 | xargs touch' });
+  await page.getByLabel('Go to path').fill('/root/many');
+  await page.getByLabel('Go to path').press('Enter');
+  const rows = page.locator('.hb-files .files-table tbody tr[data-name]');
+  await expect(rows).toHaveCount(300);
+  await expect(page.locator('.hb-files .files-foot')).toContainText('350 items');
+  await page.getByRole('button', { name: /^Show 50 more/ }).click();
+  await expect(rows).toHaveCount(350);
+  await expect(rows.last()).toHaveAttribute('data-name', '350');
+  await page.getByLabel('Filter names').fill('34');
+  await expect(rows).toHaveCount(14);   // 034, 134, 234, 334, 340-349
+  await page.getByLabel('Filter names').fill('nothing-like-this');
+  await expect(page.locator('.hb-files .files-empty')).toContainText('Nothing here matches');
 
   // "Go to" a file's path (dot segments resolved): its folder, and the file open.
   await page.locator('.hb-files .files-crumbs').getByRole('button', { name: '/', exact: true }).click();

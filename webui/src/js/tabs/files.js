@@ -20,6 +20,7 @@ const TEXT_PREVIEW = 256 * 1024;    // bytes shown of a larger text file
 const IMAGE_MAX = 32 * 1024 * 1024; // images past this are not previewed
 const HEX_BYTES = 512;              // bytes of a binary file shown as hex
 const FIELDS = 9;                   // fields per entry printed by LIST_SH
+const PAGE_ROWS = 300;              // rows drawn at a time ("Show more")
 
 const IMAGE_TYPES = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
@@ -274,6 +275,7 @@ function errText(e) {
 }
 
 const isAbort = (e) => e && e.name === 'AbortError';
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 // ---- the tab ----
 
@@ -285,6 +287,8 @@ export function mount(el, ctx) {
     firstLoad: true,
     entries: [],
     sort: { key: 'name', dir: 1 },
+    filter: '',
+    shown: PAGE_ROWS,
     seq: 0,
     dead: false,
     urls: new Set(),
@@ -317,6 +321,9 @@ export function mount(el, ctx) {
   const gotoInput = h('input', { type: 'text', class: 'files-goto-input', 'aria-label': 'Go to path', spellcheck: 'false', autocomplete: 'off' });
   const gotoForm = h('form', { class: 'files-goto', onsubmit: (e) => { e.preventDefault(); gotoPath(); } },
     gotoInput, h('button', { type: 'submit', class: 'btn' }, 'Go'));
+  const filterInput = h('input', { type: 'search', class: 'files-filter', placeholder: 'Filter names', 'aria-label': 'Filter names', autocomplete: 'off', spellcheck: 'false' });
+  filterInput.addEventListener('input', () => { st.filter = filterInput.value; st.shown = PAGE_ROWS; renderList(); });
+  const pathRow = h('div', { class: 'files-pathrow' }, gotoForm, filterInput);
 
   const msg = h('div', { class: 'files-msg', role: 'status', 'aria-live': 'polite' });
   const errBox = h('div', { class: 'files-error', role: 'alert' });
@@ -339,7 +346,7 @@ export function mount(el, ctx) {
   const root = h('div', { class: 'hb-files' },
     h('div', { class: 'files-bar' }, crumbs,
       h('div', { class: 'files-actions' }, upBtn, refreshBtn, mkdirBtn, uploadBtn, fileInput)),
-    gotoForm, errBox, msg, confirmBox, mkdirBox, uploadsBox,
+    pathRow, errBox, msg, confirmBox, mkdirBox, uploadsBox,
     h('div', { class: 'files-body' }, drop, viewer));
   fill(el, root);
 
@@ -414,7 +421,7 @@ export function mount(el, ctx) {
 
   function sorted(entries) {
     const { key, dir } = st.sort;
-    const byName = (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: 'base' }) || (a.name < b.name ? -1 : 1);
+    const byName = (a, b) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return entries.slice().sort((a, b) => {
       if (a.isDir !== b.isDir) return a.isDir ? -1 : 1;
       let c = 0;
@@ -436,7 +443,18 @@ export function mount(el, ctx) {
       placeholder('This folder is empty. Drop files here or use Upload files.');
       return;
     }
-    fill(tbody, sorted(st.entries).map(row));
+    const needle = st.filter.trim().toLowerCase();
+    const list = needle ? st.entries.filter((e) => e.name.toLowerCase().includes(needle)) : st.entries;
+    if (!list.length) { placeholder(`Nothing here matches “${st.filter.trim()}”.`); return; }
+    // A big folder is drawn a page at a time: thousands of rows cost seconds of layout.
+    const rows = sorted(list).slice(0, st.shown).map(row);
+    const left = list.length - st.shown;
+    if (left > 0) {
+      rows.push(h('tr', { class: 'files-more' }, h('td', { colspan: '5' },
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => { st.shown += PAGE_ROWS * 4; renderList(); } },
+          `Show ${Math.min(left, PAGE_ROWS * 4)} more (${left} not shown)`))));
+    }
+    fill(tbody, rows);
   }
 
   function row(e) {
@@ -469,7 +487,7 @@ export function mount(el, ctx) {
     st.cwd = dir;
     renderCrumbs();
     fail(null);
-    if (!opts.keep) { say(''); st.entries = []; renderList(); placeholder('Loading…', 'files-loading'); fill(foot); }
+    if (!opts.keep) { say(''); st.entries = []; st.shown = PAGE_ROWS; st.filter = ''; filterInput.value = ''; renderList(); placeholder('Loading…', 'files-loading'); fill(foot); }
     drop.setAttribute('aria-busy', 'true');
     const c = track();
     try {
