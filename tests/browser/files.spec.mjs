@@ -4,6 +4,8 @@
 // made in the page is checked through the API, not just on screen.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { test, expect, login, apiCall, shot, URL_BASE, KEY } from './fixtures.mjs';
 
@@ -71,7 +73,12 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await expect(row(page, '.bashrc')).toHaveCount(1);
 
   // Upload two files with the picker; each gets a progress bar that fills.
-  await page.locator('.hb-files input[type=file]').setInputFiles([
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByRole('button', { name: 'Upload files' }).click(),
+  ]);
+  expect(chooser.isMultiple()).toBe(true);
+  await chooser.setFiles([
     { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser\n') },
     { name: 'blob.bin', mimeType: 'application/octet-stream', buffer: blob },
   ]);
@@ -94,10 +101,30 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await expect(row(page, 'dropped.txt')).toHaveCount(1, { timeout: 15_000 });
   expect((await sandboxBytes(id, '/root/dropped.txt')).bytes.toString()).toBe('dropped here\n');
 
+  // Upload a folder with the folder picker: its tree lands under the listing's folder.
+  const local = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-files-spec-'));
+  try {
+    fs.mkdirSync(path.join(local, 'proj', 'src'), { recursive: true });
+    fs.writeFileSync(path.join(local, 'proj', 'README'), 'top\n');
+    fs.writeFileSync(path.join(local, 'proj', 'src', 'main.c'), 'int main(void) { return 0; }\n');
+    const [dirChooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.getByRole('button', { name: 'Upload folder' }).click(),
+    ]);
+    await dirChooser.setFiles(path.join(local, 'proj'));
+    await expect(row(page, 'proj')).toHaveCount(1, { timeout: 15_000 });
+    await expect(page.locator('.files-uploads li[data-name="proj/src/main.c"]')).toContainText('uploaded');
+  } finally {
+    fs.rmSync(local, { recursive: true, force: true });   // the browser reads the files as it sends them
+  }
+  expect((await sandboxBytes(id, '/root/proj/src/main.c')).bytes.toString()).toBe('int main(void) { return 0; }\n');
+  expect((await sandboxBytes(id, '/root/proj/README')).bytes.toString()).toBe('top\n');
+
   // Folders first, then names.
   await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/zdir && echo inside > /root/zdir/f.txt' });
   await page.getByRole('button', { name: 'Refresh' }).click();
-  await expect(page.locator('.hb-files .files-table tbody tr').first()).toHaveAttribute('data-name', 'zdir');
+  await expect(page.locator('.hb-files .files-table tbody tr').nth(0)).toHaveAttribute('data-name', 'proj');
+  await expect(page.locator('.hb-files .files-table tbody tr').nth(1)).toHaveAttribute('data-name', 'zdir');
 
   // View a text file, edit it and save: the API sees the new text.
   await row(page, 'notes.txt').getByRole('button', { name: 'notes.txt', exact: true }).click();

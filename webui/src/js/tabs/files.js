@@ -20,6 +20,7 @@ const TEXT_PREVIEW = 256 * 1024;    // bytes shown of a larger text file
 const IMAGE_MAX = 32 * 1024 * 1024; // images past this are not previewed
 const HEX_BYTES = 512;              // bytes of a binary file shown as hex
 const FIELDS = 9;                   // fields per entry printed by LIST_SH
+const MAX_TREE_FILES = 5000;        // files taken from one dropped or picked folder
 const PAGE_ROWS = 300;              // rows drawn at a time ("Show more")
 
 const IMAGE_TYPES = {
@@ -277,6 +278,24 @@ function errText(e) {
 const isAbort = (e) => e && e.name === 'AbortError';
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
+// The files under a dropped folder (FileSystemEntry API), each with its
+// path relative to the drop. Throws past MAX_TREE_FILES.
+async function walkEntry(entry, prefix, out) {
+  if (entry.isFile) {
+    if (out.length >= MAX_TREE_FILES) throw new Error(`more than ${MAX_TREE_FILES} files`);
+    const file = await new Promise((res, rej) => entry.file(res, rej));
+    out.push({ file, rel: prefix + entry.name });
+    return;
+  }
+  if (!entry.isDirectory) return;
+  const reader = entry.createReader();
+  for (;;) {
+    const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+    if (!batch.length) return;
+    for (const child of batch) await walkEntry(child, `${prefix}${entry.name}/`, out);
+  }
+}
+
 // ---- the tab ----
 
 export function mount(el, ctx) {
@@ -314,9 +333,17 @@ export function mount(el, ctx) {
   fileInput.addEventListener('change', () => {
     const files = Array.from(fileInput.files || []);
     fileInput.value = '';
-    if (files.length) queueUploads(files, st.cwd);
+    if (files.length) queueUploads(files.map((f) => ({ file: f, rel: f.name })), st.cwd);
   });
   const uploadBtn = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => fileInput.click() }, 'Upload files');
+  const folderInput = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'files-hidden', tabindex: '-1', 'aria-hidden': 'true', 'data-testid': 'files-folder-input' });
+  folderInput.addEventListener('change', () => {
+    const files = Array.from(folderInput.files || []);
+    folderInput.value = '';
+    if (files.length > MAX_TREE_FILES) { fail(`That folder has ${files.length} files; at most ${MAX_TREE_FILES} go at once (upload a tar with files/archive instead).`); return; }
+    if (files.length) queueUploads(files.map((f) => ({ file: f, rel: f.webkitRelativePath || f.name })), st.cwd);
+  });
+  const folderBtn = h('button', { type: 'button', class: 'btn', onclick: () => folderInput.click() }, 'Upload folder');
   const mkdirBtn = h('button', { type: 'button', class: 'btn', onclick: () => showMkdir() }, 'New folder');
   const gotoInput = h('input', { type: 'text', class: 'files-goto-input', 'aria-label': 'Go to path', spellcheck: 'false', autocomplete: 'off' });
   const gotoForm = h('form', { class: 'files-goto', onsubmit: (e) => { e.preventDefault(); gotoPath(); } },
@@ -345,7 +372,7 @@ export function mount(el, ctx) {
 
   const root = h('div', { class: 'hb-files' },
     h('div', { class: 'files-bar' }, crumbs,
-      h('div', { class: 'files-actions' }, upBtn, refreshBtn, mkdirBtn, uploadBtn, fileInput)),
+      h('div', { class: 'files-actions' }, upBtn, refreshBtn, mkdirBtn, folderBtn, uploadBtn, fileInput, folderInput)),
     pathRow, errBox, msg, confirmBox, mkdirBox, uploadsBox,
     h('div', { class: 'files-body' }, drop, viewer));
   fill(el, root);
@@ -773,26 +800,28 @@ export function mount(el, ctx) {
   }
 
   // -- upload --
-  async function queueUploads(files, dir) {
+  // items: [{ file, rel }], rel the path below dir ("a.txt", "proj/src/a.txt").
+  async function queueUploads(items, dir) {
     const names = new Set(st.entries.map((e) => e.name));
-    const clash = dir === st.cwd ? files.filter((f) => names.has(f.name)).map((f) => f.name) : [];
+    const tops = [...new Set(items.map((it) => it.rel.split('/')[0]))];
+    const clash = dir === st.cwd ? tops.filter((n) => names.has(n)) : [];
     if (clash.length) {
       const list = clash.length > 3 ? `${clash.slice(0, 3).join(', ')} and ${clash.length - 3} more` : clash.join(', ');
-      if (!(await ask(`Replace ${list} in ${dir}?`, 'Replace'))) return;
+      if (!(await ask(`Replace ${list} in ${dir}? (Files of the same name are overwritten.)`, 'Replace'))) return;
       if (st.dead) return;
     }
     uploadsBox.hidden = false;
-    for (const f of files) {
-      const bad = badName(f.name);
-      const item = { file: f, dir, path: joinPath(dir, f.name), state: 'queued', xhr: null };
+    for (const { file: f, rel } of items) {
+      const bad = rel.split('/').map(badName).find(Boolean) || null;
+      const item = { file: f, dir, path: joinPath(dir, rel), state: 'queued', xhr: null };
       const bar = h('progress', { max: String(Math.max(f.size, 1)), value: '0', 'aria-label': `Upload of ${f.name}` });
       const status = h('span', { class: 'files-up-status' }, bad ? bad : 'waiting');
       const cancel = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Cancel upload of ${f.name}`, onclick: () => {
         if (item.xhr) item.xhr.abort();
         else if (item.state === 'queued') { item.state = 'cancelled'; fill(status, 'cancelled'); cancel.remove(); li.classList.add('finished'); }
       } }, 'Cancel');
-      const li = h('li', { class: 'files-up', dataset: { name: f.name } },
-        h('span', { class: 'files-up-name', title: item.path }, f.name), bar, status, cancel);
+      const li = h('li', { class: 'files-up', dataset: { name: rel } },
+        h('span', { class: 'files-up-name', title: item.path }, rel), bar, status, cancel);
       Object.assign(item, { bar, status, cancel, li });
       if (bad) { item.state = 'failed'; li.classList.add('failed', 'finished'); cancel.remove(); }
       uploadsList.append(li);
@@ -845,30 +874,42 @@ export function mount(el, ctx) {
     if (!uploadsList.children.length) uploadsBox.hidden = true;
   }
 
-  // Drag and drop onto the listing. Folders cannot be read from a drop
-  // without walking them, so they are refused by name.
+  // Drag and drop onto the listing: files, and folders walked to their files.
   let depth = 0;
   const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
   drop.addEventListener('dragenter', (e) => { if (!hasFiles(e)) return; e.preventDefault(); depth++; drop.classList.add('drag-over'); });
   drop.addEventListener('dragover', (e) => { if (!hasFiles(e)) return; e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; drop.classList.add('drag-over'); });
   drop.addEventListener('dragleave', () => { depth = Math.max(0, depth - 1); if (!depth) drop.classList.remove('drag-over'); });
-  drop.addEventListener('drop', (e) => {
+  drop.addEventListener('drop', async (e) => {
     e.preventDefault();
     depth = 0;
     drop.classList.remove('drag-over');
     const dt = e.dataTransfer;
     if (!dt) return;
-    const files = [];
+    const dir = st.cwd;
+    const out = [];
     const folders = [];
-    const items = Array.from(dt.items || []);
+    // Entries must be taken while the event runs; the walk comes after.
+    const fileItems = Array.from(dt.items || []).filter((x) => x.kind === 'file');
     Array.from(dt.files || []).forEach((f, i) => {
-      const it = items.filter((x) => x.kind === 'file')[i];
+      const it = fileItems[i];
       const entry = it && typeof it.webkitGetAsEntry === 'function' ? it.webkitGetAsEntry() : null;
-      if (entry && entry.isDirectory) folders.push(f.name);
-      else files.push(f);
+      if (entry && entry.isDirectory) folders.push(entry);
+      else out.push({ file: f, rel: f.name });
     });
-    if (folders.length) fail(`Folders cannot be uploaded by drag and drop (${folders.join(', ')}): drop the files, or use files/archive with a tar.`);
-    if (files.length) queueUploads(files, st.cwd);
+    if (folders.length) {
+      say(`Reading ${folders.map((f) => f.name).join(', ')}…`);
+      try {
+        for (const f of folders) await walkEntry(f, '', out);
+      } catch (err) {
+        if (!st.dead) { say(''); fail(`Could not read the dropped folder: ${errText(err)}. Upload a tar with files/archive instead.`); }
+        return;
+      }
+      if (st.dead) return;
+      say('');
+      if (!out.length) { fail('The dropped folders hold no files (empty folders are not uploaded).'); return; }
+    }
+    if (out.length) queueUploads(out, dir);
   });
 
   load(st.cwd);
