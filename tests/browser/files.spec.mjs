@@ -274,3 +274,42 @@ test('hostile file names and contents are shown as text', async ({ page, sandbox
   }
   await expect(page.locator('.hb-files img, .hb-files script')).toHaveCount(0);
 });
+
+test('a save keeps CRLF line endings, a byte-order mark, the mode and the owner', async ({ page, sandbox }) => {
+  const sb = await sandbox({ name: 'files-edit', network: 'none' });
+  const id = sb.id;
+  const exec = (command) => apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command });
+  await apiCall('PUT', fileUrl(id, '/root/dos.txt'), '\ufeffone\r\ntwo\r\n');
+  await apiCall('PUT', fileUrl(id, '/root/run.sh'), '#!/bin/sh\necho one\n');
+  await exec('chmod 750 /root/run.sh && chown 1000:1000 /root/run.sh');
+  await openFiles(page, id);
+  const view = page.locator('.hb-files .files-view');
+  await expect(row(page, 'run.sh').locator('.col-mode')).toHaveText('-rwxr-x---');
+
+  await row(page, 'dos.txt').getByRole('button', { name: 'dos.txt', exact: true }).click();
+  await view.getByRole('button', { name: 'Edit' }).click();
+  await view.locator('textarea.files-editor').fill('\ufeffone\ntwo\nthree\n');
+  await view.locator('textarea.files-editor').press('Control+s');
+  await expect(view.locator('.files-edit-status')).toHaveText('Saved');
+  expect((await sandboxBytes(id, '/root/dos.txt')).bytes.toString()).toBe('\ufeffone\r\ntwo\r\nthree\r\n');
+
+  await row(page, 'run.sh').getByRole('button', { name: 'run.sh', exact: true }).click();
+  await view.getByRole('button', { name: 'Edit' }).click();
+  await view.locator('textarea.files-editor').fill('#!/bin/sh\necho two\n');
+  await view.getByRole('button', { name: 'Save' }).click();
+  await expect(view.locator('.files-edit-status')).toHaveText('Saved');
+  const r = await exec("stat -c '%a %u:%g' /root/run.sh && /root/run.sh");
+  expect(r.stdout).toBe('750 1000:1000\ntwo\n');
+
+  // Leaving with unsaved changes asks first, in the page.
+  await view.locator('textarea.files-editor').fill('#!/bin/sh\necho three\n');
+  await view.getByRole('button', { name: 'Close file' }).click();
+  const confirmBox = page.locator('.hb-files .files-confirm');
+  await expect(confirmBox).toContainText('Discard your changes to run.sh?');
+  await confirmBox.getByRole('button', { name: 'Cancel' }).click();
+  await expect(view.locator('textarea.files-editor')).toHaveValue('#!/bin/sh\necho three\n');
+  await view.getByRole('button', { name: 'Close file' }).click();
+  await confirmBox.getByRole('button', { name: 'Discard' }).click();
+  await expect(view).toBeHidden();
+  expect((await sandboxBytes(id, '/root/run.sh')).bytes.toString()).toBe('#!/bin/sh\necho two\n');
+});

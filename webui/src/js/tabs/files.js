@@ -242,7 +242,8 @@ function asText(bytes, cut) {
   for (const c of head) if ((c < 0x20 && c !== 9 && c !== 10 && c !== 12 && c !== 13 && c !== 27) || c === 0x7f) ctl++;
   if (ctl * 10 > head.length) return null;   // mostly control bytes: binary
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: cut });
+    // ignoreBOM keeps a byte-order mark in the text, so a save writes it back.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes, { stream: cut });
   } catch (_) {
     return null;
   }
@@ -317,6 +318,7 @@ export function mount(el, ctx) {
     view: null,           // { path, name, ctrl, text, editor }
     queue: [],
     uploading: false,
+    listCtrl: null,
   };
 
   const track = () => { const c = new AbortController(); st.ctrls.add(c); return c; };
@@ -366,7 +368,7 @@ export function mount(el, ctx) {
   const tbody = h('tbody');
   const table = h('table', { class: 'files-table', 'aria-label': 'Folder contents' }, thead, tbody);
   const foot = h('div', { class: 'files-foot' });
-  const dropHint = h('div', { class: 'files-drop-hint', 'aria-hidden': 'true' }, 'Drop files to upload here');
+  const dropHint = h('div', { class: 'files-drop-hint', 'aria-hidden': 'true' }, 'Drop files or folders to upload here');
   const drop = h('div', { class: 'files-drop', 'data-testid': 'files-drop' }, table, foot, dropHint);
   const viewer = h('section', { class: 'files-view', hidden: true, 'aria-label': 'File' });
 
@@ -404,7 +406,7 @@ export function mount(el, ctx) {
       fill(confirmBox, h('span', { class: 'files-confirm-text' }, text), yes, no);
       confirmBox.hidden = false;
       confirmBox.onkeydown = (e) => { if (e.key === 'Escape') finish(false); };
-      yes.focus();
+      (danger ? no : yes).focus();   // Enter alone never destroys
     });
   }
 
@@ -516,7 +518,9 @@ export function mount(el, ctx) {
     fail(null);
     if (!opts.keep) { say(''); st.entries = []; st.shown = PAGE_ROWS; st.filter = ''; filterInput.value = ''; renderList(); placeholder('Loading…', 'files-loading'); fill(foot); }
     drop.setAttribute('aria-busy', 'true');
+    if (st.listCtrl) st.listCtrl.abort();   // the folder left behind need not finish
     const c = track();
+    st.listCtrl = c;
     try {
       const r = await listDir(id, dir, c.signal);
       if (st.dead || seq !== st.seq) return;
@@ -545,6 +549,7 @@ export function mount(el, ctx) {
       fail(`Could not list ${dir}: ${errText(e)}`, () => load(dir));
     } finally {
       untrack(c);
+      if (st.listCtrl === c) st.listCtrl = null;
       if (seq === st.seq) drop.removeAttribute('aria-busy');
     }
   }
@@ -608,7 +613,12 @@ export function mount(el, ctx) {
         if (r.exit_code === 17) throw new Error(`${name} already exists`);
         if (r.exit_code !== 0) throw execError(r, 'rename');
         say(`Renamed ${e.name} to ${name}`);
-        if (st.view && st.view.path === path) closeView(true);
+        const v = st.view;
+        if (v && (v.path === path || v.path.startsWith(`${path}/`))) {
+          // The open file (or a folder above it) moved: follow it.
+          if (v.path === path) { v.name = name; fill(v.titleEl, name); }
+          v.path = to + v.path.slice(path.length);
+        }
         if (dir === st.cwd) load(dir, { keep: true });
       } catch (err) {
         if (!st.dead) fill(note, errText(err));
@@ -665,10 +675,14 @@ export function mount(el, ctx) {
   }
 
   // -- viewer and editor --
+  // A textarea turns CRLF into LF: a file whose lines all end in CRLF gets
+  // them back when saved. v.base is the editor's text as last loaded or saved.
+  const dirty = (v) => Boolean(v && v.editor && v.editor.value !== v.base);
+
   function closeView(force) {
     const v = st.view;
     if (!v) return;
-    if (!force && v.editor && v.editor.value !== v.text) {
+    if (!force && dirty(v)) {
       ask(`Discard your changes to ${v.name}?`, 'Discard').then((yes) => { if (yes) closeView(true); });
       return;
     }
@@ -683,14 +697,14 @@ export function mount(el, ctx) {
 
   function viewHead(v, meta, buttons) {
     return h('header', { class: 'files-view-head' },
-      h('div', { class: 'files-view-title' }, h('h3', {}, v.name), v.meta = h('span', { class: 'files-view-meta' }, meta)),
+      h('div', { class: 'files-view-title' }, v.titleEl = h('h3', {}, v.name), v.meta = h('span', { class: 'files-view-meta' }, meta)),
       h('div', { class: 'files-view-actions' }, buttons,
         h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Close file', onclick: () => closeView(false) }, 'Close')));
   }
 
   async function openFile(e, path) {
     if (st.view) {
-      if (st.view.editor && st.view.editor.value !== st.view.text) {
+      if (dirty(st.view)) {
         if (!(await ask(`Discard your changes to ${st.view.name}?`, 'Discard'))) return;
       }
       closeView(true);
@@ -699,7 +713,7 @@ export function mount(el, ctx) {
     st.view = v;
     root.classList.add('has-view');
     viewer.hidden = false;
-    const dl = h('button', { type: 'button', class: 'btn btn-small', onclick: () => downloadEntry(e, path) }, 'Download');
+    const dl = h('button', { type: 'button', class: 'btn btn-small', onclick: () => downloadEntry({ ...e, name: v.name }, v.path) }, 'Download');
     const body = h('div', { class: 'files-view-body' }, h('p', { class: 'files-loading' }, 'Loading…'));
     fill(viewer, viewHead(v, `${fmtBytes(e.size)} · ${fmtTime(e.mtime)}`, dl), body);
     const mime = IMAGE_TYPES[extOf(e.name)];
@@ -751,12 +765,14 @@ export function mount(el, ctx) {
     editBtn.hidden = true;
     const editor = h('textarea', { class: 'files-editor', spellcheck: 'false', 'aria-label': `Edit ${v.name}` });
     editor.value = v.text;
+    v.base = editor.value;
+    v.crlf = v.text.includes('\r\n') && !/(^|[^\r])\n/.test(v.text);
     v.editor = editor;
     const note = h('span', { class: 'files-edit-status', role: 'status' });
     const saveBtn = h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => save() }, 'Save');
     const cancelBtn = h('button', { type: 'button', class: 'btn btn-small', onclick: () => stop(false) }, 'Cancel');
     const stop = async (saved) => {
-      if (!saved && editor.value !== v.text && !(await ask(`Discard your changes to ${v.name}?`, 'Discard'))) return;
+      if (!saved && dirty(v) && !(await ask(`Discard your changes to ${v.name}?`, 'Discard'))) return;
       if (st.view !== v) return;
       v.editor = null;
       pre.textContent = v.text;
@@ -765,7 +781,8 @@ export function mount(el, ctx) {
       editBtn.focus();
     };
     const save = async () => {
-      const text = editor.value;
+      const shown = editor.value;
+      const text = v.crlf ? shown.replace(/\n/g, '\r\n') : shown;
       const blob = new Blob([text]);
       if (blob.size > EDIT_MAX) { fill(note, `The text is ${fmtBytes(blob.size)}, past the ${fmtBytes(EDIT_MAX)} editing limit.`); return; }
       saveBtn.disabled = true;
@@ -774,6 +791,7 @@ export function mount(el, ctx) {
         await raw('PUT', filesUrl(id, v.path), blob);
         if (st.view !== v) return;
         v.text = text;
+        v.base = shown;
         const e = v.entry;
         if (e.modeOct && e.owner && (e.modeOct !== '644' || e.owner !== 'root:root')) {
           const r = await sh(id, RESTORE_SH, { HB_PATH: v.path, HB_MODE: e.modeOct, HB_OWNER: e.owner });
@@ -793,7 +811,7 @@ export function mount(el, ctx) {
     editor.addEventListener('keydown', (ev) => {
       if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 's') { ev.preventDefault(); save(); }
     });
-    editor.addEventListener('input', () => fill(note, editor.value === v.text ? '' : 'Unsaved changes'));
+    editor.addEventListener('input', () => fill(note, dirty(v) ? 'Unsaved changes' : ''));
     const bar = h('div', { class: 'files-edit-bar' }, saveBtn, cancelBtn, note);
     fill(body, bar, editor);
     editor.focus();
