@@ -235,6 +235,7 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await page.getByLabel('Go to path').press('Enter');
   await expect(page.locator('.hb-files .files-crumbs [aria-current]')).toHaveText('root');
   await expect(view.locator('.files-text')).toHaveText('edited in the dashboard\nsecond line\n');
+  await page.evaluate(() => document.activeElement?.blur());
   await shot(page, 'files');
 });
 
