@@ -313,4 +313,15 @@ test('a save keeps CRLF line endings, a byte-order mark, the mode and the owner'
   await confirmBox.getByRole('button', { name: 'Discard' }).click();
   await expect(view).toBeHidden();
   expect((await sandboxBytes(id, '/root/run.sh')).bytes.toString()).toBe('#!/bin/sh\necho two\n');
+
+  // Keyboard: arrows between names, Backspace to the parent (the folder left stays focused).
+  await row(page, 'dos.txt').getByRole('button', { name: 'dos.txt', exact: true }).focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(row(page, 'run.sh').getByRole('button', { name: 'run.sh', exact: true })).toBeFocused();
+  await page.keyboard.press('Backspace');
+  await expect(row(page, 'root').getByRole('button', { name: 'root', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.hb-files .files-crumbs [aria-current]')).toHaveText('root');
+  // Entering a folder puts the focus on its first name.
+  await expect(row(page, '.bashrc').getByRole('button', { name: '.bashrc', exact: true })).toBeFocused();
 });

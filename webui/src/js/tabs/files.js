@@ -427,9 +427,10 @@ export function mount(el, ctx) {
     gotoInput.value = st.cwd;
   }
 
-  function go(dir) {
+  // focus: the name to focus in the new listing (true: the first).
+  function go(dir, focus) {
     if (dir === st.cwd) { load(dir, { keep: true }); return; }
-    load(dir);
+    load(dir, { focus });
   }
 
   function gotoPath() {
@@ -492,7 +493,7 @@ export function mount(el, ctx) {
     const usable = e.isDir || e.isFile;
     const nameBtn = h('button', { type: 'button', class: 'files-name', title: path,
       onclick: () => {
-        if (e.isDir) go(path);
+        if (e.isDir) go(path, true);
         else if (e.isFile) openFile(e, path);
         else say(`${e.name} is ${e.broken ? 'a broken link' : 'not a regular file'}: nothing to show.`);
       } }, e.name);
@@ -528,6 +529,10 @@ export function mount(el, ctx) {
       st.firstLoad = false;
       sessionStorage.setItem(slot, dir);
       renderList();
+      if (opts.focus) {
+        const names = Array.from(tbody.querySelectorAll('tr[data-name] .files-name'));
+        (names.find((b) => b.closest('tr').dataset.name === opts.focus) || names[0])?.focus();
+      }
       if (opts.open) {
         const e = st.entries.find((x) => x.name === opts.open);
         if (e && e.isFile) openFile(e, joinPath(dir, e.name));
@@ -891,6 +896,25 @@ export function mount(el, ctx) {
     for (const li of Array.from(uploadsList.children)) if (li.classList.contains('finished')) li.remove();
     if (!uploadsList.children.length) uploadsBox.hidden = true;
   }
+
+  // Keyboard: arrows move between names, Backspace goes up, Delete asks to delete.
+  tbody.addEventListener('keydown', (ev) => {
+    const btn = ev.target.closest && ev.target.closest('tr[data-name]') ? ev.target : null;
+    if (!btn || ev.target.tagName === 'INPUT' || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const tr = btn.closest('tr');
+    const names = Array.from(tbody.querySelectorAll('tr[data-name] .files-name'));
+    const i = names.indexOf(tr.querySelector('.files-name'));
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      const next = names[i + (ev.key === 'ArrowDown' ? 1 : -1)];
+      if (next) { ev.preventDefault(); next.focus(); }
+    } else if (ev.key === 'Backspace' && st.cwd !== '/') {
+      ev.preventDefault();
+      go(parentOf(st.cwd), baseName(st.cwd));
+    } else if (ev.key === 'Delete') {
+      const del = tr.querySelector('.files-del');
+      if (del) { ev.preventDefault(); del.click(); }
+    }
+  });
 
   // Drag and drop onto the listing: files, and folders walked to their files.
   let depth = 0;
