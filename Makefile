@@ -62,12 +62,17 @@ WEBUI_SRC  := $(shell find webui/src -type f -not -name '.*' 2>/dev/null)
 WEBUI_STAMP := webui/node_modules/.package-lock.json
 DASH_GEN   := $(BUILD)/gen/dashboard_assets.c
 DASH_OBJ   := $(BUILD)/obj/gen/dashboard_assets.o
+# The list of src/ files, rewritten only when it changes: a removed file
+# rebuilds the blob too (an mtime cannot say so).
+WEBUI_LIST := $(BUILD)/gen/webui.list
+$(shell mkdir -p $(BUILD)/gen && printf '%s\n' $(WEBUI_SRC) > $(WEBUI_LIST).new && \
+  { cmp -s $(WEBUI_LIST).new $(WEBUI_LIST) && rm -f $(WEBUI_LIST).new || mv -f $(WEBUI_LIST).new $(WEBUI_LIST); })
 
 $(WEBUI_STAMP): webui/package-lock.json webui/package.json
 	$(NPM) ci --prefix webui --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-$(DASH_GEN): tools/gen_webui.py $(WEBUI_SRC) webui/vendor.txt $(WEBUI_STAMP)
+$(DASH_GEN): tools/gen_webui.py $(WEBUI_SRC) $(WEBUI_LIST) webui/vendor.txt $(WEBUI_STAMP)
 	/usr/bin/python3 tools/gen_webui.py --src webui/src --vendor webui/vendor.txt \
 	  --modules webui/node_modules --out $(BUILD)/gen
 

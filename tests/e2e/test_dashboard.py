@@ -1,8 +1,10 @@
 """The dashboard's browser tests: every tests/browser/*.spec.mjs, run by
 @playwright/test in Debian's chromium against one daemon of this module's own
-(own data dir, ports, key, bridge and subnet), with OpenCode on and its model
-the scripted FakeLLM. One pytest test per spec file, so `-k files` runs
-files.spec.mjs alone.
+(own data dir, ports, key, bridge and subnet), with OpenCode on but no
+global model: a spec that wants the agent creates its sandbox with
+`llm_base_url` = HB_FAKE_LLM (the scripted FakeLLM) and its own `llm_model`,
+and one without shows the "no model" notice. One pytest test per spec file,
+so `-k files` runs files.spec.mjs alone.
 
 The specs get HIVEBOX_URL, HIVEBOX_KEY, HB_FAKE_LLM (the model's base URL),
 HIVEBOX_SCREENS (screenshots, default build/webui-screens). With
@@ -73,12 +75,15 @@ def dash(e2e_tmp, llm):
     args = []
     if os.environ.get("HIVEBOX_WEBUI_DIR"):
         args = ["--webui-dir", str(Path(os.environ["HIVEBOX_WEBUI_DIR"]).resolve())]
-    d = Daemon(e2e_tmp / ("dashboard-" + tag), name="daemon", extra_args=args, extra_env={
-        "HIVEBOX_BRIDGE": bridge, "HIVEBOX_SUBNET": str(free_subnet()),
-        "HIVEBOX_OPENCODE_BASE_URL": llm.base_url, "HIVEBOX_OPENCODE_MODEL": "scripted-model",
-        "HIVEBOX_OPENCODE_API_KEY": "sk-dashboard-" + tag, "HIVEBOX_OPENCODE_IDLE": "60"})
+    env = {"HIVEBOX_BRIDGE": bridge, "HIVEBOX_SUBNET": str(free_subnet()),
+           "HIVEBOX_OPENCODE": "true", "HIVEBOX_OPENCODE_IDLE": "120"}
+    d = Daemon(e2e_tmp / ("dashboard-" + tag), name="daemon", extra_args=args, extra_env=env)
     try:
-        d.start()
+        with pytest.MonkeyPatch.context() as mp:   # no global model, whatever the caller set
+            for k in ("HIVEBOX_OPENCODE_BASE_URL", "HIVEBOX_OPENCODE_MODEL",
+                      "HIVEBOX_OPENCODE_API_KEY"):
+                mp.delenv(k, raising=False)
+            d.start()
         yield d
     finally:
         shutdown_daemon(d)
