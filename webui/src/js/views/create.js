@@ -96,7 +96,8 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
     h('div', { class: 'actions' }, cancel, submit));
 
   fill(el, h('section', { class: compact ? 'drawer-body' : 'page', id: 'create' },
-    h('div', { class: 'page-head' }, h(compact ? 'h2' : 'h1', {}, 'New sandbox')),
+    h('div', { class: 'page-head' }, h(compact ? 'h2' : 'h1', {}, 'New sandbox'),
+      compact ? h('button', { type: 'button', class: 'btn btn-ghost', id: 'create-close', 'aria-label': 'Close', onclick: () => onClose && onClose() }, '✕') : null),
     result, form));
   name.focus();
 

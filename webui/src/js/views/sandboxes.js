@@ -12,6 +12,8 @@ import * as live from './live.js';
 import { loading, errorBox, confirm, toast } from './ui.js';
 import { createForm } from './create.js';
 
+const WINDOW_MIN = 150;
+
 const COLS = [
   { key: 'id', label: 'Name', sort: (r) => r.id },
   { key: 'status', label: 'Status', sort: (r) => r.status },
@@ -42,12 +44,19 @@ export function mountSandboxes(el) {
   let sortDir = Number(sessionStorage.getItem('hivebox.sortdir')) || 1;
   let filter = '';
   let visible = [];
+  let win = [0, 0];           // the slice of visible[] in the document
+  let windowed = false;
+  let measured = 0;
+  const spacer = () => h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: String(COLS.length) }));
+  const padTop = spacer();
+  const padBottom = spacer();
   let loaded = false;
   let pending = false;
   let gen = 0;
   let inflight = false;
   let again = false;
-  let lastMismatch = null;
+  let suspect = 0;
+  let settled = null;
 
   const filterBox = h('input', {
     id: 'sandbox-filter', type: 'search', placeholder: 'Filter by name, image, status, network…',
@@ -58,7 +67,7 @@ export function mountSandboxes(el) {
   const newBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'new-sandbox', onclick: openDrawer }, 'New sandbox');
   const sortButtons = new Map();
   const thead = h('thead', {}, h('tr', {}, COLS.map((c) => {
-    if (!c.sort) return h('th', { scope: 'col' }, c.label);
+    if (!c.sort) return h('th', { scope: 'col', class: c.key }, c.label);
     const b = h('button', { type: 'button', class: 'sort', dataset: { key: c.key }, onclick: () => sortBy(c.key) }, c.label);
     sortButtons.set(c.key, b);
     return h('th', { scope: 'col', dataset: { key: c.key } }, b);
@@ -66,13 +75,14 @@ export function mountSandboxes(el) {
   const tbody = h('tbody');
   const table = h('table', { id: 'sandbox-table', class: 'table' }, thead, tbody);
   const status = h('div', { class: 'status-line' }, loading('Loading sandboxes…'));
+  const wrap = h('div', { class: 'table-wrap' }, table);
   const drawer = h('aside', { class: 'drawer', id: 'create-drawer', hidden: true, 'aria-label': 'New sandbox' });
 
   fill(el, h('section', { class: 'page', id: 'sandboxes' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Sandboxes'), newBtn),
     h('div', { class: 'toolbar' }, filterBox, countEl),
     status,
-    h('div', { class: 'table-wrap' }, table),
+    wrap,
     drawer));
 
   // ---- rows ----
@@ -116,7 +126,7 @@ export function mountSandboxes(el) {
     const ip = ipCache.get(r.id);
     r.cells.network.textContent = ip ? `${r.network} · ${ip}` : r.network;
     const limit = r.memLimit || parseSize(r.memStr);
-    r.cells.memory.textContent = r.memBytes == null ? `– / ${r.memStr || '–'}` : `${fmtBytes(r.memBytes)} / ${fmtBytes(limit)}`;
+    r.cells.memory.textContent = `${r.memBytes == null ? '–' : fmtBytes(r.memBytes)} / ${limit ? fmtBytes(limit) : (r.memStr || '–')}`;
     r.cells.memory.classList.toggle('hot', r.memBytes != null && limit && r.memBytes / limit > 0.9);
     r.cells.cpu.textContent = `${r.cpuPct == null ? '–' : `${Math.round(r.cpuPct)}%`} / ${r.cpus ?? '–'} CPU`;
     r.cells.commands.textContent = String(r.commands);
@@ -130,7 +140,8 @@ export function mountSandboxes(el) {
     const left = (r.expires - now) / 1000;
     const tl = fmtDuration(left);
     if (r.cells.ttl.textContent !== tl) r.cells.ttl.textContent = tl;
-    r.cells.ttl.classList.toggle('hot', left < 60);
+    const hot = left < 60;
+    if (hot !== r.hot) { r.hot = hot; r.cells.ttl.classList.toggle('hot', hot); }
   }
 
   function fromList(s, now) {
@@ -151,7 +162,8 @@ export function mountSandboxes(el) {
       const x = col.sort(a), y = col.sort(b);
       return (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.id < b.id ? -1 : 1);
     });
-    tbody.replaceChildren(...visible.map((r) => r.tr));
+    table.dataset.rows = String(visible.length);
+    renderWindow(true);
     for (const [k, b] of sortButtons) {
       const th = b.parentElement;
       if (k === sortKey) th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
@@ -163,7 +175,48 @@ export function mountSandboxes(el) {
         ? h('div', { class: 'empty', id: 'sandbox-empty' }, h('p', {}, 'No sandboxes yet.'), h('a', { href: '#/create' }, 'Create one'))
         : visible.length === 0 ? h('p', { class: 'empty' }, 'No sandbox matches the filter.') : null);
     }
-    table.hidden = visible.length === 0;
+    wrap.hidden = visible.length === 0;
+  }
+
+  // Up to WINDOW_MIN rows are all in the document. Past it only the rows in
+  // (and near) the viewport are, between two spacer rows of the height of the
+  // others: a table layout of 1,000 rows costs a second at every change.
+  function renderWindow(force) {
+    const n = visible.length;
+    if (n <= WINDOW_MIN) {
+      if (force || windowed) tbody.replaceChildren(...visible.map((r) => r.tr));
+      windowed = false;
+      win = [0, n];
+      return;
+    }
+    const rowH = rowHeight();
+    const top = tbody.getBoundingClientRect().top;
+    const over = 20;
+    const s = Math.min(Math.max(0, Math.floor(-top / rowH) - over), Math.max(0, n - 1));
+    const e = Math.min(n, s + Math.ceil(window.innerHeight / rowH) + 2 * over);
+    if (!force && windowed && s === win[0] && e === win[1]) return;
+    windowed = true;
+    win = [s, e];
+    padTop.firstChild.style.height = `${s * rowH}px`;
+    padBottom.firstChild.style.height = `${(n - e) * rowH}px`;
+    tbody.replaceChildren(padTop, ...visible.slice(s, e).map((r) => r.tr), padBottom);
+    const now = Date.now();
+    for (let i = s; i < e; i++) tickRow(visible[i], now);
+  }
+
+  function rowHeight() {
+    if (!measured) {
+      const r = tbody.querySelector('tr[data-id]');
+      if (r && r.offsetHeight) measured = r.offsetHeight;
+    }
+    return measured || 42;
+  }
+
+  let scrollQueued = false;
+  function onScroll() {
+    if (scrollQueued || !windowed) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => { scrollQueued = false; renderWindow(false); });
   }
 
   function scheduleRender() {
@@ -234,10 +287,11 @@ export function mountSandboxes(el) {
       r.cpuPct = s.cpu_percent;
       paint(r);
     }
-    // A count that disagrees (a missed event) fetches the list once.
+    // A count that disagrees in two samples in a row (an event was missed;
+    // one sample may race a create or destroy) fetches the list, once.
     if (check && typeof sample.sandbox_count === 'number') {
-      if (sample.sandbox_count === rows.size) lastMismatch = null;
-      else if (sample.sandbox_count !== lastMismatch) { lastMismatch = sample.sandbox_count; refetch(); }
+      if (sample.sandbox_count === rows.size) { suspect = 0; settled = null; }
+      else if (++suspect >= 2 && settled !== sample.sandbox_count) { settled = sample.sandbox_count; refetch(); }
     }
     if (sortKey === 'memory' || sortKey === 'cpu') scheduleRender();
   }
@@ -310,10 +364,12 @@ export function mountSandboxes(el) {
   }
   function onKey(e) { if (e.key === 'Escape' && !drawer.hidden && !document.querySelector('dialog[open]')) closeDrawer(); }
   document.addEventListener('keydown', onKey);
+  window.addEventListener('scroll', onScroll, { passive: true });
+  window.addEventListener('resize', onScroll);
 
   const timer = setInterval(() => {
     const now = Date.now();
-    for (const r of visible) tickRow(r, now);
+    for (let i = win[0]; i < win[1] && i < visible.length; i++) tickRow(visible[i], now);
   }, 1000);
   const unsubscribe = live.subscribe(onEvent);
   fetchList();
@@ -324,6 +380,8 @@ export function mountSandboxes(el) {
       clearInterval(timer);
       unsubscribe();
       document.removeEventListener('keydown', onKey);
+      window.removeEventListener('scroll', onScroll);
+      window.removeEventListener('resize', onScroll);
       if (form) form.unmount();
     },
   };

@@ -18,6 +18,7 @@ export function mountInfo(el, { id, sandbox }) {
   const expires = Date.parse(sandbox.expires_at);
   const created = Date.parse(sandbox.created_at);
   const ttl = h('span', { id: 'sb-ttl' });
+  const cmds = h('span', { id: 'sb-commands' }, String(sandbox.commands_executed ?? 0));
   const uptime = h('span', { id: 'sb-uptime' });
   const usage = h('div', { class: 'cards' });
   const chartStatus = h('div', { class: 'status-line' });
@@ -47,7 +48,7 @@ export function mountInfo(el, { id, sandbox }) {
         ['Network', `${net.mode || 'none'}${net.group ? ` (group ${net.group})` : ''}`],
         ['IP address', net.ip || '–'],
         ['Memory limit', lim.memory], ['CPUs', lim.cpus], ['Max processes', lim.pids], ['Disk', lim.disk],
-        ['Commands run', sandbox.commands_executed],
+        ['Commands run', cmds],
         ['Agent', sandbox.opencode_url ? (llm ? `${llm.model || 'no model'}${llm.provider ? ` via ${llm.provider}` : ''}${llm.api_key_set ? ' (key set)' : ''}` : 'enabled') : 'disabled'],
       ])),
       h('div', { class: 'panel' }, h('h2', {}, 'Run a command'),
@@ -138,6 +139,7 @@ export function mountInfo(el, { id, sandbox }) {
       draw();
     } else if (type === 'exec.finished' && data && data.id === id) {
       sandbox.commands_executed = (sandbox.commands_executed || 0) + 1;
+      cmds.textContent = String(sandbox.commands_executed);
     }
   });
   draw();
