@@ -721,6 +721,8 @@ export function mount(el, ctx) {
     const dl = h('button', { type: 'button', class: 'btn btn-small', onclick: () => downloadEntry({ ...e, name: v.name }, v.path) }, 'Download');
     const body = h('div', { class: 'files-view-body' }, h('p', { class: 'files-loading' }, 'Loading…'));
     fill(viewer, viewHead(v, `${fmtBytes(e.size)} · ${fmtTime(e.mtime)}`, dl), body);
+    // Stacked layout (phone, narrow window): the viewer is below the list.
+    if (window.matchMedia('(max-width: 900px)').matches) viewer.scrollIntoView({ block: 'start' });
     const mime = IMAGE_TYPES[extOf(e.name)];
     try {
       if (mime) {
