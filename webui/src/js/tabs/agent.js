@@ -105,9 +105,10 @@ class AgentTab {
     this.stick = true;
     this.input = h('textarea', {
       class: 'agent-input', rows: 3, 'aria-label': 'Prompt',
-      placeholder: 'Ask the agent… (Enter sends, Shift+Enter for a new line)',
+      placeholder: 'Ask the agent… (Enter sends, Shift+Enter: new line, Esc: abort)',
       onkeydown: (e) => {
         if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
+        if (e.key === 'Escape' && this.busy()) { e.preventDefault(); this.abort(); }
       },
     });
     this.sendBtn = h('button', { type: 'submit', class: 'agent-send' }, 'Send');
@@ -177,6 +178,12 @@ class AgentTab {
       this.listState.hidden = false;
       this.listState.textContent = `The agent is not available: ${errText(e)}`;
       this.listState.className = 'agent-error';
+      // 404: switched off or gone; 503: OpenCode is not installed (the
+      // message says how to install it). Neither heals by itself.
+      if (e instanceof ApiError && (e.status === 404 || e.status === 503)) {
+        this.stop();
+        return this.notice('error', 'The agent is not available', errText(e));
+      }
       if (first) this.later(() => this.loadSessions(true), 5000);
     }
   }
@@ -378,6 +385,7 @@ class AgentTab {
   }
 
   setLink(state, why) {
+    if (state === 'reconnecting') this.link.dataset.drops = String(Number(this.link.dataset.drops || 0) + 1);
     this.link.dataset.link = state;
     this.link.textContent = state === 'live' ? 'live' : state === 'down' ? `offline: ${why}` : 'reconnecting…';
     if (state === 'live' && this.wasDown) this.loadSessions(false);   // catch up on what was missed
@@ -415,9 +423,14 @@ class AgentTab {
       case 'session.error': {
         if (p.sessionID && p.sessionID !== this.current) return;
         if (!p.sessionID && !this.current) return;
-        const msg = p.error?.data?.message || p.error?.name || 'error';
-        this.log.append(h('p', { class: 'agent-event-error', role: 'alert', dataset: { error: p.error?.name || '' } },
-          p.error?.name === 'MessageAbortedError' ? 'Aborted.' : `Error: ${msg}`));
+        // an error of a message shows under that message (message.updated):
+        // this line is for the others (a refused prompt), and goes away if
+        // a message turns out to carry the same error
+        const text = errorLine(p.error);
+        if (p.error?.name === 'MessageAbortedError') return;
+        const el = h('p', { class: 'agent-event-error', role: 'alert', dataset: { error: p.error?.name || '' } }, text);
+        this.log.append(el);
+        this.eventErr = { text, el };
         this.scroll();
         return;
       }
@@ -481,9 +494,9 @@ class AgentTab {
       const who = info.role === 'user' ? 'You' : `Agent${info.modelID ? ' · ' + info.modelID : ''}`;
       rec.meta.textContent = `${who}${info.time?.created ? ' · ' + clock(info.time.created) : ''}`;
       if (info.error) {
-        const name = info.error.name || 'error';
         rec.err.hidden = false;
-        rec.err.textContent = name === 'MessageAbortedError' ? 'Aborted.' : `Error: ${info.error.data?.message || name}`;
+        rec.err.textContent = errorLine(info.error);
+        if (this.eventErr?.text === rec.err.textContent) { this.eventErr.el.remove(); this.eventErr = null; }
       }
     }
     return rec;
@@ -508,7 +521,18 @@ class AgentTab {
       rec.body.append(pr.el);
     }
     if (kind === 'text' || kind === 'reasoning') {
-      if (typeof part.text === 'string') pr.text.data = part.text;
+      if (typeof part.text === 'string') {
+        // while it streams: one text node the deltas append to; once the
+        // part is done, a safe Markdown subset built as DOM nodes
+        if (kind === 'text' && part.time?.end !== undefined || kind === 'text' && rec.info.time?.completed) {
+          pr.text = document.createTextNode('');
+          fill(pr.el, markdown(part.text));
+          pr.el.dataset.rendered = 'md';
+        } else {
+          if (pr.el.dataset.rendered) { pr.text = document.createTextNode(''); fill(pr.el, pr.text); delete pr.el.dataset.rendered; }
+          pr.text.data = part.text;
+        }
+      }
       if (part.synthetic) pr.el.classList.add('agent-synthetic');
     } else if (kind === 'tool') {
       this.tool(pr.el, part);
@@ -572,6 +596,11 @@ function errText(e) {
   return (e && e.message) || String(e);
 }
 
+function errorLine(err) {
+  if (err?.name === 'MessageAbortedError') return 'Aborted.';
+  return `Error: ${err?.data?.message || err?.name || 'unknown'}`;
+}
+
 function statusLabel(s) {
   return { pending: 'pending', running: 'running…', completed: 'done', error: 'failed' }[s] || s;
 }
@@ -594,4 +623,80 @@ function when(ms) {
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return new Date(ms).toLocaleDateString();
+}
+
+// ------------------------------------------------------------ a Markdown subset, as DOM nodes
+// Fenced code blocks, headings, bullet and numbered lists, paragraphs (line
+// breaks kept), and inline `code`, **bold**, *italic*. Everything else is
+// text; nothing is ever parsed as HTML.
+
+export function markdown(src) {
+  const out = [];
+  const lines = String(src).replace(/\r\n?/g, '\n').split('\n');
+  let i = 0;
+  let para = [];
+  const flush = () => {
+    if (para.length) out.push(h('p', {}, inlineLines(para)));
+    para = [];
+  };
+  while (i < lines.length) {
+    const line = lines[i];
+    const fence = /^\s*(```+|~~~+)\s*([\w+.-]*)\s*$/.exec(line);
+    if (fence) {
+      flush();
+      const body = [];
+      i++;
+      while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
+      i++;   // the closing fence (or the end)
+      out.push(h('pre', { class: 'agent-code', dataset: fence[2] ? { lang: fence[2] } : undefined }, h('code', {}, body.join('\n'))));
+      continue;
+    }
+    const head = /^(#{1,6})\s+(.*)$/.exec(line);
+    if (head) {
+      flush();
+      out.push(h('p', { class: `agent-h agent-h${head[1].length}` }, h('strong', {}, inline(head[2]))));
+      i++;
+      continue;
+    }
+    const item = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/.exec(line);
+    if (item) {
+      flush();
+      const ordered = /\d/.test(item[1]);
+      const items = [];
+      while (i < lines.length) {
+        const m = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/.exec(lines[i]);
+        if (!m || /\d/.test(m[1]) !== ordered) break;
+        items.push(h('li', {}, inline(m[2])));
+        i++;
+      }
+      out.push(h(ordered ? 'ol' : 'ul', {}, items));
+      continue;
+    }
+    if (!line.trim()) flush(); else para.push(line);
+    i++;
+  }
+  flush();
+  return out;
+}
+
+function inlineLines(lines) {
+  const out = [];
+  lines.forEach((l, n) => { if (n) out.push(h('br')); out.push(...inline(l)); });
+  return out;
+}
+
+function inline(text) {
+  const out = [];
+  const re = /`([^`]+)`|\*\*([^*]+)\*\*|(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])/g;
+  let last = 0;
+  let m;
+  while ((m = re.exec(text))) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    if (m[1] !== undefined) out.push(h('code', {}, m[1]));
+    else if (m[2] !== undefined) out.push(h('strong', {}, m[2]));
+    else out.push(h('em', {}, m[3]));
+    last = re.lastIndex;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
 }
