@@ -52,7 +52,35 @@ DAEMON_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 
 all: $(BUILD)/hivebox $(BUILD)/hivebox-init
 
-$(BUILD)/hivebox: $(DAEMON_OBJ)
+# ---- the dashboard (webui/), embedded ----------------------------------
+# Its vendor modules come from npm (webui/package-lock.json), installed here
+# when missing or older than the lock; tools/gen_webui.py turns webui/src and
+# the vendor.txt files into a blob and its table (gateway/gw_dash_asset.h),
+# rebuilt when any of them changes. Generated code stays out of lint/tidy.
+NPM        ?= npm
+WEBUI_SRC  := $(shell find webui/src -type f -not -name '.*' 2>/dev/null)
+WEBUI_STAMP := webui/node_modules/.package-lock.json
+DASH_GEN   := $(BUILD)/gen/dashboard_assets.c
+DASH_OBJ   := $(BUILD)/obj/gen/dashboard_assets.o
+# The list of src/ files, rewritten only when it changes: a removed file
+# rebuilds the blob too (an mtime cannot say so).
+WEBUI_LIST := $(BUILD)/gen/webui.list
+$(shell mkdir -p $(BUILD)/gen && printf '%s\n' $(WEBUI_SRC) > $(WEBUI_LIST).new && \
+  { cmp -s $(WEBUI_LIST).new $(WEBUI_LIST) && rm -f $(WEBUI_LIST).new || mv -f $(WEBUI_LIST).new $(WEBUI_LIST); })
+
+$(WEBUI_STAMP): webui/package-lock.json webui/package.json
+	$(NPM) ci --prefix webui --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(DASH_GEN): tools/gen_webui.py $(WEBUI_SRC) $(WEBUI_LIST) webui/vendor.txt $(WEBUI_STAMP)
+	/usr/bin/python3 tools/gen_webui.py --src webui/src --vendor webui/vendor.txt \
+	  --modules webui/node_modules --out $(BUILD)/gen
+
+$(DASH_OBJ): $(DASH_GEN) gateway/gw_dash_asset.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/hivebox: $(DAEMON_OBJ) $(DASH_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS)
 
 $(BUILD)/hivebox-init: $(INIT_OBJ)
@@ -75,7 +103,7 @@ UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC)) tools/init/launcher/
                 tools/init/agent/agent_ring.c
 UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
 
-$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ)
+$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ) $(DASH_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS) -lcriterion
 
 unit: $(BUILD)/unit-tests
@@ -84,8 +112,10 @@ unit: $(BUILD)/unit-tests
 PYTEST ?= /usr/bin/python3 -m pytest
 E2E_ARGS ?=
 
+# The browser suite (tests/e2e/test_dashboard.py) runs once: not under ASan.
 e2e: all
-	HIVEBOX_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -ra tests/e2e $(E2E_ARGS)
+	HIVEBOX_BUILD=$(abspath $(BUILD)) \
+	  HIVEBOX_DASHBOARD_TESTS=$(if $(filter 1,$(SAN)),skip-sanitized,run) $(PYTEST) -q -ra tests/e2e $(E2E_ARGS)
 
 test: all unit e2e fuzz-smoke
 

@@ -1,6 +1,8 @@
 /* civetweb setup, authentication, routing and the response helpers. */
 #include "gw_internal.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "gw_conns.h"
@@ -29,7 +32,7 @@ struct hb_gateway {
     hb_gw_conns_t     *conns;
     hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
     hb_ev_hub_t       *events;     /* GET /api/v1/events; NULL without an endpoint */
-    char              *host, *key;
+    char              *host, *key, *webui_dir;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
 };
@@ -231,7 +234,7 @@ static int serve(hb_gateway_t *g, struct mg_connection *c)
     if (r.route.kind == HB_RT_HEALTHZ)
         return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
     if (r.route.kind == HB_RT_DASHBOARD)
-        return hb_reply_error(c, 404, "the dashboard is not part of this build yet");
+        return hb_h_dashboard(&r);
     if (r.route.kind == HB_RT_NONE)
         return hb_reply_error(c, 404, "no such endpoint: %s", r.ri->local_uri);
     /* The MCP route also takes the sandbox's own mcp_token: hb_h_mcp checks. */
@@ -361,6 +364,7 @@ static void gateway_free(hb_gateway_t *g)
 {
     free(g->host);
     free(g->key);
+    free(g->webui_dir);
     hb_oc_settings_clear(&g->oc);
     free(g);
 }
@@ -383,6 +387,21 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
     return g;
 }
 
+/* --webui-dir: the absolute path of a folder with an index.html. */
+static int webui_dir_check(hb_gateway_t *g, const char *dir, hb_err_t *e)
+{
+    char real[PATH_MAX], index[PATH_MAX + 16];
+    if (!realpath(dir, real))
+        return hb_fail(e, HB_E_INVALID, 0, "--webui-dir %s: %s", dir, strerror(errno));
+    snprintf(index, sizeof index, "%s/index.html", real);
+    if (access(index, R_OK) != 0)
+        return hb_fail(e, HB_E_INVALID, 0, "--webui-dir %s: no readable index.html in it", dir);
+    if (!(g->webui_dir = strdup(real)))
+        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    HB_LOG_INFO("dashboard: serving %s (--webui-dir), not the embedded copy", real);
+    return 0;
+}
+
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
     hb_gateway_t *g = gateway_new(conf);
@@ -390,10 +409,15 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
         return NULL;
     }
+    if (conf->webui_dir && webui_dir_check(g, conf->webui_dir, e) < 0) {
+        gateway_free(g);
+        return NULL;
+    }
     g->conf = *conf;
     g->conf.cfg = NULL;   /* borrowed for the start only */
     g->conf.host = g->host;
     g->conf.api_key = g->key;
+    g->conf.webui_dir = g->webui_dir;
     g->conf.events = NULL;   /* the hub holds what it needs */
     hb_gateway_conf_t *k = &g->conf;
     int workers = conf_defaults(k);

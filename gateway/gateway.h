@@ -24,6 +24,7 @@ typedef struct {
     const hb_config_t *cfg;      /* read at start only: the OpenCode settings; NULL: defaults */
     hb_endpoints_t ep;           /* the actors' inboxes the handlers call */
     const char *events;          /* the PUB endpoint GET /api/v1/events relays; NULL: 503 */
+    const char *webui_dir;       /* --webui-dir: serve /dashboard from it; NULL: embedded */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

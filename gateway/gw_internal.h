@@ -45,6 +45,8 @@ int hb_h_sandbox(hb_req_t *r);
 int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
+/* gw_dashboard.c: /dashboard and its assets (no key) */
+int hb_h_dashboard(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
 /* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
 int hb_h_events(hb_req_t *r);

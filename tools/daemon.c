@@ -51,6 +51,20 @@ static int load_config(int argc, char **argv, hb_config_t *c)
     return 2;
 }
 
+/* --webui-dir is checked before anything starts (the gateway resolves it
+ * again): a typo there is a bad setting, exit 2. */
+static bool webui_dir_ok(const char *dir)
+{
+    char index[HB_HOSTPATH_MAX];
+    if (!dir)
+        return true;
+    if (snprintf(index, sizeof index, "%s/index.html", dir) < (int)sizeof index &&
+        access(index, R_OK) == 0)
+        return true;
+    fprintf(stderr, "hivebox daemon: --webui-dir %s: no readable index.html in it\n", dir);
+    return false;
+}
+
 /* The settings each part is started with. */
 static hb_limits_t limits_of(const hb_config_t *c)
 {
@@ -178,7 +192,7 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
                             .max_file_size = o->max_file_size, .threads = o->threads,
                             .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
                             .head_timeout_s = o->header_timeout, .cfg = o,
-                            .ep = ep, .events = o->events};
+                            .ep = ep, .events = o->events, .webui_dir = o->webui_dir};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
@@ -218,6 +232,8 @@ int daemon_main(int argc, char **argv)
     int rc = load_config(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (!webui_dir_ok(o.webui_dir))
+        return 2;
     hb_log_set_level((hb_log_level_t)o.log_level);
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */

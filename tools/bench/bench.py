@@ -23,6 +23,9 @@ symlink to an existing image (no image is ever built here), waits for
   nested 100,000 levels deep sent to create.
   Terminals (bench_terminal): keystroke echo p50/p99 through the WebSocket,
   and 200 attached idle terminals (the daemon's RSS, CPU and threads).
+  Dashboard (bench_dashboard, in chromium): bytes of a first load of
+  /dashboard, and the time until its table shows the 1,000 live sandboxes
+  of the density section.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -67,6 +70,7 @@ from bench_output import bench_output
 from bench_report import build_rows, markdown_table, print_table
 from bench_stream import bench_stream
 from bench_terminal import bench_terminal
+from bench_dashboard import bench_dashboard
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -74,7 +78,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal")
+            "hostile", "terminal", "dashboard")
 
 
 def parse_args(argv):
@@ -180,6 +184,7 @@ def main(argv):
         steps = [("create", bench_create_destroy), ("exec", bench_exec), ("stream", bench_stream),
                  ("files", bench_files),
                  ("concurrent", bench_concurrent), ("output", bench_output),
+                 ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal)]
         for name, fn in steps:

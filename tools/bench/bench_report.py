@@ -3,6 +3,7 @@
 import sys
 
 from bench_common import MIB
+from bench_dashboard import dashboard_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -117,6 +118,7 @@ def build_rows(res):
                      ok if thousand else None))
     hostile_rows(res, rows)
     terminal_rows(res, rows, ms, MIB)
+    dashboard_rows(res, rows)
     return rows
 
 

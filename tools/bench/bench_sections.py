@@ -10,6 +10,7 @@ import requests
 
 from bench_baseline import bwrap_idle_cost
 from bench_client import Client, create_ok, destroy_ok, exec_ok, expect, parallel, quiet_destroy
+from bench_dashboard import rows_at
 from bench_common import HTTP_TIMEOUT, MIB, BenchError, dist, log, timed
 from bench_host import (cgroup_instance, cgroup_memory, idle_cpu_percent, mem_available,
                         pss_bytes)
@@ -276,6 +277,8 @@ def bench_density(args, d, res, notes):
             if errs:
                 notes.append(f"density stopped at {len(ids)} sandboxes: {str(errs[0])[:200]}")
                 break
+        if "dashboard" in args.only and ids:
+            rows_at(args, d, res, notes, len(ids))
     finally:
         t0 = time.perf_counter()
         parallel(d, quiet_destroy, ids, args.concurrency)
