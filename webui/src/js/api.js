@@ -67,9 +67,11 @@ export async function api(method, path, body, opts = {}) {
 
 // Server-sent events over fetch (EventSource cannot send a Bearer header).
 // onEvent(type, data, id) gets data parsed as JSON when it parses. Resolves
-// when the stream ends; abort with opts.signal.
+// when the stream ends; abort with opts.signal. opts.onOpen(res) runs once
+// the answer's headers arrived (the stream is subscribed from then on).
 export async function sse(path, onEvent, opts = {}) {
   const res = await raw('GET', path, undefined, { signal: opts.signal, headers: { Accept: 'text/event-stream' } });
+  if (opts.onOpen) opts.onOpen(res);
   const reader = res.body.getReader();
   const dec = new TextDecoder();
   let buf = '';
