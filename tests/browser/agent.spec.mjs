@@ -3,12 +3,8 @@
 // its base URL; POST <base>/_script queues the turns the "model" plays).
 // Each sandbox names its own model, so its turns sit in a queue of its own.
 import { randomBytes } from 'node:crypto';
-import { request as pwRequest } from '@playwright/test';
-import { test, expect } from './fixtures.mjs';
+import { test, expect, KEY, FAKE_LLM as LLM, login, apiCall, shot } from './fixtures.mjs';
 
-const URL_ = process.env.HIVEBOX_URL || 'http://127.0.0.1:7070';
-const KEY = process.env.HIVEBOX_KEY;
-const LLM = process.env.HB_FAKE_LLM;
 const START_MS = 150_000;        // a cold OpenCode start on a busy 2-core machine
 
 const tag = randomBytes(3).toString('hex');
@@ -16,8 +12,6 @@ const SB = `agent-${tag}`;       // the sandbox with the scripted model
 const BARE = `agent-nomodel-${tag}`;
 const MODEL = `scripted-${tag}`;
 const oc = (p) => `/api/v1/hiveboxes/${SB}/opencode${p}`;
-
-let api;                         // an API client with the key
 
 async function script(...turns) {
   const r = await fetch(`${LLM}/_script`, {
@@ -33,8 +27,8 @@ async function turnsLeft() {
 }
 
 async function openAgent(page, id) {
-  await page.addInitScript((key) => sessionStorage.setItem('hivebox.key', key), KEY);
-  await page.goto(`/dashboard/#/sandbox/${encodeURIComponent(id)}/agent`);
+  await login(page);
+  await page.goto(`/dashboard#/sandbox/${encodeURIComponent(id)}/agent`);
 }
 
 // The chat once the agent's server answers: the session list loaded, the
@@ -57,20 +51,14 @@ test.beforeAll(async () => {
   test.setTimeout(START_MS + 30_000);
   expect(KEY, 'HIVEBOX_KEY').toBeTruthy();
   expect(LLM, 'HB_FAKE_LLM').toBeTruthy();
-  api = await pwRequest.newContext({ baseURL: URL_, extraHTTPHeaders: { Authorization: `Bearer ${KEY}` } });
-  let r = await api.post('/api/v1/hiveboxes', { data: { name: SB, llm_base_url: LLM, llm_model: MODEL } });
-  expect(r.status(), await r.text()).toBe(201);
-  r = await api.post('/api/v1/hiveboxes', { data: { name: BARE } });
-  expect(r.status(), await r.text()).toBe(201);
+  await apiCall('POST', '/api/v1/hiveboxes', { name: SB, llm_base_url: LLM, llm_model: MODEL });
+  await apiCall('POST', '/api/v1/hiveboxes', { name: BARE });
   // start the agent's server now, not inside the first test's budget
-  r = await api.get(oc('/global/health'), { timeout: START_MS });
-  expect(r.status(), await r.text()).toBe(200);
+  expect(await apiCall('GET', oc('/global/health'))).toMatchObject({ healthy: true });
 });
 
 test.afterAll(async () => {
-  if (!api) return;
-  for (const id of [SB, BARE]) await api.delete(`/api/v1/hiveboxes/${id}`).catch(() => {});
-  await api.dispose();
+  for (const id of [SB, BARE]) await apiCall('DELETE', `/api/v1/hiveboxes/${id}`).catch(() => {});
 });
 
 test('a prompt streams its answer word by word and shows the tool call with its result', async ({ page }) => {
@@ -126,7 +114,7 @@ test('a prompt streams its answer word by word and shows the tool call with its 
   await expect(md.locator('li')).toHaveText(['first', 'second']);
   await expect(md.locator('b')).toHaveCount(0);
   await expect(page.locator('.agent-state')).toHaveAttribute('data-state', 'idle', { timeout: 20_000 });
-  await page.screenshot({ path: `${process.env.HIVEBOX_SCREENS || 'build/webui-screens'}/agent.png` });
+  await shot(page, 'agent');
 });
 
 test('Abort stops a slow answer: busy, then idle, the rest never comes', async ({ page }) => {
@@ -180,14 +168,14 @@ test('reopening the tab shows the history; sessions can be created, chosen and d
   await expect(del).toHaveText('Delete?');
   await del.click();
   await expect(rows).toHaveCount(1);
-  const left = await (await api.get(oc('/session'))).json();
+  const left = await apiCall('GET', oc('/session'));
   expect(left.map((s) => s.id)).not.toContain(fresh);
   // the remaining session is shown again
   await expect(page.locator('.agent-log .agent-tool[data-tool="hivebox_exec"]')).toHaveCount(1);
 });
 
 test('a sandbox without a model says so plainly', async ({ page }) => {
-  const info = await (await api.get(`/api/v1/hiveboxes/${BARE}`)).json();
+  const info = await apiCall('GET', `/api/v1/hiveboxes/${BARE}`);
   expect(info.llm, 'the harness must start the daemon without a global model').toEqual(
     { provider: null, model: null, api_key_set: false });
   await openAgent(page, BARE);
