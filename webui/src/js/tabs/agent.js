@@ -39,6 +39,7 @@ class AgentTab {
     this.messages = new Map();            // message id -> {info, el, body, err, parts: Map}
     this.connected = false;
     this.loadSeq = 0;
+    this.held = null;                     // events held while a history loads
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -93,11 +94,11 @@ class AgentTab {
   build() {
     this.list = h('ul', { class: 'agent-session-list', 'aria-label': 'Sessions' });
     this.listState = h('p', { class: 'agent-muted', role: 'status' }, 'Starting the agent… (the first start takes a few seconds)');
-    this.newBtn = h('button', { type: 'button', class: 'agent-new', onclick: () => this.newSession() }, 'New session');
+    this.newBtn = h('button', { type: 'button', class: 'btn btn-primary agent-new', onclick: () => this.newSession() }, 'New session');
     this.title = h('h3', { class: 'agent-title' }, 'No session');
     this.state = h('span', { class: 'agent-state', dataset: { state: 'idle' }, role: 'status', 'aria-live': 'polite' }, 'idle');
     this.link = h('span', { class: 'agent-link', dataset: { link: 'connecting' } }, 'connecting…');
-    this.abortBtn = h('button', { type: 'button', class: 'agent-abort', disabled: true, onclick: () => this.abort() }, 'Abort');
+    this.abortBtn = h('button', { type: 'button', class: 'btn btn-danger agent-abort', disabled: true, onclick: () => this.abort() }, 'Abort');
     this.log = h('div', {
       class: 'agent-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0',
       onscroll: () => { this.stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 60; },
@@ -111,7 +112,7 @@ class AgentTab {
         if (e.key === 'Escape' && this.busy()) { e.preventDefault(); this.abort(); }
       },
     });
-    this.sendBtn = h('button', { type: 'submit', class: 'agent-send' }, 'Send');
+    this.sendBtn = h('button', { type: 'submit', class: 'btn btn-primary agent-send' }, 'Send');
     this.formErr = h('p', { class: 'agent-error', role: 'alert', hidden: true });
     const form = h('form', { class: 'agent-prompt', onsubmit: (e) => { e.preventDefault(); this.send(); } },
       this.input, this.sendBtn);
@@ -289,22 +290,33 @@ class AgentTab {
     const sid = this.current;
     const seq = ++this.loadSeq;
     this.messages.clear();
+    // the session's events that arrive while its history loads wait, then
+    // apply on top of it (whole messages and parts are idempotent)
+    this.held = [];
     fill(this.log, h('p', { class: 'agent-muted', role: 'status' }, 'Loading the conversation…'));
     try {
       const msgs = await api('GET', `${this.base}/session/${encodeURIComponent(sid)}/message`, undefined,
         { signal: this.ctl.signal });
       if (this.stopped || seq !== this.loadSeq) return;
       this.log.replaceChildren();
+      const had = new Set();
       for (const m of Array.isArray(msgs) ? msgs : []) {
         const rec = this.message(m.info);
-        for (const p of m.parts || []) this.part(rec, p);
+        for (const p of m.parts || []) { this.part(rec, p); had.add(p.id); }
       }
       if (!this.messages.size) {
         this.log.append(h('p', { class: 'agent-muted agent-empty' }, 'No messages yet: type a prompt below.'));
       }
+      const held = this.held;
+      this.held = null;
+      // a delta to a part the history already has may be in its text: skip
+      for (const ev of held) {
+        if (ev.type !== 'message.part.delta' || !had.has(ev.properties?.partID)) this.event(ev);
+      }
       this.scroll(true);
     } catch (e) {
       if (this.stopped || seq !== this.loadSeq) return;
+      this.held = null;
       fill(this.log, h('p', { class: 'agent-error', role: 'alert' }, `Could not load the conversation: ${errText(e)}`));
     }
   }
@@ -395,6 +407,7 @@ class AgentTab {
   event(ev) {
     if (!ev || typeof ev !== 'object' || typeof ev.type !== 'string') return;
     const p = ev.properties || {};
+    if (this.held && ev.type.startsWith('message.')) { this.held.push(ev); return; }
     switch (ev.type) {
       case 'session.created':
       case 'session.updated': {
