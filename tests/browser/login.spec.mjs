@@ -45,6 +45,11 @@ test('log in, stay logged in across a reload, log out forgets the key', async ({
   await expect(page.locator('#sandbox-table')).toBeAttached();
   await expect(page.locator('#nav-sandboxes')).toHaveAttribute('aria-current', 'page');
 
+  // A preference of the session (the charts' range) goes with the key.
+  await page.locator('#nav-overview').click();
+  await page.locator('#range-3600').click();
+  await expect(page.locator('#range-3600')).toHaveAttribute('aria-pressed', 'true');
+  expect(Object.keys(await storage(page)).length).toBe(2);
   await page.locator('#logout').click();
   await expect(page.locator('#login-key')).toBeVisible();
   await expect(page.locator('#app-nav')).toHaveCount(0);

@@ -40,6 +40,12 @@ test('overview and sandbox charts render with data', async ({ page, sandbox }) =
   await expect(page.locator('figure[data-chart="sb-memory"] .chart-now')).toHaveText(/^(\d\d+(\.\d)? MiB|\d(\.\d)? GiB)$/, { timeout: 25_000 });
   await expect(page.locator('#sb-ttl')).toHaveText(/^\d+:\d\d$/);
   await shot(page, 'sandbox-page');
+
+  // The table shows the same live usage (from the samples, not per row).
+  await page.locator('#nav-sandboxes').click();
+  const row = page.locator(`#sandbox-table tbody tr[data-id="${sb.id}"]`);
+  await expect(row.locator('td').nth(6)).toHaveText(/^\d+(\.\d)? MiB \/ 256 MiB$/);
+  await expect(row.locator('td').nth(7)).toHaveText(/^\d+% \/ 1 CPU$/);
 });
 
 test('the sandbox page mounts the tabs it has and says which it has not', async ({ page, sandbox }) => {

@@ -60,6 +60,7 @@ function showLogin(message) {
 
 function logout(message) {
   forgetKey();
+  sessionStorage.clear();   // and every preference of this session (sort, range)
   showLogin(message);
 }
 

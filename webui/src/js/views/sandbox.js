@@ -7,6 +7,7 @@ import { h, fill } from '../dom.js';
 import * as live from './live.js';
 import { mountInfo } from './sbinfo.js';
 import { loading, errorBox, confirm, toast } from './ui.js';
+import { rememberIp } from './sandboxes.js';
 
 export const TABS = [
   { name: 'overview', label: 'Overview' },
@@ -99,6 +100,7 @@ export function mountSandbox(el, { id, tab }) {
       return;
     }
     if (wanted === null) return;
+    rememberIp(id, sandbox.network && sandbox.network.ip);
     header();
     showTab(wanted);
   }

@@ -236,6 +236,7 @@ export function mountSandboxes(el) {
   async function fetchList() {
     const my = ++gen;
     inflight = true;
+    beforeOpen = live.currentState() !== 'open';
     try {
       const [list, metrics] = await Promise.all([
         api('GET', '/api/v1/hiveboxes'),
@@ -297,7 +298,11 @@ export function mountSandboxes(el) {
   }
 
   function onEvent(type, d) {
-    if (type === 'hb.open') { if (loaded || inflight) refetch(); return; }
+    // Events before the stream opened are lost: a list asked for before it is stale.
+    if (type === 'hb.open') {
+      if (!started) { clearTimeout(startTimer); start(); } else if (d.reconnect || beforeOpen) refetch();
+      return;
+    }
     if (type === 'dropped') { refetch(); return; }
     if (!d || typeof d !== 'object') return;
     if (type === 'metrics.sample') { applySample(d, true); return; }
@@ -371,13 +376,19 @@ export function mountSandboxes(el) {
     const now = Date.now();
     for (let i = win[0]; i < win[1] && i < visible.length; i++) tickRow(visible[i], now);
   }, 1000);
+  // The first list is asked for once the stream is open (or after 1 s
+  // without it), so that no event falls between the two.
+  let started = false;
+  let beforeOpen = false;
+  const start = () => { if (!started) { started = true; fetchList(); } };
   const unsubscribe = live.subscribe(onEvent);
-  fetchList();
+  const startTimer = live.currentState() === 'open' ? (start(), null) : setTimeout(start, 1000);
 
   return {
     unmount() {
       gen++;
       clearInterval(timer);
+      clearTimeout(startTimer);
       unsubscribe();
       document.removeEventListener('keydown', onKey);
       window.removeEventListener('scroll', onScroll);
