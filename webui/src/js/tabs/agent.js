@@ -10,7 +10,9 @@
 // (busy / retry / idle), session.error, session.created/updated/deleted.
 //
 // What the agent writes and what its tools return is data: it goes into the
-// page as text nodes only (plain text, white-space kept), never as HTML.
+// page as text nodes only, never as HTML. A finished answer's Markdown is
+// shown through a small subset (code blocks, lists, headings, `code`,
+// **bold**, *italic*) built as DOM elements around text nodes.
 
 import { api, sse, sbPath, ApiError } from '../api.js';
 import { h, fill } from '../dom.js';
@@ -97,7 +99,9 @@ class AgentTab {
     this.newBtn = h('button', { type: 'button', class: 'btn btn-primary agent-new', onclick: () => this.newSession() }, 'New session');
     this.title = h('h3', { class: 'agent-title' }, 'No session');
     this.state = h('span', { class: 'agent-state', dataset: { state: 'idle' }, role: 'status', 'aria-live': 'polite' }, 'idle');
-    this.link = h('span', { class: 'agent-link', dataset: { link: 'connecting' } }, 'connecting…');
+    this.link = h('span', { class: 'agent-link', dataset: { link: 'connecting' }, title: 'the agent\'s event stream' }, 'connecting…');
+    const model = this.sandbox?.llm?.model;
+    const modelTag = model ? h('span', { class: 'agent-model agent-muted', title: `provider ${this.sandbox.llm.provider || '–'}` }, model) : null;
     this.abortBtn = h('button', { type: 'button', class: 'btn btn-danger agent-abort', disabled: true, onclick: () => this.abort() }, 'Abort');
     this.log = h('div', {
       class: 'agent-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0',
@@ -121,7 +125,7 @@ class AgentTab {
         h('div', { class: 'agent-sessions-head' }, h('h3', {}, 'Sessions'), this.newBtn),
         this.listState, this.list),
       h('section', { class: 'agent-chat', 'aria-label': 'Agent chat' },
-        h('header', { class: 'agent-head' }, this.title, this.link, this.state, this.abortBtn),
+        h('header', { class: 'agent-head' }, this.title, modelTag, this.link, this.state, this.abortBtn),
         this.log, this.formErr, form)));
     this.setReady(false);
   }
@@ -164,6 +168,7 @@ class AgentTab {
       for (const [sid, st] of Object.entries(status || {})) this.statuses.set(sid, st);
       this.listState.hidden = true;
       this.setReady(true);
+      this.setState();
       this.renderList();
       if (first) {
         const want = sessionStorage.getItem(LAST_SESSION(this.id));
