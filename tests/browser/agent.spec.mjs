@@ -13,13 +13,14 @@ const BARE = `agent-nomodel-${tag}`;
 const MODEL = `scripted-${tag}`;
 const oc = (p) => `/api/v1/hiveboxes/${SB}/opencode${p}`;
 
-async function script(...turns) {
+async function control(body) {
   const r = await fetch(`${LLM}/_script`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, turns }),
+    body: JSON.stringify({ model: MODEL, ...body }),
   });
   expect(r.status, await r.text()).toBe(200);
 }
+const script = (...turns) => control({ turns });
 
 async function turnsLeft() {
   const r = await fetch(`${LLM}/_state?model=${encodeURIComponent(MODEL)}`);
@@ -64,6 +65,8 @@ test.afterAll(async () => {
 test('a prompt streams its answer word by word and shows the tool call with its result', async ({ page }) => {
   test.setTimeout(START_MS + 60_000);
   const words = 'one two three four five'.split(' ');
+  const title = '<img src=x onerror=alert(1)> & <b>title</b>';   // the model names the session
+  await control({ title, turns: [] });
   const answer = `Ran it. <script>window.__hbPwned=1</script> <img src=x onerror=alert(1)> ${words.join(' ')} the-end`;
   await script({ tool: 'exec', args: { command: 'echo tool-ok' } }, { text: answer, delay: 0.3 });
   await openAgent(page, SB);
@@ -98,6 +101,9 @@ test('a prompt streams its answer word by word and shows the tool call with its 
   expect(partial.length, `no partial answer was shown before the full one (stream drops: ${drops}): ${JSON.stringify(seen)}`).toBeGreaterThan(0);
   await expect(page.locator('.agent-state')).toHaveAttribute('data-state', 'idle', { timeout: 20_000 });
   await expect(page.locator('.agent-abort')).toBeDisabled();
+  await expect(page.locator('.agent-session-pick[aria-current="true"] .agent-session-title')).toHaveText(title, { timeout: 20_000 });
+  await expect(page.locator('.agent-title')).toHaveText(title);
+  await expect(page.locator('.agent img, .agent b')).toHaveCount(0);
   // agent text is data: the markup shows as text and nothing ran
   await expect(page.locator('.agent-log script, .agent-log img')).toHaveCount(0);
   expect(await page.evaluate(() => window.__hbPwned)).toBeUndefined();

@@ -25,6 +25,8 @@ the base URL as HB_FAKE_LLM):
         objects as script()); with "model", only requests for that model take
         them (a test that creates its sandbox with its own llm_model gets a
         queue nobody else drains), else the shared queue
+        "title": "..." sets the text that model answers requests without tools
+        with (OpenCode's session titles), instead of "Scripted title"
   POST <base>/_reset {"model": "m"}   forget that model's turns (all without)
   GET  <base>/_state?model=m          {"turns_left": n, "requests": n}
 """
@@ -40,6 +42,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._turns = []
         self._model_turns = {}   # model name -> its own queue (HTTP control)
+        self._titles = {}        # model name -> its answer to requests without tools
         self.requests = []   # dicts: path, headers (lower-case keys), body (parsed JSON)
         self._srv = ThreadingHTTPServer((host, port), self._handler_class())
         self._srv.daemon_threads = True
@@ -74,9 +77,11 @@ class FakeLLM:
         with self._lock:
             if model is not None:
                 self._model_turns.pop(model, None)
+                self._titles.pop(model, None)
                 return
             self._turns.clear()
             self._model_turns.clear()
+            self._titles.clear()
             self.requests.clear()
 
     def turns_left(self, model=None):
@@ -140,7 +145,11 @@ class FakeLLM:
                 if not self.path.endswith("/chat/completions"):
                     return self._json(404, {"error": {"message": "not found"}})
                 tools = body.get("tools") or []
-                turn = llm._next_turn(body.get("model")) if tools else {"text": "Scripted title"}
+                if tools:
+                    turn = llm._next_turn(body.get("model"))
+                else:
+                    with llm._lock:
+                        turn = {"text": llm._titles.get(body.get("model"), "Scripted title")}
                 if turn is None:
                     turn = {"text": "done."}
                 model = body.get("model", "scripted-model")
@@ -160,7 +169,13 @@ class FakeLLM:
                 if self.path.endswith("/_reset"):
                     llm.reset(model)
                     return self._json(200, {"turns_left": llm.turns_left(model)})
-                turns = body.get("turns") if isinstance(body, dict) else None
+                turns = body.get("turns", []) if isinstance(body, dict) else None
+                title = body.get("title") if isinstance(body, dict) else None
+                if title is not None:
+                    if not isinstance(title, str) or model is None:
+                        return self._json(400, {"error": {"message": "title: a string, with a model"}})
+                    with llm._lock:
+                        llm._titles[model] = title
                 if not isinstance(turns, list) or not all(
                         isinstance(t, dict) and ("text" in t or "tool" in t or "tool_exact" in t)
                         for t in turns):
