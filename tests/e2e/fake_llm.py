@@ -14,7 +14,7 @@ tools (the agent's main loop) takes the next turn:
         name is sent as is (used to call a tool OpenCode does not offer)
   {"tool_exact": "bash", "args": {...}}  -> a tool call with exactly that name
   {"text": "..."}                         -> a text answer, streamed word by word
-  any turn may add "delay": seconds between two streamed words (default 0.02),
+  a text turn may add "delay": seconds between two streamed words (default 0.02),
         so a test can watch an answer arrive piece by piece, or abort it
 With no turn left the model answers "done." A request without tools (title
 or summary generation) is answered with a short text and takes no turn.
