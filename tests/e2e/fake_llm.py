@@ -14,19 +14,35 @@ tools (the agent's main loop) takes the next turn:
         name is sent as is (used to call a tool OpenCode does not offer)
   {"tool_exact": "bash", "args": {...}}  -> a tool call with exactly that name
   {"text": "..."}                         -> a text answer, streamed word by word
+  a text turn may add "delay": seconds between two streamed words (default 0.02),
+        so a test can watch an answer arrive piece by piece, or abort it
 With no turn left the model answers "done." A request without tools (title
 or summary generation) is answered with a short text and takes no turn.
+
+HTTP control, for tests that run in another process (the browser specs get
+the base URL as HB_FAKE_LLM):
+  POST <base>/_script {"turns": [...], "model": "m"}  queue turns (the same
+        objects as script()); with "model", only requests for that model take
+        them (a test that creates its sandbox with its own llm_model gets a
+        queue nobody else drains), else the shared queue
+        "title": "..." sets the text that model answers requests without tools
+        with (OpenCode's session titles), instead of "Scripted title"
+  POST <base>/_reset {"model": "m"}   forget that model's turns (all without)
+  GET  <base>/_state?model=m          {"turns_left": n, "requests": n}
 """
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 
 class FakeLLM:
     def __init__(self, host="127.0.0.1", port=0):
         self._lock = threading.Lock()
         self._turns = []
+        self._model_turns = {}   # model name -> its own queue (HTTP control)
+        self._titles = {}        # model name -> its answer to requests without tools
         self.requests = []   # dicts: path, headers (lower-case keys), body (parsed JSON)
         self._srv = ThreadingHTTPServer((host, port), self._handler_class())
         self._srv.daemon_threads = True
@@ -50,17 +66,28 @@ class FakeLLM:
         return f"http://127.0.0.1:{self.port}/v1"
 
     # -- scripting
-    def script(self, *turns):
+    def script(self, *turns, model=None):
         with self._lock:
-            self._turns.extend(turns)
+            if model is None:
+                self._turns.extend(turns)
+            else:
+                self._model_turns.setdefault(model, []).extend(turns)
 
-    def reset(self):
+    def reset(self, model=None):
         with self._lock:
+            if model is not None:
+                self._model_turns.pop(model, None)
+                self._titles.pop(model, None)
+                return
             self._turns.clear()
+            self._model_turns.clear()
+            self._titles.clear()
             self.requests.clear()
 
-    def turns_left(self):
+    def turns_left(self, model=None):
         with self._lock:
+            if model is not None:
+                return len(self._model_turns.get(model, []))
             return len(self._turns)
 
     def agent_requests(self):
@@ -72,8 +99,11 @@ class FakeLLM:
         with self._lock:
             return [r for r in self.requests if r["path"].endswith("/chat/completions")]
 
-    def _next_turn(self):
+    def _next_turn(self, model=None):
         with self._lock:
+            if model in self._model_turns:
+                q = self._model_turns[model]
+                return q.pop(0) if q else None
             return self._turns.pop(0) if self._turns else None
 
     def _record(self, path, headers, body):
@@ -92,6 +122,8 @@ class FakeLLM:
                 pass
 
             def do_GET(self):
+                if self.path.split("?", 1)[0].endswith("/_state"):
+                    return self._state()
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 llm._record(self.path, headers, {})
                 if self.path.rstrip("/").endswith("/models"):
@@ -106,19 +138,57 @@ class FakeLLM:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {"_raw": raw.decode(errors="replace")}
+                if self.path.endswith("/_script") or self.path.endswith("/_reset"):
+                    return self._control(body)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 llm._record(self.path, headers, body)
                 if not self.path.endswith("/chat/completions"):
                     return self._json(404, {"error": {"message": "not found"}})
                 tools = body.get("tools") or []
-                turn = llm._next_turn() if tools else {"text": "Scripted title"}
+                if tools:
+                    turn = llm._next_turn(body.get("model"))
+                else:
+                    with llm._lock:
+                        turn = {"text": llm._titles.get(body.get("model"), "Scripted title")}
                 if turn is None:
                     turn = {"text": "done."}
                 model = body.get("model", "scripted-model")
                 if body.get("stream"):
-                    self._stream(model, turn, tools)
+                    try:
+                        self._stream(model, turn, tools)
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True   # the client aborted the answer
                 else:
                     self._whole(model, turn, tools)
+
+            # -- control (not recorded: the tests' requests are the model's)
+            def _control(self, body):
+                model = body.get("model") if isinstance(body, dict) else None
+                if model is not None and not isinstance(model, str):
+                    return self._json(400, {"error": {"message": "model: a string"}})
+                if self.path.endswith("/_reset"):
+                    llm.reset(model)
+                    return self._json(200, {"turns_left": llm.turns_left(model)})
+                turns = body.get("turns", []) if isinstance(body, dict) else None
+                title = body.get("title") if isinstance(body, dict) else None
+                if title is not None:
+                    if not isinstance(title, str) or model is None:
+                        return self._json(400, {"error": {"message": "title: a string, with a model"}})
+                    with llm._lock:
+                        llm._titles[model] = title
+                if not isinstance(turns, list) or not all(
+                        isinstance(t, dict) and ("text" in t or "tool" in t or "tool_exact" in t)
+                        for t in turns):
+                    return self._json(400, {"error": {"message":
+                                      'turns: a list of {"text"}, {"tool"} or {"tool_exact"}'}})
+                llm.script(*turns, model=model)
+                self._json(200, {"turns_left": llm.turns_left(model)})
+
+            def _state(self):
+                model = parse_qs(urlsplit(self.path).query).get("model", [None])[0]
+                with llm._lock:
+                    n = len(llm.requests)
+                self._json(200, {"turns_left": llm.turns_left(model), "requests": n})
 
             # -- answers
             def _json(self, status, obj):
@@ -163,7 +233,7 @@ class FakeLLM:
                     for i, w in enumerate(words):
                         piece = w if i == 0 else " " + w
                         self._send_event(self._chunk(model, {"content": piece}))
-                        time.sleep(0.02)
+                        time.sleep(float(turn.get("delay", 0.02)))
                     finish = "stop"
                 else:
                     call = self._tool_call(turn, tools)
