@@ -20,8 +20,8 @@ test('overview and sandbox charts render with data', async ({ page, sandbox }) =
     await expect(page.locator(`figure[data-chart="${id}"] canvas`)).toHaveCount(1);
     await expect.poll(() => points(page, id), { timeout: 15_000 }).toBeGreaterThan(0);
   }
-  // The cards show the latest sample: at least our sandbox, a real memory size.
-  await expect(page.locator('.card').first().locator('.card-value')).toHaveText(/^[1-9]\d*$/);
+  // The cards show the latest sample (one every 10 s): at least our sandbox, a real memory size.
+  await expect(page.locator('.card').first().locator('.card-value')).toHaveText(/^[1-9]\d*$/, { timeout: 15_000 });
   await expect(page.locator('.card').nth(2).locator('.card-value')).toHaveText(/\d+(\.\d)? (MiB|GiB)/);
   // The range buttons fetch that range.
   const asked = page.waitForRequest((r) => r.url().includes('/api/v1/analytics?range=3600'));
