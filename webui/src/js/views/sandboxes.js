@@ -27,8 +27,8 @@ const COLS = [
   { key: 'actions', label: 'Actions' },
 ];
 
-// Kept across visits of this page in one session: IPs seen (the list
-// answer does not carry them) and the sort.
+// Kept across visits of this page in one session: IPs seen (from the list,
+// a create or the sandbox page) and the sort.
 const ipCache = new Map();
 export function rememberIp(id, ip) { if (ip) ipCache.set(id, ip); }
 
@@ -145,6 +145,7 @@ export function mountSandboxes(el) {
   }
 
   function fromList(s, now) {
+    rememberIp(s.id, s.ip);
     return {
       id: s.id, status: s.status, image: s.image, network: s.network,
       created: now - (s.uptime_seconds || 0) * 1000, expires: now + (s.ttl_seconds || 0) * 1000,
@@ -238,10 +239,9 @@ export function mountSandboxes(el) {
     inflight = true;
     beforeOpen = live.currentState() !== 'open';
     try {
-      const [list, metrics] = await Promise.all([
-        api('GET', '/api/v1/hiveboxes'),
-        api('GET', '/api/v1/analytics?range=20').catch(() => null),
-      ]);
+      // The table is drawn as soon as the list answers; usage follows.
+      const metricsP = api('GET', '/api/v1/analytics?range=20').catch(() => null);
+      const list = await api('GET', '/api/v1/hiveboxes');
       if (my !== gen) return;
       const now = Date.now();
       const seen = new Set();
@@ -257,11 +257,13 @@ export function mountSandboxes(el) {
         }
       }
       for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id);
-      const samples = metrics && metrics.samples;
-      if (samples && samples.length) applySample(samples[samples.length - 1], false);
       loaded = true;
       table.dataset.loaded = 'true';
       render();
+      const metrics = await metricsP;
+      if (my !== gen) return;
+      const samples = metrics && metrics.samples;
+      if (samples && samples.length) applySample(samples[samples.length - 1], false);
     } catch (e) {
       if (my !== gen) return;
       fill(status, errorBox(e, fetchList));
