@@ -203,8 +203,12 @@ static int add_ents(ents_t *s, const hb_initans_t *a)
         if (!path)
             return -1;
         char *slash = strrchr(path, '/');
+        hb_initmeta_t m;
+        bool meta = hb_initans_meta(a, i, &m) == 0;
         s->v[s->n++] = (hb_dirent_t){.path = path, .name = slash + 1,
-                                     .type = (hb_ftype_t)type, .size = size};
+                                     .type = (hb_ftype_t)type, .size = size, .has_meta = meta,
+                                     .mode = meta ? m.mode : 0, .uid = meta ? m.uid : 0,
+                                     .gid = meta ? m.gid : 0, .mtime = meta ? m.mtime : 0};
     }
     return 0;
 }
@@ -296,11 +300,11 @@ int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_
     return simple(sb, &s, HB_ANS_OK, &a, "rename", e);
 }
 
-int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e)
+int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_err_t *e)
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    hb_initreq_t s = {.op = HB_OP_REMOVE, .path = path};
+    hb_initreq_t s = {.op = HB_OP_REMOVE, .path = path, .recursive = recursive};
     hb_initans_t a;
     return simple(sb, &s, HB_ANS_OK, &a, "remove", e);
 }

@@ -573,8 +573,10 @@ def test_openapi_lists_the_routes(client):
         "/api/v1/hiveboxes": {"get", "post"},
         "/api/v1/hiveboxes/{}": {"get", "delete"},
         "/api/v1/hiveboxes/{}/exec": {"post"},
-        "/api/v1/hiveboxes/{}/files": {"get", "put"},
+        "/api/v1/hiveboxes/{}/files": {"get", "put", "delete"},
         "/api/v1/hiveboxes/{}/files/list": {"get"},
+        "/api/v1/hiveboxes/{}/files/mkdir": {"post"},
+        "/api/v1/hiveboxes/{}/files/move": {"post"},
         "/api/v1/analytics": {"get"},
         "/healthz": {"get"},
     }

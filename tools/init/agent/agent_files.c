@@ -325,6 +325,8 @@ typedef struct {
     int conn;
     msgpack_sbuffer body;       /* packed entries of the pending batch */
     msgpack_packer pk;
+    msgpack_sbuffer mbody;      /* their metadata, one per entry (`meta`) */
+    msgpack_packer mpk;
     uint32_t n;
     uint64_t count, max;
     bool truncated, gone;
@@ -335,21 +337,26 @@ static void flush_ents(lister_t *l)
     if (l->n == 0 || l->gone)
         return;
     hb_initans_t a = {.t = HB_ANS_ENTS,
-                      .ents = {.packed = l->body.data, .packed_len = l->body.size, .n = l->n}};
+                      .ents = {.packed = l->body.data, .packed_len = l->body.size, .n = l->n},
+                      .meta = {.packed = l->mbody.data, .packed_len = l->mbody.size, .n = l->n}};
     if (hb_initans_send(l->conn, &a) < 0)
         l->gone = true;
     l->body.size = 0;
+    l->mbody.size = 0;
     l->n = 0;
 }
 
 /* false once the cap is reached (and more entries exist). */
-static bool add_ent(lister_t *l, const char *path, size_t plen, unsigned type, uint64_t size)
+static bool add_ent(lister_t *l, const char *path, size_t plen, const struct stat *st)
 {
     if (l->count >= l->max) {
         l->truncated = true;
         return false;
     }
-    hb_initents_pack(&l->pk, path, plen, type, size);
+    hb_initents_pack(&l->pk, path, plen, ftype(st->st_mode), (uint64_t)st->st_size);
+    hb_initmeta_t m = {.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
+                       .mtime = st->st_mtime};
+    hb_initmeta_pack(&l->mpk, &m);
     l->count++;
     if (++l->n >= HB_ENTS_BATCH || l->body.size >= ENTS_BYTES)
         flush_ents(l);
@@ -407,7 +414,7 @@ static bool list_dir(lister_t *l, int topfd, const char *top, const char *rel,
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        go = add_ent(l, full, (size_t)fl, ftype(st.st_mode), (uint64_t)st.st_size);
+        go = add_ent(l, full, (size_t)fl, &st);
         if (go && recursive && S_ISDIR(st.st_mode) && !agent_skip_descent(full)) {
             snprintf(sub, sizeof sub, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
             if (push(todo, sub) < 0)
@@ -428,6 +435,8 @@ static void op_list(int conn, const hb_initreq_t *r)
     lister_t l = {.conn = conn, .max = r->max && r->max < LIST_HARD_MAX ? r->max : LIST_HARD_MAX};
     msgpack_sbuffer_init(&l.body);
     msgpack_packer_init(&l.pk, &l.body, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&l.mbody);
+    msgpack_packer_init(&l.mpk, &l.mbody, msgpack_sbuffer_write);
     strstack_t todo = {0};
     bool go = list_dir(&l, topfd, r->path, ".", r->recursive, &todo);
     while (go && todo.n > 0) {
@@ -446,6 +455,7 @@ static void op_list(int conn, const hb_initreq_t *r)
     free(todo.v);
     close(topfd);
     msgpack_sbuffer_destroy(&l.body);
+    msgpack_sbuffer_destroy(&l.mbody);
 }
 
 /* ---- stat, mkdir, rename, remove ---- */
@@ -522,9 +532,13 @@ static void op_remove(int conn, const hb_initreq_t *r)
     const char *base;
     char dir[HB_PATH_MAX];
     int dfd = open_parent(r->path, false, &base, dir);
-    int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);
+    int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);   /* a symlink goes as a link */
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
+    if (rc < 0 && (errno == ENOTEMPTY || errno == EEXIST) && r->recursive) {
+        uint64_t removed = 0;
+        rc = agent_remove_tree(dfd, base, &removed);
+    }
     close_keep_errno(dfd, -1);
     answer_rc(conn, rc, r->path);
 }
