@@ -52,7 +52,7 @@ static int upload(hb_req_t *r, const char *path)
     hb_gw_body_t u = {.c = r->c, .expect = clen};
     uint64_t written = 0;
     hb_err_t e = {0};
-    int rc = hb_lease_file_write(l, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
+    int rc = hb_lease_file_write(l, path, 0644 | HB_FILE_KEEP, r->conf->max_file_size, hb_gw_body_src, &u,
                                  &written, &e);
     hb_lease_release(&l);
     if (rc < 0)

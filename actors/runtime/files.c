@@ -43,9 +43,12 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
         *written = 0;
     if (check_path(path, "path", e) < 0)
         return -1;
+    bool keep = (mode & HB_FILE_KEEP) != 0;
+    mode &= ~HB_FILE_KEEP;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
-    hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size};
+    hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size,
+                      .keep = keep};
     uint64_t total = 0;
     int rc = hb_init_put(sb, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
     if (rc == 0 && written)

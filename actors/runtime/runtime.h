@@ -274,7 +274,10 @@ typedef int (*hb_src_cb)(void *ud, void *buf, size_t cap, size_t *got);
 typedef int (*hb_size_cb)(void *ud, uint64_t size);
 typedef int (*hb_sink_cb)(void *ud, const void *data, size_t len);
 
-/* Atomic replace (temp + rename), parents created. HB_E_TOOBIG past max_size. */
+/* Atomic replace (temp + rename), parents created. HB_E_TOOBIG past max_size.
+ * mode | HB_FILE_KEEP: a regular file replaced keeps its mode and owner (mode
+ * is for a new file; an init older than that flag uses mode either way). */
+#define HB_FILE_KEEP (1u << 31)
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
 int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,

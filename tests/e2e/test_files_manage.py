@@ -269,3 +269,23 @@ def test_file_routes_are_not_commands(sb):
     c.expect(move(sb, {"from": f"{d}/x", "to": f"{d}/y"}), 200)
     c.expect(delete(sb, f"{d}/y"), 204)
     assert commands_run(sb) == before
+
+
+# ---------------------------------------------------------------- PUT keeps mode and owner
+
+def test_put_keeps_mode_and_owner_of_the_file_it_replaces(sb):
+    d = fresh(sb)
+    sb.sh(f"printf old > {d}/run.sh && chown 1000:1001 {d}/run.sh && chmod 4750 {d}/run.sh")
+    r = sb.client.put(url(sb), params={"path": f"{d}/run.sh"}, data=b"new")
+    assert r.status_code == 200, r.text
+    assert sb.sh(f"stat -c '%a %u:%g' {d}/run.sh").strip() == "4750 1000:1001"
+    assert sb.sh(f"cat {d}/run.sh") == "new"
+    # a new file is 0644 and root's, as before
+    sb.client.expect(sb.client.put(url(sb), params={"path": f"{d}/fresh"}, data=b"x"), 200)
+    assert sb.sh(f"stat -c '%a %u:%g' {d}/fresh").strip() == "644 0:0"
+    # a symlink is replaced by a file of its own (0644), its target untouched
+    sb.sh(f"ln -s /etc/hostname {d}/ln")
+    mode = sb.sh("stat -c %a /etc/hostname").strip()
+    sb.client.expect(sb.client.put(url(sb), params={"path": f"{d}/ln"}, data=b"y"), 200)
+    assert sb.sh(f"stat -c '%F %a' {d}/ln").strip() == "regular file 644"
+    assert sb.sh("stat -c %a /etc/hostname").strip() == mode

@@ -33,7 +33,7 @@ static hb_initreq_t full_req(hb_initop_t op)
         .path = "/a/b c", .mode = 0640, .max = 1ull << 33, .recursive = true, .follow = true,
         .parents = true, .from = "/f", .to = "/t/u", .user = {"app", 3}, .pid = 4242,
         .tag = {"web", 3}, .keep_stdin = true, .cols = 120, .rows = 40, .offset = 1ull << 34,
-        .close = true,
+        .close = true, .keep = true,
     };
 }
 
@@ -329,6 +329,7 @@ Test(initmsg_roundtrip, wire_format_unchanged)
         hb_initans_t a = full_ans((hb_ansty_t)old_wire[i].kind);
         a.has &= ~HB_IAF_BIT(off);   /* newer than these kinds: written only when set */
         a.meta = (hb_initents_t){0}; /* likewise (O): without it, ents is as it was */
+        r.keep = false;              /* and write's `keep` */
         if (old_wire[i].answer)
             encode(pack_ans, &a, &sb, &f);
         else

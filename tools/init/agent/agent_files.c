@@ -265,10 +265,15 @@ static int put_fd(void *ud, const void *p, size_t n)
 /* Receive into fd (the temp file tmp in dfd, closed here) and rename it
  * to base, or remove it and answer why. */
 static void receive_into(int conn, hb_frame_t *f, const hb_initreq_t *r, int dfd, int fd,
-                         const char *tmp, const char *base)
+                         const char *tmp, const char *base, mode_t mode)
 {
     int err = 0;
     int64_t total = agent_receive_upload(conn, f, r->max, put_fd, &fd, &err);
+    /* Again after the data: a write clears set-id bits (a kept 04755 stays). */
+    if (total >= 0 && (mode & 06000) && fchmod(fd, mode) < 0) {
+        err = errno;
+        total = -1;
+    }
     if (close(fd) < 0 && total >= 0) {
         err = errno;
         total = -1;
@@ -305,8 +310,14 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
     /* The thread id: requests run side by side in one process. */
     snprintf(tmp, sizeof tmp, ".%.200s.%d.hbtmp", base, (int)gettid());
     mode_t mode = r->mode ? r->mode : 0644;
+    struct stat old;   /* keep: the regular file replaced gives its mode and owner */
+    bool keep = r->keep && fstatat(dfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(old.st_mode);
+    if (keep)
+        mode = old.st_mode & 07777;
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0 || fchmod(fd, mode) < 0) {
+    /* chown before chmod: a chown clears the set-id bits */
+    if (fd < 0 || (keep && fchown(fd, old.st_uid, old.st_gid) < 0) || fchmod(fd, mode) < 0) {
         agent_answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -315,7 +326,7 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
         close(dfd);
         return;
     }
-    receive_into(conn, f, r, dfd, fd, tmp, base);
+    receive_into(conn, f, r, dfd, fd, tmp, base, mode);
     close(dfd);
 }
 

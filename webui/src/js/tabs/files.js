@@ -9,9 +9,8 @@
 //   mode, owner (uid:gid) and mtime; POST /files/mkdir, POST /files/move and
 //   DELETE /files (recursive for a folder) make, rename and delete. None is
 //   a command: browsing does not count in the sandbox's commands run.
-// - The one exec left gives a saved file back its mode and owner (a PUT
-//   writes a new file): its command text is fixed and the path travels in
-//   an environment variable ("$HB_PATH"), never inside the shell string.
+// - PUT /files keeps the mode and owner of the file it replaces, so a save
+//   needs nothing more. The tab runs no command at all.
 // File names, contents and error messages are data: text nodes only.
 import { api, raw, getKey, sbPath, ApiError } from '../api.js';
 import { h, fill, fmtBytes } from '../dom.js';
@@ -30,9 +29,6 @@ const IMAGE_TYPES = {
   avif: 'image/avif',
 };
 
-// A save (PUT) writes a new file, 0644 and root's: give back the old mode
-// and owner.
-const RESTORE_SH = 'chmod -- "$HB_MODE" "$HB_PATH" && chown -- "$HB_OWNER" "$HB_PATH"';
 
 // ---- paths ----
 
@@ -81,16 +77,6 @@ function archiveUrl(id, path) {
 }
 
 // ---- API pieces ----
-
-// Run a fixed script with the paths in its environment.
-async function sh(id, command, env, signal, timeout = 120) {
-  return api('POST', sbPath(id, 'exec'), { command, env, timeout, stream: false }, { signal });
-}
-
-function execError(r, what) {
-  const msg = (r.stderr || '').trim().split('\n').slice(-3).join('\n');
-  return new Error(msg ? `${what}: ${msg}` : `${what}: exit code ${r.exit_code}`);
-}
 
 function routeUrl(id, route, params) {
   const q = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
@@ -786,12 +772,7 @@ export function mount(el, ctx) {
         if (st.view !== v) return;
         v.text = text;
         v.base = shown;
-        const e = v.entry;
-        if (e.modeOct && e.owner && (e.modeOct !== '644' || e.owner !== '0:0')) {
-          const r = await sh(id, RESTORE_SH, { HB_PATH: v.path, HB_MODE: e.modeOct, HB_OWNER: e.owner });
-          if (r.exit_code !== 0) throw execError(r, 'saved, but the mode and owner were not restored');
-        }
-        if (st.view !== v) return;
+        // The PUT keeps the mode and owner of the file it replaces.
         fill(note, 'Saved');
         fill(v.meta, `${fmtBytes(blob.size)} · saved ${fmtTime(Date.now())}`);
         say(`Saved ${v.name}`);
