@@ -118,6 +118,20 @@ export function entryOf(e) {
   };
 }
 
+// What path is, a last symlink followed (HEAD /files/archive answers with
+// X-Hivebox-Path-Type): 'file', 'directory', 'other', or null when it is not
+// there. Asked before opening a link or a typed path, so that a file is
+// never listed as a folder (a 500) only to find out.
+async function pathType(id, path, signal) {
+  try {
+    const res = await raw('HEAD', archiveUrl(id, path), undefined, { signal });
+    return res.headers.get('X-Hivebox-Path-Type');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
 async function listDir(id, dir, signal) {
   let r;
   try {
@@ -397,10 +411,29 @@ export function mount(el, ctx) {
     load(dir, { focus });
   }
 
-  function gotoPath() {
+  async function gotoPath() {
     const p = normPath(gotoInput.value.trim());
     if (!p) { fail('Type an absolute path, starting with /.'); return; }
-    load(p, { fileOk: true });
+    // A file's path: show its folder with the file open.
+    const type = p === '/' ? 'directory' : await pathType(id, p).catch(() => 'directory');
+    if (st.dead) return;
+    if (type === 'file') load(parentOf(p), { open: baseName(p) });
+    else load(p, { fileOk: true });
+  }
+
+  // A symlink: into the folder it points at, or open the file.
+  async function openLink(e, path) {
+    let type;
+    try {
+      type = await pathType(id, path);
+    } catch (err) {
+      if (!st.dead) fail(`Could not open ${e.name}: ${errText(err)}`);
+      return;
+    }
+    if (st.dead) return;
+    if (type === 'directory') go(path, true);
+    else if (type === 'file') openFile(e, path);
+    else say(`${e.name} is ${type ? 'a link to something that is not a regular file' : 'a broken link'}: nothing to show.`);
   }
 
   function sortBtn(key, label) {
@@ -459,7 +492,7 @@ export function mount(el, ctx) {
       onclick: () => {
         if (e.isDir) go(path, true);
         else if (e.isFile) openFile(e, path);
-        else if (e.isLink) load(path, { fileOk: true, focus: true });   // a folder, else a file
+        else if (e.isLink) openLink(e, path);
         else say(`${e.name} is ${e.broken ? 'a broken link' : 'not a regular file'}: nothing to show.`);
       } }, e.name);
     const nameCell = h('td', { class: `col-name kind-${kind}` }, h('span', { class: 'files-icon', 'aria-hidden': 'true' }), nameBtn,
@@ -579,6 +612,9 @@ export function mount(el, ctx) {
       if (bad) { fill(note, bad); return; }
       const dir = st.cwd;
       const to = joinPath(dir, name);
+      // Taken in the listing: say so without asking (the route's 409 covers
+      // a name made meanwhile).
+      if (st.entries.some((x) => x.name === name)) { fill(note, `${name} already exists`); return; }
       save.disabled = true;
       try {
         try {
