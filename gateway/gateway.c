@@ -202,6 +202,8 @@ static int route(hb_req_t *r)
     case HB_RT_EXEC: return hb_h_exec(r);
     case HB_RT_FILES: return hb_h_files(r);
     case HB_RT_FILES_LIST: return hb_h_files_list(r);
+    case HB_RT_FILES_MKDIR: return hb_h_files_mkdir(r);
+    case HB_RT_FILES_MOVE: return hb_h_files_move(r);
     case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
     case HB_RT_EVENTS: return hb_h_events(r);

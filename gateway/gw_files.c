@@ -12,6 +12,7 @@
 #include "json_out.h"
 #include "log.h"
 #include "path.h"
+#include "query.h"
 #include "req_parse.h"
 #include "runtime.h"
 
@@ -51,7 +52,7 @@ static int upload(hb_req_t *r, const char *path)
     hb_gw_body_t u = {.c = r->c, .expect = clen};
     uint64_t written = 0;
     hb_err_t e = {0};
-    int rc = hb_lease_file_write(l, path, 0644, r->conf->max_file_size, hb_gw_body_src, &u,
+    int rc = hb_lease_file_write(l, path, 0644 | HB_FILE_KEEP, r->conf->max_file_size, hb_gw_body_src, &u,
                                  &written, &e);
     hb_lease_release(&l);
     if (rc < 0)
@@ -129,6 +130,8 @@ char *hb_gw_query_path(hb_req_t *r, hb_err_t *e)
 
 int hb_h_files(hb_req_t *r)
 {
+    if (hb_method_is(r, "DELETE"))
+        return hb_gw_files_delete(r);
     bool put = hb_method_is(r, "PUT"), get = hb_method_is(r, "GET");
     if (!put && !get)
         return hb_reply_405(r);
@@ -145,6 +148,8 @@ int hb_h_files_list(hb_req_t *r)
         return hb_reply_405(r);
     hb_msg_t q = {.type = HB_MSG_SB_LSFILES}, rep;
     hb_err_t e = {0};
+    if (hb_query_bool(r->ri->query_string, "recursive", true, &q.recursive, &e) < 0)
+        return hb_reply_err(r, &e);
     q.path = malloc(HB_PATH_MAX);
     if (!q.path || hb_str_set(&q.id, r->route.id) < 0) {
         hb_msg_clear(&q);

@@ -68,6 +68,10 @@ int hb_exec_stream(hb_req_t *r, const hb_msg_t *q);
 /* gw_files.c */
 int hb_h_files(hb_req_t *r);
 int hb_h_files_list(hb_req_t *r);
+/* gw_files_manage.c: POST files/mkdir, POST files/move, DELETE files. */
+int hb_h_files_mkdir(hb_req_t *r);
+int hb_h_files_move(hb_req_t *r);
+int hb_gw_files_delete(hb_req_t *r);
 /* A request body as an upload source (hb_src_cb), read as it arrives. */
 typedef struct {
     struct mg_connection *c;

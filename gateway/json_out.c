@@ -137,6 +137,11 @@ json_t *hb_json_entries(const hb_msg_t *r)
                               en->entry_type ? en->entry_type : "other");
         if (o && en->entry_type && strcmp(en->entry_type, "file") == 0)
             json_object_set_new(o, "size", json_integer((json_int_t)en->size));
+        if (o && en->has_meta)
+            json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I}", "mode",
+                                                (json_int_t)en->mode, "mtime",
+                                                (json_int_t)en->mtime, "uid", (json_int_t)en->uid,
+                                                "gid", (json_int_t)en->gid));
         json_array_append_new(arr, o);
     }
     json_t *j = json_pack("{s:o, s:o, s:I}", "path", name_of(r->path), "entries", arr, "total",

@@ -87,3 +87,20 @@ int hb_query_uint(const char *qs, const char *key, uint64_t lo, uint64_t hi, uin
     *out = v;
     return 0;
 }
+
+int hb_query_bool(const char *qs, const char *key, bool def, bool *out, hb_err_t *e)
+{
+    char buf[8];
+    size_t len = 0;
+    int f = hb_query_param(qs, key, buf, sizeof buf, &len);
+    *out = def;
+    if (f == 0 || (f == 1 && len == 0))
+        return 0;
+    if (f == 1 && (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0))
+        *out = true;
+    else if (f == 1 && (strcmp(buf, "false") == 0 || strcmp(buf, "0") == 0))
+        *out = false;
+    else
+        return hb_fail(e, HB_E_INVALID, 0, "%s: true or false", key);
+    return 0;
+}

@@ -2,6 +2,7 @@
 #ifndef HB_QUERY_H
 #define HB_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,9 @@ int hb_query_param(const char *qs, const char *key, char *out, size_t cap, size_
  * absent), or -1 with HB_E_INVALID naming key. */
 int hb_query_uint(const char *qs, const char *key, uint64_t lo, uint64_t hi, uint64_t def,
                   uint64_t *out, hb_err_t *e);
+
+/* An optional boolean parameter: true|1|false|0, def when absent or empty;
+ * anything else is -1 with HB_E_INVALID naming key. */
+int hb_query_bool(const char *qs, const char *key, bool def, bool *out, hb_err_t *e);
 
 #endif

@@ -13,6 +13,7 @@
 #include "initproto.h"   /* HB_STDIN_MAX, HB_ENV_MAX: the init protocol's bounds */
 #include "messages.h"
 #include "opencode_conf.h"
+#include "path.h"      /* HB_PATH_MAX */
 
 #define HB_JSON_BODY_MAX   (4u << 20)   /* request bodies other than file uploads */
 #define HB_COMMAND_MAX     (64u << 10)  /* the init protocol's bound */
@@ -62,6 +63,19 @@ int hb_req_parse_proc(const char *body, size_t len, hb_msg_t *q, hb_proc_extra_t
 /* ?path= for the file routes into path (HB_PATH_MAX). required: absent is
  * an error; otherwise absent gives "/". Absolute, no NUL, bounded. */
 int hb_req_parse_path(const char *qs, bool required, char *path, size_t cap, hb_err_t *e);
+
+/* ?path= of a route that changes the tree (mkdir, delete): required,
+ * normalised into path (HB_PATH_MAX), and never "/" (400 naming path). */
+int hb_req_parse_target(const char *qs, char *path, size_t cap, hb_err_t *e);
+
+/* POST /:id/files/move: {"from", "to", "overwrite": false}. Both paths
+ * absolute, normalised, not "/", different, and to not inside from;
+ * unknown fields refused. Every error names its field. */
+typedef struct {
+    char from[HB_PATH_MAX], to[HB_PATH_MAX];
+    bool overwrite;
+} hb_move_req_t;
+int hb_req_parse_move(const char *body, size_t len, hb_move_req_t *m, hb_err_t *e);
 
 /* ?range= seconds for analytics; absent or empty gives 0 (everything). */
 int hb_req_parse_range(const char *qs, uint64_t *range_s, hb_err_t *e);

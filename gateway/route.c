@@ -65,6 +65,10 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES;
     else if (path_is(tail, tn, "/files/list"))
         r->kind = HB_RT_FILES_LIST;
+    else if (path_is(tail, tn, "/files/mkdir"))
+        r->kind = HB_RT_FILES_MKDIR;
+    else if (path_is(tail, tn, "/files/move"))
+        r->kind = HB_RT_FILES_MOVE;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
     else if (path_is(tail, tn, "/processes"))

@@ -15,6 +15,8 @@ typedef enum {
     HB_RT_EXEC,            /* /api/v1/hiveboxes/:id/exec */
     HB_RT_FILES,           /* /api/v1/hiveboxes/:id/files */
     HB_RT_FILES_LIST,      /* /api/v1/hiveboxes/:id/files/list */
+    HB_RT_FILES_MKDIR,     /* /api/v1/hiveboxes/:id/files/mkdir */
+    HB_RT_FILES_MOVE,      /* /api/v1/hiveboxes/:id/files/move */
     HB_RT_FILES_ARCHIVE,   /* /api/v1/hiveboxes/:id/files/archive */
     HB_RT_MCP,             /* /api/v1/hiveboxes/:id/mcp */
     HB_RT_OPENCODE,        /* /api/v1/hiveboxes/:id/opencode and everything under it */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { T_STR, T_PATH, T_BIN, T_ENV, T_U64, T_I64, T_BOOL, T_ENTS, T_MSG } ftype_t;
+typedef enum { T_STR, T_PATH, T_BIN, T_ENV, T_U64, T_I64, T_BOOL, T_ENTS, T_META, T_MSG } ftype_t;
 typedef enum { P_REQ, P_DEF, P_OPT, P_HAS } pres_t;
 
 typedef struct {
@@ -153,6 +153,29 @@ static int get_ents(const msgpack_object *o, hb_initents_t *s)
     return 0;
 }
 
+/* [mode u32, uid u32, gid u32, mtime i64] */
+static int meta_ok(const msgpack_object *e)
+{
+    uint64_t v;
+    int64_t t;
+    return e->type == MSGPACK_OBJECT_ARRAY && e->via.array.size == 4 &&
+           hb_obj_uint(&e->via.array.ptr[0], UINT32_MAX, &v) == 0 &&
+           hb_obj_uint(&e->via.array.ptr[1], UINT32_MAX, &v) == 0 &&
+           hb_obj_uint(&e->via.array.ptr[2], UINT32_MAX, &v) == 0 &&
+           hb_obj_int(&e->via.array.ptr[3], INT64_MIN, INT64_MAX, &t) == 0 ? 0 : -1;
+}
+
+static int get_meta(const msgpack_object *o, hb_initents_t *s)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > HB_ENTS_BATCH)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++)
+        if (meta_ok(&o->via.array.ptr[i]) < 0)
+            return -1;
+    *s = (hb_initents_t){.obj = &o->via.array, .n = o->via.array.size};
+    return 0;
+}
+
 /* Printable ASCII only (it ends up in logs and API errors), cut to fit. */
 static int get_msg(const msgpack_object *o, uint64_t max, char *out)
 {
@@ -197,6 +220,7 @@ static int get_value(const field_t *f, const msgpack_object *o, char *mem, paths
     case T_BIN: return get_bin(o, f->hi, (hb_initbin_t *)(void *)mem);
     case T_ENV: return get_env(o, (hb_initstrv_t *)(void *)mem);
     case T_ENTS: return get_ents(o, (hb_initents_t *)(void *)mem);
+    case T_META: return get_meta(o, (hb_initents_t *)(void *)mem);
     case T_MSG: return get_msg(o, f->hi, mem);
     default: return get_scalar(f, o, mem);
     }
@@ -270,6 +294,19 @@ void hb_initans_ent(const hb_initans_t *a, uint32_t i, const char **path, size_t
     *size = e[2].via.u64;
 }
 
+int hb_initans_meta(const hb_initans_t *a, uint32_t i, hb_initmeta_t *m)
+{
+    if (!(a->has & HB_IAF_BIT(meta)) || !a->meta.obj || a->meta.n != a->ents.n ||
+        i >= a->meta.n)
+        return -1;
+    const msgpack_object *e = a->meta.obj->ptr[i].via.array.ptr;
+    int64_t t = 0;
+    hb_obj_int(&e[3], INT64_MIN, INT64_MAX, &t);   /* meta_ok checked every range */
+    *m = (hb_initmeta_t){.mode = (uint32_t)e[0].via.u64, .uid = (uint32_t)e[1].via.u64,
+                         .gid = (uint32_t)e[2].via.u64, .mtime = t};
+    return 0;
+}
+
 void hb_initstrv_get(const hb_initstrv_t *s, size_t i, const char **p, size_t *len)
 {
     if (s->obj) {
@@ -291,7 +328,8 @@ static bool is_set(const field_t *f, const char *mem)
     case T_PATH: return *(const char *const *)(const void *)mem != NULL;
     case T_BIN: return ((const hb_initbin_t *)(const void *)mem)->ptr != NULL;
     case T_ENV: return ((const hb_initstrv_t *)(const void *)mem)->n > 0;
-    case T_ENTS: return ((const hb_initents_t *)(const void *)mem)->n > 0;
+    case T_ENTS:
+    case T_META: return ((const hb_initents_t *)(const void *)mem)->n > 0;
     case T_MSG: return mem[0] != '\0';
     case T_BOOL: return *(const bool *)(const void *)mem;
     default: return *(const uint64_t *)(const void *)mem != 0;   /* U64, I64 */
@@ -340,7 +378,8 @@ static void pack_value(msgpack_packer *pk, const field_t *f, const char *mem)
     case T_PATH: hb_pk_str(pk, *(const char *const *)(const void *)mem); break;
     case T_BIN: msgpack_pack_bin_with_body(pk, b->ptr, b->len); break;
     case T_ENV: pack_strv(pk, (const void *)mem); break;
-    case T_ENTS: pack_ents(pk, (const void *)mem); break;
+    case T_ENTS:
+    case T_META: pack_ents(pk, (const void *)mem); break;
     case T_MSG: hb_pk_str(pk, mem); break;
     case T_BOOL:
         if (*(const bool *)(const void *)mem)
@@ -408,6 +447,15 @@ void hb_initents_pack(msgpack_packer *pk, const char *path, size_t plen, unsigne
     msgpack_pack_str_with_body(pk, path, plen);
     msgpack_pack_uint32(pk, type);
     msgpack_pack_uint64(pk, size);
+}
+
+void hb_initmeta_pack(msgpack_packer *pk, const hb_initmeta_t *m)
+{
+    msgpack_pack_array(pk, 4);
+    msgpack_pack_uint32(pk, m->mode);
+    msgpack_pack_uint32(pk, m->uid);
+    msgpack_pack_uint32(pk, m->gid);
+    msgpack_pack_int64(pk, m->mtime);
 }
 
 const char *hb_initop_name(hb_initop_t op)

@@ -53,6 +53,7 @@ typedef struct {
 #define HB_INITT_I64(m)  int64_t m;
 #define HB_INITT_BOOL(m) bool m;
 #define HB_INITT_ENTS(m) hb_initents_t m;
+#define HB_INITT_META(m) hb_initents_t m;
 #define HB_INITT_MSG(m)  char m[HB_INITMSG_MAX];
 #define HB_INIT_MEMBER(type, m, key, lo, hi) HB_INITT_##type(m)
 
@@ -112,6 +113,19 @@ void hb_initans_ent(const hb_initans_t *a, uint32_t i, const char **path, size_t
 /* Pack one entry for hb_initents_t.packed. */
 void hb_initents_pack(msgpack_packer *pk, const char *path, size_t plen, unsigned type,
                       uint64_t size);
+
+/* An entry's metadata (the `meta` of an `ents` answer, one per entry). */
+typedef struct {
+    uint32_t mode;      /* st_mode: type and permission bits */
+    uint32_t uid, gid;  /* as seen inside the sandbox */
+    int64_t  mtime;     /* unix seconds */
+} hb_initmeta_t;
+
+/* Metadata of entry i: 0, or -1 when the answer has none for it (an init
+ * older than `meta`, or a count that does not match `ents`). */
+int  hb_initans_meta(const hb_initans_t *a, uint32_t i, hb_initmeta_t *m);
+/* Pack one entry's metadata for the `meta` field's hb_initents_t.packed. */
+void hb_initmeta_pack(msgpack_packer *pk, const hb_initmeta_t *m);
 
 /* String i of a strv (decoded or not). */
 void hb_initstrv_get(const hb_initstrv_t *s, size_t i, const char **p, size_t *len);

@@ -43,9 +43,12 @@ int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint6
         *written = 0;
     if (check_path(path, "path", e) < 0)
         return -1;
+    bool keep = (mode & HB_FILE_KEEP) != 0;
+    mode &= ~HB_FILE_KEEP;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
-    hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size};
+    hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size,
+                      .keep = keep};
     uint64_t total = 0;
     int rc = hb_init_put(sb, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
     if (rc == 0 && written)
@@ -203,8 +206,12 @@ static int add_ents(ents_t *s, const hb_initans_t *a)
         if (!path)
             return -1;
         char *slash = strrchr(path, '/');
+        hb_initmeta_t m;
+        bool meta = hb_initans_meta(a, i, &m) == 0;
         s->v[s->n++] = (hb_dirent_t){.path = path, .name = slash + 1,
-                                     .type = (hb_ftype_t)type, .size = size};
+                                     .type = (hb_ftype_t)type, .size = size, .has_meta = meta,
+                                     .mode = meta ? m.mode : 0, .uid = meta ? m.uid : 0,
+                                     .gid = meta ? m.gid : 0, .mtime = meta ? m.mtime : 0};
     }
     return 0;
 }
@@ -296,11 +303,11 @@ int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_
     return simple(sb, &s, HB_ANS_OK, &a, "rename", e);
 }
 
-int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e)
+int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_err_t *e)
 {
     if (check_path(path, "path", e) < 0)
         return -1;
-    hb_initreq_t s = {.op = HB_OP_REMOVE, .path = path};
+    hb_initreq_t s = {.op = HB_OP_REMOVE, .path = path, .recursive = recursive};
     hb_initans_t a;
     return simple(sb, &s, HB_ANS_OK, &a, "remove", e);
 }

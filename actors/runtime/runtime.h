@@ -274,7 +274,10 @@ typedef int (*hb_src_cb)(void *ud, void *buf, size_t cap, size_t *got);
 typedef int (*hb_size_cb)(void *ud, uint64_t size);
 typedef int (*hb_sink_cb)(void *ud, const void *data, size_t len);
 
-/* Atomic replace (temp + rename), parents created. HB_E_TOOBIG past max_size. */
+/* Atomic replace (temp + rename), parents created. HB_E_TOOBIG past max_size.
+ * mode | HB_FILE_KEEP: a regular file replaced keeps its mode and owner (mode
+ * is for a new file; an init older than that flag uses mode either way). */
+#define HB_FILE_KEEP (1u << 31)
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
 int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,
@@ -292,6 +295,10 @@ typedef struct {
     char      *name;   /* last component: points into path, not freed separately */
     hb_ftype_t type;
     uint64_t   size;
+    bool       has_meta;  /* the fields below are set (an older init omits them) */
+    uint32_t   mode;      /* st_mode: type and permission bits */
+    uint32_t   uid, gid;  /* as seen inside */
+    int64_t    mtime;     /* unix seconds */
 } hb_dirent_t;
 
 /* Recursive listing skips /proc, /sys and /dev. Listing a non-directory: HB_E_INVALID. */
@@ -309,7 +316,9 @@ typedef struct {
 int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e);
 int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e);
 int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e);
-int hb_file_remove(const hb_sandbox_t *sb, const char *path, hb_err_t *e);
+/* A file, a symlink (as a link) or an empty directory; with recursive, a
+ * directory and all below it (init walks it; see tools/init/agent/agent_rm.c). */
+int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_err_t *e);
 
 /* ---- images (image.c) ---- */
 bool hb_image_exists(const hb_runtime_t *rt, const char *name);

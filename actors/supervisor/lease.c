@@ -106,6 +106,11 @@ int hb_lease_file_rename(const hb_lease_t *l, const char *from, const char *to, 
     return hb_file_rename(l->sb, from, to, e);
 }
 
+int hb_lease_file_remove(const hb_lease_t *l, const char *path, bool recursive, hb_err_t *e)
+{
+    return hb_file_remove(l->sb, path, recursive, e);
+}
+
 int hb_lease_archive_get(const hb_lease_t *l, const char *path, int (*on_start)(void *ud),
                          hb_sink_cb sink, void *ud, hb_err_t *e)
 {

@@ -51,6 +51,7 @@ int hb_lease_file_stat(const hb_lease_t *l, const char *path, bool follow, hb_st
                        hb_err_t *e);
 int hb_lease_file_mkdir(const hb_lease_t *l, const char *path, bool parents, hb_err_t *e);
 int hb_lease_file_rename(const hb_lease_t *l, const char *from, const char *to, hb_err_t *e);
+int hb_lease_file_remove(const hb_lease_t *l, const char *path, bool recursive, hb_err_t *e);
 int hb_lease_archive_get(const hb_lease_t *l, const char *path, int (*on_start)(void *ud),
                          hb_sink_cb sink, void *ud, hb_err_t *e);
 int hb_lease_archive_put(const hb_lease_t *l, const char *path, uint64_t max, hb_src_cb src,

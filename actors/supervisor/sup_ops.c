@@ -116,6 +116,11 @@ static int entries_from(hb_msg_t *rep, const hb_dirent_t *ents, size_t n)
     for (size_t i = 0; i < n; i++) {
         hb_entry_t *t = &rep->entries[i];
         t->size = ents[i].type == HB_FT_FILE ? ents[i].size : 0;
+        t->has_meta = ents[i].has_meta;
+        t->mode = ents[i].mode;
+        t->uid = ents[i].uid;
+        t->gid = ents[i].gid;
+        t->mtime = ents[i].mtime;
         if (hb_str_set(&t->path, ents[i].path) < 0 || hb_str_set(&t->name, ents[i].name) < 0 ||
             hb_str_set(&t->entry_type, type_name(ents[i].type)) < 0)
             return -1;
@@ -130,7 +135,7 @@ static void run_list(op_t *op)
     size_t n = 0;
     bool truncated = false;
     hb_err_t e = {0};
-    if (hb_file_list(op->sb, q->path, true, HB_LIST_MAX_ENTRIES, &ents, &n, &truncated, &e) < 0) {
+    if (hb_file_list(op->sb, q->path, q->recursive, HB_LIST_MAX_ENTRIES, &ents, &n, &truncated, &e) < 0) {
         hb_sup_explain_gone(op->sb, "listing", &e);
         if (e.code == HB_E_INTERNAL)
             HB_LOG_ERROR("sandbox %s: list %s: %s", op->sb->id, q->path, e.msg);

@@ -18,6 +18,11 @@ async function sandboxBytes(id, p) {
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
+// The sandbox's commands run (GET /api/v1/hiveboxes/:id, commands_executed).
+async function commandsRun(id) {
+  return (await apiCall('GET', `/api/v1/hiveboxes/${enc(id)}`)).commands_executed;
+}
+
 async function listing(id, dir) {
   const r = await apiCall('GET', `/api/v1/hiveboxes/${enc(id)}/files/list?path=${enc(dir)}`);
   return r.entries.filter((e) => e.path === `${dir}/${e.name}`);
@@ -122,6 +127,10 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
 
   // Folders first, then names.
   await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/zdir && echo inside > /root/zdir/f.txt' });
+  // From here on: browsing, viewing, saving, making, renaming and deleting
+  // use the file routes, never a command.
+  const ranBefore = await commandsRun(id);
+  expect(typeof ranBefore).toBe('number');
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(page.locator('.hb-files .files-table tbody tr').nth(0)).toHaveAttribute('data-name', 'proj');
   await expect(page.locator('.hb-files .files-table tbody tr').nth(1)).toHaveAttribute('data-name', 'zdir');
@@ -212,6 +221,7 @@ test('upload, list, view, edit, download, create a folder, rename, delete', asyn
   await confirmBox.getByRole('button', { name: 'Delete' }).click();
   await expect(row(page, "made by 'ui'")).toHaveCount(0);
   expect((await listing(id, '/root')).some((e) => e.name === "made by 'ui'")).toBe(false);
+  expect(await commandsRun(id)).toBe(ranBefore);
 
   // A big folder: a page of rows, "Show more", and the name filter.
   await apiCall('POST', `/api/v1/hiveboxes/${enc(id)}/exec`, { command: 'mkdir /root/many && cd /root/many && seq -w 1 350 | xargs touch' });

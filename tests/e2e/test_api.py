@@ -436,8 +436,11 @@ def test_files_list_recursive(shared_sb):
     assert body["total"] == len(body["entries"])
     ents = {e["path"]: e for e in body["entries"]}
     assert set(ents) == {f"{d}/a", f"{d}/a/b", f"{d}/a/b/f1", f"{d}/f2", f"{d}/empty"}, set(ents)
-    assert ents[f"{d}/a/b/f1"] == {"name": "f1", "path": f"{d}/a/b/f1", "entry_type": "file",
-                                   "size": 5}
+    f1 = ents[f"{d}/a/b/f1"]
+    assert {k: f1[k] for k in ("name", "path", "entry_type", "size")} == {
+        "name": "f1", "path": f"{d}/a/b/f1", "entry_type": "file", "size": 5}
+    # and its metadata (tests/e2e/test_files_manage.py checks the values)
+    assert set(f1) == {"name", "path", "entry_type", "size", "mode", "mtime", "uid", "gid"}, f1
     assert ents[f"{d}/f2"]["size"] == 3
     for p in (f"{d}/a", f"{d}/a/b", f"{d}/empty"):
         assert ents[p]["entry_type"] == "directory" and "size" not in ents[p], ents[p]
@@ -573,8 +576,10 @@ def test_openapi_lists_the_routes(client):
         "/api/v1/hiveboxes": {"get", "post"},
         "/api/v1/hiveboxes/{}": {"get", "delete"},
         "/api/v1/hiveboxes/{}/exec": {"post"},
-        "/api/v1/hiveboxes/{}/files": {"get", "put"},
+        "/api/v1/hiveboxes/{}/files": {"get", "put", "delete"},
         "/api/v1/hiveboxes/{}/files/list": {"get"},
+        "/api/v1/hiveboxes/{}/files/mkdir": {"post"},
+        "/api/v1/hiveboxes/{}/files/move": {"post"},
         "/api/v1/analytics": {"get"},
         "/healthz": {"get"},
     }

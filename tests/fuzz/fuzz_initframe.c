@@ -52,6 +52,8 @@ static void check_ans(const hb_initans_t *a)
         uint64_t size;
         hb_initans_ent(a, i, &p, &pl, &type, &size);
         assert(type <= 3 && pl < HB_PATH_MAX && hb_path_check_n(p, pl, NULL) == 0);
+        hb_initmeta_t m;
+        (void)hb_initans_meta(a, i, &m);
     }
 }
 

@@ -1,7 +1,8 @@
 /* libFuzzer target: everything the gateway parses from a client before an
  * actor sees it: the create, exec and process JSON bodies (validation
  * included), the query parameters of the file, analytics and process
- * routes, and URL routing. The
+ * routes (the file management ones' too: move's body, mkdir's and
+ * delete's target), and URL routing. The
  * first input byte picks the parser; the rest is the input. Besides memory
  * errors it checks the parsers' promises: a rejected request leaves nothing
  * allocated, an accepted one is a well-formed message that survives the
@@ -27,6 +28,23 @@ static void check_roundtrip(const hb_msg_t *q)
     assert(o.type == q->type);
     free(buf);
     hb_msg_clear(&o);
+}
+
+/* A move body: accepted means two valid, normalised, distinct paths, neither
+ * "/", and to not below from. */
+static void move_body(const char *data, size_t size)
+{
+    static hb_move_req_t m;
+    hb_err_t e = {0};
+    if (hb_req_parse_move(data, size, &m, &e) < 0) {
+        assert(e.code == HB_E_INVALID || e.code == HB_E_TOOBIG);
+        assert(e.msg[0]);
+        return;
+    }
+    char n[HB_PATH_MAX];
+    assert(hb_path_normalize(m.from, n, sizeof n) == 0 && strcmp(n, m.from) == 0);
+    assert(hb_path_normalize(m.to, n, sizeof n) == 0 && strcmp(n, m.to) == 0);
+    assert(strcmp(m.from, "/") && strcmp(m.to, "/") && !hb_path_is_under(m.to, m.from));
 }
 
 /* which: 0 create, 1 exec, 3 a background process (exec's fields and more) */
@@ -80,6 +98,11 @@ static void query(const char *qs)
     hb_req_parse_range(qs, &range, &e);
     if (hb_query_uint(qs, "offset", 1, 1000, 7, &v, &e) == 0)
         assert(v >= 1 && v <= 1000);
+    bool b;
+    if (hb_query_bool(qs, "recursive", true, &b, &e) < 0)
+        assert(e.code == HB_E_INVALID && strncmp(e.msg, "recursive:", 10) == 0);
+    if (hb_req_parse_target(qs, path, sizeof path, &e) == 0)
+        assert(hb_path_check(path, NULL) == 0 && strcmp(path, "/") != 0);
     hb_route_t r;
     hb_route_match(qs, &r);
     assert(!r.id[0] || hb_name_valid(r.id));
@@ -90,9 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > (1u << 20))
         return 0;
-    int which = data[0] % 4;
+    int which = data[0] % 5;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
+    if (which == 4) {
+        move_body(p, n);
+        return 0;
+    }
     if (which != 2) {
         body(which, p, n);
         return 0;

@@ -33,12 +33,28 @@ static hb_initreq_t full_req(hb_initop_t op)
         .path = "/a/b c", .mode = 0640, .max = 1ull << 33, .recursive = true, .follow = true,
         .parents = true, .from = "/f", .to = "/t/u", .user = {"app", 3}, .pid = 4242,
         .tag = {"web", 3}, .keep_stdin = true, .cols = 120, .rows = 40, .offset = 1ull << 34,
-        .close = true,
+        .close = true, .keep = true,
     };
 }
 
-static char ents_buf[256];
+static char ents_buf[256], meta_buf[128];
 static msgpack_sbuffer ents_sb;
+
+/* Two entries' metadata, the second with a negative mtime. */
+static size_t pack_meta(void)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    hb_initmeta_pack(&pk, &(hb_initmeta_t){040755, 0, 0, 1700000000});
+    hb_initmeta_pack(&pk, &(hb_initmeta_t){0100600, 1000, 1001, -7});
+    cr_assert(sb.size < sizeof meta_buf);
+    memcpy(meta_buf, sb.data, sb.size);
+    size_t n = sb.size;
+    msgpack_sbuffer_destroy(&sb);
+    return n;
+}
 
 /* Every answer field set; ents holds two packed entries. */
 static hb_initans_t full_ans(hb_ansty_t t)
@@ -55,6 +71,7 @@ static hb_initans_t full_ans(hb_ansty_t t)
         .timed_out = true, .out_trunc = true, .err_trunc = true, .duration_us = 123456789,
         .size = 1ull << 35, .truncated = true,
         .ents = {.packed = ents_buf, .packed_len = ents_sb.size, .n = 2},
+        .meta = {.packed = meta_buf, .packed_len = pack_meta(), .n = 2},
         .type = 2, .mode = 0100644, .uid = 1000, .gid = 1001, .mtime = -5, .atime = 6,
         .ctime = 1700000000, .err = 2, .msg = "no such file", .tag = {"web", 3},
         .cmd = {"sleep 9", 7}, .user = {"app", 3}, .started_at = 1700000000123,
@@ -74,6 +91,7 @@ static hb_initans_t full_ans(hb_ansty_t t)
 #define CMP_I64(x, y, k) (x == y)
 #define CMP_BOOL(x, y, k) (x == y)
 #define CMP_ENTS(x, y, k) (x.n == y.n)
+#define CMP_META(x, y, k) (x.n == y.n)
 #define CMP_MSG(x, y, k) (!strcmp(x, y))
 #define ZERO_STR(y) (!y.ptr && !y.len)
 #define ZERO_PATH(y) (!y)
@@ -83,6 +101,7 @@ static hb_initans_t full_ans(hb_ansty_t t)
 #define ZERO_I64(y) (!y)
 #define ZERO_BOOL(y) (!y)
 #define ZERO_ENTS(y) (!y.n && !y.obj)
+#define ZERO_META(y) (!y.n && !y.obj)
 #define ZERO_MSG(y) (!y[0])
 
 static bool strv_eq(const hb_initstrv_t *x, const hb_initstrv_t *y)
@@ -175,6 +194,28 @@ static void ents_eq(const hb_initans_t *a)
     uint64_t size;
     hb_initans_ent(a, 1, &p, &pl, &type, &size);
     cr_assert(pl == 4 && !memcmp(p, "/x/y", 4) && type == 0 && size == 1ull << 40);
+    hb_initmeta_t m;
+    cr_assert_eq(hb_initans_meta(a, 0, &m), 0);
+    cr_assert(m.mode == 040755 && m.uid == 0 && m.mtime == 1700000000);
+    cr_assert_eq(hb_initans_meta(a, 1, &m), 0);
+    cr_assert(m.mode == 0100600 && m.uid == 1000 && m.gid == 1001 && m.mtime == -7);
+    cr_assert_eq(hb_initans_meta(a, 2, &m), -1, "past the end");
+}
+
+/* An init older than `meta` sends ents alone: no metadata, no error. */
+Test(initmsg_roundtrip, ents_without_meta_decode)
+{
+    hb_initans_t want = full_ans(HB_ANS_ENTS), got;
+    want.meta = (hb_initents_t){0};
+    msgpack_sbuffer sb;
+    hb_frame_t f;
+    encode(pack_ans, &want, &sb, &f);
+    cr_assert_eq(hb_initans_parse(&f, &got), 0);
+    cr_assert_eq(got.ents.n, 2);
+    hb_initmeta_t m;
+    cr_assert_eq(hb_initans_meta(&got, 0, &m), -1);
+    hb_frame_free(&f);
+    msgpack_sbuffer_destroy(&sb);
 }
 
 Test(initmsg_roundtrip, every_answer_kind_with_every_field)
@@ -287,6 +328,8 @@ Test(initmsg_roundtrip, wire_format_unchanged)
         hb_initreq_t r = full_req((hb_initop_t)old_wire[i].kind);
         hb_initans_t a = full_ans((hb_ansty_t)old_wire[i].kind);
         a.has &= ~HB_IAF_BIT(off);   /* newer than these kinds: written only when set */
+        a.meta = (hb_initents_t){0}; /* likewise (O): without it, ents is as it was */
+        r.keep = false;              /* and write's `keep` */
         if (old_wire[i].answer)
             encode(pack_ans, &a, &sb, &f);
         else

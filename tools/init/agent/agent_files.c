@@ -265,10 +265,15 @@ static int put_fd(void *ud, const void *p, size_t n)
 /* Receive into fd (the temp file tmp in dfd, closed here) and rename it
  * to base, or remove it and answer why. */
 static void receive_into(int conn, hb_frame_t *f, const hb_initreq_t *r, int dfd, int fd,
-                         const char *tmp, const char *base)
+                         const char *tmp, const char *base, mode_t mode)
 {
     int err = 0;
     int64_t total = agent_receive_upload(conn, f, r->max, put_fd, &fd, &err);
+    /* Again after the data: a write clears set-id bits (a kept 04755 stays). */
+    if (total >= 0 && (mode & 06000) && fchmod(fd, mode) < 0) {
+        err = errno;
+        total = -1;
+    }
     if (close(fd) < 0 && total >= 0) {
         err = errno;
         total = -1;
@@ -305,8 +310,14 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
     /* The thread id: requests run side by side in one process. */
     snprintf(tmp, sizeof tmp, ".%.200s.%d.hbtmp", base, (int)gettid());
     mode_t mode = r->mode ? r->mode : 0644;
+    struct stat old;   /* keep: the regular file replaced gives its mode and owner */
+    bool keep = r->keep && fstatat(dfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(old.st_mode);
+    if (keep)
+        mode = old.st_mode & 07777;
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0 || fchmod(fd, mode) < 0) {
+    /* chown before chmod: a chown clears the set-id bits */
+    if (fd < 0 || (keep && fchown(fd, old.st_uid, old.st_gid) < 0) || fchmod(fd, mode) < 0) {
         agent_answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -315,7 +326,7 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
         close(dfd);
         return;
     }
-    receive_into(conn, f, r, dfd, fd, tmp, base);
+    receive_into(conn, f, r, dfd, fd, tmp, base, mode);
     close(dfd);
 }
 
@@ -325,6 +336,8 @@ typedef struct {
     int conn;
     msgpack_sbuffer body;       /* packed entries of the pending batch */
     msgpack_packer pk;
+    msgpack_sbuffer mbody;      /* their metadata, one per entry (`meta`) */
+    msgpack_packer mpk;
     uint32_t n;
     uint64_t count, max;
     bool truncated, gone;
@@ -335,21 +348,26 @@ static void flush_ents(lister_t *l)
     if (l->n == 0 || l->gone)
         return;
     hb_initans_t a = {.t = HB_ANS_ENTS,
-                      .ents = {.packed = l->body.data, .packed_len = l->body.size, .n = l->n}};
+                      .ents = {.packed = l->body.data, .packed_len = l->body.size, .n = l->n},
+                      .meta = {.packed = l->mbody.data, .packed_len = l->mbody.size, .n = l->n}};
     if (hb_initans_send(l->conn, &a) < 0)
         l->gone = true;
     l->body.size = 0;
+    l->mbody.size = 0;
     l->n = 0;
 }
 
 /* false once the cap is reached (and more entries exist). */
-static bool add_ent(lister_t *l, const char *path, size_t plen, unsigned type, uint64_t size)
+static bool add_ent(lister_t *l, const char *path, size_t plen, const struct stat *st)
 {
     if (l->count >= l->max) {
         l->truncated = true;
         return false;
     }
-    hb_initents_pack(&l->pk, path, plen, type, size);
+    hb_initents_pack(&l->pk, path, plen, ftype(st->st_mode), (uint64_t)st->st_size);
+    hb_initmeta_t m = {.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
+                       .mtime = st->st_mtime};
+    hb_initmeta_pack(&l->mpk, &m);
     l->count++;
     if (++l->n >= HB_ENTS_BATCH || l->body.size >= ENTS_BYTES)
         flush_ents(l);
@@ -407,7 +425,7 @@ static bool list_dir(lister_t *l, int topfd, const char *top, const char *rel,
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        go = add_ent(l, full, (size_t)fl, ftype(st.st_mode), (uint64_t)st.st_size);
+        go = add_ent(l, full, (size_t)fl, &st);
         if (go && recursive && S_ISDIR(st.st_mode) && !agent_skip_descent(full)) {
             snprintf(sub, sizeof sub, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
             if (push(todo, sub) < 0)
@@ -428,6 +446,8 @@ static void op_list(int conn, const hb_initreq_t *r)
     lister_t l = {.conn = conn, .max = r->max && r->max < LIST_HARD_MAX ? r->max : LIST_HARD_MAX};
     msgpack_sbuffer_init(&l.body);
     msgpack_packer_init(&l.pk, &l.body, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&l.mbody);
+    msgpack_packer_init(&l.mpk, &l.mbody, msgpack_sbuffer_write);
     strstack_t todo = {0};
     bool go = list_dir(&l, topfd, r->path, ".", r->recursive, &todo);
     while (go && todo.n > 0) {
@@ -446,6 +466,7 @@ static void op_list(int conn, const hb_initreq_t *r)
     free(todo.v);
     close(topfd);
     msgpack_sbuffer_destroy(&l.body);
+    msgpack_sbuffer_destroy(&l.mbody);
 }
 
 /* ---- stat, mkdir, rename, remove ---- */
@@ -522,9 +543,13 @@ static void op_remove(int conn, const hb_initreq_t *r)
     const char *base;
     char dir[HB_PATH_MAX];
     int dfd = open_parent(r->path, false, &base, dir);
-    int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);
+    int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);   /* a symlink goes as a link */
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
+    if (rc < 0 && (errno == ENOTEMPTY || errno == EEXIST) && r->recursive) {
+        uint64_t removed = 0;
+        rc = agent_remove_tree(dfd, base, &removed);
+    }
     close_keep_errno(dfd, -1);
     answer_rc(conn, rc, r->path);
 }

@@ -5,11 +5,12 @@
 // What the API offers and what this tab does with it:
 // - GET/PUT /files?path= download and upload one file; GET /files/archive
 //   downloads a directory as a tar stream.
-// - /files/list is recursive (capped at 10,000 entries) and has no mtime or
-//   mode, so a directory is listed with one exec of `find -maxdepth 1`.
-// - There is no mkdir, rename or delete route: they are execs of `mkdir`,
-//   `mv` and `rm`. In every exec the command text is fixed; the paths travel
-//   in environment variables ("$HB_PATH"), never inside the shell string.
+// - GET /files/list?recursive=false lists one directory with each entry's
+//   mode, owner (uid:gid) and mtime; POST /files/mkdir, POST /files/move and
+//   DELETE /files (recursive for a folder) make, rename and delete. None is
+//   a command: browsing does not count in the sandbox's commands run.
+// - PUT /files keeps the mode and owner of the file it replaces, so a save
+//   needs nothing more. The tab runs no command at all.
 // File names, contents and error messages are data: text nodes only.
 import { api, raw, getKey, sbPath, ApiError } from '../api.js';
 import { h, fill, fmtBytes } from '../dom.js';
@@ -19,7 +20,6 @@ const EDIT_MAX = 1024 * 1024;       // text files up to this size can be edited
 const TEXT_PREVIEW = 256 * 1024;    // bytes shown of a larger text file
 const IMAGE_MAX = 32 * 1024 * 1024; // images past this are not previewed
 const HEX_BYTES = 512;              // bytes of a binary file shown as hex
-const FIELDS = 9;                   // fields per entry printed by LIST_SH
 const MAX_TREE_FILES = 5000;        // files taken from one dropped or picked folder
 const PAGE_ROWS = 300;              // rows drawn at a time ("Show more")
 
@@ -29,22 +29,6 @@ const IMAGE_TYPES = {
   avif: 'image/avif',
 };
 
-// type, target type, size, mtime, mode, owner, group, link target, name;
-// every field ends with a NUL (no name can hold one). Exit 3: no such
-// directory, 4: not a directory.
-const LIST_SH = `[ -e "$HB_PATH" ] || exit 3
-[ -d "$HB_PATH" ] || exit 4
-cd -- "$HB_PATH" || exit 5
-find . -mindepth 1 -maxdepth 1 -printf '%y\\0%Y\\0%s\\0%T@\\0%m\\0%u\\0%g\\0%l\\0%f\\0' | head -z -n "$HB_MAX"`;
-const MKDIR_SH = 'mkdir -- "$HB_PATH"';
-// Exit 17: the new name is taken (mv would otherwise move into a directory
-// of that name, or replace a file).
-const RENAME_SH = `if [ -e "$HB_TO" ] || [ -L "$HB_TO" ]; then exit 17; fi
-mv -T -- "$HB_PATH" "$HB_TO"`;
-const DELETE_SH = 'rm -rf -- "$HB_PATH"';
-// A save (PUT) writes a new file, 0644 and root's: give back the old mode
-// and owner.
-const RESTORE_SH = 'chmod -- "$HB_MODE" "$HB_PATH" && chown -- "$HB_OWNER" "$HB_PATH"';
 
 // ---- paths ----
 
@@ -94,19 +78,15 @@ function archiveUrl(id, path) {
 
 // ---- API pieces ----
 
-// Run a fixed script with the paths in its environment.
-async function sh(id, command, env, signal, timeout = 120) {
-  return api('POST', sbPath(id, 'exec'), { command, env, timeout, stream: false }, { signal });
+function routeUrl(id, route, params) {
+  const q = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  return `${route ? sbPath(id, 'files', route) : sbPath(id, 'files')}?${q}`;
 }
 
-function execError(r, what) {
-  const msg = (r.stderr || '').trim().split('\n').slice(-3).join('\n');
-  return new Error(msg ? `${what}: ${msg}` : `${what}: exit code ${r.exit_code}`);
-}
-
-function modeString(type, octal) {
-  const m = parseInt(octal, 8) || 0;
-  const t = { d: 'd', l: 'l', p: 'p', s: 's', c: 'c', b: 'b' }[type] || '-';
+// mode: st_mode as the API gives it (type and permission bits).
+function modeString(mode) {
+  const m = mode & 0o7777;
+  const t = { 0o040000: 'd', 0o120000: 'l', 0o010000: 'p', 0o140000: 's', 0o020000: 'c', 0o060000: 'b' }[mode & 0o170000] || '-';
   const bit = (b, c) => (m & b ? c : '-');
   const x = (b, special, on, off) => {
     if (m & special) return m & b ? on : off;
@@ -118,54 +98,52 @@ function modeString(type, octal) {
     + bit(0o004, 'r') + bit(0o002, 'w') + x(0o001, 0o1000, 't', 'T');
 }
 
-function parseListing(stdout) {
-  const f = stdout.split('\0');
-  const entries = [];
-  for (let i = 0; i + FIELDS <= f.length; i += FIELDS) {
-    const [type, ttype, size, mtime, mode, user, group, target, name] = f.slice(i, i + FIELDS);
-    const isDir = type === 'd' || (type === 'l' && ttype === 'd');
-    entries.push({
-      name, type, isDir,
-      isFile: type === 'f' || (type === 'l' && ttype === 'f'),
-      size: Number(size),
-      mtime: Number(mtime) * 1000,
-      mode: modeString(type, mode),
-      modeOct: mode,
-      owner: `${user}:${group}`,
-      target: type === 'l' ? target : null,
-      broken: type === 'l' && (ttype === 'N' || ttype === 'L'),
-    });
-  }
-  return entries;
+// One entry of GET /files/list. A symlink's target is not listed: opening
+// one tries it as a folder, then as a file (isLink).
+export function entryOf(e) {
+  const type = { file: 'f', directory: 'd', symlink: 'l' }[e.entry_type] || '?';
+  const meta = Number.isInteger(e.mode);
+  return {
+    name: e.name, type,
+    isDir: type === 'd',
+    isFile: type === 'f',
+    isLink: type === 'l',
+    size: type === 'f' ? e.size : NaN,
+    mtime: Number.isFinite(e.mtime) ? e.mtime * 1000 : NaN,
+    mode: meta ? modeString(e.mode) : '',
+    modeOct: meta ? (e.mode & 0o7777).toString(8) : '',
+    owner: meta ? `${e.uid}:${e.gid}` : '',
+    target: null,
+    broken: false,
+  };
 }
 
-// The fallback when the sandbox has no find: the recursive listing, cut to
-// the directory's own children (no mtime or mode).
-async function listViaApi(id, dir, signal) {
-  const r = await api('GET', `${sbPath(id, 'files', 'list')}?path=${encodeURIComponent(dir)}`, undefined, { signal });
-  const prefix = dir === '/' ? '/' : `${dir}/`;
-  const entries = [];
-  for (const e of r.entries || []) {
-    if (!e.path.startsWith(prefix) || e.path.slice(prefix.length).includes('/')) continue;
-    const t = { file: 'f', directory: 'd', symlink: 'l' }[e.entry_type] || '?';
-    entries.push({
-      name: e.name, type: t, isDir: t === 'd', isFile: t === 'f', size: e.size ?? NaN,
-      mtime: NaN, mode: '', modeOct: '', owner: '', target: null, broken: false,
-    });
+// What path is, a last symlink followed (HEAD /files/archive answers with
+// X-Hivebox-Path-Type): 'file', 'directory', 'other', or null when it is not
+// there. Asked before opening a link or a typed path, so that a file is
+// never listed as a folder (a 500) only to find out.
+async function pathType(id, path, signal) {
+  try {
+    const res = await raw('HEAD', archiveUrl(id, path), undefined, { signal });
+    return res.headers.get('X-Hivebox-Path-Type');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
   }
-  return { entries, more: Boolean(r.truncated), partial: true };
 }
 
 async function listDir(id, dir, signal) {
-  const r = await sh(id, LIST_SH, { HB_PATH: dir, HB_MAX: String((MAX_ENTRIES + 1) * FIELDS) }, signal, 30);
-  if (r.exit_code === 3) throw new Error(`${dir}: no such directory`);
-  if (r.exit_code === 4) throw Object.assign(new Error(`${dir}: not a directory`), { notDir: true });
-  if (r.exit_code === 127) return listViaApi(id, dir, signal);
-  const entries = parseListing(r.stdout || '');
-  if (r.exit_code !== 0 && !entries.length) throw execError(r, `cannot list ${dir}`);
-  const more = entries.length > MAX_ENTRIES || Boolean(r.stdout_truncated);
-  const warning = (r.stderr || '').trim();
-  return { entries: entries.slice(0, MAX_ENTRIES), more, warning };
+  let r;
+  try {
+    r = await api('GET', routeUrl(id, 'list', { path: dir, recursive: 'false' }), undefined, { signal });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new Error(`${dir}: no such directory`);
+    if (e instanceof ApiError && /not a directory/.test(e.message)) throw Object.assign(new Error(`${dir}: not a directory`), { notDir: true });
+    throw e;
+  }
+  const entries = (r.entries || []).map(entryOf);
+  const more = entries.length > MAX_ENTRIES || Boolean(r.truncated);
+  return { entries: entries.slice(0, MAX_ENTRIES), more, partial: entries.some((x) => !x.mode) };
 }
 
 // Upload one file with XMLHttpRequest, whose upload progress fetch() lacks.
@@ -433,10 +411,29 @@ export function mount(el, ctx) {
     load(dir, { focus });
   }
 
-  function gotoPath() {
+  async function gotoPath() {
     const p = normPath(gotoInput.value.trim());
     if (!p) { fail('Type an absolute path, starting with /.'); return; }
-    load(p, { fileOk: true });
+    // A file's path: show its folder with the file open.
+    const type = p === '/' ? 'directory' : await pathType(id, p).catch(() => 'directory');
+    if (st.dead) return;
+    if (type === 'file') load(parentOf(p), { open: baseName(p) });
+    else load(p, { fileOk: true });
+  }
+
+  // A symlink: into the folder it points at, or open the file.
+  async function openLink(e, path) {
+    let type;
+    try {
+      type = await pathType(id, path);
+    } catch (err) {
+      if (!st.dead) fail(`Could not open ${e.name}: ${errText(err)}`);
+      return;
+    }
+    if (st.dead) return;
+    if (type === 'directory') go(path, true);
+    else if (type === 'file') openFile(e, path);
+    else say(`${e.name} is ${type ? 'a link to something that is not a regular file' : 'a broken link'}: nothing to show.`);
   }
 
   function sortBtn(key, label) {
@@ -490,11 +487,12 @@ export function mount(el, ctx) {
   function row(e) {
     const path = joinPath(st.cwd, e.name);
     const kind = e.isDir ? 'dir' : e.type === 'l' ? 'link' : e.isFile ? 'file' : 'other';
-    const usable = e.isDir || e.isFile;
+    const usable = e.isDir || e.isFile || e.isLink;
     const nameBtn = h('button', { type: 'button', class: 'files-name', title: path,
       onclick: () => {
         if (e.isDir) go(path, true);
         else if (e.isFile) openFile(e, path);
+        else if (e.isLink) openLink(e, path);
         else say(`${e.name} is ${e.broken ? 'a broken link' : 'not a regular file'}: nothing to show.`);
       } }, e.name);
     const nameCell = h('td', { class: `col-name kind-${kind}` }, h('span', { class: 'files-icon', 'aria-hidden': 'true' }), nameBtn,
@@ -535,13 +533,12 @@ export function mount(el, ctx) {
       }
       if (opts.open) {
         const e = st.entries.find((x) => x.name === opts.open);
-        if (e && e.isFile) openFile(e, joinPath(dir, e.name));
+        if (e && (e.isFile || e.isLink)) openFile(e, joinPath(dir, e.name));
       }
       const notes = [];
       notes.push(`${r.entries.length} item${r.entries.length === 1 ? '' : 's'}`);
       if (r.more) notes.push(`only the first ${r.entries.length} are shown; use the terminal for the rest`);
-      if (r.partial) notes.push('listed without dates and modes (this sandbox has no find)');
-      if (r.warning) notes.push(r.warning);
+      if (r.partial) notes.push('listed without dates and modes (this sandbox was started by an older HiveBox)');
       fill(foot, notes.join(' · '));
     } catch (e) {
       if (st.dead || seq !== st.seq || isAbort(e)) return;
@@ -574,9 +571,13 @@ export function mount(el, ctx) {
       fill(note);
       create.disabled = true;
       try {
-        const r = await sh(id, MKDIR_SH, { HB_PATH: path });
+        try {
+          await api('POST', routeUrl(id, 'mkdir', { path }));
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409) throw new Error(`${name} already exists`);
+          throw err;
+        }
         if (st.dead) return;
-        if (r.exit_code !== 0) throw execError(r, 'mkdir');
         close();
         say(`Created folder ${name}`);
         if (dir === st.cwd) load(dir, { keep: true });
@@ -611,12 +612,20 @@ export function mount(el, ctx) {
       if (bad) { fill(note, bad); return; }
       const dir = st.cwd;
       const to = joinPath(dir, name);
+      // Taken in the listing: say so without asking (the route's 409 covers
+      // a name made meanwhile).
+      if (st.entries.some((x) => x.name === name)) { fill(note, `${name} already exists`); return; }
       save.disabled = true;
       try {
-        const r = await sh(id, RENAME_SH, { HB_PATH: path, HB_TO: to });
+        try {
+          // overwrite false: a taken name is a 409, never a replace or a
+          // move into the folder of that name.
+          await api('POST', sbPath(id, 'files', 'move'), { from: path, to, overwrite: false });
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409) throw new Error(`${name} already exists`);
+          throw err;
+        }
         if (st.dead) return;
-        if (r.exit_code === 17) throw new Error(`${name} already exists`);
-        if (r.exit_code !== 0) throw execError(r, 'rename');
         say(`Renamed ${e.name} to ${name}`);
         const v = st.view;
         if (v && (v.path === path || v.path.startsWith(`${path}/`))) {
@@ -645,9 +654,9 @@ export function mount(el, ctx) {
     if (!(await ask(text, 'Delete'))) return;
     const dir = st.cwd;
     try {
-      const r = await sh(id, DELETE_SH, { HB_PATH: path });
+      // A link goes as a link (its target stays), a folder with all it holds.
+      await api('DELETE', routeUrl(id, '', e.isDir ? { path, recursive: 'true' } : { path }));
       if (st.dead) return;
-      if (r.exit_code !== 0) throw execError(r, 'delete');
       say(`Deleted ${e.name}`);
       if (st.view && (st.view.path === path || st.view.path.startsWith(`${path}/`))) closeView(true);
     } catch (err) {
@@ -799,12 +808,7 @@ export function mount(el, ctx) {
         if (st.view !== v) return;
         v.text = text;
         v.base = shown;
-        const e = v.entry;
-        if (e.modeOct && e.owner && (e.modeOct !== '644' || e.owner !== 'root:root')) {
-          const r = await sh(id, RESTORE_SH, { HB_PATH: v.path, HB_MODE: e.modeOct, HB_OWNER: e.owner });
-          if (r.exit_code !== 0) throw execError(r, 'saved, but the mode and owner were not restored');
-        }
-        if (st.view !== v) return;
+        // The PUT keeps the mode and owner of the file it replaces.
         fill(note, 'Saved');
         fill(v.meta, `${fmtBytes(blob.size)} · saved ${fmtTime(Date.now())}`);
         say(`Saved ${v.name}`);
