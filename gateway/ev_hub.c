@@ -14,6 +14,7 @@
 
 #include "ev_json.h"
 #include "log.h"
+#include "monotime.h"
 
 #define RELAY_POLL_MS 200    /* how soon the relay sees a stop */
 #define RELAY_HWM     10000  /* events the SUB socket holds in a burst before ZeroMQ drops */
@@ -240,22 +241,11 @@ hb_ev_client_t *hb_ev_join(hb_ev_hub_t *h, const hb_ev_topics_t *t, hb_err_t *e)
     return c;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int hb_ev_next(hb_ev_client_t *c, int ms, hb_ev_t **ev, uint64_t *dropped)
 {
     hb_ev_hub_t *h = c->hub;
     struct timespec until;
-    deadline_in(&until, ms);
+    hb_deadline_in(&until, ms);
     int rc = 0;
     pthread_mutex_lock(&h->mu);
     while (!c->n && !atomic_load(&h->stop))

@@ -85,22 +85,27 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode)
     return j;
 }
 
+/* One row of the list. ip and pids are there so that a table (the
+ * dashboard's) needs no request per row. */
+static json_t *list_item(const hb_sbinfo_t *s, int64_t now, bool opencode)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s, s:s, s:I, s:o, s:I}",
+                          "id", s->id ? s->id : "", "status", s->status ? s->status : "running",
+                          "image", s->image ? s->image : "", "uptime_seconds",
+                          since(now, s->created_at), "ttl_seconds", until(now, s->expires_at),
+                          "memory", s->memory ? s->memory : "", "cpus", s->cpus,
+                          "commands_executed", (json_int_t)s->commands_executed, "network",
+                          s->network ? s->network : "none", "disk", s->disk ? s->disk : "",
+                          "disk_bytes", (json_int_t)s->usage_disk_bytes, "ip",
+                          str_or_null(s->net_ip), "pids", (json_int_t)s->pids);
+    return with_failure(with_opencode_url(o, s->id, opencode), s);
+}
+
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        json_array_append_new(
-            arr, with_failure(with_opencode_url(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, "
-                                                          "s:s, s:s, s:I}", "id",
-                           s[i].id ? s[i].id : "", "status", s[i].status ? s[i].status : "running",
-                           "image", s[i].image ? s[i].image : "", "uptime_seconds",
-                           since(now, s[i].created_at), "ttl_seconds", until(now, s[i].expires_at),
-                           "memory", s[i].memory ? s[i].memory : "", "cpus", s[i].cpus,
-                           "commands_executed", (json_int_t)s[i].commands_executed, "network",
-                           s[i].network ? s[i].network : "none", "disk",
-                           s[i].disk ? s[i].disk : "", "disk_bytes",
-                           (json_int_t)s[i].usage_disk_bytes), s[i].id, opencode), &s[i]));
-    }
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, list_item(&s[i], now, opencode));
     return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
 }
 

@@ -14,6 +14,7 @@
  * stream and flags it truncated, so execs waiting on each other never
  * deadlock. */
 #include "log.h"
+#include "monotime.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -53,17 +54,6 @@ uint64_t hb_outbudget_used(void)
     return v;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -75,7 +65,7 @@ static int64_t now_ms(void)
 static int take(uint64_t n, int wait_ms)
 {
     struct timespec dl;
-    deadline_in(&dl, wait_ms > 0 ? wait_ms : 0);
+    hb_deadline_in(&dl, wait_ms > 0 ? wait_ms : 0);
     int rc = 0;
     pthread_mutex_lock(&g_mu);
     while (g_used + n > g_limit && rc == 0)

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from conftest import shutdown_daemon
-from hbtest import BUILD, Daemon, wait_until
+from hbtest import BUILD, Daemon, asan_quarantine_env, wait_until
 
 MIB = 1 << 20
 CAP = 4 * MIB                 # the default per-stream cap
@@ -94,15 +94,6 @@ def check_nul_answer(r):
     assert body.get("stdout_truncated") is True
     assert int(r.headers["Content-Length"]) == len(r.content)
     return len(out)
-
-
-def asan_quarantine_env(mb=16):
-    """Under AddressSanitizer (make check) every freed block waits in a
-    256 MiB quarantine before it is reused: that is ASan's memory, not
-    ours, so the measured daemons keep a small one. Ignored by a normal
-    build."""
-    opts = os.environ.get("ASAN_OPTIONS", "")
-    return {"ASAN_OPTIONS": f"{opts}{':' if opts else ''}quarantine_size_mb={mb}"}
 
 
 @pytest.fixture
