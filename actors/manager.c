@@ -5,13 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "proxy.h"   /* hb_proxy_sandbox_kill */
+#include "skills.h"  /* hb_skills_list, hb_catitems_free */
 #include "supervisor.h"
 
 #define ATTACH_WAIT_MS 30000
+#define IMAGES_MAX     256    /* entries of GET /api/v1/images */
 
 typedef enum { E_CREATING, E_RUNNING, E_DESTROYING } ent_state_t;
 
@@ -320,6 +323,75 @@ static void on_image(mgr_t *m, const hb_msg_t *r)
         snprintf(m->image_progress, sizeof m->image_progress, "%s", r->progress);
 }
 
+/* ---- catalogues: GET /api/v1/images and /api/v1/skills ---- */
+
+static int image_item(mgr_t *m, const char *name, const char *state, hb_catitem_t *it)
+{
+    hb_image_facts_t f;
+    char dir[HB_HOSTPATH_MAX + HB_ID_MAX + 16];
+    struct stat st;
+    bool ready = strcmp(state, "ready") == 0;
+    if (!ready || hb_image_facts(m->rt, name, &f) < 0)
+        f.os[0] = '\0';
+    it->created_at = ready && snprintf(dir, sizeof dir, "%s/images/%s", m->rt->data_dir, name) <
+                                        (int)sizeof dir && stat(dir, &st) == 0
+                         ? (int64_t)st.st_mtime
+                         : 0;
+    it->name = strdup(name);
+    it->state = strdup(state);
+    it->description = strdup(f.os);
+    return it->name && it->state && it->description ? 0 : -1;
+}
+
+/* Every complete image (ready, sorted), and "base" first while it is being
+ * built or failed (state, progress: how far the build got). */
+static void on_image_list(mgr_t *m, const hb_msg_t *q)
+{
+    char **names = NULL;
+    size_t n = 0;
+    hb_err_t e = {0};
+    if (hb_image_list(m->rt, &names, &n, &e) < 0) {
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    bool base_ready = strcmp(m->image_state, "ready") == 0;
+    hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
+    rep.items = calloc(IMAGES_MAX, sizeof *rep.items);
+    int rc = rep.items ? 0 : -1;
+    if (rc == 0 && !base_ready)   /* a base image left from before is not used meanwhile */
+        rc = image_item(m, "base", m->image_state, &rep.items[rep.items_n++]);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!base_ready && strcmp(names[i], "base") == 0)
+            continue;
+        if (rep.items_n == IMAGES_MAX) {
+            rep.truncated = true;
+            break;
+        }
+        rc = image_item(m, names[i], "ready", &rep.items[rep.items_n++]);
+    }
+    hb_strv_free(names, n);
+    if (rc == 0 && (hb_str_set(&rep.state, m->image_state) < 0 ||
+                    hb_str_set(&rep.progress, m->image_progress) < 0))
+        rc = -1;
+    if (rc < 0)
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+    else
+        hb_bus_post(q->reply_to, &rep);
+    hb_msg_clear(&rep);
+}
+
+static void on_skill_list(mgr_t *m, const hb_msg_t *q)
+{
+    hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
+    const char *state = "missing";
+    if (hb_skills_list(m->rt->skills_dir, &rep.items, &rep.items_n, &rep.truncated, &state) < 0 ||
+        hb_str_set(&rep.path, m->rt->skills_dir) < 0 || hb_str_set(&rep.state, state) < 0)
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+    else
+        hb_bus_post(q->reply_to, &rep);
+    hb_msg_clear(&rep);
+}
+
 static void dispatch(mgr_t *m, hb_msg_t *q)
 {
     switch (q->type) {
@@ -339,6 +411,8 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_USAGE: on_usage(m, q); break;
     case HB_MSG_REAP_EXPIRE: on_expire(m, q); break;
     case HB_MSG_IMAGE_STATE: on_image(m, q); break;
+    case HB_MSG_IMAGE_LIST: on_image_list(m, q); break;
+    case HB_MSG_SKILL_LIST: on_skill_list(m, q); break;
     default:
         HB_LOG_WARN("manager: unexpected %s", hb_msg_name(q->type));
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");

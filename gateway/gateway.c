@@ -206,6 +206,8 @@ static int route(hb_req_t *r)
     case HB_RT_FILES_MOVE: return hb_h_files_move(r);
     case HB_RT_FILES_ARCHIVE: return hb_h_files_archive(r);
     case HB_RT_ANALYTICS: return hb_h_analytics(r);
+    case HB_RT_IMAGES: return hb_h_images(r);
+    case HB_RT_SKILLS: return hb_h_skills(r);
     case HB_RT_EVENTS: return hb_h_events(r);
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);

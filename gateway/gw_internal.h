@@ -45,6 +45,9 @@ int hb_h_sandbox(hb_req_t *r);
 int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
 int hb_h_openapi(hb_req_t *r);
+/* gw_catalog.c: GET /api/v1/images and /api/v1/skills (the create form's choices) */
+int hb_h_images(hb_req_t *r);
+int hb_h_skills(hb_req_t *r);
 /* gw_dashboard.c: /dashboard and its assets (no key) */
 int hb_h_dashboard(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);

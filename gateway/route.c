@@ -107,6 +107,10 @@ void hb_route_match(const char *path, hb_route_t *r)
         r->kind = HB_RT_ANALYTICS;
     else if (path_is(path, n, "/api/v1/events"))
         r->kind = HB_RT_EVENTS;
+    else if (path_is(path, n, "/api/v1/images"))
+        r->kind = HB_RT_IMAGES;
+    else if (path_is(path, n, "/api/v1/skills"))
+        r->kind = HB_RT_SKILLS;
     else if (strncmp(path, SB_PREFIX, strlen(SB_PREFIX)) == 0)
         match_sandbox(path + strlen(SB_PREFIX), r);
     else if (strncmp(path, "/api/", 5) == 0 || path_is(path, n, "/api"))

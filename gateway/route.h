@@ -28,6 +28,8 @@ typedef enum {
     HB_RT_PROCESS,         /* /api/v1/hiveboxes/:id/processes/:sel[/action] */
     HB_RT_TERMINAL,        /* /api/v1/hiveboxes/:id/terminal */
     HB_RT_TERMINAL_TICKET, /* /api/v1/hiveboxes/:id/terminal/ticket */
+    HB_RT_IMAGES,          /* /api/v1/images */
+    HB_RT_SKILLS,          /* /api/v1/skills */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */

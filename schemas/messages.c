@@ -24,7 +24,7 @@ struct rec_desc {
     size_t         nf;
 };
 
-static const rec_desc_t d_sbinfo, d_entry, d_sample_sb, d_sample;
+static const rec_desc_t d_sbinfo, d_entry, d_sample_sb, d_sample, d_catitem;
 
 #define FD_STR(T, n)        {#n, K_STR, offsetof(T, n), 0, NULL},
 #define FD_I64(T, n)        {#n, K_I64, offsetof(T, n), 0, NULL},
@@ -37,17 +37,20 @@ static const rec_desc_t d_sbinfo, d_entry, d_sample_sb, d_sample;
 #define FD_DIRENTS(T, n)    {#n, K_ARR, offsetof(T, n), offsetof(T, n##_n), &d_entry},
 #define FD_SAMPLES(T, n)    {#n, K_ARR, offsetof(T, n), offsetof(T, n##_n), &d_sample},
 #define FD_SAMPLE_SBS(T, n) {#n, K_ARR, offsetof(T, n), offsetof(T, n##_n), &d_sample_sb},
+#define FD_CATITEMS(T, n)   {#n, K_ARR, offsetof(T, n), offsetof(T, n##_n), &d_catitem},
 
 #define FD_SBINFO(k, n)    FD_##k(hb_sbinfo_t, n)
 #define FD_ENTRY(k, n)     FD_##k(hb_entry_t, n)
 #define FD_SAMPLE_SB(k, n) FD_##k(hb_sample_sb_t, n)
 #define FD_SAMPLE(k, n)    FD_##k(hb_sample_t, n)
+#define FD_CATITEM(k, n)   FD_##k(hb_catitem_t, n)
 #define FD_MSG(k, n)       FD_##k(hb_msg_t, n)
 
 static const field_t f_sbinfo[]    = {HB_SBINFO_FIELDS(FD_SBINFO)};
 static const field_t f_entry[]     = {HB_ENTRY_FIELDS(FD_ENTRY)};
 static const field_t f_sample_sb[] = {HB_SAMPLE_SB_FIELDS(FD_SAMPLE_SB)};
 static const field_t f_sample[]    = {HB_SAMPLE_FIELDS(FD_SAMPLE)};
+static const field_t f_catitem[]   = {HB_CATITEM_FIELDS(FD_CATITEM)};
 static const field_t f_msg[]       = {HB_MSG_FIELDS(FD_MSG)};
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,6 +58,7 @@ static const rec_desc_t d_sbinfo    = {sizeof(hb_sbinfo_t), f_sbinfo, NF(f_sbinf
 static const rec_desc_t d_entry     = {sizeof(hb_entry_t), f_entry, NF(f_entry)};
 static const rec_desc_t d_sample_sb = {sizeof(hb_sample_sb_t), f_sample_sb, NF(f_sample_sb)};
 static const rec_desc_t d_sample    = {sizeof(hb_sample_t), f_sample, NF(f_sample)};
+static const rec_desc_t d_catitem   = {sizeof(hb_catitem_t), f_catitem, NF(f_catitem)};
 static const rec_desc_t d_msg       = {sizeof(hb_msg_t), f_msg, NF(f_msg)};
 
 #define FI(k, n) MF_##n,

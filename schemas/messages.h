@@ -23,6 +23,7 @@ typedef struct hb_sbinfo   hb_sbinfo_t;
 typedef struct hb_entry    hb_entry_t;
 typedef struct hb_sample   hb_sample_t;
 typedef struct hb_sample_sb hb_sample_sb_t;
+typedef struct hb_catitem  hb_catitem_t;
 
 #define HB_DECL_STR(n)        char *n;
 #define HB_DECL_I64(n)        int64_t n;
@@ -35,12 +36,14 @@ typedef struct hb_sample_sb hb_sample_sb_t;
 #define HB_DECL_DIRENTS(n)    hb_entry_t *n; size_t n##_n;
 #define HB_DECL_SAMPLES(n)    hb_sample_t *n; size_t n##_n;
 #define HB_DECL_SAMPLE_SBS(n) hb_sample_sb_t *n; size_t n##_n;
+#define HB_DECL_CATITEMS(n)   hb_catitem_t *n; size_t n##_n;
 #define HB_DECL(kind, name)   HB_DECL_##kind(name)
 
 struct hb_sbinfo    { HB_SBINFO_FIELDS(HB_DECL) };
 struct hb_entry     { HB_ENTRY_FIELDS(HB_DECL) };
 struct hb_sample_sb { HB_SAMPLE_SB_FIELDS(HB_DECL) };
 struct hb_sample    { HB_SAMPLE_FIELDS(HB_DECL) };
+struct hb_catitem   { HB_CATITEM_FIELDS(HB_DECL) };
 
 #define HB_MSG_ENUM(e, wire, mask) HB_MSG_##e,
 #define HB_MSG_F_UNUSED(x) 0

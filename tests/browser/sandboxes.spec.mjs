@@ -34,7 +34,11 @@ test('create through the form: the row arrives by the event stream', async ({ pa
     await page.locator('#create-cpus').fill('0.5');
     await page.locator('#create-pids').fill('64');
     await page.locator('#create-timeout').fill('900');
-    await page.locator('#create-skills-none').check();
+    await expect(page.locator('#create-skills-list')).toHaveAttribute('data-loaded', 'true');
+    await page.locator('#create-skills-none').click();
+    await expect(page.locator('#create-skills-list input[type=checkbox]:checked')).toHaveCount(0);
+    const posts = [];
+    page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.postDataJSON()); });
     await page.locator('#create-custom_mcps').fill('{"docs": {"type": "remote", "url": "https://example.com/mcp", "enabled": false}}');
     await page.locator('#create-llm_model').fill('stub/model-x');
     await page.locator('#create-llm_api_key').fill('sk-from-the-form');
@@ -56,7 +60,11 @@ test('create through the form: the row arrives by the event stream', async ({ pa
     // No reload, no list request: the row came from sandbox.created.
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     expect(lists).toEqual([]);
-    // The form sent every field it was given.
+    // The form sent every field it was given: no skill checked is [], the
+    // default image is left out.
+    expect(posts.length).toBe(1);
+    expect(posts[0].skills).toEqual([]);
+    expect('image' in posts[0]).toBe(false);
     const sb = await apiCall('GET', `/api/v1/hiveboxes/${name}`);
     expect(sb.limits).toMatchObject({ memory: '300m', cpus: 0.5, pids: 64 });
     // (the provider depends on the daemon's global base URL; the model is ours)
@@ -79,7 +87,21 @@ test('the create page: 400s beside their fields, bad JSON caught before sending'
   await expect(page.locator('#create-pids')).toHaveAttribute('placeholder', '128');
   await expect(page.locator('#create-timeout')).toHaveAttribute('placeholder', '3600');
   await expect(page.locator('#create-network')).toHaveValue('');
-  await expect(page.locator('#create-skills-all')).toBeChecked();
+  // The image is a choice of the daemon's images, base by default.
+  await expect(page.locator('#create-image')).toHaveAttribute('data-loaded', 'true');
+  await expect(page.locator('#create-image')).toHaveValue('base');
+  await expect(page.locator('#create-image option[value=base]')).toBeEnabled();
+  // The skills are the daemon's (test_dashboard.py gives it docx and pdf), all checked.
+  await expect(page.locator('#create-skills-list')).toHaveAttribute('data-loaded', 'true');
+  const boxes = page.locator('#create-skills-list input[type=checkbox]');
+  await expect(boxes).toHaveCount(2);
+  expect(await boxes.evaluateAll((bs) => bs.map((b) => b.value))).toEqual(['docx', 'pdf']);
+  await expect(page.locator('#create-skills-list input[type=checkbox]:checked')).toHaveCount(2);
+  await expect(page.locator('#create-skills-list')).toContainText('PDF files');
+  await page.locator('#create-skills-none').click();
+  await expect(page.locator('#create-skills-list input[type=checkbox]:checked')).toHaveCount(0);
+  await page.locator('#create-skills-all').click();
+  await expect(page.locator('#create-skills-list input[type=checkbox]:checked')).toHaveCount(2);
   await shot(page, 'create');
 
   const posts = [];
@@ -105,18 +127,38 @@ test('the create page: 400s beside their fields, bad JSON caught before sending'
   await page.locator('#create-submit').click();
   await expect(page.locator('#create-timeout-error')).toContainText('timeout');
   await expect(page.locator('#create-memory-error')).toBeHidden();
+  // Some skills checked: exactly those are sent.
+  await page.locator('#create-skills-list input[value=docx]').uncheck();
+  await page.locator('#create-submit').click();
+  await expect(page.locator('#create-timeout-error')).toContainText('timeout');
+  expect(posts[posts.length - 1]).toEqual({ timeout: 999999, skills: ['pdf'] });
 });
 
 test('hostile text from the daemon and a sandbox stays text', async ({ page, sandbox }) => {
   allowConsole(page, /status of 400/);
   const sb = await sandbox({ name: uniq('xss') });
   await login(page);
-  // A skill name the daemon echoes back in its 400.
+  // Names and text from the catalogues are text (answers replaced here: the
+  // daemon itself never lists such a name), and a skill name the daemon
+  // echoes back in its 400 is too.
+  await page.route('**/api/v1/skills', (route) => route.fulfill({ json: {
+    skills: [{ name: HOSTILE, description: HOSTILE }, { name: 'pdf' }],
+    path: HOSTILE, state: 'ok', truncated: false, opencode: true } }));
+  await page.route('**/api/v1/images', (route) => route.fulfill({ json: {
+    images: [{ name: 'base', ready: false, state: 'building', progress: HOSTILE },
+      { name: 'other', ready: true, state: 'ready', os: HOSTILE }], truncated: false } }));
   await page.locator('#nav-create').click();
-  await page.locator('#create-skills-some').check();
-  await page.locator('#create-skills').fill(HOSTILE);
+  await expect(page.locator('#create-skills-list')).toHaveAttribute('data-loaded', 'true');
+  await expect(page.locator('#create-image option[value=base]')).toBeDisabled();
+  await expect(page.locator('#create-image option[value=base]')).toContainText(HOSTILE);
+  await expect(page.locator('#create-image option[value=other]')).toBeEnabled();
+  await expect(page.locator('#create-skills-list')).toContainText(HOSTILE);
+  await page.locator('#create-skills-list input[value=pdf]').uncheck();
   await page.locator('#create-submit').click();
   await expect(page.locator('#create-skills-error')).toContainText(HOSTILE);
+  await expect(page.locator('img')).toHaveCount(0);
+  await page.unroute('**/api/v1/skills');
+  await page.unroute('**/api/v1/images');
   // Command output.
   await page.goto(`/dashboard#/sandbox/${sb.id}/overview`);
   await page.locator('#exec-command').fill(`printf '%s\\n' '${HOSTILE}' '<script>alert(2)</script>'; echo '${HOSTILE}' >&2`);

@@ -66,6 +66,17 @@ def _preflight():
         pytest.fail("the browser tests cannot run:\n  " + "\n  ".join(problems))
 
 
+def _make_skills(root):
+    """Two skills for the create form's checkboxes (sandboxes.spec.mjs)."""
+    skills = root / "skills"
+    for name, desc in (("docx", "Word documents"), ("pdf", "PDF files")):
+        (skills / name).mkdir(parents=True)
+        (skills / name / "SKILL.md").write_text(f"---\nname: {name}\ndescription: {desc}\n---\n")
+    for p in [root, skills, *skills.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return skills
+
+
 @pytest.fixture(scope="module")
 def llm():
     srv = FakeLLM().start()
@@ -81,9 +92,11 @@ def dash(e2e_tmp, llm):
     args = []
     if os.environ.get("HIVEBOX_WEBUI_DIR"):
         args = ["--webui-dir", str(Path(os.environ["HIVEBOX_WEBUI_DIR"]).resolve())]
+    root = e2e_tmp / ("dashboard-" + tag)
     env = {"HIVEBOX_BRIDGE": bridge, "HIVEBOX_SUBNET": str(free_subnet()),
-           "HIVEBOX_OPENCODE": "true", "HIVEBOX_OPENCODE_IDLE": "120"}
-    d = Daemon(e2e_tmp / ("dashboard-" + tag), name="daemon", extra_args=args, extra_env=env)
+           "HIVEBOX_OPENCODE": "true", "HIVEBOX_OPENCODE_IDLE": "120",
+           "HIVEBOX_OPENCODE_SKILLS_PATH": str(_make_skills(root))}
+    d = Daemon(root, name="daemon", extra_args=args, extra_env=env)
     try:
         with pytest.MonkeyPatch.context() as mp:   # no global model, whatever the caller set
             for k in ("HIVEBOX_OPENCODE_BASE_URL", "HIVEBOX_OPENCODE_MODEL",

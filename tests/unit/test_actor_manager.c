@@ -5,6 +5,8 @@
  * found, a taken name is refused, an expiry becomes a destroy. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "fake_peer.h"
 #include "manager.h"
@@ -64,19 +66,22 @@ typedef struct {
     zactor_t *mgr;
 } world_t;
 
-static void world_up(world_t *w)
+static void world_up_image(world_t *w, bool image_ready)
 {
     memset(w, 0, sizeof *w);
     fake_runtime(&w->rt, w->data, sizeof w->data);
+    snprintf(w->rt.skills_dir, sizeof w->rt.skills_dir, "%s/skills", w->data);
     w->reaper = fake_peer(EP.reaper);
     w->met = fake_peer(EP.metrics);
-    hb_manager_args_t a = {.ep = EP, .rt = &w->rt, .image_ready = true,
+    hb_manager_args_t a = {.ep = EP, .rt = &w->rt, .image_ready = image_ready,
                            .supervisor_new = fake_sup_new};
     hb_limits_defaults(&a.limits);
     hb_err_t e = {0};
     w->mgr = hb_manager_new(&a, &e);
     cr_assert_not_null(w->mgr, "%s", e.msg);
 }
+
+static void world_up(world_t *w) { world_up_image(w, true); }
 
 static void world_down(world_t *w)
 {
@@ -160,5 +165,76 @@ Test(manager, unknown_ids_are_not_found_and_names_are_unique, .timeout = 15)
     cr_assert_str_eq(rep.sandboxes[0].id, "box-a");
     hb_msg_clear(&rep);
     hb_msg_clear(&l);
+    world_down(&w);
+}
+
+/* IMAGE_LIST / SKILL_LIST (GET /api/v1/images, /api/v1/skills). */
+static void catalog(hb_msg_type_t type, hb_msg_t *rep)
+{
+    hb_msg_t q = {.type = type};
+    hb_err_t e = {0};
+    cr_assert_eq(hb_bus_call(EP.manager, &q, rep, 3000, &e), 0, "%s", e.msg);
+    cr_assert_eq(rep->type, HB_MSG_R_CATALOG, "%s", hb_msg_name(rep->type));
+    hb_msg_clear(&q);
+}
+
+Test(manager, images_show_base_while_it_is_built, .timeout = 15)
+{
+    world_t w;
+    world_up_image(&w, false);
+    hb_msg_t rep;
+    catalog(HB_MSG_IMAGE_LIST, &rep);
+    cr_assert_eq(rep.items_n, 1);
+    cr_assert_str_eq(rep.items[0].name, "base");
+    cr_assert_str_eq(rep.items[0].state, "building");
+    cr_assert_str_eq(rep.state, "building");
+    hb_msg_clear(&rep);
+    hb_msg_t st = {.type = HB_MSG_IMAGE_STATE, .state = "failed", .progress = "no mirror"};
+    hb_bus_post(EP.manager, &st);   /* borrows; another socket than the calls' */
+    for (int i = 0; i < 100; i++) {
+        catalog(HB_MSG_IMAGE_LIST, &rep);
+        if (rep.state && strcmp(rep.state, "failed") == 0)
+            break;
+        hb_msg_clear(&rep);
+        zclock_sleep(20);
+    }
+    cr_assert_eq(rep.items_n, 1);
+    cr_assert_str_eq(rep.items[0].state, "failed");
+    cr_assert_str_eq(rep.progress, "no mirror");
+    hb_msg_clear(&rep);
+    world_down(&w);
+}
+
+Test(manager, skills_are_the_names_create_accepts, .timeout = 15)
+{
+    world_t w;
+    world_up(&w);
+    hb_msg_t rep;
+    catalog(HB_MSG_SKILL_LIST, &rep);   /* no such dir yet */
+    cr_assert_eq(rep.items_n, 0);
+    cr_assert_str_eq(rep.state, "missing");
+    cr_assert_str_eq(rep.path, w.rt.skills_dir);
+    hb_msg_clear(&rep);
+    char p[sizeof w.rt.skills_dir + 32];
+    cr_assert_eq(mkdir(w.rt.skills_dir, 0755), 0);
+    const char *dirs[] = {"pdf", "-dash", "a b", ".hidden", "docx"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", w.rt.skills_dir, dirs[i]);
+        cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
+    }
+    snprintf(p, sizeof p, "%s/pdf/SKILL.md", w.rt.skills_dir);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("---\nname: pdf\ndescription: 'PDF \033[1m files'  \n---\n# body\n", f);
+    fclose(f);
+    catalog(HB_MSG_SKILL_LIST, &rep);
+    cr_assert_str_eq(rep.state, "ok");
+    cr_assert_eq(rep.items_n, 2);
+    cr_assert_str_eq(rep.items[0].name, "docx");
+    cr_assert_str_eq(rep.items[0].description, "");
+    cr_assert_str_eq(rep.items[1].name, "pdf");
+    cr_assert_str_eq(rep.items[1].description, "PDF [1m files");
+    cr_assert_not(rep.truncated);
+    hb_msg_clear(&rep);
     world_down(&w);
 }

@@ -230,6 +230,13 @@ Test(route, paths)
     cr_assert_eq(r.kind, HB_RT_EXEC);
     hb_route_match("/api/v1/hiveboxes/..%2f/exec", &r);
     cr_assert(r.bad_id);
+    hb_route_match("/api/v1/images", &r);
+    cr_assert_eq(r.kind, HB_RT_IMAGES);
+    cr_assert(hb_route_needs_auth(r.kind));
+    hb_route_match("/api/v1/skills/", &r);
+    cr_assert_eq(r.kind, HB_RT_SKILLS);
+    hb_route_match("/api/v1/skillsx", &r);
+    cr_assert_eq(r.kind, HB_RT_API_OTHER);
     hb_route_match("/api/v1/nope", &r);
     cr_assert_eq(r.kind, HB_RT_API_OTHER);
     cr_assert(hb_route_needs_auth(r.kind));

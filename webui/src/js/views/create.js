@@ -3,8 +3,11 @@
 // apply; they are shown as placeholders. The API's 400 names the field it
 // refuses ("memory: ..."): the message goes beside that field.
 //
-// The daemon has no endpoint listing images or skills yet: the image is a
-// name (with "base" suggested), the skills are "all", "none" or a list.
+// The image is a choice among GET /api/v1/images (one not ready yet, "base"
+// while it is built, is shown but disabled), the skills are checkboxes from
+// GET /api/v1/skills, all checked by default. Each is left out of the body
+// when it is the daemon's default: "base", and every skill (the seed:
+// skills omitted = all).
 import { api, ApiError } from '../api.js';
 import { h, fill } from '../dom.js';
 import { toast } from './ui.js';
@@ -34,7 +37,8 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
   const input = (id, attrs = {}) => h('input', { id: `create-${id}`, name: id, type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
 
   const name = input('name', { placeholder: 'random id', maxlength: '63' });
-  const image = input('image', { placeholder: 'base', list: 'create-image-list' });
+  const image = h('select', { id: 'create-image', name: 'image', dataset: { loaded: 'false' } },
+    h('option', { value: 'base', selected: '' }, 'base'));
   const memory = input('memory', { placeholder: '512m' });
   const disk = input('disk', { placeholder: '10g' });
   const cpus = input('cpus', { placeholder: '1.0', inputmode: 'decimal' });
@@ -49,18 +53,16 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
   groupField.hidden = true;
   network.addEventListener('change', () => { groupField.hidden = network.value !== 'shared'; });
 
-  const skillMode = (v, label, checked) => h('label', { class: 'radio' },
-    h('input', { type: 'radio', name: 'skills-mode', value: v, id: `create-skills-${v}`, checked: checked ? '' : null }), label);
-  const skillsAll = skillMode('all', 'All skills (default)', true);
-  const skillsNone = skillMode('none', 'None', false);
-  const skillsSome = skillMode('some', 'Only these:', false);
-  const skills = input('skills', { placeholder: 'pdf, docx', disabled: true });
+  // Skills: one checkbox each, filled once the daemon answered.
+  const skillsList = h('div', { class: 'checks', id: 'create-skills-list', dataset: { loaded: 'false' } });
+  const skillsNote = h('p', { class: 'help muted', id: 'create-skills-note' }, 'Loading the daemon\'s skills…');
+  const checks = () => [...skillsList.querySelectorAll('input[type=checkbox]')];
+  const setAll = (on) => { for (const c of checks()) c.checked = on; };
+  const skillsAll = h('button', { type: 'button', class: 'btn btn-small', id: 'create-skills-all', onclick: () => setAll(true) }, 'All');
+  const skillsNone = h('button', { type: 'button', class: 'btn btn-small', id: 'create-skills-none', onclick: () => setAll(false) }, 'None');
   const skillsBox = h('fieldset', { class: 'field skills', dataset: { field: 'skills' } },
-    h('legend', {}, 'Skills for the agent'), h('div', { class: 'radios' }, skillsAll, skillsNone, skillsSome), skills,
-    h('p', { class: 'help muted' }, 'Names of directories in the daemon\'s skills folder, separated by commas.'),
+    h('legend', {}, 'Skills for the agent'), h('div', { class: 'radios' }, skillsAll, skillsNone), skillsList, skillsNote,
     errs.skills = h('p', { class: 'field-error', id: 'create-skills-error', role: 'alert' }));
-  skillsBox.addEventListener('change', () => { skills.disabled = mode() !== 'some'; if (!skills.disabled) skills.focus(); });
-  const mode = () => (skillsBox.querySelector('input[name="skills-mode"]:checked') || {}).value;
 
   const mcps = h('textarea', { id: 'create-custom_mcps', name: 'custom_mcps', rows: '4', spellcheck: 'false',
     placeholder: '{"my-server": {"type": "remote", "url": "https://example.com/mcp", "enabled": true}}' });
@@ -74,7 +76,6 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
   const result = h('div', { id: 'create-result' });
 
   const form = h('form', { class: `create-form${compact ? ' compact' : ''}`, id: 'create-form', novalidate: true },
-    h('datalist', { id: 'create-image-list' }, h('option', { value: 'base' })),
     h('fieldset', { class: 'group' }, h('legend', {}, 'Sandbox'),
       field('name', 'Name', name, 'Letters, digits, . _ -; up to 63.'),
       field('image', 'Image', image, 'An image in the daemon\'s images folder.')),
@@ -101,6 +102,43 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
     result, form));
   name.focus();
 
+  // The choices: images and skills as the daemon knows them now.
+  async function loadImages() {
+    let r;
+    try { r = await api('GET', '/api/v1/images'); } catch (e) { r = null; }
+    if (dead) return;
+    if (r && Array.isArray(r.images) && r.images.length) {
+      fill(image, r.images.map((i) => {
+        const label = i.ready ? (i.os ? `${i.name} · ${i.os}` : i.name)
+          : `${i.name} (${i.state}${i.progress ? `: ${i.progress}` : ''})`;
+        return h('option', { value: i.name, disabled: !i.ready, selected: i.name === 'base' ? '' : null,
+          dataset: { state: i.state } }, label);
+      }));
+      const base = [...image.options].find((o) => o.value === 'base');
+      if (base) image.value = 'base';
+    }
+    image.dataset.loaded = r ? 'true' : 'error';
+  }
+
+  async function loadSkills() {
+    let r;
+    try { r = await api('GET', '/api/v1/skills'); } catch (e) { r = null; }
+    if (dead) return;
+    const list = r && Array.isArray(r.skills) ? r.skills : [];
+    fill(skillsList, list.map((sk, i) => h('label', { class: 'radio', title: sk.description || null },
+      h('input', { type: 'checkbox', name: 'skill', value: sk.name, id: `create-skill-${i}`, checked: '' }),
+      sk.name, sk.description ? h('span', { class: 'muted' }, ` · ${sk.description}`) : null)));
+    skillsAll.disabled = skillsNone.disabled = !list.length;
+    let note;
+    if (!r) note = 'The skills could not be listed; every skill of the daemon is given.';
+    else if (!list.length) note = r.state === 'ok' ? `No skills in ${r.path}.` : `No skills: ${r.path} is ${r.state}.`;
+    else note = `From ${r.path}${r.truncated ? ' (only the first ones are shown)' : ''}. All checked: every skill, now and added later.`;
+    skillsNote.textContent = note;
+    skillsList.dataset.loaded = r ? 'true' : 'error';
+  }
+  loadImages();
+  loadSkills();
+
   function clearErrors() {
     for (const e of Object.values(errs)) e.textContent = '';
     formError.textContent = '';
@@ -121,7 +159,7 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
     const b = {};
     const str = (k, el2) => { const v = el2.value.trim(); if (v) b[k] = v; };
     str('name', name);
-    str('image', image);
+    if (image.value && image.value !== 'base') b.image = image.value;
     str('memory', memory);
     str('disk', disk);
     let ok = true;
@@ -139,9 +177,8 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
     num('timeout', timeout, true);
     if (network.value === 'shared') b.network = group.value.trim() ? `shared:${group.value.trim()}` : 'shared';
     else if (network.value) b.network = network.value;
-    const m = mode();
-    if (m === 'none') b.skills = [];
-    else if (m === 'some') b.skills = skills.value.split(',').map((s) => s.trim()).filter(Boolean);
+    const cs = checks();
+    if (cs.some((c) => !c.checked)) b.skills = cs.filter((c) => c.checked).map((c) => c.value);
     const mj = mcps.value.trim();
     if (mj) {
       const problem = checkMcps(mj);
@@ -172,7 +209,6 @@ export function createForm(el, { compact = false, onCreated, onClose }) {
       result.scrollIntoView({ block: 'nearest' });
       const open = result.querySelector('#create-open');
       if (open) open.focus({ preventScroll: true });
-      skills.disabled = true;
       groupField.hidden = true;
     } catch (e) {
       if (dead) return;
