@@ -68,10 +68,6 @@ void agent_op_signal(int conn, const hb_initreq_t *r);
 void agent_proc_setup(const char *hostname);
 void agent_op_proc(int conn, hb_frame_t *f, const hb_initreq_t *r);
 void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
-/* agent_rm.c: remove directory base of dfd with everything below it,
- * never following a symlink nor leaving its filesystem. 0, or -1 with errno;
- * *removed counts the entries removed (the top not included). */
-int agent_remove_tree(int dfd, const char *base, uint64_t *removed);
 
 /* Answer helpers; -1 when the client is gone. */
 int agent_answer_err(int conn, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -3,6 +3,7 @@
  * refuse magic links (/proc/<pid>/root and friends) through openat2. */
 #include "agent.h"
 #include "log.h"
+#include "rmtree_at.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -547,8 +548,11 @@ static void op_remove(int conn, const hb_initreq_t *r)
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
     if (rc < 0 && (errno == ENOTEMPTY || errno == EEXIST) && r->recursive) {
-        uint64_t removed = 0;
-        rc = agent_remove_tree(dfd, base, &removed);
+        /* In init, not by the daemon iterating list and remove: one request
+         * per tree. Few fds (init serves many requests at once) and a bound
+         * on entries per request (EFBIG; what was removed stays removed). */
+        hb_rmtree_opts_t o = {.depth_max = 32, .entries_max = 1u << 22};
+        rc = hb_rmtree_at(dfd, base, &o);
     }
     close_keep_errno(dfd, -1);
     answer_rc(conn, rc, r->path);

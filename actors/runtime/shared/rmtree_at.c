@@ -1,38 +1,21 @@
-/* `remove` with `recursive`: a directory and everything below it.
- *
- * The walk is done here, in init, rather than by the daemon iterating list
- * and remove requests: one request instead of one per entry (a 10,000-file
- * tree is one round trip), and every step is an *at() call on a directory
- * fd opened with O_NOFOLLOW, so a symbolic link is only ever unlinked,
- * never entered, and a directory swapped for a link meanwhile is refused
- * (ELOOP) rather than followed. The same rules as actors/runtime/rmtree.c:
- *  - never cross into another filesystem (a mount inside the sandbox, such
- *    as /proc or a bind mount, is left alone: the answer is EXDEV);
- *  - at most RM_DEPTH_MAX directories open per request; a deeper subtree is
- *    moved up to the top of the tree and removed in a later pass, so no
- *    depth is undeletable and the fds stay bounded;
- *  - at most RM_ENTRIES_MAX entries per request (EFBIG past that; what was
- *    removed stays removed). */
-#include "agent.h"
+#include "rmtree_at.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RM_DEPTH_MAX   32
-#define RM_ENTRIES_MAX (1u << 22)
-
 typedef struct {
-    int      top;      /* the directory being removed */
-    dev_t    dev;      /* its filesystem: never leave it */
-    unsigned moved;    /* names handed out to moved subtrees */
-    uint64_t count;    /* entries removed */
-    int      err;      /* the first errno that stopped part of the walk */
-    bool     again;    /* something was moved up: another pass is due */
+    hb_rmtree_opts_t *o;
+    int               top;     /* the tree's root, where too-deep subtrees are moved */
+    dev_t             dev;     /* its filesystem */
+    unsigned          moved;   /* names handed out for moved subtrees */
+    int               err;     /* the first errno */
+    bool              again;   /* something was moved: another pass is due */
 } rm_t;
 
 static int fail(rm_t *rm, int err)
@@ -42,7 +25,7 @@ static int fail(rm_t *rm, int err)
     return -1;
 }
 
-/* Move subdirectory n of dfd to the top under a fresh name. */
+/* Move the subdirectory n of dfd to the top under a fresh name. */
 static int move_up(rm_t *rm, int dfd, const char *n)
 {
     for (int tries = 0; tries < 1000; tries++) {
@@ -63,7 +46,7 @@ static int empty_dir(rm_t *rm, int dfd, int depth);
 /* n in dfd is a directory (unlink said so): empty it, then remove it. */
 static int remove_subdir(rm_t *rm, int dfd, const char *n, int depth)
 {
-    if (depth + 1 >= RM_DEPTH_MAX)
+    if (depth + 1 >= rm->o->depth_max)
         return move_up(rm, dfd, n);
     int sub = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
@@ -74,13 +57,16 @@ static int remove_subdir(rm_t *rm, int dfd, const char *n, int depth)
         return e == ENOENT ? 0 : fail(rm, e);
     }
     if (st.st_dev != rm->dev) {
-        close(sub);
-        return fail(rm, EXDEV);
+        if (!rm->o->foreign) {
+            close(sub);
+            return fail(rm, EXDEV);
+        }
+        return rm->o->foreign(dfd, n, sub) < 0 ? fail(rm, errno) : 0;
     }
     int rc = empty_dir(rm, sub, depth + 1);
     if (unlinkat(dfd, n, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return fail(rm, errno);
-    rm->count++;
+    rm->o->removed++;
     return rc;
 }
 
@@ -98,12 +84,12 @@ static int empty_dir(rm_t *rm, int dfd, int depth)
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
-        if (rm->count >= RM_ENTRIES_MAX) {
+        if (rm->o->entries_max && rm->o->removed >= rm->o->entries_max) {
             rc = fail(rm, EFBIG);
             break;
         }
         if (unlinkat(dirfd(d), n, 0) == 0) {   /* files and symlinks (never followed) */
-            rm->count++;
+            rm->o->removed++;
             continue;
         }
         if (errno == ENOENT)
@@ -117,10 +103,9 @@ static int empty_dir(rm_t *rm, int dfd, int depth)
     return rc;
 }
 
-/* Remove directory base of dfd and all below it. 0, or -1 with errno. */
-int agent_remove_tree(int dfd, const char *base, uint64_t *removed)
+int hb_rmtree_at(int dfd, const char *base, hb_rmtree_opts_t *o)
 {
-    rm_t rm = {.top = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    rm_t rm = {.o = o, .top = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
     struct stat st;
     if (rm.top < 0 || fstat(rm.top, &st) < 0) {
         int e = errno;
@@ -137,11 +122,10 @@ int agent_remove_tree(int dfd, const char *base, uint64_t *removed)
             fail(&rm, errno);
         else
             empty_dir(&rm, fd, 0);
-    } while (rm.again && !rm.err);
+    } while (rm.again && rm.err != EFBIG);
     close(rm.top);
     if (!rm.err && unlinkat(dfd, base, AT_REMOVEDIR) < 0)
         fail(&rm, errno);
-    *removed = rm.count;
     errno = rm.err;
     return rm.err ? -1 : 0;
 }
