@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "gw_dash_asset.h"
 #include "gzip.h"
@@ -198,27 +197,45 @@ static unsigned char *read_contained(const char *root, const char *rel, size_t *
     return buf;
 }
 
+typedef struct {
+    unsigned char *p;
+    size_t         n, cap;
+} membuf_t;
+
+static int membuf_put(void *ud, const void *p, size_t n)
+{
+    membuf_t *m = ud;
+    if (m->n + n > m->cap) {
+        size_t cap = (m->n + n) * 2;
+        unsigned char *q = realloc(m->p, cap);
+        if (!q)
+            return -1;
+        m->p = q;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->n, p, n);
+    m->n += n;
+    return 0;
+}
+
+/* A --webui-dir file gzipped with the archive routes' compressor (gzip.c),
+ * collected into one buffer; NULL if that fails (served uncompressed). */
 static unsigned char *gzip_mem(const unsigned char *p, size_t n, size_t *out_len)
 {
-    z_stream z = {0};
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    hb_gz_deflate_t *g = malloc(sizeof *g);
+    if (!g || hb_gz_deflate_init(g) < 0) {
+        free(g);
         return NULL;
-    uLong cap = deflateBound(&z, (uLong)n) + 32;
-    unsigned char *out = malloc(cap);
-    if (out) {
-        z.next_in = (Bytef *)(uintptr_t)p;
-        z.avail_in = (uInt)n;
-        z.next_out = out;
-        z.avail_out = (uInt)cap;
-        if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-            free(out);
-            out = NULL;
-        } else {
-            *out_len = z.total_out;
-        }
     }
-    deflateEnd(&z);
-    return out;
+    membuf_t m = {0};
+    if (hb_gz_deflate(g, p, n, true, membuf_put, &m) < 0) {
+        free(m.p);
+        m.p = NULL;
+    }
+    hb_gz_deflate_end(g);
+    free(g);
+    *out_len = m.n;
+    return m.p;
 }
 
 static int serve_disk(hb_req_t *r, const char *dir, const char *name, bool head)
