@@ -18,7 +18,7 @@ HARDEN   := -fstack-protector-strong -fPIE -fno-strict-aliasing
 # file name alone; the folders show the architecture (README "Source layout").
 SRC_DIRS := actors actors/supervisor actors/opencode actors/runtime actors/runtime/shared \
             actors/runtime/net actors/runtime/image actors/runtime/disk schemas \
-            gateway gateway/mcp gateway/opencode tools tools/cli \
+            gateway gateway/mcp gateway/opencode gateway/e2b tools tools/cli \
             tools/init tools/init/launcher tools/init/agent
 INCLUDES := -I. $(addprefix -I,$(SRC_DIRS))
 CPPFLAGS += -D_GNU_SOURCE $(INCLUDES)
@@ -37,7 +37,7 @@ endif
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
 
-DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lm
+DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lcrypto -lm
 INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
 
 # actors/runtime/shared/ is linked into both binaries (with the init protocol

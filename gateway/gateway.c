@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "e2b.h"
 #include "gw_conns.h"
 #include "gw_ws.h"
 #include "http_status.h"
@@ -32,7 +33,7 @@ struct hb_gateway {
     hb_gw_conns_t     *conns;
     hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
     hb_ev_hub_t       *events;     /* GET /api/v1/events; NULL without an endpoint */
-    char              *host, *key, *webui_dir;
+    char              *host, *key, *webui_dir, *e2b_key;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
 };
@@ -234,7 +235,14 @@ static int serve(hb_gateway_t *g, struct mg_connection *c)
 {
     hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf, .oc = &g->oc,
                  .events = g->events};
+    /* E2B's in-sandbox plane is told by a header, not a path: its paths
+     * (/files, /health, /process.Process/...) are envd's. */
+    if (hb_e2b_is_envd && hb_e2b_envd && hb_e2b_is_envd(c))
+        return hb_e2b_envd(&r);
     hb_route_match(r.ri->local_uri, &r.route);
+    if (r.route.kind == HB_RT_E2B)
+        return hb_e2b_api ? hb_e2b_api(&r)
+                          : hb_reply_error(c, 404, "E2B compatibility is not part of this build");
     if (r.route.kind == HB_RT_HEALTHZ)
         return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
     if (r.route.kind == HB_RT_DASHBOARD)
@@ -369,6 +377,7 @@ static void gateway_free(hb_gateway_t *g)
     free(g->host);
     free(g->key);
     free(g->webui_dir);
+    free(g->e2b_key);
     hb_oc_settings_clear(&g->oc);
     free(g);
 }
@@ -383,7 +392,8 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
         return NULL;
     g->host = strdup(conf->host);
     g->key = strdup(conf->api_key);
-    if (!g->host || !g->key || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
+    g->e2b_key = conf->e2b_api_key ? strdup(conf->e2b_api_key) : NULL;
+    if (!g->host || !g->key || (conf->e2b_api_key && !g->e2b_key) || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
                                                    sizeof warn) < 0) {
         gateway_free(g);
         return NULL;
@@ -422,6 +432,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf.host = g->host;
     g->conf.api_key = g->key;
     g->conf.webui_dir = g->webui_dir;
+    g->conf.e2b_api_key = g->e2b_key;
     g->conf.events = NULL;   /* the hub holds what it needs */
     hb_gateway_conf_t *k = &g->conf;
     int workers = conf_defaults(k);

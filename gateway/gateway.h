@@ -25,6 +25,7 @@ typedef struct {
     hb_endpoints_t ep;           /* the actors' inboxes the handlers call */
     const char *events;          /* the PUB endpoint GET /api/v1/events relays; NULL: 503 */
     const char *webui_dir;       /* --webui-dir: serve /dashboard from it; NULL: embedded */
+    const char *e2b_api_key;     /* E2B's X-API-KEY; NULL: derived from api_key (e2b_token.c) */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

@@ -111,6 +111,9 @@ void hb_route_match(const char *path, hb_route_t *r)
         r->kind = HB_RT_IMAGES;
     else if (path_is(path, n, "/api/v1/skills"))
         r->kind = HB_RT_SKILLS;
+    else if (path_is(path, n, "/sandboxes") || strncmp(path, "/sandboxes/", 11) == 0 ||
+             path_is(path, n, "/v2/sandboxes") || strncmp(path, "/v2/sandboxes/", 14) == 0)
+        r->kind = HB_RT_E2B;   /* gateway/e2b/e2b_api.c checks its own key */
     else if (strncmp(path, SB_PREFIX, strlen(SB_PREFIX)) == 0)
         match_sandbox(path + strlen(SB_PREFIX), r);
     else if (strncmp(path, "/api/", 5) == 0 || path_is(path, n, "/api"))
@@ -119,5 +122,5 @@ void hb_route_match(const char *path, hb_route_t *r)
 
 bool hb_route_needs_auth(hb_route_kind_t k)
 {
-    return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE;
+    return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE && k != HB_RT_E2B;
 }
