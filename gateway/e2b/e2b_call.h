@@ -27,6 +27,8 @@
 
 typedef enum { HB_CX_UNARY, HB_CX_STREAM } hb_cx_kind_t;
 
+#define HB_E2B_TOKEN_LEN 40   /* hex characters */
+
 typedef struct {
     hb_req_t    *r;
     hb_lease_t  *lease;          /* the sandbox's, held by the dispatcher for the call */
@@ -36,6 +38,9 @@ typedef struct {
     json_t      *msg;            /* the request message (an object); the dispatcher's */
     int          keepalive_ms;   /* Keepalive-Ping-Interval (s) * 1000, else 50 s */
     int64_t      deadline_ms;    /* hb_now_ms() + Connect-Timeout-Ms; 0: none */
+    bool         token_ok;       /* X-Access-Token was the sandbox's; /files may
+                                  * instead carry a signed URL (e2b_files.c) */
+    char         token[HB_E2B_TOKEN_LEN + 1];   /* the sandbox's envd token */
     bool         streaming;      /* the stream's head is sent */
     bool         answered;
 } hb_e2b_call_t;
@@ -77,7 +82,6 @@ int hb_pb_get_int64(const json_t *obj, const char *key, int64_t def, int64_t *ou
 
 /* ---- tokens (e2b_token.c) ---- */
 
-#define HB_E2B_TOKEN_LEN 40   /* hex characters */
 /* The sandbox's envd access token: derived from its MCP token (the first
  * 40 hex of SHA-256("hivebox envd token\n" + mcp_token)), so a token is
  * scoped to one sandbox (and one life of a name) and nothing new is
@@ -88,8 +92,11 @@ void hb_e2b_envd_token_of(const char *mcp_token, char out[HB_E2B_TOKEN_LEN + 1])
  * "e2b_" + the first 40 hex of SHA-256("hivebox e2b api key\n" + key)
  * (tests/e2e/test_e2b.py computes the same). */
 void hb_e2b_api_key(const hb_gateway_conf_t *conf, char *out, size_t n);
-/* SHA-256 of data (libcrypto), as lower-case hex (65 bytes) or base64. */
+/* SHA-256 of data (libcrypto): lower-case hex; standard base64 without
+ * the '=' padding (E2B's signed URLs: "v1_" + that). */
 void hb_sha256_hex(const void *data, size_t len, char out[65]);
+void hb_sha256_b64(const void *data, size_t len, char out[45]);
+/* Compare secrets with hb_ct_equal (auth.h). */
 
 /* ---- the methods (schemas/e2b_envd.def), one handler each ---- */
 /* weak until every handler is in (the dispatcher answers `unimplemented`
