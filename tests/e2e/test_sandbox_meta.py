@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import pytest
+import requests
 
 import hbtest
 
@@ -40,6 +41,29 @@ def proc_output(c, sid, pid):
             out += (base64.b64decode(data["data"]) if data["encoding"] == "base64"
                     else data["data"].encode())
     return out.decode()
+
+
+def mcp_exec(daemon, sb, command):
+    """stdout of the MCP exec tool, over plain JSON-RPC with the sandbox's own token."""
+    url = f"{daemon.url}{API}/{sb.id}/mcp"
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+         "Authorization": f"Bearer {sb.info['mcp_token']}"}
+    r = requests.post(url, headers=h, timeout=60, json={
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "e2e-meta", "version": "1"}}})
+    assert r.status_code == 200, r.text
+    h["Mcp-Session-Id"] = r.headers["Mcp-Session-Id"]
+    requests.post(url, headers=h, timeout=60,
+                  json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    r = requests.post(url, headers=h, timeout=60, json={
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "exec", "arguments": {"command": command}}})
+    assert r.status_code == 200, r.text
+    res = r.json()["result"]
+    assert not res.get("isError"), res
+    sc = res.get("structuredContent") or {}
+    return sc["stdout"] if "stdout" in sc else res["content"][0]["text"]
 
 
 def listed(c, query=None):
@@ -134,7 +158,7 @@ def test_bad_env_names_the_field(client, env, field):
     assert r.json()["error"].startswith(field), r.text
 
 
-def test_env_seen_by_exec_processes_and_pty_and_overridden(client, sandbox):
+def test_env_seen_by_exec_processes_and_pty_and_overridden(daemon, client, sandbox):
     secret = "s3cr3t-" + tag()
     env = {"HB_SECRET": secret, "HB_MODE": "sandbox", "_under": "u"}
     sb = sandbox(memory="128m", env=env)
@@ -155,6 +179,8 @@ def test_env_seen_by_exec_processes_and_pty_and_overridden(client, sandbox):
     r = client.post(f"{API}/{sb.id}/exec", json={"command": 'echo "$HB_MODE"', "stream": True})
     assert r.status_code == 200, r.text
     assert '"sandbox\\n"' in r.text, r.text
+
+    assert mcp_exec(daemon, sb, 'echo "mcp $HB_MODE"') == "mcp sandbox\n"
 
     r = client.post(f"{API}/{sb.id}/processes", json={"command": 'echo "bg $HB_SECRET $HB_MODE"',
                                                       "env": {"HB_MODE": "proc"}})
