@@ -280,8 +280,18 @@ static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
     }
     if (q->type == HB_MSG_SB_DESTROY && !q->reason && hb_str_set(&q->reason, "deleted") < 0)
         return;
-    if (forward(m, en, q) == 0 && q->type == HB_MSG_SB_DESTROY)
+    if (forward(m, en, q) < 0)
+        return;
+    if (q->type == HB_MSG_SB_DESTROY)
         en->state = E_DESTROYING;
+    /* A new expiry: the reaper follows at once, so the old one cannot fire
+     * while the supervisor records it (its SUP_EXPIRES then says what it
+     * recorded). */
+    if (q->type == HB_MSG_SB_TIMEOUT && q->timeout_s >= 1 && q->timeout_s <= HB_TIMEOUT_MAX) {
+        hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id,
+                      .expires_at = time(NULL) + (int64_t)q->timeout_s};
+        hb_bus_send(m->reaper, &t);
+    }
 }
 
 static void on_expire(mgr_t *m, const hb_msg_t *r)

@@ -539,16 +539,19 @@ static void on_timeout(sup_t *s, const hb_msg_t *q)
     }
     s->sb->expires_at = time(NULL) + (int64_t)q->timeout_s;
     s->sb->spec.timeout_s = (uint32_t)q->timeout_s;
-    if (hb_sandbox_save(s->sb, &e) < 0) {
+    int rc = hb_sandbox_save(s->sb, &e);
+    if (rc < 0) {
         s->sb->expires_at = old;
         s->sb->spec.timeout_s = old_timeout;
         HB_LOG_ERROR("sandbox %s: saving its new expiry: %s", s->id, e.msg);
-        hb_bus_reply_err(q->reply_to, &e);
-        return;
     }
+    /* Either way: the manager armed the reaper for the new one already. */
     hb_msg_t m = {.type = HB_MSG_SUP_EXPIRES, .id = s->id, .expires_at = s->sb->expires_at};
     hb_bus_send(s->mgr, &m);   /* m borrows */
-    on_get(s, q);
+    if (rc < 0)
+        hb_bus_reply_err(q->reply_to, &e);
+    else
+        on_get(s, q);
 }
 
 /* A failed sandbox answers GET and DELETE; everything else names its state. */
@@ -560,6 +563,10 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
         start_destroy(s, q->reply_to, q->reason);
     else
         reply_failed(s, q);
+    if (q->type == HB_MSG_SB_TIMEOUT) {   /* refused: the reaper goes back to the old expiry */
+        hb_msg_t m = {.type = HB_MSG_SUP_EXPIRES, .id = s->id, .expires_at = s->sb->expires_at};
+        hb_bus_send(s->mgr, &m);   /* m borrows */
+    }
 }
 
 /* Requests the manager forwards on our pipe. */

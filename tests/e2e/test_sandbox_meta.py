@@ -319,3 +319,19 @@ def test_cli_create_metadata_env_and_timeout(daemon, client):
         assert rc == 2 and "--metadata" in err, (out, err)
     finally:
         client.destroy(name, missing_ok=True)
+
+
+def test_timeout_on_a_failed_sandbox_is_409_and_keeps_its_expiry(client, sandbox):
+    sb = sandbox(memory="64m", timeout=8)
+    init = hbtest.init_host_pid(sb.id)
+    assert init
+    os.kill(init, signal.SIGKILL)
+    hbtest.wait_until(lambda: client.info(sb.id)["status"] == "failed", 15, 0.2,
+                      "the sandbox to be seen failed")
+    r = set_timeout(client, sb.id, {"timeout": 3000})
+    assert r.status_code == 409, r.text
+    assert client.info(sb.id)["expires_at"] == sb.info["expires_at"]
+    # The refused expiry did not stick with the reaper either: it goes at the old one.
+    left = hbtest.parse_rfc3339(sb.info["expires_at"]) - time.time()
+    hbtest.wait_until(lambda: client.get(f"{API}/{sb.id}").status_code == 404, left + 10, 0.2,
+                      "the failed sandbox to be reaped at its create-time expiry")
