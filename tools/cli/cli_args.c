@@ -128,7 +128,8 @@ static int parse_one(int argc, char **argv, int *i, unsigned allowed, cli_opts_t
         snprintf(err, errlen, "unknown option '%.64s'", arg);
         return -1;
     }
-    bool takes = op->kind == K_STR || op->kind == K_ENV || op->kind == K_META;   /* the rest are flags */
+    /* the rest are flags */
+    bool takes = op->kind == K_STR || op->kind == K_ENV || op->kind == K_META;
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (!takes) {
         if (eq) {
