@@ -181,8 +181,10 @@ int hb_e2b_api_create(hb_req_t *r)
     }
     rc = hb_bus_call(r->conf->ep.manager, &q, &rep, HB_E2B_CREATE_MS, &e);
     hb_msg_clear(&q);
-    if (rc < 0)
+    if (rc < 0) {
+        rename_field(&e);   /* "image: no image named ..." */
         return hb_e2b_api_err(r, &e);
+    }
     if (rep.sandboxes_n != 1) {
         status = hb_e2b_api_fail(r->c, 500, "create: malformed reply");
     } else {
