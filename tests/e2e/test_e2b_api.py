@@ -3,14 +3,17 @@ Python SDK's generated client parses (201 create, 200 get/list/connect, 204
 kill/timeout), E2B's error shape {"code", "message"} with the same status,
 the key check, and a 400 naming the field for every bad input. The SDK's
 own view is tests/e2e/e2b/sandbox.test.mjs."""
+import os
 import re
 import secrets
+import subprocess
 import time
 from urllib.parse import quote, urlencode
 
 import pytest
 import requests
 
+import hbtest
 from test_e2b import e2b_key
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
@@ -258,3 +261,47 @@ def test_list_filters_and_pages(daemon, made):
     # v1: running sandboxes, same metadata filter, no paging
     r = call(daemon, "GET", "/sandboxes", params={"metadata": meta})
     assert r.status_code == 200 and len(r.json()) == 3, r.text
+
+
+# ---------------------------------------------------------------- --e2b-api-key and the CLI
+
+def test_cli_prints_the_key_the_daemon_accepts(daemon):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEBOX_")}
+    out = subprocess.run([str(hbtest.BUILD / "hivebox"), "e2b-key", "--api-key", daemon.key],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 0, out.stderr
+    key = out.stdout.strip()
+    assert re.fullmatch(r"e2b_[0-9a-f]{40}", key), key
+    r = requests.get(daemon.url + "/v2/sandboxes", headers={"X-API-KEY": key}, timeout=30)
+    assert r.status_code == 200, r.text
+    # from the daemon's data dir, as an operator on the host runs it
+    out = subprocess.run([str(hbtest.BUILD / "hivebox"), "e2b-key", "--data-dir",
+                          str(daemon.data_dir)], capture_output=True, text=True,
+                         env=env, timeout=30)
+    if (daemon.data_dir / "api_key").exists():
+        assert out.stdout.strip() == e2b_key((daemon.data_dir / "api_key").read_text().strip())
+    out = subprocess.run([str(hbtest.BUILD / "hivebox"), "e2b-key"], capture_output=True,
+                         text=True, env={**env, "HIVEBOX_E2B_API_KEY": "e2b_" + "ab" * 12},
+                         timeout=30)
+    assert out.stdout.strip() == "e2b_" + "ab" * 12, out
+
+
+def test_e2b_api_key_flag(private_daemon):
+    mine = "e2b_" + secrets.token_hex(20)
+    d = private_daemon(extra_args=["--e2b-api-key", mine])
+    ok = lambda key: requests.get(d.url + "/v2/sandboxes", headers={"X-API-KEY": key},
+                                  timeout=30).status_code
+    assert ok(mine) == 200
+    assert ok(d.key) == 200                # the admin key still works
+    assert ok(e2b_key(d.key)) == 401       # the derived one is replaced by the given one
+    assert ok(mine[:-1] + ("0" if mine[-1] != "0" else "1")) == 401
+
+
+@pytest.mark.parametrize("bad", ["abc", "e2b_", "e2b_" + "0" * 19, "e2b_" + "g" * 40,
+                                 "E2B_" + "0" * 40])
+def test_bad_e2b_api_key_flag_stops_the_daemon(tmp_path, bad):
+    out = subprocess.run([str(hbtest.BUILD / "hivebox"), "daemon", "--data-dir",
+                          str(tmp_path), "--e2b-api-key", bad], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert "--e2b-api-key" in out.stderr, out.stderr
