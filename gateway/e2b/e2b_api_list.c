@@ -163,7 +163,7 @@ static int parse_filter(const char *qs, bool v2, filter_t *f, hb_err_t *e)
         hb_query_uint(qs, "limit", 1, LIMIT_MAX, LIMIT_MAX, &limit, e) < 0)
         return -1;
     f->limit = v2 ? (size_t)limit : SIZE_MAX;
-    if ((rc = param(qs, "template", f->tmpl, sizeof f->tmpl, e)) < 0)
+    if (param(qs, "template", f->tmpl, sizeof f->tmpl, e) < 0)
         return -1;
     if ((rc = param(qs, "order", buf, sizeof buf, e)) < 0)
         return -1;
@@ -196,6 +196,8 @@ static bool meta_matches(const hb_sbinfo_t *s, const json_t *want)
     return ok;
 }
 
+typedef const hb_sbinfo_t *row_t;
+
 /* Start time, then id; reversed for desc. */
 static int cmp_key(int64_t at, const char *a, int64_t bt, const char *b)
 {
@@ -223,7 +225,7 @@ static bool keep(const hb_sbinfo_t *s, const filter_t *f)
 
 static int reply(hb_req_t *r, const hb_msg_t *rep, const filter_t *f)
 {
-    const hb_sbinfo_t **rows = calloc(rep->sandboxes_n + 1, sizeof *rows);
+    row_t *rows = calloc(rep->sandboxes_n + 1, sizeof(row_t));
     json_t *arr = json_array();
     size_t n = 0;
     if (!rows || !arr) {
@@ -235,7 +237,7 @@ static int reply(hb_req_t *r, const hb_msg_t *rep, const filter_t *f)
         if (keep(&rep->sandboxes[i], f))
             rows[n++] = &rep->sandboxes[i];
     bool asc = f->asc;
-    qsort_r(rows, n, sizeof *rows, cmp_rows, &asc);
+    qsort_r(rows, n, sizeof(row_t), cmp_rows, &asc);
     size_t give = n < f->limit ? n : f->limit;
     for (size_t i = 0; i < give; i++)
         json_array_append_new(arr, hb_e2b_listed_json(rows[i]));
