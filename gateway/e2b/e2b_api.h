@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 #include "e2b.h"
+#include "e2b_api_parse.h"
 #include "messages.h"
 
 #define HB_E2B_CALL_MS     30000    /* get, list, timeout: answered at once */
 #define HB_E2B_CREATE_MS   300000   /* as the REST API's create */
 #define HB_E2B_DESTROY_MS  120000
-#define HB_E2B_TIMEOUT_MAX 86400    /* E2B's own ceiling (24 h), HiveBox's create limit */
-#define HB_E2B_TIMEOUT_DEF 300      /* E2B's default when a create names none (5 min) */
 #define HB_E2B_BODY_MAX    (1u << 20)
 
 /* ---- e2b_api.c ---- */

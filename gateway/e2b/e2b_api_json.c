@@ -1,14 +1,13 @@
 /* E2B's sandbox objects (spec/openapi.yml: Sandbox, ListedSandbox,
  * SandboxDetail) from HiveBox's description of a sandbox. templateID is the
- * image's name (the template `base` is the image `base`); metadata is what
- * HiveBox's own JSON says (json_out.c), so the two APIs cannot disagree. */
+ * image's name (the template `base` is the image `base`); metadata is the
+ * sandbox's own (HiveBox's API shows the same). */
 #include "e2b_api.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "e2b_call.h"
-#include "json_out.h"
 #include "lease.h"
 #include "textutil.h"
 
@@ -24,11 +23,11 @@ static const char *image_of(const hb_sbinfo_t *s) { return s->image ? s->image :
 
 json_t *hb_e2b_metadata_of(const hb_sbinfo_t *s)
 {
-    json_t *h = hb_json_created(s, false);
-    json_t *m = h ? json_object_get(h, "metadata") : NULL;
-    json_t *out = json_is_object(m) ? json_incref(m) : json_object();
-    json_decref(h);
-    return out;
+    json_t *m = s->metadata ? json_loads(s->metadata, 0, NULL) : NULL;
+    if (json_is_object(m))
+        return m;
+    json_decref(m);
+    return json_object();
 }
 
 json_t *hb_e2b_sandbox_json(const hb_sbinfo_t *s, const char *token)
