@@ -6,8 +6,10 @@ to the request's own env; both survive a daemon restart; env values are
 never shown; POST /:id/timeout sets (not adds) the expiry, which the reaper
 honours. Bad input is a 400 naming the field."""
 import base64
+import os
 import secrets
 import signal
+import subprocess
 import time
 import urllib.parse
 
@@ -257,3 +259,37 @@ def test_timeout_survives_a_daemon_restart(own_daemon):
         assert c.info(sb["id"])["expires_at"] == new_exp
     finally:
         c.close()
+
+
+# ---- the CLI ----
+
+def cli(daemon, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEBOX_")}
+    env.update(HIVEBOX_API_URL=daemon.url, HIVEBOX_API_KEY=daemon.key)
+    r = subprocess.run([str(hbtest.BUILD / "hivebox"), *args], capture_output=True, env=env,
+                       timeout=180)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def test_cli_create_metadata_env_and_timeout(daemon, client):
+    name = "cli-meta-" + tag()
+    rc, out, err = cli(daemon, "create", "--name", name, "--memory", "64m",
+                       "--metadata", "team=docs", "--metadata", "note=a=b", "--env", "HB_X=1")
+    assert rc == 0 and out.strip() == name, err
+    try:
+        info = client.info(name)
+        assert info["metadata"] == {"team": "docs", "note": "a=b"}
+        assert info["env_names"] == ["HB_X"]
+        assert client.exec(name, "echo $HB_X")["stdout"] == "1\n"
+        rc, out, err = cli(daemon, "timeout", name, "900")
+        assert rc == 0, err
+        assert out.startswith(f"{name} expires at "), out
+        assert 890 <= client.info(name)["ttl_seconds"] <= 900
+        rc, out, err = cli(daemon, "timeout", name, "0")
+        assert rc == 1 and "timeout" in err, (out, err)
+        rc, out, err = cli(daemon, "timeout", name, "soon")
+        assert rc == 2 and "SECONDS" in err, (out, err)
+        rc, out, err = cli(daemon, "create", "--metadata", "novalue")
+        assert rc == 2 and "--metadata" in err, (out, err)
+    finally:
+        client.destroy(name, missing_ok=True)

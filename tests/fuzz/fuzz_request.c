@@ -2,7 +2,8 @@
  * actor sees it: the create, exec and process JSON bodies (validation
  * included), the query parameters of the file, analytics and process
  * routes (the file management ones' too: move's body, mkdir's and
- * delete's target), and URL routing. The
+ * delete's target; the list's metadata filter; the timeout body), and URL
+ * routing. The
  * first input byte picks the parser; the rest is the input. Besides memory
  * errors it checks the parsers' promises: a rejected request leaves nothing
  * allocated, an accepted one is a well-formed message that survives the
@@ -17,6 +18,7 @@
 #include "query.h"
 #include "req_parse.h"
 #include "route.h"
+#include "runtime.h"
 
 static void check_roundtrip(const hb_msg_t *q)
 {
@@ -83,13 +85,42 @@ static void body(int which, const char *data, size_t size)
         assert(!q.user || (q.user[0] && strlen(q.user) <= 32));
     } else {
         assert(q.memory && q.image && q.network && q.timeout_s >= 1 && q.timeout_s <= 86400);
+        assert(!q.env || hb_env_validate((const char *const *)q.env, NULL) == 0);
+        json_t *m = q.metadata ? json_loads(q.metadata, 0, NULL) : NULL;
+        assert(!q.metadata || (json_is_object(m) && json_object_size(m) <= HB_META_KEYS_MAX));
+        json_decref(m);
     }
     check_roundtrip(&q);
     hb_msg_clear(&q);
 }
 
+static void timeout_body(const char *data, size_t size)
+{
+    uint64_t t = 0;
+    hb_err_t e = {0};
+    if (hb_req_parse_timeout(data, size, &t, &e) == 0)
+        assert(t >= 1 && t <= HB_TIMEOUT_MAX);
+    else
+        assert(e.code == HB_E_INVALID || e.code == HB_E_TOOBIG);
+}
+
+/* The list's ?metadata= filter: a rejection names it and leaves nothing. */
+static void meta_filter(const char *qs)
+{
+    json_t *f = NULL;
+    hb_err_t e = {0};
+    if (hb_req_parse_meta_filter(qs, &f, &e) < 0) {
+        assert(!f && e.code == HB_E_INVALID && strncmp(e.msg, "metadata", 8) == 0);
+        return;
+    }
+    assert(!f || json_object_size(f) <= HB_META_KEYS_MAX);
+    assert(hb_meta_match("{}", f) == (!f || json_object_size(f) == 0));
+    json_decref(f);
+}
+
 static void query(const char *qs)
 {
+    meta_filter(qs);
     char path[HB_PATH_MAX];
     hb_err_t e = {0};
     if (hb_req_parse_path(qs, false, path, sizeof path, &e) == 0)
@@ -122,6 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (which != 2) {
         body(which, p, n);
+        if (which == 0)
+            timeout_body(p, n);
         return 0;
     }
     char *s = malloc(n + 1);   /* query strings arrive NUL-terminated */

@@ -324,6 +324,10 @@ Test(json_out, create_shape_is_the_seed)
     json_t *j = hb_json_created(&s, true);
     json_object_del(j, "opencode_url");   /* the OpenCode section's addition */
     json_object_del(json_object_get(j, "limits"), "disk");   /* the disk quota's */
+    cr_assert_eq(json_object_size(json_object_get(j, "metadata")), 0);   /* E2B's additions */
+    cr_assert_eq(json_array_size(json_object_get(j, "env_names")), 0);
+    json_object_del(j, "metadata");
+    json_object_del(j, "env_names");
     char *t = hb_json_text(j, NULL);
     cr_assert_str_eq(t, "{\"id\":\"my\",\"status\":\"running\",\"image\":\"base\","
                         "\"created_at\":\"2025-01-15T10:30:00Z\","

@@ -42,8 +42,10 @@ typedef struct {
                *llm_base_url, *llm_api_key, *llm_model, *disk;
     const char *cwd;
     const char *user;
-    const char *env[CLI_MAX_ENV];
+    const char *env[CLI_MAX_ENV];   /* exec -e; create/run --env too */
     size_t      n_env;
+    const char *meta[CLI_MAX_ENV];  /* create/run --metadata K=V */
+    size_t      n_meta;
     const char *pos[CLI_MAX_POS];   /* positionals before "--" */
     size_t      n_pos;
     char      **cmd;                /* words after "--" */
@@ -117,6 +119,7 @@ int   cli_cmd_get(int argc, char **argv);
 /* cli_e2b.c */
 int   cli_cmd_e2b_key(int argc, char **argv);
 int   cli_cmd_destroy(int argc, char **argv);
+int   cli_cmd_timeout(int argc, char **argv);   /* cli_timeout.c */
 int   cli_cmd_exec(int argc, char **argv);
 int   cli_cmd_run(int argc, char **argv);
 int   cli_cmd_cp(int argc, char **argv);

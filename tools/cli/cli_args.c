@@ -10,7 +10,7 @@
 
 #include "runtime.h"
 
-enum { K_STR, K_ENV, K_JSON, K_HELP, K_STDIN, K_NOOP, K_BOOL };
+enum { K_STR, K_ENV, K_META, K_JSON, K_HELP, K_STDIN, K_NOOP, K_BOOL };
 
 typedef struct {
     const char *name;
@@ -41,7 +41,8 @@ static const opt_t OPTS[] = {
     {"timeout", 0, K_STR, CLI_OPT_CREATE | CLI_OPT_EXEC, S(timeout)},
     {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
     {"user", 'u', K_STR, CLI_OPT_EXEC, S(user)},
-    {"env", 'e', K_ENV, CLI_OPT_EXEC, 0},
+    {"env", 'e', K_ENV, CLI_OPT_EXEC | CLI_OPT_CREATE, 0},
+    {"metadata", 0, K_META, CLI_OPT_CREATE, 0},
     {"stdin", 'i', K_STDIN, CLI_OPT_EXEC, 0},
     {"recursive", 'r', K_NOOP, CLI_OPT_CP, 0},
     {"background", 'd', K_BOOL, CLI_OPT_BG, S(background)},
@@ -99,6 +100,17 @@ static int set_opt(const opt_t *op, const char *val, cli_opts_t *o, char *err, s
         }
         o->env[o->n_env++] = val;
         return 0;
+    case K_META:
+        if (!strchr(val, '=') || val[0] == '=') {
+            snprintf(err, errlen, "--metadata expects KEY=VALUE, got '%.64s'", val);
+            return -1;
+        }
+        if (o->n_meta >= CLI_MAX_ENV) {
+            snprintf(err, errlen, "too many --metadata options (max %d)", CLI_MAX_ENV);
+            return -1;
+        }
+        o->meta[o->n_meta++] = val;
+        return 0;
     default:
         *(const char **)((char *)o + op->off) = val;
         return 0;
@@ -116,7 +128,7 @@ static int parse_one(int argc, char **argv, int *i, unsigned allowed, cli_opts_t
         snprintf(err, errlen, "unknown option '%.64s'", arg);
         return -1;
     }
-    bool takes = op->kind == K_STR || op->kind == K_ENV;   /* the rest are flags */
+    bool takes = op->kind == K_STR || op->kind == K_ENV || op->kind == K_META;   /* the rest are flags */
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (!takes) {
         if (eq) {

@@ -10,7 +10,7 @@
 
 #define CREATE_FLAGS "[--name N] [--image I] [--memory M] [--cpus C] [--pids P] [--disk D] " \
                      "[--network none] [--timeout S] [--skills a,b] [--llm-base-url U] " \
-                     "[--llm-api-key K] [--llm-model M]"
+                     "[--llm-api-key K] [--llm-model M] [--metadata K=V]... [--env K=V]..."
 
 /* Exit code of a parse: 0 after --help, 2 after a usage error. */
 static int parse_exit(int rc)

@@ -52,6 +52,24 @@ static json_t *skills_array(const char *val)
     return arr;
 }
 
+/* K=V words -> {"K": "V"} (the daemon checks names and sizes). */
+static json_t *pairs_object(const char *const *kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++) {
+        const char *eq = strchr(kv[i], '=');
+        json_t *v = json_string(eq + 1);
+        char *k = strndup(kv[i], (size_t)(eq - kv[i]));
+        if (!v || !k || json_object_set_new(o, k, v) < 0) {
+            free(k);
+            json_decref(o);
+            return NULL;   /* not UTF-8 */
+        }
+        free(k);
+    }
+    return o;
+}
+
 char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen)
 {
     const struct { const char *key, *val; } strs[] = {
@@ -80,6 +98,18 @@ char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen)
         rc |= put_int(body, "timeout", "timeout", o->timeout, err, errlen);
     if (o->skills)
         json_object_set_new(body, "skills", skills_array(o->skills));
+    const struct { const char *key; const char *const *kv; size_t n; } maps[] = {
+        {"env", o->env, o->n_env}, {"metadata", o->meta, o->n_meta},
+    };
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        json_t *m = maps[i].n ? pairs_object(maps[i].kv, maps[i].n) : NULL;
+        if (maps[i].n && !m) {
+            snprintf(err, errlen, "--%s: not valid UTF-8", maps[i].key);
+            rc = -1;
+        }
+        if (m)
+            json_object_set_new(body, maps[i].key, m);
+    }
     char *text = rc == 0 ? json_dumps(body, JSON_COMPACT) : NULL;
     if (rc == 0 && !text)
         snprintf(err, errlen, "out of memory");

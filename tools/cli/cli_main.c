@@ -17,7 +17,9 @@ void cli_usage(FILE *out)
           "Sandboxes (talk to the daemon at $HIVEBOX_API_URL, default " CLI_DEFAULT_URL "):\n"
           "  create [--name N] [--image I] [--memory 512m] [--cpus 1.0] [--pids 128] [--disk 10g]\n"
           "         [--network none] [--timeout 3600] [--skills a,b]\n"
-          "         [--llm-base-url U] [--llm-api-key K] [--llm-model M]   prints the id\n"
+          "         [--llm-base-url U] [--llm-api-key K] [--llm-model M]\n"
+          "         [--metadata K=V]... [--env K=V]...  prints the id (env: every command's)\n"
+          "  timeout ID SECONDS                        expire SECONDS from now (set, not added)\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
@@ -101,7 +103,7 @@ int cli_dispatch(int argc, char **argv)
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
         {"shell", cli_cmd_shell},
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
-        {"e2b-key", cli_cmd_e2b_key},
+        {"timeout", cli_cmd_timeout}, {"e2b-key", cli_cmd_e2b_key},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)
