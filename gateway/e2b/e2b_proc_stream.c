@@ -165,6 +165,8 @@ static int start(hb_e2b_call_t *k)
         s.req.timeout_ms = 0;
     int status;
     if (hb_lease_proc_start(k->lease, &s.req, &info, &e) < 0) {
+        if (e.code == HB_E_INVALID && strncmp(e.msg, "cwd", 3) == 0)   /* name the path */
+            hb_err_wrap(&e, "process.cwd '%.200s'", s.cwd ? s.cwd : "~");
         status = sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
     } else {
         hb_proc_sel_t sel = {.pid = info.pid};
