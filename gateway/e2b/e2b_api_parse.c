@@ -56,27 +56,40 @@ static int parse_meta(char *text, hb_e2b_filter_t *f, hb_err_t *e)
     return 0;
 }
 
-/* Every state=a,b (repeated or comma separated): running or paused. */
+/* One state=... value: running, paused, or a comma list of them. */
+static int state_value(char *val, hb_e2b_filter_t *f, hb_err_t *e)
+{
+    char *rest = val;
+    for (char *s = strsep(&rest, ","); s; s = strsep(&rest, ",")) {
+        if (strcmp(s, "running") == 0)
+            f->running = true;
+        else if (strcmp(s, "paused") != 0)
+            return invalid(e, "state", "expected running or paused");
+    }
+    return 0;
+}
+
+/* Every state=... (repeated or comma separated); an empty one is no
+ * filter. Without any, running sandboxes are listed. */
 static int parse_state(const char *qs, hb_e2b_filter_t *f, hb_err_t *e)
 {
     bool any = false;
     f->running = false;
-    for (const char *p = qs; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        char seg[128], val[128];
+    for (const char *p = qs; p && *p;) {
         size_t n = strcspn(p, "&"), len = 0;
-        if (strncmp(p, "state=", 6) != 0)
-            continue;
-        if (n >= sizeof seg || (memcpy(seg, p, n), seg[n] = '\0',
-                                hb_query_param(seg, "state", val, sizeof val, &len)) != 1)
-            return invalid(e, "state", "expected running or paused");
-        char *save = NULL;
-        for (char *s = strtok_r(val, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-            if (strcmp(s, "running") == 0)
-                f->running = true;
-            else if (strcmp(s, "paused") != 0)
+        char seg[128], val[128];
+        if (strncmp(p, "state=", 6) == 0) {
+            if (n >= sizeof seg)
                 return invalid(e, "state", "expected running or paused");
-            any = true;
+            memcpy(seg, p, n);
+            seg[n] = '\0';
+            if (hb_query_param(seg, "state", val, sizeof val, &len) != 1 || strlen(val) != len)
+                return invalid(e, "state", "expected running or paused");
+            if (len && state_value(val, f, e) < 0)
+                return -1;
+            any = any || len;
         }
+        p += n + (p[n] == '&');
     }
     if (!any)
         f->running = true;
