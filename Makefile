@@ -136,6 +136,9 @@ FUZZ_EXTRA_fuzz_opencode := gateway/opencode/opencode_guard.c gateway/opencode/o
 FUZZ_EXTRA_fuzz_mcp := gateway/mcp/mcp_rpc.c gateway/mcp/mcp_schema.c gateway/mcp/mcp_text.c gateway/mcp/mcp_glob.c \
                       actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_json_depth := actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_e2b_api := gateway/e2b/e2b_api_parse.c $(FUZZ_EXTRA_fuzz_request)
+FUZZ_EXTRA_fuzz_e2b_connect := gateway/e2b/e2b_cx_parse.c gateway/e2b/e2b_proc_parse.c \
+                              gateway/e2b/e2b_util.c actors/runtime/json_depth.c
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
