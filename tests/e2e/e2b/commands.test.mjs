@@ -51,8 +51,11 @@ test('timeoutMs: the call fails with TimeoutError and the command is killed', as
 })
 
 test('background: list, connect by pid, kill, and wait reports the signal', async () => {
-  const h = await sb.commands.run('echo started; sleep 60', { background: true })
+  let said
+  const saidStarted = new Promise((r) => { said = r })
+  const h = await sb.commands.run('echo started; sleep 60', { background: true, onStdout: said })
   assert.ok(h.pid > 0)
+  await saidStarted
   const listed = await sb.commands.list()
   const me = listed.find((p) => p.pid === h.pid)
   assert.ok(me, `pid ${h.pid} not in ${JSON.stringify(listed)}`)
