@@ -167,7 +167,12 @@ static int start(hb_e2b_call_t *k)
     if (hb_lease_proc_start(k->lease, &s.req, &info, &e) < 0) {
         if (e.code == HB_E_INVALID && strncmp(e.msg, "cwd", 3) == 0)   /* name the path */
             hb_err_wrap(&e, "process.cwd '%.200s'", s.cwd ? s.cwd : "~");
-        status = sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
+        if (sandbox_gone(k, &e))
+            status = gone_end(k, &e);
+        else if (e.code == HB_E_UNAVAIL)   /* init's 64 running: not a dead sandbox */
+            status = hb_cx_fail(k, "resource_exhausted", "%s", e.msg);
+        else
+            status = hb_cx_fail_err(k, &e);
     } else {
         hb_proc_sel_t sel = {.pid = info.pid};
         status = follow(k, &sel, 0, info.pid, s.req.cols > 0);
