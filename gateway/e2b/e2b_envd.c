@@ -162,7 +162,7 @@ int hb_e2b_envd(hb_req_t *r)
 {
     const char *id = mg_get_header(r->c, HB_E2B_SANDBOX_HEADER);
     if (!id || strlen(id) >= sizeof r->route.id || !hb_name_valid(id))
-        return sandbox_gone(r, id ? id : "");
+        return sandbox_gone(r, "");   /* never echo what cannot be a name */
     snprintf(r->route.id, sizeof r->route.id, "%s", id);
     hb_lease_t *l = NULL;
     hb_err_t e = {0};

@@ -4,9 +4,10 @@
  *   output, keepalive{} while quiet, then end{exitCode, exited, status,
  *   error} (envd's fields, Go's wording: "exit status 1", "signal: killed").
  *
- * As for the REST API's followed output (gw_proc_sse.c), each frame from
- * init is written before the next is read, and the process lives in init:
- * a client that leaves ends only its stream. Start gives the process the
+ * The output is read ahead of the client into a bounded queue
+ * (e2b_relay.h): the SDKs expect all of a command's output, and read
+ * slower than commands write. The process lives in init: a client that
+ * leaves ends only its stream. Start gives the process the
  * call's Connect-Timeout-Ms as its timeout (envd kills it then too);
  * Connect's deadline only ends the stream. A destroyed sandbox ends the
  * stream with `unavailable`, which the SDKs report as the sandbox gone.
@@ -20,10 +21,12 @@
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
 #include "e2b_cx.h"
+#include "e2b_relay.h"
 #include "gw_streams.h"
 
 #define TICK_MS  1000
@@ -113,13 +116,13 @@ static int quiet(pump_t *p, int *status)
     return 1;
 }
 
-static int pump(pump_t *p, hb_proc_stream_t *st)
+static int pump(pump_t *p, hb_e2b_relay_t *st)
 {
     int status = 200;
     for (;;) {
         hb_proc_event_t ev;
         hb_err_t e = {0};
-        int rc = hb_proc_next(st, &ev, TICK_MS, &e);
+        int rc = hb_e2b_relay_next(st, &ev, TICK_MS, &e);
         if (rc == 1) {
             if (!quiet(p, &status))
                 return status;
@@ -147,9 +150,12 @@ static int follow(hb_e2b_call_t *k, const hb_proc_sel_t *sel, uint64_t offset, i
     hb_proc_info_clear(&info);
     if (!st)
         return sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
+    hb_e2b_relay_t *relay = hb_e2b_relay_start(st, &e);
+    if (!relay)
+        return hb_cx_fail_err(k, &e);
     pump_t p = {.k = k, .pty = pty};
-    int status = send_start(&p, pid) < 0 ? 200 : pump(&p, st);
-    hb_proc_stream_close(st);
+    int status = send_start(&p, pid) < 0 ? 200 : pump(&p, relay);
+    hb_e2b_relay_stop(relay);
     return status;
 }
 
@@ -167,7 +173,12 @@ static int start(hb_e2b_call_t *k)
     if (hb_lease_proc_start(k->lease, &s.req, &info, &e) < 0) {
         if (e.code == HB_E_INVALID && strncmp(e.msg, "cwd", 3) == 0)   /* name the path */
             hb_err_wrap(&e, "process.cwd '%.200s'", s.cwd ? s.cwd : "~");
-        status = sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
+        if (sandbox_gone(k, &e))
+            status = gone_end(k, &e);
+        else if (e.code == HB_E_UNAVAIL)   /* init's 64 running: not a dead sandbox */
+            status = hb_cx_fail(k, "resource_exhausted", "%s", e.msg);
+        else
+            status = hb_cx_fail_err(k, &e);
     } else {
         hb_proc_sel_t sel = {.pid = info.pid};
         status = follow(k, &sel, 0, info.pid, s.req.cols > 0);

@@ -166,3 +166,35 @@ test('Connect-Timeout-Ms that is not a number is invalid_argument', async () => 
   assert.equal(r.status, 400)
   assert.match(r.json.message, /Connect-Timeout-Ms/)
 })
+
+test('a quiet stream carries keepalive events at the asked interval', async () => {
+  const r = await call('/process.Process/Start', {
+    headers: { ...STREAM_CT, 'Keepalive-Ping-Interval': '1' },
+    body: envelope({ process: { cmd: '/bin/sleep', args: ['3.5'] } }) })
+  const kinds = unenvelope(r.buf).map((m) => Object.keys(m.json.event ?? { eos: 1 })[0])
+  assert.equal(kinds[0], 'start')
+  assert.ok(kinds.filter((k) => k === 'keepalive').length >= 2, kinds.join(','))
+  assert.deepEqual(kinds.slice(-2), ['end', 'eos'])
+})
+
+test('Connect\'s deadline ends the stream, not the process', async () => {
+  const start = await fetch(API_URL + '/process.Process/Start', {
+    method: 'POST', headers: { ...envdHeaders(sb), ...STREAM_CT },
+    body: envelope({ process: { cmd: '/bin/sleep', args: ['30'] }, tag: 'lasting' }) })
+  const reader = start.body.getReader()
+  const first = unenvelope(Buffer.from((await reader.read()).value))
+  const pid = first[0].json.event.start.pid
+  const t0 = Date.now()
+  const conn = await call('/process.Process/Connect', {
+    headers: { ...STREAM_CT, 'Connect-Timeout-Ms': '1500' },
+    body: envelope({ process: { pid } }) })
+  assert.ok(Date.now() - t0 >= 1400)
+  const msgs = unenvelope(conn.buf)
+  assert.equal(msgs[0].json.event.start.pid, pid)
+  assert.equal(msgs.at(-1).json.error.code, 'deadline_exceeded')
+  const list = await call('/process.Process/List', { headers: JSON_CT })
+  assert.ok(list.json.processes.some((p) => p.pid === pid), 'still running')
+  await call('/process.Process/SendSignal', {
+    headers: JSON_CT, body: JSON.stringify({ process: { pid }, signal: 'SIGNAL_SIGKILL' }) })
+  await reader.cancel()
+})
