@@ -74,17 +74,21 @@ def bench_e2b(args, d, res, notes):
         res[f"e2b_{side}_round"] = dist([sum(r[s] for s in STEPS) for r in rounds])
         for s in STEPS:
             res[f"e2b_{side}_{s}"] = dist([r[s] for r in rounds])
-    f = out["files"]
-    for side in ("sdk", "rest"):
+    f = out.get("files")
+    for side in ("sdk", "rest") if f else ():
         res[f"e2b_{side}_upload"] = _mb_s(f["bytes"], f[side]["up"])
         res[f"e2b_{side}_download"] = _mb_s(f["bytes"], f[side]["down"])
+    if out.get("files_error"):
+        notes.append(f"e2b: files figures: {out['files_error']}")
     res["e2b_run_opts"] = out.get("run_opts", {})
     notes.extend(f"e2b: {n}" for n in out.get("notes", []))
     s, r = res["e2b_sdk_round"], res["e2b_rest_round"]
     log(f"e2b: SDK round p50 {s['p50']:.1f} ms beside REST {r['p50']:.1f} ms "
-        f"({overhead(s['p50'], r['p50']):+.0f} %); files.write "
-        f"{res['e2b_sdk_upload']['mb_s']:.0f} MB/s, files.read "
-        f"{res['e2b_sdk_download']['mb_s']:.0f} MB/s")
+        f"({overhead(s['p50'], r['p50']):+.0f} %)")
+    if f:
+        log(f"e2b: files.write {res['e2b_sdk_upload']['mb_s']:.0f} MB/s, files.read "
+            f"{res['e2b_sdk_download']['mb_s']:.0f} MB/s (REST PUT "
+            f"{res['e2b_rest_upload']['mb_s']:.0f}, GET {res['e2b_rest_download']['mb_s']:.0f})")
 
 
 def overhead(v, base):
@@ -110,7 +114,9 @@ def e2b_rows(res, rows, ms):
                      None, None))
     for key, what, rest_what in (("upload", "files.write", "PUT files"),
                                  ("download", "files.read", "GET files")):
-        a, b = res[f"e2b_sdk_{key}"], res[f"e2b_rest_{key}"]
+        a, b = res.get(f"e2b_sdk_{key}"), res.get(f"e2b_rest_{key}")
+        if not a or not b:
+            continue
         rows.append((f"E2B SDK {what} {a['bytes'] // MIB} MiB", f"{a['mb_s']:.0f} MB/s",
                      a["mb_s"], f"REST {rest_what} {b['mb_s']:.0f} MB/s",
                      a["mb_s"] / b["mb_s"] if b["mb_s"] else None, None, None))
