@@ -6,7 +6,11 @@ with no_new_privs (DESIGN decision 6) -- root is asked for by `user`.
 
 The image under test is HIVEBOX_E2E_BASE_IMAGE (CI builds a fresh one); an
 image built before the default user existed fails here, naming the fix."""
+import subprocess
+
 import pytest
+
+from hbtest import BUILD
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +68,30 @@ def test_root_by_user_instead(sb):
     assert out == "0\nwrote\n"
     res = sb.exec("touch /etc/hivebox-user-check", user="user")
     assert res["exit_code"] != 0 and "Permission denied" in res["stderr"], res
+
+
+def _fake_image(root, passwd):
+    """A data dir whose images/base is a rootfs of a shell and a passwd."""
+    rootfs = root / "images" / "base" / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    (rootfs / "etc").mkdir()
+    (rootfs / "bin" / "sh").write_text("")
+    (rootfs / "etc" / "passwd").write_text(passwd)
+    return root
+
+
+@pytest.mark.parametrize("passwd,noted", [
+    ("root:x:0:0:root:/root:/bin/bash\n", True),
+    ("root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000::/home/user:/bin/bash\n", False),
+    # a name that merely starts with "user" is not the user
+    ("root:x:0:0:root:/root:/bin/bash\nusers:x:100:100::/:/bin/sh\n", True),
+])
+def test_image_build_notes_an_image_without_the_user(tmp_path, passwd, noted):
+    """`hivebox image build` keeps an existing base; on an upgraded host it
+    says when that image predates the default user, and how to rebuild."""
+    data = _fake_image(tmp_path, passwd)
+    r = subprocess.run([str(BUILD / "hivebox"), "image", "build", "--data-dir", str(data)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    assert "already exists" in r.stdout
+    assert ("predates E2B's default user" in r.stderr) == noted, r.stderr
