@@ -346,13 +346,16 @@ int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_
 
 /* ---- images (image.c) ---- */
 bool hb_image_exists(const hb_runtime_t *rt, const char *name);
-/* Build the default image "base" with debootstrap (python3, pip, venv, nodejs, npm,
- * git, curl, ca-certificates, procps, iproute2 + $HIVEBOX_PACKAGES) into a temp dir,
+/* Build the default image "base" with debootstrap (python3, pip, venv, python-is-python3,
+ * nodejs, npm, git, curl, ca-certificates, procps, iproute2, sudo, ncurses-bin +
+ * $HIVEBOX_PACKAGES, and E2B's default user `user`: image_user.c) into a temp dir,
  * renamed into place only when complete. Progress lines go to progress_cb and to
  * <data>/images/.base.progress (read by hb_image_progress). Blocking. */
 typedef void (*hb_progress_cb)(void *ud, const char *line);
 int  hb_image_build_base(const hb_runtime_t *rt, hb_progress_cb cb, void *ud, hb_err_t *e);
 int  hb_image_progress(const hb_runtime_t *rt, char *buf, size_t len); /* last line, 0 if building */
+/* Whether image_dir/rootfs has E2B's default user `user` (images built before it do not). */
+bool hb_image_has_default_user(const char *image_dir);
 /* src: a directory (copied) or a tarball (.tar, .tar.gz, ...). */
 int  hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, hb_err_t *e);
 int  hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e);

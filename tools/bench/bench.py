@@ -26,6 +26,10 @@ symlink to an existing image (no image is ever built here), waits for
   Dashboard (bench_dashboard, in chromium): bytes of a first load of
   /dashboard, and the time until its table shows the 1,000 live sandboxes
   of the density section.
+  E2B (bench_e2b, node + the pinned E2B JS SDK): Sandbox.create() +
+  commands.run('true') + kill() p50/p99 beside REST create + exec + delete
+  in the same rounds (the overhead in %), and files.write/read MB/s beside
+  REST PUT/GET files; skipped with a note when the E2B routes answer 404.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -71,6 +75,7 @@ from bench_report import build_rows, markdown_table, print_table
 from bench_stream import bench_stream
 from bench_terminal import bench_terminal
 from bench_dashboard import bench_dashboard
+from bench_e2b import bench_e2b
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -78,7 +83,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard")
+            "hostile", "terminal", "dashboard", "e2b")
 
 
 def parse_args(argv):
@@ -103,6 +108,8 @@ def parse_args(argv):
                    help="exec-check this many sandboxes per level (default 0: all)")
     p.add_argument("--file-mib", type=int, default=100, help="upload/download size (default 100)")
     p.add_argument("--file-reps", type=int, default=3)
+    p.add_argument("--e2b-file-mib", type=int, default=16,
+                   help="size of the E2B SDK files.write/read figures (default 16)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--concurrent-total", type=int, default=48,
                    help="creates issued by the concurrent clients (default 48)")
@@ -132,6 +139,7 @@ def parse_args(argv):
         a.n = min(a.n, 5)
         a.density = "10"
         a.file_mib = min(a.file_mib, 8)
+        a.e2b_file_mib = min(a.e2b_file_mib, 4)
         a.file_reps = 1
         a.concurrent_total = min(a.concurrent_total, 8)
         a.settle = min(a.settle, 0.5)
@@ -186,7 +194,7 @@ def main(argv):
                  ("concurrent", bench_concurrent), ("output", bench_output),
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
-                 ("terminal", bench_terminal)]
+                 ("terminal", bench_terminal), ("e2b", bench_e2b)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

@@ -4,6 +4,7 @@ import sys
 
 from bench_common import MIB
 from bench_dashboard import dashboard_rows
+from bench_e2b import e2b_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -119,6 +120,7 @@ def build_rows(res):
     hostile_rows(res, rows)
     terminal_rows(res, rows, ms, MIB)
     dashboard_rows(res, rows)
+    e2b_rows(res, rows, ms)
     return rows
 
 

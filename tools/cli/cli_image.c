@@ -30,6 +30,12 @@ static int image_build(const hb_runtime_t *rt)
     hb_err_t e = {0};
     if (hb_image_exists(rt, "base")) {
         printf("image base already exists in %s/images/base\n", rt->data_dir);
+        char dir[HB_HOSTPATH_MAX + 16];
+        snprintf(dir, sizeof dir, "%s/images/base", rt->data_dir);
+        if (!hb_image_has_default_user(dir))   /* an upgrade keeps the old image */
+            fprintf(stderr, "hivebox: note: it predates E2B's default user `user` (E2B SDK "
+                            "calls as that user fail): to rebuild it, move %s aside and run "
+                            "`hivebox image build` again (docs/e2b.md)\n", dir);
         return 0;
     }
     fprintf(stderr, "building image base in %s/images (a few minutes)\n", rt->data_dir);

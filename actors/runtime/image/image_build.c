@@ -7,6 +7,7 @@
  *   2. apt-get install npm + $HIVEBOX_PACKAGES inside the new root (chroot,
  *      in a private mount+pid namespace with its own /proc, so nothing stays
  *      mounted when it ends), using the package lists debootstrap left.
+ * then the default user `user` (image_user.c).
  * Everything happens in <data>/images/.base.tmp-<pid>; the directory is
  * renamed to <data>/images/base only when complete. An exclusive flock on
  * <data>/images/.base.lock marks a build in progress. */
@@ -22,8 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BASE_INCLUDE \
-    "python3,python3-pip,python3-venv,nodejs,git,curl,ca-certificates,procps,iproute2"
+/* sudo, python-is-python3 (python -> python3) and ncurses-bin (tput): what
+ * code written for E2B's default template expects beside the basics. */
+#define BASE_INCLUDE                                                                            \
+    "python3,python3-pip,python3-venv,python-is-python3,nodejs,git,curl,ca-certificates,"      \
+    "procps,iproute2,sudo,ncurses-bin"
 #define STAGE2_PACKAGES "npm"
 #define SUITE "bookworm"
 
@@ -144,6 +148,9 @@ static int build_into(build_ctx_t *c, const char *tmp, const char *extra, hb_err
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", tmp);
     if (stage1(c, rootfs, e) < 0 || stage2(c, rootfs, extra, e) < 0 ||
         make_sandbox_ready(rootfs, e) < 0)
+        return -1;
+    progress(c, "adding the default user 'user' (uid 1000, passwordless sudo)");
+    if (hb_image_add_default_user(rootfs, e) < 0)
         return -1;
     if (!hb_rootfs_valid(tmp))
         return hb_fail(e, HB_E_INTERNAL, 0, "building image base: result has no /bin/sh");

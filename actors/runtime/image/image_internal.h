@@ -52,6 +52,10 @@ int hb_images_dir(const hb_runtime_t *rt, char *out, size_t len, hb_err_t *e);
  * resolved inside it, never through a host path)? */
 bool hb_rootfs_valid(const char *image_dir);
 
+/* image_user.c: add the E2B-style default user `user` (uid 1000, home
+ * /home/user, bash, a NOPASSWD sudoers entry) to a freshly built rootfs. */
+int hb_image_add_default_user(const char *rootfs, hb_err_t *e);
+
 /* image_facts.c: record image_dir/image.json from image_dir/rootfs. */
 int hb_image_facts_record(const char *image_dir, hb_err_t *e);
 

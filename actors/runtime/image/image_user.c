@@ -1,0 +1,113 @@
+/* The unprivileged default user of the image "base": `user` (uid 1000,
+ * home /home/user, /bin/bash), as E2B templates have it, so code written
+ * for E2B (whose commands run as `user` by default) finds the same account.
+ * A NOPASSWD sudoers entry is added for the same reason, although inside a
+ * sandbox every command runs with no_new_privs (DESIGN decision 6), so the
+ * setuid sudo cannot raise privileges there: root is asked for by running
+ * the command as root (exec `user`), never through sudo. */
+#include "image_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define USER_NAME "user"
+#define USER_UID  "1000"
+#define SUDOERS   "etc/sudoers.d/hivebox-user"
+#define PASSWD_MAX (1024 * 1024)   /* an image's /etc/passwd is a few kB */
+
+/* Lines of useradd's output are of no interest: its exit status is. */
+static void ignore_line(void *ud, const char *line)
+{
+    (void)ud;
+    (void)line;
+}
+
+static int add_account(const char *rootfs, hb_err_t *e)
+{
+    /* chroot: useradd edits the image's own passwd/group/shadow and copies
+     * its /etc/skel; the host's NSS is never consulted. */
+    const char *argv[] = {"chroot", rootfs, "useradd", "--create-home", "--uid", USER_UID,
+                          "--user-group", "--shell", "/bin/bash", USER_NAME, NULL};
+    int rc = hb_spawn_lines(argv, ignore_line, NULL, e);
+    if (rc < 0)
+        return -1;
+    if (rc != 0)
+        return hb_fail(e, HB_E_INTERNAL, 0,
+                       "building image base: useradd " USER_NAME " failed (exit %d)", rc);
+    return 0;
+}
+
+/* sudo ignores a sudoers file that is not root's or is writable by others:
+ * created 0440 like visudo would, never through an existing link. */
+static int add_sudoers(const char *rootfs, hb_err_t *e)
+{
+    static const char text[] = "# HiveBox: E2B-style passwordless sudo for the default user\n"
+                               USER_NAME " ALL=(ALL:ALL) NOPASSWD: ALL\n";
+    char path[HB_HOSTPATH_MAX + 64];
+    if (hb_pathf(path, sizeof path, e, "%s/" SUDOERS, rootfs) < 0)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+    size_t n = sizeof text - 1;
+    if (fd < 0 || write(fd, text, n) != (ssize_t)n || fchmod(fd, 0440) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return hb_fail_sys(e, HB_E_INTERNAL, err, "write %s", path);
+    }
+    close(fd);
+    return 0;
+}
+
+int hb_image_add_default_user(const char *rootfs, hb_err_t *e)
+{
+    if (add_account(rootfs, e) < 0)
+        return -1;
+    return add_sudoers(rootfs, e);
+}
+
+/* The image's etc/passwd, resolved inside its rootfs (an absolute symlink
+ * there never leads to a host file), whole if it is a regular file of sane
+ * size: malloc'd and NUL-terminated, or NULL. */
+static char *read_passwd(const char *image_dir)
+{
+    char path[HB_HOSTPATH_MAX + 16];
+    if (hb_pathf(path, sizeof path, NULL, "%s/rootfs", image_dir) < 0)
+        return NULL;
+    int rootfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (rootfd < 0)
+        return NULL;
+    struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT};
+    int fd = (int)syscall(SYS_openat2, rootfd, "etc/passwd", &how, sizeof how);
+    close(rootfd);
+    struct stat st;
+    char *buf = NULL;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PASSWD_MAX)
+        buf = malloc((size_t)st.st_size + 1);
+    ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+bool hb_image_has_default_user(const char *image_dir)
+{
+    char *text = read_passwd(image_dir);
+    bool found = false;
+    for (const char *l = text; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        found = strncmp(l, USER_NAME ":", sizeof USER_NAME) == 0;
+    free(text);
+    return found;
+}
