@@ -148,8 +148,9 @@ USER_CMD = "echo $(id -u):$(id -g):$USER:$HOME:$(pwd); grep CapEff /proc/self/st
 @pytest.mark.parametrize("streamed", [False, True])
 @pytest.mark.parametrize("user,want", [
     ("nobody", "65534:65534:nobody:/nonexistent:/"),
-    (1000, "1000:1000::/:/"),
-    ("1000", "1000:1000::/:/"),
+    # a uid with no passwd entry (the base image's `user` is 1000)
+    (4242, "4242:4242::/:/"),
+    ("4242", "4242:4242::/:/"),
     ("root", "0:0:root:/root:/root"),
     ("0", "0:0:root:/root:/root"),
 ])
