@@ -136,6 +136,7 @@ FUZZ_EXTRA_fuzz_opencode := gateway/opencode/opencode_guard.c gateway/opencode/o
 FUZZ_EXTRA_fuzz_mcp := gateway/mcp/mcp_rpc.c gateway/mcp/mcp_schema.c gateway/mcp/mcp_text.c gateway/mcp/mcp_glob.c \
                       actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_json_depth := actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
