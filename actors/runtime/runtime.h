@@ -280,6 +280,10 @@ typedef int (*hb_sink_cb)(void *ud, const void *data, size_t len);
 #define HB_FILE_KEEP (1u << 31)
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
+/* The same, what it makes (the file, missing parents) owned by user, a name
+ * in the sandbox's /etc/passwd or a uid (NULL: root's). */
+int hb_file_write_as(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
+                     const char *user, hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
 int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,
                       hb_err_t *e);
 /* Regular files only (FIFO/device: HB_E_INVALID). HB_E_TOOBIG past max_size (0 = no cap). */
@@ -315,6 +319,9 @@ typedef struct {
 } hb_stat_t;
 int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e);
 int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e);
+/* The same, what it makes owned by user (as hb_file_write_as). */
+int hb_file_mkdir_as(const hb_sandbox_t *sb, const char *path, bool parents, const char *user,
+                     hb_err_t *e);
 int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e);
 /* A file, a symlink (as a link) or an empty directory; with recursive, a
  * directory and all below it (init walks it; see tools/init/agent/agent_rm.c). */
