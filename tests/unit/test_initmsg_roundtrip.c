@@ -330,6 +330,8 @@ Test(initmsg_roundtrip, wire_format_unchanged)
         a.has &= ~HB_IAF_BIT(off);   /* newer than these kinds: written only when set */
         a.meta = (hb_initents_t){0}; /* likewise (O): without it, ents is as it was */
         r.keep = false;              /* and write's `keep` */
+        if (r.op == HB_OP_WRITE)     /* and write's `user` (O) */
+            r.user = (hb_initstr_t){0};
         if (old_wire[i].answer)
             encode(pack_ans, &a, &sb, &f);
         else
