@@ -19,6 +19,8 @@
 
 /* mcp_token.c */
 int  mcp_token_new(char out[MCP_TOKEN_LEN + 1]);
+/* The sandbox's token as stored: 0, or -1 when it has none (yet). */
+int  mcp_token_read(const hb_lease_t *l, char out[MCP_TOKEN_LEN + 1]);
 /* Authorization header carries this sandbox's token (constant time). */
 bool mcp_token_ok(const hb_lease_t *l, const char *authz);
 

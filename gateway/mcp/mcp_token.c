@@ -46,21 +46,29 @@ static const char *bearer(const char *header, size_t *len)
     return *len ? t : NULL;
 }
 
-bool mcp_token_ok(const hb_lease_t *l, const char *authz)
+int mcp_token_read(const hb_lease_t *l, char out[MCP_TOKEN_LEN + 1])
 {
-    size_t plen;
-    const char *presented = bearer(authz, &plen);
-    if (!presented || plen != MCP_TOKEN_LEN)
-        return false;
     char path[HB_HOSTPATH_MAX + 128], stored[MCP_TOKEN_LEN + 2];
     const char *dir = hb_lease_state_dir(l);
     int fd = hb_sbdir_file(path, sizeof path, dir, HB_SBDIR_MCP_TOKEN, NULL) == 0
                  ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd < 0)
-        return false;
+        return -1;
     ssize_t n = read(fd, stored, sizeof stored);
     close(fd);
     if (n != MCP_TOKEN_LEN)
+        return -1;
+    memcpy(out, stored, MCP_TOKEN_LEN);
+    out[MCP_TOKEN_LEN] = '\0';
+    return 0;
+}
+
+bool mcp_token_ok(const hb_lease_t *l, const char *authz)
+{
+    size_t plen;
+    const char *presented = bearer(authz, &plen);
+    char stored[MCP_TOKEN_LEN + 1];
+    if (!presented || plen != MCP_TOKEN_LEN || mcp_token_read(l, stored) < 0)
         return false;
-    return hb_ct_equal(presented, plen, stored, (size_t)n);
+    return hb_ct_equal(presented, plen, stored, MCP_TOKEN_LEN);
 }
