@@ -54,7 +54,9 @@ static int parse_query(hb_e2b_call_t *k, hb_e2b_files_q_t *q)
     if (rc < 0 || (rc == 1 && strlen(q->username) != len))
         return hb_e2b_files_fail(k, 400, "username: malformed or longer than %d bytes",
                                  HB_USER_MAX);
-    q->user = q->username[0] ? q->username : k->user;
+    if (q->username[0])   /* relative paths are then that user's home's too */
+        snprintf(k->user, sizeof k->user, "%s", q->username);
+    q->user = k->user;
     return 0;
 }
 
