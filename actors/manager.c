@@ -240,6 +240,17 @@ static void on_info(mgr_t *m, hb_msg_t *r)
     hb_bus_send(m->met, &d);
 }
 
+/* Its expiry was set (SB_TIMEOUT): list shows it, the reaper re-arms. */
+static void on_expires(mgr_t *m, const hb_msg_t *r)
+{
+    entry_t *en = find(m, r->id);
+    if (!en || en->state != E_RUNNING)
+        return;
+    en->info.expires_at = r->expires_at;
+    hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = r->expires_at};
+    hb_bus_send(m->reaper, &t);
+}
+
 static void on_count(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -402,12 +413,14 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_EXEC:
     case HB_MSG_SB_LSFILES:
     case HB_MSG_SB_KILLALL:
+    case HB_MSG_SB_TIMEOUT:
     case HB_MSG_SB_LEASE: on_sandbox_request(m, q); break;
     case HB_MSG_SUP_INFO: on_info(m, q); break;
     case HB_MSG_SUP_READY: on_ready(m, q); break;
     case HB_MSG_SUP_FAILED: on_failed(m, q); break;
     case HB_MSG_SUP_GONE: on_gone(m, q); break;
     case HB_MSG_SUP_COUNT: on_count(m, q); break;
+    case HB_MSG_SUP_EXPIRES: on_expires(m, q); break;
     case HB_MSG_USAGE: on_usage(m, q); break;
     case HB_MSG_REAP_EXPIRE: on_expire(m, q); break;
     case HB_MSG_IMAGE_STATE: on_image(m, q); break;

@@ -51,6 +51,7 @@ int hb_h_skills(hb_req_t *r);
 /* gw_dashboard.c: /dashboard and its assets (no key) */
 int hb_h_dashboard(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
+int hb_h_timeout(hb_req_t *r);
 /* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
 int hb_h_events(hb_req_t *r);
 /* Background processes (gw_proc.c): /processes and /processes/:sel/... */

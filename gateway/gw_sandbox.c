@@ -39,12 +39,38 @@ static int set_id(hb_req_t *r, hb_msg_t *q)
     return 0;
 }
 
+/* Keep the rows whose metadata has every pair of filter (compacted in place). */
+static void keep_matching(hb_msg_t *rep, const json_t *filter)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rep->sandboxes_n; i++) {
+        if (!hb_meta_match(rep->sandboxes[i].metadata, filter)) {
+            hb_sbinfo_clear(&rep->sandboxes[i]);
+            continue;
+        }
+        if (n != i) {
+            rep->sandboxes[n] = rep->sandboxes[i];
+            memset(&rep->sandboxes[i], 0, sizeof rep->sandboxes[i]);
+        }
+        n++;
+    }
+    rep->sandboxes_n = n;
+}
+
 static int list(hb_req_t *r)
 {
     hb_msg_t q = {.type = HB_MSG_SB_LIST}, rep;
+    hb_err_t e = {0};
+    json_t *filter = NULL;
+    if (hb_req_parse_meta_filter(r->ri->query_string, &filter, &e) < 0)
+        return hb_reply_err(r, &e);
     int status;
-    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
+    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0) {
+        json_decref(filter);
         return status;
+    }
+    keep_matching(&rep, filter);
+    json_decref(filter);
     status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL), r->oc->enabled));
     hb_msg_clear(&rep);
     return status;
@@ -203,6 +229,34 @@ int hb_h_exec(hb_req_t *r)
         hb_msg_clear(&rep);
     }
     hb_sink_close(sink);
+    return status;
+}
+
+/* POST /:id/timeout {"timeout": s}: expires s seconds from now (E2B's
+ * setTimeout: set, not added); the sandbox's JSON with its new expires_at. */
+int hb_h_timeout(hb_req_t *r)
+{
+    if (!hb_method_is(r, "POST"))
+        return hb_reply_405(r);
+    char *body = NULL;
+    size_t len = 0;
+    hb_err_t e = {0};
+    hb_msg_t q = {.type = HB_MSG_SB_TIMEOUT}, rep;
+    if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
+        return hb_reply_err(r, &e);
+    int rc = hb_req_parse_timeout(body, len, &q.timeout_s, &e);
+    free(body);
+    if (rc < 0)
+        return hb_reply_err(r, &e);
+    int status = set_id(r, &q);
+    if (status || call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
+        return status;
+    if (rep.sandboxes_n != 1)
+        status = hb_reply_error(r->c, 500, "timeout: malformed reply");
+    else
+        status = hb_reply_json(r->c, 200, hb_json_sandbox(&rep.sandboxes[0], time(NULL),
+                                                          r->oc->enabled));
+    hb_msg_clear(&rep);
     return status;
 }
 

@@ -42,13 +42,30 @@ static json_t *with_opencode_url(json_t *j, const char *id, bool opencode)
     return j;
 }
 
+/* metadata (an object) and env_names (an array): the supervisor's JSON
+ * text; {} and [] when missing. Never an env value. */
+static json_t *with_extras(json_t *j, const hb_sbinfo_t *s)
+{
+    if (!j)
+        return NULL;
+    json_t *m = s->metadata ? json_loads(s->metadata, 0, NULL) : NULL;
+    json_t *n = s->env_names ? json_loads(s->env_names, 0, NULL) : NULL;
+    json_object_set_new(j, "metadata", json_is_object(m) ? m : json_object());
+    json_object_set_new(j, "env_names", json_is_array(n) ? n : json_array());
+    if (!json_is_object(m))
+        json_decref(m);
+    if (!json_is_array(n))
+        json_decref(n);
+    return j;
+}
+
 json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode)
 {
-    return with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
+    return with_extras(with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
                      "status", s->status ? s->status : "running", "image",
                      s->image ? s->image : "", "created_at", time_str(s->created_at), "network",
                      network_obj(s), "limits", limits_obj(s), "expires_at",
-                     time_str(s->expires_at)), s->id, opencode);
+                     time_str(s->expires_at)), s->id, opencode), s);
 }
 
 /* A failed sandbox (its init died) says why and since when. */
@@ -98,7 +115,7 @@ static json_t *list_item(const hb_sbinfo_t *s, int64_t now, bool opencode)
                           s->network ? s->network : "none", "disk", s->disk ? s->disk : "",
                           "disk_bytes", (json_int_t)s->usage_disk_bytes, "ip",
                           str_or_null(s->net_ip), "pids", (json_int_t)s->pids);
-    return with_failure(with_opencode_url(o, s->id, opencode), s);
+    return with_extras(with_failure(with_opencode_url(o, s->id, opencode), s), s);
 }
 
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode)

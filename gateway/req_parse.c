@@ -204,6 +204,20 @@ static int c_mcps(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
     return set_json_text(&q->custom_mcps, v, e);
 }
 
+static int c_metadata(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    if (hb_req_check_metadata(v, e) < 0)
+        return -1;
+    return set_json_text(&q->metadata, v, e);
+}
+
+static int c_env(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    int rc = hb_req_parse_sb_env(v, &q->env, e);   /* once: duplicate keys are refused */
+    c->spec.env = (const char *const *)q->env;   /* validated with the rest */
+    return rc;
+}
+
 static int agent_str(json_t *v, const char *field, char **dst, hb_err_t *e)
 {
     const char *s = get_str(v, field, HB_AGENT_STR_MAX, e);
@@ -241,7 +255,7 @@ static const struct {
     {"cpus", c_cpus},         {"pids", c_pids},             {"network", c_network},
     {"timeout", c_timeout},   {"skills", c_skills},         {"custom_mcps", c_mcps},
     {"llm_base_url", c_base_url}, {"llm_api_key", c_api_key}, {"llm_model", c_model},
-    {"disk", c_disk},
+    {"disk", c_disk},         {"metadata", c_metadata},     {"env", c_env},
 };
 
 static int fill_create(const create_t *c, hb_msg_t *q, hb_err_t *e)

@@ -6,6 +6,7 @@
 #define HB_REQ_PARSE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,27 @@ typedef struct {
     bool overwrite;
 } hb_move_req_t;
 int hb_req_parse_move(const char *body, size_t len, hb_move_req_t *m, hb_err_t *e);
+
+/* ---- req_parse_meta.c ---- */
+#define HB_META_KEYS_MAX   64
+#define HB_META_KEY_MAX    128    /* bytes */
+#define HB_META_VALUE_MAX  1024   /* bytes */
+/* create's "metadata": an object of at most 64 strings; key 1..128 bytes,
+ * printable, no '=' or '&'; value at most 1024 bytes, no NUL. Errors name
+ * metadata.<key>. */
+int hb_req_check_metadata(json_t *v, hb_err_t *e);
+/* create's "env": {"NAME": "value"} (names ^[A-Za-z_][A-Za-z0-9_]*$, at
+ * most HB_SB_ENV_MAX) into *out, NULL-terminated "K=V", malloc'd (an
+ * hb_msg_t's STRV: hb_msg_clear frees it), also set when it fails. */
+int hb_req_parse_sb_env(json_t *v, char ***out, hb_err_t *e);
+/* ?metadata=<urlencoded "k=v&k2=v2"> (E2B's filter) into *filter, a JSON
+ * object the caller decrefs; NULL when absent. 400 naming metadata. */
+int hb_req_parse_meta_filter(const char *qs, json_t **filter, hb_err_t *e);
+/* Whether a sandbox's metadata (JSON text, NULL = {}) has every pair of
+ * filter (NULL or {}: everything matches). */
+bool hb_meta_match(const char *metadata, const json_t *filter);
+/* POST /:id/timeout: {"timeout": seconds}, 1..HB_TIMEOUT_MAX, required. */
+int hb_req_parse_timeout(const char *body, size_t len, uint64_t *timeout_s, hb_err_t *e);
 
 /* ?range= seconds for analytics; absent or empty gives 0 (everything). */
 int hb_req_parse_range(const char *qs, uint64_t *range_s, hb_err_t *e);

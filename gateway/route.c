@@ -69,6 +69,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES_MKDIR;
     else if (path_is(tail, tn, "/files/move"))
         r->kind = HB_RT_FILES_MOVE;
+    else if (path_is(tail, tn, "/timeout"))
+        r->kind = HB_RT_TIMEOUT;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
     else if (path_is(tail, tn, "/processes"))

@@ -31,6 +31,7 @@ typedef enum {
     HB_RT_IMAGES,          /* /api/v1/images */
     HB_RT_SKILLS,          /* /api/v1/skills */
     HB_RT_E2B,             /* E2B's control plane: /sandboxes..., /v2/sandboxes... */
+    HB_RT_TIMEOUT,         /* /api/v1/hiveboxes/:id/timeout */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */

@@ -65,6 +65,21 @@ static bool webui_dir_ok(const char *dir)
     return false;
 }
 
+/* --e2b-api-key has the shape the E2B SDKs accept (they refuse others
+ * before sending): "e2b_" and at least 20 hex digits. */
+static bool e2b_key_ok(const char *key)
+{
+    if (!key)
+        return true;
+    size_t n = strlen(key);
+    bool ok = n >= 24 && n <= 128 && strncmp(key, "e2b_", 4) == 0 &&
+              strspn(key + 4, "0123456789abcdefABCDEF") == n - 4;
+    if (!ok)
+        fprintf(stderr, "hivebox daemon: --e2b-api-key (HIVEBOX_E2B_API_KEY): expected e2b_ "
+                        "followed by 20 to 124 hex digits\n");
+    return ok;
+}
+
 /* The settings each part is started with. */
 static hb_limits_t limits_of(const hb_config_t *c)
 {
@@ -192,7 +207,8 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
                             .max_file_size = o->max_file_size, .threads = o->threads,
                             .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
                             .head_timeout_s = o->header_timeout, .cfg = o,
-                            .ep = ep, .events = o->events, .webui_dir = o->webui_dir};
+                            .ep = ep, .events = o->events, .webui_dir = o->webui_dir,
+                            .e2b_api_key = o->e2b_api_key};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
@@ -232,7 +248,7 @@ int daemon_main(int argc, char **argv)
     int rc = load_config(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (!webui_dir_ok(o.webui_dir))
+    if (!webui_dir_ok(o.webui_dir) || !e2b_key_ok(o.e2b_api_key))
         return 2;
     hb_log_set_level((hb_log_level_t)o.log_level);
     hb_log_set_prefix("hivebox");

@@ -157,14 +157,20 @@ int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, v
 {
     size_t nenv = 0;
     memset(res, 0, sizeof *res);
-    if (check_req(req, &nenv, e) < 0)
+    hb_exec_req_t r = *req;   /* with the sandbox's own env merged in */
+    const char **env = NULL;
+    if (hb_sandbox_env(sb, req->env, &env, e) < 0)
         return -1;
+    r.env = env;
+    hb_initconn_t c;
+    if (check_req(&r, &nenv, e) < 0 || hb_initconn_open(&c, sb, e) < 0) {
+        free(env);
+        return -1;
+    }
     hb_usage_t before = {0}, after = {0};
     bool have_before = hb_sandbox_usage(sb, &before) == 0;
-    hb_initconn_t c;
-    if (hb_initconn_open(&c, sb, e) < 0)
-        return -1;
-    pack_req(hb_initconn_begin(&c), req, nenv);
+    pack_req(hb_initconn_begin(&c), &r, nenv);
+    free(env);   /* packed: a copy is in the frame */
     int rc = hb_initconn_send(&c, e);
     if (rc == 0)
         rc = stream(&c, req, cb, ud, res, e);

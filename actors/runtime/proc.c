@@ -191,8 +191,16 @@ int hb_proc_start(const hb_sandbox_t *sb, const hb_proc_req_t *req, hb_proc_info
 {
     size_t nenv = 0;
     memset(out, 0, sizeof *out);
-    if (check_start(req, &nenv, e) < 0)
+    hb_proc_req_t r = *req;   /* with the sandbox's own env merged in */
+    const char **env = NULL;
+    if (hb_sandbox_env(sb, (const char *const *)req->env, &env, e) < 0)
         return -1;
+    r.env = (char *const *)env;
+    req = &r;
+    if (check_start(req, &nenv, e) < 0) {
+        free(env);
+        return -1;
+    }
     hb_initreq_t q = {
         .op = HB_OP_PROC_START,
         .cmd = {req->command, strlen(req->command)},
@@ -206,7 +214,9 @@ int hb_proc_start(const hb_sandbox_t *sb, const hb_proc_req_t *req, hb_proc_info
         .timeout_ms = req->timeout_ms,
     };
     hb_initconn_t c;
-    if (hb_initconn_start(&c, sb, &q, e) < 0)
+    int started = hb_initconn_start(&c, sb, &q, e);
+    free(env);   /* packed and sent (or not): no longer needed */
+    if (started < 0)
         return -1;
     hb_initans_t a;
     int rc = hb_initconn_next(&c, &a, PROC_TIMEOUT_MS, e);

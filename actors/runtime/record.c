@@ -37,6 +37,27 @@ int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t l
     return 0;
 }
 
+/* metadata (a JSON object, as text) and env ("K=V" strings) into j: the
+ * record is 0600 in the daemon's own dir, so env's values (maybe secrets)
+ * may stay there. Absent when empty (and in records older than them). */
+static int save_extras(json_t *j, const hb_sandbox_t *sb)
+{
+    if (sb->metadata) {
+        json_t *m = json_loads(sb->metadata, 0, NULL);
+        if (!json_is_object(m) || json_object_set_new(j, "metadata", m) < 0)
+            return -1;
+    }
+    if (!sb->env)
+        return 0;
+    json_t *a = json_array();
+    if (json_object_set_new(j, "env", a) < 0)
+        return -1;
+    for (size_t i = 0; sb->env[i]; i++)
+        if (json_array_append_new(a, json_string(sb->env[i])) < 0)
+            return -1;
+    return 0;
+}
+
 int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
 {
     const hb_spec_t *s = &sb->spec;
@@ -50,8 +71,10 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
                           "expires_at", (json_int_t)sb->expires_at, "init_pid", (json_int_t)sb->init_pid,
                           "init_start", (json_int_t)sb->init_start, "uid_slot", (json_int_t)sb->uid_slot,
                           "disk", s->disk_str, "disk_bytes", (json_int_t)s->disk_bytes);
-    if (!j)
+    if (!j || save_extras(j, sb) < 0) {
+        json_decref(j);
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
+    }
     if (sb->failure[0]) {       /* its init died: kept, status failed */
         json_object_set_new(j, "failure", json_string(sb->failure));
         json_object_set_new(j, "failed_at", json_integer((json_int_t)sb->failed_at));
@@ -84,6 +107,31 @@ static int get_str(json_t *j, const char *key, char *out, size_t len)
         return -1;
     memcpy(out, v, strlen(v) + 1);
     return 0;
+}
+
+/* The record's metadata and env, checked as strictly as the API checks
+ * them: a damaged record must not hand commands a bad env. */
+static int load_extras(json_t *j, hb_sandbox_t *sb)
+{
+    json_t *m = json_object_get(j, "metadata"), *a = json_object_get(j, "env"), *v;
+    const char *k;
+    if (m && !json_is_object(m))
+        return -1;
+    json_object_foreach(m, k, v)
+        if (!json_is_string(v))
+            return -1;
+    if (a && (!json_is_array(a) || json_array_size(a) > HB_SB_ENV_MAX))
+        return -1;
+    const char *env[HB_SB_ENV_MAX + 1] = {0};
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!(env[i] = json_string_value(json_array_get(a, i))))
+            return -1;
+    if (hb_env_validate(env, NULL) < 0)
+        return -1;
+    char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    int rc = (m && !text) ? -1 : hb_sandbox_set_extras(sb, text, env[0] ? env : NULL);
+    free(text);
+    return rc;
 }
 
 static int parse_record(json_t *j, hb_sandbox_t *sb)
@@ -130,6 +178,8 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
         sb->failed_at = failed_at;
     else
         sb->failure[0] = '\0';
+    if (load_extras(j, sb) < 0)
+        return -1;
     snprintf(s->name, sizeof s->name, "%s", sb->id);
     sb->created_at = created;
     sb->expires_at = expires;

@@ -33,6 +33,7 @@
 #define HB_SKILLS_MAX_N  64     /* skills one sandbox can be given */
 #define HB_DISK_DEFAULT  (10ull << 30)  /* a sandbox's writable layer: "10g" */
 #define HB_DISK_MIN      (16ull << 20)
+#define HB_TIMEOUT_MAX   86400u  /* a sandbox's lifetime, seconds: create and set */
 
 typedef enum { HB_NET_NONE = 0, HB_NET_ISOLATED, HB_NET_SHARED } hb_netmode_t;
 
@@ -52,6 +53,10 @@ typedef struct {
     char         skills[HB_SKILLS_MAX_N * 16];
     uint64_t     disk_bytes;        /* quota of the writable layer */
     char         disk_str[24];      /* echoed form, lower case: "10g" */
+    /* Borrowed by hb_sandbox_create only, which copies them into the
+     * sandbox (its metadata and env); NULL in hb_sandbox_t.spec. */
+    const char        *metadata;    /* a JSON object of strings; NULL = {} */
+    const char *const *env;         /* "K=V", NULL-terminated; NULL = none */
 } hb_spec_t;
 
 /* spec.c */
@@ -64,6 +69,13 @@ int  hb_parse_size(const char *text, const char *field, uint64_t *out, hb_err_t 
 uint64_t hb_host_mem_total(void);   /* bytes of RAM; UINT64_MAX when unknown */
 int  hb_spec_set_network(hb_spec_t *s, const char *text, hb_err_t *e); /* none|isolated|shared[:group] */
 int  hb_spec_validate(const hb_spec_t *s, hb_err_t *e); /* every field; msg names the field */
+/* A sandbox's env (given at create, seen by every command it runs). */
+#define HB_SB_ENV_MAX 128           /* variables */
+/* ^[A-Za-z_][A-Za-z0-9_]*$, n bytes of name. */
+bool hb_env_name_valid(const char *name, size_t n);
+/* Every "K=V" of env (NULL: none): a valid name, at most HB_ENVSTR_MAX
+ * bytes, at most HB_SB_ENV_MAX of them; errors name "env". */
+int  hb_env_validate(const char *const *env, hb_err_t *e);
 const char *hb_netmode_name(hb_netmode_t m);
 
 /* What the runtime is started with: the daemon's settings (actors/config.def)
@@ -146,6 +158,9 @@ typedef struct hb_sandbox {
     const hb_runtime_t *rt;
     char      failure[200]; /* "" while healthy; why its init died (status failed) */
     int64_t   failed_at;    /* unix seconds, 0 while healthy */
+    /* Given at create, kept in the record; owned, freed by hb_sandbox_free. */
+    char     *metadata;     /* a JSON object of strings; NULL = {} */
+    char    **env;          /* "K=V", NULL-terminated; NULL = none */
 } hb_sandbox_t;
 
 /* sandbox.c */
@@ -166,6 +181,15 @@ void hb_strv_free(char **v, size_t n);
 /* A new connection to the sandbox's init agent (one per request), or -1 with
  * HB_E_DEAD when its init is gone. Handles data dirs too long for sun_path. */
 int  hb_sandbox_connect(const hb_sandbox_t *sb, hb_err_t *e);
+/* sbenv.c: the env a command in sb runs with: the sandbox's own variables
+ * that req (NULL: none) does not set, then req's. *out: a malloc'd,
+ * NULL-terminated array of borrowed strings (free only the array), NULL
+ * when there are none. The one place the two are merged (exec, processes,
+ * PTYs: hb_exec and hb_proc_start). */
+int  hb_sandbox_env(const hb_sandbox_t *sb, const char *const *req, const char ***out,
+                    hb_err_t *e);
+/* Copy metadata and env into sb (create and record load). */
+int  hb_sandbox_set_extras(hb_sandbox_t *sb, const char *metadata, const char *const *env);
 /* Rewrite sandbox.json (e.g. after expires_at changed). */
 int  hb_sandbox_save(const hb_sandbox_t *sb, hb_err_t *e);
 /* Atomically write a side file in the sandbox dir (daemon metadata, secrets 0600). */

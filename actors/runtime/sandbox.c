@@ -242,9 +242,15 @@ static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_san
     if (!sb)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     sb->spec = *spec;
+    sb->spec.metadata = NULL;   /* borrowed: the handle keeps its own copies */
+    sb->spec.env = NULL;
     sb->uid_slot = UINT32_MAX;
+    if (hb_sandbox_set_extras(sb, spec->metadata, spec->env) < 0) {
+        hb_sandbox_free(sb);
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    }
     if (claim_dir(sb, rt, spec->name, e) < 0) {
-        free(sb);
+        hb_sandbox_free(sb);
         return -1;
     }
     snprintf(sb->spec.name, sizeof sb->spec.name, "%s", sb->id);
@@ -267,7 +273,7 @@ static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_san
 fail:
     HB_LOG_WARN("create %s failed: %s", sb->id, e ? e->msg : "");
     hb_sandbox_destroy(sb, NULL);
-    free(sb);
+    hb_sandbox_free(sb);
     return -1;
 }
 
@@ -354,6 +360,9 @@ int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
 
 void hb_sandbox_free(hb_sandbox_t *sb)
 {
+    if (!sb)
+        return;
+    hb_sandbox_set_extras(sb, NULL, NULL);   /* frees them */
     free(sb);
 }
 

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "initproto.h"   /* HB_ENVSTR_MAX: what init takes per "K=V" */
+
 #define MEM_MIN (16ull << 20)
 #define PIDS_MAX 4194304u
-#define TIMEOUT_MAX 86400u
+#define TIMEOUT_MAX HB_TIMEOUT_MAX
 
 void hb_spec_defaults(hb_spec_t *s)
 {
@@ -147,6 +149,33 @@ const char *hb_netmode_name(hb_netmode_t m)
     return "none";
 }
 
+bool hb_env_name_valid(const char *name, size_t n)
+{
+    if (n == 0 || !(name[0] == '_' || isalpha((unsigned char)name[0])))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(name[i] == '_' || isalnum((unsigned char)name[i])))
+            return false;
+    return true;
+}
+
+int hb_env_validate(const char *const *env, hb_err_t *e)
+{
+    for (size_t i = 0; env && env[i]; i++) {
+        const char *kv = env[i], *eq = strchr(kv, '=');
+        int kl = eq && eq - kv < 64 ? (int)(eq - kv) : 64;
+        if (i >= HB_SB_ENV_MAX)
+            return hb_fail(e, HB_E_INVALID, 0, "env: more than %d variables", HB_SB_ENV_MAX);
+        if (!eq || !hb_env_name_valid(kv, (size_t)(eq - kv)))
+            return hb_fail(e, HB_E_INVALID, 0, "env: '%.*s' is not a name like "
+                           "^[A-Za-z_][A-Za-z0-9_]*$", kl, kv);
+        if (strnlen(kv, HB_ENVSTR_MAX + 1) > HB_ENVSTR_MAX)
+            return hb_fail(e, HB_E_INVALID, 0, "env.%.*s: longer than %u bytes with its name",
+                           kl, kv, HB_ENVSTR_MAX);
+    }
+    return 0;
+}
+
 int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
 {
     if (s->name[0] && !hb_name_valid(s->name))
@@ -172,5 +201,5 @@ int hb_spec_validate(const hb_spec_t *s, hb_err_t *e)
         return hb_fail(e, HB_E_INVALID, 0, "network: bad group name in \"shared:<group>\"");
     if (s->net_mode != HB_NET_SHARED && s->net_group[0])
         return hb_fail(e, HB_E_INVALID, 0, "network: only \"shared\" takes a group");
-    return 0;
+    return hb_env_validate(s->env, e);
 }

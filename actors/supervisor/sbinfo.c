@@ -6,12 +6,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sbdir.h"
+
+/* The names of its create env as a JSON array (never the values). */
+static char *env_names(const hb_sandbox_t *sb)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && sb->env && sb->env[i]; i++) {
+        const char *eq = strchr(sb->env[i], '=');
+        size_t n = eq ? (size_t)(eq - sb->env[i]) : strlen(sb->env[i]);
+        json_array_append_new(a, json_stringn(sb->env[i], n));
+    }
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return text;
+}
 
 int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
                    const hb_usage_t *usage)
@@ -39,7 +54,9 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
         hb_str_set(&out->disk, s->disk_str) < 0 ||
         hb_str_set(&out->network, hb_netmode_name(s->net_mode)) < 0 ||
         hb_str_set(&out->net_group, s->net_mode == HB_NET_SHARED ? s->net_group : "") < 0 ||
-        (sb->ip[0] && hb_str_set(&out->net_ip, sb->ip) < 0)) {
+        (sb->ip[0] && hb_str_set(&out->net_ip, sb->ip) < 0) ||
+        hb_str_set(&out->metadata, sb->metadata ? sb->metadata : "{}") < 0 ||
+        !(out->env_names = env_names(sb))) {
         hb_sbinfo_clear(out);
         return -1;
     }

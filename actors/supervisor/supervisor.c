@@ -87,6 +87,8 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
     spec->cpus = q->cpus;
     spec->pids = (uint32_t)q->pids;
     spec->timeout_s = (uint32_t)q->timeout_s;
+    spec->metadata = q->metadata;   /* borrowed: create copies them */
+    spec->env = (const char *const *)q->env;
     if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
         return -1;
     if (hb_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
@@ -523,6 +525,32 @@ static void on_killall(sup_t *s, const hb_msg_t *q)
     hb_bus_post(q->reply_to, &r);   /* r borrows */
 }
 
+/* POST /:id/timeout: expires timeout_s from now (set, not added). The
+ * record first, so a restart keeps it; then the manager (list, reaper). */
+static void on_timeout(sup_t *s, const hb_msg_t *q)
+{
+    int64_t old = s->sb->expires_at;
+    uint32_t old_timeout = s->sb->spec.timeout_s;
+    hb_err_t e = {0};
+    if (q->timeout_s < 1 || q->timeout_s > HB_TIMEOUT_MAX) {
+        hb_bus_reply_error(q->reply_to, HB_E_INVALID, "timeout: must be between 1 and %u seconds",
+                           HB_TIMEOUT_MAX);
+        return;
+    }
+    s->sb->expires_at = time(NULL) + (int64_t)q->timeout_s;
+    s->sb->spec.timeout_s = (uint32_t)q->timeout_s;
+    if (hb_sandbox_save(s->sb, &e) < 0) {
+        s->sb->expires_at = old;
+        s->sb->spec.timeout_s = old_timeout;
+        HB_LOG_ERROR("sandbox %s: saving its new expiry: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    hb_msg_t m = {.type = HB_MSG_SUP_EXPIRES, .id = s->id, .expires_at = s->sb->expires_at};
+    hb_bus_send(s->mgr, &m);   /* m borrows */
+    on_get(s, q);
+}
+
 /* A failed sandbox answers GET and DELETE; everything else names its state. */
 static void on_failed_request(sup_t *s, hb_msg_t *q)
 {
@@ -556,6 +584,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_LSFILES: on_op(s, q); break;
     case HB_MSG_SB_LEASE: on_lease(s, q); break;
     case HB_MSG_SB_KILLALL: on_killall(s, q); break;
+    case HB_MSG_SB_TIMEOUT: on_timeout(s, q); break;
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

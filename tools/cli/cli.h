@@ -114,6 +114,8 @@ char *cli_urlencode(const char *s);
 int   cli_cmd_create(int argc, char **argv);
 int   cli_cmd_list(int argc, char **argv);
 int   cli_cmd_get(int argc, char **argv);
+/* cli_e2b.c */
+int   cli_cmd_e2b_key(int argc, char **argv);
 int   cli_cmd_destroy(int argc, char **argv);
 int   cli_cmd_exec(int argc, char **argv);
 int   cli_cmd_run(int argc, char **argv);

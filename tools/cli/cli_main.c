@@ -40,6 +40,8 @@ void cli_usage(FILE *out)
           "                                            ('-' = stdin/stdout, one file)\n"
           "  mcp --sandbox ID [--api-url U] [--api-key K]\n"
           "                                            MCP over stdin/stdout for one sandbox\n"
+          "  e2b-key                                   the E2B_API_KEY the E2B SDKs give this\n"
+          "                                            daemon (docs/e2b.md)\n"
           "\n"
           "Images (local, as root; act on the data dir):\n"
           "  image build                               build the default image 'base'\n"
@@ -99,6 +101,7 @@ int cli_dispatch(int argc, char **argv)
         {"run", cli_cmd_run},       {"cp", cli_cmd_cp},         {"image", cli_cmd_image},
         {"shell", cli_cmd_shell},
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
+        {"e2b-key", cli_cmd_e2b_key},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)
