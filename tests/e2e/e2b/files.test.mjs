@@ -1,0 +1,171 @@
+// files.* of the E2B JS SDK against HiveBox: filesystem.Filesystem over
+// Connect and GET/POST /files, the SDK configured as a user would
+// (lib.mjs). Our own scenarios; every check can fail.
+import { test, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { NotFoundError } from 'e2b'
+import { sandbox, API_URL } from './lib.mjs'
+
+let sb
+
+// E2B writes as the default user `user`; an image without it gets one here
+// (as root, through the SDK's own commands).
+before(async () => {
+  sb = await sandbox()
+  await sb.commands.run('id user >/dev/null 2>&1 || useradd -m -s /bin/bash user', { user: 'root' })
+})
+
+test('text round trip, absolute and relative paths', async () => {
+  const info = await sb.files.write('/tmp/hello.txt', 'hello, hive\n')
+  assert.equal(info.path, '/tmp/hello.txt')
+  assert.equal(info.name, 'hello.txt')
+  assert.equal(await sb.files.read('/tmp/hello.txt'), 'hello, hive\n')
+  // relative: the user's home
+  const rel = await sb.files.write('notes/today.md', '# today')
+  assert.equal(rel.path, '/home/user/notes/today.md')
+  assert.equal(await sb.files.read('/home/user/notes/today.md'), '# today')
+  assert.equal(await sb.files.read('notes/today.md'), '# today')
+  // an empty file
+  await sb.files.write('/tmp/empty', '')
+  assert.equal(await sb.files.read('/tmp/empty'), '')
+})
+
+test('binary content with every byte value survives', async () => {
+  const bytes = new Uint8Array(256 * 4)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i % 256
+  await sb.files.write('/tmp/all-bytes.bin', bytes.buffer)
+  const back = await sb.files.read('/tmp/all-bytes.bin', { format: 'bytes' })
+  assert.deepEqual(Buffer.from(back), Buffer.from(bytes))
+  const r = await sb.commands.run('sha256sum /tmp/all-bytes.bin')
+  assert.equal(r.stdout.split(' ')[0], createHash('sha256').update(bytes).digest('hex'))
+})
+
+test('a 20 MiB file, written and read back, multipart and octet-stream', async () => {
+  const big = Buffer.alloc(20 * 1024 * 1024)
+  for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i)
+  const digest = createHash('sha256').update(big).digest('hex')
+  await sb.files.write('/tmp/big.bin', big.buffer.slice(big.byteOffset, big.byteOffset + big.length))
+  const r = await sb.commands.run('sha256sum /tmp/big.bin && stat -c %s /tmp/big.bin')
+  assert.match(r.stdout, new RegExp(`^${digest} `))
+  assert.match(r.stdout, /\n20971520\n$/)
+  const back = await sb.files.read('/tmp/big.bin', { format: 'bytes' })
+  assert.equal(back.length, big.length)
+  assert.equal(createHash('sha256').update(back).digest('hex'), digest)
+  // the octet-stream path (a streamed body)
+  const stream = new Blob([big]).stream()
+  await sb.files.write('/tmp/big2.bin', stream)
+  const r2 = await sb.commands.run('sha256sum /tmp/big2.bin')
+  assert.equal(r2.stdout.split(' ')[0], digest)
+})
+
+test('several files at once (the array form)', async () => {
+  const out = await sb.files.write([
+    { path: '/tmp/multi/a.txt', data: 'A' },
+    { path: '/tmp/multi/sub/b.txt', data: 'BB' },
+    { path: 'multi-rel.txt', data: 'C' },
+  ])
+  assert.deepEqual(out.map((f) => f.path).sort(),
+    ['/home/user/multi-rel.txt', '/tmp/multi/a.txt', '/tmp/multi/sub/b.txt'])
+  assert.equal(await sb.files.read('/tmp/multi/sub/b.txt'), 'BB')
+  assert.equal(await sb.files.read('/home/user/multi-rel.txt'), 'C')
+})
+
+test('written files and their new parents belong to user, who can append', async () => {
+  await sb.files.write('/home/user/deep/er/owned.txt', 'one\n')
+  const r = await sb.commands.run(
+    'stat -c "%U:%G %a" /home/user/deep /home/user/deep/er /home/user/deep/er/owned.txt')
+  assert.deepEqual(r.stdout.trim().split('\n'), ['user:user 755', 'user:user 755', 'user:user 644'])
+  await sb.commands.run('echo two >> /home/user/deep/er/owned.txt && touch /home/user/deep/er/new', { user: 'user' })
+  assert.equal(await sb.files.read('/home/user/deep/er/owned.txt'), 'one\ntwo\n')
+  // a write as root is root's
+  await sb.files.write('/tmp/rootfile', 'r', { user: 'root' })
+  const r2 = await sb.commands.run('stat -c %U /tmp/rootfile')
+  assert.equal(r2.stdout.trim(), 'root')
+})
+
+test('list with depth, makeDir new and existing, getInfo fields', async () => {
+  assert.equal(await sb.files.makeDir('/tmp/tree/x/y'), true)
+  assert.equal(await sb.files.makeDir('/tmp/tree/x/y'), false)
+  await sb.files.write('/tmp/tree/top.txt', '12345')
+  await sb.files.write('/tmp/tree/x/y/leaf.txt', 'leaf')
+  const one = await sb.files.list('/tmp/tree')
+  assert.deepEqual(one.map((e) => `${e.name}:${e.type}`).sort(), ['top.txt:file', 'x:dir'])
+  const three = await sb.files.list('/tmp/tree', { depth: 3 })
+  assert.deepEqual(three.map((e) => e.path).sort(),
+    ['/tmp/tree/top.txt', '/tmp/tree/x', '/tmp/tree/x/y', '/tmp/tree/x/y/leaf.txt'])
+  const info = await sb.files.getInfo('/tmp/tree/top.txt')
+  assert.equal(info.name, 'top.txt')
+  assert.equal(info.type, 'file')
+  assert.equal(info.path, '/tmp/tree/top.txt')
+  assert.equal(info.size, 5)
+  assert.equal(info.permissions, '-rw-r--r--')
+  assert.equal(info.mode, 0o644)
+  assert.equal(info.owner, 'user')
+  assert.equal(info.group, 'user')
+  assert.ok(info.modifiedTime instanceof Date)
+  assert.ok(Math.abs(info.modifiedTime.getTime() - Date.now()) < 5 * 60_000)
+  const dir = await sb.files.getInfo('/tmp/tree/x')
+  assert.equal(dir.type, 'dir')
+  assert.equal(dir.permissions, 'drwxr-xr-x')
+  const etc = await sb.files.getInfo('/etc')
+  assert.equal(etc.owner, 'root')
+  await assert.rejects(sb.files.list('/tmp/tree/top.txt'))
+  await assert.rejects(sb.files.list('/tmp/tree', { depth: 0 }))
+})
+
+test('exists, rename, remove; missing files are NotFoundError', async () => {
+  await sb.files.write('/tmp/mv/src.txt', 'moving')
+  assert.equal(await sb.files.exists('/tmp/mv/src.txt'), true)
+  assert.equal(await sb.files.exists('/tmp/mv/nope.txt'), false)
+  const moved = await sb.files.rename('/tmp/mv/src.txt', '/tmp/mv/new/dst.txt')
+  assert.equal(moved.path, '/tmp/mv/new/dst.txt')
+  assert.equal(moved.type, 'file')
+  assert.equal(await sb.files.exists('/tmp/mv/src.txt'), false)
+  assert.equal(await sb.files.read('/tmp/mv/new/dst.txt'), 'moving')
+  await sb.files.remove('/tmp/mv/new/dst.txt')
+  assert.equal(await sb.files.exists('/tmp/mv/new/dst.txt'), false)
+  await sb.files.remove('/tmp/mv')   // a directory with what it holds
+  assert.equal(await sb.files.exists('/tmp/mv'), false)
+  await assert.rejects(sb.files.read('/tmp/mv/none.txt'), NotFoundError)
+  await assert.rejects(sb.files.getInfo('/tmp/none'), NotFoundError)
+  await assert.rejects(sb.files.remove('/tmp/none'), NotFoundError)
+  await assert.rejects(sb.files.rename('/tmp/none', '/tmp/none2'), NotFoundError)
+})
+
+test('signed upload and download URLs work with plain fetch; tampering is refused', async () => {
+  // E2B_SANDBOX_URL is one host for every sandbox: the URL names no sandbox,
+  // so plain fetch adds the header the SDK itself sends.
+  const headers = { 'E2b-Sandbox-Id': sb.sandboxId }
+  const up = await sb.uploadUrl('/tmp/signed/up.txt', { useSignatureExpiration: 60 })
+  assert.ok(up.startsWith(API_URL))
+  const form = new FormData()
+  form.append('file', new Blob(['via url']), '/tmp/signed/up.txt')
+  let res = await fetch(up, { method: 'POST', body: form, headers })
+  assert.equal(res.status, 200, await res.clone().text())
+  assert.equal((await res.json())[0].path, '/tmp/signed/up.txt')
+  const down = await sb.downloadUrl('/tmp/signed/up.txt')
+  res = await fetch(down, { headers })
+  assert.equal(res.status, 200)
+  assert.equal(await res.text(), 'via url')
+  // tampered: another path under the same signature, a wrong signature,
+  // the upload's signature used to read, no signature at all
+  const other = new URL(down)
+  other.searchParams.set('path', '/etc/shadow')
+  assert.equal((await fetch(other, { headers })).status, 401)
+  const bad = new URL(down)
+  bad.searchParams.set('signature', 'v1_' + 'A'.repeat(43))
+  assert.equal((await fetch(bad, { headers })).status, 401)
+  const swapped = new URL(down)
+  swapped.searchParams.set('signature', new URL(up).searchParams.get('signature'))
+  assert.equal((await fetch(swapped, { headers })).status, 401)
+  const bare = new URL(down)
+  bare.searchParams.delete('signature')
+  const r = await fetch(bare, { headers })
+  assert.equal(r.status, 401)
+  assert.equal((await r.json()).code, 401)
+  // expired
+  const old = new URL(up)
+  old.searchParams.set('signature_expiration', String(Math.floor(Date.now() / 1000) - 10))
+  assert.equal((await fetch(old, { method: 'POST', body: form, headers })).status, 401)
+})
