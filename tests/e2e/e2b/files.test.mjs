@@ -169,3 +169,94 @@ test('signed upload and download URLs work with plain fetch; tampering is refuse
   old.searchParams.set('signature_expiration', String(Math.floor(Date.now() / 1000) - 10))
   assert.equal((await fetch(old, { method: 'POST', body: form, headers })).status, 401)
 })
+
+// Collects a watch's events until pred holds (or the time is up).
+function collector() {
+  const seen = []
+  let wake = () => {}
+  return {
+    seen,
+    onEvent: (ev) => { seen.push(`${ev.type}:${ev.name}`); wake() },
+    async until(pred, ms = 10_000) {
+      const end = Date.now() + ms
+      while (!pred(seen) && Date.now() < end)
+        await new Promise((r) => { wake = r; setTimeout(r, 100) })
+      return pred(seen)
+    },
+  }
+}
+
+test('watchDir sees a create with its write, a chmod and a remove', async () => {
+  await sb.files.makeDir('/tmp/watched')
+  const c = collector()
+  const handle = await sb.files.watchDir('/tmp/watched', c.onEvent)
+  try {
+    await sb.files.write('/tmp/watched/new.txt', 'content')
+    assert.ok(await c.until((s) => s.includes('create:new.txt') && s.includes('write:new.txt')),
+      `events: ${c.seen}`)
+    await sb.commands.run('chmod 600 /tmp/watched/new.txt')
+    assert.ok(await c.until((s) => s.includes('chmod:new.txt')), `events: ${c.seen}`)
+    await sb.files.remove('/tmp/watched/new.txt')
+    assert.ok(await c.until((s) => s.includes('remove:new.txt')), `events: ${c.seen}`)
+    // not recursive: a file in a subdirectory is not reported, the directory is
+    await sb.files.write('/tmp/watched/sub/inner.txt', 'x')
+    assert.ok(await c.until((s) => s.includes('create:sub')), `events: ${c.seen}`)
+    await new Promise((r) => setTimeout(r, 600))
+    assert.ok(!c.seen.some((e) => e.endsWith('inner.txt')), `events: ${c.seen}`)
+  } finally {
+    await handle.stop()
+  }
+  await assert.rejects(sb.files.watchDir('/tmp/not-there', () => {}), NotFoundError)
+})
+
+test('a recursive watchDir names deep changes relative to the watched directory', async () => {
+  await sb.files.makeDir('/tmp/rwatch/a/b')
+  const c = collector()
+  const handle = await sb.files.watchDir('/tmp/rwatch', c.onEvent, { recursive: true })
+  try {
+    await sb.files.write('/tmp/rwatch/a/b/deep.txt', 'deep')
+    assert.ok(await c.until((s) => s.includes('create:a/b/deep.txt') && s.includes('write:a/b/deep.txt')),
+      `events: ${c.seen}`)
+    await sb.commands.run('rm /tmp/rwatch/a/b/deep.txt')
+    assert.ok(await c.until((s) => s.includes('remove:a/b/deep.txt')), `events: ${c.seen}`)
+  } finally {
+    await handle.stop()
+  }
+})
+
+// The Python SDK's sync watcher polls these; the JS SDK does not use them,
+// so they are called here as Connect unary calls.
+async function rpc(method, body) {
+  const res = await fetch(`${API_URL}/filesystem.Filesystem/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'E2b-Sandbox-Id': sb.sandboxId,
+      'X-Access-Token': sb.envdAccessToken, 'Connect-Protocol-Version': '1' },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, json: await res.json() }
+}
+
+test('CreateWatcher, GetWatcherEvents, RemoveWatcher', async () => {
+  await sb.files.makeDir('/tmp/polled')
+  const made = await rpc('CreateWatcher', { path: '/tmp/polled', recursive: true })
+  assert.equal(made.status, 200, JSON.stringify(made.json))
+  const id = made.json.watcherId
+  assert.match(id, /^[0-9a-f]{32}$/)
+  let got = await rpc('GetWatcherEvents', { watcherId: id })
+  assert.deepEqual(got.json.events ?? [], [])
+  await sb.files.write('/tmp/polled/x/y.txt', 'y')
+  got = await rpc('GetWatcherEvents', { watcherId: id })
+  assert.deepEqual(got.json.events.map((e) => `${e.type}:${e.name}`),
+    ['EVENT_TYPE_CREATE:x', 'EVENT_TYPE_CREATE:x/y.txt', 'EVENT_TYPE_WRITE:x/y.txt'])
+  got = await rpc('GetWatcherEvents', { watcherId: id })
+  assert.deepEqual(got.json.events ?? [], [])   // each change once
+  assert.equal((await rpc('RemoveWatcher', { watcherId: id })).status, 200)
+  const gone = await rpc('GetWatcherEvents', { watcherId: id })
+  assert.equal(gone.status, 404)
+  assert.equal(gone.json.code, 'not_found')
+  const missing = await rpc('CreateWatcher', { path: '/tmp/no-such-dir' })
+  assert.equal(missing.json.code, 'not_found')
+  const noField = await rpc('GetWatcherEvents', {})
+  assert.equal(noField.status, 400)
+  assert.match(noField.json.message, /watcherId/)
+})
