@@ -63,9 +63,8 @@ int hb_e2b_fs_mkdir(hb_e2b_call_t *k)
                      ? hb_cx_fail(k, "already_exists", "path: %s already exists", path)
                      : hb_cx_fail(k, "invalid_argument", "path: %s exists and is not a "
                                   "directory", path);
-    else if (e.code != HB_E_NOTFOUND)
-        status = hb_e2b_fs_fail(k, &e, "mkdir");
-    else if (hb_lease_file_mkdir_as(k->lease, path, true, k->user, &e) < 0)
+    else if (e.code != HB_E_NOTFOUND ||
+             hb_lease_file_mkdir_as(k->lease, path, true, k->user, &e) < 0)
         status = hb_e2b_fs_fail(k, &e, "mkdir");
     else
         status = reply_entry(k, path, "mkdir");

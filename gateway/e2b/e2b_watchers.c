@@ -22,14 +22,14 @@
 #define ID_LEN           32
 
 typedef struct {
-    bool      used, busy;      /* busy: a GetWatcherEvents is listing */
-    char      id[ID_LEN + 1];
-    char      sandbox[HB_ID_MAX];
     int64_t   created_at;      /* the sandbox's: a re-created name is another */
     char     *dir;
-    bool      recursive;
-    hb_snap_t snap;
     int64_t   last_ms;
+    hb_snap_t snap;
+    bool      used, busy;      /* busy: a GetWatcherEvents is listing */
+    bool      recursive;
+    char      id[ID_LEN + 1];
+    char      sandbox[HB_ID_MAX];
 } watcher_t;
 
 static watcher_t table[WATCHERS_MAX];
