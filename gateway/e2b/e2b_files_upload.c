@@ -31,8 +31,9 @@ static int write_one(hb_e2b_call_t *k, const hb_e2b_files_q_t *q, const char *ta
     if (!path)
         return hb_e2b_files_fail_err(k, &e);
     uint64_t n = 0;
-    int rc = hb_lease_file_write_as(k->lease, path, 0644, k->r->conf->max_file_size, q->user,
-                                    src, ud, &n, &e);
+    /* A file replaced keeps its mode and owner, as envd's O_TRUNC open does. */
+    int rc = hb_lease_file_write_as(k->lease, path, 0644 | HB_FILE_KEEP,
+                                    k->r->conf->max_file_size, q->user, src, ud, &n, &e);
     if (rc < 0 && src_err && src_err->code != HB_OK)
         e = *src_err;    /* the body's fault, not the write's */
     int status = rc < 0 ? hb_e2b_files_fail_err(k, &e) : 0;

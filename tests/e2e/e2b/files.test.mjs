@@ -82,6 +82,15 @@ test('written files and their new parents belong to user, who can append', async
   await sb.files.write('/tmp/rootfile', 'r', { user: 'root' })
   const r2 = await sb.commands.run('stat -c %U /tmp/rootfile')
   assert.equal(r2.stdout.trim(), 'root')
+  // a file rewritten keeps its mode and owner (a script stays executable)
+  await sb.commands.run('printf "#!/bin/sh\necho old\n" > /tmp/tool.sh && chmod 750 /tmp/tool.sh', { user: 'root' })
+  await sb.files.write('/tmp/tool.sh', '#!/bin/sh\necho new\n')
+  const r3 = await sb.commands.run('stat -c "%U %a" /tmp/tool.sh && /tmp/tool.sh', { user: 'root' })
+  assert.equal(r3.stdout, 'root 750\nnew\n')
+  // makeDir's directory is user's too
+  await sb.files.makeDir('/tmp/made-by-user')
+  const r4 = await sb.commands.run('stat -c %U /tmp/made-by-user')
+  assert.equal(r4.stdout.trim(), 'user')
 })
 
 test('list with depth, makeDir new and existing, getInfo fields', async () => {
