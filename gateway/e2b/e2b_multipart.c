@@ -70,22 +70,46 @@ static int ensure(hb_mp_t *m, size_t k, hb_err_t *e)
     return 0;
 }
 
+/* The buffered bytes before the next delimiter (*avail): 1 when the
+ * delimiter follows them, 0 when it may still come (the last dlen - 1
+ * bytes are held back: they could be its start). As Go's reader (envd's)
+ * does, "\r\n--boundary" followed by anything but '-', CR, LF, space or
+ * tab is data, not a delimiter. */
+static int scan(const hb_mp_t *m, size_t *avail)
+{
+    const char *at = m->buf + m->pos, *end = m->buf + m->len, *from = at;
+    for (;;) {
+        const char *d = memmem(from, (size_t)(end - from), m->delim, m->dlen);
+        if (!d) {
+            size_t have = (size_t)(end - at);
+            *avail = have >= m->dlen ? have - (m->dlen - 1) : 0;
+            if (*avail < (size_t)(from - at))
+                *avail = (size_t)(from - at);
+            return 0;
+        }
+        const char *after = d + m->dlen;
+        *avail = (size_t)(d - at);
+        if (after == end)
+            return m->eof;   /* the next byte decides; at the end the caller fails */
+        if (strchr("-\r\n \t", *after))
+            return 1;
+        from = d + 1;
+    }
+}
+
 int hb_mp_read(hb_mp_t *m, void *buf, size_t cap, size_t *got, hb_err_t *e)
 {
     *got = 0;
     while (m->in_part && cap > 0) {
-        const char *at = m->buf + m->pos;
-        size_t have = m->len - m->pos;
-        const char *d = memmem(at, have, m->delim, m->dlen);
-        /* Without the delimiter, its possible start stays in the buffer. */
-        size_t avail = d ? (size_t)(d - at) : have >= m->dlen ? have - (m->dlen - 1) : 0;
-        if (d && avail == 0) {
+        size_t avail;
+        int delim = scan(m, &avail);
+        if (delim && avail == 0) {
             m->in_part = false;
             break;
         }
         if (avail > 0) {
             *got = avail < cap ? avail : cap;
-            memcpy(buf, at, *got);
+            memcpy(buf, m->buf + m->pos, *got);
             m->pos += *got;
             break;
         }
@@ -105,15 +129,11 @@ static int skip_to_delim(hb_mp_t *m, hb_err_t *e)
             return -1;
     } while (got > 0);
     for (;;) {
-        const char *at = m->buf + m->pos;
-        size_t have = m->len - m->pos;
-        const char *d = memmem(at, have, m->delim, m->dlen);
-        if (d) {
-            m->pos += (size_t)(d - at);
+        size_t avail;
+        int delim = scan(m, &avail);
+        m->pos += avail;   /* preamble */
+        if (delim)
             return 0;
-        }
-        if (have >= m->dlen)
-            m->pos += have - (m->dlen - 1);   /* preamble */
         if (fill(m, e) < 0)
             return -1;
     }
