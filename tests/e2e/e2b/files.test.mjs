@@ -269,3 +269,17 @@ test('CreateWatcher, GetWatcherEvents, RemoveWatcher', async () => {
   assert.equal(noField.status, 400)
   assert.match(noField.json.message, /watcherId/)
 })
+
+test('a watch ends when its sandbox is killed, and does not hold the kill up', async () => {
+  const other = await sandbox()
+  let exited = null
+  const handle = await other.files.watchDir('/tmp', () => {}, { onExit: (err) => { exited = err ?? 'clean' } })
+  const t0 = Date.now()
+  await other.kill()
+  assert.ok(Date.now() - t0 < 15_000, 'kill took too long')
+  const end = Date.now() + 10_000
+  while (exited === null && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+  assert.notEqual(exited, null, 'the watch did not end')
+  await handle.stop()
+  await assert.rejects(other.files.list('/tmp'))
+})
