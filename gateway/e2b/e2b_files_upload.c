@@ -1,6 +1,6 @@
 /* POST /files: multipart/form-data (each part's filename is its target
  * path, else ?path=) or, at envdVersion >= 0.5.7, application/octet-stream
- * with ?path=. Streamed from the connection into init's write, never held
+ * with ?path= (gzip'd too: the SDK's write(..., {gzip: true})). Streamed from the connection into init's write, never held
  * in memory; each file bounded by conf->max_file_size, the parts counted.
  * Files and missing parents are made as the calling user, as envd does
  * (hb_lease_file_write_as), so commands run as that user can change them.
@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "e2b_multipart.h"
+#include "gzip.h"
 
 #define PARTS_MAX 1000
 
@@ -49,19 +50,47 @@ static int reply(hb_e2b_call_t *k, json_t *out)
     return hb_reply_json(k->r->c, 200, out);
 }
 
-/* ---- application/octet-stream ---- */
+/* ---- application/octet-stream, gzip'd or not ---- */
 
-static int octet(hb_e2b_call_t *k, const hb_e2b_files_q_t *q)
+/* The gunzipped body's failure, when that is what stopped the write. */
+typedef struct {
+    hb_gz_inflate_t z;
+    hb_err_t        err;
+} gz_src_t;
+
+static int gz_src(void *ud, void *buf, size_t cap, size_t *got)
+{
+    gz_src_t *g = ud;
+    int rc = hb_gz_read_src(&g->z, buf, cap, got);
+    if (rc < 0 && g->z.bad)
+        hb_fail(&g->err, HB_E_INVALID, 0, "body: %s", g->z.bad);
+    return rc;
+}
+
+static int octet(hb_e2b_call_t *k, const hb_e2b_files_q_t *q, bool gz)
 {
     if (!q->has_path)
         return hb_e2b_files_fail(k, 400, "path: required for an application/octet-stream upload");
+    uint64_t max = k->r->conf->max_file_size;
     long long clen = k->r->ri->content_length;
-    if (clen > 0 && (unsigned long long)clen > k->r->conf->max_file_size)
+    if (!gz && clen > 0 && (unsigned long long)clen > max)
         return hb_e2b_files_fail(k, 413, "body: larger than the %llu byte upload limit",
-                                 (unsigned long long)k->r->conf->max_file_size);
+                                 (unsigned long long)max);
     hb_gw_body_t body = {.c = k->r->c, .expect = clen};
+    gz_src_t *g = gz ? calloc(1, sizeof *g) : NULL;
+    /* compressed input is bounded too: empty deflate blocks inflate to nothing */
+    if (gz && (!g || hb_gz_inflate_init(&g->z, hb_gw_body_src, &body, max + max / 8 + (1u << 20))
+                         < 0)) {
+        free(g);
+        return hb_e2b_files_fail(k, 500, "out of memory");
+    }
     json_t *out = json_array();
-    int status = write_one(k, q, q->path, "path", hb_gw_body_src, &body, NULL, out);
+    int status = gz ? write_one(k, q, q->path, "path", gz_src, g, &g->err, out)
+                    : write_one(k, q, q->path, "path", hb_gw_body_src, &body, NULL, out);
+    if (g) {
+        hb_gz_inflate_end(&g->z);
+        free(g);
+    }
     if (status) {
         json_decref(out);
         return status;
@@ -132,11 +161,13 @@ int hb_e2b_files_upload(hb_e2b_call_t *k, const hb_e2b_files_q_t *q)
 {
     const char *ctype = mg_get_header(k->r->c, "Content-Type");
     const char *enc = mg_get_header(k->r->c, "Content-Encoding");
-    if (enc && strcasecmp(enc, "identity") != 0)
-        return hb_e2b_files_fail(k, 415, "Content-Encoding: %s is not supported (send the "
-                                 "upload uncompressed)", enc);
-    if (ctype && strncasecmp(ctype, "application/octet-stream", 24) == 0)
-        return octet(k, q);
+    bool gz = enc && (strcasecmp(enc, "gzip") == 0 || strcasecmp(enc, "x-gzip") == 0);
+    bool octets = ctype && strncasecmp(ctype, "application/octet-stream", 24) == 0;
+    if (enc && strcasecmp(enc, "identity") != 0 && !(gz && octets))
+        return hb_e2b_files_fail(k, 415, "Content-Encoding: only gzip, on an "
+                                 "application/octet-stream upload");
+    if (octets)
+        return octet(k, q, gz);
     if (ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0)
         return multipart(k, q, ctype);
     return hb_e2b_files_fail(k, 415, "Content-Type: multipart/form-data or "

@@ -57,6 +57,12 @@ test('a 20 MiB file, written and read back, multipart and octet-stream', async (
   await sb.files.write('/tmp/big2.bin', stream)
   const r2 = await sb.commands.run('sha256sum /tmp/big2.bin')
   assert.equal(r2.stdout.split(' ')[0], digest)
+  // gzip'd on the wire (Content-Encoding: gzip), stored as it was
+  await sb.files.write('/tmp/big3.bin', big.buffer.slice(big.byteOffset, big.byteOffset + big.length), { gzip: true })
+  const r3 = await sb.commands.run('sha256sum /tmp/big3.bin')
+  assert.equal(r3.stdout.split(' ')[0], digest)
+  const back3 = await sb.files.read('/tmp/big3.bin', { format: 'bytes', gzip: true })
+  assert.equal(createHash('sha256').update(back3).digest('hex'), digest)
 })
 
 test('several files at once (the array form)', async () => {
@@ -282,4 +288,44 @@ test('a watch ends when its sandbox is killed, and does not hold the kill up', a
   assert.notEqual(exited, null, 'the watch did not end')
   await handle.stop()
   await assert.rejects(other.files.list('/tmp'))
+})
+
+test('raw /files errors are envd-shaped JSON naming the field', async () => {
+  const headers = { 'E2b-Sandbox-Id': sb.sandboxId, 'X-Access-Token': sb.envdAccessToken }
+  const call = async (method, qs, extra = {}, body = undefined) => {
+    const res = await fetch(`${API_URL}/files${qs}`, { method, headers: { ...headers, ...extra }, body })
+    const json = await res.json()
+    assert.equal(json.code, res.status)
+    return { status: res.status, message: json.message }
+  }
+  let r = await call('GET', '')
+  assert.equal(r.status, 400)
+  assert.match(r.message, /path/)
+  r = await call('GET', '?path=/tmp/no-such-file')
+  assert.equal(r.status, 404)
+  r = await call('GET', '?path=/tmp')
+  assert.equal(r.status, 400)
+  r = await call('POST', '?path=/tmp/x', { 'Content-Type': 'text/plain' }, 'x')
+  assert.equal(r.status, 415)
+  r = await call('POST', '?path=/tmp/x', { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip' }, 'not gzip at all')
+  assert.equal(r.status, 400)
+  assert.match(r.message, /body/)
+  assert.equal(await sb.files.exists('/tmp/x'), false)
+  r = await call('POST', '', { 'Content-Type': 'application/octet-stream' }, 'x')
+  assert.equal(r.status, 400)
+  r = await call('POST', '', { 'Content-Type': 'multipart/form-data; boundary=B' },
+    '--B\r\nContent-Disposition: form-data; name="file"\r\n\r\nx\r\n--B--\r\n')
+  assert.equal(r.status, 400)
+  assert.match(r.message, /filename/)
+  r = await call('POST', '?path=/tmp/cut', { 'Content-Type': 'multipart/form-data; boundary=B' },
+    '--B\r\nContent-Disposition: form-data; name="file"; filename="/tmp/cut"\r\n\r\nno end')
+  assert.equal(r.status, 400)
+  r = await call('POST', '?username=nobody-such', { 'Content-Type': 'application/octet-stream' }, 'x')
+  assert.equal(r.status, 400)
+  r = await call('POST', '?path=/tmp/u&username=nobody-such', { 'Content-Type': 'application/octet-stream' }, 'x')
+  assert.equal(r.status, 400)
+  assert.match(r.message, /user/)
+  // without the token or a signature
+  const res = await fetch(`${API_URL}/files?path=/etc/hostname`, { headers: { 'E2b-Sandbox-Id': sb.sandboxId } })
+  assert.equal(res.status, 401)
 })
