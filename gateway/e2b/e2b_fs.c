@@ -133,28 +133,79 @@ int hb_e2b_fs_remove(hb_e2b_call_t *k)
 
 /* ---- ListDir ---- */
 
-/* How many components path has below base ("/a" under "/": 1). */
-static unsigned depth_below(const char *base, const char *path)
+typedef struct {
+    const hb_e2b_call_t *k;
+    hb_e2b_names_t       names;
+    json_t              *entries;
+    char               **next;     /* the directories of the next level */
+    size_t               n_next;
+} walk_t;
+
+/* One directory's children into the answer; its subdirectories (not links
+ * to them, as envd's walk) queued when more levels are wanted. */
+static int walk_dir(walk_t *w, const char *dir, bool deeper, hb_err_t *e)
 {
-    size_t bl = strlen(base);
-    const char *p = path + (bl == 1 ? 0 : bl);
-    unsigned d = 0;
-    for (; *p; p++)
-        d += *p == '/';
-    return d;
+    hb_dirent_t *v = NULL;
+    size_t n = 0;
+    bool truncated = false;
+    size_t room = LIST_MAX - json_array_size(w->entries);
+    if (hb_lease_file_list(w->k->lease, dir, false, room, &v, &n, &truncated, e) < 0)
+        return -1;
+    int rc = 0;
+    if (truncated || json_array_size(w->entries) + n > LIST_MAX)
+        rc = hb_fail(e, HB_E_TOOBIG, 0, "path: over %d entries to that depth; list with a "
+                     "smaller depth", LIST_MAX);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(v[i].path, dir) == 0)
+            continue;
+        json_array_append_new(w->entries, hb_e2b_entry(&w->names, v[i].path, v[i].type,
+                                                       v[i].size, v[i].mode, v[i].uid,
+                                                       v[i].gid, v[i].mtime));
+        if (deeper && v[i].type == HB_FT_DIR) {
+            char **grown = realloc(w->next, (w->n_next + 1) * sizeof *grown);
+            if (!grown || !(grown[w->n_next] = strdup(v[i].path))) {
+                if (grown)
+                    w->next = grown;
+                rc = hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+                break;
+            }
+            w->next = grown;
+            w->n_next++;
+        }
+    }
+    hb_dirents_free(v, n);
+    return rc;
 }
 
-static json_t *entries_json(const hb_e2b_names_t *n, const char *base, const hb_dirent_t *v,
-                            size_t count, unsigned depth)
+static void free_dirs(char **v, size_t n)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < count; i++) {
-        if (depth_below(base, v[i].path) > depth || strcmp(v[i].path, base) == 0)
-            continue;
-        json_array_append_new(arr, hb_e2b_entry(n, v[i].path, v[i].type, v[i].size,
-                                                v[i].mode, v[i].uid, v[i].gid, v[i].mtime));
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Level by level, one listing per directory: a deep tree below costs
+ * nothing past the depth asked for. */
+static int walk(walk_t *w, const char *path, unsigned depth, hb_err_t *e)
+{
+    char **level = malloc(sizeof *level);
+    size_t n = 1;
+    if (!level || !(level[0] = strdup(path))) {
+        free(level);
+        return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
     }
-    return arr;
+    int rc = 0;
+    for (unsigned d = 1; rc == 0 && d <= depth && n > 0; d++) {
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = walk_dir(w, level[i], d < depth, e);
+        free_dirs(level, n);
+        level = w->next;
+        n = w->n_next;
+        w->next = NULL;
+        w->n_next = 0;
+    }
+    free_dirs(level, n);
+    return rc;
 }
 
 int hb_e2b_fs_list(hb_e2b_call_t *k)
@@ -168,28 +219,22 @@ int hb_e2b_fs_list(hb_e2b_call_t *k)
     char *path = path_field(k, "path", &status);
     if (!path)
         return status;
-    hb_dirent_t *v = NULL;
-    size_t count = 0;
-    bool truncated = false;
     hb_err_t e = {0};
     hb_stat_t st;
-    if (hb_lease_file_stat(k->lease, path, true, &st, &e) == 0 && st.type != HB_FT_DIR)
+    if (hb_lease_file_stat(k->lease, path, true, &st, &e) == 0 && st.type != HB_FT_DIR) {
         status = hb_cx_fail(k, "invalid_argument", "path: %s is not a directory", path);
-    else if (e.code != HB_OK ||
-             hb_lease_file_list(k->lease, path, depth > 1, LIST_MAX, &v, &count, &truncated,
-                                &e) < 0)
-        status = hb_e2b_fs_fail(k, &e, "list");
-    else if (truncated)
-        status = hb_cx_fail(k, "resource_exhausted", "path: %s holds over %d entries to that "
-                            "depth", path, LIST_MAX);
-    else {
-        hb_e2b_names_t n;
-        hb_e2b_names_load(k->lease, &n);
-        status = hb_cx_reply(k, json_pack("{s:o}", "entries",
-                                          entries_json(&n, path, v, count, (unsigned)depth)));
-        hb_e2b_names_free(&n);
+        free(path);
+        return status;
     }
-    hb_dirents_free(v, count);
+    walk_t w = {.k = k, .entries = json_array()};
+    hb_e2b_names_load(k->lease, &w.names);
+    if (e.code != HB_OK || walk(&w, path, (unsigned)depth, &e) < 0) {
+        json_decref(w.entries);
+        status = hb_e2b_fs_fail(k, &e, "list");
+    } else {
+        status = hb_cx_reply(k, json_pack("{s:o}", "entries", w.entries));
+    }
+    hb_e2b_names_free(&w.names);
     free(path);
     return status;
 }

@@ -127,6 +127,12 @@ test('list with depth, makeDir new and existing, getInfo fields', async () => {
   assert.equal(etc.owner, 'root')
   await assert.rejects(sb.files.list('/tmp/tree/top.txt'))
   await assert.rejects(sb.files.list('/tmp/tree', { depth: 0 }))
+  // a huge tree below costs nothing past the depth asked for; past the
+  // answer's bound the error says what to do
+  await sb.commands.run('mkdir -p /tmp/huge/sub && cd /tmp/huge/sub && seq 1 25000 | xargs touch')
+  const shallow = await sb.files.list('/tmp/huge')
+  assert.deepEqual(shallow.map((e) => e.name), ['sub'])
+  await assert.rejects(sb.files.list('/tmp/huge', { depth: 2 }), /depth/)
 })
 
 test('exists, rename, remove; missing files are NotFoundError', async () => {
