@@ -351,6 +351,19 @@ int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_
  * directory and all below it (init walks it; see tools/init/agent/agent_rm.c). */
 int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_err_t *e);
 
+/* A directory's changes as init sees them (fswatch.c; inotify inside the
+ * sandbox). open: HB_E_NOTFOUND / HB_E_INVALID for a missing path or a
+ * non-directory; an init older than fs_watch refuses it (HB_E_INVALID).
+ * next: 1 with an event (name relative to the directory, ev HB_FSEV_*), 0
+ * when none came within timeout_ms, 2 when the directory itself went, -1
+ * with *e. Close from the reading thread (NULL-safe). */
+typedef struct hb_fs_watch hb_fs_watch_t;
+hb_fs_watch_t *hb_fs_watch_open(const hb_sandbox_t *sb, const char *path, bool recursive,
+                                hb_err_t *e);
+int  hb_fs_watch_next(hb_fs_watch_t *w, int timeout_ms, char *name, size_t cap, int *ev,
+                      hb_err_t *e);
+void hb_fs_watch_close(hb_fs_watch_t *w);
+
 /* ---- images (image.c) ---- */
 bool hb_image_exists(const hb_runtime_t *rt, const char *name);
 /* Build the default image "base" with debootstrap (python3, pip, venv, nodejs, npm,

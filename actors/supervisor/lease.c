@@ -97,6 +97,12 @@ int hb_lease_file_mkdir_as(const hb_lease_t *l, const char *path, bool parents, 
     return hb_file_mkdir_as(l->sb, path, parents, user, e);
 }
 
+hb_fs_watch_t *hb_lease_fs_watch(const hb_lease_t *l, const char *path, bool recursive,
+                                 hb_err_t *e)
+{
+    return hb_fs_watch_open(l->sb, path, recursive, e);
+}
+
 int hb_lease_file_list(const hb_lease_t *l, const char *path, bool recursive, size_t max_entries,
                        hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e)
 {

@@ -217,8 +217,14 @@ test('watchDir sees a create with its write, a chmod and a remove', async () => 
       `events: ${c.seen}`)
     await sb.commands.run('chmod 600 /tmp/watched/new.txt')
     assert.ok(await c.until((s) => s.includes('chmod:new.txt')), `events: ${c.seen}`)
-    await sb.files.remove('/tmp/watched/new.txt')
-    assert.ok(await c.until((s) => s.includes('remove:new.txt')), `events: ${c.seen}`)
+    // a rename is one (init watches with inotify): the old name renamed, the new created
+    await sb.commands.run('mv /tmp/watched/new.txt /tmp/watched/moved.txt')
+    assert.ok(await c.until((s) => s.includes('rename:new.txt') && s.includes('create:moved.txt')),
+      `events: ${c.seen}`)
+    await sb.files.remove('/tmp/watched/moved.txt')
+    assert.ok(await c.until((s) => s.includes('remove:moved.txt')), `events: ${c.seen}`)
+    // the writer's temp file never shows
+    assert.ok(!c.seen.some((e) => e.includes('hbtmp')), `events: ${c.seen}`)
     // not recursive: a file in a subdirectory is not reported, the directory is
     await sb.files.write('/tmp/watched/sub/inner.txt', 'x')
     assert.ok(await c.until((s) => s.includes('create:sub')), `events: ${c.seen}`)
@@ -235,6 +241,12 @@ test('a recursive watchDir names deep changes relative to the watched directory'
   const c = collector()
   const handle = await sb.files.watchDir('/tmp/rwatch', c.onEvent, { recursive: true })
   try {
+    // a directory made after the watch began is watched too
+    await sb.files.makeDir('/tmp/rwatch/later')
+    assert.ok(await c.until((s) => s.includes('create:later')), `events: ${c.seen}`)
+    await sb.commands.run('echo x > /tmp/rwatch/later/f')
+    assert.ok(await c.until((s) => s.includes('create:later/f') && s.includes('write:later/f')),
+      `events: ${c.seen}`)
     await sb.files.write('/tmp/rwatch/a/b/deep.txt', 'deep')
     assert.ok(await c.until((s) => s.includes('create:a/b/deep.txt') && s.includes('write:a/b/deep.txt')),
       `events: ${c.seen}`)

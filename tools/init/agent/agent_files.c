@@ -609,6 +609,7 @@ void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)
     case HB_OP_REMOVE: op_remove(conn, r); break;
     case HB_OP_TAR_CREATE: agent_op_tar_create(conn, r); break;
     case HB_OP_TAR_EXTRACT: agent_op_tar_extract(conn, f, r); break;
+    case HB_OP_FS_WATCH: agent_op_fs_watch(conn, r); break;
     default: agent_answer_err(conn, EINVAL, "unknown op"); break;
     }
 }
