@@ -347,3 +347,16 @@ test('raw /files errors are envd-shaped JSON naming the field', async () => {
   const res = await fetch(`${API_URL}/files?path=/etc/hostname`, { headers: { 'E2b-Sandbox-Id': sb.sandboxId } })
   assert.equal(res.status, 401)
 })
+
+test('a hostile tree (deeper than init watches) neither crashes init nor hangs the watch', async () => {
+  await sb.commands.run('d=/tmp/deep; for i in $(seq 1 80); do d=$d/d; done; mkdir -p $d')
+  let handle = null
+  try {
+    handle = await sb.files.watchDir('/tmp/deep', () => {}, { recursive: true })
+  } catch (err) {
+    assert.ok(err instanceof Error)   // refused is fine; crashing is not
+  }
+  if (handle) await handle.stop()
+  assert.equal((await sb.commands.run('echo alive')).stdout, 'alive\n')
+  assert.equal(await sb.files.exists('/tmp/deep/d/d'), true)
+})

@@ -67,16 +67,19 @@ static int full_path(const watch_t *w, const char *rel, char *out, size_t cap)
 /* Watch root/rel (and, recursive, what is below). -1 with errno. */
 static int add_dir(watch_t *w, const char *rel, int depth)
 {
-    char path[HB_PATH_MAX];
     if (w->n >= WATCH_DIRS_MAX || depth > WATCH_DEPTH_MAX) {
         errno = ENOSPC;
         return -1;
     }
-    if (full_path(w, rel, path, sizeof path) < 0) {
-        errno = ENAMETOOLONG;
+    /* on the heap: this recurses (add_tree), on a request thread's small stack */
+    char *path = malloc(HB_PATH_MAX);
+    if (!path || full_path(w, rel, path, HB_PATH_MAX) < 0) {
+        errno = path ? ENAMETOOLONG : ENOMEM;
+        free(path);
         return -1;
     }
     int wd = inotify_add_watch(w->ifd, path, MASK);
+    free(path);
     if (wd < 0)
         return -1;
     wdir_t *grown = realloc(w->v, (w->n + 1) * sizeof *grown);
@@ -96,12 +99,12 @@ static int add_dir(watch_t *w, const char *rel, int depth)
 /* The subdirectories of root/rel, each watched (symlinks are not followed). */
 static int add_tree(watch_t *w, const char *rel, int depth)
 {
-    char path[HB_PATH_MAX], sub[HB_PATH_MAX];
-    if (full_path(w, rel, path, sizeof path) < 0)
-        return 0;
-    DIR *d = opendir(path);
-    if (!d)
+    char *path = malloc(2 * HB_PATH_MAX), *sub = path ? path + HB_PATH_MAX : NULL;
+    DIR *d = path && full_path(w, rel, path, HB_PATH_MAX) == 0 ? opendir(path) : NULL;
+    if (!d) {
+        free(path);
         return 0;   /* gone or unreadable meanwhile: nothing to watch */
+    }
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -112,10 +115,11 @@ static int add_tree(watch_t *w, const char *rel, int depth)
             (!strcmp(de->d_name, "proc") || !strcmp(de->d_name, "sys") ||
              !strcmp(de->d_name, "dev")))
             continue;   /* as a recursive listing does */
-        if (join(sub, sizeof sub, rel, de->d_name) == 0)
+        if (join(sub, HB_PATH_MAX, rel, de->d_name) == 0)
             rc = add_dir(w, sub, depth + 1);
     }
     closedir(d);
+    free(path);
     return rc;
 }
 
