@@ -1,6 +1,8 @@
-/* Watching a directory by polling (e2b_watch*.c). HiveBox's init has no
- * inotify relay, so a watch is a listing taken every HB_WATCH_TICK_MS and
- * compared with the one before: a new entry is CREATE (then WRITE when it
+/* Watching a directory by polling its listing (e2b_watch*.c): what the
+ * watcher trio (CreateWatcher / GetWatcherEvents, which outlive a call and
+ * its lease) and a WatchDir on an init older than fs_watch use; a WatchDir
+ * otherwise relays init's inotify events (e2b_watch.c). A poll compares a
+ * listing (taken every HB_WATCH_TICK_MS for a stream) with the one before: a new entry is CREATE (then WRITE when it
  * has bytes), a changed size or mtime WRITE, a changed mode CHMOD, a
  * vanished one REMOVE. A rename reads as REMOVE + CREATE; changes that
  * keep size and mtime (to the second) within one tick are not seen. */
