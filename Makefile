@@ -139,6 +139,7 @@ FUZZ_EXTRA_fuzz_json_depth := actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_e2b_api := gateway/e2b/e2b_api_parse.c $(FUZZ_EXTRA_fuzz_request)
 FUZZ_EXTRA_fuzz_e2b_connect := gateway/e2b/e2b_cx_parse.c gateway/e2b/e2b_proc_parse.c \
                               gateway/e2b/e2b_util.c actors/runtime/json_depth.c
+FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz

@@ -39,16 +39,33 @@ static int simple(const hb_sandbox_t *sb, const hb_initreq_t *r, hb_ansty_t want
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
 {
+    return hb_file_write_as(sb, path, mode, max_size, NULL, src, ud, written, e);
+}
+
+/* The request's optional user: NULL or "" for none. */
+static int owner_of(const char *user, hb_initstr_t *out, hb_err_t *e)
+{
+    size_t len = user ? strlen(user) : 0;
+    if (len > HB_USER_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "user: longer than %d bytes", HB_USER_MAX);
+    *out = (hb_initstr_t){.ptr = user, .len = len};
+    return 0;
+}
+
+int hb_file_write_as(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
+                     const char *user, hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e)
+{
+    hb_initstr_t owner;
     if (written)
         *written = 0;
-    if (check_path(path, "path", e) < 0)
+    if (check_path(path, "path", e) < 0 || owner_of(user, &owner, e) < 0)
         return -1;
     bool keep = (mode & HB_FILE_KEEP) != 0;
     mode &= ~HB_FILE_KEEP;
     if (mode > 07777)
         return hb_fail(e, HB_E_INVALID, 0, "mode: out of range");
     hb_initreq_t w = {.op = HB_OP_WRITE, .path = path, .mode = mode, .max = max_size,
-                      .keep = keep};
+                      .keep = keep, .user = owner};
     uint64_t total = 0;
     int rc = hb_init_put(sb, &w, "file", max_size, src, ud, FILE_TIMEOUT_MS, &total, e);
     if (rc == 0 && written)
@@ -287,9 +304,16 @@ int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_
 
 int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e)
 {
-    if (check_path(path, "path", e) < 0)
+    return hb_file_mkdir_as(sb, path, parents, NULL, e);
+}
+
+int hb_file_mkdir_as(const hb_sandbox_t *sb, const char *path, bool parents, const char *user,
+                     hb_err_t *e)
+{
+    hb_initstr_t owner;
+    if (check_path(path, "path", e) < 0 || owner_of(user, &owner, e) < 0)
         return -1;
-    hb_initreq_t s = {.op = HB_OP_MKDIR, .path = path, .parents = parents};
+    hb_initreq_t s = {.op = HB_OP_MKDIR, .path = path, .parents = parents, .user = owner};
     hb_initans_t a;
     return simple(sb, &s, HB_ANS_OK, &a, "mkdir", e);
 }

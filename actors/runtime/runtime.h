@@ -304,6 +304,10 @@ typedef int (*hb_sink_cb)(void *ud, const void *data, size_t len);
 #define HB_FILE_KEEP (1u << 31)
 int hb_file_write(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
                   hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
+/* The same, what it makes (the file, missing parents) owned by user, a name
+ * in the sandbox's /etc/passwd or a uid (NULL: root's). */
+int hb_file_write_as(const hb_sandbox_t *sb, const char *path, uint32_t mode, uint64_t max_size,
+                     const char *user, hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
 int hb_file_write_buf(const hb_sandbox_t *sb, const char *path, const void *buf, size_t len,
                       hb_err_t *e);
 /* Regular files only (FIFO/device: HB_E_INVALID). HB_E_TOOBIG past max_size (0 = no cap). */
@@ -339,10 +343,26 @@ typedef struct {
 } hb_stat_t;
 int hb_file_stat(const hb_sandbox_t *sb, const char *path, bool follow, hb_stat_t *st, hb_err_t *e);
 int hb_file_mkdir(const hb_sandbox_t *sb, const char *path, bool parents, hb_err_t *e);
+/* The same, what it makes owned by user (as hb_file_write_as). */
+int hb_file_mkdir_as(const hb_sandbox_t *sb, const char *path, bool parents, const char *user,
+                     hb_err_t *e);
 int hb_file_rename(const hb_sandbox_t *sb, const char *from, const char *to, hb_err_t *e);
 /* A file, a symlink (as a link) or an empty directory; with recursive, a
  * directory and all below it (init walks it; see tools/init/agent/agent_rm.c). */
 int hb_file_remove(const hb_sandbox_t *sb, const char *path, bool recursive, hb_err_t *e);
+
+/* A directory's changes as init sees them (fswatch.c; inotify inside the
+ * sandbox). open: HB_E_NOTFOUND / HB_E_INVALID for a missing path or a
+ * non-directory; an init older than fs_watch refuses it (HB_E_INVALID).
+ * next: 1 with an event (name relative to the directory, ev HB_FSEV_*), 0
+ * when none came within timeout_ms, 2 when the directory itself went, -1
+ * with *e. Close from the reading thread (NULL-safe). */
+typedef struct hb_fs_watch hb_fs_watch_t;
+hb_fs_watch_t *hb_fs_watch_open(const hb_sandbox_t *sb, const char *path, bool recursive,
+                                hb_err_t *e);
+int  hb_fs_watch_next(hb_fs_watch_t *w, int timeout_ms, char *name, size_t cap, int *ev,
+                      hb_err_t *e);
+void hb_fs_watch_close(hb_fs_watch_t *w);
 
 /* ---- images (image.c) ---- */
 bool hb_image_exists(const hb_runtime_t *rt, const char *name);

@@ -84,6 +84,25 @@ int hb_lease_file_write(const hb_lease_t *l, const char *path, uint32_t mode, ui
     return hb_file_write(l->sb, path, mode, max_size, src, ud, written, e);
 }
 
+int hb_lease_file_write_as(const hb_lease_t *l, const char *path, uint32_t mode,
+                           uint64_t max_size, const char *user, hb_src_cb src, void *ud,
+                           uint64_t *written, hb_err_t *e)
+{
+    return hb_file_write_as(l->sb, path, mode, max_size, user, src, ud, written, e);
+}
+
+int hb_lease_file_mkdir_as(const hb_lease_t *l, const char *path, bool parents, const char *user,
+                           hb_err_t *e)
+{
+    return hb_file_mkdir_as(l->sb, path, parents, user, e);
+}
+
+hb_fs_watch_t *hb_lease_fs_watch(const hb_lease_t *l, const char *path, bool recursive,
+                                 hb_err_t *e)
+{
+    return hb_fs_watch_open(l->sb, path, recursive, e);
+}
+
 int hb_lease_file_list(const hb_lease_t *l, const char *path, bool recursive, size_t max_entries,
                        hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e)
 {

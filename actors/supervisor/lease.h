@@ -45,6 +45,15 @@ int hb_lease_file_read_buf(const hb_lease_t *l, const char *path, uint64_t max_s
                            size_t *len, hb_err_t *e);
 int hb_lease_file_write(const hb_lease_t *l, const char *path, uint32_t mode, uint64_t max_size,
                         hb_src_cb src, void *ud, uint64_t *written, hb_err_t *e);
+/* E2B's writes and mkdirs, as the calling user (hb_file_write_as). */
+int hb_lease_file_write_as(const hb_lease_t *l, const char *path, uint32_t mode,
+                           uint64_t max_size, const char *user, hb_src_cb src, void *ud,
+                           uint64_t *written, hb_err_t *e);
+int hb_lease_file_mkdir_as(const hb_lease_t *l, const char *path, bool parents, const char *user,
+                           hb_err_t *e);
+/* A directory's changes (hb_fs_watch_open); usable while the lease is held. */
+hb_fs_watch_t *hb_lease_fs_watch(const hb_lease_t *l, const char *path, bool recursive,
+                                 hb_err_t *e);
 int hb_lease_file_list(const hb_lease_t *l, const char *path, bool recursive, size_t max_entries,
                        hb_dirent_t **ents, size_t *n, bool *truncated, hb_err_t *e);
 int hb_lease_file_stat(const hb_lease_t *l, const char *path, bool follow, hb_stat_t *st,

@@ -76,7 +76,7 @@ static hb_initans_t full_ans(hb_ansty_t t)
         .ctime = 1700000000, .err = 2, .msg = "no such file", .tag = {"web", 3},
         .cmd = {"sleep 9", 7}, .user = {"app", 3}, .started_at = 1700000000123,
         .ended_at = 1700000009123, .cols = 80, .rows = 24, .stdin_open = true,
-        .first = 1 << 20, .off = (1ull << 20) + 5, .seq = 17,
+        .first = 1 << 20, .off = (1ull << 20) + 5, .seq = 17, .name = {"a/b", 3}, .ev = 2,
     };
     msgpack_sbuffer_destroy(&ents_sb);
     return a;
@@ -330,6 +330,8 @@ Test(initmsg_roundtrip, wire_format_unchanged)
         a.has &= ~HB_IAF_BIT(off);   /* newer than these kinds: written only when set */
         a.meta = (hb_initents_t){0}; /* likewise (O): without it, ents is as it was */
         r.keep = false;              /* and write's `keep` */
+        if (r.op == HB_OP_WRITE)     /* and write's `user` (O) */
+            r.user = (hb_initstr_t){0};
         if (old_wire[i].answer)
             encode(pack_ans, &a, &sb, &f);
         else

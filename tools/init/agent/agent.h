@@ -77,7 +77,10 @@ int64_t agent_mono_us(void);
 
 /* files.c helpers shared with archive.c. */
 int  agent_open_dir(const char *dir, bool create);   /* O_PATH; missing parts made when create */
+/* The same, what it makes owned by own (NULL: root). */
+int  agent_open_dir_as(const char *dir, bool create, const agent_user_t *own);
 int  agent_next_chunk(int conn, hb_frame_t *f, const void **p, size_t *n);  /* 1 data, 0 end, -1 */
+void agent_op_fs_watch(int conn, const hb_initreq_t *r);   /* agent_watch.c */
 void agent_refuse_drain(int conn);                   /* after refusing an upload: read the rest */
 /* Receive an upload's data frames until `end`, handing each to put (0, or
  * an errno that stops it). Bytes received, or -1 with *err: put's errno,

@@ -38,8 +38,14 @@ static int open_path(const char *path, int flags)
     return open_res(AT_FDCWD, path, flags, 0, 0);
 }
 
-/* Open directory dir (O_PATH), creating missing components when create. */
 int agent_open_dir(const char *dir, bool create)
+{
+    return agent_open_dir_as(dir, create, NULL);
+}
+
+/* Open directory dir (O_PATH), creating missing components when create,
+ * owned by own when it is given (E2B's writes as the calling user). */
+int agent_open_dir_as(const char *dir, bool create, const agent_user_t *own)
 {
     int fd = open_path(dir, O_PATH | O_DIRECTORY);
     if (fd >= 0 || errno != ENOENT || !create)
@@ -58,7 +64,9 @@ int agent_open_dir(const char *dir, bool create)
         s += n;
         int nfd = open_res(fd, comp, O_PATH | O_DIRECTORY, 0, 0);
         if (nfd < 0 && errno == ENOENT) {
-            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+            bool made = mkdirat(fd, comp, 0755) == 0;
+            if ((!made && errno != EEXIST) ||
+                (made && own && fchownat(fd, comp, own->uid, own->gid, AT_SYMLINK_NOFOLLOW) < 0)) {
                 int e = errno;
                 close(fd);
                 errno = e;
@@ -75,13 +83,29 @@ int agent_open_dir(const char *dir, bool create)
 }
 
 /* Open the parent of path; *base points at the last component. */
-static int open_parent(const char *path, bool create, const char **base, char *dir)
+static int open_parent(const char *path, bool create, const agent_user_t *own, const char **base,
+                       char *dir)
 {
     if (hb_path_split(path, dir, HB_PATH_MAX, base) < 0 || **base == '\0') {
         errno = EINVAL;
         return -1;
     }
-    return agent_open_dir(dir, create);
+    return agent_open_dir_as(dir, create, own);
+}
+
+/* A request's optional `user` (write, mkdir): *own NULL without one; -1
+ * after answering err when it names nobody. */
+static int request_owner(int conn, const hb_initreq_t *r, agent_user_t *u,
+                         const agent_user_t **own)
+{
+    *own = NULL;
+    if (r->user.len == 0)
+        return 0;
+    memset(u, 0, sizeof *u);
+    if (agent_resolve_user(conn, &r->user, u) < 0)
+        return -1;
+    *own = u;
+    return 0;
 }
 
 static unsigned ftype(mode_t m)
@@ -300,8 +324,14 @@ static void receive_into(int conn, hb_frame_t *f, const hb_initreq_t *r, int dfd
 static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
 {
     const char *base;
+    agent_user_t u;
+    const agent_user_t *own;
+    if (request_owner(conn, r, &u, &own) < 0) {
+        agent_refuse_drain(conn);
+        return;
+    }
     char *dir = malloc(HB_PATH_MAX);
-    int dfd = dir ? open_parent(r->path, true, &base, dir) : -1;
+    int dfd = dir ? open_parent(r->path, true, own, &base, dir) : -1;
     free(dir);
     if (dfd < 0) {
         agent_answer_err(conn, errno, "%s: parent: %s", r->path, strerror(errno));
@@ -316,9 +346,12 @@ static void op_write(int conn, hb_frame_t *f, const hb_initreq_t *r)
                 S_ISREG(old.st_mode);
     if (keep)
         mode = old.st_mode & 07777;
+    else if (own)
+        old = (struct stat){.st_uid = own->uid, .st_gid = own->gid};
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     /* chown before chmod: a chown clears the set-id bits */
-    if (fd < 0 || (keep && fchown(fd, old.st_uid, old.st_gid) < 0) || fchmod(fd, mode) < 0) {
+    if (fd < 0 || ((keep || own) && fchown(fd, old.st_uid, old.st_gid) < 0) ||
+        fchmod(fd, mode) < 0) {
         agent_answer_err(conn, errno, "%s: %s", r->path, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -512,14 +545,20 @@ static void answer_rc(int conn, int rc, const char *path)
 static void op_mkdir(int conn, const hb_initreq_t *r)
 {
     int rc, dfd = -1;
+    agent_user_t u;
+    const agent_user_t *own;
+    if (request_owner(conn, r, &u, &own) < 0)
+        return;
     if (r->parents) {
-        dfd = agent_open_dir(r->path, true);
+        dfd = agent_open_dir_as(r->path, true, own);
         rc = dfd < 0 ? -1 : 0;
     } else {
         const char *base;
         char dir[HB_PATH_MAX];
-        dfd = open_parent(r->path, false, &base, dir);
+        dfd = open_parent(r->path, false, NULL, &base, dir);
         rc = dfd < 0 ? -1 : mkdirat(dfd, base, 0755);
+        if (rc == 0 && own)
+            rc = fchownat(dfd, base, own->uid, own->gid, AT_SYMLINK_NOFOLLOW);
     }
     close_keep_errno(dfd, -1);
     answer_rc(conn, rc, r->path);
@@ -529,8 +568,8 @@ static void op_rename(int conn, const hb_initreq_t *r)
 {
     const char *b1, *b2;
     char dir[HB_PATH_MAX];
-    int d1 = open_parent(r->from, false, &b1, dir);
-    int d2 = d1 < 0 ? -1 : open_parent(r->to, false, &b2, dir);
+    int d1 = open_parent(r->from, false, NULL, &b1, dir);
+    int d2 = d1 < 0 ? -1 : open_parent(r->to, false, NULL, &b2, dir);
     int rc = d2 < 0 ? -1 : renameat(d1, b1, d2, b2);
     close_keep_errno(d1, d2);
     if (rc < 0)
@@ -543,7 +582,7 @@ static void op_remove(int conn, const hb_initreq_t *r)
 {
     const char *base;
     char dir[HB_PATH_MAX];
-    int dfd = open_parent(r->path, false, &base, dir);
+    int dfd = open_parent(r->path, false, NULL, &base, dir);
     int rc = dfd < 0 ? -1 : unlinkat(dfd, base, 0);   /* a symlink goes as a link */
     if (rc < 0 && errno == EISDIR)
         rc = unlinkat(dfd, base, AT_REMOVEDIR);
@@ -570,6 +609,7 @@ void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r)
     case HB_OP_REMOVE: op_remove(conn, r); break;
     case HB_OP_TAR_CREATE: agent_op_tar_create(conn, r); break;
     case HB_OP_TAR_EXTRACT: agent_op_tar_extract(conn, f, r); break;
+    case HB_OP_FS_WATCH: agent_op_fs_watch(conn, r); break;
     default: agent_answer_err(conn, EINVAL, "unknown op"); break;
     }
 }
