@@ -63,14 +63,9 @@ static int upload(hb_req_t *r, const char *path)
 
 /* ---- download ---- */
 
-typedef struct {
-    struct mg_connection *c;
-    bool                  started;
-} download_t;
-
-static int download_size(void *ud, uint64_t size)
+int hb_gw_download_size(void *ud, uint64_t size)
 {
-    download_t *d = ud;
+    hb_gw_download_t *d = ud;
     char len[32];
     snprintf(len, sizeof len, "%llu", (unsigned long long)size);
     mg_response_header_start(d->c, 200);
@@ -85,9 +80,9 @@ static int download_size(void *ud, uint64_t size)
     return 0;
 }
 
-static int download_sink(void *ud, const void *data, size_t len)
+int hb_gw_download_sink(void *ud, const void *data, size_t len)
 {
-    download_t *d = ud;
+    hb_gw_download_t *d = ud;
     return mg_write(d->c, data, len) == (int)len ? 0 : -1;
 }
 
@@ -97,9 +92,10 @@ static int download(hb_req_t *r, const char *path)
     int status = hb_gw_lease_take(r, &l);
     if (status)
         return status;
-    download_t d = {.c = r->c};
+    hb_gw_download_t d = {.c = r->c};
     hb_err_t e = {0};
-    int rc = hb_lease_file_read(l, path, 0, download_size, download_sink, &d, &e);
+    int rc = hb_lease_file_read(l, path, 0, hb_gw_download_size, hb_gw_download_sink, &d,
+                                &e);
     hb_lease_release(&l);
     return hb_gw_download_done(r, rc, d.started, &e, path);
 }

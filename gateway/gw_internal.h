@@ -85,6 +85,14 @@ typedef struct {
 int hb_gw_body_src(void *ud, void *buf, size_t cap, size_t *got);
 /* The required ?path= of a files route (malloc'd); NULL with *e set. */
 char *hb_gw_query_path(hb_req_t *r, hb_err_t *e);
+/* A file streamed to the client as hb_lease_file_read reads it: the 200
+ * head once its size is known, then the bytes (hb_size_cb, hb_sink_cb). */
+typedef struct {
+    struct mg_connection *c;
+    bool                  started;   /* the head is out */
+} hb_gw_download_t;
+int hb_gw_download_size(void *ud, uint64_t size);
+int hb_gw_download_sink(void *ud, const void *data, size_t len);
 /* The status of a streamed download that ended with rc: the error's, if
  * nothing was sent yet (started false); else 200, and a warning. */
 int hb_gw_download_done(hb_req_t *r, int rc, bool started, const hb_err_t *e, const char *path);

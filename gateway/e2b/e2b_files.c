@@ -96,34 +96,6 @@ static int check_signature(hb_e2b_call_t *k, const hb_e2b_files_q_t *q, const ch
 
 /* ---- GET ---- */
 
-typedef struct {
-    struct mg_connection *c;
-    const char           *path;
-    bool                  started;
-} download_t;
-
-static int on_size(void *ud, uint64_t size)
-{
-    download_t *d = ud;
-    char len[32];
-    snprintf(len, sizeof len, "%llu", (unsigned long long)size);
-    mg_response_header_start(d->c, 200);
-    mg_response_header_add(d->c, "Content-Type", "application/octet-stream", -1);
-    mg_response_header_add(d->c, "Content-Length", len, -1);
-    mg_response_header_add(d->c, "Cache-Control", "no-store", -1);
-    /* a file that changes size mid-read cannot match the length: close */
-    mg_response_header_add(d->c, "Connection", "close", -1);
-    mg_response_header_send(d->c);
-    d->started = true;
-    return 0;
-}
-
-static int on_data(void *ud, const void *data, size_t len)
-{
-    download_t *d = ud;
-    return mg_write(d->c, data, len) == (int)len ? 0 : -1;
-}
-
 static int download(hb_e2b_call_t *k, const hb_e2b_files_q_t *q)
 {
     if (!q->has_path)
@@ -132,8 +104,9 @@ static int download(hb_e2b_call_t *k, const hb_e2b_files_q_t *q)
     char *path = hb_e2b_path(k, q->path, "path", &e);
     if (!path)
         return hb_e2b_files_fail_err(k, &e);
-    download_t d = {.c = k->r->c, .path = path};
-    int rc = hb_lease_file_read(k->lease, path, 0, on_size, on_data, &d, &e);
+    hb_gw_download_t d = {.c = k->r->c};
+    int rc = hb_lease_file_read(k->lease, path, 0, hb_gw_download_size, hb_gw_download_sink, &d,
+                                &e);
     int status = 200;
     if (rc < 0 && !d.started)
         status = hb_e2b_files_fail_err(k, &e);
