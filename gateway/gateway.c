@@ -238,12 +238,11 @@ static int serve(hb_gateway_t *g, struct mg_connection *c)
                  .events = g->events};
     /* E2B's in-sandbox plane is told by a header, not a path: its paths
      * (/files, /health, /process.Process/...) are envd's. */
-    if (hb_e2b_is_envd && hb_e2b_envd && hb_e2b_is_envd(c))
+    if (hb_e2b_is_envd(c))
         return hb_e2b_envd(&r);
     hb_route_match(r.ri->local_uri, &r.route);
     if (r.route.kind == HB_RT_E2B)
-        return hb_e2b_api ? hb_e2b_api(&r)
-                          : hb_reply_error(c, 404, "E2B compatibility is not part of this build");
+        return hb_e2b_api(&r);
     if (r.route.kind == HB_RT_HEALTHZ)
         return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
     if (r.route.kind == HB_RT_DASHBOARD)

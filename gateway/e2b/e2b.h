@@ -27,10 +27,10 @@
 #define HB_E2B_SANDBOX_HEADER "E2b-Sandbox-Id"
 
 /* Whether the request is for the in-sandbox plane (it has the header). */
-bool hb_e2b_is_envd(const struct mg_connection *c) __attribute__((weak));
+bool hb_e2b_is_envd(const struct mg_connection *c);
 /* The in-sandbox plane; checks its own token. */
-int  hb_e2b_envd(hb_req_t *r) __attribute__((weak));
+int  hb_e2b_envd(hb_req_t *r);
 /* The control plane (route HB_RT_E2B); checks X-API-KEY itself. */
-int  hb_e2b_api(hb_req_t *r) __attribute__((weak));
+int  hb_e2b_api(hb_req_t *r);
 
 #endif

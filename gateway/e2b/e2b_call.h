@@ -99,14 +99,12 @@ void hb_sha256_b64(const void *data, size_t len, char out[45]);
 /* Compare secrets with hb_ct_equal (auth.h). */
 
 /* ---- the methods (schemas/e2b_envd.def), one handler each ---- */
-/* weak until every handler is in (the dispatcher answers `unimplemented`
- * for a missing one) */
-#define HB_E2B_DECLARE(path, kind, fn) int fn(hb_e2b_call_t *k) __attribute__((weak));
+#define HB_E2B_DECLARE(path, kind, fn) int fn(hb_e2b_call_t *k);
 #include "e2b_envd.def"
 HB_E2B_METHODS(HB_E2B_DECLARE)
 #undef HB_E2B_DECLARE
 
 /* The plain routes of the plane: GET /files, POST /files (e2b_files.c). */
-int hb_e2b_files(hb_e2b_call_t *k) __attribute__((weak));
+int hb_e2b_files(hb_e2b_call_t *k);
 
 #endif
