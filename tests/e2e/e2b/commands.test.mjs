@@ -3,6 +3,7 @@ import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandExitError, TimeoutError, SandboxError } from 'e2b'
 import { hb } from './lib.mjs'
+import { createHash } from 'node:crypto'
 import { box } from './proc_lib.mjs'
 
 let sb
@@ -120,9 +121,8 @@ test('an unknown user or cwd is refused with a message naming it', async () => {
 })
 
 test('several megabytes of output arrive complete and in order', async () => {
-  // Faster than the SDK reads (about 10 MB/s), slower than the daemon reads
-  // init (e2b_relay.h): init keeps 2 MiB per process and never holds a
-  // command back, so an instant burst of many MB may still lose bytes.
+  // Faster than the SDK reads (about 10 MB/s), in bursts with pauses: the
+  // stream holds the command back while the SDK lags (init's `hold`).
   const r = await sb.commands.run(
     'for i in $(seq 0 39); do seq $((i*10000+1)) $((i*10000+10000)); sleep 0.05; done')
   const lines = r.stdout.split('\n')
@@ -155,4 +155,17 @@ test('a sandbox killed while a command streams makes the SDK say so', async () =
   // the next call meets the 502 of a sandbox that is gone
   await assert.rejects(doomed.commands.run('true'), (e) => e instanceof SandboxError)
   assert.equal(await doomed.isRunning(), false)
+})
+
+test('an instant burst of 40 MB arrives complete: the command waits for its reader', async () => {
+  const cmd = 'head -c 30000000 /dev/zero | base64 -w 76'
+  const want = (await sb.commands.run(`${cmd} | sha256sum`)).stdout.split(' ')[0]
+  const r = await sb.commands.run(cmd)
+  assert.equal(r.stdout.length, 40_526_316)   // 40,000,000 base64 chars + 526,316 newlines
+  assert.equal(createHash('sha256').update(r.stdout).digest('hex'), want)
+  const seq = await sb.commands.run('seq 1 600000')
+  const lines = seq.stdout.split('\n')
+  assert.equal(lines.length, 600001)
+  assert.equal(lines[299999], '300000')
+  assert.equal(lines[599999], '600000')
 })
