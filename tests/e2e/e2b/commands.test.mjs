@@ -2,9 +2,11 @@
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandExitError, TimeoutError, SandboxError } from 'e2b'
-import { hb } from './lib.mjs'
+import { hb, API_URL, HB_URL } from './lib.mjs'
 import { createHash } from 'node:crypto'
-import { box } from './proc_lib.mjs'
+import { box, envdHeaders, envelope } from './proc_lib.mjs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 
 let sb
 
@@ -168,4 +170,73 @@ test('an instant burst of 40 MB arrives complete: the command waits for its read
   assert.equal(lines.length, 600001)
   assert.equal(lines[299999], '300000')
   assert.equal(lines[599999], '600000')
+})
+
+// The daemon under test: the one listening on HIVEBOX_URL's port.
+function daemonPid() {
+  const port = new URL(HB_URL).port
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString()
+  const m = /pid=(\d+)/.exec(out)
+  assert.ok(m, `no listener on ${port}: ${out}`)
+  return Number(m[1])
+}
+
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m[1]) / 1024
+}
+
+async function outputEnd(box, pid) {
+  const r = await hb('GET', `/api/v1/hiveboxes/${box.sandboxId}/processes/${pid}`)
+  assert.equal(r.status, 200, r.text)
+  return r.json.output.end
+}
+
+async function quick(box, label) {
+  const t0 = Date.now()
+  const r = await box.commands.run('echo ok')
+  assert.equal(r.stdout, 'ok\n')
+  assert.ok(Date.now() - t0 < 3000, `${label}: ${Date.now() - t0} ms`)
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+test('a client that stops reading holds only its own command, and leaving frees it', async () => {
+  const other = await box()
+  const daemon = daemonPid()
+  const rss0 = rssMiB(daemon)
+  const ctl = new AbortController()
+  const res = await fetch(API_URL + '/process.Process/Start', {
+    method: 'POST', signal: ctl.signal,
+    headers: { ...envdHeaders(sb), 'Content-Type': 'application/connect+json' },
+    body: envelope({ process: { cmd: '/bin/sh', args: ['-c', 'yes hostile-client-output'] } }) })
+  assert.equal(res.status, 200)
+  const reader = res.body.getReader()
+  let buf = Buffer.alloc(0)
+  while (buf.length < 5 || buf.length < 5 + buf.readUInt32BE(1)) {
+    const { value, done } = await reader.read()
+    assert.ok(!done, 'the stream ended before its start event')
+    buf = Buffer.concat([buf, value])
+  }
+  const pid = JSON.parse(buf.subarray(5, 5 + buf.readUInt32BE(1))).event.start.pid
+  assert.ok(pid > 0)
+  // From here the client reads nothing: once the buffers between are full,
+  // init stops reading the command and it blocks on its writes.
+  await sleep(2500)
+  const held = await outputEnd(sb, pid)
+  await sleep(1500)
+  assert.equal(await outputEnd(sb, pid), held, 'the held command wrote on')
+  await quick(sb, 'a command beside the held one')
+  await quick(other, 'a command in another sandbox')
+  const grown = rssMiB(daemon) - rss0
+  assert.ok(grown < 48, `the daemon grew by ${grown.toFixed(1)} MiB`)
+  // The client leaves: the command runs on at once, and can be killed.
+  ctl.abort()
+  let end = held
+  for (let i = 0; i < 50 && end < held + 10_000_000; i++) {
+    await sleep(100)
+    end = await outputEnd(sb, pid)
+  }
+  assert.ok(end >= held + 10_000_000, `released: ${end - held} more bytes`)
+  assert.equal(await sb.commands.kill(pid), true)
 })
