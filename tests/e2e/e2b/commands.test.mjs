@@ -159,10 +159,12 @@ test('a sandbox killed while a command streams makes the SDK say so', async () =
   assert.equal(await doomed.isRunning(), false)
 })
 
-test('an instant burst of 40 MB arrives complete: the command waits for its reader', async () => {
+test('an instant burst of 40 MB arrives complete: the command waits for its reader', async (t) => {
   const cmd = 'head -c 30000000 /dev/zero | base64 -w 76'
   const want = (await sb.commands.run(`${cmd} | sha256sum`)).stdout.split(' ')[0]
+  const t0 = Date.now()
   const r = await sb.commands.run(cmd)
+  t.diagnostic(`40.5 MB in ${Date.now() - t0} ms`)
   assert.equal(r.stdout.length, 40_526_316)   // 40,000,000 base64 chars + 526,316 newlines
   assert.equal(createHash('sha256').update(r.stdout).digest('hex'), want)
   const seq = await sb.commands.run('seq 1 600000')
@@ -201,7 +203,7 @@ async function quick(box, label) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-test('a client that stops reading holds only its own command, and leaving frees it', async () => {
+test('a client that stops reading holds only its own command, and leaving frees it', async (t) => {
   const other = await box()
   const daemon = daemonPid()
   const rss0 = rssMiB(daemon)
@@ -229,7 +231,8 @@ test('a client that stops reading holds only its own command, and leaving frees 
   await quick(sb, 'a command beside the held one')
   await quick(other, 'a command in another sandbox')
   const grown = rssMiB(daemon) - rss0
-  assert.ok(grown < 48, `the daemon grew by ${grown.toFixed(1)} MiB`)
+  t.diagnostic(`daemon RSS ${rss0.toFixed(1)} MiB, +${grown.toFixed(1)} MiB while held`)
+  assert.ok(grown < 12, `the daemon grew by ${grown.toFixed(1)} MiB`)
   // The client leaves: the command runs on at once, and can be killed.
   ctl.abort()
   let end = held
