@@ -212,6 +212,7 @@ int hb_proc_start(const hb_sandbox_t *sb, const hb_proc_req_t *req, hb_proc_info
         .cols = req->cols,
         .rows = req->rows,
         .timeout_ms = req->timeout_ms,
+        .hold = req->hold,
     };
     hb_initconn_t c;
     int started = hb_initconn_start(&c, sb, &q, e);

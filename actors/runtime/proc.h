@@ -32,6 +32,8 @@ typedef struct {
     bool         keep_stdin;   /* stdin stays open for hb_proc_input */
     unsigned     cols, rows;   /* both > 0: a PTY of that size */
     uint32_t     timeout_ms;   /* 0: none */
+    bool         hold;         /* hold the output from its first byte for the
+                                * hb_proc_output_hold_open that follows */
 } hb_proc_req_t;
 
 /* What init says about a process (its `proc` answer). The strings are
@@ -99,6 +101,14 @@ typedef struct {
 hb_proc_stream_t *hb_proc_output_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
                                       uint64_t offset, bool follow, hb_proc_info_t *info,
                                       hb_err_t *e);
+/* proc_output with follow and hold: while this stream is open, init lets
+ * the process's output overrun nothing this stream has not read yet and
+ * stops reading the process instead (its writes block, as on a pipe to a
+ * slow reader). A reader that stops stops that process, nothing else;
+ * closing the stream frees it at once. An init older than `hold` follows
+ * without holding (the ring may then drop, as for any follower). */
+hb_proc_stream_t *hb_proc_output_hold_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
+                                           uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 /* proc_attach: as output with follow, and the client may send. A newer
  * attach takes the process over: this stream then fails with
  * HB_E_CONFLICT ("taken over by another client"). */

@@ -80,16 +80,29 @@ static hb_proc_stream_t *open_proc(const hb_sandbox_t *sb, const hb_initreq_t *q
     return s;
 }
 
-hb_proc_stream_t *hb_proc_output_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
-                                      uint64_t offset, bool follow, hb_proc_info_t *info,
-                                      hb_err_t *e)
+static hb_proc_stream_t *output_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
+                                     uint64_t offset, bool follow, bool hold,
+                                     hb_proc_info_t *info, hb_err_t *e)
 {
     memset(info, 0, sizeof *info);
     if (hb_proc_sel_check(sel, e) < 0)
         return NULL;
-    hb_initreq_t q = {.op = HB_OP_PROC_OUTPUT, .offset = offset, .follow = follow};
+    hb_initreq_t q = {.op = HB_OP_PROC_OUTPUT, .offset = offset, .follow = follow, .hold = hold};
     hb_proc_sel_put(&q, sel);
     return open_proc(sb, &q, offset, info, e);
+}
+
+hb_proc_stream_t *hb_proc_output_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
+                                      uint64_t offset, bool follow, hb_proc_info_t *info,
+                                      hb_err_t *e)
+{
+    return output_open(sb, sel, offset, follow, false, info, e);
+}
+
+hb_proc_stream_t *hb_proc_output_hold_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,
+                                           uint64_t offset, hb_proc_info_t *info, hb_err_t *e)
+{
+    return output_open(sb, sel, offset, true, true, info, e);
 }
 
 hb_proc_stream_t *hb_proc_attach_open(const hb_sandbox_t *sb, const hb_proc_sel_t *sel,

@@ -233,6 +233,12 @@ hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t 
     return hb_proc_output_open(l->sb, sel, offset, follow, info, e);
 }
 
+hb_proc_stream_t *hb_lease_proc_output_held(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                            uint64_t offset, hb_proc_info_t *info, hb_err_t *e)
+{
+    return hb_proc_output_hold_open(l->sb, sel, offset, info, e);
+}
+
 hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e)
 {

@@ -99,6 +99,10 @@ int hb_lease_proc_forget(const hb_lease_t *l, const hb_proc_sel_t *sel, hb_err_t
 hb_proc_stream_t *hb_lease_proc_output(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, bool follow, hb_proc_info_t *info,
                                        hb_err_t *e);
+/* Following and holding the process back while this stream lags
+ * (hb_proc_output_hold_open). */
+hb_proc_stream_t *hb_lease_proc_output_held(const hb_lease_t *l, const hb_proc_sel_t *sel,
+                                            uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 

@@ -4,10 +4,13 @@
  *   output, keepalive{} while quiet, then end{exitCode, exited, status,
  *   error} (envd's fields, Go's wording: "exit status 1", "signal: killed").
  *
- * The output is read ahead of the client into a bounded queue
- * (e2b_relay.h): the SDKs expect all of a command's output, and read
- * slower than commands write. The process lives in init: a client that
- * leaves ends only its stream. Start gives the process the
+ * The SDKs expect all of a command's output (envd back-pressures a
+ * command while its stream's reader lags) and read slower than commands
+ * write, so the stream asks init to hold the process (`hold`,
+ * init-protocol.md): init stops reading its output while this stream has
+ * not taken it, and nothing is buffered here beyond one chunk. A client
+ * that stops reading thus stops only its own command; one that leaves
+ * ends only its stream and frees the command at once (it lives in init). Start gives the process the
  * call's Connect-Timeout-Ms as its timeout (envd kills it then too);
  * Connect's deadline only ends the stream. A destroyed sandbox ends the
  * stream with `unavailable`, which the SDKs report as the sandbox gone.
@@ -19,6 +22,7 @@
 #include "e2b_proc.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +30,8 @@
 
 #include "bus.h"
 #include "e2b_cx.h"
-#include "e2b_relay.h"
 #include "gw_streams.h"
+#include "log.h"
 
 #define TICK_MS  1000
 #define PROBE_MS 5000
@@ -36,6 +40,7 @@ typedef struct {
     hb_e2b_call_t *k;
     bool           pty;
     int64_t        last_ms;   /* the last write */
+    uint64_t       next;      /* the offset the next output should have */
 } pump_t;
 
 static int send_event(pump_t *p, const char *kind, json_t *body)
@@ -116,13 +121,13 @@ static int quiet(pump_t *p, int *status)
     return 1;
 }
 
-static int pump(pump_t *p, hb_e2b_relay_t *st)
+static int pump(pump_t *p, hb_proc_stream_t *st)
 {
     int status = 200;
     for (;;) {
         hb_proc_event_t ev;
         hb_err_t e = {0};
-        int rc = hb_e2b_relay_next(st, &ev, TICK_MS, &e);
+        int rc = hb_proc_next(st, &ev, TICK_MS, &e);
         if (rc == 1) {
             if (!quiet(p, &status))
                 return status;
@@ -134,6 +139,11 @@ static int pump(pump_t *p, hb_e2b_relay_t *st)
             return exited(p, &ev);
         if (ev.kind == HB_PEV_END)   /* not following: never asked for */
             return hb_cx_stream_end(p->k);
+        if (ev.kind == HB_PEV_OUT && ev.off > p->next)   /* cannot while held */
+            HB_LOG_WARN("e2b: process output: %" PRIu64 " bytes dropped at %" PRIu64,
+                        ev.off - p->next, p->next);
+        if (ev.kind == HB_PEV_OUT)
+            p->next = ev.off + ev.len;
         if (ev.kind == HB_PEV_OUT && send_data(p, &ev) < 0)
             return 200;
         if (p->k->deadline_ms && hb_now_ms() >= p->k->deadline_ms)
@@ -146,16 +156,13 @@ static int follow(hb_e2b_call_t *k, const hb_proc_sel_t *sel, uint64_t offset, i
 {
     hb_err_t e = {0};
     hb_proc_info_t info = {0};
-    hb_proc_stream_t *st = hb_lease_proc_output(k->lease, sel, offset, true, &info, &e);
+    hb_proc_stream_t *st = hb_lease_proc_output_held(k->lease, sel, offset, &info, &e);
     hb_proc_info_clear(&info);
     if (!st)
         return sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
-    hb_e2b_relay_t *relay = hb_e2b_relay_start(st, &e);
-    if (!relay)
-        return hb_cx_fail_err(k, &e);
-    pump_t p = {.k = k, .pty = pty};
-    int status = send_start(&p, pid) < 0 ? 200 : pump(&p, relay);
-    hb_e2b_relay_stop(relay);
+    pump_t p = {.k = k, .pty = pty, .next = offset};
+    int status = send_start(&p, pid) < 0 ? 200 : pump(&p, st);
+    hb_proc_stream_close(st);
     return status;
 }
 
@@ -169,6 +176,7 @@ static int start(hb_e2b_call_t *k)
         return hb_cx_fail_err(k, &e);
     if (k->deadline_ms == 0)
         s.req.timeout_ms = 0;
+    s.req.hold = true;          /* nothing lost before follow() holds it */
     int status;
     if (hb_lease_proc_start(k->lease, &s.req, &info, &e) < 0) {
         if (e.code == HB_E_INVALID && strncmp(e.msg, "cwd", 3) == 0)   /* name the path */

@@ -33,7 +33,7 @@ static hb_initreq_t full_req(hb_initop_t op)
         .path = "/a/b c", .mode = 0640, .max = 1ull << 33, .recursive = true, .follow = true,
         .parents = true, .from = "/f", .to = "/t/u", .user = {"app", 3}, .pid = 4242,
         .tag = {"web", 3}, .keep_stdin = true, .cols = 120, .rows = 40, .offset = 1ull << 34,
-        .close = true, .keep = true,
+        .close = true, .keep = true, .hold = true,
     };
 }
 

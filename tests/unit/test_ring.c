@@ -176,3 +176,22 @@ Test(ring, fd_runs_are_bounded_by_dropping_the_oldest)
     cr_assert_eq(fd, 1, "byte 10 came from fd 1");
     ring_free(&r, &b);
 }
+
+/* A holding follower's keeper asks for room before reading: the buffer
+ * grows now (within max and the budget), keeping what it holds. */
+Test(ring, reserve_grows_now_within_max_and_budget)
+{
+    ring_budget_t b = budget(MAX + RING_MIN);
+    ring_t r = {.max = MAX}, small = {.max = MAX};
+    char buf[8];
+    cr_assert_eq(ring_reserve(&r, &b, 100), RING_MIN, "the first allocation");
+    ring_write(&r, &b, 2, "kept", 4);
+    cr_assert_eq(ring_reserve(&r, &b, 3 * RING_MIN), 4 * RING_MIN, "doubling up to the need");
+    cr_assert_eq(ring_reserve(&r, &b, 10 * MAX), MAX, "never past max");
+    cr_assert_eq(read_all(&r, 0, buf, sizeof buf), 4);
+    cr_assert_eq(memcmp(buf, "kept", 4), 0);
+    cr_assert_eq(ring_reserve(&small, &b, MAX), RING_MIN, "what the budget has left");
+    ring_free(&r, &b);
+    ring_free(&small, &b);
+    cr_assert_eq(atomic_load(&b.used), 0);
+}

@@ -2,8 +2,11 @@
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandExitError, TimeoutError, SandboxError } from 'e2b'
-import { hb } from './lib.mjs'
-import { box } from './proc_lib.mjs'
+import { hb, API_URL, HB_URL } from './lib.mjs'
+import { createHash } from 'node:crypto'
+import { box, envdHeaders, envelope } from './proc_lib.mjs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 
 let sb
 
@@ -120,9 +123,8 @@ test('an unknown user or cwd is refused with a message naming it', async () => {
 })
 
 test('several megabytes of output arrive complete and in order', async () => {
-  // Faster than the SDK reads (about 10 MB/s), slower than the daemon reads
-  // init (e2b_relay.h): init keeps 2 MiB per process and never holds a
-  // command back, so an instant burst of many MB may still lose bytes.
+  // Faster than the SDK reads (about 10 MB/s), in bursts with pauses: the
+  // stream holds the command back while the SDK lags (init's `hold`).
   const r = await sb.commands.run(
     'for i in $(seq 0 39); do seq $((i*10000+1)) $((i*10000+10000)); sleep 0.05; done')
   const lines = r.stdout.split('\n')
@@ -155,4 +157,89 @@ test('a sandbox killed while a command streams makes the SDK say so', async () =
   // the next call meets the 502 of a sandbox that is gone
   await assert.rejects(doomed.commands.run('true'), (e) => e instanceof SandboxError)
   assert.equal(await doomed.isRunning(), false)
+})
+
+test('an instant burst of 40 MB arrives complete: the command waits for its reader', async (t) => {
+  const cmd = 'head -c 30000000 /dev/zero | base64 -w 76'
+  const want = (await sb.commands.run(`${cmd} | sha256sum`)).stdout.split(' ')[0]
+  const t0 = Date.now()
+  const r = await sb.commands.run(cmd)
+  t.diagnostic(`40.5 MB in ${Date.now() - t0} ms`)
+  assert.equal(r.stdout.length, 40_526_316)   // 40,000,000 base64 chars + 526,316 newlines
+  assert.equal(createHash('sha256').update(r.stdout).digest('hex'), want)
+  const seq = await sb.commands.run('seq 1 600000')
+  const lines = seq.stdout.split('\n')
+  assert.equal(lines.length, 600001)
+  assert.equal(lines[299999], '300000')
+  assert.equal(lines[599999], '600000')
+})
+
+// The daemon under test: the one listening on HIVEBOX_URL's port.
+function daemonPid() {
+  const port = new URL(HB_URL).port
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString()
+  const m = /pid=(\d+)/.exec(out)
+  assert.ok(m, `no listener on ${port}: ${out}`)
+  return Number(m[1])
+}
+
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m[1]) / 1024
+}
+
+async function outputEnd(box, pid) {
+  const r = await hb('GET', `/api/v1/hiveboxes/${box.sandboxId}/processes/${pid}`)
+  assert.equal(r.status, 200, r.text)
+  return r.json.output.end
+}
+
+async function quick(box, label) {
+  const t0 = Date.now()
+  const r = await box.commands.run('echo ok')
+  assert.equal(r.stdout, 'ok\n')
+  assert.ok(Date.now() - t0 < 3000, `${label}: ${Date.now() - t0} ms`)
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+test('a client that stops reading holds only its own command, and leaving frees it', async (t) => {
+  const other = await box()
+  const daemon = daemonPid()
+  const rss0 = rssMiB(daemon)
+  const ctl = new AbortController()
+  const res = await fetch(API_URL + '/process.Process/Start', {
+    method: 'POST', signal: ctl.signal,
+    headers: { ...envdHeaders(sb), 'Content-Type': 'application/connect+json' },
+    body: envelope({ process: { cmd: '/bin/sh', args: ['-c', 'yes hostile-client-output'] } }) })
+  assert.equal(res.status, 200)
+  const reader = res.body.getReader()
+  let buf = Buffer.alloc(0)
+  while (buf.length < 5 || buf.length < 5 + buf.readUInt32BE(1)) {
+    const { value, done } = await reader.read()
+    assert.ok(!done, 'the stream ended before its start event')
+    buf = Buffer.concat([buf, value])
+  }
+  const pid = JSON.parse(buf.subarray(5, 5 + buf.readUInt32BE(1))).event.start.pid
+  assert.ok(pid > 0)
+  // From here the client reads nothing: once the buffers between are full,
+  // init stops reading the command and it blocks on its writes.
+  await sleep(2500)
+  const held = await outputEnd(sb, pid)
+  await sleep(1500)
+  assert.equal(await outputEnd(sb, pid), held, 'the held command wrote on')
+  await quick(sb, 'a command beside the held one')
+  await quick(other, 'a command in another sandbox')
+  const grown = rssMiB(daemon) - rss0
+  t.diagnostic(`daemon RSS ${rss0.toFixed(1)} MiB, +${grown.toFixed(1)} MiB while held`)
+  assert.ok(grown < 12, `the daemon grew by ${grown.toFixed(1)} MiB`)
+  // The client leaves: the command runs on at once, and can be killed.
+  ctl.abort()
+  let end = held
+  for (let i = 0; i < 50 && end < held + 10_000_000; i++) {
+    await sleep(100)
+    end = await outputEnd(sb, pid)
+  }
+  assert.ok(end >= held + 10_000_000, `released: ${end - held} more bytes`)
+  assert.equal(await sb.commands.kill(pid), true)
 })

@@ -27,6 +27,8 @@ void agent_exec_setup(const int *cg_fds, int n_cg, bool reset_oom);
 
 #include <sys/types.h>
 
+#define AGENT_PIPE_SIZE (256 * 1024)   /* a command's stdout and stderr pipes */
+
 /* Who a command runs as; as_user false: root, init's own ids. */
 typedef struct {
     bool as_user;

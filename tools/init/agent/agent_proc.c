@@ -19,7 +19,7 @@ void agent_proc_setup(const char *hostname)
         g_proc.watch[i] = -1;
     for (int i = 0; i < HB_PROC_MAX; i++) {
         pthread_mutex_init(&g_proc.in_mu[i], NULL);
-        g_proc.p[i].in_fd = g_proc.p[i].pty_fd = -1;
+        g_proc.p[i].in_fd = g_proc.p[i].pty_fd = g_proc.p[i].kwake = -1;
         for (int k = 0; k < PROC_FOLLOW_MAX; k++)
             g_proc.p[i].wake[k] = -1;
     }
@@ -96,7 +96,7 @@ void proc_release(proc_t *p)
     if (p->in_fd >= 0)
         close(p->in_fd);
     uint32_t gen = p->gen + 1;
-    *p = (proc_t){.gen = gen, .in_fd = -1, .pty_fd = -1};
+    *p = (proc_t){.gen = gen, .in_fd = -1, .pty_fd = -1, .kwake = -1};
     for (int k = 0; k < PROC_FOLLOW_MAX; k++)
         p->wake[k] = -1;
 }

@@ -21,6 +21,8 @@
 #define PROC_EVENTS     256      /* start/exit events kept for proc_watch */
 #define PROC_EV_CMD     1024     /* bytes of cmd an event keeps */
 #define PROC_INPUT_MS   10000    /* proc_input: the process must take it by then */
+#define PROC_READ_CHUNK (32 * 1024)  /* the keeper's read of one output fd */
+#define PROC_START_HOLD_MS 10000 /* proc_start's hold waits this long for a follower */
 
 /* One slot. A slot is reused only once its keeper has left (!running);
  * holders of a slot pointer check gen under the lock to notice. */
@@ -45,6 +47,14 @@ typedef struct {
     uint64_t seq;                /* its latest event */
     uint64_t attach_id;          /* the current attach; older ones are taken over */
     int wake[PROC_FOLLOW_MAX];   /* followers' eventfds; -1: free */
+    /* Holding followers (agent_proc_hold.c): wake[k]'s follower holds the
+     * output at hold_pos[k], the next byte it has not been given. */
+    bool hold[PROC_FOLLOW_MAX];
+    uint64_t hold_pos[PROC_FOLLOW_MAX];
+    int kwake;                   /* the keeper's eventfd; -1: none (no hold) */
+    int64_t start_hold_us;       /* proc_start's hold: from offset 0 until then
+                                  * (monotonic), or a holding follower; 0: none */
+    bool paused;                 /* the keeper waits for a holder to advance */
 } proc_t;
 
 /* A start or exit as it was, for proc_watch. */
@@ -97,6 +107,15 @@ int proc_send(int conn, msgpack_sbuffer *sb);
 /* Block until efd is signalled, conn is readable (*conn_ready) or ms pass
  * (-1: no limit). Drains efd. */
 void proc_wait(int efd, int conn, int ms, bool *conn_ready);
+
+/* Holding followers (agent_proc_hold.c), with the lock held. efd names
+ * the follower (its wake slot). Setting or advancing a hold, and dropping
+ * it, wake a paused keeper. */
+void proc_hold_set(proc_t *p, int efd, uint64_t pos);
+void proc_hold_drop(proc_t *p, int efd);
+/* The keeper: true when reading more output now could overwrite bytes a
+ * holder has not been given; it then stops reading until woken. */
+bool proc_hold_full(proc_t *p);
 
 void agent_proc_start(int conn, const hb_initreq_t *r);
 void agent_proc_list(int conn, const hb_initreq_t *r);

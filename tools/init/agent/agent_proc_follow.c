@@ -28,6 +28,7 @@ typedef struct {
     uint64_t pos;                 /* next offset to send */
     int efd;                      /* -1: not following */
     uint64_t attach;              /* 0: not an attach */
+    bool hold;                    /* holds the output back (agent_proc_hold.c) */
     char *buf;
 } follow_t;
 
@@ -117,6 +118,8 @@ static int next_locked(follow_t *w, msgpack_sbuffer *sb, bool *have)
             a = (hb_initans_t){.t = HB_ANS_OUT, .fd = fd, .data = {w->buf, n},
                                .has = HB_IAF_BIT(off), .off = w->pos};
             w->pos += n;
+            if (w->hold)
+                proc_hold_set(p, w->efd, w->pos);
         } else if (!p->running) {
             a = (hb_initans_t){.t = HB_ANS_EXIT, .code = p->code, .signal = p->sig,
                                .timed_out = p->timed_out, .has = HB_IAF_BIT(off),
@@ -174,6 +177,10 @@ static proc_t *open_locked(follow_t *w, const hb_initreq_t *r, msgpack_sbuffer *
         *why = "too many followers of this process";
         return NULL;
     }
+    if (follow && r->hold) {
+        w->hold = true;
+        proc_hold_set(p, w->efd, w->pos);
+    }
     if (r->op == HB_OP_PROC_ATTACH) {
         w->attach = p->attach_id = ++g_attach_seq;
         proc_wake(p);           /* the older attach, if any, sees it is taken over */
@@ -199,8 +206,10 @@ void agent_proc_output(int conn, hb_frame_t *f, const hb_initreq_t *r)
         follow_loop(&w);
     if (w.efd >= 0) {
         pthread_mutex_lock(&g_proc.mu);
-        if (p->gen == w.gen)
+        if (p->gen == w.gen) {
+            proc_hold_drop(p, w.efd);   /* gone: the process runs on at once */
             proc_follow_del(p->wake, PROC_FOLLOW_MAX, w.efd);
+        }
         pthread_mutex_unlock(&g_proc.mu);
         close(w.efd);
     }

@@ -13,13 +13,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define KEEPER_STACK (256 * 1024)
-#define READ_CHUNK   (32 * 1024)
 #define DRAIN_MAX    (1024 * 1024)   /* per stream after the exit */
 
 /* Handed from the request thread to the keeper until the spawn is done. */
@@ -51,7 +51,7 @@ static void close_fd(int *fd)
  * false at EOF or error (the fd is then closed). */
 static bool pump(proc_t *p, int fds[2], int i, char *buf)
 {
-    ssize_t n = read(fds[i], buf, READ_CHUNK);
+    ssize_t n = read(fds[i], buf, PROC_READ_CHUNK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return true;
     pthread_mutex_lock(&g_proc.mu);
@@ -75,18 +75,38 @@ static int poll_ms(int64_t deadline)
     return left < 0 ? 0 : (left > 60000 ? 60000 : (int)left);
 }
 
-/* Until the process exits: output into the ring, the timeout. */
+/* Under the lock: whether to read the output now (agent_proc_hold.c). */
+static bool may_read(proc_t *p)
+{
+    pthread_mutex_lock(&g_proc.mu);
+    p->paused = proc_hold_full(p);
+    bool ok = !p->paused;
+    pthread_mutex_unlock(&g_proc.mu);
+    return ok;
+}
+
+/* Until the process exits: output into the ring (unless a holding
+ * follower lags: the fds are then not polled, and the holder's progress
+ * wakes kwake), the timeout. */
 static void keep_running(proc_t *p, int fds[2], int pidfd, uint64_t timeout_ms, char *buf)
 {
     int64_t deadline = timeout_ms ? agent_mono_us() + (int64_t)timeout_ms * 1000 : -1;
     for (;;) {
-        struct pollfd pf[3] = {{.fd = pidfd, .events = POLLIN},
-                               {.fd = fds[0], .events = POLLIN},
-                               {.fd = fds[1], .events = POLLIN}};
-        if (poll(pf, 3, poll_ms(deadline)) < 0 && errno != EINTR) {
+        bool rd = may_read(p);
+        struct pollfd pf[4] = {{.fd = pidfd, .events = POLLIN},
+                               {.fd = rd ? fds[0] : -1, .events = POLLIN},
+                               {.fd = rd ? fds[1] : -1, .events = POLLIN},
+                               {.fd = p->kwake, .events = POLLIN}};
+        int ms = poll_ms(deadline);
+        if (!rd && (ms < 0 || ms > 1000))
+            ms = 1000;          /* a start's hold may lapse: look again */
+        if (poll(pf, 4, ms) < 0 && errno != EINTR) {
             kill(-p->pid, SIGKILL);     /* cannot read it any more: do not wait on a full pipe */
             return;
         }
+        uint64_t v;
+        if (pf[3].revents && read(p->kwake, &v, sizeof v) < 0)
+            v = 0;              /* EAGAIN: another wake-up took it */
         if (deadline >= 0 && agent_mono_us() >= deadline) {
             deadline = -1;
             pthread_mutex_lock(&g_proc.mu);
@@ -107,7 +127,7 @@ static void keep_running(proc_t *p, int fds[2], int pidfd, uint64_t timeout_ms, 
 static void drain(proc_t *p, int fds[2], char *buf)
 {
     for (int i = 0; i < 2; i++) {
-        for (size_t total = 0; fds[i] >= 0 && total < DRAIN_MAX; total += READ_CHUNK) {
+        for (size_t total = 0; fds[i] >= 0 && total < DRAIN_MAX; total += PROC_READ_CHUNK) {
             struct pollfd pf = {.fd = fds[i], .events = POLLIN};
             if (poll(&pf, 1, 0) <= 0 || !pump(p, fds, i, buf))
                 break;
@@ -137,15 +157,29 @@ static void record_exit(proc_t *p, int st, int fds[2])
     pthread_mutex_unlock(&g_proc.mu);
 }
 
+/* The keeper's eventfd, which holding followers signal as they advance
+ * (none: followers cannot hold, as with an older init). */
+static void kwake_set(proc_t *p, int fd)
+{
+    pthread_mutex_lock(&g_proc.mu);
+    if (fd < 0 && p->kwake >= 0)
+        close(p->kwake);
+    p->kwake = fd;
+    p->paused = false;
+    pthread_mutex_unlock(&g_proc.mu);
+}
+
 static void keep(proc_t *p, agent_child_t *ch, int pidfd, uint64_t timeout_ms)
 {
     int fds[2] = {ch->out_r, ch->err_r};
-    char *buf = malloc(READ_CHUNK);
+    char *buf = malloc(PROC_READ_CHUNK);
     int st = 0;
+    kwake_set(p, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (buf)
         keep_running(p, fds, pidfd, timeout_ms, buf);
     else
         kill(-ch->pid, SIGKILL);    /* cannot keep it: do not leave it unread */
+    kwake_set(p, -1);           /* from here nothing holds it back */
     pthread_mutex_lock(&g_proc.mu);
     p->live = false;            /* from here its pid may be reused: no more signals */
     pthread_mutex_unlock(&g_proc.mu);
@@ -272,6 +306,7 @@ static proc_t *reserve(const hb_initreq_t *r, int *err, const char **why)
     p->ring.max = HB_PROC_RING;
     p->cols = (unsigned)r->cols;
     p->rows = (unsigned)r->rows;
+    p->start_hold_us = r->hold ? agent_mono_us() + (int64_t)PROC_START_HOLD_MS * 1000 : 0;
     snprintf(p->tag, sizeof p->tag, "%.*s", has_tag ? (int)r->tag.len : 0, has_tag ? r->tag.ptr : "");
     if (r->has & HB_IRF_BIT(user))
         snprintf(p->user, sizeof p->user, "%.*s", (int)r->user.len, r->user.ptr);

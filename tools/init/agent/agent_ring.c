@@ -154,6 +154,13 @@ size_t ring_read(const ring_t *r, uint64_t *from, void *dst, size_t max, int *fd
     return (size_t)n;
 }
 
+size_t ring_reserve(ring_t *r, ring_budget_t *b, size_t need)
+{
+    if (need > r->cap && r->cap < r->max)
+        grow(r, b, need);
+    return r->cap;
+}
+
 void ring_free(ring_t *r, ring_budget_t *b)
 {
     if (r->cap)

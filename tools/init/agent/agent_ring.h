@@ -49,6 +49,11 @@ void ring_write(ring_t *r, ring_budget_t *b, int fd, const void *p, size_t n);
  * yet) and leaves *from at the first byte copied. */
 size_t ring_read(const ring_t *r, uint64_t *from, void *dst, size_t max, int *fd);
 
+/* Grow the buffer now towards need bytes (as ring_write would, within max
+ * and the budget) and return its capacity: what a holding follower lets
+ * the ring keep. */
+size_t ring_reserve(ring_t *r, ring_budget_t *b, size_t need);
+
 void ring_free(ring_t *r, ring_budget_t *b);
 
 #endif

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define PIPE_SIZE    (256 * 1024)
 #define NOFILE_SOFT  1024
 #define NOFILE_HARD  524288
 #define CHILD_STACK  (64 * 1024)
@@ -320,8 +319,8 @@ static int make_pipes(fds_t *f)
     if (pipe_pair(&f->in_r, &f->in_w) < 0 || pipe_pair(&f->out_r, &f->out_w) < 0 ||
         pipe_pair(&f->err_r, &f->err_w) < 0 || pipe_pair(&f->rep_r, &f->rep_w) < 0)
         return -1;
-    fcntl(f->out_w, F_SETPIPE_SZ, PIPE_SIZE);
-    fcntl(f->err_w, F_SETPIPE_SZ, PIPE_SIZE);
+    fcntl(f->out_w, F_SETPIPE_SZ, AGENT_PIPE_SIZE);
+    fcntl(f->err_w, F_SETPIPE_SZ, AGENT_PIPE_SIZE);
     fcntl(f->in_w, F_SETFL, O_NONBLOCK);
     fcntl(f->out_r, F_SETFL, O_NONBLOCK);
     fcntl(f->err_r, F_SETFL, O_NONBLOCK);
