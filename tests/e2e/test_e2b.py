@@ -29,7 +29,7 @@ def sdk_env(daemon, **extra):
     env = dict(os.environ)
     env.update(E2B_API_URL=daemon.url, E2B_SANDBOX_URL=daemon.url,
                E2B_API_KEY=e2b_key(daemon.key), HIVEBOX_URL=daemon.url,
-               HIVEBOX_KEY=daemon.key)
+               HIVEBOX_KEY=daemon.key, HIVEBOX_PID=str(daemon.pid))
     env.update(extra)
     return env
 

@@ -2,10 +2,9 @@
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { CommandExitError, TimeoutError, SandboxError } from 'e2b'
-import { hb, API_URL, HB_URL } from './lib.mjs'
+import { hb, API_URL, HB_PID } from './lib.mjs'
 import { createHash } from 'node:crypto'
 import { box, envdHeaders, envelope } from './proc_lib.mjs'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 
 let sb
@@ -174,13 +173,10 @@ test('an instant burst of 40 MB arrives complete: the command waits for its read
   assert.equal(lines[599999], '600000')
 })
 
-// The daemon under test: the one listening on HIVEBOX_URL's port.
+// The daemon under test (tests/e2e/test_e2b.py passes its pid).
 function daemonPid() {
-  const port = new URL(HB_URL).port
-  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString()
-  const m = /pid=(\d+)/.exec(out)
-  assert.ok(m, `no listener on ${port}: ${out}`)
-  return Number(m[1])
+  assert.ok(HB_PID > 0, 'HIVEBOX_PID is not set')
+  return HB_PID
 }
 
 function rssMiB(pid) {

@@ -10,6 +10,8 @@ export const API_KEY = process.env.E2B_API_KEY
 // The daemon's own admin key and URL, for checks made through HiveBox's API.
 export const HB_URL = process.env.HIVEBOX_URL
 export const HB_KEY = process.env.HIVEBOX_KEY
+// Its pid, to watch its memory.
+export const HB_PID = Number(process.env.HIVEBOX_PID)
 export const TEMPLATE = process.env.E2B_TEST_TEMPLATE || 'base'
 
 if (!API_URL || !API_KEY) throw new Error('run through tests/e2e/test_e2b.py (E2B_API_URL unset)')
