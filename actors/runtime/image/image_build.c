@@ -72,13 +72,15 @@ static int run_step(build_ctx_t *c, const char *what, const char *const argv[], 
     return 0;
 }
 
-static int write_text(const char *root, const char *rel, const char *text, hb_err_t *e)
+int hb_image_write_text(const char *root, const char *rel, const char *text, mode_t mode,
+                        hb_err_t *e)
 {
     char path[HB_HOSTPATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (hb_pathf(path, sizeof path, e, "%s/%s", root, rel) < 0)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
     size_t n = strlen(text);
-    if (fd < 0 || write(fd, text, n) != (ssize_t)n) {
+    if (fd < 0 || write(fd, text, n) != (ssize_t)n || fchmod(fd, mode) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
@@ -98,9 +100,9 @@ static int make_sandbox_ready(const char *rootfs, hb_err_t *e)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", path);
     /* apt drops to user _apt for downloads, which setgroups() forbids in
      * an unprivileged user namespace: keep it root. */
-    return write_text(rootfs, "etc/apt/apt.conf.d/99hivebox",
-                      "// HiveBox: apt runs as root inside a user namespace\n"
-                      "APT::Sandbox::User \"root\";\n", e);
+    return hb_image_write_text(rootfs, "etc/apt/apt.conf.d/99hivebox",
+                               "// HiveBox: apt runs as root inside a user namespace\n"
+                               "APT::Sandbox::User \"root\";\n", 0644, e);
 }
 
 static int stage1(build_ctx_t *c, const char *rootfs, hb_err_t *e)

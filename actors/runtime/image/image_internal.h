@@ -52,6 +52,11 @@ int hb_images_dir(const hb_runtime_t *rt, char *out, size_t len, hb_err_t *e);
  * resolved inside it, never through a host path)? */
 bool hb_rootfs_valid(const char *image_dir);
 
+/* image_build.c: root/rel holds text (mode, whatever the umask); never
+ * written through a link. */
+int hb_image_write_text(const char *root, const char *rel, const char *text, mode_t mode,
+                        hb_err_t *e);
+
 /* image_user.c: add the E2B-style default user `user` (uid 1000, home
  * /home/user, bash, a NOPASSWD sudoers entry) to a freshly built rootfs. */
 int hb_image_add_default_user(const char *rootfs, hb_err_t *e);

@@ -50,19 +50,7 @@ static int add_sudoers(const char *rootfs, hb_err_t *e)
 {
     static const char text[] = "# HiveBox: E2B-style passwordless sudo for the default user\n"
                                USER_NAME " ALL=(ALL:ALL) NOPASSWD: ALL\n";
-    char path[HB_HOSTPATH_MAX + 64];
-    if (hb_pathf(path, sizeof path, e, "%s/" SUDOERS, rootfs) < 0)
-        return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
-    size_t n = sizeof text - 1;
-    if (fd < 0 || write(fd, text, n) != (ssize_t)n || fchmod(fd, 0440) < 0) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        return hb_fail_sys(e, HB_E_INTERNAL, err, "write %s", path);
-    }
-    close(fd);
-    return 0;
+    return hb_image_write_text(rootfs, SUDOERS, text, 0440, e);
 }
 
 int hb_image_add_default_user(const char *rootfs, hb_err_t *e)
