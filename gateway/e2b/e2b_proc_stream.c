@@ -10,10 +10,11 @@
  * init-protocol.md): init stops reading its output while this stream has
  * not taken it, and nothing is buffered here beyond one chunk. A client
  * that stops reading thus stops only its own command; one that leaves
- * ends only its stream and frees the command at once (it lives in init). Start gives the process the
- * call's Connect-Timeout-Ms as its timeout (envd kills it then too);
- * Connect's deadline only ends the stream. A destroyed sandbox ends the
- * stream with `unavailable`, which the SDKs report as the sandbox gone.
+ * ends only its stream and frees the command at once (it lives in init).
+ * Start gives the process the call's Connect-Timeout-Ms as its timeout
+ * (envd kills it then too); Connect's deadline only ends the stream. A
+ * destroyed sandbox ends the stream with `unavailable`, which the SDKs
+ * report as the sandbox gone.
  *
  * civetweb cannot tell that a client left without a write, so a quiet
  * stream writes a keepalive every PROBE_MS (or the client's shorter
