@@ -360,3 +360,33 @@ test('a hostile tree (deeper than init watches) neither crashes init nor hangs t
   assert.equal((await sb.commands.run('echo alive')).stdout, 'alive\n')
   assert.equal(await sb.files.exists('/tmp/deep/d/d'), true)
 })
+
+test('bounds: 16 watchers a sandbox, 10,000 entries a polled tree, 20,000 a listing', async () => {
+  await sb.commands.run('mkdir -p /tmp/bounded /tmp/many && cd /tmp/many && seq 1 20001 | xargs touch',
+    { user: 'root' })
+  const ids = []
+  for (let i = 0; i < 16; i++) {
+    const made = await rpc('CreateWatcher', { path: '/tmp/bounded' })
+    assert.equal(made.status, 200, JSON.stringify(made.json))
+    ids.push(made.json.watcherId)
+  }
+  const over = await rpc('CreateWatcher', { path: '/tmp/bounded' })
+  assert.equal(over.json.code, 'resource_exhausted', JSON.stringify(over.json))
+  assert.match(over.json.message, /at most 16 per sandbox/)
+  assert.equal((await rpc('RemoveWatcher', { watcherId: ids.pop() })).status, 200)
+  const again = await rpc('CreateWatcher', { path: '/tmp/bounded' })
+  assert.equal(again.status, 200, 'a removed watcher frees its place')
+  ids.push(again.json.watcherId)
+  for (const id of ids) await rpc('RemoveWatcher', { watcherId: id })
+
+  const huge = await rpc('CreateWatcher', { path: '/tmp/many' })
+  assert.equal(huge.json.code, 'resource_exhausted', JSON.stringify(huge.json))
+  const listed = await rpc('ListDir', { path: '/tmp/many', depth: 1 })
+  assert.equal(listed.json.code, 'invalid_argument', JSON.stringify(listed.json).slice(0, 300))
+  assert.match(listed.json.message, /over 20000 entries/)
+  // one entry fewer is listed whole
+  await sb.commands.run('rm /tmp/many/20001', { user: 'root' })
+  const whole = await rpc('ListDir', { path: '/tmp/many', depth: 1 })
+  assert.equal(whole.status, 200)
+  assert.equal(whole.json.entries.length, 20000)
+})
