@@ -27,13 +27,14 @@
 #define HB_EP_METRICS "inproc://hb-metrics"
 #define HB_EP_REAPER  "inproc://hb-reaper"
 #define HB_EP_PROXY   "inproc://hb-proxy"
+#define HB_EP_WEBHOOK "inproc://hb-webhook"
 
 typedef struct {
-    const char *manager, *metrics, *reaper, *proxy;   /* static strings */
+    const char *manager, *metrics, *reaper, *proxy, *webhook;   /* static strings */
 } hb_endpoints_t;
 
 #define HB_ENDPOINTS_DEFAULT \
-    ((hb_endpoints_t){HB_EP_MANAGER, HB_EP_METRICS, HB_EP_REAPER, HB_EP_PROXY})
+    ((hb_endpoints_t){HB_EP_MANAGER, HB_EP_METRICS, HB_EP_REAPER, HB_EP_PROXY, HB_EP_WEBHOOK})
 
 /* Send m as one frame on s. 0, or -1 (logged). */
 int hb_bus_send(zsock_t *s, const hb_msg_t *m);
