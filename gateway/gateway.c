@@ -212,6 +212,8 @@ static int route(hb_req_t *r)
     case HB_RT_EVENTS: return hb_h_events(r);
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
     case HB_RT_TIMEOUT: return hb_h_timeout(r);
+    case HB_RT_STATS: return hb_h_stats(r);
+    case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:
         if (r->route.bad_proc)

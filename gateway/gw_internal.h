@@ -52,6 +52,8 @@ int hb_h_skills(hb_req_t *r);
 int hb_h_dashboard(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
 int hb_h_timeout(hb_req_t *r);
+int hb_h_stats(hb_req_t *r);     /* gw_stats.c */
+int hb_h_metrics(hb_req_t *r);   /* gw_metrics.c: checks its own tokens */
 /* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
 int hb_h_events(hb_req_t *r);
 /* Background processes (gw_proc.c): /processes and /processes/:sel/... */

@@ -71,6 +71,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES_MOVE;
     else if (path_is(tail, tn, "/timeout"))
         r->kind = HB_RT_TIMEOUT;
+    else if (path_is(tail, tn, "/stats"))
+        r->kind = HB_RT_STATS;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
     else if (path_is(tail, tn, "/processes"))
@@ -99,6 +101,8 @@ void hb_route_match(const char *path, hb_route_t *r)
     size_t n = strlen(path);
     if (path_is(path, n, "/healthz"))
         r->kind = HB_RT_HEALTHZ;
+    else if (path_is(path, n, "/metrics"))
+        r->kind = HB_RT_METRICS;
     else if (path_is(path, n, "/dashboard") || strncmp(path, "/dashboard/", 11) == 0)
         r->kind = HB_RT_DASHBOARD;
     else if (path_is(path, n, "/api/v1/openapi.json"))
@@ -124,5 +128,6 @@ void hb_route_match(const char *path, hb_route_t *r)
 
 bool hb_route_needs_auth(hb_route_kind_t k)
 {
-    return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE && k != HB_RT_E2B;
+    return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE && k != HB_RT_E2B &&
+           k != HB_RT_METRICS;
 }

@@ -32,6 +32,8 @@ typedef enum {
     HB_RT_SKILLS,          /* /api/v1/skills */
     HB_RT_E2B,             /* E2B's control plane: /sandboxes..., /v2/sandboxes... */
     HB_RT_TIMEOUT,         /* /api/v1/hiveboxes/:id/timeout */
+    HB_RT_STATS,           /* /api/v1/hiveboxes/:id/stats */
+    HB_RT_METRICS,         /* /metrics (its own tokens: gw_metrics.c) */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */
