@@ -25,6 +25,7 @@ typedef struct {
     hb_sbinfo_t info;        /* valid once running */
     char        inbox[128];
     uint64_t    mem;         /* its memory limit, counted by admission */
+    int64_t     t0_ms;       /* its create or destroy began (the events' duration_ms) */
 } entry_t;
 
 typedef struct {
@@ -57,6 +58,43 @@ static void publish(mgr_t *m, hb_msg_t *ev)
 {
     ev->timestamp = time(NULL);
     hb_bus_send(m->met, ev);
+}
+
+/* The metrics actor counts sandboxes by state from these (NULL: gone). */
+static void tell_state(mgr_t *m, const char *id, const char *state)
+{
+    hb_msg_t s = {.type = HB_MSG_MET_STATE, .id = (char *)id, .state = (char *)state};
+    hb_bus_send(m->met, &s);   /* s borrows */
+}
+
+static uint64_t since_ms(int64_t t0)
+{
+    int64_t d = hb_now_ms() - t0;
+    return t0 > 0 && d > 0 ? (uint64_t)d : 0;
+}
+
+/* The cause label of hivebox_sandbox_create_failures_total (the event's reason). */
+static const char *cause_of(hb_errcode_t code)
+{
+    switch (code) {
+    case HB_E_INVALID: return "invalid";
+    case HB_E_NOTFOUND: return "not_found";
+    case HB_E_EXISTS: return "name_taken";
+    case HB_E_UNAVAIL: return "capacity";
+    case HB_E_LIMIT: return "limit";
+    case HB_E_NOSPACE: return "no_space";
+    case HB_E_NOTSUP: return "unsupported";
+    case HB_E_INTERNAL: return "internal";
+    default: return "other";
+    }
+}
+
+static void create_failed(mgr_t *m, const char *id, const char *cause, hb_errcode_t code,
+                          const char *error, int64_t t0)
+{
+    hb_msg_t ev = {.type = HB_MSG_EV_CREATE_FAILED, .id = (char *)id, .reason = (char *)cause,
+                   .code = (int64_t)code, .error = (char *)error, .duration_ms = since_ms(t0)};
+    publish(m, &ev);   /* ev borrows */
 }
 
 /* ---- create ---- */
@@ -137,29 +175,46 @@ static bool over_limits(mgr_t *m, const hb_msg_t *q)
         return false;
     HB_LOG_WARN("manager: create refused: %s", e.msg);
     hb_bus_reply_err(q->reply_to, &e);
+    /* limit: --max-sandboxes is reached; capacity: the memory overcommit */
+    bool count = zhashx_size(m->entries) >= m->limits.max_sandboxes;
+    create_failed(m, q->name, count ? "limit" : "capacity", e.code, e.msg, 0);
     return true;
 }
 
 static void on_create(mgr_t *m, hb_msg_t *q)
 {
-    if (image_blocked(m, q) || over_limits(m, q))
+    int64_t t0 = hb_now_ms();
+    if (image_blocked(m, q)) {
+        create_failed(m, q->name, "image_not_ready", HB_E_UNAVAIL,
+                      "the default image is not ready", t0);
+        return;
+    }
+    if (over_limits(m, q))
         return;
     char id[HB_ID_MAX];
     if (q->name && q->name[0]) {
         snprintf(id, sizeof id, "%s", q->name);
         if (find(m, id)) {
             hb_bus_reply_error(q->reply_to, HB_E_EXISTS, "name '%s' is already taken", id);
+            create_failed(m, id, "name_taken", HB_E_EXISTS, "name taken", t0);
             return;
         }
     } else if (random_id(m, id, sizeof id) < 0) {
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "cannot generate a sandbox id");
+        create_failed(m, NULL, "internal", HB_E_INTERNAL, "cannot generate a sandbox id", t0);
         return;
     }
     char *reply_to = q->reply_to ? strdup(q->reply_to) : NULL;
     hb_err_t e = {0};
-    if (!spawn(m, id, NULL, q, &e)) {
+    tell_state(m, id, "creating");
+    entry_t *en = spawn(m, id, NULL, q, &e);
+    if (en) {
+        en->t0_ms = t0;
+    } else {
         HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
         hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor: %s", e.msg);
+        tell_state(m, id, NULL);
+        create_failed(m, id, "internal", HB_E_INTERNAL, e.msg, t0);
     }
     free(reply_to);
 }
@@ -178,6 +233,7 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
     snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
+    tell_state(m, en->id, en->info.status ? en->info.status : "running");
     hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = en->info.expires_at};
     hb_bus_send(m->reaper, &t);
     if (!r->reply_to)
@@ -185,7 +241,7 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
     hb_msg_t ev = {.type = HB_MSG_EV_CREATED, .id = en->id, .image = en->info.image,
                    .memory = en->info.memory, .cpus = en->info.cpus, .pids = en->info.pids,
                    .network = en->info.network, .created_at = en->info.created_at,
-                   .expires_at = en->info.expires_at};
+                   .expires_at = en->info.expires_at, .duration_ms = since_ms(en->t0_ms)};
     publish(m, &ev);
     hb_msg_t rep = {.type = HB_MSG_R_SANDBOX, .sandboxes = &en->info, .sandboxes_n = 1};
     hb_bus_post(r->reply_to, &rep);   /* borrows */
@@ -193,8 +249,14 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
 
 static void on_failed(mgr_t *m, const hb_msg_t *r)
 {
-    if (find(m, r->id))
-        zhashx_delete(m->entries, r->id);
+    entry_t *en = find(m, r->id);
+    if (!en)
+        return;
+    hb_errcode_t code = r->code >= 0 && r->code <= HB_E_LAST ? (hb_errcode_t)r->code
+                                                              : HB_E_INTERNAL;
+    create_failed(m, en->id, cause_of(code), code, r->error, en->t0_ms);
+    tell_state(m, en->id, NULL);
+    zhashx_delete(m->entries, r->id);
 }
 
 static void on_gone(mgr_t *m, const hb_msg_t *r)
@@ -207,8 +269,10 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
         hb_msg_t ev = {.type = HB_MSG_EV_EXPIRED, .id = en->id, .expires_at = en->info.expires_at};
         publish(m, &ev);
     }
-    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = en->id, .reason = (char *)reason};
+    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = en->id, .reason = (char *)reason,
+                   .duration_ms = since_ms(en->t0_ms)};
     publish(m, &ev);
+    tell_state(m, en->id, NULL);
     hb_msg_t c = {.type = HB_MSG_REAP_CANCEL, .id = en->id};
     hb_bus_send(m->reaper, &c);
     hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
@@ -236,6 +300,8 @@ static void on_info(mgr_t *m, hb_msg_t *r)
     hb_sbinfo_clear(&en->info);
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    if (en->state == E_RUNNING)
+        tell_state(m, en->id, "failed");
     hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
     hb_bus_send(m->met, &d);
 }
@@ -282,8 +348,11 @@ static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
         return;
     if (forward(m, en, q) < 0)
         return;
-    if (q->type == HB_MSG_SB_DESTROY)
+    if (q->type == HB_MSG_SB_DESTROY) {
         en->state = E_DESTROYING;
+        en->t0_ms = hb_now_ms();
+        tell_state(m, en->id, "destroying");
+    }
     /* A new expiry: the reaper follows at once, so the old one cannot fire
      * while the supervisor records it (its SUP_EXPIRES then says what it
      * recorded). */
@@ -303,6 +372,8 @@ static void on_expire(mgr_t *m, const hb_msg_t *r)
     hb_msg_t q = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "expired"};
     if (forward(m, en, &q) == 0) {
         en->state = E_DESTROYING;
+        en->t0_ms = hb_now_ms();
+        tell_state(m, en->id, "destroying");
         return;
     }
     hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = time(NULL) + 1};
@@ -474,8 +545,11 @@ static void recover_one(mgr_t *m, const char *id)
             hb_sandbox_keep_uids(sb);
         }
         HB_LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
-        if (!spawn(m, id, sb, NULL, &e))
+        tell_state(m, id, "creating");   /* until its supervisor reports */
+        if (!spawn(m, id, sb, NULL, &e)) {
             HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
+            tell_state(m, id, NULL);
+        }
         return;
     }
     if (!sb) {
@@ -488,6 +562,8 @@ static void recover_one(mgr_t *m, const char *id)
     if (hb_sandbox_destroy(sb, &de) < 0)
         HB_LOG_ERROR("sandbox %s: cleanup failed: %s", id, de.msg);
     hb_sandbox_free(sb);
+    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = (char *)id, .reason = "dead"};
+    publish(m, &ev);   /* hivebox_sandbox_destructions_total{reason="dead"} */
 }
 
 static bool all_reported(void *self)

@@ -7,33 +7,22 @@
 #include <time.h>
 
 #include "hoststat.h"
+#include "metrics_page.h"
 
 #define FIRST_SAMPLE_MS 2000
 #define STALE_S (3 * HB_METRICS_INTERVAL_S)
 
-typedef struct {
-    hb_sample_sb_t u;
-    int64_t        at;   /* when reported, unix seconds */
-} usage_t;
+typedef hb_met_usage_t usage_t;
 
 typedef struct {
     zsock_t       *inbox, *pub;
-    zhashx_t      *usage;   /* id -> usage_t*, owned */
+    hb_met_figs_t  figs;    /* counters and last usage for GET /metrics (metrics_page.h) */
+    zhashx_t      *usage;   /* = figs.usage: id -> usage_t*, owned there */
     hb_sample_t   *ring;    /* HB_METRICS_RING slots */
     size_t         head, count;
     hb_cpu_times_t cpu_prev;
     int64_t        next_ms;
 } met_t;
-
-static void usage_free(void **item)
-{
-    usage_t *u = *item;
-    if (u) {
-        free(u->u.id);
-        free(u);
-    }
-    *item = NULL;
-}
 
 /* ---- sampling ---- */
 
@@ -91,10 +80,12 @@ static void take_sample(met_t *m)
     m->head = (m->head + 1) % HB_METRICS_RING;
     if (m->count < HB_METRICS_RING)
         m->count++;
+    m->figs.last = slot;
     void *buf;
     size_t len;
     if (hb_sample_encode(slot, &buf, &len) == 0) {
         publish_frame(m, "metrics.sample", buf, len);
+        m->figs.samples_published++;
         free(buf);
     }
 }
@@ -139,12 +130,38 @@ static void on_analytics(met_t *m, const hb_msg_t *q)
     hb_msg_clear(&rep);
 }
 
+/* GET /metrics: this actor's section, rendered from what it holds. */
+static void on_metrics_text(met_t *m, const hb_msg_t *q)
+{
+    size_t len = 0;
+    char *text = hb_met_page(&m->figs, time(NULL), true, &len);
+    if (text && len > HB_MSG_STR_MAX) {
+        /* ~10,000 sandboxes with long names: the bus carries at most
+         * HB_MSG_STR_MAX in a string; the page says what it left out. */
+        HB_LOG_WARN("metrics: page of %zu bytes; per-sandbox series left out", len);
+        free(text);
+        text = hb_met_page(&m->figs, time(NULL), false, &len);
+    }
+    if (!text) {
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+        return;
+    }
+    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = text};
+    hb_bus_post(q->reply_to, &rep);
+    free(text);
+}
+
 static void on_inbox(void *self, hb_msg_t *q, zframe_t *raw)
 {
     met_t *m = self;
     if (q->type >= HB_MSG_EV_CREATED) {
         /* an event: its msgpack map is published exactly as received */
         publish_frame(m, hb_msg_name(q->type), zframe_data(raw), zframe_size(raw));
+        hb_met_figs_event(&m->figs, q);
+    } else if (q->type == HB_MSG_MET_STATE) {
+        hb_met_figs_state(&m->figs, q->id, q->state);
+    } else if (q->type == HB_MSG_METRICS_TEXT) {
+        on_metrics_text(m, q);
     } else if (q->type == HB_MSG_USAGE) {
         on_usage(m, q);
     } else if (q->type == HB_MSG_USAGE_DROP && q->id) {
@@ -173,12 +190,13 @@ static int64_t sample_due(void *self)
 
 static int setup(met_t *m, const hb_metrics_args_t *a, hb_err_t *e)
 {
-    m->usage = zhashx_new();
+    int figs = hb_met_figs_init(&m->figs);
+    m->usage = m->figs.usage;
+    m->figs.stale_s = STALE_S;
     m->ring = calloc(HB_METRICS_RING, sizeof *m->ring);
     m->pub = zsock_new(ZMQ_PUB);
-    if (!m->usage || !m->ring || !m->pub)
+    if (figs < 0 || !m->ring || !m->pub)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
-    zhashx_set_destructor(m->usage, usage_free);
     if (!(m->inbox = hb_actor_inbox(a->ep.metrics, e)))
         return -1;
     if (zsock_bind(m->pub, "%s", a->events) < 0)
@@ -203,7 +221,7 @@ static void met_actor(zsock_t *pipe, void *arg)
     for (size_t i = 0; m.ring && i < HB_METRICS_RING; i++)
         hb_sample_clear(&m.ring[i]);
     free(m.ring);
-    zhashx_destroy(&m.usage);
+    hb_met_figs_free(&m.figs);
     zsock_destroy(&m.inbox);
     zsock_destroy(&m.pub);
 }

@@ -36,6 +36,7 @@ struct hb_ev_hub {
     atomic_bool     stop;
     uint64_t        seq;       /* the id: of the next event (relay thread only) */
     int             open;
+    uint64_t        dropped;   /* by every slow client since start (GET /metrics) */
     hb_ev_client_t  clients[HB_EV_STREAMS_MAX];
 };
 
@@ -63,6 +64,7 @@ static void q_push(hb_ev_client_t *c, hb_ev_t *ev)
     while (c->n == HB_EV_QUEUE_MAX || (c->n > 0 && c->bytes + ev->len > HB_EV_QUEUE_BYTES)) {
         hb_ev_unref(q_pop(c));
         c->dropped++;
+        c->hub->dropped++;
     }
     atomic_fetch_add(&ev->ref, 1);
     c->q[(c->head + c->n) % HB_EV_QUEUE_MAX] = ev;
@@ -239,6 +241,14 @@ hb_ev_client_t *hb_ev_join(hb_ev_hub_t *h, const hb_ev_topics_t *t, hb_err_t *e)
     }
     pthread_mutex_unlock(&h->mu);
     return c;
+}
+
+uint64_t hb_ev_hub_dropped(hb_ev_hub_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t n = h->dropped;
+    pthread_mutex_unlock(&h->mu);
+    return n;
 }
 
 int hb_ev_next(hb_ev_client_t *c, int ms, hb_ev_t **ev, uint64_t *dropped)

@@ -34,6 +34,8 @@ typedef struct {
 hb_ev_hub_t *hb_ev_hub_start(const char *endpoint, hb_err_t *e);
 /* Ends the relay and wakes every stream (hb_ev_next returns -1 from now). */
 void hb_ev_hub_stop(hb_ev_hub_t *h);
+/* Events dropped for slow clients since start, all clients together. */
+uint64_t hb_ev_hub_dropped(hb_ev_hub_t *h);
 /* Frees; every stream must have left (after mg_stop). NULL is fine. */
 void hb_ev_hub_free(hb_ev_hub_t *h);
 

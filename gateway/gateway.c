@@ -33,7 +33,7 @@ struct hb_gateway {
     hb_gw_conns_t     *conns;
     hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
     hb_ev_hub_t       *events;     /* GET /api/v1/events; NULL without an endpoint */
-    char              *host, *key, *webui_dir, *e2b_key;
+    char              *host, *key, *webui_dir, *e2b_key, *metrics_token;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
 };
@@ -380,6 +380,7 @@ static void gateway_free(hb_gateway_t *g)
     free(g->key);
     free(g->webui_dir);
     free(g->e2b_key);
+    free(g->metrics_token);
     hb_oc_settings_clear(&g->oc);
     free(g);
 }
@@ -395,7 +396,9 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
     g->host = strdup(conf->host);
     g->key = strdup(conf->api_key);
     g->e2b_key = conf->e2b_api_key ? strdup(conf->e2b_api_key) : NULL;
-    if (!g->host || !g->key || (conf->e2b_api_key && !g->e2b_key) || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
+    g->metrics_token = conf->metrics_token ? strdup(conf->metrics_token) : NULL;
+    if (!g->host || !g->key || (conf->e2b_api_key && !g->e2b_key) ||
+        (conf->metrics_token && !g->metrics_token) || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
                                                    sizeof warn) < 0) {
         gateway_free(g);
         return NULL;
@@ -435,6 +438,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf.api_key = g->key;
     g->conf.webui_dir = g->webui_dir;
     g->conf.e2b_api_key = g->e2b_key;
+    g->conf.metrics_token = g->metrics_token;
     g->conf.events = NULL;   /* the hub holds what it needs */
     hb_gateway_conf_t *k = &g->conf;
     int workers = conf_defaults(k);

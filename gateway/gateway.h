@@ -26,6 +26,10 @@ typedef struct {
     const char *events;          /* the PUB endpoint GET /api/v1/events relays; NULL: 503 */
     const char *webui_dir;       /* --webui-dir: serve /dashboard from it; NULL: embedded */
     const char *e2b_api_key;     /* E2B's X-API-KEY; NULL: derived from api_key (e2b_token.c) */
+    /* GET /metrics (gw_metrics.c) */
+    const char *metrics_token;   /* --metrics-token: a read-only Bearer token; NULL: none */
+    bool        metrics_public;  /* --metrics-public: no token needed */
+    bool        webhooks;        /* a webhook actor runs: ask it for its section */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

@@ -5,6 +5,8 @@
  * destroy, a bounded wait for a SIGKILLed server to go. */
 #include "proxy.h"
 
+#include "metrics_prom.h"   /* its section of GET /metrics */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +392,28 @@ static void on_started(proxy_t *p, const hb_msg_t *q)
     flush_waiters(in, &e);
 }
 
+/* GET /metrics asks: OpenCode servers by state, counted from the table. */
+static void on_metrics_text(proxy_t *p, const hb_msg_t *q)
+{
+    static const char *const names[] = {"stopped", "starting", "running", "stopping"};
+    double n[4] = {0};
+    for (inst_t *in = zhashx_first(p->insts); in; in = zhashx_next(p->insts))
+        n[in->st]++;
+    hb_prom_t t;
+    hb_prom_init(&t);
+    hb_prom_head(&t, "hivebox_opencode_servers", "gauge", "OpenCode servers by state.");
+    for (size_t i = I_STARTING; i <= I_STOPPING; i++)
+        hb_prom_one(&t, "hivebox_opencode_servers", "state", names[i], n[i]);
+    size_t len = 0;
+    char *text = hb_prom_take(&t, &len);
+    hb_msg_t r = {.type = HB_MSG_R_TEXT, .text = text};
+    if (text)
+        hb_bus_post(q->reply_to, &r);   /* r borrows */
+    else
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+    free(text);
+}
+
 static void dispatch(void *self, hb_msg_t *m, zframe_t *raw)
 {
     proxy_t *p = self;
@@ -400,6 +424,7 @@ static void dispatch(void *self, hb_msg_t *m, zframe_t *raw)
     case HB_MSG_OC_STOP: on_stop(p, m); break;
     case HB_MSG_OC_STARTED: on_started(p, m); break;
     case HB_MSG_OC_KILL: on_kill(p, m); break;
+    case HB_MSG_METRICS_TEXT: on_metrics_text(p, m); break;
     default:
         HB_LOG_WARN("proxy: unexpected %s", hb_msg_name(m->type));
         if (m->reply_to)

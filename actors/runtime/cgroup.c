@@ -313,6 +313,7 @@ int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
         u->cpu_usage_ns = read_keyed(dir, "cpu.stat", "usage_usec") * 1000;
         u->pids = (uint32_t)read_u64(dir, "pids.current");
         u->oom_kills = read_keyed(dir, "memory.events", "oom_kill");
+        u->memory_peak_bytes = read_u64(dir, "memory.peak");
         return 0;
     }
     /* Usage of the whole sandbox, init included; the limit the user set
@@ -323,6 +324,7 @@ int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
         return -1;
     u->memory_bytes = read_u64(dir, "memory.usage_in_bytes");
     u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
+    u->memory_peak_bytes = read_u64(dir, "memory.max_usage_in_bytes");
     u->oom_kills = read_keyed(dir, "memory.oom_control", "oom_kill");
     if (hb_cg_dir(rt, "memory", sb->id, true, dir, sizeof dir) == 0 && access(dir, F_OK) == 0) {
         u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");

@@ -217,8 +217,15 @@ typedef struct {
     uint64_t oom_kills;
     uint64_t disk_bytes;          /* hb_sandbox_disk_usage: as of the last commit */
     uint64_t disk_limit_bytes;
+    uint64_t memory_peak_bytes;   /* v1 max_usage_in_bytes, v2 memory.peak (5.19+; else 0) */
+    bool     has_net;             /* hb_sandbox_net_usage: it has an interface */
+    uint64_t net_rx_bytes;        /* received by the sandbox */
+    uint64_t net_tx_bytes;        /* sent by the sandbox */
 } hb_usage_t;
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
+/* cgroup_net.c: fills only the net fields, from the host end of its veth
+ * (two sysfs reads; has_net false in network mode none). */
+void hb_sandbox_net_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 /* layer.c: fills only the disk_* fields (a quota tree lookup, not a cgroup read). */
 int hb_sandbox_disk_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 

@@ -48,6 +48,10 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
         out->usage_pids = usage->pids;
         out->usage_oom_kills = usage->oom_kills;
         out->usage_disk_bytes = usage->disk_bytes;
+        out->usage_memory_peak_bytes = usage->memory_peak_bytes;
+        out->usage_has_net = usage->has_net;
+        out->usage_net_rx_bytes = usage->net_rx_bytes;
+        out->usage_net_tx_bytes = usage->net_tx_bytes;
     }
     if (hb_str_set(&out->id, sb->id) < 0 || hb_str_set(&out->status, "running") < 0 ||
         hb_str_set(&out->image, s->image) < 0 || hb_str_set(&out->memory, s->memory_str) < 0 ||

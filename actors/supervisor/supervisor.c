@@ -172,7 +172,9 @@ static void announce(sup_t *s, const char *reply_to)
 static void fail_create(sup_t *s, const char *reply_to, const hb_err_t *e)
 {
     hb_bus_reply_err(reply_to, e);
-    hb_msg_t m = {.type = HB_MSG_SUP_FAILED, .id = s->id};
+    /* code and error: the manager counts create failures by cause */
+    hb_msg_t m = {.type = HB_MSG_SUP_FAILED, .id = s->id, .code = (int64_t)e->code,
+                  .error = (char *)e->msg};
     hb_bus_send(s->mgr, &m);   /* m borrows s->id */
     s->state = S_GONE;
 }
@@ -370,6 +372,7 @@ static void report_usage(sup_t *s)
     if (hb_sandbox_usage(s->sb, &u) < 0)
         return;
     hb_sandbox_disk_usage(s->sb, &u);
+    hb_sandbox_net_usage(s->sb, &u);
     int64_t now = hb_now_ms();
     double cpu = 0.0;
     if (s->cpu_prev_ms && now > s->cpu_prev_ms && u.cpu_usage_ns >= s->cpu_prev_ns)
@@ -380,7 +383,10 @@ static void report_usage(sup_t *s)
     hb_sample_sb_t one = {.id = s->id, .memory_bytes = u.memory_bytes,
                           .memory_limit_bytes = u.memory_limit_bytes, .cpu_percent = cpu,
                           .pids = u.pids, .disk_bytes = u.disk_bytes,
-                          .disk_limit_bytes = u.disk_limit_bytes};
+                          .disk_limit_bytes = u.disk_limit_bytes, .cpu_ns = u.cpu_usage_ns,
+                          .memory_peak_bytes = u.memory_peak_bytes, .oom_kills = u.oom_kills,
+                          .has_net = u.has_net, .net_rx_bytes = u.net_rx_bytes,
+                          .net_tx_bytes = u.net_tx_bytes, .created_at = s->sb->created_at};
     hb_msg_t m = {.type = HB_MSG_USAGE, .id = s->id, .usage = &one, .usage_n = 1};
     hb_bus_send(s->met, &m);   /* m borrows */
     hb_bus_send(s->mgr, &m);   /* for the list's disk figure */
@@ -425,8 +431,10 @@ static void on_get(sup_t *s, const hb_msg_t *q)
 {
     hb_usage_t u;
     bool have = s->state == S_RUNNING && hb_sandbox_usage(s->sb, &u) == 0;
-    if (have)
+    if (have) {
         hb_sandbox_disk_usage(s->sb, &u);
+        hb_sandbox_net_usage(s->sb, &u);
+    }
     hb_msg_t r = {.type = HB_MSG_R_SANDBOX};
     r.sandboxes = calloc(1, sizeof *r.sandboxes);
     if (!r.sandboxes || describe(s, r.sandboxes, have ? &u : NULL) < 0) {
