@@ -168,18 +168,56 @@ json_t *hb_json_entries(const hb_msg_t *r)
     return j;
 }
 
+static json_t *count_or_null(bool have, uint64_t v)
+{
+    return have ? json_integer((json_int_t)v) : json_null();
+}
+
+/* The figures of a sandbox that GET .../stats and each analytics sample
+ * share (docs/observability.md, "Per-sandbox stats"). */
+static json_t *sb_figures(const hb_sample_sb_t *u, int64_t now)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "id",
+                     u->id ? u->id : "", "memory_bytes", (json_int_t)u->memory_bytes,
+                     "memory_limit_bytes", (json_int_t)u->memory_limit_bytes,
+                     "memory_peak_bytes", (json_int_t)u->memory_peak_bytes, "cpu_percent",
+                     u->cpu_percent, "cpu_seconds", (double)u->cpu_ns / 1e9, "pids",
+                     (json_int_t)u->pids, "oom_kills", (json_int_t)u->oom_kills, "disk_bytes",
+                     (json_int_t)u->disk_bytes, "disk_limit_bytes",
+                     (json_int_t)u->disk_limit_bytes, "net_rx_bytes",
+                     count_or_null(u->has_net, u->net_rx_bytes), "net_tx_bytes",
+                     count_or_null(u->has_net, u->net_tx_bytes), "uptime_seconds",
+                     u->created_at ? since(now, u->created_at) : 0);
+}
+
+json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window_ms, int64_t now)
+{
+    double cpu = 0.0;
+    if (window_ms > 0 && b->usage_cpu_ns >= a->usage_cpu_ns)
+        cpu = (double)(b->usage_cpu_ns - a->usage_cpu_ns) / 1e6 / (double)window_ms * 100.0;
+    hb_sample_sb_t u = {.id = b->id, .memory_bytes = b->usage_memory_bytes,
+                        .memory_limit_bytes = b->usage_memory_limit_bytes, .cpu_percent = cpu,
+                        .pids = b->usage_pids, .disk_bytes = b->usage_disk_bytes,
+                        .disk_limit_bytes = b->disk_bytes, .cpu_ns = b->usage_cpu_ns,
+                        .memory_peak_bytes = b->usage_memory_peak_bytes,
+                        .oom_kills = b->usage_oom_kills, .has_net = b->usage_has_net,
+                        .net_rx_bytes = b->usage_net_rx_bytes,
+                        .net_tx_bytes = b->usage_net_tx_bytes, .created_at = b->created_at};
+    json_t *j = sb_figures(&u, now);
+    if (j) {
+        json_object_set_new(j, "timestamp", time_str(now));
+        json_object_set_new(j, "cpu_window_ms", json_integer((json_int_t)window_ms));
+        json_object_set_new(j, "cpus", json_real(b->cpus));
+        json_object_set_new(j, "pids_limit", json_integer((json_int_t)b->pids));
+    }
+    return j;
+}
+
 static json_t *sample_obj(const hb_sample_t *s)
 {
     json_t *sbs = json_array();
-    for (size_t i = 0; sbs && i < s->sandboxes_n; i++) {
-        const hb_sample_sb_t *u = &s->sandboxes[i];
-        json_array_append_new(
-            sbs, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I}", "id", u->id ? u->id : "",
-                           "memory_bytes", (json_int_t)u->memory_bytes, "memory_limit_bytes",
-                           (json_int_t)u->memory_limit_bytes, "cpu_percent", u->cpu_percent,
-                           "pids", (json_int_t)u->pids, "disk_bytes", (json_int_t)u->disk_bytes,
-                           "disk_limit_bytes", (json_int_t)u->disk_limit_bytes));
-    }
+    for (size_t i = 0; sbs && i < s->sandboxes_n; i++)
+        json_array_append_new(sbs, sb_figures(&s->sandboxes[i], s->timestamp));
     return json_pack("{s:I, s:I, s:o, s:I, s:I, s:f}", "timestamp", (json_int_t)s->timestamp,
                      "sandbox_count", (json_int_t)s->sandbox_count, "sandboxes", sbs,
                      "host_memory_total", (json_int_t)s->host_memory_total, "host_memory_used",

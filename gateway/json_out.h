@@ -20,6 +20,9 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode);
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode);
 /* GET /:id/files/list; truncated appears only when true. */
 json_t *hb_json_entries(const hb_msg_t *r);
+/* GET /hiveboxes/:id/stats from two readings window_ms apart (a: the
+ * first; CPU % over that window, the rest from b). */
+json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window_ms, int64_t now);
 /* GET /analytics. */
 json_t *hb_json_samples(const hb_msg_t *r, int interval_s);
 /* {"error": msg} */
