@@ -285,6 +285,19 @@ def mclient(mdaemon):
     c.close()
 
 
+def host_cpu_percent(sid, window):
+    """The sandbox's CPU use over window seconds, from its cgroup on the host."""
+    def usage_ns():
+        try:
+            return int(hbtest.cgroup_file("cpuacct", sid, "cpuacct.usage"))
+        except AssertionError:   # cgroup v2
+            stat = (hbtest.cgroup_dirs(sid)[0] / "cpu.stat").read_text()
+            return int(re.search(r"usage_usec (\d+)", stat).group(1)) * 1000
+    a, t = usage_ns(), time.monotonic()
+    time.sleep(window)
+    return (usage_ns() - a) / 1e9 / (time.monotonic() - t) * 100
+
+
 def stats(client, sid):
     r = client.get(f"/api/v1/hiveboxes/{sid}/stats")
     assert r.status_code == 200, r.text
@@ -318,15 +331,22 @@ def test_stats_are_live_and_plausible(mclient):
     # CPU: two busy loops in the background (cpus 2: up to 200%; this host's
     # two cores are shared with other work, so the bound is a generous 50)
     for _ in range(2):
-        sb.sh("timeout 8 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
+        sb.sh("timeout 10 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
     time.sleep(0.5)
     seen = []
-    for _ in range(3):
+    for _ in range(8):   # each reading is a 250 ms window
         seen.append(stats(client, sb.id)["cpu_percent"])
         if seen[-1] > 50:
             break
-    print(f"cpu_percent with a busy loop: {seen}")
-    assert max(seen) > 50
+    # What the kernel gave the loops meanwhile, read from the host side: on
+    # this shared 2-core host the hivebox cgroups may get less than a core.
+    host_pct = host_cpu_percent(sb.id, 1.0)
+    print(f"cpu_percent with two busy loops: {seen}; host-side cgroup reading {host_pct:.0f}%")
+    if host_pct > 60:
+        assert max(seen) > 50
+    else:
+        print("the host is busy: checking against the host-side reading instead of > 50")
+        assert max(seen) > 0.5 * host_pct > 5
     time.sleep(max(0.0, 1.1 - (time.monotonic() - t0)))   # uptime is in whole seconds
     s2 = stats(client, sb.id)
     assert s2["cpu_seconds"] > s0["cpu_seconds"]
