@@ -26,7 +26,7 @@ static const char *const STATES[] = {"creating", "running", "failed", "destroyin
 static const double LIFECYCLE_S[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
 static const double EXEC_S[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                                 2.5,   5,    10,    30,   60,  300, 1800, 3600};
-#define NB(a) (sizeof a / sizeof a[0])
+#define NB(a) (sizeof(a) / sizeof((a)[0]))
 
 size_t hb_met_index(const char *const *list, size_t n, const char *s)
 {

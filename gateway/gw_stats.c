@@ -47,7 +47,7 @@ int hb_h_stats(hb_req_t *r)
     if (!hb_method_is(r, "GET"))
         return hb_reply_405(r);
     hb_msg_t a, b;
-    int64_t ta, tb;
+    int64_t ta = 0, tb = 0;
     int status = reading(r, &a, &ta);
     if (status)
         return status;
