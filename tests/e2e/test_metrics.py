@@ -95,11 +95,21 @@ def test_auth_key_token_and_nothing(mdaemon):
     assert r.status_code == 401
 
 
-def test_metrics_public_needs_no_token(private_daemon):
-    d = private_daemon(extra_args=["--metrics-public"])
+def test_metrics_public_needs_no_token_and_limits_are_a_cause(private_daemon):
+    d = private_daemon(extra_args=["--metrics-public", "--max-sandboxes", "1"])
     r = requests.get(d.url + "/metrics", timeout=10)
     assert r.status_code == 200 and "hivebox_sandboxes{" in r.text
     assert requests.get(d.url + "/api/v1/hiveboxes", timeout=10).status_code == 401
+    # a create past --max-sandboxes is counted with cause "limit"
+    c = d.client()
+    c.create(memory="64m")
+    r = c.post("/api/v1/hiveboxes", json={"memory": "64m"})
+    assert r.status_code == 503, r.text
+    text = requests.get(d.url + "/metrics", timeout=10).text
+    assert value(text, "hivebox_sandbox_create_failures_total", cause="limit") == 1
+    assert value(text, "hivebox_sandbox_create_failures_total", cause="capacity") == 0
+    assert value(text, "hivebox_events_published_total", topic="sandbox.create_failed") == 1
+    c.close()
 
 
 # ---------------------------------------------------------------- the page
