@@ -11,6 +11,7 @@
 
 #define FIRST_SAMPLE_MS 2000
 #define STALE_S (3 * HB_METRICS_INTERVAL_S)
+#define PRUNE_S (30 * HB_METRICS_INTERVAL_S)
 
 typedef hb_met_usage_t usage_t;
 
@@ -68,8 +69,23 @@ static void publish_frame(met_t *m, const char *topic, const void *data, size_t 
     zmsg_send(&msg, m->pub);   /* PUB drops rather than blocks */
 }
 
+/* A report that came after its sandbox's USAGE_DROP (the supervisor and
+ * the manager are different senders) would stay forever: reports not
+ * renewed for PRUNE_S go. */
+static void prune_usage(met_t *m, int64_t now)
+{
+    zlist_t *old = zlist_new();
+    for (usage_t *u = zhashx_first(m->usage); old && u; u = zhashx_next(m->usage))
+        if (now - u->at > PRUNE_S)
+            zlist_append(old, (void *)zhashx_cursor(m->usage));
+    for (const char *id = old ? zlist_first(old) : NULL; id; id = zlist_next(old))
+        zhashx_delete(m->usage, id);
+    zlist_destroy(&old);
+}
+
 static void take_sample(met_t *m)
 {
+    prune_usage(m, time(NULL));
     hb_sample_t *slot = &m->ring[m->head];
     hb_sample_clear(slot);
     if (build_sample(m, slot) < 0) {
