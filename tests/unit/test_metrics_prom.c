@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bus.h"   /* hb_now_ms */
 #include "metrics_page.h"
 #include "metrics_prom.h"
 
@@ -125,6 +126,43 @@ Test(metrics_page, events_and_states_become_series)
     s = hb_met_page(&f, 110, false, &len);
     cr_assert_null(strstr(s, "hivebox_sandbox_memory_bytes{"));
     cr_assert(strstr(s, "hivebox_metrics_sandbox_series_omitted 1\n"));
+    free(s);
+    hb_met_figs_free(&f);
+}
+
+/* 1,000 sandboxes (the default --max-sandboxes) with generated names: the
+ * page is rendered from memory, well inside the bus's string bound. */
+Test(metrics_page, a_thousand_sandboxes_render_quickly_and_fit_the_bus)
+{
+    hb_met_figs_t f;
+    cr_assert_eq(hb_met_figs_init(&f), 0);
+    f.stale_s = 30;
+    for (int i = 0; i < 1000; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "hb-%08x", 0x10000000u + (unsigned)i);
+        hb_met_usage_t *u = calloc(1, sizeof *u);
+        u->u.id = strdup(id);
+        u->u.memory_bytes = 123456789;
+        u->u.memory_limit_bytes = 536870912;
+        u->u.cpu_ns = 987654321012ull;
+        u->u.has_net = true;
+        u->u.net_rx_bytes = u->u.net_tx_bytes = 1234567;
+        u->u.disk_bytes = 4096;
+        u->u.disk_limit_bytes = 10737418240ull;
+        u->at = 100;
+        hb_met_figs_state(&f, id, "running");
+        zhashx_update(f.usage, id, u);
+    }
+    int64_t t0 = hb_now_ms();
+    size_t len = 0;
+    char *s = hb_met_page(&f, 105, true, &len);
+    int64_t ms = hb_now_ms() - t0;
+    cr_assert_not_null(s);
+    cr_log_info("1000 sandboxes: page %zu bytes in %lld ms", len, (long long)ms);
+    printf("metrics page with 1000 sandboxes: %zu bytes, rendered in %lld ms\n", len,
+           (long long)ms);
+    cr_assert_lt(len, HB_MSG_STR_MAX);
+    cr_assert(strstr(s, "hivebox_sandboxes{state=\"running\"} 1000\n"));
     free(s);
     hb_met_figs_free(&f);
 }
