@@ -196,7 +196,8 @@ static void run(wh_t *w)
 {
     zmq_pollitem_t it[POLL_ITEMS_MAX];
     while (!w->stop) {
-        int64_t wait = earlier(start_due(w), hb_wh_http_wait(w->http));
+        int64_t due = start_due(w);   /* first: a new attempt sets curl's timer */
+        int64_t wait = earlier(due, hb_wh_http_wait(w->http));
         int n = 0;
         it[n++] = (zmq_pollitem_t){.socket = zsock_resolve(w->pipe), .events = ZMQ_POLLIN};
         it[n++] = (zmq_pollitem_t){.socket = zsock_resolve(w->inbox), .events = ZMQ_POLLIN};
