@@ -246,13 +246,15 @@ static int subscribe(wh_t *w, const char *events, hb_err_t *e)
 
 static int setup(wh_t *w, const hb_webhook_args_t *a, hb_err_t *e)
 {
-    int n = a->urls ? a->urls->n : 0;
+    static const hb_cfg_LIST none;
+    const hb_cfg_LIST *urls = a->urls ? a->urls : &none;
+    int n = urls->n;
     if (!(w->http = hb_wh_http_new(on_done, w)) ||
         (n && !(w->targets = calloc((size_t)n, sizeof *w->targets))) ||
         (a->secret && !(w->secret = strdup(a->secret))))
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     for (; w->ntargets < n; w->ntargets++)
-        if (hb_wh_target_init(&w->targets[w->ntargets], a->urls->item[w->ntargets]) < 0)
+        if (hb_wh_target_init(&w->targets[w->ntargets], urls->item[w->ntargets]) < 0)
             return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     if (!(w->inbox = hb_actor_inbox(a->ep.webhook, e)))
         return -1;

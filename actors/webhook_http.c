@@ -34,6 +34,13 @@ typedef struct xfer {
     struct xfer       *prev, *next;   /* in h->live */
 } xfer_t;
 
+static void xfer_free(xfer_t *x)
+{
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->hdr);
+    free(x);
+}
+
 /* Out of the multi handle and h->live, and freed. */
 static void xfer_end(hb_wh_http_t *h, xfer_t *x)
 {
@@ -44,16 +51,7 @@ static void xfer_end(hb_wh_http_t *h, xfer_t *x)
         h->live = x->next;
     if (x->next)
         x->next->prev = x->prev;
-    curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->hdr);
-    free(x);
-}
-
-static void xfer_free(xfer_t *x)
-{
-    curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->hdr);
-    free(x);
+    xfer_free(x);
 }
 
 /* ---- curl's callbacks ---- */
@@ -115,8 +113,12 @@ void hb_wh_http_free(hb_wh_http_t *h)
 {
     if (!h)
         return;
-    while (h->live)
-        xfer_end(h, h->live);
+    for (xfer_t *x = h->live, *next; x; x = next) {
+        next = x->next;
+        curl_multi_remove_handle(h->multi, x->easy);
+        xfer_free(x);
+    }
+    h->live = NULL;
     curl_multi_cleanup(h->multi);
     free(h);
 }

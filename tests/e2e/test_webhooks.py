@@ -3,10 +3,12 @@ started with --webhook URLs POSTs every lifecycle event to them, signed
 with HMAC-SHA256 over "<t>.<body>". The receivers are real HTTP servers
 on the loopback, started here: one that answers, one that accepts
 connections and never answers, one whose port opens only later."""
+import base64
 import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -14,6 +16,7 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -227,6 +230,44 @@ def test_lifecycle_events_arrive_signed(hooked):
                       0.2, "a logged failure for the hung receiver")
     assert TOKEN not in daemon_lines(d), "a webhook URL's query reached the log"
     print(f"{len(evs)} events delivered; the hung receiver got {len(hung.held)} connections")
+
+
+def doc_blocks():
+    """The Python and Node verification code of docs/observability.md."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "observability.md").read_text()
+    section = doc.split("## Webhooks", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(python|js)\n(.*?)```", section, re.S)
+    return {lang: code for lang, code in blocks}
+
+
+def test_the_documented_verification_code_works(hooked):
+    d, live, _ = hooked
+    c = d.client()
+    sid = c.create(memory="64m")["id"]
+    c.destroy(sid)
+    c.close()
+    ev = live.wait_for(of(sid, "sandbox.destroyed"), 10, "sandbox.destroyed")[0]
+    header = {k.lower(): v for k, v in ev["headers"].items()}["x-hivebox-signature"]
+    code = doc_blocks()
+    assert set(code) == {"python", "js"}, code.keys()
+    ns = {}
+    exec(code["python"], ns)   # noqa: S102 - our own documentation
+    assert ns["verify"](SECRET, ev["raw"], header) is True
+    assert ns["verify"](SECRET + "x", ev["raw"], header) is False
+    assert ns["verify"](SECRET, ev["raw"] + b" ", header) is False
+    t = int(header.split(",")[0][2:])
+    old = header.replace(f"t={t}", f"t={t - 600}")
+    assert ns["verify"](SECRET, ev["raw"], old) is False, "an old t must not verify"
+    js = code["js"] + """
+const [secret, b64, header] = process.argv.slice(1);   // node -e: no script path
+const body = Buffer.from(b64, "base64");
+const ok = verify(secret, body, header);
+const bad = verify(secret + "x", body, header) || verify(secret, Buffer.concat([body, Buffer.from(" ")]), header);
+process.exit(ok && !bad ? 0 : 1);
+"""
+    r = subprocess.run(["node", "-e", js, "--", SECRET, base64.b64encode(ev["raw"]).decode(),
+                        header], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, (r.stdout, r.stderr)
 
 
 def create_p50(c, n):
