@@ -289,9 +289,12 @@ def test_metrics_count_the_deliveries(hooked):
 
     n = len(live.events())
     assert n >= 1
-    text = hbtest.wait_until(
-        lambda: (t := page()) if value(t, 'hivebox_webhook_deliveries_total{outcome="delivered"}')
-        >= n else None, 10, 0.2, "the delivered count")
+    def counted():   # the hung receiver's first attempt times out after 10 s, then a retry
+        t = page()
+        done = value(t, 'hivebox_webhook_deliveries_total{outcome="delivered"}') >= n
+        return t if done and value(t, "hivebox_webhook_retries_total") >= 1 else None
+
+    text = hbtest.wait_until(counted, 20, 0.2, "the delivered count and a retry")
     assert "# TYPE hivebox_webhook_deliveries_total counter" in text
     assert "# TYPE hivebox_webhook_retries_total counter" in text
     assert "# TYPE hivebox_webhook_queue_length gauge" in text
