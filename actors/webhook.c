@@ -19,6 +19,7 @@
 #define SUB_HWM        10000   /* events the SUB socket holds in a burst */
 #define SUB_BATCH      256     /* events taken per wake-up, so the rest is served too */
 #define POLL_ITEMS_MAX (3 + HB_WEBHOOK_SOCKS_MAX)
+#define SUB_JOIN_MS    50      /* ZeroMQ's slow joiner: see subscribe() */
 
 typedef struct {
     zsock_t            *pipe, *inbox, *sub;
@@ -241,6 +242,12 @@ static int subscribe(wh_t *w, const char *events, hb_err_t *e)
     zsock_set_subscribe(w->sub, "process.exited");
     if (zsock_connect(w->sub, "%s", addr) < 0)
         return hb_fail(e, HB_E_INTERNAL, zmq_errno(), "cannot subscribe to %s", events);
+    /* The subscription reaches the PUB a moment after the connect (a
+     * loopback handshake: well under a millisecond); what is published
+     * before that is not ours. The actors that publish start after this
+     * one reports ready: waiting a little here makes sure they find it
+     * subscribed (the manager's re-attach may report sandbox.failed). */
+    zclock_sleep(SUB_JOIN_MS);
     return 0;
 }
 
