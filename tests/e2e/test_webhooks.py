@@ -229,6 +229,7 @@ def test_lifecycle_events_arrive_signed(hooked):
     hbtest.wait_until(lambda: f"webhook http://127.0.0.1:{hung.port}: " in daemon_lines(d), 30,
                       0.2, "a logged failure for the hung receiver")
     assert TOKEN not in daemon_lines(d), "a webhook URL's query reached the log"
+    assert SECRET not in daemon_lines(d), "the webhook secret reached the log"
     print(f"{len(evs)} events delivered; the hung receiver got {len(hung.held)} connections")
 
 
