@@ -14,7 +14,7 @@
 
 #include "runtime.h"   /* hb_parse_size */
 
-typedef enum { T_STR, T_INT, T_BYTES, T_SIZE, T_FLOAT, T_BOOL, T_CHOICE } type_t;
+typedef enum { T_STR, T_INT, T_BYTES, T_SIZE, T_FLOAT, T_BOOL, T_CHOICE, T_LIST } type_t;
 
 typedef struct {
     const char *flag, *env, *dflt, *shown, *valid, *help;
@@ -113,6 +113,47 @@ static int parse_float(const setting_t *s, const char *text, double *dst)
     return 0;
 }
 
+/* ---- LIST: a repeatable flag, a comma-separated variable ---- */
+
+static int list_cap(const setting_t *s)
+{
+    return s->hi > 0 && s->hi < HB_CFG_LIST_MAX ? (int)s->hi : HB_CFG_LIST_MAX;
+}
+
+static int list_add(const setting_t *s, hb_cfg_LIST *l, const char *item, const char *name,
+                    char *err, size_t errlen)
+{
+    if (l->n >= list_cap(s)) {
+        snprintf(err, errlen, "%s: at most %d", name, list_cap(s));
+        return -1;
+    }
+    l->item[l->n++] = item;
+    return 0;
+}
+
+/* The variable's items into l's own copy of it, split at the commas. */
+static int list_split(const setting_t *s, hb_cfg_LIST *l, const char *text, const char *name,
+                      char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    if (len > HB_CFG_LIST_BYTES) {
+        snprintf(err, errlen, "%s: longer than %d bytes", name, HB_CFG_LIST_BYTES);
+        return -1;
+    }
+    memcpy(l->env_copy, text, len + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(l->env_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        if (*tok && list_add(s, l, tok, name, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* What a bad value's message says: the setting's own words, else the
  * parser's, else a generic one. */
 static void bad_value(const setting_t *s, const char *name, const hb_err_t *e, char *err,
@@ -135,6 +176,8 @@ static int parse_value(const setting_t *s, const char *text, bool from_env, void
     hb_err_t e = {0};
     int rc = 0;
     source_name(s, from_env, name, sizeof name);
+    if (s->type == T_LIST)   /* its own messages */
+        return list_split(s, dst, text, name, err, errlen);
     switch (s->type) {
     case T_STR: *(const char **)dst = text; break;
     case T_BOOL: rc = parse_bool(text, dst); break;
@@ -162,22 +205,36 @@ static void build_options(struct option *lo)
     lo[n] = (struct option){NULL, 0, NULL, 0};
 }
 
-/* The flags' values into given[] (NULL: not given); a BOOL flag gives "1". */
+/* One flag's value into given[i] (NULL: not given; a BOOL flag gives "1");
+ * a LIST flag's straight into its list, each occurrence one item. */
+static int take_flag(size_t i, const char *given[N_SETTINGS], hb_config_t *c, char *err,
+                     size_t errlen)
+{
+    const setting_t *s = &settings[i];
+    given[i] = s->type == T_BOOL ? "1" : optarg;
+    if (s->type != T_LIST)
+        return 0;
+    char name[96];
+    source_name(s, false, name, sizeof name);
+    return list_add(s, (hb_cfg_LIST *)((char *)c + s->off), optarg, name, err, errlen);
+}
+
 static hb_config_result_t read_flags(int argc, char **argv, const char *given[N_SETTINGS],
-                                     char *err, size_t errlen)
+                                     hb_config_t *c, char *err, size_t errlen)
 {
     struct option lo[N_SETTINGS + 3];
     build_options(lo);
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        if (c == OPT_HELP)
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (opt == OPT_HELP)
             return HB_CONFIG_HELP;
-        if (c == OPT_MARKDOWN)
+        if (opt == OPT_MARKDOWN)
             return HB_CONFIG_MARKDOWN;
-        if (c < OPT_BASE || c >= OPT_BASE + (int)N_SETTINGS)
+        if (opt < OPT_BASE || opt >= OPT_BASE + (int)N_SETTINGS)
             return err[0] = '\0', HB_CONFIG_ERROR;   /* getopt said why */
-        given[c - OPT_BASE] = settings[c - OPT_BASE].type == T_BOOL ? "1" : optarg;
+        if (take_flag((size_t)(opt - OPT_BASE), given, c, err, errlen) < 0)
+            return HB_CONFIG_ERROR;
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
@@ -191,8 +248,8 @@ static int resolve(const setting_t *s, const char *given, hb_config_t *c, char *
 {
     void *dst = (char *)c + s->off;
     const char *env = s->env ? getenv(s->env) : NULL;
-    if (given)
-        return parse_value(s, given, false, dst, err, errlen);
+    if (given)   /* a LIST's flags are in it already */
+        return s->type == T_LIST ? 0 : parse_value(s, given, false, dst, err, errlen);
     if (env && env[0])
         return parse_value(s, env, true, dst, err, errlen);
     if (s->dflt)
@@ -206,7 +263,7 @@ hb_config_result_t hb_config_load(hb_config_t *c, int argc, char **argv, char *e
     const char *given[N_SETTINGS] = {0};
     memset(c, 0, sizeof *c);
     err[0] = '\0';
-    hb_config_result_t r = read_flags(argc, argv, given, err, errlen);
+    hb_config_result_t r = read_flags(argc, argv, given, c, err, errlen);
     if (r != HB_CONFIG_RUN)
         return r;
     for (size_t i = 0; i < N_SETTINGS; i++)

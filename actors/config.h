@@ -24,6 +24,18 @@ typedef double      hb_cfg_FLOAT;
 typedef bool        hb_cfg_BOOL;
 typedef int         hb_cfg_CHOICE;
 
+/* A LIST setting: each occurrence of its flag is one item (pointing into
+ * argv); its variable is split at the commas (blanks around an item
+ * trimmed, empty items skipped) into a copy kept here, so the items live as
+ * long as the struct. */
+#define HB_CFG_LIST_MAX   16
+#define HB_CFG_LIST_BYTES (HB_CFG_LIST_MAX * 2049)   /* a variable's length at most */
+typedef struct {
+    int         n;
+    const char *item[HB_CFG_LIST_MAX];
+    char        env_copy[HB_CFG_LIST_BYTES + 1];
+} hb_cfg_LIST;
+
 typedef struct {
 #define HB_SETTING(field, type, flag, env, dflt, shown, lo, hi, valid, help) hb_cfg_##type field;
 #include "config.def"

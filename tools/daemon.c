@@ -1,5 +1,5 @@
 /* `hivebox daemon` (see daemon.h). Start order: runtime, key, metrics (it
- * owns the events socket), reaper, manager (re-attaches survivors before it
+ * owns the events socket), webhook (it subscribes to them), reaper, manager (re-attaches survivors before it
  * reports ready), image build if needed, gateway last, so /healthz answering
  * means everything behind it is up. Stop order is the reverse. */
 #include "daemon.h"
@@ -28,6 +28,8 @@
 #include "reaper.h"
 #include "runtime.h"
 #include "supervisor.h"
+#include "webhook.h"
+#include "webhook_url.h"
 
 #define STOP_GRACE_MS 10000
 
@@ -78,6 +80,16 @@ static bool e2b_key_ok(const char *key)
         fprintf(stderr, "hivebox daemon: --e2b-api-key (HIVEBOX_E2B_API_KEY): expected e2b_ "
                         "followed by 20 to 124 hex digits\n");
     return ok;
+}
+
+/* --webhook URLs and their secret (webhook_url.h). */
+static bool webhook_ok(const hb_config_t *c)
+{
+    char err[256];
+    if (hb_webhook_settings_check(&c->webhook, c->webhook_secret, err, sizeof err) == 0)
+        return true;
+    fprintf(stderr, "hivebox daemon: %s\n", err);
+    return false;
 }
 
 /* The settings each part is started with. */
@@ -164,7 +176,7 @@ static int wait_signal(void)
 /* ---- start / stop ---- */
 
 typedef struct {
-    zactor_t     *metrics, *reaper, *manager, *proxy;
+    zactor_t     *metrics, *webhook, *reaper, *manager, *proxy;
     hb_gateway_t *gw;
 } daemon_t;
 
@@ -175,6 +187,7 @@ static void stop(daemon_t *d)
     zactor_destroy(&d->manager);       /* supervisors let go; sandboxes keep running */
     zactor_destroy(&d->proxy);         /* OpenCode servers keep running, to be adopted */
     zactor_destroy(&d->reaper);
+    zactor_destroy(&d->webhook);
     zactor_destroy(&d->metrics);
 }
 
@@ -183,11 +196,14 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
     hb_err_t e = {0};
     const hb_endpoints_t ep = HB_ENDPOINTS_DEFAULT;
     hb_metrics_args_t mt = {.ep = ep, .events = o->events};
+    hb_webhook_args_t wa = {.ep = ep, .events = o->events, .urls = &o->webhook,
+                            .secret = o->webhook_secret};
     hb_reaper_args_t ra = {.ep = ep};
     hb_proxy_args_t pa = {.ep = ep, .rt = rt, .cfg = o, .daemon_host = o->host,
                           .daemon_port = o->port};
     /* The proxy before the manager: supervisors talk to it. */
-    if (!(d->metrics = hb_metrics_new(&mt, &e)) || !(d->reaper = hb_reaper_new(&ra, &e)) ||
+    if (!(d->metrics = hb_metrics_new(&mt, &e)) || !(d->webhook = hb_webhook_new(&wa, &e)) ||
+        !(d->reaper = hb_reaper_new(&ra, &e)) ||
         !(d->proxy = hb_proxy_new(&pa, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
@@ -250,7 +266,7 @@ int daemon_main(int argc, char **argv)
     int rc = load_config(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (!webui_dir_ok(o.webui_dir) || !e2b_key_ok(o.e2b_api_key))
+    if (!webui_dir_ok(o.webui_dir) || !e2b_key_ok(o.e2b_api_key) || !webhook_ok(&o))
         return 2;
     hb_log_set_level((hb_log_level_t)o.log_level);
     hb_log_set_prefix("hivebox");

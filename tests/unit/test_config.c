@@ -216,3 +216,41 @@ Test(config, readme_table_is_the_generated_one)
     free(have);
     free(want);
 }
+
+/* A LIST (--webhook): the flag repeats, each occurrence one item; the
+ * variable is a comma-separated list; the flags win over the variable. */
+Test(config, a_list_setting)
+{
+    clear_env();
+    hb_config_t c;
+    char err[256];
+    cr_assert_eq(load(&c, err, sizeof err, NULL), HB_CONFIG_RUN, "%s", err);
+    cr_assert_eq(c.webhook.n, 0);
+    setenv("HIVEBOX_WEBHOOK", " http://a/x , http://b/?q=1,,http://c/ ,", 1);
+    cr_assert_eq(load(&c, err, sizeof err, NULL), HB_CONFIG_RUN, "%s", err);
+    cr_assert_eq(c.webhook.n, 3);
+    cr_assert_str_eq(c.webhook.item[0], "http://a/x");
+    cr_assert_str_eq(c.webhook.item[1], "http://b/?q=1");
+    cr_assert_str_eq(c.webhook.item[2], "http://c/");
+    cr_assert_eq(load(&c, err, sizeof err, "--webhook", "http://f/1", "--webhook", "http://f/2,x",
+                      NULL),
+                 HB_CONFIG_RUN, "%s", err);
+    cr_assert_eq(c.webhook.n, 2);
+    cr_assert_str_eq(c.webhook.item[0], "http://f/1");
+    cr_assert_str_eq(c.webhook.item[1], "http://f/2,x", "a flag is one item, commas and all");
+    char many[17 * 4 + 1] = "";
+    for (int i = 0; i < 17; i++)
+        strcat(many, "h/x,");
+    setenv("HIVEBOX_WEBHOOK", many, 1);
+    cr_assert_eq(load(&c, err, sizeof err, NULL), HB_CONFIG_ERROR);
+    cr_assert(strstr(err, "--webhook (HIVEBOX_WEBHOOK): at most 16"), "%s", err);
+    unsetenv("HIVEBOX_WEBHOOK");
+    char *argv[40] = {"daemon"};
+    int argc = 1;
+    for (int i = 0; i < 17; i++) {
+        argv[argc++] = "--webhook";
+        argv[argc++] = "http://x/";
+    }
+    cr_assert_eq(hb_config_load(&c, argc, argv, err, sizeof err), HB_CONFIG_ERROR);
+    cr_assert(strstr(err, "--webhook: at most 16"), "%s", err);
+}
