@@ -119,7 +119,7 @@ static void on_status_line(fwd_t *f, const char *line)
     f->status = code;
     f->has_length = false;
     if (code >= 200)
-        mg_response_header_start(f->c, code);
+        hb_response_start(f->c, code);
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
