@@ -10,6 +10,7 @@
 
 #define MSG_MAX       1024   /* a formatted message, as text lines always had */
 #define FIELDS_ROOM   1024   /* kept for the fields after a long json msg */
+#define TAIL_ROOM     24     /* kept for ,"truncated":1 */
 
 static hb_log_level_t g_level = HB_LOGLVL_INFO;
 static hb_log_format_t g_format = HB_LOGFMT_TEXT;
@@ -129,12 +130,14 @@ static void json_line(line_t *l, hb_log_level_t lvl, const char *msg, const hb_l
     puts_(l, "\",\"msg\":");
     put_jstr(l, msg, FIELDS_ROOM);
     int msg_cut = l->cut;
+    l->cap -= TAIL_ROOM;   /* the "truncated" mark always fits */
     for (size_t i = 0; i < n; i++)
         json_field(l, f[i].key, f[i].is_num ? NULL : f[i].str ? f[i].str : "", f[i].num);
     if (t_ctx.request_id[0] && !has_field(f, n, "request_id"))
         json_field(l, "request_id", t_ctx.request_id, 0);
     if (t_ctx.sandbox[0] && !has_field(f, n, "sandbox"))
         json_field(l, "sandbox", t_ctx.sandbox, 0);
+    l->cap += TAIL_ROOM;
     if (msg_cut || l->cut)
         json_field(l, "truncated", NULL, 1);
     l->cap = sizeof l->buf;
