@@ -135,16 +135,19 @@ static void access_line(const struct mg_connection *c, int status, long long byt
     if (!hb_log_enabled(lvl))
         return;
     snprintf(msg, sizeof msg, "http: %s %s %d", method, route, status);
-    hb_log_field_t f[] = {
-        HB_LF_STR("method", method),
-        HB_LF_STR("route", route),
-        HB_LF_NUM("status", status),
-        HB_LF_NUM("duration_ms", (dur_us + 500) / 1000),
-        HB_LF_STR("remote", ri && ri->remote_addr[0] ? ri->remote_addr : "-"),
-        HB_LF_NUM("bytes", bytes),   /* last: left out when unknown */
-    };
-    size_t n = sizeof f / sizeof f[0];
-    hb_log_fields(lvl, msg, f, bytes < 0 ? n - 1 : n);
+    const char *sandbox = hb_log_ctx_sandbox_id();
+    hb_log_field_t f[7];
+    size_t n = 0;
+    f[n++] = HB_LF_STR("method", method);
+    f[n++] = HB_LF_STR("route", route);
+    f[n++] = HB_LF_NUM("status", status);
+    f[n++] = HB_LF_NUM("duration_ms", (dur_us + 500) / 1000);
+    f[n++] = HB_LF_STR("remote", ri && ri->remote_addr[0] ? ri->remote_addr : "-");
+    if (sandbox[0])
+        f[n++] = HB_LF_STR("sandbox", sandbox);
+    if (bytes >= 0)   /* unknown when civetweb's line was cut */
+        f[n++] = HB_LF_NUM("bytes", bytes);
+    hb_log_fields(lvl, msg, f, n);
 }
 
 void hb_reqlog_finish(const struct mg_connection *c, const char *civetweb_line)
