@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,35 +73,6 @@ const char *hb_reqlog_id(void)
     return hb_log_ctx_request_id();
 }
 
-void hb_reqlog_parse_civetweb(const char *line, int *status, long long *bytes)
-{
-    /* "<addr> - <user> [<date with a space>] "<method> <uri> HTTP/<v>" <status> <bytes> ..."
-     * Neither the method, the uri nor the version holds a space (they are
-     * the request line's three words); the date is the only bracket. */
-    *status = -1;
-    *bytes = -1;
-    const char *p = line ? strstr(line, "] \"") : NULL;
-    if (!p)
-        return;
-    p += 3;
-    for (int words = 0; words < 3; words++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return;
-        p++;
-    }
-    char *end;
-    long st = strtol(p, &end, 10);
-    if (end == p || *end != ' ' || st < -1 || st > 999)
-        return;
-    p = end + 1;
-    long long b = strtoll(p, &end, 10);
-    if (end == p || (*end != ' ' && *end != '\0') || b < 0)
-        return;
-    *status = (int)st;
-    *bytes = b;
-}
-
 /* The method as logged: bounded, and only what a method can be made of. */
 static void method_of(const struct mg_connection *c, char out[16])
 {
@@ -156,7 +126,7 @@ void hb_reqlog_finish(const struct mg_connection *c, const char *civetweb_line)
         return;
     int st = -1;
     long long bytes = -1;
-    hb_reqlog_parse_civetweb(civetweb_line, &st, &bytes);
+    hb_reqid_parse_civetweb(civetweb_line, &st, &bytes);
     int status = t_req.status;
     if (st > 0)
         status = st;   /* civetweb's: what it really sent */

@@ -27,8 +27,4 @@ bool hb_reqlog_adhoc(const struct mg_connection *c);
 /* The current request's id for its X-Request-Id header (made if none). */
 const char *hb_reqlog_id(void);
 
-/* The status and bytes sent in civetweb's access line, -1 each when the
- * line does not have them (cut at 4 KiB by civetweb). Pure: unit tested. */
-void hb_reqlog_parse_civetweb(const char *line, int *status, long long *bytes);
-
 #endif

@@ -1,9 +1,10 @@
-/* Request ids (reqid.h). */
+/* Request ids and civetweb's access line (reqid.h). */
 #include "reqid.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -51,4 +52,33 @@ void hb_reqid_take(const char *hdr, char out[HB_LOG_REQID_MAX + 1])
         snprintf(out, HB_LOG_REQID_MAX + 1, "%s", hdr);
     else
         hb_reqid_new(out);
+}
+
+void hb_reqid_parse_civetweb(const char *line, int *status, long long *bytes)
+{
+    /* "<addr> - <user> [<date with a space>] "<method> <uri> HTTP/<v>" <status> <bytes> ..."
+     * Neither the method, the uri nor the version holds a space (they are
+     * the request line's three words); the date is the only bracket. */
+    *status = -1;
+    *bytes = -1;
+    const char *p = line ? strstr(line, "] \"") : NULL;
+    if (!p)
+        return;
+    p += 3;
+    for (int words = 0; words < 3; words++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return;
+        p++;
+    }
+    char *end;
+    long st = strtol(p, &end, 10);
+    if (end == p || *end != ' ' || st < -1 || st > 999)
+        return;
+    p = end + 1;
+    long long b = strtoll(p, &end, 10);
+    if (end == p || (*end != ' ' && *end != '\0') || b < 0)
+        return;
+    *status = (int)st;
+    *bytes = b;
 }

@@ -1,5 +1,6 @@
-/* X-Request-Id: the client's own when it is sane, else a fresh one. Pure
- * but for getrandom, so it is unit tested and fuzzed. */
+/* X-Request-Id: the client's own when it is sane, else a fresh one; and
+ * the bytes sent, from civetweb's access line. Pure but for getrandom, so
+ * it is unit tested and fuzzed (tests/fuzz/fuzz_reqlog.c). */
 #ifndef HB_REQID_H
 #define HB_REQID_H
 
@@ -16,5 +17,10 @@ bool hb_reqid_sane(const char *s);
 void hb_reqid_new(char out[HB_LOG_REQID_MAX + 1]);
 /* The id for a request whose header said hdr (NULL when absent). */
 void hb_reqid_take(const char *hdr, char out[HB_LOG_REQID_MAX + 1]);
+
+/* The status and bytes sent in civetweb's access line (its log_access
+ * format), -1 each when the line does not have them (civetweb cuts it at
+ * 4 KiB). The line holds the raw URL: it is parsed, never logged. */
+void hb_reqid_parse_civetweb(const char *line, int *status, long long *bytes);
 
 #endif

@@ -1,9 +1,8 @@
 /* Request ids (gateway/reqid.c), route templates (gateway/route.c) and the
- * access line's parse of civetweb's (gateway/gw_reqlog.c). */
+ * parse of civetweb's access line (gateway/reqid.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "gw_reqlog.h"
 #include "reqid.h"
 #include "route.h"
 
@@ -82,18 +81,18 @@ Test(reqlog, civetweb_access_line_gives_status_and_bytes)
 {
     int st;
     long long b;
-    hb_reqlog_parse_civetweb("127.0.0.1 - - [05/Dec/2026:04:16:11 +0000] \"GET /a?x=y HTTP/1.1\" "
+    hb_reqid_parse_civetweb("127.0.0.1 - - [05/Dec/2026:04:16:11 +0000] \"GET /a?x=y HTTP/1.1\" "
                              "200 1234 - curl/8", &st, &b);
     cr_assert_eq(st, 200);
     cr_assert_eq(b, 1234);
-    hb_reqlog_parse_civetweb("::1 - - [05/Dec/2026:04:16:11 +0000] \"GET /\"]x HTTP/1.1\" -1 88 - -",
+    hb_reqid_parse_civetweb("::1 - - [05/Dec/2026:04:16:11 +0000] \"GET /\"]x HTTP/1.1\" -1 88 - -",
                              &st, &b);
     cr_assert_eq(st, -1);
     cr_assert_eq(b, 88);
     const char *bad[] = {NULL, "", "no bracket", "1 - - [d] \"GET / HTTP/1.1\" 200",
                          "1 - - [d] \"GET / HTTP/1.1\" x 12 - -", "1 - - [d] \"GET /"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        hb_reqlog_parse_civetweb(bad[i], &st, &b);
+        hb_reqid_parse_civetweb(bad[i], &st, &b);
         cr_assert_eq(b, -1, "%zu", i);
     }
 }
