@@ -79,10 +79,9 @@ static void method_of(const struct mg_connection *c, char out[16])
     const struct mg_request_info *ri = mg_get_request_info(c);
     const char *m = ri && ri->request_method ? ri->request_method : "-";
     size_t i = 0;
-    for (; m[i] && i < 15; i++) {
+    for (; i < 15 && m[i]; i++) {
         if (!((m[i] >= 'A' && m[i] <= 'Z') || m[i] == '-' || m[i] == '_')) {
             i = 0;   /* a malformed request's: not worth showing */
-            m = "-";
             break;
         }
         out[i] = m[i];
