@@ -68,7 +68,9 @@ static bool drop_response_header(const char *name)
 {
     static const char *const drop[] = {
         "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer",
-        "transfer-encoding", "upgrade", "www-authenticate", NULL,
+        "transfer-encoding", "upgrade", "www-authenticate",
+        "x-request-id",   /* ours, for the daemon's log (gw_reqlog.h) */
+        NULL,
     };
     for (size_t i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)
