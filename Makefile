@@ -140,6 +140,7 @@ FUZZ_EXTRA_fuzz_e2b_api := gateway/e2b/e2b_api_parse.c $(FUZZ_EXTRA_fuzz_request
 FUZZ_EXTRA_fuzz_e2b_connect := gateway/e2b/e2b_cx_parse.c gateway/e2b/e2b_proc_parse.c \
                               gateway/e2b/e2b_util.c actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
+FUZZ_EXTRA_fuzz_reqlog := gateway/reqid.c
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz

@@ -16,10 +16,12 @@
 #include "auth.h"
 #include "e2b.h"
 #include "gw_conns.h"
+#include "gw_reqlog.h"
 #include "gw_ws.h"
 #include "http_status.h"
 #include "json_out.h"
 #include "opencode_conf.h"
+#include "reqid.h"
 #include "bus.h"   /* hb_bus_deadline, hb_now_ms */
 
 #define IDLE_PER_ADDR_DEFAULT 64
@@ -40,6 +42,16 @@ struct hb_gateway {
 
 /* ---- responses ---- */
 
+/* Every response's head starts here or in hb_send_head: each carries the
+ * request's X-Request-Id (gw_reqlog.h). */
+int hb_response_start(struct mg_connection *c, int status)
+{
+    int rc = mg_response_header_start(c, status);
+    if (rc == 0)
+        mg_response_header_add(c, HB_REQID_HEADER, hb_reqlog_id(), -1);
+    return rc;
+}
+
 void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64_t len,
                   const char *hname, const char *hval)
 {
@@ -49,13 +61,14 @@ void hb_send_head(struct mg_connection *c, int status, const char *ctype, uint64
         /* A refused WebSocket upgrade: civetweb 1.15's header calls refuse
          * any request typed WebSocket, so this head is written as is. */
         mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %s\r\n"
-                  "Cache-Control: no-store\r\nConnection: close\r\n", status,
-                  hb_http_reason(status), ctype, clen);
+                  "Cache-Control: no-store\r\nConnection: close\r\n%s: %s\r\n", status,
+                  hb_http_reason(status), ctype, clen, HB_REQID_HEADER, hb_reqlog_id());
         if (hname && hval)
             mg_printf(c, "%s: %s\r\n", hname, hval);
         mg_printf(c, "\r\n");
         return;
     }
+    mg_response_header_add(c, HB_REQID_HEADER, hb_reqlog_id(), -1);
     mg_response_header_add(c, "Content-Type", ctype, -1);
     mg_response_header_add(c, "Content-Length", clen, -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
@@ -234,32 +247,45 @@ static int route(hb_req_t *r)
     }
 }
 
+static int dispatch(hb_gateway_t *g, struct mg_connection *c, hb_req_t *r)
+{
+    /* E2B's in-sandbox plane is told by a header, not a path: its paths
+     * (/files, /health, /process.Process/...) are envd's. */
+    if (hb_e2b_is_envd(c)) {
+        r->route.tpl = HB_TPL_ENVD;
+        hb_reqlog_route(HB_TPL_ENVD, NULL);
+        return hb_e2b_envd(r);
+    }
+    hb_route_match(r->ri->local_uri, &r->route);
+    hb_reqlog_route(r->route.tpl, r->route.id);
+    if (r->route.kind == HB_RT_E2B)
+        return hb_e2b_api(r);
+    if (r->route.kind == HB_RT_HEALTHZ)
+        return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
+    if (r->route.kind == HB_RT_DASHBOARD)
+        return hb_h_dashboard(r);
+    if (r->route.kind == HB_RT_NONE)
+        return hb_reply_error(c, 404, "no such endpoint: %s", r->ri->local_uri);
+    /* The MCP route also takes the sandbox's own mcp_token: hb_h_mcp checks. */
+    if (hb_route_needs_auth(r->route.kind) && !(r->route.kind == HB_RT_MCP && hb_h_mcp) &&
+        !hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key)) {
+        if (!is_ws_route(&r->route))
+            return unauthorized(c);
+        if (!hb_ws_ticket_ok(r))
+            return unauthorized_ws(c);
+    }
+    return route(r);
+}
+
+/* The sandbox an E2B handler found in its path joins the log context. */
 static int serve(hb_gateway_t *g, struct mg_connection *c)
 {
     hb_req_t r = {.c = c, .ri = mg_get_request_info(c), .conf = &g->conf, .oc = &g->oc,
                  .events = g->events};
-    /* E2B's in-sandbox plane is told by a header, not a path: its paths
-     * (/files, /health, /process.Process/...) are envd's. */
-    if (hb_e2b_is_envd(c))
-        return hb_e2b_envd(&r);
-    hb_route_match(r.ri->local_uri, &r.route);
-    if (r.route.kind == HB_RT_E2B)
-        return hb_e2b_api(&r);
-    if (r.route.kind == HB_RT_HEALTHZ)
-        return hb_send(c, 200, "text/plain", "ok", 2, NULL, NULL);
-    if (r.route.kind == HB_RT_DASHBOARD)
-        return hb_h_dashboard(&r);
-    if (r.route.kind == HB_RT_NONE)
-        return hb_reply_error(c, 404, "no such endpoint: %s", r.ri->local_uri);
-    /* The MCP route also takes the sandbox's own mcp_token: hb_h_mcp checks. */
-    if (hb_route_needs_auth(r.route.kind) && !(r.route.kind == HB_RT_MCP && hb_h_mcp) &&
-        !hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key)) {
-        if (!is_ws_route(&r.route))
-            return unauthorized(c);
-        if (!hb_ws_ticket_ok(&r))
-            return unauthorized_ws(c);
-    }
-    return route(&r);
+    int status = dispatch(g, c, &r);
+    if (r.route.id[0] && hb_name_valid(r.route.id))
+        hb_reqlog_route(r.route.tpl, r.route.id);
+    return status;
 }
 
 static int handle(struct mg_connection *c, void *cbdata)
@@ -282,11 +308,14 @@ static hb_gateway_t *gw_of(const struct mg_connection *c)
  * too; a connection the idle limits closed says which limit. */
 static int http_error(struct mg_connection *c, int status, const char *msg)
 {
+    bool adhoc = hb_reqlog_adhoc(c);   /* no begin_request came before */
     const char *why = hb_gw_conns_kicked_why(gw_of(c)->conns);
-    if (why)
-        hb_reply_error(c, 408, "connection closed: %s", why);
-    else
-        hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
+    int sent = why ? hb_reply_error(c, 408, "connection closed: %s", why)
+                   : hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
+    if (adhoc) {
+        hb_reqlog_handled(sent);
+        hb_reqlog_finish(c, NULL);
+    }
     return 0;
 }
 
@@ -334,13 +363,25 @@ static int init_connection(const struct mg_connection *c, void **data)
 static int begin_request(struct mg_connection *c)
 {
     hb_gw_conns_busy(gw_of(c)->conns);
-    return handle(c, gw_of(c));
+    hb_reqlog_begin(c);
+    int status = handle(c, gw_of(c));
+    hb_reqlog_handled(status);
+    return status;
 }
 
 static void end_request(const struct mg_connection *c, int status)
 {
     hb_ws_end(c);
     hb_gw_conns_idle(gw_of(c)->conns);
+}
+
+/* civetweb's access line comes right after end_request on the same thread:
+ * ours replaces it (it holds the raw URL, query string included), and gives
+ * the bytes sent. Non-zero: civetweb writes nothing itself. */
+static int log_access(const struct mg_connection *c, const char *line)
+{
+    hb_reqlog_finish(c, line);
+    return 1;
 }
 
 static void connection_closed(const struct mg_connection *c)
@@ -473,6 +514,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         .log_message = log_message, .http_error = http_error, .init_thread = init_thread,
         .init_connection = init_connection, .begin_request = begin_request,
         .end_request = end_request, .connection_closed = connection_closed,
+        .log_access = log_access,
     };
     if (conf->events && !(g->events = hb_ev_hub_start(conf->events, e))) {
         hb_gw_conns_free(g->conns);

@@ -36,7 +36,7 @@ static int dl_start(void *ud)
 {
     dl_t *d = ud;
     d->started = true;
-    mg_response_header_start(d->c, 200);
+    hb_response_start(d->c, 200);
     mg_response_header_add(d->c, "Content-Type", "application/x-tar", -1);
     mg_response_header_add(d->c, "Transfer-Encoding", "chunked", -1);
     if (d->gz)
@@ -134,7 +134,7 @@ static int upload(hb_req_t *r, const char *path)
 /* A HEAD answer has no body, an error's neither. */
 static int head_reply(hb_req_t *r, int status, const char *type)
 {
-    mg_response_header_start(r->c, status);
+    hb_response_start(r->c, status);
     mg_response_header_add(r->c, "Content-Length", "0", -1);
     mg_response_header_add(r->c, "Cache-Control", "no-store", -1);
     if (type)

@@ -48,7 +48,7 @@ static int send_plain(struct mg_connection *c, int status, const char *msg, cons
     char clen[24];
     size_t n = strlen(msg);
     snprintf(clen, sizeof clen, "%zu", n);
-    mg_response_header_start(c, status);
+    hb_response_start(c, status);
     mg_response_header_add(c, "Content-Type", "text/plain; charset=utf-8", -1);
     mg_response_header_add(c, "Content-Length", clen, -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
@@ -108,7 +108,7 @@ static int send_asset(hb_req_t *r, const served_t *s, bool head)
     size_t len = gz ? s->gz_len : s->len;
     char clen[24];
     snprintf(clen, sizeof clen, "%zu", len);
-    mg_response_header_start(c, status);
+    hb_response_start(c, status);
     if (status == 200) {
         mg_response_header_add(c, "Content-Type", s->ctype, -1);
         mg_response_header_add(c, "Content-Length", clen, -1);

@@ -68,7 +68,7 @@ int hb_gw_download_size(void *ud, uint64_t size)
     hb_gw_download_t *d = ud;
     char len[32];
     snprintf(len, sizeof len, "%llu", (unsigned long long)size);
-    mg_response_header_start(d->c, 200);
+    hb_response_start(d->c, 200);
     mg_response_header_add(d->c, "Content-Type", "application/octet-stream", -1);
     mg_response_header_add(d->c, "Content-Length", len, -1);
     mg_response_header_add(d->c, "Cache-Control", "no-store", -1);

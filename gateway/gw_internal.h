@@ -22,6 +22,9 @@ typedef struct {
 } hb_req_t;
 
 /* Responses; each returns the status sent. json is consumed. */
+/* mg_response_header_start plus the request's X-Request-Id: every
+ * response head that is not hb_send_head's starts here. */
+int hb_response_start(struct mg_connection *c, int status);
 int hb_send(struct mg_connection *c, int status, const char *ctype, const void *body, size_t len,
             const char *hname, const char *hval);
 /* The status line and headers of a body of len bytes the caller then writes. */

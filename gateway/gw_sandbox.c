@@ -101,6 +101,7 @@ static int create(hb_req_t *r)
     if (rep.sandboxes_n != 1) {
         status = hb_reply_error(r->c, 500, "create: malformed reply");
     } else {
+        hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
         json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
         status = hb_reply_json(r->c, 201, j);

@@ -93,7 +93,16 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_API_OTHER;
 }
 
+static void match(const char *path, hb_route_t *r);
+static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path);
+
 void hb_route_match(const char *path, hb_route_t *r)
+{
+    match(path, r);
+    r->tpl = tpl_of(r, path);
+}
+
+static void match(const char *path, hb_route_t *r)
 {
     memset(r, 0, sizeof *r);
     if (!path)
@@ -130,4 +139,77 @@ bool hb_route_needs_auth(hb_route_kind_t k)
 {
     return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE && k != HB_RT_E2B &&
            k != HB_RT_METRICS;
+}
+
+/* ---- templates (route.h) ---- */
+
+#define HB_TPL_NAME(name, text) text,
+static const char *const TPL_NAMES[] = {HB_ROUTE_TPLS(HB_TPL_NAME)};
+#undef HB_TPL_NAME
+
+const char *hb_route_tpl_name(hb_route_tpl_t t)
+{
+    return (unsigned)t < HB_TPL_COUNT ? TPL_NAMES[t] : TPL_NAMES[HB_TPL_OTHER];
+}
+
+const char *hb_route_template(const hb_route_t *r) { return hb_route_tpl_name(r->tpl); }
+
+static hb_route_tpl_t process_tpl(hb_proc_action_t a)
+{
+    static const hb_route_tpl_t by_action[] = {
+        [HB_PA_NONE] = HB_TPL_PROCESS,           [HB_PA_OUTPUT] = HB_TPL_PROC_OUTPUT,
+        [HB_PA_STDIN] = HB_TPL_PROC_STDIN,       [HB_PA_STDIN_CLOSE] = HB_TPL_PROC_STDIN_CLOSE,
+        [HB_PA_SIGNAL] = HB_TPL_PROC_SIGNAL,     [HB_PA_RESIZE] = HB_TPL_PROC_RESIZE,
+        [HB_PA_WS] = HB_TPL_PROC_WS,             [HB_PA_TICKET] = HB_TPL_PROC_TICKET,
+        [HB_PA_UNKNOWN] = HB_TPL_OTHER,
+    };
+    return (unsigned)a < sizeof by_action / sizeof by_action[0] ? by_action[a] : HB_TPL_OTHER;
+}
+
+/* E2B's control plane: "/sandboxes", "/sandboxes/:id[/action]", and the
+ * same under "/v2" (the E2B_* and E2B2_* rows are in the same order). */
+static hb_route_tpl_t e2b_tpl(const char *path)
+{
+    bool v2 = strncmp(path, "/v2/", 4) == 0;
+    int off = v2 ? HB_TPL_E2B2_LIST - HB_TPL_E2B_LIST : 0;
+    const char *p = path + (v2 ? 3 : 0) + strlen("/sandboxes");
+    if (*p == '\0' || strcmp(p, "/") == 0)
+        return (hb_route_tpl_t)(HB_TPL_E2B_LIST + off);
+    const char *slash = strchr(p + 1, '/');
+    if (!slash || slash[1] == '\0')
+        return (hb_route_tpl_t)(HB_TPL_E2B_SANDBOX + off);
+    static const struct { const char *action; hb_route_tpl_t tpl; } ACTIONS[] = {
+        {"/timeout", HB_TPL_E2B_TIMEOUT}, {"/connect", HB_TPL_E2B_CONNECT},
+        {"/refreshes", HB_TPL_E2B_REFRESHES}, {"/metrics", HB_TPL_E2B_METRICS},
+    };
+    for (size_t i = 0; i < sizeof ACTIONS / sizeof ACTIONS[0]; i++)
+        if (strcmp(slash, ACTIONS[i].action) == 0)
+            return (hb_route_tpl_t)(ACTIONS[i].tpl + off);
+    return (hb_route_tpl_t)(HB_TPL_E2B_OTHER + off);
+}
+
+static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
+{
+    static const hb_route_tpl_t by_kind[] = {
+        [HB_RT_NONE] = HB_TPL_OTHER,           [HB_RT_HEALTHZ] = HB_TPL_HEALTHZ,
+        [HB_RT_DASHBOARD] = HB_TPL_DASHBOARD,  [HB_RT_OPENAPI] = HB_TPL_OPENAPI,
+        [HB_RT_SANDBOXES] = HB_TPL_SANDBOXES,  [HB_RT_SANDBOX] = HB_TPL_SANDBOX,
+        [HB_RT_EXEC] = HB_TPL_EXEC,            [HB_RT_FILES] = HB_TPL_FILES,
+        [HB_RT_FILES_LIST] = HB_TPL_FILES_LIST, [HB_RT_FILES_MKDIR] = HB_TPL_FILES_MKDIR,
+        [HB_RT_FILES_MOVE] = HB_TPL_FILES_MOVE, [HB_RT_FILES_ARCHIVE] = HB_TPL_FILES_ARCHIVE,
+        [HB_RT_MCP] = HB_TPL_MCP,              [HB_RT_OPENCODE] = HB_TPL_OPENCODE,
+        [HB_RT_ANALYTICS] = HB_TPL_ANALYTICS,  [HB_RT_EVENTS] = HB_TPL_EVENTS,
+        [HB_RT_API_OTHER] = HB_TPL_OTHER,      [HB_RT_KILL_ALL] = HB_TPL_KILL_ALL,
+        [HB_RT_PROCESSES] = HB_TPL_PROCESSES,  [HB_RT_PROCESS] = HB_TPL_PROCESS,
+        [HB_RT_TERMINAL] = HB_TPL_TERMINAL,    [HB_RT_TERMINAL_TICKET] = HB_TPL_TERMINAL_TICKET,
+        [HB_RT_IMAGES] = HB_TPL_IMAGES,        [HB_RT_SKILLS] = HB_TPL_SKILLS,
+        [HB_RT_E2B] = HB_TPL_E2B_LIST,         [HB_RT_TIMEOUT] = HB_TPL_TIMEOUT,
+        [HB_RT_STATS] = HB_TPL_STATS,          [HB_RT_METRICS] = HB_TPL_METRICS,
+    };
+    if (r->kind == HB_RT_E2B)
+        return e2b_tpl(path);
+    if (r->kind == HB_RT_PROCESS)
+        return process_tpl(r->action);
+    return (unsigned)r->kind < sizeof by_kind / sizeof by_kind[0] ? by_kind[r->kind]
+                                                                  : HB_TPL_OTHER;
 }

@@ -51,6 +51,63 @@ typedef enum {
 
 #define HB_PROC_SEL_MAX 72   /* a pid or a tag (HB_TAG_MAX), terminated */
 
+/* Route templates, for the access log and the HTTP metrics: a bounded set
+ * of names, never the raw path (ids, tags and query strings stay out). */
+#define HB_SB_TPL "/api/v1/hiveboxes/:id"
+#define HB_ROUTE_TPLS(X)                                                       \
+    X(OTHER, "other")                                                          \
+    X(HEALTHZ, "/healthz")                                                     \
+    X(METRICS, "/metrics")                                                     \
+    X(DASHBOARD, "/dashboard")                                                 \
+    X(OPENAPI, "/api/v1/openapi.json")                                         \
+    X(ANALYTICS, "/api/v1/analytics")                                          \
+    X(EVENTS, "/api/v1/events")                                                \
+    X(IMAGES, "/api/v1/images")                                                \
+    X(SKILLS, "/api/v1/skills")                                                \
+    X(SANDBOXES, "/api/v1/hiveboxes")                                          \
+    X(SANDBOX, HB_SB_TPL)                                                      \
+    X(EXEC, HB_SB_TPL "/exec")                                                 \
+    X(FILES, HB_SB_TPL "/files")                                               \
+    X(FILES_LIST, HB_SB_TPL "/files/list")                                     \
+    X(FILES_MKDIR, HB_SB_TPL "/files/mkdir")                                   \
+    X(FILES_MOVE, HB_SB_TPL "/files/move")                                     \
+    X(FILES_ARCHIVE, HB_SB_TPL "/files/archive")                               \
+    X(MCP, HB_SB_TPL "/mcp")                                                   \
+    X(OPENCODE, HB_SB_TPL "/opencode/*")                                       \
+    X(TIMEOUT, HB_SB_TPL "/timeout")                                           \
+    X(STATS, HB_SB_TPL "/stats")                                               \
+    X(TERMINAL, HB_SB_TPL "/terminal")                                         \
+    X(TERMINAL_TICKET, HB_SB_TPL "/terminal/ticket")                           \
+    X(PROCESSES, HB_SB_TPL "/processes")                                       \
+    X(KILL_ALL, HB_SB_TPL "/processes/kill-all")                               \
+    X(PROCESS, HB_SB_TPL "/processes/:sel")                                    \
+    X(PROC_OUTPUT, HB_SB_TPL "/processes/:sel/output")                         \
+    X(PROC_STDIN, HB_SB_TPL "/processes/:sel/stdin")                           \
+    X(PROC_STDIN_CLOSE, HB_SB_TPL "/processes/:sel/stdin/close")               \
+    X(PROC_SIGNAL, HB_SB_TPL "/processes/:sel/signal")                         \
+    X(PROC_RESIZE, HB_SB_TPL "/processes/:sel/resize")                         \
+    X(PROC_WS, HB_SB_TPL "/processes/:sel/ws")                                 \
+    X(PROC_TICKET, HB_SB_TPL "/processes/:sel/ticket")                         \
+    X(E2B_LIST, "/sandboxes")                                                  \
+    X(E2B_SANDBOX, "/sandboxes/:id")                                           \
+    X(E2B_TIMEOUT, "/sandboxes/:id/timeout")                                   \
+    X(E2B_CONNECT, "/sandboxes/:id/connect")                                   \
+    X(E2B_REFRESHES, "/sandboxes/:id/refreshes")                               \
+    X(E2B_METRICS, "/sandboxes/:id/metrics")                                   \
+    X(E2B_OTHER, "/sandboxes/:id/*")                                           \
+    X(E2B2_LIST, "/v2/sandboxes")                                              \
+    X(E2B2_SANDBOX, "/v2/sandboxes/:id")                                       \
+    X(E2B2_TIMEOUT, "/v2/sandboxes/:id/timeout")                               \
+    X(E2B2_CONNECT, "/v2/sandboxes/:id/connect")                               \
+    X(E2B2_REFRESHES, "/v2/sandboxes/:id/refreshes")                           \
+    X(E2B2_METRICS, "/v2/sandboxes/:id/metrics")                               \
+    X(E2B2_OTHER, "/v2/sandboxes/:id/*")                                       \
+    X(ENVD, "envd")   /* E2B's in-sandbox plane (an E2b-Sandbox-Id header) */
+
+#define HB_TPL_ENUM(name, text) HB_TPL_##name,
+typedef enum { HB_ROUTE_TPLS(HB_TPL_ENUM) HB_TPL_COUNT } hb_route_tpl_t;
+#undef HB_TPL_ENUM
+
 typedef struct {
     hb_route_kind_t kind;
     char id[HB_ID_MAX];    /* sandbox routes; "" when the id is not a valid name */
@@ -60,10 +117,14 @@ typedef struct {
     char proc[HB_PROC_SEL_MAX];
     bool bad_proc;
     hb_proc_action_t action;
+    hb_route_tpl_t tpl;    /* set by hb_route_match; the gateway sets ENVD */
 } hb_route_t;
 
 void hb_route_match(const char *path, hb_route_t *r);
 /* Whether the route needs the API key. */
 bool hb_route_needs_auth(hb_route_kind_t k);
+/* "/api/v1/hiveboxes/:id/exec", "other" ...: r's template. */
+const char *hb_route_template(const hb_route_t *r);
+const char *hb_route_tpl_name(hb_route_tpl_t t);   /* "other" when out of range */
 
 #endif

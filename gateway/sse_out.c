@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_internal.h"
 #include "json_stream.h"
 #include "mcp_text.h"
 #include "textutil.h"
@@ -15,7 +16,7 @@ static int put_chunk(void *ud, const char *data, size_t len)
 
 void hb_sse_head(struct mg_connection *c)
 {
-    mg_response_header_start(c, 200);
+    hb_response_start(c, 200);
     mg_response_header_add(c, "Content-Type", "text/event-stream", -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
     mg_response_header_add(c, "Transfer-Encoding", "chunked", -1);

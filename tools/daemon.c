@@ -269,6 +269,7 @@ int daemon_main(int argc, char **argv)
     if (!webui_dir_ok(o.webui_dir) || !e2b_key_ok(o.e2b_api_key) || !webhook_ok(&o))
         return 2;
     hb_log_set_level((hb_log_level_t)o.log_level);
+    hb_log_set_format((hb_log_format_t)o.log_format);
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */
     raise_limits();

@@ -53,7 +53,7 @@ int hb_e2b_api_err(hb_req_t *r, const hb_err_t *e)
 
 int hb_e2b_api_no_content(struct mg_connection *c)
 {
-    mg_response_header_start(c, 204);
+    hb_response_start(c, 204);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
     mg_response_header_send(c);
     return 204;

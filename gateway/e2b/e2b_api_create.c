@@ -57,6 +57,7 @@ int hb_e2b_api_create(hb_req_t *r)
     if (rep.sandboxes_n != 1) {
         status = hb_e2b_api_fail(r->c, 500, "create: malformed reply");
     } else {
+        hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
         hb_e2b_envd_token_of(mcp, envd);
         status = hb_e2b_api_json(r->c, 201, hb_e2b_sandbox_json(&rep.sandboxes[0], envd), NULL,
                                  NULL);

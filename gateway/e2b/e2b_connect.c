@@ -58,7 +58,7 @@ int hb_cx_stream_begin(hb_e2b_call_t *k)
     if (k->streaming)
         return 0;
     struct mg_connection *c = k->r->c;
-    mg_response_header_start(c, 200);
+    hb_response_start(c, 200);
     mg_response_header_add(c, "Content-Type", "application/connect+json", -1);
     mg_response_header_add(c, "Cache-Control", "no-store", -1);
     mg_response_header_add(c, "Transfer-Encoding", "chunked", -1);

@@ -68,7 +68,9 @@ static bool drop_response_header(const char *name)
 {
     static const char *const drop[] = {
         "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer",
-        "transfer-encoding", "upgrade", "www-authenticate", NULL,
+        "transfer-encoding", "upgrade", "www-authenticate",
+        "x-request-id",   /* ours, for the daemon's log (gw_reqlog.h) */
+        NULL,
     };
     for (size_t i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)
@@ -119,7 +121,7 @@ static void on_status_line(fwd_t *f, const char *line)
     f->status = code;
     f->has_length = false;
     if (code >= 200)
-        mg_response_header_start(f->c, code);
+        hb_response_start(f->c, code);
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)

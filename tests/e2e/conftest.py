@@ -100,13 +100,38 @@ def shutdown_daemon(d):
     _unmount_pool(d)
 
 
+LOG_KEEP = Path(os.environ.get("HIVEBOX_E2E_LOGS") or (BUILD / "e2e-logs"))
+
+
+def _keep_logs_and_check_secrets(root):
+    """Copy every daemon log of the run to LOG_KEEP (greppable after the tree
+    is gone), then fail naming file and line if one holds a key or token."""
+    shutil.rmtree(LOG_KEEP, ignore_errors=True)
+    LOG_KEEP.mkdir(parents=True, exist_ok=True)
+    logs = sorted(set(hbtest.DAEMON_LOGS) | set(root.glob("*/*.log")))
+    found = []
+    for log in logs:
+        if not log.is_file():
+            continue
+        rel = log.relative_to(root) if log.is_relative_to(root) else log
+        keep = LOG_KEEP / str(rel).replace("/", "--")
+        shutil.copyfile(log, keep)
+        found += hbtest.secrets_in_log(keep)
+    print(f"\nhivebox e2e: {len(logs)} daemon log(s) kept in {LOG_KEEP}; "
+          f"{len(hbtest.SECRETS)} secret(s) looked for")
+    assert not found, "keys or tokens in daemon logs:\n  " + "\n  ".join(found[:20])
+
+
 @pytest.fixture(scope="session")
 def e2e_tmp():
     _preflight()
     root = Path(tempfile.mkdtemp(prefix="hivebox-e2e-", dir=TMP_PARENT))
     os.chmod(root, 0o755)
     yield root
-    _remove_tree(root)
+    try:
+        _keep_logs_and_check_secrets(root)
+    finally:
+        _remove_tree(root)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,53 @@ RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 # Daemons currently running, so a failing test can show their logs.
 LIVE_DAEMONS = []
 
+# ---------------------------------------------------------------- secrets in logs
+# Every key and token the suite hands a daemon, and every daemon log it
+# wrote: at the end of the run (conftest.py) no log line may hold a secret.
+SECRETS = set()
+DAEMON_LOGS = []
+SECRET_FLAGS = ("--api-key", "--e2b-api-key", "--metrics-token", "--webhook-secret")
+SECRET_ENV = ("HIVEBOX_API_KEY", "HIVEBOX_E2B_API_KEY", "HIVEBOX_METRICS_TOKEN",
+              "HIVEBOX_WEBHOOK_SECRET", "HIVEBOX_OPENCODE_API_KEY")
+ANNOUNCE = "hivebox: generated an API key"   # tools/daemon.c prints a new key once, by design
+
+
+def remember_secret(value):
+    if isinstance(value, str) and len(value) >= 8:
+        SECRETS.add(value)
+
+
+def e2b_key_of(admin_key):
+    """The E2B key a daemon derives from its admin key (e2b_token.c)."""
+    digest = hashlib.sha256(("hivebox e2b api key\n" + admin_key).encode()).hexdigest()
+    return "e2b_" + digest[:40]
+
+
+def redact_argv(argv):
+    out = list(argv)
+    for i, a in enumerate(out[:-1]):
+        if a in SECRET_FLAGS:
+            out[i + 1] = "<redacted>"
+    return out
+
+
+def secrets_in_log(path, secrets=None):
+    """'path:line: what' for each line of a log that holds a secret (the
+    one-time announcement of a generated key excepted)."""
+    secrets = sorted(SECRETS if secrets is None else secrets)
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for i, line in enumerate(lines):
+        for sec in secrets:
+            if sec in line:
+                if i > 0 and lines[i - 1].startswith(ANNOUNCE) and line.strip() == sec:
+                    continue
+                found.append(f"{path}:{i + 1}: holds a secret ({sec[:4]}...): {line[:160]}")
+    return found
+
 
 _PORTS_GIVEN = set()
 
@@ -119,6 +166,8 @@ class Daemon:
         self.data_dir = self.root / "data"
         self.log_path = self.root / f"{name}.log"
         self.key = key or ("e2e-" + secrets.token_hex(16))
+        self._remember_secrets(extra_args, extra_env)
+        DAEMON_LOGS.append(self.log_path)
         # A secret that must never show up inside a sandbox.
         self.env_canary = "HBE2E-" + secrets.token_hex(12)
         self.port = free_port()
@@ -126,6 +175,16 @@ class Daemon:
         self.proc = None
         self.extra_env = dict(extra_env or {})
         self._prepare()
+
+    def _remember_secrets(self, extra_args, extra_env):
+        remember_secret(self.key)
+        remember_secret(e2b_key_of(self.key))
+        args = list(extra_args)
+        for flag, value in zip(args, args[1:]):
+            if flag in SECRET_FLAGS:
+                remember_secret(value)
+        for name in SECRET_ENV:
+            remember_secret((extra_env or {}).get(name))
 
     def _prepare(self):
         self.root.mkdir(parents=True, exist_ok=True)
@@ -163,7 +222,7 @@ class Daemon:
         env["HIVEBOX_E2E_SECRET"] = self.env_canary
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
-        log.write(f"\n===== e2e: starting {' '.join(self.argv())}\n".encode())
+        log.write(f"\n===== e2e: starting {' '.join(redact_argv(self.argv()))}\n".encode())
         log.flush()
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -180,6 +239,8 @@ class Daemon:
                 if r.status_code == 200:
                     if not self.pass_key:
                         self.key = (self.data_dir / "api_key").read_text().strip()
+                        remember_secret(self.key)
+                        remember_secret(e2b_key_of(self.key))
                     return
             except requests.RequestException:
                 pass
@@ -281,7 +342,9 @@ class Client:
     # -- sandboxes
     def create(self, **spec):
         r = self.expect(self.post("/api/v1/hiveboxes", json=spec, timeout=180), 201)
-        return r.json()
+        info = r.json()
+        remember_secret(info.get("mcp_token"))
+        return info
 
     def info(self, sid):
         return self.expect(self.get(f"/api/v1/hiveboxes/{sid}"), 200).json()
