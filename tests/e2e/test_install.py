@@ -9,8 +9,10 @@ one daemon of our own (own data dir and ports) are touched."""
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -215,15 +217,22 @@ def test_bash_completion_completes_commands_and_daemon_flags(destdir):
 
 # ---- an installed daemon ---------------------------------------------
 
+def own_network():
+    """A bridge and subnet of our own: hivebox0 may belong to another daemon."""
+    n = secrets.randbelow(200) + 20
+    return {"HIVEBOX_BRIDGE": f"hbinst{n}", "HIVEBOX_SUBNET": f"10.{n}.77.0/24"}
+
+
 class InstalledDaemon(Daemon):
-    """A daemon run from a DESTDIR install instead of the build dir."""
+    """A daemon run from a DESTDIR install instead of the build dir, with
+    no_new_privs as the unit's NoNewPrivileges=yes gives it."""
 
     def __init__(self, root, binary):
-        super().__init__(root)
+        super().__init__(root, extra_env=own_network())
         self.binary = binary
 
     def argv(self):
-        return [str(self.binary), *super().argv()[1:]]
+        return ["setpriv", "--no-new-privs", str(self.binary), *super().argv()[1:]]
 
 
 def test_installed_daemon_finds_its_init_and_runs_a_sandbox(destdir, e2e_tmp):
@@ -233,15 +242,52 @@ def test_installed_daemon_finds_its_init_and_runs_a_sandbox(destdir, e2e_tmp):
     d.start()
     try:
         c = d.client()
-        sb = c.create()
+        # Namespaces, a network and a setuid file (apt-get makes some) all
+        # work under the unit's hardening.
+        sb = c.create(network="isolated")
         try:
-            r = c.exec(sb["id"], "echo installed")
-            assert r["exit_code"] == 0 and r["stdout"] == "installed\n"
+            r = c.exec(sb["id"], "touch /x && chmod u+s /x && stat -c %A /x && echo installed")
+            assert r["exit_code"] == 0 and r["stdout"] == "-rwSr--r--\ninstalled\n", r
         finally:
             c.destroy(sb["id"])
         c.close()
     finally:
         d.stop()
+
+
+# ---- Type=notify --------------------------------------------------------
+
+def test_daemon_tells_systemd_ready_once_the_api_answers_and_stopping(e2e_tmp):
+    """The unit is Type=notify: READY=1 must come after the gateway listens
+    (so `systemctl start` returns to a working API), STOPPING=1 on SIGTERM.
+    A datagram socket stands in for systemd's NOTIFY_SOCKET."""
+    sock_path = e2e_tmp / f"notify-{secrets.token_hex(4)}.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(60)
+    d = Daemon(e2e_tmp / "notify", extra_env={"NOTIFY_SOCKET": str(sock_path)})
+    env = dict(os.environ, HIVEBOX_API_KEY=d.key, NOTIFY_SOCKET=str(sock_path))
+    t0 = time.monotonic()
+    with open(d.log_path, "ab") as log:
+        proc = subprocess.Popen(d.argv(), env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        msg = sock.recv(4096).decode()
+        ready_s = time.monotonic() - t0
+        # Answers at once: no retry loop here, READY means listening.
+        r = requests.get(d.url + "/healthz", timeout=5)
+        assert r.status_code in (200, 503), r.text   # 503: the default image still building
+        fields = dict(line.split("=", 1) for line in msg.strip().split("\n"))
+        assert fields["READY"] == "1" and str(d.port) in fields["STATUS"], msg
+        proc.send_signal(signal.SIGTERM)
+        assert sock.recv(4096).decode().strip() == "STOPPING=1"
+        assert proc.wait(30) == 0
+        print(f"\nREADY=1 {ready_s:.2f} s after exec")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        sock.close()
 
 
 # ---- tools/setup.sh, twice -------------------------------------------
@@ -284,7 +330,7 @@ def test_setup_twice_the_second_run_changes_nothing(e2e_tmp):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEBOX_")}
     env.update(HIVEBOX_DATA_DIR=str(data), HIVEBOX_PORT=str(port),
-               HIVEBOX_EVENTS=f"tcp://127.0.0.1:{free_port()}")
+               HIVEBOX_EVENTS=f"tcp://127.0.0.1:{free_port()}", **own_network())
     pid = None
     try:
         first = run_setup(env)
