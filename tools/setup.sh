@@ -92,8 +92,9 @@ run_systemd() {
     echo "==> installing into $prefix (systemd is PID 1)"
     local had_env=0 before after
     [ -e "$env_file" ] && had_env=1
+    # Checksums of what is installed: a change means daemon-reload and restart.
     before=$(cat "$prefix/bin/hivebox" "$prefix/lib/hivebox/hivebox-init" \
-                 "$prefix/lib/systemd/system/hivebox.service" 2>/dev/null | sha256sum)
+                 "$prefix/lib/systemd/system/hivebox.service" 2>/dev/null | sha256sum || true)
     make install PREFIX="$prefix" >/dev/null
     make install-opencode PREFIX="$prefix"
     after=$(cat "$prefix/bin/hivebox" "$prefix/lib/hivebox/hivebox-init" \
@@ -160,6 +161,9 @@ else
 fi
 
 key=${HIVEBOX_API_KEY:-}
+if [ -z "$key" ] && [ "$cli" = hivebox ]; then   # the service's own, if set there
+    key=$(sed -n 's/^HIVEBOX_API_KEY=//p' "$env_file" | tail -1)
+fi
 [ -n "$key" ] || key=$(cat "$data_dir/api_key" 2>/dev/null || true)
 echo
 echo "HiveBox is running."
