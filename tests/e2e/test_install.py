@@ -253,6 +253,7 @@ def test_installed_daemon_finds_its_init_and_runs_a_sandbox(destdir, e2e_tmp):
         c.close()
     finally:
         d.stop()
+    assert not d.sanitizer_reports(), "\n".join(d.sanitizer_reports()[:40])
 
 
 # ---- Type=notify --------------------------------------------------------
@@ -288,6 +289,7 @@ def test_daemon_tells_systemd_ready_once_the_api_answers_and_stopping(e2e_tmp):
             proc.kill()
             proc.wait(10)
         sock.close()
+    assert not d.sanitizer_reports(), "\n".join(d.sanitizer_reports()[:40])
 
 
 # ---- tools/setup.sh, twice -------------------------------------------
