@@ -146,6 +146,7 @@ def test_unit_keeps_sandboxes_and_namespaces_working():
     assert s["Type"] == "notify"
     assert s["ExecStart"] == "/usr/local/bin/hivebox daemon $HIVEBOX_DAEMON_ARGS"
     assert s["Restart"] == "on-failure"
+    assert s["RestartPreventExitStatus"] == "2"      # a bad setting: no restart loop
     assert s["KillMode"] == "process"        # a restart must not kill the sandboxes
     assert s["Delegate"] == "yes"
     assert int(s["LimitNOFILE"]) >= 10000 * 10
