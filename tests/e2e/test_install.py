@@ -200,6 +200,8 @@ def test_bash_completion_completes_commands_and_daemon_flags(destdir):
     make("install", f"DESTDIR={destdir}")
     script = destdir / "usr/local/share/bash-completion/completions/hivebox"
     assert complete(script, "cre") == ["create"]
+    assert complete(script, "--api-url", "http://h:1", "--json", "cre") == ["create"]
+    assert complete(script, "--api-key", "k", "image", "l") == ["list"]
     assert complete(script, "im") == ["image"]
     assert complete(script, "image", "b") == ["build"]
     assert complete(script, "daemon", "--log-l") == ["--log-level"]
@@ -214,6 +216,14 @@ def test_bash_completion_completes_commands_and_daemon_flags(destdir):
                            stdin=subprocess.DEVNULL,
                            env=dict(os.environ, HIVEBOX_API_URL="http://127.0.0.1:9"))
         assert "unknown command" not in r.stderr, cmd
+
+
+def test_setup_script_and_completion_pass_shellcheck(destdir):
+    make("install", f"DESTDIR={destdir}")
+    script = destdir / "usr/local/share/bash-completion/completions/hivebox"
+    r = subprocess.run(["shellcheck", "-s", "bash", str(REPO / "tools/setup.sh"), str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 # ---- an installed daemon ---------------------------------------------
