@@ -41,7 +41,8 @@ INSTALLED = {
 
 def make(*args, timeout=600):
     """`make` in the repo for the binaries under test (build or build-san)."""
-    build = ["SAN=1"] if BUILD.name == "build-san" else [f"BUILD={BUILD}"]
+    rel = os.path.relpath(BUILD, REPO)
+    build = ["SAN=1"] if rel == "build-san" else [f"BUILD={BUILD if rel.startswith('..') else rel}"]
     r = subprocess.run(["make", "-s", *build, *args], cwd=REPO, capture_output=True, text=True,
                        timeout=timeout)
     assert r.returncode == 0, f"make {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"
