@@ -268,6 +268,58 @@ def test_installed_daemon_finds_its_init_and_runs_a_sandbox(destdir, e2e_tmp):
     assert not d.sanitizer_reports(), "\n".join(d.sanitizer_reports()[:40])
 
 
+# ---- why KillMode=process ----------------------------------------------
+
+def tracking_hierarchies():
+    """Where systemd keeps a service's processes: the v2 tree on a v2 host;
+    name=systemd (and the unified tree, hybrid) on v1."""
+    cg = hbtest.CG_ROOT
+    if (cg / "cgroup.controllers").exists():
+        return [cg]
+    return [p for p in (cg / "systemd", cg / "unified") if (p / "cgroup.procs").exists()]
+
+
+def test_where_sandboxes_live_relative_to_the_service_cgroup(e2e_tmp):
+    """The unit's KillMode=process, checked against this kernel: the daemon
+    is put in a service cgroup the way systemd would, a sandbox is created,
+    and its init is looked for in that cgroup. On v1/hybrid it is still
+    there (the daemon moves it only in the controller hierarchies), so the
+    default KillMode=control-group would kill every sandbox at stop; on v2
+    it has left for /hivebox/..."""
+    tops = tracking_hierarchies()
+    assert tops, "no cgroup hierarchy systemd could track a service in"
+    svc = [top / f"hbinst-{secrets.token_hex(4)}.service" for top in tops]
+    d = Daemon(e2e_tmp / "cgroup", extra_env=own_network())
+    d.start()
+    try:
+        for cg in svc:
+            cg.mkdir()
+            (cg / "cgroup.procs").write_text(str(d.pid))   # the whole process
+        c = d.client()
+        sb = c.create()
+        try:
+            mem = hbtest.cgroup_dir("memory", sb["id"]) or next(iter(hbtest.cgroup_dirs(sb["id"])))
+            init = int((mem / "cgroup.procs").read_text().split()[0])
+            in_service = [cg for cg in svc if str(init) in (cg / "cgroup.procs").read_text().split()]
+            v2 = (hbtest.CG_ROOT / "cgroup.controllers").exists()
+            print(f"\nsandbox init {init}: in the service cgroup of "
+                  f"{[str(cg.parent) for cg in in_service]} (v2 host: {v2})")
+            if v2:
+                assert not in_service
+            else:
+                assert in_service == svc, "KillMode=process no longer needed? see the unit"
+        finally:
+            c.destroy(sb["id"])
+        c.close()
+    finally:
+        d.stop()
+        for cg in svc:
+            for pid in (cg / "cgroup.procs").read_text().split() if cg.exists() else []:
+                (cg.parent / "cgroup.procs").write_text(pid)   # nothing should be left
+            if cg.exists():
+                cg.rmdir()
+
+
 # ---- Type=notify --------------------------------------------------------
 
 def test_daemon_tells_systemd_ready_once_the_api_answers_and_stopping(e2e_tmp):
