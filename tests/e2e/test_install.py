@@ -61,6 +61,14 @@ def destdir(tmp_path):
     return d
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """One DESTDIR install shared by the tests that only read it."""
+    d = tmp_path_factory.mktemp("installed")
+    make("install", f"DESTDIR={d}")
+    return d
+
+
 # ---- make install / uninstall ----------------------------------------
 
 def test_destdir_install_puts_every_file_in_place_with_its_mode(destdir):
@@ -169,9 +177,8 @@ def daemon_flags():
     return sorted(set(re.findall(r"^  (--[a-z0-9-]+)", out, re.M)))
 
 
-def test_man_page_renders_without_warnings_and_lists_every_daemon_flag(destdir):
-    make("install", f"DESTDIR={destdir}")
-    page = destdir / "usr/local/share/man/man1/hivebox.1"
+def test_man_page_renders_without_warnings_and_lists_every_daemon_flag(installed):
+    page = installed / "usr/local/share/man/man1/hivebox.1"
     r = subprocess.run(["man", "--warnings", "-l", str(page)], capture_output=True, text=True,
                        env=dict(os.environ, MANWIDTH="80", MAN_KEEP_FORMATTING="0"), timeout=60)
     assert r.returncode == 0, r.stderr
@@ -197,9 +204,8 @@ def complete(script, *words):
     return [w for w in r.stdout.split("\n") if w]
 
 
-def test_bash_completion_completes_commands_and_daemon_flags(destdir):
-    make("install", f"DESTDIR={destdir}")
-    script = destdir / "usr/local/share/bash-completion/completions/hivebox"
+def test_bash_completion_completes_commands_and_daemon_flags(installed):
+    script = installed / "usr/local/share/bash-completion/completions/hivebox"
     assert complete(script, "cre") == ["create"]
     assert complete(script, "--api-url", "http://h:1", "--json", "cre") == ["create"]
     assert complete(script, "--api-key", "k", "image", "l") == ["list"]
@@ -219,9 +225,8 @@ def test_bash_completion_completes_commands_and_daemon_flags(destdir):
         assert "unknown command" not in r.stderr, cmd
 
 
-def test_setup_script_and_completion_pass_shellcheck(destdir):
-    make("install", f"DESTDIR={destdir}")
-    script = destdir / "usr/local/share/bash-completion/completions/hivebox"
+def test_setup_script_and_completion_pass_shellcheck(installed):
+    script = installed / "usr/local/share/bash-completion/completions/hivebox"
     r = subprocess.run(["shellcheck", "-s", "bash", str(REPO / "tools/setup.sh"), str(script)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -247,9 +252,8 @@ class InstalledDaemon(Daemon):
         return ["setpriv", "--no-new-privs", str(self.binary), *super().argv()[1:]]
 
 
-def test_installed_daemon_finds_its_init_and_runs_a_sandbox(destdir, e2e_tmp):
-    make("install", f"DESTDIR={destdir}")
-    d = InstalledDaemon(e2e_tmp / "installed", destdir / "usr/local/bin/hivebox")
+def test_installed_daemon_finds_its_init_and_runs_a_sandbox(installed, e2e_tmp):
+    d = InstalledDaemon(e2e_tmp / "installed", installed / "usr/local/bin/hivebox")
     os.environ.pop("HIVEBOX_INIT_BIN", None)
     d.start()
     try:
