@@ -37,7 +37,8 @@ endif
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
 
-DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lcrypto -lm
+DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lcrypto -lm \
+               $(shell pkg-config --libs libsystemd)
 INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
 
 # actors/runtime/shared/ is linked into both binaries (with the init protocol
@@ -178,11 +179,54 @@ tidy:
 	@printf '%s\n' $(TIDY_SRC) | xargs -P$(TIDY_JOBS) -I{} clang-tidy --quiet {} -- $(CPPFLAGS) 2>/dev/null
 	@printf '%s\n' $(wildcard tools/bench/*.c) | xargs -P$(TIDY_JOBS) -I{} clang-tidy --quiet {} -- -Itools/bench 2>/dev/null
 
+# ---- install (README "Run it"; PREFIX and DESTDIR as usual) -------------
+# The daemon finds hivebox-init and OpenCode in $(PREFIX)/lib/hivebox. The
+# unit goes where systemd looks for a package's units under the prefix
+# (/usr/local/lib/systemd/system; /etc/systemd/system stays the admin's, for
+# `systemctl edit`); its settings are /etc/hivebox/env whatever the prefix.
+# The man page and the completion are generated from the binary's --help.
+# `install -C` leaves an unchanged file untouched (setup.sh runs this twice).
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ENV_FILE    := $(DESTDIR)$(SYSCONFDIR)/hivebox/env
+INSTALLED   := $(PREFIX)/bin/hivebox $(PREFIX)/lib/hivebox/hivebox-init \
+               $(UNITDIR)/hivebox.service $(MANDIR)/man1/hivebox.1 $(BASHCOMPDIR)/hivebox
+GEN_INSTALL := $(BUILD)/install
+
 install: all
-	install -D -m 0755 $(BUILD)/hivebox $(DESTDIR)$(PREFIX)/bin/hivebox
-	install -D -m 0755 $(BUILD)/hivebox-init $(DESTDIR)$(PREFIX)/lib/hivebox/hivebox-init
+	@mkdir -p $(GEN_INSTALL)
+	/usr/bin/python3 tools/gen_cli_docs.py --hivebox $(BUILD)/hivebox --prefix $(PREFIX) \
+	  --unitdir $(UNITDIR) --man $(GEN_INSTALL)/hivebox.1 --completion $(GEN_INSTALL)/hivebox.bash
+	sed 's|/usr/local/bin/hivebox|$(PREFIX)/bin/hivebox|' tools/systemd/hivebox.service \
+	  > $(GEN_INSTALL)/hivebox.service
+	install -C -D -m 0755 $(BUILD)/hivebox $(DESTDIR)$(PREFIX)/bin/hivebox
+	install -C -D -m 0755 $(BUILD)/hivebox-init $(DESTDIR)$(PREFIX)/lib/hivebox/hivebox-init
+	install -C -D -m 0644 $(GEN_INSTALL)/hivebox.service $(DESTDIR)$(UNITDIR)/hivebox.service
+	install -C -D -m 0644 $(GEN_INSTALL)/hivebox.1 $(DESTDIR)$(MANDIR)/man1/hivebox.1
+	install -C -D -m 0644 $(GEN_INSTALL)/hivebox.bash $(DESTDIR)$(BASHCOMPDIR)/hivebox
+	@if [ -e $(ENV_FILE) ]; then echo "kept $(ENV_FILE)"; \
+	 else install -D -m 0600 tools/systemd/hivebox.env $(ENV_FILE); fi
+
+# OpenCode (npm, pinned, ~350 MB) where an installed daemon looks for it;
+# without it the agent routes answer 503. tools/setup.sh runs this.
+install-opencode:
+	tools/install-opencode.sh $(DESTDIR)$(PREFIX)/lib/hivebox
+
+# Removes what install and install-opencode put; keeps /etc/hivebox/env once
+# edited (the key and LLM settings are the operator's) and never touches the
+# data dir (/var/lib/hivebox: images, sandboxes, the generated key).
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -rf $(DESTDIR)$(PREFIX)/lib/hivebox/opencode
+	-rmdir $(DESTDIR)$(PREFIX)/lib/hivebox 2>/dev/null
+	@if cmp -s tools/systemd/hivebox.env $(ENV_FILE); then rm -f $(ENV_FILE); \
+	   rmdir $(DESTDIR)$(SYSCONFDIR)/hivebox 2>/dev/null || true; \
+	 elif [ -e $(ENV_FILE) ]; then echo "kept $(ENV_FILE) (edited)"; fi
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick lint tidy install clean
+.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick lint tidy install \
+        install-opencode uninstall clean

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <limits.h>
 #include <libgen.h>
 #include <signal.h>
@@ -303,7 +304,11 @@ int daemon_main(int argc, char **argv)
     }
     HB_LOG_INFO("listening on http://%s:%d; events on %s; data in %s", o.host, o.port, o.events,
              rt.data_dir);
+    /* systemd (Type=notify, tools/systemd/hivebox.service): the gateway
+     * listens, so the API answers from now on. A no-op without NOTIFY_SOCKET. */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s:%d", o.host, o.port);
     int sig = wait_signal();
+    sd_notify(0, "STOPPING=1");
     HB_LOG_INFO("%s: stopping (sandboxes keep running)", strsignal(sig));
     stop(&d);
     hb_runtime_release(&rt);
