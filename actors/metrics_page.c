@@ -12,9 +12,7 @@
 
 #include "hoststat.h"
 
-#ifndef HB_VERSION
-#define HB_VERSION "0.1.0-dev"   /* the build may pass -DHB_VERSION=... */
-#endif
+#include "version.h"
 
 static const char *const CAUSES[] = {HB_MET_CAUSES};
 static const char *const REASONS[] = {HB_MET_REASONS};

@@ -22,9 +22,7 @@
 #include "actor.h"
 #include "config.h"
 
-#ifndef HB_VERSION
-#define HB_VERSION "0.1.0"   /* the User-Agent's, until the build stamps one */
-#endif
+#include "version.h"
 #define HB_WEBHOOK_USER_AGENT "HiveBox/" HB_VERSION
 
 typedef struct {

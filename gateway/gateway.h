@@ -29,7 +29,6 @@ typedef struct {
     /* GET /metrics (gw_metrics.c) */
     const char *metrics_token;   /* --metrics-token: a read-only Bearer token; NULL: none */
     bool        metrics_public;  /* --metrics-public: no token needed */
-    bool        webhooks;        /* a webhook actor runs: ask it for its section */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

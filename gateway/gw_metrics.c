@@ -10,8 +10,8 @@
  * lines and names no other section uses: the metrics actor's (lifecycle,
  * execs, per sandbox, host, events, the daemon process), the gateway's
  * HTTP figures (http_metrics.h), the OpenCode proxy's, the webhook
- * actor's when webhooks are on (skipped quietly if it does not answer in
- * time), and what the gateway adds itself: image build state (the
+ * actor's (it always runs; a section that does not answer in time is
+ * skipped quietly), and what the gateway adds itself: image build state (the
  * manager's IMAGE_LIST) and events dropped for slow SSE clients. */
 #include "gw_internal.h"
 
@@ -123,8 +123,7 @@ int hb_h_metrics(hb_req_t *r)
     http_section(&p);
     hb_err_t skip = {0};
     actor_section(&p, r->conf->ep.proxy, OPTIONAL_MS, &skip);
-    if (r->conf->webhooks)
-        actor_section(&p, r->conf->ep.webhook, OPTIONAL_MS, &skip);
+    actor_section(&p, r->conf->ep.webhook, OPTIONAL_MS, &skip);
     images_section(&p, r);
     gateway_section(&p, r);
     size_t len = 0;

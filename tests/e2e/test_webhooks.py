@@ -271,9 +271,6 @@ process.exit(ok && !bad ? 0 : 1);
     assert r.returncode == 0, (r.stdout, r.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="GET /metrics lands with the h-metrics branch: at the "
-                   "merge, start the gateway with .webhooks = true (the webhook actor always "
-                   "runs) and drop this marker")
 def test_metrics_count_the_deliveries(hooked):
     d, live, _ = hooked
     c = d.client()
