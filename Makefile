@@ -182,7 +182,8 @@ install: all
 	install -D -m 0755 $(BUILD)/hivebox-init $(DESTDIR)$(PREFIX)/lib/hivebox/hivebox-init
 
 # ---- the container image (tools/container/Dockerfile, docs/container.md) ----
-# With docker when its daemon answers, else podman; apt inside uses this host's mirror.
+# With docker when its daemon answers, else podman; apt and npm inside use this
+# host's mirror, registry and CA certificates (tools/container/build-args.sh).
 # IMAGE_ARGS adds build options (e.g. --build-arg BASE=localhost/debian:bookworm).
 IMAGE      ?= hivebox
 IMAGE_TOOL ?= $(shell docker info >/dev/null 2>&1 && echo docker || command -v podman 2>/dev/null)
@@ -190,9 +191,7 @@ IMAGE_ARGS ?=
 image:
 	@test -n "$(IMAGE_TOOL)" || { echo "make image: neither docker nor podman is installed" >&2; exit 1; }
 	$(IMAGE_TOOL) build $(if $(findstring podman,$(IMAGE_TOOL)),--format docker) \
-	  --build-arg DEBIAN_MIRROR=$$(tools/container/host-mirror.sh) \
-	  --build-arg DEBIAN_SECURITY=$$(tools/container/host-mirror.sh bookworm-security) \
-	  --build-arg NPM_REGISTRY=$$($(NPM) config get registry 2>/dev/null) \
+	  $$(tools/container/build-args.sh) \
 	  -f tools/container/Dockerfile -t $(IMAGE) $(IMAGE_ARGS) .
 
 clean:

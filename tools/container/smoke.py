@@ -51,11 +51,13 @@ def check(cond, what):
 
 
 def create(api, mode):
-    sb = api.call("POST", "/api/v1/hiveboxes", json={"network": mode, "memory": "256m"}).json()
+    sb = api.call("POST", "/api/v1/hiveboxes", want=201,
+                  json={"network": mode, "memory": "256m"}).json()
     check(sb.get("status") == "running", f"create {mode}: status {sb.get('status')!r}")
-    check(sb.get("network") == mode, f"create {mode}: network {sb.get('network')!r}")
+    net = sb.get("network") or {}
+    check(net.get("mode") == mode, f"create {mode}: network {net!r}")
     if mode != "none":
-        check(sb.get("ip"), f"create {mode}: no ip in {sb}")
+        check(net.get("ip"), f"create {mode}: no ip in {sb}")
     return sb
 
 

@@ -3,8 +3,9 @@
 #   1. a local debian:bookworm base from a debootstrap tarball (podman import;
 #      the tarball is cached in $HIVEBOX_CONTAINER_CACHE),
 #   2. the image built from tools/container/Dockerfile with podman against it,
-#   3. the first start on an empty volume: 503 + Retry-After while the
-#      default image builds, with progress in the log (then stopped),
+#   3. the seed's bare command line (no -v: the image's VOLUME gives an
+#      anonymous volume), a first start: 503 + Retry-After while the default
+#      image builds, with progress in the log (then stopped and removed),
 #   4. the seed's command line (podman run --privileged --cgroupns=host -p
 #      ... -e HIVEBOX_API_KEY=... -v <skills>:/skills -e
 #      HIVEBOX_OPENCODE_SKILLS_PATH=/skills) on a data dir whose images/base is
@@ -34,7 +35,6 @@ host_base=${HIVEBOX_E2E_BASE_IMAGE:-/var/lib/hivebox/images/base}
 base=localhost/debian:bookworm
 image=localhost/hivebox-test:$$
 mirror=$(tools/container/host-mirror.sh)
-security=$(tools/container/host-mirror.sh bookworm-security)
 tmp=$(mktemp -d /var/tmp/hivebox-ctest.XXXXXX)
 containers=()
 base_imported=0
@@ -42,7 +42,7 @@ base_imported=0
 cleanup() {
     local rc=$?
     set +e
-    for c in "${containers[@]}"; do podman rm -f -t 5 "$c" >/dev/null 2>&1; done
+    for c in "${containers[@]}"; do podman rm -f -v -t 5 "$c" >/dev/null 2>&1; done
     if [ "$keep" != 1 ]; then
         podman rmi -f "$image" >/dev/null 2>&1
         [ "$base_imported" = 1 ] && podman rmi -f "$base" >/dev/null 2>&1
@@ -56,6 +56,19 @@ trap cleanup EXIT
 # explicit rlimits where root lacks CAP_SYS_RESOURCE; both are harmless elsewhere.
 podman_run=(podman run --runtime runc)
 ulimits=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
+
+# start NAME ARGS...: podman run -d. Without systemd, podman complains on
+# stderr that it cannot schedule the HEALTHCHECK's timer (test 4 runs the
+# check itself): its stderr is shown only when the run fails.
+start() {
+    local name=$1
+    shift
+    containers+=("$name")
+    "${podman_run[@]}" -d --name "$name" "${ulimits[@]}" "$@" >/dev/null 2>"$tmp/run.err" \
+        || { cat "$tmp/run.err" >&2; fail "podman run $name"; }
+}
+# quiet CMD...: podman's own stderr kept out of the way the same way.
+quiet() { "$@" >/dev/null 2>"$tmp/quiet.err" || { cat "$tmp/quiet.err" >&2; fail "$*"; }; }
 
 # ---- 1. the base image -------------------------------------------------
 tarball=$cache/bookworm-minbase.tar
@@ -76,7 +89,7 @@ else
         rm -rf "$tmp/rootfs"
     fi
     say "base: podman import $tarball $base"
-    podman import --change CMD=/bin/bash "$tarball" "$base" >/dev/null
+    quiet podman import --change CMD=/bin/bash "$tarball" "$base"
     base_imported=1
 fi
 "${podman_run[@]}" --rm "${ulimits[@]}" "$base" true 2>"$tmp/probe.err" \
@@ -87,20 +100,21 @@ say "build: podman build -f tools/container/Dockerfile (mirror $mirror)"
 t=$(date +%s)
 layers=false
 [ "$keep" = 1 ] && layers=true
+mapfile -t host_args < <(tools/container/build-args.sh)
 podman build --format docker --runtime runc "${ulimits[@]}" --layers="$layers" \
-    --build-arg BASE="$base" --build-arg DEBIAN_MIRROR="$mirror" \
-    --build-arg DEBIAN_SECURITY="$security" \
-    --build-arg NPM_REGISTRY="$(npm config get registry 2>/dev/null || true)" \
-    -f tools/container/Dockerfile -t "$image" . >"$tmp/build.log" 2>&1 \
+    --build-arg BASE="$base" "${host_args[@]}" -f tools/container/Dockerfile -t "$image" . >"$tmp/build.log" 2>&1 \
     || { tail -40 "$tmp/build.log"; fail "podman build"; }
 size=$(podman image inspect --format '{{.Size}}' "$image")
 say "build: $(( $(date +%s) - t ))s; image size $(( size / 1000000 )) MB (goal < 400 MB)"
 [ "$(podman image inspect --format '{{json .Config.Entrypoint}}' "$image")" = '["hivebox","daemon"]' ] \
     || fail "ENTRYPOINT is not [\"hivebox\",\"daemon\"]"
-podman image inspect --format '{{json .Config.Healthcheck}}' "$image" | grep -q healthz \
-    || fail "no HEALTHCHECK on /healthz"
-podman image inspect --format '{{json .Config.Env}}' "$image" | grep -q HIVEBOX_ \
-    && fail "the image sets a HIVEBOX_ variable: only docker run -e may"
+case $(podman image inspect --format '{{json .Config.Healthcheck}}' "$image") in
+    *healthz*) ;;
+    *) fail "no HEALTHCHECK on /healthz" ;;
+esac
+case $(podman image inspect --format '{{json .Config.Env}}' "$image") in
+    *HIVEBOX_*) fail "the image sets a HIVEBOX_ variable: only docker run -e may" ;;
+esac
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -116,14 +130,13 @@ wait_ready() {
     fail "$1: no answer on $2/healthz"
 }
 
-# ---- 3. first start on an empty volume: the default image's build -------
+# ---- 3. first start on an empty (anonymous) volume: the default image's build
 name=hivebox-ctest-fresh-$$
 port=$(free_port)
-mkdir -p "$tmp/fresh"
-containers+=("$name")
-"${podman_run[@]}" -d --name "$name" "${ulimits[@]}" --privileged --cgroupns=host \
-    -p "127.0.0.1:$port:7070" -e HIVEBOX_API_KEY=fresh-key-$$ \
-    -v "$tmp/fresh:/var/lib/hivebox" "$image" >/dev/null
+start "$name" --privileged --cgroupns=host \
+    -p "127.0.0.1:$port:7070" -e HIVEBOX_API_KEY=fresh-key-$$ "$image"
+[ "$(podman inspect --format '{{range .Mounts}}{{.Destination}}{{end}}' "$name")" = /var/lib/hivebox ] \
+    || fail "no volume on /var/lib/hivebox without -v"
 wait_ready "$name" "http://127.0.0.1:$port"
 say "fresh volume: daemon up; waiting for a create to answer 503 + Retry-After"
 got=
@@ -136,14 +149,16 @@ done
 echo "$got" | head -1 | grep -q ' 503' || fail "fresh volume: create did not answer 503: $got"
 echo "$got" | grep -qi '^Retry-After:' || fail "fresh volume: 503 without Retry-After: $got"
 say "fresh volume: 503 $(tr -d '\n' <"$tmp/fresh.body" | cut -c1-160)"
+# (podman logs into a file first: grep -q would end the pipe early, and pipefail fail it)
 for _ in $(seq 1 60); do
-    podman logs "$name" 2>&1 | grep -qi 'image.*base\|debootstrap' && break
+    podman logs "$name" >"$tmp/fresh.log" 2>&1
+    grep -q 'image base: I: ' "$tmp/fresh.log" && break
     sleep 1
 done
-podman logs "$name" 2>&1 | grep -i 'image.*base\|debootstrap' | tail -3 | sed 's/^/    log: /'
-podman logs "$name" 2>&1 | grep -qi 'image.*base\|debootstrap' || fail "fresh volume: no progress in the log"
-podman rm -f -t 10 "$name" >/dev/null
-say "fresh volume: stopped (the build is not waited for: it takes minutes)"
+grep 'image base: I: ' "$tmp/fresh.log" | tail -3 | sed 's/^/    log: /'
+grep -q 'image base: I: ' "$tmp/fresh.log" || fail "fresh volume: no debootstrap progress in the log"
+quiet podman rm -f -v -t 10 "$name"
+say "fresh volume: stopped and removed with its volume (the build is not waited for: it takes minutes)"
 
 # ---- 4. the seed's command line -----------------------------------------
 data=$tmp/data
@@ -160,23 +175,24 @@ key=ctest-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 name=hivebox-ctest-$$
 port=$(free_port)
 url=http://127.0.0.1:$port
-containers+=("$name")
 say "run: podman run --privileged --cgroupns=host -p 127.0.0.1:$port:7070 -e HIVEBOX_API_KEY=... -v skills:/skills -e HIVEBOX_OPENCODE_SKILLS_PATH=/skills -v data:/var/lib/hivebox"
-"${podman_run[@]}" -d --name "$name" "${ulimits[@]}" --privileged --cgroupns=host \
+start "$name" --privileged --cgroupns=host \
     -p "127.0.0.1:$port:7070" -e HIVEBOX_API_KEY="$key" \
     -v "$tmp/skills:/skills" -e HIVEBOX_OPENCODE_SKILLS_PATH=/skills \
-    -v "$data:/var/lib/hivebox" "$image" >/dev/null
+    -v "$data:/var/lib/hivebox" "$image"
 wait_ready "$name" "$url"
 say "run: ready"
 smoke=(/usr/bin/python3 tools/container/smoke.py)
 "${smoke[@]}" before "$url" "$key" "$tmp/state.json" || { podman logs "$name" 2>&1 | tail -40; fail "smoke"; }
-podman healthcheck run "$name" >/dev/null || fail "HEALTHCHECK failed on a running daemon"
+podman healthcheck run "$name" >/dev/null 2>&1 || fail "HEALTHCHECK failed on a running daemon"
 say "healthcheck: healthy"
-podman logs "$name" 2>&1 | grep -i 'opencode' | grep -i 'not found\|disabled' && fail "OpenCode missing in the image"
+podman logs "$name" >"$tmp/run.log" 2>&1
+grep -q 'opencode: /usr/local/.*/opencode;' "$tmp/run.log" \
+    || { grep -i opencode "$tmp/run.log"; fail "the daemon did not find OpenCode in the image"; }
 
 say "restart: podman restart"
 t=$(date +%s)
-podman restart -t 30 "$name" >/dev/null
+quiet podman restart -t 30 "$name"
 wait_ready "$name" "$url"
 say "restart: ready after $(( $(date +%s) - t ))s"
 "${smoke[@]}" after "$url" "$key" "$tmp/state.json" || { podman logs "$name" 2>&1 | tail -40; fail "after restart"; }
@@ -184,24 +200,23 @@ sid=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["
 [ "$(podman exec "$name" cat "/var/lib/hivebox/sandboxes/$sid/upper/root/keep.txt")" = survives ] \
     || fail "the file uploaded into $sid is not on the volume after the restart"
 say "restart: the uploaded file is still in $sid's layer on the volume"
-podman rm -f -t 30 "$name" >/dev/null
+quiet podman rm -f -t 30 "$name"
 
 # ---- 5. a new container, same volume, no key, HIVEBOX_OPENCODE=false ------
 name=hivebox-ctest-nokey-$$
-containers+=("$name")
-"${podman_run[@]}" -d --name "$name" "${ulimits[@]}" --privileged --cgroupns=host \
+start "$name" --privileged --cgroupns=host \
     -p "127.0.0.1:$port:7070" -e HIVEBOX_OPENCODE=false \
-    -v "$data:/var/lib/hivebox" "$image" >/dev/null
+    -v "$data:/var/lib/hivebox" "$image"
 wait_ready "$name" "$url"
 gen=$(cat "$data/api_key")
 [ -n "$gen" ] && [ "$gen" != "$key" ] || fail "no generated key in the volume's api_key"
 "${smoke[@]}" env "$url" "$gen" "$tmp/state.json" || fail "HIVEBOX_OPENCODE=false"
-podman restart -t 30 "$name" >/dev/null
+quiet podman restart -t 30 "$name"
 wait_ready "$name" "$url"
 [ "$(cat "$data/api_key")" = "$gen" ] || fail "the generated key changed across a restart"
 "${smoke[@]}" destroy "$url" "$gen" "$tmp/state.json" || fail "destroy with the generated key"
 say "generated key: kept in the volume's api_key across a restart, opens the API"
-podman stop -t 30 "$name" >/dev/null
+quiet podman stop -t 30 "$name"
 code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || { podman logs "$name" 2>&1 | tail -20; fail "the daemon exited $code on stop"; }
 say "stop: the daemon exited 0"
