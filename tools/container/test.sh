@@ -149,13 +149,14 @@ done
 echo "$got" | head -1 | grep -q ' 503' || fail "fresh volume: create did not answer 503: $got"
 echo "$got" | grep -qi '^Retry-After:' || fail "fresh volume: 503 without Retry-After: $got"
 say "fresh volume: 503 $(tr -d '\n' <"$tmp/fresh.body" | cut -c1-160)"
+grep -q 'is being built' "$tmp/fresh.body" || fail "fresh volume: the 503 does not say the image is being built"
 # (podman logs into a file first: grep -q would end the pipe early, and pipefail fail it)
 for _ in $(seq 1 60); do
     podman logs "$name" >"$tmp/fresh.log" 2>&1
     grep -q 'image base: I: ' "$tmp/fresh.log" && break
     sleep 1
 done
-grep 'image base: I: ' "$tmp/fresh.log" | tail -3 | sed 's/^/    log: /'
+grep 'image base: ' "$tmp/fresh.log" | tail -4 | sed 's/^/    log: /' || true
 grep -q 'image base: I: ' "$tmp/fresh.log" || fail "fresh volume: no debootstrap progress in the log"
 quiet podman rm -f -v -t 10 "$name"
 say "fresh volume: stopped and removed with its volume (the build is not waited for: it takes minutes)"
