@@ -101,7 +101,7 @@ t=$(date +%s)
 layers=false
 [ "$keep" = 1 ] && layers=true
 mapfile -t host_args < <(tools/container/build-args.sh)
-podman build --format docker --runtime runc "${ulimits[@]}" --layers="$layers" \
+podman build --format docker --runtime runc "${ulimits[@]}" --layers="$layers" --jobs 2 \
     --build-arg BASE="$base" "${host_args[@]}" -f tools/container/Dockerfile -t "$image" . >"$tmp/build.log" 2>&1 \
     || { tail -40 "$tmp/build.log"; fail "podman build"; }
 size=$(podman image inspect --format '{{.Size}}' "$image")
