@@ -33,7 +33,7 @@ class Api:
     def call(self, method, path, want=200, **kw):
         r = requests.request(method, self.url + path, headers={**self.h, **kw.pop("headers", {})},
                              timeout=kw.pop("timeout", 120), **kw)
-        if r.status_code != want:
+        if want is not None and r.status_code != want:
             sys.exit(f"FAIL: {method} {path}: want {want}, got {r.status_code}: {r.text[:400]}")
         return r
 
@@ -51,8 +51,16 @@ def check(cond, what):
 
 
 def create(api, mode):
-    sb = api.call("POST", "/api/v1/hiveboxes", want=201,
-                  json={"network": mode, "memory": "256m"}).json()
+    # 503 while the default image is still being built (a volume test.sh
+    # could not pre-seed): wait for it, up to 15 minutes.
+    spec = {"network": mode, "memory": "256m"}
+    deadline = time.monotonic() + 900
+    r = api.call("POST", "/api/v1/hiveboxes", want=None, json=spec)
+    while r.status_code == 503 and "being built" in r.text and time.monotonic() < deadline:
+        time.sleep(float(r.headers.get("Retry-After", "10")))
+        r = api.call("POST", "/api/v1/hiveboxes", want=None, json=spec)
+    check(r.status_code == 201, f"create {mode}: want 201, got {r.status_code}: {r.text[:400]}")
+    sb = r.json()
     check(sb.get("status") == "running", f"create {mode}: status {sb.get('status')!r}")
     net = sb.get("network") or {}
     check(net.get("mode") == mode, f"create {mode}: network {net!r}")

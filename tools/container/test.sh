@@ -101,7 +101,9 @@ t=$(date +%s)
 layers=false
 [ "$keep" = 1 ] && layers=true
 mapfile -t host_args < <(tools/container/build-args.sh)
-podman build --format docker --runtime runc "${ulimits[@]}" --layers="$layers" --jobs 2 \
+# --jobs 2: the final stage's apt runs while the build stage compiles;
+# --force-rm: a failed build leaves no build container behind.
+podman build --format docker --runtime runc "${ulimits[@]}" --layers="$layers" --jobs 2 --force-rm \
     --build-arg BASE="$base" "${host_args[@]}" -f tools/container/Dockerfile -t "$image" . >"$tmp/build.log" 2>&1 \
     || { tail -40 "$tmp/build.log"; fail "podman build"; }
 size=$(podman image inspect --format '{{.Size}}' "$image")
@@ -158,6 +160,13 @@ for _ in $(seq 1 60); do
 done
 grep 'image base: ' "$tmp/fresh.log" | tail -4 | sed 's/^/    log: /' || true
 grep -q 'image base: I: ' "$tmp/fresh.log" || fail "fresh volume: no debootstrap progress in the log"
+# podman's volumes are nodev, where debootstrap refuses to work: past its check
+# (the progress above), the daemon must have built on its own bind mount.
+if podman exec "$name" grep -q ' /var/lib/hivebox [^ ]* [^ ]*nodev' /proc/mounts 2>/dev/null; then
+    grep -q 'building on a bind mount without them' "$tmp/fresh.log" \
+        || fail "fresh volume: nodev, yet no bind mount for the build"
+    say "fresh volume: mounted nodev; debootstrap runs on the daemon's bind mount without it"
+fi
 quiet podman rm -f -v -t 10 "$name"
 say "fresh volume: stopped and removed with its volume (the build is not waited for: it takes minutes)"
 
