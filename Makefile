@@ -225,8 +225,21 @@ uninstall:
 	   rmdir $(DESTDIR)$(SYSCONFDIR)/hivebox 2>/dev/null || true; \
 	 elif [ -e $(ENV_FILE) ]; then echo "kept $(ENV_FILE) (edited)"; fi
 
+# ---- the container image (tools/container/Dockerfile, docs/container.md) ----
+# With docker when its daemon answers, else podman; apt and npm inside use this
+# host's mirror, registry and CA certificates (tools/container/build-args.sh).
+# IMAGE_ARGS adds build options (e.g. --build-arg BASE=localhost/debian:bookworm).
+IMAGE      ?= hivebox
+IMAGE_TOOL ?= $(shell docker info >/dev/null 2>&1 && echo docker || command -v podman 2>/dev/null)
+IMAGE_ARGS ?=
+image:
+	@test -n "$(IMAGE_TOOL)" || { echo "make image: neither docker nor podman is installed" >&2; exit 1; }
+	$(IMAGE_TOOL) build $(if $(findstring podman,$(IMAGE_TOOL)),--format docker) \
+	  $$(tools/container/build-args.sh) \
+	  -f tools/container/Dockerfile -t $(IMAGE) $(IMAGE_ARGS) .
+
 clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick lint tidy install \
-        install-opencode uninstall clean
+        install-opencode uninstall image clean

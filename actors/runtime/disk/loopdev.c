@@ -30,6 +30,17 @@ static int configure(int dev, int file, const char *name)
     return ioctl(dev, LOOP_CONFIGURE, &c);
 }
 
+/* Open /dev/loopN. In a container, /dev is a copy made at its start: a loop
+ * device the kernel created later (LOOP_CTL_GET_FREE adds one when all are
+ * busy) has no node there, so make it (block major 7, minor N). */
+static int open_loop(const char *dev, int n)
+{
+    int fd = open(dev, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && mknod(dev, S_IFBLK | 0660, makedev(7, (unsigned)n)) == 0)
+        fd = open(dev, O_RDWR | O_CLOEXEC);
+    return fd;
+}
+
 int hb_loop_attach(const char *file, char *dev, size_t len, hb_err_t *e)
 {
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -49,7 +60,7 @@ int hb_loop_attach(const char *file, char *dev, size_t len, hb_err_t *e)
             break;
         }
         snprintf(dev, len, "/dev/loop%d", n);
-        fd = open(dev, O_RDWR | O_CLOEXEC);
+        fd = open_loop(dev, n);
         if (fd >= 0 && configure(fd, file_fd, file) < 0) {
             err = errno;
             close(fd);

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* sudo, python-is-python3 (python -> python3) and ncurses-bin (tput): what
@@ -141,13 +143,47 @@ static int stage2(build_ctx_t *c, const char *rootfs, const char *extra, hb_err_
     return run_step(c, "apt-get clean", clean, e);
 }
 
+/* debootstrap refuses a target on a nodev or noexec mount (it makes device
+ * nodes, and stage 2's chroot writes to them), and podman mounts volumes
+ * nodev: a container's data dir often is one (docs/container.md). A bind
+ * mount of the build dir onto itself, remounted without those flags, lifts
+ * them for the build only. Root of the initial user namespace may do that;
+ * elsewhere the remount fails and debootstrap's own message says why.
+ * True when mounted: the caller unmounts it before the rename. */
+static bool lift_nodev(const char *dir)
+{
+    struct statvfs sv;
+    if (statvfs(dir, &sv) < 0 || !(sv.f_flag & (ST_NODEV | ST_NOEXEC)))
+        return false;
+    if (mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+        return false;
+    if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND, NULL) < 0) {
+        umount2(dir, MNT_DETACH);
+        return false;
+    }
+    HB_LOG_INFO("image base: the data dir is mounted nodev/noexec; building on a bind mount "
+                "without them");
+    return true;
+}
+
+static int build_stages(build_ctx_t *c, const char *tmp, const char *extra, hb_err_t *e);
+
 static int build_into(build_ctx_t *c, const char *tmp, const char *extra, hb_err_t *e)
+{
+    if (mkdir(tmp, 0755) < 0)
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", tmp);
+    bool lifted = lift_nodev(tmp);
+    int rc = build_stages(c, tmp, extra, e);
+    if (lifted && umount2(tmp, MNT_DETACH) < 0 && rc == 0)
+        rc = hb_fail_sys(e, HB_E_INTERNAL, errno, "umount %s", tmp);
+    return rc;
+}
+
+static int build_stages(build_ctx_t *c, const char *tmp, const char *extra, hb_err_t *e)
 {
     char rootfs[HB_HOSTPATH_MAX + 16];
     if (hb_pathf(rootfs, sizeof rootfs, e, "%s/rootfs", tmp) < 0)
         return -1;
-    if (mkdir(tmp, 0755) < 0)
-        return hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", tmp);
     if (stage1(c, rootfs, e) < 0 || stage2(c, rootfs, extra, e) < 0 ||
         make_sandbox_ready(rootfs, e) < 0)
         return -1;
