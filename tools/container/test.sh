@@ -16,6 +16,10 @@
 # Prints "SKIPPED: <why>" and exits 0 where podman cannot run. Removes every
 # container, image and directory it made on exit; HIVEBOX_CONTAINER_KEEP=1
 # keeps the built image and the base (and builds with the layer cache).
+#
+# Two halves, so .ci/run can build while other steps run (the build is mostly
+# downloads): `test.sh --build-only TAG` does 1-2 and keeps the image as TAG;
+# `HIVEBOX_CONTAINER_IMAGE=TAG test.sh` then does 3-5 with it and removes it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$(date +%s)
@@ -30,10 +34,15 @@ command -v runc >/dev/null || skip "runc is not installed (apt-get install runc)
 command -v debootstrap >/dev/null || skip "debootstrap is not installed"
 
 keep=${HIVEBOX_CONTAINER_KEEP:-0}
+build_only=
+if [ "${1:-}" = --build-only ]; then
+    build_only=${2:?--build-only needs an image tag}
+fi
+prebuilt=${HIVEBOX_CONTAINER_IMAGE:-}
 cache=${HIVEBOX_CONTAINER_CACHE:-/var/cache/hivebox/container}
 host_base=${HIVEBOX_E2E_BASE_IMAGE:-/var/lib/hivebox/images/base}
 base=localhost/debian:bookworm
-image=localhost/hivebox-test:$$
+image=${build_only:-${prebuilt:-localhost/hivebox-test:$$}}
 mirror=$(tools/container/host-mirror.sh)
 tmp=$(mktemp -d /var/tmp/hivebox-ctest.XXXXXX)
 containers=()
@@ -43,7 +52,7 @@ cleanup() {
     local rc=$?
     set +e
     for c in "${containers[@]}"; do podman rm -f -v -t 5 "$c" >/dev/null 2>&1; done
-    if [ "$keep" != 1 ]; then
+    if [ "$keep" != 1 ] && [ -z "$build_only" ]; then
         podman rmi -f "$image" >/dev/null 2>&1
         [ "$base_imported" = 1 ] && podman rmi -f "$base" >/dev/null 2>&1
     fi
@@ -70,6 +79,7 @@ start() {
 # quiet CMD...: podman's own stderr kept out of the way the same way.
 quiet() { "$@" >/dev/null 2>"$tmp/quiet.err" || { cat "$tmp/quiet.err" >&2; fail "$*"; }; }
 
+build_image() {
 # ---- 1. the base image -------------------------------------------------
 tarball=$cache/bookworm-minbase.tar
 if podman image exists "$base"; then
@@ -117,6 +127,21 @@ esac
 case $(podman image inspect --format '{{json .Config.Env}}' "$image") in
     *HIVEBOX_*) fail "the image sets a HIVEBOX_ variable: only docker run -e may" ;;
 esac
+
+}
+
+# A prebuilt image that is missing (its build skipped or failed) is built
+# here, so a skip or the build's error shows in this run's output.
+if [ -n "$prebuilt" ] && podman image exists "$image"; then
+    size=$(podman image inspect --format '{{.Size}}' "$image")
+    say "image: $image, built earlier (--build-only); size $(( size / 1000000 )) MB"
+else
+    build_image
+fi
+if [ -n "$build_only" ]; then
+    say "built $image; run the rest with HIVEBOX_CONTAINER_IMAGE=$image $0"
+    exit 0
+fi
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
