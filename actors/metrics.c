@@ -151,9 +151,10 @@ static void on_metrics_text(met_t *m, const hb_msg_t *q)
 {
     size_t len = 0;
     char *text = hb_met_page(&m->figs, time(NULL), true, &len);
-    if (text && len > HB_MSG_STR_MAX) {
-        /* ~10,000 sandboxes with long names: the bus carries at most
-         * HB_MSG_STR_MAX in a string; the page says what it left out. */
+    if (text && len > HB_MSG_BIN_MAX) {
+        /* Never at --max-sandboxes' bound (16,384 sandboxes make ~15 MB):
+         * the bus carries at most HB_MSG_BIN_MAX; the page says what it
+         * left out. */
         HB_LOG_WARN("metrics: page of %zu bytes; per-sandbox series left out", len);
         free(text);
         text = hb_met_page(&m->figs, time(NULL), false, &len);
@@ -162,7 +163,7 @@ static void on_metrics_text(met_t *m, const hb_msg_t *q)
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
         return;
     }
-    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = text};
+    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = len}};
     hb_bus_post(q->reply_to, &rep);
     free(text);
 }

@@ -154,8 +154,9 @@ static void on_metrics_text(wh_t *w, const hb_msg_t *q)
     for (int i = 0; i < w->ntargets; i++)
         st.queued += w->targets[i].n;
     st.endpoints = w->ntargets;
-    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = hb_webhook_stats_text(&st)};
-    if (!rep.text)
+    char *text = hb_webhook_stats_text(&st);
+    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = text ? strlen(text) : 0}};
+    if (!text)
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
     else if (q->reply_to)
         hb_bus_post(q->reply_to, &rep);

@@ -59,8 +59,8 @@ static int actor_section(hb_prom_t *p, const char *ep, int64_t ms, hb_err_t *e)
     hb_msg_clear(&q);
     if (rc < 0)
         return -1;
-    if (rep.text)
-        hb_prom_append(p, rep.text, strlen(rep.text));
+    if (rep.text.data)
+        hb_prom_append(p, rep.text.data, rep.text.len);
     hb_msg_clear(&rep);
     return 0;
 }

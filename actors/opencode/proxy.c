@@ -406,7 +406,7 @@ static void on_metrics_text(proxy_t *p, const hb_msg_t *q)
         hb_prom_one(&t, "hivebox_opencode_servers", "state", names[i], n[i]);
     size_t len = 0;
     char *text = hb_prom_take(&t, &len);
-    hb_msg_t r = {.type = HB_MSG_R_TEXT, .text = text};
+    hb_msg_t r = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = len}};
     if (text)
         hb_bus_post(q->reply_to, &r);   /* r borrows */
     else

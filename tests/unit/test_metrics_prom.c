@@ -113,7 +113,9 @@ Test(metrics_page, events_and_states_become_series)
     cr_assert(strstr(s, "hivebox_execs_total{outcome=\"ok\"} 0\n"));
     cr_assert(strstr(s, "hivebox_sandbox_create_failures_total{cause=\"other\"} 1\n"));
     cr_assert(strstr(s, "hivebox_sandbox_destructions_total{reason=\"expired\"} 1\n"));
-    cr_assert(strstr(s, "hivebox_sandbox_destroy_duration_seconds_bucket{le=\"2\"} 1\n"));
+    /* 1.5 s: outside le="1", inside le="2.5" */
+    cr_assert(strstr(s, "hivebox_sandbox_destroy_duration_seconds_bucket{le=\"1\"} 0\n"));
+    cr_assert(strstr(s, "hivebox_sandbox_destroy_duration_seconds_bucket{le=\"2.5\"} 1\n"));
     cr_assert(strstr(s, "hivebox_sandbox_memory_bytes{sandbox=\"a\\\"x\"} 4096\n"));
     cr_assert(strstr(s, "hivebox_events_published_total{topic=\"exec.finished\"} 2\n"));
     cr_assert_null(strstr(s, "hivebox_sandbox_network_receive_bytes_total{"),

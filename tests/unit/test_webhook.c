@@ -286,8 +286,11 @@ Test(webhook, the_actor_answers_metrics_text_without_urls, .timeout = 10)
     hb_msg_t q = {.type = HB_MSG_METRICS_TEXT}, rep = {0};
     cr_assert_eq(hb_bus_call("inproc://t-webhook", &q, &rep, 5000, &e), 0, "%s", e.msg);
     cr_assert_eq(rep.type, HB_MSG_R_TEXT);
-    cr_assert(strstr(rep.text, "hivebox_webhook_endpoints 0\n"), "%s", rep.text);
-    cr_assert(strstr(rep.text, "hivebox_webhook_queue_length 0\n"), "%s", rep.text);
+    char *text = strndup(rep.text.data, rep.text.len);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "hivebox_webhook_endpoints 0\n"), "%s", text);
+    cr_assert(strstr(text, "hivebox_webhook_queue_length 0\n"), "%s", text);
+    free(text);
     hb_msg_clear(&rep);
     hb_msg_clear(&q);
     zactor_destroy(&w);
