@@ -52,8 +52,10 @@ cleanup() {
     local rc=$?
     set +e
     for c in "${containers[@]}"; do podman rm -f -v -t 5 "$c" >/dev/null 2>&1; done
-    if [ "$keep" != 1 ] && [ -z "$build_only" ]; then
-        podman rmi -f "$image" >/dev/null 2>&1
+    if [ "$keep" != 1 ]; then
+        # --build-only keeps the image it built (the second half removes it),
+        # never the base it imported
+        [ -z "$build_only" ] && podman rmi -f "$image" >/dev/null 2>&1
         [ "$base_imported" = 1 ] && podman rmi -f "$base" >/dev/null 2>&1
     fi
     rm -rf "$tmp"
