@@ -133,7 +133,7 @@ Test(metrics_page, events_and_states_become_series)
 }
 
 /* 1,000 sandboxes (the default --max-sandboxes) with generated names: the
- * page is rendered from memory, well inside the bus's string bound. */
+ * page is rendered from memory, well inside what one bus message carries. */
 Test(metrics_page, a_thousand_sandboxes_render_quickly_and_fit_the_bus)
 {
     hb_met_figs_t f;
@@ -163,8 +163,18 @@ Test(metrics_page, a_thousand_sandboxes_render_quickly_and_fit_the_bus)
     cr_log_info("1000 sandboxes: page %zu bytes in %lld ms", len, (long long)ms);
     printf("metrics page with 1000 sandboxes: %zu bytes, rendered in %lld ms\n", len,
            (long long)ms);
-    cr_assert_lt(len, HB_MSG_STR_MAX);
+    cr_assert_lt(len, HB_MSG_BIN_MAX);
     cr_assert(strstr(s, "hivebox_sandboxes{state=\"running\"} 1000\n"));
+    cr_assert(strstr(s, "hivebox_metrics_sandbox_series_omitted 0\n"));
+    free(s);
+    /* The page metrics.c falls back to past the bus's bound: no sandbox
+     * series, the counts and the omission still there. */
+    s = hb_met_page(&f, 105, false, &len);
+    cr_assert_not_null(s);
+    cr_assert(strstr(s, "hivebox_metrics_sandbox_series_omitted 1\n"));
+    cr_assert(strstr(s, "hivebox_sandboxes{state=\"running\"} 1000\n"));
+    cr_assert_null(strstr(s, "{sandbox=\""), "per-sandbox series left out");
+    cr_assert_lt(len, 65536);
     free(s);
     hb_met_figs_free(&f);
 }
