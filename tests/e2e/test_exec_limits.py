@@ -41,6 +41,12 @@ SANITIZED = BUILD.name.endswith("-san")
 # After the answers: the buffers are unmapped, so the daemon is back within
 # this much of where it started.
 SETTLED_SLACK = 48 * MIB
+# Under ASan "where it started" is not a stable reference: the idle
+# sanitized daemon measured 190 MiB here and 157 MiB on a CI machine, and
+# ASan keeps ~25 MiB of per-thread allocator caches for the 16 request
+# threads. There the check is that the 16 answers' buffers (16 x 4 MiB)
+# went back: the RSS falls at least that far below the peak.
+SAN_GIVEN_BACK = N_EXECS * CAP
 
 
 def vm(pid, field):
@@ -137,9 +143,13 @@ def test_sixteen_nul_floods_keep_daemon_memory_bounded(measured_daemon):
     lengths = [check_nul_answer(r) for r in answers]
     # The default budget (256 MiB) holds all sixteen: nothing was cut short.
     assert lengths == [CAP] * N_EXECS
-    settled = wait_until(lambda: vm(d.pid, "VmRSS") <= start + SETTLED_SLACK or None, 15,
-                         what="the daemon's RSS to fall back")
-    assert settled
+    target = hwm - SAN_GIVEN_BACK if SANITIZED else start + SETTLED_SLACK
+    deadline = time.monotonic() + 15
+    while (rss := vm(d.pid, "VmRSS")) > target and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rss <= target, (f"the daemon's RSS stayed at {rss / MIB:.0f} MiB "
+                           f"(start {start / MIB:.0f}, peak {hwm / MIB:.0f}, "
+                           f"expected <= {target / MIB:.0f})")
     # It still answers normally.
     assert c.exec(sid, "echo ok")["stdout"] == "ok\n"
     c.close()
