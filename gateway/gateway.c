@@ -226,6 +226,12 @@ static int route(hb_req_t *r)
     case HB_RT_KILL_ALL: return hb_h_kill_all(r);
     case HB_RT_TIMEOUT: return hb_h_timeout(r);
     case HB_RT_STATS: return hb_h_stats(r);
+    case HB_RT_PAUSE: return hb_h_pause(r);
+    case HB_RT_RESUME: return hb_h_resume(r);
+    case HB_RT_SNAPSHOTS: return hb_h_snapshots(r);
+    case HB_RT_FORK: return hb_h_fork(r);
+    case HB_RT_RESTORE: return hb_h_restore(r);
+    case HB_RT_IMAGE: return hb_h_image(r);
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:

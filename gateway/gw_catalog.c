@@ -25,6 +25,8 @@ static const char *str_or(const char *s, const char *dflt) { return s ? s : dflt
 
 int hb_h_images(hb_req_t *r)
 {
+    if (hb_method_is(r, "POST"))
+        return hb_h_image_import(r);
     hb_msg_t rep = {0};
     int status = ask(r, HB_MSG_IMAGE_LIST, &rep);
     if (status)

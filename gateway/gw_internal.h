@@ -56,6 +56,17 @@ int hb_h_dashboard(hb_req_t *r);
 int hb_h_kill_all(hb_req_t *r);
 int hb_h_timeout(hb_req_t *r);
 int hb_h_stats(hb_req_t *r);     /* gw_stats.c */
+/* gw_pause.c: POST /:id/pause and /:id/resume (the cgroup freezer) */
+int hb_h_pause(hb_req_t *r);
+int hb_h_resume(hb_req_t *r);
+/* gw_snapshot.c: /:id/snapshots, /:id/fork, /:id/restore */
+int hb_h_snapshots(hb_req_t *r);
+int hb_h_fork(hb_req_t *r);
+int hb_h_restore(hb_req_t *r);
+/* gw_image.c: GET and DELETE /api/v1/images/:name */
+int hb_h_image(hb_req_t *r);
+/* gw_image_import.c: POST /api/v1/images with an OCI archive as the body */
+int hb_h_image_import(hb_req_t *r);
 int hb_h_metrics(hb_req_t *r);   /* gw_metrics.c: checks its own tokens */
 /* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
 int hb_h_events(hb_req_t *r);

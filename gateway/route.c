@@ -4,6 +4,7 @@
 #include <string.h>
 
 #define SB_PREFIX "/api/v1/hiveboxes/"
+#define IMAGE_PREFIX "/api/v1/images/"
 
 static bool path_is(const char *p, size_t n, const char *want)
 {
@@ -39,6 +40,25 @@ static void match_process(const char *rest, hb_route_t *r)
             r->action = proc_actions[i].action;
 }
 
+/* /api/v1/images/<name>[/]: the name goes in r->id, "" when it cannot be
+ * an image name (the handler answers 404); deeper paths are not ours. */
+static void match_image(const char *rest, hb_route_t *r)
+{
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || (slash && slash[1] != '\0')) {
+        r->kind = HB_RT_API_OTHER;
+        return;
+    }
+    r->kind = HB_RT_IMAGE;
+    if (n < HB_ID_MAX) {
+        memcpy(r->id, rest, n);
+        r->id[n] = '\0';
+        if (!hb_name_valid(r->id))
+            r->id[0] = '\0';
+    }
+}
+
 static void match_sandbox(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
@@ -71,6 +91,16 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_FILES_MOVE;
     else if (path_is(tail, tn, "/timeout"))
         r->kind = HB_RT_TIMEOUT;
+    else if (path_is(tail, tn, "/pause"))
+        r->kind = HB_RT_PAUSE;
+    else if (path_is(tail, tn, "/resume"))
+        r->kind = HB_RT_RESUME;
+    else if (path_is(tail, tn, "/snapshots"))
+        r->kind = HB_RT_SNAPSHOTS;
+    else if (path_is(tail, tn, "/fork"))
+        r->kind = HB_RT_FORK;
+    else if (path_is(tail, tn, "/restore"))
+        r->kind = HB_RT_RESTORE;
     else if (path_is(tail, tn, "/stats"))
         r->kind = HB_RT_STATS;
     else if (path_is(tail, tn, "/processes/kill-all"))
@@ -124,6 +154,8 @@ static void match(const char *path, hb_route_t *r)
         r->kind = HB_RT_EVENTS;
     else if (path_is(path, n, "/api/v1/images"))
         r->kind = HB_RT_IMAGES;
+    else if (strncmp(path, IMAGE_PREFIX, strlen(IMAGE_PREFIX)) == 0)
+        match_image(path + strlen(IMAGE_PREFIX), r);
     else if (path_is(path, n, "/api/v1/skills"))
         r->kind = HB_RT_SKILLS;
     else if (path_is(path, n, "/sandboxes") || strncmp(path, "/sandboxes/", 11) == 0 ||
@@ -205,6 +237,9 @@ static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
         [HB_RT_IMAGES] = HB_TPL_IMAGES,        [HB_RT_SKILLS] = HB_TPL_SKILLS,
         [HB_RT_E2B] = HB_TPL_E2B_LIST,         [HB_RT_TIMEOUT] = HB_TPL_TIMEOUT,
         [HB_RT_STATS] = HB_TPL_STATS,          [HB_RT_METRICS] = HB_TPL_METRICS,
+        [HB_RT_PAUSE] = HB_TPL_PAUSE,          [HB_RT_RESUME] = HB_TPL_RESUME,
+        [HB_RT_SNAPSHOTS] = HB_TPL_SNAPSHOTS,  [HB_RT_FORK] = HB_TPL_FORK,
+        [HB_RT_RESTORE] = HB_TPL_RESTORE,      [HB_RT_IMAGE] = HB_TPL_IMAGE,
     };
     if (r->kind == HB_RT_E2B)
         return e2b_tpl(path);

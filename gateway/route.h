@@ -34,6 +34,12 @@ typedef enum {
     HB_RT_TIMEOUT,         /* /api/v1/hiveboxes/:id/timeout */
     HB_RT_STATS,           /* /api/v1/hiveboxes/:id/stats */
     HB_RT_METRICS,         /* /metrics (its own tokens: gw_metrics.c) */
+    HB_RT_PAUSE,           /* /api/v1/hiveboxes/:id/pause */
+    HB_RT_RESUME,          /* /api/v1/hiveboxes/:id/resume */
+    HB_RT_SNAPSHOTS,       /* /api/v1/hiveboxes/:id/snapshots */
+    HB_RT_FORK,            /* /api/v1/hiveboxes/:id/fork */
+    HB_RT_RESTORE,         /* /api/v1/hiveboxes/:id/restore */
+    HB_RT_IMAGE,           /* /api/v1/images/:name (the name in id) */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */
@@ -63,6 +69,7 @@ typedef enum {
     X(ANALYTICS, "/api/v1/analytics")                                          \
     X(EVENTS, "/api/v1/events")                                                \
     X(IMAGES, "/api/v1/images")                                                \
+    X(IMAGE, "/api/v1/images/:name")                                           \
     X(SKILLS, "/api/v1/skills")                                                \
     X(SANDBOXES, "/api/v1/hiveboxes")                                          \
     X(SANDBOX, HB_SB_TPL)                                                      \
@@ -76,6 +83,11 @@ typedef enum {
     X(OPENCODE, HB_SB_TPL "/opencode/*")                                       \
     X(TIMEOUT, HB_SB_TPL "/timeout")                                           \
     X(STATS, HB_SB_TPL "/stats")                                               \
+    X(PAUSE, HB_SB_TPL "/pause")                                               \
+    X(RESUME, HB_SB_TPL "/resume")                                             \
+    X(SNAPSHOTS, HB_SB_TPL "/snapshots")                                       \
+    X(FORK, HB_SB_TPL "/fork")                                                 \
+    X(RESTORE, HB_SB_TPL "/restore")                                           \
     X(TERMINAL, HB_SB_TPL "/terminal")                                         \
     X(TERMINAL_TICKET, HB_SB_TPL "/terminal/ticket")                           \
     X(PROCESSES, HB_SB_TPL "/processes")                                       \

@@ -63,14 +63,17 @@ static const rec_desc_t d_msg       = {sizeof(hb_msg_t), f_msg, NF(f_msg)};
 
 #define FI(k, n) MF_##n,
 enum { HB_MSG_FIELDS(FI) MF__COUNT };
-_Static_assert(MF__COUNT <= 64, "a message mask holds at most 64 fields");
-_Static_assert(NF(f_sbinfo) <= 64 && NF(f_sample) <= 64, "record masks are 64 bits");
+/* Which fields a message may carry: one bit per field of HB_MSG_FIELDS. */
+typedef unsigned __int128 fmask_t;
+#define FMASK_ALL (~(fmask_t)0)
+_Static_assert(MF__COUNT <= 128, "a message mask holds at most 128 fields");
+_Static_assert(NF(f_sbinfo) <= 128 && NF(f_sample) <= 128, "record masks are 128 bits");
 
-#define MASK_F(n) (1ull << MF_##n)
+#define MASK_F(n) ((fmask_t)1 << MF_##n)
 #define MT(e, wire, mask) [HB_MSG_##e] = {wire, mask},
 static const struct {
     const char *wire;
-    uint64_t    mask;
+    fmask_t     mask;
 } msg_tab[HB_MSG__COUNT] = {
     [HB_MSG_NONE] = {NULL, 0},
     HB_MSG_TYPES(MT, MASK_F)
@@ -253,7 +256,7 @@ static void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str_body(pk, s, n);
 }
 
-static void rec_pack(msgpack_packer *pk, const rec_desc_t *d, const void *r, uint64_t mask);
+static void rec_pack(msgpack_packer *pk, const rec_desc_t *d, const void *r, fmask_t mask);
 
 static void field_pack(msgpack_packer *pk, const field_t *f, const void *r)
 {
@@ -304,13 +307,13 @@ static void field_pack(msgpack_packer *pk, const field_t *f, const void *r)
         size_t n = a ? *CAT(r, f->n_off, size_t) : 0;
         msgpack_pack_array(pk, n);
         for (size_t i = 0; i < n; i++)
-            rec_pack(pk, f->sub, a + i * f->sub->size, UINT64_MAX);
+            rec_pack(pk, f->sub, a + i * f->sub->size, FMASK_ALL);
         break;
     }
     }
 }
 
-static void rec_pack(msgpack_packer *pk, const rec_desc_t *d, const void *r, uint64_t mask)
+static void rec_pack(msgpack_packer *pk, const rec_desc_t *d, const void *r, fmask_t mask)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->nf; i++)
@@ -339,7 +342,7 @@ int hb_msg_encode(const hb_msg_t *m, void **out, size_t *len)
 {
     if (m->type <= HB_MSG_NONE || m->type >= HB_MSG__COUNT)
         return -1;
-    uint64_t mask = msg_tab[m->type].mask;
+    fmask_t mask = msg_tab[m->type].mask;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -365,7 +368,7 @@ int hb_sample_encode(const hb_sample_t *s, void **out, size_t *len)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    rec_pack(&pk, &d_sample, s, UINT64_MAX);
+    rec_pack(&pk, &d_sample, s, FMASK_ALL);
     return finish(&sb, out, len);
 }
 
@@ -399,7 +402,7 @@ static char *dup_str(const msgpack_object *o)
     return s;
 }
 
-static int rec_unpack(const rec_desc_t *d, const msgpack_object *o, void *r, uint64_t allowed,
+static int rec_unpack(const rec_desc_t *d, const msgpack_object *o, void *r, fmask_t allowed,
                       int depth);
 
 static int unpack_strv(const msgpack_object *o, char ***out)
@@ -430,7 +433,7 @@ static int unpack_arr(const field_t *f, const msgpack_object *o, void *r, int de
     *AT(r, f->off, char *) = a;
     *AT(r, f->n_off, size_t) = n;
     for (size_t i = 0; i < n; i++)
-        if (rec_unpack(f->sub, &o->via.array.ptr[i], a + i * f->sub->size, UINT64_MAX,
+        if (rec_unpack(f->sub, &o->via.array.ptr[i], a + i * f->sub->size, FMASK_ALL,
                        depth + 1) < 0)
             return -1;
     return 0;
@@ -485,12 +488,12 @@ static int field_unpack(const field_t *f, const msgpack_object *o, void *r, int 
 }
 
 /* allowed: which of d's fields may appear (records: all of them). */
-static int rec_unpack(const rec_desc_t *d, const msgpack_object *o, void *r, uint64_t allowed,
+static int rec_unpack(const rec_desc_t *d, const msgpack_object *o, void *r, fmask_t allowed,
                       int depth)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
         return -1;
-    uint64_t seen = 0;
+    fmask_t seen = 0;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object_kv *kv = &o->via.map.ptr[i];
         if (d == &d_msg && key_is(&kv->key, "t"))
@@ -498,7 +501,7 @@ static int rec_unpack(const rec_desc_t *d, const msgpack_object *o, void *r, uin
         int fi = find_field(d, &kv->key);
         if (fi < 0 || !((allowed >> fi) & 1u) || ((seen >> fi) & 1u))
             return -1;
-        seen |= 1ull << fi;
+        seen |= (fmask_t)1 << fi;
         if (field_unpack(&d->f[fi], &kv->val, r, depth) < 0)
             return -1;
     }
@@ -644,7 +647,7 @@ int hb_sample_decode(const void *buf, size_t len, hb_sample_t *s)
     msgpack_unpacked u;
     if (unpack_one(buf, len, &u) < 0)
         return -1;
-    int rc = rec_unpack(&d_sample, &u.data, s, UINT64_MAX, 0);
+    int rc = rec_unpack(&d_sample, &u.data, s, FMASK_ALL, 0);
     msgpack_unpacked_destroy(&u);
     if (rc < 0)
         hb_sample_clear(s);

@@ -233,6 +233,28 @@ Test(route, paths)
     hb_route_match("/api/v1/images", &r);
     cr_assert_eq(r.kind, HB_RT_IMAGES);
     cr_assert(hb_route_needs_auth(r.kind));
+    hb_route_match("/api/v1/images/my-snap/", &r);
+    cr_assert(r.kind == HB_RT_IMAGE && hb_route_needs_auth(r.kind));
+    cr_assert_str_eq(r.id, "my-snap");
+    cr_assert_str_eq(hb_route_template(&r), "/api/v1/images/:name");
+    hb_route_match("/api/v1/images/..", &r);
+    cr_assert(r.kind == HB_RT_IMAGE && r.id[0] == '\0');
+    hb_route_match("/api/v1/images/a/b", &r);
+    cr_assert_eq(r.kind, HB_RT_API_OTHER);
+    static const struct { const char *tail; hb_route_kind_t kind; const char *tpl; } lc[] = {
+        {"pause", HB_RT_PAUSE, "/pause"},           {"resume", HB_RT_RESUME, "/resume"},
+        {"snapshots", HB_RT_SNAPSHOTS, "/snapshots"}, {"fork", HB_RT_FORK, "/fork"},
+        {"restore", HB_RT_RESTORE, "/restore"},
+    };
+    for (size_t i = 0; i < sizeof lc / sizeof lc[0]; i++) {
+        char path[96], tpl[96];
+        snprintf(path, sizeof path, "/api/v1/hiveboxes/box-1/%s", lc[i].tail);
+        snprintf(tpl, sizeof tpl, "/api/v1/hiveboxes/:id%s", lc[i].tpl);
+        hb_route_match(path, &r);
+        cr_assert(r.kind == lc[i].kind && hb_route_needs_auth(r.kind), "%s", path);
+        cr_assert_str_eq(r.id, "box-1");
+        cr_assert_str_eq(hb_route_template(&r), tpl);
+    }
     hb_route_match("/api/v1/skills/", &r);
     cr_assert_eq(r.kind, HB_RT_SKILLS);
     hb_route_match("/api/v1/skillsx", &r);
