@@ -232,6 +232,7 @@ static int route(hb_req_t *r)
     case HB_RT_FORK: return hb_h_fork(r);
     case HB_RT_RESTORE: return hb_h_restore(r);
     case HB_RT_IMAGE: return hb_h_image(r);
+    case HB_RT_IMAGE_LOG: return hb_h_image_log(r);
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:

@@ -5,6 +5,7 @@
 #include "gw_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "bus.h"
 
@@ -25,8 +26,12 @@ static const char *str_or(const char *s, const char *dflt) { return s ? s : dflt
 
 int hb_h_images(hb_req_t *r)
 {
-    if (hb_method_is(r, "POST"))
-        return hb_h_image_import(r);
+    if (hb_method_is(r, "POST")) {
+        /* JSON is a build from steps; anything else is an archive to import. */
+        const char *ct = mg_get_header(r->c, "Content-Type");
+        bool json = ct && strncasecmp(ct, "application/json", 16) == 0;
+        return json ? hb_h_image_build(r) : hb_h_image_import(r);
+    }
     hb_msg_t rep = {0};
     int status = ask(r, HB_MSG_IMAGE_LIST, &rep);
     if (status)

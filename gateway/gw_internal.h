@@ -67,6 +67,10 @@ int hb_h_restore(hb_req_t *r);
 int hb_h_image(hb_req_t *r);
 /* gw_image_import.c: POST /api/v1/images with an OCI archive as the body */
 int hb_h_image_import(hb_req_t *r);
+/* gw_image_build.c: POST /api/v1/images with a JSON body (build steps) and
+ * GET /api/v1/images/:name/log */
+int hb_h_image_build(hb_req_t *r);
+int hb_h_image_log(hb_req_t *r);
 int hb_h_metrics(hb_req_t *r);   /* gw_metrics.c: checks its own tokens */
 /* gw_events.c: GET /api/v1/events, the event feed as server-sent events. */
 int hb_h_events(hb_req_t *r);

@@ -40,17 +40,25 @@ static void match_process(const char *rest, hb_route_t *r)
             r->action = proc_actions[i].action;
 }
 
-/* /api/v1/images/<name>[/]: the name goes in r->id, "" when it cannot be
- * an image name (the handler answers 404); deeper paths are not ours. */
+/* /api/v1/images/<name>[/][log]: the name goes in r->id, "" when it cannot
+ * be an image name (the handler answers 404); other paths are not ours. */
 static void match_image(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (n == 0 || (slash && slash[1] != '\0')) {
+    const char *tail = slash ? slash : "";
+    if (n == 0) {
         r->kind = HB_RT_API_OTHER;
         return;
     }
-    r->kind = HB_RT_IMAGE;
+    if (path_is(tail, strlen(tail), "") || !*tail)
+        r->kind = HB_RT_IMAGE;
+    else if (path_is(tail, strlen(tail), "/log"))
+        r->kind = HB_RT_IMAGE_LOG;
+    else {
+        r->kind = HB_RT_API_OTHER;
+        return;
+    }
     if (n < HB_ID_MAX) {
         memcpy(r->id, rest, n);
         r->id[n] = '\0';
@@ -240,6 +248,7 @@ static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
         [HB_RT_PAUSE] = HB_TPL_PAUSE,          [HB_RT_RESUME] = HB_TPL_RESUME,
         [HB_RT_SNAPSHOTS] = HB_TPL_SNAPSHOTS,  [HB_RT_FORK] = HB_TPL_FORK,
         [HB_RT_RESTORE] = HB_TPL_RESTORE,      [HB_RT_IMAGE] = HB_TPL_IMAGE,
+        [HB_RT_IMAGE_LOG] = HB_TPL_IMAGE_LOG,
     };
     if (r->kind == HB_RT_E2B)
         return e2b_tpl(path);

@@ -40,6 +40,7 @@ typedef enum {
     HB_RT_FORK,            /* /api/v1/hiveboxes/:id/fork */
     HB_RT_RESTORE,         /* /api/v1/hiveboxes/:id/restore */
     HB_RT_IMAGE,           /* /api/v1/images/:name (the name in id) */
+    HB_RT_IMAGE_LOG,       /* /api/v1/images/:name/log (a build's log) */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */
@@ -70,6 +71,7 @@ typedef enum {
     X(EVENTS, "/api/v1/events")                                                \
     X(IMAGES, "/api/v1/images")                                                \
     X(IMAGE, "/api/v1/images/:name")                                           \
+    X(IMAGE_LOG, "/api/v1/images/:name/log")                                   \
     X(SKILLS, "/api/v1/skills")                                                \
     X(SANDBOXES, "/api/v1/hiveboxes")                                          \
     X(SANDBOX, HB_SB_TPL)                                                      \

@@ -208,6 +208,12 @@ void hb_sandbox_keep_uids(const hb_sandbox_t *sb);
 /* cgroup_kill.c: SIGKILL every process of the sandbox but its init. */
 int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
 
+/* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
+ * of the sandbox, init included, with the cgroup freezer (v1 and v2);
+ * returns once the kernel reports the state reached. Snapshots call it
+ * around their copy; pause/resume are built on it. */
+int  hb_sandbox_freeze(const hb_sandbox_t *sb, bool frozen, hb_err_t *e);
+
 /* cgroup.c: usage read from cgroups, never from /proc scans. */
 typedef struct {
     uint64_t memory_bytes;

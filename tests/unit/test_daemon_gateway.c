@@ -239,6 +239,9 @@ Test(route, paths)
     cr_assert_str_eq(hb_route_template(&r), "/api/v1/images/:name");
     hb_route_match("/api/v1/images/..", &r);
     cr_assert(r.kind == HB_RT_IMAGE && r.id[0] == '\0');
+    hb_route_match("/api/v1/images/my-snap/log", &r);
+    cr_assert(r.kind == HB_RT_IMAGE_LOG && !strcmp(r.id, "my-snap"));
+    cr_assert_str_eq(hb_route_template(&r), "/api/v1/images/:name/log");
     hb_route_match("/api/v1/images/a/b", &r);
     cr_assert_eq(r.kind, HB_RT_API_OTHER);
     static const struct { const char *tail; hb_route_kind_t kind; const char *tpl; } lc[] = {
