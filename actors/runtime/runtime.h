@@ -91,6 +91,8 @@ typedef struct {
     const char *dns;            /* unset: the host's resolvers */
     bool        allow_private_egress;
     const char *packages;       /* extra packages of the base image (image_build.c) */
+    uint64_t    max_images;     /* issue 17 (image_gc.c): 0 = no cap */
+    uint64_t    max_image_bytes;
 } hb_runtime_conf_t;
 
 /* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from

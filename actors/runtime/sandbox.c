@@ -4,6 +4,7 @@
  * it on destroy or on any failure half-way. */
 #include "cgroup.h"
 #include "diskpool.h"
+#include "image_layer.h"
 #include "launchconf.h"
 #include "layer.h"
 #include "log.h"
@@ -113,8 +114,10 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
     if (hb_cg_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_ID, "%s", sb->id);
-    n = hb_lc_append(buf, sizeof buf, n, HB_LC_IMAGE, "%s/images/%s/rootfs", sb->rt->data_dir,
-                     sb->spec.image);
+    /* the image's root and its layers (issue 17: image_layer.c) */
+    n = hb_image_launch_conf(sb->rt, sb->spec.image, buf, sizeof buf, n, e);
+    if (n < 0)
+        return -1;
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_UID_BASE, "%u", sb->uid_base);
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_SHM_BYTES, "%llu",
                      (unsigned long long)hb_cg_shm_bytes(&sb->spec));

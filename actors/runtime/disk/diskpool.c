@@ -2,6 +2,7 @@
  * the image is made; the loop device, the mount, growing and quotas are
  * ioctls and mount(2). */
 #include "diskpool.h"
+#include "image_layer.h"
 
 #include "btrfs.h"
 #include "image_internal.h"
@@ -203,6 +204,7 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     close(fd);
     if (r < 0)
         return hb_fail_sys(e, HB_E_NOTSUP, err, "disk pool: btrfs quotas on %s", p->mnt);
+    hb_layers_recover(rt);   /* half-made snapshots of a crashed daemon (image_gc.c) */
     return 0;
 }
 
