@@ -315,6 +315,11 @@ void hb_pool_close(hb_runtime_t *rt)
     struct hb_pool *p = rt->pool;
     if (!p)
         return;
+    /* An empty layer store (issue 17: image_layer.h) is no reason to stay;
+     * layers of images are, like sandboxes. */
+    char layers[sizeof p->mnt + 16];
+    snprintf(layers, sizeof layers, "%s/" HB_LAYERS_DIR, p->mnt);
+    rmdir(layers);
     if (p->own_mount && dir_empty(p->mnt)) {
         if (umount2(p->mnt, 0) == 0)
             HB_LOG_INFO("disk pool: no sandbox left, %s unmounted", p->mnt);

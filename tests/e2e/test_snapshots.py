@@ -1,0 +1,212 @@
+"""Snapshots, layered images, fork and image removal (issue 17).
+
+One daemon for the module. A snapshot is a read-only btrfs subvolume of
+the sandbox's writable layer in the pool (<data>/sandboxes/.layers/<name>);
+a sandbox made from it mounts lowerdir=top:...:base with each layer
+idmapped from the uid base that wrote it. The daemon runs with
+HIVEBOX_TEST_SNAPSHOT_STALL=stall-me: the snapshot of that name stops for
+30 s after its layer is in place and before its image is, so the test can
+SIGKILL the daemon there deterministically.
+"""
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from conftest import shutdown_daemon
+from hbtest import Daemon, Sandbox, wait_until
+
+STALL = "stall-me"
+
+
+@pytest.fixture(scope="module")
+def d(e2e_tmp):
+    dm = Daemon(e2e_tmp / "snapshots", name="daemon",
+                extra_env={"HIVEBOX_TEST_SNAPSHOT_STALL": STALL})
+    dm.start()
+    yield dm
+    if not dm.alive():
+        dm.start()
+    c = dm.client()
+    for sb in c.list().get("sandboxes", []):
+        c.destroy(sb["id"], missing_ok=True)
+    remove_all_images(c)
+    c.close()
+    shutdown_daemon(dm)
+    assert not dm.sanitizer_reports(), dm.sanitizer_reports()[:20]
+
+
+@pytest.fixture(scope="module")
+def c(d):
+    cl = d.client()
+    yield cl
+    cl.close()
+
+
+def remove_all_images(c):
+    """Children before parents: delete what has no child until nothing is left."""
+    for _ in range(20):
+        imgs = [i for i in c.get("/api/v1/images").json()["images"] if i["name"] != "base"]
+        if not imgs:
+            return
+        parents = {i["parent"] for i in imgs}
+        for i in imgs:
+            if i["name"] not in parents:
+                c.delete(f"/api/v1/images/{i['name']}")
+
+
+def make(c, d, **spec):
+    return Sandbox(c, c.create(**spec), d)
+
+
+def snapshot(c, sid, name, status=201):
+    r = c.post(f"/api/v1/hiveboxes/{sid}/snapshots", json={"name": name}, timeout=120)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def images(c):
+    return {i["name"]: i for i in c.get("/api/v1/images").json()["images"]}
+
+
+def layer_dir(d, name):
+    return d.data_dir / "sandboxes" / ".layers" / name
+
+
+def test_snapshot_then_create_sees_the_files(c, d):
+    src = make(c, d, name="snap-src")
+    src.sh("set -e; echo hello > /root/kept; chown 1000:1000 /root/kept; "
+           "rm /etc/debian_version; "                       # a whiteout
+           "rm -rf /etc/apt/apt.conf.d && mkdir /etc/apt/apt.conf.d && "
+           "echo new > /etc/apt/apt.conf.d/only")           # an opaque dir
+    img = snapshot(c, src.id, "snap-a")
+    assert img["name"] == "snap-a" and img["parent"] == "base" and img["kind"] == "snapshot"
+    assert img["source"] == src.id and img["size_bytes"] >= 0 and img["created_at"] > 0
+    print(f"\nsnapshot of a small layer: {img['snapshot_ms']} ms, frozen {img['frozen_ms']} ms")
+    listed = images(c)["snap-a"]
+    assert listed["parent"] == "base" and listed["kind"] == "snapshot"
+    one = c.get("/api/v1/images/snap-a").json()
+    assert one["name"] == "snap-a" and one["parent"] == "base"
+    snaps = c.get(f"/api/v1/hiveboxes/{src.id}/snapshots").json()["snapshots"]
+    assert [s["name"] for s in snaps] == ["snap-a"]
+
+    # changes after the snapshot do not leak into it
+    src.sh("echo later > /root/kept; echo x > /root/after")
+    dst = make(c, d, name="snap-dst", image="snap-a")
+    assert dst.sh("cat /root/kept") == "hello\n"
+    assert dst.sh("stat -c %u:%g /root/kept") == "1000:1000\n"   # same ids inside
+    assert dst.sh("stat -c %u /etc/passwd") == "0\n"
+    assert dst.exec("test -e /root/after")["exit_code"] == 1
+    assert dst.exec("test -e /etc/debian_version")["exit_code"] == 1
+    assert dst.sh("ls -A /etc/apt/apt.conf.d") == "only\n"
+    # and the new sandbox writes on its own layer, owned by its own root
+    dst.sh("echo mine > /root/kept && touch /root/new && test $(stat -c %u /root/new) = 0")
+    assert src.sh("cat /root/kept") == "later\n"
+    assert c.info(dst.id)["image"] == "snap-a"
+
+
+def test_chain_three_deep(c, d):
+    a = make(c, d, name="chain-a")
+    a.sh("echo 1 > /opt/l1; useradd -m -u 1234 bob && su bob -c 'echo b > /home/bob/f'")
+    snapshot(c, a.id, "chain-1")
+    b = make(c, d, name="chain-b", image="chain-1")
+    b.sh("echo 2 > /opt/l2; rm /opt/l1; echo again > /home/bob/g; chown bob /home/bob/g")
+    snapshot(c, b.id, "chain-2")
+    cc = make(c, d, name="chain-c", image="chain-2")
+    cc.sh("echo 3 > /opt/l3")
+    img = snapshot(c, cc.id, "chain-3")
+    assert img["parent"] == "chain-2"
+    top = make(c, d, name="chain-top", image="chain-3")
+    assert top.sh("cat /opt/l2 /opt/l3") == "2\n3\n"
+    assert top.exec("test -e /opt/l1")["exit_code"] == 1
+    assert top.sh("stat -c %U /home/bob/f /home/bob/g") == "bob\nbob\n"
+    assert top.sh("su bob -c 'cat /home/bob/f; echo w > /home/bob/h' && cat /home/bob/h") == "b\nw\n"
+    # the layers are shared, not copied: one subvolume each
+    for n in ("chain-1", "chain-2", "chain-3"):
+        assert layer_dir(d, n).is_dir()
+    # in use / layered on: 409 naming who
+    r = c.delete("/api/v1/images/chain-3")
+    assert r.status_code == 409 and "chain-top" in r.json()["error"], r.text
+    r = c.delete("/api/v1/images/chain-1")
+    assert r.status_code == 409 and "chain-b" in r.json()["error"], r.text
+    c.destroy(top.id)
+    r = c.delete("/api/v1/images/chain-3")
+    assert r.status_code == 200, r.text
+    c.destroy(b.id)
+    r = c.delete("/api/v1/images/chain-1")
+    assert r.status_code == 409 and "chain-2" in r.json()["error"], r.text
+    assert c.get("/api/v1/images/chain-3").status_code == 404
+    assert not layer_dir(d, "chain-3").exists()
+    assert "chain-3" not in images(c)
+
+
+def test_bad_requests(c, d):
+    src = make(c, d, name="snap-bad")
+    for body, field in (({"name": "../x"}, "name"), ({}, "name"), ({"name": 3}, "name"),
+                        ({"name": "ok", "extra": 1}, "extra")):
+        r = c.post(f"/api/v1/hiveboxes/{src.id}/snapshots", json=body)
+        assert r.status_code == 400 and field in r.json()["error"], (body, r.text)
+    snapshot(c, src.id, "bad-dup")
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/snapshots", json={"name": "bad-dup"})
+    assert r.status_code == 409, r.text
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/snapshots", json={"name": "base"})
+    assert r.status_code == 409, r.text
+    assert c.post("/api/v1/hiveboxes/nope/snapshots", json={"name": "x1"}).status_code == 404
+    assert c.get("/api/v1/images/nope").status_code == 404
+    assert c.delete("/api/v1/images/nope").status_code == 404
+    assert c.delete("/api/v1/images/base").status_code == 409
+    assert c.delete("/api/v1/images/bad-dup").status_code == 200
+    assert not layer_dir(d, "bad-dup").exists()
+
+
+def test_snapshot_of_100_mib(c, d):
+    src = make(c, d, name="snap-big")
+    src.sh("head -c 100M /dev/urandom > /root/big && sha256sum /root/big > /root/big.sum",
+           timeout=120)
+    img = snapshot(c, src.id, "snap-big-img")
+    print(f"\nsnapshot of 100 MiB of changes: {img['snapshot_ms']} ms total, "
+          f"frozen {img['frozen_ms']} ms; size_bytes {img['size_bytes']}")
+    assert img["snapshot_ms"] < 10000   # the issue's target is 1 s; never fail on a slow CI
+    assert img["size_bytes"] >= 100 << 20
+    dst = make(c, d, name="snap-big-dst", image="snap-big-img")
+    dst.sh("cd /root && sha256sum -c big.sum", timeout=120)
+
+
+def test_kill_mid_snapshot_and_restart(c, d):
+    src = make(c, d, name="snap-kill")
+    src.sh("echo k > /root/k")
+    kept = snapshot(c, src.id, "kept-img")
+    user = make(c, d, name="snap-kill-user", image="kept-img")
+
+    answer = {}
+
+    def stalled():
+        try:
+            answer["r"] = d.client().post(f"/api/v1/hiveboxes/{src.id}/snapshots",
+                                          json={"name": STALL}, timeout=60)
+        except Exception as exc:   # the daemon dies under it
+            answer["exc"] = exc
+
+    t = threading.Thread(target=stalled)
+    t.start()
+    wait_until(lambda: layer_dir(d, STALL).exists(), 30, what="the stalled layer")
+    d.stop(signal.SIGKILL)
+    t.join(30)
+    assert "r" not in answer
+    d.start()
+    c2 = d.client()
+    names = images(c2)
+    assert STALL not in names and "kept-img" in names
+    assert c2.get(f"/api/v1/images/{STALL}").status_code == 404
+    assert not layer_dir(d, STALL).exists()
+    assert not [p for p in (d.data_dir / "images").iterdir() if ".tmp-" in p.name]
+    # the images and the sandboxes on them came back
+    assert names["kept-img"]["created_at"] == kept["created_at"]
+    wait_until(lambda: c2.get(f"/api/v1/hiveboxes/{user.id}").status_code == 200, 30,
+               what="re-attach")
+    assert c2.exec(user.id, "cat /root/k")["stdout"] == "k\n"
+    again = make(c2, d, name="snap-kill-new", image="kept-img")
+    assert again.sh("cat /root/k") == "k\n"
+    c2.close()
