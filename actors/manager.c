@@ -262,6 +262,25 @@ static void on_failed(mgr_t *m, const hb_msg_t *r)
     zhashx_delete(m->entries, r->id);
 }
 
+/* issue 17: a fork's image (kind fork) goes with the last sandbox made
+ * from it, unless an image was layered on it meanwhile. */
+static void drop_fork_image(mgr_t *m, const char *image)
+{
+    hb_imginfo_t info;
+    if (!image[0] || hb_image_info(m->rt, image, &info) < 0 || strcmp(info.kind, "fork") != 0)
+        return;
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->info.image && strcmp(en->info.image, image) == 0)
+            return;
+    hb_err_t e = {0};
+    if (hb_image_remove(m->rt, image, &e) < 0) {
+        HB_LOG_INFO("fork image %s kept: %s", image, e.msg);
+        return;
+    }
+    hb_msg_t ev = {.type = HB_MSG_EV_IMAGE_DELETED, .name = (char *)image};
+    publish(m, &ev);
+}
+
 static void on_gone(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -280,10 +299,13 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
     hb_bus_send(m->reaper, &c);
     hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
     hb_bus_send(m->met, &d);
+    char image[HB_ID_MAX];
+    snprintf(image, sizeof image, "%s", en->info.image ? en->info.image : "");
     /* Remove the name before answering, so the client may reuse it at once. */
     zhashx_delete(m->entries, r->id);
     hb_msg_t rep = {.type = HB_MSG_R_DESTROYED, .id = r->id};
     hb_bus_post(r->reply_to, &rep);
+    drop_fork_image(m, image);
 }
 
 static void on_usage(mgr_t *m, const hb_msg_t *r)

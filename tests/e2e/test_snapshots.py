@@ -210,3 +210,53 @@ def test_kill_mid_snapshot_and_restart(c, d):
     again = make(c2, d, name="snap-kill-new", image="kept-img")
     assert again.sh("cat /root/k") == "k\n"
     c2.close()
+
+
+def test_fork_five(c, d):
+    src = make(c, d, name="fork-src", memory="256m", cpus=0.5, network="none")
+    src.sh("echo base > /root/state")
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/fork", json={"count": 5, "name_prefix": "fk"},
+               timeout=300)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    print(f"\nfork of 5: snapshot {out['snapshot_ms']} ms (frozen {out['frozen_ms']} ms)")
+    ids = [s["id"] for s in out["sandboxes"]]
+    assert ids == [f"fk-{i}" for i in range(1, 6)]
+    img = c.get(f"/api/v1/images/{out['image']}").json()
+    assert img["kind"] == "fork" and img["parent"] == "base" and img["source"] == src.id
+    for i, sid in enumerate(ids):
+        info = c.info(sid)
+        assert info["status"] == "running" and info["image"] == out["image"]
+        lim = info["limits"]
+        assert lim["memory"] == "256m" and lim["cpus"] == 0.5 and info["network"]["mode"] == "none"
+        assert c.exec(sid, "cat /root/state")["stdout"] == "base\n"
+        c.exec(sid, f"echo {i} > /root/state")
+    # independent: each sees only its own change, the source none of them
+    for i, sid in enumerate(ids):
+        assert c.exec(sid, "cat /root/state")["stdout"] == f"{i}\n"
+    assert src.sh("cat /root/state") == "base\n"
+    # overrides; bad requests leave nothing behind
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/fork", json={"count": 1, "memory": "128m"})
+    assert r.status_code == 201, r.text
+    one = r.json()["sandboxes"][0]
+    assert c.info(one["id"])["limits"]["memory"] == "128m"
+    c.destroy(one["id"])
+    before = set(images(c))
+    for body, field in (({}, "count"), ({"count": 0}, "count"), ({"count": 17}, "count"),
+                        ({"count": 1, "name_prefix": "../x"}, "name_prefix"),
+                        ({"count": 1, "image": "base"}, "image"),
+                        ({"count": 1, "memory": "lots"}, "memory")):
+        r = c.post(f"/api/v1/hiveboxes/{src.id}/fork", json=body)
+        assert r.status_code == 400 and field in r.json()["error"], (body, r.text)
+    # all or nothing: fk-3 exists, so a second fk-* fork fails and rolls back
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/fork", json={"count": 3, "name_prefix": "fk"})
+    assert r.status_code == 409, r.text
+    assert set(images(c)) == before
+    assert c.post("/api/v1/hiveboxes/nope/fork", json={"count": 1}).status_code == 404
+    # the fork image goes with its last sandbox
+    for sid in ids:
+        c.destroy(sid)
+    assert out["image"] not in images(c)
+    assert not layer_dir(d, out["image"]).exists()
+    r = c.post(f"/api/v1/hiveboxes/{src.id}/restore", json={"snapshot": "x"})
+    assert r.status_code == 501

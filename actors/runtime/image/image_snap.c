@@ -77,10 +77,13 @@ static int take_snapshot(const hb_sandbox_t *sb, int ldfd, const char *tmp, hb_s
     int src = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (src < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", path);
+    /* Most dirty data goes out while the sandbox still runs; frozen, only
+     * what it wrote since is flushed (the snapshot ioctl flushes the
+     * subvolume's delalloc itself). */
+    syncfs(src);
     uint64_t t0 = now_ms();
     int rc = hb_sandbox_freeze(sb, true, e);
     if (rc == 0) {
-        syncfs(src);   /* the kernel flushes the subvolume too; this covers the rest */
         rc = hb_btrfs_snapshot_ro(src, ldfd, tmp);
         int err = errno;
         hb_err_t te = {0};
