@@ -61,7 +61,7 @@ static int create_snapshot(hb_req_t *r)
     char *body = NULL;
     size_t len = 0;
     hb_err_t e = {0};
-    hb_msg_t q = {0}, rep;
+    hb_msg_t q = {0}, rep = {0};
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
     int rc = parse_name(body, len, &q, &e);
@@ -69,8 +69,10 @@ static int create_snapshot(hb_req_t *r)
     if (rc == 0)
         rc = hb_gw_snapshot_call(r, r->route.id, q.name, "snapshot", &rep, &e);
     hb_msg_clear(&q);
-    if (rc < 0)
+    if (rc < 0 || rep.items_n != 1) {
+        hb_msg_clear(&rep);
         return hb_reply_err(r, &e);
+    }
     json_t *j = hb_json_image(&rep.items[0]);
     if (j) {
         json_object_set_new(j, "snapshot_ms", json_integer((json_int_t)rep.duration_ms));

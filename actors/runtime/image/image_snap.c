@@ -52,7 +52,8 @@ static int check_request(const hb_sandbox_t *sb, const char *name, const char *k
     if (!name || !hb_name_valid(name))
         return hb_fail(e, HB_E_INVALID, 0,
                        "name: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$");
-    if (!kind || (strcmp(kind, "snapshot") && strcmp(kind, "build") && strcmp(kind, "fork")))
+    if (!kind || (strcmp(kind, "snapshot") != 0 && strcmp(kind, "build") != 0 &&
+                  strcmp(kind, "fork") != 0))
         return hb_fail(e, HB_E_INVALID, 0, "kind: must be snapshot, build or fork");
     int depth = hb_image_depth(sb->rt, sb->spec.image);
     if (depth < 0)
