@@ -8,15 +8,16 @@ HIVEBOX_TEST_SNAPSHOT_STALL=stall-me: the snapshot of that name stops for
 30 s after its layer is in place and before its image is, so the test can
 SIGKILL the daemon there deterministically.
 """
+import json
 import os
 import signal
+import subprocess
 import threading
-import time
 
 import pytest
 
 from conftest import shutdown_daemon
-from hbtest import Daemon, Sandbox, wait_until
+from hbtest import BUILD, Daemon, Sandbox, wait_until
 
 STALL = "stall-me"
 
@@ -260,3 +261,40 @@ def test_fork_five(c, d):
     assert not layer_dir(d, out["image"]).exists()
     r = c.post(f"/api/v1/hiveboxes/{src.id}/restore", json={"snapshot": "x"})
     assert r.status_code == 501
+
+
+def cli(d, *args):
+    env = dict(os.environ, HIVEBOX_API_URL=d.url, HIVEBOX_API_KEY=d.key,
+               HIVEBOX_DATA_DIR=str(d.data_dir))
+    return subprocess.run([str(BUILD / "hivebox"), *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_cli(c, d):
+    src = make(c, d, name="cli-src")
+    src.sh("echo cli > /root/c")
+    r = cli(d, "snapshot", src.id, "cli-img")
+    assert r.returncode == 0 and "image cli-img (parent base)" in r.stdout, r
+    r = cli(d, "image", "list")
+    assert r.returncode == 0, r
+    row = [line.split() for line in r.stdout.splitlines() if line.startswith("cli-img ")]
+    assert row and row[0][1:3] == ["base", "snapshot"], r.stdout
+    r = cli(d, "--json", "image", "list")
+    assert {"name": "cli-img", "parent": "base", "kind": "snapshot"}.items() <= \
+        next(i for i in json.loads(r.stdout)["images"] if i["name"] == "cli-img").items()
+    r = cli(d, "fork", src.id, "2", "--name", "clifk", "--memory", "128m")
+    assert r.returncode == 0 and r.stdout.split() == ["clifk-1", "clifk-2"], r
+    assert c.info("clifk-2")["limits"]["memory"] == "128m"
+    assert c.exec("clifk-1", "cat /root/c")["stdout"] == "cli\n"
+    r = cli(d, "fork", src.id, "0")
+    assert r.returncode == 2, r
+    r = cli(d, "restore", src.id, "cli-img")
+    assert r.returncode == 1 and "not implemented" in r.stderr, r
+    made = make(c, d, name="cli-user", image="cli-img")
+    r = cli(d, "image", "rm", "cli-img")
+    assert r.returncode == 1 and "cli-user" in r.stderr, r
+    c.destroy(made.id)
+    r = cli(d, "image", "rm", "cli-img")
+    assert r.returncode == 0 and "image cli-img removed" in r.stdout, r
+    for sid in ("clifk-1", "clifk-2"):
+        c.destroy(sid)
