@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -298,3 +299,36 @@ def test_cli(c, d):
     assert r.returncode == 0 and "image cli-img removed" in r.stdout, r
     for sid in ("clifk-1", "clifk-2"):
         c.destroy(sid)
+
+
+def test_depth_bound(c, d):
+    """16 layers above base mount (each idmapped on its own); a 17th is refused."""
+    image, made = "base", []
+    t0 = time.monotonic()
+    for i in range(16):
+        sb = make(c, d, name=f"deep-{i}", image=image)
+        sb.sh(f"echo {i} > /opt/d{i}")
+        image = snapshot(c, sb.id, f"deep-img-{i}")["name"]
+        c.destroy(sb.id)
+        made.append(image)
+    top = make(c, d, name="deep-top", image=image)
+    print(f"\n16-deep chain built in {time.monotonic() - t0:.1f} s")
+    assert top.sh("cat /opt/d0 /opt/d7 /opt/d15") == "0\n7\n15\n"
+    r = c.post(f"/api/v1/hiveboxes/{top.id}/snapshots", json={"name": "deep-img-16"})
+    assert r.status_code == 409 and "16" in r.json()["error"], r.text
+    c.destroy(top.id)
+    for name in reversed(made):
+        assert c.delete(f"/api/v1/images/{name}").status_code == 200
+
+
+def test_quota(private_daemon):
+    pd = private_daemon(extra_args=["--max-images", "2"])
+    pc = pd.client()
+    sb = make(pc, pd, name="quota-src")
+    snapshot(pc, sb.id, "quota-1")
+    r = pc.post(f"/api/v1/hiveboxes/{sb.id}/snapshots", json={"name": "quota-2"})
+    assert r.status_code == 507 and "--max-images" in r.json()["error"], r.text
+    assert not layer_dir(pd, "quota-2").exists()
+    pc.destroy(sb.id)
+    assert pc.delete("/api/v1/images/quota-1").status_code == 200
+    pc.close()

@@ -60,13 +60,25 @@ int hb_image_quota_check(const hb_runtime_t *rt, hb_err_t *e)
     return 0;
 }
 
+/* The limit lifted first (as hb_layer_release does): a qgroup the kernel
+ * keeps after its subvolume is gone then counts for nothing. */
+static void destroy_layer_at(int ldfd, const char *name)
+{
+    int fd = openat(ldfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        hb_btrfs_limit(fd, 0);
+        close(fd);
+    }
+    if (hb_btrfs_subvol_destroy(ldfd, name) < 0 && errno != ENOENT)
+        HB_LOG_WARN("image: removing layer %s: %s", name, strerror(errno));
+}
+
 static void destroy_layer(const hb_runtime_t *rt, const char *name)
 {
     int ldfd = hb_layers_dir_open(rt, NULL);
     if (ldfd < 0)
         return;
-    if (hb_btrfs_subvol_destroy(ldfd, name) < 0 && errno != ENOENT)
-        HB_LOG_WARN("image: removing layer %s: %s", name, strerror(errno));
+    destroy_layer_at(ldfd, name);
     close(ldfd);
 }
 
@@ -141,8 +153,7 @@ static void clean_layers(const hb_runtime_t *rt)
         if (!orphan)
             continue;
         HB_LOG_INFO("image: removing orphan layer %s", de->d_name);
-        if (hb_btrfs_subvol_destroy(ldfd, de->d_name) < 0)
-            HB_LOG_WARN("image: removing layer %s: %s", de->d_name, strerror(errno));
+        destroy_layer_at(ldfd, de->d_name);
     }
     if (d)
         closedir(d);

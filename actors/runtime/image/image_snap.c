@@ -155,6 +155,19 @@ static int publish(const hb_sandbox_t *sb, const char *name, const char *kind, c
     return rc;
 }
 
+/* The layer's qgroup limit is its size: never reached (it is read-only),
+ * but the disk pool sizes itself by the sum of the limits (diskpool.c), and
+ * a layer holds its bytes after its sandbox is gone. */
+static void count_layer(int ldfd, const char *name, uint64_t bytes)
+{
+    int fd = openat(ldfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || hb_btrfs_limit(fd, bytes > (1u << 20) ? bytes : (1u << 20)) < 0)
+        HB_LOG_WARN("image %s: the layer's size is not counted in the disk pool: %s", name,
+                    strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
 /* A test hook: stop between steps 2 and 4 so a test can kill the daemon
  * there (HIVEBOX_TEST_SNAPSHOT_STALL=<name>: that snapshot sleeps 30 s). */
 static void test_stall(const char *name)
@@ -190,6 +203,8 @@ int hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind
         if (publish(sb, name, kind, tmp, out, e) < 0) {
             hb_btrfs_subvol_destroy(ldfd, name);
             rc = -1;
+        } else {
+            count_layer(ldfd, name, out->size_bytes);
         }
     }
     close(ldfd);
