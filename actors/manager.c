@@ -568,7 +568,8 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_KILLALL:
     case HB_MSG_SB_TIMEOUT:
     case HB_MSG_SB_LEASE:
-    case HB_MSG_SB_SNAPSHOT: on_sandbox_request(m, q); break;
+    case HB_MSG_SB_SNAPSHOT:
+    case HB_MSG_SB_RESTORE: on_sandbox_request(m, q); break;
     case HB_MSG_IMAGE_GET: on_image_get(m, q); break;
     case HB_MSG_IMAGE_DELETE: on_image_delete(m, q); break;
     case HB_MSG_SUP_INFO: on_info(m, q); break;

@@ -5,7 +5,7 @@
  * it, with the source's memory, cpus, pids, disk and network unless the body
  * overrides them (any create field but name and image). All or nothing: if
  * one create fails, the ones made are destroyed, the image removed, and the
- * error is the answer. Restore (.../restore) is not implemented (501). */
+ * error is the answer. Restore: .../restore below. */
 #include "gw_image.h"
 #include "gw_internal.h"
 #include "json_out.h"
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "bus.h"
 
@@ -226,10 +227,58 @@ int hb_h_fork(hb_req_t *r)
     return hb_reply_json(r->c, 201, j);
 }
 
+/* {"snapshot": "<image>"}: the only field. */
+static int parse_restore(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
+{
+    json_t *j = hb_req_load_object(body, len, e);
+    if (!j)
+        return -1;
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(j, key, v) {
+        if (strcmp(key, "snapshot") != 0) {
+            rc = hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
+            break;
+        }
+    }
+    const char *snap = json_string_value(json_object_get(j, "snapshot"));
+    if (rc == 0 && (!snap || !hb_name_valid(snap)))
+        rc = hb_fail(e, HB_E_INVALID, 0, "snapshot: required, the name of an image");
+    if (rc == 0 && hb_str_set(&q->snapshot, snap) < 0)
+        rc = hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    json_decref(j);
+    return rc;
+}
+
+/* POST .../restore {"snapshot"}: the sandbox restarts on that image with an
+ * empty writable layer (every process killed; same id, limits, address,
+ * expiry). 200 with the sandbox. */
 int hb_h_restore(hb_req_t *r)
 {
     if (!hb_method_is(r, "POST"))
         return hb_reply_405(r);
-    return hb_reply_error(r->c, 501, "restore is not implemented yet: create a new sandbox from "
-                          "the snapshot instead (POST /api/v1/hiveboxes {\"image\": ...})");
+    if (!r->route.id[0])
+        return hb_reply_error(r->c, 404, "sandbox not found");
+    char *body = NULL;
+    size_t len = 0;
+    hb_err_t e = {0};
+    hb_msg_t q = {.type = HB_MSG_SB_RESTORE}, rep = {0};
+    if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
+        return hb_reply_err(r, &e);
+    int rc = parse_restore(body, len, &q, &e);
+    free(body);
+    if (rc == 0 && hb_str_set(&q.id, r->route.id) < 0)
+        rc = hb_fail(&e, HB_E_INTERNAL, 0, "out of memory");
+    if (rc == 0)
+        rc = hb_bus_call(r->conf->ep.manager, &q, &rep, CREATE_MS, &e);
+    hb_msg_clear(&q);
+    if (rc < 0)
+        return hb_reply_err(r, &e);
+    int status = rep.sandboxes_n == 1
+                     ? hb_reply_json(r->c, 200, hb_json_sandbox(&rep.sandboxes[0], time(NULL),
+                                                                r->oc->enabled))
+                     : hb_reply_error(r->c, 500, "restore: malformed reply");
+    hb_msg_clear(&rep);
+    return status;
 }

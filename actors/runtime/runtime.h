@@ -209,6 +209,9 @@ int  hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e);
 void hb_sandbox_keep_uids(const hb_sandbox_t *sb);
 /* cgroup_kill.c: SIGKILL every process of the sandbox but its init. */
 int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
+/* sandbox.c (issue 17, restore): kill init, empty the writable layer, start
+ * init again on image; see image_layer.h hb_image_restore. */
+int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
 
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);

@@ -347,6 +347,21 @@ static void kill_init(const hb_sandbox_t *sb)
     waitpid(sb->init_pid, NULL, WNOHANG);
 }
 
+/* issue 17, restore: every process killed, the writable layer emptied,
+ * the image replaced, init started again; cgroups, address and uid range
+ * stay. After a failure here the sandbox has no init: its supervisor finds
+ * it dead, and it fails. */
+int hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e)
+{
+    kill_init(sb);
+    sb->init_pid = 0;
+    sb->init_start = 0;
+    snprintf(sb->spec.image, sizeof sb->spec.image, "%s", image);
+    if (hb_layer_reset(sb, e) < 0 || write_launch_conf(sb, e) < 0 || spawn_launcher(sb, e) < 0)
+        return -1;
+    return hb_record_save(sb, e);
+}
+
 int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)
 {
     kill_init(sb);

@@ -592,6 +592,28 @@ static void on_snapshot(sup_t *s, const hb_msg_t *q)
     publish(s, &ev);   /* ev borrows */
 }
 
+/* SB_RESTORE (issue 17): init and its processes restarted on the snapshot
+ * with an empty writable layer. Refused while operations use init (their
+ * connections would break mid-way). The manager learns the new image from
+ * the announce (list, in-use checks). */
+static void on_restore(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    if (s->inflight > 0) {
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "sandbox '%s' is busy: %d operations "
+                           "in flight (exec, files, processes); retry when they end", s->id,
+                           s->inflight);
+        return;
+    }
+    if (hb_image_restore(s->sb, q->snapshot, &e) < 0) {
+        HB_LOG_WARN("sandbox %s: restore: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;   /* after the kill, the liveness check fails it */
+    }
+    announce(s, NULL);
+    on_get(s, q);
+}
+
 /* A failed sandbox answers GET and DELETE; everything else names its state. */
 static void on_failed_request(sup_t *s, hb_msg_t *q)
 {
@@ -631,6 +653,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_KILLALL: on_killall(s, q); break;
     case HB_MSG_SB_TIMEOUT: on_timeout(s, q); break;
     case HB_MSG_SB_SNAPSHOT: on_snapshot(s, q); break;
+    case HB_MSG_SB_RESTORE: on_restore(s, q); break;
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

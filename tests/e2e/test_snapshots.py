@@ -260,8 +260,6 @@ def test_fork_five(c, d):
         c.destroy(sid)
     assert out["image"] not in images(c)
     assert not layer_dir(d, out["image"]).exists()
-    r = c.post(f"/api/v1/hiveboxes/{src.id}/restore", json={"snapshot": "x"})
-    assert r.status_code == 501
 
 
 def cli(d, *args):
@@ -289,8 +287,11 @@ def test_cli(c, d):
     assert c.exec("clifk-1", "cat /root/c")["stdout"] == "cli\n"
     r = cli(d, "fork", src.id, "0")
     assert r.returncode == 2, r
+    src.sh("echo later > /root/c")
     r = cli(d, "restore", src.id, "cli-img")
-    assert r.returncode == 1 and "not implemented" in r.stderr, r
+    assert r.returncode == 0 and f"{src.id} restored" in r.stdout, r
+    assert src.sh("cat /root/c") == "cli\n"
+    c.destroy(src.id)
     made = make(c, d, name="cli-user", image="cli-img")
     r = cli(d, "image", "rm", "cli-img")
     assert r.returncode == 1 and "cli-user" in r.stderr, r
@@ -332,3 +333,39 @@ def test_quota(private_daemon):
     pc.destroy(sb.id)
     assert pc.delete("/api/v1/images/quota-1").status_code == 200
     pc.close()
+
+
+def test_restore(c, d):
+    sb = make(c, d, name="rest-src")
+    before = c.info(sb.id)
+    sb.sh("echo v1 > /root/v; rm /etc/debian_version")
+    snapshot(c, sb.id, "rest-1")
+    sb.sh("echo v2 > /root/v; touch /root/extra; "
+          "setsid sleep 1000 </dev/null >/dev/null 2>&1 &")
+    assert sb.exec("pgrep -x sleep")["exit_code"] == 0
+    t0 = time.monotonic()
+    r = c.post(f"/api/v1/hiveboxes/{sb.id}/restore", json={"snapshot": "rest-1"}, timeout=120)
+    assert r.status_code == 200, r.text
+    print(f"\nrestore: {(time.monotonic() - t0) * 1000:.0f} ms")
+    info = r.json()
+    assert info["id"] == sb.id and info["image"] == "rest-1" and info["status"] == "running"
+    assert info["network"] == before["network"] and info["expires_at"] == before["expires_at"]
+    assert sb.sh("cat /root/v") == "v1\n"
+    assert sb.exec("test -e /root/extra")["exit_code"] == 1
+    assert sb.exec("test -e /etc/debian_version")["exit_code"] == 1
+    assert sb.exec("pgrep -x sleep")["exit_code"] == 1        # processes restarted
+    assert c.info(sb.id)["image"] == "rest-1"
+    r = c.delete("/api/v1/images/rest-1")                      # now in use by it
+    assert r.status_code == 409 and sb.id in r.json()["error"], r.text
+    for body, status in (({"snapshot": "nope"}, 400), ({}, 400), ({"snapshot": "rest-1", "x": 1}, 400)):
+        r = c.post(f"/api/v1/hiveboxes/{sb.id}/restore", json=body)
+        assert r.status_code == status and ("snapshot" in r.text or "x" in r.text), r.text
+    assert c.post("/api/v1/hiveboxes/nope/restore", json={"snapshot": "rest-1"}).status_code == 404
+    # the sandbox still works and can be snapshotted and restored again
+    sb.sh("echo v3 > /root/v")
+    snapshot(c, sb.id, "rest-2")
+    assert c.post(f"/api/v1/hiveboxes/{sb.id}/restore", json={"snapshot": "rest-1"}).status_code == 200
+    assert sb.sh("cat /root/v") == "v1\n"
+    c.destroy(sb.id)
+    assert c.delete("/api/v1/images/rest-2").status_code == 200
+    assert c.delete("/api/v1/images/rest-1").status_code == 200

@@ -22,7 +22,7 @@ void cli_usage(FILE *out)
           "  timeout ID SECONDS                        expire SECONDS from now (set, not added)\n"
           "  snapshot ID NAME                          the sandbox's filesystem as image NAME\n"
           "  fork ID N [--name PREFIX] [--memory M]... N new sandboxes from its filesystem\n"
-          "  restore ID SNAPSHOT                       (not implemented yet: 501)\n"
+          "  restore ID SNAPSHOT                       restart it on SNAPSHOT (processes killed)\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"

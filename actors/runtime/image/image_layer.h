@@ -57,6 +57,11 @@ typedef struct {
 int  hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind,
                        hb_imginfo_t *out, hb_snap_times_t *t, hb_err_t *e);
 
+/* Restore (issue 17): sb restarts on image `name` with an empty writable
+ * layer (all its processes killed). The image is checked first: then
+ * nothing happened. hb_sandbox_relaunch (sandbox.c) does the rest. */
+int  hb_image_restore(hb_sandbox_t *sb, const char *name, hb_err_t *e);
+
 /* Remove image name and its layer (the caller checked that no sandbox uses
  * it); HB_E_CONFLICT when another image is layered on it (names it). */
 int  hb_image_remove(const hb_runtime_t *rt, const char *name, hb_err_t *e);

@@ -179,6 +179,18 @@ static void test_stall(const char *name)
     }
 }
 
+int hb_image_restore(hb_sandbox_t *sb, const char *name, hb_err_t *e)
+{
+    hb_imginfo_t i;
+    if (!name || !hb_name_valid(name) || hb_image_info(sb->rt, name, &i) < 0)
+        return hb_fail(e, HB_E_INVALID, ENOENT, "snapshot: no image named '%s'",
+                       name ? name : "");
+    if (hb_image_depth(sb->rt, name) < 0)
+        return hb_fail(e, HB_E_CONFLICT, 0, "snapshot: the chain of image '%s' is broken", name);
+    HB_LOG_INFO("sandbox %s: restoring to image %s", sb->id, name);
+    return hb_sandbox_relaunch(sb, name, e);
+}
+
 int hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind,
                       hb_imginfo_t *out, hb_snap_times_t *t, hb_err_t *e)
 {
