@@ -141,6 +141,10 @@ static void clean_images(const hb_runtime_t *rt)
 /* A layer is kept while an image names it (its record's parent is set). */
 static void clean_layers(const hb_runtime_t *rt)
 {
+    char path[HB_HOSTPATH_MAX + 32];
+    if (hb_pathf(path, sizeof path, NULL, "%s/sandboxes/" HB_LAYERS_DIR, rt->data_dir) < 0 ||
+        access(path, F_OK) < 0)
+        return;   /* no image was ever layered here: nothing to make */
     int ldfd = hb_layers_dir_open(rt, NULL);
     if (ldfd < 0)
         return;
