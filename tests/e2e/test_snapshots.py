@@ -369,3 +369,29 @@ def test_restore(c, d):
     c.destroy(sb.id)
     assert c.delete("/api/v1/images/rest-2").status_code == 200
     assert c.delete("/api/v1/images/rest-1").status_code == 200
+
+
+def test_image_events(c, d):
+    import msgpack
+    import zmq
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt_string(zmq.SUBSCRIBE, "image.")
+    sub.connect(d.events)
+    time.sleep(0.3)   # the slow-joiner: a SUB sees nothing sent before it joined
+    sb = make(c, d, name="ev-src")
+    snapshot(c, sb.id, "ev-img")
+    c.destroy(sb.id)
+    assert c.delete("/api/v1/images/ev-img").status_code == 200
+    got, deadline = {}, time.monotonic() + 10
+    while len(got) < 2 and time.monotonic() < deadline:
+        if sub.poll(200):
+            topic, body = sub.recv_multipart()
+            ev = msgpack.unpackb(body, raw=False)
+            if ev.get("name") == "ev-img":
+                got[topic.decode()] = ev
+    sub.close()
+    created = got["image.created"]
+    assert created["id"] == sb.id and created["parent"] == "base" and created["kind"] == "snapshot"
+    assert created["frozen_ms"] <= created["duration_ms"] and created["timestamp"] > 0
+    assert got["image.deleted"]["timestamp"] > 0
