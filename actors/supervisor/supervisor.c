@@ -572,7 +572,9 @@ static void on_snapshot(sup_t *s, const hb_msg_t *q)
     hb_imginfo_t info;
     hb_snap_times_t t;
     const char *kind = q->kind && q->kind[0] ? q->kind : "snapshot";
-    if (hb_image_snapshot(s->sb, q->name, kind, &info, &t, &e) < 0) {
+    /* paused: false until the pause state exists (issue 17 merge: pass it,
+     * so a paused sandbox is neither frozen again nor thawed by a snapshot) */
+    if (hb_image_snapshot(s->sb, q->name, kind, false, &info, &t, &e) < 0) {
         hb_bus_reply_err(q->reply_to, &e);
         return;
     }

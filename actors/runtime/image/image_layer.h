@@ -52,13 +52,15 @@ typedef struct {
 
 /* Make image `name` (kind snapshot | build | fork) from sb's writable layer,
  * on top of sb's image: freeze, a read-only subvolume snapshot, thaw, then
- * the record. Under temp names until the final rename: a crash leaves
+ * the record. paused: the sandbox is frozen already (pause): neither frozen
+ * nor thawed here. Under temp names until the final rename: a crash leaves
  * nothing listed, and hb_layers_recover removes the rest. */
-int  hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind,
+int  hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind, bool paused,
                        hb_imginfo_t *out, hb_snap_times_t *t, hb_err_t *e);
 
 /* Restore (issue 17): sb restarts on image `name` with an empty writable
- * layer (all its processes killed). The image is checked first: then
+ * layer (all its processes killed; a paused sandbox is thawed first, or
+ * its frozen processes could not die). The image is checked first: then
  * nothing happened. hb_sandbox_relaunch (sandbox.c) does the rest. */
 int  hb_image_restore(hb_sandbox_t *sb, const char *name, hb_err_t *e);
 

@@ -70,8 +70,8 @@ static int check_request(const hb_sandbox_t *sb, const char *name, const char *k
 }
 
 /* Step 1, the frozen part: freeze, snapshot, thaw. */
-static int take_snapshot(const hb_sandbox_t *sb, int ldfd, const char *tmp, hb_snap_times_t *t,
-                         hb_err_t *e)
+static int take_snapshot(const hb_sandbox_t *sb, int ldfd, const char *tmp, bool paused,
+                         hb_snap_times_t *t, hb_err_t *e)
 {
     char path[sizeof sb->dir + 8];
     snprintf(path, sizeof path, "%s/layer", sb->dir);
@@ -83,12 +83,12 @@ static int take_snapshot(const hb_sandbox_t *sb, int ldfd, const char *tmp, hb_s
      * subvolume's delalloc itself). */
     syncfs(src);
     uint64_t t0 = now_ms();
-    int rc = hb_sandbox_freeze(sb, true, e);
+    int rc = paused ? 0 : hb_sandbox_freeze(sb, true, e);
     if (rc == 0) {
         rc = hb_btrfs_snapshot_ro(src, ldfd, tmp);
         int err = errno;
         hb_err_t te = {0};
-        if (hb_sandbox_freeze(sb, false, &te) < 0)
+        if (!paused && hb_sandbox_freeze(sb, false, &te) < 0)
             HB_LOG_ERROR("sandbox %s: thaw after snapshot: %s", sb->id, te.msg);
         if (rc < 0)
             hb_fail_sys(e, HB_E_INTERNAL, err, "btrfs snapshot of %s", path);
@@ -188,10 +188,13 @@ int hb_image_restore(hb_sandbox_t *sb, const char *name, hb_err_t *e)
     if (hb_image_depth(sb->rt, name) < 0)
         return hb_fail(e, HB_E_CONFLICT, 0, "snapshot: the chain of image '%s' is broken", name);
     HB_LOG_INFO("sandbox %s: restoring to image %s", sb->id, name);
+    hb_err_t te = {0};
+    if (hb_sandbox_freeze(sb, false, &te) < 0)   /* paused: its processes must be able to die */
+        HB_LOG_WARN("sandbox %s: thaw before restore: %s", sb->id, te.msg);
     return hb_sandbox_relaunch(sb, name, e);
 }
 
-int hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind,
+int hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind, bool paused,
                       hb_imginfo_t *out, hb_snap_times_t *t, hb_err_t *e)
 {
     static atomic_uint seq;
@@ -204,7 +207,7 @@ int hb_image_snapshot(const hb_sandbox_t *sb, const char *name, const char *kind
         return -1;
     char tmp[HB_ID_MAX + 48];
     snprintf(tmp, sizeof tmp, ".%s.tmp-%d-%u", name, (int)getpid(), atomic_fetch_add(&seq, 1));
-    int rc = take_snapshot(sb, ldfd, tmp, t, e);
+    int rc = take_snapshot(sb, ldfd, tmp, paused, t, e);
     if (rc == 0 && renameat2(ldfd, tmp, ldfd, name, RENAME_NOREPLACE) < 0) {
         rc = errno == EEXIST ? hb_fail(e, HB_E_EXISTS, EEXIST, "image '%s' already exists", name)
                              : hb_fail_sys(e, HB_E_INTERNAL, errno, "rename layer %s", tmp);
