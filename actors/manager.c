@@ -622,9 +622,14 @@ static void recover_one(mgr_t *m, const char *id)
         }
         HB_LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
         tell_state(m, id, "creating");   /* until its supervisor reports */
-        if (!spawn(m, id, sb, NULL, &e)) {
+        char image[sizeof sb->spec.image];
+        snprintf(image, sizeof image, "%s", sb->spec.image);   /* sb goes to the supervisor */
+        entry_t *en = spawn(m, id, sb, NULL, &e);
+        if (!en) {
             HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
             tell_state(m, id, NULL);
+        } else {
+            hb_str_set(&en->info.image, image);   /* in use from now (on_image_delete) */
         }
         return;
     }
