@@ -76,7 +76,6 @@ from bench_stream import bench_stream
 from bench_terminal import bench_terminal
 from bench_dashboard import bench_dashboard
 from bench_e2b import bench_e2b
-from bench_snapshots import bench_snapshots
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -84,7 +83,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "snapshots")
+            "hostile", "terminal", "dashboard", "e2b")
 
 
 def parse_args(argv):
@@ -195,8 +194,7 @@ def main(argv):
                  ("concurrent", bench_concurrent), ("output", bench_output),
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
-                 ("terminal", bench_terminal), ("e2b", bench_e2b),
-                 ("snapshots", bench_snapshots)]
+                 ("terminal", bench_terminal), ("e2b", bench_e2b)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

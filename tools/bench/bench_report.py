@@ -5,7 +5,6 @@ import sys
 from bench_common import MIB
 from bench_dashboard import dashboard_rows
 from bench_e2b import e2b_rows
-from bench_snapshots import snapshot_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -54,7 +53,6 @@ def build_rows(res):
     timing("exec printing 1 MiB", "exec_1mib")
     timing("exec printing 1 MiB: duration_ms reported", "exec_1mib_duration_ms")
     stream_rows(res, rows)
-    snapshot_rows(res, rows, ms, ratio)   # issue 17: bench_snapshots.py
     timing("destroy", "destroy", lambda v: ("<= 10 ms", v <= 10))
     timing("destroy (isolated)", "destroy_isolated")
     for key in ("upload", "download"):
