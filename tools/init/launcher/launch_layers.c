@@ -35,8 +35,10 @@ static int write_map(pid_t pid, const char *file, const char *map)
 
 /* A user namespace mapping ids from..from+65535 to to..to+65535: a child
  * made in it waits on a pipe while we write its maps and keep its
- * namespace, then exits. Returns the namespace's fd or -1. */
-static int map_userns(unsigned long from, unsigned long to)
+ * namespace, then exits (*child: reaped by the caller once every layer is
+ * open, so no layer waits for the scheduler to run the last one's exit).
+ * Returns the namespace's fd or -1. */
+static int map_userns(unsigned long from, unsigned long to, pid_t *child)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -60,15 +62,15 @@ static int map_userns(unsigned long from, unsigned long to)
     }
     int saved = errno;
     close(p[1]);
-    if (pid > 0)
-        waitpid(pid, NULL, 0);
+    *child = pid;
     errno = saved;
     return fd;
 }
 
-static int open_one(const char *path, unsigned long from, unsigned long to, char *why, size_t len)
+static int open_one(const char *path, unsigned long from, unsigned long to, pid_t *child,
+                    char *why, size_t len)
 {
-    int userns = map_userns(from, to);
+    int userns = map_userns(from, to, child);
     if (userns < 0)
         return why_set(why, len, "user namespace for layer", path);
     int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -92,15 +94,23 @@ static int open_one(const char *path, unsigned long from, unsigned long to, char
 
 int launch_layers_open(const launch_conf_t *c, int *fds, char *why, size_t len)
 {
-    for (int i = 0; i < c->n_layers; i++) {
-        fds[i] = open_one(c->layers[i], c->layer_uid[i], c->uid_base, why, len);
-        if (fds[i] < 0) {
-            while (i-- > 0)
-                close(fds[i]);
-            return -1;
-        }
+    pid_t kids[HB_LC_LAYERS_MAX];
+    int i, rc = 0;
+    for (i = 0; i < c->n_layers && rc == 0; i++) {
+        kids[i] = -1;
+        fds[i] = open_one(c->layers[i], c->layer_uid[i], c->uid_base, &kids[i], why, len);
+        if (fds[i] < 0)
+            rc = -1;
     }
-    return 0;
+    int opened = i;
+    for (int k = 0; k < opened; k++)
+        if (kids[k] > 0)
+            waitpid(kids[k], NULL, 0);
+    if (rc < 0)
+        for (int k = 0; k < opened; k++)
+            if (fds[k] >= 0)
+                close(fds[k]);
+    return rc;
 }
 
 static int attach(int fd, const char *at, char *why, size_t len)
