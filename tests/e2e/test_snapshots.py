@@ -342,7 +342,8 @@ def test_restore(c, d):
     snapshot(c, sb.id, "rest-1")
     sb.sh("echo v2 > /root/v; touch /root/extra; "
           "setsid sleep 1000 </dev/null >/dev/null 2>&1 &")
-    assert sb.exec("pgrep -x sleep")["exit_code"] == 0
+    # the background sleep may not have exec'd yet when its shell returns
+    sb.sh("for i in $(seq 100); do pgrep -x sleep >/dev/null && exit 0; sleep 0.05; done; exit 1")
     t0 = time.monotonic()
     r = c.post(f"/api/v1/hiveboxes/{sb.id}/restore", json={"snapshot": "rest-1"}, timeout=120)
     assert r.status_code == 200, r.text
