@@ -16,9 +16,10 @@ import threading
 import time
 
 import pytest
+import requests
 
 from conftest import shutdown_daemon
-from hbtest import BUILD, Daemon, Sandbox, wait_until
+from hbtest import BUILD, Daemon, Sandbox, sse_events, wait_until
 
 STALL = "stall-me"
 
@@ -373,25 +374,22 @@ def test_restore(c, d):
 
 
 def test_image_events(c, d):
-    import msgpack
-    import zmq
-    sub = zmq.Context.instance().socket(zmq.SUB)
-    sub.setsockopt(zmq.LINGER, 0)
-    sub.setsockopt_string(zmq.SUBSCRIBE, "image.")
-    sub.connect(d.events)
-    time.sleep(0.3)   # the slow-joiner: a SUB sees nothing sent before it joined
+    """image.created / image.deleted on the event feed (SSE: subscribed once
+    the 200 is in, so nothing is missed)."""
+    resp = requests.get(d.url + "/api/v1/events", params={"topics": "image."}, stream=True,
+                        headers={"Authorization": f"Bearer {d.key}"}, timeout=(10, 30))
+    assert resp.status_code == 200, resp.text
     sb = make(c, d, name="ev-src")
     snapshot(c, sb.id, "ev-img")
     c.destroy(sb.id)
     assert c.delete("/api/v1/images/ev-img").status_code == 200
-    got, deadline = {}, time.monotonic() + 10
-    while len(got) < 2 and time.monotonic() < deadline:
-        if sub.poll(200):
-            topic, body = sub.recv_multipart()
-            ev = msgpack.unpackb(body, raw=False)
-            if ev.get("name") == "ev-img":
-                got[topic.decode()] = ev
-    sub.close()
+    got = {}
+    for name, data, _ in sse_events(resp):
+        if data.get("name") == "ev-img":
+            got[name] = data
+        if len(got) == 2:
+            break
+    resp.close()
     created = got["image.created"]
     assert created["id"] == sb.id and created["parent"] == "base" and created["kind"] == "snapshot"
     assert created["frozen_ms"] <= created["duration_ms"] and created["timestamp"] > 0
