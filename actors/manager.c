@@ -12,6 +12,7 @@
 #include "proxy.h"   /* hb_proxy_sandbox_kill */
 #include "skills.h"  /* hb_skills_list, hb_catitems_free */
 #include "supervisor.h"
+#include "image_layer.h"   /* issue 17: layered images */
 
 #define ATTACH_WAIT_MS 30000
 #define IMAGES_MAX     256    /* entries of GET /api/v1/images */
@@ -210,6 +211,8 @@ static void on_create(mgr_t *m, hb_msg_t *q)
     entry_t *en = spawn(m, id, NULL, q, &e);
     if (en) {
         en->t0_ms = t0;
+        /* known from now: an image in use is not removed (on_image_delete) */
+        hb_str_set(&en->info.image, q->image && q->image[0] ? q->image : "base");
     } else {
         HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
         hb_bus_reply_error(reply_to, HB_E_INTERNAL, "cannot start a supervisor: %s", e.msg);
@@ -259,6 +262,25 @@ static void on_failed(mgr_t *m, const hb_msg_t *r)
     zhashx_delete(m->entries, r->id);
 }
 
+/* issue 17: a fork's image (kind fork) goes with the last sandbox made
+ * from it, unless an image was layered on it meanwhile. */
+static void drop_fork_image(mgr_t *m, const char *image)
+{
+    hb_imginfo_t info;
+    if (!image[0] || hb_image_info(m->rt, image, &info) < 0 || strcmp(info.kind, "fork") != 0)
+        return;
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->info.image && strcmp(en->info.image, image) == 0)
+            return;
+    hb_err_t e = {0};
+    if (hb_image_remove(m->rt, image, &e) < 0) {
+        HB_LOG_INFO("fork image %s kept: %s", image, e.msg);
+        return;
+    }
+    hb_msg_t ev = {.type = HB_MSG_EV_IMAGE_DELETED, .name = (char *)image};
+    publish(m, &ev);
+}
+
 static void on_gone(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -277,10 +299,13 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
     hb_bus_send(m->reaper, &c);
     hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
     hb_bus_send(m->met, &d);
+    char image[HB_ID_MAX];
+    snprintf(image, sizeof image, "%s", en->info.image ? en->info.image : "");
     /* Remove the name before answering, so the client may reuse it at once. */
     zhashx_delete(m->entries, r->id);
     hb_msg_t rep = {.type = HB_MSG_R_DESTROYED, .id = r->id};
     hb_bus_post(r->reply_to, &rep);
+    drop_fork_image(m, image);
 }
 
 static void on_usage(mgr_t *m, const hb_msg_t *r)
@@ -419,19 +444,12 @@ static void on_image(mgr_t *m, const hb_msg_t *r)
 
 static int image_item(mgr_t *m, const char *name, const char *state, hb_catitem_t *it)
 {
-    hb_image_facts_t f;
-    char dir[HB_HOSTPATH_MAX + HB_ID_MAX + 16];
-    struct stat st;
-    bool ready = strcmp(state, "ready") == 0;
-    if (!ready || hb_image_facts(m->rt, name, &f) < 0)
-        f.os[0] = '\0';
-    it->created_at = ready && snprintf(dir, sizeof dir, "%s/images/%s", m->rt->data_dir, name) <
-                                        (int)sizeof dir && stat(dir, &st) == 0
-                         ? (int64_t)st.st_mtime
-                         : 0;
+    /* A ready image: its record (issue 17: parent, kind, size_bytes too). */
+    if (strcmp(state, "ready") == 0 && hb_image_catitem(m->rt, name, it) == 0)
+        return 0;
     it->name = strdup(name);
     it->state = strdup(state);
-    it->description = strdup(f.os);
+    it->description = strdup("");
     return it->name && it->state && it->description ? 0 : -1;
 }
 
@@ -472,6 +490,60 @@ static void on_image_list(mgr_t *m, const hb_msg_t *q)
     hb_msg_clear(&rep);
 }
 
+/* ---- issue 17: one image, and its removal ---- */
+
+static void reply_item(const char *reply_to, hb_msg_t *rep)
+{
+    hb_bus_post(reply_to, rep);
+    hb_msg_clear(rep);
+}
+
+static void on_image_get(mgr_t *m, const hb_msg_t *q)
+{
+    hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
+    rep.items = calloc(1, sizeof *rep.items);
+    if (!rep.items || hb_image_catitem(m->rt, q->name ? q->name : "", rep.items) < 0) {
+        hb_msg_clear(&rep);
+        hb_bus_reply_error(q->reply_to, HB_E_NOTFOUND, "image '%s' not found",
+                           q->name ? q->name : "");
+        return;
+    }
+    rep.items_n = 1;
+    reply_item(q->reply_to, &rep);
+}
+
+/* Refused while a sandbox (any state: one being made or destroyed too)
+ * was made from it; base, the default image, is never removed here. */
+static void on_image_delete(mgr_t *m, const hb_msg_t *q)
+{
+    const char *name = q->name ? q->name : "";
+    if (strcmp(name, "base") == 0) {
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image 'base' is the default image and "
+                           "is never deleted through the API");
+        return;
+    }
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->info.image && strcmp(en->info.image, name) == 0) {
+            hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is used by sandbox "
+                               "'%s': delete the sandbox first", name, en->id);
+            return;
+        }
+    hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
+    rep.items = calloc(1, sizeof *rep.items);
+    hb_err_t e = {0};
+    if (rep.items && hb_image_catitem(m->rt, name, rep.items) == 0)
+        rep.items_n = 1;
+    if (hb_image_remove(m->rt, name, &e) < 0) {
+        hb_msg_clear(&rep);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    hb_msg_t ev = {.type = HB_MSG_EV_IMAGE_DELETED, .name = (char *)name,
+                   .timestamp = time(NULL)};
+    hb_bus_send(m->met, &ev);   /* ev borrows */
+    reply_item(q->reply_to, &rep);
+}
+
 static void on_skill_list(mgr_t *m, const hb_msg_t *q)
 {
     hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
@@ -495,7 +567,11 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_LSFILES:
     case HB_MSG_SB_KILLALL:
     case HB_MSG_SB_TIMEOUT:
-    case HB_MSG_SB_LEASE: on_sandbox_request(m, q); break;
+    case HB_MSG_SB_LEASE:
+    case HB_MSG_SB_SNAPSHOT:
+    case HB_MSG_SB_RESTORE: on_sandbox_request(m, q); break;
+    case HB_MSG_IMAGE_GET: on_image_get(m, q); break;
+    case HB_MSG_IMAGE_DELETE: on_image_delete(m, q); break;
     case HB_MSG_SUP_INFO: on_info(m, q); break;
     case HB_MSG_SUP_READY: on_ready(m, q); break;
     case HB_MSG_SUP_FAILED: on_failed(m, q); break;
@@ -546,9 +622,14 @@ static void recover_one(mgr_t *m, const char *id)
         }
         HB_LOG_INFO("sandbox %s is %s; re-attaching", id, sb->failure[0] ? "failed" : "alive");
         tell_state(m, id, "creating");   /* until its supervisor reports */
-        if (!spawn(m, id, sb, NULL, &e)) {
+        char image[sizeof sb->spec.image];
+        snprintf(image, sizeof image, "%s", sb->spec.image);   /* sb goes to the supervisor */
+        entry_t *en = spawn(m, id, sb, NULL, &e);
+        if (!en) {
             HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
             tell_state(m, id, NULL);
+        } else {
+            hb_str_set(&en->info.image, image);   /* in use from now (on_image_delete) */
         }
         return;
     }

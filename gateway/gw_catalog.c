@@ -2,6 +2,7 @@
  * in `image` and `skills`. Both are answered by the manager, which owns the
  * runtime (the data and skills dirs) and the default image's build state;
  * the gateway only turns its R_CATALOG into JSON. */
+#include "gw_image.h"
 #include "gw_internal.h"
 
 #include <string.h>
@@ -40,12 +41,7 @@ int hb_h_images(hb_req_t *r)
     for (size_t i = 0; i < rep.items_n; i++) {
         const hb_catitem_t *it = &rep.items[i];
         const char *state = str_or(it->state, "ready");
-        json_t *o = json_pack("{s:s, s:b, s:s}", "name", str_or(it->name, ""), "ready",
-                              strcmp(state, "ready") == 0, "state", state);
-        if (o && it->description && it->description[0])
-            json_object_set_new(o, "os", json_string(it->description));
-        if (o && it->created_at > 0)
-            json_object_set_new(o, "created_at", json_integer(it->created_at));
+        json_t *o = hb_json_image(it);   /* issue 17: parent, kind, size_bytes */
         if (o && strcmp(state, "ready") != 0 && rep.progress && rep.progress[0])
             json_object_set_new(o, "progress", json_string(rep.progress));
         json_array_append_new(arr, o);

@@ -31,7 +31,11 @@
     X(NET_BRIDGE,        "net_bridge")         /* the bridge's ifindex       */ \
     X(NET_GROUP,         "net_group")          /* device group (shared mode) */ \
     X(SKILLS_DIR,        "skills_dir")                                          \
-    X(SKILL,             "skill")              /* repeated: one skill name   */
+    X(SKILL,             "skill")              /* repeated: one skill name   */ \
+    X(LAYER,             "layer")              /* repeated, top first: "<uid_base> <path>" */
+
+/* The most layers above the image's root (image_layer.h). */
+#define HB_LC_LAYERS_MAX 16
 
 #define HB_LC_ENUM(e, key) HB_LC_##e,
 typedef enum { HB_LC_UNKNOWN = -1, HB_LAUNCHCONF_KEYS(HB_LC_ENUM) HB_LC_COUNT } hb_lckey_t;

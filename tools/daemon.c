@@ -108,7 +108,8 @@ static hb_runtime_conf_t runtime_conf(const hb_config_t *c, const char *init_bin
                                .disk_reserve = c->disk_reserve, .bridge = c->bridge,
                                .subnet = c->subnet, .dns = c->dns,
                                .allow_private_egress = c->allow_private_egress,
-                               .packages = c->packages};
+                               .packages = c->packages, .max_images = (uint64_t)c->max_images,
+                               .max_image_bytes = c->max_image_bytes};
 }
 
 /* hivebox-init beside our own executable, unless HIVEBOX_INIT_BIN says. */

@@ -91,6 +91,8 @@ typedef struct {
     const char *dns;            /* unset: the host's resolvers */
     bool        allow_private_egress;
     const char *packages;       /* extra packages of the base image (image_build.c) */
+    uint64_t    max_images;     /* issue 17 (image_gc.c): 0 = no cap */
+    uint64_t    max_image_bytes;
 } hb_runtime_conf_t;
 
 /* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from
@@ -207,6 +209,9 @@ int  hb_sandbox_fail(hb_sandbox_t *sb, const char *why, hb_err_t *e);
 void hb_sandbox_keep_uids(const hb_sandbox_t *sb);
 /* cgroup_kill.c: SIGKILL every process of the sandbox but its init. */
 int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
+/* sandbox.c (issue 17, restore): kill init, empty the writable layer, start
+ * init again on image; see image_layer.h hb_image_restore. */
+int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
 
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);

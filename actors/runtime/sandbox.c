@@ -4,6 +4,7 @@
  * it on destroy or on any failure half-way. */
 #include "cgroup.h"
 #include "diskpool.h"
+#include "image_layer.h"
 #include "launchconf.h"
 #include "layer.h"
 #include "log.h"
@@ -113,8 +114,10 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
     if (hb_cg_procs_paths(sb->rt, sb->id, cg, sizeof cg) < 0)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup paths too long");
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_ID, "%s", sb->id);
-    n = hb_lc_append(buf, sizeof buf, n, HB_LC_IMAGE, "%s/images/%s/rootfs", sb->rt->data_dir,
-                     sb->spec.image);
+    /* the image's root and its layers (issue 17: image_layer.c) */
+    n = hb_image_launch_conf(sb->rt, sb->spec.image, buf, sizeof buf, n, e);
+    if (n < 0)
+        return -1;
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_UID_BASE, "%u", sb->uid_base);
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_SHM_BYTES, "%llu",
                      (unsigned long long)hb_cg_shm_bytes(&sb->spec));
@@ -342,6 +345,21 @@ static void kill_init(const hb_sandbox_t *sb)
      * subreaper, see hb_runtime_init): reap, or it lingers as a zombie. An
      * init adopted from an earlier daemon is not our child: ECHILD, fine. */
     waitpid(sb->init_pid, NULL, WNOHANG);
+}
+
+/* issue 17, restore: every process killed, the writable layer emptied,
+ * the image replaced, init started again; cgroups, address and uid range
+ * stay. After a failure here the sandbox has no init: its supervisor finds
+ * it dead, and it fails. */
+int hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e)
+{
+    kill_init(sb);
+    sb->init_pid = 0;
+    sb->init_start = 0;
+    snprintf(sb->spec.image, sizeof sb->spec.image, "%s", image);
+    if (hb_layer_reset(sb, e) < 0 || write_launch_conf(sb, e) < 0 || spawn_launcher(sb, e) < 0)
+        return -1;
+    return hb_record_save(sb, e);
 }
 
 int hb_sandbox_destroy(hb_sandbox_t *sb, hb_err_t *e)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image_layer.h" /* snapshots (issue 17) */
 #include "sbdir.h"  /* the files kept in the sandbox dir */
 #include "proxy.h"  /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
 #include "skills.h" /* the create request's skills -> spec */
@@ -562,6 +563,59 @@ static void on_timeout(sup_t *s, const hb_msg_t *q)
         on_get(s, q);
 }
 
+/* SB_SNAPSHOT (issue 17): its writable layer becomes an image. Done here:
+ * the copy is one subvolume snapshot (milliseconds), and no operation of
+ * this sandbox may destroy it meanwhile. */
+static void on_snapshot(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    hb_imginfo_t info;
+    hb_snap_times_t t;
+    const char *kind = q->kind && q->kind[0] ? q->kind : "snapshot";
+    /* paused: false until the pause state exists (issue 17 merge: pass it,
+     * so a paused sandbox is neither frozen again nor thawed by a snapshot) */
+    if (hb_image_snapshot(s->sb, q->name, kind, false, &info, &t, &e) < 0) {
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    hb_msg_t r = {.type = HB_MSG_R_CATALOG, .duration_ms = t.total_ms, .frozen_ms = t.frozen_ms};
+    r.items = calloc(1, sizeof *r.items);
+    if (r.items && hb_image_catitem(s->rt, info.name, r.items) == 0) {
+        r.items_n = 1;
+        hb_bus_post(q->reply_to, &r);
+    } else {
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "image '%s' made, but not readable",
+                           info.name);
+    }
+    hb_msg_clear(&r);
+    hb_msg_t ev = {.type = HB_MSG_EV_IMAGE_CREATED, .name = info.name, .parent = info.parent,
+                   .kind = info.kind, .id = s->id, .duration_ms = t.total_ms,
+                   .frozen_ms = t.frozen_ms};
+    publish(s, &ev);   /* ev borrows */
+}
+
+/* SB_RESTORE (issue 17): init and its processes restarted on the snapshot
+ * with an empty writable layer. Refused while operations use init (their
+ * connections would break mid-way). The manager learns the new image from
+ * the announce (list, in-use checks). */
+static void on_restore(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    if (s->inflight > 0) {
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "sandbox '%s' is busy: %d operations "
+                           "in flight (exec, files, processes); retry when they end", s->id,
+                           s->inflight);
+        return;
+    }
+    if (hb_image_restore(s->sb, q->snapshot, &e) < 0) {
+        HB_LOG_WARN("sandbox %s: restore: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;   /* after the kill, the liveness check fails it */
+    }
+    announce(s, NULL);
+    on_get(s, q);
+}
+
 /* A failed sandbox answers GET and DELETE; everything else names its state. */
 static void on_failed_request(sup_t *s, hb_msg_t *q)
 {
@@ -600,6 +654,8 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_LEASE: on_lease(s, q); break;
     case HB_MSG_SB_KILLALL: on_killall(s, q); break;
     case HB_MSG_SB_TIMEOUT: on_timeout(s, q); break;
+    case HB_MSG_SB_SNAPSHOT: on_snapshot(s, q); break;
+    case HB_MSG_SB_RESTORE: on_restore(s, q); break;
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

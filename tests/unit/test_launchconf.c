@@ -78,3 +78,37 @@ Test(launchconf, incomplete_or_too_long)
     cr_assert_geq((size_t)hb_lc_append(small, sizeof small, n, HB_LC_ID, "y"), sizeof small,
                   "and stays so");
 }
+
+/* issue 17: the layers of a layered image, top first, each with the uid
+ * base that owns its files; past HB_LC_LAYERS_MAX, or malformed, the
+ * whole file is refused (never a sandbox on half its chain). */
+Test(launchconf, layers)
+{
+    char buf[8192];
+    int n = 0;
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_ID, "%s", "sb1");
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_IMAGE, "%s", "/data/images/base/rootfs");
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_UID_BASE, "%u", 100000u);
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_SHM_BYTES, "%llu", 67108864ull);
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_LAYER, "%u %s", 200000u, "/p/.layers/top/upper");
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_LAYER, "%u %s", 300000u, "/p/.layers/mid/upper");
+    char keep[sizeof buf];
+    memcpy(keep, buf, (size_t)n + 1);
+    launch_conf_t *c = malloc(sizeof *c);
+    cr_assert_not_null(c);
+    cr_assert_eq(launch_conf_parse(buf, "/d", c), 0);
+    cr_assert_eq(c->n_layers, 2);
+    cr_assert_eq(c->layer_uid[0], 200000);
+    cr_assert_str_eq(c->layers[0], "/p/.layers/top/upper");
+    cr_assert_str_eq(c->layers[1], "/p/.layers/mid/upper");
+
+    memcpy(buf, keep, (size_t)n + 1);
+    for (int i = 0; i < HB_LC_LAYERS_MAX; i++)
+        n = hb_lc_append(buf, sizeof buf, n, HB_LC_LAYER, "%u /l%d", 1u, i);
+    cr_assert(n > 0 && (size_t)n < sizeof buf);
+    cr_assert_eq(launch_conf_parse(buf, "/d", c), -1, "more than HB_LC_LAYERS_MAX layers");
+
+    char bad[256] = "id=x\nimage=/i\nuid_base=5\nshm_bytes=65536\nlayer=/no/uid\n";
+    cr_assert_eq(launch_conf_parse(bad, "/d", c), -1, "a layer without its uid base");
+    free(c);
+}

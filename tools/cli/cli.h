@@ -116,6 +116,11 @@ char *cli_urlencode(const char *s);
 int   cli_cmd_create(int argc, char **argv);
 int   cli_cmd_list(int argc, char **argv);
 int   cli_cmd_get(int argc, char **argv);
+/* cli_layers.c (issue 17): snapshot, fork, restore (image rm and list:
+ * cli_layers.h). */
+int   cli_cmd_snapshot(int argc, char **argv);
+int   cli_cmd_fork(int argc, char **argv);
+int   cli_cmd_restore(int argc, char **argv);
 /* cli_e2b.c */
 int   cli_cmd_e2b_key(int argc, char **argv);
 int   cli_cmd_destroy(int argc, char **argv);

@@ -2,6 +2,7 @@
  * these work on the data dir directly, no daemon needed (root required:
  * images are owned by host root). */
 #include "cli.h"
+#include "cli_layers.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "log.h"
 #include "runtime.h"
 
-#define IMAGE_USAGE "image build | image list | image import NAME DIR|TARBALL  [--data-dir D]"
+#define IMAGE_USAGE "image build | image list | image rm NAME | image import NAME DIR|TARBALL  [--data-dir D]"
 
 static void to_stderr(void *ud, const char *line)
 {
@@ -45,34 +46,10 @@ static int image_build(const hb_runtime_t *rt)
     return 0;
 }
 
-static int image_list(const hb_runtime_t *rt, bool json)
-{
-    hb_err_t e = {0};
-    char **names;
-    size_t n;
-    if (hb_image_list(rt, &names, &n, &e) < 0)
-        return fail(&e);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (json)
-            json_array_append_new(arr, json_string(names[i]));
-        else
-            printf("%s\n", names[i]);
-    }
-    if (json) {
-        json_t *root = json_pack("{s:o, s:I}", "images", arr, "total", (json_int_t)n);
-        json_dumpf(root, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(root);
-    } else {
-        json_decref(arr);
-    }
-    hb_strv_free(names, n);
-    return 0;
-}
-
 int cli_cmd_image(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "rm") == 0)   /* issue 17: through the daemon */
+        return cli_image_rm(argc - 1, argv + 1);
     cli_opts_t o;
     int prc = cli_parse_cmd(argc, argv, 0, IMAGE_USAGE, 1, 3, false, &o);
     if (prc != 0)
@@ -103,7 +80,7 @@ int cli_cmd_image(int argc, char **argv)
     if (strcmp(sub, "build") == 0)
         return image_build(&rt);
     if (strcmp(sub, "list") == 0)
-        return image_list(&rt, o.json);
+        return cli_image_table(&rt, o.json);   /* cli_layers.c: parent, kind, size */
     hb_err_t e = {0};
     if (hb_image_import(&rt, o.pos[1], o.pos[2], &e) < 0)
         return fail(&e);

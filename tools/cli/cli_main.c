@@ -20,6 +20,9 @@ void cli_usage(FILE *out)
           "         [--llm-base-url U] [--llm-api-key K] [--llm-model M]\n"
           "         [--metadata K=V]... [--env K=V]...  prints the id (env: every command's)\n"
           "  timeout ID SECONDS                        expire SECONDS from now (set, not added)\n"
+          "  snapshot ID NAME                          the sandbox's filesystem as image NAME\n"
+          "  fork ID N [--name PREFIX] [--memory M]... N new sandboxes from its filesystem\n"
+          "  restore ID SNAPSHOT                       restart it on SNAPSHOT (processes killed)\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
@@ -47,7 +50,8 @@ void cli_usage(FILE *out)
           "\n"
           "Images (local, as root; act on the data dir):\n"
           "  image build                               build the default image 'base'\n"
-          "  image list\n"
+          "  image list                                name, parent, kind, size\n"
+          "  image rm NAME                             through the daemon (409 while in use)\n"
           "  image import NAME DIR|TARBALL\n"
           "\n"
           "Common options (before or after COMMAND): --api-url URL  --api-key KEY  --data-dir DIR\n"
@@ -104,6 +108,7 @@ int cli_dispatch(int argc, char **argv)
         {"shell", cli_cmd_shell},
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
         {"timeout", cli_cmd_timeout}, {"e2b-key", cli_cmd_e2b_key},
+        {"snapshot", cli_cmd_snapshot}, {"fork", cli_cmd_fork}, {"restore", cli_cmd_restore},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)

@@ -55,6 +55,19 @@ int hb_btrfs_subvol_destroy(int dirfd, const char *name)
     return vol_args(&va, name) < 0 ? -1 : ioctl(dirfd, BTRFS_IOC_SNAP_DESTROY, &va);
 }
 
+int hb_btrfs_snapshot_ro(int src_fd, int dirfd, const char *name)
+{
+    struct btrfs_ioctl_vol_args_v2 va;
+    memset(&va, 0, sizeof va);
+    if (strchr(name, '/') || snprintf(va.name, sizeof va.name, "%s", name) >= (int)sizeof va.name) {
+        errno = EINVAL;
+        return -1;
+    }
+    va.fd = src_fd;
+    va.flags = BTRFS_SUBVOL_RDONLY;
+    return ioctl(dirfd, BTRFS_IOC_SNAP_CREATE_V2, &va);
+}
+
 int hb_btrfs_subvol_id(int fd, uint64_t *id)
 {
     struct btrfs_ioctl_ino_lookup_args a = {.treeid = 0, .objectid = BTRFS_FIRST_FREE_OBJECTID};

@@ -17,6 +17,9 @@ int  hb_btrfs_subvol_create(int dirfd, const char *name);
 /* Delete the subvolume dirfd/name with everything in it (the space comes
  * back in the background, from the cleaner thread). */
 int  hb_btrfs_subvol_destroy(int dirfd, const char *name);
+/* A read-only snapshot of the subvolume src_fd is in, as dirfd/name
+ * (flushes the source's dirty data first: the kernel does, as part of it). */
+int  hb_btrfs_snapshot_ro(int src_fd, int dirfd, const char *name);
 /* fd: any directory inside the subvolume. */
 int  hb_btrfs_subvol_id(int fd, uint64_t *id);
 /* Limit the referenced bytes of the subvolume fd is in; 0 lifts the limit. */

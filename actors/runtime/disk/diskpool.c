@@ -2,6 +2,7 @@
  * the image is made; the loop device, the mount, growing and quotas are
  * ioctls and mount(2). */
 #include "diskpool.h"
+#include "image_layer.h"
 
 #include "btrfs.h"
 #include "image_internal.h"
@@ -203,6 +204,7 @@ int hb_pool_open(hb_runtime_t *rt, hb_err_t *e)
     close(fd);
     if (r < 0)
         return hb_fail_sys(e, HB_E_NOTSUP, err, "disk pool: btrfs quotas on %s", p->mnt);
+    hb_layers_recover(rt);   /* half-made snapshots of a crashed daemon (image_gc.c) */
     return 0;
 }
 
@@ -313,6 +315,11 @@ void hb_pool_close(hb_runtime_t *rt)
     struct hb_pool *p = rt->pool;
     if (!p)
         return;
+    /* An empty layer store (issue 17: image_layer.h) is no reason to stay;
+     * layers of images are, like sandboxes. */
+    char layers[sizeof p->mnt + 16];
+    snprintf(layers, sizeof layers, "%s/" HB_LAYERS_DIR, p->mnt);
+    rmdir(layers);
     if (p->own_mount && dir_empty(p->mnt)) {
         if (umount2(p->mnt, 0) == 0)
             HB_LOG_INFO("disk pool: no sandbox left, %s unmounted", p->mnt);

@@ -77,6 +77,22 @@ void hb_layer_release(const hb_sandbox_t *sb)
     close(fd);
 }
 
+int hb_layer_reset(const hb_sandbox_t *sb, hb_err_t *e)
+{
+    hb_layer_release(sb);
+    int dfd = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0)
+        return hb_fail_sys(e, HB_E_INTERNAL, errno, "open %s", sb->dir);
+    int r = hb_btrfs_subvol_destroy(dfd, LAYER);
+    int saved = errno;
+    unlinkat(dfd, "upper", 0);
+    unlinkat(dfd, "work", 0);
+    close(dfd);
+    if (r < 0 && saved != ENOENT)
+        return hb_fail_sys(e, HB_E_INTERNAL, saved, "remove the writable layer of %s", sb->id);
+    return hb_layer_create(sb, e);
+}
+
 int hb_sandbox_disk_usage(const hb_sandbox_t *sb, hb_usage_t *u)
 {
     u->disk_bytes = 0;

@@ -12,5 +12,7 @@ int  hb_layer_create(const hb_sandbox_t *sb, hb_err_t *e);
  * keeps after the subvolume is gone counts for nothing when the pool is
  * sized. */
 void hb_layer_release(const hb_sandbox_t *sb);
+/* Restore (issue 17): the layer replaced by an empty one (init is dead). */
+int  hb_layer_reset(const hb_sandbox_t *sb, hb_err_t *e);
 
 #endif

@@ -4,6 +4,7 @@
  * complete (built or copied into a dot-prefixed temp dir, then renamed), so
  * a half-made image is never used. */
 #include "image_internal.h"
+#include "image_layer.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -67,7 +68,7 @@ bool hb_image_exists(const hb_runtime_t *rt, const char *name)
     if (!name || !hb_name_valid(name))
         return false;
     return hb_pathf(dir, sizeof dir, NULL, "%s/images/%s", rt->data_dir, name) == 0 &&
-           hb_rootfs_valid(dir);
+           (hb_rootfs_valid(dir) || hb_image_is_layer(rt, name));
 }
 
 int hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e)

@@ -4,6 +4,7 @@
 #define HB_LAUNCH_CONF_H
 
 #include "init.h"
+#include "launchconf.h"
 #include "launch_net.h"
 #include "launch_skills.h"
 
@@ -13,7 +14,12 @@
 typedef struct {
     char id[64];
     char dir[LPATH];        /* the sandbox dir */
-    char image[LPATH];      /* image rootfs on the host */
+    char image[LPATH];      /* image rootfs on the host (the chain's root) */
+    /* Layers above it, top first (issue 17): each is idmapped from the uid
+     * base that wrote it to this sandbox's. n_layers < 0: too many. */
+    int  n_layers;
+    unsigned long layer_uid[HB_LC_LAYERS_MAX];
+    char layers[HB_LC_LAYERS_MAX][LPATH];
     unsigned long uid_base;
     char cg_procs[MAX_CG][LPATH];
     int  n_cg;

@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "launcher.h"
 #include "launch_conf.h"
+#include "launch_layers.h"
 #include "sbdir_names.h"
 #include "log.h"
 #include "procfs.h"
@@ -382,20 +383,40 @@ static int ensure_tmp(const char *root)
     return 0;
 }
 
-static int build_root(const launch_conf_t *c, int image_fd, int *skill_fds, int *listen_fd)
+/* The overlay's lower layers: the image alone at lower, or (a layered
+ * image) each layer under lower/ (launch_layers.c). Into opt: lowerdir=... */
+static int attach_lower(const launch_conf_t *c, int image_fd, const int *layer_fds, char *opt,
+                        size_t len)
 {
-    char lower[LPATH], root[LPATH], opts[128];
+    if (c->n_layers == 0) {
+        if (move_mount(image_fd, "", AT_FDCWD, "lower", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return fail("attach the image");
+        close(image_fd);
+        snprintf(opt, len, "lowerdir=lower");
+        return 0;
+    }
+    char why[300];
+    if (launch_layers_attach(c, image_fd, layer_fds, opt, len, why, sizeof why) < 0) {
+        errno = 0;
+        return fail("image layers: %s", why);
+    }
+    return 0;
+}
+
+static int build_root(const launch_conf_t *c, int image_fd, const int *layer_fds, int *skill_fds,
+                      int *listen_fd)
+{
+    char root[LPATH], lowerdir[HB_LC_LAYERS_MAX * 12 + 64], opts[sizeof lowerdir + 64];
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return fail("make mounts private");
-    if (pathf(lower, "%s/lower", c->dir) < 0 || pathf(root, "%s/rootfs", c->dir) < 0)
+    if (pathf(root, "%s/rootfs", c->dir) < 0)
         return -1;
-    if (move_mount(image_fd, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        return fail("attach the image");
-    close(image_fd);
     /* Relative layer paths: the sandbox's mountinfo then names no host path. */
     if (chdir(c->dir) < 0)
         return fail("chdir %s", c->dir);
-    snprintf(opts, sizeof opts, "lowerdir=lower,upperdir=upper,workdir=work,userxattr");
+    if (attach_lower(c, image_fd, layer_fds, lowerdir, sizeof lowerdir) < 0)
+        return -1;
+    snprintf(opts, sizeof opts, "%s,upperdir=upper,workdir=work,userxattr", lowerdir);
     if (mount("overlay", "rootfs", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
         return fail("mount the overlay root");
     if (setup_proc(root) < 0 || setup_sys(root) < 0 || setup_dev(root, c->shm_bytes) < 0)
@@ -417,6 +438,10 @@ static int child_main(const launch_conf_t *c, int sync)
     int image_fd = recv_fd(sync); /* arrives after the id maps are written */
     if (image_fd < 0)
         return fail("receive the image mount");
+    int layer_fds[HB_LC_LAYERS_MAX];
+    for (int i = 0; i < c->n_layers; i++)
+        if ((layer_fds[i] = recv_fd(sync)) < 0)
+            return fail("receive the image's layers");
     int skill_fds[HB_SKILLS_MAX_N];
     for (int i = 0; i < c->skills.n; i++)
         if ((skill_fds[i] = recv_fd(sync)) < 0)
@@ -427,7 +452,7 @@ static int child_main(const launch_conf_t *c, int sync)
         return fail("redirect stdio");
     close(devnull);
     int listen_fd = -1;
-    if (become_root() < 0 || build_root(c, image_fd, skill_fds, &listen_fd) < 0)
+    if (become_root() < 0 || build_root(c, image_fd, layer_fds, skill_fds, &listen_fd) < 0)
         return -1;
     if (sethostname(c->id, strlen(c->id)) < 0)
         return fail("sethostname");
@@ -538,8 +563,26 @@ static void protect_from_oom(pid_t child)
 /* Map the child's ids, hand it the idmapped image, wait for its verdict.
  * The sandbox's network (net, may be NULL) is set up while the child builds
  * its root: its namespace exists since clone, and the two overlap. */
+/* The idmapped layers of a layered image, top first (launch_layers.c). */
+static int send_layers(const launch_conf_t *c, int sync, char *why, size_t len)
+{
+    int fds[HB_LC_LAYERS_MAX];
+    if (launch_layers_open(c, fds, why, len) < 0) {
+        errno = 0;
+        return fail("%s", why);
+    }
+    int r = 0;
+    for (int i = 0; i < c->n_layers; i++) {
+        if (r == 0 && send_fd(sync, fds[i]) < 0)
+            r = fail("send the image's layers");
+        close(fds[i]);
+    }
+    return r;
+}
+
 static int parent_side_probe(pid_t child, int sync, const char *image, unsigned long uid_base,
-                             const launch_skills_t *skills, const launch_net_t *net)
+                             const launch_conf_t *layers, const launch_skills_t *skills,
+                             const launch_net_t *net)
 {
     if (write_id_maps(child, uid_base) < 0)
         return -1;
@@ -550,8 +593,10 @@ static int parent_side_probe(pid_t child, int sync, const char *image, unsigned 
     close(tree);
     if (r < 0)
         return fail("send the image mount");
-    int sfds[HB_SKILLS_MAX_N];
     char why[300];
+    if (layers && send_layers(layers, sync, why, sizeof why) < 0)
+        return -1;
+    int sfds[HB_SKILLS_MAX_N];
     if (skills && launch_skills_open(skills, sfds, why, sizeof why) < 0) {
         errno = 0;
         return fail("%s", why);
@@ -584,7 +629,7 @@ static int parent_side_probe(pid_t child, int sync, const char *image, unsigned 
 static int parent_side(const launch_conf_t *c, pid_t child, int sync)
 {
     protect_from_oom(child);
-    return parent_side_probe(child, sync, c->image, c->uid_base, &c->skills, &c->net);
+    return parent_side_probe(child, sync, c->image, c->uid_base, c, &c->skills, &c->net);
 }
 
 int launcher_main(const char *dir)
@@ -681,7 +726,7 @@ int launcher_probe(const char *dir)
     }
     close(sv[1]);
     unsigned long base = HB_UID_BASE + (unsigned long)(HB_UID_SLOTS - 1) * HB_UID_RANGE;
-    int r = parent_side_probe(pid, sv[0], img, base, NULL, NULL);
+    int r = parent_side_probe(pid, sv[0], img, base, NULL, NULL, NULL);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     if (r < 0) {
