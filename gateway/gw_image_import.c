@@ -34,12 +34,13 @@ static bool type_ok(const char *ct)
            (n == 24 && strncasecmp(ct, "application/octet-stream", n) == 0);
 }
 
-/* The body into fd: 0, or an HTTP status with the reply already sent. */
-static int spool(hb_req_t *r, int fd, uint64_t max)
+/* The body into fd: 0, or -1 with *e set (the reply waits until the temp
+ * file is gone: a client that sees it never sees the file). */
+static int spool(hb_req_t *r, int fd, uint64_t max, hb_err_t *e)
 {
     char *buf = malloc(CHUNK);
     if (!buf)
-        return hb_reply_error(r->c, 500, "out of memory");
+        return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     long long want = r->ri->content_length;
     uint64_t got = 0;
     int status = 0;
@@ -49,14 +50,14 @@ static int spool(hb_req_t *r, int fd, uint64_t max)
         int n = mg_read(r->c, buf, CHUNK);
         if (n <= 0) {
             if (want >= 0)
-                status = hb_reply_error(r->c, 400, "body: cut short after %llu of %lld bytes",
-                                        (unsigned long long)got, want);
+                status = hb_fail(e, HB_E_INVALID, 0, "body: cut short after %llu of %lld bytes",
+                                 (unsigned long long)got, want);
             break;
         }
         got += (uint64_t)n;
         if (got > max) {
-            status = hb_reply_error(r->c, 413, "body: larger than the %llu byte import limit "
-                                    "(--max-image-import)", (unsigned long long)max);
+            status = hb_fail(e, HB_E_TOOBIG, 0, "body: larger than the %llu byte import limit "
+                             "(--max-image-import)", (unsigned long long)max);
             break;
         }
         for (const char *p = buf; n > 0 && status == 0;) {
@@ -64,8 +65,8 @@ static int spool(hb_req_t *r, int fd, uint64_t max)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0)
-                status = hb_reply_error(r->c, errno == ENOSPC ? 507 : 500, "spooling the "
-                                        "upload: %s", strerror(errno));
+                status = hb_fail_sys(e, errno == ENOSPC ? HB_E_NOSPACE : HB_E_INTERNAL, errno,
+                                     "spooling the upload");
             else {
                 p += w;
                 n -= (int)w;
@@ -100,14 +101,13 @@ static int import(hb_req_t *r, const hb_runtime_t *rt, const char *name, uint64_
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return hb_reply_error(r->c, 500, "cannot spool the upload: %s", strerror(errno));
-    int status = spool(r, fd, max);
-    if (close(fd) < 0 && status == 0)
-        status = hb_reply_error(r->c, 500, "spooling the upload: %s", strerror(errno));
-    if (status == 0)
-        status = hb_oci_import(rt, name, path, max, &e) < 0 ? hb_reply_err(r, &e)
-                                                            : created(r, rt, name);
+    int rc = spool(r, fd, max, &e);
+    if (close(fd) < 0 && rc == 0)
+        rc = hb_fail_sys(&e, HB_E_INTERNAL, errno, "spooling the upload");
+    if (rc == 0)
+        rc = hb_oci_import(rt, name, path, max, &e);
     unlink(path);
-    return status;
+    return rc < 0 ? hb_reply_err(r, &e) : created(r, rt, name);
 }
 
 int hb_h_image_import(hb_req_t *r)
