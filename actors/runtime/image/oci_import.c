@@ -126,31 +126,39 @@ static int read_json(hb_oci_archive_t *a, const char *path, const char *digest, 
     return hb_oci_archive_read(a, path, digest, what, HB_OCI_JSON_MAX, buf, len, e);
 }
 
+/* One JSON blob parsed by fn into out; the text is freed either way. */
+static int pick_from(hb_oci_archive_t *a, const char *path, const char *digest,
+                     const char *what, hb_oci_blob_t *m, bool *nested, hb_err_t *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (read_json(a, path, digest, what, &text, &len, e) < 0)
+        return -1;
+    int rc = hb_oci_index_pick(text, len, m, nested, e);
+    free(text);
+    return rc < 0 ? -1 : 0;
+}
+
 static int oci_plan(hb_oci_archive_t *a, hb_oci_plan_t *p, hb_err_t *e)
 {
-    char *text;
-    size_t len;
     hb_oci_blob_t m;
     bool nested = false;
-    if (read_json(a, "index.json", NULL, "index.json", &text, &len, e) < 0)
+    if (pick_from(a, "index.json", NULL, "index.json", &m, &nested, e) < 0)
         return -1;
-    int rc = hb_oci_index_pick(text, len, &m, &nested, e);
-    free(text);
-    if (rc == 0 && nested) {   /* index -> index -> manifest (docker 25, buildx) */
-        rc = read_json(a, m.path, m.digest, "nested index", &text, &len, e);
-        if (rc == 0)
-            rc = hb_oci_index_pick(text, len, &m, &nested, e);
-        free(text);
-        if (rc == 0 && nested)
-            rc = hb_fail(e, HB_E_INVALID, 0, "index.json: indexes nested too deep");
+    if (nested) {   /* index -> index -> manifest (docker 25, buildx) */
+        hb_oci_blob_t inner = m;
+        if (pick_from(a, inner.path, inner.digest, "nested index", &m, &nested, e) < 0)
+            return -1;
+        if (nested)
+            return hb_fail(e, HB_E_INVALID, 0, "index.json: indexes nested too deep");
     }
-    if (rc == 0)
-        rc = read_json(a, m.path, m.digest, "manifest", &text, &len, e);
-    if (rc < 0)
+    char *text = NULL;
+    size_t len = 0;
+    if (read_json(a, m.path, m.digest, "manifest", &text, &len, e) < 0)
         return -1;
-    rc = hb_oci_manifest_parse(text, len, p, e);
+    int rc = hb_oci_manifest_parse(text, len, p, e);
     free(text);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static int plan(hb_oci_archive_t *a, hb_oci_plan_t *p, hb_oci_config_t *c, hb_err_t *e)

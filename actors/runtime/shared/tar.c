@@ -207,6 +207,17 @@ static int set_long(hb_tar_reader_t *r, char *out, bool *flag)
     return 0;
 }
 
+/* pax "uid" / "gid": an odd value reads as 0, as in the header. */
+static void pax_owner(hb_tar_reader_t *r, bool uid, const char *v, size_t vl)
+{
+    char num[32], *end;
+    snprintf(num, sizeof num, "%.*s", (int)(vl < 31 ? vl : 31), v);
+    unsigned long long n = strtoull(num, &end, 10);
+    bool ok = end != num && num[0] != '-' && !*end && n <= UINT32_MAX;
+    *(uid ? &r->pax_uid : &r->pax_gid) = ok ? n : 0;
+    *(uid ? &r->has_uid : &r->has_gid) = true;
+}
+
 static int pax_value(hb_tar_reader_t *r, const char *k, size_t kl, const char *v, size_t vl)
 {
     char num[32];
@@ -219,13 +230,7 @@ static int pax_value(hb_tar_reader_t *r, const char *k, size_t kl, const char *v
         out[vl] = '\0';
         *(path ? &r->has_name : &r->has_link) = true;
     } else if (kl == 3 && (memcmp(k, "uid", 3) == 0 || memcmp(k, "gid", 3) == 0)) {
-        snprintf(num, sizeof num, "%.*s", (int)(vl < 31 ? vl : 31), v);
-        char *end;
-        unsigned long long n = strtoull(num, &end, 10);
-        bool ok = end != num && num[0] != '-' && !*end && n <= UINT32_MAX;
-        bool u = k[0] == 'u';
-        *(u ? &r->pax_uid : &r->pax_gid) = ok ? n : 0;   /* odd: 0, as in the header */
-        *(u ? &r->has_uid : &r->has_gid) = true;
+        pax_owner(r, k[0] == 'u', v, vl);
     } else if ((kl == 4 && memcmp(k, "size", 4) == 0) || (kl == 5 && memcmp(k, "mtime", 5) == 0)) {
         bool size = kl == 4;
         snprintf(num, sizeof num, "%.*s", (int)(vl < 31 ? vl : 31), v);
