@@ -251,6 +251,19 @@ def test_cli_import(oci_client, oci_daemon, e2e_tmp, kind):
     check_sandbox(oci_client, name)
 
 
+def test_workdir_made_when_no_layer_has_it(oci_client):
+    r = upload(oci_client, "oci-wd", oci_archive(cfg=dict(CONFIG, WorkingDir="/made/at/import",
+                                                          User="1234")))
+    assert r.status_code == 201, r.text
+    sb = oci_client.create(image="oci-wd")
+    try:
+        out = oci_client.exec(sb["id"], "pwd; id -u; stat -c %u /made/at/import")
+        assert out["exit_code"] == 0, out
+        assert out["stdout"].split() == ["/made/at/import", "1234", "0"]
+    finally:
+        oci_client.destroy(sb["id"], missing_ok=True)
+
+
 def test_import_needs_key_and_name(oci_daemon, oci_client):
     r = requests.post(oci_daemon.url + "/api/v1/images", params={"name": "x"}, data=b"",
                       headers={"Content-Type": "application/x-tar"}, timeout=10)

@@ -224,6 +224,34 @@ static int user_known(int rootfd, const char *user, hb_err_t *e)
                                "/etc/passwd", user);
 }
 
+/* WorkingDir made if no layer made it (as docker does at run time):
+ * root's, 0755, each step resolved beneath the root. */
+static int make_workdir(int rootfd, const char *workdir, hb_err_t *e)
+{
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    char comp[HB_PATH_MAX];
+    int fd = dup(rootfd);
+    for (const char *s = workdir + strspn(workdir, "/"); fd >= 0 && *s;) {
+        size_t n = strcspn(s, "/");
+        snprintf(comp, sizeof comp, "%.*s", (int)n, s);
+        s += n + strspn(s + n, "/");
+        if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+            close(fd);
+            fd = -1;
+            break;
+        }
+        int nfd = (int)syscall(SYS_openat2, fd, comp, &how, sizeof how);
+        close(fd);
+        fd = nfd;
+    }
+    if (fd < 0)
+        return hb_fail(e, HB_E_INVALID, 0, "config: WorkingDir '%s' cannot be made in the "
+                       "image (a file or a link leading out is in the way)", workdir);
+    close(fd);
+    return 0;
+}
+
 /* image.json: the facts image_facts.c records, plus what this import knows. */
 static int record(const char *tmp, const hb_oci_config_t *c, hb_err_t *e)
 {
@@ -267,6 +295,8 @@ static int build(hb_oci_archive_t *a, const char *tmp, uint64_t max_bytes, hb_er
                      "commands with it)");
     if (rc == 0 && c.user)
         rc = user_known(rootfd, c.user, e);
+    if (rc == 0 && c.workdir)
+        rc = make_workdir(rootfd, c.workdir, e);
     if (rc == 0)
         rc = record(tmp, &c, e);
     if (rootfd >= 0)
