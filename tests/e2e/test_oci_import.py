@@ -343,3 +343,47 @@ def test_hostile_archive_is_400_and_leaves_nothing(oci_client, oci_daemon, case)
     assert not os.path.exists("/etc/evil")
     if "sparse" in case:
         assert took < 10, f"a 10 GB claim took {took:.1f}s to refuse"
+
+
+def _stalled_upload(daemon, name):
+    """A POST whose body never comes: its request thread waits in the import."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    s.sendall((f"POST /api/v1/images?name={name} HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {daemon.key}\r\nContent-Type: application/x-tar\r\n"
+               f"Content-Length: 1000000\r\n\r\n").encode() + b"\0" * 1024)
+    return s
+
+
+def test_two_imports_at_once_then_429(oci_client, oci_daemon):
+    before = images_dir(oci_daemon)
+    socks = [_stalled_upload(oci_daemon, f"stall{i}") for i in range(2)]
+    try:
+        # both are spooling once their temp files exist
+        deadline = time.monotonic() + 10
+        while sum(n.startswith(".upload.tmp-") for n in images_dir(oci_daemon)) < 2:
+            assert time.monotonic() < deadline, images_dir(oci_daemon)
+            time.sleep(0.05)
+        r = upload(oci_client, "third", oci_archive())
+        assert r.status_code == 429, r.text
+    finally:
+        for s in socks:
+            s.close()
+    deadline = time.monotonic() + 10
+    while images_dir(oci_daemon) != before:   # the cut uploads are removed
+        assert time.monotonic() < deadline, images_dir(oci_daemon)
+        time.sleep(0.05)
+
+
+def test_crash_leftovers_removed_at_start(oci_daemon):
+    """A half import and an upload whose process is gone go at the next start."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    images = oci_daemon.data_dir / "images"
+    half = images / f".half.tmp-{dead.pid}-0"
+    (half / "rootfs" / "etc").mkdir(parents=True)
+    (images / f".upload.tmp-{dead.pid}-1").write_bytes(b"x")
+    shutdown_daemon(oci_daemon)
+    oci_daemon.start()
+    left = [n for n in images_dir(oci_daemon) if str(dead.pid) in n]
+    assert left == [], left
