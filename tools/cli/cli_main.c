@@ -48,7 +48,7 @@ void cli_usage(FILE *out)
           "Images (local, as root; act on the data dir):\n"
           "  image build                               build the default image 'base'\n"
           "  image list\n"
-          "  image import NAME DIR|TARBALL\n"
+          "  image import NAME DIR|TARBALL|OCI-ARCHIVE\n"
           "\n"
           "Common options (before or after COMMAND): --api-url URL  --api-key KEY  --data-dir DIR\n"
           "  --json  --help\n"
