@@ -1,7 +1,9 @@
 /* libFuzzer target: the OCI import's parsers (actors/runtime/image/oci_json.c,
  * oci_config.c) on any bytes: index.json, an image manifest, a docker
  * manifest.json, an image config, and the whiteout and entry-name rules.
- * The first byte picks which; the rest is the text. Whatever the input,
+ * The first byte picks which; the rest is the text. Case 5 is the outer
+ * archive's scanner (oci_archive.c) on the bytes as a file (a memfd): its
+ * table of offsets, links and truncation checks, then reading from it. Whatever the input,
  * what comes out must be clean: valid digests, blob paths under blobs/,
  * relative archive paths without "..", whiteout targets that are clean
  * names. */
@@ -10,6 +12,9 @@
 
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +78,44 @@ static void names(const char *t, size_t n)
     }
 }
 
+static int count_sink(void *ud, const void *p, size_t n)
+{
+    (void)p;
+    *(size_t *)ud += n;
+    return 0;
+}
+
+static void archive(const char *t, size_t n)
+{
+    int fd = memfd_create("fuzz-oci", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, t, n) != (ssize_t)n) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    hb_oci_archive_t *a;
+    hb_err_t e = {0};
+    if (hb_oci_archive_open(path, &a, &e) == 0) {
+        static const char *const names[] = {"index.json", "manifest.json", "oci-layout", "a/b"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char *buf;
+            size_t len, got = 0;
+            if (hb_oci_archive_read(a, names[i], NULL, "fuzz", 4096, &buf, &len, &e) == 0) {
+                assert(len <= 4096 && buf[len] == '\0');
+                free(buf);
+            }
+            if (hb_oci_archive_stream(a, names[i], NULL, "fuzz", count_sink, &got, &e) == 0)
+                assert(got <= n);
+        }
+        hb_oci_archive_close(a);
+    } else {
+        assert(e.msg[0]);
+    }
+    close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -82,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hb_oci_blob_t b;
     bool nested;
     hb_err_t e = {0};
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0:
         if (hb_oci_index_pick(t, n, &b, &nested, &e) == 0)
             check_blob(&b, true);
@@ -90,7 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: plan(t, n, false); break;
     case 2: plan(t, n, true); break;
     case 3: config(t, n); break;
-    default: names(t, n); break;
+    case 4: names(t, n); break;
+    default: archive(t, n); break;
     }
     return 0;
 }

@@ -31,6 +31,7 @@ struct hb_oci_archive {
     /* while scanning */
     const char *chunk;
     uint64_t    chunk_off;
+    afile_t    *cur;   /* the entry whose data comes, NULL if not one we keep */
     hb_err_t   *e;
 };
 
@@ -92,6 +93,7 @@ static int on_entry(void *ud, const hb_tar_entry_t *te)
     char clean[HB_PATH_MAX];
     const char *why;
     bool link = te->typeflag == '1' || te->typeflag == '2';
+    a->cur = NULL;
     if (te->type != HB_TAR_FILE && !link)
         return 0;   /* directories and the rest: nothing to read */
     if (hb_tar_clean_name(te->name, clean, sizeof clean, &why) < 0)
@@ -114,6 +116,7 @@ static int on_entry(void *ud, const hb_tar_entry_t *te)
             f->alias = link_target(te, clean);
     }
     a->n++;
+    a->cur = link ? NULL : f;
     if (!f->name || (link && !f->alias))
         return hb_fail(a->e, HB_E_INVALID, 0, "archive entry '%.100s': bad name or link",
                        te->name);
@@ -123,9 +126,9 @@ static int on_entry(void *ud, const hb_tar_entry_t *te)
 static int on_data(void *ud, const void *p, size_t n)
 {
     hb_oci_archive_t *a = ud;
-    afile_t *f = &a->f[a->n - 1];
+    afile_t *f = a->cur;
     (void)n;
-    if (!f->placed) {   /* the reader hands out pointers into our chunk */
+    if (f && !f->placed) {   /* the reader hands out pointers into our chunk */
         f->off = a->chunk_off + (uint64_t)((const char *)p - a->chunk);
         f->placed = true;
     }
