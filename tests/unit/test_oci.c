@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "oci.h"
+#include "runtime.h"
 #include "rmtree_at.h"
 #include "tar.h"
 
@@ -318,4 +319,26 @@ Test(oci, tar_reader_reports_owners)
     }
     close(rootfd);
     hb_rmtree_at(AT_FDCWD, t, &(hb_rmtree_opts_t){.depth_max = 8});
+}
+
+/* The image's Env under the sandbox's, under the request's; cwd and user
+ * defaults only where a request names none. */
+Test(oci, image_defaults_merge)
+{
+    char *img[] = {"A=image", "B=image", "C=image", NULL};
+    char *own[] = {"B=sandbox", NULL};
+    const char *req[] = {"C=request", NULL};
+    hb_sandbox_t sb = {.env = own, .img_env = img, .img_cwd = "/srv", .img_user = "app"};
+    const char **v = NULL;
+    hb_err_t e = {0};
+    cr_assert_eq(hb_sandbox_env(&sb, req, &v, &e), 0);
+    cr_assert_str_eq(v[0], "A=image");
+    cr_assert_str_eq(v[1], "B=sandbox");
+    cr_assert_str_eq(v[2], "C=request");
+    cr_assert_null(v[3]);
+    free(v);
+    const char *cwd = NULL, *user = "root";
+    hb_sandbox_cmd_defaults(&sb, &cwd, &user);
+    cr_assert_str_eq(cwd, "/srv");
+    cr_assert_str_eq(user, "root");
 }
