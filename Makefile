@@ -125,7 +125,7 @@ check:
 	$(MAKE) SAN=1 all unit e2e
 
 # ---- fuzzing (clang + libFuzzer) --------------------------------------
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 8
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INCLUDES)
 

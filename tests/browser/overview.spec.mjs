@@ -76,3 +76,27 @@ test('the sandbox page mounts the tabs it has and says which it has not', async 
   await page.goto('/dashboard#/sandbox/no-such-sandbox/overview');
   await expect(page.locator('#tab-panel')).toContainText('There is no sandbox');
 });
+
+test('pause, resume and keep-alive from the sandbox page', async ({ page, sandbox }) => {
+  const sb = await sandbox({ name: `pause-${Date.now().toString(36)}`, timeout: 600 });
+  const before = Date.parse(sb.expires_at);
+  await login(page);
+  await page.goto(`/dashboard#/sandbox/${sb.id}/overview`);
+  await expect(page.locator('#sb-status')).toHaveText('running');
+  await page.locator('#sb-pause').click();
+  await expect(page.locator('#sb-status')).toHaveText('paused');
+  await expect(page.locator('#sb-pause')).toHaveText('Resume');
+  expect((await apiCall('GET', `/api/v1/hiveboxes/${sb.id}`)).status).toBe('paused');
+  // The list shows it too (from the sandbox.paused event or its refetch).
+  await page.locator('#nav-sandboxes').click();
+  await expect(page.locator(`#sandbox-table tbody tr[data-id="${sb.id}"] .badge`)).toHaveText('paused');
+  await page.goto(`/dashboard#/sandbox/${sb.id}/overview`);
+  await page.locator('#sb-pause').click();
+  await expect(page.locator('#sb-status')).toHaveText('running');
+  expect((await apiCall('GET', `/api/v1/hiveboxes/${sb.id}`)).status).toBe('running');
+  // Keep alive: it now expires an hour from now, not in ten minutes.
+  await page.locator('#sb-keepalive').click();
+  await expect.poll(async () => Date.parse((await apiCall('GET', `/api/v1/hiveboxes/${sb.id}`)).expires_at))
+    .toBeGreaterThan(before + 45 * 60 * 1000);
+  await expect(page.locator('#sb-ttl')).toHaveText(/^(59:\d\d|1h 00m)$/);
+});

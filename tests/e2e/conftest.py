@@ -273,5 +273,22 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append((f"hivebox daemon log {d.root.name}", d.log_tail(40)))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "once(why): run by `make test` only, not again under ASan+UBSan (`make check`): "
+        "its time goes to a clock or an external program, not to our C code")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the sanitizers (make check) the tests marked `once` are skipped,
+    each with its reason in the summary: CI's time goes to the C paths."""
+    if not hbtest.SANITIZED:
+        return
+    for item in items:
+        mark = item.get_closest_marker("once")
+        if mark:
+            item.add_marker(pytest.mark.skip(reason=f"runs once, in make test: {mark.args[0]}"))
+
+
 def pytest_report_header(config):
     return [f"hivebox build: {BUILD}", f"hivebox base image: {BASE_IMAGE}"]

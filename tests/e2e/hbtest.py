@@ -21,6 +21,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("HIVEBOX_BUILD") or (REPO / "build")).resolve()
+# `make check` builds into build-san (ASan+UBSan).
+SANITIZED = BUILD.name.endswith("-san")
 # The image CI builds once with `build/hivebox image build` (default data dir).
 BASE_IMAGE = Path(os.environ.get("HIVEBOX_E2E_BASE_IMAGE", "/var/lib/hivebox/images/base"))
 

@@ -226,6 +226,7 @@ def test_a_client_that_does_not_read_costs_a_bounded_queue(private_daemon):
     c.close()
 
 
+@pytest.mark.once("its time is the 15 s keep-alive tick that finds a closed client")
 def test_stream_limit_and_a_closed_stream_frees_its_slot(daemon):
     streams = []
     try:

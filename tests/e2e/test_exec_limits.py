@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from conftest import shutdown_daemon
-from hbtest import BUILD, Daemon, asan_quarantine_env, wait_until
+from hbtest import SANITIZED, Daemon, asan_quarantine_env, wait_until
 
 MIB = 1 << 20
 CAP = 4 * MIB                 # the default per-stream cap
@@ -37,7 +37,6 @@ PEAK_RSS_BOUND = 256 * MIB
 # and per-thread state of ~1,150 gateway workers), so there the bound is on
 # the growth the storm causes; the old daemon grew by about 1.9 GB.
 PEAK_GROWTH_BOUND = 192 * MIB
-SANITIZED = BUILD.name.endswith("-san")
 # After the answers: the buffers are unmapped, so the daemon is back within
 # this much of where it started.
 SETTLED_SLACK = 48 * MIB

@@ -18,7 +18,7 @@ import hbtest
 from hbtest import BUILD
 
 # Under ASan (make check) freed memory sits in quarantine for a while.
-RSS_GROWTH_BOUND = (192 if BUILD.name.endswith("-san") else 64) * (1 << 20)
+RSS_GROWTH_BOUND = (192 if hbtest.SANITIZED else 64) * (1 << 20)
 
 MIB = 1 << 20
 

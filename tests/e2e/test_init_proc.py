@@ -18,7 +18,7 @@ RING = 2 << 20
 BUDGET = 32 << 20
 # ASan keeps freed buffers in quarantine and adds shadow memory: init's RSS
 # says nothing about its own bounds there (the bytes kept are still checked).
-SANITIZED = hbtest.BUILD.name.endswith("-san")
+SANITIZED = hbtest.SANITIZED
 
 
 class Init:

@@ -23,6 +23,9 @@ import requests
 import hbtest
 from hbtest import BUILD, Daemon, free_port
 
+pytestmark = pytest.mark.once("it checks the Makefile, the unit file and shell scripts; "
+                              "the daemon it installs is the same code make test ran")
+
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "tools" / "systemd" / "hivebox.service"
 DEFAULT_ENV = REPO / "tools" / "systemd" / "hivebox.env"

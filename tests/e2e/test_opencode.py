@@ -267,6 +267,7 @@ def test_agent_writes_and_runs_a_file_through_mcp(ocd, occ, box, llm):
         assert r["body"]["model"] == "scripted-model"
 
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_bash_tool_is_refused_and_runs_nothing_on_the_host(ocd, occ, box, llm, e2e_tmp):
     sid = box()["id"]
     marker = e2e_tmp / ("host-marker-" + secrets.token_hex(4))
@@ -338,6 +339,7 @@ def test_host_reaching_routes_are_refused(ocd, occ, box, e2e_tmp):
 
 # ---------------------------------------------------------------- settings and keys
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_sandbox_llm_settings_reach_its_model(ocd, occ, box, llm, llm2):
     key = "sk-sandbox-" + secrets.token_hex(8)
     info = box(llm_base_url=llm2.base_url, llm_model="sandbox-model", llm_api_key=key)
@@ -374,6 +376,7 @@ def test_sandbox_llm_settings_reach_its_model(ocd, occ, box, llm, llm2):
     assert key not in ocd.log_text()
 
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_sandbox_base_url_never_gets_the_global_key(ocd, occ, box, llm2):
     sid = box(llm_base_url=llm2.base_url, llm_model="sandbox-model")["id"]
     ev = Events(ocd, sid)
@@ -438,6 +441,7 @@ def test_custom_mcps_are_merged_with_the_hivebox_server(ocd, occ, box):
 
 # ---------------------------------------------------------------- lifecycle
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_lazy_start_idle_stop_and_restart(e2e_tmp, llm):
     _require_opencode()
     d = _oc_daemon(e2e_tmp / ("oc-idle-" + secrets.token_hex(3)), llm, HIVEBOX_OPENCODE_IDLE="4")
@@ -483,6 +487,7 @@ def test_lazy_start_idle_stop_and_restart(e2e_tmp, llm):
         _shutdown(d)
 
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_eager_start_does_not_delay_create(e2e_tmp, llm):
     _require_opencode()
     d = _oc_daemon(e2e_tmp / ("oc-eager-" + secrets.token_hex(3)), llm,
@@ -579,6 +584,7 @@ def _server_then_stop(d, c):
     return sid, pid
 
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_daemon_restart_adopts_the_running_server(e2e_tmp, llm):
     _require_opencode()
     d = _oc_daemon(e2e_tmp / ("oc-adopt-" + secrets.token_hex(3)), llm)
@@ -596,6 +602,7 @@ def test_daemon_restart_adopts_the_running_server(e2e_tmp, llm):
         _shutdown(d)
 
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_daemon_restart_kills_the_server_of_a_sandbox_that_died(e2e_tmp, llm):
     """A sandbox whose init died while no daemon ran is found failed at the
     next start; the server the previous daemon left for it is killed (the
@@ -620,6 +627,7 @@ def test_daemon_restart_kills_the_server_of_a_sandbox_that_died(e2e_tmp, llm):
 
 # ---------------------------------------------------------------- no model configured
 
+@pytest.mark.once("its time goes to OpenCode (node) starting and stopping; the proxy's C paths run under ASan in the tests kept")
 def test_prompt_without_a_model_is_refused_at_once(e2e_tmp):
     """No HIVEBOX_OPENCODE_* model and no llm_* at create: OpenCode would fall
     back to defaults that reach no model and a prompt would hang in silence.

@@ -310,6 +310,7 @@ def test_tickets_are_single_use_and_bound_to_their_route(daemon, client, shared_
                          auth=False)) == 401                      # wrong sandbox
 
 
+@pytest.mark.once("30 s of waiting for a ticket's expiry: a clock, not memory")
 def test_ticket_expires_after_30_seconds(daemon, client, shared_sb):
     t = ticket(client, shared_sb.id)
     time.sleep(31)

@@ -76,6 +76,7 @@ from bench_stream import bench_stream
 from bench_terminal import bench_terminal
 from bench_dashboard import bench_dashboard
 from bench_e2b import bench_e2b
+from bench_lifecycle import bench_lifecycle
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -83,7 +84,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle")
 
 
 def parse_args(argv):
@@ -194,7 +195,8 @@ def main(argv):
                  ("concurrent", bench_concurrent), ("output", bench_output),
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
-                 ("terminal", bench_terminal), ("e2b", bench_e2b)]
+                 ("terminal", bench_terminal), ("e2b", bench_e2b),
+                 ("lifecycle", bench_lifecycle)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

@@ -5,6 +5,7 @@ import sys
 from bench_common import MIB
 from bench_dashboard import dashboard_rows
 from bench_e2b import e2b_rows
+from bench_lifecycle import lifecycle_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -121,6 +122,7 @@ def build_rows(res):
     terminal_rows(res, rows, ms, MIB)
     dashboard_rows(res, rows)
     e2b_rows(res, rows, ms)
+    lifecycle_rows(res, rows, ms)
     return rows
 
 

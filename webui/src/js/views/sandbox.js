@@ -29,6 +29,10 @@ export function mountSandbox(el, { id, tab }) {
   const meta = h('p', { class: 'sb-meta muted' });
   const banner = h('div', { class: 'banner', hidden: true, role: 'status' });
   const destroyBtn = h('button', { type: 'button', class: 'btn btn-danger', id: 'sb-destroy', onclick: destroy }, 'Destroy');
+  // Pause freezes every process (no CPU, memory kept); keep-alive sets the
+  // expiry an hour from now (POST .../timeout, at most 86400 s).
+  const pauseBtn = h('button', { type: 'button', class: 'btn', id: 'sb-pause', onclick: togglePause }, 'Pause');
+  const keepBtn = h('button', { type: 'button', class: 'btn', id: 'sb-keepalive', onclick: keepAlive, title: 'Expire one hour from now' }, 'Keep alive 1 h');
   const tabLinks = TABS.map((t) => h('a', {
     href: `#/sandbox/${encodeURIComponent(id)}/${t.name}`, id: `tab-${t.name}`, class: 'tab',
     dataset: { tab: t.name },
@@ -38,7 +42,7 @@ export function mountSandbox(el, { id, tab }) {
     h('a', { class: 'back', href: '#/sandboxes' }, '← Sandboxes'),
     h('div', { class: 'page-head' },
       h('div', {}, h('div', { class: 'title-row' }, title, badge), meta),
-      h('div', { class: 'actions' }, destroyBtn)),
+      h('div', { class: 'actions' }, pauseBtn, keepBtn, destroyBtn)),
     banner,
     h('nav', { class: 'tabs', 'aria-label': 'Sandbox' }, tabLinks),
     panel));
@@ -52,6 +56,45 @@ export function mountSandbox(el, { id, tab }) {
       sandbox.limits && `${sandbox.limits.memory} · ${sandbox.limits.cpus} CPU · ${sandbox.limits.pids} pids`,
     ].filter(Boolean).join(' · '));
     destroyBtn.disabled = !!gone;
+    const usable = !gone && (sandbox.status === 'running' || sandbox.status === 'paused');
+    pauseBtn.disabled = !usable;
+    keepBtn.disabled = !usable;
+    pauseBtn.textContent = sandbox.status === 'paused' ? 'Resume' : 'Pause';
+  }
+
+  // The answer is the sandbox as it is now: the header (and the Overview's
+  // time left) follow it.
+  function updated(sb) {
+    if (!sb || gone) return;
+    sandbox = sb;
+    header();
+    if (mounted && mounted.name === 'overview') showTab('overview');
+  }
+
+  async function togglePause() {
+    const verb = sandbox.status === 'paused' ? 'resume' : 'pause';
+    pauseBtn.disabled = true;
+    try {
+      await api('POST', sbPath(id, verb));
+      updated(await api('GET', sbPath(id)));
+      toast(verb === 'pause' ? `Paused ${id}` : `Resumed ${id}`);
+    } catch (e) {
+      toast(`Could not ${verb} ${id}: ${e.message}`, 'error');
+    } finally {
+      if (sandbox) header();
+    }
+  }
+
+  async function keepAlive() {
+    keepBtn.disabled = true;
+    try {
+      updated(await api('POST', sbPath(id, 'timeout'), { timeout: 3600 }));
+      toast(`${id} now expires in one hour`);
+    } catch (e) {
+      toast(`Could not extend ${id}: ${e.message}`, 'error');
+    } finally {
+      if (sandbox) header();
+    }
   }
 
   async function showTab(name) {
@@ -128,6 +171,9 @@ export function mountSandbox(el, { id, tab }) {
       header();
       if (mounted) { mounted.handle.unmount(); mounted = null; }
       fill(panel, h('p', { class: 'muted' }, 'This sandbox no longer exists.'));
+    } else if ((type === 'sandbox.paused' || type === 'sandbox.resumed') && !gone) {
+      sandbox = { ...sandbox, status: type === 'sandbox.paused' ? 'paused' : 'running' };
+      header();
     } else if (type === 'sandbox.failed') {
       sandbox = { ...sandbox, status: 'failed', failure_reason: data.reason };
       banner.hidden = false;

@@ -328,6 +328,9 @@ export function mountSandboxes(el) {
       r.status = 'failed';
       r.failure = d.reason;
       paint(r);
+    } else if (type === 'sandbox.paused' || type === 'sandbox.resumed') {
+      r.status = type === 'sandbox.paused' ? 'paused' : 'running';
+      paint(r);
     } else if (type === 'exec.finished') {
       r.commands += 1;
       paint(r);
