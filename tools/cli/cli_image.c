@@ -90,7 +90,7 @@ static int image_import(const hb_runtime_t *rt, const char *name, const char *sr
     } else if (hb_image_import(rt, name, src, &e) < 0) {
         return fail(&e);
     }
-    printf("image %s imported%s\n", name, oci ? " (OCI layers)" : "");
+    printf("image %s imported%s\n", name, oci ? " (layers of an OCI or docker archive)" : "");
     return 0;
 }
 
