@@ -142,6 +142,8 @@ FUZZ_EXTRA_fuzz_e2b_connect := gateway/e2b/e2b_cx_parse.c gateway/e2b/e2b_proc_p
                               gateway/e2b/e2b_util.c actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 FUZZ_EXTRA_fuzz_reqlog := gateway/reqid.c
+FUZZ_EXTRA_fuzz_oci := actors/runtime/image/oci_json.c actors/runtime/image/oci_config.c \
+                       actors/runtime/image/oci_archive.c actors/runtime/json_depth.c -lcrypto
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz

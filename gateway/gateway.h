@@ -11,6 +11,7 @@
 #include "bus.h"      /* hb_endpoints_t */
 #include "config.h"
 #include "hberr.h"
+#include "runtime.h"  /* hb_runtime_t (image import) */
 
 typedef struct {
     const char *host;            /* "0.0.0.0" */
@@ -29,6 +30,10 @@ typedef struct {
     /* GET /metrics (gw_metrics.c) */
     const char *metrics_token;   /* --metrics-token: a read-only Bearer token; NULL: none */
     bool        metrics_public;  /* --metrics-public: no token needed */
+    /* issue 17 (oci): POST /api/v1/images archive imports run on the request
+     * thread against the daemon's runtime (its data dir; NULL: 503) */
+    const hb_runtime_t *rt;
+    uint64_t    max_image_import;  /* --max-image-import: upload and extraction cap */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

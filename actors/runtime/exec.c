@@ -162,6 +162,7 @@ int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, v
     if (hb_sandbox_env(sb, req->env, &env, e) < 0)
         return -1;
     r.env = env;
+    hb_sandbox_cmd_defaults(sb, &r.cwd, &r.user);   /* the image's WorkingDir and User */
     hb_initconn_t c;
     if (check_req(&r, &nenv, e) < 0 || hb_initconn_open(&c, sb, e) < 0) {
         free(env);

@@ -196,6 +196,7 @@ int hb_proc_start(const hb_sandbox_t *sb, const hb_proc_req_t *req, hb_proc_info
     if (hb_sandbox_env(sb, (const char *const *)req->env, &env, e) < 0)
         return -1;
     r.env = (char *const *)env;
+    hb_sandbox_cmd_defaults(sb, &r.cwd, &r.user);   /* the image's WorkingDir and User */
     req = &r;
     if (check_start(req, &nenv, e) < 0) {
         free(env);

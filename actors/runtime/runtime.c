@@ -153,6 +153,7 @@ int hb_runtime_init(hb_runtime_t *rt, const hb_runtime_conf_t *conf, hb_err_t *e
         hb_images_dir(rt, images, sizeof images, e) < 0 || mkdir_p1("/run", "hivebox", 0711, e) < 0 ||
         mkdir_p1(rt->uidslot_dir, "", 0700, e) < 0)
         return -1;
+    hb_oci_clean_stale(images);   /* a crash's half imports are never listed */
     if (run_probe(rt, e) < 0 || hb_pool_open(rt, e) < 0)
         return -1;
     hb_net_init(rt); /* never fatal: without it only network "none" works */

@@ -163,6 +163,10 @@ typedef struct hb_sandbox {
     /* Given at create, kept in the record; owned, freed by hb_sandbox_free. */
     char     *metadata;     /* a JSON object of strings; NULL = {} */
     char    **env;          /* "K=V", NULL-terminated; NULL = none */
+    /* The image's config defaults (hb_image_defaults_load; owned): its Env
+     * under env, the cwd and user of a command that names none. */
+    char    **img_env;
+    char     *img_cwd, *img_user;
 } hb_sandbox_t;
 
 /* sandbox.c */
@@ -397,6 +401,25 @@ bool hb_image_has_default_user(const char *image_dir);
 /* src: a directory (copied) or a tarball (.tar, .tar.gz, ...). */
 int  hb_image_import(const hb_runtime_t *rt, const char *name, const char *src, hb_err_t *e);
 int  hb_image_list(const hb_runtime_t *rt, char ***names, size_t *n, hb_err_t *e);
+/* image/oci_import.c: an image from an OCI archive (oci-layout/index.json)
+ * or a docker-archive (manifest.json); max_bytes bounds the extracted file
+ * data. A bad archive is HB_E_INVALID naming the problem, a taken name
+ * HB_E_EXISTS; nothing is left behind on failure. Blocking. */
+int  hb_oci_import(const hb_runtime_t *rt, const char *name, const char *archive,
+                   uint64_t max_bytes, hb_err_t *e);
+/* A tar with index.json or manifest.json at its top? */
+bool hb_oci_archive_detect(const char *path);
+/* At start: remove <data>/images/.*.tmp-<pid>* whose process is gone
+ * (imports, builds and uploads a crash cut short). */
+void hb_oci_clean_stale(const char *images);
+/* image/oci_defaults.c: the defaults an image's config gives the commands
+ * of a sandbox made from it (Env under the sandbox's, WorkingDir, User),
+ * read from images/<image>/image.json into sb (create and re-attach). */
+int  hb_image_defaults_load(hb_sandbox_t *sb, hb_err_t *e);
+void hb_image_defaults_free(hb_sandbox_t *sb);
+/* A command's cwd and user when the request names none (exec, processes,
+ * PTYs: hb_exec and hb_proc_start). */
+void hb_sandbox_cmd_defaults(const hb_sandbox_t *sb, const char **cwd, const char **user);
 /* image_facts.c: what the MCP instructions say about an image, taken from
  * its own files when it was built or imported (images/<name>/image.json),
  * never from a sandbox. Plain text only: letters, digits, " .,:;()/+_-". */

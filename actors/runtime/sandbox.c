@@ -248,10 +248,12 @@ static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_san
     sb->spec.metadata = NULL;   /* borrowed: the handle keeps its own copies */
     sb->spec.env = NULL;
     sb->uid_slot = UINT32_MAX;
+    sb->rt = rt;
     if (hb_sandbox_set_extras(sb, spec->metadata, spec->env) < 0) {
         hb_sandbox_free(sb);
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     }
+    hb_image_defaults_load(sb, NULL);   /* issue 17 (oci): the image's Env, WorkingDir, User */
     if (claim_dir(sb, rt, spec->name, e) < 0) {
         hb_sandbox_free(sb);
         return -1;
@@ -316,6 +318,7 @@ int hb_sandbox_open(const hb_runtime_t *rt, const char *id, hb_sandbox_t **out, 
         sb_paths(sb, rt, id, NULL);
         return hb_fail(e, HB_E_DEAD, 0, "sandbox '%s': record names another id", id);
     }
+    hb_image_defaults_load(sb, NULL);   /* issue 17 (oci): the image's config defaults */
     /* Saved before the launch: the create never answered, nothing is the user's. */
     if (sb->init_pid <= 1 && !sb->failure[0])
         return hb_fail(e, HB_E_DEAD, 0, "sandbox '%s' never finished starting", id);
@@ -381,6 +384,7 @@ void hb_sandbox_free(hb_sandbox_t *sb)
     if (!sb)
         return;
     hb_sandbox_set_extras(sb, NULL, NULL);   /* frees them */
+    hb_image_defaults_free(sb);
     free(sb);
 }
 

@@ -30,13 +30,17 @@ int hb_sandbox_env(const hb_sandbox_t *sb, const char *const *req, const char **
                    hb_err_t *e)
 {
     const char *const *own = (const char *const *)sb->env;
-    size_t n_own = count(own), n_req = count(req), n = 0;
+    const char *const *img = (const char *const *)sb->img_env;   /* the image's Env */
+    size_t n_own = count(own), n_req = count(req), n_img = count(img), n = 0;
     *out = NULL;
-    if (n_own + n_req == 0)
+    if (n_own + n_req + n_img == 0)
         return 0;
-    const char **v = calloc(n_own + n_req + 1, sizeof *v);
+    const char **v = calloc(n_img + n_own + n_req + 1, sizeof *v);
     if (!v)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_img; i++)
+        if (!has_name(own, img[i]) && !has_name(req, img[i]))
+            v[n++] = img[i];
     for (size_t i = 0; i < n_own; i++)
         if (!strchr(own[i], '=') || !has_name(req, own[i]))
             v[n++] = own[i];

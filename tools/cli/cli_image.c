@@ -6,13 +6,16 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "runtime.h"
 
-#define IMAGE_USAGE "image build | image list | image rm NAME | image import NAME DIR|TARBALL  [--data-dir D]"
+#define IMAGE_USAGE "image build | image list | image rm NAME | image import NAME DIR|TARBALL|OCI-ARCHIVE  [--data-dir D]"
+#define CLI_IMPORT_MAX (8ull << 30)   /* the daemon's --max-image-import default */
 
 static void to_stderr(void *ud, const char *line)
 {
@@ -43,6 +46,26 @@ static int image_build(const hb_runtime_t *rt)
     if (hb_image_build_base(rt, to_stderr, NULL, &e) < 0)
         return fail(&e);
     printf("image base ready\n");
+    return 0;
+}
+
+/* An OCI archive or docker-archive (a tar with index.json or manifest.json
+ * at its top) becomes an image through its layers; anything else is a
+ * plain root filesystem (a directory or a tarball), as before. */
+static int image_import(const hb_runtime_t *rt, const char *name, const char *src)
+{
+    hb_err_t e = {0};
+    struct stat st;
+    bool oci = stat(src, &st) == 0 && S_ISREG(st.st_mode) && hb_oci_archive_detect(src);
+    if (oci) {
+        const char *cap = getenv("HIVEBOX_MAX_IMAGE_IMPORT");   /* bytes, as the daemon's */
+        unsigned long long max = cap ? strtoull(cap, NULL, 10) : 0;
+        if (hb_oci_import(rt, name, src, max ? max : CLI_IMPORT_MAX, &e) < 0)
+            return fail(&e);
+    } else if (hb_image_import(rt, name, src, &e) < 0) {
+        return fail(&e);
+    }
+    printf("image %s imported%s\n", name, oci ? " (layers of an OCI or docker archive)" : "");
     return 0;
 }
 
@@ -81,9 +104,5 @@ int cli_cmd_image(int argc, char **argv)
         return image_build(&rt);
     if (strcmp(sub, "list") == 0)
         return cli_image_table(&rt, o.json);   /* cli_layers.c: parent, kind, size */
-    hb_err_t e = {0};
-    if (hb_image_import(&rt, o.pos[1], o.pos[2], &e) < 0)
-        return fail(&e);
-    printf("image %s imported\n", o.pos[1]);
-    return 0;
+    return image_import(&rt, o.pos[1], o.pos[2]);
 }

@@ -52,7 +52,7 @@ void cli_usage(FILE *out)
           "  image build                               build the default image 'base'\n"
           "  image list                                name, parent, kind, size\n"
           "  image rm NAME                             through the daemon (409 while in use)\n"
-          "  image import NAME DIR|TARBALL\n"
+          "  image import NAME DIR|TARBALL|OCI-ARCHIVE\n"
           "\n"
           "Common options (before or after COMMAND): --api-url URL  --api-key KEY  --data-dir DIR\n"
           "  --json  --help\n"

@@ -36,8 +36,8 @@ struct hb_tar_reader {
     char          *meta;            /* HB_TAR_META_MAX + 1 */
     size_t         mlen;
     /* what 'L', 'K' and 'x' say about the next entry */
-    bool           has_name, has_link, has_size, has_mtime;
-    uint64_t       pax_size;
+    bool           has_name, has_link, has_size, has_mtime, has_uid, has_gid;
+    uint64_t       pax_size, pax_uid, pax_gid;
     int64_t        pax_mtime;
     const char    *err;
     hb_tar_entry_t e;
@@ -156,11 +156,18 @@ static int begin_entry(hb_tar_reader_t *r, const hb_tar_cb_t *cb, void *ud)
 {
     const unsigned char *b = r->blk;
     hb_tar_entry_t *e = &r->e;
-    uint64_t mode, size, mtime;
+    uint64_t mode, size, mtime, uid, gid;
     if (get_num(b + F_MODE, 8, &mode) < 0 || get_num(b + F_SIZE, 12, &size) < 0)
         return fail(r, "malformed header (mode or size)");
     if (get_num(b + F_MTIME, 12, &mtime) < 0)
         mtime = 0;   /* a negative or odd time is no reason to refuse a file */
+    /* odd owners read as 0: only image import looks, and it bounds them */
+    if (get_num(b + F_UID, 8, &uid) < 0 || uid > UINT32_MAX)
+        uid = 0;
+    if (get_num(b + F_GID, 8, &gid) < 0 || gid > UINT32_MAX)
+        gid = 0;
+    e->uid = r->has_uid ? (uint32_t)r->pax_uid : (uint32_t)uid;
+    e->gid = r->has_gid ? (uint32_t)r->pax_gid : (uint32_t)gid;
     e->typeflag = (char)b[F_TYPE];
     e->type = type_of(e->typeflag);
     e->mode = (uint32_t)(mode & 07777);
@@ -176,6 +183,7 @@ static int begin_entry(hb_tar_reader_t *r, const hb_tar_cb_t *cb, void *ud)
     if (!r->has_link)
         copy_field(e->link, b + F_LINK, NAME_LEN);
     r->has_name = r->has_link = r->has_size = r->has_mtime = false;
+    r->has_uid = r->has_gid = false;
     if (!has_data(e->typeflag))
         e->size = 0;
     if (cb->entry && cb->entry(ud, e) != 0)
@@ -199,6 +207,17 @@ static int set_long(hb_tar_reader_t *r, char *out, bool *flag)
     return 0;
 }
 
+/* pax "uid" / "gid": an odd value reads as 0, as in the header. */
+static void pax_owner(hb_tar_reader_t *r, bool uid, const char *v, size_t vl)
+{
+    char num[32], *end;
+    snprintf(num, sizeof num, "%.*s", (int)(vl < 31 ? vl : 31), v);
+    unsigned long long n = strtoull(num, &end, 10);
+    bool ok = end != num && num[0] != '-' && !*end && n <= UINT32_MAX;
+    *(uid ? &r->pax_uid : &r->pax_gid) = ok ? n : 0;
+    *(uid ? &r->has_uid : &r->has_gid) = true;
+}
+
 static int pax_value(hb_tar_reader_t *r, const char *k, size_t kl, const char *v, size_t vl)
 {
     char num[32];
@@ -210,6 +229,8 @@ static int pax_value(hb_tar_reader_t *r, const char *k, size_t kl, const char *v
         memcpy(out, v, vl);
         out[vl] = '\0';
         *(path ? &r->has_name : &r->has_link) = true;
+    } else if (kl == 3 && (memcmp(k, "uid", 3) == 0 || memcmp(k, "gid", 3) == 0)) {
+        pax_owner(r, k[0] == 'u', v, vl);
     } else if ((kl == 4 && memcmp(k, "size", 4) == 0) || (kl == 5 && memcmp(k, "mtime", 5) == 0)) {
         bool size = kl == 4;
         snprintf(num, sizeof num, "%.*s", (int)(vl < 31 ? vl : 31), v);
@@ -225,7 +246,7 @@ static int pax_value(hb_tar_reader_t *r, const char *k, size_t kl, const char *v
             r->has_mtime = true;
         }
     }
-    return 0;   /* other keys (uid, uname, atime, ...) do not matter here */
+    return 0;   /* other keys (uname, atime, ...) do not matter here */
 }
 
 /* Records "<len> <key>=<value>\n". */

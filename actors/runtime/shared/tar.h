@@ -36,6 +36,10 @@ typedef struct {
     uint64_t      size;              /* data bytes that follow (regular files) */
     uint32_t      mode;              /* permission bits (07777) */
     int64_t       mtime;
+    /* Read, never written (the writer puts 0): the owner as numbers (the
+     * header or pax "uid"/"gid"; names are ignored). A hard link ('1') is
+     * HB_TAR_OTHER with its target in link; image import uses both. */
+    uint32_t      uid, gid;
 } hb_tar_entry_t;
 
 /* ---- reading ---- */
