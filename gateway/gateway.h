@@ -29,6 +29,7 @@ typedef struct {
     /* GET /metrics (gw_metrics.c) */
     const char *metrics_token;   /* --metrics-token: a read-only Bearer token; NULL: none */
     bool        metrics_public;  /* --metrics-public: no token needed */
+    const char *data_dir;        /* --data-dir: build logs under images/ (gw_image_build.c); NULL: none */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;
