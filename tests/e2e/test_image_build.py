@@ -8,7 +8,9 @@ build log is kept and served by GET /api/v1/images/:name/log.
 Tests marked NEEDS_SNAPSHOT need SB_SNAPSHOT (the layers part): without it
 the build fails at the snapshot, after every step ran; they check all that
 comes before it first."""
+import os
 import secrets
+import subprocess
 import time
 
 import pytest
@@ -16,7 +18,7 @@ import requests
 
 import hbtest
 from conftest import shutdown_daemon
-from hbtest import Daemon
+from hbtest import BUILD, Daemon
 
 IMAGES = "/api/v1/images"
 
@@ -292,3 +294,47 @@ def test_json_build_201_and_name_taken(daemon, client):
     r = post_build(daemon, {"name": new_name("child"), "from": name, "network": "none",
                             "run": ["test -f /made && echo layered"]})
     assert r.status_code == 201, r.text
+
+
+# ---------------------------------------------------------------- CLI
+
+def cli(daemon, *args, timeout=180):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEBOX_")}
+    env["HIVEBOX_API_URL"] = daemon.url
+    env["HIVEBOX_API_KEY"] = daemon.key
+    r = subprocess.run([str(BUILD / "hivebox"), *args], capture_output=True, env=env,
+                       timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def test_cli_failing_step_exits_non_zero(daemon, client):
+    name = new_name("clifail")
+    code, out, err = cli(daemon, "image", "build", name, "--run", "echo from-step-one",
+                         "--run", "echo to-stderr >&2; exit 3", "--run", "echo never",
+                         "--network", "none")
+    assert code == 1, (out, err)
+    assert "from-step-one" in out and "to-stderr" in err and "never" not in out, (out, err)
+    assert "build failed" in err and "exited with 3" in err, err
+    assert_no_trace(client, name)
+
+
+def test_cli_usage_and_bad_input(daemon, client):
+    code, _, err = cli(daemon, "image", "build", "x", "--run")
+    assert code == 2 and "--run needs a value" in err, err
+    code, _, err = cli(daemon, "image", "build", "x", "--run", "true", "--file", "nocolon")
+    assert code == 2 and "--file" in err, err
+    code, _, err = cli(daemon, "image", "build", "x", "--run", "true", "--from", "no-such")
+    assert code == 1 and "from" in err and "404" in err, err
+
+
+def test_cli_build_with_file(daemon, client, tmp_path):
+    name = new_name("cli")
+    src = tmp_path / "greeting.txt"
+    src.write_text("hello from a file\n")
+    code, out, err = cli(daemon, "image", "build", name, "--from", "base", "--network", "none",
+                         "--file", f"{src}:/opt/greeting.txt", "--run", "cat /opt/greeting.txt")
+    assert "hello from a file" in out and "==> step 0: cat /opt/greeting.txt" in err, (out, err)
+    assert build_sandboxes(client, name) == []
+    assert code == 0, err                      # NEEDS_SNAPSHOT
+    assert f"image {name} built" in out
+    assert name in image_names(client)

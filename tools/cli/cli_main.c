@@ -47,6 +47,8 @@ void cli_usage(FILE *out)
           "\n"
           "Images (local, as root; act on the data dir):\n"
           "  image build                               build the default image 'base'\n"
+          "  image build NAME [--from IMG] --run CMD [--run CMD ...] [--file SRC:DEST ...]\n"
+          "        [--network M] [--timeout S]         an image from build steps (the daemon)\n"
           "  image list\n"
           "  image import NAME DIR|TARBALL\n"
           "\n"
