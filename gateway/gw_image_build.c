@@ -162,16 +162,14 @@ static json_t *snapshot(hb_build_t *s)
 {
     hb_msg_t q = {.type = HB_MSG_SB_SNAPSHOT}, rep = {0};
     json_t *img = NULL;
-    if (hb_str_set(&q.id, s->sb_id) < 0 || hb_str_set(&q.name, s->b->name) < 0 ||
-        hb_str_set(&q.kind, "build") < 0) {
-        hb_fail(&s->e, HB_E_INTERNAL, 0, "out of memory");
-    } else if (hb_bus_call(s->r->conf->ep.manager, &q, &rep, SNAPSHOT_MS, &s->e) < 0) {
+    int rc = hb_str_set(&q.id, s->sb_id) < 0 || hb_str_set(&q.name, s->b->name) < 0 ||
+                     hb_str_set(&q.kind, "build") < 0
+                 ? hb_fail(&s->e, HB_E_INTERNAL, 0, "out of memory")
+                 : hb_bus_call(s->r->conf->ep.manager, &q, &rep, SNAPSHOT_MS, &s->e);
+    if (rc < 0)
         hb_err_wrap(&s->e, "snapshot");
-    } else if (rep.items_n < 1) {
+    else if (rep.items_n < 1 || !(img = image_json(&rep.items[0], s->b->name)))
         hb_fail(&s->e, HB_E_INTERNAL, 0, "snapshot: malformed reply");
-    } else if (!(img = image_json(&rep.items[0], s->b->name))) {
-        hb_fail(&s->e, HB_E_INTERNAL, 0, "out of memory");
-    }
     hb_msg_clear(&q);
     hb_msg_clear(&rep);
     return img;
