@@ -32,33 +32,40 @@
 #define DESTROY_MS  120000
 #define SNAPSHOT_MS 600000
 
-/* ---- slots: at most MAX_BUILDS at once, never two of one name ---- */
+/* ---- slots: at most MAX_BUILDS at once (taken before the body is read,
+ * so at most MAX_BUILDS bodies are held), never two of one name ---- */
 
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
-static char slots[MAX_BUILDS][HB_ID_MAX];
+static char slots[MAX_BUILDS][HB_ID_MAX];   /* "" while the body is parsed */
 static bool slot_used[MAX_BUILDS];
 
-static int slot_take(const char *name, int *slot, hb_err_t *e)
+static int slot_take(int *slot, hb_err_t *e)
 {
-    int rc = hb_fail(e, HB_E_LIMIT, 0, "builds: %d are running already; try again later",
-                     MAX_BUILDS);
     pthread_mutex_lock(&slots_mu);
-    for (int i = 0; i < MAX_BUILDS; i++) {
-        if (slot_used[i] && strcmp(slots[i], name) == 0) {
-            rc = hb_fail(e, HB_E_EXISTS, 0, "name: image %s is being built", name);
-            break;
-        }
-        if (!slot_used[i] && *slot < 0)
+    for (int i = 0; i < MAX_BUILDS && *slot < 0; i++) {
+        if (!slot_used[i]) {
+            slot_used[i] = true;
+            slots[i][0] = '\0';
             *slot = i;
+        }
     }
-    if (rc < 0 && e->code == HB_E_LIMIT && *slot >= 0) {
-        slot_used[*slot] = true;
-        snprintf(slots[*slot], sizeof slots[*slot], "%s", name);
-        hb_err_clear(e);
-        rc = 0;
-    } else {
-        *slot = -1;
-    }
+    pthread_mutex_unlock(&slots_mu);
+    if (*slot < 0)
+        return hb_fail(e, HB_E_LIMIT, 0, "builds: %d are running already; try again later",
+                       MAX_BUILDS);
+    return 0;
+}
+
+/* The slot's build is of image name: 409 when another build has it. */
+static int slot_name(int slot, const char *name, hb_err_t *e)
+{
+    int rc = 0;
+    pthread_mutex_lock(&slots_mu);
+    for (int i = 0; i < MAX_BUILDS; i++)
+        if (i != slot && slot_used[i] && strcmp(slots[i], name) == 0)
+            rc = hb_fail(e, HB_E_EXISTS, 0, "name: image %s is being built", name);
+    if (rc == 0)
+        snprintf(slots[slot], sizeof slots[slot], "%s", name);
     pthread_mutex_unlock(&slots_mu);
     return rc;
 }
@@ -67,6 +74,7 @@ static void slot_give(int slot)
 {
     pthread_mutex_lock(&slots_mu);
     slot_used[slot] = false;
+    slots[slot][0] = '\0';
     pthread_mutex_unlock(&slots_mu);
 }
 
@@ -250,16 +258,19 @@ int hb_h_image_build(hb_req_t *r)
     char *body = NULL;
     size_t len = 0;
     hb_err_t e = {0};
-    hb_build_req_t b;
+    hb_build_req_t b = {0};
     int slot = -1, status;
-    if (hb_read_body(r->c, HB_BUILD_BODY_MAX, &body, &len, &e) < 0)
-        return hb_reply_err(r, &e);
-    int rc = hb_build_req_parse(body, len, &b, &e);
-    free(body);
+    int rc = slot_take(&slot, &e);
+    if (rc == 0)
+        rc = hb_read_body(r->c, HB_BUILD_BODY_MAX, &body, &len, &e);
+    if (rc == 0) {
+        rc = hb_build_req_parse(body, len, &b, &e);
+        free(body);
+    }
+    if (rc == 0)
+        rc = slot_name(slot, b.name, &e);
     if (rc == 0)
         rc = check_images(r, &b, &e);
-    if (rc == 0)
-        rc = slot_take(b.name, &slot, &e);
     status = rc < 0 ? hb_reply_err(r, &e) : build(r, &b);
     if (slot >= 0)
         slot_give(slot);
