@@ -18,6 +18,7 @@ typedef struct {
     bool                  sse;        /* Accept: text/event-stream */
     bool                  started;    /* the SSE head is out */
     bool                  gone;       /* an SSE write failed: the client left */
+    bool                  stopping;   /* the daemon is stopping: the step was abandoned */
     char                  sb_id[HB_ID_MAX];   /* the build sandbox; "" before it exists */
     hb_build_log_t        log;
     /* how it failed: step (-1: not a step), its exit code (-1: none) */

@@ -4,12 +4,14 @@
  * is read, so nothing is held beyond the log's bound; a client that leaves
  * makes the callback fail, which abandons the step (init kills its process
  * group). While a step is silent a comment line every TICK_MS probes the
- * client. */
+ * client (SSE); every tick also checks for a daemon shutdown, which abandons
+ * the step rather than hold the gateway's stop up for the step's timeout. */
 #include "gw_build.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "initmsg.h"
 #include "lease.h"
 #include "log.h"
@@ -61,7 +63,11 @@ static json_t *output_json(int fd, const void *data, size_t len)
 static int on_output(void *ud, int fd, const void *data, size_t len)
 {
     hb_build_t *s = ud;
-    if (fd == 0) {   /* a tick: is the client still there? */
+    if (fd == 0) {   /* a tick: is the daemon stopping, is the client still there? */
+        if (hb_bus_deadline() != 0) {
+            s->stopping = true;   /* SIGTERM: the step must not hold the shutdown up */
+            return -1;
+        }
         if (s->started && mg_send_chunk(s->r->c, ": tick\n\n", 8) <= 0)
             s->gone = true;
         return s->gone ? -1 : 0;
@@ -98,6 +104,8 @@ static int write_files(hb_build_t *s, const hb_lease_t *l)
 static int step_outcome(hb_build_t *s, size_t i, int rc, const hb_exec_result_t *res)
 {
     s->fail_step = (int)i;
+    if (s->stopping)
+        return hb_fail(&s->e, HB_E_UNAVAIL, 0, "run[%zu]: abandoned: the daemon is stopping", i);
     if (rc < 0 || s->gone)
         return -1;   /* s->e says why (or the client left) */
     hb_build_log_printf(&s->log, "\n# exit %d after %llu ms%s\n", res->exit_code,
@@ -127,7 +135,7 @@ static int run_step(hb_build_t *s, const hb_lease_t *l, size_t i)
                                             cmd)) < 0)
         return -1;
     hb_exec_req_t x = {.command = cmd, .timeout_ms = s->b->step_timeout_s * 1000u,
-                       .out_cap = HB_OUT_CAP_MAX, .tick_ms = s->sse ? TICK_MS : 0};
+                       .out_cap = HB_OUT_CAP_MAX, .tick_ms = TICK_MS};
     hb_exec_result_t res = {0};
     int rc = hb_lease_exec(l, &x, on_output, s, &res, &s->e);
     if (rc < 0 && !s->gone)

@@ -10,7 +10,9 @@ the build fails at the snapshot, after every step ran; they check all that
 comes before it first."""
 import os
 import secrets
+import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -338,3 +340,37 @@ def test_cli_build_with_file(daemon, client, tmp_path):
     assert code == 0, err                      # NEEDS_SNAPSHOT
     assert f"image {name} built" in out
     assert name in image_names(client)
+
+
+# ---------------------------------------------------------------- daemon stop
+
+def test_sigterm_mid_build_does_not_wait_for_the_step(private_daemon):
+    """A plain (JSON) build whose step would run for minutes: SIGTERM stops
+    the daemon within its grace, the step abandoned (its sandbox, kept like
+    every sandbox over a restart, expires by its TTL or is destroyed later)."""
+    d = private_daemon()
+    c = d.client()
+    name = new_name("term")
+    box = {}
+
+    def run():
+        try:
+            box["r"] = post_build(d, {"name": name, "network": "none",
+                                      "run": ["echo go; sleep 300"], "timeout": 600})
+        except requests.RequestException as exc:
+            box["exc"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    hbtest.wait_until(lambda: build_sandboxes(c, name), 60, what="the build sandbox")
+    time.sleep(0.5)                           # the step is running (or about to)
+    c.close()
+    t0 = time.monotonic()
+    rc = d.stop(signal.SIGTERM, timeout=60)
+    took = time.monotonic() - t0
+    print(f"daemon stopped {took:.2f} s after SIGTERM mid-build (exit {rc})")
+    assert rc == 0 and took < 30, (rc, took, d.log_tail())
+    t.join(30)
+    assert not t.is_alive()
+    d.start()                                 # for the fixture's cleanup
+    assert name not in image_names(d.client())
