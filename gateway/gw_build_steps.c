@@ -93,7 +93,7 @@ static int write_files(hb_build_t *s, const hb_lease_t *l)
         hb_build_file_t f = s->b->files[i];
         uint64_t written = 0;
         hb_build_log_printf(&s->log, "# file %s (%zu bytes)\n", f.path, f.len);
-        if (hb_lease_file_write(l, f.path, 0644, HB_BUILD_FILES_BYTES, src_buf, &f, &written,
+        if (hb_lease_file_write(l, f.path, 0644 | HB_FILE_KEEP, HB_BUILD_FILES_BYTES, src_buf, &f, &written,
                                 &s->e) < 0)
             return hb_err_wrap(&s->e, "files: %.200s", s->b->files[i].path);
     }
