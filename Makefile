@@ -142,6 +142,7 @@ FUZZ_EXTRA_fuzz_e2b_connect := gateway/e2b/e2b_cx_parse.c gateway/e2b/e2b_proc_p
                               gateway/e2b/e2b_util.c actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 FUZZ_EXTRA_fuzz_reqlog := gateway/reqid.c
+FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/textutil.c $(FUZZ_EXTRA_fuzz_request)
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
