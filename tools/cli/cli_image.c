@@ -71,20 +71,10 @@ static int image_list(const hb_runtime_t *rt, bool json)
     return 0;
 }
 
-/* `image build NAME --run CMD ...` builds from steps through the daemon
- * (cli_image_build.c); `image build` alone builds base here. */
-static bool has_run_flag(int argc, char **argv)
-{
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--run"))
-            return true;
-    return false;
-}
-
 int cli_cmd_image(int argc, char **argv)
 {
     cli_opts_t o;
-    if (argc > 1 && !strcmp(argv[1], "build") && has_run_flag(argc, argv))   /* from steps */
+    if (cli_image_build_wanted(argc, argv))   /* image build NAME --run CMD: the daemon */
         return cli_cmd_image_build(argc - 1, argv + 1);
     int prc = cli_parse_cmd(argc, argv, 0, IMAGE_USAGE, 1, 3, false, &o);
     if (prc != 0)

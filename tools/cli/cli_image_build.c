@@ -189,6 +189,16 @@ static int send_build(const cli_opts_t *o, json_t *body)
     return rc == 0 && st.done ? 0 : CLI_EXIT_ERROR;
 }
 
+bool cli_image_build_wanted(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "build") != 0)
+        return false;
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--run"))
+            return true;
+    return false;
+}
+
 int cli_cmd_image_build(int argc, char **argv)
 {
     build_args_t a = {.run = json_array(), .files = json_object()};
