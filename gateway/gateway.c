@@ -35,7 +35,7 @@ struct hb_gateway {
     hb_gw_conns_t     *conns;
     hb_oc_settings_t   oc;         /* loaded at start; the proxy warns about bad ones */
     hb_ev_hub_t       *events;     /* GET /api/v1/events; NULL without an endpoint */
-    char              *host, *key, *webui_dir, *e2b_key, *metrics_token;
+    char              *host, *key, *webui_dir, *e2b_key, *metrics_token, *data_dir;
     atomic_int         inflight;   /* requests inside a handler */
     atomic_bool        draining;   /* SIGTERM: new requests get 503 */
 };
@@ -429,6 +429,7 @@ static void gateway_free(hb_gateway_t *g)
     free(g->webui_dir);
     free(g->e2b_key);
     free(g->metrics_token);
+    free(g->data_dir);
     hb_oc_settings_clear(&g->oc);
     free(g);
 }
@@ -445,8 +446,9 @@ static hb_gateway_t *gateway_new(const hb_gateway_conf_t *conf)
     g->key = strdup(conf->api_key);
     g->e2b_key = conf->e2b_api_key ? strdup(conf->e2b_api_key) : NULL;
     g->metrics_token = conf->metrics_token ? strdup(conf->metrics_token) : NULL;
+    g->data_dir = conf->data_dir ? strdup(conf->data_dir) : NULL;
     if (!g->host || !g->key || (conf->e2b_api_key && !g->e2b_key) ||
-        (conf->metrics_token && !g->metrics_token) || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
+        (conf->metrics_token && !g->metrics_token) || (conf->data_dir && !g->data_dir) || hb_oc_settings_load(&g->oc, conf->cfg ? conf->cfg : &none, warn,
                                                    sizeof warn) < 0) {
         gateway_free(g);
         return NULL;
@@ -487,6 +489,7 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     g->conf.webui_dir = g->webui_dir;
     g->conf.e2b_api_key = g->e2b_key;
     g->conf.metrics_token = g->metrics_token;
+    g->conf.data_dir = g->data_dir;
     g->conf.events = NULL;   /* the hub holds what it needs */
     hb_gateway_conf_t *k = &g->conf;
     int workers = conf_defaults(k);

@@ -34,6 +34,7 @@ typedef struct {
      * thread against the daemon's runtime (its data dir; NULL: 503) */
     const hb_runtime_t *rt;
     uint64_t    max_image_import;  /* --max-image-import: upload and extraction cap */
+    const char *data_dir;        /* --data-dir: build logs under images/ (gw_image_build.c); NULL: none */
 } hb_gateway_conf_t;
 
 typedef struct hb_gateway hb_gateway_t;

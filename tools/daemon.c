@@ -228,7 +228,8 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
                             .ep = ep, .events = o->events, .webui_dir = o->webui_dir,
                             .e2b_api_key = o->e2b_api_key,
                             .metrics_token = o->metrics_token, .metrics_public = o->metrics_public,
-                            .rt = rt, .max_image_import = o->max_image_import};
+                            .rt = rt, .max_image_import = o->max_image_import,
+                            .data_dir = o->data_dir};
     if (!(d->gw = hb_gateway_start(&gc, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;

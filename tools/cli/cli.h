@@ -129,6 +129,10 @@ int   cli_cmd_exec(int argc, char **argv);
 int   cli_cmd_run(int argc, char **argv);
 int   cli_cmd_cp(int argc, char **argv);
 int   cli_cmd_image(int argc, char **argv);
+/* cli_image_build.c: image build NAME --run CMD ... (argv[0] is "build"),
+ * and whether an `image ...` command line is that one (a --run is given). */
+int   cli_cmd_image_build(int argc, char **argv);
+bool  cli_image_build_wanted(int argc, char **argv);
 int   cli_cmd_shell(int argc, char **argv);   /* cli_shell.c */
 /* cli_proc.c: background processes */
 int   cli_cmd_ps(int argc, char **argv);

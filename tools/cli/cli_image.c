@@ -74,6 +74,8 @@ int cli_cmd_image(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "rm") == 0)   /* issue 17: through the daemon */
         return cli_image_rm(argc - 1, argv + 1);
     cli_opts_t o;
+    if (cli_image_build_wanted(argc, argv))   /* image build NAME --run CMD: the daemon */
+        return cli_cmd_image_build(argc - 1, argv + 1);
     int prc = cli_parse_cmd(argc, argv, 0, IMAGE_USAGE, 1, 3, false, &o);
     if (prc != 0)
         return prc > 0 ? 0 : CLI_EXIT_USAGE;

@@ -49,6 +49,8 @@ void cli_usage(FILE *out)
           "                                            daemon (docs/e2b.md)\n"
           "\n"
           "Images (local, as root; act on the data dir):\n"
+          "  image build NAME [--from IMG] --run CMD [--run CMD ...] [--file SRC:DEST ...]\n"
+          "        [--network M] [--timeout S]         an image from build steps (the daemon)\n"
           "  image build                               build the default image 'base'\n"
           "  image list                                name, parent, kind, size\n"
           "  image rm NAME                             through the daemon (409 while in use)\n"
