@@ -20,6 +20,8 @@ void cli_usage(FILE *out)
           "         [--llm-base-url U] [--llm-api-key K] [--llm-model M]\n"
           "         [--metadata K=V]... [--env K=V]...  prints the id (env: every command's)\n"
           "  timeout ID SECONDS                        expire SECONDS from now (set, not added)\n"
+          "  keepalive ID SECONDS                      the same as timeout\n"
+          "  pause ID | resume ID                      freeze / thaw every process of it\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
@@ -104,6 +106,7 @@ int cli_dispatch(int argc, char **argv)
         {"shell", cli_cmd_shell},
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
         {"timeout", cli_cmd_timeout}, {"e2b-key", cli_cmd_e2b_key},
+        {"pause", cli_cmd_pause},   {"resume", cli_cmd_resume}, {"keepalive", cli_cmd_keepalive},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)
