@@ -246,6 +246,57 @@ def test_delete_paused_is_prompt_and_clean(api, sbx):
     assert left == [], left
 
 
+def test_sandbox_without_freezer_cgroup(api, sbx):
+    """A sandbox made before the freezer was one of its cgroups (an older
+    daemon): the first pause makes it and moves the processes in."""
+    sid = sbx()["id"]
+    busy = start_busy(api, sid)
+    cg = hbtest.cgroup_dir("freezer", sid)
+    root = hbtest.CG_ROOT / "freezer"
+    for d in (cg / "user", cg):
+        for pid in (d / "cgroup.procs").read_text().split():
+            try:
+                (root / "cgroup.procs").write_text(pid)
+            except ProcessLookupError:
+                pass
+        d.rmdir()
+    assert pause(api, sid)["status"] == "paused"
+    assert freezer_state(sid) == "FROZEN"
+    # init in the sandbox's freezer cgroup, the busy loop in its user child
+    assert (cg / "cgroup.procs").read_text().split() and \
+        (cg / "user" / "cgroup.procs").read_text().split()
+    a = cpu_ns(api, sid)
+    time.sleep(0.3)
+    assert cpu_ns(api, sid) - a < 20_000_000
+    resume(api, sid)
+    c = cpu_ns(api, sid)   # the busy loop runs again
+    hbtest.wait_until(lambda: cpu_ns(api, sid) > c + 50_000_000, 10, what="CPU after resume")
+    # (no exec here: this init still holds the removed cgroups' cgroup.procs
+    # open, which an older daemon's init would not have had)
+    api.destroy(sid)
+    assert hbtest.cgroup_dirs(sid) == []
+
+
+def test_cli(pd, api, sbx):
+    import subprocess
+    sid = sbx()["id"]
+    env = {"PATH": "/usr/bin:/bin", "HIVEBOX_API_URL": pd.url, "HIVEBOX_API_KEY": pd.key}
+
+    def cli(*args):
+        p = subprocess.run([str(hbtest.BUILD / "hivebox"), *args], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    assert cli("pause", sid).startswith(f"{sid} paused")
+    assert api.info(sid)["status"] == "paused"
+    assert cli("resume", sid).startswith(f"{sid} running")
+    cli("keepalive", sid, "120")
+    left = hbtest.parse_rfc3339(api.info(sid)["expires_at"]) - time.time()
+    assert 110 < left <= 121, left
+    assert json.loads(cli("--json", "pause", sid))["status"] == "paused"
+
+
 def test_keepalive(api, sbx):
     sid = sbx(timeout=60)["id"]
     base = f"/api/v1/hiveboxes/{sid}/timeout"
