@@ -583,7 +583,7 @@ static void on_timeout(sup_t *s, const hb_msg_t *q)
  * Paused: every process frozen (cgroup freezer), memory kept, no CPU used.
  * GET, list, stats, timeout and DELETE work; the requests that need the
  * sandbox's processes (exec, files, processes, terminal, MCP: SB_EXEC,
- * SB_LSFILES, SB_LEASE, SB_KILLALL) are refused with 409 here, the one
+ * SB_LSFILES, SB_LEASE but host-only ones, SB_KILLALL) are refused with 409 here, the one
  * place they all pass, or resume it first when it has auto_resume. The
  * liveness tick reads /proc and cgroups only, so a frozen init that
  * answers nothing never looks dead.
@@ -758,7 +758,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_GET: on_get(s, q); break;
     case HB_MSG_SB_EXEC:
     case HB_MSG_SB_LSFILES: if (!paused_refusal(s, q)) on_op(s, q); break;
-    case HB_MSG_SB_LEASE: if (!paused_refusal(s, q)) on_lease(s, q); break;
+    case HB_MSG_SB_LEASE: if (q->host_only || !paused_refusal(s, q)) on_lease(s, q); break;
     case HB_MSG_SB_KILLALL: if (!paused_refusal(s, q)) on_killall(s, q); break;
     case HB_MSG_SB_PAUSE: on_pause(s, q); break;
     case HB_MSG_SB_RESUME: on_resume(s, q); break;

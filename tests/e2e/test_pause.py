@@ -168,7 +168,8 @@ def test_requests_to_paused_sandbox(pd, api, sbx):
         assert_paused_409(r, sid)
         # auto_resume given at pause: a request resumes it and is served
         pause(api, sid, auto_resume=True)
-        assert api.info(sid)["auto_resume"] is True
+        got = api.info(sid)   # GET reads host files only: it never resumes
+        assert got["auto_resume"] is True and got["status"] == "paused", got
         assert api.exec(sid, "cat /tmp/f.txt")["stdout"] == "hello"
         assert api.info(sid)["status"] == "running"
         pause(api, sid)
@@ -197,6 +198,7 @@ def test_auto_resume_at_create(api, sbx):
     sid = info["id"]
     assert info["auto_resume"] is True and info["on_timeout"] == "destroy", info
     pause(api, sid)
+    assert api.info(sid)["status"] == "paused"
     assert api.exec(sid, "echo hi")["stdout"] == "hi\n"
     assert api.info(sid)["status"] == "running"
     # auto_resume false at pause turns it off
