@@ -72,7 +72,7 @@ static int state_value(char *val, hb_e2b_filter_t *f, hb_err_t *e)
 }
 
 /* Every state=... (repeated or comma separated); an empty one is no
- * filter. Without any, running sandboxes are listed. */
+ * filter. Without any, running and paused sandboxes are listed. */
 static int parse_state(const char *qs, hb_e2b_filter_t *f, hb_err_t *e)
 {
     bool any = false;
@@ -94,7 +94,7 @@ static int parse_state(const char *qs, hb_e2b_filter_t *f, hb_err_t *e)
         p += n + (p[n] == '&');
     }
     if (!any)
-        f->running = true;
+        f->running = f->paused = true;   /* the SDKs: running and paused by default */
     return 0;
 }
 

@@ -228,8 +228,11 @@ def test_pause_resume_connect_in_e2b_shape(daemon, made, client):
     assert call(daemon, "POST", f"/sandboxes/{sid}/pause", json={}).status_code == 204
     assert client.info(sid)["status"] == "paused"
     error_of(call(daemon, "POST", f"/sandboxes/{sid}/pause", json={}), 409)
-    got = call(daemon, "GET", "/v2/sandboxes", params={"state": "paused"}).json()
-    assert [s["sandboxID"] for s in got if s["sandboxID"] == sid] == [sid]
+    for state in ("paused", None):   # E2B lists running and paused ones by default
+        got = call(daemon, "GET", "/v2/sandboxes", params={"state": state} if state else {}).json()
+        assert [s["state"] for s in got if s["sandboxID"] == sid] == ["paused"], got
+    got = call(daemon, "GET", "/v2/sandboxes", params={"state": "running"}).json()
+    assert sid not in [s["sandboxID"] for s in got]
     assert call(daemon, "GET", f"/sandboxes/{sid}").json()["state"] == "paused"
     r = call(daemon, "POST", f"/sandboxes/{sid}/connect", json={"timeout": 120})
     assert r.status_code == 201, r.text
