@@ -625,10 +625,15 @@ static int do_pause(sup_t *s, const hb_msg_t *q, hb_err_t *e)
         return 0;
     }
     int64_t t0 = hb_now_ms();
-    if (hb_sandbox_freeze(s->sb, true, e) < 0)
-        return -1;
+    /* The record first: a daemon that dies right after the freeze finds it
+     * paused (frozen without paused_at it would thaw it: pause_reattach). */
     s->sb->paused_at = time(NULL);
     save_record(s);
+    if (hb_sandbox_freeze(s->sb, true, e) < 0) {
+        s->sb->paused_at = 0;
+        save_record(s);
+        return -1;
+    }
     const char *reason = q->reason ? q->reason : "requested";
     HB_LOG_INFO("sandbox %s paused (%s, %lld ms)", s->id, reason, (long long)(hb_now_ms() - t0));
     hb_msg_t ev = {.type = HB_MSG_EV_PAUSED, .id = s->id, .reason = (char *)reason};

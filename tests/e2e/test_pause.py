@@ -131,9 +131,9 @@ def assert_paused_409(r, sid):
     assert f"sandbox {sid} is paused" in err and f"/api/v1/hiveboxes/{sid}/resume" in err, err
 
 
-def mcp_init(pd, sid):
+def mcp_init(pd, sid, key=None):
     return requests.post(f"{pd.url}/api/v1/hiveboxes/{sid}/mcp",
-                         headers={**JSON_HDRS, "Authorization": f"Bearer {pd.key}"},
+                         headers={**JSON_HDRS, "Authorization": f"Bearer {key or pd.key}"},
                          json={"jsonrpc": "2.0", "id": 1, "method": "initialize",
                                "params": {"protocolVersion": "2025-03-26", "capabilities": {},
                                           "clientInfo": {"name": "t", "version": "1"}}},
@@ -141,7 +141,8 @@ def mcp_init(pd, sid):
 
 
 def test_requests_to_paused_sandbox(pd, api, sbx):
-    sid = sbx()["id"]
+    info = sbx()
+    sid = info["id"]
     api.upload(sid, "/tmp/f.txt", b"hello")
     ev = Stream(pd, topics="sandbox.")
     try:
@@ -155,6 +156,7 @@ def test_requests_to_paused_sandbox(pd, api, sbx):
         assert_paused_409(api.post(base + "/processes", json={"command": "true"}), sid)
         assert_paused_409(api.post(base + "/processes/kill-all"), sid)
         assert_paused_409(mcp_init(pd, sid), sid)
+        assert_paused_409(mcp_init(pd, sid, key=info["mcp_token"]), sid)   # not a 401
         # what works while paused
         assert api.info(sid)["status"] == "paused"
         api.expect(api.get(base + "/stats"), 200)
