@@ -216,7 +216,8 @@ static void do_create(sup_t *s, const hb_msg_t *q)
 
 static void watch_begin(sup_t *s, int64_t from)
 {
-    if (s->watch || s->state != S_RUNNING || s->term)
+    /* paused: init answers nothing; resume watches again (issue 17) */
+    if (s->watch || s->state != S_RUNNING || s->term || s->sb->paused_at)
         return;
     s->watch = hb_sup_watch_start(s->sb, from, s->inbox_ep);
     if (s->watch)
@@ -629,6 +630,10 @@ static int do_pause(sup_t *s, const hb_msg_t *q, hb_err_t *e)
      * paused (frozen without paused_at it would thaw it: pause_reattach). */
     s->sb->paused_at = time(NULL);
     save_record(s);
+    /* The process watch would wait on a frozen init: it ends now (its
+     * SB_PROC_WATCHED comes as usual) and the resume starts it again. */
+    hb_sup_watch_stop(s->watch);
+    s->watch_again = false;
     if (hb_sandbox_freeze(s->sb, true, e) < 0) {
         s->sb->paused_at = 0;
         save_record(s);
@@ -662,6 +667,10 @@ static int do_resume(sup_t *s, const char *reason, hb_err_t *e)
         hb_bus_send(s->mgr, &m);   /* m borrows */
     }
     HB_LOG_INFO("sandbox %s resumed (%s)", s->id, reason);
+    if (s->watch)   /* the pause's stopped watch has not ended yet */
+        s->watch_again = true;
+    else
+        watch_begin(s, s->proc_seq);   /* ends at once when no process runs */
     hb_msg_t ev = {.type = HB_MSG_EV_RESUMED, .id = s->id, .reason = (char *)reason,
                    .duration_ms = now > paused_at ? (uint64_t)(now - paused_at) * 1000 : 0};
     publish(s, &ev);   /* ev borrows */
