@@ -315,8 +315,9 @@ static void on_usage(mgr_t *m, const hb_msg_t *r)
         en->info.usage_disk_bytes = r->usage[0].disk_bytes;
 }
 
-/* A sandbox failed (its init died): list shows it so from now on, and it
- * has no usage to sample any more. */
+/* Its description changed: it failed (its init died: list shows it so from
+ * now on, and it has no usage to sample any more), or it was paused or
+ * resumed (issue 17). */
 static void on_info(mgr_t *m, hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -325,8 +326,11 @@ static void on_info(mgr_t *m, hb_msg_t *r)
     hb_sbinfo_clear(&en->info);
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    bool failed = !en->info.status || strcmp(en->info.status, "failed") == 0;
     if (en->state == E_RUNNING)
-        tell_state(m, en->id, "failed");
+        tell_state(m, en->id, failed ? "failed" : en->info.status);
+    if (!failed)
+        return;
     hb_msg_t d = {.type = HB_MSG_USAGE_DROP, .id = en->id};
     hb_bus_send(m->met, &d);
 }
@@ -394,8 +398,14 @@ static void on_expire(mgr_t *m, const hb_msg_t *r)
     if (!en || en->state != E_RUNNING)
         return;
     HB_LOG_INFO("sandbox %s expired", en->id);
+    /* on_timeout "pause" (issue 17): paused, and no expiry any more until a
+     * resume gives it a fresh one (its SUP_EXPIRES re-arms the reaper). */
+    bool pause = en->info.on_timeout && strcmp(en->info.on_timeout, "pause") == 0;
+    hb_msg_t p = {.type = HB_MSG_SB_PAUSE, .id = en->id, .reason = "expired"};
+    if (pause && forward(m, en, &p) == 0)
+        return;
     hb_msg_t q = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "expired"};
-    if (forward(m, en, &q) == 0) {
+    if (!pause && forward(m, en, &q) == 0) {
         en->state = E_DESTROYING;
         en->t0_ms = hb_now_ms();
         tell_state(m, en->id, "destroying");
@@ -567,6 +577,8 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_LSFILES:
     case HB_MSG_SB_KILLALL:
     case HB_MSG_SB_TIMEOUT:
+    case HB_MSG_SB_PAUSE:
+    case HB_MSG_SB_RESUME:
     case HB_MSG_SB_LEASE:
     case HB_MSG_SB_SNAPSHOT:
     case HB_MSG_SB_RESTORE: on_sandbox_request(m, q); break;

@@ -17,7 +17,7 @@
 static const char *const CAUSES[] = {HB_MET_CAUSES};
 static const char *const REASONS[] = {HB_MET_REASONS};
 static const char *const OUTCOMES[] = {HB_MET_OUTCOMES};
-static const char *const STATES[] = {"creating", "running", "failed", "destroying"};
+static const char *const STATES[] = {"creating", "running", "failed", "destroying", "paused"};
 #define NSTATES (sizeof STATES / sizeof STATES[0])
 
 /* A create or destroy takes tens of milliseconds here (seconds on a loaded

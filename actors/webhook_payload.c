@@ -17,6 +17,8 @@ bool hb_webhook_wanted(hb_msg_type_t t)
     case HB_MSG_EV_EXPIRED:
     case HB_MSG_EV_OOM:
     case HB_MSG_EV_FAILED:
+    case HB_MSG_EV_PAUSED:      /* issue 17 */
+    case HB_MSG_EV_RESUMED:
     case HB_MSG_EV_PROC_EXITED: return true;
     default: return false;
     }

@@ -59,13 +59,26 @@ static json_t *with_extras(json_t *j, const hb_sbinfo_t *s)
     return j;
 }
 
+/* issue 17: auto_resume and on_timeout as set at create; paused_at while
+ * paused. */
+static json_t *with_pause(json_t *j, const hb_sbinfo_t *s)
+{
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "auto_resume", json_boolean(s->auto_resume));
+    json_object_set_new(j, "on_timeout", json_string(s->on_timeout ? s->on_timeout : "destroy"));
+    if (s->paused_at)
+        json_object_set_new(j, "paused_at", time_str(s->paused_at));
+    return j;
+}
+
 json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode)
 {
-    return with_extras(with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
+    return with_pause(with_extras(with_opencode_url(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", s->id ? s->id : "",
                      "status", s->status ? s->status : "running", "image",
                      s->image ? s->image : "", "created_at", time_str(s->created_at), "network",
                      network_obj(s), "limits", limits_obj(s), "expires_at",
-                     time_str(s->expires_at)), s->id, opencode), s);
+                     time_str(s->expires_at)), s->id, opencode), s), s);
 }
 
 /* A failed sandbox (its init died) says why and since when. */
@@ -115,7 +128,7 @@ static json_t *list_item(const hb_sbinfo_t *s, int64_t now, bool opencode)
                           s->network ? s->network : "none", "disk", s->disk ? s->disk : "",
                           "disk_bytes", (json_int_t)s->usage_disk_bytes, "ip",
                           str_or_null(s->net_ip), "pids", (json_int_t)s->pids);
-    return with_extras(with_failure(with_opencode_url(o, s->id, opencode), s), s);
+    return with_pause(with_extras(with_failure(with_opencode_url(o, s->id, opencode), s), s), s);
 }
 
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode)

@@ -218,6 +218,23 @@ static int c_env(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
     return rc;
 }
 
+/* issue 17: a paused sandbox resumes on a request; what its expiry does. */
+static int c_auto_resume(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    if (!json_is_boolean(v))
+        return hb_fail(e, HB_E_INVALID, 0, "auto_resume: expected true or false");
+    q->auto_resume = json_is_true(v);
+    return 0;
+}
+
+static int c_on_timeout(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    const char *s = json_string_value(v);
+    if (!s || (strcmp(s, "destroy") != 0 && strcmp(s, "pause") != 0))
+        return hb_fail(e, HB_E_INVALID, 0, "on_timeout: expected \"destroy\" or \"pause\"");
+    return set_str(&q->on_timeout, s, e);
+}
+
 static int agent_str(json_t *v, const char *field, char **dst, hb_err_t *e)
 {
     const char *s = get_str(v, field, HB_AGENT_STR_MAX, e);
@@ -256,6 +273,7 @@ static const struct {
     {"timeout", c_timeout},   {"skills", c_skills},         {"custom_mcps", c_mcps},
     {"llm_base_url", c_base_url}, {"llm_api_key", c_api_key}, {"llm_model", c_model},
     {"disk", c_disk},         {"metadata", c_metadata},     {"env", c_env},
+    {"auto_resume", c_auto_resume}, {"on_timeout", c_on_timeout},
 };
 
 static int fill_create(const create_t *c, hb_msg_t *q, hb_err_t *e)

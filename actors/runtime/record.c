@@ -75,6 +75,13 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
         json_decref(j);
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "record: out of memory");
     }
+    /* issue 17: absent when unset, as in records older than them */
+    if (s->auto_resume)
+        json_object_set_new(j, "auto_resume", json_true());
+    if (s->on_timeout_pause)
+        json_object_set_new(j, "on_timeout", json_string("pause"));
+    if (sb->paused_at)
+        json_object_set_new(j, "paused_at", json_integer((json_int_t)sb->paused_at));
     if (sb->failure[0]) {       /* its init died: kept, status failed */
         json_object_set_new(j, "failure", json_string(sb->failure));
         json_object_set_new(j, "failed_at", json_integer((json_int_t)sb->failed_at));
@@ -180,6 +187,12 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
         sb->failure[0] = '\0';
     if (load_extras(j, sb) < 0)
         return -1;
+    json_int_t paused_at = 0;
+    const char *ot = json_string_value(json_object_get(j, "on_timeout"));
+    s->auto_resume = json_is_true(json_object_get(j, "auto_resume"));
+    s->on_timeout_pause = ot && strcmp(ot, "pause") == 0;
+    if (get_int(j, "paused_at", 0, INT64_MAX, &paused_at) == 0)
+        sb->paused_at = paused_at;
     snprintf(s->name, sizeof s->name, "%s", sb->id);
     sb->created_at = created;
     sb->expires_at = expires;

@@ -57,6 +57,10 @@ typedef struct {
      * sandbox (its metadata and env); NULL in hb_sandbox_t.spec. */
     const char        *metadata;    /* a JSON object of strings; NULL = {} */
     const char *const *env;         /* "K=V", NULL-terminated; NULL = none */
+    /* issue 17 (pause): a request to it while paused resumes it; at expiry
+     * it is paused instead of destroyed. Kept in the record. */
+    bool         auto_resume;
+    bool         on_timeout_pause;
 } hb_spec_t;
 
 /* spec.c */
@@ -167,6 +171,7 @@ typedef struct hb_sandbox {
      * under env, the cwd and user of a command that names none. */
     char    **img_env;
     char     *img_cwd, *img_user;
+    int64_t   paused_at;    /* unix seconds of its last pause; 0: not paused (issue 17) */
 } hb_sandbox_t;
 
 /* sandbox.c */
@@ -220,8 +225,13 @@ int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);
  * returns once the kernel reports the state reached. Snapshots call it
- * around their copy; pause/resume are built on it. */
+ * around their copy; pause/resume are built on it. A thaw of a paused
+ * sandbox (sb->paused_at set) does nothing: a snapshot of a paused sandbox
+ * leaves it paused (resume clears paused_at, then thaws). Bounded wait
+ * (5 s), then HB_E_UNAVAIL and the freeze undone. */
 int  hb_sandbox_freeze(const hb_sandbox_t *sb, bool frozen, hb_err_t *e);
+/* 1 when its freezer says it is frozen (or freezing: v1), else 0. */
+int  hb_sandbox_frozen(const hb_sandbox_t *sb);
 
 /* cgroup.c: usage read from cgroups, never from /proc scans. */
 typedef struct {

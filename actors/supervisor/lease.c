@@ -16,9 +16,10 @@ struct hb_lease {
     char                inbox[128];   /* the supervisor's */
 };
 
-int hb_lease_take(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e)
+static int take(const char *manager, const char *id, bool host_only, hb_lease_t **out,
+                hb_err_t *e)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_LEASE}, rep;
+    hb_msg_t q = {.type = HB_MSG_SB_LEASE, .host_only = host_only}, rep;
     hb_lease_t *l = calloc(1, sizeof *l);
     int rc = -1;
     *out = NULL;
@@ -43,6 +44,16 @@ out:
     hb_msg_clear(&q);
     free(l);
     return rc;
+}
+
+int hb_lease_take(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e)
+{
+    return take(manager, id, false, out, e);
+}
+
+int hb_lease_take_host(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e)
+{
+    return take(manager, id, true, out, e);
 }
 
 void hb_lease_release(hb_lease_t **l)

@@ -27,6 +27,10 @@ typedef struct hb_lease hb_lease_t;
  * for the supervisor, bounded). 0 with *out set, or -1 with *e set and *out
  * NULL. */
 int  hb_lease_take(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e);
+/* The same for a holder that reads only host state files (hb_lease_state_dir,
+ * hb_lease_image_facts), never init: lent while the sandbox is paused,
+ * without resuming it (issue 17). */
+int  hb_lease_take_host(const char *manager, const char *id, hb_lease_t **out, hb_err_t *e);
 /* Give it back and free *l; *l becomes NULL. */
 void hb_lease_release(hb_lease_t **l);
 

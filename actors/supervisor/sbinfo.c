@@ -53,7 +53,11 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
         out->usage_net_rx_bytes = usage->net_rx_bytes;
         out->usage_net_tx_bytes = usage->net_tx_bytes;
     }
-    if (hb_str_set(&out->id, sb->id) < 0 || hb_str_set(&out->status, "running") < 0 ||
+    out->paused_at = sb->paused_at;   /* issue 17: set while paused */
+    out->auto_resume = s->auto_resume;
+    if (hb_str_set(&out->id, sb->id) < 0 ||
+        hb_str_set(&out->status, sb->paused_at ? "paused" : "running") < 0 ||
+        hb_str_set(&out->on_timeout, s->on_timeout_pause ? "pause" : "destroy") < 0 ||
         hb_str_set(&out->image, s->image) < 0 || hb_str_set(&out->memory, s->memory_str) < 0 ||
         hb_str_set(&out->disk, s->disk_str) < 0 ||
         hb_str_set(&out->network, hb_netmode_name(s->net_mode)) < 0 ||

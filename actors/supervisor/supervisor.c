@@ -6,7 +6,9 @@
  *
  * States: running; failing (its init died, waiting for the uses in flight
  * to end), then failed (files and record kept, status "failed", only GET and
- * DELETE work; expiry still destroys it); destroying; gone. */
+ * DELETE work; expiry still destroys it); destroying; gone. Running has a
+ * sub-state, paused (issue 17: sb->paused_at set, every process frozen;
+ * see the pause section for what works then). */
 #include "supervisor.h"
 
 #include "actor.h"
@@ -68,6 +70,8 @@ static void publish(sup_t *s, hb_msg_t *ev)
     hb_bus_send(s->met, ev);
 }
 
+static void pause_reattach(sup_t *s);
+
 /* ---- create / attach ---- */
 
 static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
@@ -90,6 +94,8 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
     spec->timeout_s = (uint32_t)q->timeout_s;
     spec->metadata = q->metadata;   /* borrowed: create copies them */
     spec->env = (const char *const *)q->env;
+    spec->auto_resume = q->auto_resume;
+    spec->on_timeout_pause = q->on_timeout && strcmp(q->on_timeout, "pause") == 0;
     if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
         return -1;
     if (hb_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
@@ -211,7 +217,8 @@ static void do_create(sup_t *s, const hb_msg_t *q)
 
 static void watch_begin(sup_t *s, int64_t from)
 {
-    if (s->watch || s->state != S_RUNNING || s->term)
+    /* paused: init answers nothing; resume watches again (issue 17) */
+    if (s->watch || s->state != S_RUNNING || s->term || s->sb->paused_at)
         return;
     s->watch = hb_sup_watch_start(s->sb, from, s->inbox_ep);
     if (s->watch)
@@ -262,6 +269,7 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
     hb_usage_t u;
     if (hb_sandbox_usage(sb, &u) == 0)
         s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
+    pause_reattach(s);
     announce(s, NULL);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, false);
     watch_begin(s, -1);   /* processes that outlived the last daemon */
@@ -313,8 +321,17 @@ static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
      * again for a request that arrives during the teardown, and a command
      * cut short by the kill is reported as destroyed (hb_sup_explain_gone). */
     hb_sandbox_put_file(s->sb, HB_SBDIR_DESTROYING, "", 0, 0600, NULL);
-    if (s->inflight > 0)
+    if (s->sb->paused_at) {
+        /* Frozen tasks take a SIGKILL only once thawed: kill, then thaw, so
+         * nothing of it runs again and the destroy does not wait on it. */
         kill_init(s->sb);
+        s->sb->paused_at = 0;
+        hb_err_t e = {0};
+        if (hb_sandbox_freeze(s->sb, false, &e) < 0)
+            HB_LOG_WARN("sandbox %s: thawing it for its destroy: %s", s->id, e.msg);
+    } else if (s->inflight > 0) {
+        kill_init(s->sb);
+    }
     finish_destroy(s);
 }
 
@@ -563,6 +580,164 @@ static void on_timeout(sup_t *s, const hb_msg_t *q)
         on_get(s, q);
 }
 
+/* ---- pause and resume (issue 17) ----
+ *
+ * Paused: every process frozen (cgroup freezer), memory kept, no CPU used.
+ * GET, list, stats, timeout and DELETE work; the requests that need the
+ * sandbox's processes (exec, files, processes, terminal, MCP: SB_EXEC,
+ * SB_LSFILES, SB_LEASE but host-only ones, SB_KILLALL) are refused with 409 here, the one
+ * place they all pass, or resume it first when it has auto_resume. The
+ * liveness tick reads /proc and cgroups only, so a frozen init that
+ * answers nothing never looks dead.
+ *
+ * TTL: paused time counts (the expiry does not move). At expiry,
+ * on_timeout "destroy" destroys it, paused or not; "pause" pauses it and
+ * it stays paused, not expiring any more, until resumed; a resume of a
+ * sandbox whose expiry has passed gives it a fresh one, its timeout from
+ * now. Both are idempotent: pausing a paused sandbox (or resuming a
+ * running one) answers its description. */
+
+/* Tell the manager (list, the state metric) the description changed. */
+static void tell_info(sup_t *s)
+{
+    hb_msg_t m = {.type = HB_MSG_SUP_INFO};
+    m.sandboxes = calloc(1, sizeof *m.sandboxes);
+    if (m.sandboxes && describe(s, m.sandboxes, NULL) == 0 && hb_str_set(&m.id, s->id) == 0) {
+        m.sandboxes_n = 1;
+        hb_bus_send(s->mgr, &m);
+    }
+    hb_msg_clear(&m);
+}
+
+static void save_record(sup_t *s)
+{
+    hb_err_t e = {0};
+    if (hb_sandbox_save(s->sb, &e) < 0)   /* the freezer still holds the truth */
+        HB_LOG_WARN("sandbox %s: saving its record: %s", s->id, e.msg);
+}
+
+static int do_pause(sup_t *s, const hb_msg_t *q, hb_err_t *e)
+{
+    bool changed = q->set_auto_resume && s->sb->spec.auto_resume != q->auto_resume;
+    if (q->set_auto_resume)
+        s->sb->spec.auto_resume = q->auto_resume;
+    if (s->sb->paused_at) {
+        if (changed)
+            save_record(s);
+        return 0;
+    }
+    int64_t t0 = hb_now_ms();
+    /* The record first: a daemon that dies right after the freeze finds it
+     * paused (frozen without paused_at it would thaw it: pause_reattach). */
+    s->sb->paused_at = time(NULL);
+    save_record(s);
+    /* The process watch would wait on a frozen init: it ends now (its
+     * SB_PROC_WATCHED comes as usual) and the resume starts it again. */
+    hb_sup_watch_stop(s->watch);
+    s->watch_again = false;
+    if (hb_sandbox_freeze(s->sb, true, e) < 0) {
+        s->sb->paused_at = 0;
+        save_record(s);
+        return -1;
+    }
+    const char *reason = q->reason ? q->reason : "requested";
+    HB_LOG_INFO("sandbox %s paused (%s, %lld ms)", s->id, reason, (long long)(hb_now_ms() - t0));
+    hb_msg_t ev = {.type = HB_MSG_EV_PAUSED, .id = s->id, .reason = (char *)reason};
+    publish(s, &ev);   /* ev borrows */
+    tell_info(s);
+    return 0;
+}
+
+static int do_resume(sup_t *s, const char *reason, hb_err_t *e)
+{
+    int64_t paused_at = s->sb->paused_at;
+    if (!paused_at)
+        return 0;
+    s->sb->paused_at = 0;   /* first: hb_sandbox_freeze leaves a paused one frozen */
+    if (hb_sandbox_freeze(s->sb, false, e) < 0) {
+        s->sb->paused_at = paused_at;
+        return -1;
+    }
+    int64_t now = time(NULL);
+    bool fresh = s->sb->expires_at <= now;   /* paused by its expiry, or past it */
+    if (fresh)
+        s->sb->expires_at = now + (int64_t)s->sb->spec.timeout_s;
+    save_record(s);
+    if (fresh) {
+        hb_msg_t m = {.type = HB_MSG_SUP_EXPIRES, .id = s->id, .expires_at = s->sb->expires_at};
+        hb_bus_send(s->mgr, &m);   /* m borrows */
+    }
+    HB_LOG_INFO("sandbox %s resumed (%s)", s->id, reason);
+    if (s->watch)   /* the pause's stopped watch has not ended yet */
+        s->watch_again = true;
+    else
+        watch_begin(s, s->proc_seq);   /* ends at once when no process runs */
+    hb_msg_t ev = {.type = HB_MSG_EV_RESUMED, .id = s->id, .reason = (char *)reason,
+                   .duration_ms = now > paused_at ? (uint64_t)(now - paused_at) * 1000 : 0};
+    publish(s, &ev);   /* ev borrows */
+    tell_info(s);
+    return 0;
+}
+
+static void on_pause(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    if (do_pause(s, q, &e) < 0) {
+        HB_LOG_WARN("sandbox %s: pause: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    if (q->reply_to)
+        on_get(s, q);
+}
+
+static void on_resume(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    if (do_resume(s, "requested", &e) < 0) {
+        HB_LOG_WARN("sandbox %s: resume: %s", s->id, e.msg);
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    on_get(s, q);
+}
+
+/* A request that needs the sandbox's processes: true if it was answered
+ * (refused, or the auto-resume failed). */
+static bool paused_refusal(sup_t *s, const hb_msg_t *q)
+{
+    if (!s->sb->paused_at)
+        return false;
+    hb_err_t e = {0};
+    if (!s->sb->spec.auto_resume)
+        hb_fail(&e, HB_E_CONFLICT, 0, "sandbox %s is paused: POST /api/v1/hiveboxes/%s/resume, "
+                "or create it with auto_resume: true", s->id, s->id);
+    else if (do_resume(s, "auto", &e) == 0)
+        return false;
+    hb_bus_reply_err(q->reply_to, &e);
+    return true;
+}
+
+/* A re-attached sandbox: paused if its freezer says so. Frozen without
+ * paused_at is a snapshot's freeze a dead daemon left: thawed. */
+static void pause_reattach(sup_t *s)
+{
+    hb_sandbox_t *sb = s->sb;
+    bool frozen = hb_sandbox_frozen(sb) == 1;
+    hb_err_t e = {0};
+    if (frozen && !sb->paused_at) {
+        HB_LOG_WARN("sandbox %s: found frozen but not paused; thawing it", s->id);
+        if (hb_sandbox_freeze(sb, false, &e) < 0)
+            HB_LOG_WARN("sandbox %s: %s", s->id, e.msg);
+    } else if (!frozen && sb->paused_at) {
+        HB_LOG_WARN("sandbox %s: paused in its record but not frozen: running", s->id);
+        sb->paused_at = 0;
+        save_record(s);
+    } else if (frozen) {
+        HB_LOG_INFO("sandbox %s is paused", s->id);
+    }
+}
+
 /* SB_SNAPSHOT (issue 17): its writable layer becomes an image. Done here:
  * the copy is one subvolume snapshot (milliseconds), and no operation of
  * this sandbox may destroy it meanwhile. */
@@ -572,9 +747,8 @@ static void on_snapshot(sup_t *s, const hb_msg_t *q)
     hb_imginfo_t info;
     hb_snap_times_t t;
     const char *kind = q->kind && q->kind[0] ? q->kind : "snapshot";
-    /* paused: false until the pause state exists (issue 17 merge: pass it,
-     * so a paused sandbox is neither frozen again nor thawed by a snapshot) */
-    if (hb_image_snapshot(s->sb, q->name, kind, false, &info, &t, &e) < 0) {
+    /* A paused sandbox is neither frozen again nor thawed by its snapshot. */
+    if (hb_image_snapshot(s->sb, q->name, kind, s->sb->paused_at != 0, &info, &t, &e) < 0) {
         hb_bus_reply_err(q->reply_to, &e);
         return;
     }
@@ -607,7 +781,20 @@ static void on_restore(sup_t *s, const hb_msg_t *q)
                            s->inflight);
         return;
     }
-    if (hb_image_restore(s->sb, q->snapshot, &e) < 0) {
+    /* A paused sandbox is thawed by the restore (its processes must be able
+     * to die) and starts again running. */
+    int64_t paused_at = s->sb->paused_at;
+    s->sb->paused_at = 0;
+    int rc = hb_image_restore(s->sb, q->snapshot, &e);
+    if (rc < 0 && paused_at && hb_sandbox_frozen(s->sb) == 1)
+        s->sb->paused_at = paused_at;   /* refused before the thaw: still paused */
+    if (paused_at && !s->sb->paused_at) {
+        save_record(s);
+        hb_msg_t ev = {.type = HB_MSG_EV_RESUMED, .id = s->id, .reason = "restored"};
+        publish(s, &ev);   /* ev borrows */
+        tell_info(s);
+    }
+    if (rc < 0) {
         HB_LOG_WARN("sandbox %s: restore: %s", s->id, e.msg);
         hb_bus_reply_err(q->reply_to, &e);
         return;   /* after the kill, the liveness check fails it */
@@ -650,9 +837,11 @@ static void on_request(void *self, hb_msg_t *q)
     switch (q->type) {
     case HB_MSG_SB_GET: on_get(s, q); break;
     case HB_MSG_SB_EXEC:
-    case HB_MSG_SB_LSFILES: on_op(s, q); break;
-    case HB_MSG_SB_LEASE: on_lease(s, q); break;
-    case HB_MSG_SB_KILLALL: on_killall(s, q); break;
+    case HB_MSG_SB_LSFILES: if (!paused_refusal(s, q)) on_op(s, q); break;
+    case HB_MSG_SB_LEASE: if (q->host_only || !paused_refusal(s, q)) on_lease(s, q); break;
+    case HB_MSG_SB_KILLALL: if (!paused_refusal(s, q)) on_killall(s, q); break;
+    case HB_MSG_SB_PAUSE: on_pause(s, q); break;
+    case HB_MSG_SB_RESUME: on_resume(s, q); break;
     case HB_MSG_SB_TIMEOUT: on_timeout(s, q); break;
     case HB_MSG_SB_SNAPSHOT: on_snapshot(s, q); break;
     case HB_MSG_SB_RESTORE: on_restore(s, q); break;

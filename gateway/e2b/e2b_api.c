@@ -135,14 +135,15 @@ static int one_sandbox(hb_req_t *r, const char *action)
     static const struct { const char *name; bool post; int (*fn)(hb_req_t *); } ACTIONS[] = {
         {"timeout", true, hb_e2b_api_timeout},   {"connect", true, hb_e2b_api_connect},
         {"refreshes", true, hb_e2b_api_refresh}, {"metrics", false, hb_e2b_api_metrics},
+        {"pause", true, hb_e2b_api_pause},       {"resume", true, hb_e2b_api_resume},
     };
     for (size_t i = 0; i < sizeof ACTIONS / sizeof ACTIONS[0]; i++)
         if (strcmp(action, ACTIONS[i].name) == 0)
             return (ACTIONS[i].post ? post : get) ? ACTIONS[i].fn(r) : wrong_method(r);
-    static const char *const LATER[] = {"pause", "resume", "snapshots", "fork", "network", "logs"};
+    static const char *const LATER[] = {"snapshots", "fork", "network", "logs"};
     for (size_t i = 0; i < sizeof LATER / sizeof LATER[0]; i++)
         if (strcmp(action, LATER[i]) == 0)
-            return not_implemented(r, strcmp(action, "resume") == 0 ? "pause" : action);
+            return not_implemented(r, action);
     return hb_e2b_api_fail(r->c, 404, "no such endpoint: %s", r->ri->local_uri);
 }
 

@@ -57,6 +57,8 @@ int hb_e2b_api_get(hb_req_t *r);                    /* e2b_api_one.c */
 int hb_e2b_api_kill(hb_req_t *r);
 int hb_e2b_api_timeout(hb_req_t *r);
 int hb_e2b_api_connect(hb_req_t *r);
+int hb_e2b_api_pause(hb_req_t *r);     /* issue 17: POST .../pause, .../resume */
+int hb_e2b_api_resume(hb_req_t *r);
 int hb_e2b_api_refresh(hb_req_t *r);
 int hb_e2b_api_metrics(hb_req_t *r);                /* e2b_api_metrics.c */
 

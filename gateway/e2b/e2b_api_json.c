@@ -50,7 +50,8 @@ json_t *hb_e2b_listed_json(const hb_sbinfo_t *s)
                           (json_int_t)(cpus < 1 ? 1 : cpus), "memoryMB",
                           (json_int_t)(s->memory_bytes >> 20), "diskSizeMB",
                           (json_int_t)(s->disk_bytes >> 20), "metadata", hb_e2b_metadata_of(s),
-                          "state", "running", "envdVersion", HB_E2B_ENVD_VERSION);
+                          "state", s->status && strcmp(s->status, "paused") == 0 ? "paused" : "running",
+                          "envdVersion", HB_E2B_ENVD_VERSION);
     return j;
 }
 
@@ -71,7 +72,7 @@ int hb_e2b_api_token(hb_req_t *r, const char *id, char *out, size_t n, hb_err_t 
 {
     hb_lease_t *l = NULL;
     char tok[HB_E2B_TOKEN_LEN + 1];
-    if (n < sizeof tok || hb_lease_take(r->conf->ep.manager, id, &l, e) < 0)
+    if (n < sizeof tok || hb_lease_take_host(r->conf->ep.manager, id, &l, e) < 0)
         return -1;
     int rc = hb_e2b_envd_token(l, tok, e);
     hb_lease_release(&l);

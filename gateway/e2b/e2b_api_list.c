@@ -35,7 +35,9 @@ static int cmp_rows(const void *x, const void *y, void *asc)
 
 static bool keep(const hb_sbinfo_t *s, const hb_e2b_filter_t *f)
 {
-    if (!f->running || s->created_at < f->after || !hb_meta_match(s->metadata, f->meta))
+    bool paused = s->status && strcmp(s->status, "paused") == 0;
+    if (!(paused ? f->paused : f->running) || s->created_at < f->after ||
+        !hb_meta_match(s->metadata, f->meta))
         return false;
     if (f->tmpl[0] && (!s->image || strcmp(s->image, f->tmpl) != 0))
         return false;

@@ -63,18 +63,20 @@ static int state_value(char *val, hb_e2b_filter_t *f, hb_err_t *e)
     for (char *s = strsep(&rest, ","); s; s = strsep(&rest, ",")) {
         if (strcmp(s, "running") == 0)
             f->running = true;
-        else if (strcmp(s, "paused") != 0)
+        else if (strcmp(s, "paused") == 0)
+            f->paused = true;
+        else
             return invalid(e, "state", "expected running or paused");
     }
     return 0;
 }
 
 /* Every state=... (repeated or comma separated); an empty one is no
- * filter. Without any, running sandboxes are listed. */
+ * filter. Without any, running and paused sandboxes are listed. */
 static int parse_state(const char *qs, hb_e2b_filter_t *f, hb_err_t *e)
 {
     bool any = false;
-    f->running = false;
+    f->running = f->paused = false;
     for (const char *p = qs; p && *p;) {
         size_t n = strcspn(p, "&"), len = 0;
         char seg[128], val[128];
@@ -92,7 +94,7 @@ static int parse_state(const char *qs, hb_e2b_filter_t *f, hb_err_t *e)
         p += n + (p[n] == '&');
     }
     if (!any)
-        f->running = true;
+        f->running = f->paused = true;   /* the SDKs: running and paused by default */
     return 0;
 }
 
@@ -219,21 +221,34 @@ static int copy_strings(const json_t *in, const char *key, json_t *out, const ch
     return json_object_set(out, hb_key, v);
 }
 
-/* What E2B has and HiveBox does not: refused by name rather than ignored,
- * since code relying on them would silently misbehave. */
-static int unsupported(const json_t *in, hb_err_t *e)
+/* autoPause: on_timeout "pause"; autoResume.enabled: auto_resume (issue 17).
+ * autoPauseMemory false (pause without the memory) is not what a freezer
+ * does: refused. */
+static int pause_of(const json_t *in, json_t *out, hb_err_t *e)
 {
     bool pause = false, mem = true;
     if (get_bool(in, "autoPause", false, &pause, e) < 0 ||
         get_bool(in, "autoPauseMemory", true, &mem, e) < 0)
         return -1;
+    if (!mem)
+        return bad(e, "autoPauseMemory", "HiveBox always keeps a paused sandbox's memory");
     if (pause)
-        return bad(e, "autoPause", "pausing sandboxes is not supported by HiveBox yet");
+        json_object_set_new(out, "on_timeout", json_string("pause"));
     const json_t *resume = json_object_get(in, "autoResume");
     if (given(resume) && !json_is_object(resume))
         return bad(e, "autoResume", "expected an object like {\"enabled\": false}");
-    if (given(resume) && json_is_true(json_object_get(resume, "enabled")))
-        return bad(e, "autoResume", "pausing sandboxes is not supported by HiveBox yet");
+    const json_t *en = given(resume) ? json_object_get(resume, "enabled") : NULL;
+    if (given(en) && !json_is_boolean(en))
+        return bad(e, "autoResume", "enabled: expected true or false");
+    if (json_is_true(en))
+        json_object_set_new(out, "auto_resume", json_true());
+    return 0;
+}
+
+/* What E2B has and HiveBox does not: refused by name rather than ignored,
+ * since code relying on them would silently misbehave. */
+static int unsupported(const json_t *in, hb_err_t *e)
+{
     static const char *const NOPE[] = {"mcp", "network", "iam", "volumeMounts"};
     static const char *const WHY[] = {"E2B's MCP gateway", "network rules", "workload identity",
                                       "volumes"};
@@ -279,7 +294,8 @@ json_t *hb_e2b_translate_create(const json_t *in, hb_err_t *e)
     bool secure = true, online = true;
     if (!out)
         return hb_fail(e, HB_E_INTERNAL, 0, "out of memory"), NULL;
-    if (unsupported(in, e) < 0 || template_of(in, out, e) < 0 || timeout_of(in, out, e) < 0 ||
+    if (unsupported(in, e) < 0 || pause_of(in, out, e) < 0 || template_of(in, out, e) < 0 ||
+        timeout_of(in, out, e) < 0 ||
         copy_strings(in, "metadata", out, "metadata", e) < 0 ||
         copy_strings(in, "envVars", out, "env", e) < 0 ||
         get_bool(in, "secure", true, &secure, e) < 0 ||

@@ -21,6 +21,7 @@
 typedef struct {
     json_t  *meta;            /* wanted pairs (decref); NULL: no filter */
     bool     running;         /* state lets running sandboxes through */
+    bool     paused;          /* ... and paused ones (issue 17) */
     char     tmpl[HB_ID_MAX]; /* "" for any */
     int64_t  after;           /* startedAfter; INT64_MIN for any */
     bool     asc;             /* order=asc; E2B's default is newest first */

@@ -60,14 +60,16 @@ static int unauthorized(struct mg_connection *c)
 }
 
 /* Borrow the sandbox. A caller without the admin key learns nothing about
- * which sandboxes exist: a failure is 401 for it, except "busy" (503): a
- * client holding the right token must be told to retry, not that its token
- * is wrong, and a busy sandbox tells a stranger only that the name is taken. */
+ * which sandboxes exist: a failure is 401 for it, except "busy" (503) and
+ * "paused" (409, issue 17): a client holding the right token must be told
+ * to retry or resume, not that its token is wrong, and either tells a
+ * stranger only that the name is taken. */
 static int take_sandbox(mcp_req_t *m, bool admin)
 {
     hb_err_t e = {0};
     if (hb_lease_take(m->r->conf->ep.manager, m->r->route.id, &m->lease, &e) < 0)
-        return admin || e.code == HB_E_UNAVAIL ? hb_reply_err(m->r, &e) : unauthorized(m->r->c);
+        return admin || e.code == HB_E_UNAVAIL || e.code == HB_E_CONFLICT ? hb_reply_err(m->r, &e)
+                                                                            : unauthorized(m->r->c);
     if (!admin && !mcp_token_ok(m->lease, mg_get_header(m->r->c, "Authorization"))) {
         hb_lease_release(&m->lease);
         return unauthorized(m->r->c);

@@ -28,7 +28,7 @@ static int sandbox_llm(const hb_req_t *r, hb_oc_llm_info_t *info)
     hb_lease_t *l = NULL;
     hb_err_t e = {0};
     int rc = -1;
-    if (hb_lease_take(r->conf->ep.manager, r->route.id, &l, &e) == 0 &&
+    if (hb_lease_take_host(r->conf->ep.manager, r->route.id, &l, &e) == 0 &&   /* settings */
         hb_oc_sandbox_llm(r->oc, hb_lease_state_dir(l), info, &e) == 0)
         rc = 0;
     hb_lease_release(&l);

@@ -155,8 +155,9 @@ def test_set_timeout_is_204_and_moves_expiry(daemon, client, made):
     ({"templateID": "base", "envVars": {"1BAD": "x"}}, "envVars"),
     ({"templateID": "base", "allow_internet_access": "no"}, "allow_internet_access"),
     ({"templateID": "base", "secure": 1}, "secure"),
-    ({"templateID": "base", "autoPause": True}, "autoPause"),
-    ({"templateID": "base", "autoResume": {"enabled": True}}, "autoResume"),
+    ({"templateID": "base", "autoPause": "yes"}, "autoPause"),
+    ({"templateID": "base", "autoPause": True, "autoPauseMemory": False}, "autoPauseMemory"),
+    ({"templateID": "base", "autoResume": {"enabled": "yes"}}, "autoResume"),
     ({"templateID": "base", "mcp": {"github": {}}}, "mcp"),
     ({"templateID": "base", "network": {"denyOut": ["0.0.0.0/0"]}}, "network"),
     ({"templateID": "base", "volumeMounts": [{"name": "v", "path": "/v"}]}, "volumeMounts"),
@@ -216,12 +217,32 @@ def test_timeout_and_connect_bad_bodies(daemon, made):
     error_of(call(daemon, "POST", f"/sandboxes/{sid}/timeout", data=b"[1]"), 400)
 
 
-def test_pause_is_not_implemented_in_e2b_shape(daemon, made):
-    sid = create(daemon, timeout=60)["sandboxID"]
+def test_pause_resume_connect_in_e2b_shape(daemon, made, client):
+    """E2B's pause (204; 409 when paused already), resume (201) and connect
+    (201 when it resumed a paused sandbox, else 200) on HiveBox's (issue 17);
+    autoPause / autoResume at create are on_timeout pause / auto_resume."""
+    sid = create(daemon, timeout=60, autoPause=True, autoResume={"enabled": True})["sandboxID"]
     made.append(sid)
-    for action in ("pause", "resume"):
-        msg = error_of(call(daemon, "POST", f"/sandboxes/{sid}/{action}", json={}), 501)
-        assert "pause" in msg, msg
+    info = client.info(sid)
+    assert info["on_timeout"] == "pause" and info["auto_resume"] is True, info
+    assert call(daemon, "POST", f"/sandboxes/{sid}/pause", json={}).status_code == 204
+    assert client.info(sid)["status"] == "paused"
+    error_of(call(daemon, "POST", f"/sandboxes/{sid}/pause", json={}), 409)
+    for state in ("paused", None):   # E2B lists running and paused ones by default
+        got = call(daemon, "GET", "/v2/sandboxes", params={"state": state} if state else {}).json()
+        assert [s["state"] for s in got if s["sandboxID"] == sid] == ["paused"], got
+    got = call(daemon, "GET", "/v2/sandboxes", params={"state": "running"}).json()
+    assert sid not in [s["sandboxID"] for s in got]
+    assert call(daemon, "GET", f"/sandboxes/{sid}").json()["state"] == "paused"
+    r = call(daemon, "POST", f"/sandboxes/{sid}/connect", json={"timeout": 120})
+    assert r.status_code == 201, r.text
+    assert client.info(sid)["status"] == "running"
+    r = call(daemon, "POST", f"/sandboxes/{sid}/connect", json={"timeout": 120})
+    assert r.status_code == 200, r.text
+    call(daemon, "POST", f"/sandboxes/{sid}/pause", json={})
+    r = call(daemon, "POST", f"/sandboxes/{sid}/resume", json={"timeout": 60})
+    assert r.status_code == 201 and r.json()["sandboxID"] == sid, r.text
+    assert client.info(sid)["status"] == "running"
     error_of(call(daemon, "PUT", f"/sandboxes/{sid}", json={}), 405)
     error_of(call(daemon, "GET", f"/sandboxes/{sid}/nothing-here"), 404)
 

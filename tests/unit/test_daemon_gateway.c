@@ -353,6 +353,12 @@ Test(json_out, create_shape_is_the_seed)
     cr_assert_eq(json_array_size(json_object_get(j, "env_names")), 0);
     json_object_del(j, "metadata");
     json_object_del(j, "env_names");
+    /* issue 17's (pause): the create options, paused_at only while paused */
+    cr_assert(json_is_false(json_object_get(j, "auto_resume")));
+    cr_assert_str_eq(json_string_value(json_object_get(j, "on_timeout")), "destroy");
+    cr_assert_null(json_object_get(j, "paused_at"));
+    json_object_del(j, "auto_resume");
+    json_object_del(j, "on_timeout");
     char *t = hb_json_text(j, NULL);
     cr_assert_str_eq(t, "{\"id\":\"my\",\"status\":\"running\",\"image\":\"base\","
                         "\"created_at\":\"2025-01-15T10:30:00Z\","

@@ -50,7 +50,7 @@ Test(e2b_api, metadata_filter_is_decoded_three_times)
 Test(e2b_api, state_order_time_token)
 {
     hb_e2b_filter_t f = list_ok("state=paused", true);
-    cr_assert(!f.running, "paused only: HiveBox has none");
+    cr_assert(!f.running && f.paused, "paused only");
     f = list_ok("state=paused&state=running&order=asc&template=base", true);
     cr_assert(f.running && f.asc);
     cr_assert_str_eq(f.tmpl, "base");
@@ -120,7 +120,10 @@ Test(e2b_api, create_refusals_name_the_field)
         {"{\"templateID\":\"base\",\"metadata\":{\"k\":[]}}", "metadata.k"},
         {"{\"templateID\":\"base\",\"envVars\":[]}", "envVars"},
         {"{\"templateID\":\"base\",\"secure\":\"yes\"}", "secure"},
-        {"{\"templateID\":\"base\",\"autoPause\":true}", "autoPause"},
+        {"{\"templateID\":\"base\",\"autoPause\":1}", "autoPause"},
+        {"{\"templateID\":\"base\",\"autoPause\":true,\"autoPauseMemory\":false}",
+         "autoPauseMemory"},
+        {"{\"templateID\":\"base\",\"autoResume\":{\"enabled\":1}}", "autoResume"},
         {"{\"templateID\":\"base\",\"autoResume\":true}", "autoResume"},
         {"{\"templateID\":\"base\",\"mcp\":{\"x\":{}}}", "mcp"},
         {"{\"templateID\":\"base\",\"iam\":{\"tokens\":{}}}", "iam"},

@@ -150,3 +150,31 @@ Test(sbenv, validate_names_and_count)
     many[HB_SB_ENV_MAX + 1] = NULL;
     cr_assert_eq(hb_env_validate(many, &e), -1);
 }
+
+/* issue 17 (pause): auto_resume and on_timeout at create, each refused by name. */
+Test(req_meta, create_takes_auto_resume_and_on_timeout)
+{
+    hb_msg_t q;
+    hb_err_t e = {0};
+    cr_assert_eq(parse_create("{\"auto_resume\":true,\"on_timeout\":\"pause\"}", &q, &e), 0,
+                 "%s", e.msg);
+    cr_assert(q.auto_resume);
+    cr_assert_str_eq(q.on_timeout, "pause");
+    hb_msg_clear(&q);
+    cr_assert_eq(parse_create("{}", &q, &e), 0, "%s", e.msg);
+    cr_assert(!q.auto_resume);
+    cr_assert_null(q.on_timeout);   /* destroy */
+    hb_msg_clear(&q);
+    static const char *const BAD[][2] = {
+        {"{\"auto_resume\":\"true\"}", "auto_resume"},
+        {"{\"auto_resume\":1}", "auto_resume"},
+        {"{\"on_timeout\":\"kill\"}", "on_timeout"},
+        {"{\"on_timeout\":false}", "on_timeout"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        hb_err_t be = {0};
+        cr_assert_eq(parse_create(BAD[i][0], &q, &be), -1, "%s accepted", BAD[i][0]);
+        cr_assert_eq(be.code, HB_E_INVALID);
+        cr_assert_eq(strncmp(be.msg, BAD[i][1], strlen(BAD[i][1])), 0, "%s", be.msg);
+    }
+}

@@ -23,6 +23,8 @@ void cli_usage(FILE *out)
           "  snapshot ID NAME                          the sandbox's filesystem as image NAME\n"
           "  fork ID N [--name PREFIX] [--memory M]... N new sandboxes from its filesystem\n"
           "  restore ID SNAPSHOT                       restart it on SNAPSHOT (processes killed)\n"
+          "  keepalive ID SECONDS                      the same as timeout\n"
+          "  pause ID | resume ID                      freeze / thaw every process of it\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
@@ -111,6 +113,7 @@ int cli_dispatch(int argc, char **argv)
         {"ps", cli_cmd_ps},         {"logs", cli_cmd_logs},     {"kill", cli_cmd_kill},
         {"timeout", cli_cmd_timeout}, {"e2b-key", cli_cmd_e2b_key},
         {"snapshot", cli_cmd_snapshot}, {"fork", cli_cmd_fork}, {"restore", cli_cmd_restore},
+        {"pause", cli_cmd_pause},   {"resume", cli_cmd_resume}, {"keepalive", cli_cmd_keepalive},
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)

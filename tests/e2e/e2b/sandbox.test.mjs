@@ -100,10 +100,16 @@ test('a wrong API key is an AuthenticationError', async () => {
   await assert.rejects(Sandbox.list({ apiKey: wrong }).nextItems(), AuthenticationError)
 })
 
-test('pause is refused with a clear error, the sandbox untouched', async () => {
+test('pause, then connect resumes it (issue 17)', async () => {
   const sb = await sandbox()
-  await assert.rejects(sb.pause(), (e) => /pause/.test(e.message) && /HiveBox/.test(e.message))
-  assert.equal(await sb.isRunning(), true)
+  await sb.commands.run('echo kept > /dev/shm/mark')
+  assert.equal(await sb.pause(), true)
+  assert.equal(await sb.pause(), false)   // paused already
+  const info = await Sandbox.getInfo(sb.sandboxId)
+  assert.equal(info.state, 'paused')
+  const again = await Sandbox.connect(sb.sandboxId)
+  assert.equal((await again.commands.run('cat /dev/shm/mark')).stdout, 'kept\n')
+  assert.equal(await again.isRunning(), true)
 })
 
 test('metrics come from HiveBox\'s samples', async () => {
