@@ -203,6 +203,23 @@ Test(cli_create, body_holds_only_given_flags_with_json_types)
     cr_assert_str_eq(json_string_value(json_array_get(sk, 1)), "docx");
     cr_assert_null(json_object_get(j, "network"), "absent flags are not sent");
     cr_assert_null(json_object_get(j, "image"));
+    cr_assert_null(json_object_get(j, "auto_resume"));
+    cr_assert_null(json_object_get(j, "on_timeout"));
+    json_decref(j);
+    free(text);
+}
+
+Test(cli_create, pause_options)
+{
+    cli_opts_t o;
+    char err[256];
+    char **av = ARGV("--auto-resume", "--on-timeout", "pause");
+    cr_assert_eq(cli_parse(3, av, CLI_OPT_CREATE, &o, err, sizeof err), 0, "%s", err);
+    char *text = cli_create_body(&o, err, sizeof err);
+    cr_assert_not_null(text, "%s", err);
+    json_t *j = json_loads(text, 0, NULL);
+    cr_assert(json_is_true(json_object_get(j, "auto_resume")), "%s", text);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "on_timeout")), "pause");
     json_decref(j);
     free(text);
 }

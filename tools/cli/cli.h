@@ -40,6 +40,8 @@ typedef struct {
     bool        send_stdin;         /* exec/run -i: our stdin becomes the command's */
     const char *name, *image, *memory, *cpus, *pids, *network, *timeout, *skills,
                *llm_base_url, *llm_api_key, *llm_model, *disk;
+    const char *on_timeout;         /* create --on-timeout destroy|pause */
+    bool        auto_resume;        /* create --auto-resume */
     const char *cwd;
     const char *user;
     const char *env[CLI_MAX_ENV];   /* exec -e; create/run --env too */

@@ -39,6 +39,8 @@ static const opt_t OPTS[] = {
     {"llm-api-key", 0, K_STR, CLI_OPT_CREATE, S(llm_api_key)},
     {"llm-model", 0, K_STR, CLI_OPT_CREATE, S(llm_model)},
     {"timeout", 0, K_STR, CLI_OPT_CREATE | CLI_OPT_EXEC, S(timeout)},
+    {"auto-resume", 0, K_BOOL, CLI_OPT_CREATE, S(auto_resume)},
+    {"on-timeout", 0, K_STR, CLI_OPT_CREATE, S(on_timeout)},
     {"cwd", 0, K_STR, CLI_OPT_EXEC, S(cwd)},
     {"user", 'u', K_STR, CLI_OPT_EXEC, S(user)},
     {"env", 'e', K_ENV, CLI_OPT_EXEC | CLI_OPT_CREATE, 0},

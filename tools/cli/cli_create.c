@@ -76,7 +76,7 @@ char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen)
         {"name", o->name},         {"image", o->image},
         {"memory", o->memory},     {"network", o->network},
         {"llm_base_url", o->llm_base_url}, {"llm_api_key", o->llm_api_key},
-        {"llm_model", o->llm_model}, {"disk", o->disk},
+        {"llm_model", o->llm_model}, {"disk", o->disk}, {"on_timeout", o->on_timeout},
     };
     json_t *body = json_object();
     int rc = 0;
@@ -98,6 +98,8 @@ char *cli_create_body(const cli_opts_t *o, char *err, size_t errlen)
         rc |= put_int(body, "timeout", "timeout", o->timeout, err, errlen);
     if (o->skills)
         json_object_set_new(body, "skills", skills_array(o->skills));
+    if (o->auto_resume)
+        json_object_set_new(body, "auto_resume", json_true());
     const struct { const char *key; const char *const *kv; size_t n; } maps[] = {
         {"env", o->env, o->n_env}, {"metadata", o->meta, o->n_meta},
     };
