@@ -27,6 +27,9 @@ typedef struct {
     char        inbox[128];
     uint64_t    mem;         /* its memory limit, counted by admission */
     int64_t     t0_ms;       /* its create or destroy began (the events' duration_ms) */
+    /* A restore to this image was sent (issue 17): until the sandbox's next
+     * description says what it runs on, the image may not be deleted. */
+    char        restoring[HB_ID_MAX];
 } entry_t;
 
 typedef struct {
@@ -224,6 +227,8 @@ static void on_create(mgr_t *m, hb_msg_t *q)
 
 /* ---- supervisor reports ---- */
 
+static void drop_fork_image(mgr_t *m, const char *image);
+
 static void on_ready(mgr_t *m, hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
@@ -232,9 +237,14 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
         return;
     }
     en->state = E_RUNNING;
+    char old_image[HB_ID_MAX];   /* a restore moves it to another image */
+    snprintf(old_image, sizeof old_image, "%s", en->info.image ? en->info.image : "");
     hb_sbinfo_clear(&en->info);
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    en->restoring[0] = '\0';
+    if (old_image[0] && en->info.image && strcmp(old_image, en->info.image) != 0)
+        drop_fork_image(m, old_image);   /* a fork's image goes with its last user */
     snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
     tell_state(m, en->id, en->info.status ? en->info.status : "running");
     hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = en->info.expires_at};
@@ -264,14 +274,23 @@ static void on_failed(mgr_t *m, const hb_msg_t *r)
 
 /* issue 17: a fork's image (kind fork) goes with the last sandbox made
  * from it, unless an image was layered on it meanwhile. */
+/* The sandbox that runs on image, or is being restored to it; NULL: none. */
+static const entry_t *image_user(mgr_t *m, const char *image)
+{
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if ((en->info.image && strcmp(en->info.image, image) == 0) ||
+            strcmp(en->restoring, image) == 0)
+            return en;
+    return NULL;
+}
+
 static void drop_fork_image(mgr_t *m, const char *image)
 {
     hb_imginfo_t info;
     if (!image[0] || hb_image_info(m->rt, image, &info) < 0 || strcmp(info.kind, "fork") != 0)
         return;
-    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        if (en->info.image && strcmp(en->info.image, image) == 0)
-            return;
+    if (image_user(m, image))
+        return;
     hb_err_t e = {0};
     if (hb_image_remove(m->rt, image, &e) < 0) {
         HB_LOG_INFO("fork image %s kept: %s", image, e.msg);
@@ -326,6 +345,7 @@ static void on_info(mgr_t *m, hb_msg_t *r)
     hb_sbinfo_clear(&en->info);
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    en->restoring[0] = '\0';   /* the description names the image it now runs on */
     bool failed = !en->info.status || strcmp(en->info.status, "failed") == 0;
     if (en->state == E_RUNNING)
         tell_state(m, en->id, failed ? "failed" : en->info.status);
@@ -377,6 +397,8 @@ static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
         return;
     if (forward(m, en, q) < 0)
         return;
+    if (q->type == HB_MSG_SB_RESTORE)
+        snprintf(en->restoring, sizeof en->restoring, "%s", q->snapshot ? q->snapshot : "");
     if (q->type == HB_MSG_SB_DESTROY) {
         en->state = E_DESTROYING;
         en->t0_ms = hb_now_ms();
@@ -532,12 +554,12 @@ static void on_image_delete(mgr_t *m, const hb_msg_t *q)
                            "is never deleted through the API");
         return;
     }
-    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        if (en->info.image && strcmp(en->info.image, name) == 0) {
-            hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is used by sandbox "
-                               "'%s': delete the sandbox first", name, en->id);
-            return;
-        }
+    const entry_t *user = image_user(m, name);
+    if (user) {
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is used by sandbox "
+                           "'%s': delete the sandbox first", name, user->id);
+        return;
+    }
     hb_msg_t rep = {.type = HB_MSG_R_CATALOG};
     rep.items = calloc(1, sizeof *rep.items);
     hb_err_t e = {0};

@@ -45,8 +45,9 @@ def parse_cli(text):
         if m and not line.startswith("   "):
             current = m.group(1)
             cmds.setdefault(current, [])
-            if current == "image" and m.group(2):
-                subs.setdefault("image", []).append(m.group(2))
+            image_subs = subs.setdefault("image", [])
+            if current == "image" and m.group(2) and m.group(2) not in image_subs:
+                image_subs.append(m.group(2))   # "image build" has two forms
             for alias in re.match(r"^  [a-z][a-z0-9-]*((?: \| [a-z][a-z0-9-]*)*)",
                                   line).group(1).split(" | ")[1:]:   # "list | ls"
                 cmds.setdefault(alias, cmds[current])

@@ -360,6 +360,7 @@ int hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e)
     sb->init_pid = 0;
     sb->init_start = 0;
     snprintf(sb->spec.image, sizeof sb->spec.image, "%s", image);
+    hb_image_defaults_load(sb, NULL);   /* the new image's Env, WorkingDir, User */
     if (hb_layer_reset(sb, e) < 0 || write_launch_conf(sb, e) < 0 || spawn_launcher(sb, e) < 0)
         return -1;
     return hb_record_save(sb, e);

@@ -679,11 +679,22 @@ static int do_resume(sup_t *s, const char *reason, hb_err_t *e)
     return 0;
 }
 
+/* The pause on_timeout "pause" asks for at expiry: when it cannot be done,
+ * the sandbox is destroyed as an expiry does, never left without one. */
+static bool expiry_pause(const hb_msg_t *q)
+{
+    return q->type == HB_MSG_SB_PAUSE && q->reason && strcmp(q->reason, "expired") == 0;
+}
+
 static void on_pause(sup_t *s, const hb_msg_t *q)
 {
     hb_err_t e = {0};
     if (do_pause(s, q, &e) < 0) {
         HB_LOG_WARN("sandbox %s: pause: %s", s->id, e.msg);
+        if (expiry_pause(q)) {
+            start_destroy(s, NULL, "expired");
+            return;
+        }
         hb_bus_reply_err(q->reply_to, &e);
         return;
     }
@@ -779,6 +790,7 @@ static void on_restore(sup_t *s, const hb_msg_t *q)
         hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "sandbox '%s' is busy: %d operations "
                            "in flight (exec, files, processes); retry when they end", s->id,
                            s->inflight);
+        tell_info(s);   /* the manager stops guarding the image it was sent to */
         return;
     }
     /* A paused sandbox is thawed by the restore (its processes must be able
@@ -797,6 +809,7 @@ static void on_restore(sup_t *s, const hb_msg_t *q)
     if (rc < 0) {
         HB_LOG_WARN("sandbox %s: restore: %s", s->id, e.msg);
         hb_bus_reply_err(q->reply_to, &e);
+        tell_info(s);   /* the image it runs on now, whatever happened */
         return;   /* after the kill, the liveness check fails it */
     }
     announce(s, NULL);
@@ -810,6 +823,8 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
         on_get(s, q);
     else if (q->type == HB_MSG_SB_DESTROY)
         start_destroy(s, q->reply_to, q->reason);
+    else if (expiry_pause(q))   /* a failed sandbox is not paused: it expires */
+        start_destroy(s, NULL, "expired");
     else
         reply_failed(s, q);
     if (q->type == HB_MSG_SB_TIMEOUT) {   /* refused: the reaper goes back to the old expiry */

@@ -341,6 +341,19 @@ def test_failed_sandbox_cannot_pause(api, sbx):
     api.expect(api.post(f"/api/v1/hiveboxes/{sid}/resume"), 409)
 
 
+def test_failed_sandbox_with_on_timeout_pause_still_expires(api, sbx):
+    """A failed sandbox cannot be paused: its expiry destroys it (never left
+    without an expiry, holding its disk and uid range)."""
+    import os
+    import signal
+    sid = sbx(timeout=4, on_timeout="pause")["id"]
+    os.kill(hbtest.init_host_pid(sid), signal.SIGKILL)
+    hbtest.wait_until(lambda: api.info(sid)["status"] == "failed", 10, what="status failed")
+    hbtest.wait_until(lambda: api.get(f"/api/v1/hiveboxes/{sid}").status_code == 404, 20,
+                      interval=0.2, what="the expiry to destroy the failed sandbox")
+    assert hbtest.cgroup_dirs(sid) == []
+
+
 def test_restart_keeps_it_paused(pd, api, sbx):
     """Last: it restarts the module's daemon."""
     sid = sbx(auto_resume=False, on_timeout="pause", timeout=3600)["id"]

@@ -342,3 +342,23 @@ Test(oci, image_defaults_merge)
     cr_assert_str_eq(cwd, "/srv");
     cr_assert_str_eq(user, "root");
 }
+
+Test(oci, entries_are_charged_to_the_byte_cap)
+{
+    char t[] = "/tmp/hb-oci-XXXXXX";
+    cr_assert_not_null(mkdtemp(t));
+    int rootfd = open(t, O_PATH | O_DIRECTORY);
+    buf_t b = {0};
+    hb_err_t e = {0};
+    /* 300 empty directories hold no data, but 300 x 4 KiB passes the 1 MiB
+     * cap apply() gives: refused like data past the cap. */
+    for (int i = 0; i < 300; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "d%03d/", i);
+        put(&b, n, HB_TAR_DIR, NULL, NULL);
+    }
+    cr_assert_eq(apply(rootfd, &b, 1, &e), -1);
+    cr_assert(strstr(e.msg, "import cap"), "%s", e.msg);
+    close(rootfd);
+    hb_rmtree_at(AT_FDCWD, t, &(hb_rmtree_opts_t){.depth_max = 8});
+}

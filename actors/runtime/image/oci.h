@@ -26,6 +26,10 @@
 #define HB_OCI_JSON_MAX     (1u << 20)   /* index, manifest, config */
 #define HB_OCI_LAYERS_MAX   128u
 #define HB_OCI_ENTRIES_MAX  1000000u     /* entries of all layers together */
+#define HB_OCI_NAMES_MAX    (64u << 20)  /* bytes of the names one layer makes (kept
+                                          * to tell its own entries from lower ones) */
+#define HB_OCI_ENTRY_COST   4096u        /* disk charged per entry (inode, dir block)
+                                          * beside its data and link target */
 #define HB_OCI_FILES_MAX    16384u       /* files of the outer archive */
 #define HB_OCI_ENV_MAX      256u         /* Env entries kept from a config */
 #define HB_OCI_ID_MAX       65535u       /* owners: a sandbox maps 65536 ids */
@@ -100,8 +104,9 @@ int  hb_oci_archive_stream(hb_oci_archive_t *a, const char *name, const char *di
  * out of the root, device nodes and fifos are refused (400 naming the
  * entry). Budgets are shared by all the layers of one image. */
 typedef struct {
-    uint64_t bytes_left;     /* file data */
+    uint64_t bytes_left;     /* file data, and HB_OCI_ENTRY_COST per entry */
     uint64_t entries_left;
+    uint64_t raw_left;       /* uncompressed tar bytes of all layers (oci_import.c) */
 } hb_oci_budget_t;
 
 typedef struct hb_oci_layer hb_oci_layer_t;

@@ -4,6 +4,7 @@
  * the next import of that name or at daemon start: hb_image_clean_stale). */
 #include "image_internal.h"
 #include "log.h"
+#include "image_layer.h"
 #include "oci.h"
 #include "record.h"
 
@@ -36,10 +37,18 @@ typedef struct {
     z_stream        z;
     unsigned char  *out;
     EVP_MD_CTX     *diff;   /* sha256 of the uncompressed tar */
+    hb_oci_budget_t *b;
 } unpack_t;
 
 static int to_tar(unpack_t *u, const void *p, size_t n)
 {
+    /* Every uncompressed byte counts, the padding after the end blocks and
+     * the data of skipped entries too: a gzip bomb stops at the cap, not
+     * after hours of inflating. */
+    if (n > u->b->raw_left)
+        return hb_fail(u->e, HB_E_INVALID, EFBIG, "layer %u: more uncompressed bytes than the "
+                       "import cap allows (--max-image-import)", u->number);
+    u->b->raw_left -= n;
     EVP_DigestUpdate(u->diff, p, n);
     if (u->tar_end || n == 0)
         return 0;   /* after the end blocks: padding, hashed but not read */
@@ -94,7 +103,7 @@ static int apply_layer(hb_oci_archive_t *a, const hb_oci_blob_t *blob, const cha
     char what[32], got[HB_OCI_DIGEST_LEN + 1];
     snprintf(what, sizeof what, "layer %u", number);
     unpack_t u = {.e = e, .number = number, .l = hb_oci_layer_new(rootfd, number, b),
-                  .out = malloc(ZOUT), .diff = EVP_MD_CTX_new()};
+                  .out = malloc(ZOUT), .diff = EVP_MD_CTX_new(), .b = b};
     int rc = u.l && u.out && u.diff && EVP_DigestInit_ex(u.diff, EVP_sha256(), NULL) == 1
                  ? 0 : hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     if (rc == 0)
@@ -287,7 +296,8 @@ static int build(hb_oci_archive_t *a, const char *tmp, uint64_t max_bytes, hb_er
     if (rc == 0 && (mkdir(tmp, 0755) < 0 || mkdir(rootfs, 0755) < 0 ||
                     (rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
         rc = hb_fail_sys(e, HB_E_INTERNAL, errno, "mkdir %s", rootfs);
-    hb_oci_budget_t b = {.bytes_left = max_bytes, .entries_left = HB_OCI_ENTRIES_MAX};
+    hb_oci_budget_t b = {.bytes_left = max_bytes, .entries_left = HB_OCI_ENTRIES_MAX,
+                         .raw_left = max_bytes + (uint64_t)HB_OCI_ENTRIES_MAX * 1024};
     for (size_t i = 0; rc == 0 && i < p->n_layers; i++)
         rc = apply_layer(a, &p->layers[i], c.diff_ids[i], (unsigned)i + 1, rootfd, &b, e);
     if (rc == 0 && !hb_rootfs_valid(tmp))
@@ -318,6 +328,8 @@ int hb_oci_import(const hb_runtime_t *rt, const char *name, const char *archive,
     snprintf(dst, sizeof dst, "%s/%s", images, name);
     if (access(dst, F_OK) == 0)
         return hb_fail(e, HB_E_EXISTS, EEXIST, "image '%s' already exists", name);
+    if (hb_image_quota_check(rt, e) < 0)   /* --max-images, --max-image-bytes */
+        return -1;
     hb_image_clean_stale(images, name, false);
     hb_oci_archive_t *a;
     if (hb_oci_archive_open(archive, &a, e) < 0)

@@ -46,6 +46,7 @@ struct hb_oci_layer {
     /* names made by this layer (open addressing, power-of-two size) */
     char           **set;
     size_t           set_cap, set_n;
+    size_t           set_room;    /* bytes of names it may still keep */
 };
 
 /* ---- the set of names this layer made ---- */
@@ -119,6 +120,7 @@ hb_oci_layer_t *hb_oci_layer_new(int rootfd, unsigned number, hb_oci_budget_t *b
     l->number = number;
     l->b = b;
     l->cache_fd = l->fd = -1;
+    l->set_room = HB_OCI_NAMES_MAX;
     return l;
 }
 
@@ -353,6 +355,13 @@ static int check_type(hb_oci_layer_t *l, const hb_tar_entry_t *te)
         return hb_fail(l->e, HB_E_INVALID, 0, "image: more than %u entries in its layers",
                        HB_OCI_ENTRIES_MAX);
     l->b->entries_left--;
+    /* Directories, links and empty files take disk too: a million of them
+     * must not pass the cap that only counted file data. */
+    uint64_t cost = HB_OCI_ENTRY_COST + (te->type == HB_TAR_SYMLINK ? strlen(te->link) : 0);
+    if (cost > l->b->bytes_left)
+        return hb_fail(l->e, HB_E_INVALID, EFBIG, "image: larger than the import cap "
+                       "(--max-image-import)");
+    l->b->bytes_left -= cost;
     return 0;
 }
 
@@ -378,6 +387,11 @@ static int on_entry(void *ud, const hb_tar_entry_t *te)
     int pfd = open_parent(l, dir, te->name);
     if (pfd < 0)
         return -1;
+    size_t nl = strlen(name) + 1;
+    if (nl > l->set_room)
+        return hb_fail(l->e, HB_E_INVALID, 0, "layer %u: its names take more than %u MiB",
+                       l->number, HB_OCI_NAMES_MAX >> 20);
+    l->set_room -= nl;
     if (set_add(l, name) < 0)
         return hb_fail(l->e, HB_E_INTERNAL, ENOMEM, "out of memory");
     switch (te->typeflag) {
