@@ -227,30 +227,6 @@ int hb_h_fork(hb_req_t *r)
     return hb_reply_json(r->c, 201, j);
 }
 
-/* {"snapshot": "<image>"}: the only field. */
-static int parse_restore(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
-{
-    json_t *j = hb_req_load_object(body, len, e);
-    if (!j)
-        return -1;
-    const char *key;
-    json_t *v;
-    int rc = 0;
-    json_object_foreach(j, key, v) {
-        if (strcmp(key, "snapshot") != 0) {
-            rc = hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
-            break;
-        }
-    }
-    const char *snap = json_string_value(json_object_get(j, "snapshot"));
-    if (rc == 0 && (!snap || !hb_name_valid(snap)))
-        rc = hb_fail(e, HB_E_INVALID, 0, "snapshot: required, the name of an image");
-    if (rc == 0 && hb_str_set(&q->snapshot, snap) < 0)
-        rc = hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
-    json_decref(j);
-    return rc;
-}
-
 /* POST .../restore {"snapshot"}: the sandbox restarts on that image with an
  * empty writable layer (every process killed; same id, limits, address,
  * expiry). 200 with the sandbox. */
@@ -266,7 +242,8 @@ int hb_h_restore(hb_req_t *r)
     hb_msg_t q = {.type = HB_MSG_SB_RESTORE}, rep = {0};
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = parse_restore(body, len, &q, &e);
+    int rc = hb_req_parse_name_field(body, len, "snapshot", "the name of an image", &q.snapshot,
+                                     &e);
     free(body);
     if (rc == 0 && hb_str_set(&q.id, r->route.id) < 0)
         rc = hb_fail(&e, HB_E_INTERNAL, 0, "out of memory");

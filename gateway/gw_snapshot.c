@@ -12,32 +12,6 @@
 
 #define SNAP_MS 60000
 
-/* {"name": "<image name>"}: the only field. */
-static int parse_name(const char *body, size_t len, hb_msg_t *q, hb_err_t *e)
-{
-    json_t *j = hb_req_load_object(body, len, e);
-    if (!j)
-        return -1;
-    const char *key;
-    json_t *v;
-    int rc = 0;
-    json_object_foreach(j, key, v) {
-        if (strcmp(key, "name") != 0) {
-            rc = hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
-            break;
-        }
-    }
-    const char *name = json_string_value(json_object_get(j, "name"));
-    if (rc == 0 && !name)
-        rc = hb_fail(e, HB_E_INVALID, 0, "name: required (a string: the new image's name)");
-    else if (rc == 0 && !hb_name_valid(name))
-        rc = hb_fail(e, HB_E_INVALID, 0, "name: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$");
-    if (rc == 0 && hb_str_set(&q->name, name) < 0)
-        rc = hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
-    json_decref(j);
-    return rc;
-}
-
 int hb_gw_snapshot_call(hb_req_t *r, const char *id, const char *name, const char *kind,
                         hb_msg_t *rep, hb_err_t *e)
 {
@@ -64,7 +38,7 @@ static int create_snapshot(hb_req_t *r)
     hb_msg_t q = {0}, rep = {0};
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = parse_name(body, len, &q, &e);
+    int rc = hb_req_parse_name_field(body, len, "name", "the new image's name", &q.name, &e);
     free(body);
     if (rc == 0)
         rc = hb_gw_snapshot_call(r, r->route.id, q.name, "snapshot", &rep, &e);

@@ -53,6 +53,33 @@ json_t *hb_req_load_object(const char *body, size_t len, hb_err_t *e)
     return j;
 }
 
+int hb_req_parse_name_field(const char *body, size_t len, const char *field, const char *what,
+                            char **out, hb_err_t *e)
+{
+    json_t *j = hb_req_load_object(body, len, e);
+    if (!j)
+        return -1;
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(j, key, v) {
+        if (strcmp(key, field) != 0) {
+            rc = hb_fail(e, HB_E_INVALID, 0, "%.64s: unknown field", key);
+            break;
+        }
+    }
+    const char *name = json_string_value(json_object_get(j, field));
+    if (rc == 0 && !name)
+        rc = hb_fail(e, HB_E_INVALID, 0, "%s: required (a string: %s)", field, what);
+    else if (rc == 0 && !hb_name_valid(name))
+        rc = hb_fail(e, HB_E_INVALID, 0, "%s: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$",
+                     field);
+    if (rc == 0 && hb_str_set(out, name) < 0)
+        rc = hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
+    json_decref(j);
+    return rc;
+}
+
 /* A JSON string without NUL, at most max bytes. */
 static const char *get_str(json_t *v, const char *field, size_t max, hb_err_t *e)
 {

@@ -35,6 +35,11 @@ int hb_req_parse_exec(const char *body, size_t len, hb_msg_t *q, int *stream, hb
 
 /* The body as a JSON object (nesting and size checked), NULL with *e. */
 json_t *hb_req_load_object(const char *body, size_t len, hb_err_t *e);
+/* A body whose one member is `field`, a name (^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$):
+ * a copy in *out (caller frees; replaced if set). what: the error's hint,
+ * e.g. "the new image's name". Unknown members are refused by name. */
+int hb_req_parse_name_field(const char *body, size_t len, const char *field, const char *what,
+                            char **out, hb_err_t *e);
 /* A command body (exec, processes): a JSON object whose every member goes
  * to field (which fails on unknown ones) into an SB_EXEC q; `command` is
  * required. q is cleared on failure. */
