@@ -161,12 +161,20 @@ int   cli_cp_finish(const cli_opts_t *o, cli_resp_t *r, int rc);
 char *cli_files_url(const char *id, const char *route, const char *rpath);
 /* cli_exec.c: shared by exec and run. */
 int   cli_exec_in(const cli_opts_t *o, const char *id, bool as_run);
-/* Server-sent output events (exec's stream, a process's output): stdout
- * and stderr events to ours, `exit` sets code, `dropped` and `error` are
- * told on stderr. Feed cli_sse_sink (a cli_http_* sink); free buf after. */
+/* cli_sse.c: server-sent events split as they arrive; fn gets each
+ * event's name and data line (data may be modified). A non-zero return:
+ * an event past 16 MiB (told on stderr). Free buf after. */
 typedef struct {
     char  *buf;
     size_t len, cap;
+} cli_sse_frames_t;
+typedef void cli_sse_fn(void *ud, const char *name, char *data);
+int   cli_sse_feed(cli_sse_frames_t *f, const void *p, size_t n, cli_sse_fn *fn, void *ud);
+/* Server-sent output events (exec's stream, a process's output): stdout
+ * and stderr events to ours, `exit` sets code, `dropped` and `error` are
+ * told on stderr. Feed cli_sse_sink (a cli_http_* sink); free frames.buf after. */
+typedef struct {
+    cli_sse_frames_t frames;
     int    code;       /* from `exit`; -1 until then */
     bool   failed;     /* an `error` event, or a malformed one */
     bool   ended;      /* `end`: the output so far, the process still runs */

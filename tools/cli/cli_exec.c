@@ -121,8 +121,6 @@ static int replay(const cli_opts_t *o, const cli_resp_t *r)
 
 /* ---- streamed (server-sent events): output printed as it arrives ---- */
 
-#define EVENT_MAX (16u << 20)   /* one event; the daemon's are at most ~1.5 MiB */
-
 typedef cli_sse_t sse_t;
 
 static int b64val(char c)
@@ -196,50 +194,15 @@ static void on_event(sse_t *st, const char *name, const char *data)
     json_decref(j);
 }
 
-/* One event's text (lines, without the blank one that ends it). */
-static void parse_event(sse_t *st, char *ev)
+static void on_sse(void *ud, const char *name, char *data)
 {
-    const char *name = NULL, *data = NULL;
-    for (char *line = ev, *next; line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        if (strncmp(line, "event: ", 7) == 0)
-            name = line + 7;
-        else if (strncmp(line, "data: ", 6) == 0)
-            data = line + 6;
-    }
-    if (name && data)
-        on_event(st, name, data);
+    on_event(ud, name, data);
 }
 
 int cli_sse_sink(void *ud, const void *p, size_t n)
 {
     sse_t *st = ud;
-    if (st->len + n + 1 > st->cap) {
-        size_t nc = st->cap ? st->cap : 64 * 1024;
-        while (nc < st->len + n + 1)
-            nc *= 2;
-        char *nb = nc <= EVENT_MAX ? realloc(st->buf, nc) : NULL;
-        if (!nb) {
-            fprintf(stderr, "hivebox: an event of the output stream is too large\n");
-            return -1;
-        }
-        st->buf = nb;
-        st->cap = nc;
-    }
-    memcpy(st->buf + st->len, p, n);
-    st->len += n;
-    st->buf[st->len] = '\0';
-    char *start = st->buf, *end;
-    while ((end = strstr(start, "\n\n")) != NULL) {
-        *end = '\0';
-        parse_event(st, start);
-        start = end + 2;
-    }
-    st->len -= (size_t)(start - st->buf);
-    memmove(st->buf, start, st->len + 1);
-    return 0;
+    return cli_sse_feed(&st->frames, p, n, on_sse, st);
 }
 
 static int exec_streamed(const cli_opts_t *o, const char *path, const char *text)
@@ -247,7 +210,7 @@ static int exec_streamed(const cli_opts_t *o, const char *path, const char *text
     sse_t st = {.code = -1};
     cli_resp_t r;
     int rc = cli_http_events(o, path, text, cli_sse_sink, &st, &r);
-    free(st.buf);
+    free(st.frames.buf);
     if (rc == 0 && r.status != 200) {
         cli_report_error(&r);
         rc = -1;

@@ -15,7 +15,6 @@
 #define BUILD_USAGE "image build NAME [--from IMG] --run CMD [--run CMD ...] " \
                     "[--file SRC:DEST ...] [--network M] [--timeout S]"
 #define FILES_MAX   (8u << 20)
-#define EVENT_MAX   (16u << 20)
 
 typedef struct {
     json_t *run, *files;
@@ -88,8 +87,7 @@ static int take_flags(int *argc, char **argv, json_t *body, build_args_t *a)
 /* ---- the events ---- */
 
 typedef struct {
-    char  *buf;
-    size_t len, cap;
+    cli_sse_frames_t frames;
     bool   done, failed;
 } ev_t;
 
@@ -127,46 +125,18 @@ static void on_event(ev_t *st, const char *name, json_t *d)
     }
 }
 
-static void parse_event(ev_t *st, char *ev)
+static void on_sse(void *ud, const char *name, char *data)
 {
-    char *name = NULL, *data = NULL;
-    for (char *line = strtok(ev, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!strncmp(line, "event: ", 7))
-            name = line + 7;
-        else if (!strncmp(line, "data: ", 6))
-            data = line + 6;
-    }
-    json_t *d = name && data ? json_loads(data, 0, NULL) : NULL;
+    json_t *d = json_loads(data, 0, NULL);
     if (d)
-        on_event(st, name, d);
+        on_event(ud, name, d);
     json_decref(d);
 }
 
 static int sink(void *ud, const void *p, size_t n)
 {
     ev_t *st = ud;
-    if (st->len + n + 1 > st->cap) {
-        size_t nc = st->cap ? st->cap : 64 * 1024;
-        while (nc < st->len + n + 1)
-            nc *= 2;
-        char *nb = nc <= EVENT_MAX ? realloc(st->buf, nc) : NULL;
-        if (!nb)
-            return -1;
-        st->buf = nb;
-        st->cap = nc;
-    }
-    memcpy(st->buf + st->len, p, n);
-    st->len += n;
-    st->buf[st->len] = '\0';
-    char *start = st->buf, *end;
-    while ((end = strstr(start, "\n\n")) != NULL) {
-        *end = '\0';
-        parse_event(st, start);
-        start = end + 2;
-    }
-    st->len -= (size_t)(start - st->buf);
-    memmove(st->buf, start, st->len + 1);
-    return 0;
+    return cli_sse_feed(&st->frames, p, n, on_sse, st);
 }
 
 static int send_build(const cli_opts_t *o, json_t *body)
@@ -180,7 +150,7 @@ static int send_build(const cli_opts_t *o, json_t *body)
     cli_resp_t r;
     int rc = cli_http_events(o, "/api/v1/images", text, sink, &st, &r);
     free(text);
-    free(st.buf);
+    free(st.frames.buf);
     if (rc == 0 && r.status != 200)
         rc = cli_report_error(&r);
     else if (rc == 0 && !st.done && !st.failed)

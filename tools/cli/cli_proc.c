@@ -100,7 +100,7 @@ int cli_cmd_logs(int argc, char **argv)
     cli_sse_t st = {.code = -1};
     cli_resp_t r;
     int rc = cli_http_stream(&o, path, false, cli_sse_sink, &st, &r);
-    free(st.buf);
+    free(st.frames.buf);
     bool incomplete = st.failed || (st.code < 0 && !st.ended);
     if (rc == 0 && r.status != 200)
         rc = cli_report_error(&r);
