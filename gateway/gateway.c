@@ -233,6 +233,8 @@ static int route(hb_req_t *r)
     case HB_RT_RESTORE: return hb_h_restore(r);
     case HB_RT_IMAGE: return hb_h_image(r);
     case HB_RT_IMAGE_LOG: return hb_h_image_log(r);
+    /* -- issue 16: preview ports (owner: preview) -- */
+    /* -- issue 16: egress policy (owner: egress) -- */
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:

@@ -41,6 +41,8 @@ typedef enum {
     HB_RT_RESTORE,         /* /api/v1/hiveboxes/:id/restore */
     HB_RT_IMAGE,           /* /api/v1/images/:name (the name in id) */
     HB_RT_IMAGE_LOG,       /* /api/v1/images/:name/log (a build's log) */
+    /* -- issue 16: preview ports (owner: preview) -- */
+    /* -- issue 16: egress policy (owner: egress) -- */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */
