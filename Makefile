@@ -144,6 +144,7 @@ FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 FUZZ_EXTRA_fuzz_reqlog := gateway/reqid.c
 FUZZ_EXTRA_fuzz_oci := actors/runtime/image/oci_json.c actors/runtime/image/oci_config.c \
                        actors/runtime/image/oci_archive.c actors/runtime/json_depth.c -lcrypto
+FUZZ_EXTRA_fuzz_dns := actors/runtime/net/dns_msg.c
 FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/textutil.c $(FUZZ_EXTRA_fuzz_request)
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
