@@ -132,7 +132,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INCLUD
 # Targets whose parser lives outside $(SHARED_SRC) name the extra sources.
 FUZZ_EXTRA_fuzz_request := gateway/req_parse.c gateway/req_parse_proc.c gateway/req_parse_files.c gateway/req_parse_meta.c actors/runtime/proc_sig.c \
                           gateway/query.c gateway/route.c actors/runtime/spec.c \
-                          actors/opencode/opencode_conf.c actors/runtime/json_depth.c
+                          actors/opencode/opencode_conf.c actors/runtime/json_depth.c \
+                          gateway/req_parse_egress.c actors/runtime/net/egress_policy.c
 FUZZ_EXTRA_fuzz_opencode := gateway/opencode/opencode_guard.c gateway/opencode/opencode_redact.c actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_mcp := gateway/mcp/mcp_rpc.c gateway/mcp/mcp_schema.c gateway/mcp/mcp_text.c gateway/mcp/mcp_glob.c \
                       actors/runtime/json_depth.c
