@@ -82,7 +82,7 @@ static void forward(fwd_t *f, const uint8_t *q, size_t len, const struct sockadd
 static void on_query(fwd_t *f)
 {
     uint8_t q[UDP_MAX], out[UDP_MAX];
-    struct sockaddr_in from;
+    struct sockaddr_in from = {0};
     socklen_t fl = sizeof from;
     ssize_t n = recvfrom(f->udp, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
     if (n < 12 || fl != sizeof from)

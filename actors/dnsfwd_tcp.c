@@ -25,12 +25,23 @@ typedef struct {
     uint32_t            src;
 } conn_t;
 
-/* All len bytes read into rbuf, or written from wbuf (the other NULL). */
-static int full(int fd, uint8_t *rbuf, const uint8_t *wbuf, size_t len)
+static int read_full(int fd, uint8_t *buf, size_t len)
 {
     for (size_t done = 0; done < len;) {
-        ssize_t n = rbuf ? recv(fd, rbuf + done, len - done, 0)
-                         : send(fd, wbuf + done, len - done, MSG_NOSIGNAL);
+        ssize_t n = recv(fd, buf + done, len - done, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const uint8_t *buf, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -51,10 +62,10 @@ static void timeouts(int fd)
 static ssize_t read_msg(int fd, uint8_t *buf, size_t cap)
 {
     uint8_t l[2];
-    if (full(fd, l, NULL, 2) < 0)
+    if (read_full(fd, l, 2) < 0)
         return -1;
     size_t len = (size_t)l[0] << 8 | l[1];
-    if (len < 12 || len > cap || full(fd, buf, NULL, len) < 0)
+    if (len < 12 || len > cap || read_full(fd, buf, len) < 0)
         return -1;
     return (ssize_t)len;
 }
@@ -62,7 +73,7 @@ static ssize_t read_msg(int fd, uint8_t *buf, size_t cap)
 static int write_msg(int fd, const uint8_t *buf, size_t len)
 {
     uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-    return full(fd, NULL, l, 2) < 0 ? -1 : full(fd, NULL, buf, len);
+    return write_full(fd, l, 2) < 0 ? -1 : write_full(fd, buf, len);
 }
 
 static ssize_t ask_upstream(const dnsfwd_ctx_t *c, const uint8_t *q, size_t len, uint8_t *a,

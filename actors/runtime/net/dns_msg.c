@@ -16,49 +16,56 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* One label of l bytes at p into text at *out (lower case). 0, or -1 for a
+ * byte no host name has: "a.b" as one label would pass for two. */
+static int put_label(const uint8_t *p, size_t l, char *text, size_t *out)
+{
+    for (size_t i = 0; i < l; i++) {
+        unsigned char c = p[i];
+        if (c == '.' || c <= ' ' || c >= 0x7f)
+            return -1;
+        text[(*out)++] = (char)tolower(c);
+    }
+    text[(*out)++] = '.';
+    return 0;
+}
+
+/* Follow the pointer at pos: its target, or 0 when it is bad (the target
+ * of a good one is at least the header's end). */
+static size_t follow(const uint8_t *m, size_t len, size_t pos, int *jumps)
+{
+    if (pos + 1 >= len || ++*jumps > HB_DNS_MAX_JUMPS)
+        return 0;
+    size_t to = (size_t)(m[pos] & 0x3f) << 8 | m[pos + 1];
+    return to < pos ? to : 0;   /* only backwards: no loop */
+}
+
 /* Read the name at *off into text (NULL: skip it); *off moves past it
  * (past the first pointer when compressed). 0 or -1. */
 static int read_name(const uint8_t *m, size_t len, size_t *off, char *text)
 {
     size_t pos = *off, out = 0, end = 0, wire = 0;
     int jumps = 0;
-    for (;;) {
-        if (pos >= len)
-            return -1;
+    while (pos < len && m[pos] != 0) {
         uint8_t l = m[pos];
         if ((l & 0xc0) == 0xc0) {
-            if (pos + 1 >= len || ++jumps > HB_DNS_MAX_JUMPS)
+            size_t to = follow(m, len, pos, &jumps);
+            if (!to)
                 return -1;
-            size_t to = (size_t)(l & 0x3f) << 8 | m[pos + 1];
-            if (!end)
-                end = pos + 2;
-            if (to >= pos)
-                return -1;   /* only backwards: no loop */
+            end = end ? end : pos + 2;
             pos = to;
             continue;
         }
-        if (l & 0xc0)
-            return -1;       /* the reserved label types */
-        if (l == 0)
-            break;
         wire += (size_t)l + 1;
-        if (wire > 255 || pos + 1 + l > len)
-            return -1;
-        for (size_t i = 0; text && i < l; i++) {
-            unsigned char c = m[pos + 1 + i];
-            if (c == '.' || c <= ' ' || c >= 0x7f)
-                return -1;   /* "a.b" as one label would pass for two */
-            text[out++] = (char)tolower(c);
-        }
-        if (text)
-            text[out++] = '.';
+        if ((l & 0xc0) || wire > 255 || pos + 1 + l > len ||
+            (text && put_label(m + pos + 1, l, text, &out) < 0))
+            return -1;   /* reserved label types, too long, cut short, bad bytes */
         pos += (size_t)l + 1;
     }
-    if (text) {
-        if (out)
-            out--;   /* the final dot */
-        text[out] = '\0';
-    }
+    if (pos >= len)
+        return -1;
+    if (text)
+        text[out ? out - 1 : 0] = '\0';   /* the final dot */
     *off = end ? end : pos + 1;
     return 0;
 }

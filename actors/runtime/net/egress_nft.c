@@ -58,21 +58,29 @@ static size_t key_value(const struct nlattr *key, uint8_t out[8])
     return 0;
 }
 
+/* NFTA_SET_ELEM_EXPRESSIONS: a list of expressions (kernels from 5.12). */
+static void parse_counters(const struct nlattr *list, uint64_t *packets)
+{
+    const struct nlattr *b;
+    mnl_attr_for_each_nested(b, list) {
+        parse_counter(b, packets);
+    }
+}
+
 static void take_elem(dump_t *d, const struct nlattr *el)
 {
     dumped_t x = {0};
-    const struct nlattr *a, *b;
+    const struct nlattr *a;
     mnl_attr_for_each_nested(a, el) {
-        switch (mnl_attr_get_type(a)) {
-        case NFTA_SET_ELEM_KEY: x.klen = key_value(a, x.key); break;
-        case NFTA_SET_ELEM_KEY_END: x.kend_len = key_value(a, x.key_end); break;
-        case NFTA_SET_ELEM_EXPR: parse_counter(a, &x.packets); break;
-        case NFTA_SET_ELEM_EXPRESSIONS:
-            mnl_attr_for_each_nested(b, a)
-                parse_counter(b, &x.packets);
-            break;
-        default: break;
-        }
+        uint16_t type = mnl_attr_get_type(a);
+        if (type == NFTA_SET_ELEM_KEY)
+            x.klen = key_value(a, x.key);
+        else if (type == NFTA_SET_ELEM_KEY_END)
+            x.kend_len = key_value(a, x.key_end);
+        else if (type == NFTA_SET_ELEM_EXPR)
+            parse_counter(a, &x.packets);
+        else if (type == NFTA_SET_ELEM_EXPRESSIONS)
+            parse_counters(a, &x.packets);
     }
     if (x.klen < 4 || (d->match && memcmp(x.key, &d->match, 4) != 0))
         return;
@@ -95,8 +103,9 @@ static int on_dump_msg(const struct nlmsghdr *h, void *ud)
     mnl_attr_for_each(a, h, sizeof(struct nfgenmsg)) {
         if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
             continue;
-        mnl_attr_for_each_nested(el, a)
+        mnl_attr_for_each_nested(el, a) {
             take_elem(ud, el);
+        }
     }
     return MNL_CB_OK;
 }
