@@ -53,18 +53,24 @@ static int parse_upstream(const char *text, const hb_net_t *n, struct sockaddr_i
     return 0;
 }
 
-static pending_t *free_slot(fwd_t *f)
+/* A free slot, unless src has HB_DNSFWD_PER_SB in flight already. */
+static pending_t *free_slot(fwd_t *f, uint32_t src)
 {
-    for (int i = 0; i < HB_DNSFWD_PENDING; i++)
+    pending_t *slot = NULL;
+    int mine = 0;
+    for (int i = 0; i < HB_DNSFWD_PENDING; i++) {
         if (f->pend[i].fd < 0)
-            return &f->pend[i];
-    return NULL;
+            slot = slot ? slot : &f->pend[i];
+        else if (f->pend[i].src == src)
+            mine++;
+    }
+    return mine < HB_DNSFWD_PER_SB ? slot : NULL;
 }
 
 static void forward(fwd_t *f, const uint8_t *q, size_t len, const struct sockaddr_in *from,
                     bool policy)
 {
-    pending_t *p = free_slot(f);
+    pending_t *p = free_slot(f, from->sin_addr.s_addr);
     if (!p)
         return;   /* overloaded: the client retries */
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

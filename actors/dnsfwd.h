@@ -24,6 +24,7 @@
 #define HB_DNSFWD_TTL_MIN  30      /* seconds an answered address stays allowed at least */
 #define HB_DNSFWD_TTL_MAX  86400
 #define HB_DNSFWD_PENDING  256     /* UDP queries in flight upstream; more are dropped */
+#define HB_DNSFWD_PER_SB   32      /* of those, from one sandbox: a flood starves no other */
 #define HB_DNSFWD_TCP_MAX  32      /* TCP connections served at once */
 #define HB_DNSFWD_WAIT_MS  3000    /* the upstream's time to answer */
 

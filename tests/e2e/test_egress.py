@@ -64,11 +64,13 @@ q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
 q += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".")) + b"\0"
 q += struct.pack(">HH", 1, 1)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
-try:
-    s.sendto(q, (sys.argv[1], 53)); a = s.recv(4096)
-    print("ANSWER rcode=%d" % (a[3] & 15))
-except OSError as e:
-    print("FAIL " + type(e).__name__)
+tries = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+for i in range(tries):   # like a resolver: glibc tries twice, 5 s each
+    try:
+        s.sendto(q, (sys.argv[1], 53)); a = s.recv(4096)
+        print("ANSWER rcode=%d" % (a[3] & 15)); break
+    except OSError as e:
+        if i == tries - 1: print("FAIL " + type(e).__name__)
 """
 
 # In the test namespace: every address answers with the address it was asked on.
@@ -179,8 +181,8 @@ def probe(sb, targets):
     return {k.rsplit(":", 1)[0]: v for k, v in json.loads(res["stdout"]).items()}
 
 
-def dig(sb, server, name):
-    return sb.sh(f"python3 -c '{DIG_SRC}' {server} {name}").strip()
+def dig(sb, server, name, tries=1):
+    return sb.sh(f"python3 -c '{DIG_SRC}' {server} {name} {tries}").strip()
 
 
 def put_policy(client, sid, status=200, **body):
@@ -379,3 +381,46 @@ def test_policy_survives_daemon_restart(mk, inet, client, eg):
         assert got[inet["other"]].startswith("FAIL")
     finally:
         c2.close()
+
+
+# In a sandbox: argv[2] seconds of UDP queries to argv[1]:53 as fast as one
+# socket sends them, while holding argv[3] idle TCP connections to it.
+FLOOD_SRC = r"""
+import socket, struct, sys, time
+gw, secs, hold = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+conns = []
+for _ in range(hold):
+    c = socket.socket(); c.settimeout(2)
+    try: c.connect((gw, 53)); conns.append(c)
+    except OSError: pass
+q = struct.pack(">HHHHHH", 9, 0x0100, 1, 0, 0, 0) + b"\x07allowed\x04test\x00\x00\x01\x00\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
+sent, end = 0, time.monotonic() + secs
+while time.monotonic() < end:
+    try: s.sendto(q, (gw, 53)); sent += 1
+    except OSError: time.sleep(0.001)
+    try:
+        while True: s.recv(4096)
+    except OSError: pass
+print(sent, len(conns))
+"""
+
+
+@pytest.mark.once("a timed flood: the time goes to the clock, not our C code")
+def test_forwarder_flood_harms_no_other_sandbox(mk, eg, client):
+    """A sandbox floods the forwarder (UDP as fast as it can, 40 idle TCP
+    connections, past the 32 served at once): another sandbox still resolves,
+    the daemon answers, and its threads stay bounded."""
+    noisy, quiet = mk(), mk(allow_out=["allowed.test"])
+    d = eg["daemon"]
+    gw = quiet.sh("awk '/^nameserver/{print $2}' /etc/resolv.conf").strip()
+    threads_before = d.thread_count()
+    flood = noisy.client.post(f"/api/v1/hiveboxes/{noisy.id}/processes",
+                              json={"command": f"python3 -c '{FLOOD_SRC}' {gw} 8 40"})
+    assert flood.status_code in (200, 201), flood.text
+    time.sleep(1)
+    answers = [dig(quiet, gw, "allowed.test", tries=3) for _ in range(10)]
+    assert answers == ["ANSWER rcode=0"] * 10, answers
+    assert client.get("/healthz").status_code == 200
+    assert d.thread_count() <= threads_before + 40, (threads_before, d.thread_count())
+    assert d.alive()

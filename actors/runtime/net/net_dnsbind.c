@@ -20,6 +20,10 @@ static int bound(int type, uint32_t addr)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (type == SOCK_DGRAM) {   /* room for a burst of every sandbox (net_rules.c's rate) */
+        int rcv = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    }
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         (type == SOCK_STREAM && listen(fd, 64) < 0)) {
         int err = errno;

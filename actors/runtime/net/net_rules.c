@@ -39,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HB_DNS_RATE "200/second burst 400 packets"
+
 static pthread_mutex_t g_nft_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nft_ctx *g_nft;
 
@@ -145,7 +147,8 @@ static void put_egress_sets(FILE *f, const hb_net_port_t *live, size_t cnt)
         }
         fputs(first ? "; }\n" : " }; }\n", f);
     }
-    fputs("  set egress_allow { type ipv4_addr . ipv4_addr; flags interval; }\n"
+    fputs("  set dns_rate { type ipv4_addr; flags dynamic, timeout; timeout 10s; }\n"
+          "  set egress_allow { type ipv4_addr . ipv4_addr; flags interval; }\n"
           "  set egress_deny { type ipv4_addr . ipv4_addr; flags interval; }\n"
           "  set egress_dyn { type ipv4_addr . ipv4_addr; flags timeout; }\n"
           "  chain sb_egress {\n"
@@ -180,10 +183,14 @@ static void put_inet_table(FILE *f, const hb_net_t *n, const hb_net_port_t *live
     fputs(" }; }\n", f);
     put_egress_sets(f, live, cnt);
     /* The DNS forwarder (dnsfwd.c) on the bridge address is the one host
-     * service sandboxes reach; a sandbox with a policy goes through
-     * sb_egress before anything else lets it out. */
+     * service sandboxes reach, at most HB_DNS_RATE packets from each (the
+     * kernel drops the rest before they fill the forwarder's socket, so
+     * one sandbox's flood costs the others no lookup); a sandbox with a
+     * policy goes through sb_egress before anything else lets it out. */
     fprintf(f, "  chain sb_input { type filter hook input priority -10; policy accept;\n"
                "    iifname \"%s\" ct state established,related accept\n"
+               "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } th dport 53 update @dns_rate "
+               "{ ip saddr limit rate over " HB_DNS_RATE " } counter drop\n"
                "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } th dport 53 accept\n"
                "    iifname \"%s\" counter drop\n  }\n"
                "  chain sb_forward { type filter hook forward priority -10; policy accept;\n"
@@ -198,7 +205,7 @@ static void put_inet_table(FILE *f, const hb_net_t *n, const hb_net_port_t *live
                "  chain sb_post { type nat hook postrouting priority srcnat; policy accept;\n"
                "    ip saddr %s oifname != \"%s\" masquerade\n  }\n"
                "}\n",
-            br, br, gw, br, br, br, br, br, br, br, br, br, br, sub, br);
+            br, br, gw, br, gw, br, br, br, br, br, br, br, br, br, br, sub, br);
 }
 
 int hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len)
