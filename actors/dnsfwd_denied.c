@@ -19,6 +19,7 @@ typedef struct {
     uint32_t ip;
     uint64_t packets;   /* as last read */
     bool     seen;      /* in this round's dump */
+    char     id[64];    /* its sandbox when first seen ("" unknown) */
 } seen_t;
 
 struct dnsfwd_denied {
@@ -61,14 +62,24 @@ static seen_t *find(dnsfwd_denied_t *d, uint32_t ip)
     return &d->v[d->n++];
 }
 
-static void publish(const round_t *r, uint32_t ip, uint64_t delta, uint64_t packets)
+/* The sandbox holding ip now, remembered (an address changes hands only
+ * after its elements are gone, and with them this entry). */
+static const char *id_of(seen_t *s, const hb_runtime_t *rt)
 {
-    char id[64], text[16];
-    struct in_addr a = {.s_addr = ip};
-    if (!dnsfwd_owner(r->rt, ip, id))
+    if (!s->id[0] && !dnsfwd_owner(rt, s->ip, s->id))
+        s->id[0] = '\0';
+    return s->id[0] ? s->id : NULL;
+}
+
+static void publish(const round_t *r, seen_t *s, uint64_t delta, uint64_t packets)
+{
+    char text[16];
+    struct in_addr a = {.s_addr = s->ip};
+    const char *id = id_of(s, r->rt);
+    if (!id)
         return;
     inet_ntop(AF_INET, &a, text, sizeof text);
-    hb_msg_t m = {.type = HB_MSG_EV_NET_DENIED, .id = id, .net_ip = text, .count = delta,
+    hb_msg_t m = {.type = HB_MSG_EV_NET_DENIED, .id = (char *)id, .net_ip = text, .count = delta,
                   .denied = packets, .timestamp = (int64_t)time(NULL)};
     hb_bus_send(r->metrics, &m);   /* borrows */
 }
@@ -80,11 +91,13 @@ static void on_count(void *ud, uint32_t ip, uint64_t packets)
     if (!s)
         return;
     s->seen = true;
-    if (packets < s->packets)
-        s->packets = 0;   /* a new sandbox on the address */
+    if (packets < s->packets) {   /* a new sandbox on the address */
+        s->packets = 0;
+        s->id[0] = '\0';
+    }
     if (packets > s->packets) {
         r->d->total += packets - s->packets;
-        publish(r, ip, packets - s->packets, packets);
+        publish(r, s, packets - s->packets, packets);
     }
     s->packets = packets;
 }
@@ -117,6 +130,14 @@ char *dnsfwd_denied_text(const dnsfwd_denied_t *d, size_t *len)
                "# HELP hivebox_egress_policies Sandboxes with an egress policy.\n"
                "# TYPE hivebox_egress_policies gauge\nhivebox_egress_policies %zu\n",
             d->total, d->n);
+    fputs("# HELP hivebox_sandbox_egress_denied_packets Packets a sandbox's egress policy "
+          "dropped since it was set or the daemon started.\n"
+          "# TYPE hivebox_sandbox_egress_denied_packets counter\n", f);
+    for (size_t i = 0; i < d->n; i++) {   /* ids are names: nothing to escape */
+        if (d->v[i].id[0])
+            fprintf(f, "hivebox_sandbox_egress_denied_packets{id=\"%s\"} %" PRIu64 "\n",
+                    d->v[i].id, d->v[i].packets);
+    }
     if (fclose(f) != 0) {
         free(text);
         return NULL;

@@ -7,6 +7,7 @@
 #include "sbdir.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,8 +76,18 @@ static void on_a(void *ud, const uint8_t addr[4], uint32_t ttl)
     hb_egress_nft_dyn_add(l->c->rt->net.bridge, l->src, a, (uint64_t)ttl * 1000);
 }
 
+/* Judged again against the policy in force now: a PUT (or a destroy) that
+ * came while the query was upstream must not be undone by its answer. */
 void dnsfwd_learn(const dnsfwd_ctx_t *c, uint32_t src, const uint8_t *a, size_t len)
 {
+    hb_egress_t p;
+    char name[HB_DNS_NAME_MAX];
+    uint16_t qtype = 0;
+    if (!policy_of(c->rt, src, &p))
+        return;
+    bool ok = hb_dns_answer_question(a, len, name, &qtype) > 0 && hb_egress_name_allowed(&p, name);
+    hb_egress_free(&p);
     learn_t l = {.c = c, .src = src};
-    hb_dns_each_a(a, len, on_a, &l);
+    if (ok)
+        hb_dns_each_a(a, len, on_a, &l);
 }

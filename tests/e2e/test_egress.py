@@ -341,6 +341,9 @@ def test_denied_counted_and_published(mk, inet, client, eg):
         m = client.get("/metrics").text
         total = re.search(r"^hivebox_egress_denied_packets_total (\d+)$", m, re.M)
         assert total and int(total.group(1)) >= 1, m[-2000:]
+        mine = re.search(r'^hivebox_sandbox_egress_denied_packets\{id="%s"\} (\d+)$'
+                         % re.escape(sb.id), m, re.M)
+        assert mine and int(mine.group(1)) >= 1, m[-2000:]
     finally:
         sub.close()
 

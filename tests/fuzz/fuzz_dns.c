@@ -26,5 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hb_dns_reply_empty(data, (size_t)q, HB_DNS_RCODE_REFUSED, out, sizeof out);
     }
     hb_dns_each_a(data, size, on_a, &sum);
+    hb_dns_answer_question(data, size, name, &qtype);
     return 0;
 }

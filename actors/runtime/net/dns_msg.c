@@ -2,6 +2,7 @@
 #include "dns_msg.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define HDR 12
@@ -70,17 +71,29 @@ static int read_name(const uint8_t *m, size_t len, size_t *off, char *text)
     return 0;
 }
 
-int hb_dns_question(const uint8_t *m, size_t len, char name[HB_DNS_NAME_MAX], uint16_t *qtype)
+static int question(const uint8_t *m, size_t len, bool answer, char name[HB_DNS_NAME_MAX],
+                    uint16_t *qtype)
 {
     if (len < HDR || len > HB_DNS_MAX_MSG)
         return -1;
-    if ((m[2] & 0x80) || ((m[2] >> 3) & 0x0f) != 0 || get16(m + 4) != 1)
-        return -1;   /* a response, not QUERY, or not one question */
+    if (!!(m[2] & 0x80) != answer || ((m[2] >> 3) & 0x0f) != 0 || get16(m + 4) != 1)
+        return -1;   /* the wrong direction, not QUERY, or not one question */
     size_t off = HDR;
     if (read_name(m, len, &off, name) < 0 || off + 4 > len)
         return -1;
     *qtype = get16(m + off);
     return (int)(off + 4);
+}
+
+int hb_dns_question(const uint8_t *m, size_t len, char name[HB_DNS_NAME_MAX], uint16_t *qtype)
+{
+    return question(m, len, false, name, qtype);
+}
+
+int hb_dns_answer_question(const uint8_t *m, size_t len, char name[HB_DNS_NAME_MAX],
+                           uint16_t *qtype)
+{
+    return question(m, len, true, name, qtype);
 }
 
 int hb_dns_each_a(const uint8_t *m, size_t len,

@@ -21,6 +21,9 @@
  * case, without the final dot ("" for the root), and its type. The offset
  * just past the question, or -1 when it is not such a query. */
 int hb_dns_question(const uint8_t *m, size_t len, char name[HB_DNS_NAME_MAX], uint16_t *qtype);
+/* The same for an answer (QR 1): the question it answers. */
+int hb_dns_answer_question(const uint8_t *m, size_t len, char name[HB_DNS_NAME_MAX],
+                           uint16_t *qtype);
 /* cb for each A record (class IN) of an answer's answer section; the count
  * seen, or -1 when the message is malformed (cb may have been called). */
 int hb_dns_each_a(const uint8_t *m, size_t len,
