@@ -25,17 +25,14 @@ typedef struct {
     uint32_t            src;
 } conn_t;
 
+/* All len bytes, or -1 (the socket's time limit, an error, the end). */
 static int read_full(int fd, uint8_t *buf, size_t len)
 {
-    for (size_t done = 0; done < len;) {
-        ssize_t n = recv(fd, buf + done, len - done, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
+    ssize_t n;
+    do {
+        n = recv(fd, buf, len, MSG_WAITALL);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)len ? 0 : -1;
 }
 
 static int write_full(int fd, const uint8_t *buf, size_t len)

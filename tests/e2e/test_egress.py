@@ -73,6 +73,21 @@ for i in range(tries):   # like a resolver: glibc tries twice, 5 s each
         if i == tries - 1: print("FAIL " + type(e).__name__)
 """
 
+# In a sandbox: the same query over TCP (two-byte length first), argv[3] times
+# on one connection.
+DIG_TCP_SRC = r"""
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 5, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".")) + b"\0"
+q += struct.pack(">HH", 1, 1)
+s = socket.create_connection((sys.argv[1], 53), timeout=3)
+for _ in range(int(sys.argv[3])):
+    s.sendall(struct.pack(">H", len(q)) + q)
+    n = struct.unpack(">H", s.recv(2, socket.MSG_WAITALL))[0]
+    a = s.recv(n, socket.MSG_WAITALL)
+    print("ANSWER rcode=%d answers=%d" % (a[3] & 15, a[7]))
+"""
+
 # In the test namespace: every address answers with the address it was asked on.
 HTTP_SRC = r"""
 import http.server, socketserver, sys
@@ -427,3 +442,14 @@ def test_forwarder_flood_harms_no_other_sandbox(mk, eg, client):
     assert client.get("/healthz").status_code == 200
     assert d.thread_count() <= threads_before + 40, (threads_before, d.thread_count())
     assert d.alive()
+
+
+def test_dns_over_tcp_through_the_forwarder(mk, inet):
+    sb = mk(allow_out=["allowed.test"])
+    gw = sb.sh("awk '/^nameserver/{print $2}' /etc/resolv.conf").strip()
+    out = sb.sh(f"python3 -c '{DIG_TCP_SRC}' {gw} allowed.test 2").strip().split("\n")
+    assert out == ["ANSWER rcode=0 answers=1"] * 2, out
+    assert sb.sh(f"python3 -c '{DIG_TCP_SRC}' {gw} other.test 1").strip() == \
+        "ANSWER rcode=5 answers=0"
+    # the answer over TCP let the address in, as over UDP
+    assert probe(sb, [inet["allowed"]])[inet["allowed"]] == "OPEN " + inet["allowed"]
