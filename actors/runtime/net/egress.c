@@ -155,11 +155,14 @@ int hb_egress_get(const hb_sandbox_t *sb, char **text, uint64_t *denied)
     return *text ? 0 : -1;
 }
 
-void hb_egress_teardown(const hb_runtime_t *rt, const char *ip)
+void hb_egress_teardown(const hb_sandbox_t *sb)
 {
-    uint32_t a = addr_of(ip);
-    if (a && rt->net.ok)
-        hb_egress_nft_flush(rt->net.bridge, a);
+    char path[2 * HB_HOSTPATH_MAX];
+    uint32_t a = addr_of(sb->ip);
+    if (hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_EGRESS, NULL) == 0)
+        unlink(path);
+    if (a && sb->rt->net.ok)
+        hb_egress_nft_flush(sb->rt->net.bridge, a);
 }
 
 void hb_egress_refill(const hb_runtime_t *rt, const char *ip, const char *dir)

@@ -23,8 +23,10 @@ int  hb_egress_get(const hb_sandbox_t *sb, char **text, uint64_t *denied);
 /* The policy stored in the state dir dir into p; false when there is none
  * (or it is unreadable: logged). */
 bool hb_egress_load(const char *dir, hb_egress_t *p);
-/* Teardown: every element of the address (a failure halfway included). */
-void hb_egress_teardown(const hb_runtime_t *rt, const char *ip);
+/* Teardown: the policy file first (an answer still upstream then learns
+ * nothing, dnsfwd.h), then every element of the address (a failure
+ * halfway included). */
+void hb_egress_teardown(const hb_sandbox_t *sb);
 /* Daemon start, after the ruleset: the lists of a live sandbox marked egress. */
 void hb_egress_refill(const hb_runtime_t *rt, const char *ip, const char *dir);
 

@@ -98,7 +98,7 @@ void hb_net_teardown(const hb_sandbox_t *sb)
             hb_net_port_t p = {0};
             port_of(sb, &p);
             hb_net_rules_del(sb->rt, &p);
-            hb_egress_teardown(sb->rt, sb->ip);
+            hb_egress_teardown(sb);
         }
         hb_net_addr_release(sb->rt, sb->ip, sb->id);
     }
