@@ -132,7 +132,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INCLUD
 # Targets whose parser lives outside $(SHARED_SRC) name the extra sources.
 FUZZ_EXTRA_fuzz_request := gateway/req_parse.c gateway/req_parse_proc.c gateway/req_parse_files.c gateway/req_parse_meta.c actors/runtime/proc_sig.c \
                           gateway/query.c gateway/route.c actors/runtime/spec.c \
-                          actors/opencode/opencode_conf.c actors/runtime/json_depth.c
+                          actors/opencode/opencode_conf.c actors/runtime/json_depth.c \
+                          gateway/req_parse_egress.c actors/runtime/net/egress_policy.c
 FUZZ_EXTRA_fuzz_opencode := gateway/opencode/opencode_guard.c gateway/opencode/opencode_redact.c actors/runtime/json_depth.c
 FUZZ_EXTRA_fuzz_mcp := gateway/mcp/mcp_rpc.c gateway/mcp/mcp_schema.c gateway/mcp/mcp_text.c gateway/mcp/mcp_glob.c \
                       actors/runtime/json_depth.c
@@ -144,6 +145,7 @@ FUZZ_EXTRA_fuzz_multipart := gateway/e2b/e2b_multipart.c
 FUZZ_EXTRA_fuzz_reqlog := gateway/reqid.c
 FUZZ_EXTRA_fuzz_oci := actors/runtime/image/oci_json.c actors/runtime/image/oci_config.c \
                        actors/runtime/image/oci_archive.c actors/runtime/json_depth.c -lcrypto
+FUZZ_EXTRA_fuzz_dns := actors/runtime/net/dns_msg.c
 FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/textutil.c $(FUZZ_EXTRA_fuzz_request)
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "e2b.h"
 #include "gw_conns.h"
+#include "gw_network.h"
 #include "gw_reqlog.h"
 #include "gw_ws.h"
 #include "http_status.h"
@@ -235,6 +236,7 @@ static int route(hb_req_t *r)
     case HB_RT_IMAGE_LOG: return hb_h_image_log(r);
     /* -- issue 16: preview ports (owner: preview) -- */
     /* -- issue 16: egress policy (owner: egress) -- */
+    case HB_RT_NETWORK: return hb_h_network(r);
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:

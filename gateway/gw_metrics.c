@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dnsfwd.h"
 #include "bus.h"
 #include "http_metrics.h"
 #include "json_out.h"
@@ -124,6 +125,8 @@ int hb_h_metrics(hb_req_t *r)
     hb_err_t skip = {0};
     actor_section(&p, r->conf->ep.proxy, OPTIONAL_MS, &skip);
     actor_section(&p, r->conf->ep.webhook, OPTIONAL_MS, &skip);
+    if (r->conf->rt && r->conf->rt->net.dns_fwd)   /* issue 16: the DNS forwarder's */
+        actor_section(&p, HB_EP_DNSFWD, OPTIONAL_MS, &skip);
     images_section(&p, r);
     gateway_section(&p, r);
     size_t len = 0;

@@ -1,5 +1,6 @@
 /* Actor replies -> API JSON (see json_out.h). */
 #include "json_out.h"
+#include "gw_network.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode)
     json_object_set_new(j, "uptime_seconds", json_integer(since(now, s->created_at)));
     json_object_set_new(j, "ttl_seconds", json_integer(until(now, s->expires_at)));
     json_object_set_new(j, "commands_executed", json_integer((json_int_t)s->commands_executed));
+    if (s->egress)   /* issue 16: its egress policy (gw_network.c) */
+        json_object_set_new(j, "egress", hb_json_egress(s->egress, s->egress_denied));
     if (s->has_usage)
         json_object_set_new(
             j, "usage",

@@ -262,6 +262,13 @@ static int c_on_timeout(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
     return set_str(&q->on_timeout, s, e);
 }
 
+/* issue 16: both lists are checked together once the network is known
+ * (hb_req_create_egress, req_parse_egress.c). */
+static int c_egress_later(json_t *v, create_t *c, hb_msg_t *q, hb_err_t *e)
+{
+    return 0;
+}
+
 static int agent_str(json_t *v, const char *field, char **dst, hb_err_t *e)
 {
     const char *s = get_str(v, field, HB_AGENT_STR_MAX, e);
@@ -301,6 +308,7 @@ static const struct {
     {"llm_base_url", c_base_url}, {"llm_api_key", c_api_key}, {"llm_model", c_model},
     {"disk", c_disk},         {"metadata", c_metadata},     {"env", c_env},
     {"auto_resume", c_auto_resume}, {"on_timeout", c_on_timeout},
+    {"allow_out", c_egress_later}, {"deny_out", c_egress_later},   /* issue 16 */
 };
 
 static int fill_create(const create_t *c, hb_msg_t *q, hb_err_t *e)
@@ -352,6 +360,8 @@ int hb_req_parse_create(const char *body, size_t len, const hb_oc_settings_t *g,
         if ((rc = create_field(key, v, &c, q, e)) < 0)
             break;
     }
+    if (rc == 0)
+        rc = hb_req_create_egress(j, c.spec.net_mode, &q->egress, e);
     json_decref(j);
     if (rc == 0)
         rc = validate_llm(g, q, e);

@@ -105,6 +105,10 @@ bool hb_meta_match(const char *metadata, const json_t *filter);
 int hb_req_parse_timeout(const char *body, size_t len, uint64_t *timeout_s, hb_err_t *e);
 
 /* ?range= seconds for analytics; absent or empty gives 0 (everything). */
+/* issue 16 (req_parse_egress.c): the create body's allow_out / deny_out
+ * as one policy text into *out (NULL when none); 400 naming the entry, or
+ * the network when it is "none". */
+int hb_req_create_egress(json_t *body, int mode, char **out, hb_err_t *e);
 int hb_req_parse_range(const char *qs, uint64_t *range_s, hb_err_t *e);
 
 #endif

@@ -113,6 +113,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
         r->kind = HB_RT_STATS;
     /* -- issue 16: preview ports (owner: preview) -- */
     /* -- issue 16: egress policy (owner: egress) -- */
+    else if (path_is(tail, tn, "/network"))
+        r->kind = HB_RT_NETWORK;
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;
     else if (path_is(tail, tn, "/processes"))

@@ -43,6 +43,7 @@ typedef enum {
     HB_RT_IMAGE_LOG,       /* /api/v1/images/:name/log (a build's log) */
     /* -- issue 16: preview ports (owner: preview) -- */
     /* -- issue 16: egress policy (owner: egress) -- */
+    HB_RT_NETWORK,         /* /api/v1/hiveboxes/:id/network */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */

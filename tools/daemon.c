@@ -30,6 +30,7 @@
 #include "runtime.h"
 #include "supervisor.h"
 #include "webhook.h"
+#include "dnsfwd.h"
 #include "webhook_url.h"
 
 #define STOP_GRACE_MS 10000
@@ -179,6 +180,7 @@ static int wait_signal(void)
 
 typedef struct {
     zactor_t     *metrics, *webhook, *reaper, *manager, *proxy;
+    zactor_t     *dnsfwd;   /* issue 16; NULL without the forwarder's sockets */
     hb_gateway_t *gw;
 } daemon_t;
 
@@ -189,6 +191,7 @@ static void stop(daemon_t *d)
     zactor_destroy(&d->manager);       /* supervisors let go; sandboxes keep running */
     zactor_destroy(&d->proxy);         /* OpenCode servers keep running, to be adopted */
     zactor_destroy(&d->reaper);
+    zactor_destroy(&d->dnsfwd);
     zactor_destroy(&d->webhook);
     zactor_destroy(&d->metrics);
 }
@@ -207,6 +210,11 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
     if (!(d->metrics = hb_metrics_new(&mt, &e)) || !(d->webhook = hb_webhook_new(&wa, &e)) ||
         !(d->reaper = hb_reaper_new(&ra, &e)) ||
         !(d->proxy = hb_proxy_new(&pa, &e))) {
+        HB_LOG_ERROR("cannot start: %s", e.msg);
+        return -1;
+    }
+    hb_dnsfwd_args_t da = {.ep = ep, .rt = rt, .upstream = o->dns_upstream};
+    if (!(d->dnsfwd = hb_dnsfwd_new(&da, &e)) && e.msg[0]) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;
     }

@@ -61,6 +61,9 @@ typedef struct {
      * it is paused instead of destroyed. Kept in the record. */
     bool         auto_resume;
     bool         on_timeout_pause;
+    /* issue 16: the egress policy as JSON text (egress_policy.h); NULL =
+     * none. Borrowed by hb_sandbox_create only (kept in HB_SBDIR_EGRESS). */
+    const char  *egress;
 } hb_spec_t;
 
 /* spec.c */
@@ -113,6 +116,11 @@ typedef struct {
     char     dns[3][16];            /* written into each sandbox's /etc/resolv.conf */
     int      n_dns;
     int      lock_fd;               /* flock on the bridge: one daemon per bridge */
+    /* issue 16: the DNS forwarder's sockets on the bridge address, port 53
+     * (net_dnsbind.c; served by actors/dnsfwd.c). dns_fwd false: none, and
+     * resolv.conf lists the resolvers in dns. */
+    bool     dns_fwd;
+    int      dns_udp, dns_tcp;
 } hb_net_t;
 
 typedef struct {

@@ -273,6 +273,7 @@ static int create_admitted(const hb_runtime_t *rt, const hb_spec_t *spec, hb_san
         write_launch_conf(sb, e) < 0 ||
         spawn_launcher(sb, e) < 0 || hb_record_save(sb, e) < 0)
         goto fail;
+    sb->spec.egress = NULL;   /* borrowed: kept in its state dir (egress.c) */
     *out = sb;
     return 0;
 fail:

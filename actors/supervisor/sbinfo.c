@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "egress.h"
 #include "sbdir.h"
 
 /* The names of its create env as a JSON array (never the values). */
@@ -64,7 +65,8 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
         hb_str_set(&out->net_group, s->net_mode == HB_NET_SHARED ? s->net_group : "") < 0 ||
         (sb->ip[0] && hb_str_set(&out->net_ip, sb->ip) < 0) ||
         hb_str_set(&out->metadata, sb->metadata ? sb->metadata : "{}") < 0 ||
-        !(out->env_names = env_names(sb))) {
+        !(out->env_names = env_names(sb)) ||
+        hb_egress_get(sb, &out->egress, &out->egress_denied) < 0) {   /* issue 16 */
         hb_sbinfo_clear(out);
         return -1;
     }

@@ -96,6 +96,7 @@ static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q,
     spec->env = (const char *const *)q->env;
     spec->auto_resume = q->auto_resume;
     spec->on_timeout_pause = q->on_timeout && strcmp(q->on_timeout, "pause") == 0;
+    spec->egress = q->egress;   /* issue 16; borrowed like metadata */
     if (q->network && hb_spec_set_network(spec, q->network, e) < 0)
         return -1;
     if (hb_skills_select(rt->skills_dir, q->skills, spec->skills, sizeof spec->skills, e) < 0)
@@ -860,6 +861,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_TIMEOUT: on_timeout(s, q); break;
     case HB_MSG_SB_SNAPSHOT: on_snapshot(s, q); break;
     case HB_MSG_SB_RESTORE: on_restore(s, q); break;
+    case HB_MSG_SB_NETWORK: hb_sup_on_network(s->sb, q); break;   /* sup_egress.c */
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

@@ -75,6 +75,9 @@ int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_e
 /* The daemon's own per-sandbox counters, kept beside sandbox.json. */
 uint64_t hb_counters_load(const hb_sandbox_t *sb);
 void     hb_counters_save(const hb_sandbox_t *sb, uint64_t commands_executed);
+/* sup_egress.c (issue 16): SB_NETWORK, read or replace the egress policy.
+ * Replies R_NETWORK or R_ERROR to q->reply_to. */
+void     hb_sup_on_network(const hb_sandbox_t *sb, const hb_msg_t *q);
 
 #define HB_LIST_MAX_ENTRIES 10000
 

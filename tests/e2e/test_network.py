@@ -285,8 +285,9 @@ def test_addresses_configured_and_unique(mk, net):
         assert f"inet {ip}/{prefix} " in sb.sh("ip -4 -o addr show dev eth0")
         assert f"default via {net['gw']} dev eth0" in sb.sh("ip route show default")
         resolv = sb.sh("cat /etc/resolv.conf")
+        # issue 16: the daemon's DNS forwarder on the bridge address (its upstream: dns[0])
         assert [line.split()[1] for line in resolv.splitlines()
-                if line.startswith("nameserver")] == net["dns"]
+                if line.startswith("nameserver")] == [net["gw"]]
         # The host side is a port of our bridge, named from the uid slot.
         ifname = record(net, sb.id)["network"]["if"]
         assert os.path.realpath(f"/sys/class/net/{ifname}/master").endswith("/" + net["bridge"])

@@ -30,6 +30,8 @@ symlink to an existing image (no image is ever built here), waits for
   commands.run('true') + kill() p50/p99 beside REST create + exec + delete
   in the same rounds (the overhead in %), and files.write/read MB/s beside
   REST PUT/GET files; skipped with a note when the E2B routes answer 404.
+  DNS forwarder (bench_dns, issue 16): lookup latency from a sandbox through
+  the daemon's forwarder beside the same lookup straight to the upstream.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -77,6 +79,7 @@ from bench_terminal import bench_terminal
 from bench_dashboard import bench_dashboard
 from bench_e2b import bench_e2b
 from bench_lifecycle import bench_lifecycle
+from bench_dns import bench_dns
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -84,7 +87,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "lifecycle")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "dns")
 
 
 def parse_args(argv):
@@ -196,7 +199,7 @@ def main(argv):
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal), ("e2b", bench_e2b),
-                 ("lifecycle", bench_lifecycle)]
+                 ("lifecycle", bench_lifecycle), ("dns", bench_dns)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

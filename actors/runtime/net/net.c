@@ -2,6 +2,7 @@
  * group, resolv.conf and set elements before launch, the launcher's lines,
  * and the teardown. See net.h. */
 #include "net.h"
+#include "egress.h"
 #include "launchconf.h"
 #include "log.h"
 #include "netlink.h"
@@ -38,7 +39,7 @@ static void port_of(const hb_sandbox_t *sb, hb_net_port_t *p)
 int hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e)
 {
     if (!sb->ip[0])
-        return 0;
+        return hb_egress_prepare(sb, e);   /* refuses a policy without a network */
     hb_net_port_t p = {0};
     char err[200];
     port_of(sb, &p);
@@ -46,7 +47,7 @@ int hb_net_prepare(const hb_sandbox_t *sb, hb_err_t *e)
         return -1;
     if (hb_net_rules_add(sb->rt, &p, err, sizeof err) < 0)
         return hb_fail(e, HB_E_INTERNAL, 0, "network: firewall: %s", err);
-    return 0;
+    return hb_egress_prepare(sb, e);
 }
 
 int hb_net_launch_conf(const hb_sandbox_t *sb, char *buf, size_t len, int at)
@@ -97,6 +98,7 @@ void hb_net_teardown(const hb_sandbox_t *sb)
             hb_net_port_t p = {0};
             port_of(sb, &p);
             hb_net_rules_del(sb->rt, &p);
+            hb_egress_teardown(sb);
         }
         hb_net_addr_release(sb->rt, sb->ip, sb->id);
     }

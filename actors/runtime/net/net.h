@@ -53,6 +53,8 @@ typedef struct {
     char     ifname[16];
     char     ip[16];
     uint32_t gid;
+    bool     egress;   /* it has an egress policy (issue 16) */
+    char     id[64];   /* its sandbox (net_start.c's refill) */
 } hb_net_port_t;
 
 /* net_alloc.c */
@@ -69,6 +71,25 @@ int  hb_net_rules_add(const hb_runtime_t *rt, const hb_net_port_t *p, char *err,
 void hb_net_rules_del(const hb_runtime_t *rt, const hb_net_port_t *p);
 /* Both tables gone (absent already is fine). */
 int  hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len);
+
+/* net_elem.c: one nfnetlink transaction of set element changes (libmnl).
+ * key_end: the upper bound of a range of a concatenation (sets with flags
+ * interval); timeout_ms: 0 = the set's own. At most HB_NET_ELEM_BATCH_MAX. */
+#define HB_NET_ELEM_BATCH_MAX 40
+typedef struct {
+    const char *set;
+    uint8_t     key[24];
+    size_t      klen;
+    uint8_t     key_end[24];
+    size_t      kend_len;
+    uint64_t    timeout_ms;
+} hb_net_elem_t;
+int  hb_net_elem_batch(uint8_t family, const char *table, uint16_t msg, uint16_t flags,
+                       const hb_net_elem_t *els, int n);
+
+/* net_dnsbind.c: the forwarder's sockets (sets n->dns_fwd; a failure is
+ * logged, and sandboxes then use the resolvers in n->dns directly). */
+void hb_net_dns_bind(hb_net_t *n);
 
 /* net_dns.c */
 void hb_net_pick_dns(hb_net_t *n, const char *list);   /* list: HIVEBOX_DNS, or NULL */

@@ -97,7 +97,12 @@ int hb_net_write_resolv(const hb_sandbox_t *sb, hb_err_t *e)
         lchown(path, sb->uid_base + st.st_uid, sb->uid_base + st.st_gid) < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "network: %s", path);
     int len = snprintf(text, sizeof text, "# written by hivebox\n");
-    for (int i = 0; i < n->n_dns && len > 0 && (size_t)len < sizeof text; i++)
+    if (n->dns_fwd) {   /* issue 16: the daemon's forwarder, so a policy set later applies */
+        uint32_t gw = n->subnet + 1;
+        len += snprintf(text + len, sizeof text - (size_t)len, "nameserver %u.%u.%u.%u\n",
+                        gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255);
+    }
+    for (int i = 0; !n->dns_fwd && i < n->n_dns && len > 0 && (size_t)len < sizeof text; i++)
         len += snprintf(text + len, sizeof text - (size_t)len, "nameserver %s\n", n->dns[i]);
     if (len < 0 || (size_t)len >= sizeof text)
         return hb_fail(e, HB_E_INTERNAL, 0, "network: resolv.conf too long");

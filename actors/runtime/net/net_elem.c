@@ -12,6 +12,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -22,13 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define BATCH_BUF 4096
-
-typedef struct {
-    const char *set;
-    uint8_t     key[24];
-    size_t      klen;
-} elem_t;
+#define BATCH_BUF 8192   /* HB_NET_ELEM_BATCH_MAX of the largest (~160 bytes) fit */
 
 static void put_batch_marker(char *buf, uint16_t type, uint32_t seq)
 {
@@ -42,15 +37,15 @@ static void put_batch_marker(char *buf, uint16_t type, uint32_t seq)
     g->res_id = htons(NFNL_SUBSYS_NFTABLES);
 }
 
-static void put_elem_msg(char *buf, uint16_t msg, uint16_t flags, uint32_t seq,
-                         const char *table, const elem_t *el)
+static void put_elem_msg(char *buf, uint8_t family, uint16_t msg, uint16_t flags, uint32_t seq,
+                         const char *table, const hb_net_elem_t *el)
 {
     struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
     h->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
     h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
     h->nlmsg_seq = seq;
     struct nfgenmsg *g = mnl_nlmsg_put_extra_header(h, sizeof *g);
-    g->nfgen_family = NFPROTO_BRIDGE;
+    g->nfgen_family = family;
     g->version = NFNETLINK_V0;
     g->res_id = 0;
     mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
@@ -60,15 +55,25 @@ static void put_elem_msg(char *buf, uint16_t msg, uint16_t flags, uint32_t seq,
     struct nlattr *key = mnl_attr_nest_start(h, NFTA_SET_ELEM_KEY);
     mnl_attr_put(h, NFTA_DATA_VALUE, el->klen, el->key);
     mnl_attr_nest_end(h, key);
+    if (el->kend_len) {   /* a range of a concatenation (egress sets) */
+        struct nlattr *end = mnl_attr_nest_start(h, NFTA_SET_ELEM_KEY_END);
+        mnl_attr_put(h, NFTA_DATA_VALUE, el->kend_len, el->key_end);
+        mnl_attr_nest_end(h, end);
+    }
+    if (el->timeout_ms)
+        mnl_attr_put_u64(h, NFTA_SET_ELEM_TIMEOUT, htobe64(el->timeout_ms));
     mnl_attr_nest_end(h, one);
     mnl_attr_nest_end(h, list);
 }
 
 /* Send one transaction of n element changes; 0 or -errno of the first
  * failure (the kernel then applies none of them). */
-static int elem_batch(const char *table, uint16_t msg, uint16_t flags, const elem_t *els, int n)
+int hb_net_elem_batch(uint8_t family, const char *table, uint16_t msg, uint16_t flags,
+                      const hb_net_elem_t *els, int n)
 {
     char buf[BATCH_BUF];
+    if (n < 0 || n > HB_NET_ELEM_BATCH_MAX)
+        return -EINVAL;
     struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (!nl)
         return -errno;
@@ -82,7 +87,7 @@ static int elem_batch(const char *table, uint16_t msg, uint16_t flags, const ele
     put_batch_marker(buf, NFNL_MSG_BATCH_BEGIN, seq++);
     len += ((struct nlmsghdr *)buf)->nlmsg_len;
     for (int i = 0; i < n; i++) {
-        put_elem_msg(buf + len, msg, flags, seq++, table, &els[i]);
+        put_elem_msg(buf + len, family, msg, flags, seq++, table, &els[i]);
         len += ((struct nlmsghdr *)(buf + len))->nlmsg_len;
     }
     put_batch_marker(buf + len, NFNL_MSG_BATCH_END, seq);
@@ -113,7 +118,7 @@ static int elem_batch(const char *table, uint16_t msg, uint16_t flags, const ele
     return r;
 }
 
-static int port_elem(const hb_net_port_t *p, elem_t *el)
+static int port_elem(const hb_net_port_t *p, hb_net_elem_t *el)
 {
     struct in_addr a;
     if (inet_pton(AF_INET, p->ip, &a) != 1 || strlen(p->ifname) >= 16)
@@ -128,7 +133,7 @@ static int port_elem(const hb_net_port_t *p, elem_t *el)
 
 int hb_net_rules_add(const hb_runtime_t *rt, const hb_net_port_t *p, char *err, size_t len)
 {
-    elem_t els[2];
+    hb_net_elem_t els[2];
     int n = 1;
     if (port_elem(p, &els[0]) < 0) {
         snprintf(err, len, "bad port %s / %s", p->ifname, p->ip);
@@ -142,7 +147,7 @@ int hb_net_rules_add(const hb_runtime_t *rt, const hb_net_port_t *p, char *err, 
         els[1].klen = 8;
         n = 2;
     }
-    int r = elem_batch(rt->net.bridge, NFT_MSG_NEWSETELEM, NLM_F_CREATE, els, n);
+    int r = hb_net_elem_batch(NFPROTO_BRIDGE, rt->net.bridge, NFT_MSG_NEWSETELEM, NLM_F_CREATE, els, n);
     if (r < 0) {
         snprintf(err, len, "add set elements to table bridge %s: %s", rt->net.bridge,
                  strerror(-r));
@@ -155,7 +160,8 @@ int hb_net_rules_add(const hb_runtime_t *rt, const hb_net_port_t *p, char *err, 
  * nothing; the next start drops the pairs of groups nobody uses. */
 void hb_net_rules_del(const hb_runtime_t *rt, const hb_net_port_t *p)
 {
-    elem_t el;
+    hb_net_elem_t el;
     if (port_elem(p, &el) == 0)
-        elem_batch(rt->net.bridge, NFT_MSG_DELSETELEM, 0, &el, 1); /* absent: fine */
+        hb_net_elem_batch(NFPROTO_BRIDGE, rt->net.bridge, NFT_MSG_DELSETELEM, 0, &el, 1);
+        /* absent: fine */
 }

@@ -13,7 +13,8 @@
  *           bridge address are dropped on the way out to a port.
  * inet <br>: what the host does with the bridge's traffic
  *   sb_input   nothing from the bridge reaches a host service (daemon port,
- *              any host address) except replies to the host's own traffic.
+ *              any host address) except replies to the host's own traffic
+ *              and the daemon's DNS forwarder (bridge address, port 53).
  *   sb_forward to the uplink yes, but never 169.254.0.0/16 and the other
  *              special ranges, nor private ranges unless allowed; the DNS
  *              resolvers picked for resolv.conf are the one exception.
@@ -37,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define HB_DNS_RATE "200/second burst 400 packets"
 
 static pthread_mutex_t g_nft_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nft_ctx *g_nft;
@@ -126,15 +129,48 @@ static void put_bridge_table(FILE *f, const hb_net_t *n, const hb_net_port_t *li
             ports, ports, ports, sub, gw);
 }
 
-static void put_inet_table(FILE *f, const hb_net_t *n)
+/* issue 16, egress policy (egress_nft.h): the sets, and the sandboxes
+ * still alive with a policy already marked in the same transaction, so a
+ * restart never leaves one unrestricted (their lists follow: net_start.c). */
+static void put_egress_sets(FILE *f, const hb_net_port_t *live, size_t cnt)
+{
+    static const char *const marked[] = {"egress_on { type ipv4_addr",
+                                         "egress_denied { type ipv4_addr; counter"};
+    for (size_t k = 0; k < 2; k++) {
+        bool first = true;
+        fprintf(f, "  set %s", marked[k]);
+        for (size_t i = 0; i < cnt; i++) {
+            if (!live[i].egress)
+                continue;
+            fprintf(f, "%s%s", first ? "; elements = { " : ", ", live[i].ip);
+            first = false;
+        }
+        fputs(first ? "; }\n" : " }; }\n", f);
+    }
+    fputs("  set dns_rate { type ipv4_addr; flags dynamic, timeout; timeout 10s; }\n"
+          "  set egress_allow { type ipv4_addr . ipv4_addr; flags interval; }\n"
+          "  set egress_deny { type ipv4_addr . ipv4_addr; flags interval; }\n"
+          "  set egress_dyn { type ipv4_addr . ipv4_addr; flags timeout; }\n"
+          "  chain sb_egress {\n"
+          "    ct state established,related return\n"
+          "    ip saddr . ip daddr @egress_deny goto sb_denied\n"
+          "    meta l4proto { tcp, udp } th dport { 53, 853 } goto sb_denied\n"
+          "    ip saddr . ip daddr @egress_allow return\n"
+          "    ip saddr . ip daddr @egress_dyn return\n"
+          "    goto sb_denied\n  }\n"
+          "  chain sb_denied {\n    ip saddr @egress_denied drop\n    drop\n  }\n", f);
+}
+
+static void put_inet_table(FILE *f, const hb_net_t *n, const hb_net_port_t *live, size_t cnt)
 {
     static const char *const always[] = {"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16",
                                          "192.0.0.0/24", "224.0.0.0/3"};
     static const char *const private_[] = {"10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12",
                                            "192.168.0.0/16"};
-    char sub[32];
+    char sub[32], gw[16];
     const char *br = n->bridge;
     subnet_str(n, sub, sizeof sub);
+    gw_str(n, gw);
     fprintf(f, "table inet %s {\n  set dns { type ipv4_addr", br);
     for (int i = 0; i < n->n_dns; i++)
         fprintf(f, "%s%s", i ? ", " : "; elements = { ", n->dns[i]);
@@ -144,12 +180,22 @@ static void put_inet_table(FILE *f, const hb_net_t *n)
         fprintf(f, "%s%s", i ? ", " : "", always[i]);
     for (size_t i = 0; !n->allow_private_egress && i < sizeof private_ / sizeof *private_; i++)
         fprintf(f, ", %s", private_[i]);
-    fprintf(f, " }; }\n"
-               "  chain sb_input { type filter hook input priority -10; policy accept;\n"
+    fputs(" }; }\n", f);
+    put_egress_sets(f, live, cnt);
+    /* The DNS forwarder (dnsfwd.c) on the bridge address is the one host
+     * service sandboxes reach, at most HB_DNS_RATE packets from each (the
+     * kernel drops the rest before they fill the forwarder's socket, so
+     * one sandbox's flood costs the others no lookup); a sandbox with a
+     * policy goes through sb_egress before anything else lets it out. */
+    fprintf(f, "  chain sb_input { type filter hook input priority -10; policy accept;\n"
                "    iifname \"%s\" ct state established,related accept\n"
+               "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } th dport 53 update @dns_rate "
+               "{ ip saddr limit rate over " HB_DNS_RATE " } counter drop\n"
+               "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } th dport 53 accept\n"
                "    iifname \"%s\" counter drop\n  }\n"
                "  chain sb_forward { type filter hook forward priority -10; policy accept;\n"
                "    iifname \"%s\" oifname \"%s\" accept\n"
+               "    iifname \"%s\" ip saddr @egress_on jump sb_egress\n"
                "    iifname \"%s\" ip daddr @dns meta l4proto { tcp, udp } th dport 53 accept\n"
                "    iifname \"%s\" ip daddr @blocked counter drop\n"
                "    iifname \"%s\" meta nfproto ipv4 accept\n"
@@ -159,7 +205,7 @@ static void put_inet_table(FILE *f, const hb_net_t *n)
                "  chain sb_post { type nat hook postrouting priority srcnat; policy accept;\n"
                "    ip saddr %s oifname != \"%s\" masquerade\n  }\n"
                "}\n",
-            br, br, br, br, br, br, br, br, br, br, sub, br);
+            br, br, gw, br, gw, br, br, br, br, br, br, br, br, br, br, sub, br);
 }
 
 int hb_net_rules_remove(const hb_runtime_t *rt, char *err, size_t len)
@@ -186,7 +232,7 @@ int hb_net_rules_install(const hb_runtime_t *rt, const hb_net_port_t *live, size
     fprintf(f, "add table bridge %s\ndelete table bridge %s\nadd table inet %s\n"
                "delete table inet %s\n", br, br, br, br);
     put_bridge_table(f, &rt->net, live, n);
-    put_inet_table(f, &rt->net);
+    put_inet_table(f, &rt->net, live, n);
     if (fclose(f) != 0) {
         free(text);
         snprintf(err, len, "out of memory");

@@ -2,8 +2,10 @@
  * the ports of the sandboxes still alive, and the removal of what dead ones
  * left behind. See net.h. */
 #include "net.h"
+#include "egress.h"
 #include "log.h"
 #include "netlink.h"
+#include "sbdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -166,9 +168,12 @@ static void collect_live(const hb_runtime_t *rt, live_set_t *ls)
         hb_sandbox_t *sb = NULL;
         if (hb_sandbox_open(rt, ids[i], &sb, NULL) == 0 && hb_sandbox_alive(sb) && sb->ip[0] &&
             sb->net_if[0]) {
-            hb_net_port_t p = {.gid = sb->net_gid};
+            hb_egress_t pol;
+            hb_net_port_t p = {.gid = sb->net_gid, .egress = hb_egress_load(sb->dir, &pol)};
+            hb_egress_free(&pol);
             snprintf(p.ifname, sizeof p.ifname, "%s", sb->net_if);
             snprintf(p.ip, sizeof p.ip, "%s", sb->ip);
+            snprintf(p.id, sizeof p.id, "%s", sb->id);
             push(&ls->ports, &ls->n, sizeof p, &p);
             char *g = sb->spec.net_mode == HB_NET_SHARED ? strdup(sb->spec.net_group) : NULL;
             if (g && push(&ls->groups, &ls->n_groups, sizeof g, &g) < 0)
@@ -206,6 +211,17 @@ static void remove_stale_ports(hb_net_t *n, hb_nl_t *nl, live_set_t *ls)
     }
 }
 
+/* Their lists: the ruleset marked them already (everything denied till now). */
+static void refill_egress(const hb_runtime_t *rt, const live_set_t *ls)
+{
+    char dir[HB_HOSTPATH_MAX + 80];
+    for (size_t i = 0; i < ls->n; i++) {
+        if (ls->ports[i].egress && hb_sbdir_path(dir, sizeof dir, rt->data_dir,
+                                                 ls->ports[i].id, NULL) == 0)
+            hb_egress_refill(rt, ls->ports[i].ip, dir);
+    }
+}
+
 static void live_free(live_set_t *ls)
 {
     free(ls->ports);
@@ -238,6 +254,9 @@ void hb_net_init(hb_runtime_t *rt)
                                                    "the bridge and inet families, nft_masq)" : "");
         goto out;
     }
+    n->ok = true;   /* the egress elements need it */
+    hb_net_dns_bind(n);
+    refill_egress(rt, &ls);
     remove_stale_ports(n, &nl, &ls);
     hb_net_alloc_gc(rt, (const char *const *)ls.groups, ls.n_groups);
     n->ok = true;

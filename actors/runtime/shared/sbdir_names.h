@@ -18,5 +18,7 @@
 /* Written when a destroy begins: from then on no OpenCode server starts for
  * the sandbox. A re-attached sandbox loses it (hb_sup_forget_destroying). */
 #define HB_SBDIR_DESTROYING  "destroying"
+/* issue 16: its egress policy, canonical JSON (egress.c); absent: none. */
+#define HB_SBDIR_EGRESS      "egress.json"
 
 #endif
