@@ -252,7 +252,7 @@ static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
         [HB_RT_PAUSE] = HB_TPL_PAUSE,          [HB_RT_RESUME] = HB_TPL_RESUME,
         [HB_RT_SNAPSHOTS] = HB_TPL_SNAPSHOTS,  [HB_RT_FORK] = HB_TPL_FORK,
         [HB_RT_RESTORE] = HB_TPL_RESTORE,      [HB_RT_IMAGE] = HB_TPL_IMAGE,
-        [HB_RT_IMAGE_LOG] = HB_TPL_IMAGE_LOG,
+        [HB_RT_IMAGE_LOG] = HB_TPL_IMAGE_LOG,  [HB_RT_NETWORK] = HB_TPL_NETWORK,
     };
     if (r->kind == HB_RT_E2B)
         return e2b_tpl(path);

@@ -93,6 +93,7 @@ typedef enum {
     X(SNAPSHOTS, HB_SB_TPL "/snapshots")                                       \
     X(FORK, HB_SB_TPL "/fork")                                                 \
     X(RESTORE, HB_SB_TPL "/restore")                                           \
+    X(NETWORK, HB_SB_TPL "/network")                                           \
     X(TERMINAL, HB_SB_TPL "/terminal")                                         \
     X(TERMINAL_TICKET, HB_SB_TPL "/terminal/ticket")                           \
     X(PROCESSES, HB_SB_TPL "/processes")                                       \

@@ -247,7 +247,7 @@ Test(route, paths)
     static const struct { const char *tail; hb_route_kind_t kind; const char *tpl; } lc[] = {
         {"pause", HB_RT_PAUSE, "/pause"},           {"resume", HB_RT_RESUME, "/resume"},
         {"snapshots", HB_RT_SNAPSHOTS, "/snapshots"}, {"fork", HB_RT_FORK, "/fork"},
-        {"restore", HB_RT_RESTORE, "/restore"},
+        {"restore", HB_RT_RESTORE, "/restore"},     {"network", HB_RT_NETWORK, "/network"},
     };
     for (size_t i = 0; i < sizeof lc / sizeof lc[0]; i++) {
         char path[96], tpl[96];
