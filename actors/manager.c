@@ -603,6 +603,7 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_RESUME:
     case HB_MSG_SB_LEASE:
     case HB_MSG_SB_SNAPSHOT:
+    case HB_MSG_SB_PORT_PUBLIC:   /* issue 16 */
     case HB_MSG_SB_RESTORE: on_sandbox_request(m, q); break;
     case HB_MSG_IMAGE_GET: on_image_get(m, q); break;
     case HB_MSG_IMAGE_DELETE: on_image_delete(m, q); break;

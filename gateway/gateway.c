@@ -16,6 +16,8 @@
 #include "auth.h"
 #include "e2b.h"
 #include "gw_conns.h"
+#include "gw_preview.h"
+#include "preview_auth.h"
 #include "gw_reqlog.h"
 #include "gw_ws.h"
 #include "http_status.h"
@@ -234,6 +236,8 @@ static int route(hb_req_t *r)
     case HB_RT_IMAGE: return hb_h_image(r);
     case HB_RT_IMAGE_LOG: return hb_h_image_log(r);
     /* -- issue 16: preview ports (owner: preview) -- */
+    case HB_RT_PORTS: return hb_h_ports(r);
+    case HB_RT_PORT: return hb_h_preview(r);
     /* -- issue 16: egress policy (owner: egress) -- */
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
@@ -258,6 +262,11 @@ static int route(hb_req_t *r)
 
 static int dispatch(hb_gateway_t *g, struct mg_connection *c, hb_req_t *r)
 {
+    /* A preview host ({port}-{id}.{--preview-domain}) is a sandbox's site,
+     * whatever its path: routed by Host, before the paths (gw_preview.h). */
+    int pv = hb_pv_host_dispatch(r);
+    if (pv >= 0)
+        return pv;
     /* E2B's in-sandbox plane is told by a header, not a path: its paths
      * (/files, /health, /process.Process/...) are envd's. */
     if (hb_e2b_is_envd(c)) {
@@ -473,6 +482,20 @@ static int webui_dir_check(hb_gateway_t *g, const char *dir, hb_err_t *e)
     return 0;
 }
 
+/* Issue 16: the preview proxy's secret, domain and caps, read once. */
+static int preview_setup(const hb_gateway_conf_t *conf, hb_err_t *e)
+{
+    static const hb_config_t none;
+    const hb_config_t *cfg = conf->cfg ? conf->cfg : &none;
+    int threads = conf->threads > 0 ? conf->threads : 128;
+    int total = cfg->preview_max_total > 0 ? cfg->preview_max_total : threads / 2;
+    if (total >= threads)
+        return hb_fail(e, HB_E_INVALID, 0, "--preview-max-total %d: must stay below --threads "
+                       "(%d), so that previews never hold every request worker", total, threads);
+    return hb_pv_setup(conf->data_dir, cfg->preview_domain,
+                       cfg->preview_max_conns > 0 ? cfg->preview_max_conns : 32, total, e);
+}
+
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
     hb_gateway_t *g = gateway_new(conf);
@@ -480,7 +503,8 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
         return NULL;
     }
-    if (conf->webui_dir && webui_dir_check(g, conf->webui_dir, e) < 0) {
+    if ((conf->webui_dir && webui_dir_check(g, conf->webui_dir, e) < 0) ||
+        preview_setup(conf, e) < 0) {
         gateway_free(g);
         return NULL;
     }

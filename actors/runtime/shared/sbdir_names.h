@@ -18,5 +18,8 @@
 /* Written when a destroy begins: from then on no OpenCode server starts for
  * the sandbox. A re-attached sandbox loses it (hb_sup_forget_destroying). */
 #define HB_SBDIR_DESTROYING  "destroying"
+/* issue 16: the public preview ports, one decimal per line (the supervisor
+ * writes it, sup_preview.c; the gateway reads it) */
+#define HB_SBDIR_PREVIEW     "preview_ports"
 
 #endif
