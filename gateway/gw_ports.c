@@ -139,10 +139,12 @@ int hb_pv_url_mint(hb_req_t *r, unsigned port)
         return status;
     int64_t exp = (int64_t)time(NULL) + secs;
     hb_pv_sign(l, port, exp, sig);
+    bool pub = hb_pv_is_public(l, port);
     hb_lease_release(&l);
     snprintf(query, sizeof query, "?hb_exp=%" PRId64 "&hb_sig=%s", exp, sig);
     json_t *j = urls(r, port, query);
     json_object_set_new(j, "port", json_integer(port));
+    json_object_set_new(j, "access", json_string(pub ? "public" : "private"));
     json_object_set_new(j, "expires_at", json_integer(exp));
     return hb_reply_json(r->c, 200, j);
 }
