@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -510,3 +511,31 @@ def test_daemon_start_refuses_a_total_cap_at_or_over_the_workers(e2e_tmp):
                extra_args=["--threads", "8", "--preview-max-total", "8"])
     with pytest.raises(RuntimeError, match="preview-max-total"):
         d.start(timeout=20)
+
+
+# ---------------------------------------------------------------- CLI
+
+def hivebox_cli(d, *args):
+    env = dict(os.environ, HIVEBOX_API_URL=d.url, HIVEBOX_API_KEY=d.key)
+    return subprocess.run([str(hbtest.BUILD / "hivebox"), *args], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_cli_port_prints_urls_and_sets_access(pvd, pvc, box):
+    sid = box["id"]
+    r = hivebox_cli(pvd, "port", sid, str(STATIC))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"http://{STATIC}-{sid}.{DOMAIN}/"
+    r = hivebox_cli(pvd, "port", sid, str(STATIC), "--expires", "120")
+    assert r.returncode == 0 and "hb_sig=" in r.stdout, r.stderr
+    signed = r.stdout.strip().split("/?", 1)[1]
+    assert host_get(pvd, sid, STATIC, "/hello.txt?" + signed).status_code == 200
+    r = hivebox_cli(pvd, "port", sid, str(STATIC), "--public")
+    assert r.returncode == 0, r.stderr
+    try:
+        assert host_get(pvd, sid, STATIC, "/hello.txt").status_code == 200
+    finally:
+        assert hivebox_cli(pvd, "port", sid, str(STATIC), "--private").returncode == 0
+    assert host_get(pvd, sid, STATIC, "/hello.txt").status_code == 401
+    r = hivebox_cli(pvd, "port", sid, "70000")
+    assert r.returncode == 2 and "PORT" in r.stderr
