@@ -30,6 +30,9 @@ symlink to an existing image (no image is ever built here), waits for
   commands.run('true') + kill() p50/p99 beside REST create + exec + delete
   in the same rounds (the overhead in %), and files.write/read MB/s beside
   REST PUT/GET files; skipped with a note when the E2B routes answer 404.
+  Preview ports (bench_preview): a small GET's p50/p99 and requests/s, and
+  the MB/s of a large download, through the proxy beside the same from
+  inside the sandbox straight to the port (issue 16).
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -71,6 +74,7 @@ from bench_daemon import Daemon, cleanup
 from bench_hostile import bench_hostile
 from bench_host import machine_info, vm_costs
 from bench_output import bench_output
+from bench_preview import bench_preview
 from bench_report import build_rows, markdown_table, print_table
 from bench_stream import bench_stream
 from bench_terminal import bench_terminal
@@ -84,7 +88,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "lifecycle")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "preview")
 
 
 def parse_args(argv):
@@ -196,7 +200,7 @@ def main(argv):
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal), ("e2b", bench_e2b),
-                 ("lifecycle", bench_lifecycle)]
+                 ("lifecycle", bench_lifecycle), ("preview", bench_preview)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")
