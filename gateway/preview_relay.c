@@ -120,7 +120,7 @@ void hb_pv_tunnel(int client, int up, char *buf, int idle_ms)
 
 static bool same_peer(int fd, const struct mg_request_info *ri)
 {
-    struct sockaddr_storage local, peer;
+    struct sockaddr_storage local = {0}, peer = {0};
     socklen_t ll = sizeof local, pl = sizeof peer;
     char addr[INET6_ADDRSTRLEN] = "";
     if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||

@@ -67,6 +67,19 @@ static void match_image(const char *rest, hb_route_t *r)
     }
 }
 
+/* issue 16: /ports (the list) and /ports/:port[/...] (the proxy, which
+ * checks its own credentials): true when tail is one of them. */
+static bool match_ports(const char *tail, size_t tn, hb_route_t *r)
+{
+    if (path_is(tail, tn, "/ports"))
+        r->kind = HB_RT_PORTS;
+    else if (strncmp(tail, "/ports/", 7) == 0)
+        r->kind = HB_RT_PORT;
+    else
+        return false;
+    return true;
+}
+
 static void match_sandbox(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
@@ -112,10 +125,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
     else if (path_is(tail, tn, "/stats"))
         r->kind = HB_RT_STATS;
     /* -- issue 16: preview ports (owner: preview) -- */
-    else if (path_is(tail, tn, "/ports"))
-        r->kind = HB_RT_PORTS;
-    else if (strncmp(tail, "/ports/", 7) == 0)
-        r->kind = HB_RT_PORT;   /* the proxy checks its own credentials */
+    else if (match_ports(tail, tn, r))
+        ;
     /* -- issue 16: egress policy (owner: egress) -- */
     else if (path_is(tail, tn, "/processes/kill-all"))
         r->kind = HB_RT_KILL_ALL;

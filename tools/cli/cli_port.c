@@ -115,9 +115,10 @@ int cli_cmd_port(int argc, char **argv)
             return rc;
     }
     if (p.expires) {
+        char mint[sizeof path + 8];
         snprintf(body, sizeof body, "{\"expires_in\":%s}", p.expires);
-        strcat(path, "/url");
-        return call(&o, "POST", path, body, true);
+        snprintf(mint, sizeof mint, "%s/url", path);
+        return call(&o, "POST", mint, body, true);
     }
     /* No change asked: the port's URL as GET .../ports shows it. */
     cli_resp_t r;
