@@ -50,6 +50,15 @@ static json_t *urls(const hb_req_t *r, unsigned port, const char *query)
     return o;
 }
 
+/* One port's answer: its URLs (query appended), number and access. */
+static json_t *port_json(const hb_req_t *r, unsigned port, bool pub, const char *query)
+{
+    json_t *o = urls(r, port, query);
+    json_object_set_new(o, "port", json_integer(port));
+    json_object_set_new(o, "access", json_string(pub ? "public" : "private"));
+    return o;
+}
+
 static void listening(const hb_lease_t *l, const char *file, unsigned *v, size_t *n)
 {
     char *buf = NULL;
@@ -79,11 +88,7 @@ int hb_h_ports(hb_req_t *r)
     listening(l, "/proc/net/tcp6", v, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *o = urls(r, v[i], "");
-        json_object_set_new(o, "port", json_integer(v[i]));
-        json_object_set_new(o, "access", json_string(hb_pv_is_public(l, v[i]) ? "public"
-                                                                                : "private"));
-        json_array_append_new(arr, o);
+        json_array_append_new(arr, port_json(r, v[i], hb_pv_is_public(l, v[i]), ""));
     }
     json_t *j = json_pack("{s:o}", "ports", arr);
     if (hb_pv_token(l, tok) == 0)
@@ -115,10 +120,7 @@ int hb_pv_port_set(hb_req_t *r, unsigned port)
     if (rc < 0)
         return hb_reply_err(r, &e);
     hb_msg_clear(&rep);
-    json_t *j = urls(r, port, "");
-    json_object_set_new(j, "port", json_integer(port));
-    json_object_set_new(j, "access", json_string(pub ? "public" : "private"));
-    return hb_reply_json(r->c, 200, j);
+    return hb_reply_json(r->c, 200, port_json(r, port, pub, ""));
 }
 
 int hb_pv_url_mint(hb_req_t *r, unsigned port)
@@ -142,9 +144,7 @@ int hb_pv_url_mint(hb_req_t *r, unsigned port)
     bool pub = hb_pv_is_public(l, port);
     hb_lease_release(&l);
     snprintf(query, sizeof query, "?hb_exp=%" PRId64 "&hb_sig=%s", exp, sig);
-    json_t *j = urls(r, port, query);
-    json_object_set_new(j, "port", json_integer(port));
-    json_object_set_new(j, "access", json_string(pub ? "public" : "private"));
+    json_t *j = port_json(r, port, pub, query);
     json_object_set_new(j, "expires_at", json_integer(exp));
     return hb_reply_json(r->c, 200, j);
 }

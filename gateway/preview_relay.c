@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define QUIET_MS 2000   /* a quiet service: from then on the client is watched too */
+
 static int wait_fd(int fd, short ev, int ms)
 {
     struct pollfd p = {.fd = fd, .events = ev};
@@ -82,10 +84,43 @@ int hb_pv_body_up(struct mg_connection *c, int up, bool chunked, char *buf, int 
     }
 }
 
+/* Wait up to idle_ms for the service's bytes while watching the client: a
+ * quiet stream (events that do not come) must not hold a worker and a cap
+ * slot after its client left. The client's socket is looked for only once
+ * the service has been quiet for QUIET_MS (*client: -2 not yet, -1 not
+ * found). 1 readable, 0 idle, -1 the client left. */
+static int wait_down(int up, int *client, const struct mg_request_info *ri, int idle_ms)
+{
+    int waited = 0;
+    for (;;) {
+        int step = *client == -2 ? QUIET_MS : idle_ms - waited;
+        struct pollfd p[2] = {{.fd = up, .events = POLLIN},
+                              {.fd = *client >= 0 ? *client : -1, .events = POLLRDHUP}};
+        int n = poll(p, 2, step > 0 ? step : 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0 && p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+            return -1;
+        if (n != 0)
+            return 1;   /* readable, or an error recv will report */
+        waited += step;
+        if (waited >= idle_ms)
+            return 0;
+        if (*client == -2)
+            *client = hb_pv_client_fd(ri);
+    }
+}
+
 int hb_pv_body_down(int up, struct mg_connection *c, char *buf, int idle_ms)
 {
+    int client = -2;
     for (;;) {
-        ssize_t n = hb_pv_recv(up, buf, HB_PV_BUF, idle_ms);
+        int w = wait_down(up, &client, mg_get_request_info(c), idle_ms);
+        if (w < 0)
+            return -1;
+        ssize_t n = w ? hb_pv_recv(up, buf, HB_PV_BUF, 0) : 0;
+        if (n < 0 && errno == ETIMEDOUT)
+            continue;
         if (n <= 0)
             return 0;   /* the end, or the service broke off: the client sees it end */
         if (mg_write(c, buf, (size_t)n) != (int)n)
