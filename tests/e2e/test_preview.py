@@ -243,10 +243,19 @@ def test_public_port_survives_a_daemon_restart(own_daemon):
         assert c.put(ports_url_rel(sid) + f"/{STATIC}", json={"public": True}).status_code == 200
         url = ports_url(d, sid, STATIC, "/k.txt")
         wait_until(lambda: requests.get(url, timeout=5).status_code == 200, 30, what="served")
+        signed = c.post(ports_url_rel(sid) + f"/{SVC}/url", json={"expires_in": 600}).json()
+        secret = d.data_dir / "preview_secret"
+        assert secret.stat().st_mode & 0o777 == 0o600
         d.stop()
         d.start()
         r = requests.get(url, timeout=10)
         assert r.status_code == 200 and r.text == "kept\n"
+        # A link minted before the restart still opens (its port: nothing listens -> 502,
+        # not 401), and a forged one does not.
+        r = requests.get(signed["path_url"], allow_redirects=False, timeout=10)
+        assert r.status_code == 303, r.text
+        bad = signed["path_url"][:-4] + "0000"
+        assert requests.get(bad, allow_redirects=False, timeout=10).status_code == 401
         # The token too is the same after the restart.
         r = requests.get(url, headers={TOKEN_HDR: info["preview_token"]}, timeout=10)
         assert r.status_code == 200
@@ -444,6 +453,22 @@ def test_paused_sandbox_is_409(pvd, pvc, box):
         assert r.status_code == 409, r.text
     finally:
         assert pvc.post(f"/api/v1/hiveboxes/{sid}/resume").status_code == 200
+
+
+def test_auto_resume_sandbox_is_resumed_by_a_preview(pvd, pvc):
+    info = pvc.create(network="none", auto_resume=True)
+    pvc.made.append(info["id"])
+    sid = info["id"]
+    r = pvc.post(f"/api/v1/hiveboxes/{sid}/processes", json={
+        "command": f"cd /tmp && echo awake > a.txt && python3 -m http.server {STATIC} --bind 127.0.0.1"})
+    assert r.status_code == 201
+    url = ports_url(pvd, sid, STATIC, "/a.txt")
+    wait_until(lambda: requests.get(url, headers=admin(pvd), timeout=5).status_code == 200, 30,
+               what="served")
+    assert pvc.post(f"/api/v1/hiveboxes/{sid}/pause").json()["status"] == "paused"
+    r = requests.get(url, headers=admin(pvd), timeout=30)
+    assert r.status_code == 200 and r.text == "awake\n"
+    assert pvc.info(sid)["status"] == "running"
 
 
 def test_bad_bodies_name_the_field(pvd, pvc, box):
