@@ -105,9 +105,7 @@ static int create(hb_req_t *r)
         hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
         json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
-        char pv[HB_PV_TOKEN_LEN + 1];   /* issue 16: derived from it (preview_auth.h) */
-        hb_pv_token_of(token, pv);
-        json_object_set_new(j, "preview_token", json_string(pv));
+        hb_pv_token_show(j, token);   /* issue 16: derived from it (preview_auth.h) */
         status = hb_reply_json(r->c, 201, j);
     }
     hb_msg_clear(&rep);

@@ -122,6 +122,13 @@ void hb_pv_token_of(const char *mcp_token, char out[HB_PV_TOKEN_LEN + 1])
     out[HB_PV_TOKEN_LEN] = '\0';
 }
 
+void hb_pv_token_show(json_t *j, const char *mcp_token)
+{
+    char pv[HB_PV_TOKEN_LEN + 1];
+    hb_pv_token_of(mcp_token, pv);
+    json_object_set_new(j, "preview_token", json_string(pv));
+}
+
 int hb_pv_token(const hb_lease_t *l, char out[HB_PV_TOKEN_LEN + 1])
 {
     char mcp[MCP_TOKEN_LEN + 1];

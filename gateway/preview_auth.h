@@ -15,6 +15,7 @@
 #ifndef HB_PREVIEW_AUTH_H
 #define HB_PREVIEW_AUTH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +38,8 @@ int hb_pv_cap_total(void);
 
 /* The sandbox's preview token from its MCP token. */
 void hb_pv_token_of(const char *mcp_token, char out[HB_PV_TOKEN_LEN + 1]);
+/* Its "preview_token" member in a create (or fork) answer j. */
+void hb_pv_token_show(json_t *j, const char *mcp_token);
 /* The leased sandbox's: 0, or -1 when it has no MCP token. */
 int hb_pv_token(const hb_lease_t *l, char out[HB_PV_TOKEN_LEN + 1]);
 
