@@ -57,14 +57,19 @@ static int cookie_check(hb_pv_t *p, const hb_lease_t *l)
     return hb_pv_sig_check(l, p->port, v, dot + 1);
 }
 
-static int signed_url(hb_pv_t *p, const hb_lease_t *l, const char *qs)
+/* pass: the request may go anyway (a public port, the API key): a bad
+ * link is then ignored (its parameters never reach the service). */
+static int signed_url(hb_pv_t *p, const hb_lease_t *l, const char *qs, bool pass)
 {
     char sig[SIG_CAP], exp[EXP_CAP];
     size_t n;
-    if (hb_query_param(qs, "hb_sig", sig, sizeof sig, &n) != 1 ||
-        hb_query_param(qs, "hb_exp", exp, sizeof exp, &n) != 1)
+    int v = hb_query_param(qs, "hb_sig", sig, sizeof sig, &n) == 1 &&
+                    hb_query_param(qs, "hb_exp", exp, sizeof exp, &n) == 1
+                ? hb_pv_sig_check(l, p->port, exp, sig) : -2;
+    if (v <= 0 && pass)
+        return 0;
+    if (v == -2)
         return unauthorized(p, "signed URL: hb_sig and hb_exp must both be there");
-    int v = hb_pv_sig_check(l, p->port, exp, sig);
     if (v < 0)
         return unauthorized(p, "signed URL: expired; ask for a new one (POST .../url)");
     if (v == 0)
@@ -77,10 +82,11 @@ static int signed_url(hb_pv_t *p, const hb_lease_t *l, const char *qs)
 int hb_pv_access(hb_pv_t *p, const hb_lease_t *l)
 {
     const char *qs = p->r->ri->query_string;
+    bool pass = p->is_public ||
+                hb_auth_bearer_ok(mg_get_header(p->r->c, "Authorization"), p->r->conf->api_key);
     if (qs && (strstr(qs, "hb_sig") || strstr(qs, "hb_exp")))
-        return signed_url(p, l, qs);   /* checked even on a public port: it leaves */
-    if (p->is_public ||
-        hb_auth_bearer_ok(mg_get_header(p->r->c, "Authorization"), p->r->conf->api_key))
+        return signed_url(p, l, qs, pass);
+    if (pass)
         return 0;
     const char *tok = mg_get_header(p->r->c, HB_PV_TOKEN_HDR);
     if (tok) {

@@ -117,12 +117,20 @@ static void rest_down(hb_pv_t *p, int up, const hb_pv_head_t *h, bool upgraded, 
         hb_pv_body_down(up, c, buf, IDLE_MS);
 }
 
+/* A request body without a length comes only chunked (RFC 9112 6.3): a GET
+ * civetweb gives no length is a request without a body. */
+static bool chunked_body(struct mg_connection *c)
+{
+    const char *te = mg_get_header(c, "Transfer-Encoding");
+    return te && strcasestr(te, "chunked");
+}
+
 int hb_pv_proxy(hb_pv_t *p, int up)
 {
     const struct mg_request_info *ri = p->r->ri;
     hb_pv_req_t q = {.path = p->path, .api_key = p->r->conf->api_key,
                      .upgrade = mg_get_header(p->r->c, "Upgrade") != NULL,
-                     .chunked = ri->content_length < 0};
+                     .chunked = chunked_body(p->r->c)};
     char *buf = malloc(HB_PV_BUF > HB_PV_HEAD_MAX ? HB_PV_BUF : HB_PV_HEAD_MAX);
     if (!buf)
         return hb_reply_error(p->r->c, 500, "out of memory");

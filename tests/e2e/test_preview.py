@@ -225,6 +225,10 @@ def test_public_port_opens_without_credentials_and_back(pvd, pvc, box):
     assert by[STATIC]["access"] == "public"
     assert requests.put(ports_url(pvd, sid, STATIC), json={"public": False},
                         timeout=10).status_code == 401   # the admin's call
+    # A stale link on a public port is ignored, and its parameters still stripped.
+    r = requests.get(ports_url(pvd, sid, STATIC, f"/hello.txt?hb_exp=1&hb_sig={'0' * 64}"),
+                     timeout=10)
+    assert r.status_code == 200
     r = pvc.put(ports_url_rel(sid) + f"/{STATIC}", json={"public": False})
     assert r.status_code == 200 and r.json()["access"] == "private"
     assert requests.get(ports_url(pvd, sid, STATIC, "/hello.txt"), timeout=10).status_code == 401
@@ -275,6 +279,8 @@ def test_our_key_token_cookie_and_parameters_never_reach_the_service(pvd, box):
     hdrs = {k.lower(): v for k, v in seen["headers"]}
     assert "authorization" not in hdrs
     assert TOKEN_HDR.lower() not in hdrs
+    assert "transfer-encoding" not in hdrs and "content-length" not in hdrs   # a GET: no body
+    assert hdrs["connection"] == "close"
     assert hdrs["cookie"] == "session=s1"
     assert hdrs["x-custom"] == "yes"
     assert hdrs["x-forwarded-for"] == "127.0.0.1"
