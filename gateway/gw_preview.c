@@ -64,6 +64,7 @@ int hb_h_preview(hb_req_t *r)
         hb_auth_bearer_ok(mg_get_header(r->c, "Authorization"), r->conf->api_key))
         return hb_pv_url_mint(r, p.port);
     p.path = *rest ? rest : "/";
+    p.path_form = true;
     snprintf(p.cookie_path, sizeof p.cookie_path, SB_PREFIX "%s/ports/%u/", r->route.id, p.port);
     return serve(&p);
 }

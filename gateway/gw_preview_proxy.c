@@ -24,6 +24,8 @@
 #define HEAD_MS        120000             /* the service's answer may take a while */
 #define IDLE_MS        600000             /* a silent body (an event stream) */
 #define TUNNEL_IDLE_MS (30 * 60 * 1000)   /* a silent WebSocket */
+#define PATH_FORM_CSP  "sandbox allow-scripts allow-forms allow-popups allow-modals " \
+                       "allow-downloads"   /* never allow-same-origin */
 
 static int bad_gateway(hb_pv_t *p, const char *why)
 {
@@ -53,6 +55,12 @@ static int head_down(hb_pv_t *p, const hb_pv_head_t *h, bool upgraded)
         if (!drop_down(h->h[i].name, upgraded) &&
             mg_printf(c, "%s: %s\r\n", h->h[i].name, h->h[i].value) <= 0)
             return -1;
+    /* The path form shares the API's and the dashboard's origin: a page of
+     * the service must not reach them (the dashboard keeps the key in
+     * sessionStorage), so it runs in an opaque origin. The host form has an
+     * origin of its own. */
+    if (p->path_form && mg_printf(c, "Content-Security-Policy: " PATH_FORM_CSP "\r\n") <= 0)
+        return -1;
     return mg_printf(c, "Connection: %s\r\n%s: %s\r\n\r\n", upgraded ? "Upgrade" : "close",
                      HB_REQID_HEADER, hb_reqlog_id()) > 0 ? 0 : -1;
 }

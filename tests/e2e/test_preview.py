@@ -118,6 +118,11 @@ def test_http_server_in_every_network_mode_both_forms(pvd, pvc, box, network):
     # A directory listing: the service's own HTML, links and all.
     r = host_get(pvd, sid, STATIC, "/", headers=tok)
     assert r.status_code == 200 and "hello.txt" in r.text
+    # The path form shares the API's origin: its pages get an opaque one.
+    r = requests.get(ports_url(pvd, sid, STATIC, "/"), headers=tok, timeout=30)
+    csp = r.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox ") and "allow-same-origin" not in csp
+    assert "Content-Security-Policy" not in host_get(pvd, sid, STATIC, "/", headers=tok).headers
 
 
 def test_ports_lists_what_listens_with_urls_and_access(pvd, pvc, box):
