@@ -18,6 +18,7 @@
 #include "gw_conns.h"
 #include "gw_preview.h"
 #include "preview_auth.h"
+#include "preview_relay.h"
 #include "gw_reqlog.h"
 #include "gw_ws.h"
 #include "http_status.h"
@@ -489,6 +490,7 @@ static int preview_setup(const hb_gateway_conf_t *conf, hb_err_t *e)
     const hb_config_t *cfg = conf->cfg ? conf->cfg : &none;
     int threads = conf->threads > 0 ? conf->threads : 128;
     int total = cfg->preview_max_total > 0 ? cfg->preview_max_total : threads / 2;
+    hb_pv_stopping(false);
     if (total >= threads)
         return hb_fail(e, HB_E_INVALID, 0, "--preview-max-total %d: must stay below --threads "
                        "(%d), so that previews never hold every request worker", total, threads);
@@ -580,6 +582,7 @@ void hb_gateway_stop(hb_gateway_t *g)
      * deadline (hb_bus_call), and a second more lets those replies out. */
     atomic_store(&g->draining, true);
     hb_ev_hub_stop(g->events);   /* event streams end now: they would wait for ever */
+    hb_pv_stopping(true);        /* and so do previews (issue 16) */
     int64_t dl = hb_bus_deadline();
     int64_t until = (dl ? dl : hb_now_ms()) + 1000;
     while (atomic_load(&g->inflight) > 0 && hb_now_ms() < until) {

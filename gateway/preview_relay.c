@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,37 @@
 #include <unistd.h>
 
 #define QUIET_MS 2000   /* a quiet service: from then on the client is watched too */
+#define SLICE_MS 1000   /* how soon a daemon stop ends every wait */
+
+static atomic_bool g_stopping;
+
+void hb_pv_stopping(bool on) { atomic_store(&g_stopping, on); }
+
+/* poll() for up to ms in slices, so that a daemon stop never waits on a
+ * quiet preview: events (> 0), 0 when ms passed, -1 with errno (ECANCELED:
+ * the daemon is stopping). */
+static int poll_sliced(struct pollfd *p, nfds_t n, int ms)
+{
+    for (int left = ms;;) {
+        if (atomic_load(&g_stopping)) {
+            errno = ECANCELED;
+            return -1;
+        }
+        int k = poll(p, n, left < SLICE_MS ? left : SLICE_MS);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k != 0)
+            return k;
+        left -= SLICE_MS;
+        if (left <= 0)
+            return 0;
+    }
+}
 
 static int wait_fd(int fd, short ev, int ms)
 {
     struct pollfd p = {.fd = fd, .events = ev};
-    int n;
-    do
-        n = poll(&p, 1, ms);
-    while (n < 0 && errno == EINTR);
+    int n = poll_sliced(&p, 1, ms);
     if (n == 0)
         errno = ETIMEDOUT;
     return n > 0 ? 0 : -1;
@@ -96,10 +120,8 @@ static int wait_down(int up, int *client, const struct mg_request_info *ri, int 
         int step = *client == -2 ? QUIET_MS : idle_ms - waited;
         struct pollfd p[2] = {{.fd = up, .events = POLLIN},
                               {.fd = *client >= 0 ? *client : -1, .events = POLLRDHUP}};
-        int n = poll(p, 2, step > 0 ? step : 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n > 0 && p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+        int n = poll_sliced(p, 2, step > 0 ? step : 0);
+        if (n < 0 || (n > 0 && p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
             return -1;
         if (n != 0)
             return 1;   /* readable, or an error recv will report */
@@ -141,10 +163,7 @@ void hb_pv_tunnel(int client, int up, char *buf, int idle_ms)
 {
     for (;;) {
         struct pollfd p[2] = {{.fd = client, .events = POLLIN}, {.fd = up, .events = POLLIN}};
-        int n = poll(p, 2, idle_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+        if (poll_sliced(p, 2, idle_ms) <= 0)
             return;
         if (p[0].revents && move(client, up, buf, idle_ms) < 0)
             return;

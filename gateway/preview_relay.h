@@ -29,6 +29,10 @@ int hb_pv_body_down(int up, struct mg_connection *c, char *buf, int idle_ms);
  * service's until one side closes or both stay silent for idle_ms. */
 void hb_pv_tunnel(int client, int up, char *buf, int idle_ms);
 
+/* on: the daemon is stopping, every preview wait ends within a second
+ * (the gateway's start sets it off again). */
+void hb_pv_stopping(bool on);
+
 /* The socket of this request's client connection (civetweb does not hand
  * it out): the one whose local port and peer are the request's. -1 if
  * none is found. Only for the tunnel, where civetweb has nothing more to

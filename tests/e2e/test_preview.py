@@ -543,6 +543,28 @@ def test_429_past_the_cap_and_the_daemon_still_answers(private_daemon):
         c.destroy(sid, missing_ok=True)
 
 
+def test_daemon_stops_promptly_with_a_preview_stream_open(own_daemon):
+    d = own_daemon
+    c = d.client()
+    info = c.create(network="none")
+    hbtest.remember_secret(info["preview_token"])
+    sid = info["id"]
+    c.upload(sid, "/opt/preview_service.py", SERVICE)
+    c.exec(sid, f"(setsid python3 /opt/preview_service.py {SVC} >/dev/null 2>&1 &)")
+    url = ports_url(d, sid, SVC, "/sse")
+    wait_until(lambda: requests.get(ports_url(d, sid, SVC, "/echo"), headers=admin(d),
+                                    timeout=5).status_code == 200, 30, what="service up")
+    held = requests.get(url, headers=admin(d), stream=True, timeout=30)
+    assert held.status_code == 200
+    t0 = time.monotonic()
+    d.stop()
+    took = time.monotonic() - t0
+    held.close()
+    assert took < 15, f"the daemon took {took:.1f} s to stop with a quiet preview open"
+    d.start()
+    d.client().destroy(sid, missing_ok=True)
+
+
 def test_daemon_start_refuses_a_total_cap_at_or_over_the_workers(e2e_tmp):
     d = Daemon(e2e_tmp / ("pvbad-" + secrets.token_hex(3)),
                extra_args=["--threads", "8", "--preview-max-total", "8"])
