@@ -45,6 +45,21 @@ static int serve(hb_pv_t *p)
     return status;
 }
 
+/* .../ports/PORT without the slash: the page's relative links would
+ * resolve one level up, so a browser is sent to .../ports/PORT/ first. */
+static int to_slash(hb_req_t *r)
+{
+    char loc[4200];
+    const char *qs = r->ri->query_string;
+    snprintf(loc, sizeof loc, "%s/%s%s", r->ri->local_uri, qs ? "?" : "", qs ? qs : "");
+    if (hb_response_start(r->c, 308) < 0)
+        return hb_reply_error(r->c, 400, "path: a WebSocket needs the port's path, .../ports/PORT/...");
+    mg_response_header_add(r->c, "Location", loc, -1);
+    mg_response_header_add(r->c, "Content-Length", "0", -1);
+    mg_response_header_send(r->c);
+    return 308;
+}
+
 int hb_h_preview(hb_req_t *r)
 {
     const char *uri = r->ri->local_uri;
@@ -63,7 +78,9 @@ int hb_h_preview(hb_req_t *r)
     if (strcmp(rest, "/url") == 0 && hb_method_is(r, "POST") &&
         hb_auth_bearer_ok(mg_get_header(r->c, "Authorization"), r->conf->api_key))
         return hb_pv_url_mint(r, p.port);
-    p.path = *rest ? rest : "/";
+    if (!*rest)
+        return to_slash(r);
+    p.path = rest;
     p.path_form = true;
     snprintf(p.cookie_path, sizeof p.cookie_path, SB_PREFIX "%s/ports/%u/", r->route.id, p.port);
     return serve(&p);

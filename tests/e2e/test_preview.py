@@ -125,6 +125,13 @@ def test_http_server_in_every_network_mode_both_forms(pvd, pvc, box, network):
     assert "Content-Security-Policy" not in host_get(pvd, sid, STATIC, "/", headers=tok).headers
 
 
+def test_port_without_its_slash_redirects_to_it(pvd, box):
+    r = requests.get(ports_url(pvd, box["id"], STATIC, "?a=1"), headers=admin(pvd),
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 308
+    assert r.headers["Location"] == f"/api/v1/hiveboxes/{box['id']}/ports/{STATIC}/?a=1"
+
+
 def test_ports_lists_what_listens_with_urls_and_access(pvd, pvc, box):
     j = pvc.get(ports_url_rel(box["id"])).json()
     by = {p["port"]: p for p in j["ports"]}
