@@ -147,6 +147,9 @@ FUZZ_EXTRA_fuzz_oci := actors/runtime/image/oci_json.c actors/runtime/image/oci_
                        actors/runtime/image/oci_archive.c actors/runtime/json_depth.c -lcrypto
 FUZZ_EXTRA_fuzz_dns := actors/runtime/net/dns_msg.c
 FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/textutil.c $(FUZZ_EXTRA_fuzz_request)
+# issue 16 (preview ports)
+FUZZ_EXTRA_fuzz_preview := gateway/preview_parse.c gateway/preview_body.c gateway/preview_req.c \
+                           gateway/auth.c $(FUZZ_EXTRA_fuzz_request)
 
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz

@@ -603,6 +603,7 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_SB_RESUME:
     case HB_MSG_SB_LEASE:
     case HB_MSG_SB_SNAPSHOT:
+    case HB_MSG_SB_PORT_PUBLIC:   /* issue 16: preview ports */
     case HB_MSG_SB_RESTORE:
     case HB_MSG_SB_NETWORK: on_sandbox_request(m, q); break;   /* issue 16: egress policy */
     case HB_MSG_IMAGE_GET: on_image_get(m, q); break;

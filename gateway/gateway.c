@@ -17,6 +17,9 @@
 #include "e2b.h"
 #include "gw_conns.h"
 #include "gw_network.h"
+#include "gw_preview.h"
+#include "preview_auth.h"
+#include "preview_relay.h"
 #include "gw_reqlog.h"
 #include "gw_ws.h"
 #include "http_status.h"
@@ -235,6 +238,8 @@ static int route(hb_req_t *r)
     case HB_RT_IMAGE: return hb_h_image(r);
     case HB_RT_IMAGE_LOG: return hb_h_image_log(r);
     /* -- issue 16: preview ports (owner: preview) -- */
+    case HB_RT_PORTS: return hb_h_ports(r);
+    case HB_RT_PORT: return hb_h_preview(r);
     /* -- issue 16: egress policy (owner: egress) -- */
     case HB_RT_NETWORK: return hb_h_network(r);
     case HB_RT_METRICS: return hb_h_metrics(r);
@@ -260,6 +265,11 @@ static int route(hb_req_t *r)
 
 static int dispatch(hb_gateway_t *g, struct mg_connection *c, hb_req_t *r)
 {
+    /* A preview host ({port}-{id}.{--preview-domain}) is a sandbox's site,
+     * whatever its path: routed by Host, before the paths (gw_preview.h). */
+    int pv = hb_pv_host_dispatch(r);
+    if (pv >= 0)
+        return pv;
     /* E2B's in-sandbox plane is told by a header, not a path: its paths
      * (/files, /health, /process.Process/...) are envd's. */
     if (hb_e2b_is_envd(c)) {
@@ -475,6 +485,21 @@ static int webui_dir_check(hb_gateway_t *g, const char *dir, hb_err_t *e)
     return 0;
 }
 
+/* Issue 16: the preview proxy's secret, domain and caps, read once. */
+static int preview_setup(const hb_gateway_conf_t *conf, hb_err_t *e)
+{
+    static const hb_config_t none;
+    const hb_config_t *cfg = conf->cfg ? conf->cfg : &none;
+    int threads = conf->threads > 0 ? conf->threads : 128;
+    int total = cfg->preview_max_total > 0 ? cfg->preview_max_total : threads / 2;
+    hb_pv_stopping(false);
+    if (total >= threads)
+        return hb_fail(e, HB_E_INVALID, 0, "--preview-max-total %d: must stay below --threads "
+                       "(%d), so that previews never hold every request worker", total, threads);
+    return hb_pv_setup(conf->data_dir, cfg->preview_domain,
+                       cfg->preview_max_conns > 0 ? cfg->preview_max_conns : 32, total, e);
+}
+
 hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
 {
     hb_gateway_t *g = gateway_new(conf);
@@ -482,7 +507,8 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
         return NULL;
     }
-    if (conf->webui_dir && webui_dir_check(g, conf->webui_dir, e) < 0) {
+    if ((conf->webui_dir && webui_dir_check(g, conf->webui_dir, e) < 0) ||
+        preview_setup(conf, e) < 0) {
         gateway_free(g);
         return NULL;
     }
@@ -558,6 +584,7 @@ void hb_gateway_stop(hb_gateway_t *g)
      * deadline (hb_bus_call), and a second more lets those replies out. */
     atomic_store(&g->draining, true);
     hb_ev_hub_stop(g->events);   /* event streams end now: they would wait for ever */
+    hb_pv_stopping(true);        /* and so do previews (issue 16) */
     int64_t dl = hb_bus_deadline();
     int64_t until = (dl ? dl : hb_now_ms()) + 1000;
     while (atomic_load(&g->inflight) > 0 && hb_now_ms() < until) {

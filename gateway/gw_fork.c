@@ -10,6 +10,7 @@
 #include "gw_internal.h"
 #include "json_out.h"
 #include "mcp_http.h"
+#include "preview_auth.h"   /* issue 16 */
 #include "req_parse.h"
 
 #include <stdio.h>
@@ -130,6 +131,7 @@ static int create_one(hb_req_t *r, const fork_req_t *f, int i, json_t *out, hb_e
     if (!j)
         return hb_fail(e, HB_E_INTERNAL, 0, "fork: malformed create reply");
     json_object_set_new(j, "mcp_token", json_string(token));
+    hb_pv_token_show(j, token);   /* issue 16 */
     json_array_append_new(out, j);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "exec_sink.h"
 #include "json_out.h"
 #include "metrics.h"
+#include "preview_auth.h"   /* issue 16 */
 #include "req_parse.h"
 
 #define CALL_MS        30000     /* list, get, analytics: answered at once */
@@ -104,6 +105,7 @@ static int create(hb_req_t *r)
         hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
         json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
+        hb_pv_token_show(j, token);   /* issue 16: derived from it (preview_auth.h) */
         status = hb_reply_json(r->c, 201, j);
     }
     hb_msg_clear(&rep);

@@ -20,6 +20,7 @@ int hb_http_status(hb_errcode_t code)
     case HB_E_NOSPACE: return 507;
     case HB_E_NOTDIR: return 500;   /* the seed: "500 if path is not a directory" */
     case HB_E_LIMIT: return 429;
+    case HB_E_UPSTREAM: return 502;
     }
     return 500;
 }
@@ -69,6 +70,7 @@ const char *hb_connect_code(hb_errcode_t code)
     case HB_E_NOSPACE:
     case HB_E_LIMIT: return "resource_exhausted";
     case HB_E_INTERNAL: return "internal";
+    case HB_E_UPSTREAM: return "unavailable";
     }
     return "unknown";
 }

@@ -67,6 +67,19 @@ static void match_image(const char *rest, hb_route_t *r)
     }
 }
 
+/* issue 16: /ports (the list) and /ports/:port[/...] (the proxy, which
+ * checks its own credentials): true when tail is one of them. */
+static bool match_ports(const char *tail, size_t tn, hb_route_t *r)
+{
+    if (path_is(tail, tn, "/ports"))
+        r->kind = HB_RT_PORTS;
+    else if (strncmp(tail, "/ports/", 7) == 0)
+        r->kind = HB_RT_PORT;
+    else
+        return false;
+    return true;
+}
+
 static void match_sandbox(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
@@ -112,6 +125,8 @@ static void match_sandbox(const char *rest, hb_route_t *r)
     else if (path_is(tail, tn, "/stats"))
         r->kind = HB_RT_STATS;
     /* -- issue 16: preview ports (owner: preview) -- */
+    else if (match_ports(tail, tn, r))
+        ;
     /* -- issue 16: egress policy (owner: egress) -- */
     else if (path_is(tail, tn, "/network"))
         r->kind = HB_RT_NETWORK;
@@ -182,7 +197,7 @@ static void match(const char *path, hb_route_t *r)
 bool hb_route_needs_auth(hb_route_kind_t k)
 {
     return k != HB_RT_HEALTHZ && k != HB_RT_DASHBOARD && k != HB_RT_NONE && k != HB_RT_E2B &&
-           k != HB_RT_METRICS;
+           k != HB_RT_METRICS && k != HB_RT_PORT;
 }
 
 /* ---- templates (route.h) ---- */
@@ -253,6 +268,7 @@ static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
         [HB_RT_SNAPSHOTS] = HB_TPL_SNAPSHOTS,  [HB_RT_FORK] = HB_TPL_FORK,
         [HB_RT_RESTORE] = HB_TPL_RESTORE,      [HB_RT_IMAGE] = HB_TPL_IMAGE,
         [HB_RT_IMAGE_LOG] = HB_TPL_IMAGE_LOG,  [HB_RT_NETWORK] = HB_TPL_NETWORK,
+        [HB_RT_PORTS] = HB_TPL_PORTS,          [HB_RT_PORT] = HB_TPL_PORT,
     };
     if (r->kind == HB_RT_E2B)
         return e2b_tpl(path);

@@ -42,6 +42,8 @@ typedef enum {
     HB_RT_IMAGE,           /* /api/v1/images/:name (the name in id) */
     HB_RT_IMAGE_LOG,       /* /api/v1/images/:name/log (a build's log) */
     /* -- issue 16: preview ports (owner: preview) -- */
+    HB_RT_PORTS,           /* /api/v1/hiveboxes/:id/ports */
+    HB_RT_PORT,            /* /api/v1/hiveboxes/:id/ports/:port[/...], and the host form */
     /* -- issue 16: egress policy (owner: egress) -- */
     HB_RT_NETWORK,         /* /api/v1/hiveboxes/:id/network */
 } hb_route_kind_t;
@@ -75,6 +77,8 @@ typedef enum {
     X(IMAGES, "/api/v1/images")                                                \
     X(IMAGE, "/api/v1/images/:name")                                           \
     X(IMAGE_LOG, "/api/v1/images/:name/log")                                   \
+    X(PORTS, HB_SB_TPL "/ports")                                               \
+    X(PORT, HB_SB_TPL "/ports/:port/*")                                        \
     X(SKILLS, "/api/v1/skills")                                                \
     X(SANDBOXES, "/api/v1/hiveboxes")                                          \
     X(SANDBOX, HB_SB_TPL)                                                      \

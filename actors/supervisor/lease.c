@@ -2,6 +2,7 @@
  * pointer crosses from a supervisor (R_LEASE) to a gateway thread, and the
  * one place it goes back (SB_RELEASE). */
 #include "lease.h"
+#include "port.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,4 +255,11 @@ hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t 
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e)
 {
     return hb_proc_attach_open(l->sb, sel, offset, info, e);
+}
+
+/* ---- issue 16: preview ports ---- */
+
+int hb_lease_port_connect(const hb_lease_t *l, unsigned port, int *fd, hb_err_t *e)
+{
+    return hb_port_connect(l->sb, port, fd, e);
 }

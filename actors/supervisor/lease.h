@@ -110,4 +110,8 @@ hb_proc_stream_t *hb_lease_proc_output_held(const hb_lease_t *l, const hb_proc_s
 hb_proc_stream_t *hb_lease_proc_attach(const hb_lease_t *l, const hb_proc_sel_t *sel,
                                        uint64_t offset, hb_proc_info_t *info, hb_err_t *e);
 
+/* ---- issue 16: preview ports ---- */
+/* A socket connected to port inside the sandbox (port.h), the caller's. */
+int hb_lease_port_connect(const hb_lease_t *l, unsigned port, int *fd, hb_err_t *e);
+
 #endif

@@ -862,6 +862,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_SNAPSHOT: on_snapshot(s, q); break;
     case HB_MSG_SB_RESTORE: on_restore(s, q); break;
     case HB_MSG_SB_NETWORK: hb_sup_on_network(s->sb, q); break;   /* sup_egress.c */
+    case HB_MSG_SB_PORT_PUBLIC: hb_sup_port_public(s->sb->dir, q); break;   /* issue 16 */
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));

@@ -81,4 +81,8 @@ void     hb_sup_on_network(const hb_sandbox_t *sb, const hb_msg_t *q);
 
 #define HB_LIST_MAX_ENTRIES 10000
 
+/* issue 16: SB_PORT_PUBLIC for the sandbox whose state dir is dir
+ * (sup_preview.c); replies itself. */
+void hb_sup_port_public(const char *dir, const hb_msg_t *q);
+
 #endif

@@ -346,6 +346,7 @@ class Client:
         r = self.expect(self.post("/api/v1/hiveboxes", json=spec, timeout=180), 201)
         info = r.json()
         remember_secret(info.get("mcp_token"))
+        remember_secret(info.get("preview_token"))   # issue 16: derived, shown at create
         return info
 
     def info(self, sid):

@@ -34,6 +34,7 @@ static hb_initreq_t full_req(hb_initop_t op)
         .parents = true, .from = "/f", .to = "/t/u", .user = {"app", 3}, .pid = 4242,
         .tag = {"web", 3}, .keep_stdin = true, .cols = 120, .rows = 40, .offset = 1ull << 34,
         .close = true, .keep = true, .hold = true,
+        .port = 8080,   /* issue 16: port_connect */
     };
 }
 

@@ -32,6 +32,9 @@ symlink to an existing image (no image is ever built here), waits for
   REST PUT/GET files; skipped with a note when the E2B routes answer 404.
   DNS forwarder (bench_dns, issue 16): lookup latency from a sandbox through
   the daemon's forwarder beside the same lookup straight to the upstream.
+  Preview ports (bench_preview): a small GET's p50/p99 and requests/s, and
+  the MB/s of a large download, through the proxy beside the same from
+  inside the sandbox straight to the port (issue 16).
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -73,6 +76,7 @@ from bench_daemon import Daemon, cleanup
 from bench_hostile import bench_hostile
 from bench_host import machine_info, vm_costs
 from bench_output import bench_output
+from bench_preview import bench_preview
 from bench_report import build_rows, markdown_table, print_table
 from bench_stream import bench_stream
 from bench_terminal import bench_terminal
@@ -87,7 +91,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "dns")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "dns", "preview")
 
 
 def parse_args(argv):
@@ -199,7 +203,8 @@ def main(argv):
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal), ("e2b", bench_e2b),
-                 ("lifecycle", bench_lifecycle), ("dns", bench_dns)]
+                 ("lifecycle", bench_lifecycle), ("dns", bench_dns),
+                 ("preview", bench_preview)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

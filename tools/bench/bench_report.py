@@ -7,6 +7,7 @@ from bench_dashboard import dashboard_rows
 from bench_e2b import e2b_rows
 from bench_lifecycle import lifecycle_rows
 from bench_dns import dns_rows
+from bench_preview import preview_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -125,6 +126,7 @@ def build_rows(res):
     e2b_rows(res, rows, ms)
     lifecycle_rows(res, rows, ms)
     dns_rows(res, rows, ms)
+    preview_rows(res, rows, ms)
     return rows
 
 

@@ -127,6 +127,7 @@ int   cli_cmd_restore(int argc, char **argv);
 int   cli_cmd_e2b_key(int argc, char **argv);
 int   cli_cmd_destroy(int argc, char **argv);
 int   cli_cmd_timeout(int argc, char **argv);   /* cli_timeout.c */
+int   cli_cmd_port(int argc, char **argv);      /* cli_port.c (issue 16) */
 int   cli_cmd_pause(int argc, char **argv);     /* cli_pause.c */
 int   cli_cmd_resume(int argc, char **argv);
 int   cli_cmd_keepalive(int argc, char **argv);

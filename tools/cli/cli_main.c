@@ -26,6 +26,9 @@ void cli_usage(FILE *out)
           "  restore ID SNAPSHOT                       restart it on SNAPSHOT (processes killed)\n"
           "  keepalive ID SECONDS                      the same as timeout\n"
           "  pause ID | resume ID                      freeze / thaw every process of it\n"
+          "  port ID PORT [--public|--private] [--expires S]\n"
+          "                                            a preview URL of PORT inside it; --expires:\n"
+          "                                            signed, valid S seconds (README Preview)\n"
           "  list | ls                                 table of sandboxes\n"
           "  get ID                                    details (JSON)\n"
           "  exec ID [--timeout S] [--cwd D] [-u USER] [-e K=V]... [-i] -- CMD...\n"
@@ -115,6 +118,7 @@ int cli_dispatch(int argc, char **argv)
         {"timeout", cli_cmd_timeout}, {"e2b-key", cli_cmd_e2b_key},
         {"snapshot", cli_cmd_snapshot}, {"fork", cli_cmd_fork}, {"restore", cli_cmd_restore},
         {"pause", cli_cmd_pause},   {"resume", cli_cmd_resume}, {"keepalive", cli_cmd_keepalive},
+        {"port", cli_cmd_port},     /* issue 16 */
     };
     for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
         if (strcmp(argv[0], CMDS[i].name) != 0)

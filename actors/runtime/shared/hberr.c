@@ -77,6 +77,7 @@ const char *hb_errcode_name(hb_errcode_t c)
     case HB_E_NOTDIR: return "not a directory";
     case HB_E_CONFLICT: return "conflict";
     case HB_E_LIMIT: return "limit reached";
+    case HB_E_UPSTREAM: return "bad gateway";
     }
     return "?";
 }

@@ -23,8 +23,10 @@ typedef enum {
     HB_E_CONFLICT,    /* not in the state the request needs (stdin
                          closed, no PTY, taken over)                -> 409 */
     HB_E_LIMIT,       /* a per-sandbox or per-client count is full  -> 429 */
+    HB_E_UPSTREAM,    /* a sandbox's service (preview port) refused or
+                         broke the protocol                         -> 502 */
 } hb_errcode_t;
-#define HB_E_LAST HB_E_LIMIT   /* the highest code (the bus checks the range) */
+#define HB_E_LAST HB_E_UPSTREAM   /* the highest code (the bus checks the range) */
 
 typedef struct {
     hb_errcode_t code;

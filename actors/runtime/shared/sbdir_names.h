@@ -20,5 +20,8 @@
 #define HB_SBDIR_DESTROYING  "destroying"
 /* issue 16: its egress policy, canonical JSON (egress.c); absent: none. */
 #define HB_SBDIR_EGRESS      "egress.json"
+/* issue 16: the public preview ports, one decimal per line (the supervisor
+ * writes it, sup_preview.c; the gateway reads it) */
+#define HB_SBDIR_PREVIEW     "preview_ports"
 
 #endif

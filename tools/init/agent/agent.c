@@ -93,6 +93,8 @@ static void serve(int conn, const char *id)
         agent_op_exec(conn, r, id);
     } else if (r->op == HB_OP_SIGNAL) {
         agent_op_signal(conn, r);
+    } else if (r->op == HB_OP_PORT_CONNECT) {
+        agent_op_port(conn, r);
     } else if (r->op >= HB_OP_PROC_START && r->op <= HB_OP_PROC_WATCH) {
         agent_op_proc(conn, &f, r);
     } else {

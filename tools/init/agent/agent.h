@@ -70,6 +70,8 @@ void agent_op_signal(int conn, const hb_initreq_t *r);
 void agent_proc_setup(const char *hostname);
 void agent_op_proc(int conn, hb_frame_t *f, const hb_initreq_t *r);
 void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
+/* port_connect: a socket to the sandbox's loopback, passed back (agent_port.c). */
+void agent_op_port(int conn, const hb_initreq_t *r);
 
 /* Answer helpers; -1 when the client is gone. */
 int agent_answer_err(int conn, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
