@@ -25,6 +25,7 @@ typedef struct {
     const char *path;              /* forwarded path, decoded, from "/" on */
     char        cookie_path[160];  /* where our cookie applies */
     bool        is_public;
+    const char *extra;             /* more request header lines, or NULL (issue 20) */
 } hb_pv_t;
 
 /* Credentials check: 0 when the request may go on, else the status sent

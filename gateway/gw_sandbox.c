@@ -13,6 +13,8 @@
 #include "json_out.h"
 #include "metrics.h"
 #include "preview_auth.h"   /* issue 16 */
+#include "cluster.h"        /* issue 20 */
+#include "gw_cluster.h"     /* issue 20 */
 #include "req_parse.h"
 
 #define CALL_MS        30000     /* list, get, analytics: answered at once */
@@ -82,11 +84,19 @@ static int create(hb_req_t *r)
     char *body = NULL;
     size_t len = 0;
     hb_err_t e = {0};
-    hb_msg_t q, rep;
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = hb_req_parse_create(body, len, r->oc, &q, &e);
+    int status = hb_gw_create_body(r, body, len);
     free(body);
+    return status;
+}
+
+/* issue 20: the cluster's create reads the body itself (gw_cluster.h). */
+int hb_gw_create_body(hb_req_t *r, const char *body, size_t len)
+{
+    hb_err_t e = {0};
+    hb_msg_t q, rep;
+    int rc = hb_req_parse_create(body, len, r->oc, &q, &e);
     if (rc < 0)
         return hb_reply_err(r, &e);
     /* The sandbox's MCP token: made here, kept by its supervisor (0600),
@@ -103,6 +113,8 @@ static int create(hb_req_t *r)
         status = hb_reply_error(r->c, 500, "create: malformed reply");
     } else {
         hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
+        if (hb_cluster_on())   /* issue 20: listed cluster-wide before the 201 */
+            hb_cluster_created_row(&rep.sandboxes[0]);
         json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
         char pv[HB_PV_TOKEN_LEN + 1];   /* issue 16: derived from it (preview_auth.h) */

@@ -1,0 +1,67 @@
+/* Where a request is answered, with the cluster on (gw_cluster.h). */
+#include "gw_cluster.h"
+
+#include <string.h>
+
+#include "cluster.h"
+
+bool hb_gw_cluster_peer(const hb_req_t *r)
+{
+    return hb_cluster_on() && hb_cluster_token_ok(mg_get_header(r->c, HB_CL_TOKEN_HDR));
+}
+
+/* Routes that carry their own credential: forwarded without ours, the
+ * owner checks it (a WebSocket ticket, the MCP token, a preview token). */
+static bool own_credential(const hb_route_t *rt)
+{
+    return rt->kind == HB_RT_TERMINAL || rt->kind == HB_RT_MCP || rt->kind == HB_RT_PORT ||
+           (rt->kind == HB_RT_PROCESS && rt->action == HB_PA_WS);
+}
+
+/* DELETE of a sandbox whose node is away: its key is marked, the node
+ * destroys it when it comes back. */
+static int destroy_lost(hb_req_t *r, const char *node)
+{
+    hb_err_t e = {0};
+    if (hb_cluster_mark_destroy(r->route.id, &e) < 0)
+        return hb_reply_err(r, &e);
+    return hb_reply_json(r->c, 202, json_pack("{s:s, s:s, s:s}", "id", r->route.id, "status",
+                                              "destroying", "node", node));
+}
+
+static int sandbox_route(hb_req_t *r, bool admin)
+{
+    char node[HB_CL_NAME_MAX], url[HB_CL_URL_MAX];
+    if (mg_get_header(r->c, HB_CL_FWD_HDR))
+        return -1;   /* forwarded once already: answered here */
+    hb_cl_where_t w = hb_cluster_where(r->route.id, node, url);
+    if (w == HB_CL_LOCAL || (!admin && !own_credential(&r->route)))
+        return -1;   /* here, or the usual 401 */
+    if (w == HB_CL_REMOTE)
+        return hb_gw_cluster_forward(r, node, url, admin);
+    if (r->route.kind == HB_RT_SANDBOX && hb_method_is(r, "DELETE"))
+        return destroy_lost(r, node);
+    return hb_reply_error(r->c, 503, "sandbox %s is on node %s, which is lost (its lease "
+                          "expired): it answers again when the node comes back", r->route.id,
+                          node);
+}
+
+int hb_gw_cluster_dispatch(hb_req_t *r, bool admin, bool peer)
+{
+    const hb_route_t *rt = &r->route;
+    if (rt->kind == HB_RT_HEALTHZ && hb_method_is(r, "GET"))
+        return hb_gw_cluster_healthz(r);
+    if (rt->kind == HB_RT_SANDBOXES && admin && hb_method_is(r, "POST"))
+        return hb_gw_cluster_create(r, peer);
+    if (rt->kind == HB_RT_SANDBOXES && admin && !peer && hb_method_is(r, "GET"))
+        return hb_gw_cluster_list(r);
+    if (!rt->id[0] || rt->kind == HB_RT_IMAGE || rt->kind == HB_RT_IMAGE_LOG ||
+        rt->kind == HB_RT_API_OTHER)
+        return -1;
+    int status = peer ? -1 : sandbox_route(r, admin);
+    if (status < 0 && admin && rt->kind == HB_RT_SANDBOX && hb_method_is(r, "DELETE")) {
+        status = hb_h_sandbox(r);   /* here: its key goes at once, not at the next round */
+        hb_cluster_kick();
+    }
+    return status;
+}

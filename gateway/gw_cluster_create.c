@@ -1,0 +1,164 @@
+/* POST /api/v1/hiveboxes with the cluster on (gw_cluster.h): the body's
+ * node_selector taken out and checked, a name given when there is none,
+ * the node chosen (cluster.h: most free memory among those whose labels
+ * match), and the create made there -- here, with the name reserved in
+ * etcd first, or on the chosen node, whose answer is relayed. */
+#include "gw_cluster.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cluster.h"
+#include "req_parse.h"   /* HB_JSON_BODY_MAX */
+
+#define SELECTOR_MAX 16
+#define CREATE_MS    300000
+
+static int selector_take(json_t *body, json_t **sel, hb_err_t *e)
+{
+    json_t *s = json_object_get(body, "node_selector");
+    *sel = NULL;
+    if (!s || json_is_null(s)) {
+        json_object_del(body, "node_selector");
+        return 0;
+    }
+    if (!json_is_object(s) || json_object_size(s) > SELECTOR_MAX)
+        return hb_fail(e, HB_E_INVALID, 0, "node_selector: must be an object of at most %d "
+                       "label: value strings", SELECTOR_MAX);
+    const char *k;
+    json_t *v;
+    json_object_foreach(s, k, v) {
+        if (!json_is_string(v) || strlen(k) >= HB_CL_LABEL_MAX ||
+            json_string_length(v) >= HB_CL_LABEL_MAX)
+            return hb_fail(e, HB_E_INVALID, 0, "node_selector: %.64s: must be a string of "
+                           "fewer than %d characters", k, HB_CL_LABEL_MAX);
+    }
+    *sel = json_incref(s);
+    json_object_del(body, "node_selector");
+    return 0;
+}
+
+/* The name, given or made here (the manager's form, hb-xxxxxxxx): it must
+ * be known before the create, to be reserved. "" when the given one is not
+ * a valid name (the create's own parser says why). */
+static int name_of(json_t *body, char id[HB_ID_MAX])
+{
+    json_t *n = json_object_get(body, "name");
+    if (n && !json_is_null(n)) {
+        const char *s = json_string_value(n);
+        snprintf(id, HB_ID_MAX, "%s", s && strlen(s) < HB_ID_MAX && hb_name_valid(s) ? s : "");
+        return 0;
+    }
+    uint32_t r;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    snprintf(id, HB_ID_MAX, "hb-%08x", r);
+    return json_object_set_new(body, "name", json_string(id));
+}
+
+/* Here: the name reserved, the create, the reservation kept or dropped. */
+static int create_here(hb_req_t *r, const char *id, const char *text)
+{
+    hb_err_t e = {0};
+    if (id[0] && hb_cluster_reserve(id, &e) < 0)
+        return hb_reply_err(r, &e);
+    int status = hb_gw_create_body(r, text, strlen(text));
+    if (id[0])
+        hb_cluster_created(id, status == 201);
+    return status;
+}
+
+typedef struct {
+    char  *p;
+    size_t len;
+} body_t;
+
+static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
+{
+    body_t *b = ud;
+    size_t n = sz * nm;
+    if (b->len + n > HB_JSON_BODY_MAX)
+        return 0;
+    char *np = realloc(b->p, b->len + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + b->len, d, n);
+    b->p = np;
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+/* On the chosen node, as a peer: its answer (201, 409, 503...) relayed. */
+static int create_there(hb_req_t *r, const char *node, const char *url, const char *text)
+{
+    char target[HB_CL_URL_MAX + 32], tok[HB_CL_TOKEN_MAX + 64];
+    snprintf(target, sizeof target, "%s/api/v1/hiveboxes", url);
+    snprintf(tok, sizeof tok, "%s: %s", HB_CL_TOKEN_HDR, hb_cluster_token());
+    CURL *h = curl_easy_init();
+    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+    hd = hd ? curl_slist_append(hd, tok) : NULL;
+    hd = hd ? curl_slist_append(hd, HB_CL_FWD_HDR ": 1") : NULL;
+    body_t b = {0};
+    long status = 0;
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    if (h && hd) {
+        curl_easy_setopt(h, CURLOPT_URL, target);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CREATE_MS);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
+        rc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    int sent = rc != CURLE_OK || status < 200
+                   ? hb_reply_error(r->c, 503, "create: node %s (%s) cannot be reached: %s", node,
+                                    url, curl_easy_strerror(rc))
+                   : hb_send(r->c, (int)status, "application/json", b.p ? b.p : "", b.len, NULL,
+                             NULL);
+    free(b.p);
+    return sent;
+}
+
+static int place_and_create(hb_req_t *r, json_t *body, const json_t *sel, bool peer)
+{
+    char id[HB_ID_MAX], node[HB_CL_NAME_MAX] = "", url[HB_CL_URL_MAX] = "";
+    hb_err_t e = {0};
+    if (name_of(body, id) < 0)
+        return hb_reply_error(r->c, 500, "out of memory");
+    if (!peer && hb_cluster_place(sel, 0, node, url, &e) < 0)
+        return hb_reply_err(r, &e);
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        return hb_reply_error(r->c, 500, "out of memory");
+    int status = url[0] ? create_there(r, node, url, text) : create_here(r, id, text);
+    free(text);
+    return status;
+}
+
+int hb_gw_cluster_create(hb_req_t *r, bool peer)
+{
+    char *raw = NULL;
+    size_t len = 0;
+    hb_err_t e = {0};
+    if (hb_read_body(r->c, HB_JSON_BODY_MAX, &raw, &len, &e) < 0)
+        return hb_reply_err(r, &e);
+    json_t *body = hb_req_load_object(raw, len, &e), *sel = NULL;
+    int status;
+    if (!body || selector_take(body, &sel, &e) < 0)
+        status = hb_reply_err(r, &e);
+    else
+        status = place_and_create(r, body, sel, peer);
+    json_decref(sel);
+    json_decref(body);
+    free(raw);
+    return status;
+}
