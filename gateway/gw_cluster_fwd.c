@@ -91,10 +91,11 @@ int hb_gw_cluster_forward(hb_req_t *r, const char *node, const char *url, bool a
                               "(%s: %s)", r->route.id, node, url, why);
     /* Requests with their own credential (a ticket, the MCP token) go
      * without ours: the owner checks theirs. */
-    snprintf(extra, sizeof extra, "%s: 1\r\n%s%s%s", HB_CL_FWD_HDR, admin ? HB_CL_TOKEN_HDR : "",
-             admin ? ": " : "", admin ? hb_cluster_token() : "");
     if (admin)
-        strcat(extra, "\r\n");
+        snprintf(extra, sizeof extra, "%s: 1\r\n%s: %s\r\n", HB_CL_FWD_HDR, HB_CL_TOKEN_HDR,
+                 hb_cluster_token());
+    else
+        snprintf(extra, sizeof extra, "%s: 1\r\n", HB_CL_FWD_HDR);
     char host[256], port[16];
     url_split(url, host, sizeof host, port, sizeof port);
     hb_pv_t p = {.r = r, .port = (unsigned)atoi(port), .extra = extra,

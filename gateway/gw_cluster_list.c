@@ -86,11 +86,13 @@ int hb_h_nodes(hb_req_t *r)
     json_t *totals = json_pack("{s:i, s:i, s:i}", "sandboxes", 0, "memory_total", 0,
                                "memory_free", 0), *n, *v;
     const char *name, *id;
-    json_object_foreach(nodes, name, n)
+    json_object_foreach(nodes, name, n) {
         json_array_append(list, n);
+    }
     json_int_t lost = 0;
-    json_object_foreach(sbs, id, v)
+    json_object_foreach(sbs, id, v) {
         lost += !hb_cluster_node_alive(nodes, json_string_value(json_object_get(v, "node")));
+    }
     add_totals(list, totals);
     json_object_set_new(totals, "sandboxes_lost", json_integer(lost));
     json_decref(nodes);
