@@ -249,5 +249,5 @@ image:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick lint tidy install \
+.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick bench-cluster lint tidy install \
         install-opencode uninstall image clean
