@@ -76,6 +76,10 @@ void hb_cluster_created(const char *id, bool ok);
 /* A sandbox just created here, before the 201: its key gets its row, so
  * every node lists it as soon as the create has answered. */
 void hb_cluster_created_row(const hb_sbinfo_t *s);
+/* A sandbox of this node destroyed, before the 200: its key goes now
+ * while etcd answers (else at the next round, so that a destroy never
+ * waits for an etcd that is down). */
+void hb_cluster_destroyed(const char *id);
 /* A destroy of a lost sandbox: its key is marked, and its node destroys it
  * when it comes back. 0, or -1 with *e (etcd unreachable). */
 int hb_cluster_mark_destroy(const char *id, hb_err_t *e);

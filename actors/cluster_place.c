@@ -68,6 +68,23 @@ void hb_cluster_created(const char *id, bool ok)
     pthread_mutex_unlock(&c->mu);
 }
 
+void hb_cluster_destroyed(const char *id)
+{
+    hb_cl_t *c = hb_cl;
+    char key[HB_ID_MAX + 32];
+    hb_err_t e = {0};
+    char why[8];
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    json_object_del(c->local, id);
+    json_object_del(c->fresh, id);
+    pthread_mutex_unlock(&c->mu);
+    key_of(id, key);
+    if (!hb_cluster_healthy(why, sizeof why) || hb_etcd_delete(c->etcd, key, &e) < 0)
+        hb_cluster_kick();
+}
+
 int hb_cluster_mark_destroy(const char *id, hb_err_t *e)
 {
     hb_cl_t *c = hb_cl;

@@ -58,10 +58,5 @@ int hb_gw_cluster_dispatch(hb_req_t *r, bool admin, bool peer)
     if (!rt->id[0] || rt->kind == HB_RT_IMAGE || rt->kind == HB_RT_IMAGE_LOG ||
         rt->kind == HB_RT_API_OTHER)
         return -1;
-    int status = peer ? -1 : sandbox_route(r, admin);
-    if (status < 0 && admin && rt->kind == HB_RT_SANDBOX && hb_method_is(r, "DELETE")) {
-        status = hb_h_sandbox(r);   /* here: its key goes at once, not at the next round */
-        hb_cluster_kick();
-    }
-    return status;
+    return peer ? -1 : sandbox_route(r, admin);
 }

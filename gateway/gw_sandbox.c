@@ -171,6 +171,8 @@ static int destroy(hb_req_t *r)
     int status = call_for_id(r, HB_MSG_SB_DESTROY, DESTROY_MS, &rep);
     if (status)
         return status;
+    if (hb_cluster_on())   /* issue 20: off the cluster's list before the 200 */
+        hb_cluster_destroyed(r->route.id);
     status = hb_reply_json(r->c, 200, json_pack("{s:s, s:s}", "id", r->route.id, "status",
                                                 "destroyed"));
     hb_msg_clear(&rep);

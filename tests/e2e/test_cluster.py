@@ -8,6 +8,7 @@ The tests run in file order on one module-scoped cluster: placement and
 forwarding first, then node B killed and restarted, then etcd members
 stopped, and last the check that etcd keeps no key of a destroyed sandbox.
 """
+import asyncio
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ import requests
 from conftest import shutdown_daemon
 from hbtest import Daemon, free_port, remember_secret, wait_until
 from test_network import free_subnet, remove_network
+from test_terminal import connect, hello, read_until, run, ticket
 
 pytestmark = pytest.mark.once("a cluster of 3 etcd members and 3 daemons: its time goes to "
                               "etcd and to the lease TTL; the forwarding's C paths are the "
@@ -179,9 +181,12 @@ def test_nodes_list_capacity_and_labels(cl):
         assert n["memory_free"] > 0 and n["memory_total"] > 0
     assert body["totals"]["nodes"] == 3
     assert body["totals"]["memory_total"] == sum(n["memory_total"] for n in by.values())
-    # the node-to-node credential is not an API key
+    # the node-to-node credential is not an API key, and a wrong one is no credential
     r = requests.get(cl.nodes["a"].url + "/api/v1/nodes",
                      headers={"Authorization": f"Bearer {cl.token}"}, timeout=10)
+    assert r.status_code == 401
+    r = requests.get(cl.nodes["a"].url + "/api/v1/hiveboxes",
+                     headers={"X-HiveBox-Cluster-Token": cl.token[:-1] + "x"}, timeout=10)
     assert r.status_code == 401
 
 
@@ -201,8 +206,14 @@ def test_selector_pins_and_create_goes_to_the_most_free_node(cl):
     assert r.status_code == 503 and "node_selector" in r.json()["error"], r.text
     r = a.post("/api/v1/hiveboxes", json={"node_selector": ["zone"]})
     assert r.status_code == 400 and "node_selector" in r.json()["error"], r.text
+    r = a.post("/api/v1/hiveboxes", json={"node_selector": {f"k{i}": "v" for i in range(17)}})
+    assert r.status_code == 400 and "at most 16" in r.json()["error"], r.text
+    r = a.post("/api/v1/hiveboxes", json={"node_selector": {"zone": "z" * 200}})
+    assert r.status_code == 400 and "node_selector" in r.json()["error"], r.text
     for s in (pa, pc):
         assert a.delete(f"/api/v1/hiveboxes/{s['id']}").status_code == 200
+        # gone from the cluster's list as soon as the destroy answered
+        assert row(c, s["id"]) is None
     STATE["on_b"] = sb
 
 
@@ -244,6 +255,30 @@ def test_exec_files_and_mcp_through_another_node(cl):
     r = requests.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=h,
                       timeout=60)
     assert r.status_code == 401
+
+
+def test_pty_through_another_node_with_the_key_and_with_a_ticket(cl):
+    """A terminal WebSocket opened on c for a sandbox of b: the upgrade is
+    tunnelled to b. With the API key, c sends the cluster token instead; a
+    ticket minted through c is b's, and b checks it."""
+    sid, c = STATE["on_b"]["id"], cl.nodes["c"]
+
+    async def go(path, auth):
+        ws = await connect(c, path, auth)
+        await hello(ws)
+        await ws.send(b"echo pty-$((6*7)) on $(hostname)\n")
+        buf, _ = await read_until(ws, b"pty-42 on")
+        await ws.close()
+        return buf
+    run(go(f"/api/v1/hiveboxes/{sid}/terminal", True))
+    t = ticket(cl.client("c"), sid)
+    run(go(f"/api/v1/hiveboxes/{sid}/terminal?ticket={t}", False))
+    # used once, on b: a second use through a is refused by b
+    r = requests.get(f"{cl.nodes['a'].url}/api/v1/hiveboxes/{sid}/terminal?ticket={t}",
+                     headers={"Connection": "Upgrade", "Upgrade": "websocket",
+                              "Sec-WebSocket-Version": "13",
+                              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, timeout=30)
+    assert r.status_code == 401, r.text
 
 
 def test_list_through_any_node_shows_every_sandbox_with_its_node(cl):
@@ -337,3 +372,23 @@ def test_no_key_of_a_destroyed_sandbox_is_left(cl):
                "etcd to hold no sandbox keys")
     assert a.list()["sandboxes"] == []
     assert sorted(json.loads(json.dumps(nodes_seen(a)))) == ["a", "b", "c"]
+
+
+def test_cluster_flags_are_checked_at_start(e2e_tmp):
+    """A bad --cluster-token, --cluster URL or --node-label stops the daemon at
+    start with a message naming the flag (no etcd needed to find out)."""
+    cases = [({"HIVEBOX_CLUSTER_TOKEN": "short"}, [], "--cluster-token"),
+             ({"HIVEBOX_CLUSTER_TOKEN": "t" * 32}, ["--node-label", "nolabel"], "--node-label"),
+             ({"HIVEBOX_CLUSTER_TOKEN": "t" * 32}, ["--node-name", "bad name"], "--node-name")]
+    for env, extra, flag in cases:
+        d = Daemon(e2e_tmp / ("flags-" + secrets.token_hex(3)), name="flags", extra_env=env)
+        d.extra_args = ["--cluster", "http://127.0.0.1:9", *extra]
+        with pytest.raises(RuntimeError) as exc:
+            d.start(timeout=20)
+        assert flag in str(exc.value), exc.value
+    d = Daemon(e2e_tmp / ("flags-" + secrets.token_hex(3)), name="flags",
+               extra_env={"HIVEBOX_CLUSTER_TOKEN": "t" * 32})
+    d.extra_args = ["--cluster", "ftp://127.0.0.1:9"]
+    with pytest.raises(RuntimeError) as exc:
+        d.start(timeout=20)
+    assert "--cluster" in str(exc.value)

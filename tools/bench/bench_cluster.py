@@ -97,7 +97,9 @@ def create(s, url, zone=None):
 
 
 def destroy(s, url, sid):
-    s.delete(f"{url}/api/v1/hiveboxes/{sid}", timeout=120)
+    r = s.delete(f"{url}/api/v1/hiveboxes/{sid}", timeout=120)
+    if r.status_code != 200:
+        log(f"destroy {sid} through {url}: {r.status_code} {r.text[:200]}")
 
 
 def exec_true(s, url, sid):
