@@ -109,15 +109,22 @@ int hb_cluster_start(const hb_cluster_args_t *a, hb_err_t *e)
     return 0;
 }
 
+/* The sync thread woken for a round now, or to stop. */
+static void wake(hb_cl_t *c, bool stop)
+{
+    pthread_mutex_lock(&c->mu);
+    c->kick = true;
+    c->stop = c->stop || stop;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void hb_cluster_stop(void)
 {
     hb_cl_t *c = hb_cl;
     if (!c)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    wake(c, true);
     if (c->running)
         pthread_join(c->th, NULL);
     hb_cl = NULL;
@@ -218,13 +225,8 @@ json_t *hb_cluster_sandboxes_now(void)
 
 void hb_cluster_kick(void)
 {
-    hb_cl_t *c = hb_cl;
-    if (!c)
-        return;
-    pthread_mutex_lock(&c->mu);
-    c->kick = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    if (hb_cl)
+        wake(hb_cl, false);
 }
 
 bool hb_cluster_healthy(char *why, size_t cap)

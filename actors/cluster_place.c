@@ -63,9 +63,8 @@ void hb_cluster_created(const char *id, bool ok)
         json_object_set_new(c->fresh, id, json_true());
     }
     json_object_del(c->pending, id);
-    c->kick = true;
-    pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
+    hb_cluster_kick();
 }
 
 void hb_cluster_destroyed(const char *id)

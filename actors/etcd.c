@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_body.h"
 #include "e2b_cx.h"   /* hb_b64_encode, hb_b64_decode */
 
 struct hb_etcd {
@@ -26,7 +27,7 @@ hb_etcd_t *hb_etcd_new(const char *urls, int timeout_ms, hb_err_t *e)
     c->timeout_ms = timeout_ms;
     for (const char *p = urls; p && *p;) {
         const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        size_t n = comma ? (size_t)(comma - p) : strlen(p), whole = n;
         while (n && p[n - 1] == '/')
             n--;   /* "http://h:2379/" is "http://h:2379" */
         bool scheme = strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0;
@@ -38,7 +39,7 @@ hb_etcd_t *hb_etcd_new(const char *urls, int timeout_ms, hb_err_t *e)
             return NULL;
         }
         memcpy(c->url[c->n++], p, n);
-        p = comma ? comma + 1 : p + n;
+        p = comma ? comma + 1 : p + whole;
     }
     if (c->n == 0) {
         hb_fail(e, HB_E_INVALID, 0, "--cluster: no etcd URL given");
@@ -50,30 +51,6 @@ hb_etcd_t *hb_etcd_new(const char *urls, int timeout_ms, hb_err_t *e)
 
 void hb_etcd_free(hb_etcd_t *c) { free(c); }
 
-typedef struct {
-    char  *p;
-    size_t len;
-    bool   over;
-} buf_t;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
-{
-    buf_t *b = ud;
-    size_t n = sz * nm;
-    if (b->len + n > HB_ETCD_REPLY_MAX) {
-        b->over = true;
-        return 0;
-    }
-    char *np = realloc(b->p, b->len + n + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
-}
-
 /* One POST to one endpoint: the parsed reply, or NULL (*transport true when
  * the endpoint did not answer: try the next). */
 static json_t *post_one(hb_etcd_t *c, int i, const char *path, const char *body, bool *transport,
@@ -82,7 +59,7 @@ static json_t *post_one(hb_etcd_t *c, int i, const char *path, const char *body,
     char url[HB_ETCD_URL_MAX + 64];
     snprintf(url, sizeof url, "%s%s", c->url[i], path);
     CURL *h = curl_easy_init();
-    buf_t b = {0};
+    hb_curl_body_t b = {.max = HB_ETCD_REPLY_MAX};
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
     if (!h || !hd) {
         curl_slist_free_all(hd);
@@ -93,7 +70,7 @@ static json_t *post_one(hb_etcd_t *c, int i, const char *path, const char *body,
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hb_curl_body_sink);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout_ms / 2 + 1));

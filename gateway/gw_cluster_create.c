@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "cluster.h"
+#include "curl_body.h"
 #include "req_parse.h"   /* HB_JSON_BODY_MAX */
 
 #define SELECTOR_MAX 16
@@ -71,27 +72,6 @@ static int create_here(hb_req_t *r, const char *id, const char *text)
     return status;
 }
 
-typedef struct {
-    char  *p;
-    size_t len;
-} body_t;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
-{
-    body_t *b = ud;
-    size_t n = sz * nm;
-    if (b->len + n > HB_JSON_BODY_MAX)
-        return 0;
-    char *np = realloc(b->p, b->len + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + b->len, d, n);
-    b->p = np;
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
-}
-
 /* On the chosen node, as a peer: its answer (201, 409, 503...) relayed. */
 static int create_there(hb_req_t *r, const char *node, const char *url, const char *text)
 {
@@ -102,14 +82,14 @@ static int create_there(hb_req_t *r, const char *node, const char *url, const ch
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
     hd = hd ? curl_slist_append(hd, tok) : NULL;
     hd = hd ? curl_slist_append(hd, HB_CL_FWD_HDR ": 1") : NULL;
-    body_t b = {0};
+    hb_curl_body_t b = {.max = HB_JSON_BODY_MAX};
     long status = 0;
     CURLcode rc = CURLE_OUT_OF_MEMORY;
     if (h && hd) {
         curl_easy_setopt(h, CURLOPT_URL, target);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hb_curl_body_sink);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CREATE_MS);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
