@@ -21,6 +21,9 @@ int hb_gw_cluster_dispatch(hb_req_t *r, bool admin, bool peer);
 int hb_gw_cluster_healthz(hb_req_t *r);
 /* GET /api/v1/nodes: the nodes, their capacity, and the totals. */
 int hb_h_nodes(hb_req_t *r);
+/* Its body: {"node", "nodes": [...], "totals": {...}}; also the "cluster"
+ * member of GET /api/v1/analytics. */
+json_t *hb_gw_cluster_nodes_json(void);
 
 /* gw_cluster_fwd.c: the request as it is, to the node at url; the status. */
 int hb_gw_cluster_forward(hb_req_t *r, const char *node, const char *url, bool admin);

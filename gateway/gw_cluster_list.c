@@ -76,12 +76,8 @@ static void add_totals(json_t *list, json_t *totals)
     json_object_set_new(totals, "nodes", json_integer((json_int_t)json_array_size(list)));
 }
 
-int hb_h_nodes(hb_req_t *r)
+json_t *hb_gw_cluster_nodes_json(void)
 {
-    if (!hb_method_is(r, "GET"))
-        return hb_reply_405(r);
-    if (!hb_cluster_on())
-        return hb_reply_error(r->c, 404, "not a cluster: this daemon runs without --cluster");
     json_t *nodes = hb_cluster_nodes(), *sbs = hb_cluster_sandboxes(), *list = json_array();
     json_t *totals = json_pack("{s:i, s:i, s:i}", "sandboxes", 0, "memory_total", 0,
                                "memory_free", 0), *n, *v;
@@ -97,8 +93,17 @@ int hb_h_nodes(hb_req_t *r)
     json_object_set_new(totals, "sandboxes_lost", json_integer(lost));
     json_decref(nodes);
     json_decref(sbs);
-    return hb_reply_json(r->c, 200, json_pack("{s:s, s:o, s:o}", "node", hb_cluster_node(),
-                                              "nodes", list, "totals", totals));
+    return json_pack("{s:s, s:o, s:o}", "node", hb_cluster_node(), "nodes", list, "totals",
+                     totals);
+}
+
+int hb_h_nodes(hb_req_t *r)
+{
+    if (!hb_method_is(r, "GET"))
+        return hb_reply_405(r);
+    if (!hb_cluster_on())
+        return hb_reply_error(r->c, 404, "not a cluster: this daemon runs without --cluster");
+    return hb_reply_json(r->c, 200, hb_gw_cluster_nodes_json());
 }
 
 int hb_gw_cluster_healthz(hb_req_t *r)

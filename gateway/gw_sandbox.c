@@ -306,7 +306,10 @@ int hb_h_analytics(hb_req_t *r)
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    status = hb_reply_json(r->c, 200, hb_json_samples(&rep, HB_METRICS_INTERVAL_S));
+    json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
+    if (j && hb_cluster_on())   /* issue 20: per-node and total figures */
+        json_object_set_new(j, "cluster", hb_gw_cluster_nodes_json());
+    status = hb_reply_json(r->c, 200, j);
     hb_msg_clear(&rep);
     return status;
 }

@@ -180,6 +180,8 @@ def test_nodes_list_capacity_and_labels(cl):
         assert n["url"] == cl.nodes[name].url
         assert n["memory_free"] > 0 and n["memory_total"] > 0
     assert body["totals"]["nodes"] == 3
+    an = cl.client("b").get("/api/v1/analytics").json()
+    assert an["cluster"]["totals"]["nodes"] == 3 and an["cluster"]["node"] == "b"
     assert body["totals"]["memory_total"] == sum(n["memory_total"] for n in by.values())
     # the node-to-node credential is not an API key, and a wrong one is no credential
     r = requests.get(cl.nodes["a"].url + "/api/v1/nodes",
