@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,9 @@ static int connect_to(const char *url, char *why, size_t cap)
         rc = fd < 0 ? -1 : 0;
     }
     freeaddrinfo(ai);
+    int one = 1;   /* the head and the body go in separate writes: no Nagle wait between */
+    if (rc == 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (rc < 0) {
         snprintf(why, cap, "%s", strerror(errno));
         if (fd >= 0)

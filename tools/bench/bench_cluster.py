@@ -7,7 +7,8 @@ Starts a 3-member etcd cluster and three daemons (bench_daemon.Daemon, each
 with its own bridge, subnet, data dir and loopback ports) joined to it, then
 measures, interleaved so that a busy machine moves both sides alike:
 
-  exec `true` on a sandbox of node b sent to b (local) and to a (forwarded)
+  exec `true` and GET of a sandbox of node b sent to b (local) and to a
+  (forwarded)
   create + destroy through a (placed on b: forwarded) and through b (local)
   creates/s with 8 concurrent clients: spread over the 3 nodes, and all on one
 
@@ -108,16 +109,23 @@ def exec_true(s, url, sid):
         raise BenchError(f"exec: {r.status_code} {r.text}")
 
 
-def bench_exec(a, b, n):
+def get_one(s, url, sid):
+    r = s.get(f"{url}/api/v1/hiveboxes/{sid}", timeout=60)
+    if r.status_code != 200:
+        raise BenchError(f"get: {r.status_code} {r.text}")
+
+
+def local_and_forwarded(fn, a, b, n):
+    """fn on a sandbox of b, sent to b and to a, interleaved."""
     sa, sb = session(a), session(b)
     sid = create(sb, b.url, "zb")
     local, fwd = [], []
     for _ in range(3):
-        exec_true(sa, a.url, sid)   # warm both paths
-        exec_true(sb, b.url, sid)
+        fn(sa, a.url, sid)   # warm both paths
+        fn(sb, b.url, sid)
     for _ in range(n):
-        local.append(timed(exec_true, sb, b.url, sid)[0])
-        fwd.append(timed(exec_true, sa, a.url, sid)[0])
+        local.append(timed(fn, sb, b.url, sid)[0])
+        fwd.append(timed(fn, sa, a.url, sid)[0])
     destroy(sb, b.url, sid)
     return dist(local), dist(fwd)
 
@@ -193,19 +201,23 @@ def main(argv):
             if time.monotonic() > deadline:
                 raise BenchError("the nodes did not all register")
             time.sleep(0.2)
-        ex_local, ex_fwd = bench_exec(a, b, args.n)
+        ex_local, ex_fwd = local_and_forwarded(exec_true, a, b, args.n)
+        get_local, get_fwd = local_and_forwarded(get_one, a, b, args.n)
         cr_local, cr_fwd = bench_create(a, b, args.create_n)
         rate3 = creates_per_s(nodes, args.total, args.concurrency, None)
         rate1 = creates_per_s([b], args.total, args.concurrency, "zb")
         res = {"exec_local": ex_local, "exec_forwarded": ex_fwd, "create_local": cr_local,
                "create_forwarded": cr_fwd, "creates_per_s_3_nodes": rate3,
-               "creates_per_s_1_node": rate1,
+               "creates_per_s_1_node": rate1, "get_local": get_local,
+               "get_forwarded": get_fwd,
                "exec_added_p50_ms": ex_fwd["p50"] - ex_local["p50"]}
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
         print("| cluster (ms) | p50 | p99 | n |\n|---|---|---|---|")
         print(row("exec `true`, on its node (b)", ex_local))
         print(row("exec `true`, through a (forwarded to b)", ex_fwd))
+        print(row("GET the sandbox, on its node (b)", get_local))
+        print(row("GET the sandbox, through a (forwarded to b)", get_fwd))
         print(row("create + answer, on its node (b)", cr_local))
         print(row("create through a, placed on b", cr_fwd))
         print(f"\nforwarding adds {res['exec_added_p50_ms']:.2f} ms p50 to an exec; "
