@@ -177,6 +177,39 @@ static bool fetch_owner(hb_cl_t *c, const char *id, char node[HB_CL_NAME_MAX])
     return ok;
 }
 
+/* A node the snapshot does not show (lost, or back a moment ago): its URL
+ * from etcd now, so that a node is lost only when etcd says so. */
+static bool fetch_node_url(hb_cl_t *c, const char *node, char url[HB_CL_URL_MAX])
+{
+    char key[HB_CL_NAME_MAX + 32], *v = NULL;
+    hb_err_t e = {0};
+    snprintf(key, sizeof key, HB_CL_PREFIX_NODES "%s", node);
+    if (hb_etcd_get(c->etcd, key, &v, &e) < 0 || !v)
+        return false;
+    json_t *j = json_loads(v, 0, NULL);
+    free(v);
+    const char *u = json_string_value(json_object_get(j, "url"));
+    bool ok = u && strlen(u) < HB_CL_URL_MAX;
+    if (ok)
+        snprintf(url, HB_CL_URL_MAX, "%s", u);
+    json_decref(j);
+    return ok;
+}
+
+bool hb_cluster_node_registered(const char *node)
+{
+    char key[HB_CL_NAME_MAX + 32], *v = NULL;
+    hb_err_t e = {0};
+    if (!hb_cl)
+        return false;
+    snprintf(key, sizeof key, HB_CL_PREFIX_NODES "%s", node);
+    if (hb_etcd_get(hb_cl->etcd, key, &v, &e) < 0)
+        return true;   /* etcd cannot tell: not known to be lost */
+    bool there = v != NULL;
+    free(v);
+    return there;
+}
+
 hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX], char url[HB_CL_URL_MAX])
 {
     hb_cl_t *c = hb_cl;
@@ -198,7 +231,7 @@ hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX], char u
     if (u)
         snprintf(url, HB_CL_URL_MAX, "%s", u);
     pthread_mutex_unlock(&c->mu);
-    return u ? HB_CL_REMOTE : HB_CL_LOST;
+    return u || fetch_node_url(c, node, url) ? HB_CL_REMOTE : HB_CL_LOST;
 }
 
 static json_t *copy_of(json_t **which)
@@ -212,16 +245,24 @@ static json_t *copy_of(json_t **which)
 json_t *hb_cluster_nodes(void) { return hb_cl ? copy_of(&hb_cl->nodes) : json_object(); }
 json_t *hb_cluster_sandboxes(void) { return hb_cl ? copy_of(&hb_cl->sbs) : json_object(); }
 
-json_t *hb_cluster_sandboxes_now(void)
+/* prefix read from etcd now; the snapshot's copy when etcd does not answer. */
+static json_t *now_or(const char *prefix, json_t *(*snapshot)(void))
 {
     hb_err_t e = {0};
-    json_t *kv = hb_cl ? hb_etcd_range(hb_cl->etcd, HB_CL_PREFIX_SANDBOXES, &e) : NULL;
+    json_t *kv = hb_cl ? hb_etcd_range(hb_cl->etcd, prefix, &e) : NULL;
     if (!kv)
-        return hb_cluster_sandboxes();
-    json_t *j = hb_cl_parsed(kv, HB_CL_PREFIX_SANDBOXES);
+        return snapshot();
+    json_t *j = hb_cl_parsed(kv, prefix);
     json_decref(kv);
     return j;
 }
+
+json_t *hb_cluster_sandboxes_now(void)
+{
+    return now_or(HB_CL_PREFIX_SANDBOXES, hb_cluster_sandboxes);
+}
+
+json_t *hb_cluster_nodes_now(void) { return now_or(HB_CL_PREFIX_NODES, hb_cluster_nodes); }
 
 void hb_cluster_kick(void)
 {
@@ -250,8 +291,8 @@ void hb_cl_set_etcd(hb_cl_t *c, bool ok, const char *why)
         snprintf(c->why, sizeof c->why, "%s", why);
     pthread_mutex_unlock(&c->mu);
     if (was && !ok)
-        HB_LOG_WARN("cluster: etcd unreachable (%s): local sandboxes keep working, creates are "
-                    "refused", why);
+        HB_LOG_WARN("cluster: cannot register with etcd (%s): local sandboxes keep working, "
+                    "creates are refused", why);
     else if (!was && ok)
         HB_LOG_INFO("cluster: etcd reachable; node %s registered", c->node);
 }

@@ -57,13 +57,16 @@ typedef enum { HB_CL_LOCAL, HB_CL_REMOTE, HB_CL_LOST } hb_cl_where_t;
 hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX],
                                char url[HB_CL_URL_MAX]);
 
+/* Whether node's key is in etcd now (true when etcd cannot tell). */
+bool hb_cluster_node_registered(const char *node);
 /* Copies of the snapshot: node name -> node object, and sandbox id -> its
  * key's object ({"node", "status", "row", ...}). Caller decrefs. */
 json_t *hb_cluster_nodes(void);
 json_t *hb_cluster_sandboxes(void);
-/* The sandbox map read from etcd now (a list), the snapshot when etcd
- * does not answer. */
+/* The sandbox map and the nodes read from etcd now (the lists), the
+ * snapshot when etcd does not answer. */
 json_t *hb_cluster_sandboxes_now(void);
+json_t *hb_cluster_nodes_now(void);
 bool hb_cluster_node_alive(const json_t *nodes, const char *node);
 
 /* Create: the key for id on this node, created only if absent (blocking on

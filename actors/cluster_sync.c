@@ -18,9 +18,29 @@
 #define LIST_MS    5000
 #define DESTROY_MS 120000
 
+/* A node name is one daemon's: a key of that name written by another URL
+ * (a second daemon given the same --node-name) is refused until it goes.
+ * Our own URL there is this daemon's previous run, whose lease has not
+ * expired yet. */
+static int name_free(hb_cl_t *c, const char *key, hb_err_t *e)
+{
+    char *old = NULL;
+    if (hb_etcd_get(c->etcd, key, &old, e) < 0)
+        return -1;
+    json_t *j = old ? json_loads(old, 0, NULL) : NULL;
+    const char *url = json_string_value(json_object_get(j, "url"));
+    int rc = url && strcmp(url, c->url) != 0
+                 ? hb_fail(e, HB_E_EXISTS, 0, "node name %s is held by %s: give each node "
+                           "its own --node-name", c->node, url)
+                 : 0;
+    json_decref(j);
+    free(old);
+    return rc;
+}
+
 /* A lease that lives: kept alive, or a new one after it expired (the node
  * was away longer than its TTL: it registers again). */
-static int lease_ensure(hb_cl_t *c, hb_err_t *e)
+static int lease_ensure(hb_cl_t *c, const char *key, hb_err_t *e)
 {
     if (c->lease) {
         int alive = hb_etcd_lease_keepalive(c->etcd, c->lease, e);
@@ -29,6 +49,8 @@ static int lease_ensure(hb_cl_t *c, hb_err_t *e)
         HB_LOG_WARN("cluster: lease of node %s expired; registering again", c->node);
         c->lease = 0;
     }
+    if (name_free(c, key, e) < 0)
+        return -1;
     return hb_etcd_lease_grant(c->etcd, c->ttl_s, &c->lease, e);
 }
 
@@ -201,7 +223,7 @@ static int round_etcd(hb_cl_t *c, const hb_msg_t *rep, json_t *fresh, hb_err_t *
         committed += rep->sandboxes[i].memory_bytes;
     char key[HB_CL_NAME_MAX + 32];
     snprintf(key, sizeof key, HB_CL_PREFIX_NODES "%s", c->node);
-    if (lease_ensure(c, e) < 0 ||
+    if (lease_ensure(c, key, e) < 0 ||
         put_json(c, key, hb_cl_node_value(c, rep->sandboxes_n, committed), c->lease, e) < 0)
         return -1;
     json_t *sbs = hb_etcd_range(c->etcd, HB_CL_PREFIX_SANDBOXES, e);

@@ -37,8 +37,9 @@ static int sandbox_route(hb_req_t *r, bool admin)
     hb_cl_where_t w = hb_cluster_where(r->route.id, node, url);
     if (w == HB_CL_LOCAL || (!admin && !own_credential(&r->route)))
         return -1;   /* here, or the usual 401 */
-    if (w == HB_CL_REMOTE)
-        return hb_gw_cluster_forward(r, node, url, admin);
+    int status = w == HB_CL_REMOTE ? hb_gw_cluster_forward(r, node, url, admin) : -1;
+    if (status >= 0)
+        return status;
     if (r->route.kind == HB_RT_SANDBOX && hb_method_is(r, "DELETE"))
         return destroy_lost(r, node);
     return hb_reply_error(r->c, 503, "sandbox %s is on node %s, which is lost (its lease "

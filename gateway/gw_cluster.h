@@ -25,7 +25,8 @@ int hb_h_nodes(hb_req_t *r);
  * member of GET /api/v1/analytics. */
 json_t *hb_gw_cluster_nodes_json(void);
 
-/* gw_cluster_fwd.c: the request as it is, to the node at url; the status. */
+/* gw_cluster_fwd.c: the request as it is, to the node at url; the status,
+ * or -1 (nothing sent) when the node cannot be reached and is lost. */
 int hb_gw_cluster_forward(hb_req_t *r, const char *node, const char *url, bool admin);
 /* gw_cluster_create.c: POST /api/v1/hiveboxes, placed (peer: here). */
 int hb_gw_cluster_create(hb_req_t *r, bool peer);

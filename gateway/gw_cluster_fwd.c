@@ -91,6 +91,8 @@ int hb_gw_cluster_forward(hb_req_t *r, const char *node, const char *url, bool a
 {
     char why[128], extra[HB_CL_TOKEN_MAX + 96];
     int up = connect_to(url, why, sizeof why);
+    if (up < 0 && !hb_cluster_node_registered(node))
+        return -1;   /* its lease expired a moment ago: lost, the caller says so */
     if (up < 0)
         return hb_reply_error(r->c, 503, "sandbox %s is on node %s, which cannot be reached "
                               "(%s: %s)", r->route.id, node, url, why);

@@ -41,7 +41,7 @@ int hb_gw_cluster_list(hb_req_t *r)
     json_t *filter = NULL;
     if (hb_req_parse_meta_filter(r->ri->query_string, &filter, &e) < 0)
         return hb_reply_err(r, &e);
-    json_t *sbs = hb_cluster_sandboxes_now(), *nodes = hb_cluster_nodes(), *arr = json_array(), *v;
+    json_t *sbs = hb_cluster_sandboxes_now(), *nodes = hb_cluster_nodes_now(), *arr = json_array(), *v;
     const char *id;
     int64_t now = time(NULL);
     json_object_foreach(sbs, id, v) {
@@ -111,7 +111,8 @@ int hb_gw_cluster_healthz(hb_req_t *r)
     char why[256], text[400];
     bool ok = hb_cluster_healthy(why, sizeof why);
     int n = snprintf(text, sizeof text, "ok\ncluster: node %s, %s%s\n", hb_cluster_node(),
-                     ok ? "etcd reachable" : "etcd unreachable, creates refused: ", why);
+                     ok ? "registered, etcd reachable" : "not registered, creates refused: ",
+                     why);
     return hb_send(r->c, 200, "text/plain", text, (size_t)n < sizeof text ? (size_t)n
                                                                            : sizeof text - 1,
                    NULL, NULL);

@@ -337,6 +337,28 @@ def test_killed_node_shows_lost_then_comes_back(cl):
     assert b.client().get(f"/api/v1/hiveboxes/{doomed['id']}").status_code == 404
 
 
+def test_a_second_daemon_with_a_taken_node_name_is_refused(cl):
+    env = {"HIVEBOX_BRIDGE": "hbc" + secrets.token_hex(3), "HIVEBOX_SUBNET": str(free_subnet()),
+           "HIVEBOX_CLUSTER_TOKEN": cl.token}
+    cl.bridges.append(env["HIVEBOX_BRIDGE"])
+    d = Daemon(cl.root / "node-a2", name="node-a2", key=cl.key, extra_env=env)
+    d.extra_args = ["--cluster", cl.etcd.urls, "--node-name", "a", "--advertise", d.url,
+                    "--cluster-ttl", str(TTL)]
+    d.start()
+    try:
+        h = wait_until(lambda: (lambda t: "held by" in t and t)(
+            requests.get(d.url + "/healthz", timeout=10).text), 15, 0.3, "the refusal")
+        assert cl.nodes["a"].url in h
+        r = d.client().post("/api/v1/hiveboxes", json={})
+        assert r.status_code == 503, r.text
+        # the real a is untouched
+        assert nodes_seen(cl.client("b")) == ["a", "b", "c"]
+        body = cl.client("b").get("/api/v1/nodes").json()
+        assert {n["name"]: n["url"] for n in body["nodes"]}["a"] == cl.nodes["a"].url
+    finally:
+        shutdown_daemon(d)
+
+
 def test_etcd_members_down(cl):
     a = cl.client("a")
     local = create(a, node_selector={"zone": "z1"})
@@ -350,11 +372,11 @@ def test_etcd_members_down(cl):
     assert "etcd" in r["error"], r
     # a's own sandbox still answers on a, and /healthz says why
     assert a.exec(local["id"], "echo still-here")["stdout"].strip() == "still-here"
-    h = wait_until(lambda: (lambda t: "unreachable" in t and t)(
+    h = wait_until(lambda: (lambda t: "creates refused" in t and t)(
         requests.get(cl.nodes["a"].url + "/healthz", timeout=10).text), 15, 0.3,
         "healthz to say etcd is unreachable")
-    assert h.startswith("ok\n")
-    assert "etcd unreachable" in cl.nodes["a"].log_text()
+    assert h.startswith("ok\n") and "etcd" in h.split("\n")[1], h
+    assert "cannot register with etcd" in cl.nodes["a"].log_text()
     cl.etcd.start(1)
     cl.etcd.start(2)
     wait_until(cl.etcd.healthy, 30, 0.3, "etcd to have its quorum back")
