@@ -28,8 +28,7 @@ from test_network import free_subnet, remove_network
 from test_terminal import connect, hello, read_until, run, ticket
 
 pytestmark = pytest.mark.once("a cluster of 3 etcd members and 3 daemons: its time goes to "
-                              "etcd and to the lease TTL; the forwarding's C paths are the "
-                              "preview relay's, run under ASan by test_preview")
+                              "etcd, daemon starts and the lease TTL")
 
 TTL = 3
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
