@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from conftest import shutdown_daemon
-from hbtest import Daemon, free_port, remember_secret, wait_until
+from hbtest import Daemon, free_port, remember_secret, sse_events, wait_until
 from test_network import free_subnet, remove_network
 from test_terminal import connect, hello, read_until, run, ticket
 
@@ -256,6 +256,20 @@ def test_exec_files_and_mcp_through_another_node(cl):
     r = requests.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=h,
                       timeout=60)
     assert r.status_code == 401
+
+
+def test_streamed_exec_through_another_node_is_not_buffered(cl):
+    """Server-sent events from b pass through c as they come."""
+    sid, c = STATE["on_b"]["id"], cl.nodes["c"]
+    t0 = time.monotonic()
+    with requests.post(f"{c.url}/api/v1/hiveboxes/{sid}/exec",
+                       headers={"Authorization": f"Bearer {c.key}"}, stream=True, timeout=60,
+                       json={"command": "echo one; sleep 2; echo two", "stream": True}) as r:
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+        outs = [(d["data"], t) for ev, d, t in sse_events(r) if ev == "stdout"]
+    assert [o for o, _ in outs] == ["one\n", "two\n"], outs
+    assert outs[0][1] - t0 < 1.5, outs                     # not held until the end
+    assert outs[1][1] - outs[0][1] > 1.5, outs
 
 
 def test_pty_through_another_node_with_the_key_and_with_a_ticket(cl):
