@@ -248,7 +248,9 @@ static void sync_round(hb_cl_t *c)
     json_t *fresh = c->fresh;
     c->fresh = json_object();
     pthread_mutex_unlock(&c->mu);
-    if (hb_bus_call(c->manager, &q, &rep, LIST_MS, &e) < 0) {
+    int called = hb_bus_call(c->manager, &q, &rep, LIST_MS, &e);
+    hb_msg_clear(&q);   /* the call set its reply address */
+    if (called < 0) {
         HB_LOG_WARN("cluster: the manager's list: %s", e.msg);
         json_decref(fresh);
         return;

@@ -159,6 +159,8 @@ def cl(e2e_tmp):
             k.etcd.stop(i)
         for b in k.bridges:
             remove_network(b)
+    reports = [r for d in k.nodes.values() for r in d.sanitizer_reports()]
+    assert not reports, "sanitizer reports in the nodes' logs:\n" + "\n".join(reports[:20])
 
 
 def create(c, **spec):
