@@ -89,11 +89,11 @@ int hb_cluster_mark_destroy(const char *id, hb_err_t *e);
 /* Something changed here (a destroy): reconcile now rather than later. */
 void hb_cluster_kick(void);
 
-/* The node for a new sandbox: the live node with the most free memory
- * whose labels hold every pair of selector (NULL: any). 0 with node and
- * url (url "" for this node), or -1 with *e (HB_E_UNAVAIL). */
-int hb_cluster_place(const json_t *selector, uint64_t memory, char node[HB_CL_NAME_MAX],
-                     char url[HB_CL_URL_MAX], hb_err_t *e);
+/* The nodes for a new sandbox: the live nodes whose labels hold every
+ * pair of selector (NULL: any) and that have room, the most free memory
+ * first: [{"name", "url", "room"}...] (this node among them), or NULL with
+ * *e (HB_E_UNAVAIL). */
+json_t *hb_cluster_candidates(const json_t *selector, uint64_t memory, hb_err_t *e);
 
 /* For /healthz: false with why (the last etcd error) when etcd is not
  * reachable from this node. */

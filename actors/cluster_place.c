@@ -128,33 +128,37 @@ static double room(const json_t *n, uint64_t memory)
     return free_b;
 }
 
-int hb_cluster_place(const json_t *selector, uint64_t memory, char node[HB_CL_NAME_MAX],
-                     char url[HB_CL_URL_MAX], hb_err_t *e)
+/* Insertion into the candidates, kept in decreasing room. */
+static void add_sorted(json_t *arr, json_t *cand, double r)
 {
-    json_t *nodes = hb_cluster_nodes();
-    const char *name, *best = NULL;
-    json_t *n;
-    double best_room = -1;
+    size_t i = 0;
+    while (i < json_array_size(arr) &&
+           json_real_value(json_object_get(json_array_get(arr, i), "room")) >= r)
+        i++;
+    json_object_set_new(cand, "room", json_real(r));
+    json_array_insert_new(arr, i, cand);
+}
+
+json_t *hb_cluster_candidates(const json_t *selector, uint64_t memory, hb_err_t *e)
+{
+    json_t *nodes = hb_cluster_nodes(), *arr = json_array(), *n;
+    const char *name;
     size_t matching = 0;
     json_object_foreach(nodes, name, n) {
         if (selector && !labels_match(json_object_get(n, "labels"), selector))
             continue;
         matching++;
         double r = room(n, memory);
-        if (r > best_room) {
-            best_room = r;
-            best = name;
-        }
-    }
-    int rc = 0;
-    if (!best || best_room < 0) {
-        rc = hb_fail(e, HB_E_UNAVAIL, 0, "%s", matching ? "no node has room for this sandbox "
-                     "(memory or sandbox count)" : "node_selector: no live node has these labels");
-    } else {
-        snprintf(node, HB_CL_NAME_MAX, "%s", best);
-        const char *u = json_string_value(json_object_get(json_object_get(nodes, best), "url"));
-        snprintf(url, HB_CL_URL_MAX, "%s", strcmp(best, hb_cl->node) == 0 || !u ? "" : u);
+        const char *u = json_string_value(json_object_get(n, "url"));
+        if (r >= 0 && u)
+            add_sorted(arr, json_pack("{s:s, s:s}", "name", name, "url", u), r);
     }
     json_decref(nodes);
-    return rc;
+    if (json_array_size(arr) == 0) {
+        json_decref(arr);
+        hb_fail(e, HB_E_UNAVAIL, 0, "%s", matching ? "no node has room for this sandbox "
+                "(memory or sandbox count)" : "node_selector: no live node has these labels");
+        return NULL;
+    }
+    return arr;
 }

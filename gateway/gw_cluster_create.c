@@ -1,8 +1,8 @@
 /* POST /api/v1/hiveboxes with the cluster on (gw_cluster.h): the body's
  * node_selector taken out and checked, a name given when there is none,
  * the node chosen (cluster.h: most free memory among those whose labels
- * match), and the create made there -- here, with the name reserved in
- * etcd first, or on the chosen node, whose answer is relayed. */
+ * match), and the create sent there as a peer (this node too), whose
+ * answer is relayed; the peer reserves the name in etcd, then creates. */
 #include "gw_cluster.h"
 
 #include <curl/curl.h>
@@ -13,10 +13,12 @@
 
 #include "cluster.h"
 #include "curl_body.h"
+#include "log.h"
 #include "req_parse.h"   /* HB_JSON_BODY_MAX */
 
 #define SELECTOR_MAX 16
 #define CREATE_MS    300000
+#define PLACE_TRIES  3        /* nodes a create is offered to before a 503 */
 
 static int selector_take(json_t *body, json_t **sel, hb_err_t *e)
 {
@@ -72,8 +74,9 @@ static int create_here(hb_req_t *r, const char *id, const char *text)
     return status;
 }
 
-/* On the chosen node, as a peer: its answer (201, 409, 503...) relayed. */
-static int create_there(hb_req_t *r, const char *node, const char *url, const char *text)
+/* One node's answer to the create, sent as a peer: its status (0 when it
+ * could not be reached) and body in *b. */
+static long create_on(const char *url, const char *text, hb_curl_body_t *b)
 {
     char target[HB_CL_URL_MAX + 32], tok[HB_CL_TOKEN_MAX + 64];
     snprintf(target, sizeof target, "%s/api/v1/hiveboxes", url);
@@ -82,45 +85,68 @@ static int create_there(hb_req_t *r, const char *node, const char *url, const ch
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
     hd = hd ? curl_slist_append(hd, tok) : NULL;
     hd = hd ? curl_slist_append(hd, HB_CL_FWD_HDR ": 1") : NULL;
-    hb_curl_body_t b = {.max = HB_JSON_BODY_MAX};
     long status = 0;
-    CURLcode rc = CURLE_OUT_OF_MEMORY;
     if (h && hd) {
         curl_easy_setopt(h, CURLOPT_URL, target);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, hb_curl_body_sink);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CREATE_MS);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_PROXY, "");
-        rc = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (curl_easy_perform(h) == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     }
     curl_slist_free_all(hd);
     curl_easy_cleanup(h);
-    int sent = rc != CURLE_OK || status < 200
-                   ? hb_reply_error(r->c, 503, "create: node %s (%s) cannot be reached: %s", node,
-                                    url, curl_easy_strerror(rc))
-                   : hb_send(r->c, (int)status, "application/json", b.p ? b.p : "", b.len, NULL,
-                             NULL);
-    free(b.p);
-    return sent;
+    return status;
+}
+
+/* The candidates in turn, this node included (as a peer of itself, so that
+ * its answer can be read too): a node that is full (503) or gone gives way
+ * to the next, so a create never fails for "full" while another node has
+ * room -- even when the capacity figures lag behind a burst of creates. */
+static int create_placed(hb_req_t *r, const json_t *cands, const char *text)
+{
+    size_t i, tries = json_array_size(cands) < PLACE_TRIES ? json_array_size(cands)
+                                                           : PLACE_TRIES;
+    for (i = 0; i < tries; i++) {
+        const json_t *c = json_array_get(cands, i);
+        const char *node = json_string_value(json_object_get(c, "name"));
+        hb_curl_body_t b = {.max = HB_JSON_BODY_MAX};
+        long status = create_on(json_string_value(json_object_get(c, "url")), text, &b);
+        bool next = (status == 0 || status == 503) && i + 1 < tries;
+        if (next)
+            HB_LOG_INFO("cluster: create on node %s answered %ld; trying the next node", node,
+                        status);
+        int sent = next ? -1
+                   : status == 0 ? hb_reply_error(r->c, 503, "create: node %s cannot be "
+                                                  "reached", node)
+                                 : hb_send(r->c, (int)status, "application/json",
+                                           b.p ? b.p : "", b.len, NULL, NULL);
+        free(b.p);
+        if (sent >= 0)
+            return sent;
+    }
+    return hb_reply_error(r->c, 503, "create: no node could take it");
 }
 
 static int place_and_create(hb_req_t *r, json_t *body, const json_t *sel, bool peer)
 {
-    char id[HB_ID_MAX], node[HB_CL_NAME_MAX] = "", url[HB_CL_URL_MAX] = "";
+    char id[HB_ID_MAX];
     hb_err_t e = {0};
     if (name_of(body, id) < 0)
         return hb_reply_error(r->c, 500, "out of memory");
-    if (!peer && hb_cluster_place(sel, 0, node, url, &e) < 0)
+    json_t *cands = peer ? NULL : hb_cluster_candidates(sel, 0, &e);
+    if (!peer && !cands)
         return hb_reply_err(r, &e);
     char *text = json_dumps(body, JSON_COMPACT);
-    if (!text)
-        return hb_reply_error(r->c, 500, "out of memory");
-    int status = url[0] ? create_there(r, node, url, text) : create_here(r, id, text);
+    int status = !text   ? hb_reply_error(r->c, 500, "out of memory")
+                 : peer ? create_here(r, id, text)
+                        : create_placed(r, cands, text);
     free(text);
+    json_decref(cands);
     return status;
 }
 
