@@ -158,42 +158,39 @@ static const char *url_of(const json_t *nodes, const char *node)
     return json_string_value(json_object_get(json_object_get(nodes, node), "url"));
 }
 
-/* The node named in a key's value, looked up in etcd (an id the snapshot
- * does not know yet: created a moment ago elsewhere). */
-static bool fetch_owner(hb_cl_t *c, const char *id, char node[HB_CL_NAME_MAX])
+/* A string member of the JSON value of prefix + name, read from etcd now,
+ * into out (cap bytes). False when etcd does not answer, the key is absent
+ * or the member is missing or too long. */
+static bool fetch_member(hb_cl_t *c, const char *prefix, const char *name, const char *member,
+                         char *out, size_t cap)
 {
-    char key[HB_ID_MAX + 32], *v = NULL;
+    char key[HB_CL_URL_MAX], *v = NULL;
     hb_err_t e = {0};
-    snprintf(key, sizeof key, HB_CL_PREFIX_SANDBOXES "%s", id);
+    snprintf(key, sizeof key, "%s%s", prefix, name);
     if (hb_etcd_get(c->etcd, key, &v, &e) < 0 || !v)
         return false;
     json_t *j = json_loads(v, 0, NULL);
     free(v);
-    const char *n = json_string_value(json_object_get(j, "node"));
-    bool ok = n && strlen(n) < HB_CL_NAME_MAX;
+    const char *m = json_string_value(json_object_get(j, member));
+    bool ok = m && strlen(m) < cap;
     if (ok)
-        snprintf(node, HB_CL_NAME_MAX, "%s", n);
+        snprintf(out, cap, "%s", m);
     json_decref(j);
     return ok;
+}
+
+/* The node of an id the snapshot does not know yet (created a moment ago
+ * elsewhere). */
+static bool fetch_owner(hb_cl_t *c, const char *id, char node[HB_CL_NAME_MAX])
+{
+    return fetch_member(c, HB_CL_PREFIX_SANDBOXES, id, "node", node, HB_CL_NAME_MAX);
 }
 
 /* A node the snapshot does not show (lost, or back a moment ago): its URL
  * from etcd now, so that a node is lost only when etcd says so. */
 static bool fetch_node_url(hb_cl_t *c, const char *node, char url[HB_CL_URL_MAX])
 {
-    char key[HB_CL_NAME_MAX + 32], *v = NULL;
-    hb_err_t e = {0};
-    snprintf(key, sizeof key, HB_CL_PREFIX_NODES "%s", node);
-    if (hb_etcd_get(c->etcd, key, &v, &e) < 0 || !v)
-        return false;
-    json_t *j = json_loads(v, 0, NULL);
-    free(v);
-    const char *u = json_string_value(json_object_get(j, "url"));
-    bool ok = u && strlen(u) < HB_CL_URL_MAX;
-    if (ok)
-        snprintf(url, HB_CL_URL_MAX, "%s", u);
-    json_decref(j);
-    return ok;
+    return fetch_member(c, HB_CL_PREFIX_NODES, node, "url", url, HB_CL_URL_MAX);
 }
 
 bool hb_cluster_node_registered(const char *node)
