@@ -287,8 +287,10 @@ static int dispatch(hb_gateway_t *g, struct mg_connection *c, hb_req_t *r)
         int cl = hb_gw_cluster_dispatch(r, admin, peer);
         if (cl >= 0)
             return cl;
+        if (peer)
+            hb_gw_cluster_peer_as_admin(r);   /* its token is the credential */
         if (peer && hb_route_needs_auth(r->route.kind))
-            return route(r);   /* a peer's request: its token is the credential */
+            return route(r);
     }
     if (r->route.kind == HB_RT_E2B)
         return hb_e2b_api(r);

@@ -1,13 +1,34 @@
 /* Where a request is answered, with the cluster on (gw_cluster.h). */
 #include "gw_cluster.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include "apikey.h"   /* HB_APIKEY_MAX */
 
 #include "cluster.h"
 
 bool hb_gw_cluster_peer(const hb_req_t *r)
 {
     return hb_cluster_on() && hb_cluster_token_ok(mg_get_header(r->c, HB_CL_TOKEN_HDR));
+}
+
+void hb_gw_cluster_peer_as_admin(hb_req_t *r)
+{
+    /* One per worker thread, alive for its request. */
+    static __thread char authz[HB_APIKEY_MAX + 8];
+    struct mg_request_info *ri = (struct mg_request_info *)r->ri;   /* the connection's */
+    snprintf(authz, sizeof authz, "Bearer %s", r->conf->api_key);
+    for (int i = 0; i < ri->num_headers; i++)
+        if (ri->http_headers[i].name && strcasecmp(ri->http_headers[i].name, "Authorization") == 0) {
+            ri->http_headers[i].value = authz;
+            return;
+        }
+    if (ri->num_headers < MG_MAX_HEADERS) {
+        ri->http_headers[ri->num_headers].name = "Authorization";
+        ri->http_headers[ri->num_headers++].value = authz;
+    }
 }
 
 /* Routes that carry their own credential: forwarded without ours, the

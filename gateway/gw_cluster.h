@@ -13,6 +13,11 @@
 
 /* A request from another node of this cluster (its token is right). */
 bool hb_gw_cluster_peer(const hb_req_t *r);
+/* A peer's request, on this node: handlers that check the API key
+ * themselves (MCP, the preview port's admin routes) see this node's own
+ * key in its Authorization header -- set in memory here, never sent by
+ * the peer: the token was the credential on the wire. */
+void hb_gw_cluster_peer_as_admin(hb_req_t *r);
 /* Before authentication, with the cluster on: the status sent, or -1 when
  * this node answers the request the usual way. admin: the request carries
  * the API key or comes from a peer. */

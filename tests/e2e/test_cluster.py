@@ -253,6 +253,11 @@ def test_exec_files_and_mcp_through_another_node(cl):
     r = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "exec", "arguments": {"command": "echo via-mcp"}}}, headers=h, timeout=60)
     assert r.status_code == 200 and "via-mcp" in r.text, r.text
+    # with the API key instead, through c: c sends its cluster token, b admits it
+    ha = {**MCP_HDRS, "Authorization": f"Bearer {cl.key}"}
+    r = requests.post(url, json={"jsonrpc": "2.0", "id": 3, "method": "initialize",
+                                 "params": MCP_INIT}, headers=ha, timeout=60)
+    assert r.status_code == 200, r.text
     # a wrong token is refused by the owner, forwarded or not
     h["Authorization"] = "Bearer " + "0" * 64
     r = requests.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=h,
