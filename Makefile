@@ -168,6 +168,11 @@ fuzz-smoke: fuzz-build
 
 bench: all
 	/usr/bin/python3 tools/bench/bench.py
+	/usr/bin/python3 tools/bench/bench_cluster.py
+
+# Issue 20: the cluster alone (3 etcd members, 3 daemons; docs/scale-out.md).
+bench-cluster: all
+	/usr/bin/python3 tools/bench/bench_cluster.py
 
 # A tiny run (N=5, density 10) that only keeps the harness working; timings are never asserted.
 bench-quick: all
@@ -249,5 +254,5 @@ image:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick lint tidy install \
+.PHONY: all unit e2e test check fuzz-build fuzz-smoke bench bench-quick bench-cluster lint tidy install \
         install-opencode uninstall image clean

@@ -27,6 +27,8 @@
 #include "opencode_conf.h"
 #include "reqid.h"
 #include "bus.h"   /* hb_bus_deadline, hb_now_ms */
+#include "cluster.h"      /* issue 20 */
+#include "gw_cluster.h"   /* issue 20 */
 
 #define IDLE_PER_ADDR_DEFAULT 64
 #define IDLE_TOTAL_DEFAULT    1024
@@ -242,6 +244,8 @@ static int route(hb_req_t *r)
     case HB_RT_PORT: return hb_h_preview(r);
     /* -- issue 16: egress policy (owner: egress) -- */
     case HB_RT_NETWORK: return hb_h_network(r);
+    /* -- issue 20: cluster (owner: cluster) -- */
+    case HB_RT_NODES: return hb_h_nodes(r);
     case HB_RT_METRICS: return hb_h_metrics(r);
     case HB_RT_PROCESSES: return hb_h_processes(r);
     case HB_RT_PROCESS:
@@ -279,6 +283,18 @@ static int dispatch(hb_gateway_t *g, struct mg_connection *c, hb_req_t *r)
     }
     hb_route_match(r->ri->local_uri, &r->route);
     hb_reqlog_route(r->route.tpl, r->route.id);
+    /* -- issue 20: cluster (owner: cluster) -- */
+    if (hb_cluster_on()) {
+        bool peer = hb_gw_cluster_peer(r);
+        bool admin = peer || hb_auth_bearer_ok(mg_get_header(c, "Authorization"), g->key);
+        int cl = hb_gw_cluster_dispatch(r, admin, peer);
+        if (cl >= 0)
+            return cl;
+        if (peer)
+            hb_gw_cluster_peer_as_admin(r);   /* its token is the credential */
+        if (peer && hb_route_needs_auth(r->route.kind))
+            return route(r);
+    }
     if (r->route.kind == HB_RT_E2B)
         return hb_e2b_api(r);
     if (r->route.kind == HB_RT_HEALTHZ)

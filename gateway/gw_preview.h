@@ -26,6 +26,7 @@ typedef struct {
     char        cookie_path[160];  /* where our cookie applies */
     bool        is_public;
     bool        path_form;         /* on the API's origin: its pages are sandboxed (CSP) */
+    const char *extra;             /* more request header lines, or NULL (issue 20) */
 } hb_pv_t;
 
 /* Credentials check: 0 when the request may go on, else the status sent

@@ -13,6 +13,8 @@
 #include "json_out.h"
 #include "metrics.h"
 #include "preview_auth.h"   /* issue 16 */
+#include "cluster.h"        /* issue 20 */
+#include "gw_cluster.h"     /* issue 20 */
 #include "req_parse.h"
 
 #define CALL_MS        30000     /* list, get, analytics: answered at once */
@@ -82,11 +84,19 @@ static int create(hb_req_t *r)
     char *body = NULL;
     size_t len = 0;
     hb_err_t e = {0};
-    hb_msg_t q, rep;
     if (hb_read_body(r->c, HB_JSON_BODY_MAX, &body, &len, &e) < 0)
         return hb_reply_err(r, &e);
-    int rc = hb_req_parse_create(body, len, r->oc, &q, &e);
+    int status = hb_gw_create_body(r, body, len);
     free(body);
+    return status;
+}
+
+/* issue 20: the cluster's create reads the body itself (gw_cluster.h). */
+int hb_gw_create_body(hb_req_t *r, const char *body, size_t len)
+{
+    hb_err_t e = {0};
+    hb_msg_t q, rep;
+    int rc = hb_req_parse_create(body, len, r->oc, &q, &e);
     if (rc < 0)
         return hb_reply_err(r, &e);
     /* The sandbox's MCP token: made here, kept by its supervisor (0600),
@@ -103,6 +113,8 @@ static int create(hb_req_t *r)
         status = hb_reply_error(r->c, 500, "create: malformed reply");
     } else {
         hb_log_ctx_sandbox(rep.sandboxes[0].id);   /* for the access line */
+        if (hb_cluster_on())   /* issue 20: listed cluster-wide before the 201 */
+            hb_cluster_created_row(&rep.sandboxes[0]);
         json_t *j = hb_json_created(&rep.sandboxes[0], r->oc->enabled);
         json_object_set_new(j, "mcp_token", json_string(token));
         hb_pv_token_show(j, token);   /* issue 16: derived from it (preview_auth.h) */
@@ -157,6 +169,8 @@ static int destroy(hb_req_t *r)
     int status = call_for_id(r, HB_MSG_SB_DESTROY, DESTROY_MS, &rep);
     if (status)
         return status;
+    if (hb_cluster_on())   /* issue 20: off the cluster's list before the 200 */
+        hb_cluster_destroyed(r->route.id);
     status = hb_reply_json(r->c, 200, json_pack("{s:s, s:s}", "id", r->route.id, "status",
                                                 "destroyed"));
     hb_msg_clear(&rep);
@@ -290,7 +304,10 @@ int hb_h_analytics(hb_req_t *r)
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    status = hb_reply_json(r->c, 200, hb_json_samples(&rep, HB_METRICS_INTERVAL_S));
+    json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
+    if (j && hb_cluster_on())   /* issue 20: per-node and total figures */
+        json_object_set_new(j, "cluster", hb_gw_cluster_nodes_json());
+    status = hb_reply_json(r->c, 200, j);
     hb_msg_clear(&rep);
     return status;
 }

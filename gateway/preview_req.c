@@ -140,6 +140,8 @@ int hb_pv_req_head(const struct mg_request_info *ri, const hb_pv_req_t *q, char 
     put(&o, "%s%s HTTP/1.1\r\n", qs[0] ? "?" : "", qs);
     put_headers(&o, ri, q);
     put(&o, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: http\r\n", ri->remote_addr);
+    if (q->extra)
+        put(&o, "%s", q->extra);
     if (!q->upgrade)
         put(&o, "Connection: close\r\n");
     if (q->chunked)

@@ -15,6 +15,7 @@ typedef struct {
     const char *api_key;   /* an Authorization carrying it is ours */
     bool upgrade;          /* pass Upgrade/Connection on (a WebSocket) */
     bool chunked;          /* the body goes re-framed in chunks */
+    const char *extra;     /* more header lines ("Name: v\r\n"...), or NULL (issue 20) */
 } hb_pv_req_t;
 
 /* The head into out (cap bytes): its length, or -1 if it does not fit. */

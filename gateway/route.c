@@ -185,6 +185,9 @@ static void match(const char *path, hb_route_t *r)
         match_image(path + strlen(IMAGE_PREFIX), r);
     else if (path_is(path, n, "/api/v1/skills"))
         r->kind = HB_RT_SKILLS;
+    /* -- issue 20: cluster (owner: cluster) -- */
+    else if (path_is(path, n, "/api/v1/nodes"))
+        r->kind = HB_RT_NODES;
     else if (path_is(path, n, "/sandboxes") || strncmp(path, "/sandboxes/", 11) == 0 ||
              path_is(path, n, "/v2/sandboxes") || strncmp(path, "/v2/sandboxes/", 14) == 0)
         r->kind = HB_RT_E2B;   /* gateway/e2b/e2b_api.c checks its own key */
@@ -269,6 +272,7 @@ static hb_route_tpl_t tpl_of(const hb_route_t *r, const char *path)
         [HB_RT_RESTORE] = HB_TPL_RESTORE,      [HB_RT_IMAGE] = HB_TPL_IMAGE,
         [HB_RT_IMAGE_LOG] = HB_TPL_IMAGE_LOG,  [HB_RT_NETWORK] = HB_TPL_NETWORK,
         [HB_RT_PORTS] = HB_TPL_PORTS,          [HB_RT_PORT] = HB_TPL_PORT,
+        [HB_RT_NODES] = HB_TPL_NODES,   /* issue 20: cluster (owner: cluster) */
     };
     if (r->kind == HB_RT_E2B)
         return e2b_tpl(path);

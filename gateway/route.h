@@ -46,6 +46,8 @@ typedef enum {
     HB_RT_PORT,            /* /api/v1/hiveboxes/:id/ports/:port[/...], and the host form */
     /* -- issue 16: egress policy (owner: egress) -- */
     HB_RT_NETWORK,         /* /api/v1/hiveboxes/:id/network */
+    /* -- issue 20: cluster (owner: cluster) -- */
+    HB_RT_NODES,           /* /api/v1/nodes */
 } hb_route_kind_t;
 
 /* What follows /processes/:sel (HB_RT_PROCESS). */
@@ -124,6 +126,7 @@ typedef enum {
     X(E2B2_REFRESHES, "/v2/sandboxes/:id/refreshes")                           \
     X(E2B2_METRICS, "/v2/sandboxes/:id/metrics")                               \
     X(E2B2_OTHER, "/v2/sandboxes/:id/*")                                       \
+    X(NODES, "/api/v1/nodes")   /* issue 20: cluster (owner: cluster) */     \
     X(ENVD, "envd")   /* E2B's in-sandbox plane (an E2b-Sandbox-Id header) */
 
 #define HB_TPL_ENUM(name, text) HB_TPL_##name,

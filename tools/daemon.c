@@ -2,6 +2,7 @@
  * owns the events socket), webhook (it subscribes to them), reaper, manager (re-attaches survivors before it
  * reports ready), image build if needed, gateway last, so /healthz answering
  * means everything behind it is up. Stop order is the reverse. */
+#include "cluster.h"   /* issue 20 */
 #include "daemon.h"
 
 #include <errno.h>
@@ -188,6 +189,7 @@ static void stop(daemon_t *d)
 {
     hb_bus_set_deadline(hb_now_ms() + STOP_GRACE_MS);
     hb_gateway_stop(d->gw);            /* no new requests; in-flight ones end by the deadline */
+    hb_cluster_stop();                 /* issue 20: the node leaves the cluster */
     zactor_destroy(&d->manager);       /* supervisors let go; sandboxes keep running */
     zactor_destroy(&d->proxy);         /* OpenCode servers keep running, to be adopted */
     zactor_destroy(&d->reaper);
@@ -229,6 +231,12 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
     }
     if (!image_ready && hb_imagebuild_start(rt, ep.manager) < 0)
         HB_LOG_ERROR("cannot start building the default image");
+    /* issue 20: before the gateway, which asks it where sandboxes are */
+    hb_cluster_args_t ca = {.cfg = o, .manager = ep.manager, .host = o->host, .port = o->port};
+    if (hb_cluster_start(&ca, &e) < 0) {
+        HB_LOG_ERROR("cannot start: %s", e.msg);
+        return -1;
+    }
     hb_gateway_conf_t gc = {.host = o->host, .port = o->port, .api_key = key,
                             .max_file_size = o->max_file_size, .threads = o->threads,
                             .idle_per_addr = o->max_idle_per_ip, .idle_total = o->max_idle,
