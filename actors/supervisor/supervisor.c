@@ -28,7 +28,8 @@
 #include "skills.h" /* the create request's skills -> spec */
 
 #define TICK_MS 10000       /* usage report */
-#define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
+#define ALIVE_MS 1000       /* init liveness without a pidfd (old kernel): polled */
+#define IDLE_REPORT_MS 60000 /* an idle sandbox's usage report, at most this stale */
 #define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
 typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
@@ -51,6 +52,12 @@ typedef struct {
     int64_t       cpu_prev_ms;
     int64_t       next_tick_ms;
     int64_t       next_usage_ms;
+    int64_t       last_report_ms;  /* the last usage report sent */
+    uint64_t      reported_cpu_ns, reported_mem;  /* its figures: unchanged = idle */
+    /* Init's pidfd (sup_alive.c): readable when it dies, so 10,000 idle
+     * sandboxes cost no wake-ups; -1 while none is open. */
+    int           pidfd;
+    pid_t         pidfd_pid;
     bool          term;
     /* the process watch (sup_watch.c): running while `watch` is set */
     hb_sup_watch_t *watch;
@@ -384,11 +391,26 @@ static void check_oom(sup_t *s, const hb_usage_t *u)
     publish(s, &ev);
 }
 
+/* Unchanged CPU time and memory since the last report: nothing ran, so
+ * the report can wait (up to IDLE_REPORT_MS; the metrics actor counts a
+ * sandbox as live for longer than that). */
+static bool idle_since_report(const sup_t *s, const hb_usage_t *u, int64_t now)
+{
+    return s->last_report_ms && now - s->last_report_ms < IDLE_REPORT_MS &&
+           u->cpu_usage_ns == s->reported_cpu_ns && u->memory_bytes == s->reported_mem;
+}
+
 static void report_usage(sup_t *s)
 {
     hb_usage_t u;
     if (hb_sandbox_usage(s->sb, &u) < 0)
         return;
+    check_oom(s, &u);
+    if (idle_since_report(s, &u, hb_now_ms()))
+        return;
+    s->last_report_ms = hb_now_ms();
+    s->reported_cpu_ns = u.cpu_usage_ns;
+    s->reported_mem = u.memory_bytes;
     hb_sandbox_disk_usage(s->sb, &u);
     hb_sandbox_net_usage(s->sb, &u);
     int64_t now = hb_now_ms();
@@ -408,16 +430,15 @@ static void report_usage(sup_t *s)
     hb_msg_t m = {.type = HB_MSG_USAGE, .id = s->id, .usage = &one, .usage_n = 1};
     hb_bus_send(s->met, &m);   /* m borrows */
     hb_bus_send(s->mgr, &m);   /* for the list's disk figure */
-    check_oom(s, &u);
 }
 
 static void tick(sup_t *s)
 {
     int64_t now = hb_now_ms();
-    s->next_tick_ms = now + ALIVE_MS;
+    s->next_tick_ms = now + (s->pidfd >= 0 ? TICK_MS : ALIVE_MS);
     if (s->state != S_RUNNING)
         return;
-    if (!hb_sandbox_alive(s->sb)) {
+    if (s->pidfd < 0 && !hb_sandbox_alive(s->sb)) {
         HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
         begin_fail(s);
         return;
@@ -428,7 +449,8 @@ static void tick(sup_t *s)
     }
 }
 
-/* The loop's periodic work: the liveness check every ALIVE_MS. */
+/* The loop's periodic work: the usage report every TICK_MS, and the
+ * liveness check every ALIVE_MS when init has no pidfd. */
 static int64_t tick_due(void *self)
 {
     sup_t *s = self;
@@ -436,6 +458,37 @@ static int64_t tick_due(void *self)
         tick(s);
     int64_t wait = s->next_tick_ms - hb_now_ms();
     return wait > 0 ? wait : 0;
+}
+
+/* The pidfd of the current init while running (a restore starts a new
+ * init: the descriptor follows it); -1 otherwise. */
+static int alive_fd(void *self)
+{
+    sup_t *s = self;
+    bool want = s->state == S_RUNNING && !s->term && s->sb;
+    if (s->pidfd >= 0 && (!want || s->sb->init_pid != s->pidfd_pid)) {
+        close(s->pidfd);
+        s->pidfd = -1;
+    }
+    if (want && s->pidfd < 0 && s->pidfd_pid != s->sb->init_pid) {
+        s->pidfd_pid = s->sb->init_pid;   /* one try per init: no pidfd, polled */
+        s->pidfd = hb_sup_alive_open(s->sb);
+        if (s->pidfd < 0)
+            s->next_tick_ms = hb_now_ms();   /* gone already, or polled from now on */
+    }
+    return s->pidfd;
+}
+
+/* Init's pidfd is readable: it died. */
+static void on_init_exit(void *self)
+{
+    sup_t *s = self;
+    close(s->pidfd);
+    s->pidfd = -1;
+    if (s->state != S_RUNNING || hb_sandbox_alive(s->sb))
+        return;
+    HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
+    begin_fail(s);
 }
 
 /* ---- requests ---- */
@@ -898,7 +951,8 @@ static bool nothing_in_flight(void *self)
 static void run(sup_t *s, zsock_t *pipe)
 {
     hb_loop_t loop = {.name = s->id, .pipe = pipe, .inbox = s->inbox, .on_inbox = on_inbox,
-                      .on_pipe = on_request, .due = tick_due};
+                      .on_pipe = on_request, .due = tick_due, .watch_fd = alive_fd,
+                      .on_fd = on_init_exit};
     s->next_tick_ms = hb_now_ms();
     hb_loop_run(&loop, s, -1);
     /* Shutdown: let in-flight uses end within the grace (requests are
@@ -930,7 +984,8 @@ static void free_args(hb_sup_args_t *a)
 static void sup_actor(zsock_t *pipe, void *arg)
 {
     hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1};
+    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1,
+               .pidfd = -1};
     snprintf(s.id, sizeof s.id, "%s", a->id);
     hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
     hb_err_t e = {0};
@@ -953,6 +1008,8 @@ static void sup_actor(zsock_t *pipe, void *arg)
         HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
                  s.inflight);
 out:
+    if (s.pidfd >= 0)
+        close(s.pidfd);
     free(s.gone_reply_to);
     free(s.gone_reason);
     zsock_destroy(&s.inbox);
