@@ -10,7 +10,9 @@
 #include "metrics_page.h"
 
 #define FIRST_SAMPLE_MS 2000
-#define STALE_S (3 * HB_METRICS_INTERVAL_S)
+/* A report older than this is of a supervisor that stopped reporting: past
+ * two of an idle sandbox's report intervals. */
+#define STALE_S (2 * HB_USAGE_IDLE_S + HB_METRICS_INTERVAL_S)
 #define PRUNE_S (30 * HB_METRICS_INTERVAL_S)
 /* Per-sandbox rows the history keeps in all (~150 bytes each): 24 h of
  * samples of 10,000 sandboxes would be 86 million rows (13 GB) and an

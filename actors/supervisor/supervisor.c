@@ -23,13 +23,14 @@
 #include <unistd.h>
 
 #include "image_layer.h" /* snapshots (issue 17) */
+#include "metrics.h"     /* HB_USAGE_IDLE_S */
 #include "sbdir.h"  /* the files kept in the sandbox dir */
 #include "proxy.h"  /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
 #include "skills.h" /* the create request's skills -> spec */
 
 #define TICK_MS 10000       /* usage report */
 #define ALIVE_MS 1000       /* init liveness without a pidfd (old kernel): polled */
-#define IDLE_REPORT_MS 60000 /* an idle sandbox's usage report, at most this stale */
+#define IDLE_REPORT_MS (HB_USAGE_IDLE_S * 1000)
 #define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
 typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
@@ -53,7 +54,7 @@ typedef struct {
     int64_t       next_tick_ms;
     int64_t       next_usage_ms;
     int64_t       last_report_ms;  /* the last usage report sent */
-    uint64_t      reported_cpu_ns, reported_mem;  /* its figures: unchanged = idle */
+    bool          reported_idle;   /* it said 0 % CPU: the next idle ones may wait */
     /* Init's pidfd (sup_alive.c): readable when it dies, so 10,000 idle
      * sandboxes cost no wake-ups; -1 while none is open. */
     int           pidfd;
@@ -391,13 +392,15 @@ static void check_oom(sup_t *s, const hb_usage_t *u)
     publish(s, &ev);
 }
 
-/* Unchanged CPU time and memory since the last report: nothing ran, so
- * the report can wait (up to IDLE_REPORT_MS; the metrics actor counts a
- * sandbox as live for longer than that). */
-static bool idle_since_report(const sup_t *s, const hb_usage_t *u, int64_t now)
+/* No CPU time used since the last reading, and the last report already
+ * said so: nothing ran, the report can wait (up to IDLE_REPORT_MS; the
+ * metrics actor keeps a report for longer than that). 10,000 idle sandboxes
+ * then cost the metrics actor and the manager 170 messages a second, not
+ * 1,000. */
+static bool report_can_wait(const sup_t *s, const hb_usage_t *u, int64_t now)
 {
-    return s->last_report_ms && now - s->last_report_ms < IDLE_REPORT_MS &&
-           u->cpu_usage_ns == s->reported_cpu_ns && u->memory_bytes == s->reported_mem;
+    return s->reported_idle && u->cpu_usage_ns == s->cpu_prev_ns &&
+           now - s->last_report_ms < IDLE_REPORT_MS;
 }
 
 static void report_usage(sup_t *s)
@@ -406,11 +409,10 @@ static void report_usage(sup_t *s)
     if (hb_sandbox_usage(s->sb, &u) < 0)
         return;
     check_oom(s, &u);
-    if (idle_since_report(s, &u, hb_now_ms()))
+    if (report_can_wait(s, &u, hb_now_ms()))
         return;
     s->last_report_ms = hb_now_ms();
-    s->reported_cpu_ns = u.cpu_usage_ns;
-    s->reported_mem = u.memory_bytes;
+    s->reported_idle = s->cpu_prev_ms && u.cpu_usage_ns == s->cpu_prev_ns;
     hb_sandbox_disk_usage(s->sb, &u);
     hb_sandbox_net_usage(s->sb, &u);
     int64_t now = hb_now_ms();
