@@ -46,7 +46,7 @@ def restart(args, d, n):
     d.stop()
     stop_s = time.monotonic() - t0
     t0 = time.monotonic()
-    d.start()
+    d.start(timeout=600)   # /healthz answers once every sandbox is re-attached
     c = Client(d)
     seen = running_count(c)
     while seen < n and time.monotonic() - t0 < 300:
