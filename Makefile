@@ -22,6 +22,10 @@ SRC_DIRS := actors actors/supervisor actors/opencode actors/runtime actors/runti
             tools/init tools/init/launcher tools/init/agent
 INCLUDES := -I. $(addprefix -I,$(SRC_DIRS))
 CPPFLAGS += -D_GNU_SOURCE $(INCLUDES)
+# density (issue 19): czmq's socket leak tracking keeps every zsock_new'd
+# socket in one global list that each zsock_destroy scans under a global
+# mutex: O(sockets) per request at 10,000 sandboxes. Off.
+CPPFLAGS += -DZSOCK_NOCHECK
 
 ifeq ($(SAN),1)
   BUILD   := build-san

@@ -127,6 +127,29 @@ static int wait_ms(const hb_loop_t *l, void *self, int64_t until_ms)
     return w > INT32_MAX ? INT32_MAX : (int)w;
 }
 
+/* zpoller cannot watch a plain descriptor safely (it probes it as a zmq
+ * socket), so a loop with one polls with zmq_poll: the pipe, the inbox and
+ * the descriptor. Returns the socket that is readable, NULL otherwise (the
+ * descriptor's handler has run then). */
+static void *wait_with_fd(const hb_loop_t *l, void *self, int timeout_ms)
+{
+    zmq_pollitem_t it[3] = {
+        {.socket = zsock_resolve(l->pipe), .events = ZMQ_POLLIN},
+        {.socket = l->inbox ? zsock_resolve(l->inbox) : NULL, .fd = -1, .events = ZMQ_POLLIN},
+        {.socket = NULL, .fd = l->watch_fd(self), .events = ZMQ_POLLIN},
+    };
+    errno = 0;
+    if (zmq_poll(it, 3, timeout_ms) <= 0)
+        return NULL;
+    if (it[0].revents)
+        return l->pipe;
+    if (it[1].revents)
+        return l->inbox;
+    if (it[2].revents)
+        l->on_fd(self);
+    return NULL;
+}
+
 hb_loop_end_t hb_loop_run(const hb_loop_t *l, void *self, int64_t until_ms)
 {
     hb_loop_end_t end = HB_LOOP_TERM;
@@ -142,12 +165,13 @@ hb_loop_end_t hb_loop_run(const hb_loop_t *l, void *self, int64_t until_ms)
             end = HB_LOOP_TIMEOUT;
             break;
         }
-        void *which = zpoller_wait(p, wait_ms(l, self, until_ms));
+        void *which = l->watch_fd ? wait_with_fd(l, self, wait_ms(l, self, until_ms))
+                                  : zpoller_wait(p, wait_ms(l, self, until_ms));
         if (which == l->pipe && !pipe_msg(l, self))
             break;
         if (which && which == l->inbox)
             inbox_msg(l, self);
-        if (!which && zpoller_terminated(p))
+        if (!which && (l->watch_fd ? zmq_errno() == ETERM : zpoller_terminated(p)))
             break;
     }
 out:

@@ -62,6 +62,11 @@ typedef struct {
     int64_t (*due)(void *self);
     /* Before every wait: true ends the loop. NULL: only $TERM ends it. */
     bool (*done)(void *self);
+    /* Before every wait: a descriptor to watch for input besides the
+     * sockets (the supervisor's pidfd of its init: the kernel says when it
+     * died, no polling), or -1; on_fd runs when it is readable. NULL: none. */
+    int (*watch_fd)(void *self);
+    void (*on_fd)(void *self);
 } hb_loop_t;
 
 typedef enum {

@@ -38,6 +38,9 @@ typedef struct {
     hb_supervisor_new_fn *sup_new;
     zsock_t  *inbox, *reaper, *met;
     zhashx_t *entries;       /* id -> entry_t*, owned */
+    /* recovery: the ids re-attached, and how many of them have reported */
+    char    **attach_ids;
+    size_t    attach_n, attach_at;
     uint64_t  gen;
     char      image_state[16];   /* ready | building | failed */
     char      image_progress[256];
@@ -683,12 +686,16 @@ static void recover_one(mgr_t *m, const char *id)
     publish(m, &ev);   /* hivebox_sandbox_destructions_total{reason="dead"} */
 }
 
+/* Asked after every message while re-attaching: a cursor over the ids, so
+ * 10,000 sandboxes cost 10,000 look-ups in all, not 10,000 scans of all. */
 static bool all_reported(void *self)
 {
     mgr_t *m = self;
-    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        if (en->state == E_CREATING)
+    for (; m->attach_at < m->attach_n; m->attach_at++) {
+        const entry_t *en = zhashx_lookup(m->entries, m->attach_ids[m->attach_at]);
+        if (en && en->state == E_CREATING)
             return false;
+    }
     return true;
 }
 
@@ -703,12 +710,17 @@ static void recover(mgr_t *m, zsock_t *pipe)
     }
     for (size_t i = 0; i < n; i++)
         recover_one(m, ids[i]);
-    hb_strv_free(ids, n);
     /* Wait for the re-attached supervisors to report, so the API shows them
      * from its first request. */
+    m->attach_ids = ids;
+    m->attach_n = n;
+    m->attach_at = 0;
     hb_loop_t loop = {.name = "manager", .pipe = pipe, .inbox = m->inbox, .on_inbox = on_inbox,
                       .done = all_reported};
     hb_loop_run(&loop, m, hb_now_ms() + ATTACH_WAIT_MS);
+    m->attach_ids = NULL;
+    m->attach_n = 0;
+    hb_strv_free(ids, n);
     HB_LOG_INFO("manager: %zu sandbox(es) re-attached", zhashx_size(m->entries));
 }
 

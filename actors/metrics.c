@@ -10,8 +10,15 @@
 #include "metrics_page.h"
 
 #define FIRST_SAMPLE_MS 2000
-#define STALE_S (3 * HB_METRICS_INTERVAL_S)
+/* A report older than this is of a supervisor that stopped reporting: past
+ * two of an idle sandbox's report intervals. */
+#define STALE_S (2 * HB_USAGE_IDLE_S + HB_METRICS_INTERVAL_S)
 #define PRUNE_S (30 * HB_METRICS_INTERVAL_S)
+/* Per-sandbox rows the history keeps in all (~150 bytes each): 24 h of
+ * samples of 10,000 sandboxes would be 86 million rows (13 GB) and an
+ * analytics answer no client could take. Past the budget the oldest samples
+ * lose their rows and keep their counts and host figures (issue 19). */
+#define ROWS_MAX 100000
 
 typedef hb_met_usage_t usage_t;
 
@@ -21,6 +28,7 @@ typedef struct {
     zhashx_t      *usage;   /* = figs.usage: id -> usage_t*, owned there */
     hb_sample_t   *ring;    /* HB_METRICS_RING slots */
     size_t         head, count;
+    size_t         rows;    /* per-sandbox rows in the ring, at most ROWS_MAX */
     hb_cpu_times_t cpu_prev;
     int64_t        next_ms;
 } met_t;
@@ -83,20 +91,41 @@ static void prune_usage(met_t *m, int64_t now)
     zlist_destroy(&old);
 }
 
+static void drop_rows(met_t *m, hb_sample_t *s)
+{
+    hb_sample_t rows = {.sandboxes = s->sandboxes, .sandboxes_n = s->sandboxes_n};
+    m->rows -= s->sandboxes_n;
+    hb_sample_clear(&rows);   /* the rows and what they own, nothing else */
+    s->sandboxes = NULL;
+    s->sandboxes_n = 0;
+}
+
+/* Oldest first, until the ring is within ROWS_MAX; the newest sample keeps
+ * its rows whatever its size (/metrics and the dashboard read it). */
+static void trim_rows(met_t *m)
+{
+    size_t first = (m->head + HB_METRICS_RING - m->count) % HB_METRICS_RING;
+    for (size_t i = 0; m->rows > ROWS_MAX && i + 1 < m->count; i++)
+        drop_rows(m, &m->ring[(first + i) % HB_METRICS_RING]);
+}
+
 static void take_sample(met_t *m)
 {
     prune_usage(m, time(NULL));
     hb_sample_t *slot = &m->ring[m->head];
+    m->rows -= slot->sandboxes_n;
     hb_sample_clear(slot);
     if (build_sample(m, slot) < 0) {
         hb_sample_clear(slot);
         HB_LOG_ERROR("metrics: out of memory taking a sample");
         return;
     }
+    m->rows += slot->sandboxes_n;
     m->head = (m->head + 1) % HB_METRICS_RING;
     if (m->count < HB_METRICS_RING)
         m->count++;
     m->figs.last = slot;
+    trim_rows(m);
     void *buf;
     size_t len;
     if (hb_sample_encode(slot, &buf, &len) == 0) {

@@ -12,6 +12,9 @@
 #include "actor.h"
 
 #define HB_METRICS_INTERVAL_S 10
+/* An idle sandbox's supervisor reports its usage at least this often (a
+ * report of 0 % CPU stays true until it uses some); issue 19. */
+#define HB_USAGE_IDLE_S 60
 #define HB_METRICS_RING (24 * 3600 / HB_METRICS_INTERVAL_S)
 
 typedef struct {

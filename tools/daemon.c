@@ -267,13 +267,28 @@ static void announce_key(const char *key, const char *data_dir)
  * chunks) its own mapping, returned to the system when freed: glibc's
  * default threshold climbs after the first large free, and the heap then
  * keeps what a burst of output took. */
-static void raise_limits(void)
+#define NOFILE_WANT (256u * 1024)
+
+/* 10,000 sandboxes hold ~70,000 descriptors (issue 19, docs/performance.md):
+ * as root, lift the hard limit too (the kernel's nr_open caps it); else the
+ * soft limit up to the hard one. */
+static void raise_nofile(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
+    struct rlimit big = {.rlim_cur = NOFILE_WANT, .rlim_max = NOFILE_WANT};
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= NOFILE_WANT)
+        return;
+    if (rl.rlim_max < NOFILE_WANT && setrlimit(RLIMIT_NOFILE, &big) == 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > NOFILE_WANT ? NOFILE_WANT : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+static void raise_limits(void)
+{
+    raise_nofile();
     zsys_set_max_sockets(0);   /* 0: as many as libzmq allows */
     mallopt(M_ARENA_MAX, 2);
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);

@@ -300,6 +300,16 @@ uint64_t hb_cg_own_oom_kills(const hb_runtime_t *rt, const char *id)
                          : read_keyed(dir, "memory.oom_control", "oom_kill");
 }
 
+uint64_t hb_sandbox_cpu_ns(const hb_sandbox_t *sb)
+{
+    char dir[HB_HOSTPATH_MAX];
+    if (sb->rt->cgroup_v2)
+        return cg_dir(sb->rt, NULL, sb->id, dir, sizeof dir) < 0
+               ? 0 : read_keyed(dir, "cpu.stat", "usage_usec") * 1000;
+    return cg_dir(sb->rt, "cpuacct", sb->id, dir, sizeof dir) < 0
+           ? 0 : read_u64(dir, "cpuacct.usage");
+}
+
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
 {
     const hb_runtime_t *rt = sb->rt;

@@ -256,6 +256,9 @@ typedef struct {
     uint64_t net_tx_bytes;        /* sent by the sandbox */
 } hb_usage_t;
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
+/* Only the CPU time the sandbox used, in ns (one file read: the
+ * supervisor's idle check, issue 19). 0 when unreadable. */
+uint64_t hb_sandbox_cpu_ns(const hb_sandbox_t *sb);
 /* cgroup_net.c: fills only the net fields, from the host end of its veth
  * (two sysfs reads; has_net false in network mode none). */
 void hb_sandbox_net_usage(const hb_sandbox_t *sb, hb_usage_t *u);

@@ -23,12 +23,15 @@
 #include <unistd.h>
 
 #include "image_layer.h" /* snapshots (issue 17) */
+#include "metrics.h"     /* HB_USAGE_IDLE_S */
 #include "sbdir.h"  /* the files kept in the sandbox dir */
 #include "proxy.h"  /* the sandbox's OpenCode server: up after create/attach, stopped before destroy */
 #include "skills.h" /* the create request's skills -> spec */
 
 #define TICK_MS 10000       /* usage report */
-#define ALIVE_MS 1000       /* init liveness: a dead sandbox must stop looking alive fast */
+#define ALIVE_MS 1000       /* init liveness without a pidfd (old kernel): polled */
+#define IDLE_REPORT_MS (HB_USAGE_IDLE_S * 1000)
+#define IDLE_TICK_MS 30000    /* an idle sandbox's check: one file read (its CPU time) */
 #define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
 typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
@@ -51,6 +54,12 @@ typedef struct {
     int64_t       cpu_prev_ms;
     int64_t       next_tick_ms;
     int64_t       next_usage_ms;
+    int64_t       last_report_ms;  /* the last usage report sent */
+    bool          reported_idle;   /* it said 0 % CPU: the next idle ones may wait */
+    /* Init's pidfd (sup_alive.c): readable when it dies, so 10,000 idle
+     * sandboxes cost no wake-ups; -1 while none is open. */
+    int           pidfd;
+    pid_t         pidfd_pid;
     bool          term;
     /* the process watch (sup_watch.c): running while `watch` is set */
     hb_sup_watch_t *watch;
@@ -385,11 +394,29 @@ static void check_oom(sup_t *s, const hb_usage_t *u)
     publish(s, &ev);
 }
 
-static void report_usage(sup_t *s)
+/* No CPU time used since the last reading, and the last report already
+ * said so: nothing ran (no OOM kill either: that takes an allocation), so
+ * the report can wait, up to IDLE_REPORT_MS (the metrics actor keeps a
+ * report for longer than that). 10,000 idle sandboxes then cost one file
+ * read each every IDLE_TICK_MS and 170 messages a second, not 8,000 reads
+ * and 2,000 messages. */
+static bool report_can_wait(const sup_t *s, int64_t now)
 {
+    return s->reported_idle && now - s->last_report_ms < IDLE_REPORT_MS &&
+           hb_sandbox_cpu_ns(s->sb) == s->cpu_prev_ns;
+}
+
+/* True when the sandbox was idle (the next check may wait longer). */
+static bool report_usage(sup_t *s)
+{
+    if (report_can_wait(s, hb_now_ms()))
+        return true;
     hb_usage_t u;
     if (hb_sandbox_usage(s->sb, &u) < 0)
-        return;
+        return false;
+    check_oom(s, &u);
+    s->last_report_ms = hb_now_ms();
+    s->reported_idle = s->cpu_prev_ms && u.cpu_usage_ns == s->cpu_prev_ns;
     hb_sandbox_disk_usage(s->sb, &u);
     hb_sandbox_net_usage(s->sb, &u);
     int64_t now = hb_now_ms();
@@ -409,27 +436,30 @@ static void report_usage(sup_t *s)
     hb_msg_t m = {.type = HB_MSG_USAGE, .id = s->id, .usage = &one, .usage_n = 1};
     hb_bus_send(s->met, &m);   /* m borrows */
     hb_bus_send(s->mgr, &m);   /* for the list's disk figure */
-    check_oom(s, &u);
+    return s->reported_idle;
 }
 
 static void tick(sup_t *s)
 {
     int64_t now = hb_now_ms();
-    s->next_tick_ms = now + ALIVE_MS;
+    s->next_tick_ms = now + (s->pidfd >= 0 ? TICK_MS : ALIVE_MS);
     if (s->state != S_RUNNING)
         return;
-    if (!hb_sandbox_alive(s->sb)) {
+    if (s->pidfd < 0 && !hb_sandbox_alive(s->sb)) {
         HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
         begin_fail(s);
         return;
     }
     if (now >= s->next_usage_ms) {
-        s->next_usage_ms = now + TICK_MS;
-        report_usage(s);
+        bool idle = report_usage(s);
+        s->next_usage_ms = now + (idle ? IDLE_TICK_MS : TICK_MS);
+        if (s->pidfd >= 0)
+            s->next_tick_ms = s->next_usage_ms;
     }
 }
 
-/* The loop's periodic work: the liveness check every ALIVE_MS. */
+/* The loop's periodic work: the usage report every TICK_MS, and the
+ * liveness check every ALIVE_MS when init has no pidfd. */
 static int64_t tick_due(void *self)
 {
     sup_t *s = self;
@@ -437,6 +467,48 @@ static int64_t tick_due(void *self)
         tick(s);
     int64_t wait = s->next_tick_ms - hb_now_ms();
     return wait > 0 ? wait : 0;
+}
+
+/* Work starts in an idle sandbox: its usage is read again within TICK_MS,
+ * not IDLE_TICK_MS. */
+static void usage_soon(sup_t *s)
+{
+    int64_t at = hb_now_ms() + TICK_MS;
+    if (s->next_usage_ms > at)
+        s->next_usage_ms = at;
+    if (s->next_tick_ms > at)
+        s->next_tick_ms = at;
+}
+
+/* The pidfd of the current init while running (a restore starts a new
+ * init: the descriptor follows it); -1 otherwise. */
+static int alive_fd(void *self)
+{
+    sup_t *s = self;
+    bool want = s->state == S_RUNNING && !s->term && s->sb;
+    if (s->pidfd >= 0 && (!want || s->sb->init_pid != s->pidfd_pid)) {
+        close(s->pidfd);
+        s->pidfd = -1;
+    }
+    if (want && s->pidfd < 0 && s->pidfd_pid != s->sb->init_pid) {
+        s->pidfd_pid = s->sb->init_pid;   /* one try per init: no pidfd, polled */
+        s->pidfd = hb_sup_alive_open(s->sb);
+        if (s->pidfd < 0)
+            s->next_tick_ms = hb_now_ms();   /* gone already, or polled from now on */
+    }
+    return s->pidfd;
+}
+
+/* Init's pidfd is readable: it died. */
+static void on_init_exit(void *self)
+{
+    sup_t *s = self;
+    close(s->pidfd);
+    s->pidfd = -1;
+    if (s->state != S_RUNNING || hb_sandbox_alive(s->sb))
+        return;
+    HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
+    begin_fail(s);
 }
 
 /* ---- requests ---- */
@@ -496,6 +568,7 @@ static void on_op(sup_t *s, hb_msg_t *q)
         return;
     }
     s->inflight++;
+    usage_soon(s);
 }
 
 static void on_lease(sup_t *s, const hb_msg_t *q)
@@ -504,8 +577,10 @@ static void on_lease(sup_t *s, const hb_msg_t *q)
         return;
     hb_msg_t r = {.type = HB_MSG_R_LEASE, .handle = (uint64_t)(uintptr_t)s->sb,
                   .inbox = s->inbox_ep};
-    if (hb_bus_post(q->reply_to, &r) == 0)   /* r borrows */
+    if (hb_bus_post(q->reply_to, &r) == 0) {   /* r borrows */
         s->inflight++;
+        usage_soon(s);
+    }
 }
 
 /* One more command ran: the counter, its event, and OOM attribution. */
@@ -901,7 +976,8 @@ static bool nothing_in_flight(void *self)
 static void run(sup_t *s, zsock_t *pipe)
 {
     hb_loop_t loop = {.name = s->id, .pipe = pipe, .inbox = s->inbox, .on_inbox = on_inbox,
-                      .on_pipe = on_request, .due = tick_due};
+                      .on_pipe = on_request, .due = tick_due, .watch_fd = alive_fd,
+                      .on_fd = on_init_exit};
     s->next_tick_ms = hb_now_ms();
     hb_loop_run(&loop, s, -1);
     /* Shutdown: let in-flight uses end within the grace (requests are
@@ -933,7 +1009,8 @@ static void free_args(hb_sup_args_t *a)
 static void sup_actor(zsock_t *pipe, void *arg)
 {
     hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1};
+    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1,
+               .pidfd = -1};
     snprintf(s.id, sizeof s.id, "%s", a->id);
     hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
     hb_err_t e = {0};
@@ -956,6 +1033,8 @@ static void sup_actor(zsock_t *pipe, void *arg)
         HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
                  s.inflight);
 out:
+    if (s.pidfd >= 0)
+        close(s.pidfd);
     free(s.gone_reply_to);
     free(s.gone_reason);
     zsock_destroy(&s.inbox);

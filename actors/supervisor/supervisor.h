@@ -69,6 +69,10 @@ hb_sup_watch_t *hb_sup_watch_start(const hb_sandbox_t *sb, int64_t from_seq, con
 void hb_sup_watch_stop(hb_sup_watch_t *w);
 void hb_sup_watch_free(hb_sup_watch_t *w);
 
+/* sup_alive.c: a pidfd of sb's init, checked to be the recorded one (pid and
+ * start time); -1 if it is gone or pidfds are not supported. */
+int hb_sup_alive_open(const hb_sandbox_t *sb);
+
 /* sbinfo.c: describe a sandbox (caller clears *out). */
 int hb_sbinfo_fill(hb_sbinfo_t *out, const hb_sandbox_t *sb, uint64_t commands_executed,
                    const hb_usage_t *usage);

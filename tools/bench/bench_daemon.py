@@ -94,7 +94,7 @@ class Daemon:
         except (ValueError, OSError):
             pass
 
-    def start(self):
+    def start(self, timeout=60):
         env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEBOX_")}
         if not self.opencode:
             env["HIVEBOX_OPENCODE"] = "false"  # measure the sandbox, not the agent
@@ -107,7 +107,7 @@ class Daemon:
         log(f"starting daemon on {self.url} (data dir {self.data_dir})")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=env, preexec_fn=self._limits)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise BenchError(f"daemon exited with {self.proc.returncode}:\n{self.log_tail()}")
@@ -119,7 +119,7 @@ class Daemon:
             except requests.RequestException:
                 pass
             time.sleep(0.05)
-        raise BenchError(f"daemon not healthy after 60 s:\n{self.log_tail()}")
+        raise BenchError(f"daemon not healthy after {timeout} s:\n{self.log_tail()}")
 
     def pid(self):
         """The hivebox process itself, even under a wrapper such as strace."""

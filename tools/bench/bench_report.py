@@ -4,6 +4,7 @@ import sys
 
 from bench_common import MIB
 from bench_dashboard import dashboard_rows
+from bench_density import density_top_rows
 from bench_e2b import e2b_rows
 from bench_lifecycle import lifecycle_rows
 from bench_dns import dns_rows
@@ -120,6 +121,7 @@ def build_rows(res):
         rows.append((f"answering exec @{n}", f"{lv['exec_answered']}/{lv['exec_checked']}",
                      lv["exec_answered"], "", None, f"all of {lv['target']}" if thousand else None,
                      ok if thousand else None))
+    density_top_rows(res, rows)
     hostile_rows(res, rows)
     terminal_rows(res, rows, ms, MIB)
     dashboard_rows(res, rows)

@@ -11,9 +11,10 @@ import requests
 from bench_baseline import bwrap_idle_cost
 from bench_client import Client, create_ok, destroy_ok, exec_ok, expect, parallel, quiet_destroy
 from bench_dashboard import rows_at
+from bench_density import density_extra
 from bench_common import HTTP_TIMEOUT, MIB, BenchError, dist, log, timed
 from bench_host import (cgroup_instance, cgroup_memory, idle_cpu_percent, mem_available,
-                        pss_bytes)
+                        meminfo, pss_bytes)
 
 # ---- HiveBox sections ----------------------------------------------------
 
@@ -230,6 +231,7 @@ def bench_density(args, d, res, notes):
     time.sleep(args.settle)
     mem0, st0 = mem_available(), d.status()
     out = {"mem_available_before": mem0, "daemon_before": st0, "levels": []}
+    out["meminfo_before"] = meminfo()
     res["density"] = out
     ids = []
     try:
@@ -277,6 +279,7 @@ def bench_density(args, d, res, notes):
             if errs:
                 notes.append(f"density stopped at {len(ids)} sandboxes: {str(errs[0])[:200]}")
                 break
+        density_extra(args, d, res, ids, check_exec)
         if "dashboard" in args.only and ids:
             rows_at(args, d, res, notes, len(ids))
     finally:
