@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdbudget.h" /* --max-sandboxes within the open-file limit */
 #include "proxy.h"   /* hb_proxy_sandbox_kill */
 #include "skills.h"  /* hb_skills_list, hb_catitems_free */
 #include "supervisor.h"
@@ -699,6 +700,20 @@ static bool all_reported(void *self)
     return true;
 }
 
+/* --max-sandboxes within what the open-file limit allows: past it the
+ * daemon would abort making a socket (fdbudget.h). */
+static void fit_fd_budget(mgr_t *m)
+{
+    uint64_t cap = hb_fd_sandbox_cap();
+    if (cap >= m->limits.max_sandboxes)
+        return;
+    HB_LOG_WARN("manager: the open-file limit allows %llu sandboxes (%d descriptors each): "
+                "--max-sandboxes lowered from %llu; raise it (ulimit -n, LimitNOFILE=)",
+                (unsigned long long)cap, HB_FDS_PER_SANDBOX,
+                (unsigned long long)m->limits.max_sandboxes);
+    m->limits.max_sandboxes = cap;
+}
+
 static void recover(mgr_t *m, zsock_t *pipe)
 {
     char **ids = NULL;
@@ -708,8 +723,16 @@ static void recover(mgr_t *m, zsock_t *pipe)
         HB_LOG_ERROR("manager: cannot list sandboxes: %s", e.msg);
         return;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (zhashx_size(m->entries) >= m->limits.max_sandboxes) {
+            /* left running, untouched, until a daemon with room starts */
+            HB_LOG_ERROR("manager: %zu sandboxes found, only %llu fit (--max-sandboxes, "
+                         "open-file limit): the rest are not re-attached", n,
+                         (unsigned long long)m->limits.max_sandboxes);
+            break;
+        }
         recover_one(m, ids[i]);
+    }
     /* Wait for the re-attached supervisors to report, so the API shows them
      * from its first request. */
     m->attach_ids = ids;
@@ -757,6 +780,7 @@ static void mgr_actor(zsock_t *pipe, void *arg)
     free(a);
     hb_err_t e = {0};
     int rc = setup(&m, &e);
+    fit_fd_budget(&m);
     if (rc == 0)
         recover(&m, pipe);   /* before ready: the first request sees the survivors */
     hb_actor_ready(pipe, rc < 0 ? &e : NULL);

@@ -12,6 +12,7 @@ import signal
 import pytest
 
 import hbtest
+from conftest import shutdown_daemon
 
 API = "/api/v1/hiveboxes"
 COUNT = 300
@@ -99,3 +100,42 @@ def test_300_sandboxes_answer_list_restart_and_leave_nothing(private_daemon):
                       f"daemon threads back to ~{base_threads}")
     hbtest.wait_until(lambda: d.fd_count() <= base_fds + 8, 20, 0.5,
                       f"daemon fds back to ~{base_fds}")
+
+
+NOFILE = 2560 + 7 * 4   # fdbudget.h: the reserve, then room for 4 sandboxes
+
+
+class _LowFdDaemon(hbtest.Daemon):
+    """A daemon started under a hard open-file limit it cannot lift."""
+
+    def argv(self):
+        return ["prlimit", f"--nofile={NOFILE}:{NOFILE}", "--", *super().argv()]
+
+
+def test_past_the_open_file_budget_creates_are_refused_not_fatal(e2e_tmp):
+    """The fd budget (issue 19): past it libzmq cannot make a socket and
+    czmq aborts the daemon, taking every sandbox's API down. The daemon lowers
+    --max-sandboxes to what its limit allows; creates past it are refused and
+    the daemon and the sandboxes it has keep working."""
+    d = _LowFdDaemon(e2e_tmp / ("fd-" + os.urandom(3).hex()), name="daemon")
+    d.start()
+    try:
+        limits = open(f"/proc/{d.pid}/limits").read()
+        soft = int([ln for ln in limits.splitlines() if "open files" in ln][0].split()[3])
+        if soft != NOFILE:
+            pytest.skip(f"the daemon lifted its open-file limit to {soft} (CAP_SYS_RESOURCE)")
+        assert "open-file limit allows 4 sandboxes" in d.log_text(), d.log_tail()
+        c = d.client()
+        made = [c.create(network="none", memory="64m")["id"] for _ in range(4)]
+        for _ in range(3):
+            r = c.post(API, json={"network": "none", "memory": "64m"})
+            assert r.status_code in (429, 503), (r.status_code, r.text)
+            assert "error" in r.json()
+        assert d.alive()
+        for sid in made:
+            assert c.exec(sid, "echo ok")["stdout"] == "ok\n"
+        for sid in made:
+            c.destroy(sid)
+        c.close()
+    finally:
+        shutdown_daemon(d)
