@@ -182,8 +182,11 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
                            .hostname = hostname, .stdin_pipe = true};
     agent_child_t ch;
     int64_t t0 = agent_mono_us();
-    if (agent_spawn(conn, &q, &ch) < 0)
+    /* The warm worker when one is ready, else today's path (agent_warm.c). */
+    if (agent_warm_spawn(&q, &ch) < 0 && agent_spawn(conn, &q, &ch) < 0) {
+        agent_warm_refill();
         return;
+    }
     pid_t pid = ch.pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     stream_t s = {
@@ -213,4 +216,5 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     if (pidfd >= 0)
         close(pidfd);
     free(s.buf);
+    agent_warm_refill();        /* after the answer: off this command's latency */
 }
