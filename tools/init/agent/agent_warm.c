@@ -80,8 +80,9 @@ static void worker_harden(int sock)
     prctl(PR_SET_NAME, "hb-warm", 0, 0, 0);
     agent_reset_signals();
     umask(022);
-    /* Not dumpable again (the capability change made it so): it holds a
-     * copy of init's memory until execve, which makes the command dumpable. */
+    /* Not dumpable, as init (fork keeps the flag; set again so that no
+     * step above can have changed it): the worker holds a copy of init's
+     * memory until execve, which makes the command dumpable as before. */
     if (agent_drop_bounding() < 0 || agent_set_rlimits() < 0 || cap_set_proc(g_caps) < 0 ||
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
         agent_seccomp_apply() < 0)
