@@ -8,6 +8,7 @@ from bench_density import density_top_rows
 from bench_e2b import e2b_rows
 from bench_lifecycle import lifecycle_rows
 from bench_terminal import terminal_rows
+from bench_warm import warm_rows
 
 # ---- the report ------------------------------------------------------------
 
@@ -125,6 +126,7 @@ def build_rows(res):
     dashboard_rows(res, rows)
     e2b_rows(res, rows, ms)
     lifecycle_rows(res, rows, ms)
+    warm_rows(res, rows, ms, ratio)
     return rows
 
 
