@@ -304,6 +304,7 @@ static pid_t take(int *sock)
     *sock = g_sock;
     g_pid = -1;
     g_sock = -1;
+    g_want = false;             /* the next one only after this answer */
     pthread_mutex_unlock(&g_m);
     return pid;
 }
