@@ -199,3 +199,18 @@ def test_a_sandbox_process_cannot_reach_into_the_worker(sandbox, client):
     assert "open" not in res.values() and len(res) == 4, res
     assert st == mine and "NoNewPrivs:\t1" in st and "Seccomp:\t2" in st, (st, mine)
     assert warm_workers(sb.id)[0][1] == w, "the probe did not use the worker"
+
+
+def test_a_failing_cwd_answers_as_today_and_the_worker_is_replaced(sandbox, client):
+    """The worker reports the failed chdir; the request falls back to
+    today's path, which answers the error it always gave."""
+    fresh = sandbox()
+    r_cold = client.post(f"/api/v1/hiveboxes/{fresh.id}/exec", json={"command": "true", "cwd": "/nope"})
+    sb = sandbox()
+    sb.sh("true")
+    _, w = one_worker(sb.id)
+    r = client.post(f"/api/v1/hiveboxes/{sb.id}/exec", json={"command": "true", "cwd": "/nope"})
+    assert (r.status_code, r.json()) == (r_cold.status_code, r_cold.json())
+    assert r.status_code != 200 and "cwd" in r.json()["error"], r.text
+    _, w2 = one_worker(sb.id)
+    assert w2 != w
