@@ -1,7 +1,8 @@
 /* The `exec` request: start a hardened /bin/sh -c <cmd> (agent_spawn.c),
  * stream its output, enforce out_cap and timeout, answer `exit` as
  * soon as the shell exits. Runs on a request thread of PID 1; the command is
- * that thread's child and only that thread waits for it. */
+ * that thread's child (or the warm worker it took, agent_warm.c) and only
+ * that thread waits for it. */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
