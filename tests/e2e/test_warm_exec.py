@@ -11,7 +11,6 @@ after a PTY process."""
 import os
 import time
 
-
 import hbtest
 from hbtest import wait_until
 
