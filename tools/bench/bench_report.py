@@ -10,6 +10,7 @@ from bench_lifecycle import lifecycle_rows
 from bench_dns import dns_rows
 from bench_preview import preview_rows
 from bench_terminal import terminal_rows
+from bench_warm import warm_rows
 
 # ---- the report ------------------------------------------------------------
 
@@ -129,6 +130,7 @@ def build_rows(res):
     lifecycle_rows(res, rows, ms)
     dns_rows(res, rows, ms)
     preview_rows(res, rows, ms)
+    warm_rows(res, rows, ms, ratio)
     return rows
 
 

@@ -63,6 +63,42 @@ typedef struct {
  * on conn (nothing left open). */
 int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch);
 
+/* ---- pieces of the command set-up shared with the warm worker (agent_warm.c) ---- */
+
+#include <sys/capability.h>
+
+/* fds while spawning: what the child gets and what the caller keeps. */
+typedef struct {
+    int in_r, in_w, out_r, out_w, err_r, err_w, rep_r, rep_w;
+} agent_fds_t;
+
+/* How a child reports a failed set-up on fd 3 before it would exec. */
+typedef struct {
+    int stage;
+    int err;
+} agent_report_t;
+
+int    agent_make_pipes(agent_fds_t *f);   /* stdio and report pipes; -1 with errno */
+void   agent_close_fds(agent_fds_t *f);
+char **agent_build_env(const msgpack_object_array *env, const char *hostname, const agent_user_t *u,
+                       bool tty);          /* NULL-terminated; caller frees */
+cap_t  agent_build_caps(void);
+bool   agent_oom_reset_needed(void);
+void   agent_reset_oom(pid_t pid);         /* after execve: the command's own /proc files */
+/* In a child only (system calls, no locks): */
+int    agent_join_user_cgroups(void);      /* 0 or an errno */
+int    agent_drop_bounding(void);
+int    agent_set_rlimits(void);
+void   agent_reset_signals(void);
+
+/* Warm exec (agent_warm.c): a plain root exec without a terminal starts in
+ * the pre-forked worker. 0 with *ch filled once it has exec'd, or -1 (no
+ * worker ready, or it failed: nothing left open or running, nothing
+ * answered) and the caller takes agent_spawn. */
+int  agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch);
+/* Have a fresh worker forked in the background (after an answer). */
+void agent_warm_refill(void);
+
 /* Request handlers: they answer on conn and return; the caller closes it. */
 void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname);
 void agent_op_signal(int conn, const hb_initreq_t *r);

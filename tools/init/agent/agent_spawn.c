@@ -57,6 +57,11 @@ void agent_exec_setup(const int *cg_fds, int n_cg, bool reset_oom)
     g_reset_oom = reset_oom;
 }
 
+bool agent_oom_reset_needed(void)
+{
+    return g_reset_oom;
+}
+
 /* Everything the child needs, prepared by the request thread before fork so that
  * the child only makes system calls. */
 typedef struct {
@@ -69,14 +74,9 @@ typedef struct {
     bool tty;                   /* in_r is a PTY's slave: make it the session's terminal */
 } child_t;
 
-typedef struct {
-    int stage;
-    int err;
-} report_t;
-
 static __attribute__((noreturn)) void child_fail(int stage)
 {
-    report_t rep = {stage, errno};
+    agent_report_t rep = {stage, errno};
     ssize_t w = write(3, &rep, sizeof rep);
     (void)w;
     _exit(127);
@@ -90,7 +90,7 @@ static bool keep_cap(int c)
     return false;
 }
 
-static int drop_bounding(void)
+int agent_drop_bounding(void)
 {
     for (int c = 0; c < 64; c++) {
         if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
@@ -119,12 +119,35 @@ static void become_user(const child_t *c)
 
 /* Move the calling process into every user cgroup (pids, memory, ...):
  * its pids limit and its OOM kills stay apart from init's. 0 or an errno. */
-static int join_user_cgroups(void)
+int agent_join_user_cgroups(void)
 {
     for (int i = 0; i < g_n_cg; i++)
         if (write(g_cg_fds[i], "0", 1) != 1)
             return errno ? errno : EIO;
     return 0;
+}
+
+/* A command's rlimits: no core files, a sane NOFILE. 0 or -1. */
+int agent_set_rlimits(void)
+{
+    struct rlimit core = {0, 0}, nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        if (nofile.rlim_max > NOFILE_HARD)
+            nofile.rlim_max = NOFILE_HARD;
+        nofile.rlim_cur = nofile.rlim_max < NOFILE_SOFT ? nofile.rlim_max : NOFILE_SOFT;
+    }
+    return setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &nofile) < 0 ? -1 : 0;
+}
+
+/* Default dispositions and an empty mask: init ignores and blocks all. */
+void agent_reset_signals(void)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Runs on its own stack in init's memory (CLONE_VM|CLONE_VFORK: no
@@ -133,14 +156,9 @@ static int join_user_cgroups(void)
 static int child_run(void *arg)
 {
     const child_t *c = arg;
-    int cg_err = join_user_cgroups();   /* first: before any fd number moves */
+    int cg_err = agent_join_user_cgroups();   /* first: before any fd number moves */
     setsid();                   /* own session, so pgid == pid */
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    for (int s = 1; s < NSIG; s++)
-        sigaction(s, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    agent_reset_signals();
     if (dup2(c->in_r, 0) < 0 || dup2(c->out_w, 1) < 0 || dup2(c->err_w, 2) < 0)
         _exit(127);
     if (c->rep_w != 3 ? dup3(c->rep_w, 3, O_CLOEXEC) < 0 : fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
@@ -153,7 +171,7 @@ static int child_run(void *arg)
         child_fail(ST_CGROUP);  /* never run outside the user cgroups */
     }
     umask(022);
-    if (drop_bounding() < 0)
+    if (agent_drop_bounding() < 0)
         child_fail(ST_CAPS);
     become_user(c);             /* before chdir: the cwd is opened as the user */
     if (c->cwd) {
@@ -162,13 +180,7 @@ static int child_run(void *arg)
     } else if (chdir(c->u.home) < 0 && chdir("/") < 0) {
         child_fail(ST_CWD);
     }
-    struct rlimit core = {0, 0}, nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-        if (nofile.rlim_max > NOFILE_HARD)
-            nofile.rlim_max = NOFILE_HARD;
-        nofile.rlim_cur = nofile.rlim_max < NOFILE_SOFT ? nofile.rlim_max : NOFILE_SOFT;
-    }
-    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+    if (agent_set_rlimits() < 0)
         child_fail(ST_RLIMIT);
     if ((!c->u.as_user || c->u.uid == 0) && cap_set_proc(c->caps) < 0)
         child_fail(ST_CAPS);
@@ -194,17 +206,17 @@ static bool env_has_key(const msgpack_object_array *env, const char *kv)
 }
 
 /* NULL-terminated envp; the caller frees the array and its strings. */
-static char **build_env(const msgpack_object_array *env, const char *hostname, const child_t *c)
+char **agent_build_env(const msgpack_object_array *env, const char *hostname, const agent_user_t *u, bool tty)
 {
-    char host[128], home[sizeof c->u.home + 8], user[sizeof c->u.name + 8], logname[sizeof user + 8];
+    char host[128], home[sizeof u->home + 8], user[sizeof u->name + 8], logname[sizeof user + 8];
     snprintf(host, sizeof host, "HOSTNAME=%s", hostname);
-    snprintf(home, sizeof home, "HOME=%s", c->u.home);
-    snprintf(user, sizeof user, "USER=%s", c->u.name);
-    snprintf(logname, sizeof logname, "LOGNAME=%s", c->u.name);
-    const char *defs[] = {DEFAULT_PATH, home, "LANG=C.UTF-8", c->tty ? "TERM=xterm-256color" : "TERM=xterm",
+    snprintf(home, sizeof home, "HOME=%s", u->home);
+    snprintf(user, sizeof user, "USER=%s", u->name);
+    snprintf(logname, sizeof logname, "LOGNAME=%s", u->name);
+    const char *defs[] = {DEFAULT_PATH, home, "LANG=C.UTF-8", tty ? "TERM=xterm-256color" : "TERM=xterm",
                           host, user, logname};
     size_t nd = sizeof defs / sizeof defs[0], n = 0, extra = env ? env->size : 0;
-    if (!c->u.as_user || !c->u.name[0])
+    if (!u->as_user || !u->name[0])
         nd -= 2;                /* USER and LOGNAME only for exec_as with a name */
     char **v = calloc(nd + extra + 1, sizeof *v);
     if (!v)
@@ -225,7 +237,7 @@ fail:
     return NULL;
 }
 
-static cap_t build_caps(void)
+cap_t agent_build_caps(void)
 {
     cap_t c = cap_init();      /* all clear: inheritable stays empty */
     if (c && (cap_set_flag(c, CAP_EFFECTIVE, NKEEP, keep_caps, CAP_SET) < 0 ||
@@ -239,7 +251,7 @@ static cap_t build_caps(void)
 /* Wait for the child to exec (report pipe closes) or to report a failure. */
 static int child_started(int rep_r, pid_t pid, int conn)
 {
-    report_t rep;
+    agent_report_t rep;
     ssize_t n;
     while ((n = read(rep_r, &rep, sizeof rep)) < 0 && errno == EINTR)
         ;
@@ -261,7 +273,7 @@ static int child_started(int rep_r, pid_t pid, int conn)
  * command that forks within these microseconds passes the low score on to
  * that child; it stays in the user memory cgroup, apart from init, either
  * way. */
-static void reset_oom(pid_t pid)
+void agent_reset_oom(pid_t pid)
 {
     char path[48];
     snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
@@ -284,11 +296,6 @@ static void free_child(child_t *c)
 
 /* ---- the child's stdio: pipes, or a PTY ---- */
 
-/* fds while spawning: what the child gets and what the caller keeps. */
-typedef struct {
-    int in_r, in_w, out_r, out_w, err_r, err_w, rep_r, rep_w;
-} fds_t;
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -296,7 +303,7 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static void close_fds(fds_t *f)
+void agent_close_fds(agent_fds_t *f)
 {
     int *v[] = {&f->in_r, &f->in_w, &f->out_r, &f->out_w, &f->err_r, &f->err_w, &f->rep_r, &f->rep_w};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
@@ -314,7 +321,7 @@ static int pipe_pair(int *r, int *w)
 }
 
 /* Our ends non-blocking (the caller polls them), the child's blocking. */
-static int make_pipes(fds_t *f)
+int agent_make_pipes(agent_fds_t *f)
 {
     if (pipe_pair(&f->in_r, &f->in_w) < 0 || pipe_pair(&f->out_r, &f->out_w) < 0 ||
         pipe_pair(&f->err_r, &f->err_w) < 0 || pipe_pair(&f->rep_r, &f->rep_w) < 0)
@@ -332,7 +339,7 @@ static int make_pipes(fds_t *f)
  * the sandbox could swap for a FIFO). The peer is opened through the
  * master, never by a path. Master (non-blocking) in out_r, a dup in in_w,
  * the slave in in_r. */
-static int make_pty(fds_t *f, const agent_spawn_req_t *q, const agent_user_t *u)
+static int make_pty(agent_fds_t *f, const agent_spawn_req_t *q, const agent_user_t *u)
 {
     struct stat st;
     int unlock = 0;
@@ -355,7 +362,7 @@ static int make_pty(fds_t *f, const agent_spawn_req_t *q, const agent_user_t *u)
     return pipe_pair(&f->rep_r, &f->rep_w);
 }
 
-static int make_stdio(fds_t *f, child_t *c, const agent_spawn_req_t *q)
+static int make_stdio(agent_fds_t *f, child_t *c, const agent_spawn_req_t *q)
 {
     if (q->cols && q->rows) {
         if (make_pty(f, q, &c->u) < 0)
@@ -363,7 +370,7 @@ static int make_stdio(fds_t *f, child_t *c, const agent_spawn_req_t *q)
         c->tty = true;
         c->in_r = c->out_w = c->err_w = f->in_r;
     } else {
-        if (make_pipes(f) < 0)
+        if (agent_make_pipes(f) < 0)
             return -1;
         c->in_r = f->in_r;
         c->out_w = f->out_w;
@@ -374,7 +381,7 @@ static int make_stdio(fds_t *f, child_t *c, const agent_spawn_req_t *q)
 }
 
 /* Prepare, clone, wait for exec. 0, or -1 after answering err on conn. */
-static int spawn_child(int conn, child_t *c, fds_t *f, const agent_spawn_req_t *q, pid_t *pid)
+static int spawn_child(int conn, child_t *c, agent_fds_t *f, const agent_spawn_req_t *q, pid_t *pid)
 {
     char *stack = malloc(CHILD_STACK);
     if (!c->argv[2] || !c->envp || !c->caps || !stack || make_stdio(f, c, q) < 0) {
@@ -400,7 +407,7 @@ static int spawn_child(int conn, child_t *c, fds_t *f, const agent_spawn_req_t *
     if (child_started(f->rep_r, *pid, conn) < 0)
         return -1;
     if (g_reset_oom)
-        reset_oom(*pid);
+        agent_reset_oom(*pid);
     return 0;
 }
 
@@ -408,7 +415,7 @@ int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch)
 {
     const hb_initreq_t *r = q->r;
     child_t c = {.cwd = r->cwd, .argv = {"sh", "-c", NULL, NULL}, .u.home = "/root"};
-    fds_t f = {-1, -1, -1, -1, -1, -1, -1, -1};
+    agent_fds_t f = {-1, -1, -1, -1, -1, -1, -1, -1};
     pid_t pid = -1;
     int rc = -1;
     *ch = (agent_child_t){.pid = -1, .in_w = -1, .out_r = -1, .err_r = -1};
@@ -417,8 +424,8 @@ int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch)
     c.tty = q->cols && q->rows;     /* for TERM; make_stdio sets it again */
     errno = 0;
     c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
-    c.envp = build_env(r->env.obj, q->hostname, &c);
-    c.caps = build_caps();
+    c.envp = agent_build_env(r->env.obj, q->hostname, &c.u, c.tty);
+    c.caps = agent_build_caps();
     if (spawn_child(conn, &c, &f, q, &pid) < 0)
         goto out;
     if (!q->stdin_pipe && !c.tty)
@@ -427,7 +434,7 @@ int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch)
     f.in_w = f.out_r = f.err_r = -1;
     rc = 0;
 out:
-    close_fds(&f);
+    agent_close_fds(&f);
     free_child(&c);
     return rc;
 }
