@@ -207,7 +207,8 @@ bool hb_cluster_node_registered(const char *node)
     return there;
 }
 
-hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX], char url[HB_CL_URL_MAX])
+hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX], char url[HB_CL_URL_MAX],
+                               bool ask_etcd)
 {
     hb_cl_t *c = hb_cl;
     node[0] = url[0] = '\0';
@@ -221,14 +222,14 @@ hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX], char u
     pthread_mutex_unlock(&c->mu);
     if (local || (node[0] && strcmp(node, c->node) == 0))
         return HB_CL_LOCAL;
-    if (!node[0] && (!fetch_owner(c, id, node) || strcmp(node, c->node) == 0))
+    if (!node[0] && (!ask_etcd || !fetch_owner(c, id, node) || strcmp(node, c->node) == 0))
         return HB_CL_LOCAL;   /* nowhere else: the local handler says 404 */
     pthread_mutex_lock(&c->mu);
     const char *u = url_of(c->nodes, node);
     if (u)
         snprintf(url, HB_CL_URL_MAX, "%s", u);
     pthread_mutex_unlock(&c->mu);
-    return u || fetch_node_url(c, node, url) ? HB_CL_REMOTE : HB_CL_LOST;
+    return u || (ask_etcd && fetch_node_url(c, node, url)) ? HB_CL_REMOTE : HB_CL_LOST;
 }
 
 static json_t *copy_of(json_t **which)

@@ -53,9 +53,11 @@ const char *hb_cluster_token(void);
 typedef enum { HB_CL_LOCAL, HB_CL_REMOTE, HB_CL_LOST } hb_cl_where_t;
 /* Where sandbox id lives: LOCAL (this node, or nowhere known: the local
  * handler answers 404), REMOTE with its node and URL, LOST with the node
- * whose lease expired. Never waits on etcd for a sandbox of this node. */
+ * whose lease expired. Never waits on etcd for a sandbox of this node;
+ * asks etcd (a blocking GET) for an id or node the snapshot does not show
+ * only when ask_etcd (an authenticated caller), else the snapshot decides. */
 hb_cl_where_t hb_cluster_where(const char *id, char node[HB_CL_NAME_MAX],
-                               char url[HB_CL_URL_MAX]);
+                               char url[HB_CL_URL_MAX], bool ask_etcd);
 
 /* Whether node's key is in etcd now (true when etcd cannot tell). */
 bool hb_cluster_node_registered(const char *node);

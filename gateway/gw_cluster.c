@@ -20,6 +20,10 @@ void hb_gw_cluster_peer_as_admin(hb_req_t *r)
     static __thread char authz[HB_APIKEY_MAX + 8];
     struct mg_request_info *ri = (struct mg_request_info *)r->ri;   /* the connection's */
     snprintf(authz, sizeof authz, "Bearer %s", r->conf->api_key);
+    /* Checked: the token goes no further (a handler, a service, a log). */
+    for (int i = 0; i < ri->num_headers; i++)
+        if (ri->http_headers[i].name && strcasecmp(ri->http_headers[i].name, HB_CL_TOKEN_HDR) == 0)
+            ri->http_headers[i--] = ri->http_headers[--ri->num_headers];
     for (int i = 0; i < ri->num_headers; i++)
         if (ri->http_headers[i].name && strcasecmp(ri->http_headers[i].name, "Authorization") == 0) {
             ri->http_headers[i].value = authz;
@@ -55,9 +59,13 @@ static int sandbox_route(hb_req_t *r, bool admin)
     char node[HB_CL_NAME_MAX], url[HB_CL_URL_MAX];
     if (mg_get_header(r->c, HB_CL_FWD_HDR))
         return -1;   /* forwarded once already: answered here */
-    hb_cl_where_t w = hb_cluster_where(r->route.id, node, url);
-    if (w == HB_CL_LOCAL || (!admin && !own_credential(&r->route)))
-        return -1;   /* here, or the usual 401 */
+    if (!admin && !own_credential(&r->route))
+        return -1;   /* the usual 401, decided before any look-up */
+    /* Only an admin's request may ask etcd for an id the snapshot does not
+     * know: one without a checked credential never waits on etcd. */
+    hb_cl_where_t w = hb_cluster_where(r->route.id, node, url, admin);
+    if (w == HB_CL_LOCAL)
+        return -1;
     int status = w == HB_CL_REMOTE ? hb_gw_cluster_forward(r, node, url, admin) : -1;
     if (status >= 0)
         return status;

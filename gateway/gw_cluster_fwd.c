@@ -17,6 +17,8 @@
 
 #include "cluster.h"
 #include "gw_preview.h"
+#include "preview_auth.h"   /* hb_pv_cap_* */
+#include "preview_limit.h"
 
 #define CONNECT_MS 3000
 
@@ -105,9 +107,19 @@ int hb_gw_cluster_forward(hb_req_t *r, const char *node, const char *url, bool a
         snprintf(extra, sizeof extra, "%s: 1\r\n", HB_CL_FWD_HDR);
     char host[256], port[16];
     url_split(url, host, sizeof host, port, sizeof port);
-    hb_pv_t p = {.r = r, .port = (unsigned)atoi(port), .extra = extra,
+    hb_pv_t p = {.r = r, .port = (unsigned)atoi(port), .extra = extra, .cluster_fwd = true,
                  .path = r->ri->local_uri ? r->ri->local_uri : "/"};
+    /* A preview holds this node's worker as long as the owner's: the same
+     * caps here, so that forwarded previews never take every worker. */
+    hb_err_t e = {0};
+    bool preview = r->route.kind == HB_RT_PORT;
+    if (preview && hb_pv_enter(r->route.id, hb_pv_cap_sandbox(), hb_pv_cap_total(), &e) < 0) {
+        close(up);
+        return hb_reply_err(r, &e);
+    }
     int status = hb_pv_proxy(&p, up);
     close(up);
+    if (preview)
+        hb_pv_leave(r->route.id);
     return status;
 }

@@ -27,6 +27,7 @@ typedef struct {
     bool        is_public;
     bool        path_form;         /* on the API's origin: its pages are sandboxed (CSP) */
     const char *extra;             /* more request header lines, or NULL (issue 20) */
+    bool        cluster_fwd;       /* to the owning node (hb_pv_req_t.cluster_fwd) */
 } hb_pv_t;
 
 /* Credentials check: 0 when the request may go on, else the status sent

@@ -79,12 +79,22 @@ static int signed_url(hb_pv_t *p, const hb_lease_t *l, const char *qs, bool pass
     return 0;
 }
 
+/* A real hb_sig or hb_exp parameter (present, even malformed): not the
+ * text anywhere in the query (?q=hb_exp is the service's). */
+static bool signed_params(const char *qs)
+{
+    char v[SIG_CAP];
+    size_t n;
+    return hb_query_param(qs, "hb_sig", v, sizeof v, &n) != 0 ||
+           hb_query_param(qs, "hb_exp", v, sizeof v, &n) != 0;
+}
+
 int hb_pv_access(hb_pv_t *p, const hb_lease_t *l)
 {
     const char *qs = p->r->ri->query_string;
     bool pass = p->is_public ||
                 hb_auth_bearer_ok(mg_get_header(p->r->c, "Authorization"), p->r->conf->api_key);
-    if (qs && (strstr(qs, "hb_sig") || strstr(qs, "hb_exp")))
+    if (signed_params(qs))
         return signed_url(p, l, qs, pass);
     if (pass)
         return 0;

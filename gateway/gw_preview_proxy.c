@@ -138,7 +138,8 @@ int hb_pv_proxy(hb_pv_t *p, int up)
     const struct mg_request_info *ri = p->r->ri;
     hb_pv_req_t q = {.path = p->path, .api_key = p->r->conf->api_key,
                      .upgrade = mg_get_header(p->r->c, "Upgrade") != NULL,
-                     .chunked = chunked_body(p->r->c), .extra = p->extra};
+                     .chunked = chunked_body(p->r->c), .extra = p->extra,
+                     .cluster_fwd = p->cluster_fwd};
     char *buf = malloc(HB_PV_BUF > HB_PV_HEAD_MAX ? HB_PV_BUF : HB_PV_HEAD_MAX);
     if (!buf)
         return hb_reply_error(p->r->c, 500, "out of memory");

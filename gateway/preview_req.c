@@ -68,16 +68,21 @@ static void put_path(out_t *o, const char *path)
     }
 }
 
-static bool hop_by_hop(const char *name)
+/* Never forwarded: hop-by-hop, recomputed, or the cluster's own headers
+ * (HB_CL_TOKEN_HDR, HB_CL_FWD_HDR: a forwarder adds its own in extra; a
+ * client's or a peer's must reach neither a service nor another node). The
+ * preview token goes on only to the node that checks it (cluster_fwd). */
+static bool hop_by_hop(const char *name, bool cluster_fwd)
 {
     static const char *const drop[] = {
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "content-length", "upgrade", "expect", HB_PV_TOKEN_HDR, NULL,
+        "transfer-encoding", "content-length", "upgrade", "expect", "x-hivebox-cluster-token",
+        "x-hivebox-forwarded", NULL,
     };
     for (size_t i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)
             return true;
-    return false;
+    return !cluster_fwd && strcasecmp(name, HB_PV_TOKEN_HDR) == 0;
 }
 
 /* The Cookie header without ours; nothing when none is left. */
@@ -111,9 +116,10 @@ static void put_headers(out_t *o, const struct mg_request_info *ri, const hb_pv_
         const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
         if (n && v && q->upgrade && strcasecmp(n, "Upgrade") == 0)
             put(o, "Upgrade: %s\r\nConnection: Upgrade\r\n", v);
-        if (!n || !v || hop_by_hop(n) || (strcasecmp(n, "Authorization") == 0 && our_key(v, q->api_key)))
+        if (!n || !v || hop_by_hop(n, q->cluster_fwd) ||
+            (strcasecmp(n, "Authorization") == 0 && our_key(v, q->api_key)))
             continue;
-        if (strcasecmp(n, "Cookie") == 0)
+        if (strcasecmp(n, "Cookie") == 0 && !q->cluster_fwd)
             put_cookies(o, v);
         else
             put(o, "%s: %s\r\n", n, v);
@@ -133,7 +139,9 @@ int hb_pv_req_head(const struct mg_request_info *ri, const hb_pv_req_t *q, char 
 {
     out_t o = {.p = out, .cap = cap};
     char qs[8192];
-    if (hb_pv_query_strip(ri->query_string, qs, sizeof qs) < 0)
+    if (q->cluster_fwd && snprintf(qs, sizeof qs, "%s", ri->query_string ? ri->query_string : "") >= (int)sizeof qs)
+        return -1;
+    if (!q->cluster_fwd && hb_pv_query_strip(ri->query_string, qs, sizeof qs) < 0)
         return -1;
     put(&o, "%s ", ri->request_method);
     put_path(&o, q->path);

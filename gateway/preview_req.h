@@ -16,6 +16,8 @@ typedef struct {
     bool upgrade;          /* pass Upgrade/Connection on (a WebSocket) */
     bool chunked;          /* the body goes re-framed in chunks */
     const char *extra;     /* more header lines ("Name: v\r\n"...), or NULL (issue 20) */
+    bool cluster_fwd;      /* to the owning node, not a service: the preview token, our
+                            * cookie and hb_sig/hb_exp stay (the owner checks them) */
 } hb_pv_req_t;
 
 /* The head into out (cap bytes): its length, or -1 if it does not fit. */

@@ -56,7 +56,9 @@ static bool drop_request_header(const char *name)
     static const char *const drop[] = {
         "host", "authorization", "connection", "keep-alive", "proxy-authorization",
         "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
-        "expect", "accept-encoding", "x-api-key", NULL,
+        "expect", "accept-encoding", "x-api-key",
+        "x-hivebox-cluster-token", "x-hivebox-forwarded",   /* the cluster's (gw_cluster.h) */
+        NULL,
     };
     for (size_t i = 0; drop[i]; i++)
         if (strcasecmp(name, drop[i]) == 0)

@@ -18,6 +18,8 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -35,6 +37,8 @@ ETCD = shutil.which("etcd") or "/usr/bin/etcd"
 ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
 MCP_HDRS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 STATE = {}   # what one test leaves the next (they run in file order)
+PV_SVC = 8000   # tests/e2e/preview_service.py
+PV_TOKEN_HDR = "X-HiveBox-Preview-Token"
 MCP_INIT = {"protocolVersion": "2025-06-18", "capabilities": {},
             "clientInfo": {"name": "e2e-cluster", "version": "1"}}
 
@@ -301,6 +305,81 @@ def test_pty_through_another_node_with_the_key_and_with_a_ticket(cl):
                               "Sec-WebSocket-Version": "13",
                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, timeout=30)
     assert r.status_code == 401, r.text
+
+
+def test_preview_through_another_node_keeps_its_credentials_and_not_ours(cl):
+    """A preview of b's sandbox through a. With the API key, a sends its
+    cluster token instead; b checks it and nothing of the cluster reaches
+    the service (echoed by preview_service.py). The preview token, a signed
+    URL and the cookie it turns into go through a to b, which checks them."""
+    sid, a, ca = STATE["on_b"]["id"], cl.nodes["a"], cl.client("a")
+    ca.upload(sid, "/opt/preview_service.py",
+              (Path(__file__).parent / "preview_service.py").read_bytes())
+    r = ca.post(f"/api/v1/hiveboxes/{sid}/processes",
+                json={"command": f"python3 /opt/preview_service.py {PV_SVC}"})
+    assert r.status_code == 201, r.text
+    ports = f"/api/v1/hiveboxes/{sid}/ports"
+    wait_until(lambda: PV_SVC in [p["port"] for p in ca.get(ports).json()["ports"]], 30, 0.3,
+               "the service to listen")
+    tok = ca.get(ports).json()["preview_token"]
+    remember_secret(tok)
+    url = f"{a.url}{ports}/{PV_SVC}/echo"
+    admin = {"Authorization": f"Bearer {cl.key}", "X-Custom": "yes"}
+    fake = "cl-" + "f" * 32   # a client's own (wrong) cluster token: dropped by a too
+    for extra in ({}, {"X-HiveBox-Cluster-Token": fake}):
+        r = requests.get(url, headers={**admin, **extra}, timeout=30)
+        assert r.status_code == 200, (extra, r.text)
+        hdrs = {k.lower(): v for k, v in r.json()["headers"]}
+        assert hdrs["x-custom"] == "yes"
+        for h in ("x-hivebox-cluster-token", "x-hivebox-forwarded", "authorization"):
+            assert h not in hdrs, hdrs
+        assert cl.token not in r.text and cl.key not in r.text and fake not in r.text
+    # the sandbox's preview token, through a: b checks it, the service never sees it
+    r = requests.get(url + "?keep=1", headers={PV_TOKEN_HDR: tok}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["query"] == "keep=1" and tok not in r.text
+    assert requests.get(url, headers={PV_TOKEN_HDR: "0" * len(tok)}, timeout=30).status_code == 401
+    assert requests.get(url, timeout=30).status_code == 401
+    # a signed URL minted and used through a: the redirect to the cookie, then the cookie
+    j = ca.post(f"{ports}/{PV_SVC}/url", json={"expires_in": 600}).json()
+    u = urlsplit(j["path_url"])
+    assert "hb_sig=" in u.query
+    s = requests.Session()
+    r = s.get(f"{a.url}{u.path}echo?keep=1&{u.query}", allow_redirects=False, timeout=30)
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"] == f"{ports}/{PV_SVC}/echo?keep=1"
+    r = s.get(a.url + r.headers["Location"], timeout=30)
+    assert r.status_code == 200, r.text
+    seen = r.json()
+    assert seen["query"] == "keep=1"
+    assert "cookie" not in {k.lower() for k, _ in seen["headers"]}   # ours was the only one
+
+
+def test_unauthenticated_requests_never_wait_on_etcd(cl):
+    """With every etcd member frozen (SIGSTOP: connections are accepted, no
+    answer comes), requests without a credential for an id no node knows
+    are answered at once: 401 before any look-up, and a preview (whose own
+    credential its owner checks) from the snapshot alone. Before, each
+    waited on an etcd GET, 1.5 s per member."""
+    a, unknown = cl.nodes["a"], "nosuch" + secrets.token_hex(4)
+    for m in cl.etcd.members:
+        m["proc"].send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        r1 = requests.get(f"{a.url}/api/v1/hiveboxes/{unknown}", timeout=30)
+        r2 = requests.post(f"{a.url}/api/v1/hiveboxes/{unknown}/exec", json={"command": "true"},
+                           timeout=30)
+        r3 = requests.get(f"{a.url}/api/v1/hiveboxes/{unknown}/ports/{PV_SVC}/", timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        for m in cl.etcd.members:
+            m["proc"].send_signal(signal.SIGCONT)
+    assert r1.status_code == 401 and r2.status_code == 401, (r1.text, r2.text)
+    assert r3.status_code == 404, r3.text
+    assert took < 1.5, f"{took:.2f} s: a request waited on etcd"
+    wait_until(cl.etcd.healthy, 30, 0.2, "etcd to answer again")
+    wait_until(lambda: nodes_seen(cl.client("a")) == ["a", "b", "c"], 20, 0.2,
+               "a to see the three nodes again")
 
 
 def test_list_through_any_node_shows_every_sandbox_with_its_node(cl):

@@ -303,6 +303,20 @@ def test_our_key_token_cookie_and_parameters_never_reach_the_service(pvd, box):
     assert pvd.key not in r.text and box["preview_token"] not in r.text
 
 
+def test_our_names_in_a_value_are_not_a_signed_url_and_cluster_headers_are_dropped(pvd, box):
+    """hb_sig/hb_exp are ours only as parameter names: in a value they are
+    the service's. The cluster's headers never reach a service, whoever
+    sends them."""
+    r = requests.get(ports_url(pvd, box["id"], SVC, "/echo?q=hb_exp&r=hb_sig"), headers={
+        TOKEN_HDR: box["preview_token"], "X-HiveBox-Cluster-Token": "c" * 32,
+        "X-HiveBox-Forwarded": "1"}, timeout=10)
+    assert r.status_code == 200, r.text
+    seen = r.json()
+    assert seen["query"] == "q=hb_exp&r=hb_sig"
+    names = {k.lower() for k, _ in seen["headers"]}
+    assert not names & {"x-hivebox-cluster-token", "x-hivebox-forwarded"}, names
+
+
 def test_the_services_own_authorization_passes(pvd, box):
     r = requests.get(ports_url(pvd, box["id"], SVC, "/echo"),
                      headers={TOKEN_HDR: box["preview_token"], "Authorization": "Basic dTpw"},

@@ -135,6 +135,43 @@ Test(preview, our_query_parameters_stripped)
     cr_assert_eq(hb_pv_query_strip("abcdef=1", tiny, sizeof tiny), -1);
 }
 
+/* A request head with our credentials, the cluster's headers and the
+ * client's own, as a service (or, cluster_fwd, the owning node) gets it. */
+static const char *req_head(bool cluster_fwd)
+{
+    static char out[4096];
+    struct mg_request_info ri = {.request_method = "GET", .remote_addr = "127.0.0.1",
+                                 .query_string = "a=1&hb_exp=9&hb_sig=ab", .num_headers = 6};
+    const char *h[][2] = {{"Authorization", "Bearer k-0123456789"},
+                          {"X-HiveBox-Cluster-Token", "cl-secret"},
+                          {"x-hivebox-forwarded", "1"},
+                          {"X-HiveBox-Preview-Token", "pv-tok"},
+                          {"Cookie", "hb_preview=1.ab; theirs=1"},
+                          {"X-Custom", "yes"}};
+    for (int i = 0; i < ri.num_headers; i++) {
+        ri.http_headers[i].name = h[i][0];
+        ri.http_headers[i].value = h[i][1];
+    }
+    hb_pv_req_t q = {.path = "/echo", .api_key = "k-0123456789", .cluster_fwd = cluster_fwd};
+    cr_assert_gt(hb_pv_req_head(&ri, &q, out, sizeof out), 0);
+    return out;
+}
+
+Test(preview, request_head_to_a_service_or_the_owning_node)
+{
+    const char *svc = req_head(false);
+    cr_assert(strstr(svc, "GET /echo?a=1 HTTP/1.1\r\n"), "%s", svc);
+    cr_assert(strstr(svc, "X-Custom: yes\r\n") && strstr(svc, "Cookie: theirs=1\r\n"), "%s", svc);
+    cr_assert(!strstr(svc, "k-0123") && !strstr(svc, "cl-secret") && !strstr(svc, "pv-tok") &&
+              !strcasestr(svc, "forwarded:") && !strstr(svc, "hb_preview"), "%s", svc);
+    const char *fwd = req_head(true);   /* the owner checks these: kept; ours and the cluster's not */
+    cr_assert(strstr(fwd, "GET /echo?a=1&hb_exp=9&hb_sig=ab HTTP/1.1\r\n"), "%s", fwd);
+    cr_assert(strstr(fwd, "X-HiveBox-Preview-Token: pv-tok\r\n"), "%s", fwd);
+    cr_assert(strstr(fwd, "Cookie: hb_preview=1.ab; theirs=1\r\n"), "%s", fwd);
+    cr_assert(!strstr(fwd, "k-0123") && !strstr(fwd, "cl-secret") &&
+              !strcasestr(fwd, "forwarded:"), "%s", fwd);
+}
+
 Test(preview, caps_per_sandbox_and_total)
 {
     hb_err_t e = {0};
