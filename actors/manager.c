@@ -723,12 +723,15 @@ static void recover(mgr_t *m, zsock_t *pipe)
         HB_LOG_ERROR("manager: cannot list sandboxes: %s", e.msg);
         return;
     }
+    /* Only the open-file limit bounds re-attaching: past it the daemon would
+     * abort; a lower --max-sandboxes refuses new creates, never survivors. */
+    uint64_t fit = hb_fd_sandbox_cap();
     for (size_t i = 0; i < n; i++) {
-        if (zhashx_size(m->entries) >= m->limits.max_sandboxes) {
+        if (zhashx_size(m->entries) >= fit) {
             /* left running, untouched, until a daemon with room starts */
-            HB_LOG_ERROR("manager: %zu sandboxes found, only %llu fit (--max-sandboxes, "
-                         "open-file limit): the rest are not re-attached", n,
-                         (unsigned long long)m->limits.max_sandboxes);
+            HB_LOG_ERROR("manager: %zu sandboxes found, only %llu fit the open-file limit: "
+                         "the rest are not re-attached (raise ulimit -n, LimitNOFILE=)", n,
+                         (unsigned long long)fit);
             break;
         }
         recover_one(m, ids[i]);
