@@ -124,6 +124,7 @@ int hb_h_metrics(hb_req_t *r)
     hb_err_t skip = {0};
     actor_section(&p, r->conf->ep.proxy, OPTIONAL_MS, &skip);
     actor_section(&p, r->conf->ep.webhook, OPTIONAL_MS, &skip);
+    actor_section(&p, r->conf->ep.manager, OPTIONAL_MS, &skip);   /* issue 19: the pool */
     images_section(&p, r);
     gateway_section(&p, r);
     size_t len = 0;

@@ -288,9 +288,10 @@ int hb_h_analytics(hb_req_t *r)
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    status = hb_reply_json(r->c, 200, hb_json_samples(&rep, HB_METRICS_INTERVAL_S));
+    json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
     hb_msg_clear(&rep);
-    return status;
+    hb_gw_pool_add(r, j);   /* issue 19: the warm pool */
+    return hb_reply_json(r->c, 200, j);
 }
 
 int hb_h_openapi(hb_req_t *r)

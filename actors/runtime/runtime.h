@@ -61,6 +61,9 @@ typedef struct {
      * it is paused instead of destroyed. Kept in the record. */
     bool         auto_resume;
     bool         on_timeout_pause;
+    /* issue 19 (pool): a warm-pool sandbox, no user's yet; kept in the
+     * record, so a daemon start destroys it instead of re-attaching it. */
+    bool         pooled;
 } hb_spec_t;
 
 /* spec.c */
@@ -221,6 +224,13 @@ int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
 /* sandbox.c (issue 17, restore): kill init, empty the writable layer, start
  * init again on image; see image_layer.h hb_image_restore. */
 int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
+
+/* sandbox_adopt.c (issue 19): a pooled sandbox becomes the user's: spec's
+ * limits written to its cgroups, its disk quota set, its record rewritten
+ * (created_at now, expiry from spec, env, metadata, pooled cleared). spec
+ * must match what the pool made it with (hb_sandbox_adoptable). */
+bool hb_sandbox_adoptable(const hb_sandbox_t *sb, const hb_spec_t *spec);
+int  hb_sandbox_adopt(hb_sandbox_t *sb, const hb_spec_t *spec, hb_err_t *e);
 
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);
