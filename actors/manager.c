@@ -252,6 +252,14 @@ static bool pool_fits(mgr_t *m, uint64_t extra)
     return hb_limits_admit(&m->limits, m->host_mem, count, sum, extra, &e) == 0;
 }
 
+/* What a pooled sandbox is made with: the defaults' memory. */
+static uint64_t pool_mem(void)
+{
+    hb_spec_t def;
+    hb_spec_defaults(&def);
+    return def.memory_bytes;
+}
+
 static bool pool_destroy_one(mgr_t *m, int slot)
 {
     for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries)) {
@@ -306,8 +314,14 @@ static void pool_spawn(mgr_t *m, size_t i)
     hb_err_t e = {0};
     hb_spec_t def;
     hb_spec_defaults(&def);
+    c.memory_bytes = def.memory_bytes;   /* the defaults, as the gateway fills them */
+    c.cpus = def.cpus;
+    c.pids = def.pids;
+    c.timeout_s = def.timeout_s;
+    c.disk_bytes = def.disk_bytes;
     if (random_id(m, id, sizeof id) < 0 || hb_str_set(&c.image, s->image) < 0 ||
-        hb_str_set(&c.network, s->network) < 0) {
+        hb_str_set(&c.network, s->network) < 0 || hb_str_set(&c.memory, def.memory_str) < 0 ||
+        hb_str_set(&c.disk, def.disk_str) < 0) {
         hb_msg_clear(&c);
         return;
     }
@@ -317,7 +331,7 @@ static void pool_spawn(mgr_t *m, size_t i)
         s->retry_ms = hb_now_ms() + HB_WPOOL_RETRY_MS;
         return;
     }
-    en->mem = def.memory_bytes;
+    en->mem = pool_mem();
     hb_str_set(&en->info.image, s->image);
     s->starting++;
 }
@@ -340,7 +354,7 @@ static int64_t pool_due(void *self)
             continue;
         }
         if (s->starting || s->ready >= s->target || now < s->retry_ms ||
-            (!base && strcmp(s->image, "base") == 0) || !pool_fits(m, 512ull << 20))
+            (!base && strcmp(s->image, "base") == 0) || !pool_fits(m, pool_mem()))
             continue;
         pool_spawn(m, i);
     }
@@ -943,6 +957,8 @@ static void mgr_actor(zsock_t *pipe, void *arg)
     int rc = hb_wpool_parse(&m.pool, a->pool, &e);
     m.pool.min_available = a->pool_min_available;
     m.pool.max_pressure = a->pool_max_pressure;
+    m.pool.meminfo = a->pool_meminfo ? a->pool_meminfo : "/proc/meminfo";
+    m.pool.psi = a->pool_psi ? a->pool_psi : "/proc/pressure/memory";
     free(a);
     if (rc == 0)
         rc = setup(&m, &e);

@@ -34,6 +34,7 @@ typedef struct {
     const char *pool;
     uint64_t    pool_min_available;
     double      pool_max_pressure;
+    const char *pool_meminfo, *pool_psi;   /* where pressure is read */
 } hb_manager_args_t;
 
 /* args is copied; rt must outlive the actor. NULL with *e if it could not

@@ -122,9 +122,9 @@ bool hb_wpool_pressed(hb_wpool_t *p, int64_t now_ms)
     p->next_check_ms = now_ms + HB_WPOOL_CHECK_MS;
     char buf[8192];
     uint64_t total = 0, used = 0;
-    bool low = hb_read_small_file("/proc/meminfo", buf, sizeof buf) > 0 &&
+    bool low = hb_read_small_file(p->meminfo, buf, sizeof buf) > 0 &&
                hb_parse_meminfo(buf, &total, &used) == 0 && total - used < p->min_available;
-    double psi = hb_read_small_file("/proc/pressure/memory", buf, sizeof buf) > 0
+    double psi = hb_read_small_file(p->psi, buf, sizeof buf) > 0
                      ? hb_wpool_psi_some10(buf) : -1.0;
     bool pressed = low || psi > p->max_pressure;
     if (pressed != p->pressed)

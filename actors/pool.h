@@ -42,6 +42,7 @@ typedef struct {
     uint64_t shrunk;        /* pooled sandboxes destroyed under memory pressure */
     uint64_t min_available; /* --pool-min-available */
     double   max_pressure;  /* --pool-max-pressure */
+    const char *meminfo, *psi;   /* the files read (borrowed: the config's) */
     bool     pressed;       /* as of the last check */
     int64_t  next_check_ms;
 } hb_wpool_t;
