@@ -30,6 +30,9 @@ symlink to an existing image (no image is ever built here), waits for
   commands.run('true') + kill() p50/p99 beside REST create + exec + delete
   in the same rounds (the overhead in %), and files.write/read MB/s beside
   REST PUT/GET files; skipped with a note when the E2B routes answer 404.
+  Warm pool (bench_pool, issue 19): create from the pool and without it
+  beside bwrap in the same loop, creates/s from 8 clients for
+  --pool-duration seconds with the pool on and off.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -77,6 +80,7 @@ from bench_terminal import bench_terminal
 from bench_dashboard import bench_dashboard
 from bench_e2b import bench_e2b
 from bench_lifecycle import bench_lifecycle
+from bench_pool import bench_pool
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -84,7 +88,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "lifecycle")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "pool")
 
 
 def parse_args(argv):
@@ -133,6 +137,9 @@ def parse_args(argv):
                    help="extra environment for the daemon (repeatable)")
     p.add_argument("--bridge", default="hbbench0",
                    help="HIVEBOX_BRIDGE of the benchmark's daemon (default hbbench0)")
+    p.add_argument("--pool-duration", type=int, default=60,
+                   help="seconds of the warm pool's sustained creates, pool on and off "
+                        "(default 60; --quick: 5)")
     p.add_argument("--subnet", default=None,
                    help="HIVEBOX_SUBNET (default: the bridge's, else a free 10.x.0.0/16)")
     a = p.parse_args(argv)
@@ -147,6 +154,7 @@ def parse_args(argv):
         a.idle = min(a.idle, 50)
         a.nest = min(a.nest, 2000)
         a.terminals = min(a.terminals, 20)
+        a.pool_duration = min(a.pool_duration, 5)
     a.density = [int(x) for x in a.density.split(",") if x.strip()]
     a.only = set(x.strip() for x in a.only.split(",") if x.strip())
     bad = a.only - set(SECTIONS)
@@ -196,7 +204,7 @@ def main(argv):
                  ("dashboard", bench_dashboard),
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal), ("e2b", bench_e2b),
-                 ("lifecycle", bench_lifecycle)]
+                 ("lifecycle", bench_lifecycle), ("pool", bench_pool)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

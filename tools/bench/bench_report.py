@@ -6,6 +6,7 @@ from bench_common import MIB
 from bench_dashboard import dashboard_rows
 from bench_e2b import e2b_rows
 from bench_lifecycle import lifecycle_rows
+from bench_pool import pool_rows
 from bench_terminal import terminal_rows
 
 # ---- the report ------------------------------------------------------------
@@ -123,6 +124,7 @@ def build_rows(res):
     dashboard_rows(res, rows)
     e2b_rows(res, rows, ms)
     lifecycle_rows(res, rows, ms)
+    pool_rows(res, rows, ms)
     return rows
 
 
