@@ -188,8 +188,9 @@ char *hb_wpool_json(const hb_wpool_t *p, size_t *len)
                                                "starting", (json_int_t)s->starting, "hits",
                                                (json_int_t)s->hits, "empty", (json_int_t)s->misses));
     }
+    uint64_t missed = p->misses + empty;
     json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:b}", "entries", slots, "hits", (json_int_t)hits,
-                          "misses", (json_int_t)(p->misses + empty), "shrunk",
+                          "misses", (json_int_t)missed, "shrunk",
                           (json_int_t)p->shrunk, "memory_pressure", p->pressed);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);

@@ -51,7 +51,10 @@ int hb_sandbox_adopt(hb_sandbox_t *sb, const hb_spec_t *spec, hb_err_t *e)
 {
     if (!hb_sandbox_adoptable(sb, spec))
         return hb_fail(e, HB_E_INTERNAL, 0, "sandbox %s cannot take this request", sb->id);
-    if (hb_cg_set_limits(sb->rt, sb->id, spec, e) < 0)
+    const hb_spec_t *p = &sb->spec;   /* a request at the defaults writes no cgroup file */
+    bool same = p->memory_bytes == spec->memory_bytes && p->pids == spec->pids &&
+                p->cpus == spec->cpus;
+    if (!same && hb_cg_set_limits(sb->rt, sb->id, spec, e) < 0)
         return -1;
     if (spec->disk_bytes != sb->spec.disk_bytes && set_disk(sb, spec->disk_bytes, e) < 0)
         return -1;

@@ -9,7 +9,9 @@ Each test runs its own daemon (a module one for the read-mostly tests)."""
 import difflib
 import os
 import secrets
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -189,6 +191,11 @@ def test_pool_refills_and_its_sandboxes_are_nobodys(pooled):
         running = metric(c, 'hivebox_sandboxes{state="running"}')
         assert running == len(listed), (running, listed)
         assert metric(c, 'hivebox_pool_ready{image="base",network="none"}') == 2
+        promtool = shutil.which("promtool")
+        if promtool:   # the pool's section keeps the page valid
+            res = subprocess.run([promtool, "check", "metrics"], capture_output=True, timeout=60,
+                                 input=c.get("/metrics").content)
+            assert res.returncode == 0, (res.stdout + res.stderr).decode()
     finally:
         for sid in taken:
             c.destroy(sid)

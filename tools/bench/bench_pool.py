@@ -5,7 +5,8 @@
   is full again, so every one is a hit, checked on the pool's own counter)
   and without it (a named create: the pool cannot serve it, the full path
   on the same daemon under the same load), each beside `bwrap --unshare-all
-  true` sampled interleaved in the same loop;
+  true` sampled interleaved in the same loop, and a GET of the new sandbox
+  (the API's own round trip, the floor under any create);
   creates per second from 8 clients, each looping create + destroy for
   --pool-duration seconds (60 in `make bench`), with the pool on (this
   daemon) and off (the main daemon, no pool), with the pool's hit ratio.
@@ -18,7 +19,7 @@ import time
 
 from bench_baseline import bwrap_once
 from bench_client import Client, create_ok, destroy_ok, expect
-from bench_common import HTTP_TIMEOUT, BenchError, dist, log
+from bench_common import HTTP_TIMEOUT, BenchError, dist, log, timed
 from bench_daemon import Daemon, cleanup
 
 POOL_SIZE = 8
@@ -58,12 +59,15 @@ def sequential(args, pd, out):
     for _ in range(2):   # warm-up, not measured
         destroy_ok(c, create_ok(c, {"network": "none"})[1])
         wait_full(c)
-    hit, miss, bwrap = [], [], []
+    hit, miss, bwrap, floor = [], [], [], []
     hits0 = pool_state(c)["hits"]
     for _ in range(args.n):
         bwrap.append(bwrap_once())
         t, sid = create_ok(c, {"network": "none"}, "create from the pool")
         hit.append(t)
+        t, r = timed(c.s.get, f"{c.base}/hiveboxes/{sid}", timeout=HTTP_TIMEOUT)
+        expect(r, 200, "get")
+        floor.append(t)
         destroy_ok(c, sid)
         bwrap.append(bwrap_once())
         t, sid = create_ok(c, {"network": "none", "name": "bench-" + secrets.token_hex(4)},
@@ -75,9 +79,10 @@ def sequential(args, pd, out):
     if hits != args.n:
         raise BenchError(f"{args.n} creates meant for the pool, {hits} served by it")
     out["create_from_pool"], out["create_without_pool"] = dist(hit), dist(miss)
-    out["bwrap"] = dist(bwrap)
+    out["bwrap"], out["api_get_sandbox"] = dist(bwrap), dist(floor)
     log(f"create from the pool p50 {out['create_from_pool']['p50']:.2f} ms, without "
-        f"{out['create_without_pool']['p50']:.2f} ms, bwrap {out['bwrap']['p50']:.2f} ms")
+        f"{out['create_without_pool']['p50']:.2f} ms, bwrap {out['bwrap']['p50']:.2f} ms, "
+        f"GET of a sandbox {out['api_get_sandbox']['p50']:.2f} ms")
 
 
 def sustained(d, seconds, clients):
@@ -149,6 +154,10 @@ def pool_rows(res, rows, ms):
         rows.append((f"{name} p50", ms(d["p50"]), d["p50"], f"bwrap p50 {ms(b)} (same loop)", r,
                      target, met))
         rows.append((f"{name} p99", ms(d["p99"]), d["p99"], "", None, None, None))
+    g = p.get("api_get_sandbox")
+    if g:
+        rows.append(("API floor in the pool's loop: GET /hiveboxes/:id p50", ms(g["p50"]),
+                     g["p50"], "", None, None, None))
     on, off = p.get("concurrent_on"), p.get("concurrent_off")
     if on and off:
         rows.append((f"creates/s, {on['clients']} clients, {p['duration_s']} s, pool on",
