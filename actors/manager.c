@@ -367,13 +367,7 @@ static void pool_report(mgr_t *m, const hb_msg_t *q)
     size_t len = 0;
     char *text = q->type == HB_MSG_METRICS_TEXT ? hb_wpool_prom(&m->pool, &len)
                                                  : hb_wpool_json(&m->pool, &len);
-    if (!text) {
-        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
-        return;
-    }
-    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = len}};
-    hb_bus_post(q->reply_to, &rep);
-    free(text);
+    hb_bus_reply_text(q->reply_to, text, len);
 }
 
 static void on_create(mgr_t *m, hb_msg_t *q)
@@ -761,6 +755,11 @@ static void on_image_delete(mgr_t *m, const hb_msg_t *q)
         return;
     }
     const entry_t *user = image_user(m, name);
+    if (user && user->pool_slot >= 0) {   /* issue 19: a pooled sandbox's id is nobody's business */
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is kept ready by the warm "
+                           "pool (--pool): restart the daemon without it first", name);
+        return;
+    }
     if (user) {
         hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is used by sandbox "
                            "'%s': delete the sandbox first", name, user->id);

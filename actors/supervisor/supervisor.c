@@ -186,6 +186,16 @@ static void fail_create(sup_t *s, const char *reply_to, const hb_err_t *e)
     s->state = S_GONE;
 }
 
+/* A create that failed once its sandbox existed: the sandbox goes whole. */
+static void undo_create(sup_t *s, const char *reply_to, const hb_err_t *e)
+{
+    HB_LOG_ERROR("%s", e->msg);
+    hb_sandbox_destroy(s->sb, NULL);
+    hb_sandbox_free(s->sb);
+    s->sb = NULL;
+    fail_create(s, reply_to, e);
+}
+
 static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
 {
     hb_spec_t spec;
@@ -205,11 +215,7 @@ static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
     }
     if (save_agent(s->sb, q, &e) < 0) {
         hb_err_wrap(&e, "sandbox %s: storing its agent settings", s->id);
-        HB_LOG_ERROR("%s", e.msg);
-        hb_sandbox_destroy(s->sb, NULL);
-        hb_sandbox_free(s->sb);
-        s->sb = NULL;
-        fail_create(s, q->reply_to, &e);
+        undo_create(s, q->reply_to, &e);
         return;
     }
     HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
@@ -859,11 +865,8 @@ static void on_adopt(sup_t *s, const hb_msg_t *q)
     }
     if (spec_from(s->rt, &spec, q, s->id, &e) < 0 || hb_sandbox_adopt(s->sb, &spec, &e) < 0 ||
         save_agent(s->sb, q, &e) < 0) {
-        HB_LOG_ERROR("sandbox %s: taking it from the pool: %s", s->id, e.msg);
-        hb_sandbox_destroy(s->sb, NULL);
-        hb_sandbox_free(s->sb);
-        s->sb = NULL;
-        fail_create(s, q->reply_to, &e);
+        HB_LOG_ERROR("sandbox %s: taking it from the pool failed", s->id);
+        undo_create(s, q->reply_to, &e);   /* the error as a fresh create would give it */
         return;
     }
     HB_LOG_INFO("sandbox %s created from the pool (image %s, memory %s, cpus %.2f, pids %u, "
