@@ -7,6 +7,7 @@ creates take them away without leaving anything behind.
 
 Each test runs its own daemon (a module one for the read-mostly tests)."""
 import difflib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -322,3 +323,38 @@ def test_bad_pool_settings_stop_the_daemon_naming_the_flag(e2e_tmp):
         with pytest.raises(RuntimeError) as err:
             d.start(timeout=20)
         assert "--pool" in str(err.value) and why in str(err.value), str(err.value)[-600:]
+
+
+def test_isolated_pool_sandbox_gets_the_network_a_fresh_one_gets(private_daemon):
+    from test_network import free_subnet, remove_network
+    bridge = "hbp" + secrets.token_hex(3)
+    subnet = free_subnet()
+    d = None
+    try:
+        d = private_daemon(extra_args=["--pool", "base:isolated=1"],
+                           extra_env={"HIVEBOX_BRIDGE": bridge, "HIVEBOX_SUBNET": str(subnet)})
+        c = d.client()
+        hbtest.wait_until(lambda: slot(c, "isolated")["ready"] == 1, 90, 0.2, "a pooled sandbox")
+        spare = hidden(d, c)
+        sb = c.create(network="isolated")
+        fresh = c.create(name="fresh" + secrets.token_hex(3), network="isolated")
+        assert sb["id"] in spare and slot(c, "isolated")["hits"] == 1
+        ips = [sb["network"]["ip"], fresh["network"]["ip"]]
+        assert all(ipaddress_in(ip, subnet) for ip in ips) and ips[0] != ips[1], ips
+        probe = "ip -4 -o addr show | awk '{print $2, $4}'; ip -4 route"
+        a, b = c.exec(sb["id"], probe)["stdout"], c.exec(fresh["id"], probe)["stdout"]
+        assert a.replace(ips[0], "IP") == b.replace(ips[1], "IP"), (a, b)
+        assert f"{ips[0]}/" in a
+        claims = d.data_dir / "netaddrs"
+        assert (claims / ips[0]).read_text() == sb["id"]
+        c.destroy(sb["id"])
+        c.destroy(fresh["id"])
+        assert not (claims / ips[0]).exists() and gone(d, sb["id"])
+    finally:
+        if d:   # before its bridge goes (the fixture's own shutdown then finds it stopped)
+            shutdown_daemon(d)
+        remove_network(bridge)
+
+
+def ipaddress_in(ip, net):
+    return ip is not None and ipaddress.ip_address(ip) in net
