@@ -358,3 +358,25 @@ def test_isolated_pool_sandbox_gets_the_network_a_fresh_one_gets(private_daemon)
 
 def ipaddress_in(ip, net):
     return ip is not None and ipaddress.ip_address(ip) in net
+
+
+def test_a_pooled_sandbox_that_dies_is_replaced_without_a_trace(pooled):
+    d, c = pooled, pooled.client()
+    wait_ready(c, 2)
+    events = Stream(d)
+    time.sleep(1.0)
+    try:
+        victim = sorted(hidden(d, c))[0]
+        pid = hbtest.init_host_pid(victim)
+        assert pid
+        os.kill(pid, signal.SIGKILL)
+        hbtest.wait_until(lambda: gone(d, victim), 20, 0.2, "the dead pooled sandbox to go")
+        wait_ready(c, 2)
+        assert victim not in hidden(d, c) and len(hidden(d, c)) == 2
+        assert victim not in {s["id"] for s in c.list()["sandboxes"]}
+        assert c.get(f"{API}/{victim}").status_code == 404
+        time.sleep(0.5)
+        assert not mine(events.events, victim), "events about a pooled sandbox"
+        assert metric(c, 'hivebox_sandboxes{state="failed"}') == 0
+    finally:
+        events.close()
