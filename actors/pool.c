@@ -76,8 +76,8 @@ static bool launch_fits(const hb_msg_t *q)
 {
     if (q->name && q->name[0])
         return false;   /* the pooled sandbox's id is its name: a random one */
-    if (q->skills && strcmp(q->skills, "[]") != 0)
-        return false;
+    if (q->skills)
+        return false;   /* a list of its own; none given means every skill, as the pool's */
     hb_spec_t def, req;
     hb_spec_defaults(&def);
     hb_spec_defaults(&req);

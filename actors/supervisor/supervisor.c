@@ -863,8 +863,17 @@ static void on_adopt(sup_t *s, const hb_msg_t *q)
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "sandbox %s is not a pooled one", s->id);
         return;
     }
-    if (spec_from(s->rt, &spec, q, s->id, &e) < 0 || hb_sandbox_adopt(s->sb, &spec, &e) < 0 ||
-        save_agent(s->sb, q, &e) < 0) {
+    int rc = spec_from(s->rt, &spec, q, s->id, &e);
+    if (rc == 0 && !hb_sandbox_adoptable(s->sb, &spec)) {
+        /* what the launch fixed changed since (a skill added): made fresh */
+        HB_LOG_INFO("sandbox %s: the pooled one no longer fits; creating it afresh", s->id);
+        hb_sandbox_destroy(s->sb, NULL);
+        hb_sandbox_free(s->sb);
+        s->sb = NULL;
+        do_create(s, q, false);
+        return;
+    }
+    if (rc < 0 || hb_sandbox_adopt(s->sb, &spec, &e) < 0 || save_agent(s->sb, q, &e) < 0) {
         HB_LOG_ERROR("sandbox %s: taking it from the pool failed", s->id);
         undo_create(s, q->reply_to, &e);   /* the error as a fresh create would give it */
         return;

@@ -380,3 +380,22 @@ def test_a_pooled_sandbox_that_dies_is_replaced_without_a_trace(pooled):
         assert metric(c, 'hivebox_sandboxes{state="failed"}') == 0
     finally:
         events.close()
+
+
+def test_a_skill_added_after_the_pool_filled_is_in_the_next_create(private_daemon):
+    # Skills are bound at launch, every skill of the skills dir when the
+    # create names none: a pooled sandbox made before a skill was added no
+    # longer fits, and the create makes a fresh one (same id) instead.
+    d = private_daemon(extra_args=POOL)
+    c = d.client()
+    wait_ready(c, 2)
+    spare = hidden(d, c)
+    skill = d.data_dir / "skills" / "pooltest"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("# pooltest\n")
+    os.chmod(d.data_dir / "skills", 0o755)
+    sb = c.create()
+    assert sb["id"] in spare
+    assert c.exec(sb["id"], "cat /opt/skills/pooltest/SKILL.md")["stdout"] == "# pooltest\n"
+    assert "no longer fits" in d.log_text()
+    c.destroy(sb["id"])
