@@ -501,11 +501,16 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
     entry_t *en = find(m, r->id);
     if (!en)
         return;
+    const char *reason = r->reason ? r->reason : "deleted";
     if (en->pool_slot >= 0) {
         pool_lost(m, en, NULL);
         return;
     }
-    const char *reason = r->reason ? r->reason : "deleted";
+    if (strcmp(reason, "pool") == 0) {   /* pooled, it died as a create took it */
+        tell_state(m, en->id, NULL);      /* pool_take told it "creating" */
+        zhashx_delete(m->entries, r->id);
+        return;
+    }
     if (strcmp(reason, "expired") == 0) {
         hb_msg_t ev = {.type = HB_MSG_EV_EXPIRED, .id = en->id, .expires_at = en->info.expires_at};
         publish(m, &ev);

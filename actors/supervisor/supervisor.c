@@ -893,6 +893,12 @@ static void on_request(void *self, hb_msg_t *q)
         hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the daemon is shutting down");
         return;
     }
+    if (q->type == HB_MSG_SB_CREATE && s->state != S_RUNNING) {
+        /* issue 19: the pooled sandbox died as a create took it */
+        hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the sandbox being created went away; "
+                           "try again");
+        return;
+    }
     if (s->state == S_FAILING || s->state == S_FAILED) {
         on_failed_request(s, q);
         return;
