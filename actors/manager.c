@@ -346,19 +346,30 @@ static int64_t pool_due(void *self)
     int64_t now = hb_now_ms();
     bool pressed = hb_wpool_pressed(&m->pool, now);
     bool base = strcmp(m->image_state, "ready") == 0;
+    int fits = -1;   /* the admission check walks every entry: once per call, at most
+                        every HB_WPOOL_FILL_MS (10,000 sandboxes, many messages) */
+    bool wanted = false;   /* a slot waits for that check */
     for (size_t i = 0; i < m->pool.n; i++) {
         hb_wpool_slot_t *s = &m->pool.slot[i];
         if (pressed || s->ready > s->target) {
-            if (pool_destroy_one(m, (int)i) && pressed)
+            if (s->ready && pool_destroy_one(m, (int)i) && pressed)
                 m->pool.shrunk++;
             continue;
         }
         if (s->starting || s->ready >= s->target || now < s->retry_ms ||
-            (!base && strcmp(s->image, "base") == 0) || !pool_fits(m, pool_mem()))
+            (!base && strcmp(s->image, "base") == 0))
             continue;
-        pool_spawn(m, i);
+        wanted = true;
+        if (now < m->pool.next_fill_ms)
+            continue;
+        if (fits < 0)
+            fits = pool_fits(m, pool_mem());
+        if (fits)
+            pool_spawn(m, i);
     }
-    return HB_WPOOL_CHECK_MS;
+    if (fits >= 0)
+        m->pool.next_fill_ms = now + HB_WPOOL_FILL_MS;
+    return wanted ? m->pool.next_fill_ms - now : HB_WPOOL_CHECK_MS;
 }
 
 /* METRICS_TEXT: its /metrics section; POOL_STATE: analytics' "pool". */

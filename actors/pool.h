@@ -24,6 +24,7 @@
 #define HB_WPOOL_MAX_N   64     /* per slot */
 #define HB_WPOOL_CHECK_MS 1000  /* memory pressure read at most this often */
 #define HB_WPOOL_RETRY_MS 5000  /* after a pooled create failed */
+#define HB_WPOOL_FILL_MS  50    /* admission checked for a refill at most this often */
 
 typedef struct {
     char         image[HB_ID_MAX];
@@ -46,6 +47,7 @@ typedef struct {
     const char *meminfo, *psi;   /* the files read (borrowed: the config's) */
     bool     pressed;       /* as of the last check */
     int64_t  next_check_ms;
+    int64_t  next_fill_ms;  /* the manager's: its next admission check for a refill */
 } hb_wpool_t;
 
 /* --pool: "image:network=N,..."; NULL, "" or "0": no slot. HB_E_INVALID
