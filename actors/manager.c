@@ -32,6 +32,7 @@ typedef struct {
      * description says what it runs on, the image may not be deleted. */
     char        restoring[HB_ID_MAX];
     int         pool_slot;   /* issue 19: >= 0 while it is a warm-pool sandbox (nobody's) */
+    char        pool_id[HB_ID_MAX];   /* issue 19: its pooled id, renamed by a named create */
 } entry_t;
 
 typedef struct {
@@ -292,9 +293,17 @@ static bool pool_take(mgr_t *m, hb_msg_t *q, int64_t t0)
     entry_t *en = zhashx_first(m->entries);
     while (en && (en->pool_slot != i || en->state != E_RUNNING))
         en = zhashx_next(m->entries);
+    const char *name = q->name && q->name[0] ? q->name : NULL;
+    if (name && find(m, name))
+        return false;   /* the full path answers "taken" */
     if (!en || hb_bus_send(zactor_sock(en->sup), q) < 0) {   /* the supervisor adopts it */
         m->pool.slot[i].misses++;
         return false;
+    }
+    if (name) {   /* known by the name from now (the supervisor renames it) */
+        snprintf(en->pool_id, sizeof en->pool_id, "%s", en->id);
+        zhashx_rename(m->entries, en->pool_id, name);
+        snprintf(en->id, sizeof en->id, "%s", name);
     }
     en->pool_slot = -1;
     en->state = E_CREATING;
@@ -507,10 +516,20 @@ static void drop_fork_image(mgr_t *m, const char *image)
     publish(m, &ev);
 }
 
+/* issue 19: a pooled sandbox that died under its pooled id as a named
+ * create took it (the report crossed pool_take's rename). */
+static entry_t *find_pooled(mgr_t *m, const char *id)
+{
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->pool_id[0] && strcmp(en->pool_id, id) == 0)
+            return en;
+    return NULL;
+}
+
 static void on_gone(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
-    if (!en)
+    if (!en && !(en = find_pooled(m, r->id)))
         return;
     const char *reason = r->reason ? r->reason : "deleted";
     if (en->pool_slot >= 0) {
@@ -518,8 +537,10 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
         return;
     }
     if (strcmp(reason, "pool") == 0) {   /* pooled, it died as a create took it */
-        tell_state(m, en->id, NULL);      /* pool_take told it "creating" */
-        zhashx_delete(m->entries, r->id);
+        char id[HB_ID_MAX];               /* its name, if pool_take renamed it */
+        snprintf(id, sizeof id, "%s", en->id);
+        tell_state(m, id, NULL);          /* pool_take told it "creating" */
+        zhashx_delete(m->entries, id);
         return;
     }
     if (strcmp(reason, "expired") == 0) {

@@ -74,8 +74,6 @@ int hb_wpool_parse(hb_wpool_t *p, const char *text, hb_err_t *e)
 /* What the launch fixed and adoption cannot change (sandbox_adopt.c). */
 static bool launch_fits(const hb_msg_t *q)
 {
-    if (q->name && q->name[0])
-        return false;   /* the pooled sandbox's id is its name: a random one */
     if (q->skills)
         return false;   /* a list of its own; none given means every skill, as the pool's */
     hb_spec_t def, req;

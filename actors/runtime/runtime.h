@@ -231,6 +231,11 @@ int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
  * must match what the pool made it with (hb_sandbox_adoptable). */
 bool hb_sandbox_adoptable(const hb_sandbox_t *sb, const hb_spec_t *spec);
 int  hb_sandbox_adopt(hb_sandbox_t *sb, const hb_spec_t *spec, hb_err_t *e);
+/* sandbox_rename.c (issue 19): a pooled sandbox taken by a named create
+ * takes the name: state dir, cgroups, uid slot and address claims, init's
+ * hostname. A failure leaves it whole under its old id. HB_E_EXISTS when
+ * the name is taken. The caller saves the record. */
+int  hb_sandbox_rename(hb_sandbox_t *sb, const char *name, hb_err_t *e);
 
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);

@@ -852,6 +852,30 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
 
 /* ---- issue 19: the warm pool ---- */
 
+/* A named create: the pooled sandbox takes the name (sandbox_rename.c)
+ * before anything else; the manager already knows it by it (pool_take).
+ * When it cannot, it is left whole under its old id and goes: the create
+ * fails if the name is taken (as a fresh one would), else is made fresh.
+ * false when the create was answered. */
+static bool adopt_name(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    int rc = hb_sandbox_rename(s->sb, q->name, &e);
+    snprintf(s->id, sizeof s->id, "%s", q->name);
+    if (rc == 0)
+        return true;
+    HB_LOG_WARN("sandbox %s: the pooled sandbox cannot take the name (%s); %s", q->name, e.msg,
+                e.code == HB_E_EXISTS ? "refused" : "creating it afresh");
+    hb_sandbox_destroy(s->sb, NULL);
+    hb_sandbox_free(s->sb);
+    s->sb = NULL;
+    if (e.code == HB_E_EXISTS)
+        fail_create(s, q->reply_to, &e);
+    else
+        do_create(s, q, false);
+    return false;
+}
+
 /* A create the manager gave this pooled sandbox: it becomes the user's
  * (sandbox_adopt.c) and is announced as a fresh create is. A failure
  * halfway destroys it whole, and the create fails as a fresh one would. */
@@ -863,6 +887,8 @@ static void on_adopt(sup_t *s, const hb_msg_t *q)
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "sandbox %s is not a pooled one", s->id);
         return;
     }
+    if (q->name && q->name[0] && strcmp(q->name, s->id) != 0 && !adopt_name(s, q))
+        return;
     int rc = spec_from(s->rt, &spec, q, s->id, &e);
     if (rc == 0 && !hb_sandbox_adoptable(s->sb, &spec)) {
         /* what the launch fixed changed since (a skill added): made fresh */

@@ -8,6 +8,7 @@ creates take them away without leaving anything behind.
 Each test runs its own daemon (a module one for the read-mostly tests)."""
 import difflib
 import ipaddress
+import json
 import os
 import secrets
 import shutil
@@ -21,6 +22,7 @@ import requests
 import hbtest
 from conftest import shutdown_daemon
 from hbtest import Daemon
+import test_processes as tp
 from test_e2b import e2b_key
 from test_events_sse import Stream, mine
 
@@ -36,11 +38,39 @@ MEMORY_BYTES = 524300 * 1024
 
 @pytest.fixture(scope="module")
 def pooled(e2e_tmp):
-    d = Daemon(e2e_tmp / ("pool-" + secrets.token_hex(3)), extra_args=POOL)
+    # The pool reads MemAvailable from a file of ours (fresh_create empties it).
+    root = e2e_tmp / ("pool-" + secrets.token_hex(3))
+    root.mkdir()
+    meminfo = root / "meminfo"
+    write_meminfo(meminfo, 64 << 10)
+    d = Daemon(root / "d", extra_args=POOL,
+               extra_env={"HIVEBOX_POOL_MEMINFO": str(meminfo),
+                          "HIVEBOX_POOL_PSI": str(root / "no-psi")})
+    d.meminfo = meminfo
     d.start()
     yield d
     shutdown_daemon(d)
     assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+
+
+def write_meminfo(path, avail_mib):
+    path.write_text(f"MemTotal:       {128 << 20} kB\nMemFree:        {avail_mib << 10} kB\n"
+                    f"MemAvailable:   {avail_mib << 10} kB\n")
+
+
+def fresh_create(d, c, **spec):
+    """A create by the full path, to compare with a pooled one: memory made
+    short (the pool's meminfo file) empties the pool for it."""
+    write_meminfo(d.meminfo, 512)
+    try:
+        hbtest.wait_until(lambda: slot(c)["ready"] == 0 and slot(c)["starting"] == 0, 30, 0.1,
+                          "the pool to empty")
+        empty = slot(c)["empty"]
+        sb = c.create(**spec)
+        assert slot(c)["empty"] == empty + 1, "the create was served from the pool"
+        return sb
+    finally:
+        write_meminfo(d.meminfo, 64 << 10)
 
 
 def pool_of(c):
@@ -123,9 +153,9 @@ def test_pooled_create_is_a_fresh_create(pooled):
     sb = c.create(**spec)
     # The fresh one's name as long as a pooled id: init blanks its argv in
     # place, so /proc/1/cmdline ends in as many spaces as its state dir path.
-    fresh = c.create(name="fresh" + secrets.token_hex(3), **spec)
+    fresh = fresh_create(d, c, name="fresh" + secrets.token_hex(3), **spec)
     try:
-        # Served from the pool (the fresh one by the full path: it has a name).
+        # Served from the pool (the fresh one by the full path, the pool emptied).
         assert sb["id"] in spare and fresh["id"] not in spare
         assert slot(c)["hits"] == hits + 1
         # The answer: what a fresh create answers, expiry from the request.
@@ -171,6 +201,101 @@ def test_pooled_create_is_a_fresh_create(pooled):
     assert gone(d, sb["id"])
 
 
+# What a named sandbox's id shows besides PROBE: the image's /etc/hostname
+# and /etc/hosts (a fresh create writes neither: they are the image's).
+NAMED_PROBE = PROBE + "; echo \"HOSTNAME=$HOSTNAME\"; cat /etc/hostname /etc/hosts 2>&1; true"
+
+
+def pool_name():
+    """As long as a pooled id (hb- and 8 hex digits): init's blanked argv
+    in /proc/1/cmdline keeps the length of the state dir path it was
+    launched with (docs/pool.md, "Not built")."""
+    return "n" + secrets.token_hex(5)
+
+
+def host_view(d, sid):
+    """What the host keys by the id: state dir files, record id, cgroups,
+    uid slot."""
+    sbdir = d.sandbox_dir(sid)
+    record = json.loads((sbdir / "sandbox.json").read_text())
+    return {"files": sorted(os.listdir(sbdir)), "record_id": record["id"],
+            "cgroups": len(hbtest.cgroup_dirs(sid)),
+            "uid_slots": len(hbtest.uid_slots_owned_by(d.data_dir, [sid]))}
+
+
+def test_a_named_create_from_the_pool_is_a_fresh_named_create(pooled):
+    d, c = pooled, pooled.client()
+    wait_ready(c, 2)
+    spare, hits = hidden(d, c), slot(c)["hits"]
+    spec = dict(memory=MEMORY, cpus=0.5, pids=64, timeout=120, env={"POOL_T": "x2"})
+    name, other = pool_name(), pool_name()
+    sb = c.create(name=name, **spec)
+    taken = spare - on_disk(d)   # the pooled id it had is gone everywhere
+    fresh = fresh_create(d, c, name=other, **spec)
+    try:
+        assert sb["id"] == name and fresh["id"] == other
+        assert slot(c)["hits"] == hits + 1
+        assert len(taken) == 1, (spare, taken)
+        old = taken.pop()
+        assert gone(d, old) and not (d.data_dir / "sandboxes" / old).exists()
+        assert not hbtest.cgroup_dirs(old)
+        for k in ("status", "image", "network", "limits", "env_names"):
+            assert sb[k] == fresh[k], (k, sb[k], fresh[k])
+        assert c.get(f"{API}/{name}").json()["id"] == name
+        assert name in {s["id"] for s in c.list()["sandboxes"]}
+        # Inside: the UTS hostname, HOSTNAME, and all else as the fresh one's.
+        a, b = c.exec(name, NAMED_PROBE), c.exec(other, NAMED_PROBE)
+        assert a["exit_code"] == 0 and b["exit_code"] == 0, (a, b)
+        assert a["stdout"].splitlines()[:3] == [name, name, "x2"]
+        assert f"HOSTNAME={name}\n" in a["stdout"] and old not in a["stdout"]
+        x, y = a["stdout"].replace(name, "ID"), b["stdout"].replace(other, "ID")
+        assert x == y, "\n".join(difflib.unified_diff(y.splitlines(), x.splitlines(), lineterm=""))
+        # A background process gets the name too (init's other spawn path).
+        p = tp.start(c, name, command="echo $HOSTNAME; hostname")
+        tp.wait_exited(c, name, p["pid"])
+        out = tp.joined(tp.read_output(d, name, p["pid"]))
+        assert out == f"{name}\n{name}\n".encode(), out
+        # The host side: state dir, record, cgroups (limits too), uid slot.
+        assert host_view(d, name) == dict(host_view(d, other), record_id=name)
+        assert hbtest.init_host_pid(name), "its init is not in the renamed cgroup"
+        assert cgroup_limits(name) == cgroup_limits(other)
+        # A taken name is refused as before, and the pool keeps its sandboxes.
+        wait_ready(c, 2)
+        before = hidden(d, c)
+        r = c.post(API, json={"name": name})
+        assert r.status_code == 409 and "name" in r.json()["error"], r.text
+        assert hidden(d, c) == before and slot(c)["hits"] == hits + 1
+    finally:
+        c.destroy(name)
+        c.destroy(other)
+    assert gone(d, name) and gone(d, other)
+
+
+def test_a_named_pooled_sandbox_is_reattached_by_name_after_a_restart(private_daemon):
+    d = private_daemon(extra_args=POOL)
+    c = d.client()
+    wait_ready(c, 2)
+    spare = hidden(d, c)
+    name = pool_name()
+    sb = c.create(name=name, timeout=600)
+    assert sb["id"] == name and slot(c)["hits"] == 1
+    old = (spare - on_disk(d)).pop()
+    c.exec(name, "echo kept > /root/f")
+    pid = hbtest.init_host_pid(name)
+    c.close()
+    d.stop(signal.SIGTERM)
+    assert hbtest.init_host_pid(name) == pid, "the named sandbox died with the daemon"
+    d.start()
+    c = d.client()
+    assert name in {s["id"] for s in c.list()["sandboxes"]}
+    res = c.exec(name, "hostname; echo $HOSTNAME; cat /root/f")
+    assert res["stdout"] == f"{name}\n{name}\nkept\n", res
+    c.destroy(name)
+    assert gone(d, name) and gone(d, old)
+    assert not [p for p in os.listdir(d.data_dir / "sandboxes") if old in p or name in p]
+    assert not hbtest.cgroup_dirs(name) and not hbtest.cgroup_dirs(old)
+
+
 def test_pool_refills_and_its_sandboxes_are_nobodys(pooled):
     d, c = pooled, pooled.client()
     wait_ready(c, 2)
@@ -202,20 +327,16 @@ def test_pool_refills_and_its_sandboxes_are_nobodys(pooled):
             c.destroy(sid)
 
 
-@pytest.mark.parametrize("spec", [{"name": "named"}, {"memory": "256m"}],
-                         ids=["a-name", "other-memory"])
+@pytest.mark.parametrize("spec", [{"skills": []}, {"memory": "256m"}],
+                         ids=["a-skills-list", "other-memory"])
 def test_a_create_the_pool_cannot_serve_takes_the_full_path(pooled, spec):
     d, c = pooled, pooled.client()
     wait_ready(c, 2)
     spare, before = hidden(d, c), pool_of(c)
-    if "name" in spec:
-        spec = {"name": "named-" + secrets.token_hex(3)}
     sb = c.create(**spec)
     try:
         assert sb["id"] not in spare
-        if "name" in spec:
-            assert sb["id"] == spec["name"]
-        else:
+        if "memory" in spec:
             assert sb["limits"]["memory"] == "256m"
             assert int(c.exec(sb["id"], "df -k /dev/shm | tail -1 | awk '{print $2}'")[
                 "stdout"]) == 64 * 1024
@@ -233,6 +354,7 @@ def test_restart_and_shutdown_with_a_pool_leave_nothing(private_daemon, sig):
     c = d.client()
     wait_ready(c, 2)
     user = c.create(name="keep-" + secrets.token_hex(3))["id"]
+    wait_ready(c, 2)   # a named create takes a pooled sandbox: refilled
     spare = hidden(d, c)
     inits = {sid: hbtest.init_host_pid(sid) for sid in spare}
     assert len(spare) == 2 and all(inits.values()), inits
@@ -258,11 +380,6 @@ def test_restart_and_shutdown_with_a_pool_leave_nothing(private_daemon, sig):
     for sid in fresh_spare | {user}:
         assert gone(d, sid), sid
     assert not hbtest.sandbox_mounts(d.data_dir)
-
-
-def write_meminfo(path, avail_mib):
-    path.write_text(f"MemTotal:       {128 << 20} kB\nMemFree:        {avail_mib << 10} kB\n"
-                    f"MemAvailable:   {avail_mib << 10} kB\n")
 
 
 def test_memory_pressure_shrinks_the_pool_and_creates_still_work(private_daemon, tmp_path):
@@ -302,8 +419,9 @@ def test_the_pool_yields_to_the_users_creates(private_daemon):
     d = private_daemon(extra_args=POOL, extra_env={"HIVEBOX_MAX_SANDBOXES": "2"})
     c = d.client()
     wait_ready(c, 2)
-    a = c.create(name="a-" + secrets.token_hex(3))["id"]
-    b = c.create(name="b-" + secrets.token_hex(3))["id"]
+    # 256m: creates the pool cannot serve (another /dev/shm size)
+    a = c.create(name="a-" + secrets.token_hex(3), memory="256m")["id"]
+    b = c.create(name="b-" + secrets.token_hex(3), memory="256m")["id"]
     hbtest.wait_until(lambda: not hidden(d, c), 20, 0.2, "the pool to make room")
     assert slot(c)["ready"] == 0
     r = c.post(API, json={})

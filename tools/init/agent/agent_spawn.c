@@ -417,7 +417,9 @@ int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch)
     c.tty = q->cols && q->rows;     /* for TERM; make_stdio sets it again */
     errno = 0;
     c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
-    c.envp = build_env(r->env.obj, q->hostname, &c);
+    char host[HB_HOSTNAME_MAX + 1];   /* issue 19: set_hostname may have renamed it */
+    agent_hostname_take(host, sizeof host);
+    c.envp = build_env(r->env.obj, host, &c);
     c.caps = build_caps();
     if (spawn_child(conn, &c, &f, q, &pid) < 0)
         goto out;
