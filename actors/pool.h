@@ -4,8 +4,9 @@
  *
  * A slot is one (image, network) pair of --pool with its target count. A
  * create takes a pooled sandbox of the slot it matches (hb_wpool_match):
- * no name (a pooled sandbox already has a fresh random id, the kind an
- * unnamed create gets), no skills list (skills are bound at launch; none
+ * with or without a name (a pooled sandbox has a fresh random id, the kind
+ * an unnamed create gets; a name is given to it: sandbox_rename.c), no
+ * skills list (skills are bound at launch; none
  * given means every skill of the skills dir, as the pool's), a memory whose
  * /dev/shm size is the default's (sized at launch); image and network as
  * the slot's. Everything else a request sets is applied on adoption

@@ -7,6 +7,7 @@ creates take them away without leaving anything behind.
 
 Each test runs its own daemon (a module one for the read-mostly tests)."""
 import difflib
+import errno
 import ipaddress
 import json
 import os
@@ -23,6 +24,7 @@ import hbtest
 from conftest import shutdown_daemon
 from hbtest import Daemon
 import test_processes as tp
+from test_init_proc import Init
 from test_e2b import e2b_key
 from test_events_sse import Stream, mine
 
@@ -259,6 +261,18 @@ def test_a_named_create_from_the_pool_is_a_fresh_named_create(pooled):
         assert host_view(d, name) == dict(host_view(d, other), record_id=name)
         assert hbtest.init_host_pid(name), "its init is not in the renamed cgroup"
         assert cgroup_limits(name) == cgroup_limits(other)
+        # set_hostname once a command ran: refused (EBUSY), as is a name that
+        # is not a sandbox name (EINVAL); and no command can rename it.
+        for host, err in ((other, errno.EBUSY), ("../x", errno.EINVAL), ("a" * 64, errno.EINVAL)):
+            conn = Init(d.sandbox_dir(name) / "run" / "init.sock")
+            try:
+                conn.send({"op": "set_hostname", "hostname": host})
+                ans = conn.read()
+            finally:
+                conn.close()
+            assert ans["t"] == "err" and ans["errno"] == err, (host, ans)
+        res = c.exec(name, "hostname evil; echo $?; hostname")
+        assert res["stdout"].splitlines()[-1] == name, res
         # A taken name is refused as before, and the pool keeps its sandboxes.
         wait_ready(c, 2)
         before = hidden(d, c)
