@@ -310,6 +310,40 @@ def test_a_named_pooled_sandbox_is_reattached_by_name_after_a_restart(private_da
     assert not hbtest.cgroup_dirs(name) and not hbtest.cgroup_dirs(old)
 
 
+def test_a_rename_failing_halfway_leaves_the_pooled_or_a_fresh_sandbox(private_daemon):
+    # The name's pids cgroup exists already (made here): the rename fails
+    # after the state dir, the uid slot and the memory/cpu cgroups took the
+    # name. Everything goes back to the pooled id, which is then destroyed,
+    # and the create is made fresh (which fails too on that cgroup, and
+    # leaves nothing either): no half-renamed sandbox, nothing of the old id.
+    d = private_daemon(extra_args=["--pool", "base:none=1"])
+    c = d.client()
+    wait_ready(c, 1)
+    old = hidden(d, c).pop()
+    name = pool_name()
+    stray = hbtest.cgroup_dir("pids", old).parent / name
+    stray.mkdir()
+    try:
+        r = c.post(API, json={"name": name})
+        assert r.status_code in (201, 500), r.text
+        hbtest.wait_until(lambda: gone(d, old), 20, 0.2, f"pooled sandbox {old} to go")
+        assert not hbtest.uid_slots_owned_by(d.data_dir, [old])
+        if r.status_code == 201:   # the fresh create managed after all
+            assert c.exec(name, "hostname")["stdout"] == name + "\n"
+            c.destroy(name)
+        assert not d.sandbox_dir(name).exists() and name not in on_disk(d)
+        assert not hbtest.uid_slots_owned_by(d.data_dir, [name])
+        assert [p for p in hbtest.cgroup_dirs(name) if p != stray] == []
+        assert "cannot take the name" in d.log_text()
+        wait_ready(c, 1)   # the pool goes on
+        sb = c.create(name=pool_name())
+        assert c.exec(sb["id"], "hostname")["stdout"] == sb["id"] + "\n"
+        c.destroy(sb["id"])
+    finally:
+        if stray.exists():   # the failed fresh create's undo removes it (by name)
+            stray.rmdir()
+
+
 def test_pool_refills_and_its_sandboxes_are_nobodys(pooled):
     d, c = pooled, pooled.client()
     wait_ready(c, 2)
