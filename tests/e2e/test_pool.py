@@ -502,9 +502,11 @@ def test_isolated_pool_sandbox_gets_the_network_a_fresh_one_gets(private_daemon)
         c = d.client()
         hbtest.wait_until(lambda: slot(c, "isolated")["ready"] == 1, 90, 0.2, "a pooled sandbox")
         spare = hidden(d, c)
-        sb = c.create(network="isolated")
-        fresh = c.create(name="fresh" + secrets.token_hex(3), network="isolated")
-        assert sb["id"] in spare and slot(c, "isolated")["hits"] == 1
+        # Named: the address claim is renamed with it (netaddrs/<ip> holds the id).
+        sb = c.create(name=pool_name(), network="isolated")
+        # skills=[]: a create the pool cannot serve, even refilled by then
+        fresh = c.create(name="fresh" + secrets.token_hex(3), network="isolated", skills=[])
+        assert not spare & on_disk(d) and slot(c, "isolated")["hits"] == 1
         ips = [sb["network"]["ip"], fresh["network"]["ip"]]
         assert all(ipaddress_in(ip, subnet) for ip in ips) and ips[0] != ips[1], ips
         probe = "ip -4 -o addr show | awk '{print $2, $4}'; ip -4 route"
