@@ -90,6 +90,18 @@ int hb_bus_post(const char *endpoint, const hb_msg_t *m)
     return rc;
 }
 
+void hb_bus_reply_text(const char *reply_to, char *text, size_t len)
+{
+    if (!text) {
+        hb_bus_reply_error(reply_to, HB_E_INTERNAL, "out of memory");
+        return;
+    }
+    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = len}};
+    if (reply_to)
+        hb_bus_post(reply_to, &rep);
+    free(text);
+}
+
 void hb_bus_reply_error(const char *reply_to, hb_errcode_t code, const char *fmt, ...)
 {
     if (!reply_to)

@@ -50,6 +50,9 @@ int hb_bus_post(const char *endpoint, const hb_msg_t *m);
 void hb_bus_reply_error(const char *reply_to, hb_errcode_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void hb_bus_reply_err(const char *reply_to, const hb_err_t *e);
+/* Reply R_TEXT with text (malloc'd, freed here), or R_ERROR "out of memory"
+ * when it is NULL (a renderer that ran out). */
+void hb_bus_reply_text(const char *reply_to, char *text, size_t len);
 
 /* Request/reply for threads that are not actors (civetweb workers): bind a
  * private PULL, set req->reply_to, post req to endpoint, wait for one reply.

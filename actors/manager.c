@@ -14,6 +14,7 @@
 #include "skills.h"  /* hb_skills_list, hb_catitems_free */
 #include "supervisor.h"
 #include "image_layer.h"   /* issue 17: layered images */
+#include "pool.h"          /* issue 19: the warm pool */
 
 #define ATTACH_WAIT_MS 30000
 #define IMAGES_MAX     256    /* entries of GET /api/v1/images */
@@ -31,6 +32,8 @@ typedef struct {
     /* A restore to this image was sent (issue 17): until the sandbox's next
      * description says what it runs on, the image may not be deleted. */
     char        restoring[HB_ID_MAX];
+    int         pool_slot;   /* issue 19: >= 0 while it is a warm-pool sandbox (nobody's) */
+    char        pool_id[HB_ID_MAX];   /* issue 19: its pooled id, renamed by a named create */
 } entry_t;
 
 typedef struct {
@@ -47,6 +50,7 @@ typedef struct {
     char      image_progress[256];
     hb_limits_t limits;
     uint64_t  host_mem;      /* MemTotal */
+    hb_wpool_t pool;         /* issue 19 */
 } mgr_t;
 
 static void entry_free(void **item)
@@ -138,7 +142,8 @@ static bool image_blocked(mgr_t *m, const hb_msg_t *q)
 
 /* NULL with *e if the supervisor could not start; it owns sb and create in
  * every case. */
-static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *create, hb_err_t *e)
+static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *create, int pool_slot,
+                      hb_err_t *e)
 {
     entry_t *en = calloc(1, sizeof *en);
     hb_sup_args_t *a = calloc(1, sizeof *a);
@@ -150,6 +155,8 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
     }
     snprintf(en->id, sizeof en->id, "%s", id);
     en->state = E_CREATING;
+    en->pool_slot = pool_slot;
+    a->pooled = pool_slot >= 0;
     en->mem = create ? create->memory_bytes : sb ? sb->spec.memory_bytes : 0;
     a->ep = m->ep;
     a->rt = m->rt;
@@ -174,19 +181,217 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
  * holds its memory until it is gone. */
 static bool over_limits(mgr_t *m, const hb_msg_t *q)
 {
-    uint64_t sum = 0;
+    uint64_t sum = 0, count = 0;
     for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        sum += en->mem;
+        if (en->pool_slot < 0) {   /* issue 19: the pool yields (pool_yield) */
+            sum += en->mem;
+            count++;
+        }
     hb_err_t e = {0};
-    if (hb_limits_admit(&m->limits, m->host_mem, zhashx_size(m->entries), sum, q->memory_bytes,
-                        &e) == 0)
+    if (hb_limits_admit(&m->limits, m->host_mem, count, sum, q->memory_bytes, &e) == 0)
         return false;
     HB_LOG_WARN("manager: create refused: %s", e.msg);
     hb_bus_reply_err(q->reply_to, &e);
     /* limit: --max-sandboxes is reached; capacity: the memory overcommit */
-    bool count = zhashx_size(m->entries) >= m->limits.max_sandboxes;
-    create_failed(m, q->name, count ? "limit" : "capacity", e.code, e.msg, 0);
+    bool full = count >= m->limits.max_sandboxes;
+    create_failed(m, q->name, full ? "limit" : "capacity", e.code, e.msg, 0);
     return true;
+}
+
+/* ---- issue 19: the warm pool (pool.h) ----
+ * Pooled sandboxes are entries with pool_slot >= 0: created off this
+ * thread by their supervisors like any other, never listed, found, counted
+ * by admission, told to the metrics actor or published, until a create
+ * takes one (pool_take) and it becomes an ordinary entry. */
+
+static void pool_ready(mgr_t *m, entry_t *en, hb_msg_t *r)
+{
+    hb_wpool_slot_t *s = &m->pool.slot[en->pool_slot];
+    en->state = E_RUNNING;
+    hb_sbinfo_clear(&en->info);
+    en->info = r->sandboxes[0];   /* moved: its image counts for on_image_delete */
+    memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
+    snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
+    s->starting--;
+    s->ready++;
+}
+
+/* Its create failed (error), it died or it was destroyed. */
+static void pool_lost(mgr_t *m, entry_t *en, const char *error)
+{
+    hb_wpool_slot_t *s = &m->pool.slot[en->pool_slot];
+    if (en->state == E_CREATING)
+        s->starting--;
+    else if (en->state == E_RUNNING)
+        s->ready--;
+    if (error) {
+        HB_LOG_WARN("pool: a %s:%s sandbox failed to start: %s; retrying in %d s", s->image,
+                    s->network, error, HB_WPOOL_RETRY_MS / 1000);
+        s->retry_ms = hb_now_ms() + HB_WPOOL_RETRY_MS;
+    }
+    zhashx_delete(m->entries, en->id);
+}
+
+/* Found at start: nobody's, and it may have run unwatched; a fresh pool is
+ * built instead of trusting it. */
+static void pool_drop_found(hb_sandbox_t *sb)
+{
+    hb_err_t e = {0};
+    HB_LOG_INFO("pool: sandbox %s of the last daemon's pool destroyed", sb->id);
+    if (hb_sandbox_destroy(sb, &e) < 0)
+        HB_LOG_ERROR("pool: destroying %s: %s", sb->id, e.msg);
+    hb_sandbox_free(sb);
+}
+
+/* Every entry (pooled ones being destroyed aside) plus one of extra bytes
+ * fits the limits. */
+static bool pool_fits(mgr_t *m, uint64_t extra)
+{
+    uint64_t sum = 0, count = 0;
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->pool_slot < 0 || en->state != E_DESTROYING) {
+            sum += en->mem;
+            count++;
+        }
+    hb_err_t e = {0};
+    return hb_limits_admit(&m->limits, m->host_mem, count, sum, extra, &e) == 0;
+}
+
+/* What a pooled sandbox is made with: the defaults' memory. */
+static uint64_t pool_mem(void)
+{
+    hb_spec_t def;
+    hb_spec_defaults(&def);
+    return def.memory_bytes;
+}
+
+static bool pool_destroy_one(mgr_t *m, int slot)
+{
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries)) {
+        if (en->pool_slot != slot || en->state != E_RUNNING)
+            continue;
+        hb_msg_t d = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "pool"};
+        if (hb_bus_send(zactor_sock(en->sup), &d) < 0)
+            return false;
+        en->state = E_DESTROYING;
+        m->pool.slot[slot].ready--;
+        return true;
+    }
+    return false;
+}
+
+/* A user's create the limits admit, which the pool's sandboxes would push
+ * past them: they make room. */
+static void pool_yield(mgr_t *m, uint64_t mem)
+{
+    for (size_t i = 0; i < m->pool.n; i++)
+        while (!pool_fits(m, mem) && pool_destroy_one(m, (int)i))
+            ;
+}
+
+static bool pool_take(mgr_t *m, hb_msg_t *q, int64_t t0)
+{
+    int i = hb_wpool_match(&m->pool, q);
+    if (i < 0)
+        return false;
+    entry_t *en = zhashx_first(m->entries);
+    while (en && (en->pool_slot != i || en->state != E_RUNNING))
+        en = zhashx_next(m->entries);
+    const char *name = q->name && q->name[0] ? q->name : NULL;
+    if (name && find(m, name))
+        return false;   /* the full path answers "taken" */
+    if (!en || hb_bus_send(zactor_sock(en->sup), q) < 0) {   /* the supervisor adopts it */
+        m->pool.slot[i].misses++;
+        return false;
+    }
+    if (name) {   /* known by the name from now (the supervisor renames it) */
+        snprintf(en->pool_id, sizeof en->pool_id, "%s", en->id);
+        zhashx_rename(m->entries, en->pool_id, name);
+        snprintf(en->id, sizeof en->id, "%s", name);
+    }
+    en->pool_slot = -1;
+    en->state = E_CREATING;
+    en->t0_ms = t0;
+    en->mem = q->memory_bytes;
+    m->pool.slot[i].ready--;
+    m->pool.slot[i].hits++;
+    tell_state(m, en->id, "creating");
+    return true;
+}
+
+static void pool_spawn(mgr_t *m, size_t i)
+{
+    hb_wpool_slot_t *s = &m->pool.slot[i];
+    char id[HB_ID_MAX];
+    hb_msg_t c = {.type = HB_MSG_SB_CREATE};
+    hb_err_t e = {0};
+    hb_spec_t def;
+    hb_spec_defaults(&def);
+    c.memory_bytes = def.memory_bytes;   /* the defaults, as the gateway fills them */
+    c.cpus = def.cpus;
+    c.pids = def.pids;
+    c.timeout_s = def.timeout_s;
+    c.disk_bytes = def.disk_bytes;
+    if (random_id(m, id, sizeof id) < 0 || hb_str_set(&c.image, s->image) < 0 ||
+        hb_str_set(&c.network, s->network) < 0 || hb_str_set(&c.memory, def.memory_str) < 0 ||
+        hb_str_set(&c.disk, def.disk_str) < 0) {
+        hb_msg_clear(&c);
+        return;
+    }
+    entry_t *en = spawn(m, id, NULL, &c, (int)i, &e);   /* owns c */
+    if (!en) {
+        HB_LOG_WARN("pool: cannot start a supervisor: %s", e.msg);
+        s->retry_ms = hb_now_ms() + HB_WPOOL_RETRY_MS;
+        return;
+    }
+    en->mem = pool_mem();
+    hb_str_set(&en->info.image, s->image);
+    s->starting++;
+}
+
+/* Before every wait of the manager's loop: shrink under memory pressure,
+ * else start what is missing, one sandbox per entry at a time. */
+static int64_t pool_due(void *self)
+{
+    mgr_t *m = self;
+    if (!m->pool.n)
+        return -1;
+    int64_t now = hb_now_ms();
+    bool pressed = hb_wpool_pressed(&m->pool, now);
+    bool base = strcmp(m->image_state, "ready") == 0;
+    int fits = -1;   /* the admission check walks every entry: once per call, at most
+                        every HB_WPOOL_FILL_MS (10,000 sandboxes, many messages) */
+    bool wanted = false;   /* a slot waits for that check */
+    for (size_t i = 0; i < m->pool.n; i++) {
+        hb_wpool_slot_t *s = &m->pool.slot[i];
+        if (pressed || s->ready > s->target) {
+            if (s->ready && pool_destroy_one(m, (int)i) && pressed)
+                m->pool.shrunk++;
+            continue;
+        }
+        if (s->starting || s->ready >= s->target || now < s->retry_ms ||
+            (!base && strcmp(s->image, "base") == 0))
+            continue;
+        wanted = true;
+        if (now < m->pool.next_fill_ms)
+            continue;
+        if (fits < 0)
+            fits = pool_fits(m, pool_mem());
+        if (fits)
+            pool_spawn(m, i);
+    }
+    if (fits >= 0)
+        m->pool.next_fill_ms = now + HB_WPOOL_FILL_MS;
+    return wanted ? m->pool.next_fill_ms - now : HB_WPOOL_CHECK_MS;
+}
+
+/* METRICS_TEXT: its /metrics section; POOL_STATE: analytics' "pool". */
+static void pool_report(mgr_t *m, const hb_msg_t *q)
+{
+    size_t len = 0;
+    char *text = q->type == HB_MSG_METRICS_TEXT ? hb_wpool_prom(&m->pool, &len)
+                                                 : hb_wpool_json(&m->pool, &len);
+    hb_bus_reply_text(q->reply_to, text, len);
 }
 
 static void on_create(mgr_t *m, hb_msg_t *q)
@@ -199,6 +404,9 @@ static void on_create(mgr_t *m, hb_msg_t *q)
     }
     if (over_limits(m, q))
         return;
+    if (pool_take(m, q, t0))
+        return;
+    pool_yield(m, q->memory_bytes);
     char id[HB_ID_MAX];
     if (q->name && q->name[0]) {
         snprintf(id, sizeof id, "%s", q->name);
@@ -215,7 +423,7 @@ static void on_create(mgr_t *m, hb_msg_t *q)
     char *reply_to = q->reply_to ? strdup(q->reply_to) : NULL;
     hb_err_t e = {0};
     tell_state(m, id, "creating");
-    entry_t *en = spawn(m, id, NULL, q, &e);
+    entry_t *en = spawn(m, id, NULL, q, -1, &e);
     if (en) {
         en->t0_ms = t0;
         /* known from now: an image in use is not removed (on_image_delete) */
@@ -238,6 +446,10 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
     entry_t *en = find(m, r->id);
     if (!en || r->sandboxes_n != 1) {
         HB_LOG_ERROR("manager: stray %s for %s", hb_msg_name(r->type), r->id ? r->id : "?");
+        return;
+    }
+    if (en->pool_slot >= 0) {
+        pool_ready(m, en, r);
         return;
     }
     en->state = E_RUNNING;
@@ -269,6 +481,10 @@ static void on_failed(mgr_t *m, const hb_msg_t *r)
     entry_t *en = find(m, r->id);
     if (!en)
         return;
+    if (en->pool_slot >= 0) {
+        pool_lost(m, en, r->error);
+        return;
+    }
     hb_errcode_t code = r->code >= 0 && r->code <= HB_E_LAST ? (hb_errcode_t)r->code
                                                               : HB_E_INTERNAL;
     create_failed(m, en->id, cause_of(code), code, r->error, en->t0_ms);
@@ -304,12 +520,33 @@ static void drop_fork_image(mgr_t *m, const char *image)
     publish(m, &ev);
 }
 
+/* issue 19: a pooled sandbox that died under its pooled id as a named
+ * create took it (the report crossed pool_take's rename). */
+static entry_t *find_pooled(mgr_t *m, const char *id)
+{
+    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
+        if (en->pool_id[0] && strcmp(en->pool_id, id) == 0)
+            return en;
+    return NULL;
+}
+
 static void on_gone(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
-    if (!en)
+    if (!en && !(en = find_pooled(m, r->id)))
         return;
     const char *reason = r->reason ? r->reason : "deleted";
+    if (en->pool_slot >= 0) {
+        pool_lost(m, en, NULL);
+        return;
+    }
+    if (strcmp(reason, "pool") == 0) {   /* pooled, it died as a create took it */
+        char id[HB_ID_MAX];               /* its name, if pool_take renamed it */
+        snprintf(id, sizeof id, "%s", en->id);
+        tell_state(m, id, NULL);          /* pool_take told it "creating" */
+        zhashx_delete(m->entries, id);
+        return;
+    }
     if (strcmp(reason, "expired") == 0) {
         hb_msg_t ev = {.type = HB_MSG_EV_EXPIRED, .id = en->id, .expires_at = en->info.expires_at};
         publish(m, &ev);
@@ -392,7 +629,7 @@ static int forward(mgr_t *m, entry_t *en, const hb_msg_t *q)
 static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
 {
     entry_t *en = find(m, q->id);
-    if (!en || en->state != E_RUNNING) {
+    if (!en || en->state != E_RUNNING || en->pool_slot >= 0) {
         hb_bus_reply_error(q->reply_to, HB_E_NOTFOUND, "sandbox '%s' not found",
                            q->id ? q->id : "");
         return;
@@ -456,7 +693,7 @@ static void on_list(mgr_t *m, const hb_msg_t *q)
     rep.sandboxes = cap ? calloc(cap, sizeof *rep.sandboxes) : NULL;
     for (entry_t *en = zhashx_first(m->entries); en && rep.sandboxes;
          en = zhashx_next(m->entries)) {
-        if (en->state != E_RUNNING)
+        if (en->state != E_RUNNING || en->pool_slot >= 0)
             continue;
         if (hb_sbinfo_copy(&rep.sandboxes[rep.sandboxes_n], &en->info) < 0)
             break;
@@ -559,6 +796,11 @@ static void on_image_delete(mgr_t *m, const hb_msg_t *q)
         return;
     }
     const entry_t *user = image_user(m, name);
+    if (user && user->pool_slot >= 0) {   /* issue 19: a pooled sandbox's id is nobody's business */
+        hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is kept ready by the warm "
+                           "pool (--pool): restart the daemon without it first", name);
+        return;
+    }
     if (user) {
         hb_bus_reply_error(q->reply_to, HB_E_CONFLICT, "image '%s' is used by sandbox "
                            "'%s': delete the sandbox first", name, user->id);
@@ -623,6 +865,8 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     case HB_MSG_IMAGE_STATE: on_image(m, q); break;
     case HB_MSG_IMAGE_LIST: on_image_list(m, q); break;
     case HB_MSG_SKILL_LIST: on_skill_list(m, q); break;
+    case HB_MSG_METRICS_TEXT:
+    case HB_MSG_POOL_STATE: pool_report(m, q); break;
     default:
         HB_LOG_WARN("manager: unexpected %s", hb_msg_name(q->type));
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
@@ -653,7 +897,12 @@ static void recover_one(mgr_t *m, const char *id)
 {
     hb_sandbox_t *sb = NULL;
     hb_err_t e = {0};
-    if (hb_sandbox_open(m->rt, id, &sb, &e) == 0) {
+    int rc = hb_sandbox_open(m->rt, id, &sb, &e);
+    if (rc == 0 && sb->spec.pooled) {   /* issue 19: nobody's; the pool is built anew */
+        pool_drop_found(sb);
+        return;
+    }
+    if (rc == 0) {
         if (!sb->failure[0] && !hb_sandbox_alive(sb))
             mark_failed(sb);
         if (sb->failure[0]) {
@@ -664,7 +913,7 @@ static void recover_one(mgr_t *m, const char *id)
         tell_state(m, id, "creating");   /* until its supervisor reports */
         char image[sizeof sb->spec.image];
         snprintf(image, sizeof image, "%s", sb->spec.image);   /* sb goes to the supervisor */
-        entry_t *en = spawn(m, id, sb, NULL, &e);
+        entry_t *en = spawn(m, id, sb, NULL, -1, &e);
         if (!en) {
             HB_LOG_ERROR("manager: cannot start a supervisor for %s: %s", id, e.msg);
             tell_state(m, id, NULL);
@@ -780,14 +1029,21 @@ static void mgr_actor(zsock_t *pipe, void *arg)
                .sup_new = a->supervisor_new ? a->supervisor_new : hb_supervisor_new};
     m.host_mem = hb_host_mem_total();
     snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
-    free(a);
     hb_err_t e = {0};
-    int rc = setup(&m, &e);
+    int rc = hb_wpool_parse(&m.pool, a->pool, &e);
+    m.pool.min_available = a->pool_min_available;
+    m.pool.max_pressure = a->pool_max_pressure;
+    m.pool.meminfo = a->pool_meminfo ? a->pool_meminfo : "/proc/meminfo";
+    m.pool.psi = a->pool_psi ? a->pool_psi : "/proc/pressure/memory";
+    free(a);
+    if (rc == 0)
+        rc = setup(&m, &e);
     fit_fd_budget(&m);
     if (rc == 0)
         recover(&m, pipe);   /* before ready: the first request sees the survivors */
     hb_actor_ready(pipe, rc < 0 ? &e : NULL);
-    hb_loop_t loop = {.name = "manager", .pipe = pipe, .inbox = m.inbox, .on_inbox = on_inbox};
+    hb_loop_t loop = {.name = "manager", .pipe = pipe, .inbox = m.inbox, .on_inbox = on_inbox,
+                      .due = pool_due};
     if (rc == 0) {
         hb_loop_run(&loop, &m, -1);
         stop_all(&m);

@@ -30,6 +30,11 @@ typedef struct {
     /* How a sandbox's supervisor starts: NULL is hb_supervisor_new (unit
      * tests start fake supervisors instead). */
     hb_supervisor_new_fn *supervisor_new;
+    /* issue 19: the warm pool (pool.h): --pool, and when it shrinks */
+    const char *pool;
+    uint64_t    pool_min_available;
+    double      pool_max_pressure;
+    const char *pool_meminfo, *pool_psi;   /* where pressure is read */
 } hb_manager_args_t;
 
 /* args is copied; rt must outlive the actor. NULL with *e if it could not

@@ -188,13 +188,7 @@ static void on_metrics_text(met_t *m, const hb_msg_t *q)
         free(text);
         text = hb_met_page(&m->figs, time(NULL), false, &len);
     }
-    if (!text) {
-        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
-        return;
-    }
-    hb_msg_t rep = {.type = HB_MSG_R_TEXT, .text = {.data = text, .len = len}};
-    hb_bus_post(q->reply_to, &rep);
-    free(text);
+    hb_bus_reply_text(q->reply_to, text, len);
 }
 
 static void on_inbox(void *self, hb_msg_t *q, zframe_t *raw)

@@ -47,6 +47,9 @@ int hb_h_sandboxes(hb_req_t *r);
 int hb_h_sandbox(hb_req_t *r);
 int hb_h_exec(hb_req_t *r);
 int hb_h_analytics(hb_req_t *r);
+/* gw_pool.c (issue 19): the warm pool's state as obj's "pool" (left out if the
+ * manager does not answer). */
+void hb_gw_pool_add(const hb_req_t *r, json_t *obj);
 int hb_h_openapi(hb_req_t *r);
 /* gw_catalog.c: GET /api/v1/images and /api/v1/skills (the create form's choices) */
 int hb_h_images(hb_req_t *r);

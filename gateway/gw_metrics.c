@@ -127,6 +127,7 @@ int hb_h_metrics(hb_req_t *r)
     actor_section(&p, r->conf->ep.webhook, OPTIONAL_MS, &skip);
     if (r->conf->rt && r->conf->rt->net.dns_fwd)   /* issue 16: the DNS forwarder's */
         actor_section(&p, HB_EP_DNSFWD, OPTIONAL_MS, &skip);
+    actor_section(&p, r->conf->ep.manager, OPTIONAL_MS, &skip);   /* issue 19: the pool */
     images_section(&p, r);
     gateway_section(&p, r);
     size_t len = 0;

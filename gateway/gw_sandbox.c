@@ -307,9 +307,9 @@ int hb_h_analytics(hb_req_t *r)
     json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
     if (j && hb_cluster_on())   /* issue 20: per-node and total figures */
         json_object_set_new(j, "cluster", hb_gw_cluster_nodes_json());
-    status = hb_reply_json(r->c, 200, j);
     hb_msg_clear(&rep);
-    return status;
+    hb_gw_pool_add(r, j);   /* issue 19: the warm pool */
+    return hb_reply_json(r->c, 200, j);
 }
 
 int hb_h_openapi(hb_req_t *r)

@@ -25,6 +25,7 @@
 #define HB_ENV_MAX     256               /* extra env entries */
 #define HB_ENVSTR_MAX  (32u * 1024)      /* one "K=V" */
 #define HB_DEPTH_MAX   8                 /* nesting of containers */
+#define HB_HOSTNAME_MAX 63               /* set_hostname (issue 19): a sandbox id */
 
 /* Requests init serves at once, each on a thread of its own; past it a new
  * connection is refused at once (errno EAGAIN: the daemon's 503). */

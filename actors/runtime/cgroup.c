@@ -135,9 +135,11 @@ static int mkdir_ok(const char *dir)
     return (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : -1;
 }
 
+static int limits_v2(const char *dir, const hb_spec_t *s, hb_err_t *e);
+
 static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
 {
-    char parent[HB_HOSTPATH_MAX], dir[HB_HOSTPATH_MAX], v[64];
+    char parent[HB_HOSTPATH_MAX], dir[HB_HOSTPATH_MAX];
     /* Controllers must be delegated down to our sandboxes, level by level. */
     if (write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu") < 0)
         return hb_fail_sys(e, HB_E_NOTSUP, errno,
@@ -150,6 +152,13 @@ static int create_v2(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
     }
     if (cg_dir(rt, NULL, id, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s", dir);
+    return limits_v2(dir, s, e);
+}
+
+/* memory (swap off), pids and the cpu quota of the sandbox's cgroup. */
+static int limits_v2(const char *dir, const hb_spec_t *s, hb_err_t *e)
+{
+    char v[64];
     snprintf(v, sizeof v, "%" PRIu64, s->memory_bytes);
     if (write_str(dir, "memory.max", v) < 0 || write_str(dir, "memory.swap.max", "0") < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: memory limit");
@@ -171,6 +180,9 @@ static int limits_v1(const hb_runtime_t *rt, const char *id, bool user, const hb
     uint64_t mem = s->memory_bytes + (user ? 0 : INIT_MEM_RESERVE + hb_cg_shm_bytes(s));
     hb_cg_dir(rt, "memory", id, user, dir, sizeof dir);
     snprintf(v, sizeof v, "%" PRIu64, mem);
+    /* memsw may never be below the limit: a raise (issue 19, a pooled
+     * sandbox adopted) needs it first; a cut fails here and is written below. */
+    write_str(dir, "memory.memsw.limit_in_bytes", v);
     if (write_str(dir, "memory.limit_in_bytes", v) < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: memory limit");
     /* memsw exists only with swap accounting; without it there is no swap to charge. */
@@ -188,9 +200,12 @@ static int limits_v1(const hb_runtime_t *rt, const char *id, bool user, const hb
     return 0;
 }
 
+static int all_limits_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
+                         hb_err_t *e);
+
 static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
 {
-    char dir[HB_HOSTPATH_MAX], v[64];
+    char dir[HB_HOSTPATH_MAX];
     for (size_t i = 0; i < NV1; i++) {
         for (int level = 0; level < 2; level++) {
             cg_path(rt, v1_ctrls[i], NULL, level, dir, sizeof dir);
@@ -202,6 +217,12 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
             if (hb_cg_dir(rt, v1_ctrls[i], id, user, dir, sizeof dir) < 0 || mkdir(dir, 0755) < 0)
                 return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: mkdir %s", dir);
     }
+    return all_limits_v1(rt, id, s, e);
+}
+
+static int all_limits_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s, hb_err_t *e)
+{
+    char dir[HB_HOSTPATH_MAX], v[64];
     if (limits_v1(rt, id, false, s, e) < 0 || limits_v1(rt, id, true, s, e) < 0)
         return -1;
     cg_dir(rt, "cpu", id, dir, sizeof dir);
@@ -210,6 +231,17 @@ static int create_v1(const hb_runtime_t *rt, const char *id, const hb_spec_t *s,
         write_str(dir, "cpu.cfs_quota_us", v) < 0)
         return hb_fail_sys(e, HB_E_INTERNAL, errno, "cgroup: cpu quota");
     return 0;
+}
+
+/* issue 19 (pool): the limits of a sandbox that exists already. */
+int hb_cg_set_limits(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, hb_err_t *e)
+{
+    char dir[HB_HOSTPATH_MAX];
+    if (!rt->cgroup_v2)
+        return all_limits_v1(rt, id, spec, e);
+    if (cg_dir(rt, NULL, id, dir, sizeof dir) < 0)
+        return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "cgroup path too long");
+    return limits_v2(dir, spec, e);
 }
 
 int hb_cg_create(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, hb_err_t *e)

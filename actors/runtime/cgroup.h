@@ -11,6 +11,9 @@
 void hb_cg_instance_name(const char *data_dir, char *out, size_t len);
 /* Create the sandbox's cgroups and set memory (swap off), CPU quota and pids. */
 int  hb_cg_create(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec, hb_err_t *e);
+/* issue 19 (pool): rewrite memory, pids and cpu limits of an existing sandbox. */
+int  hb_cg_set_limits(const hb_runtime_t *rt, const char *id, const hb_spec_t *spec,
+                      hb_err_t *e);
 /* Write the cgroup.procs paths a process must join, one per line, into buf. */
 int  hb_cg_procs_paths(const hb_runtime_t *rt, const char *id, char *buf, size_t len);
 /* The same for the user cgroups every command joins ("" where there are

@@ -80,6 +80,8 @@ int hb_record_save(const hb_sandbox_t *sb, hb_err_t *e)
         json_object_set_new(j, "auto_resume", json_true());
     if (s->on_timeout_pause)
         json_object_set_new(j, "on_timeout", json_string("pause"));
+    if (s->pooled)   /* issue 19: a warm-pool sandbox */
+        json_object_set_new(j, "pool", json_true());
     if (sb->paused_at)
         json_object_set_new(j, "paused_at", json_integer((json_int_t)sb->paused_at));
     if (sb->failure[0]) {       /* its init died: kept, status failed */
@@ -191,6 +193,7 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
     const char *ot = json_string_value(json_object_get(j, "on_timeout"));
     s->auto_resume = json_is_true(json_object_get(j, "auto_resume"));
     s->on_timeout_pause = ot && strcmp(ot, "pause") == 0;
+    s->pooled = json_is_true(json_object_get(j, "pool"));
     if (get_int(j, "paused_at", 0, INT64_MAX, &paused_at) == 0)
         sb->paused_at = paused_at;
     snprintf(s->name, sizeof s->name, "%s", sb->id);

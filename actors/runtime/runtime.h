@@ -64,6 +64,9 @@ typedef struct {
     /* issue 16: the egress policy as JSON text (egress_policy.h); NULL =
      * none. Borrowed by hb_sandbox_create only (kept in HB_SBDIR_EGRESS). */
     const char  *egress;
+    /* issue 19 (pool): a warm-pool sandbox, no user's yet; kept in the
+     * record, so a daemon start destroys it instead of re-attaching it. */
+    bool         pooled;
 } hb_spec_t;
 
 /* spec.c */
@@ -229,6 +232,18 @@ int  hb_sandbox_kill_all(const hb_sandbox_t *sb, uint64_t *killed, hb_err_t *e);
 /* sandbox.c (issue 17, restore): kill init, empty the writable layer, start
  * init again on image; see image_layer.h hb_image_restore. */
 int  hb_sandbox_relaunch(hb_sandbox_t *sb, const char *image, hb_err_t *e);
+
+/* sandbox_adopt.c (issue 19): a pooled sandbox becomes the user's: spec's
+ * limits written to its cgroups, its disk quota set, its record rewritten
+ * (created_at now, expiry from spec, env, metadata, pooled cleared). spec
+ * must match what the pool made it with (hb_sandbox_adoptable). */
+bool hb_sandbox_adoptable(const hb_sandbox_t *sb, const hb_spec_t *spec);
+int  hb_sandbox_adopt(hb_sandbox_t *sb, const hb_spec_t *spec, hb_err_t *e);
+/* sandbox_rename.c (issue 19): a pooled sandbox taken by a named create
+ * takes the name: state dir, cgroups, uid slot and address claims, init's
+ * hostname. A failure leaves it whole under its old id. HB_E_EXISTS when
+ * the name is taken. The caller saves the record. */
+int  hb_sandbox_rename(hb_sandbox_t *sb, const char *name, hb_err_t *e);
 
 /* cgroup_freeze.c (issue 17): freeze (true) or thaw (false) every process
  * of the sandbox, init included, with the cgroup freezer (v1 and v2);

@@ -196,24 +196,36 @@ static void fail_create(sup_t *s, const char *reply_to, const hb_err_t *e)
     s->state = S_GONE;
 }
 
-static void do_create(sup_t *s, const hb_msg_t *q)
+/* A create that failed once its sandbox existed: the sandbox goes whole. */
+static void undo_create(sup_t *s, const char *reply_to, const hb_err_t *e)
+{
+    HB_LOG_ERROR("%s", e->msg);
+    hb_sandbox_destroy(s->sb, NULL);
+    hb_sandbox_free(s->sb);
+    s->sb = NULL;
+    fail_create(s, reply_to, e);
+}
+
+static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
 {
     hb_spec_t spec;
     hb_err_t e = {0};
-    if (spec_from(s->rt, &spec, q, s->id, &e) < 0 || hb_sandbox_create(s->rt, &spec, &s->sb, &e) < 0) {
+    int rc = spec_from(s->rt, &spec, q, s->id, &e);
+    spec.pooled = pooled;   /* issue 19: recorded, see on_adopt */
+    if (rc < 0 || hb_sandbox_create(s->rt, &spec, &s->sb, &e) < 0) {
         if (e.code == HB_E_INTERNAL)
             HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
         s->sb = NULL;
         fail_create(s, q->reply_to, &e);
         return;
     }
+    if (pooled) {   /* nobody's yet: no agent, no event; the manager keeps it aside */
+        announce(s, NULL);
+        return;
+    }
     if (save_agent(s->sb, q, &e) < 0) {
         hb_err_wrap(&e, "sandbox %s: storing its agent settings", s->id);
-        HB_LOG_ERROR("%s", e.msg);
-        hb_sandbox_destroy(s->sb, NULL);
-        hb_sandbox_free(s->sb);
-        s->sb = NULL;
-        fail_create(s, q->reply_to, &e);
+        undo_create(s, q->reply_to, &e);
         return;
     }
     HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
@@ -445,6 +457,11 @@ static void tick(sup_t *s)
     s->next_tick_ms = now + (s->pidfd >= 0 ? TICK_MS : ALIVE_MS);
     if (s->state != S_RUNNING)
         return;
+    if (s->sb->spec.pooled) {   /* issue 19: nobody's files to keep, no usage to report */
+        if (s->pidfd < 0 && !hb_sandbox_alive(s->sb))
+            start_destroy(s, NULL, "pool");
+        return;
+    }
     if (s->pidfd < 0 && !hb_sandbox_alive(s->sb)) {
         HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
         begin_fail(s);
@@ -507,6 +524,10 @@ static void on_init_exit(void *self)
     s->pidfd = -1;
     if (s->state != S_RUNNING || hb_sandbox_alive(s->sb))
         return;
+    if (s->sb->spec.pooled) {   /* issue 19: a pool sandbox has nobody's files to keep */
+        start_destroy(s, NULL, "pool");
+        return;
+    }
     HB_LOG_WARN("sandbox %s: its init is gone; keeping its files as a failed sandbox", s->id);
     begin_fail(s);
 }
@@ -909,12 +930,79 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
     }
 }
 
+/* ---- issue 19: the warm pool ---- */
+
+/* A named create: the pooled sandbox takes the name (sandbox_rename.c)
+ * before anything else; the manager already knows it by it (pool_take).
+ * When it cannot, it is left whole under its old id and goes: the create
+ * fails if the name is taken (as a fresh one would), else is made fresh.
+ * false when the create was answered. */
+static bool adopt_name(sup_t *s, const hb_msg_t *q)
+{
+    hb_err_t e = {0};
+    int rc = hb_sandbox_rename(s->sb, q->name, &e);
+    snprintf(s->id, sizeof s->id, "%s", q->name);
+    if (rc == 0)
+        return true;
+    HB_LOG_WARN("sandbox %s: the pooled sandbox cannot take the name (%s); %s", q->name, e.msg,
+                e.code == HB_E_EXISTS ? "refused" : "creating it afresh");
+    hb_sandbox_destroy(s->sb, NULL);
+    hb_sandbox_free(s->sb);
+    s->sb = NULL;
+    if (e.code == HB_E_EXISTS)
+        fail_create(s, q->reply_to, &e);
+    else
+        do_create(s, q, false);
+    return false;
+}
+
+/* A create the manager gave this pooled sandbox: it becomes the user's
+ * (sandbox_adopt.c) and is announced as a fresh create is. A failure
+ * halfway destroys it whole, and the create fails as a fresh one would. */
+static void on_adopt(sup_t *s, const hb_msg_t *q)
+{
+    hb_spec_t spec;
+    hb_err_t e = {0};
+    if (!s->sb->spec.pooled) {
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "sandbox %s is not a pooled one", s->id);
+        return;
+    }
+    if (q->name && q->name[0] && strcmp(q->name, s->id) != 0 && !adopt_name(s, q))
+        return;
+    int rc = spec_from(s->rt, &spec, q, s->id, &e);
+    if (rc == 0 && !hb_sandbox_adoptable(s->sb, &spec)) {
+        /* what the launch fixed changed since (a skill added): made fresh */
+        HB_LOG_INFO("sandbox %s: the pooled one no longer fits; creating it afresh", s->id);
+        hb_sandbox_destroy(s->sb, NULL);
+        hb_sandbox_free(s->sb);
+        s->sb = NULL;
+        do_create(s, q, false);
+        return;
+    }
+    if (rc < 0 || hb_sandbox_adopt(s->sb, &spec, &e) < 0 || save_agent(s->sb, q, &e) < 0) {
+        HB_LOG_ERROR("sandbox %s: taking it from the pool failed", s->id);
+        undo_create(s, q->reply_to, &e);   /* the error as a fresh create would give it */
+        return;
+    }
+    HB_LOG_INFO("sandbox %s created from the pool (image %s, memory %s, cpus %.2f, pids %u, "
+                "disk %s, expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus,
+                spec.pids, spec.disk_str, spec.timeout_s);
+    announce(s, q->reply_to);
+    hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
+}
+
 /* Requests the manager forwards on our pipe. */
 static void on_request(void *self, hb_msg_t *q)
 {
     sup_t *s = self;
     if (s->term) {
         hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the daemon is shutting down");
+        return;
+    }
+    if (q->type == HB_MSG_SB_CREATE && s->state != S_RUNNING) {
+        /* issue 19: the pooled sandbox died as a create took it */
+        hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "the sandbox being created went away; "
+                           "try again");
         return;
     }
     if (s->state == S_FAILING || s->state == S_FAILED) {
@@ -939,6 +1027,7 @@ static void on_request(void *self, hb_msg_t *q)
     case HB_MSG_SB_NETWORK: hb_sup_on_network(s->sb, q); break;   /* sup_egress.c */
     case HB_MSG_SB_PORT_PUBLIC: hb_sup_port_public(s->sb->dir, q); break;   /* issue 16 */
     case HB_MSG_SB_DESTROY: start_destroy(s, q->reply_to, q->reason); break;
+    case HB_MSG_SB_CREATE: on_adopt(s, q); break;
     default:
         HB_LOG_WARN("sandbox %s: unexpected %s", s->id, hb_msg_name(q->type));
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
@@ -1023,10 +1112,14 @@ static void sup_actor(zsock_t *pipe, void *arg)
     if (a->sb)
         do_attach(&s, a->sb);
     else
-        do_create(&s, &a->create);
+        do_create(&s, &a->create, a->pooled);
     a->sb = NULL;   /* s owns it now */
     free_args(a);
     run(&s, pipe);
+    /* issue 19: a pooled sandbox is nobody's: it goes with the daemon (the
+     * next start builds the pool again) */
+    if (s.sb && s.sb->spec.pooled && s.inflight == 0 && s.state == S_RUNNING)
+        hb_sandbox_destroy(s.sb, NULL);
     if (s.sb && s.inflight == 0)
         hb_sandbox_free(s.sb);   /* the sandbox itself keeps running */
     else if (s.sb)

@@ -28,6 +28,8 @@ typedef struct {
     uint64_t      gen;         /* makes the inbox endpoint unique across reuse of a name */
     hb_sandbox_t *sb;          /* attach: an opened handle, ownership moves in */
     hb_msg_t      create;      /* create: the SB_CREATE request, ownership moves in */
+    bool          pooled;      /* issue 19: create a warm-pool sandbox (nobody's yet);
+                                  an SB_CREATE on its pipe later makes it a user's */
 } hb_sup_args_t;
 
 /* Start a supervisor; takes ownership of args (malloc'd) in every case.

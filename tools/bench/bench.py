@@ -35,6 +35,9 @@ symlink to an existing image (no image is ever built here), waits for
   Preview ports (bench_preview): a small GET's p50/p99 and requests/s, and
   the MB/s of a large download, through the proxy beside the same from
   inside the sandbox straight to the port (issue 16).
+  Warm pool (bench_pool, issue 19): create from the pool and without it
+  beside bwrap in the same loop, creates/s from 8 clients for
+  --pool-duration seconds with the pool on and off.
 
 Baselines, timed the same way (wall clock around one call, perf_counter):
   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true
@@ -84,6 +87,7 @@ from bench_dashboard import bench_dashboard
 from bench_e2b import bench_e2b
 from bench_lifecycle import bench_lifecycle
 from bench_dns import bench_dns
+from bench_pool import bench_pool
 from bench_sections import (bench_concurrent, bench_create_destroy, bench_density, bench_exec,
                             bench_files)
 
@@ -91,7 +95,7 @@ from bench_sections import (bench_concurrent, bench_create_destroy, bench_densit
 # ---- main --------------------------------------------------------------------
 
 SECTIONS = ("baseline", "create", "exec", "stream", "files", "concurrent", "output", "density",
-            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "dns", "preview")
+            "hostile", "terminal", "dashboard", "e2b", "lifecycle", "dns", "preview", "pool")
 
 
 def parse_args(argv):
@@ -143,6 +147,9 @@ def parse_args(argv):
                    help="extra environment for the daemon (repeatable)")
     p.add_argument("--bridge", default="hbbench0",
                    help="HIVEBOX_BRIDGE of the benchmark's daemon (default hbbench0)")
+    p.add_argument("--pool-duration", type=int, default=60,
+                   help="seconds of the warm pool's sustained creates, pool on and off "
+                        "(default 60; --quick: 5)")
     p.add_argument("--subnet", default=None,
                    help="HIVEBOX_SUBNET (default: the bridge's, else a free 10.x.0.0/16)")
     a = p.parse_args(argv)
@@ -158,6 +165,7 @@ def parse_args(argv):
         a.idle = min(a.idle, 50)
         a.nest = min(a.nest, 2000)
         a.terminals = min(a.terminals, 20)
+        a.pool_duration = min(a.pool_duration, 5)
     a.density = [int(x) for x in a.density.split(",") if x.strip()]
     a.only = set(x.strip() for x in a.only.split(",") if x.strip())
     bad = a.only - set(SECTIONS)
@@ -208,7 +216,7 @@ def main(argv):
                  ("density", bench_density), ("hostile", bench_hostile),
                  ("terminal", bench_terminal), ("e2b", bench_e2b),
                  ("lifecycle", bench_lifecycle), ("dns", bench_dns),
-                 ("preview", bench_preview)]
+                 ("preview", bench_preview), ("pool", bench_pool)]
         for name, fn in steps:
             if name in args.only:
                 log(f"section {name}")

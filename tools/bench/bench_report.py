@@ -9,6 +9,7 @@ from bench_e2b import e2b_rows
 from bench_lifecycle import lifecycle_rows
 from bench_dns import dns_rows
 from bench_preview import preview_rows
+from bench_pool import pool_rows
 from bench_terminal import terminal_rows
 from bench_warm import warm_rows
 
@@ -131,6 +132,7 @@ def build_rows(res):
     dns_rows(res, rows, ms)
     preview_rows(res, rows, ms)
     warm_rows(res, rows, ms, ratio)
+    pool_rows(res, rows, ms)
     return rows
 
 

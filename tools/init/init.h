@@ -17,6 +17,9 @@ typedef struct {
      * launcher as host root (writable through these fds only). */
     int cg_fds[INIT_MAX_CG];
     int n_cg;
+    /* issue 19 (warm pool): /proc/sys/kernel/ns_last_pid opened before
+     * /proc/sys turned read-only (agent_hostname.c); -1 if not */
+    int last_pid_fd;
 } agent_cfg_t;
 
 /* Serve forever as PID 1: reap orphans, accept connections, serve each on a

@@ -31,7 +31,7 @@ static int serve_only(const char *path)
         perror("serve");
         return 1;
     }
-    agent_cfg_t cfg = {.listen_fd = fd, .id = "dev"};
+    agent_cfg_t cfg = {.listen_fd = fd, .id = "dev", .last_pid_fd = -1};
     agent_run(&cfg);
 }
 

@@ -92,6 +92,8 @@ static void serve(int conn, const char *id)
             agent_answer_err(conn, r ? EINVAL : ENOMEM, "bad request: %s", r ? why : "out of memory");
     } else if (r->op == HB_OP_EXEC || r->op == HB_OP_EXEC_AS) {
         agent_op_exec(conn, r, id);
+    } else if (r->op == HB_OP_SET_HOSTNAME) {   /* issue 19: the warm pool */
+        agent_op_set_hostname(conn, r);
     } else if (r->op == HB_OP_SIGNAL) {
         agent_op_signal(conn, r);
     } else if (r->op == HB_OP_PORT_CONNECT) {
@@ -139,6 +141,7 @@ static void start_request(int conn, const char *id, const pthread_attr_t *at)
     job_t *j = malloc(sizeof *j);
     pthread_t t;
     atomic_fetch_add(&g_live, 1);
+    agent_hostname_settle();   /* issue 19: the warm pool */
     int rc = j ? 0 : ENOMEM;
     if (j) {
         *j = (job_t){conn, id};
@@ -256,6 +259,7 @@ void agent_run(const agent_cfg_t *cfg)
         HB_LOG_ERROR("seccomp filter unavailable: exec requests will be refused");
     agent_exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
     agent_proc_setup(cfg->id);
+    agent_hostname_init(cfg->id, cfg->last_pid_fd);
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
     bool starved = false;   /* leave the listener alone for a moment (accept_all) */

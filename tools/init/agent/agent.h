@@ -109,6 +109,16 @@ void agent_op_files(int conn, hb_frame_t *f, const hb_initreq_t *r);
 /* port_connect: a socket to the sandbox's loopback, passed back (agent_port.c). */
 void agent_op_port(int conn, const hb_initreq_t *r);
 
+/* issue 19 (warm pool): the hostname init gives commands (HOSTNAME), set
+ * once from the id and renamed by set_hostname until a command starts;
+ * agent_hostname_take copies it and marks the sandbox used. */
+void agent_hostname_init(const char *id, int last_pid_fd);
+void agent_hostname_take(char *buf, size_t len);
+void agent_op_set_hostname(int conn, const hb_initreq_t *r);
+/* The main thread, before it starts a request's thread: give back the pid
+ * a finished set_hostname thread took (see agent_hostname.c). */
+void agent_hostname_settle(void);
+
 /* Answer helpers; -1 when the client is gone. */
 int agent_answer_err(int conn, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int agent_answer_ok(int conn, bool has_size, uint64_t size);

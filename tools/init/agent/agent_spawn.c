@@ -424,7 +424,9 @@ int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch)
     c.tty = q->cols && q->rows;     /* for TERM; make_stdio sets it again */
     errno = 0;
     c.argv[2] = strndup(r->cmd.ptr, r->cmd.len);
-    c.envp = agent_build_env(r->env.obj, q->hostname, &c.u, c.tty);
+    char host[HB_HOSTNAME_MAX + 1];   /* issue 19: set_hostname may have renamed it */
+    agent_hostname_take(host, sizeof host);
+    c.envp = agent_build_env(r->env.obj, host, &c.u, c.tty);
     c.caps = agent_build_caps();
     if (spawn_child(conn, &c, &f, q, &pid) < 0)
         goto out;

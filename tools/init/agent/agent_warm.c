@@ -327,7 +327,9 @@ int agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch)
     if (q->user || q->cols || q->rows || !q->stdin_pipe)
         return -1;
     agent_user_t u = {.home = "/root"};
-    char **envp = agent_build_env(q->r->env.obj, q->hostname, &u, false);
+    char host[HB_HOSTNAME_MAX + 1];   /* issue 19: set_hostname may have renamed it */
+    agent_hostname_take(host, sizeof host);
+    char **envp = agent_build_env(q->r->env.obj, host, &u, false);
     char *buf = envp ? malloc(WARM_MSG_MAX) : NULL;
     size_t len = buf ? build_msg(buf, q, envp) : 0;
     free_env(envp);

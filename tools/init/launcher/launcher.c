@@ -53,6 +53,7 @@
 /* ---- small helpers ---------------------------------------------------- */
 
 static char g_errbuf[512];
+static int g_last_pid_fd = -1;   /* issue 19: kept for init (agent_hostname.c) */
 
 /* The launcher's error: fmt's text (and errno's, if set) into g_errbuf.
  * fail() is -1, visibly at each call (as hb_fail, for the same reason). */
@@ -238,6 +239,9 @@ static int setup_proc(const char *root)
     for (size_t i = 0; i < sizeof masked / sizeof *masked; i++)
         if (mask_path(root, masked[i]) < 0)
             return -1;
+    /* issue 19: init's one writable sysctl (agent_hostname.c) */
+    if (pathf(path, "%s/proc/sys/kernel/ns_last_pid", root) == 0)
+        g_last_pid_fd = open(path, O_WRONLY | O_CLOEXEC);
     for (size_t i = 0; i < sizeof readonly / sizeof *readonly; i++)
         if (bind_ro(root, readonly[i]) < 0)
             return -1;
@@ -463,7 +467,8 @@ static int child_main(const launch_conf_t *c, int sync)
         return fail("report ready");
     close(sync);
     hb_log_set_prefix("init");
-    agent_cfg_t cfg = {.listen_fd = listen_fd, .id = c->id, .n_cg = c->n_user_cg};
+    agent_cfg_t cfg = {.listen_fd = listen_fd, .id = c->id, .n_cg = c->n_user_cg,
+                       .last_pid_fd = g_last_pid_fd};
     memcpy(cfg.cg_fds, c->user_cg_fds, sizeof cfg.cg_fds);
     agent_run(&cfg);
 }
