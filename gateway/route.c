@@ -80,11 +80,61 @@ static bool match_ports(const char *tail, size_t tn, hb_route_t *r)
     return true;
 }
 
+/* The routes under /api/v1/hiveboxes/:id that are one exact tail. */
+static const struct {
+    const char *tail;
+    hb_route_kind_t kind;
+} sandbox_tails[] = {
+    {"/exec", HB_RT_EXEC},
+    {"/files", HB_RT_FILES},
+    {"/files/list", HB_RT_FILES_LIST},
+    {"/files/mkdir", HB_RT_FILES_MKDIR},
+    {"/files/move", HB_RT_FILES_MOVE},
+    {"/files/archive", HB_RT_FILES_ARCHIVE},
+    {"/timeout", HB_RT_TIMEOUT},
+    {"/pause", HB_RT_PAUSE},
+    {"/resume", HB_RT_RESUME},
+    {"/snapshots", HB_RT_SNAPSHOTS},
+    {"/fork", HB_RT_FORK},
+    {"/restore", HB_RT_RESTORE},
+    {"/stats", HB_RT_STATS},
+    {"/network", HB_RT_NETWORK},   /* issue 16: egress policy */
+    {"/processes/kill-all", HB_RT_KILL_ALL},
+    {"/processes", HB_RT_PROCESSES},
+    {"/terminal", HB_RT_TERMINAL},
+    {"/terminal/ticket", HB_RT_TERMINAL_TICKET},
+    {"/mcp", HB_RT_MCP},
+    {"/opencode", HB_RT_OPENCODE},
+};
+
+/* The route of what follows the sandbox id (tail: "" or "/..."). */
+static void match_sandbox_tail(const char *tail, hb_route_t *r)
+{
+    size_t tn = strlen(tail);
+    if (tn == 0 || path_is(tail, tn, "")) {
+        r->kind = HB_RT_SANDBOX;
+        return;
+    }
+    for (size_t i = 0; i < sizeof sandbox_tails / sizeof sandbox_tails[0]; i++) {
+        if (path_is(tail, tn, sandbox_tails[i].tail)) {
+            r->kind = sandbox_tails[i].kind;
+            return;
+        }
+    }
+    if (match_ports(tail, tn, r))   /* issue 16: preview ports */
+        return;
+    if (strncmp(tail, "/processes/", 11) == 0)
+        match_process(tail + 11, r);
+    else if (strncmp(tail, "/opencode/", 10) == 0)
+        r->kind = HB_RT_OPENCODE;
+    else
+        r->kind = HB_RT_API_OTHER;
+}
+
 static void match_sandbox(const char *rest, hb_route_t *r)
 {
     const char *slash = strchr(rest, '/');
     size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    const char *tail = slash ? slash : "";
     if (idlen == 0) {
         r->kind = HB_RT_API_OTHER;
         return;
@@ -97,57 +147,7 @@ static void match_sandbox(const char *rest, hb_route_t *r)
     }
     if (r->bad_id)
         r->id[0] = '\0';
-    size_t tn = strlen(tail);
-    if (tn == 0 || path_is(tail, tn, ""))
-        r->kind = HB_RT_SANDBOX;
-    else if (path_is(tail, tn, "/exec"))
-        r->kind = HB_RT_EXEC;
-    else if (path_is(tail, tn, "/files"))
-        r->kind = HB_RT_FILES;
-    else if (path_is(tail, tn, "/files/list"))
-        r->kind = HB_RT_FILES_LIST;
-    else if (path_is(tail, tn, "/files/mkdir"))
-        r->kind = HB_RT_FILES_MKDIR;
-    else if (path_is(tail, tn, "/files/move"))
-        r->kind = HB_RT_FILES_MOVE;
-    else if (path_is(tail, tn, "/timeout"))
-        r->kind = HB_RT_TIMEOUT;
-    else if (path_is(tail, tn, "/pause"))
-        r->kind = HB_RT_PAUSE;
-    else if (path_is(tail, tn, "/resume"))
-        r->kind = HB_RT_RESUME;
-    else if (path_is(tail, tn, "/snapshots"))
-        r->kind = HB_RT_SNAPSHOTS;
-    else if (path_is(tail, tn, "/fork"))
-        r->kind = HB_RT_FORK;
-    else if (path_is(tail, tn, "/restore"))
-        r->kind = HB_RT_RESTORE;
-    else if (path_is(tail, tn, "/stats"))
-        r->kind = HB_RT_STATS;
-    /* -- issue 16: preview ports (owner: preview) -- */
-    else if (match_ports(tail, tn, r))
-        ;
-    /* -- issue 16: egress policy (owner: egress) -- */
-    else if (path_is(tail, tn, "/network"))
-        r->kind = HB_RT_NETWORK;
-    else if (path_is(tail, tn, "/processes/kill-all"))
-        r->kind = HB_RT_KILL_ALL;
-    else if (path_is(tail, tn, "/processes"))
-        r->kind = HB_RT_PROCESSES;
-    else if (strncmp(tail, "/processes/", 11) == 0)
-        match_process(tail + 11, r);
-    else if (path_is(tail, tn, "/terminal"))
-        r->kind = HB_RT_TERMINAL;
-    else if (path_is(tail, tn, "/terminal/ticket"))
-        r->kind = HB_RT_TERMINAL_TICKET;
-    else if (path_is(tail, tn, "/files/archive"))
-        r->kind = HB_RT_FILES_ARCHIVE;
-    else if (path_is(tail, tn, "/mcp"))
-        r->kind = HB_RT_MCP;
-    else if (path_is(tail, tn, "/opencode") || strncmp(tail, "/opencode/", 10) == 0)
-        r->kind = HB_RT_OPENCODE;
-    else
-        r->kind = HB_RT_API_OTHER;
+    match_sandbox_tail(slash ? slash : "", r);
 }
 
 static void match(const char *path, hb_route_t *r);
