@@ -496,3 +496,32 @@ def test_group_peer_reachable_despite_policy(mk, inet):
     wait_until(lambda: probe(a, [peer])[peer].startswith("OPEN"), 15, what="peer's server")
     got = probe(a, [inet["other"]])
     assert got[inet["other"]].startswith("FAIL"), got
+
+
+# In a sandbox: argv[2] TCP connections to argv[1]:53, each asking allowed.test
+# in turn for argv[3] seconds (errors ignored: the daemon stops meanwhile).
+ASK_TCP_SRC = r"""
+import socket, struct, sys, time
+q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\x07allowed\x04test\x00\x00\x01\x00\x01"
+conns = [socket.create_connection((sys.argv[1], 53), timeout=2) for _ in range(int(sys.argv[2]))]
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    for c in conns:
+        try: c.sendall(struct.pack(">H", len(q)) + q); c.recv(512)
+        except OSError: time.sleep(0.05)
+"""
+
+
+def test_daemon_stops_cleanly_with_tcp_dns_queries_in_flight(mk, eg):
+    """The forwarder's TCP threads are shut and awaited before its state goes
+    (use after free before the fix; the fixture checks sanitizer reports)."""
+    sb = mk(allow_out=["allowed.test"])
+    gw = sb.sh("awk '/^nameserver/{print $2}' /etc/resolv.conf").strip()
+    r = sb.client.post(f"/api/v1/hiveboxes/{sb.id}/processes",
+                       json={"command": f"python3 -c '{ASK_TCP_SRC}' {gw} 4 6"})
+    assert r.status_code in (200, 201), r.text
+    time.sleep(1.5)
+    d = eg["daemon"]
+    assert d.stop() == 0, d.log_tail()
+    assert not d.sanitizer_reports(), d.sanitizer_reports()[:40]
+    d.start()
