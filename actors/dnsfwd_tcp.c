@@ -159,7 +159,7 @@ static void *serve(void *arg)
 
 void dnsfwd_tcp_serve(const dnsfwd_ctx_t *c, int fd)
 {
-    struct sockaddr_in peer;
+    struct sockaddr_in peer = {0};
     socklen_t pl = sizeof peer;
     conn_t *k = NULL;
     pthread_t t;
