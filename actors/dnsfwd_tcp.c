@@ -151,8 +151,11 @@ static void *serve(void *arg)
     }
     free(q);
     free(a);
+    pthread_mutex_lock(&g_mu);
+    g_live[k->slot].fd = -1;   /* before the close: stop must not shut a reused number */
+    pthread_mutex_unlock(&g_mu);
     close(k->fd);
-    give_back(k->slot);   /* after the close: the fd is no longer ours to shut */
+    give_back(k->slot);
     free(k);
     return NULL;
 }
@@ -194,7 +197,7 @@ void dnsfwd_tcp_stop(void)
     until.tv_sec += HB_DNSFWD_WAIT_MS / 1000 + 2;   /* an upstream wait, then the writes */
     pthread_mutex_lock(&g_mu);
     for (int i = 0; i < HB_DNSFWD_TCP_MAX; i++)
-        if (g_live[i].used)
+        if (g_live[i].used && g_live[i].fd >= 0)
             shutdown(g_live[i].fd, SHUT_RDWR);   /* its reads and writes end now */
     for (int rc = 0;; rc = pthread_cond_timedwait(&g_gone, &g_mu, &until)) {
         int n = 0;
