@@ -90,8 +90,8 @@ static void on_query(fwd_t *f)
     uint8_t q[UDP_MAX], out[UDP_MAX];
     struct sockaddr_in from = {0};
     socklen_t fl = sizeof from;
-    ssize_t n = recvfrom(f->udp, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
-    if (n < 12 || fl != sizeof from)
+    ssize_t n = recvfrom(f->udp, q, sizeof q, MSG_TRUNC, (struct sockaddr *)&from, &fl);
+    if (n < 12 || n > (ssize_t)sizeof q || fl != sizeof from)   /* cut: not judged */
         return;
     bool policy = false;
     size_t r = dnsfwd_judge(&f->c, from.sin_addr.s_addr, q, (size_t)n, &policy, out, sizeof out);
@@ -103,11 +103,15 @@ static void on_query(fwd_t *f)
 
 static void on_answer(fwd_t *f, pending_t *p)
 {
-    uint8_t a[UDP_MAX];
-    ssize_t n = recv(p->fd, a, sizeof a, 0);
+    uint8_t a[UDP_MAX], tc[UDP_MAX];
+    ssize_t n = recv(p->fd, a, sizeof a, MSG_TRUNC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    if (n >= 12) {
+    if (n > (ssize_t)sizeof a) {   /* cut: the client asks again over TCP */
+        size_t t = hb_dns_reply_tc(a, sizeof a, tc, sizeof tc);
+        if (t)
+            sendto(f->udp, tc, t, 0, (struct sockaddr *)&p->client, sizeof p->client);
+    } else if (n >= 12) {
         if (p->policy)
             dnsfwd_learn(&f->c, p->src, a, (size_t)n);   /* before the client can connect */
         sendto(f->udp, a, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof p->client);
@@ -220,6 +224,7 @@ static void fwd_actor(zsock_t *pipe, void *arg)
         while (turn(f) == 0) {
         }
     }
+    dnsfwd_tcp_stop();
     for (int i = 0; f && i < HB_DNSFWD_PENDING; i++)
         if (f->pend[i].fd >= 0)
             close(f->pend[i].fd);

@@ -26,6 +26,7 @@
 #define HB_DNSFWD_PENDING  256     /* UDP queries in flight upstream; more are dropped */
 #define HB_DNSFWD_PER_SB   32      /* of those, from one sandbox: a flood starves no other */
 #define HB_DNSFWD_TCP_MAX  32      /* TCP connections served at once */
+#define HB_DNSFWD_TCP_PER_SB 4     /* of those, from one source: one sandbox holds no others out */
 #define HB_DNSFWD_WAIT_MS  3000    /* the upstream's time to answer */
 
 typedef struct {
@@ -61,6 +62,9 @@ void   dnsfwd_learn(const dnsfwd_ctx_t *c, uint32_t src, const uint8_t *a, size_
 bool   dnsfwd_owner(const hb_runtime_t *rt, uint32_t src, char id[64]);
 /* dnsfwd_tcp.c: serve one accepted connection on a thread of its own. */
 void   dnsfwd_tcp_serve(const dnsfwd_ctx_t *c, int fd);
+/* At the actor's end: every connection shut, its thread awaited (they use
+ * the runtime); bounded by an upstream wait. */
+void   dnsfwd_tcp_stop(void);
 /* dnsfwd_denied.c */
 typedef struct dnsfwd_denied dnsfwd_denied_t;
 dnsfwd_denied_t *dnsfwd_denied_new(void);

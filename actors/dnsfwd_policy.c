@@ -83,11 +83,14 @@ void dnsfwd_learn(const dnsfwd_ctx_t *c, uint32_t src, const uint8_t *a, size_t 
     hb_egress_t p;
     char name[HB_DNS_NAME_MAX];
     uint16_t qtype = 0;
-    if (!policy_of(c->rt, src, &p))
-        return;
-    bool ok = hb_dns_answer_question(a, len, name, &qtype) > 0 && hb_egress_name_allowed(&p, name);
-    hb_egress_free(&p);
-    learn_t l = {.c = c, .src = src};
-    if (ok)
-        hb_dns_each_a(a, len, on_a, &l);
+    hb_egress_learn_lock();   /* read and add as one step against a PUT */
+    if (policy_of(c->rt, src, &p)) {
+        bool ok = hb_dns_answer_question(a, len, name, &qtype) > 0 &&
+                  hb_egress_name_allowed(&p, name);
+        hb_egress_free(&p);
+        learn_t l = {.c = c, .src = src};
+        if (ok)
+            hb_dns_each_a(a, len, on_a, &l);
+    }
+    hb_egress_learn_unlock();
 }

@@ -1,5 +1,6 @@
 /* DNS over TCP for the forwarder (see dnsfwd.h): each connection on a
- * detached thread of its own (at most HB_DNSFWD_TCP_MAX at once), queries
+ * detached thread of its own (at most HB_DNSFWD_TCP_MAX at once, of them
+ * HB_DNSFWD_TCP_PER_SB from one source address), queries
  * read one at a time with a time limit, each answered through a new TCP
  * connection to the upstream. */
 #include "dnsfwd.h"
@@ -8,22 +9,60 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IDLE_S 10
 
-static atomic_int g_live;
+/* The live connections: counted per source, and shut at stop. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  g_gone = PTHREAD_COND_INITIALIZER;
+static struct {
+    int      fd;
+    uint32_t src;
+    bool     used;
+} g_live[HB_DNSFWD_TCP_MAX];
 
 typedef struct {
-    const dnsfwd_ctx_t *c;
-    int                 fd;
-    uint32_t            src;
+    dnsfwd_ctx_t c;    /* a copy: the actor's state may go first */
+    int          fd;
+    uint32_t     src;
+    int          slot;
 } conn_t;
+
+/* A slot for src, or -1 when all are taken or src holds its share. */
+static int take(int fd, uint32_t src)
+{
+    int slot = -1, mine = 0;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < HB_DNSFWD_TCP_MAX; i++) {
+        if (!g_live[i].used)
+            slot = slot < 0 ? i : slot;
+        else if (g_live[i].src == src)
+            mine++;
+    }
+    if (mine >= HB_DNSFWD_TCP_PER_SB)
+        slot = -1;
+    if (slot >= 0) {
+        g_live[slot].fd = fd;
+        g_live[slot].src = src;
+        g_live[slot].used = true;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return slot;
+}
+
+static void give_back(int slot)
+{
+    pthread_mutex_lock(&g_mu);
+    g_live[slot].used = false;
+    pthread_cond_broadcast(&g_gone);
+    pthread_mutex_unlock(&g_mu);
+}
 
 /* All len bytes, or -1 (the socket's time limit, an error, the end). */
 static int read_full(int fd, uint8_t *buf, size_t len)
@@ -96,15 +135,15 @@ static void *serve(void *arg)
     uint8_t *q = malloc(HB_DNS_MAX_MSG), *a = malloc(HB_DNS_MAX_MSG);
     for (ssize_t n; q && a && (n = read_msg(k->fd, q, HB_DNS_MAX_MSG)) > 0;) {
         bool policy = false;
-        size_t r = dnsfwd_judge(k->c, k->src, q, (size_t)n, &policy, a, HB_DNS_MAX_MSG);
+        size_t r = dnsfwd_judge(&k->c, k->src, q, (size_t)n, &policy, a, HB_DNS_MAX_MSG);
         if (r == DNSFWD_DROP)
             break;
         if (r == 0) {
-            ssize_t got = ask_upstream(k->c, q, (size_t)n, a, HB_DNS_MAX_MSG);
+            ssize_t got = ask_upstream(&k->c, q, (size_t)n, a, HB_DNS_MAX_MSG);
             if (got < 0)
                 break;
             if (policy)
-                dnsfwd_learn(k->c, k->src, a, (size_t)got);
+                dnsfwd_learn(&k->c, k->src, a, (size_t)got);
             r = (size_t)got;
         }
         if (write_msg(k->fd, a, r) < 0)
@@ -112,15 +151,18 @@ static void *serve(void *arg)
     }
     free(q);
     free(a);
+    pthread_mutex_lock(&g_mu);
+    g_live[k->slot].fd = -1;   /* before the close: stop must not shut a reused number */
+    pthread_mutex_unlock(&g_mu);
     close(k->fd);
+    give_back(k->slot);
     free(k);
-    atomic_fetch_sub(&g_live, 1);
     return NULL;
 }
 
 void dnsfwd_tcp_serve(const dnsfwd_ctx_t *c, int fd)
 {
-    struct sockaddr_in peer;
+    struct sockaddr_in peer = {0};
     socklen_t pl = sizeof peer;
     conn_t *k = NULL;
     pthread_t t;
@@ -129,19 +171,40 @@ void dnsfwd_tcp_serve(const dnsfwd_ctx_t *c, int fd)
         close(fd);
         return;
     }
-    if (atomic_fetch_add(&g_live, 1) >= HB_DNSFWD_TCP_MAX || !(k = malloc(sizeof *k))) {
-        atomic_fetch_sub(&g_live, 1);
+    int slot = take(fd, peer.sin_addr.s_addr);
+    if (slot < 0 || !(k = malloc(sizeof *k))) {
+        if (slot >= 0)
+            give_back(slot);
         close(fd);
         return;
     }
     timeouts(fd);
-    *k = (conn_t){.c = c, .fd = fd, .src = peer.sin_addr.s_addr};
+    *k = (conn_t){.c = *c, .fd = fd, .src = peer.sin_addr.s_addr, .slot = slot};
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &at, serve, k) != 0) {
         close(fd);
         free(k);
-        atomic_fetch_sub(&g_live, 1);
+        give_back(slot);
     }
     pthread_attr_destroy(&at);
+}
+
+void dnsfwd_tcp_stop(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += HB_DNSFWD_WAIT_MS / 1000 + 2;   /* an upstream wait, then the writes */
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < HB_DNSFWD_TCP_MAX; i++)
+        if (g_live[i].used && g_live[i].fd >= 0)
+            shutdown(g_live[i].fd, SHUT_RDWR);   /* its reads and writes end now */
+    for (int rc = 0;; rc = pthread_cond_timedwait(&g_gone, &g_mu, &until)) {
+        int n = 0;
+        for (int i = 0; i < HB_DNSFWD_TCP_MAX; i++)
+            n += g_live[i].used;
+        if (n == 0 || rc == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&g_mu);
 }

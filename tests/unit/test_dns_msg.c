@@ -90,3 +90,23 @@ Test(dns_msg, pointer_loops_and_forward_pointers_refused)
     cr_assert_eq(hb_dns_each_a(m, 28, on_a, NULL), -1);
     cr_assert_eq(count, 0);
 }
+
+/* An answer too large for UDP: header and question kept, TC set, no records. */
+Test(dns_msg, truncated_answer)
+{
+    uint8_t big[sizeof query + 16];
+    memcpy(big, query, sizeof query);
+    big[2] |= 0x80;   /* a response ... */
+    big[7] = 3;       /* ... with records past what was received */
+    memset(big + sizeof query, 0xc0, 16);
+    uint8_t out[64];
+    size_t n = hb_dns_reply_tc(big, sizeof big, out, sizeof out);
+    cr_assert_eq(n, sizeof query);
+    cr_assert_eq(out[0], 0x12);
+    cr_assert_eq(out[2] & 0x82, 0x82);           /* a response, truncated */
+    cr_assert_eq(out[2] & 0x01, 0x01);           /* RD kept */
+    cr_assert_eq(out[7], 0);                     /* no answer records */
+    cr_assert_eq(memcmp(out + 12, query + 12, sizeof query - 12), 0);
+    cr_assert_eq(hb_dns_reply_tc(query, sizeof query, out, sizeof out), 0);   /* a query */
+    cr_assert_eq(hb_dns_reply_tc(big, sizeof big, out, 20), 0);               /* no room */
+}

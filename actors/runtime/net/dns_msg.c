@@ -136,3 +136,16 @@ size_t hb_dns_reply_empty(const uint8_t *m, size_t qend, unsigned rcode, uint8_t
     memset(out + 6, 0, 6);                      /* no answer, authority, additional */
     return qend;
 }
+
+size_t hb_dns_reply_tc(const uint8_t *m, size_t len, uint8_t *out, size_t cap)
+{
+    char name[HB_DNS_NAME_MAX];
+    uint16_t qtype = 0;
+    int qend = hb_dns_answer_question(m, len, name, &qtype);
+    if (qend < HDR || (size_t)qend > cap)
+        return 0;
+    memcpy(out, m, (size_t)qend);
+    out[2] |= 0x02;                             /* TC */
+    memset(out + 6, 0, 6);                      /* no answer, authority, additional */
+    return (size_t)qend;
+}

@@ -31,5 +31,9 @@ int hb_dns_each_a(const uint8_t *m, size_t len,
 /* The answer to query m (its header and question, qend from hb_dns_question)
  * with rcode and no records, into out; its length, or 0 if it does not fit. */
 size_t hb_dns_reply_empty(const uint8_t *m, size_t qend, unsigned rcode, uint8_t *out, size_t cap);
+/* An answer too large for its UDP buffer (m: its first len bytes) cut to
+ * its header and question with TC set, so the client asks again over TCP;
+ * its length, or 0 when the question cannot be read or does not fit. */
+size_t hb_dns_reply_tc(const uint8_t *m, size_t len, uint8_t *out, size_t cap);
 
 #endif

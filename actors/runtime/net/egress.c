@@ -15,8 +15,19 @@
 
 #define POLICY_FILE_MAX (HB_EGRESS_MAX * 300 + 64)
 
-/* Two PUTs on one sandbox must not interleave file and elements. */
+/* Two PUTs on one sandbox must not interleave file and elements, nor may
+ * the forwarder's learning of an answer (hb_egress_learn_lock). */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hb_egress_learn_lock(void)
+{
+    pthread_mutex_lock(&g_lock);
+}
+
+void hb_egress_learn_unlock(void)
+{
+    pthread_mutex_unlock(&g_lock);
+}
 
 static uint32_t addr_of(const char *ip)
 {
@@ -159,10 +170,12 @@ void hb_egress_teardown(const hb_sandbox_t *sb)
 {
     char path[2 * HB_HOSTPATH_MAX];
     uint32_t a = addr_of(sb->ip);
+    pthread_mutex_lock(&g_lock);
     if (hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_EGRESS, NULL) == 0)
         unlink(path);
     if (a && sb->rt->net.ok)
         hb_egress_nft_flush(sb->rt->net.bridge, a);
+    pthread_mutex_unlock(&g_lock);
 }
 
 void hb_egress_refill(const hb_runtime_t *rt, const char *ip, const char *dir)

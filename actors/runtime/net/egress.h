@@ -23,6 +23,12 @@ int  hb_egress_get(const hb_sandbox_t *sb, char **text, uint64_t *denied);
 /* The policy stored in the state dir dir into p; false when there is none
  * (or it is unreadable: logged). */
 bool hb_egress_load(const char *dir, hb_egress_t *p);
+/* Held by the forwarder from reading a policy to adding what an answer
+ * taught (dnsfwd_learn): a PUT or a teardown then comes wholly before
+ * (its flush removes the addresses) or wholly after (the answer is judged
+ * by the new policy), never between. */
+void hb_egress_learn_lock(void);
+void hb_egress_learn_unlock(void);
 /* Teardown: the policy file first (an answer still upstream then learns
  * nothing, dnsfwd.h), then every element of the address (a failure
  * halfway included). */
