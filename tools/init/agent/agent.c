@@ -10,9 +10,7 @@
  * every signal init has no handler for, are dropped; kill(-1) skips it).
  * The threads reap only their own children: a command is the child of the
  * thread that started it and waited for by it alone, while the main thread
- * reaps orphans with __WNOTHREAD, so it never takes a command's status.
- * The warm exec worker is a child of its keeper thread, waited for by the
- * request thread that takes it (agent_warm.c). */
+ * reaps orphans with __WNOTHREAD, so it never takes a command's status. */
 #include "agent.h"
 #include "init.h"
 #include "log.h"

@@ -63,7 +63,7 @@ typedef struct {
  * on conn (nothing left open). */
 int agent_spawn(int conn, const agent_spawn_req_t *q, agent_child_t *ch);
 
-/* ---- pieces of the command set-up shared with the warm worker (agent_warm.c) ---- */
+/* ---- pieces of the command set-up (agent_spawn.c) ---- */
 
 #include <sys/capability.h>
 
@@ -90,14 +90,6 @@ int    agent_join_user_cgroups(void);      /* 0 or an errno */
 int    agent_drop_bounding(void);
 int    agent_set_rlimits(void);
 void   agent_reset_signals(void);
-
-/* Warm exec (agent_warm.c): a plain root exec without a terminal starts in
- * the pre-forked worker. 0 with *ch filled once it has exec'd, or -1 (no
- * worker ready, or it failed: nothing left open or running, nothing
- * answered) and the caller takes agent_spawn. */
-int  agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch);
-/* Have a fresh worker forked in the background (after an answer). */
-void agent_warm_refill(void);
 
 /* Request handlers: they answer on conn and return; the caller closes it. */
 void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname);

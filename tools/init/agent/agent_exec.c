@@ -1,8 +1,7 @@
 /* The `exec` request: start a hardened /bin/sh -c <cmd> (agent_spawn.c),
  * stream its output, enforce out_cap and timeout, answer `exit` as
  * soon as the shell exits. Runs on a request thread of PID 1; the command is
- * that thread's child (or the warm worker it took, agent_warm.c) and only
- * that thread waits for it. */
+ * that thread's child and only that thread waits for it. */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
@@ -183,11 +182,8 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
                            .hostname = hostname, .stdin_pipe = true};
     agent_child_t ch;
     int64_t t0 = agent_mono_us();
-    /* The warm worker when one is ready, else today's path (agent_warm.c). */
-    if (agent_warm_spawn(&q, &ch) < 0 && agent_spawn(conn, &q, &ch) < 0) {
-        agent_warm_refill();
+    if (agent_spawn(conn, &q, &ch) < 0)
         return;
-    }
     pid_t pid = ch.pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     stream_t s = {
@@ -217,5 +213,4 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     if (pidfd >= 0)
         close(pidfd);
     free(s.buf);
-    agent_warm_refill();        /* after the answer: off this command's latency */
 }
