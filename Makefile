@@ -120,9 +120,11 @@ E2E_ARGS ?=
 # The browser suite (tests/e2e/test_dashboard.py) runs once: not under ASan.
 e2e: all
 	HIVEBOX_BUILD=$(abspath $(BUILD)) \
-	  HIVEBOX_DASHBOARD_TESTS=$(if $(filter 1,$(SAN)),skip-sanitized,run) $(PYTEST) -q -ra tests/e2e $(E2E_ARGS)
+	  HIVEBOX_DASHBOARD_TESTS=$(if $(filter 1,$(SAN)),skip-sanitized,run) $(PYTEST) -q -ra --durations=25 tests/e2e $(E2E_ARGS)
 
-test: all unit e2e fuzz-smoke
+# e2e last: CI builds the default image while the unit and fuzz tests run
+# (tests/e2e/conftest.py waits for it when HIVEBOX_E2E_IMAGE_WAIT is set).
+test: all unit fuzz-smoke e2e
 
 # ASan+UBSan: the same unit and end-to-end suites against sanitized binaries.
 check:

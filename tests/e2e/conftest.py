@@ -25,6 +25,30 @@ TMP_PARENT = os.environ.get("HIVEBOX_E2E_TMP", "/var/tmp")
 KEEP = os.environ.get("HIVEBOX_E2E_KEEP") == "1"
 
 
+def _wait_for_image():
+    """CI builds the default image in the background while the unit tests and
+    the fuzz smoke run; it names a file where that build writes its exit
+    status (HIVEBOX_E2E_IMAGE_WAIT) and its log (HIVEBOX_E2E_IMAGE_LOG)."""
+    status = os.environ.get("HIVEBOX_E2E_IMAGE_WAIT")
+    if not status:
+        return
+    deadline = time.monotonic() + 40 * 60
+    while time.monotonic() < deadline:
+        try:
+            rc = Path(status).read_text().strip()
+        except FileNotFoundError:
+            rc = ""
+        if rc:
+            break
+        time.sleep(2)
+    else:
+        pytest.exit(f"the default image's build did not end in 40 minutes ({status})", returncode=3)
+    log = os.environ.get("HIVEBOX_E2E_IMAGE_LOG")
+    tail = Path(log).read_text(errors="replace")[-4000:] if log and os.path.exists(log) else ""
+    if rc != "0":
+        pytest.exit(f"the default image did not build (exit {rc}):\n{tail}", returncode=3)
+
+
 def _preflight():
     problems = []
     if os.geteuid() != 0:
@@ -274,6 +298,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_configure(config):
+    _wait_for_image()   # before collection: some modules read the image
     config.addinivalue_line(
         "markers", "once(why): run by `make test` only, not again under ASan+UBSan (`make check`): "
         "its time goes to a clock or an external program, not to our C code")

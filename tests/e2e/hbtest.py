@@ -118,11 +118,14 @@ def parse_rfc3339(ts):
     return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
-def sse_events(resp):
+def sse_events(resp, chunk_size=1):
     """(event, data, arrival time) for each server-sent event of a streamed
-    answer (requests, stream=True); comment lines are skipped."""
+    answer (requests, stream=True); comment lines are skipped. Byte by byte
+    by default, so that an event is seen when it arrives; a reader that only
+    wants the whole answer passes a large chunk_size (byte by byte, Python
+    takes a minute for 2 MiB)."""
     name, data = None, []
-    for raw in resp.iter_lines(chunk_size=1, decode_unicode=False):
+    for raw in resp.iter_lines(chunk_size=chunk_size, decode_unicode=False):
         line = raw.decode()
         if line.startswith(":"):
             continue

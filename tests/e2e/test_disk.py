@@ -106,6 +106,7 @@ except OSError as e:
 """
 
 
+@pytest.mark.once("its time goes to the kernel making ~60,000 files under a btrfs quota")
 def test_empty_file_bomb_stops_at_the_quota(sandbox):
     """btrfs has no inode quota: every inode is metadata in the subvolume's
     own tree, which its qgroup counts, so the byte limit bounds inodes too
@@ -130,6 +131,7 @@ def test_bad_disk_is_400_naming_disk(client, value):
     assert client.list()["total"] == before
 
 
+@pytest.mark.once("its time is the 10 s usage report it waits for (a clock)")
 def test_disk_usage_in_get_list_and_analytics(sandbox, client):
     sb = sandbox(disk="64m")
     assert sb.info["limits"]["disk"] == "64m"

@@ -232,6 +232,7 @@ def test_delete_symlink_to_etc_removes_the_link_only(sb):
     assert exists(sb, "/etc/passwd")
 
 
+@pytest.mark.once("its time goes to the shell making 10,000 files; recursive deletes run under ASan in the smaller tests")
 def test_delete_10000_files_recursively_daemon_stays_responsive(sb, daemon):
     d = fresh(sb)
     sb.sh(f"cd {d} && mkdir -p big && cd big && for i in $(seq 0 99); do mkdir d$i; done && "

@@ -11,6 +11,7 @@ import threading
 import time
 
 import msgpack
+import pytest
 import requests
 import zmq
 
@@ -180,6 +181,7 @@ def test_init_killed_from_the_host_keeps_files_as_failed(client, sandbox, daemon
     assert not hbtest.uid_slots_owned_by(daemon.data_dir, [sb.id])
 
 
+@pytest.mark.once("its time is a 15 s TTL (a clock)")
 def test_failed_sandbox_still_expires_at_its_ttl(client, sandbox, daemon):
     """The timeout the user set at create still applies (decided: expiry is
     the user's own request, and what keeps forgotten sandboxes from piling up)."""
