@@ -250,8 +250,18 @@ def test_exec_files_and_mcp_through_another_node(cl):
     # MCP with the sandbox's own token (no API key): the owner checks it
     url = f"{cl.nodes['c'].url}/api/v1/hiveboxes/{sb['id']}/mcp"
     h = {**MCP_HDRS, "Authorization": f"Bearer {sb['mcp_token']}"}
-    r = requests.post(url, json={"jsonrpc": "2.0", "id": 0, "method": "initialize",
-                                 "params": MCP_INIT}, headers=h, timeout=60)
+    # Without the API key c routes from its snapshot alone (no etcd look-up
+    # for key-less requests, docs/scale-out.md): a sandbox created on b a
+    # moment ago is reachable from the next refresh (TTL / 3 = 1 s) on.
+    box = {}
+
+    def initialized():
+        box["r"] = requests.post(url, json={"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                                            "params": MCP_INIT}, headers=h, timeout=60)
+        return box["r"].status_code != 401
+
+    hbtest.wait_until(initialized, 10, 0.2, "c's snapshot to show the sandbox")
+    r = box["r"]
     assert r.status_code == 200, r.text
     h["Mcp-Session-Id"] = r.headers["Mcp-Session-Id"]
     r = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
