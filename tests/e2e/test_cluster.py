@@ -260,7 +260,7 @@ def test_exec_files_and_mcp_through_another_node(cl):
                                             "params": MCP_INIT}, headers=h, timeout=60)
         return box["r"].status_code != 401
 
-    hbtest.wait_until(initialized, 10, 0.2, "c's snapshot to show the sandbox")
+    wait_until(initialized, 10, 0.2, "c's snapshot to show the sandbox")
     r = box["r"]
     assert r.status_code == 200, r.text
     h["Mcp-Session-Id"] = r.headers["Mcp-Session-Id"]
