@@ -42,39 +42,27 @@ static int set_id(hb_req_t *r, hb_msg_t *q)
     return 0;
 }
 
-/* Keep the rows whose metadata has every pair of filter (compacted in place). */
-static void keep_matching(hb_msg_t *rep, const json_t *filter)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < rep->sandboxes_n; i++) {
-        if (!hb_meta_match(rep->sandboxes[i].metadata, filter)) {
-            hb_sbinfo_clear(&rep->sandboxes[i]);
-            continue;
-        }
-        if (n != i) {
-            rep->sandboxes[n] = rep->sandboxes[i];
-            memset(&rep->sandboxes[i], 0, sizeof rep->sandboxes[i]);
-        }
-        n++;
-    }
-    rep->sandboxes_n = n;
-}
-
+/* issue 19: the manager answers with the body itself (SB_LIST_TEXT: rows
+ * kept rendered, gateway/list_row.h); the filter travels as JSON text. */
 static int list(hb_req_t *r)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_LIST}, rep;
+    hb_msg_t q = {.type = HB_MSG_SB_LIST_TEXT, .opencode = r->oc->enabled}, rep;
     hb_err_t e = {0};
     json_t *filter = NULL;
     if (hb_req_parse_meta_filter(r->ri->query_string, &filter, &e) < 0)
         return hb_reply_err(r, &e);
-    int status;
-    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0) {
-        json_decref(filter);
-        return status;
-    }
-    keep_matching(&rep, filter);
+    q.metadata = filter ? json_dumps(filter, JSON_COMPACT) : NULL;   /* q owns it */
+    bool oom = filter && !q.metadata;
     json_decref(filter);
-    status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL), r->oc->enabled));
+    if (oom)
+        return hb_reply_error(r->c, 500, "out of memory");
+    int status;
+    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
+        return status;
+    if (rep.type != HB_MSG_R_TEXT || !rep.text.data)
+        status = hb_reply_error(r->c, 500, "list: malformed reply");
+    else
+        status = hb_send(r->c, 200, "application/json", rep.text.data, rep.text.len, NULL, NULL);
     hb_msg_clear(&rep);
     return status;
 }

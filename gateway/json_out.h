@@ -18,6 +18,8 @@ json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode);
 json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode);
 /* GET /hiveboxes. */
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode);
+/* One row of it (issue 19: rendered once per change by list_row.c). */
+json_t *hb_json_list_item(const hb_sbinfo_t *s, int64_t now, bool opencode);
 /* GET /:id/files/list; truncated appears only when true. */
 json_t *hb_json_entries(const hb_msg_t *r);
 /* GET /hiveboxes/:id/stats from two readings window_ms apart (a: the
