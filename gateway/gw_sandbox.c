@@ -281,23 +281,56 @@ int hb_h_kill_all(hb_req_t *r)
     return status;
 }
 
+/* issue 19: the metrics actor's text with the members only the gateway
+ * knows appended, as json_object_set_new on the parsed text would (so the
+ * same bytes as one jansson document). */
+static int reply_with_members(struct mg_connection *c, const hb_bin_t *text, json_t *extra)
+{
+    size_t elen = 0;
+    char *etext = json_object_size(extra) ? hb_json_text(extra, &elen) : NULL;
+    json_decref(extra);
+    const char *t = text->data;
+    if (!etext)
+        return hb_send(c, 200, "application/json", t, text->len, NULL, NULL);
+    /* "{...}" + "{"a":..}" -> "{...,"a":..}" */
+    size_t len = text->len - 1 + 1 + elen - 1;
+    char *body = malloc(len);
+    if (!body) {
+        free(etext);
+        return hb_reply_error(c, 500, "out of memory");
+    }
+    memcpy(body, t, text->len - 1);
+    body[text->len - 1] = ',';
+    memcpy(body + text->len, etext + 1, elen - 1);
+    free(etext);
+    int status = hb_send(c, 200, "application/json", body, len, NULL, NULL);
+    free(body);
+    return status;
+}
+
 int hb_h_analytics(hb_req_t *r)
 {
     if (!hb_method_is(r, "GET"))
         return hb_reply_405(r);
     hb_err_t e = {0};
-    hb_msg_t q = {.type = HB_MSG_ANALYTICS}, rep;
+    hb_msg_t q = {.type = HB_MSG_ANALYTICS_TEXT}, rep;
     if (hb_req_parse_range(r->ri->query_string, &q.range_s, &e) < 0)
         return hb_reply_err(r, &e);
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
-    if (j && hb_cluster_on())   /* issue 20: per-node and total figures */
-        json_object_set_new(j, "cluster", hb_gw_cluster_nodes_json());
+    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 2 || ((const char *)rep.text.data)[rep.text.len - 1] != '}') {
+        hb_msg_clear(&rep);
+        return hb_reply_error(r->c, 500, "analytics: malformed reply");
+    }
+    json_t *extra = json_object();
+    if (extra && hb_cluster_on())   /* issue 20: per-node and total figures */
+        json_object_set_new(extra, "cluster", hb_gw_cluster_nodes_json());
+    hb_gw_pool_add(r, extra);   /* issue 19: the warm pool */
+    status = extra ? reply_with_members(r->c, &rep.text, extra)
+                   : hb_reply_error(r->c, 500, "out of memory");
     hb_msg_clear(&rep);
-    hb_gw_pool_add(r, j);   /* issue 19: the warm pool */
-    return hb_reply_json(r->c, 200, j);
+    return status;
 }
 
 int hb_h_openapi(hb_req_t *r)

@@ -229,7 +229,7 @@ json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window
     return j;
 }
 
-static json_t *sample_obj(const hb_sample_t *s)
+json_t *hb_json_sample(const hb_sample_t *s)
 {
     json_t *sbs = json_array();
     for (size_t i = 0; sbs && i < s->sandboxes_n; i++)
@@ -244,7 +244,7 @@ json_t *hb_json_samples(const hb_msg_t *r, int interval_s)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->samples_n; i++)
-        json_array_append_new(arr, sample_obj(&r->samples[i]));
+        json_array_append_new(arr, hb_json_sample(&r->samples[i]));
     return json_pack("{s:o, s:i}", "samples", arr, "interval_secs", interval_s);
 }
 

@@ -27,6 +27,8 @@ json_t *hb_json_entries(const hb_msg_t *r);
 json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window_ms, int64_t now);
 /* GET /analytics. */
 json_t *hb_json_samples(const hb_msg_t *r, int interval_s);
+/* One sample of it (issue 19: rendered once per sample by the metrics actor). */
+json_t *hb_json_sample(const hb_sample_t *s);
 /* {"error": msg} */
 json_t *hb_json_error(const char *msg);
 
