@@ -729,7 +729,7 @@ static void on_list_text(mgr_t *m, const hb_msg_t *q)
         return;
     }
     size_t n = 0, cap = zhashx_size(m->entries);
-    hb_list_row_t **rows = calloc(cap ? cap : 1, sizeof *rows);
+    hb_list_row_t **rows = calloc(cap ? cap : 1, sizeof(hb_list_row_t *));
     bool oom = !rows;
     for (entry_t *en = zhashx_first(m->entries); en && !oom; en = zhashx_next(m->entries)) {
         if (en->state != E_RUNNING || en->pool_slot >= 0)
@@ -740,7 +740,7 @@ static void on_list_text(mgr_t *m, const hb_msg_t *q)
     size_t len = 0;
     char *text = NULL;
     if (!oom) {
-        qsort(rows, n, sizeof *rows, hb_list_row_cmp);
+        qsort(rows, n, sizeof(hb_list_row_t *), hb_list_row_cmp);
         text = hb_list_text(rows, n, filter, time(NULL), q->opencode, &len);
     }
     free(rows);
