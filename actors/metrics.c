@@ -203,38 +203,48 @@ static const char *sample_text(met_t *m, size_t i, size_t *len)
     return m->text[i];
 }
 
+/* The slots of the history taken at or after since, oldest first, into
+ * idx; how many. */
+static size_t slots_since(const met_t *m, int64_t since, size_t *idx)
+{
+    size_t first = (m->head + HB_METRICS_RING - m->count) % HB_METRICS_RING, n = 0;
+    for (size_t k = 0; k < m->count; k++) {
+        size_t i = (first + k) % HB_METRICS_RING;
+        if (m->ring[i].timestamp >= since)
+            idx[n++] = i;
+    }
+    return n;
+}
+
 /* issue 19: what hb_json_samples makes of ANALYTICS's answer, byte for byte,
  * from the slots' rendered text: no copy, encoding, decoding or JSON tree
- * per row and request. */
+ * per row and request. One buffer of the exact size: the answer is
+ * megabytes at thousands of sandboxes, and every copy of it costs. */
 static void on_analytics_text(met_t *m, const hb_msg_t *q)
 {
     int64_t since = q->range_s ? (int64_t)time(NULL) - (int64_t)q->range_s : INT64_MIN;
-    char *buf = NULL;
-    size_t size = 0, first = (m->head + HB_METRICS_RING - m->count) % HB_METRICS_RING, n = 0;
-    FILE *out = open_memstream(&buf, &size);
-    bool oom = !out;
-    if (out)
-        fputs("{\"samples\":[", out);
-    for (size_t k = 0; !oom && k < m->count; k++) {
-        size_t i = (first + k) % HB_METRICS_RING, len = 0;
-        if (m->ring[i].timestamp < since)
-            continue;
-        const char *t = sample_text(m, i, &len);
-        oom = !t;
-        if (t && n++)
-            fputc(',', out);
-        if (t)
-            fwrite(t, 1, len, out);
+    static const char head[] = "{\"samples\":[";
+    char tail[48];
+    int tlen = snprintf(tail, sizeof tail, "],\"interval_secs\":%d}", HB_METRICS_INTERVAL_S);
+    size_t *idx = malloc((m->count ? m->count : 1) * sizeof(size_t));
+    size_t n = idx ? slots_since(m, since, idx) : 0, size = sizeof head - 1 + (size_t)tlen + (n ? n - 1 : 0);   /* + commas */
+    bool oom = !idx;
+    for (size_t k = 0; !oom && k < n; k++) {
+        size_t len = 0;
+        oom = !sample_text(m, idx[k], &len);
+        size += len;
     }
-    if (out) {
-        fprintf(out, "],\"interval_secs\":%d}", HB_METRICS_INTERVAL_S);
-        oom |= ferror(out) != 0;
-        oom |= fclose(out) != 0;
+    char *buf = oom || size > HB_MSG_BIN_MAX ? NULL : malloc(size);   /* ROWS_MAX keeps it far below */
+    if (buf) {
+        char *at = mempcpy(buf, head, sizeof head - 1);
+        for (size_t k = 0; k < n; k++) {
+            if (k)
+                *at++ = ',';
+            at = mempcpy(at, m->text[idx[k]], m->text_len[idx[k]]);
+        }
+        memcpy(at, tail, (size_t)tlen);
     }
-    if (oom || size > HB_MSG_BIN_MAX) {   /* ROWS_MAX keeps it far below */
-        free(buf);
-        buf = NULL;
-    }
+    free(idx);
     hb_bus_reply_text(q->reply_to, buf, size);   /* NULL: an out-of-memory error */
 }
 

@@ -174,6 +174,7 @@ Test(manager, unknown_ids_are_not_found_and_names_are_unique, .timeout = 15)
     cr_assert_eq(hb_bus_call(EP.manager, &lt, &rep, 2000, &e), 0, "%s", e.msg);
     cr_assert_eq(rep.type, HB_MSG_R_TEXT);
     char *got = strndup(rep.text.data, rep.text.len);
+    cr_assert_eq(strlen(got), rep.text.len, "a NUL inside the list");
     if (time(NULL) == now)   /* uptime_seconds moves with the clock */
         cr_assert_str_eq(got, want);
     free(got);

@@ -92,6 +92,7 @@ Test(metrics, usage_reaches_the_sample_the_feed_and_analytics, .timeout = 15)
         cr_assert_eq(hb_bus_call(EP.metrics, &t, &rep, 2000, &e), 0, "%s", e.msg);
         cr_assert_eq(rep.type, HB_MSG_R_TEXT);
         char *text = strndup(rep.text.data, rep.text.len);
+        cr_assert_eq(rep.text.len, strlen(want), "%zu bytes, want %zu", rep.text.len, strlen(want));
         cr_assert_str_eq(text, want);
         free(text);
         hb_msg_clear(&rep);
