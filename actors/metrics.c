@@ -227,14 +227,16 @@ static void on_analytics_text(met_t *m, const hb_msg_t *q)
     char tail[48];
     int tlen = snprintf(tail, sizeof tail, "],\"interval_secs\":%d}", HB_METRICS_INTERVAL_S);
     size_t *idx = malloc((m->count ? m->count : 1) * sizeof(size_t));
-    size_t n = idx ? slots_since(m, since, idx) : 0, size = sizeof head - 1 + (size_t)tlen + (n ? n - 1 : 0);   /* + commas */
+    size_t n = idx ? slots_since(m, since, idx) : 0;
+    size_t size = sizeof head - 1 + (size_t)tlen + (n ? n - 1 : 0);   /* + the commas */
     bool oom = !idx;
     for (size_t k = 0; !oom && k < n; k++) {
         size_t len = 0;
         oom = !sample_text(m, idx[k], &len);
         size += len;
     }
-    char *buf = oom || size > HB_MSG_BIN_MAX ? NULL : malloc(size);   /* ROWS_MAX keeps it far below */
+    /* past what the bus carries: never at ROWS_MAX (~30 MB) */
+    char *buf = oom || size > HB_MSG_BIN_MAX ? NULL : malloc(size);
     if (buf) {
         char *at = mempcpy(buf, head, sizeof head - 1);
         for (size_t k = 0; k < n; k++) {

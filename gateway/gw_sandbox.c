@@ -312,7 +312,8 @@ int hb_h_analytics(hb_req_t *r)
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 2 || ((const char *)rep.text.data)[rep.text.len - 1] != '}') {
+    const char *t = rep.text.data;
+    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 2 || t[rep.text.len - 1] != '}') {
         hb_msg_clear(&rep);
         return hb_reply_error(r->c, 500, "analytics: malformed reply");
     }
