@@ -167,7 +167,9 @@ Test(manager, unknown_ids_are_not_found_and_names_are_unique, .timeout = 15)
     cr_assert_str_eq(rep.sandboxes[0].id, "box-a");
     /* issue 19: the rendered list says the same as the rows (list_row.h) */
     int64_t now = time(NULL);
-    char *want = hb_json_text(hb_json_list(rep.sandboxes, rep.sandboxes_n, now, false), NULL);
+    json_t *ref = hb_json_list(rep.sandboxes, rep.sandboxes_n, now, false);
+    char *want = hb_json_text(ref, NULL);
+    json_decref(ref);
     hb_msg_clear(&rep);
     hb_msg_clear(&l);
     hb_msg_t lt = {.type = HB_MSG_SB_LIST_TEXT};

@@ -84,7 +84,9 @@ Test(metrics, usage_reaches_the_sample_the_feed_and_analytics, .timeout = 15)
     cr_assert_str_eq(rep.samples[0].sandboxes[0].id, "box");
     /* issue 19: the rendered answer is that one, byte for byte, asked twice
      * (the second from the kept text), and within a range too */
-    char *want = hb_json_text(hb_json_samples(&rep, HB_METRICS_INTERVAL_S), NULL);
+    json_t *ref = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
+    char *want = hb_json_text(ref, NULL);
+    json_decref(ref);
     hb_msg_clear(&rep);
     hb_msg_clear(&q);
     for (int i = 0; i < 3; i++) {

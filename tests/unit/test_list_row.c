@@ -59,7 +59,9 @@ static void same_as_before(hb_sbinfo_t *s, size_t n, const json_t *filter, int64
     size_t len = 0;
     char *got = hb_list_text(ptrs, n, filter, now, oc, &len);
     size_t want_len = 0;
-    char *want = hb_json_text(hb_json_list(kept, k, now, oc), &want_len);
+    json_t *ref = hb_json_list(kept, k, now, oc);
+    char *want = hb_json_text(ref, &want_len);
+    json_decref(ref);
     cr_assert_not_null(got);
     cr_assert_eq(len, strlen(got));
     cr_assert_str_eq(got, want, "oc=%d now=%lld", oc, (long long)now);
