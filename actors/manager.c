@@ -15,6 +15,7 @@
 #include "supervisor.h"
 #include "image_layer.h"   /* issue 17: layered images */
 #include "pool.h"          /* issue 19: the warm pool */
+#include "list_row.h"      /* issue 19: list rows kept rendered */
 
 #define ATTACH_WAIT_MS 30000
 #define IMAGES_MAX     256    /* entries of GET /api/v1/images */
@@ -34,6 +35,7 @@ typedef struct {
     char        restoring[HB_ID_MAX];
     int         pool_slot;   /* issue 19: >= 0 while it is a warm-pool sandbox (nobody's) */
     char        pool_id[HB_ID_MAX];   /* issue 19: its pooled id, renamed by a named create */
+    hb_list_row_t row;       /* issue 19: its list row as text; emptied when info changes */
 } entry_t;
 
 typedef struct {
@@ -60,6 +62,7 @@ static void entry_free(void **item)
         return;
     zactor_destroy(&en->sup);
     hb_sbinfo_clear(&en->info);
+    hb_list_row_clear(&en->row);
     free(en);
     *item = NULL;
 }
@@ -209,6 +212,7 @@ static void pool_ready(mgr_t *m, entry_t *en, hb_msg_t *r)
     hb_wpool_slot_t *s = &m->pool.slot[en->pool_slot];
     en->state = E_RUNNING;
     hb_sbinfo_clear(&en->info);
+    hb_list_row_clear(&en->row);
     en->info = r->sandboxes[0];   /* moved: its image counts for on_image_delete */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
     snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
@@ -456,6 +460,7 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
     char old_image[HB_ID_MAX];   /* a restore moves it to another image */
     snprintf(old_image, sizeof old_image, "%s", en->info.image ? en->info.image : "");
     hb_sbinfo_clear(&en->info);
+    hb_list_row_clear(&en->row);   /* rendered again at the next list */
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
     en->restoring[0] = '\0';
@@ -571,8 +576,11 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
 static void on_usage(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
-    if (en && r->usage_n == 1)
+    /* An idle sandbox reports the same figure again: its row stays as is. */
+    if (en && r->usage_n == 1 && en->info.usage_disk_bytes != r->usage[0].disk_bytes) {
         en->info.usage_disk_bytes = r->usage[0].disk_bytes;
+        hb_list_row_clear(&en->row);
+    }
 }
 
 /* Its description changed: it failed (its init died: list shows it so from
@@ -584,6 +592,7 @@ static void on_info(mgr_t *m, hb_msg_t *r)
     if (!en || r->sandboxes_n != 1)
         return;
     hb_sbinfo_clear(&en->info);
+    hb_list_row_clear(&en->row);
     en->info = r->sandboxes[0];   /* moved */
     memset(&r->sandboxes[0], 0, sizeof r->sandboxes[0]);
     en->restoring[0] = '\0';   /* the description names the image it now runs on */
@@ -603,6 +612,7 @@ static void on_expires(mgr_t *m, const hb_msg_t *r)
     if (!en || en->state != E_RUNNING)
         return;
     en->info.expires_at = r->expires_at;
+    hb_list_row_clear(&en->row);
     hb_msg_t t = {.type = HB_MSG_REAP_SET, .id = en->id, .expires_at = r->expires_at};
     hb_bus_send(m->reaper, &t);
 }
@@ -610,8 +620,10 @@ static void on_expires(mgr_t *m, const hb_msg_t *r)
 static void on_count(mgr_t *m, const hb_msg_t *r)
 {
     entry_t *en = find(m, r->id);
-    if (en)
+    if (en && en->info.commands_executed != r->commands_executed) {
         en->info.commands_executed = r->commands_executed;
+        hb_list_row_clear(&en->row);
+    }
 }
 
 /* ---- requests for one sandbox ---- */
@@ -703,6 +715,37 @@ static void on_list(mgr_t *m, const hb_msg_t *q)
         qsort(rep.sandboxes, rep.sandboxes_n, sizeof *rep.sandboxes, by_created);
     hb_bus_post(q->reply_to, &rep);
     hb_msg_clear(&rep);
+}
+
+/* issue 19: GET /hiveboxes as the response body, each row rendered once per
+ * change of its description (list_row.h) instead of copied, encoded,
+ * decoded and rendered on every request. */
+static void on_list_text(mgr_t *m, const hb_msg_t *q)
+{
+    json_t *filter = q->metadata ? json_loads(q->metadata, 0, NULL) : NULL;
+    if (q->metadata && !json_is_object(filter)) {
+        json_decref(filter);
+        hb_bus_reply_error(q->reply_to, HB_E_INVALID, "metadata: not a JSON object");
+        return;
+    }
+    size_t n = 0, cap = zhashx_size(m->entries);
+    hb_list_row_t **rows = calloc(cap ? cap : 1, sizeof(hb_list_row_t *));
+    bool oom = !rows;
+    for (entry_t *en = zhashx_first(m->entries); en && !oom; en = zhashx_next(m->entries)) {
+        if (en->state != E_RUNNING || en->pool_slot >= 0)
+            continue;
+        oom = !en->row.text && hb_list_row_render(&en->row, &en->info) < 0;
+        rows[n++] = &en->row;
+    }
+    size_t len = 0;
+    char *text = NULL;
+    if (!oom) {
+        qsort(rows, n, sizeof(hb_list_row_t *), hb_list_row_cmp);
+        text = hb_list_text(rows, n, filter, time(NULL), q->opencode, &len);
+    }
+    free(rows);
+    json_decref(filter);
+    hb_bus_reply_text(q->reply_to, text, len);   /* NULL: an out-of-memory error */
 }
 
 static void on_image(mgr_t *m, const hb_msg_t *r)
@@ -839,6 +882,7 @@ static void dispatch(mgr_t *m, hb_msg_t *q)
     switch (q->type) {
     case HB_MSG_SB_CREATE: on_create(m, q); break;
     case HB_MSG_SB_LIST: on_list(m, q); break;
+    case HB_MSG_SB_LIST_TEXT: on_list_text(m, q); break;
     case HB_MSG_SB_GET:
     case HB_MSG_SB_DESTROY:
     case HB_MSG_SB_EXEC:

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "hoststat.h"
+#include "json_out.h"   /* issue 19: hb_json_sample, hb_json_text */
 #include "metrics_page.h"
 
 #define FIRST_SAMPLE_MS 2000
@@ -27,6 +28,11 @@ typedef struct {
     hb_met_figs_t  figs;    /* counters and last usage for GET /metrics (metrics_page.h) */
     zhashx_t      *usage;   /* = figs.usage: id -> usage_t*, owned there */
     hb_sample_t   *ring;    /* HB_METRICS_RING slots */
+    /* issue 19: each slot's JSON for GET /analytics, rendered at the first
+     * request that wants it (a sample never changes, only loses its rows),
+     * freed with the slot or its rows; owned. */
+    char         **text;
+    size_t        *text_len;
     size_t         head, count;
     size_t         rows;    /* per-sandbox rows in the ring, at most ROWS_MAX */
     hb_cpu_times_t cpu_prev;
@@ -91,8 +97,17 @@ static void prune_usage(met_t *m, int64_t now)
     zlist_destroy(&old);
 }
 
+static void drop_text(met_t *m, const hb_sample_t *s)
+{
+    size_t i = (size_t)(s - m->ring);
+    free(m->text[i]);
+    m->text[i] = NULL;
+    m->text_len[i] = 0;
+}
+
 static void drop_rows(met_t *m, hb_sample_t *s)
 {
+    drop_text(m, s);
     hb_sample_t rows = {.sandboxes = s->sandboxes, .sandboxes_n = s->sandboxes_n};
     m->rows -= s->sandboxes_n;
     hb_sample_clear(&rows);   /* the rows and what they own, nothing else */
@@ -115,6 +130,7 @@ static void take_sample(met_t *m)
     hb_sample_t *slot = &m->ring[m->head];
     m->rows -= slot->sandboxes_n;
     hb_sample_clear(slot);
+    drop_text(m, slot);
     if (build_sample(m, slot) < 0) {
         hb_sample_clear(slot);
         HB_LOG_ERROR("metrics: out of memory taking a sample");
@@ -175,6 +191,65 @@ static void on_analytics(met_t *m, const hb_msg_t *q)
     hb_msg_clear(&rep);
 }
 
+/* A slot's JSON, rendered now if it was not yet; NULL on OOM. */
+static const char *sample_text(met_t *m, size_t i, size_t *len)
+{
+    if (!m->text[i]) {
+        json_t *j = hb_json_sample(&m->ring[i]);
+        m->text[i] = j ? hb_json_text(j, &m->text_len[i]) : NULL;
+        json_decref(j);
+    }
+    *len = m->text_len[i];
+    return m->text[i];
+}
+
+/* The slots of the history taken at or after since, oldest first, into
+ * idx; how many. */
+static size_t slots_since(const met_t *m, int64_t since, size_t *idx)
+{
+    size_t first = (m->head + HB_METRICS_RING - m->count) % HB_METRICS_RING, n = 0;
+    for (size_t k = 0; k < m->count; k++) {
+        size_t i = (first + k) % HB_METRICS_RING;
+        if (m->ring[i].timestamp >= since)
+            idx[n++] = i;
+    }
+    return n;
+}
+
+/* issue 19: what hb_json_samples makes of ANALYTICS's answer, byte for byte,
+ * from the slots' rendered text: no copy, encoding, decoding or JSON tree
+ * per row and request. One buffer of the exact size: the answer is
+ * megabytes at thousands of sandboxes, and every copy of it costs. */
+static void on_analytics_text(met_t *m, const hb_msg_t *q)
+{
+    int64_t since = q->range_s ? (int64_t)time(NULL) - (int64_t)q->range_s : INT64_MIN;
+    static const char head[] = "{\"samples\":[";
+    char tail[48];
+    int tlen = snprintf(tail, sizeof tail, "],\"interval_secs\":%d}", HB_METRICS_INTERVAL_S);
+    size_t *idx = malloc((m->count ? m->count : 1) * sizeof(size_t));
+    size_t n = idx ? slots_since(m, since, idx) : 0;
+    size_t size = sizeof head - 1 + (size_t)tlen + (n ? n - 1 : 0);   /* + the commas */
+    bool oom = !idx;
+    for (size_t k = 0; !oom && k < n; k++) {
+        size_t len = 0;
+        oom = !sample_text(m, idx[k], &len);
+        size += len;
+    }
+    /* past what the bus carries: never at ROWS_MAX (~30 MB) */
+    char *buf = oom || size > HB_MSG_BIN_MAX ? NULL : malloc(size);
+    if (buf) {
+        char *at = mempcpy(buf, head, sizeof head - 1);
+        for (size_t k = 0; k < n; k++) {
+            if (k)
+                *at++ = ',';
+            at = mempcpy(at, m->text[idx[k]], m->text_len[idx[k]]);
+        }
+        memcpy(at, tail, (size_t)tlen);
+    }
+    free(idx);
+    hb_bus_reply_text(q->reply_to, buf, size);   /* NULL: an out-of-memory error */
+}
+
 /* GET /metrics: this actor's section, rendered from what it holds. */
 static void on_metrics_text(met_t *m, const hb_msg_t *q)
 {
@@ -208,6 +283,8 @@ static void on_inbox(void *self, hb_msg_t *q, zframe_t *raw)
         zhashx_delete(m->usage, q->id);
     } else if (q->type == HB_MSG_ANALYTICS) {
         on_analytics(m, q);
+    } else if (q->type == HB_MSG_ANALYTICS_TEXT) {
+        on_analytics_text(m, q);
     } else {
         HB_LOG_WARN("metrics: unexpected %s", hb_msg_name(q->type));
         hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "unexpected request");
@@ -234,8 +311,10 @@ static int setup(met_t *m, const hb_metrics_args_t *a, hb_err_t *e)
     m->usage = m->figs.usage;
     m->figs.stale_s = STALE_S;
     m->ring = calloc(HB_METRICS_RING, sizeof *m->ring);
+    m->text = calloc(HB_METRICS_RING, sizeof *m->text);
+    m->text_len = calloc(HB_METRICS_RING, sizeof *m->text_len);
     m->pub = zsock_new(ZMQ_PUB);
-    if (figs < 0 || !m->ring || !m->pub)
+    if (figs < 0 || !m->ring || !m->text || !m->text_len || !m->pub)
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     if (!(m->inbox = hb_actor_inbox(a->ep.metrics, e)))
         return -1;
@@ -260,6 +339,10 @@ static void met_actor(zsock_t *pipe, void *arg)
         hb_loop_run(&loop, &m, -1);
     for (size_t i = 0; m.ring && i < HB_METRICS_RING; i++)
         hb_sample_clear(&m.ring[i]);
+    for (size_t i = 0; m.text && i < HB_METRICS_RING; i++)
+        free(m.text[i]);
+    free(m.text);
+    free(m.text_len);
     free(m.ring);
     hb_met_figs_free(&m.figs);
     zsock_destroy(&m.inbox);

@@ -42,39 +42,27 @@ static int set_id(hb_req_t *r, hb_msg_t *q)
     return 0;
 }
 
-/* Keep the rows whose metadata has every pair of filter (compacted in place). */
-static void keep_matching(hb_msg_t *rep, const json_t *filter)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < rep->sandboxes_n; i++) {
-        if (!hb_meta_match(rep->sandboxes[i].metadata, filter)) {
-            hb_sbinfo_clear(&rep->sandboxes[i]);
-            continue;
-        }
-        if (n != i) {
-            rep->sandboxes[n] = rep->sandboxes[i];
-            memset(&rep->sandboxes[i], 0, sizeof rep->sandboxes[i]);
-        }
-        n++;
-    }
-    rep->sandboxes_n = n;
-}
-
+/* issue 19: the manager answers with the body itself (SB_LIST_TEXT: rows
+ * kept rendered, gateway/list_row.h); the filter travels as JSON text. */
 static int list(hb_req_t *r)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_LIST}, rep;
+    hb_msg_t q = {.type = HB_MSG_SB_LIST_TEXT, .opencode = r->oc->enabled}, rep;
     hb_err_t e = {0};
     json_t *filter = NULL;
     if (hb_req_parse_meta_filter(r->ri->query_string, &filter, &e) < 0)
         return hb_reply_err(r, &e);
-    int status;
-    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0) {
-        json_decref(filter);
-        return status;
-    }
-    keep_matching(&rep, filter);
+    q.metadata = filter ? json_dumps(filter, JSON_COMPACT) : NULL;   /* q owns it */
+    bool oom = filter && !q.metadata;
     json_decref(filter);
-    status = hb_reply_json(r->c, 200, hb_json_list(rep.sandboxes, rep.sandboxes_n, time(NULL), r->oc->enabled));
+    if (oom)
+        return hb_reply_error(r->c, 500, "out of memory");
+    int status;
+    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
+        return status;
+    if (rep.type != HB_MSG_R_TEXT || !rep.text.data)
+        status = hb_reply_error(r->c, 500, "list: malformed reply");
+    else
+        status = hb_send(r->c, 200, "application/json", rep.text.data, rep.text.len, NULL, NULL);
     hb_msg_clear(&rep);
     return status;
 }
@@ -293,23 +281,50 @@ int hb_h_kill_all(hb_req_t *r)
     return status;
 }
 
+/* issue 19: the metrics actor's text with the members only the gateway
+ * knows appended, as json_object_set_new on the parsed text would (so the
+ * same bytes as one jansson document): "{...}" + {"a":..} is written as
+ * "{..." "," "\"a\":..}", never copied into one buffer (megabytes at
+ * thousands of sandboxes). */
+static int reply_with_members(struct mg_connection *c, const hb_bin_t *text, json_t *extra)
+{
+    size_t elen = 0;
+    char *etext = json_object_size(extra) ? hb_json_text(extra, &elen) : NULL;
+    json_decref(extra);
+    if (!etext)
+        return hb_send(c, 200, "application/json", text->data, text->len, NULL, NULL);
+    hb_send_head(c, 200, "application/json", text->len + elen - 1, NULL, NULL);
+    mg_write(c, text->data, text->len - 1);
+    mg_write(c, ",", 1);
+    mg_write(c, etext + 1, elen - 1);
+    free(etext);
+    return 200;
+}
+
 int hb_h_analytics(hb_req_t *r)
 {
     if (!hb_method_is(r, "GET"))
         return hb_reply_405(r);
     hb_err_t e = {0};
-    hb_msg_t q = {.type = HB_MSG_ANALYTICS}, rep;
+    hb_msg_t q = {.type = HB_MSG_ANALYTICS_TEXT}, rep;
     if (hb_req_parse_range(r->ri->query_string, &q.range_s, &e) < 0)
         return hb_reply_err(r, &e);
     int status;
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
-    json_t *j = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
-    if (j && hb_cluster_on())   /* issue 20: per-node and total figures */
-        json_object_set_new(j, "cluster", hb_gw_cluster_nodes_json());
+    const char *t = rep.text.data;
+    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 2 || t[rep.text.len - 1] != '}') {
+        hb_msg_clear(&rep);
+        return hb_reply_error(r->c, 500, "analytics: malformed reply");
+    }
+    json_t *extra = json_object();
+    if (extra && hb_cluster_on())   /* issue 20: per-node and total figures */
+        json_object_set_new(extra, "cluster", hb_gw_cluster_nodes_json());
+    hb_gw_pool_add(r, extra);   /* issue 19: the warm pool */
+    status = extra ? reply_with_members(r->c, &rep.text, extra)
+                   : hb_reply_error(r->c, 500, "out of memory");
     hb_msg_clear(&rep);
-    hb_gw_pool_add(r, j);   /* issue 19: the warm pool */
-    return hb_reply_json(r->c, 200, j);
+    return status;
 }
 
 int hb_h_openapi(hb_req_t *r)

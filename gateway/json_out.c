@@ -120,7 +120,7 @@ json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode)
 
 /* One row of the list. ip and pids are there so that a table (the
  * dashboard's) needs no request per row. */
-static json_t *list_item(const hb_sbinfo_t *s, int64_t now, bool opencode)
+json_t *hb_json_list_item(const hb_sbinfo_t *s, int64_t now, bool opencode)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:f, s:I, s:s, s:s, s:I, s:o, s:I}",
                           "id", s->id ? s->id : "", "status", s->status ? s->status : "running",
@@ -138,7 +138,7 @@ json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, list_item(&s[i], now, opencode));
+        json_array_append_new(arr, hb_json_list_item(&s[i], now, opencode));
     return json_pack("{s:o, s:I}", "sandboxes", arr, "total", (json_int_t)n);
 }
 
@@ -229,7 +229,7 @@ json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window
     return j;
 }
 
-static json_t *sample_obj(const hb_sample_t *s)
+json_t *hb_json_sample(const hb_sample_t *s)
 {
     json_t *sbs = json_array();
     for (size_t i = 0; sbs && i < s->sandboxes_n; i++)
@@ -244,7 +244,7 @@ json_t *hb_json_samples(const hb_msg_t *r, int interval_s)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->samples_n; i++)
-        json_array_append_new(arr, sample_obj(&r->samples[i]));
+        json_array_append_new(arr, hb_json_sample(&r->samples[i]));
     return json_pack("{s:o, s:i}", "samples", arr, "interval_secs", interval_s);
 }
 

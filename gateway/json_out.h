@@ -18,6 +18,8 @@ json_t *hb_json_created(const hb_sbinfo_t *s, bool opencode);
 json_t *hb_json_sandbox(const hb_sbinfo_t *s, int64_t now, bool opencode);
 /* GET /hiveboxes. */
 json_t *hb_json_list(const hb_sbinfo_t *s, size_t n, int64_t now, bool opencode);
+/* One row of it (issue 19: rendered once per change by list_row.c). */
+json_t *hb_json_list_item(const hb_sbinfo_t *s, int64_t now, bool opencode);
 /* GET /:id/files/list; truncated appears only when true. */
 json_t *hb_json_entries(const hb_msg_t *r);
 /* GET /hiveboxes/:id/stats from two readings window_ms apart (a: the
@@ -25,6 +27,8 @@ json_t *hb_json_entries(const hb_msg_t *r);
 json_t *hb_json_stats(const hb_sbinfo_t *a, const hb_sbinfo_t *b, int64_t window_ms, int64_t now);
 /* GET /analytics. */
 json_t *hb_json_samples(const hb_msg_t *r, int interval_s);
+/* One sample of it (issue 19: rendered once per sample by the metrics actor). */
+json_t *hb_json_sample(const hb_sample_t *s);
 /* {"error": msg} */
 json_t *hb_json_error(const char *msg);
 

@@ -10,6 +10,8 @@
 
 #include "fake_peer.h"
 #include "manager.h"
+#include "json_out.h"   /* issue 19: the list as rendered before */
+#include <time.h>
 
 static const hb_endpoints_t EP = {.manager = "inproc://t-mgr", .reaper = "inproc://t-reaper",
                                   .metrics = "inproc://t-met", .proxy = "inproc://t-proxy"};
@@ -163,8 +165,31 @@ Test(manager, unknown_ids_are_not_found_and_names_are_unique, .timeout = 15)
     cr_assert_eq(hb_bus_call(EP.manager, &l, &rep, 2000, &e), 0, "%s", e.msg);
     cr_assert_eq(rep.sandboxes_n, 1);
     cr_assert_str_eq(rep.sandboxes[0].id, "box-a");
+    /* issue 19: the rendered list says the same as the rows (list_row.h) */
+    int64_t now = time(NULL);
+    json_t *ref = hb_json_list(rep.sandboxes, rep.sandboxes_n, now, false);
+    char *want = hb_json_text(ref, NULL);
+    json_decref(ref);
     hb_msg_clear(&rep);
     hb_msg_clear(&l);
+    hb_msg_t lt = {.type = HB_MSG_SB_LIST_TEXT};
+    cr_assert_eq(hb_bus_call(EP.manager, &lt, &rep, 2000, &e), 0, "%s", e.msg);
+    cr_assert_eq(rep.type, HB_MSG_R_TEXT);
+    char *got = strndup(rep.text.data, rep.text.len);
+    cr_assert_eq(strlen(got), rep.text.len, "a NUL inside the list");
+    if (time(NULL) == now)   /* uptime_seconds moves with the clock */
+        cr_assert_str_eq(got, want);
+    free(got);
+    cr_assert(memmem(rep.text.data, rep.text.len, "\"id\":\"box-a\"", 12));
+    free(want);
+    hb_msg_clear(&rep);
+    hb_msg_clear(&lt);
+    hb_msg_t bad = {.type = HB_MSG_SB_LIST_TEXT};
+    cr_assert_eq(hb_str_set(&bad.metadata, "[1]"), 0);
+    cr_assert_eq(hb_bus_call(EP.manager, &bad, &rep, 2000, &e), -1);
+    hb_msg_clear(&bad);
+    cr_assert_eq(e.code, HB_E_INVALID, "%s", e.msg);
+    cr_assert(strstr(e.msg, "metadata"), "%s", e.msg);
     world_down(&w);
 }
 

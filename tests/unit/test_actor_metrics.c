@@ -6,6 +6,7 @@
 
 #include "fake_peer.h"
 #include "metrics.h"
+#include "json_out.h"   /* issue 19: the answer as rendered before */
 
 static const hb_endpoints_t EP = {.manager = "inproc://t-mgr", .reaper = "inproc://t-reaper",
                                   .metrics = "inproc://t-met", .proxy = "inproc://t-proxy"};
@@ -81,8 +82,25 @@ Test(metrics, usage_reaches_the_sample_the_feed_and_analytics, .timeout = 15)
     cr_assert_eq(rep.type, HB_MSG_R_SAMPLES);
     cr_assert_eq(rep.samples_n, 1);
     cr_assert_str_eq(rep.samples[0].sandboxes[0].id, "box");
+    /* issue 19: the rendered answer is that one, byte for byte, asked twice
+     * (the second from the kept text), and within a range too */
+    json_t *ref = hb_json_samples(&rep, HB_METRICS_INTERVAL_S);
+    char *want = hb_json_text(ref, NULL);
+    json_decref(ref);
     hb_msg_clear(&rep);
     hb_msg_clear(&q);
+    for (int i = 0; i < 3; i++) {
+        hb_msg_t t = {.type = HB_MSG_ANALYTICS_TEXT, .range_s = i == 2 ? 3600 : 0};
+        cr_assert_eq(hb_bus_call(EP.metrics, &t, &rep, 2000, &e), 0, "%s", e.msg);
+        cr_assert_eq(rep.type, HB_MSG_R_TEXT);
+        char *text = strndup(rep.text.data, rep.text.len);
+        cr_assert_eq(rep.text.len, strlen(want), "%zu bytes, want %zu", rep.text.len, strlen(want));
+        cr_assert_str_eq(text, want);
+        free(text);
+        hb_msg_clear(&rep);
+        hb_msg_clear(&t);
+    }
+    free(want);
 
     zsock_destroy(&to);
     zsock_destroy(&sub);
