@@ -14,20 +14,21 @@
  * that takes it moves it into the user cgroups before it sends the request.
  *
  * No keeper thread: the request thread that answered forks the next worker
- * and ends. The worker is a clone child with no exit signal, so init's main
- * thread, which reaps orphans with waitpid(-1) without __WALL, never takes
- * its status whichever thread of init it is reparented to; the request
- * thread that takes it waits for it with __WALL (agent_exec.c), which the
- * kernel allows for a child of any thread of the process.
+ * and ends, so the worker becomes a child of init's main thread. It is a
+ * clone child with no exit signal, so the main thread's waitpid(-1)
+ * (without __WALL) passes it by while it waits: a dead idle worker stays a
+ * zombie (nobody gets SIGCHLD for it) until the next exec or refill reaps
+ * it, and its pid cannot be reused meanwhile. Its execve gives it SIGCHLD
+ * back, so a taken worker is claimed first and its status handed over by
+ * whichever thread reaps it (agent_warm_reap.c).
  *
  * Root in the sandbox may kill (kill -9 -1) or stop the idle worker. Taking
  * one proves it alive: SIGCONT, then the worker acknowledges the request on
- * its socket before anything else; EOF there, a failed send, a reported
- * set-up failure or a stall sends the request to agent_spawn, so the warm
- * path never fails an exec. A worker killed between its ack and execve is
- * the command killed by the same signal (exit 137), as a cold command
- * killed right after its execve would be. A dead idle worker stays a zombie
- * (nobody gets SIGCHLD for it) until the next exec or refill reaps it. */
+ * its socket before anything else; a report pipe closed without that ack,
+ * a failed send, a reported set-up failure or a stall sends the request to
+ * agent_spawn, so the warm path never fails an exec. A worker killed
+ * between its ack and execve is the command killed by the same signal
+ * (exit 137), as a cold command killed right after its execve would be. */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
@@ -280,29 +281,25 @@ static int wait_readable(int fd, pid_t pid)
     return 0;
 }
 
-/* The worker holds the request: 0; dead or stalled before it: -1. */
-static int wait_ack(int sock, pid_t pid)
-{
-    char ack = 0;
-    ssize_t n;
-    if (wait_readable(sock, pid) != 1)
-        return -1;
-    while ((n = recv(sock, &ack, 1, 0)) < 0 && errno == EINTR)
-        ;
-    return n == 1 && ack == WARM_ACK ? 0 : -1;
-}
-
-/* 0 once the worker has exec'd (the report pipe closed empty), -1 when it
- * reported a failure or stalled. */
-static int wait_exec(int rep_r, pid_t pid)
+/* 0 once the worker has exec'd: the report pipe closed empty and the
+ * worker had acknowledged the request (the pipe also closes when it dies
+ * before it received it: its socket's queue is dropped with the fds). -1
+ * when it reported a failure, died before the ack or stalled. One wake-up
+ * of this thread, not two. */
+static int wait_exec(int rep_r, int sock, pid_t pid)
 {
     agent_report_t rep;
+    char ack = 0;
     ssize_t n;
     if (wait_readable(rep_r, pid) != 1)
         return -1;
     while ((n = read(rep_r, &rep, sizeof rep)) < 0 && errno == EINTR)
         ;
-    return n == 0 ? 0 : -1;
+    if (n != 0)
+        return -1;
+    while ((n = recv(sock, &ack, 1, MSG_DONTWAIT)) < 0 && errno == EINTR)
+        ;
+    return n == 1 && ack == WARM_ACK ? 0 : -1;
 }
 
 /* Into every user cgroup before it can exec (the pid in our namespace). */
@@ -336,7 +333,7 @@ static int hand_over(pid_t pid, int sock, char *buf, size_t len, agent_fds_t *f)
         close(*mine[i]);
         *mine[i] = -1;
     }
-    return wait_ack(sock, pid) == 0 ? wait_exec(f->rep_r, pid) : -1;
+    return wait_exec(f->rep_r, sock, pid);
 }
 
 static void free_env(char **envp)
