@@ -278,3 +278,15 @@ def test_exec_after_the_idle_worker_was_killed_from_inside(sandbox, client):
                           10, 0.02, "the worker killed from inside")
         res = sb.exec(f"echo alive {i}")
         assert res["exit_code"] == 0 and res["stdout"] == f"alive {i}\n", (i, res)
+
+
+def test_kill_all_right_after_an_exec_counts_no_worker(sandbox, client):
+    """The next worker is forked as the answer goes out; a kill-all sent at
+    once must not catch it between its clone and its first instructions
+    (it is named hb-warm from birth), 20 times in a row."""
+    sb = sandbox(memory="64m")
+    for i in range(20):
+        sb.sh("true")
+        r = client.post(f"{API}/{sb.id}/processes/kill-all")
+        assert r.status_code == 200 and r.json()["killed"] == 0, (i, r.text)
+    assert sb.sh("echo ok").strip() == "ok"

@@ -57,6 +57,10 @@
 #define WARM_NFDS     4                    /* stdin, stdout, stderr, report */
 #define WARM_STACK    (64 * 1024)
 #define WARM_ACK      'k'
+/* Our end of the idle worker's socket lives from here up: its number then
+ * does not depend on which fds other requests hold at refill time, so
+ * init's fd table reads the same whenever it is idle. */
+#define WARM_FD_MIN   512
 
 typedef struct {
     uint32_t has_cwd, nenv;                /* then [cwd\0] cmd\0 env\0... */
@@ -85,7 +89,6 @@ static void worker_harden(int sock)
         syscall(SYS_close_range, 3, sock - 1, 0);
     syscall(SYS_close_range, sock + 1, ~0U, 0);
     setsid();
-    prctl(PR_SET_NAME, "hb-warm", 0, 0, 0);
     agent_reset_signals();
     umask(022);
     /* Not dumpable, as init (fork keeps the flag; set again so that no
@@ -178,6 +181,31 @@ static void drop_if_dead(void)
     }
 }
 
+/* Our end at WARM_FD_MIN or above when the limit allows. */
+static int park_fd(int fd)
+{
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, WARM_FD_MIN);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
+/* Clone the worker named hb-warm from its first instant (a child takes
+ * the calling thread's name): the daemon's kill-all tells the idle worker
+ * by that name, also right after the clone. */
+static pid_t clone_named(char *stack, int sock)
+{
+    char mine[16] = "";
+    prctl(PR_GET_NAME, mine, 0, 0, 0);
+    prctl(PR_SET_NAME, "hb-warm", 0, 0, 0);
+    pid_t pid = clone(worker_main, stack + WARM_STACK, 0, (void *)(intptr_t)sock);
+    int err = errno;
+    prctl(PR_SET_NAME, mine, 0, 0, 0);
+    errno = err;
+    return pid;
+}
+
 /* Under g_m. No exit signal (see the top); its own copy of init's memory,
  * so the stack is ours to free once clone returns. */
 static void fork_worker(void)
@@ -188,7 +216,7 @@ static void fork_worker(void)
         free(stack);
         return;
     }
-    pid_t pid = clone(worker_main, stack + WARM_STACK, 0, (void *)(intptr_t)sv[1]);
+    pid_t pid = clone_named(stack, sv[1]);
     int err = errno;
     free(stack);
     close(sv[1]);
@@ -198,7 +226,7 @@ static void fork_worker(void)
         return;
     }
     g_pid = pid;
-    g_sock = sv[0];
+    g_sock = park_fd(sv[0]);
 }
 
 void agent_warm_refill(void)
