@@ -290,3 +290,17 @@ def test_kill_all_right_after_an_exec_counts_no_worker(sandbox, client):
         r = client.post(f"{API}/{sb.id}/processes/kill-all")
         assert r.status_code == 200 and r.json()["killed"] == 0, (i, r.text)
     assert sb.sh("echo ok").strip() == "ok"
+
+
+def test_request_past_the_workers_128_kib_takes_todays_path(sandbox):
+    """Command plus environment over the worker's 128 KiB message: today's
+    path runs it whole, and the idle worker stays for the next exec."""
+    sb = sandbox()
+    sb.sh("true")
+    _, w = one_worker(sb.id)
+    env = [f"BIG{i}=" + chr(ord("a") + i) * (30 * 1024) for i in range(5)]   # ~150 KiB
+    res = sb.exec("echo $$; printf %s \"$BIG4\" | wc -c", env=env)
+    pid, size = res["stdout"].split()
+    assert res["exit_code"] == 0 and size == str(30 * 1024) and pid != str(w), res
+    assert one_worker(sb.id)[1] == w, "the worker was not consumed"
+    assert sb.sh("echo $$").strip() == str(w)
