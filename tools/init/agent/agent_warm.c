@@ -29,7 +29,7 @@
  * agent_spawn, so the warm path never fails an exec. A worker killed
  * between its ack and execve is the command killed by the same signal
  * (exit 137), as a cold command killed right after its execve would be. */
-#include "agent.h"
+#include "agent_warm.h"
 #include "init.h"
 #include "log.h"
 
@@ -42,132 +42,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define WARM_MSG_MAX  (128 * 1024)         /* a longer request takes agent_spawn */
-#define WARM_ENV_MAX  (HB_ENV_MAX + 16)    /* the request's entries plus the defaults */
 #define WARM_POLL_MS  100
 #define WARM_ROUNDS   15                   /* 1.5 s stalled: kill it, take agent_spawn */
-#define WARM_NFDS     4                    /* stdin, stdout, stderr, report */
 #define WARM_STACK    (64 * 1024)
-#define WARM_ACK      'k'
 /* Our end of the idle worker's socket lives from here up: its number then
  * does not depend on which fds other requests hold at refill time, so
  * init's fd table reads the same whenever it is idle. */
 #define WARM_FD_MIN   512
 
-typedef struct {
-    uint32_t has_cwd, nenv;                /* then [cwd\0] cmd\0 env\0... */
-} warm_hdr_t;
-
 static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
 static pid_t g_pid = -1;                   /* the idle worker; -1: none */
 static int g_sock = -1;                    /* our end of its socket */
 static cap_t g_caps;                       /* the command set, built once */
-
-/* ---- the worker (a forked child: system calls only) ---- */
-
-static __attribute__((noreturn)) void worker_fail(void)
-{
-    agent_report_t r = {0, errno};
-    ssize_t w = write(3, &r, sizeof r);
-    (void)w;
-    _exit(127);
-}
-
-/* Everything that does not depend on the request, in agent_spawn's order
- * (the cgroups come with the request: the taker moves us). */
-static void worker_harden(int sock)
-{
-    if (sock > 3)
-        syscall(SYS_close_range, 3, sock - 1, 0);
-    syscall(SYS_close_range, sock + 1, ~0U, 0);
-    setsid();
-    agent_reset_signals();
-    umask(022);
-    /* Not dumpable, as init (fork keeps the flag; set again so that no
-     * step above can have changed it): the worker holds a copy of init's
-     * memory until execve, which makes the command dumpable as before. */
-    if (agent_drop_bounding() < 0 || agent_set_rlimits() < 0 || cap_set_proc(g_caps) < 0 ||
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        agent_seccomp_apply() < 0)
-        _exit(127);
-}
-
-/* The next NUL-terminated string in [*p, end), or NULL. */
-static char *next_str(char **p, char *end)
-{
-    char *s = *p, *z = memchr(s, 0, (size_t)(end - s));
-    if (!z)
-        return NULL;
-    *p = z + 1;
-    return s;
-}
-
-static int recv_req(int sock, char *buf, int fds[WARM_NFDS])
-{
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int) * WARM_NFDS)];
-    } cm;
-    struct iovec iov = {buf, WARM_MSG_MAX};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-                       .msg_controllen = sizeof cm.b};
-    ssize_t n;
-    while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    if (n < (ssize_t)sizeof(warm_hdr_t) || !c || c->cmsg_type != SCM_RIGHTS ||
-        c->cmsg_len != CMSG_LEN(sizeof(int) * WARM_NFDS))
-        return -1;
-    memcpy(fds, CMSG_DATA(c), sizeof(int) * WARM_NFDS);
-    char ack = WARM_ACK;        /* alive, holding the request: the taker stops doubting */
-    return send(sock, &ack, 1, MSG_NOSIGNAL) == 1 ? (int)n : -1;
-}
-
-/* The stdio fds in 0-2, the report pipe in 3, nothing else open. */
-static void worker_fds(const int fds[WARM_NFDS])
-{
-    if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
-        _exit(127);
-    if (fds[3] != 3 ? dup3(fds[3], 3, O_CLOEXEC) < 0 : fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
-        _exit(127);
-    syscall(SYS_close_range, 4, ~0U, 0);        /* the socket and the received copies */
-}
-
-static int worker_main(void *arg)
-{
-    int sock = (int)(intptr_t)arg;
-    worker_harden(sock);
-    char *buf = mmap(NULL, WARM_MSG_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    int fds[WARM_NFDS];
-    int n = buf == MAP_FAILED ? -1 : recv_req(sock, buf, fds);
-    if (n < 0)
-        _exit(127);
-    worker_fds(fds);
-    warm_hdr_t h;
-    memcpy(&h, buf, sizeof h);
-    char *p = buf + sizeof h, *end = buf + n, *cwd = NULL;
-    char *envp[WARM_ENV_MAX + 1];
-    char *argv[4] = {"sh", "-c", NULL, NULL};
-    if ((h.has_cwd && !(cwd = next_str(&p, end))) || !(argv[2] = next_str(&p, end)) ||
-        h.nenv > WARM_ENV_MAX)
-        worker_fail();
-    for (uint32_t i = 0; i < h.nenv; i++)
-        if (!(envp[i] = next_str(&p, end)))
-            worker_fail();
-    envp[h.nenv] = NULL;
-    if (cwd ? chdir(cwd) < 0 : chdir("/root") < 0 && chdir("/") < 0)
-        worker_fail();
-    execve("/bin/sh", argv, envp);
-    worker_fail();
-}
 
 /* ---- arming: the request thread that answered forks the next worker ---- */
 
@@ -199,7 +91,8 @@ static pid_t clone_named(char *stack, int sock)
     char mine[16] = "";
     prctl(PR_GET_NAME, mine, 0, 0, 0);
     prctl(PR_SET_NAME, "hb-warm", 0, 0, 0);
-    pid_t pid = clone(worker_main, stack + WARM_STACK, 0, (void *)(intptr_t)sock);
+    warm_start_t st = {.sock = sock, .caps = g_caps};
+    pid_t pid = clone(agent_warm_worker_main, stack + WARM_STACK, 0, &st);
     int err = errno;
     prctl(PR_SET_NAME, mine, 0, 0, 0);
     errno = err;
