@@ -12,12 +12,36 @@ after a PTY process.
 
 The idle worker is not the user's: kill-all neither kills nor counts it,
 the user cgroup's pids count leaves it out, init keeps no thread for it,
-and a kill -9 -1 from inside that kills it leaves the next exec working."""
+and a kill -9 -1 from inside that kills it leaves the next exec working.
+
+Warm exec is opt-in (`--warm-exec`): this module's daemon runs with it; a
+daemon without it never arms a worker (the last test)."""
 import os
 import time
 
+import pytest
+
 import hbtest
-from hbtest import wait_until
+from conftest import shutdown_daemon
+from hbtest import Daemon, wait_until
+
+
+@pytest.fixture(scope="module")
+def daemon(e2e_tmp):
+    """Its own daemon, started with --warm-exec (off by default)."""
+    d = Daemon(e2e_tmp / "warm-exec", name="daemon", extra_args=["--warm-exec"])
+    d.start()
+    yield d
+    shutdown_daemon(d)
+    reports = d.sanitizer_reports()
+    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+
+
+@pytest.fixture(scope="module")
+def client(daemon):
+    c = daemon.client()
+    yield c
+    c.close()
 
 PROBE = r"""
 (cd /proc/$$/fd && echo *)
@@ -304,3 +328,27 @@ def test_request_past_the_workers_128_kib_takes_todays_path(sandbox):
     assert res["exit_code"] == 0 and size == str(30 * 1024) and pid != str(w), res
     assert one_worker(sb.id)[1] == w, "the worker was not consumed"
     assert sb.sh("echo $$").strip() == str(w)
+
+
+def test_a_daemon_without_the_flag_never_arms_a_worker(private_daemon):
+    """The default (no --warm-exec): after several plain execs, each of
+    which arms a worker on a --warm-exec daemon (first test), the sandbox
+    holds no hb-warm process at all, idle or taken."""
+    d = private_daemon()
+    c = d.client()
+    sid = c.create()["id"]
+    try:
+        pids = set()
+        for _ in range(5):
+            res = c.exec(sid, "echo $$")
+            assert res["exit_code"] == 0, res
+            pids.add(res["stdout"].strip())
+        time.sleep(0.3)     # a worker is forked right after an answer, when armed
+        assert warm_workers(sid) == [] and warm_workers(sid, "user") == [], \
+            "no hb-warm process without --warm-exec"
+        own = (hbtest.cgroup_dir("pids", sid) / "cgroup.procs").read_text().split()
+        assert own, "the listing sees init: an hb-warm there would have been seen"
+        assert len(pids) == 5, "each exec a fresh process"
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()

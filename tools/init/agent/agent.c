@@ -265,6 +265,7 @@ void agent_run(const agent_cfg_t *cfg)
     agent_exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
     agent_proc_setup(cfg->id);
     agent_hostname_init(cfg->id, cfg->last_pid_fd);
+    agent_warm_enable(cfg->warm_exec);
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
     bool starved = false;   /* leave the listener alone for a moment (accept_all) */

@@ -101,7 +101,11 @@ void   agent_reset_signals(void);
  * ready, or it failed: nothing left open or running, nothing answered) and
  * the caller takes agent_spawn. */
 int  agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch, int *pidfd);
-/* After a plain exec's answer: fork a fresh worker unless one is idle. */
+/* Set once by agent_run before any request thread: off (the default),
+ * no worker is ever forked and agent_warm_spawn always returns -1. */
+void agent_warm_enable(bool on);
+/* After a plain exec's answer: fork a fresh worker unless one is idle
+ * (nothing when not enabled). */
 void agent_warm_refill(void);
 /* agent_warm_reap.c: a taken worker's status may reach init's main thread
  * once it has exec'd. Claim it (0, or -1: no slot); the main thread hands

@@ -7,6 +7,10 @@
  * and controlling terminal come before the capability drop; background
  * processes (agent_proc_start.c) keep it too.
  *
+ * Opt-in: only when launch.conf says warm_exec (the daemon's --warm-exec,
+ * agent_warm_enable); otherwise no worker is ever forked and every exec
+ * takes agent_spawn, as before warm exec existed.
+ *
  * Not a process of the user's while idle: the worker waits in init's own
  * cgroups, not in the user cgroups, so the user's pids count and the
  * daemon's kill-all (which skips an idle `hb-warm` child of init in init's
@@ -60,6 +64,10 @@ static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
 static pid_t g_pid = -1;                   /* the idle worker; -1: none */
 static int g_sock = -1;                    /* our end of its socket */
 static cap_t g_caps;                       /* the command set, built once */
+/* Written once by agent_run before any request thread starts, read only
+ * after: opt-in because the idle worker costs each sandbox a pid and
+ * ~0.5 MiB for a gain measured at <= 0.6 ms (docs/performance.md). */
+static bool g_on;
 
 /* ---- arming: the request thread that answered forks the next worker ---- */
 
@@ -122,8 +130,15 @@ static void fork_worker(void)
     g_sock = park_fd(sv[0]);
 }
 
+void agent_warm_enable(bool on)
+{
+    g_on = on;
+}
+
 void agent_warm_refill(void)
 {
+    if (!g_on)
+        return;
     pthread_mutex_lock(&g_m);
     drop_if_dead();
     if (!g_caps)
@@ -303,7 +318,7 @@ static pid_t take_claimed(int *sock, int *pidfd)
 int agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch, int *pidfd)
 {
     *pidfd = -1;
-    if (q->user || q->cols || q->rows || !q->stdin_pipe)
+    if (!g_on || q->user || q->cols || q->rows || !q->stdin_pipe)
         return -1;
     size_t len = 0;
     char *buf = request_msg(q, &len);
