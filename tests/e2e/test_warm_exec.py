@@ -22,26 +22,25 @@ import time
 import pytest
 
 import hbtest
-from conftest import shutdown_daemon
-from hbtest import Daemon, wait_until
+from conftest import module_daemon_and_client
+from hbtest import wait_until
 
 
 @pytest.fixture(scope="module")
-def daemon(e2e_tmp):
-    """Its own daemon, started with --warm-exec (off by default)."""
-    d = Daemon(e2e_tmp / "warm-exec", name="daemon", extra_args=["--warm-exec"])
-    d.start()
-    yield d
-    shutdown_daemon(d)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+def warm_daemon(e2e_tmp):
+    """Its own daemon and client, started with --warm-exec (off by default)."""
+    yield from module_daemon_and_client(e2e_tmp / "warm-exec", extra_args=["--warm-exec"])
 
 
 @pytest.fixture(scope="module")
-def client(daemon):
-    c = daemon.client()
-    yield c
-    c.close()
+def daemon(warm_daemon):
+    return warm_daemon[0]
+
+
+@pytest.fixture(scope="module")
+def client(warm_daemon):
+    return warm_daemon[1]
+
 
 PROBE = r"""
 (cd /proc/$$/fd && echo *)

@@ -1,12 +1,16 @@
-"""Warm exec (issue 19): exec `true` through init's pre-forked worker beside
-today's path and the bwrap and fork+exec baselines, all sampled in one loop.
-Today's path is taken with `"user": "root"` (exec_as never uses the worker;
-it adds a lookup in the sandbox's /etc/passwd, a few microseconds)."""
+"""Warm exec (issue 19, opt-in: `--warm-exec`): exec `true` through init's
+pre-forked worker, in a daemon of its own started with the flag, beside
+today's path and the bwrap and fork+exec baselines, all sampled in one
+loop. Today's path is timed twice: in the same --warm-exec sandbox with
+`"user": "root"` (exec_as never uses the worker; it adds a lookup in the
+sandbox's /etc/passwd, a few microseconds), and as a plain exec in the
+default daemon's sandbox (no worker: the default)."""
 
 import time
 
-from bench_client import expect
+from bench_client import Client, create_ok, destroy_ok, expect
 from bench_common import HTTP_TIMEOUT, BenchError, dist, log, timed
+from bench_daemon import SideDaemon, cleanup
 
 # After a warm exec init forks the next worker; without a pause that fork
 # runs during the today's-path exec timed next and slows it.
@@ -21,16 +25,36 @@ def exec_timed(c, sid, body):
     return t
 
 
-def bench_warm_exec(args, c, sid, res):
-    warm, cold = [], []
+def _sample(args, c, sid, wc, wsid):
+    warm, cold, default = [], [], []
     for _ in range(args.n):
         args.baseline.sample(fork_exec=True)
-        warm.append(exec_timed(c, sid, {"command": "true"}))
+        warm.append(exec_timed(wc, wsid, {"command": "true"}))
         time.sleep(REFILL_PAUSE)
-        cold.append(exec_timed(c, sid, {"command": "true", "user": "root"}))
+        cold.append(exec_timed(wc, wsid, {"command": "true", "user": "root"}))
+        default.append(exec_timed(c, sid, {"command": "true"}))
+    return warm, cold, default
+
+
+def bench_warm_exec(args, c, sid, res):
+    """c, sid: the default daemon's client and a sandbox of it."""
+    wd = SideDaemon(args, "w", ["--warm-exec"])
+    try:
+        wd.start()
+        wc = Client(wd)
+        _, wsid = create_ok(wc, {"network": "none"})
+        exec_timed(wc, wsid, {"command": "true"})   # the first exec arms the worker
+        time.sleep(REFILL_PAUSE)
+        warm, cold, default = _sample(args, c, sid, wc, wsid)
+        destroy_ok(wc, wsid)
+    finally:
+        if wd.proc:
+            cleanup(wd, args)
     res["exec_true_warm"], res["exec_true_cold"] = dist(warm), dist(cold)
+    res["exec_true_default"] = dist(default)
     log(f"exec true warm p50 {res['exec_true_warm']['p50']:.2f} ms, today's path p50 "
-        f"{res['exec_true_cold']['p50']:.2f} ms")
+        f"{res['exec_true_cold']['p50']:.2f} ms (exec_as root), "
+        f"{res['exec_true_default']['p50']:.2f} ms (default daemon)")
 
 
 def warm_rows(res, rows, ms, ratio):
@@ -48,3 +72,7 @@ def warm_rows(res, rows, ms, ratio):
                      *(("<= 2x fork+exec p50", r is not None and r <= 2) if p == "p50" else (None, None))))
         rows.append((f"exec true, today's path (exec_as root) {p}", ms(cold[p]), cold[p],
                      f"bwrap {p} {ms(b.get(p))}", ratio(cold[p], b.get(p)), None, None))
+        d = res.get("exec_true_default")
+        if d:
+            rows.append((f"exec true, default daemon (no --warm-exec) {p}", ms(d[p]), d[p],
+                         f"warm worker {p} {ms(w[p])}", ratio(d[p], w[p]), None, None))
