@@ -32,7 +32,8 @@
     X(NET_GROUP,         "net_group")          /* device group (shared mode) */ \
     X(SKILLS_DIR,        "skills_dir")                                          \
     X(SKILL,             "skill")              /* repeated: one skill name   */ \
-    X(LAYER,             "layer")              /* repeated, top first: "<uid_base> <path>" */
+    X(LAYER,             "layer")              /* repeated, top first: "<uid_base> <path>" */ \
+    X(WARM_EXEC,         "warm_exec")          /* "1": init arms warm exec   */
 
 /* The most layers above the image's root (image_layer.h). */
 #define HB_LC_LAYERS_MAX 16

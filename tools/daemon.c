@@ -111,7 +111,8 @@ static hb_runtime_conf_t runtime_conf(const hb_config_t *c, const char *init_bin
                                .subnet = c->subnet, .dns = c->dns,
                                .allow_private_egress = c->allow_private_egress,
                                .packages = c->packages, .max_images = (uint64_t)c->max_images,
-                               .max_image_bytes = c->max_image_bytes};
+                               .max_image_bytes = c->max_image_bytes,
+                               .warm_exec = c->warm_exec};
 }
 
 /* hivebox-init beside our own executable, unless HIVEBOX_INIT_BIN says. */

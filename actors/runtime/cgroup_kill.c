@@ -192,14 +192,46 @@ int hb_cg_destroy(const hb_runtime_t *rt, const char *id)
 
 /* ---- kill-all ---- */
 
+/* Init's idle warm exec worker (tools/init/agent/agent_warm.c): a child of
+ * init named hb-warm in the sandbox's own cgroup (v1). Nothing of the
+ * user's can be there: commands and their children live in the user
+ * cgroup, and init's children move there before they exec. It holds
+ * nothing of the user's, so kill-all neither kills nor counts it. */
+static bool idle_warm_worker(pid_t pid, pid_t init_pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (hb_read_small(path, buf, sizeof buf) <= 0)
+        return false;
+    const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');   /* the comm may hold ')' */
+    int ppid = 0;
+    return lp && rp && rp - lp == 8 && strncmp(lp, "(hb-warm)", 9) == 0 &&
+           sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == init_pid;
+}
+
+/* What kill-all empties: the sandbox's cgroup (init, its idle warm worker
+ * left out, and commands a moment before they join the user cgroup) and
+ * the user cgroup. */
+static void read_kill_set(const char *const dirs[2], pid_t init_pid, bool v1, pidv_t *out)
+{
+    if (dirs[0][0]) {
+        read_procs(dirs[0], out);
+        size_t k = 0;
+        for (size_t i = 0; i < out->n; i++)
+            if (out->v[i] == init_pid || !v1 || !idle_warm_worker(out->v[i], init_pid))
+                out->v[k++] = out->v[i];
+        out->n = k;
+    }
+    if (dirs[1][0])
+        read_procs(dirs[1], out);
+}
+
 /* One round: kill everything but init listed in the sandbox's cgroups.
  * Returns how many of them were not already killed in the round before. */
-static uint64_t kill_round(const char *const dirs[2], pid_t init_pid, pidv_t *prev)
+static uint64_t kill_round(const char *const dirs[2], pid_t init_pid, bool v1, pidv_t *prev)
 {
     pidv_t now = {0};
-    for (int i = 0; i < 2; i++)
-        if (dirs[i][0])
-            read_procs(dirs[i], &now);
+    read_kill_set(dirs, init_pid, v1, &now);
     uint64_t fresh = 0;
     for (size_t i = 0; i < now.n; i++) {
         if (now.v[i] <= 1 || now.v[i] == init_pid)
@@ -215,12 +247,10 @@ static uint64_t kill_round(const char *const dirs[2], pid_t init_pid, pidv_t *pr
 }
 
 /* Nothing but init left in the cgroups. */
-static bool only_init(const char *const dirs[2], pid_t init_pid)
+static bool only_init(const char *const dirs[2], pid_t init_pid, bool v1)
 {
     pidv_t now = {0};
-    for (int i = 0; i < 2; i++)
-        if (dirs[i][0])
-            read_procs(dirs[i], &now);
+    read_kill_set(dirs, init_pid, v1, &now);
     bool alone = now.n == 0 || (now.n == 1 && now.v[0] == init_pid);
     free(now.v);
     return alone;
@@ -241,20 +271,21 @@ int hb_cg_kill_user(const hb_runtime_t *rt, const char *id, pid_t init_pid, uint
         hb_cg_dir(rt, "pids", id, true, udir, sizeof udir);
     hb_cg_dir(rt, rt->cgroup_v2 ? NULL : "freezer", id, !rt->cgroup_v2, fz, sizeof fz);
     const char *const dirs[2] = {sbdir, udir};
+    bool v1 = !rt->cgroup_v2;
     pidv_t prev = {0};
     int64_t end = now_ms() + KILL_MAX_MS;
-    for (int round = 0; round < KILL_ROUNDS && now_ms() < end && !only_init(dirs, init_pid);
+    for (int round = 0; round < KILL_ROUNDS && now_ms() < end && !only_init(dirs, init_pid, v1);
          round++) {
         bool frozen = freeze(rt, fz, true);
-        *killed += kill_round(dirs, init_pid, &prev);
+        *killed += kill_round(dirs, init_pid, v1, &prev);
         if (frozen)
             freeze(rt, fz, false);
         /* Killed tasks die as they thaw; SIGKILL pending, none can fork. */
-        for (int t = 0; t < GONE_WAIT_MS / 5 && !only_init(dirs, init_pid); t++)
+        for (int t = 0; t < GONE_WAIT_MS / 5 && !only_init(dirs, init_pid, v1); t++)
             sleep_ms(5);
     }
     free(prev.v);
-    if (!only_init(dirs, init_pid))
+    if (!only_init(dirs, init_pid, v1))
         return hb_fail(e, HB_E_UNAVAIL, EBUSY, "sandbox '%s': processes still left after "
                        "killing %llu; retry", id, (unsigned long long)*killed);
     return 0;

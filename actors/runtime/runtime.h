@@ -103,6 +103,7 @@ typedef struct {
     const char *packages;       /* extra packages of the base image (image_build.c) */
     uint64_t    max_images;     /* issue 17 (image_gc.c): 0 = no cap */
     uint64_t    max_image_bytes;
+    bool        warm_exec;      /* issue 19: launch.conf tells init (agent_warm.c) */
 } hb_runtime_conf_t;
 
 /* Network of modes isolated/shared (net.c), fixed at hb_runtime_init from

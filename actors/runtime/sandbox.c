@@ -131,6 +131,9 @@ static int write_launch_conf(const hb_sandbox_t *sb, hb_err_t *e)
         n = hb_lc_append(buf, sizeof buf, n, HB_LC_SKILLS_DIR, "%s", sb->rt->skills_dir);
     snprintf(skills, sizeof skills, "%s", sb->spec.skills);
     n = conf_lines(buf, sizeof buf, n, HB_LC_SKILL, skills);
+    /* issue 19: opt-in (--warm-exec); absent, init never arms a worker */
+    if (sb->rt->conf.warm_exec)
+        n = hb_lc_append(buf, sizeof buf, n, HB_LC_WARM_EXEC, "1");
     if (n < 0 || (size_t)n >= sizeof buf)
         return hb_fail(e, HB_E_INTERNAL, ENAMETOOLONG, "launch.conf too long");
     return hb_write_atomic(sb->dir, HB_SBDIR_LAUNCH_CONF, buf, (size_t)n, 0600, e);

@@ -255,6 +255,20 @@ def private_daemon(e2e_tmp):
         assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
 
 
+def module_daemon_and_client(root, **kw):
+    """Generator for a module's own `daemon` fixture (Daemon's keyword
+    arguments, e.g. extra_args): yields (daemon, client), then shuts the
+    daemon down and fails on sanitizer reports in its log."""
+    d = Daemon(root, name="daemon", **kw)
+    d.start()
+    c = d.client()
+    yield d, c
+    c.close()
+    shutdown_daemon(d)
+    reports = d.sanitizer_reports()
+    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+
+
 # ---------------------------------------------------------------- OpenAPI conformance
 # Every answer a daemon gives the suite is checked against schemas/openapi.json
 # (tests/e2e/openapi_check.py): after each test, and at the end for the rest.

@@ -34,6 +34,7 @@ Test(launchconf, written_then_read_by_the_launcher)
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_SKILLS_DIR, "%s", "/data/skills");
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_SKILL, "%s", "pdf");
     n = hb_lc_append(buf, sizeof buf, n, HB_LC_SKILL, "%s", "../escape");   /* dropped */
+    n = hb_lc_append(buf, sizeof buf, n, HB_LC_WARM_EXEC, "1");
     cr_assert(n > 0 && (size_t)n < sizeof buf);
     cr_assert_eq(strncmp(buf, "id=sb1\nimage=/data/images/base/rootfs\n", 38), 0,
                  "the format: key=value lines");
@@ -60,6 +61,7 @@ Test(launchconf, written_then_read_by_the_launcher)
     cr_assert_str_eq(c->skills.dir, "/data/skills");
     cr_assert_eq(c->skills.n, 1);
     cr_assert_str_eq(c->skills.names[0], "pdf");
+    cr_assert(c->warm_exec, "warm_exec=1 arms warm exec");
     free(c);
 }
 
@@ -69,6 +71,9 @@ Test(launchconf, incomplete_or_too_long)
     launch_conf_t *c = malloc(sizeof *c);
     cr_assert_not_null(c);
     cr_assert_eq(launch_conf_parse(buf, "/d", c), -1, "no uid_base, no shm_bytes");
+    char off[] = "id=x\nimage=/i\nuid_base=5\nshm_bytes=65536\nwarm_exec=yes\n";
+    cr_assert_eq(launch_conf_parse(off, "/d", c), 0);
+    cr_assert_not(c->warm_exec, "only warm_exec=1 turns it on; absent or else: off");
     free(c);
     char small[16];
     int n = hb_lc_append(small, sizeof small, 0, HB_LC_ID, "%s", "short");

@@ -1,6 +1,7 @@
 """The daemon under test: started on loopback with its own data dir, key,
 ports and bridge; stopped and cleaned up after the run."""
 
+import copy
 import json
 import os
 import resource
@@ -190,6 +191,21 @@ class Daemon:
 
 
 # ---- cleanup ---------------------------------------------------------------
+
+class SideDaemon(Daemon):
+    """A second daemon beside the benchmark's, with extra flags: its own
+    data dir and bridge (the benchmark's name plus suffix), no wrapper."""
+
+    def __init__(self, args, suffix, flags):
+        own = copy.copy(args)
+        own.data_dir, own.daemon_wrapper = None, ""
+        own.bridge, own.subnet = (args.bridge + suffix)[:15], None
+        super().__init__(own)
+        self.flags = list(flags)
+
+    def argv(self):
+        return super().argv() + self.flags
+
 
 def cleanup(d, args):
     """Destroy every sandbox of this daemon: they outlive it by design."""

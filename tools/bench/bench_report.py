@@ -11,6 +11,7 @@ from bench_dns import dns_rows
 from bench_preview import preview_rows
 from bench_pool import pool_rows
 from bench_terminal import terminal_rows
+from bench_warm import warm_rows
 
 # ---- the report ------------------------------------------------------------
 
@@ -130,6 +131,7 @@ def build_rows(res):
     lifecycle_rows(res, rows, ms)
     dns_rows(res, rows, ms)
     preview_rows(res, rows, ms)
+    warm_rows(res, rows, ms, ratio)
     pool_rows(res, rows, ms)
     return rows
 

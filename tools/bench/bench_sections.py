@@ -13,6 +13,7 @@ from bench_client import Client, create_ok, destroy_ok, exec_ok, expect, paralle
 from bench_dashboard import rows_at
 from bench_density import density_extra
 from bench_common import HTTP_TIMEOUT, MIB, BenchError, dist, log, timed
+from bench_warm import bench_warm_exec
 from bench_host import (cgroup_instance, cgroup_memory, idle_cpu_percent, mem_available,
                         meminfo, pss_bytes)
 
@@ -76,6 +77,7 @@ def bench_exec(args, d, res, notes):
         res["exec_1mib_duration_ms"] = dist(inside)
         log(f"exec true p50 {res['exec_true']['p50']:.2f} ms, 1 MiB p50 "
             f"{res['exec_1mib']['p50']:.2f} ms")
+        bench_warm_exec(args, c, sid, res)
     finally:
         destroy_ok(c, sid)
 

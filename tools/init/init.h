@@ -6,6 +6,7 @@
 #ifndef HB_INIT_H
 #define HB_INIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define INIT_MAX_CG 8
@@ -20,6 +21,9 @@ typedef struct {
     /* issue 19 (warm pool): /proc/sys/kernel/ns_last_pid opened before
      * /proc/sys turned read-only (agent_hostname.c); -1 if not */
     int last_pid_fd;
+    /* issue 19: launch.conf's warm_exec (the daemon's --warm-exec): arm the
+     * pre-forked exec worker (agent_warm.c); false: never */
+    bool warm_exec;
 } agent_cfg_t;
 
 /* Serve forever as PID 1: reap orphans, accept connections, serve each on a

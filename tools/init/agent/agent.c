@@ -10,7 +10,9 @@
  * every signal init has no handler for, are dropped; kill(-1) skips it).
  * The threads reap only their own children: a command is the child of the
  * thread that started it and waited for by it alone, while the main thread
- * reaps orphans with __WNOTHREAD, so it never takes a command's status. */
+ * reaps orphans with __WNOTHREAD, so it never takes a command's status;
+ * the one exception, a command started in the warm worker, is handed over
+ * (agent_warm.c, agent_warm_reap.c). */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
@@ -154,11 +156,16 @@ static void start_request(int conn, const char *id, const pthread_attr_t *at)
 }
 
 /* Reap the orphans handed to PID 1 (they are the main thread's children);
- * commands are their request thread's own and stay untouched. */
+ * commands are their request thread's own and stay untouched, but for a
+ * warm command, whose status goes to the request thread that runs it
+ * (agent_warm_reap.c). */
 static void reap_orphans(void)
 {
     for (;;) {
-        pid_t p = waitpid(-1, NULL, WNOHANG | __WNOTHREAD);
+        int st = 0;
+        pid_t p = waitpid(-1, &st, WNOHANG | __WNOTHREAD);
+        if (p > 0)
+            agent_warm_reaped(p, st);
         if (p > 0 || (p < 0 && errno == EINTR))
             continue;
         break;
@@ -258,6 +265,7 @@ void agent_run(const agent_cfg_t *cfg)
     agent_exec_setup(cfg->cg_fds, cfg->n_cg, oom_lowered());
     agent_proc_setup(cfg->id);
     agent_hostname_init(cfg->id, cfg->last_pid_fd);
+    agent_warm_enable(cfg->warm_exec);
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
     bool starved = false;   /* leave the listener alone for a moment (accept_all) */

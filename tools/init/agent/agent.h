@@ -85,11 +85,35 @@ char **agent_build_env(const msgpack_object_array *env, const char *hostname, co
 cap_t  agent_build_caps(void);
 bool   agent_oom_reset_needed(void);
 void   agent_reset_oom(pid_t pid);         /* after execve: the command's own /proc files */
+/* pid as text in our pid namespace ("0": the caller); 0 or an errno.
+ * System calls only: also for a child. */
+int    agent_move_to_user_cgroups(const char *pid, size_t len);
+bool   agent_has_user_cgroups(void);      /* false on cgroup v2: commands share init's */
 /* In a child only (system calls, no locks): */
 int    agent_join_user_cgroups(void);      /* 0 or an errno */
 int    agent_drop_bounding(void);
 int    agent_set_rlimits(void);
 void   agent_reset_signals(void);
+
+/* Warm exec (agent_warm.c): a plain root exec without a terminal starts in
+ * the pre-forked worker. 0 with *ch filled once it has exec'd (the caller
+ * waits for it with __WALL: it has no exit signal), or -1 (no worker
+ * ready, or it failed: nothing left open or running, nothing answered) and
+ * the caller takes agent_spawn. */
+int  agent_warm_spawn(const agent_spawn_req_t *q, agent_child_t *ch, int *pidfd);
+/* Set once by agent_run before any request thread: off (the default),
+ * no worker is ever forked and agent_warm_spawn always returns -1. */
+void agent_warm_enable(bool on);
+/* After a plain exec's answer: fork a fresh worker unless one is idle
+ * (nothing when not enabled). */
+void agent_warm_refill(void);
+/* agent_warm_reap.c: a taken worker's status may reach init's main thread
+ * once it has exec'd. Claim it (0, or -1: no slot); the main thread hands
+ * over what it reaps; agent_child_wait is the blocking wait for any
+ * command of a request thread, claimed or not, and returns its status. */
+int  agent_warm_claim(pid_t pid);
+void agent_warm_reaped(pid_t pid, int st);
+int  agent_child_wait(pid_t pid);
 
 /* Request handlers: they answer on conn and return; the caller closes it. */
 void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname);

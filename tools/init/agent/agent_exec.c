@@ -1,7 +1,9 @@
 /* The `exec` request: start a hardened /bin/sh -c <cmd> (agent_spawn.c),
  * stream its output, enforce out_cap and timeout, answer `exit` as
  * soon as the shell exits. Runs on a request thread of PID 1; the command is
- * that thread's child and only that thread waits for it. */
+ * that thread's child (or the warm worker it took, agent_warm.c) and only
+ * that thread waits for it (agent_child_wait: the main thread may reap a
+ * warm command and hands its status over, agent_warm_reap.c). */
 #include "agent.h"
 #include "init.h"
 #include "log.h"
@@ -149,10 +151,7 @@ static int stream_loop(stream_t *s, pid_t pid, int pidfd, uint64_t timeout_ms, b
         if (p[0].revents)
             break;
     }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return st;
+    return agent_child_wait(pid);
 }
 
 static void send_exit(stream_t *s, int st, bool timed_out, int64_t t0)
@@ -181,11 +180,18 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     agent_spawn_req_t q = {.r = r, .user = r->op == HB_OP_EXEC_AS ? &r->user : NULL,
                            .hostname = hostname, .stdin_pipe = true};
     agent_child_t ch;
+    int pidfd = -1;             /* the warm path opens it before its exec (agent_warm_reap.c) */
     int64_t t0 = agent_mono_us();
-    if (agent_spawn(conn, &q, &ch) < 0)
+    /* The warm worker when one is ready, else today's path (agent_warm.c). */
+    bool plain = r->op == HB_OP_EXEC;
+    if (agent_warm_spawn(&q, &ch, &pidfd) < 0 && agent_spawn(conn, &q, &ch) < 0) {
+        if (plain)
+            agent_warm_refill();
         return;
+    }
     pid_t pid = ch.pid;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     stream_t s = {
         .conn = conn, .fd = {ch.in_w, ch.out_r, ch.err_r},
         .in = r->stdin.ptr, .in_left = r->stdin.ptr ? r->stdin.len : 0,
@@ -195,8 +201,7 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     if (pidfd < 0 || !s.buf) {
         kill(-pid, SIGKILL);
         agent_answer_err(conn, pidfd < 0 ? errno : ENOMEM, "exec: cannot supervise the command");
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+        agent_child_wait(pid);
     } else {
         send_started(conn, pid);
         if (s.in_left == 0)
@@ -213,4 +218,6 @@ void agent_op_exec(int conn, const hb_initreq_t *r, const char *hostname)
     if (pidfd >= 0)
         close(pidfd);
     free(s.buf);
+    if (plain)
+        agent_warm_refill();    /* after the answer: off this command's latency */
 }

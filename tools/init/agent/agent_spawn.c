@@ -117,14 +117,25 @@ static void become_user(const child_t *c)
 
 /* ---- exec_as: the user, from the sandbox's /etc/passwd ---- */
 
-/* Move the calling process into every user cgroup (pids, memory, ...):
- * its pids limit and its OOM kills stay apart from init's. 0 or an errno. */
-int agent_join_user_cgroups(void)
+/* Move a process ("0": the caller) into every user cgroup (pids, memory,
+ * ...): its pids limit and its OOM kills stay apart from init's. 0 or an
+ * errno. */
+int agent_move_to_user_cgroups(const char *pid, size_t len)
 {
     for (int i = 0; i < g_n_cg; i++)
-        if (write(g_cg_fds[i], "0", 1) != 1)
+        if (write(g_cg_fds[i], pid, len) != (ssize_t)len)
             return errno ? errno : EIO;
     return 0;
+}
+
+bool agent_has_user_cgroups(void)
+{
+    return g_n_cg > 0;
+}
+
+int agent_join_user_cgroups(void)
+{
+    return agent_move_to_user_cgroups("0", 1);
 }
 
 /* A command's rlimits: no core files, a sane NOFILE. 0 or -1. */

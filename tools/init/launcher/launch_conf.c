@@ -47,6 +47,9 @@ static int take(void *ud, hb_lckey_t k, const char *val)
         if (c->n_user_cg < INIT_MAX_CG)
             snprintf(c->user_cg_procs[c->n_user_cg++], LPATH, "%s", val);
         break;
+    case HB_LC_WARM_EXEC:
+        c->warm_exec = strcmp(val, "1") == 0;
+        break;
     default:
         if (!launch_net_conf(&c->net, k, val))
             launch_skills_conf(&c->skills, k, val);

@@ -29,6 +29,7 @@ typedef struct {
     unsigned long long shm_bytes;             /* size of /dev/shm */
     launch_net_t net;       /* isolated/shared: see launch_net.h */
     launch_skills_t skills; /* /opt/skills/<name>: see launch_skills.h */
+    bool warm_exec;         /* issue 19: init arms warm exec (agent_warm.c) */
 } launch_conf_t;
 
 /* Fill c (zeroed first; user_cg_fds set to -1) from the text of the

@@ -468,7 +468,7 @@ static int child_main(const launch_conf_t *c, int sync)
     close(sync);
     hb_log_set_prefix("init");
     agent_cfg_t cfg = {.listen_fd = listen_fd, .id = c->id, .n_cg = c->n_user_cg,
-                       .last_pid_fd = g_last_pid_fd};
+                       .last_pid_fd = g_last_pid_fd, .warm_exec = c->warm_exec};
     memcpy(cfg.cg_fds, c->user_cg_fds, sizeof cfg.cg_fds);
     agent_run(&cfg);
 }
