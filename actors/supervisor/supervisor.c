@@ -12,6 +12,7 @@
 #include "supervisor.h"
 
 #include "actor.h"
+#include "sup_host.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -32,7 +33,6 @@
 #define ALIVE_MS 1000       /* init liveness without a pidfd (old kernel): polled */
 #define IDLE_REPORT_MS (HB_USAGE_IDLE_S * 1000)
 #define IDLE_TICK_MS 30000    /* an idle sandbox's check: one file read (its CPU time) */
-#define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
 typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
 
@@ -40,9 +40,9 @@ typedef struct {
     const hb_runtime_t *rt;
     hb_sandbox_t *sb;          /* owned; NULL once destroyed */
     char          id[HB_ID_MAX];
-    char          inbox_ep[128];
+    char          inbox_ep[128];   /* its address on its host (sup_host.h) */
     hb_endpoints_t ep;
-    zsock_t      *inbox, *mgr, *met;
+    zsock_t      *mgr, *met;       /* its host's pushers, borrowed */
     int           inflight;    /* operation threads + leases using sb */
     sup_state_t   state;
     char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
@@ -67,11 +67,6 @@ typedef struct {
     int64_t       watch_from;     /* a start came while watching: watch again from */
     bool          watch_again;
 } sup_t;
-
-void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen)
-{
-    snprintf(buf, len, "inproc://hb-sup-%s-%llu", id, (unsigned long long)gen);
-}
 
 static void publish(sup_t *s, hb_msg_t *ev)
 {
@@ -1054,90 +1049,104 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
         HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m->type));
 }
 
-/* ---- the actor ---- */
+/* ---- the unit on its supervisor host (sup_host.h) ---- */
 
-static bool nothing_in_flight(void *self)
+/* Manager requests and the notes of its own threads come on one inbox
+ * now; these are the notes (operation, watch and lease threads). */
+static bool is_note(hb_msg_type_t t)
+{
+    return t == HB_MSG_OP_DONE || t == HB_MSG_SB_RELEASE || t == HB_MSG_SB_EXECUTED ||
+           t == HB_MSG_SB_PROC_STARTED || t == HB_MSG_SB_PROC_WATCHED ||
+           t == HB_MSG_EV_PROC_STARTED || t == HB_MSG_EV_PROC_EXITED;
+}
+
+static void unit_msg(void *self, hb_msg_t *m)
+{
+    if (is_note(m->type))
+        on_inbox(self, m, NULL);
+    else
+        on_request(self, m);
+}
+
+static bool unit_gone(void *self)
 {
     const sup_t *s = self;
-    return s->inflight == 0;
+    return s->state == S_GONE;
 }
 
-static void run(sup_t *s, zsock_t *pipe)
+static bool unit_busy(void *self)
 {
-    hb_loop_t loop = {.name = s->id, .pipe = pipe, .inbox = s->inbox, .on_inbox = on_inbox,
-                      .on_pipe = on_request, .due = tick_due, .watch_fd = alive_fd,
-                      .on_fd = on_init_exit};
-    s->next_tick_ms = hb_now_ms();
-    hb_loop_run(&loop, s, -1);
-    /* Shutdown: let in-flight uses end within the grace (requests are
-     * answered 503 now that term is set), then let go. */
+    const sup_t *s = self;
+    return s->inflight > 0;
+}
+
+/* Shutdown: requests are answered 503 from now on; in-flight uses get the
+ * host's grace period, then the unit is closed. */
+static void unit_term(void *self)
+{
+    sup_t *s = self;
     s->term = true;
     hb_sup_watch_stop(s->watch);
-    loop.due = NULL;
-    loop.done = nothing_in_flight;
-    hb_loop_run(&loop, s, hb_now_ms() + TERM_GRACE_MS);
 }
 
-static int setup(sup_t *s, hb_err_t *e)
+void hb_sup_args_free(hb_sup_args_t *a)
 {
-    if (!(s->inbox = hb_actor_inbox(s->inbox_ep, e)) ||
-        !(s->mgr = hb_actor_pusher(s->ep.manager, e)) ||
-        !(s->met = hb_actor_pusher(s->ep.metrics, e)))
-        return -1;
-    return 0;
-}
-
-static void free_args(hb_sup_args_t *a)
-{
+    if (!a)
+        return;
     hb_msg_clear(&a->create);
     if (a->sb)   /* attach: leave the sandbox running for the next start */
         hb_sandbox_free(a->sb);
     free(a);
 }
 
-static void sup_actor(zsock_t *pipe, void *arg)
+static void *unit_open(hb_sup_args_t *a, const hb_sup_env_t *env)
 {
-    hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1,
-               .pidfd = -1};
-    snprintf(s.id, sizeof s.id, "%s", a->id);
-    hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
-    hb_err_t e = {0};
-    int rc = setup(&s, &e);
-    hb_actor_ready(pipe, rc < 0 ? &e : NULL);   /* quick: never keep the manager waiting */
-    if (rc < 0) {
-        free_args(a);
-        goto out;
+    sup_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        HB_LOG_ERROR("sandbox %s: out of memory for its supervisor", a->id);
+        hb_sup_args_free(a);
+        return NULL;
     }
+    *s = (sup_t){.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1,
+                 .watch_from = -1, .pidfd = -1, .mgr = env->mgr, .met = env->met};
+    snprintf(s->id, sizeof s->id, "%s", a->id);
+    snprintf(s->inbox_ep, sizeof s->inbox_ep, "%s", env->inbox);
     if (a->sb)
-        do_attach(&s, a->sb);
+        do_attach(s, a->sb);
     else
-        do_create(&s, &a->create, a->pooled);
+        do_create(s, &a->create, a->pooled);
     a->sb = NULL;   /* s owns it now */
-    free_args(a);
-    run(&s, pipe);
-    /* issue 19: a pooled sandbox is nobody's: it goes with the daemon (the
-     * next start builds the pool again) */
-    if (s.sb && s.sb->spec.pooled && s.inflight == 0 && s.state == S_RUNNING)
-        hb_sandbox_destroy(s.sb, NULL);
-    if (s.sb && s.inflight == 0)
-        hb_sandbox_free(s.sb);   /* the sandbox itself keeps running */
-    else if (s.sb)
-        HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
-                 s.inflight);
-out:
-    if (s.pidfd >= 0)
-        close(s.pidfd);
-    free(s.gone_reply_to);
-    free(s.gone_reason);
-    zsock_destroy(&s.inbox);
-    zsock_destroy(&s.mgr);
-    zsock_destroy(&s.met);
+    hb_sup_args_free(a);
+    s->next_tick_ms = hb_now_ms();
+    return s;
 }
 
-zactor_t *hb_supervisor_new(hb_sup_args_t *args, hb_err_t *e)
+static void unit_close(void *self)
 {
-    char name[HB_ID_MAX + 16];
-    snprintf(name, sizeof name, "sandbox %s", args->id);
-    return hb_actor_start(name, sup_actor, args, e);
+    sup_t *s = self;
+    /* issue 19: a pooled sandbox is nobody's: it goes with the daemon (the
+     * next start builds the pool again) */
+    if (s->sb && s->sb->spec.pooled && s->inflight == 0 && s->state == S_RUNNING)
+        hb_sandbox_destroy(s->sb, NULL);
+    if (s->sb && s->inflight == 0)
+        hb_sandbox_free(s->sb);   /* the sandbox itself keeps running */
+    else if (s->sb)
+        HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s->id,
+                    s->inflight);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    free(s->gone_reply_to);
+    free(s->gone_reason);
+    free(s);
+}
+
+static const hb_sup_ops_t SUP_OPS = {
+    .open = unit_open, .on_msg = unit_msg, .due = tick_due, .watch_fd = alive_fd,
+    .on_fd = on_init_exit, .gone = unit_gone, .term = unit_term, .busy = unit_busy,
+    .close = unit_close,
+};
+
+const hb_sup_ops_t *hb_supervisor_ops(void)
+{
+    return &SUP_OPS;
 }
