@@ -14,6 +14,7 @@
 #include "actor.h"
 #include "sup_host.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,11 +35,13 @@
 #define IDLE_REPORT_MS (HB_USAGE_IDLE_S * 1000)
 #define IDLE_TICK_MS 30000    /* an idle sandbox's check: one file read (its CPU time) */
 
-typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
+typedef enum { S_CREATING, S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
 
 typedef struct {
     const hb_runtime_t *rt;
-    hb_sandbox_t *sb;          /* owned; NULL once destroyed */
+    hb_sandbox_t *sb;          /* owned; NULL once destroyed, or while being built */
+    hb_msg_t     *creating;    /* S_CREATING: the create request, borrowed by the build thread */
+    bool          creating_pooled;
     char          id[HB_ID_MAX];
     char          inbox_ep[128];   /* its address on its host (sup_host.h) */
     hb_endpoints_t ep;
@@ -78,7 +81,7 @@ static void pause_reattach(sup_t *s);
 
 /* ---- create / attach ---- */
 
-static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
+int hb_sup_spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
                      hb_err_t *e)
 {
     hb_spec_defaults(spec);
@@ -201,19 +204,11 @@ static void undo_create(sup_t *s, const char *reply_to, const hb_err_t *e)
     fail_create(s, reply_to, e);
 }
 
-static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
+/* The sandbox is built (s->sb): the rest of its create, on the host. */
+static void finish_create(sup_t *s, const hb_msg_t *q, bool pooled)
 {
-    hb_spec_t spec;
     hb_err_t e = {0};
-    int rc = spec_from(s->rt, &spec, q, s->id, &e);
-    spec.pooled = pooled;   /* issue 19: recorded, see on_adopt */
-    if (rc < 0 || hb_sandbox_create(s->rt, &spec, &s->sb, &e) < 0) {
-        if (e.code == HB_E_INTERNAL)
-            HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
-        s->sb = NULL;
-        fail_create(s, q->reply_to, &e);
-        return;
-    }
+    const hb_spec_t *spec = &s->sb->spec;
     if (pooled) {   /* nobody's yet: no agent, no event; the manager keeps it aside */
         announce(s, NULL);
         return;
@@ -224,10 +219,62 @@ static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
         return;
     }
     HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
-             "expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus, spec.pids,
-             spec.disk_str, spec.timeout_s);
+             "expires in %us)", s->id, spec->image, spec->memory_str, spec->cpus, spec->pids,
+             spec->disk_str, spec->timeout_s);
     announce(s, q->reply_to);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
+}
+
+/* issue 19: the build runs on a thread (sup_build.c), so this host's other
+ * sandboxes are served meanwhile; the unit waits in S_CREATING for its
+ * SUP_BUILT. The request moves to s->creating (the thread borrows it). */
+static void do_create(sup_t *s, hb_msg_t *q, bool pooled)
+{
+    hb_err_t e = {0};
+    s->creating = calloc(1, sizeof *s->creating);
+    if (!s->creating) {
+        hb_fail(&e, HB_E_INTERNAL, ENOMEM, "sandbox %s: out of memory", s->id);
+        fail_create(s, q->reply_to, &e);
+        return;
+    }
+    *s->creating = *q;
+    memset(q, 0, sizeof *q);
+    s->creating_pooled = pooled;
+    s->state = S_CREATING;
+    if (hb_sup_build_start(s->rt, s->creating, s->id, pooled, s->inbox_ep) < 0) {
+        hb_fail(&e, HB_E_INTERNAL, 0, "sandbox %s: cannot start a thread to build it", s->id);
+        HB_LOG_ERROR("%s", e.msg);
+        fail_create(s, s->creating->reply_to, &e);
+        hb_msg_clear(s->creating);
+        free(s->creating);
+        s->creating = NULL;
+        return;
+    }
+    s->inflight++;
+}
+
+static void on_built(sup_t *s, const hb_msg_t *m)
+{
+    hb_msg_t *q = s->creating;
+    if (s->state != S_CREATING || !q)
+        return;
+    s->inflight--;
+    s->creating = NULL;
+    s->sb = (hb_sandbox_t *)(uintptr_t)m->handle;
+    if (s->sb) {
+        s->state = S_RUNNING;
+        finish_create(s, q, s->creating_pooled);
+    } else {
+        hb_errcode_t c = m->code > HB_OK && m->code <= HB_E_LAST ? (hb_errcode_t)m->code
+                                                                 : HB_E_INTERNAL;
+        hb_err_t e = {0};
+        hb_fail(&e, c, 0, "%s", m->error ? m->error : "create failed");
+        if (c == HB_E_INTERNAL)
+            HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
+        fail_create(s, q->reply_to, &e);
+    }
+    hb_msg_clear(q);
+    free(q);
 }
 
 /* ---- background processes: the watch ---- */
@@ -932,7 +979,7 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
  * When it cannot, it is left whole under its old id and goes: the create
  * fails if the name is taken (as a fresh one would), else is made fresh.
  * false when the create was answered. */
-static bool adopt_name(sup_t *s, const hb_msg_t *q)
+static bool adopt_name(sup_t *s, hb_msg_t *q)
 {
     hb_err_t e = {0};
     int rc = hb_sandbox_rename(s->sb, q->name, &e);
@@ -954,7 +1001,7 @@ static bool adopt_name(sup_t *s, const hb_msg_t *q)
 /* A create the manager gave this pooled sandbox: it becomes the user's
  * (sandbox_adopt.c) and is announced as a fresh create is. A failure
  * halfway destroys it whole, and the create fails as a fresh one would. */
-static void on_adopt(sup_t *s, const hb_msg_t *q)
+static void on_adopt(sup_t *s, hb_msg_t *q)
 {
     hb_spec_t spec;
     hb_err_t e = {0};
@@ -964,7 +1011,7 @@ static void on_adopt(sup_t *s, const hb_msg_t *q)
     }
     if (q->name && q->name[0] && strcmp(q->name, s->id) != 0 && !adopt_name(s, q))
         return;
-    int rc = spec_from(s->rt, &spec, q, s->id, &e);
+    int rc = hb_sup_spec_from(s->rt, &spec, q, s->id, &e);
     if (rc == 0 && !hb_sandbox_adoptable(s->sb, &spec)) {
         /* what the launch fixed changed since (a skill added): made fresh */
         HB_LOG_INFO("sandbox %s: the pooled one no longer fits; creating it afresh", s->id);
@@ -1034,6 +1081,8 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
     sup_t *s = self;
     if (m->type == HB_MSG_OP_DONE || m->type == HB_MSG_SB_RELEASE)
         on_done(s, m);
+    else if (m->type == HB_MSG_SUP_BUILT)
+        on_built(s, m);
     else if (m->type == HB_MSG_SB_EXECUTED)
         count_exec(s, m);
     else if (m->type == HB_MSG_SB_PROC_STARTED)
@@ -1056,6 +1105,7 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
 static bool is_note(hb_msg_type_t t)
 {
     return t == HB_MSG_OP_DONE || t == HB_MSG_SB_RELEASE || t == HB_MSG_SB_EXECUTED ||
+           t == HB_MSG_SUP_BUILT ||
            t == HB_MSG_SB_PROC_STARTED || t == HB_MSG_SB_PROC_WATCHED ||
            t == HB_MSG_EV_PROC_STARTED || t == HB_MSG_EV_PROC_EXITED;
 }
@@ -1133,6 +1183,8 @@ static void unit_close(void *self)
     else if (s->sb)
         HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s->id,
                     s->inflight);
+    if (s->creating)   /* its build thread still reads it: left to it, never freed */
+        HB_LOG_WARN("sandbox %s: still being built at shutdown; abandoned", s->id);
     if (s->pidfd >= 0)
         close(s->pidfd);
     free(s->gone_reply_to);

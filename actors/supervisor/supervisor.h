@@ -48,8 +48,24 @@ void hb_supervisor_set_max_inflight(int n);
  * (ownership of *req moves in; *req is zeroed). It replies to req's reply_to
  * and posts OP_DONE to inbox when it no longer uses sb. */
 int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox);
-/* Operation threads still running anywhere in the process (for shutdown). */
+/* Operation (and build) threads still running anywhere in the process
+ * (for shutdown). */
 int hb_sup_ops_live(void);
+/* A detached thread counted by hb_sup_ops_live; fn calls hb_sup_thread_end
+ * last. 0, or -1 if it could not start. */
+int  hb_sup_thread_start(void *(*fn)(void *), void *arg);
+void hb_sup_thread_end(void);
+
+/* sup_build.c (issue 19): build the sandbox of create request *q on a
+ * thread of its own, so its supervisor host keeps serving its other
+ * sandboxes meanwhile; q is borrowed until the thread posts SUP_BUILT
+ * (handle: the hb_sandbox_t, owned by the receiver; or code and error) to
+ * inbox. -1 if no thread could start. */
+int hb_sup_build_start(const hb_runtime_t *rt, const hb_msg_t *q, const char *id, bool pooled,
+                       const char *inbox);
+/* The spec a create request asks for (supervisor.c). */
+int hb_sup_spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
+                     hb_err_t *e);
 /* A failed request on sb (what: "command", "listing", ...) that a destroy
  * cut short becomes HB_E_GONE "sandbox 'x' was destroyed while the <what>
  * ran"; bad input stays what it was. The supervisor marks a destroy in the
