@@ -40,7 +40,7 @@ int hb_dueheap_push(hb_dueheap_t *h, hb_due_t *d)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        hb_due_t **v = realloc(h->v, cap * sizeof *v);
+        hb_due_t **v = realloc(h->v, cap * sizeof(void *));   /* an array of pointers */
         if (!v)
             return -1;
         h->v = v;

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define HOSTS_MAX     64
-#define QUEUE_MAX     40000   /* messages one host's inbox may hold: > 2 per sandbox at 16,384 */
+#define QUEUE_MAX     40000   /* messages queued for one host: > 2 per sandbox at 16,384 */
 #define BATCH         256     /* inbox messages per wake before timers and pidfds get a turn */
 #define FD_EVENTS     64
 #define TERM_GRACE_MS 1000    /* the gateway already gave requests their grace */
@@ -61,7 +61,8 @@ static zsock_t *pusher(const char *ep, int timeout_ms)
     zsock_t *s = zsock_new(ZMQ_PUSH);
     if (!s)
         return NULL;
-    zsock_set_sndhwm(s, QUEUE_MAX);   /* before connect: inproc takes the HWM then */
+    /* before connect: inproc takes the HWMs then, and queues their sum */
+    zsock_set_sndhwm(s, QUEUE_MAX / 2);
     zsock_set_sndtimeo(s, timeout_ms);
     zsock_set_linger(s, 5000);
     if (zsock_connect(s, "%s", ep) < 0)
@@ -156,11 +157,11 @@ static void orphan(const run_t *r, uint64_t gen, const hb_msg_t *m)
 
 static void deliver(run_t *r, uint64_t key, const zframe_t *f)
 {
-    if (key == SPAWN_KEY) {
-        hb_sup_args_t *a = NULL;
+    if (key == SPAWN_KEY) {   /* the start arguments' address, as hb_sup_spawn sent it */
+        uintptr_t a = 0;
         if (zframe_size((zframe_t *)f) == sizeof a) {
             memcpy(&a, zframe_data((zframe_t *)f), sizeof a);
-            spawn_unit(r, a);
+            spawn_unit(r, (hb_sup_args_t *)a);
         }
         return;
     }
@@ -300,7 +301,7 @@ static int setup(run_t *r, hb_err_t *e)
     r->inbox = zsock_new(ZMQ_PULL);
     if (!r->inbox)
         return hb_fail(e, HB_E_INTERNAL, 0, "supervisor host: no socket");
-    zsock_set_rcvhwm(r->inbox, QUEUE_MAX);
+    zsock_set_rcvhwm(r->inbox, QUEUE_MAX / 2);
     if (zsock_bind(r->inbox, "%s", r->cfg->ep) < 0)
         return hb_fail(e, HB_E_INTERNAL, zmq_errno(), "cannot bind %s", r->cfg->ep);
     if (!(r->mgr = pusher(r->cfg->eps.manager, 1000)) ||
@@ -381,11 +382,12 @@ int hb_sup_spawn(hb_sup_hosts_t *h, hb_sup_args_t *args, hb_sup_ref_t *out, hb_e
         if (atomic_load(&h->h[i].units) < atomic_load(&h->h[best].units))
             best = i;
     uint64_t key = SPAWN_KEY;
+    uintptr_t addr = (uintptr_t)args;   /* the host's thread takes it over */
     void *s = zsock_resolve(h->h[best].push);
     *out = (hb_sup_ref_t){.host = best, .gen = args->gen};
     atomic_fetch_add(&h->h[best].units, 1);
     if (zmq_send(s, &key, sizeof key, ZMQ_SNDMORE) < 0 ||
-        zmq_send(s, &args, sizeof args, 0) < 0) {
+        zmq_send(s, &addr, sizeof addr, 0) < 0) {
         atomic_fetch_sub(&h->h[best].units, 1);
         hb_sup_args_free(args);
         return hb_fail(e, HB_E_UNAVAIL, zmq_errno(), "supervisor host %d: its queue is full",
