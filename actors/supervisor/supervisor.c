@@ -1,11 +1,15 @@
-/* The per-sandbox supervisor actor (see supervisor.h for the handle's
- * lifetime rules). Its loop only ever does quick things itself: cgroup reads,
- * small atomic file writes, starting threads. The slow calls it makes,
- * hb_sandbox_create, hb_sandbox_destroy and kill-all (bounded to a few
- * seconds), block only this sandbox.
+/* The per-sandbox supervisor (see supervisor.h for the handle's lifetime
+ * rules), a unit on a supervisor host thread (sup_host.h). Its handlers
+ * only ever do quick things themselves: cgroup reads, small atomic file
+ * writes, signals, starting threads; whatever they do delays the other
+ * sandboxes of its host. The build of a new sandbox runs on a thread
+ * (sup_build.c), as execs and listings do (sup_ops.c). Still done here,
+ * bounded: hb_sandbox_destroy (~5 ms), kill-all and pause (freezer writes
+ * and their wait, a few seconds at most), snapshot (one subvolume snapshot)
+ * and restore (a new init: a create's cost).
  *
- * States: running; failing (its init died, waiting for the uses in flight
- * to end), then failed (files and record kept, status "failed", only GET and
+ * States: creating (its build thread runs); running; failing (its init
+ * died, waiting for the uses in flight to end), then failed (files and record kept, status "failed", only GET and
  * DELETE work; expiry still destroys it); destroying; gone. Running has a
  * sub-state, paused (issue 17: sb->paused_at set, every process frozen;
  * see the pause section for what works then). */
