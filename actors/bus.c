@@ -76,16 +76,44 @@ zsock_t *hb_bus_pusher(const char *endpoint)
     return s;
 }
 
+int hb_bus_send_keyed(zsock_t *s, uint64_t key, const hb_msg_t *m)
+{
+    if (zmq_send(zsock_resolve(s), &key, sizeof key, ZMQ_SNDMORE) < 0) {
+        HB_LOG_WARN("bus: cannot send a key frame: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return hb_bus_send(s, m);
+}
+
+/* "<endpoint>#<key>": the endpoint into base and the key; false if there
+ * is no key (or it does not fit). */
+static bool split_key(const char *endpoint, char *base, size_t len, uint64_t *key)
+{
+    const char *hash = strrchr(endpoint, '#');
+    if (!hash || (size_t)(hash - endpoint) >= len)
+        return false;
+    char *end = NULL;
+    *key = strtoull(hash + 1, &end, 10);
+    if (end == hash + 1 || *end)
+        return false;
+    memcpy(base, endpoint, (size_t)(hash - endpoint));
+    base[hash - endpoint] = '\0';
+    return true;
+}
+
 int hb_bus_post(const char *endpoint, const hb_msg_t *m)
 {
     if (!endpoint)
         return 0;
-    zsock_t *s = hb_bus_pusher(endpoint);
+    char base[256];
+    uint64_t key = 0;
+    bool keyed = split_key(endpoint, base, sizeof base, &key);
+    zsock_t *s = hb_bus_pusher(keyed ? base : endpoint);
     if (!s) {
         HB_LOG_WARN("bus: cannot connect to %s", endpoint);
         return -1;
     }
-    int rc = hb_bus_send(s, m);
+    int rc = keyed ? hb_bus_send_keyed(s, key, m) : hb_bus_send(s, m);
     zsock_destroy(&s);
     return rc;
 }

@@ -44,8 +44,13 @@ int hb_bus_recv(zsock_t *s, hb_msg_t *m);
 /* A PUSH connected to endpoint for the calling thread's own use; the caller
  * destroys it. Lingers so a message sent just before destroy still arrives. */
 zsock_t *hb_bus_pusher(const char *endpoint);
-/* One-shot: connect, send, close. For replies and rare posts. */
+/* One-shot: connect, send, close. For replies and rare posts. An endpoint
+ * "<endpoint>#<key>" (issue 19: a sandbox on a supervisor host, see
+ * supervisor/sup_host.h) is sent as hb_bus_send_keyed(<endpoint>, key). */
 int hb_bus_post(const char *endpoint, const hb_msg_t *m);
+/* Two frames: the 8-byte key (which of the receiver's units it is for),
+ * then m. Only supervisor hosts read keyed messages. 0, or -1 (logged). */
+int hb_bus_send_keyed(zsock_t *s, uint64_t key, const hb_msg_t *m);
 /* Post an R_ERROR to reply_to (nothing if reply_to is NULL). */
 void hb_bus_reply_error(const char *reply_to, hb_errcode_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

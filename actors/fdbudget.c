@@ -10,5 +10,6 @@ uint64_t hb_fd_sandbox_cap(void)
         return UINT64_MAX;
     if (rl.rlim_cur <= HB_FDS_RESERVED)
         return 0;
-    return (uint64_t)(rl.rlim_cur - HB_FDS_RESERVED) / HB_FDS_PER_SANDBOX;
+    return (uint64_t)(rl.rlim_cur - HB_FDS_RESERVED) * HB_FDS_PER_SANDBOX_DEN /
+           HB_FDS_PER_SANDBOX_NUM;
 }

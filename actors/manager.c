@@ -13,6 +13,7 @@
 #include "proxy.h"   /* hb_proxy_sandbox_kill */
 #include "skills.h"  /* hb_skills_list, hb_catitems_free */
 #include "supervisor.h"
+#include "sup_host.h"      /* issue 19: supervisors pooled on host threads */
 #include "image_layer.h"   /* issue 17: layered images */
 #include "pool.h"          /* issue 19: the warm pool */
 #include "list_row.h"      /* issue 19: list rows kept rendered */
@@ -25,7 +26,7 @@ typedef enum { E_CREATING, E_RUNNING, E_DESTROYING } ent_state_t;
 typedef struct {
     char        id[HB_ID_MAX];
     ent_state_t state;
-    zactor_t   *sup;
+    hb_sup_ref_t sup;        /* its supervisor: a unit on one of m->hosts */
     hb_sbinfo_t info;        /* valid once running */
     char        inbox[128];
     uint64_t    mem;         /* its memory limit, counted by admission */
@@ -41,7 +42,7 @@ typedef struct {
 typedef struct {
     const hb_runtime_t *rt;
     hb_endpoints_t ep;
-    hb_supervisor_new_fn *sup_new;
+    hb_sup_hosts_t *hosts;   /* owned: the supervisor host threads */
     zsock_t  *inbox, *reaper, *met;
     zhashx_t *entries;       /* id -> entry_t*, owned */
     /* recovery: the ids re-attached, and how many of them have reported */
@@ -60,7 +61,6 @@ static void entry_free(void **item)
     entry_t *en = *item;
     if (!en)
         return;
-    zactor_destroy(&en->sup);
     hb_sbinfo_clear(&en->info);
     hb_list_row_clear(&en->row);
     free(en);
@@ -170,12 +170,10 @@ static entry_t *spawn(mgr_t *m, const char *id, hb_sandbox_t *sb, hb_msg_t *crea
         a->create = *create;   /* moved */
         memset(create, 0, sizeof *create);
     }
-    en->sup = m->sup_new(a, e);   /* owns a from here, even on failure */
-    if (!en->sup) {
+    if (hb_sup_spawn(m->hosts, a, &en->sup, e) < 0) {   /* owns a from here, even on failure */
         free(en);
         return NULL;
     }
-    zsock_set_sndtimeo(zactor_sock(en->sup), 0);
     zhashx_insert(m->entries, en->id, en);
     return en;
 }
@@ -275,7 +273,7 @@ static bool pool_destroy_one(mgr_t *m, int slot)
         if (en->pool_slot != slot || en->state != E_RUNNING)
             continue;
         hb_msg_t d = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "pool"};
-        if (hb_bus_send(zactor_sock(en->sup), &d) < 0)
+        if (hb_sup_send(m->hosts, &en->sup, &d) < 0)
             return false;
         en->state = E_DESTROYING;
         m->pool.slot[slot].ready--;
@@ -304,7 +302,7 @@ static bool pool_take(mgr_t *m, hb_msg_t *q, int64_t t0)
     const char *name = q->name && q->name[0] ? q->name : NULL;
     if (name && find(m, name))
         return false;   /* the full path answers "taken" */
-    if (!en || hb_bus_send(zactor_sock(en->sup), q) < 0) {   /* the supervisor adopts it */
+    if (!en || hb_sup_send(m->hosts, &en->sup, q) < 0) {   /* the supervisor adopts it */
         m->pool.slot[i].misses++;
         return false;
     }
@@ -628,11 +626,11 @@ static void on_count(mgr_t *m, const hb_msg_t *r)
 
 /* ---- requests for one sandbox ---- */
 
-/* The pipe never blocks the manager (send timeout 0): a supervisor with a
+/* Never blocks the manager (send timeout 0): a supervisor host with a
  * full queue gets the request refused rather than everyone waiting. */
 static int forward(mgr_t *m, entry_t *en, const hb_msg_t *q)
 {
-    if (hb_bus_send(zactor_sock(en->sup), q) == 0)
+    if (hb_sup_send(m->hosts, &en->sup, q) == 0)
         return 0;
     hb_bus_reply_error(q->reply_to, HB_E_UNAVAIL, "sandbox '%s' is busy; try again", en->id);
     return -1;
@@ -1000,9 +998,9 @@ static void fit_fd_budget(mgr_t *m)
     uint64_t cap = hb_fd_sandbox_cap();
     if (cap >= m->limits.max_sandboxes)
         return;
-    HB_LOG_WARN("manager: the open-file limit allows %llu sandboxes (%d descriptors each): "
+    HB_LOG_WARN("manager: the open-file limit allows %llu sandboxes (%d descriptors per %d): "
                 "--max-sandboxes lowered from %llu; raise it (ulimit -n, LimitNOFILE=)",
-                (unsigned long long)cap, HB_FDS_PER_SANDBOX,
+                (unsigned long long)cap, HB_FDS_PER_SANDBOX_NUM, HB_FDS_PER_SANDBOX_DEN,
                 (unsigned long long)m->limits.max_sandboxes);
     m->limits.max_sandboxes = cap;
 }
@@ -1047,15 +1045,14 @@ static void recover(mgr_t *m, zsock_t *pipe)
 
 static void stop_all(mgr_t *m)
 {
-    /* Tell every supervisor first, then collect them: their grace periods
-     * run side by side instead of one after another. */
-    for (entry_t *en = zhashx_first(m->entries); en; en = zhashx_next(m->entries))
-        zstr_send(en->sup, "$TERM");
+    hb_sup_hosts_destroy(&m->hosts);   /* every host at once: graces side by side */
     zhashx_purge(m->entries);
 }
 
-static int setup(mgr_t *m, hb_err_t *e)
+static int setup(mgr_t *m, int hosts, const hb_sup_ops_t *ops, hb_err_t *e)
 {
+    if (!(m->hosts = hb_sup_hosts_new(hosts, &m->ep, ops, e)))
+        return -1;
     if (!(m->entries = zhashx_new()))
         return hb_fail(e, HB_E_INTERNAL, ENOMEM, "out of memory");
     zhashx_set_destructor(m->entries, entry_free);
@@ -1069,8 +1066,9 @@ static int setup(mgr_t *m, hb_err_t *e)
 static void mgr_actor(zsock_t *pipe, void *arg)
 {
     hb_manager_args_t *a = arg;
-    mgr_t m = {.rt = a->rt, .ep = a->ep, .limits = a->limits,
-               .sup_new = a->supervisor_new ? a->supervisor_new : hb_supervisor_new};
+    mgr_t m = {.rt = a->rt, .ep = a->ep, .limits = a->limits};
+    int hosts = a->sup_hosts;
+    const hb_sup_ops_t *ops = a->sup_ops;
     m.host_mem = hb_host_mem_total();
     snprintf(m.image_state, sizeof m.image_state, "%s", a->image_ready ? "ready" : "building");
     hb_err_t e = {0};
@@ -1081,7 +1079,7 @@ static void mgr_actor(zsock_t *pipe, void *arg)
     m.pool.psi = a->pool_psi ? a->pool_psi : "/proc/pressure/memory";
     free(a);
     if (rc == 0)
-        rc = setup(&m, &e);
+        rc = setup(&m, hosts, ops, &e);
     fit_fd_budget(&m);
     if (rc == 0)
         recover(&m, pipe);   /* before ready: the first request sees the survivors */
@@ -1092,6 +1090,7 @@ static void mgr_actor(zsock_t *pipe, void *arg)
         hb_loop_run(&loop, &m, -1);
         stop_all(&m);
     }
+    hb_sup_hosts_destroy(&m.hosts);   /* a failed setup */
     zhashx_destroy(&m.entries);
     zsock_destroy(&m.inbox);
     zsock_destroy(&m.reaper);

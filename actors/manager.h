@@ -9,7 +9,7 @@
  * itself, so nothing it does can block.
  *
  * On start, before it reports ready, it re-attaches every live sandbox found
- * on disk (a supervisor each) and destroys the dead ones, so the first API
+ * on disk (a supervisor unit each, spread over the host threads) and destroys the dead ones, so the first API
  * request already sees everything that survived a restart.
  */
 #ifndef HB_MANAGER_H
@@ -19,17 +19,18 @@
 #include "capacity.h"
 #include "runtime.h"
 #include "supervisor.h"
-
-typedef zactor_t *(hb_supervisor_new_fn)(hb_sup_args_t *args, hb_err_t *e);
+#include "sup_host.h"
 
 typedef struct {
     hb_endpoints_t ep;  /* its inbox: ep.manager; passed on to every supervisor */
     const hb_runtime_t *rt;
     bool image_ready;   /* the default image "base" exists; else it is being built */
     hb_limits_t limits; /* creates past them are refused */
-    /* How a sandbox's supervisor starts: NULL is hb_supervisor_new (unit
-     * tests start fake supervisors instead). */
-    hb_supervisor_new_fn *supervisor_new;
+    /* issue 19: the supervisor host threads (sup_host.h): how many (< 1:
+     * max(4, 2 x CPUs)), and what runs on them (NULL: the real supervisor;
+     * unit tests run fake units). */
+    int                 sup_hosts;
+    const hb_sup_ops_t *sup_ops;
     /* issue 19: the warm pool (pool.h): --pool, and when it shrinks */
     const char *pool;
     uint64_t    pool_min_available;

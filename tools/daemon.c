@@ -228,7 +228,8 @@ static int start(daemon_t *d, const hb_config_t *o, const hb_runtime_t *rt, cons
     hb_manager_args_t ma = {.ep = ep, .rt = rt, .image_ready = image_ready, .limits = limits_of(o),
                             .pool = o->pool, .pool_min_available = o->pool_min_available,
                             .pool_max_pressure = o->pool_max_pressure,
-                            .pool_meminfo = o->pool_meminfo, .pool_psi = o->pool_psi};
+                            .pool_meminfo = o->pool_meminfo, .pool_psi = o->pool_psi,
+                            .sup_hosts = o->sup_hosts};
     if (!(d->manager = hb_manager_new(&ma, &e))) {
         HB_LOG_ERROR("cannot start: %s", e.msg);
         return -1;

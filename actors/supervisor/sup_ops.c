@@ -164,8 +164,27 @@ static void *op_main(void *arg)
     hb_msg_clear(&done);
     hb_msg_clear(&op->req);
     free(op);
-    atomic_fetch_sub(&g_live, 1);
+    hb_sup_thread_end();
     return NULL;
+}
+
+int hb_sup_thread_start(void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    atomic_fetch_add(&g_live, 1);
+    int rc = pthread_create(&t, &at, fn, arg);
+    pthread_attr_destroy(&at);
+    if (rc != 0)
+        atomic_fetch_sub(&g_live, 1);
+    return rc == 0 ? 0 : -1;
+}
+
+void hb_sup_thread_end(void)
+{
+    atomic_fetch_sub(&g_live, 1);
 }
 
 int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox)
@@ -177,15 +196,7 @@ int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox)
     op->req = *req;
     memset(req, 0, sizeof *req);
     snprintf(op->inbox, sizeof op->inbox, "%s", inbox);
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    atomic_fetch_add(&g_live, 1);
-    int rc = pthread_create(&t, &at, op_main, op);
-    pthread_attr_destroy(&at);
-    if (rc != 0) {
-        atomic_fetch_sub(&g_live, 1);
+    if (hb_sup_thread_start(op_main, op) < 0) {
         *req = op->req;   /* give the request back so the caller can answer it */
         free(op);
         return -1;

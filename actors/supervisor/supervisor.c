@@ -1,18 +1,24 @@
-/* The per-sandbox supervisor actor (see supervisor.h for the handle's
- * lifetime rules). Its loop only ever does quick things itself: cgroup reads,
- * small atomic file writes, starting threads. The slow calls it makes,
- * hb_sandbox_create, hb_sandbox_destroy and kill-all (bounded to a few
- * seconds), block only this sandbox.
+/* The per-sandbox supervisor (see supervisor.h for the handle's lifetime
+ * rules), a unit on a supervisor host thread (sup_host.h). Its handlers
+ * only ever do quick things themselves: cgroup reads, small atomic file
+ * writes, signals, starting threads; whatever they do delays the other
+ * sandboxes of its host. The build of a new sandbox runs on a thread
+ * (sup_build.c), as execs and listings do (sup_ops.c). Still done here,
+ * bounded: hb_sandbox_destroy (~5 ms), kill-all and pause (freezer writes
+ * and their wait, a few seconds at most), snapshot (one subvolume snapshot)
+ * and restore (a new init: a create's cost).
  *
- * States: running; failing (its init died, waiting for the uses in flight
- * to end), then failed (files and record kept, status "failed", only GET and
+ * States: creating (its build thread runs); running; failing (its init
+ * died, waiting for the uses in flight to end), then failed (files and record kept, status "failed", only GET and
  * DELETE work; expiry still destroys it); destroying; gone. Running has a
  * sub-state, paused (issue 17: sb->paused_at set, every process frozen;
  * see the pause section for what works then). */
 #include "supervisor.h"
 
 #include "actor.h"
+#include "sup_host.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdint.h>
@@ -32,17 +38,18 @@
 #define ALIVE_MS 1000       /* init liveness without a pidfd (old kernel): polled */
 #define IDLE_REPORT_MS (HB_USAGE_IDLE_S * 1000)
 #define IDLE_TICK_MS 30000    /* an idle sandbox's check: one file read (its CPU time) */
-#define TERM_GRACE_MS 1000   /* the gateway already gave requests their grace */
 
-typedef enum { S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
+typedef enum { S_CREATING, S_RUNNING, S_FAILING, S_FAILED, S_DESTROYING, S_GONE } sup_state_t;
 
 typedef struct {
     const hb_runtime_t *rt;
-    hb_sandbox_t *sb;          /* owned; NULL once destroyed */
+    hb_sandbox_t *sb;          /* owned; NULL once destroyed, or while being built */
+    hb_msg_t     *creating;    /* S_CREATING: the create request, borrowed by the build thread */
+    bool          creating_pooled;
     char          id[HB_ID_MAX];
-    char          inbox_ep[128];
+    char          inbox_ep[128];   /* its address on its host (sup_host.h) */
     hb_endpoints_t ep;
-    zsock_t      *inbox, *mgr, *met;
+    zsock_t      *mgr, *met;       /* its host's pushers, borrowed */
     int           inflight;    /* operation threads + leases using sb */
     sup_state_t   state;
     char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
@@ -68,11 +75,6 @@ typedef struct {
     bool          watch_again;
 } sup_t;
 
-void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen)
-{
-    snprintf(buf, len, "inproc://hb-sup-%s-%llu", id, (unsigned long long)gen);
-}
-
 static void publish(sup_t *s, hb_msg_t *ev)
 {
     ev->timestamp = time(NULL);
@@ -83,7 +85,7 @@ static void pause_reattach(sup_t *s);
 
 /* ---- create / attach ---- */
 
-static int spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
+int hb_sup_spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
                      hb_err_t *e)
 {
     hb_spec_defaults(spec);
@@ -206,19 +208,11 @@ static void undo_create(sup_t *s, const char *reply_to, const hb_err_t *e)
     fail_create(s, reply_to, e);
 }
 
-static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
+/* The sandbox is built (s->sb): the rest of its create, on the host. */
+static void finish_create(sup_t *s, const hb_msg_t *q, bool pooled)
 {
-    hb_spec_t spec;
     hb_err_t e = {0};
-    int rc = spec_from(s->rt, &spec, q, s->id, &e);
-    spec.pooled = pooled;   /* issue 19: recorded, see on_adopt */
-    if (rc < 0 || hb_sandbox_create(s->rt, &spec, &s->sb, &e) < 0) {
-        if (e.code == HB_E_INTERNAL)
-            HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
-        s->sb = NULL;
-        fail_create(s, q->reply_to, &e);
-        return;
-    }
+    const hb_spec_t *spec = &s->sb->spec;
     if (pooled) {   /* nobody's yet: no agent, no event; the manager keeps it aside */
         announce(s, NULL);
         return;
@@ -229,10 +223,62 @@ static void do_create(sup_t *s, const hb_msg_t *q, bool pooled)
         return;
     }
     HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
-             "expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus, spec.pids,
-             spec.disk_str, spec.timeout_s);
+             "expires in %us)", s->id, spec->image, spec->memory_str, spec->cpus, spec->pids,
+             spec->disk_str, spec->timeout_s);
     announce(s, q->reply_to);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
+}
+
+/* issue 19: the build runs on a thread (sup_build.c), so this host's other
+ * sandboxes are served meanwhile; the unit waits in S_CREATING for its
+ * SUP_BUILT. The request moves to s->creating (the thread borrows it). */
+static void do_create(sup_t *s, hb_msg_t *q, bool pooled)
+{
+    hb_err_t e = {0};
+    s->creating = calloc(1, sizeof *s->creating);
+    if (!s->creating) {
+        hb_fail(&e, HB_E_INTERNAL, ENOMEM, "sandbox %s: out of memory", s->id);
+        fail_create(s, q->reply_to, &e);
+        return;
+    }
+    *s->creating = *q;
+    memset(q, 0, sizeof *q);
+    s->creating_pooled = pooled;
+    s->state = S_CREATING;
+    if (hb_sup_build_start(s->rt, s->creating, s->id, pooled, s->inbox_ep) < 0) {
+        hb_fail(&e, HB_E_INTERNAL, 0, "sandbox %s: cannot start a thread to build it", s->id);
+        HB_LOG_ERROR("%s", e.msg);
+        fail_create(s, s->creating->reply_to, &e);
+        hb_msg_clear(s->creating);
+        free(s->creating);
+        s->creating = NULL;
+        return;
+    }
+    s->inflight++;
+}
+
+static void on_built(sup_t *s, const hb_msg_t *m)
+{
+    hb_msg_t *q = s->creating;
+    if (s->state != S_CREATING || !q)
+        return;
+    s->inflight--;
+    s->creating = NULL;
+    s->sb = (hb_sandbox_t *)(uintptr_t)m->handle;
+    if (s->sb) {
+        s->state = S_RUNNING;
+        finish_create(s, q, s->creating_pooled);
+    } else {
+        hb_errcode_t c = m->code > HB_OK && m->code <= HB_E_LAST ? (hb_errcode_t)m->code
+                                                                 : HB_E_INTERNAL;
+        hb_err_t e = {0};
+        hb_fail(&e, c, 0, "%s", m->error ? m->error : "create failed");
+        if (c == HB_E_INTERNAL)
+            HB_LOG_ERROR("sandbox %s: create failed: %s", s->id, e.msg);
+        fail_create(s, q->reply_to, &e);
+    }
+    hb_msg_clear(q);
+    free(q);
 }
 
 /* ---- background processes: the watch ---- */
@@ -937,7 +983,7 @@ static void on_failed_request(sup_t *s, hb_msg_t *q)
  * When it cannot, it is left whole under its old id and goes: the create
  * fails if the name is taken (as a fresh one would), else is made fresh.
  * false when the create was answered. */
-static bool adopt_name(sup_t *s, const hb_msg_t *q)
+static bool adopt_name(sup_t *s, hb_msg_t *q)
 {
     hb_err_t e = {0};
     int rc = hb_sandbox_rename(s->sb, q->name, &e);
@@ -959,7 +1005,7 @@ static bool adopt_name(sup_t *s, const hb_msg_t *q)
 /* A create the manager gave this pooled sandbox: it becomes the user's
  * (sandbox_adopt.c) and is announced as a fresh create is. A failure
  * halfway destroys it whole, and the create fails as a fresh one would. */
-static void on_adopt(sup_t *s, const hb_msg_t *q)
+static void on_adopt(sup_t *s, hb_msg_t *q)
 {
     hb_spec_t spec;
     hb_err_t e = {0};
@@ -969,7 +1015,7 @@ static void on_adopt(sup_t *s, const hb_msg_t *q)
     }
     if (q->name && q->name[0] && strcmp(q->name, s->id) != 0 && !adopt_name(s, q))
         return;
-    int rc = spec_from(s->rt, &spec, q, s->id, &e);
+    int rc = hb_sup_spec_from(s->rt, &spec, q, s->id, &e);
     if (rc == 0 && !hb_sandbox_adoptable(s->sb, &spec)) {
         /* what the launch fixed changed since (a skill added): made fresh */
         HB_LOG_INFO("sandbox %s: the pooled one no longer fits; creating it afresh", s->id);
@@ -1039,6 +1085,8 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
     sup_t *s = self;
     if (m->type == HB_MSG_OP_DONE || m->type == HB_MSG_SB_RELEASE)
         on_done(s, m);
+    else if (m->type == HB_MSG_SUP_BUILT)
+        on_built(s, m);
     else if (m->type == HB_MSG_SB_EXECUTED)
         count_exec(s, m);
     else if (m->type == HB_MSG_SB_PROC_STARTED)
@@ -1054,90 +1102,107 @@ static void on_inbox(void *self, hb_msg_t *m, zframe_t *raw)
         HB_LOG_WARN("sandbox %s: unexpected %s in inbox", s->id, hb_msg_name(m->type));
 }
 
-/* ---- the actor ---- */
+/* ---- the unit on its supervisor host (sup_host.h) ---- */
 
-static bool nothing_in_flight(void *self)
+/* Manager requests and the notes of its own threads come on one inbox
+ * now; these are the notes (operation, watch and lease threads). */
+static bool is_note(hb_msg_type_t t)
+{
+    return t == HB_MSG_OP_DONE || t == HB_MSG_SB_RELEASE || t == HB_MSG_SB_EXECUTED ||
+           t == HB_MSG_SUP_BUILT ||
+           t == HB_MSG_SB_PROC_STARTED || t == HB_MSG_SB_PROC_WATCHED ||
+           t == HB_MSG_EV_PROC_STARTED || t == HB_MSG_EV_PROC_EXITED;
+}
+
+static void unit_msg(void *self, hb_msg_t *m)
+{
+    if (is_note(m->type))
+        on_inbox(self, m, NULL);
+    else
+        on_request(self, m);
+}
+
+static bool unit_gone(void *self)
 {
     const sup_t *s = self;
-    return s->inflight == 0;
+    return s->state == S_GONE;
 }
 
-static void run(sup_t *s, zsock_t *pipe)
+static bool unit_busy(void *self)
 {
-    hb_loop_t loop = {.name = s->id, .pipe = pipe, .inbox = s->inbox, .on_inbox = on_inbox,
-                      .on_pipe = on_request, .due = tick_due, .watch_fd = alive_fd,
-                      .on_fd = on_init_exit};
-    s->next_tick_ms = hb_now_ms();
-    hb_loop_run(&loop, s, -1);
-    /* Shutdown: let in-flight uses end within the grace (requests are
-     * answered 503 now that term is set), then let go. */
+    const sup_t *s = self;
+    return s->inflight > 0;
+}
+
+/* Shutdown: requests are answered 503 from now on; in-flight uses get the
+ * host's grace period, then the unit is closed. */
+static void unit_term(void *self)
+{
+    sup_t *s = self;
     s->term = true;
     hb_sup_watch_stop(s->watch);
-    loop.due = NULL;
-    loop.done = nothing_in_flight;
-    hb_loop_run(&loop, s, hb_now_ms() + TERM_GRACE_MS);
 }
 
-static int setup(sup_t *s, hb_err_t *e)
+void hb_sup_args_free(hb_sup_args_t *a)
 {
-    if (!(s->inbox = hb_actor_inbox(s->inbox_ep, e)) ||
-        !(s->mgr = hb_actor_pusher(s->ep.manager, e)) ||
-        !(s->met = hb_actor_pusher(s->ep.metrics, e)))
-        return -1;
-    return 0;
-}
-
-static void free_args(hb_sup_args_t *a)
-{
+    if (!a)
+        return;
     hb_msg_clear(&a->create);
     if (a->sb)   /* attach: leave the sandbox running for the next start */
         hb_sandbox_free(a->sb);
     free(a);
 }
 
-static void sup_actor(zsock_t *pipe, void *arg)
+static void *unit_open(hb_sup_args_t *a, const hb_sup_env_t *env)
 {
-    hb_sup_args_t *a = arg;
-    sup_t s = {.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1, .watch_from = -1,
-               .pidfd = -1};
-    snprintf(s.id, sizeof s.id, "%s", a->id);
-    hb_supervisor_inbox(s.inbox_ep, sizeof s.inbox_ep, a->id, a->gen);
-    hb_err_t e = {0};
-    int rc = setup(&s, &e);
-    hb_actor_ready(pipe, rc < 0 ? &e : NULL);   /* quick: never keep the manager waiting */
-    if (rc < 0) {
-        free_args(a);
-        goto out;
+    sup_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        HB_LOG_ERROR("sandbox %s: out of memory for its supervisor", a->id);
+        hb_sup_args_free(a);
+        return NULL;
     }
+    *s = (sup_t){.rt = a->rt, .ep = a->ep, .state = S_RUNNING, .proc_seq = -1,
+                 .watch_from = -1, .pidfd = -1, .mgr = env->mgr, .met = env->met};
+    snprintf(s->id, sizeof s->id, "%s", a->id);
+    snprintf(s->inbox_ep, sizeof s->inbox_ep, "%s", env->inbox);
     if (a->sb)
-        do_attach(&s, a->sb);
+        do_attach(s, a->sb);
     else
-        do_create(&s, &a->create, a->pooled);
+        do_create(s, &a->create, a->pooled);
     a->sb = NULL;   /* s owns it now */
-    free_args(a);
-    run(&s, pipe);
-    /* issue 19: a pooled sandbox is nobody's: it goes with the daemon (the
-     * next start builds the pool again) */
-    if (s.sb && s.sb->spec.pooled && s.inflight == 0 && s.state == S_RUNNING)
-        hb_sandbox_destroy(s.sb, NULL);
-    if (s.sb && s.inflight == 0)
-        hb_sandbox_free(s.sb);   /* the sandbox itself keeps running */
-    else if (s.sb)
-        HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s.id,
-                 s.inflight);
-out:
-    if (s.pidfd >= 0)
-        close(s.pidfd);
-    free(s.gone_reply_to);
-    free(s.gone_reason);
-    zsock_destroy(&s.inbox);
-    zsock_destroy(&s.mgr);
-    zsock_destroy(&s.met);
+    hb_sup_args_free(a);
+    s->next_tick_ms = hb_now_ms();
+    return s;
 }
 
-zactor_t *hb_supervisor_new(hb_sup_args_t *args, hb_err_t *e)
+static void unit_close(void *self)
 {
-    char name[HB_ID_MAX + 16];
-    snprintf(name, sizeof name, "sandbox %s", args->id);
-    return hb_actor_start(name, sup_actor, args, e);
+    sup_t *s = self;
+    /* issue 19: a pooled sandbox is nobody's: it goes with the daemon (the
+     * next start builds the pool again) */
+    if (s->sb && s->sb->spec.pooled && s->inflight == 0 && s->state == S_RUNNING)
+        hb_sandbox_destroy(s->sb, NULL);
+    if (s->sb && s->inflight == 0)
+        hb_sandbox_free(s->sb);   /* the sandbox itself keeps running */
+    else if (s->sb)
+        HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s->id,
+                    s->inflight);
+    if (s->creating)   /* its build thread still reads it: left to it, never freed */
+        HB_LOG_WARN("sandbox %s: still being built at shutdown; abandoned", s->id);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    free(s->gone_reply_to);
+    free(s->gone_reason);
+    free(s);
+}
+
+static const hb_sup_ops_t SUP_OPS = {
+    .open = unit_open, .on_msg = unit_msg, .due = tick_due, .watch_fd = alive_fd,
+    .on_fd = on_init_exit, .gone = unit_gone, .term = unit_term, .busy = unit_busy,
+    .close = unit_close,
+};
+
+const hb_sup_ops_t *hb_supervisor_ops(void)
+{
+    return &SUP_OPS;
 }

@@ -1,4 +1,7 @@
-/* One supervisor actor per sandbox: the only owner of its hb_sandbox_t.
+/* One supervisor per sandbox: the only owner of its hb_sandbox_t. Since
+ * issue 19 a supervisor is a unit on one of a few supervisor host threads
+ * (sup_host.h: what may run on a host thread, how messages reach a unit),
+ * no longer a thread of its own; the manager spawns it with hb_sup_spawn.
  *
  * It creates (or re-attaches to) the sandbox, answers GET with live usage,
  * runs each exec and listing on an operation thread of its own (so several
@@ -25,31 +28,44 @@ typedef struct {
     hb_endpoints_t ep;         /* reports to ep.manager, ep.metrics; OpenCode: ep.proxy */
     const hb_runtime_t *rt;    /* immutable after hb_runtime_init; shared read-only */
     char          id[HB_ID_MAX];
-    uint64_t      gen;         /* makes the inbox endpoint unique across reuse of a name */
+    uint64_t      gen;         /* its key on its host: unique, never reused (sup_host.h) */
     hb_sandbox_t *sb;          /* attach: an opened handle, ownership moves in */
     hb_msg_t      create;      /* create: the SB_CREATE request, ownership moves in */
     bool          pooled;      /* issue 19: create a warm-pool sandbox (nobody's yet);
                                   an SB_CREATE on its pipe later makes it a user's */
 } hb_sup_args_t;
 
-/* Start a supervisor; takes ownership of args (malloc'd) in every case.
- * NULL with *e if it could not set up. It reports to the manager from then
- * on, SUP_READY or SUP_FAILED first. */
-zactor_t *hb_supervisor_new(hb_sup_args_t *args, hb_err_t *e);
+/* Free start arguments that reached no host (an attach's sandbox is left
+ * running). NULL is fine. */
+void hb_sup_args_free(hb_sup_args_t *args);
 /* Operations (execs, listings, file transfers) one sandbox may have in
  * flight; past it a request is refused at once with 503, so that a stuck
  * sandbox cannot tie up every gateway thread. Set once at start, before any
  * supervisor runs. */
 void hb_supervisor_set_max_inflight(int n);
-/* The inbox endpoint of supervisor (id, gen) into buf. */
-void hb_supervisor_inbox(char *buf, size_t len, const char *id, uint64_t gen);
 
 /* sup_ops.c: start an operation thread for an SB_EXEC or SB_LSFILES request
  * (ownership of *req moves in; *req is zeroed). It replies to req's reply_to
  * and posts OP_DONE to inbox when it no longer uses sb. */
 int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox);
-/* Operation threads still running anywhere in the process (for shutdown). */
+/* Operation (and build) threads still running anywhere in the process
+ * (for shutdown). */
 int hb_sup_ops_live(void);
+/* A detached thread counted by hb_sup_ops_live; fn calls hb_sup_thread_end
+ * last. 0, or -1 if it could not start. */
+int  hb_sup_thread_start(void *(*fn)(void *), void *arg);
+void hb_sup_thread_end(void);
+
+/* sup_build.c (issue 19): build the sandbox of create request *q on a
+ * thread of its own, so its supervisor host keeps serving its other
+ * sandboxes meanwhile; q is borrowed until the thread posts SUP_BUILT
+ * (handle: the hb_sandbox_t, owned by the receiver; or code and error) to
+ * inbox. -1 if no thread could start. */
+int hb_sup_build_start(const hb_runtime_t *rt, const hb_msg_t *q, const char *id, bool pooled,
+                       const char *inbox);
+/* The spec a create request asks for (supervisor.c). */
+int hb_sup_spec_from(const hb_runtime_t *rt, hb_spec_t *spec, const hb_msg_t *q, const char *id,
+                     hb_err_t *e);
 /* A failed request on sb (what: "command", "listing", ...) that a destroy
  * cut short becomes HB_E_GONE "sandbox 'x' was destroyed while the <what>
  * ran"; bad input stays what it was. The supervisor marks a destroy in the

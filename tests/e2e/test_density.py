@@ -102,7 +102,7 @@ def test_300_sandboxes_answer_list_restart_and_leave_nothing(private_daemon):
                       f"daemon fds back to ~{base_fds}")
 
 
-NOFILE = 2560 + 7 * 4   # fdbudget.h: the reserve, then room for 4 sandboxes
+NOFILE = 2560 + 3 * 4 // 2   # fdbudget.h: the reserve, then room for 4 sandboxes (3 fds per 2)
 
 
 class _LowFdDaemon(hbtest.Daemon):

@@ -1,5 +1,5 @@
-/* The manager actor on its own thread, with fake supervisors (a thread each
- * that announces its sandbox and forwards what it is sent to a PULL the
+/* The manager actor on its own thread, with fake supervisors (units on its
+ * supervisor hosts that announce its sandbox and forwards what it is sent to a PULL the
  * test reads) and fake reaper and metrics peers: a request for an id
  * reaches that sandbox's supervisor and no other, an unknown id is not
  * found, a taken name is refused, an expiry becomes a destroy. */
@@ -32,34 +32,32 @@ static void fake_forward(void *self, hb_msg_t *m)
     hb_bus_post(f->seen, m);
 }
 
-static void announce(const hb_sup_args_t *a)
+static void announce(const hb_sup_args_t *a, const hb_sup_env_t *env)
 {
     hb_sbinfo_t info = {.id = (char *)a->id, .status = "running", .image = "base",
                         .created_at = 1, .expires_at = 4102444800};
-    char inbox[128];
-    hb_supervisor_inbox(inbox, sizeof inbox, a->id, a->gen);
     hb_msg_t r = {.type = HB_MSG_SUP_READY, .id = (char *)a->id, .sandboxes = &info,
-                  .sandboxes_n = 1, .inbox = inbox, .reply_to = a->create.reply_to};
-    hb_bus_post(a->ep.manager, &r);   /* borrows */
+                  .sandboxes_n = 1, .inbox = (char *)env->inbox, .reply_to = a->create.reply_to};
+    hb_bus_send(env->mgr, &r);   /* borrows */
 }
 
-static void fake_sup(zsock_t *pipe, void *args)
+/* A fake supervisor: a unit on the manager's real supervisor hosts. */
+static void *fake_open(hb_sup_args_t *a, const hb_sup_env_t *env)
 {
-    hb_sup_args_t *a = args;
-    fake_sup_t f;
-    sup_seen(f.seen, sizeof f.seen, a->id);
-    hb_actor_ready(pipe, NULL);
-    announce(a);
-    hb_msg_clear(&a->create);
-    free(a);
-    hb_loop_t l = {.name = "fake supervisor", .pipe = pipe, .on_pipe = fake_forward};
-    hb_loop_run(&l, &f, -1);
+    fake_sup_t *f = calloc(1, sizeof *f);
+    cr_assert_not_null(f);
+    sup_seen(f->seen, sizeof f->seen, a->id);
+    announce(a, env);
+    hb_sup_args_free(a);
+    return f;
 }
 
-static zactor_t *fake_sup_new(hb_sup_args_t *a, hb_err_t *e)
-{
-    return hb_actor_start("fake supervisor", fake_sup, a, e);
-}
+static bool fake_no(void *self) { return false; }
+static void fake_term(void *self) {}
+
+static const hb_sup_ops_t FAKE_OPS = {.open = fake_open, .on_msg = fake_forward,
+                                      .gone = fake_no, .term = fake_term, .busy = fake_no,
+                                      .close = free};
 
 typedef struct {
     char      data[256];
@@ -76,7 +74,7 @@ static void world_up_image(world_t *w, bool image_ready)
     w->reaper = fake_peer(EP.reaper);
     w->met = fake_peer(EP.metrics);
     hb_manager_args_t a = {.ep = EP, .rt = &w->rt, .image_ready = image_ready,
-                           .supervisor_new = fake_sup_new};
+                           .sup_ops = &FAKE_OPS, .sup_hosts = 2};
     hb_limits_defaults(&a.limits);
     hb_err_t e = {0};
     w->mgr = hb_manager_new(&a, &e);

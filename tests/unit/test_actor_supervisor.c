@@ -1,22 +1,25 @@
-/* A supervisor actor on its own thread, attached to a sandbox that failed
- * before the daemon started (so no init is needed, nor root): it announces
- * the sandbox to the manager (a fake peer) as failed, answers GET from its
- * pipe, refuses an exec naming the failure, and a taken inbox is a setup
- * error naming the sandbox. */
+/* A supervisor unit on a supervisor host thread (sup_host.h), attached to
+ * a sandbox that failed before the daemon started (so no init is needed,
+ * nor root): it announces the sandbox to the manager (a fake peer) as
+ * failed, answers GET, refuses an exec naming the failure, publishes the
+ * process events posted to its address, and a message keyed to an earlier
+ * generation of the same name reaches nothing (a request gets "not found"). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "fake_peer.h"
-#include "supervisor.h"
+#include "sup_host.h"
 
 static const hb_endpoints_t EP = {.manager = "inproc://t-mgr", .reaper = "inproc://t-reaper",
                                   .metrics = "inproc://t-met", .proxy = "inproc://t-proxy"};
 
 typedef struct {
-    char          data[256];
-    hb_runtime_t  rt;
-    zsock_t      *mgr, *met, *me;
+    char            data[256];
+    hb_runtime_t    rt;
+    zsock_t        *mgr, *met, *me;
+    hb_sup_hosts_t *hosts;
 } world_t;
 
 static hb_sup_args_t *attach_args(world_t *w, const char *id, uint64_t gen)
@@ -43,22 +46,41 @@ static void world_up(world_t *w)
     w->mgr = fake_peer(EP.manager);
     w->met = fake_peer(EP.metrics);
     w->me = fake_peer("inproc://t-me");
+    hb_err_t e = {0};
+    w->hosts = hb_sup_hosts_new(1, &EP, NULL, &e);
+    cr_assert_not_null(w->hosts, "%s", e.msg);
 }
 
 static void world_down(world_t *w)
 {
+    hb_sup_hosts_destroy(&w->hosts);
     zsock_destroy(&w->mgr);
     zsock_destroy(&w->met);
     zsock_destroy(&w->me);
     fake_data_dir_remove(w->data);
 }
 
-/* Send q on the supervisor's pipe, as the manager forwards requests. */
-static void ask(zactor_t *sup, hb_msg_type_t type, world_t *w, hb_msg_t *rep)
+/* Spawn "dead-box" generation gen; its address, from its SUP_READY. */
+static hb_sup_ref_t spawn_dead(world_t *w, uint64_t gen, char *addr, size_t len)
+{
+    hb_sup_ref_t r;
+    hb_err_t e = {0};
+    cr_assert_eq(hb_sup_spawn(w->hosts, attach_args(w, "dead-box", gen), &r, &e), 0, "%s", e.msg);
+    hb_msg_t m;
+    cr_assert_eq(fake_expect(w->mgr, 2000, &m), 0, "no SUP_READY");
+    cr_assert_eq(m.type, HB_MSG_SUP_READY);
+    cr_assert_not_null(m.inbox);
+    snprintf(addr, len, "%s", m.inbox);
+    hb_msg_clear(&m);
+    return r;
+}
+
+/* Send q as the manager forwards requests. */
+static void ask(world_t *w, const hb_sup_ref_t *r, hb_msg_type_t type, hb_msg_t *rep)
 {
     hb_msg_t q = {.type = type, .id = "dead-box", .command = "true",
                   .reply_to = "inproc://t-me"};
-    cr_assert_eq(hb_bus_send(zactor_sock(sup), &q), 0);
+    cr_assert_eq(hb_sup_send(w->hosts, r, &q), 0);
     cr_assert_eq(fake_expect(w->me, 2000, rep), 0, "no reply to %s", hb_msg_name(type));
 }
 
@@ -66,9 +88,10 @@ Test(supervisor, a_failed_sandbox_is_announced_described_and_refuses_work, .time
 {
     world_t w;
     world_up(&w);
+    hb_sup_ref_t r;
     hb_err_t e = {0};
-    zactor_t *sup = hb_supervisor_new(attach_args(&w, "dead-box", 1), &e);
-    cr_assert_not_null(sup, "%s", e.msg);
+    cr_assert_eq(hb_sup_spawn(w.hosts, attach_args(&w, "dead-box", 1), &r, &e), 0, "%s", e.msg);
+    cr_assert_eq(hb_sup_host_units(w.hosts, 0), 1);
 
     hb_msg_t m;
     cr_assert_eq(fake_expect(w.mgr, 2000, &m), 0, "no SUP_READY");
@@ -77,65 +100,73 @@ Test(supervisor, a_failed_sandbox_is_announced_described_and_refuses_work, .time
     cr_assert_null(m.reply_to);   /* re-attached: not a new sandbox */
     cr_assert_eq(m.sandboxes_n, 1);
     cr_assert_str_eq(m.sandboxes[0].status, "failed");
-    char inbox[128];
-    hb_supervisor_inbox(inbox, sizeof inbox, "dead-box", 1);
-    cr_assert_str_eq(m.inbox, inbox);
+    cr_assert(strstr(m.inbox, "#1"), "its address names its generation: %s", m.inbox);
     hb_msg_clear(&m);
 
-    ask(sup, HB_MSG_SB_GET, &w, &m);
+    ask(&w, &r, HB_MSG_SB_GET, &m);
     cr_assert_eq(m.type, HB_MSG_R_SANDBOX);
     cr_assert_str_eq(m.sandboxes[0].failure, "init was killed (found at daemon start)");
     hb_msg_clear(&m);
 
-    ask(sup, HB_MSG_SB_EXEC, &w, &m);
+    ask(&w, &r, HB_MSG_SB_EXEC, &m);
     cr_assert_eq(m.type, HB_MSG_R_ERROR);
     cr_assert_eq(m.code, HB_E_DEAD);
     cr_assert(strstr(m.error, "has failed: init was killed"), "%s", m.error);
     hb_msg_clear(&m);
-
-    zactor_destroy(&sup);
     world_down(&w);
 }
 
-Test(supervisor, a_taken_inbox_is_a_setup_error_naming_the_sandbox, .timeout = 10)
-{
-    world_t w;
-    world_up(&w);
-    char inbox[128];
-    hb_supervisor_inbox(inbox, sizeof inbox, "dead-box", 7);
-    zsock_t *squatter = fake_peer(inbox);
-    hb_err_t e = {0};
-    cr_assert_null(hb_supervisor_new(attach_args(&w, "dead-box", 7), &e));
-    cr_assert(strstr(e.msg, "sandbox dead-box: cannot bind inproc://"), "%s", e.msg);
-    zsock_destroy(&squatter);
-    world_down(&w);
-}
-
-/* A process event the watch thread posts to the inbox goes to the event
- * feed (the metrics actor) as it came, stamped with the time. */
+/* A process event the watch thread posts to the unit's address goes to the
+ * event feed (the metrics actor) as it came, stamped with the time. */
 Test(supervisor, process_events_in_the_inbox_are_published, .timeout = 15)
 {
     world_t w;
     world_up(&w);
-    hb_err_t e = {0};
-    zactor_t *sup = hb_supervisor_new(attach_args(&w, "dead-box", 3), &e);
-    cr_assert_not_null(sup, "%s", e.msg);
-    hb_msg_t m;
-    cr_assert_eq(fake_expect(w.mgr, 2000, &m), 0, "no SUP_READY");
-    hb_msg_clear(&m);
-
-    char inbox[128];
-    hb_supervisor_inbox(inbox, sizeof inbox, "dead-box", 3);
+    char addr[128];
+    spawn_dead(&w, 3, addr, sizeof addr);
     hb_msg_t ev = {.type = HB_MSG_EV_PROC_STARTED, .id = "dead-box", .pid = 41, .tag = "web",
                    .command = "python3 -m http.server", .user = "root"};
-    cr_assert_eq(hb_bus_post(inbox, &ev), 0);
+    cr_assert_eq(hb_bus_post(addr, &ev), 0);
+    hb_msg_t m;
     cr_assert_eq(fake_expect(w.met, 2000, &m), 0, "not published");
     cr_assert_eq(m.type, HB_MSG_EV_PROC_STARTED);
     cr_assert_eq(m.pid, 41);
     cr_assert_str_eq(m.tag, "web");
     cr_assert_gt(m.timestamp, 0);
     hb_msg_clear(&m);
+    world_down(&w);
+}
 
-    zactor_destroy(&sup);
+/* The name was reused: generation 5 lives on the host, generation 4 (the
+ * same id) is gone. What is keyed to 4 reaches nothing: an event is not
+ * published, a request is answered "not found"; 5 still answers. */
+Test(supervisor, messages_for_an_earlier_generation_are_dropped, .timeout = 15)
+{
+    world_t w;
+    world_up(&w);
+    char addr[128], old[128];
+    hb_sup_ref_t r = spawn_dead(&w, 5, addr, sizeof addr);
+    char *hash = strrchr(addr, '#');
+    cr_assert_not_null(hash);
+    snprintf(old, sizeof old, "%.*s#4", (int)(hash - addr), addr);
+
+    hb_msg_t ev = {.type = HB_MSG_EV_PROC_STARTED, .id = "dead-box", .pid = 7, .tag = "old",
+                   .command = "sleep 1", .user = "root"};
+    cr_assert_eq(hb_bus_post(old, &ev), 0);
+    hb_msg_t m;
+    cr_assert_eq(fake_expect(w.met, 500, &m), -1, "an event for generation 4 was published");
+
+    hb_msg_t q = {.type = HB_MSG_SB_GET, .id = "dead-box", .reply_to = "inproc://t-me"};
+    hb_sup_ref_t stale = {.host = r.host, .gen = 4};
+    cr_assert_eq(hb_sup_send(w.hosts, &stale, &q), 0);
+    cr_assert_eq(fake_expect(w.me, 2000, &m), 0, "no answer for generation 4");
+    cr_assert_eq(m.type, HB_MSG_R_ERROR);
+    cr_assert_eq(m.code, HB_E_NOTFOUND);
+    cr_assert(strstr(m.error, "'dead-box' not found"), "%s", m.error);
+    hb_msg_clear(&m);
+
+    ask(&w, &r, HB_MSG_SB_GET, &m);
+    cr_assert_eq(m.type, HB_MSG_R_SANDBOX, "generation 5 answers");
+    hb_msg_clear(&m);
     world_down(&w);
 }
