@@ -76,13 +76,25 @@ zsock_t *hb_bus_pusher(const char *endpoint)
     return s;
 }
 
+/* The payload is encoded before the key frame goes out: a failure after it
+ * would leave half a message on s that the next send would complete. */
 int hb_bus_send_keyed(zsock_t *s, uint64_t key, const hb_msg_t *m)
 {
-    if (zmq_send(zsock_resolve(s), &key, sizeof key, ZMQ_SNDMORE) < 0) {
-        HB_LOG_WARN("bus: cannot send a key frame: %s", zmq_strerror(zmq_errno()));
+    void *buf = NULL;
+    size_t len = 0;
+    if (hb_msg_encode(m, &buf, &len) < 0) {
+        HB_LOG_ERROR("bus: cannot encode %s", hb_msg_name(m->type));
         return -1;
     }
-    return hb_bus_send(s, m);
+    int rc = -1;
+    if (zmq_send(zsock_resolve(s), &key, sizeof key, ZMQ_SNDMORE) < 0)
+        HB_LOG_WARN("bus: cannot send a key frame: %s", zmq_strerror(zmq_errno()));
+    else if (zmq_send(zsock_resolve(s), buf, len, 0) < 0)   /* the rest of a started message */
+        HB_LOG_WARN("bus: cannot send %s: %s", hb_msg_name(m->type), zmq_strerror(zmq_errno()));
+    else
+        rc = 0;
+    free(buf);
+    return rc;
 }
 
 /* "<endpoint>#<key>": the endpoint into base and the key; false if there

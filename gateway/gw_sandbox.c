@@ -313,7 +313,9 @@ int hb_h_analytics(hb_req_t *r)
     if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
         return status;
     const char *t = rep.text.data;
-    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 2 || t[rep.text.len - 1] != '}') {
+    /* an object with members: the gateway's are written after them */
+    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 3 || t[0] != '{' ||
+        t[rep.text.len - 1] != '}') {
         hb_msg_clear(&rep);
         return hb_reply_error(r->c, 500, "analytics: malformed reply");
     }

@@ -6,6 +6,10 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#define POST_TRIES    5
+#define POST_RETRY_US 200000
 
 typedef struct {
     const hb_runtime_t *rt;
@@ -21,16 +25,20 @@ static void *build_main(void *arg)
     hb_spec_t spec;
     hb_err_t e = {0};
     hb_sandbox_t *sb = NULL;
-    int rc = hb_sup_spec_from(b->rt, &spec, b->q, b->id, &e);
+    int built = hb_sup_spec_from(b->rt, &spec, b->q, b->id, &e);
     spec.pooled = b->pooled;   /* issue 19: recorded, see on_adopt */
-    if (rc == 0 && hb_sandbox_create(b->rt, &spec, &sb, &e) < 0)
+    if (built == 0 && hb_sandbox_create(b->rt, &spec, &sb, &e) < 0)
         sb = NULL;
     hb_msg_t m = {.type = HB_MSG_SUP_BUILT, .handle = (uint64_t)(uintptr_t)sb,
                   .code = sb ? 0 : (int64_t)e.code, .error = sb ? NULL : e.msg};
-    /* Its unit owns sb from here. Not delivered (the daemon stopped and
-     * abandoned the unit): the sandbox keeps running and the next start
-     * re-attaches it. */
-    if (hb_bus_post(b->inbox, &m) < 0 && sb)
+    /* Its unit owns sb from here. A post needs a socket and room in the
+     * host's queue: a moment short of either is tried again. Not delivered
+     * at all (the daemon stopped and abandoned the unit): the sandbox keeps
+     * running and the next start re-attaches it. */
+    int rc = -1;
+    for (int i = 0; i < POST_TRIES && (rc = hb_bus_post(b->inbox, &m)) < 0; i++)
+        usleep(POST_RETRY_US);
+    if (rc < 0 && sb)
         HB_LOG_WARN("sandbox %s: built, but its supervisor is gone", b->id);
     free(b);
     hb_sup_thread_end();

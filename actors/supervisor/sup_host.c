@@ -12,6 +12,8 @@
 #include "sup_dueheap.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ typedef struct {
     hb_due_t     due;    /* first: the heap hands back &due */
     uint64_t     gen;
     void        *self;
+    int          wfd;    /* the descriptor registered in the epoll set; -1: none */
     hb_sup_env_t env;
 } unit_t;
 
@@ -82,7 +85,11 @@ static void unit_close(run_t *r, unit_t *u)
     char key[24];
     gen_key(key, sizeof key, u->gen);
     hb_dueheap_remove(&r->heap, &u->due);
-    r->cfg->ops->close(u->self);   /* closes its pidfd: epoll forgets it */
+    /* Out of the set before the close: a copy of the pidfd in a child that
+     * posix_spawn has not exec'd yet would keep the entry alive. */
+    if (u->wfd >= 0)
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, u->wfd, NULL);
+    r->cfg->ops->close(u->self);
     zhashx_delete(r->units, key);
     atomic_fetch_sub(&r->cfg->units, 1);
 }
@@ -105,7 +112,12 @@ static void touch(run_t *r, unit_t *u)
     }
     hb_dueheap_update(&r->heap, &u->due, at);
     int fd = o->watch_fd ? o->watch_fd(u->self) : -1;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = u};
+    if (fd != u->wfd && u->wfd >= 0)
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, u->wfd, NULL);   /* ENOENT if closed: fine */
+    u->wfd = fd;
+    /* The generation, not a pointer: an event of an entry that outlived its
+     * unit (see unit_close) finds nothing instead of freed memory. */
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = u->gen};
     if (fd >= 0 && epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
         HB_LOG_WARN("supervisor host %s: cannot watch a pidfd: %s", r->cfg->ep, strerror(errno));
 }
@@ -127,6 +139,7 @@ static void spawn_unit(run_t *r, hb_sup_args_t *a)
         return;
     }
     u->gen = a->gen;
+    u->wfd = -1;
     u->due.at = INT64_MAX;
     u->env.mgr = r->mgr;
     u->env.met = r->met;
@@ -212,14 +225,28 @@ static void read_inbox(run_t *r)
         ;
 }
 
+/* An event is the unit's only if its current pidfd says so: an entry of an
+ * earlier pidfd (a restore's old init) whose number came back must not
+ * make a live init look dead. */
+static bool pidfd_readable(const run_t *r, unit_t *u)
+{
+    int fd = r->cfg->ops->watch_fd ? r->cfg->ops->watch_fd(u->self) : -1;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 static void read_fds(run_t *r)
 {
     struct epoll_event ev[FD_EVENTS];
     int n = epoll_wait(r->epfd, ev, FD_EVENTS, 0);
     for (int i = 0; i < n; i++) {
-        unit_t *u = ev[i].data.ptr;
-        r->cfg->ops->on_fd(u->self);
-        touch(r, u);
+        char key[24];
+        gen_key(key, sizeof key, ev[i].data.u64);
+        unit_t *u = zhashx_lookup(r->units, key);
+        if (u && pidfd_readable(r, u)) {
+            r->cfg->ops->on_fd(u->self);
+            touch(r, u);
+        }
     }
 }
 
