@@ -122,9 +122,10 @@ e2e: all
 	HIVEBOX_BUILD=$(abspath $(BUILD)) \
 	  HIVEBOX_DASHBOARD_TESTS=$(if $(filter 1,$(SAN)),skip-sanitized,run) $(PYTEST) -q -ra --durations=25 tests/e2e $(E2E_ARGS)
 
-# e2e last: CI builds the default image while the unit and fuzz tests run
-# (tests/e2e/conftest.py waits for it when HIVEBOX_E2E_IMAGE_WAIT is set).
-test: all unit fuzz-smoke e2e
+# CI builds the default image while the unit tests run (tests/e2e/conftest.py
+# waits for it when HIVEBOX_E2E_IMAGE_WAIT is set), and the fuzz targets in the
+# background while the e2e suites run.
+test: all unit e2e fuzz-smoke
 
 # ASan+UBSan: the same unit and end-to-end suites against sanitized binaries.
 check:
@@ -157,9 +158,13 @@ FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/tex
 FUZZ_EXTRA_fuzz_preview := gateway/preview_parse.c gateway/preview_body.c gateway/preview_req.c \
                            gateway/auth.c $(FUZZ_EXTRA_fuzz_request)
 
+# Written under a temporary name and renamed: CI builds these in the
+# background while `make test` may reach fuzz-build too (a target both build
+# is compiled twice, never left half-written).
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lmnl -lm
+	clang $(FUZZ_CFLAGS) -o $@.tmp$$$$ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lmnl -lm \
+	  && mv -f $@.tmp$$$$ $@
 
 fuzz-build: $(FUZZ_TARGETS)
 

@@ -26,9 +26,9 @@ KEEP = os.environ.get("HIVEBOX_E2E_KEEP") == "1"
 
 
 def _wait_for_image():
-    """CI builds the default image in the background while the unit tests and
-    the fuzz smoke run; it names a file where that build writes its exit
-    status (HIVEBOX_E2E_IMAGE_WAIT) and its log (HIVEBOX_E2E_IMAGE_LOG)."""
+    """CI builds the default image in the background while the unit tests
+    run; it names a file where that build writes its exit status
+    (HIVEBOX_E2E_IMAGE_WAIT) and its log (HIVEBOX_E2E_IMAGE_LOG)."""
     status = os.environ.get("HIVEBOX_E2E_IMAGE_WAIT")
     if not status:
         return

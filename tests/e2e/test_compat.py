@@ -6,6 +6,9 @@ import pytest
 
 from hbtest import BASE_IMAGE, UID_BASE, uid_map_of, sha256_file
 
+pytestmark = pytest.mark.once("its time goes to pip, compilers and Python inside a sandbox: the kernel's and "
+                              "their work; the exec and file paths they use run under ASan in the API suites")
+
 
 @pytest.fixture(scope="module")
 def csb(module_sandbox):

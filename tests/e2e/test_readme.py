@@ -80,6 +80,8 @@ def test_every_sh_block_is_run_or_says_why_not():
     assert any("hivebox cp" in body for _, mark, body in found if mark == "")
 
 
+@pytest.mark.once("the README's shell blocks are checked for truth once; the CLI and API they "
+                  "drive run under ASan in test_cli.py, test_api.py and test_archive.py")
 @pytest.mark.parametrize("first", [b[0] for b in marked("")])
 def test_readme_block_runs(daemon, client, tmp_path, first):
     body = next(b for f, m, b in marked("") if f == first)
