@@ -216,6 +216,7 @@ static void pool_ready(mgr_t *m, entry_t *en, hb_msg_t *r)
     snprintf(en->inbox, sizeof en->inbox, "%s", r->inbox ? r->inbox : "");
     s->starting--;
     s->ready++;
+    s->failures = 0;
 }
 
 /* Its create failed (error), it died or it was destroyed. */
@@ -227,9 +228,9 @@ static void pool_lost(mgr_t *m, entry_t *en, const char *error)
     else if (en->state == E_RUNNING)
         s->ready--;
     if (error) {
-        HB_LOG_WARN("pool: a %s:%s sandbox failed to start: %s; retrying in %d s", s->image,
-                    s->network, error, HB_WPOOL_RETRY_MS / 1000);
-        s->retry_ms = hb_now_ms() + HB_WPOOL_RETRY_MS;
+        int64_t wait = hb_wpool_failed(s, hb_now_ms());
+        HB_LOG_WARN("pool: a %s:%s sandbox failed to start: %s; retrying in %lld s", s->image,
+                    s->network, error, (long long)(wait / 1000));
     }
     zhashx_delete(m->entries, en->id);
 }
@@ -343,7 +344,7 @@ static void pool_spawn(mgr_t *m, size_t i)
     entry_t *en = spawn(m, id, NULL, &c, (int)i, &e);   /* owns c */
     if (!en) {
         HB_LOG_WARN("pool: cannot start a supervisor: %s", e.msg);
-        s->retry_ms = hb_now_ms() + HB_WPOOL_RETRY_MS;
+        hb_wpool_failed(s, hb_now_ms());
         return;
     }
     en->mem = pool_mem();

@@ -71,6 +71,19 @@ int hb_wpool_parse(hb_wpool_t *p, const char *text, hb_err_t *e)
     return 0;
 }
 
+int64_t hb_wpool_failed(hb_wpool_slot_t *s, int64_t now_ms)
+{
+    int64_t wait = HB_WPOOL_RETRY_MS;
+    for (uint32_t i = 0; i < s->failures && wait < HB_WPOOL_RETRY_MAX_MS; i++)
+        wait *= 2;
+    if (wait > HB_WPOOL_RETRY_MAX_MS)
+        wait = HB_WPOOL_RETRY_MAX_MS;
+    if (s->failures < UINT32_MAX)
+        s->failures++;
+    s->retry_ms = now_ms + wait;
+    return wait;
+}
+
 /* What the launch fixed and adoption cannot change (sandbox_adopt.c). */
 static bool launch_fits(const hb_msg_t *q)
 {

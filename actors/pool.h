@@ -24,7 +24,9 @@
 #define HB_WPOOL_SLOTS   16
 #define HB_WPOOL_MAX_N   64     /* per slot */
 #define HB_WPOOL_CHECK_MS 1000  /* memory pressure read at most this often */
-#define HB_WPOOL_RETRY_MS 5000  /* after a pooled create failed */
+#define HB_WPOOL_RETRY_MS 5000  /* after a pooled create failed, doubled per failure in a row */
+#define HB_WPOOL_RETRY_MAX_MS 300000   /* ... up to this: a host that cannot start one (no
+                                          image, no privileges) is not retried every 5 s */
 #define HB_WPOOL_FILL_MS  50    /* admission checked for a refill at most this often */
 
 typedef struct {
@@ -36,6 +38,7 @@ typedef struct {
     uint32_t     ready, starting;   /* kept by the manager */
     uint64_t     hits, misses;      /* creates it served / found it empty */
     int64_t      retry_ms;          /* no new start before this (hb_now_ms) */
+    uint32_t     failures;          /* failed starts in a row (0 once one is ready) */
 } hb_wpool_slot_t;
 
 typedef struct {
@@ -57,6 +60,9 @@ int  hb_wpool_parse(hb_wpool_t *p, const char *text, hb_err_t *e);
 /* The slot a create request can be served from, or -1 (counted in misses
  * when a pool is configured). */
 int  hb_wpool_match(hb_wpool_t *p, const hb_msg_t *q);
+/* A start of s failed: counts it, sets s->retry_ms (now + the backoff)
+ * and returns the backoff in ms. */
+int64_t hb_wpool_failed(hb_wpool_slot_t *s, int64_t now_ms);
 /* Memory is short (PSI some avg10 above max_pressure, or MemAvailable
  * below min_available); read at most every HB_WPOOL_CHECK_MS. */
 bool hb_wpool_pressed(hb_wpool_t *p, int64_t now_ms);

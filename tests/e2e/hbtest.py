@@ -225,6 +225,10 @@ class Daemon:
         if self.pass_key:
             env["HIVEBOX_API_KEY"] = self.key
         env["HIVEBOX_E2E_SECRET"] = self.env_canary
+        # The daemon's default warm pool (base:none=2) keeps two sandboxes that the
+        # suites' leak checks would count; a test that wants a pool asks for one
+        # (test_pool.py, which also checks the default).
+        env["HIVEBOX_POOL"] = "0"
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
         log.write(f"\n===== e2e: starting {' '.join(redact_argv(self.argv()))}\n".encode())

@@ -482,6 +482,23 @@ def test_the_pool_yields_to_the_users_creates(private_daemon):
         c.destroy(sid)
 
 
+def test_the_default_is_a_small_pool_and_zero_turns_it_off(private_daemon):
+    # No --pool and no HIVEBOX_POOL (the suites' harness sets "0": an empty
+    # variable counts as unset): the documented default, base:none=2.
+    d = private_daemon(extra_env={"HIVEBOX_POOL": ""})
+    c = d.client()
+    entries = pool_of(c)["entries"]
+    assert [(e["image"], e["network"], e["target"]) for e in entries] == [("base", "none", 2)]
+    wait_ready(c, 2)
+    assert c.list()["sandboxes"] == [] and len(hidden(d, c)) == 2
+    sb = c.create()
+    assert slot(c)["hits"] == 1, pool_of(c)
+    c.destroy(sb["id"])
+    off = private_daemon(extra_args=["--pool", "0"], extra_env={"HIVEBOX_POOL": ""})
+    assert pool_of(off.client())["entries"] == []
+    assert not on_disk(off)
+
+
 def test_bad_pool_settings_stop_the_daemon_naming_the_flag(e2e_tmp):
     for value, why in (("base=2", "missing"), ("base:bogus=2", "network"),
                        ("base:none=65", "count"), ("../x:none=1", "image")):

@@ -112,6 +112,20 @@ Test(pool, psi_some_avg10)
     cr_assert_lt(hb_wpool_psi_some10(NULL), 0.0);
 }
 
+Test(pool, failed_starts_back_off_to_a_ceiling_and_reset_when_one_is_ready)
+{
+    hb_wpool_slot_t s = {0};
+    cr_assert_eq(hb_wpool_failed(&s, 1000), HB_WPOOL_RETRY_MS);
+    cr_assert_eq(s.retry_ms, 1000 + HB_WPOOL_RETRY_MS);
+    cr_assert_eq(hb_wpool_failed(&s, 1000), 2 * HB_WPOOL_RETRY_MS);
+    cr_assert_eq(hb_wpool_failed(&s, 1000), 4 * HB_WPOOL_RETRY_MS);
+    for (int i = 0; i < 100; i++)   /* no overflow, however long it fails */
+        cr_assert_leq(hb_wpool_failed(&s, 1000), HB_WPOOL_RETRY_MAX_MS);
+    cr_assert_eq(hb_wpool_failed(&s, 1000), HB_WPOOL_RETRY_MAX_MS);
+    s.failures = 0;   /* what the manager does when one is ready */
+    cr_assert_eq(hb_wpool_failed(&s, 0), HB_WPOOL_RETRY_MS);
+}
+
 static void put(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

@@ -101,6 +101,9 @@ class Daemon:
             env["HIVEBOX_OPENCODE"] = "false"  # measure the sandbox, not the agent
         # Its own bridge: another daemon on this host may own hivebox0.
         env["HIVEBOX_BRIDGE"], env["HIVEBOX_SUBNET"] = self.bridge, self.subnet
+        # No default warm pool: "create" measures the full path, and the pool
+        # section asks for its own (--pool, which wins over this).
+        env["HIVEBOX_POOL"] = "0"
         for kv in self.extra_env:
             k, _, v = kv.partition("=")
             env[k] = v
