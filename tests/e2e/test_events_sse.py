@@ -109,6 +109,33 @@ def test_lifecycle_same_as_the_zeromq_feed(client, daemon):
         sub.close()
 
 
+def test_a_process_that_ends_at_once_still_has_its_started_event(client, daemon):
+    # Init answered proc_start with the process's latest event: one that had
+    # already exited by then gave its exit's number, and the supervisor's watch
+    # (from that number - 1) published process.exited without process.started.
+    sub = zmq_sub(daemon)
+    time.sleep(1.0)   # slow joiner
+    try:
+        sid = client.create(memory="64m")["id"]
+        pids = []
+        for _ in range(20):
+            r = client.post(f"/api/v1/hiveboxes/{sid}/processes", json={"command": "exit 0"})
+            assert r.status_code in (200, 201), r.text
+            pids.append(r.json()["pid"])
+        seen = []
+
+        def both():
+            seen.extend(mine(zmq_drain(sub, 0.2), sid))
+            ended = {b["pid"] for t, b in seen if t == "process.exited"}
+            return set(pids) <= ended
+        hbtest.wait_until(both, 30, what="20 process.exited events")
+        started = [b["pid"] for t, b in seen if t == "process.started"]
+        assert sorted(started) == sorted(pids), seen
+        client.destroy(sid)
+    finally:
+        sub.close()
+
+
 def test_metrics_samples_come_without_a_filter(daemon):
     s = Stream(daemon)
     try:

@@ -134,16 +134,26 @@ static void pack(const hb_initans_t *a, msgpack_sbuffer *sb)
     hb_initans_pack(&pk, a);
 }
 
-void proc_pack(const proc_t *p, msgpack_sbuffer *sb)
+static void pack_info(const proc_t *p, uint64_t seq, msgpack_sbuffer *sb)
 {
     hb_initans_t a = {
         .t = HB_ANS_PROC, .pid = p->pid, .tag = {p->tag, strlen(p->tag)},
         .cmd = {p->cmd, p->cmd_len}, .user = {p->user, strlen(p->user)},
         .started_at = p->started_ms, .ended_at = p->ended_ms, .code = p->code,
         .signal = p->sig, .timed_out = p->timed_out, .cols = p->cols, .rows = p->rows,
-        .stdin_open = p->in_fd >= 0, .first = p->ring.first, .off = p->ring.off, .seq = p->seq,
+        .stdin_open = p->in_fd >= 0, .first = p->ring.first, .off = p->ring.off, .seq = seq,
     };
     pack(&a, sb);
+}
+
+void proc_pack(const proc_t *p, msgpack_sbuffer *sb)
+{
+    pack_info(p, p->seq, sb);
+}
+
+void proc_pack_started(const proc_t *p, msgpack_sbuffer *sb)
+{
+    pack_info(p, p->start_seq, sb);
 }
 
 void proc_pack_event(const proc_event_t *e, uint64_t seq, msgpack_sbuffer *sb)

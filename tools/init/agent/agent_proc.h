@@ -45,6 +45,9 @@ typedef struct {
     int pty_fd;                  /* the PTY master while running, for resize; -1 */
     ring_t ring;
     uint64_t seq;                /* its latest event */
+    uint64_t start_seq;          /* its start event: proc_start's answer (a process that
+                                    ended before the answer was packed has seq > start_seq,
+                                    and a watch from seq - 1 would miss its start) */
     uint64_t attach_id;          /* the current attach; older ones are taken over */
     int wake[PROC_FOLLOW_MAX];   /* followers' eventfds; -1: free */
     /* Holding followers (agent_proc_hold.c): wake[k]'s follower holds the
@@ -95,6 +98,8 @@ void proc_follow_del(int *wake, size_t n, int efd);
 /* Pack p as a `proc` answer into a fresh frame buffer (the caller sends
  * it after unlocking and destroys it). */
 void proc_pack(const proc_t *p, msgpack_sbuffer *sb);
+/* proc_pack with `seq` the start event's (proc_start's answer). */
+void proc_pack_started(const proc_t *p, msgpack_sbuffer *sb);
 void proc_pack_event(const proc_event_t *e, uint64_t seq, msgpack_sbuffer *sb);
 /* A slot back to free (its followers are woken and see gen change). */
 void proc_release(proc_t *p);

@@ -221,6 +221,7 @@ static int keeper_spawn(start_t *s, agent_child_t *ch, int *pidfd)
         p->pty_fd = p->cols ? ch->out_r : -1;
         p->started_ms = wall_ms();
         proc_event(p);
+        p->start_seq = p->seq;
     } else {
         g_proc.running--;
         proc_release(p);
@@ -365,7 +366,7 @@ void agent_proc_start(int conn, const hb_initreq_t *r)
     pthread_mutex_lock(&g_proc.mu);
     bool same = s.p->gen == gen;
     if (same)
-        proc_pack(s.p, &sb);
+        proc_pack_started(s.p, &sb);
     pthread_mutex_unlock(&g_proc.mu);
     if (same)
         proc_send(conn, &sb);
