@@ -395,6 +395,38 @@ def test_sys_and_proc_sys_mounted_read_only(esb):
     assert "ro" in mounts.get("/proc/sys", []), mounts.get("/proc/sys")
 
 
+def test_masks_read_only_and_dev_flags_kept(esb):
+    """The masked directories share one empty tmpfs, and /dev/shm is a bind
+    of /dev's tmpfs (issue 19: fewer superblocks): no mask takes a write,
+    each mount keeps its own flags, and nothing moves between /dev and
+    /dev/shm (a file written in /dev cannot become executable there)."""
+    mounts = {}
+    for line in esb.sh("cat /proc/self/mountinfo").splitlines():
+        f = line.split()
+        mounts[f[4]] = set(f[5].split(","))
+    for d in MASKED_DIRS:
+        if d in mounts:
+            assert {"ro", "nosuid", "nodev", "noexec"} <= mounts[d], (d, mounts[d])
+            res = esb.exec(f"touch {d}/x; mkdir {d}/y")
+            assert "Read-only file system" in res["stderr"], (d, res)
+            assert esb.sh(f"ls -A {d}").strip() == "", d
+    assert {"nosuid", "noexec"} <= mounts["/dev"], mounts["/dev"]
+    assert {"nosuid", "nodev"} <= mounts["/dev/shm"], mounts["/dev/shm"]
+    probe = ("import errno, os\n"
+             "open('/dev/hb-probe', 'w').close()\n"
+             "out = []\n"
+             "for f in (os.rename, os.link):\n"
+             "    try:\n"
+             "        f('/dev/hb-probe', '/dev/shm/hb-probe'); out.append('moved')\n"
+             "    except OSError as e:\n"
+             "        out.append(errno.errorcode[e.errno])\n"
+             "os.unlink('/dev/hb-probe')\n"
+             "print(' '.join(out))\n")
+    esb.put("/root/dev_probe.py", probe)
+    assert esb.sh("python3 /root/dev_probe.py").split() == ["EXDEV", "EXDEV"]
+    assert esb.sh("ls -A /dev/shm").strip() == ""
+
+
 ALLOWED_DEV = {"null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm",
                "fd", "stdin", "stdout", "stderr", "mqueue"}
 REQUIRED_DEV = {"null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm"}

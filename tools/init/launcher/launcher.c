@@ -196,6 +196,31 @@ static int bind_ro(const char *root, const char *rel)
     return 0;
 }
 
+/* The first masked directory's tmpfs; every other one is a bind of it.
+ * One superblock per sandbox, not one per masked directory: each
+ * superblock costs every memory cgroup on the host a shrinker slot
+ * (issue 19, docs/performance.md "Memory per sandbox"). */
+static char g_mask[LPATH];
+
+static int mask_dir(const char *path)
+{
+    if (!g_mask[0]) {
+        if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=0,mode=555") < 0)
+            return -1;
+        snprintf(g_mask, sizeof g_mask, "%s", path);
+        return 0;
+    }
+    /* A bind keeps its source's flags; set them anyway, so that the mask
+     * never depends on that. */
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+    if (mount(g_mask, path, NULL, MS_BIND, NULL) < 0 ||
+        mount_setattr(AT_FDCWD, path, 0, &a, sizeof a) < 0)
+        return -1;
+    return 0;
+}
+
 /* Hide a /proc or /sys path: /dev/null over files, an empty read-only
  * tmpfs over directories (runc's maskPaths). */
 static int mask_path(const char *root, const char *rel)
@@ -206,13 +231,9 @@ static int mask_path(const char *root, const char *rel)
         return -1;
     if (lstat(path, &st) != 0)
         return 0;
-    if (S_ISDIR(st.st_mode)) {
-        if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=0,mode=555") < 0)
-            return fail("mask %s", rel);
-    } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+    if (S_ISDIR(st.st_mode) ? mask_dir(path) < 0
+                            : mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
         return fail("mask %s", rel);
-    }
     return 0;
 }
 
@@ -268,9 +289,30 @@ static int setup_sys(const char *root)
     return 0;
 }
 
+/* /dev/shm: a bind of the shm directory of /dev's tmpfs, with its own
+ * flags (exec allowed, no devices); mode 1777 as a tmpfs of its own had. */
+static int bind_shm(const char *dev)
+{
+    char path[LPATH];
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                           .attr_clr = MOUNT_ATTR_NOEXEC};
+    if (pathf(path, "%s/shm", dev) < 0)
+        return -1;
+    if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chmod(path, 01777) < 0)
+        return fail("mkdir /dev/shm");
+    if (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
+        mount_setattr(AT_FDCWD, path, 0, &a, sizeof a) < 0)
+        return fail("bind /dev/shm");
+    return 0;
+}
+
 /* shm_bytes: /dev/shm is memory the sandbox's processes cannot give back
  * by dying, so it is sized (a quarter of the memory limit, see the
- * runtime's cgroup.c) rather than left at the kernel's half of host RAM. */
+ * runtime's cgroup.c) rather than left at the kernel's half of host RAM.
+ * /dev and /dev/shm share that one tmpfs (issue 19: a superblock fewer,
+ * see mask_dir): /dev itself holds no data, only bind-mounted nodes,
+ * symlinks and directories, and nothing can be moved or linked between
+ * the two mounts (EXDEV), so each keeps its own flags. */
 static int setup_dev(const char *root, unsigned long long shm_bytes)
 {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -282,7 +324,9 @@ static int setup_dev(const char *root, unsigned long long shm_bytes)
     char dev[LPATH], path[LPATH], src[LPATH];
     if (pathf(dev, "%s/dev", root) < 0)
         return -1;
-    if (mount_at(root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k") < 0)
+    char dev_opts[64];
+    snprintf(dev_opts, sizeof dev_opts, "mode=755,size=%llu", shm_bytes);
+    if (mount_at(root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, dev_opts) < 0)
         return -1;
     for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
         if (pathf(path, "%s/%s", dev, nodes[i]) < 0 || pathf(src, "/dev/%s", nodes[i]) < 0)
@@ -301,9 +345,7 @@ static int setup_dev(const char *root, unsigned long long shm_bytes)
     if (mount_at(root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                  "newinstance,ptmxmode=0666,mode=620") < 0)
         return -1;
-    char shm_opts[64];
-    snprintf(shm_opts, sizeof shm_opts, "mode=1777,size=%llu", shm_bytes);
-    if (mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm_opts) < 0 ||
+    if (bind_shm(dev) < 0 ||
         mount_at(root, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
     return 0;
