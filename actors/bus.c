@@ -26,6 +26,37 @@ int64_t hb_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* issue 19: a list or analytics answer is megabytes, and every copy of it
+ * costs its page faults; a message that large goes out in the encoded
+ * buffer itself (zmq frees it once the message is gone, sent or dropped;
+ * inproc hands it over without a copy). A small one is copied: zmq's own
+ * small-message path is cheaper than a second allocation. */
+#define ZERO_COPY_MIN (64u << 10)
+
+static void free_buf(void *data, void *hint) { free(data); }
+
+/* Sends buf (len bytes) as one frame and frees it, sent or not: 0 or -1. */
+static int send_buf(zsock_t *s, void *buf, size_t len)
+{
+    if (len < ZERO_COPY_MIN) {
+        zframe_t *f = zframe_new(buf, len);
+        free(buf);
+        if (f && zframe_send(&f, s, 0) == 0)
+            return 0;
+        zframe_destroy(&f);
+        return -1;
+    }
+    zmq_msg_t msg;
+    if (zmq_msg_init_data(&msg, buf, len, free_buf, NULL) < 0) {
+        free(buf);
+        return -1;
+    }
+    if (zmq_msg_send(&msg, zsock_resolve(s), 0) >= 0)
+        return 0;   /* zmq owns buf now */
+    zmq_msg_close(&msg);   /* frees buf */
+    return -1;
+}
+
 int hb_bus_send(zsock_t *s, const hb_msg_t *m)
 {
     void *buf = NULL;
@@ -34,10 +65,7 @@ int hb_bus_send(zsock_t *s, const hb_msg_t *m)
         HB_LOG_ERROR("bus: cannot encode %s", hb_msg_name(m->type));
         return -1;
     }
-    zframe_t *f = zframe_new(buf, len);   /* copies; a zero-copy frame is not worth it here */
-    free(buf);
-    if (!f || zframe_send(&f, s, 0) < 0) {
-        zframe_destroy(&f);
+    if (send_buf(s, buf, len) < 0) {
         HB_LOG_WARN("bus: cannot send %s: %s", hb_msg_name(m->type), zmq_strerror(zmq_errno()));
         return -1;
     }
@@ -160,7 +188,8 @@ void hb_bus_reply_err(const char *reply_to, const hb_err_t *e)
     hb_bus_reply_error(reply_to, e->code, "%s", e->msg);
 }
 
-static int wait_reply(zsock_t *pull, hb_msg_t *rep, int64_t timeout_ms, hb_err_t *e)
+/* The reply's frame (the first; any more are dropped), or -1 with e. */
+static int wait_reply(zsock_t *pull, zframe_t **f, int64_t timeout_ms, hb_err_t *e)
 {
     int64_t start = hb_now_ms();
     zpoller_t *p = zpoller_new(pull, NULL);
@@ -169,7 +198,12 @@ static int wait_reply(zsock_t *pull, hb_msg_t *rep, int64_t timeout_ms, hb_err_t
     int rc = -1;
     for (;;) {
         if (zpoller_wait(p, CALL_SLICE_MS) == pull) {
-            rc = hb_bus_recv(pull, rep) < 0 ? hb_fail(e, HB_E_INTERNAL, 0, "bus: bad reply") : 0;
+            *f = zframe_recv(pull);
+            rc = *f ? 0 : hb_fail(e, HB_E_INTERNAL, 0, "bus: bad reply");
+            while (zsock_rcvmore(pull)) {
+                zframe_t *extra = zframe_recv(pull);
+                zframe_destroy(&extra);
+            }
             break;
         }
         int64_t now = hb_now_ms(), dl = hb_bus_deadline();
@@ -186,10 +220,11 @@ static int wait_reply(zsock_t *pull, hb_msg_t *rep, int64_t timeout_ms, hb_err_t
     return rc;
 }
 
-int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t timeout_ms,
-                hb_err_t *e)
+/* Post req with a private reply endpoint and wait for the reply's frame. */
+static int call_frame(const char *endpoint, hb_msg_t *req, zframe_t **f, int64_t timeout_ms,
+                      hb_err_t *e)
 {
-    memset(rep, 0, sizeof *rep);
+    *f = NULL;
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://hb-call-%llu",
              (unsigned long long)atomic_fetch_add(&g_call_seq, 1));
@@ -204,13 +239,62 @@ int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t time
     else if (hb_bus_post(endpoint, req) < 0)
         rc = hb_fail(e, HB_E_INTERNAL, 0, "bus: cannot reach %s", endpoint);
     else
-        rc = wait_reply(pull, rep, timeout_ms, e);
+        rc = wait_reply(pull, f, timeout_ms, e);
     zsock_destroy(&pull);
-    if (rc == 0 && rep->type == HB_MSG_R_ERROR) {
-        hb_errcode_t code = (rep->code > HB_OK && rep->code <= HB_E_LAST)
-                                ? (hb_errcode_t)rep->code : HB_E_INTERNAL;
-        rc = hb_fail(e, code, 0, "%s", rep->error ? rep->error : "error");
-        hb_msg_clear(rep);
+    return rc;
+}
+
+/* The frame decoded into rep; an R_ERROR as -1 with e. */
+static int decode_reply(zframe_t *f, hb_msg_t *rep, hb_err_t *e)
+{
+    if (hb_msg_decode(zframe_data(f), zframe_size(f), rep) < 0) {
+        HB_LOG_ERROR("bus: dropped a malformed message of %zu bytes", zframe_size(f));
+        return hb_fail(e, HB_E_INTERNAL, 0, "bus: bad reply");
+    }
+    if (rep->type != HB_MSG_R_ERROR)
+        return 0;
+    hb_errcode_t code = (rep->code > HB_OK && rep->code <= HB_E_LAST)
+                            ? (hb_errcode_t)rep->code : HB_E_INTERNAL;
+    int rc = hb_fail(e, code, 0, "%s", rep->error ? rep->error : "error");
+    hb_msg_clear(rep);
+    return rc;
+}
+
+int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t timeout_ms,
+                hb_err_t *e)
+{
+    memset(rep, 0, sizeof *rep);
+    zframe_t *f = NULL;
+    int rc = call_frame(endpoint, req, &f, timeout_ms, e);
+    if (rc == 0)
+        rc = decode_reply(f, rep, e);
+    zframe_destroy(&f);
+    return rc;
+}
+
+int hb_bus_call_text(const char *endpoint, hb_msg_t *req, hb_bus_text_t *out,
+                     int64_t timeout_ms, hb_err_t *e)
+{
+    memset(out, 0, sizeof *out);
+    zframe_t *f = NULL;
+    if (call_frame(endpoint, req, &f, timeout_ms, e) < 0)
+        return -1;
+    if (hb_msg_peek_text(zframe_data(f), zframe_size(f), &out->data, &out->len) == 0) {
+        out->frame = f;   /* the text lies in it */
+        return 0;
+    }
+    hb_msg_t rep;
+    int rc = decode_reply(f, &rep, e);
+    zframe_destroy(&f);
+    if (rc == 0) {
+        hb_msg_clear(&rep);
+        rc = hb_fail(e, HB_E_INTERNAL, 0, "bus: expected a text reply");
     }
     return rc;
+}
+
+void hb_bus_text_free(hb_bus_text_t *t)
+{
+    zframe_destroy(&t->frame);
+    memset(t, 0, sizeof *t);
 }

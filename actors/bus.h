@@ -66,6 +66,21 @@ void hb_bus_reply_text(const char *reply_to, char *text, size_t len);
 int hb_bus_call(const char *endpoint, hb_msg_t *req, hb_msg_t *rep, int64_t timeout_ms,
                 hb_err_t *e);
 
+/* issue 19: an R_TEXT reply read where it arrived: data points into frame
+ * (owned), so an answer of megabytes is not copied out of the bus. */
+typedef struct {
+    zframe_t   *frame;
+    const char *data;
+    size_t      len;
+} hb_bus_text_t;
+
+/* hb_bus_call for a request answered with R_TEXT: 0 with *out filled
+ * (free it with hb_bus_text_free), or -1 with e (R_ERROR, or a reply that
+ * is not R_TEXT). */
+int  hb_bus_call_text(const char *endpoint, hb_msg_t *req, hb_bus_text_t *out,
+                      int64_t timeout_ms, hb_err_t *e);
+void hb_bus_text_free(hb_bus_text_t *t);
+
 /* After SIGTERM: calls still waiting at deadline_ms (CLOCK_MONOTONIC ms)
  * give up with HB_E_UNAVAIL, so civetweb can stop within a bound. This
  * deadline is the one piece of state threads share outside messages: an

@@ -22,6 +22,18 @@
 #define DESTROY_MS     120000
 #define EXEC_SLACK_MS  60000     /* on top of the command's own timeout */
 
+/* A call answered with R_TEXT, read in place (bus.h); replies with the
+ * error itself when it fails. */
+static int call_text(hb_req_t *r, const char *ep, hb_msg_t *q, hb_bus_text_t *rep, int *status)
+{
+    hb_err_t e = {0};
+    int rc = hb_bus_call_text(ep, q, rep, CALL_MS, &e);
+    hb_msg_clear(q);
+    if (rc < 0)
+        *status = hb_reply_err(r, &e);
+    return rc;
+}
+
 /* One actor call; replies with the error itself when it fails. */
 static int call(hb_req_t *r, const char *ep, hb_msg_t *q, hb_msg_t *rep, int64_t ms, int *status)
 {
@@ -46,7 +58,8 @@ static int set_id(hb_req_t *r, hb_msg_t *q)
  * kept rendered, gateway/list_row.h); the filter travels as JSON text. */
 static int list(hb_req_t *r)
 {
-    hb_msg_t q = {.type = HB_MSG_SB_LIST_TEXT, .opencode = r->oc->enabled}, rep;
+    hb_msg_t q = {.type = HB_MSG_SB_LIST_TEXT, .opencode = r->oc->enabled};
+    hb_bus_text_t rep;
     hb_err_t e = {0};
     json_t *filter = NULL;
     if (hb_req_parse_meta_filter(r->ri->query_string, &filter, &e) < 0)
@@ -57,13 +70,10 @@ static int list(hb_req_t *r)
     if (oom)
         return hb_reply_error(r->c, 500, "out of memory");
     int status;
-    if (call(r, r->conf->ep.manager, &q, &rep, CALL_MS, &status) < 0)
+    if (call_text(r, r->conf->ep.manager, &q, &rep, &status) < 0)
         return status;
-    if (rep.type != HB_MSG_R_TEXT || !rep.text.data)
-        status = hb_reply_error(r->c, 500, "list: malformed reply");
-    else
-        status = hb_send(r->c, 200, "application/json", rep.text.data, rep.text.len, NULL, NULL);
-    hb_msg_clear(&rep);
+    status = hb_send(r->c, 200, "application/json", rep.data, rep.len, NULL, NULL);
+    hb_bus_text_free(&rep);
     return status;
 }
 
@@ -286,7 +296,7 @@ int hb_h_kill_all(hb_req_t *r)
  * same bytes as one jansson document): "{...}" + {"a":..} is written as
  * "{..." "," "\"a\":..}", never copied into one buffer (megabytes at
  * thousands of sandboxes). */
-static int reply_with_members(struct mg_connection *c, const hb_bin_t *text, json_t *extra)
+static int reply_with_members(struct mg_connection *c, const hb_bus_text_t *text, json_t *extra)
 {
     size_t elen = 0;
     char *etext = json_object_size(extra) ? hb_json_text(extra, &elen) : NULL;
@@ -306,26 +316,26 @@ int hb_h_analytics(hb_req_t *r)
     if (!hb_method_is(r, "GET"))
         return hb_reply_405(r);
     hb_err_t e = {0};
-    hb_msg_t q = {.type = HB_MSG_ANALYTICS_TEXT}, rep;
+    hb_msg_t q = {.type = HB_MSG_ANALYTICS_TEXT};
+    hb_bus_text_t rep;
     if (hb_req_parse_range(r->ri->query_string, &q.range_s, &e) < 0)
         return hb_reply_err(r, &e);
     int status;
-    if (call(r, r->conf->ep.metrics, &q, &rep, CALL_MS, &status) < 0)
+    if (call_text(r, r->conf->ep.metrics, &q, &rep, &status) < 0)
         return status;
-    const char *t = rep.text.data;
+    const char *t = rep.data;
     /* an object with members: the gateway's are written after them */
-    if (rep.type != HB_MSG_R_TEXT || rep.text.len < 3 || t[0] != '{' ||
-        t[rep.text.len - 1] != '}') {
-        hb_msg_clear(&rep);
+    if (rep.len < 3 || t[0] != '{' || t[rep.len - 1] != '}') {
+        hb_bus_text_free(&rep);
         return hb_reply_error(r->c, 500, "analytics: malformed reply");
     }
     json_t *extra = json_object();
     if (extra && hb_cluster_on())   /* issue 20: per-node and total figures */
         json_object_set_new(extra, "cluster", hb_gw_cluster_nodes_json());
     hb_gw_pool_add(r, extra);   /* issue 19: the warm pool */
-    status = extra ? reply_with_members(r->c, &rep.text, extra)
+    status = extra ? reply_with_members(r->c, &rep, extra)
                    : hb_reply_error(r->c, 500, "out of memory");
-    hb_msg_clear(&rep);
+    hb_bus_text_free(&rep);
     return status;
 }
 

@@ -14,6 +14,7 @@
 static const char K_TIMES[] = "\"uptime_seconds\":0,\"ttl_seconds\":0";
 static const char K_TTL[]   = ",\"ttl_seconds\":";
 static const char K_OC[]    = ",\"opencode_url\":\"";
+#define NUM_MAX 20   /* the digits of a non-negative long long */
 
 void hb_list_row_clear(hb_list_row_t *row)
 {
@@ -63,21 +64,36 @@ int hb_list_row_render(hb_list_row_t *row, const hb_sbinfo_t *s)
     return 0;
 }
 
-void hb_list_row_write(const hb_list_row_t *row, FILE *out, int64_t now, bool opencode)
+/* The decimal digits of v (>= 0) at at; the end. */
+static char *put_num(char *at, long long v)
+{
+    char tmp[NUM_MAX];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof tmp);
+    while (n)
+        *at++ = tmp[--n];
+    return at;
+}
+
+/* The row as of now at at, which has room for row->len + 2 * NUM_MAX
+ * bytes; the end. */
+static char *row_put(const hb_list_row_t *row, char *at, int64_t now, bool opencode)
 {
     const char *t = row->text;
     long long up = now > row->created_at ? now - row->created_at : 0;
     long long ttl = row->expires_at > now ? row->expires_at - now : 0;
-    fwrite(t, 1, row->at_uptime, out);
-    fprintf(out, "%lld", up);
-    fwrite(t + row->at_uptime + 1, 1, row->at_ttl - row->at_uptime - 1, out);
-    fprintf(out, "%lld", ttl);
+    at = put_num(mempcpy(at, t, row->at_uptime), up);
+    at = mempcpy(at, t + row->at_uptime + 1, row->at_ttl - row->at_uptime - 1);
+    at = put_num(at, ttl);
     size_t from = row->at_ttl + 1;
     if (!opencode && row->oc_to > row->oc_from) {
-        fwrite(t + from, 1, row->oc_from - from, out);
+        at = mempcpy(at, t + from, row->oc_from - from);
         from = row->oc_to;
     }
-    fwrite(t + from, 1, row->len - from, out);
+    return mempcpy(at, t + from, row->len - from);
 }
 
 int hb_list_row_cmp(const void *a, const void *b)
@@ -88,29 +104,31 @@ int hb_list_row_cmp(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* issue 19: one buffer sized for the longest the rows can write, filled
+ * with plain copies (no stdio stream: its growth and formatting were most
+ * of what a list cost beside the rows' own bytes). */
 char *hb_list_text(hb_list_row_t *const *rows, size_t n, const json_t *filter, int64_t now,
                    bool opencode, size_t *len)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&buf, &size);
-    if (!out)
+    static const char head[] = "{\"sandboxes\":[", tail[] = "],\"total\":";
+    size_t cap = sizeof head + sizeof tail + NUM_MAX + 1;
+    for (size_t i = 0; i < n; i++)
+        cap += rows[i]->len + 2 * NUM_MAX + 1;   /* + its comma */
+    char *buf = malloc(cap);
+    if (!buf)
         return NULL;
-    fputs("{\"sandboxes\":[", out);
+    char *at = mempcpy(buf, head, sizeof head - 1);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (filter && !hb_meta_match(rows[i]->metadata, filter))
             continue;
         if (kept++)
-            fputc(',', out);
-        hb_list_row_write(rows[i], out, now, opencode);
+            *at++ = ',';
+        at = row_put(rows[i], at, now, opencode);
     }
-    fprintf(out, "],\"total\":%zu}", kept);
-    bool bad = ferror(out) != 0;
-    if (fclose(out) != 0 || bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = size;
+    at = put_num(mempcpy(at, tail, sizeof tail - 1), (long long)kept);
+    *at++ = '}';
+    *len = (size_t)(at - buf);
+    *at = '\0';   /* a string too, as open_memstream's was */
     return buf;
 }

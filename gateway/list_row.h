@@ -10,7 +10,6 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "messages.h"
 
@@ -29,8 +28,6 @@ typedef struct {
 /* Render s into row (cleared first). 0, or -1 on OOM (row left empty). */
 int hb_list_row_render(hb_list_row_t *row, const hb_sbinfo_t *s);
 void hb_list_row_clear(hb_list_row_t *row);
-/* Write the row as of now, with or without its opencode_url. */
-void hb_list_row_write(const hb_list_row_t *row, FILE *out, int64_t now, bool opencode);
 /* created_at, then id: the list's order. For qsort over hb_list_row_t *. */
 int hb_list_row_cmp(const void *a, const void *b);
 /* The whole GET /hiveboxes document of rows (in the order given) that

@@ -338,6 +338,9 @@ static int finish(msgpack_sbuffer *sb, void **out, size_t *len)
     return 0;
 }
 
+#define ENCODE_PRESIZE_MIN (64u << 10)
+#define ENCODE_SLACK       4096u   /* the other fields of such a message */
+
 int hb_msg_encode(const hb_msg_t *m, void **out, size_t *len)
 {
     if (m->type <= HB_MSG_NONE || m->type >= HB_MSG__COUNT)
@@ -345,11 +348,18 @@ int hb_msg_encode(const hb_msg_t *m, void **out, size_t *len)
     fmask_t mask = msg_tab[m->type].mask;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
+    size_t n = 1, bin = 0;
+    for (size_t i = 0; i < d_msg.nf; i++) {
+        n += (mask >> i) & 1u;
+        if (((mask >> i) & 1u) && d_msg.f[i].kind == K_BIN)
+            bin += CAT(m, d_msg.f[i].off, hb_bin_t)->len;
+    }
+    /* issue 19: a text of megabytes (a list, analytics) sized at once, not
+     * grown by doubling (each step a copy of what was written). */
+    if (bin > ENCODE_PRESIZE_MIN && (sb.data = malloc(bin + ENCODE_SLACK)))
+        sb.alloc = bin + ENCODE_SLACK;
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    size_t n = 1;
-    for (size_t i = 0; i < d_msg.nf; i++)
-        n += (mask >> i) & 1u;
     msgpack_pack_map(&pk, n);
     pack_str(&pk, "t");
     pack_str(&pk, msg_tab[m->type].wire);
@@ -638,6 +648,26 @@ int hb_msg_decode(const void *buf, size_t len, hb_msg_t *m)
     msgpack_unpacked_destroy(&u);
     if (rc < 0)
         hb_msg_clear(m);
+    return rc;
+}
+
+int hb_msg_peek_text(const void *buf, size_t len, const char **text, size_t *text_len)
+{
+    msgpack_unpacked u;
+    if (unpack_one(buf, len, &u) < 0)
+        return -1;
+    int rc = -1;
+    const msgpack_object *o = &u.data;
+    for (uint32_t i = 0; type_of_map(o) == HB_MSG_R_TEXT && i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        if (!key_is(&kv->key, "text") || kv->val.type != MSGPACK_OBJECT_BIN)
+            continue;
+        *text = kv->val.via.bin.ptr;   /* msgpack_unpack_next points into buf */
+        *text_len = kv->val.via.bin.size;
+        rc = 0;
+        break;
+    }
+    msgpack_unpacked_destroy(&u);
     return rc;
 }
 

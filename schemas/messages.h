@@ -73,6 +73,9 @@ int  hb_msg_encode(const hb_msg_t *m, void **out, size_t *len);
 /* Decode buf into *m (zeroed first). -1 (and *m cleared) on anything but one
  * well-formed map of a known type carrying only its allowed fields. */
 int  hb_msg_decode(const void *buf, size_t len, hb_msg_t *m);
+/* issue 19: an encoded R_TEXT's text where it lies in buf (no copy): 0, or
+ * -1 when buf is not an R_TEXT with a text. */
+int  hb_msg_peek_text(const void *buf, size_t len, const char **text, size_t *text_len);
 void hb_msg_clear(hb_msg_t *m);
 
 /* Encode/decode one sample as a bare record map (metrics.sample payload). */
