@@ -3,8 +3,8 @@
 #
 # Two binaries on purpose: the daemon/CLI links czmq, civetweb, curl and
 # friends; the init agent (PID 1 of every sandbox) links only msgpack,
-# libseccomp and libcap so that each idle sandbox costs as little memory as
-# possible.
+# libcap and libmnl so that each idle sandbox costs as little memory as
+# possible (its seccomp filter is compiled at build time, see below).
 
 CC       ?= gcc
 BUILD    ?= build
@@ -19,7 +19,7 @@ HARDEN   := -fstack-protector-strong -fPIE -fno-strict-aliasing
 SRC_DIRS := actors actors/supervisor actors/opencode actors/runtime actors/runtime/shared \
             actors/runtime/net actors/runtime/image actors/runtime/disk schemas \
             gateway gateway/mcp gateway/opencode gateway/e2b tools tools/cli \
-            tools/init tools/init/launcher tools/init/agent
+            tools/init tools/init/launcher tools/init/agent tools/seccomp
 INCLUDES := -I. $(addprefix -I,$(SRC_DIRS))
 CPPFLAGS += -D_GNU_SOURCE $(INCLUDES)
 # density (issue 19): czmq's socket leak tracking keeps every zsock_new'd
@@ -43,7 +43,7 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANLD)
 
 DAEMON_LIBS := -lczmq -lzmq -lmsgpackc -lcivetweb -ljansson -lcurl -lcap -lseccomp -lmnl -lnftables -lz -lcrypto -lm \
                $(shell pkg-config --libs libsystemd)
-INIT_LIBS   := -lmsgpackc -lseccomp -lcap -lmnl
+INIT_LIBS   := -lmsgpackc -lcap -lmnl
 
 # actors/runtime/shared/ is linked into both binaries (with the init protocol
 # codec in schemas/): path rules, logging, /proc and netlink helpers, tar.
@@ -88,7 +88,28 @@ $(DASH_OBJ): $(DASH_GEN) gateway/gw_dash_asset.h
 $(BUILD)/hivebox: $(DAEMON_OBJ) $(DASH_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS)
 
-$(BUILD)/hivebox-init: $(INIT_OBJ)
+# ---- the sandbox seccomp filter, compiled at build time ------------------
+# tools/seccomp/seccomp_gen.c builds the rules of seccomp_rules.c with
+# libseccomp and writes the BPF as a C array that init links (issue 19: no
+# libseccomp, no 2.5 ms compile in every sandbox). tests/unit/test_seccomp_bpf.c
+# rebuilds the rules and compares.
+SECCOMP_RULES := tools/seccomp/seccomp_rules.c
+SECCOMP_GENBIN := $(BUILD)/seccomp-gen
+SECCOMP_GEN   := $(BUILD)/gen/seccomp_filter.c
+SECCOMP_OBJ   := $(BUILD)/obj/gen/seccomp_filter.o
+
+$(SECCOMP_GENBIN): tools/seccomp/seccomp_gen.c $(SECCOMP_RULES) tools/seccomp/seccomp_rules.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tools/seccomp/seccomp_gen.c $(SECCOMP_RULES) $(LDFLAGS) -lseccomp
+
+$(SECCOMP_GEN): $(SECCOMP_GENBIN)
+	@mkdir -p $(dir $@)
+	$(SECCOMP_GENBIN) $@
+
+$(SECCOMP_OBJ): $(SECCOMP_GEN) tools/init/agent/agent_seccomp_bpf.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/hivebox-init: $(INIT_OBJ) $(SECCOMP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(INIT_LIBS)
 
 $(BUILD)/obj/%.o: %.c
@@ -105,10 +126,11 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 # The launcher's launch.conf reader is tested against the daemon's writer.
 UNIT_LIB_SRC := $(filter-out tools/hivebox.c,$(DAEMON_SRC)) tools/init/launcher/launch_conf.c \
                 tools/init/launcher/launch_net.c tools/init/launcher/launch_skills.c \
-                tools/init/agent/agent_ring.c
+                tools/init/agent/agent_ring.c $(SECCOMP_RULES)
 UNIT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_LIB_SRC))
+-include $(BUILD)/obj/tools/seccomp/seccomp_rules.d
 
-$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ) $(DASH_OBJ)
+$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_LIB_OBJ) $(DASH_OBJ) $(SECCOMP_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(DAEMON_LIBS) -lcriterion
 
 unit: $(BUILD)/unit-tests
@@ -197,7 +219,7 @@ lint:
 # clang-tidy with the checked-in .clang-tidy (bugprone, the static analyzer,
 # cognitive complexity); every source of both binaries, the CLI and the bench
 # helpers (built by bench.py; they define _GNU_SOURCE themselves).
-TIDY_SRC  := $(sort $(DAEMON_SRC) $(INIT_SRC))
+TIDY_SRC  := $(sort $(DAEMON_SRC) $(INIT_SRC) $(wildcard tools/seccomp/*.c))
 TIDY_JOBS ?= $(shell nproc)
 tidy:
 	@printf '%s\n' $(TIDY_SRC) | xargs -P$(TIDY_JOBS) -I{} clang-tidy --quiet {} -- $(CPPFLAGS) 2>/dev/null

@@ -270,8 +270,8 @@ void agent_run(const agent_cfg_t *cfg)
     agent_proc_setup(cfg->id);
     agent_hostname_init(cfg->id, cfg->last_pid_fd);
     agent_warm_enable(cfg->warm_exec);
-    /* Building the seccomp filter leaves ~550 KiB of freed heap behind
-     * (issue 19: over half of an idle sandbox's memory): give it back. */
+    /* Give back whatever start-up freed (issue 19: every page counts in an
+     * idle sandbox; the seccomp filter, once ~550 KiB of it, is prebuilt). */
     malloc_trim(0);
     int lfd = cfg->listen_fd;
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
