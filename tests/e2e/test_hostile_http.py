@@ -144,6 +144,9 @@ def test_deeply_nested_json_is_refused_and_the_daemon_stays_up(private_daemon):
 
 # ---------------------------------------------------------------- slowloris
 
+SERVED_S = 10.0
+
+
 def test_a_thousand_idle_connections_do_not_delay_an_authenticated_call(private_daemon):
     # Default caps; a head timeout longer than this test, so that a slow
     # machine cannot turn "held" into "timed out" half-way.
@@ -165,7 +168,10 @@ def test_a_thousand_idle_connections_do_not_delay_an_authenticated_call(private_
         print(f"\n1,000 idle connections held (20 addresses): list {t_list * 1000:.1f} ms, "
               f"healthz {t_health * 1000:.1f} ms")
         assert r.status_code == 200 and h.status_code == 200
-        assert t_list < 1.0 and t_health < 1.0, (t_list, t_health)
+        # Served, not queued behind the held connections (a daemon that gave
+        # each a worker would make the call wait for the 60 s head timeout):
+        # a bound far from that, not a speed (a loaded ASan run took 1.25 s).
+        assert t_list < SERVED_S and t_health < SERVED_S, (t_list, t_health)
         assert sum(held(d.port).values()) >= 1000, "the idle connections were dropped"
     finally:
         close_all(socks)
@@ -175,7 +181,7 @@ def test_a_thousand_idle_connections_do_not_delay_an_authenticated_call(private_
     try:
         r, t_list = timed_get(d, API)
         print(f"1,000 idle connections opened from 127.0.0.1 itself: list {t_list * 1000:.1f} ms")
-        assert r.status_code == 200 and t_list < 1.0, t_list
+        assert r.status_code == 200 and t_list < SERVED_S, t_list
     finally:
         close_all(socks)
 

@@ -20,7 +20,10 @@ from conftest import shutdown_daemon
 from hbtest import Client, Daemon
 
 API = "/api/v1/hiveboxes"
-BOUND_S = 2.0
+# Answered, not starved: an init the attack had stalled answers only when the
+# request's own 10 s timeout cuts it off. The bound is that, not a speed (the
+# suite never fails on a timing: a loaded, sanitized CI run took 2.04 s).
+BOUND_S = 8.0
 
 
 def _chunks(total, size=1 << 20):
