@@ -412,6 +412,10 @@ def test_masks_read_only_and_dev_flags_kept(esb):
             assert esb.sh(f"ls -A {d}").strip() == "", d
     assert {"nosuid", "noexec"} <= mounts["/dev"], mounts["/dev"]
     assert {"nosuid", "nodev"} <= mounts["/dev/shm"], mounts["/dev/shm"]
+    assert "noexec" not in mounts["/dev/shm"], mounts["/dev/shm"]   # as a tmpfs of its own was
+    # One tmpfs: /dev's size is /dev/shm's (no second allowance beside it).
+    assert esb.sh("df -k /dev | tail -1 | awk '{print $2}'") == \
+        esb.sh("df -k /dev/shm | tail -1 | awk '{print $2}'")
     probe = ("import errno, os\n"
              "open('/dev/hb-probe', 'w').close()\n"
              "out = []\n"

@@ -117,8 +117,8 @@ def test_a_process_that_ends_at_once_still_has_its_started_event(client, daemon)
     # here every one of 20 such processes must have both events.
     sub = zmq_sub(daemon)
     time.sleep(1.0)   # slow joiner
+    sid = client.create(memory="64m")["id"]
     try:
-        sid = client.create(memory="64m")["id"]
         pids = []
         for _ in range(20):
             r = client.post(f"/api/v1/hiveboxes/{sid}/processes", json={"command": "exit 0"})
@@ -133,8 +133,8 @@ def test_a_process_that_ends_at_once_still_has_its_started_event(client, daemon)
         hbtest.wait_until(both, 30, what="20 process.exited events")
         started = [b["pid"] for t, b in seen if t == "process.started"]
         assert sorted(started) == sorted(pids), seen
-        client.destroy(sid)
     finally:
+        client.destroy(sid)
         sub.close()
 
 

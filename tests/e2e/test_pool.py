@@ -482,10 +482,14 @@ def test_the_pool_yields_to_the_users_creates(private_daemon):
         c.destroy(sid)
 
 
-def test_the_default_is_a_small_pool_and_zero_turns_it_off(private_daemon):
+def test_the_default_is_a_small_pool_and_zero_turns_it_off(private_daemon, tmp_path):
     # No --pool and no HIVEBOX_POOL (the suites' harness sets "0": an empty
     # variable counts as unset): the documented default, base:none=2.
-    d = private_daemon(extra_env={"HIVEBOX_POOL": ""})
+    # Memory as the pool reads it is ours: a loaded host must not hold it back.
+    meminfo = tmp_path / "meminfo"
+    write_meminfo(meminfo, 64 << 10)
+    d = private_daemon(extra_env={"HIVEBOX_POOL": "", "HIVEBOX_POOL_MEMINFO": str(meminfo),
+                                  "HIVEBOX_POOL_PSI": str(tmp_path / "no-psi")})
     c = d.client()
     entries = pool_of(c)["entries"]
     assert [(e["image"], e["network"], e["target"]) for e in entries] == [("base", "none", 2)]
