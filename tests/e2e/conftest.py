@@ -311,7 +311,14 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append((f"hivebox daemon log {d.root.name}", d.log_tail(40)))
 
 
+def _terminated(signum, frame):
+    # A SIGTERM (CI stopping the suites) unwinds like ^C: the fixtures' teardown
+    # stops the daemons this session started (they run in sessions of their own).
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config):
+    signal.signal(signal.SIGTERM, _terminated)
     _wait_for_image()   # before collection: some modules read the image
     config.addinivalue_line(
         "markers", "once(why): run by `make test` only, not again under ASan+UBSan (`make check`): "
