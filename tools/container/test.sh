@@ -172,11 +172,13 @@ got=
 for _ in $(seq 1 60); do
     got=$(curl -sS -D - -o "$tmp/fresh.body" -X POST -H "Authorization: Bearer fresh-key-$$" \
           -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$port/api/v1/hiveboxes" || true)
-    echo "$got" | head -1 | grep -q ' 503' && echo "$got" | grep -qi '^Retry-After:' && break
+    # Here-strings, not `echo | grep -q`: grep -q stops reading at its match and
+    # echo, writing line by line, can die of SIGPIPE, which pipefail reports.
+    [[ ${got%%$'\n'*} == *' 503 '* ]] && grep -qi '^Retry-After:' <<<"$got" && break
     sleep 1
 done
-echo "$got" | head -1 | grep -q ' 503' || fail "fresh volume: create did not answer 503: $got"
-echo "$got" | grep -qi '^Retry-After:' || fail "fresh volume: 503 without Retry-After: $got"
+[[ ${got%%$'\n'*} == *' 503 '* ]] || fail "fresh volume: create did not answer 503: $got"
+grep -qi '^Retry-After:' <<<"$got" || fail "fresh volume: 503 without Retry-After: $got"
 say "fresh volume: 503 $(tr -d '\n' <"$tmp/fresh.body" | cut -c1-160)"
 grep -q 'is being built' "$tmp/fresh.body" || fail "fresh volume: the 503 does not say the image is being built"
 # (podman logs into a file first: grep -q would end the pipe early, and pipefail fail it)
