@@ -182,7 +182,16 @@ def test_pooled_create_is_a_fresh_create(pooled):
         assert mine_cg["quota"] * 2 == mine_cg["period"]
         # No file of the pool: the writable layers and state dirs hold the same names.
         assert tree(d.sandbox_dir(sb["id"]) / "upper") == tree(d.sandbox_dir(fresh["id"]) / "upper")
-        assert set(os.listdir(d.sandbox_dir(sb["id"]))) == set(os.listdir(d.sandbox_dir(fresh["id"])))
+        # The supervisor saves daemon-counters after it hears of an exec, which
+        # may be just after the exec's reply: wait for both to settle (a file the
+        # pool left would stay different).
+        def state_files(sid):
+            return set(os.listdir(d.sandbox_dir(sid)))
+        deadline = time.monotonic() + 10
+        while state_files(sb["id"]) != state_files(fresh["id"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert state_files(sb["id"]) == state_files(fresh["id"]), \
+            (state_files(sb["id"]), state_files(fresh["id"]))
         # The disk quota is the request's.
         res = c.exec(sb["id"], "dd if=/dev/zero of=/root/big bs=1M count=200 && sync",
                      timeout=120)
