@@ -15,7 +15,9 @@ tools (the agent's main loop) takes the next turn:
   {"tool_exact": "bash", "args": {...}}  -> a tool call with exactly that name
   {"text": "..."}                         -> a text answer, streamed word by word
   a text turn may add "delay": seconds between two streamed words (default 0.02),
-        so a test can watch an answer arrive piece by piece, or abort it
+        so a test can watch an answer arrive piece by piece, or abort it;
+        "hold_last": seconds to wait before the last word, so the part
+        before it is on screen for that long even on a loaded host
 With no turn left the model answers "done." A request without tools (title
 or summary generation) is answered with a short text and takes no turn.
 
@@ -232,6 +234,8 @@ class FakeLLM:
                     words = turn["text"].split(" ")
                     for i, w in enumerate(words):
                         piece = w if i == 0 else " " + w
+                        if i and i == len(words) - 1:
+                            time.sleep(float(turn.get("hold_last", 0)))
                         self._send_event(self._chunk(model, {"content": piece}))
                         time.sleep(float(turn.get("delay", 0.02)))
                     finish = "stop"

@@ -386,7 +386,9 @@ def test_unauthenticated_requests_never_wait_on_etcd(cl):
             m["proc"].send_signal(signal.SIGCONT)
     assert r1.status_code == 401 and r2.status_code == 401, (r1.text, r2.text)
     assert r3.status_code == 404, r3.text
-    assert took < 1.5, f"{took:.2f} s: a request waited on etcd"
+    # served vs stalled, not speed: one request waiting on etcd alone would
+    # take 1.5 s per member, 4.5 s
+    assert took < 4, f"{took:.2f} s: a request waited on etcd"
     wait_until(cl.etcd.healthy, 30, 0.2, "etcd to answer again")
     wait_until(lambda: nodes_seen(cl.client("a")) == ["a", "b", "c"], 20, 0.2,
                "a to see the three nodes again")

@@ -70,18 +70,34 @@ def sb(module_sandbox):
     return module_sandbox()
 
 
+def gated_lines(tag, n, stderr=False):
+    """A command that prints line i, then waits (up to 60 s) for the file
+    /tmp/<tag>-<i> before going on, and says "late-<i>" if it never came. The
+    test makes that file only once it has read line i: so every line must
+    reach the client while the command still runs, whatever the host's load
+    (a buffered stream would show the late lines, with no clock involved)."""
+    err = ' echo "e$i" >&2;' if stderr else ""
+    return (f'for i in $(seq {n}); do echo "$i";{err} t=0; '
+            f'while [ ! -e /tmp/{tag}-$i ] && [ $t -lt 600 ]; do sleep 0.1; t=$((t+1)); done; '
+            f'[ -e /tmp/{tag}-$i ] || echo "late-$i"; done')
+
+
 def test_lines_arrive_as_printed(daemon, sb):
-    evs, t0 = run(daemon, sb.id, {"command": "for i in 1 2 3; do echo $i; sleep 1; done"})
-    outs = [(d["data"], t) for ev, d, t in evs if ev == "stdout"]
-    assert [o for o, _ in outs] == ["1\n", "2\n", "3\n"], evs
+    tag = f"gate-{os.urandom(4).hex()}"
+    evs = []
+    with stream(daemon, sb.id, {"command": gated_lines(tag, 3)}) as r:
+        assert r.status_code == 200, r.text
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        for ev in events(r):
+            evs.append(ev)
+            if ev[0] == "stdout" and ev[1]["data"].strip().isdigit():
+                assert sb.exec(f"touch /tmp/{tag}-{ev[1]['data'].strip()}")["exit_code"] == 0
+    outs = [d["data"] for ev, d, _ in evs if ev == "stdout"]
+    assert outs == ["1\n", "2\n", "3\n"], evs
     assert all(d["encoding"] == "utf-8" for ev, d, _ in evs if ev == "stdout")
-    # Not buffered: the first line comes at once, the others a second apart.
-    assert outs[0][1] - t0 < 0.8, outs
-    assert outs[1][1] - outs[0][1] > 0.7 and outs[2][1] - outs[1][1] > 0.7, outs
     assert evs[-1][0] == "exit" and [e for e, _, _ in evs].count("exit") == 1
     ex = evs[-1][1]
     assert ex["exit_code"] == 0 and ex["timed_out"] is False and ex["oom_killed"] is False
-    assert ex["duration_ms"] >= 2000
 
 
 def test_accept_header_stderr_and_exit_code(daemon, sb):
@@ -316,18 +332,20 @@ def cli_env(daemon):
 
 
 def test_cli_exec_prints_live_and_exits_with_the_code(daemon, sb):
-    """Each line reaches the CLI's stdout when it is printed, not at the end."""
+    """Each line reaches the CLI's stdout when it is printed, not at the end:
+    the command waits for the test to have read it (gated_lines)."""
+    tag = f"gate-{os.urandom(4).hex()}"
     p = subprocess.Popen([str(BUILD / "hivebox"), "exec", sb.id, "--",
-                          "for i in 1 2 3; do echo $i; echo e$i >&2; sleep 1; done; exit 7"],
+                          gated_lines(tag, 3, stderr=True) + "; exit 7"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(daemon))
-    t0 = time.monotonic()
-    times = []
+    lines = []
     for _ in range(3):
         line = p.stdout.readline()
-        times.append((line, time.monotonic() - t0))
+        lines.append(line)
+        if line.strip().isdigit():
+            assert sb.exec(f"touch /tmp/{tag}-{line.strip().decode()}")["exit_code"] == 0
     rest, err = p.communicate(timeout=60)
-    assert [l for l, _ in times] == [b"1\n", b"2\n", b"3\n"] and rest == b""
-    assert times[0][1] < 1.0 and times[2][1] > 1.6, times
+    assert lines == [b"1\n", b"2\n", b"3\n"] and rest == b"", (lines, rest)
     assert err == b"e1\ne2\ne3\n"
     assert p.returncode == 7
 

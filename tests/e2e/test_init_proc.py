@@ -228,11 +228,12 @@ def test_input_to_a_process_that_never_reads_is_bounded(init):
     t0 = time.monotonic()
     a = call("proc_input", pid=p["pid"], stdin=b"x" * (1 << 20))[0]
     took = time.monotonic() - t0
-    assert a["errno"] == 11 and 9 < took < 15, (a, took)
-    # Meanwhile and after, init answers other requests at once.
+    assert a["errno"] == 11 and 9 < took < 30, (a, took)
+    # Meanwhile and after, init answers other requests at once (served vs
+    # stalled: held by that input it would take its 10 s again).
     t0 = time.monotonic()
     assert call("proc_list")[-1]["t"] == "end"
-    assert time.monotonic() - t0 < 2
+    assert time.monotonic() - t0 < 8
     call("proc_forget", pid=p["pid"])
 
 
@@ -369,7 +370,7 @@ def test_flood_fork_and_closed_pipes_do_not_hold_init(init, daemon):
     t0 = time.monotonic()
     assert sb.sh("echo alive").strip() == "alive"
     lst = call("proc_list")
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < 20   # served vs held by the 60 s sleepers
     by = {x["pid"]: x for x in lst[:-1]}
     assert all(by[p]["off"] > RING for p in flood), "floods are read and counted"
     assert all(by[p]["off"] - by[p]["first"] <= RING for p in flood)
