@@ -111,8 +111,10 @@ int hb_pv_body_up(struct mg_connection *c, int up, bool chunked, char *buf, int 
 /* Wait up to idle_ms for the service's bytes while watching the client: a
  * quiet stream (events that do not come) must not hold a worker and a cap
  * slot after its client left. The client's socket is looked for only once
- * the service has been quiet for QUIET_MS (*client: -2 not yet, -1 not
- * found). 1 readable, 0 idle, -1 the client left. */
+ * the service has been quiet for QUIET_MS (a scan of the daemon's fds: not
+ * for every response), *client -2 until then. A client that closed is seen
+ * by poll; one that reset its connection before the look is not found
+ * (hb_pv_client_fd): gone too. 1 readable, 0 idle, -1 the client left. */
 static int wait_down(int up, int *client, const struct mg_request_info *ri, int idle_ms)
 {
     int waited = 0;
@@ -128,8 +130,11 @@ static int wait_down(int up, int *client, const struct mg_request_info *ri, int 
         waited += step;
         if (waited >= idle_ms)
             return 0;
-        if (*client == -2)
+        if (*client == -2) {
             *client = hb_pv_client_fd(ri);
+            if (*client == -1)
+                return -1;
+        }
     }
 }
 
@@ -172,37 +177,47 @@ void hb_pv_tunnel(int client, int up, char *buf, int idle_ms)
     }
 }
 
+/* The request's peer address as civetweb wrote it, in binary: a link-local
+ * IPv6 address may carry a "%scope" that inet_ntop would not write. */
+static bool peer_of(const struct mg_request_info *ri, int family, void *out)
+{
+    char addr[INET6_ADDRSTRLEN];
+    size_t n = strcspn(ri->remote_addr, "%");
+    if (n >= sizeof addr)
+        return false;
+    memcpy(addr, ri->remote_addr, n);
+    addr[n] = '\0';
+    return inet_pton(family, addr, out) == 1;
+}
+
 static bool same_peer(int fd, const struct mg_request_info *ri)
 {
     struct sockaddr_storage local = {0}, peer = {0};
     socklen_t ll = sizeof local, pl = sizeof peer;
-    char addr[INET6_ADDRSTRLEN] = "";
     if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
         getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 || local.ss_family != peer.ss_family)
         return false;
-    int lport, pport;
     if (peer.ss_family == AF_INET) {
         const struct sockaddr_in *l4 = (void *)&local, *p4 = (void *)&peer;
-        lport = ntohs(l4->sin_port);
-        pport = ntohs(p4->sin_port);
-        inet_ntop(AF_INET, &p4->sin_addr, addr, sizeof addr);
-    } else if (peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *l6 = (void *)&local, *p6 = (void *)&peer;
-        lport = ntohs(l6->sin6_port);
-        pport = ntohs(p6->sin6_port);
-        inet_ntop(AF_INET6, &p6->sin6_addr, addr, sizeof addr);
-    } else {
-        return false;
+        struct in_addr want;
+        return ntohs(l4->sin_port) == ri->server_port && ntohs(p4->sin_port) == ri->remote_port &&
+               peer_of(ri, AF_INET, &want) && want.s_addr == p4->sin_addr.s_addr;
     }
-    return lport == ri->server_port && pport == ri->remote_port &&
-           strcmp(addr, ri->remote_addr) == 0;
+    if (peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *l6 = (void *)&local, *p6 = (void *)&peer;
+        struct in6_addr want;
+        return ntohs(l6->sin6_port) == ri->server_port &&
+               ntohs(p6->sin6_port) == ri->remote_port && peer_of(ri, AF_INET6, &want) &&
+               memcmp(&want, &p6->sin6_addr, sizeof want) == 0;
+    }
+    return false;
 }
 
 int hb_pv_client_fd(const struct mg_request_info *ri)
 {
     DIR *d = opendir("/proc/self/fd");
     if (!d)
-        return -1;
+        return -2;
     int found = -1;
     const struct dirent *de;
     while (found < 0 && (de = readdir(d))) {

@@ -34,9 +34,12 @@ void hb_pv_tunnel(int client, int up, char *buf, int idle_ms);
 void hb_pv_stopping(bool on);
 
 /* The socket of this request's client connection (civetweb does not hand
- * it out): the one whose local port and peer are the request's. -1 if
- * none is found. Only for the tunnel, where civetweb has nothing more to
- * read or write on the connection. */
+ * it out): the one whose local port and peer are the request's. The
+ * handler holds that socket open, so -1 (none found) means it is no longer
+ * connected: the client reset it. -2 when the daemon's fds cannot be read
+ * (EMFILE): nothing is known. For the tunnel, where civetweb has nothing
+ * more to read or write on the connection, and to watch a quiet stream's
+ * client. */
 int hb_pv_client_fd(const struct mg_request_info *ri);
 
 #endif

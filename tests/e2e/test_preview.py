@@ -534,26 +534,29 @@ def test_hostile_upstream_is_a_bounded_502(pvd, box, what):
     assert r.status_code == 200
 
 
-def test_429_past_the_cap_and_the_daemon_still_answers(private_daemon):
+def capped_service(private_daemon):
+    """A daemon with --preview-max-conns 2 and a sandbox running the
+    service: (daemon, client, sandbox id)."""
     d = private_daemon(extra_args=["--preview-max-conns", "2"])
     c = d.client()
     info = c.create(network="none")
     hbtest.remember_secret(info["preview_token"])
     sid = info["id"]
+    c.upload(sid, "/opt/preview_service.py", SERVICE)
+    c.post(f"/api/v1/hiveboxes/{sid}/processes",
+           json={"command": f"python3 /opt/preview_service.py {SVC}"})
+    wait_until(lambda: requests.get(ports_url(d, sid, SVC, "/echo"), headers=admin(d),
+                                    timeout=5).status_code == 200, 30, what="service up")
+    return d, c, sid
+
+
+def test_429_past_the_cap_and_the_daemon_still_answers(private_daemon):
+    d, c, sid = capped_service(private_daemon)
     try:
-        c.upload(sid, "/opt/preview_service.py", SERVICE)
-        c.post(f"/api/v1/hiveboxes/{sid}/processes",
-               json={"command": f"python3 /opt/preview_service.py {SVC}"})
         url = ports_url(d, sid, SVC, "/sse")
-        wait_until(lambda: requests.get(ports_url(d, sid, SVC, "/echo"), headers=admin(d),
-                                        timeout=5).status_code == 200, 30, what="service up")
         held = [requests.get(url, headers=admin(d), stream=True, timeout=30) for _ in range(2)]
         for h in held:
             assert h.status_code == 200
-            # Read what the service sent: a client that closes with unread bytes
-            # resets the connection, and the proxy, which looks for the client's
-            # socket by its peer once the stream is quiet, no longer finds it
-            # (README, "What is not there yet").
             assert next(h.iter_lines(chunk_size=1)) == b"data: first"
         r = requests.get(url, headers=admin(d), timeout=10)
         assert r.status_code == 429 and "--preview-max-conns" in r.json()["error"]
@@ -565,6 +568,37 @@ def test_429_past_the_cap_and_the_daemon_still_answers(private_daemon):
         # clients left by watching their sockets once the stream is quiet.
         wait_until(lambda: requests.get(ports_url(d, sid, SVC, "/echo"), headers=admin(d),
                                         timeout=5).status_code == 200, 15, what="a slot freed")
+    finally:
+        c.destroy(sid, missing_ok=True)
+
+
+def test_clients_that_reset_at_once_free_their_slots(private_daemon):
+    """A hostile client takes every slot with streams it resets as soon as
+    the head arrives (before the proxy looks for a quiet stream's client):
+    the slots come back while the service stays silent (it would speak
+    after 60 s), not after the 600 s idle timeout."""
+    d, c, sid = capped_service(private_daemon)
+    path = f"/api/v1/hiveboxes/{sid}/ports/{SVC}/sse"
+    try:
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Authorization: Bearer {d.key}\r\n\r\n".encode())
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += s.recv(4096)
+            assert got.startswith(b"HTTP/1.1 200"), got[:200]
+            # close with SO_LINGER 0: a reset, the socket unconnected at once
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            s.close()
+        wait_until(lambda: requests.get(ports_url(d, sid, SVC, "/echo"), headers=admin(d),
+                                        timeout=5).status_code == 200, 20, what="a slot freed")
+        # and every slot: two streams open again
+        held = [requests.get(ports_url(d, sid, SVC, "/sse"), headers=admin(d), stream=True,
+                             timeout=30) for _ in range(2)]
+        assert [h.status_code for h in held] == [200, 200]
+        for h in held:
+            h.close()
     finally:
         c.destroy(sid, missing_ok=True)
 
