@@ -16,6 +16,7 @@
 #include "sup_host.h"      /* issue 19: supervisors pooled on host threads */
 #include "image_layer.h"   /* issue 17: layered images */
 #include "pool.h"          /* issue 19: the warm pool */
+#include "list_query.h"    /* issue 19: SB_LIST picks and pages */
 #include "list_row.h"      /* issue 19: list rows kept rendered */
 
 #define ATTACH_WAIT_MS 30000
@@ -689,29 +690,40 @@ static void on_expire(mgr_t *m, const hb_msg_t *r)
     hb_bus_send(m->reaper, &t);   /* its supervisor is swamped: try again in a second */
 }
 
-static int by_created(const void *a, const void *b)
-{
-    const hb_sbinfo_t *x = a, *y = b;
-    if (x->created_at != y->created_at)
-        return x->created_at < y->created_at ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
+/* SB_LIST: the query picks and orders (list_query.h); only the rows given
+ * are copied, so a page costs its rows, not the host's sandboxes. */
 static void on_list(mgr_t *m, const hb_msg_t *q)
 {
+    hb_list_query_t lq;
+    hb_err_t e = {0};
+    if (hb_list_query_of(q, &lq, &e) < 0) {
+        hb_bus_reply_err(q->reply_to, &e);
+        return;
+    }
+    size_t n = 0, cap = zhashx_size(m->entries);
+    const hb_sbinfo_t **rows = calloc(cap ? cap : 1, sizeof(const hb_sbinfo_t *));
+    for (entry_t *en = zhashx_first(m->entries); en && rows; en = zhashx_next(m->entries))
+        if (en->state == E_RUNNING && en->pool_slot < 0 && hb_list_query_keep(&lq, &en->info))
+            rows[n++] = &en->info;
     hb_msg_t rep = {.type = HB_MSG_R_SANDBOXES};
-    size_t cap = zhashx_size(m->entries);
-    rep.sandboxes = cap ? calloc(cap, sizeof *rep.sandboxes) : NULL;
-    for (entry_t *en = zhashx_first(m->entries); en && rep.sandboxes;
-         en = zhashx_next(m->entries)) {
-        if (en->state != E_RUNNING || en->pool_slot >= 0)
-            continue;
-        if (hb_sbinfo_copy(&rep.sandboxes[rep.sandboxes_n], &en->info) < 0)
+    size_t give = lq.limit && lq.limit < n ? lq.limit : n;
+    if (rows) {
+        qsort_r(rows, n, sizeof(const hb_sbinfo_t *), hb_list_query_cmp, &lq);
+        rep.sandboxes = calloc(give ? give : 1, sizeof *rep.sandboxes);
+    }
+    for (size_t i = 0; i < give && rep.sandboxes; i++) {
+        if (hb_sbinfo_copy(&rep.sandboxes[i], rows[i]) < 0)
             break;
         rep.sandboxes_n++;
     }
-    if (rep.sandboxes_n > 1)
-        qsort(rep.sandboxes, rep.sandboxes_n, sizeof *rep.sandboxes, by_created);
+    hb_list_query_clear(&lq);
+    free(rows);
+    if (!rep.sandboxes || rep.sandboxes_n < give) {
+        hb_msg_clear(&rep);
+        hb_bus_reply_error(q->reply_to, HB_E_INTERNAL, "out of memory");
+        return;
+    }
+    rep.truncated = give < n;
     hb_bus_post(q->reply_to, &rep);
     hb_msg_clear(&rep);
 }

@@ -4,7 +4,8 @@ live sandbox, before they are destroyed:
 
 - idle daemon CPU over --idle-window seconds (utime+stime from /proc/<pid>/stat);
 - kernel memory: Slab growth per sandbox beside MemAvailable and the cgroups;
-- list, analytics and GET p50/p99 with every sandbox alive;
+- list, analytics, GET and a page of E2B's list p50/p99 with every sandbox
+  alive;
 - restart: SIGTERM, start on the same data dir, time until the list shows
   every sandbox running again, then every one (or --density-check of them)
   answering an exec.
@@ -21,10 +22,10 @@ from bench_host import idle_cpu_percent, meminfo
 REPS = 10
 
 
-def api_times(c, path, reps):
+def api_times(c, path, reps, url=None, headers=None):
     out = []
     for _ in range(reps):
-        t, r = timed(c.s.get, c.base + path, timeout=HTTP_TIMEOUT)
+        t, r = timed(c.s.get, url or c.base + path, headers=headers, timeout=HTTP_TIMEOUT)
         expect(r, 200, f"GET {path}")
         out.append(t)
     return dist(out)
@@ -72,6 +73,9 @@ def density_extra(args, d, res, ids, check_exec):
     out["list"] = api_times(c, "/hiveboxes", REPS)
     out["analytics"] = api_times(c, "/analytics", REPS)
     out["get"] = api_times(c, f"/hiveboxes/{ids[n // 2]}", REPS)
+    # E2B's paged list, first page: the SDKs' Sandbox.list() asks for it
+    out["e2b_list"] = api_times(c, "", REPS, url=d.url + "/v2/sandboxes?limit=100",
+                                headers={"X-API-KEY": d.key})
     log(f"@{n}: idle CPU {out['idle_cpu_percent']:.2f} % over {args.idle_window:.0f} s, "
         f"list p50 {out['list']['p50']:.1f} ms, analytics p50 {out['analytics']['p50']:.1f} ms")
     out["restart"] = restart(args, d, n)
@@ -100,7 +104,10 @@ def density_top_rows(res, rows):
     rows.append((f"daemon threads / fds @{n}", f"{st.get('threads')} / {st.get('fds')}",
                  st.get("threads"), "", None, None, None))
     for key, name, goal in (("list", "GET /hiveboxes", 50), ("analytics", "GET /analytics", None),
-                            ("get", "GET /hiveboxes/:id", None)):
+                            ("get", "GET /hiveboxes/:id", None),
+                            ("e2b_list", "E2B GET /v2/sandboxes?limit=100", None)):
+        if key not in top:
+            continue
         p50 = top[key]["p50"]
         rows.append((f"{name} @{n} p50", f"{p50:.2f} ms", p50, "", None,
                      f"<= {goal} ms" if goal else None, p50 <= goal if goal else None))
