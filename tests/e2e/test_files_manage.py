@@ -34,7 +34,16 @@ def fresh(sb):
 
 
 def commands_run(sb):
-    return sb.client.info(sb.id)["commands_executed"]
+    """The sandbox's command count once it has settled: an exec is counted
+    when the supervisor hears it ended, which can be just after its reply."""
+    last = sb.client.info(sb.id)["commands_executed"]
+    for _ in range(20):
+        time.sleep(0.5)
+        now = sb.client.info(sb.id)["commands_executed"]
+        if now == last:
+            break
+        last = now
+    return last
 
 
 def listing(sb, path, recursive=None):
