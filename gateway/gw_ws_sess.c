@@ -3,6 +3,7 @@
  * one count in gw_streams; hb_ws_end frees it (and only it). */
 #include "gw_ws.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +29,7 @@ struct hb_ws_sess {
     bool                  pumping;   /* the thread was started (joined once) */
     atomic_bool           stop;      /* the worker's side is done */
     atomic_bool           closed;    /* a close frame went out */
+    bool                  deaf;      /* init closed its end: input is dropped */
     int                   last_op;   /* of a fragmented message */
 };
 
@@ -129,6 +131,19 @@ static void *pump(void *arg)
 
 /* ---- frames in (the civetweb worker) ---- */
 
+/* init closed the connection (EPIPE, ECONNRESET): the process ended and
+ * its exit, already sent, is for the pump to pass on (a client's ^D or
+ * resize crossing the exit must not turn it into an error), or init is
+ * gone and the pump says so. What the client sends from then on is
+ * dropped. */
+static bool init_closed(hb_ws_sess_t *s, const hb_err_t *e)
+{
+    if (e->sys_errno != EPIPE && e->sys_errno != ECONNRESET)
+        return false;
+    s->deaf = true;
+    return true;
+}
+
 /* A JSON control frame: resize or signal. A bad frame is answered with an
  * error frame and the session goes on; false when init could not be told
  * (the connection to it may be mid-frame: the session ends). */
@@ -160,15 +175,19 @@ static bool control(hb_ws_sess_t *s, const char *data, size_t len)
         send_error(s, "type: \"resize\" or \"signal\"");
     }
     json_decref(j);
+    if (rc < 0 && init_closed(s, &e))
+        return true;
     if (rc < 0)
         send_error(s, e.msg);
     return rc == 0;
 }
 
-/* init stopped taking what the client sends (it is gone, or the process
- * has not read its input for the send timeout): say so and close. */
+/* init stopped taking what the client sends (the process has not read its
+ * input for the send timeout): say so and close. */
 static int sink_failed(hb_ws_sess_t *s, const hb_err_t *e)
 {
+    if (init_closed(s, e))
+        return 1;
     send_error(s, e->msg);
     send_close(s, 1011, "the sandbox stopped taking input");
     return 0;
@@ -186,6 +205,8 @@ static int on_data(struct mg_connection *c, int bits, char *data, size_t len, vo
     }
     if (atomic_load(&s->closed))
         return 0;   /* we closed; anything but the answer ends it */
+    if (s->deaf)
+        return 1;   /* the pump ends the session (init_closed) */
     if (op == MG_WEBSOCKET_OPCODE_CONTINUATION)
         op = s->last_op;
     else if (!(bits & 0x80))
