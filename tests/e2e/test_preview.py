@@ -586,7 +586,9 @@ def test_clients_that_reset_at_once_free_their_slots(private_daemon):
                       f"Authorization: Bearer {d.key}\r\n\r\n".encode())
             got = b""
             while b"\r\n\r\n" not in got:
-                got += s.recv(4096)
+                part = s.recv(4096)
+                assert part, f"the daemon closed before the head: {got[:200]!r}"
+                got += part
             assert got.startswith(b"HTTP/1.1 200"), got[:200]
             # close with SO_LINGER 0: a reset, the socket unconnected at once
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
