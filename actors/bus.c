@@ -141,20 +141,39 @@ static bool split_key(const char *endpoint, char *base, size_t len, uint64_t *ke
     return true;
 }
 
+void hb_bus_outbox_init(hb_bus_outbox_t *o, const char *endpoint)
+{
+    *o = (hb_bus_outbox_t){0};
+    snprintf(o->endpoint, sizeof o->endpoint, "%s", endpoint);
+}
+
+int hb_bus_outbox_post(hb_bus_outbox_t *o, const hb_msg_t *m)
+{
+    char base[sizeof o->endpoint];
+    uint64_t key = 0;
+    bool keyed = split_key(o->endpoint, base, sizeof base, &key);
+    if (!o->s)
+        o->s = hb_bus_pusher(keyed ? base : o->endpoint);
+    if (!o->s) {
+        HB_LOG_WARN("bus: cannot connect to %s", o->endpoint);
+        return -1;
+    }
+    return keyed ? hb_bus_send_keyed(o->s, key, m) : hb_bus_send(o->s, m);
+}
+
+void hb_bus_outbox_fini(hb_bus_outbox_t *o)
+{
+    zsock_destroy(&o->s);
+}
+
 int hb_bus_post(const char *endpoint, const hb_msg_t *m)
 {
     if (!endpoint)
         return 0;
-    char base[256];
-    uint64_t key = 0;
-    bool keyed = split_key(endpoint, base, sizeof base, &key);
-    zsock_t *s = hb_bus_pusher(keyed ? base : endpoint);
-    if (!s) {
-        HB_LOG_WARN("bus: cannot connect to %s", endpoint);
-        return -1;
-    }
-    int rc = keyed ? hb_bus_send_keyed(s, key, m) : hb_bus_send(s, m);
-    zsock_destroy(&s);
+    hb_bus_outbox_t o;
+    hb_bus_outbox_init(&o, endpoint);
+    int rc = hb_bus_outbox_post(&o, m);
+    hb_bus_outbox_fini(&o);
     return rc;
 }
 

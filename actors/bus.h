@@ -48,6 +48,18 @@ zsock_t *hb_bus_pusher(const char *endpoint);
  * "<endpoint>#<key>" (issue 19: a sandbox on a supervisor host, see
  * supervisor/sup_host.h) is sent as hb_bus_send_keyed(<endpoint>, key). */
 int hb_bus_post(const char *endpoint, const hb_msg_t *m);
+/* Many posts to one endpoint (keyed or not) from one thread, over one
+ * socket: they arrive in the order sent. Separate hb_bus_posts do not
+ * promise that (each is its own socket, and the receiver takes turns among
+ * them). init copies endpoint; post connects on first use (-1, logged,
+ * when it cannot); fini closes, lingering like hb_bus_pusher. */
+typedef struct {
+    char     endpoint[256];
+    zsock_t *s;
+} hb_bus_outbox_t;
+void hb_bus_outbox_init(hb_bus_outbox_t *o, const char *endpoint);
+int hb_bus_outbox_post(hb_bus_outbox_t *o, const hb_msg_t *m);
+void hb_bus_outbox_fini(hb_bus_outbox_t *o);
 /* Two frames: the 8-byte key (which of the receiver's units it is for),
  * then m. Only supervisor hosts read keyed messages. 0, or -1 (logged). */
 int hb_bus_send_keyed(zsock_t *s, uint64_t key, const hb_msg_t *m);

@@ -24,6 +24,7 @@
 
 #define HB_WS_PING_MS    30000   /* civetweb pings a quiet client this often */
 #define HB_WS_TEXT_MAX   4096    /* a control frame */
+#define HB_WS_CLOSE_WAIT_MS 5000 /* after our close: the client's answer */
 #define HB_WS_CLOSE_TAKEN 4001   /* another client attached */
 
 typedef struct hb_ws_sess hb_ws_sess_t;

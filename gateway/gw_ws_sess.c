@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bus.h"
 #include "gw_streams.h"
 #include "json_out.h"
 #include "log.h"
@@ -29,6 +30,7 @@ struct hb_ws_sess {
     bool                  pumping;   /* the thread was started (joined once) */
     atomic_bool           stop;      /* the worker's side is done */
     atomic_bool           closed;    /* a close frame went out */
+    _Atomic int64_t       closed_at; /* when (ms; 0 until then) */
     bool                  deaf;      /* init closed its end: input is dropped */
     int                   last_op;   /* of a fragmented message */
 };
@@ -59,6 +61,7 @@ static void send_close(hb_ws_sess_t *s, unsigned code, const char *reason)
 {
     if (atomic_exchange(&s->closed, true))
         return;
+    atomic_store(&s->closed_at, hb_now_ms());
     char buf[125];
     size_t n = strlen(reason);
     n = n > sizeof buf - 2 ? sizeof buf - 2 : n;
@@ -183,14 +186,26 @@ static bool control(hb_ws_sess_t *s, const char *data, size_t len)
 }
 
 /* init stopped taking what the client sends (the process has not read its
- * input for the send timeout): say so and close. */
-static int sink_failed(hb_ws_sess_t *s, const hb_err_t *e)
+ * input for the send timeout): say so and close (closing_reads then waits
+ * for the client's answer). */
+static void sink_failed(hb_ws_sess_t *s, const hb_err_t *e)
 {
     if (init_closed(s, e))
-        return 1;
+        return;
     send_error(s, e->msg);
     send_close(s, 1011, "the sandbox stopped taking input");
-    return 0;
+}
+
+/* After our close frame, what the client sent before it saw it is read
+ * and dropped until its answer (a close frame, above) or HB_WS_CLOSE_WAIT_MS:
+ * closing the socket on unread input would reset the connection, and the
+ * client's kernel would drop the exit and close frames it had not read. A
+ * client that never answers goes at its first frame after the wait (civetweb
+ * pings a quiet one). */
+static int closing_reads(const hb_ws_sess_t *s)
+{
+    int64_t at = atomic_load(&s->closed_at);
+    return at == 0 || hb_now_ms() - at < HB_WS_CLOSE_WAIT_MS;   /* 0: stored in a moment */
 }
 
 static int on_data(struct mg_connection *c, int bits, char *data, size_t len, void *cbdata)
@@ -204,7 +219,7 @@ static int on_data(struct mg_connection *c, int bits, char *data, size_t len, vo
         return 0;
     }
     if (atomic_load(&s->closed))
-        return 0;   /* we closed; anything but the answer ends it */
+        return closing_reads(s);
     if (s->deaf)
         return 1;   /* the pump ends the session (init_closed) */
     if (op == MG_WEBSOCKET_OPCODE_CONTINUATION)
@@ -214,14 +229,12 @@ static int on_data(struct mg_connection *c, int bits, char *data, size_t len, vo
     hb_err_t e = {0};
     if (op == MG_WEBSOCKET_OPCODE_BINARY) {
         if (len && hb_proc_send_input(s->st, data, len, &e) < 0)
-            return sink_failed(s, &e);
+            sink_failed(s, &e);
     } else if (op == MG_WEBSOCKET_OPCODE_TEXT) {
         if (!(bits & 0x80) || (bits & 0xf) == MG_WEBSOCKET_OPCODE_CONTINUATION)
             send_error(s, "control frame: must not be fragmented");
-        else if (!control(s, data, len)) {
+        else if (!control(s, data, len))
             send_close(s, 1011, "the sandbox stopped taking input");   /* error sent */
-            return 0;
-        }
     }
     return 1;
 }

@@ -35,7 +35,7 @@ static bool set_fd(hb_sup_watch_t *w, int fd)
     return go;
 }
 
-static void post_event(const hb_sup_watch_t *w, const hb_proc_info_t *p)
+static void post_event(const hb_sup_watch_t *w, hb_bus_outbox_t *out, const hb_proc_info_t *p)
 {
     bool ended = p->ended_at_ms > 0;
     hb_msg_t m = {
@@ -50,11 +50,11 @@ static void post_event(const hb_sup_watch_t *w, const hb_proc_info_t *p)
         m.duration_ms = p->ended_at_ms > p->started_at_ms
                         ? (uint64_t)(p->ended_at_ms - p->started_at_ms) : 0;
     }
-    hb_bus_post(w->inbox, &m);   /* m borrows */
+    hb_bus_outbox_post(out, &m);   /* m borrows */
 }
 
 /* Events until `end`, a failure, or a stop; the last seq seen. */
-static int64_t watch(hb_sup_watch_t *w)
+static int64_t watch(hb_sup_watch_t *w, hb_bus_outbox_t *out)
 {
     int64_t last = w->from;
     hb_err_t e = {0};
@@ -66,7 +66,7 @@ static int64_t watch(hb_sup_watch_t *w)
             break;
         if (ev.kind != HB_PEV_PROC)
             continue;
-        post_event(w, &ev.info);
+        post_event(w, out, &ev.info);
         if ((int64_t)ev.info.seq > last)
             last = (int64_t)ev.info.seq;
     }
@@ -77,13 +77,17 @@ static int64_t watch(hb_sup_watch_t *w)
     return last;
 }
 
+/* One socket for the events and the end: the last process's exit reaches
+ * the supervisor before the end does, so a destroy that waits for the end
+ * (and then publishes sandbox.destroyed) comes after it. */
 static void *watch_main(void *arg)
 {
     hb_sup_watch_t *w = arg;
-    char inbox[sizeof w->inbox];
-    memcpy(inbox, w->inbox, sizeof inbox);
-    hb_msg_t done = {.type = HB_MSG_SB_PROC_WATCHED, .seq = watch(w)};
-    hb_bus_post(inbox, &done);   /* the last use of w: the supervisor frees it */
+    hb_bus_outbox_t out;
+    hb_bus_outbox_init(&out, w->inbox);
+    hb_msg_t done = {.type = HB_MSG_SB_PROC_WATCHED, .seq = watch(w, &out)};
+    hb_bus_outbox_post(&out, &done);   /* the last use of w: the supervisor frees it */
+    hb_bus_outbox_fini(&out);
     return NULL;
 }
 

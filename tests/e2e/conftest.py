@@ -164,8 +164,7 @@ def daemon(e2e_tmp):
     d.start()
     yield d
     shutdown_daemon(d)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="session")
@@ -233,8 +232,7 @@ def own_daemon(e2e_tmp):
         except Exception as exc:
             print(f"\nhivebox e2e: could not restart the private daemon for cleanup: {exc}")
     shutdown_daemon(d)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture
@@ -252,7 +250,7 @@ def private_daemon(e2e_tmp):
     yield make
     for d in made:
         shutdown_daemon(d)
-        assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+        d.assert_no_sanitizer_reports()
 
 
 def module_daemon_and_client(root, **kw):
@@ -265,8 +263,7 @@ def module_daemon_and_client(root, **kw):
     yield d, c
     c.close()
     shutdown_daemon(d)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+    d.assert_no_sanitizer_reports()
 
 
 # ---------------------------------------------------------------- OpenAPI conformance

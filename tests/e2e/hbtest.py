@@ -288,10 +288,27 @@ class Daemon:
         return f"--- {self.log_path} (last {n} lines) ---\n" + "\n".join(lines[-n:])
 
     def sanitizer_reports(self):
-        text = self.log_text()
+        """Each sanitizer report's lines, from its first line through its
+        SUMMARY (at most 60 lines each): a CI log then shows where."""
         pats = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                 "ERROR: UndefinedBehaviorSanitizer")
-        return [line for line in text.splitlines() if any(p in line for p in pats)]
+        lines = self.log_text().splitlines()
+        out = []
+        for i, line in enumerate(lines):
+            if not any(p in line for p in pats):
+                continue
+            out.append(line)
+            for more in lines[i + 1:i + 60]:
+                if any(p in more for p in pats) or "===== e2e: starting" in more:
+                    break
+                out.append(more)
+                if "SUMMARY:" in more:
+                    break
+        return out
+
+    def assert_no_sanitizer_reports(self):
+        reports = self.sanitizer_reports()
+        assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:200])
 
     def client(self):
         return Client(self.url, self.key)

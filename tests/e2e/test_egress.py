@@ -164,7 +164,7 @@ def eg(e2e_tmp, inet):
         d.start()
     shutdown_daemon(d)
     remove_network(bridge)
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:40]
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture
@@ -527,5 +527,5 @@ def test_daemon_stops_cleanly_with_tcp_dns_queries_in_flight(mk, eg):
     time.sleep(0.5)
     d = eg["daemon"]
     assert d.stop() == 0, d.log_tail()
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:40]
+    d.assert_no_sanitizer_reports()
     d.start()

@@ -107,7 +107,7 @@ def measured_daemon(e2e_tmp):
     d.start()
     yield d
     shutdown_daemon(d)
-    assert not d.sanitizer_reports()
+    d.assert_no_sanitizer_reports()
 
 
 def test_sixteen_nul_floods_keep_daemon_memory_bounded(measured_daemon):
@@ -163,7 +163,7 @@ def small_budget_daemon(e2e_tmp):
     d.start()
     yield d
     shutdown_daemon(d)
-    assert not d.sanitizer_reports()
+    d.assert_no_sanitizer_reports()
 
 
 def test_output_budget_is_shared_by_every_exec(small_budget_daemon):

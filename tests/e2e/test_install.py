@@ -272,7 +272,7 @@ def test_installed_daemon_finds_its_init_and_runs_a_sandbox(installed, e2e_tmp):
         c.close()
     finally:
         d.stop()
-    assert not d.sanitizer_reports(), "\n".join(d.sanitizer_reports()[:40])
+    d.assert_no_sanitizer_reports()
 
 
 # ---- why KillMode=process ----------------------------------------------
@@ -360,7 +360,7 @@ def test_daemon_tells_systemd_ready_once_the_api_answers_and_stopping(e2e_tmp):
             proc.kill()
             proc.wait(10)
         sock.close()
-    assert not d.sanitizer_reports(), "\n".join(d.sanitizer_reports()[:40])
+    d.assert_no_sanitizer_reports()
 
 
 # ---- tools/setup.sh, twice -------------------------------------------

@@ -48,7 +48,7 @@ def mdaemon(e2e_tmp):
     yield d
     shutdown_daemon(d)
     remove_network(bridge)
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 def page(d, token):

@@ -170,8 +170,7 @@ def net(e2e_tmp):
         d.start()
     shutdown_daemon(d)
     remove_network(bridge)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ def oci_daemon(e2e_tmp):
     d.start()
     yield d
     shutdown_daemon(d)
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="module")

@@ -67,8 +67,7 @@ def _shutdown(d):
     if not d.alive():
         d.start()
     shutdown_daemon(d)
-    reports = d.sanitizer_reports()
-    assert not reports, "sanitizer reports in the daemon's log:\n" + "\n".join(reports[:40])
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="module")

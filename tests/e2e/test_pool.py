@@ -52,7 +52,7 @@ def pooled(e2e_tmp):
     d.start()
     yield d
     shutdown_daemon(d)
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 def write_meminfo(path, avail_mib):

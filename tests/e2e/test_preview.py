@@ -44,7 +44,7 @@ def pvd(e2e_tmp):
     yield d
     shutdown_daemon(d)
     remove_network(net["HIVEBOX_BRIDGE"])
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ def d(e2e_tmp):
     remove_all_images(c)
     c.close()
     shutdown_daemon(dm)
-    assert not dm.sanitizer_reports(), dm.sanitizer_reports()[:20]
+    dm.assert_no_sanitizer_reports()
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,40 @@ async def read_until_closed(ws, timeout=30):
     return buf, texts
 
 
+def test_input_crossing_the_exit_still_gets_the_exit_code(daemon, shared_sb):
+    """A client that keeps typing and resizing while its command ends: what
+    it sends after init has closed the process's connection is dropped,
+    and the session still ends with the exit frame and a normal close (it
+    once ended 1011 without the exit, and `hivebox shell -- 'exit 4'`
+    returned 1). Repeated, with input flooding, so the crossing happens."""
+    path = f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sleep%200.05%3B%20exit%204"
+
+    async def flood(ws):
+        try:
+            while True:
+                await ws.send(b"x" * 512)
+                await ws.send(json.dumps({"type": "resize", "cols": 81, "rows": 25}))
+                await asyncio.sleep(0)
+        except ConnectionClosed:
+            pass
+
+    async def once():
+        ws = await connect(daemon, path)
+        await hello(ws)
+        sender = asyncio.ensure_future(flood(ws))
+        try:
+            _, texts = await read_until_closed(ws)
+        finally:
+            sender.cancel()
+        return [t for t in texts if t["type"] in ("exit", "error")], ws.close_code
+
+    async def go():
+        return [await once() for _ in range(25)]
+    for ends, code in run(go()):
+        assert ends and ends[-1]["type"] == "exit" and ends[-1]["exit_code"] == 4, ends
+        assert code == 1000, (code, ends)
+
+
 def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shared_sb):
     async def go():
         ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")

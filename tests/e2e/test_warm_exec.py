@@ -5,7 +5,10 @@ and the worker is replaced after each use.
 
 The probe prints what a command could inherit from the one before it: the
 shell's fd table, environment, cwd, umask, signal mask and dispositions,
-rlimits, process group and session. The first exec of a sandbox takes the
+rlimits, process group and session (the shell reads its own status with
+builtins: dash blocks every signal while it vforks a command, until the
+child has exec'd, so a child reading the shell's status on a busy host can
+catch that mask). The first exec of a sandbox takes the
 cold path (agent_spawn), so its probe is the reference every warm one must
 match, also after a command that changed all it could, after exec_as and
 after a PTY process.
@@ -47,7 +50,9 @@ PROBE = r"""
 env | grep -v '^PWD=' | sort
 pwd
 umask
-grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|NoNewPrivs|Seccomp|CapInh|CapPrm|CapEff|CapBnd|CapAmb):' /proc/$$/status
+while IFS= read -r l; do case $l in
+  SigPnd:*|ShdPnd:*|SigBlk:*|SigIgn:*|SigCgt:*|NoNewPrivs:*|Seccomp:*|Cap???:*) echo "$l";;
+esac; done < /proc/$$/status
 cat /proc/$$/limits
 read -r pid comm state ppid pgrp sess rest < /proc/$$/stat
 [ "$pgrp" = "$$" ] && [ "$sess" = "$$" ] && echo own-session

@@ -175,7 +175,7 @@ def hooked(e2e_tmp):
     shutdown_daemon(d)
     live.stop()
     hung.stop()
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 def test_lifecycle_events_arrive_signed(hooked):
@@ -358,7 +358,7 @@ def test_a_receiver_down_then_up_still_gets_the_events(e2e_tmp):
     finally:
         shutdown_daemon(d)
         rec.stop()
-    assert not d.sanitizer_reports(), d.sanitizer_reports()[:20]
+    d.assert_no_sanitizer_reports()
 
 
 # ---------------------------------------------------------------- bad settings
