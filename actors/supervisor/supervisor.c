@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1175,6 +1176,13 @@ static void *unit_open(hb_sup_args_t *a, const hb_sup_env_t *env)
     return s;
 }
 
+/* Units closed with work in flight: their handle (and a watch's or a
+ * lease's state) is left to threads that may still run; the process exits
+ * without its atexit teardown then (tools/daemon.c). */
+static _Atomic int g_abandoned;
+
+int hb_sup_abandoned(void) { return atomic_load(&g_abandoned); }
+
 static void unit_close(void *self)
 {
     sup_t *s = self;
@@ -1182,13 +1190,17 @@ static void unit_close(void *self)
      * next start builds the pool again) */
     if (s->sb && s->sb->spec.pooled && s->inflight == 0 && s->state == S_RUNNING)
         hb_sandbox_destroy(s->sb, NULL);
-    if (s->sb && s->inflight == 0)
+    if (s->sb && s->inflight == 0) {
         hb_sandbox_free(s->sb);   /* the sandbox itself keeps running */
-    else if (s->sb)
+    } else if (s->sb) {
         HB_LOG_WARN("sandbox %s: %d operations still running at shutdown; abandoned", s->id,
                     s->inflight);
-    if (s->creating)   /* its build thread still reads it: left to it, never freed */
+        atomic_fetch_add(&g_abandoned, 1);
+    }
+    if (s->creating) {   /* its build thread still reads it: left to it, never freed */
         HB_LOG_WARN("sandbox %s: still being built at shutdown; abandoned", s->id);
+        atomic_fetch_add(&g_abandoned, 1);
+    }
     if (s->pidfd >= 0)
         close(s->pidfd);
     free(s->gone_reply_to);

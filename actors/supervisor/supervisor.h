@@ -51,6 +51,9 @@ int hb_sup_op_start(const hb_sandbox_t *sb, hb_msg_t *req, const char *inbox);
 /* Operation (and build) threads still running anywhere in the process
  * (for shutdown). */
 int hb_sup_ops_live(void);
+/* Sandboxes whose supervisor closed at shutdown with work still in flight
+ * (abandoned to its threads, never freed). */
+int hb_sup_abandoned(void);
 /* A detached thread counted by hb_sup_ops_live; fn calls hb_sup_thread_end
  * last. 0, or -1 if it could not start. */
 int  hb_sup_thread_start(void *(*fn)(void *), void *arg);
