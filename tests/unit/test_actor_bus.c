@@ -29,6 +29,28 @@ Test(bus_call, nobody_answers_so_it_times_out, .timeout = 10)
     zsock_destroy(&silent);
 }
 
+/* An outbox is one socket: what one thread posts through it arrives in
+ * the order posted (separate hb_bus_posts do not promise that). */
+Test(bus_outbox, posts_arrive_in_the_order_sent, .timeout = 10)
+{
+    zsock_t *peer = fake_peer("inproc://t-outbox");
+    hb_bus_outbox_t o;
+    hb_bus_outbox_init(&o, "inproc://t-outbox");
+    for (uint64_t i = 0; i < 500; i++) {
+        hb_msg_t m = {.type = HB_MSG_SB_PROC_WATCHED, .seq = (int64_t)i};
+        cr_assert_eq(hb_bus_outbox_post(&o, &m), 0);
+    }
+    hb_bus_outbox_fini(&o);
+    cr_assert_null(o.s);
+    for (int64_t i = 0; i < 500; i++) {
+        hb_msg_t got;
+        cr_assert_eq(fake_expect(peer, 2000, &got), 0, "message %lld missing", (long long)i);
+        cr_assert_eq(got.seq, i);
+        hb_msg_clear(&got);
+    }
+    zsock_destroy(&peer);
+}
+
 Test(bus_call, a_shutdown_deadline_ends_an_unbounded_call, .timeout = 10)
 {
     zsock_t *silent = fake_peer(SILENT);
