@@ -5,6 +5,7 @@
 #include "cluster.h"   /* issue 20 */
 #include "daemon.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -312,6 +313,16 @@ int daemon_main(int argc, char **argv)
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */
     raise_limits();
+    /* Before any thread: libcurl (webhooks, etcd, image imports) and the
+     * OpenSSL under it initialise here, in the main thread, not in
+     * whichever actor calls curl first. OpenSSL keeps per-thread state for
+     * the thread that initialised it, and an actor thread still ending
+     * while the process exits loses that state (a sanitized build reported
+     * it as a leak). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        HB_LOG_ERROR("cannot start: libcurl would not initialise");
+        return 1;
+    }
     if (setup_signals() < 0) {
         HB_LOG_ERROR("cannot start: signal pipe: %s", strerror(errno));
         return 1;
