@@ -6,12 +6,33 @@
 #include "actor.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct {
+    hb_actor_fn *fn;
+    void        *args;
+} shim_t;
+
+/* The actor's thread. czmq detaches it and lets zactor_destroy return
+ * when fn does, so the thread ends while the daemon goes on (and may
+ * exit): OpenSSL's per-thread state (an actor that used libcurl or a
+ * digest) is freed here, before that, not by a thread-exit handler that
+ * may run after OpenSSL's own atexit cleanup (then the state is lost). */
+static void shim_run(zsock_t *pipe, void *arg)
+{
+    shim_t sh = *(shim_t *)arg;   /* first: the starter's copy lives until we signal */
+    sh.fn(pipe, sh.args);
+    OPENSSL_thread_stop();
+}
+
 zactor_t *hb_actor_start(const char *name, hb_actor_fn *fn, void *args, hb_err_t *e)
 {
-    zactor_t *a = zactor_new(fn, args);   /* czmq aborts rather than return NULL */
+    /* zactor_new returns once the actor has signalled (hb_actor_ready),
+     * which shim_run's copy of sh comes before */
+    shim_t sh = {fn, args};
+    zactor_t *a = zactor_new(shim_run, &sh);   /* czmq aborts rather than return NULL */
     int code = HB_E_INTERNAL;
     char *text = NULL;
     if (!a) {
