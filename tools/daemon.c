@@ -313,8 +313,8 @@ int daemon_main(int argc, char **argv)
     hb_log_set_prefix("hivebox");
     zsys_handler_set(NULL);   /* our handler below, not czmq's */
     raise_limits();
-    /* Before any thread: libcurl (webhooks, etcd, image imports) and the
-     * OpenSSL under it initialise here, in the main thread, not in
+    /* Before any actor starts: libcurl (webhooks, etcd, image imports) and
+     * the OpenSSL under it initialise here, in the main thread, not in
      * whichever actor calls curl first. OpenSSL keeps per-thread state for
      * the thread that initialised it, and an actor thread still ending
      * while the process exits loses that state (a sanitized build reported
