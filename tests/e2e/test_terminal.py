@@ -114,7 +114,7 @@ def test_input_crossing_the_exit_still_gets_the_exit_code(daemon, shared_sb):
     it sends after init has closed the process's connection is dropped,
     and the session still ends with the exit frame and a normal close. It
     once ended 1011 without the exit (`hivebox shell -- 'exit 4'` returned
-    1); then, about one run in three, 1006: the daemon closed the socket on
+    1); then, in 4 of 8 runs by hand, 1006: the daemon closed the socket on
     input it had not read, the kernel reset the connection, and the client
     lost the exit and close frames it had not read yet. Repeated, with
     input flooding, so the crossing happens."""
