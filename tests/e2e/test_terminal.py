@@ -146,6 +146,53 @@ def test_input_crossing_the_exit_still_gets_the_exit_code(daemon, shared_sb):
         assert code == 1000, (code, ends)
 
 
+def test_a_client_that_floods_past_our_close_is_dropped(daemon, shared_sb):
+    """After its close frame the session reads and drops what the client
+    sends, waiting for its answer, but only for HB_WS_CLOSE_WAIT_MS (5 s):
+    a raw client that never answers and keeps sending is cut off (an
+    unbounded wait would hold the worker as long as it floods). It still
+    got the exit frame first."""
+    import base64
+    import socket
+    key = base64.b64encode(os.urandom(16)).decode()
+    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    s.sendall((f"GET /api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=exit%203 HTTP/1.1\r\n"
+               f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               f"Authorization: Bearer {daemon.key}\r\n\r\n").encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        part = s.recv(4096)
+        assert part, f"closed before the upgrade: {got[:200]!r}"
+        got += part
+    assert got.startswith(b"HTTP/1.1 101"), got[:200]
+    mask = os.urandom(4)
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"x" * 512))
+    frame = bytes([0x82, 0x80 | 126]) + (512).to_bytes(2, "big") + mask + payload
+    s.settimeout(0.0)
+    start, ended, out = time.monotonic(), None, b""
+    while ended is None and time.monotonic() - start < 60:
+        try:
+            out = out or frame                    # whole frames: a short send keeps the rest
+            out = out[s.send(out):]
+        except BlockingIOError:
+            time.sleep(0.01)
+        except OSError:
+            ended = time.monotonic() - start      # reset or closed under us
+        try:
+            part = s.recv(65536)
+            if part == b"":
+                ended = time.monotonic() - start
+            got += part
+        except BlockingIOError:
+            pass
+        except OSError:
+            ended = time.monotonic() - start
+    s.close()
+    assert re.search(rb'"type":\s*"exit",\s*"exit_code":\s*3', got), got[-300:]
+    assert ended is not None, "the daemon kept reading a flood past its close for 60 s"
+
+
 def test_resize_reaches_the_pty_and_bad_control_frames_are_answered(daemon, shared_sb):
     async def go():
         ws = await connect(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal")
