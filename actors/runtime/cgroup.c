@@ -342,6 +342,19 @@ uint64_t hb_sandbox_cpu_ns(const hb_sandbox_t *sb)
            ? 0 : read_u64(dir, "cpuacct.usage");
 }
 
+/* Init's (the sandbox cgroup's) and, on v1, the commands' (the user
+ * cgroup's, if it exists: a missing file reads as 0) kills: v1 counts per
+ * cgroup, not per subtree. Two reads, where the whole usage is nine: an exec
+ * takes it before and after its command. */
+uint64_t hb_sandbox_oom_kills(const hb_sandbox_t *sb)
+{
+    char dir[HB_HOSTPATH_MAX];
+    uint64_t n = hb_cg_own_oom_kills(sb->rt, sb->id);
+    if (!sb->rt->cgroup_v2 && hb_cg_dir(sb->rt, "memory", sb->id, true, dir, sizeof dir) == 0)
+        n += read_keyed(dir, "memory.oom_control", "oom_kill");
+    return n;
+}
+
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
 {
     const hb_runtime_t *rt = sb->rt;
@@ -367,11 +380,9 @@ int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
     u->memory_bytes = read_u64(dir, "memory.usage_in_bytes");
     u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
     u->memory_peak_bytes = read_u64(dir, "memory.max_usage_in_bytes");
-    u->oom_kills = read_keyed(dir, "memory.oom_control", "oom_kill");
-    if (hb_cg_dir(rt, "memory", sb->id, true, dir, sizeof dir) == 0 && access(dir, F_OK) == 0) {
+    u->oom_kills = hb_sandbox_oom_kills(sb);
+    if (hb_cg_dir(rt, "memory", sb->id, true, dir, sizeof dir) == 0 && access(dir, F_OK) == 0)
         u->memory_limit_bytes = read_u64(dir, "memory.limit_in_bytes");
-        u->oom_kills += read_keyed(dir, "memory.oom_control", "oom_kill");
-    }
     if (cg_dir(rt, "cpuacct", sb->id, dir, sizeof dir) == 0)
         u->cpu_usage_ns = read_u64(dir, "cpuacct.usage");
     if (cg_dir(rt, "pids", sb->id, dir, sizeof dir) == 0)

@@ -168,16 +168,15 @@ int hb_exec(const hb_sandbox_t *sb, const hb_exec_req_t *req, hb_output_cb cb, v
         free(env);
         return -1;
     }
-    hb_usage_t before = {0}, after = {0};
-    bool have_before = hb_sandbox_usage(sb, &before) == 0;
+    uint64_t ooms = hb_sandbox_oom_kills(sb);
     pack_req(hb_initconn_begin(&c), &r, nenv);
     free(env);   /* packed: a copy is in the frame */
     int rc = hb_initconn_send(&c, e);
     if (rc == 0)
         rc = stream(&c, req, cb, ud, res, e);
     hb_initconn_close(&c);     /* on abandon, closing makes init kill the group */
-    if (rc == 0 && have_before && (res->term_signal == SIGKILL || res->exit_code == 137) &&
-        hb_sandbox_usage(sb, &after) == 0 && after.oom_kills > before.oom_kills)
+    if (rc == 0 && (res->term_signal == SIGKILL || res->exit_code == 137) &&
+        hb_sandbox_oom_kills(sb) > ooms)
         res->oom_killed = true;
     return rc;
 }

@@ -272,6 +272,7 @@ typedef struct {
     uint64_t net_tx_bytes;        /* sent by the sandbox */
 } hb_usage_t;
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
+uint64_t hb_sandbox_oom_kills(const hb_sandbox_t *sb);   /* the usage's oom_kills alone */
 /* Only the CPU time the sandbox used, in ns (one file read: the
  * supervisor's idle check, issue 19). 0 when unreadable. */
 uint64_t hb_sandbox_cpu_ns(const hb_sandbox_t *sb);
