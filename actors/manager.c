@@ -31,7 +31,7 @@ typedef struct {
     hb_sbinfo_t info;        /* valid once running */
     char        inbox[128];
     uint64_t    mem;         /* its memory limit, counted by admission */
-    int64_t     t0_ms;       /* its create or destroy began (the events' duration_ms) */
+    int64_t     t0_ms;       /* its create began (sandbox.created's duration_ms) */
     /* A restore to this image was sent (issue 17): until the sandbox's next
      * description says what it runs on, the image may not be deleted. */
     char        restoring[HB_ID_MAX];
@@ -552,13 +552,8 @@ static void on_gone(mgr_t *m, const hb_msg_t *r)
         zhashx_delete(m->entries, id);
         return;
     }
-    if (strcmp(reason, "expired") == 0) {
-        hb_msg_t ev = {.type = HB_MSG_EV_EXPIRED, .id = en->id, .expires_at = en->info.expires_at};
-        publish(m, &ev);
-    }
-    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = en->id, .reason = (char *)reason,
-                   .duration_ms = since_ms(en->t0_ms)};
-    publish(m, &ev);
+    /* sandbox.expired and sandbox.destroyed: its supervisor published them
+     * (after its process events) */
     tell_state(m, en->id, NULL);
     hb_msg_t c = {.type = HB_MSG_REAP_CANCEL, .id = en->id};
     hb_bus_send(m->reaper, &c);
@@ -654,7 +649,6 @@ static void on_sandbox_request(mgr_t *m, hb_msg_t *q)
         snprintf(en->restoring, sizeof en->restoring, "%s", q->snapshot ? q->snapshot : "");
     if (q->type == HB_MSG_SB_DESTROY) {
         en->state = E_DESTROYING;
-        en->t0_ms = hb_now_ms();
         tell_state(m, en->id, "destroying");
     }
     /* A new expiry: the reaper follows at once, so the old one cannot fire
@@ -682,7 +676,6 @@ static void on_expire(mgr_t *m, const hb_msg_t *r)
     hb_msg_t q = {.type = HB_MSG_SB_DESTROY, .id = en->id, .reason = "expired"};
     if (!pause && forward(m, en, &q) == 0) {
         en->state = E_DESTROYING;
-        en->t0_ms = hb_now_ms();
         tell_state(m, en->id, "destroying");
         return;
     }

@@ -55,6 +55,7 @@ typedef struct {
     sup_state_t   state;
     char         *gone_reply_to;   /* who asked for the destroy (may be NULL) */
     char         *gone_reason;
+    int64_t       gone_t0_ms;      /* the destroy began (sandbox.destroyed's duration_ms) */
     char          failure[200];   /* why init died ("" while running) */
     uint64_t      commands;
     uint64_t      oom_seen;
@@ -359,12 +360,30 @@ static void kill_init(const hb_sandbox_t *sb)
     close(pfd);
 }
 
+/* Its end on the feed, published here rather than by the manager: over the
+ * socket its process events take, so they come first (a watch's last
+ * process.exited reached us before the destroy could finish). A pooled
+ * sandbox was nobody's: no event, as none told of its creation. */
+static void publish_gone(sup_t *s, int64_t expires_at)
+{
+    if (strcmp(s->gone_reason, "expired") == 0) {
+        hb_msg_t x = {.type = HB_MSG_EV_EXPIRED, .id = s->id, .expires_at = expires_at};
+        publish(s, &x);
+    }
+    int64_t took = hb_now_ms() - s->gone_t0_ms;
+    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = s->id, .reason = s->gone_reason,
+                   .duration_ms = took > 0 ? (uint64_t)took : 0};
+    publish(s, &ev);
+}
+
 static void finish_destroy(sup_t *s)
 {
     if (s->state != S_DESTROYING || s->inflight > 0)
         return;
     hb_err_t e = {0};
     const char *reply_to = s->gone_reply_to;
+    bool told = !s->sb->spec.pooled && strcmp(s->gone_reason, "pool") != 0;
+    int64_t expires_at = s->sb->expires_at;
     hb_proxy_sandbox_stop(s->ep.proxy, s->id);   /* its OpenCode server and state go first */
     if (hb_sandbox_destroy(s->sb, &e) < 0) {
         HB_LOG_ERROR("sandbox %s: destroy: %s", s->id, e.msg);
@@ -376,6 +395,8 @@ static void finish_destroy(sup_t *s)
     hb_sandbox_free(s->sb);
     s->sb = NULL;
     s->state = S_GONE;
+    if (told)
+        publish_gone(s, expires_at);
     hb_msg_t m = {.type = HB_MSG_SUP_GONE, .id = s->id, .reason = s->gone_reason,
                   .reply_to = (char *)reply_to};
     hb_bus_send(s->mgr, &m);   /* m borrows */
@@ -386,6 +407,7 @@ static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
     s->state = S_DESTROYING;
     hb_str_set(&s->gone_reply_to, reply_to);
     hb_str_set(&s->gone_reason, reason ? reason : "deleted");
+    s->gone_t0_ms = hb_now_ms();
     /* The marker, before init is killed: the proxy actor starts no server
      * again for a request that arrives during the teardown, and a command
      * cut short by the kill is reported as destroyed (hb_sup_explain_gone). */

@@ -1,10 +1,13 @@
 """The monitoring feed: a real ZeroMQ SUB socket on the daemon's --events
 endpoint. Messages are [topic, msgpack map] (schemas/messages.def)."""
+import threading
 import time
 
 import msgpack
 import pytest
 import zmq
+
+import hbtest
 
 
 def subscriber(endpoint, prefix):
@@ -97,3 +100,51 @@ def test_oom_reported_on_the_feed(client, subs, sandbox):
     ev = [b for _, b in got if b.get("id") == sb.id]
     assert ev, f"no sandbox.oom event: {got}"
     assert ev[0].get("oom_kills", 0) >= 1
+
+
+def test_a_sandbox_s_process_events_come_before_its_destroyed(client, daemon, subs):
+    """A sandbox's events reach the feed in the order they happened, also
+    across actors: its processes' exits (told by its supervisor) come
+    before its sandbox.destroyed, never after. Each round has a process
+    exit just as the destroy starts, while other clients keep the metrics
+    actor busy (it takes the feed's messages, and a backlog is where two
+    actors' messages could cross)."""
+    sub = subs("")
+    time.sleep(1.0)   # slow joiner
+    stop = threading.Event()
+
+    def busy():
+        c = hbtest.Client(daemon.url, daemon.key)
+        try:
+            while not stop.is_set():
+                c.get("/metrics")
+                c.get("/api/v1/analytics")
+        finally:
+            c.close()
+
+    loaders = [threading.Thread(target=busy) for _ in range(3)]
+    for t in loaders:
+        t.start()
+    seen_exits = 0
+    try:
+        for _ in range(8):
+            sid = client.create(memory="64m")["id"]
+            for i in range(4):
+                r = client.post(f"/api/v1/hiveboxes/{sid}/processes",
+                                json={"command": f"sleep 0.{i + 2}"})
+                assert r.status_code == 201, r.text
+            time.sleep(0.3)
+            client.destroy(sid)
+            got = drain(sub, lambda g: any(t == "sandbox.destroyed" and b.get("id") == sid
+                                           for t, b in g), 15)
+            got += drain(sub, lambda g: False, 0.5)   # anything of it that comes late
+            mine = [t for t, b in got if isinstance(b, dict) and b.get("id") == sid]
+            assert "sandbox.destroyed" in mine, mine
+            last = mine.index("sandbox.destroyed")
+            assert not [t for t in mine[last + 1:] if t.startswith("process.")], mine
+            seen_exits += mine[:last].count("process.exited")
+    finally:
+        stop.set()
+        for t in loaders:
+            t.join(30)
+    assert seen_exits >= 8, f"only {seen_exits} process exits told: the test raced nothing"
