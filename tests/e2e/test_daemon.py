@@ -14,6 +14,20 @@ import hbtest
 API = "/api/v1/hiveboxes"
 
 
+def commands_in(sid, cmdline):
+    """Host pids of the sandbox's processes whose argv is cmdline (bytes,
+    NUL-separated as in /proc/PID/cmdline)."""
+    found = []
+    for pid in hbtest.all_pids():
+        if hbtest.hivebox_cgroup_of(pid) == sid:
+            try:
+                if open(f"/proc/{pid}/cmdline", "rb").read() == cmdline:
+                    found.append(pid)
+            except OSError:
+                pass
+    return found
+
+
 def test_no_key_given_generates_and_keeps_one(private_daemon):
     d = private_daemon(pass_key=False)
     keyfile = d.data_dir / "api_key"
@@ -66,39 +80,37 @@ def test_json_body_too_large_is_413(client):
     assert client.list()["total"] == before
 
 
-def test_sigterm_finishes_in_flight_requests(private_daemon):
-    d = private_daemon()
-    c = d.client()
-    sid = c.create(memory="64m")["id"]
-    c.close()
+def exec_in_background(d, sid, command, timeout):
+    """Start an exec on its own thread and connection: (the thread, the dict
+    that gets the answer's status and body, or the exception)."""
     result = {}
 
-    def slow():
+    def run():
         cc = d.client()
         try:
-            r = cc.post(f"{API}/{sid}/exec", json={"command": "sleep 2; echo finished",
-                                                   "timeout": 30})
+            r = cc.post(f"{API}/{sid}/exec", json={"command": command, "timeout": timeout},
+                        timeout=timeout + 60)
             result["status"], result["body"] = r.status_code, r.json()
         except Exception as exc:
             result["exc"] = repr(exc)
         finally:
             cc.close()
 
-    th = threading.Thread(target=slow)
+    th = threading.Thread(target=run)
     th.start()
+    return th, result
 
-    def command_running():
-        for pid in hbtest.all_pids():
-            if hbtest.hivebox_cgroup_of(pid) == sid:
-                try:
-                    if open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x002\x00":
-                        return True
-                except OSError:
-                    pass
-        return False
+
+def test_sigterm_finishes_in_flight_requests(private_daemon):
+    d = private_daemon()
+    c = d.client()
+    sid = c.create(memory="64m")["id"]
+    c.close()
+    th, result = exec_in_background(d, sid, "sleep 2; echo finished", 30)
 
     # SIGTERM only once the command is really running inside.
-    hbtest.wait_until(command_running, 30, 0.05, "the slow command to start")
+    hbtest.wait_until(lambda: commands_in(sid, b"sleep\x002\x00"), 30, 0.05,
+                      "the slow command to start")
     d.proc.send_signal(signal.SIGTERM)
     th.join(60)
     assert result.get("status") == 200, result
@@ -108,6 +120,41 @@ def test_sigterm_finishes_in_flight_requests(private_daemon):
     assert hbtest.init_host_pid(sid)
     d.start()
     c = d.client()
+    assert c.exec(sid, "echo back")["stdout"] == "back\n"
+    c.close()
+
+
+def test_sigterm_with_a_command_past_the_drain_answers_503_and_keeps_the_sandbox(
+        private_daemon):
+    """A command that would outlast the drain: its caller gets 503, the
+    daemon exits 0 within a bound with the operation still running (its
+    unit counted as abandoned, the exit skips the teardown), the command
+    dies with the daemon's connection to init, and the sandbox lives on
+    into the next daemon."""
+    d = private_daemon()
+    c = d.client()
+    sid = c.create(memory="64m")["id"]
+    c.close()
+
+    def sleepers():
+        return commands_in(sid, b"sleep\x00300\x00")
+
+    th, result = exec_in_background(d, sid, "sleep 300; echo finished", 600)
+    hbtest.wait_until(sleepers, 30, 0.05, "the long command to start")
+    t0 = time.monotonic()
+    rc = d.stop(signal.SIGTERM, timeout=60)
+    took = time.monotonic() - t0
+    th.join(60)
+    print(f"daemon exited {rc} {took:.1f} s after SIGTERM; the caller got {result}")
+    assert rc == 0 and took < 40, (rc, took, d.log_tail())
+    assert result.get("status") == 503, result
+    assert "shutting down" in result["body"]["error"], result
+    assert "1 operation(s) still running" in d.log_text(), d.log_tail()
+    hbtest.wait_until(lambda: not sleepers(), 10, 0.1, "the command to die with the daemon")
+    assert hbtest.init_host_pid(sid)
+    d.start()
+    c = d.client()
+    assert c.info(sid)["status"] == "running"
     assert c.exec(sid, "echo back")["stdout"] == "back\n"
     c.close()
 
