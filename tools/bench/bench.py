@@ -192,7 +192,9 @@ def main(argv):
         "concurrent_total": args.concurrent_total, "opencode": args.opencode,
         "daemon_env": args.daemon_env,
         "timing": "wall clock (time.perf_counter_ns) around one HTTP request on a keep-alive "
-                  "requests.Session, or around one subprocess.run for the baselines; "
+                  "http.client connection (create, exec, destroy and the API floors; the rest "
+                  "on a requests.Session, whose own cost api_get_sandbox_requests shows), or "
+                  "around one subprocess.run for the baselines; "
                   "percentiles are nearest-rank. The bwrap and fork+exec figures used for the "
                   "ratios are sampled interleaved with the create and exec loops (one baseline "
                   "run before each measured call), so both see the same load; *_alone are the "

@@ -19,7 +19,7 @@ import time
 
 from bench_baseline import bwrap_once
 from bench_client import Client, create_ok, destroy_ok, expect
-from bench_common import HTTP_TIMEOUT, BenchError, dist, log, timed
+from bench_common import HTTP_TIMEOUT, BenchError, dist, log
 from bench_daemon import Daemon, cleanup
 
 POOL_SIZE = 8
@@ -65,7 +65,7 @@ def sequential(args, pd, out):
         bwrap.append(bwrap_once())
         t, sid = create_ok(c, {"network": "none"}, "create from the pool")
         hit.append(t)
-        t, r = timed(c.s.get, f"{c.base}/hiveboxes/{sid}", timeout=HTTP_TIMEOUT)
+        t, r = c.get(f"/hiveboxes/{sid}")
         expect(r, 200, "get")
         floor.append(t)
         destroy_ok(c, sid)

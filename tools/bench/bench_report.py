@@ -52,6 +52,7 @@ def build_rows(res):
     timing("create (network isolated)", "create_isolated")
     timing("API floor: GET /healthz", "api_healthz")
     timing("API floor: GET /hiveboxes/:id", "api_get_sandbox")
+    timing("the same GET through the requests library", "api_get_sandbox_requests")
     timing("exec true", "exec_true",
            lambda v: ("<= 1x bwrap p50", ratio(v, b.get("p50")) is not None and
                       ratio(v, b.get("p50")) <= 1))

@@ -60,9 +60,11 @@ def bench_exec(args, d, res, notes):
         for _ in range(5):
             exec_ok(c, sid, "true")
         # Floors of the API path: civetweb alone, then gateway -> actors -> reply.
-        res["api_healthz"] = dist([timed(c.s.get, d.url + "/healthz")[0] for _ in range(args.n)])
-        res["api_get_sandbox"] = dist([timed(c.s.get, f"{c.base}/hiveboxes/{sid}")[0]
-                                       for _ in range(args.n)])
+        res["api_healthz"] = dist([timed(c.thin.call, "GET", "/healthz")[0]
+                                   for _ in range(args.n)])
+        res["api_get_sandbox"] = dist([c.get(f"/hiveboxes/{sid}")[0] for _ in range(args.n)])
+        res["api_get_sandbox_requests"] = dist([timed(c.s.get, f"{c.base}/hiveboxes/{sid}")[0]
+                                                for _ in range(args.n)])
         times, inside = [], []
         for _ in range(args.n):
             args.baseline.sample(fork_exec=True)

@@ -10,7 +10,7 @@ going first in each loop."""
 import time
 
 from bench_client import Client, create_ok, destroy_ok, expect
-from bench_common import HTTP_TIMEOUT, BenchError, dist, log, timed
+from bench_common import BenchError, dist, log, timed
 from bench_daemon import SideDaemon, cleanup
 
 # After a warm exec init forks the next worker; without a pause that fork
@@ -19,7 +19,7 @@ REFILL_PAUSE = 0.05
 
 
 def exec_timed(c, sid, body):
-    t, r = timed(c.s.post, f"{c.base}/hiveboxes/{sid}/exec", json=body, timeout=HTTP_TIMEOUT)
+    t, r = timed(c.thin.call, "POST", f"{c.path}/hiveboxes/{sid}/exec", body)
     expect(r, 200, f"exec {body} in {sid}")
     if r.json().get("exit_code") != 0:
         raise BenchError(f"exec {body} in {sid}: {r.text[:200]}")
