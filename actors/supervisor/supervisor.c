@@ -395,11 +395,14 @@ static void finish_destroy(sup_t *s)
     hb_sandbox_free(s->sb);
     s->sb = NULL;
     s->state = S_GONE;
-    if (told)
-        publish_gone(s, expires_at);
     hb_msg_t m = {.type = HB_MSG_SUP_GONE, .id = s->id, .reason = s->gone_reason,
                   .reply_to = (char *)reply_to};
     hb_bus_send(s->mgr, &m);   /* m borrows */
+    /* After the manager's notice: it frees the name as it reads it, so a
+     * client that acts on the event finds the name free unless the manager
+     * lags behind by a whole event delivery. */
+    if (told)
+        publish_gone(s, expires_at);
 }
 
 static void start_destroy(sup_t *s, const char *reply_to, const char *reason)

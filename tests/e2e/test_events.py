@@ -1,5 +1,6 @@
 """The monitoring feed: a real ZeroMQ SUB socket on the daemon's --events
 endpoint. Messages are [topic, msgpack map] (schemas/messages.def)."""
+import secrets
 import threading
 import time
 
@@ -148,3 +149,27 @@ def test_a_sandbox_s_process_events_come_before_its_destroyed(client, daemon, su
         for t in loaders:
             t.join(30)
     assert seen_exits >= 8, f"only {seen_exits} process exits told: the test raced nothing"
+
+
+def test_a_destroyed_sandbox_s_name_is_free_when_its_event_arrives(client, daemon, subs):
+    """A client that acts on sandbox.destroyed (a controller making the same
+    sandbox again) finds its name free: 10 rounds of a destroy on another
+    connection, the event, and a create of the same name at once."""
+    sub = subs("sandbox.destroyed")
+    time.sleep(1.0)   # slow joiner
+    name = "evname-" + secrets.token_hex(3)
+    other = hbtest.Client(daemon.url, daemon.key)
+    try:
+        for _ in range(10):
+            client.create(name=name, memory="64m")
+            done = threading.Thread(target=other.destroy, args=(name,))
+            done.start()
+            got = drain(sub, lambda g: any(b.get("id") == name for _, b in g), 15)
+            assert any(b.get("id") == name for _, b in got), got
+            r = client.post("/api/v1/hiveboxes", json={"name": name, "memory": "64m"})
+            done.join(30)
+            assert r.status_code == 201, r.text
+            client.destroy(name)
+            drain(sub, lambda g: any(b.get("id") == name for _, b in g), 15)
+    finally:
+        other.close()
