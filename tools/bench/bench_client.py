@@ -29,9 +29,9 @@ class Reply:
 
 class Thin:
     """One keep-alive http.client connection for the timed calls: the
-    `requests` library adds about 1-2 ms of its own to every call on this
-    VM (the api_get_sandbox_requests figure beside api_get_sandbox shows
-    how much), which is the client's time, not the daemon's."""
+    `requests` library adds 0.5-1 ms of its own to every call on this VM
+    (the api_get_sandbox_requests figure beside api_get_sandbox shows how
+    much), which is the client's time, not the daemon's."""
 
     def __init__(self, url, key):
         u = urllib.parse.urlsplit(url)
