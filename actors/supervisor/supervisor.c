@@ -364,14 +364,14 @@ static void kill_init(const hb_sandbox_t *sb)
  * socket its process events take, so they come first (a watch's last
  * process.exited reached us before the destroy could finish). A pooled
  * sandbox was nobody's: no event, as none told of its creation. */
-static void publish_gone(sup_t *s, int64_t expires_at)
+static void publish_gone(sup_t *s, const char *reason, int64_t expires_at)
 {
-    if (strcmp(s->gone_reason, "expired") == 0) {
+    if (strcmp(reason, "expired") == 0) {
         hb_msg_t x = {.type = HB_MSG_EV_EXPIRED, .id = s->id, .expires_at = expires_at};
         publish(s, &x);
     }
     int64_t took = hb_now_ms() - s->gone_t0_ms;
-    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = s->id, .reason = s->gone_reason,
+    hb_msg_t ev = {.type = HB_MSG_EV_DESTROYED, .id = s->id, .reason = (char *)reason,
                    .duration_ms = took > 0 ? (uint64_t)took : 0};
     publish(s, &ev);
 }
@@ -382,7 +382,8 @@ static void finish_destroy(sup_t *s)
         return;
     hb_err_t e = {0};
     const char *reply_to = s->gone_reply_to;
-    bool told = !s->sb->spec.pooled && strcmp(s->gone_reason, "pool") != 0;
+    const char *reason = s->gone_reason ? s->gone_reason : "deleted";   /* NULL: out of memory */
+    bool told = !s->sb->spec.pooled && strcmp(reason, "pool") != 0;
     int64_t expires_at = s->sb->expires_at;
     hb_proxy_sandbox_stop(s->ep.proxy, s->id);   /* its OpenCode server and state go first */
     if (hb_sandbox_destroy(s->sb, &e) < 0) {
@@ -402,7 +403,7 @@ static void finish_destroy(sup_t *s)
      * client that acts on the event finds the name free unless the manager
      * lags behind by a whole event delivery. */
     if (told)
-        publish_gone(s, expires_at);
+        publish_gone(s, reason, expires_at);
 }
 
 static void start_destroy(sup_t *s, const char *reply_to, const char *reason)
