@@ -479,6 +479,18 @@ def proc_cgroups(pid):
     return res
 
 
+def read_head(sock):
+    """Read from a raw socket until an HTTP response head is complete: the
+    bytes so far (the head and whatever followed it). Fails if the daemon
+    closes first."""
+    got = b""
+    while b"\r\n\r\n" not in got:
+        part = sock.recv(4096)
+        assert part, f"the daemon closed before the head: {got[:200]!r}"
+        got += part
+    return got
+
+
 def all_pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

@@ -584,11 +584,7 @@ def test_clients_that_reset_at_once_free_their_slots(private_daemon):
             s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
             s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       f"Authorization: Bearer {d.key}\r\n\r\n".encode())
-            got = b""
-            while b"\r\n\r\n" not in got:
-                part = s.recv(4096)
-                assert part, f"the daemon closed before the head: {got[:200]!r}"
-                got += part
+            got = hbtest.read_head(s)
             assert got.startswith(b"HTTP/1.1 200"), got[:200]
             # close with SO_LINGER 0: a reset, the socket unconnected at once
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")

@@ -20,7 +20,7 @@ import requests
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from hbtest import BUILD, wait_until
+from hbtest import BUILD, read_head, wait_until
 
 
 def ws_url(daemon, path):
@@ -160,11 +160,7 @@ def test_a_client_that_floods_past_our_close_is_dropped(daemon, shared_sb):
                f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                f"Authorization: Bearer {daemon.key}\r\n\r\n").encode())
-    got = b""
-    while b"\r\n\r\n" not in got:
-        part = s.recv(4096)
-        assert part, f"closed before the upgrade: {got[:200]!r}"
-        got += part
+    got = read_head(s)
     assert got.startswith(b"HTTP/1.1 101"), got[:200]
     mask = os.urandom(4)
     payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"x" * 512))
