@@ -154,6 +154,14 @@ def wait_until(pred, timeout, interval=0.1, what="condition"):
 
 # ---------------------------------------------------------------- daemon
 
+START_MARK = "===== e2e: starting"
+PORT_TAKEN = "Address already in use"
+
+
+class PortTaken(RuntimeError):
+    """The daemon exited at start-up because one of its ports was taken."""
+
+
 class Daemon:
     """One `hivebox daemon` process on its own data dir, ports and key.
 
@@ -220,6 +228,28 @@ class Daemon:
                 "--data-dir", str(self.data_dir), "--events", self.events, *self.extra_args]
 
     def start(self, timeout=60):
+        """Start the daemon and wait for /healthz. A first start whose port
+        was taken between free_port() and the daemon's bind (another suite
+        runs beside this one in CI and picks ports the same way) starts again
+        on new ports; a restart keeps its ports, which its clients know."""
+        first = self.proc is None
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if not first or attempt == 2:
+                    raise
+                self._take_new_ports()
+
+    def _take_new_ports(self):
+        old = (f"127.0.0.1:{self.port}", f"127.0.0.1:{self.events_port}")
+        self.port, self.events_port = free_port(), free_port()
+        new = (f"127.0.0.1:{self.port}", f"127.0.0.1:{self.events_port}")
+        # A cluster node advertises its own URL in its arguments.
+        for o, n in zip(old, new):
+            self.extra_args = [a.replace(o, n) for a in self.extra_args]
+
+    def _start_once(self, timeout):
         env = dict(os.environ)
         env.pop("HIVEBOX_API_KEY", None)
         if self.pass_key:
@@ -231,7 +261,7 @@ class Daemon:
         env["HIVEBOX_POOL"] = "0"
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
-        log.write(f"\n===== e2e: starting {' '.join(redact_argv(self.argv()))}\n".encode())
+        log.write(f"\n{START_MARK} {' '.join(redact_argv(self.argv()))}\n".encode())
         log.flush()
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -241,8 +271,9 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"hivebox daemon exited with {self.proc.returncode} during "
-                                   f"start-up\n{self.log_tail()}")
+                exc = PortTaken if PORT_TAKEN in self.this_start_log() else RuntimeError
+                raise exc(f"hivebox daemon exited with {self.proc.returncode} during "
+                          f"start-up\n{self.log_tail()}")
             try:
                 r = requests.get(self.url + "/healthz", timeout=2)
                 if r.status_code == 200:
@@ -283,6 +314,11 @@ class Daemon:
         except OSError:
             return ""
 
+    def this_start_log(self):
+        """The log since the last start's marker."""
+        text = self.log_text()
+        return text[text.rfind(START_MARK):]
+
     def log_tail(self, n=60):
         lines = self.log_text().splitlines()
         return f"--- {self.log_path} (last {n} lines) ---\n" + "\n".join(lines[-n:])
@@ -299,7 +335,7 @@ class Daemon:
                 continue
             out.append(line)
             for more in lines[i + 1:i + 60]:
-                if any(p in more for p in pats) or "===== e2e: starting" in more:
+                if any(p in more for p in pats) or START_MARK in more:
                     break
                 out.append(more)
                 if "SUMMARY:" in more:
