@@ -563,7 +563,7 @@ zactor_t *hb_proxy_new(const hb_proxy_args_t *args, hb_err_t *e)
     }
     p->args = *args;
     mcp_host(p->host_buf, sizeof p->host_buf, args->daemon_host);
-    return hb_actor_start("the OpenCode proxy", proxy_actor, p, e);   /* p is the actor's */
+    return hb_actor_start("OpenCode proxy", proxy_actor, p, e);   /* p is the actor's */
 }
 
 /* ---- helpers for other actors ---- */

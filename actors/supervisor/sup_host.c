@@ -374,7 +374,7 @@ static int host_start(hb_sup_hosts_t *h, int i, const hb_endpoints_t *ep, const 
     x->ops = ops;
     x->eps = *ep;
     char name[32];
-    snprintf(name, sizeof name, "supervisor host %d", i);
+    snprintf(name, sizeof name, "sup host %d", i);   /* also its thread's name: 15 bytes */
     if (!(x->actor = hb_actor_start(name, host_actor, x, e)))
         return -1;
     if (!(x->push = pusher(x->ep, 0)))
