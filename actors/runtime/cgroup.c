@@ -355,6 +355,24 @@ uint64_t hb_sandbox_oom_kills(const hb_sandbox_t *sb)
     return n;
 }
 
+/* One read instead of a process watch at re-attach (issue 19): the
+ * commands live in the user cgroup on v1; on v2, beside init in the
+ * sandbox's. A process that is being reaped still counts, so its exit is
+ * watched for. */
+int hb_sandbox_has_commands(const hb_sandbox_t *sb)
+{
+    char dir[HB_HOSTPATH_MAX], buf[64];
+    int r = sb->rt->cgroup_v2 ? cg_dir(sb->rt, NULL, sb->id, dir, sizeof dir)
+                              : hb_cg_dir(sb->rt, "pids", sb->id, true, dir, sizeof dir);
+    if (r < 0 || read_small(dir, "cgroup.procs", buf, sizeof buf) < 0)
+        return -1;
+    /* v2: init's pid is one line; any second line is a command */
+    const char *nl = strchr(buf, '\n');
+    if (sb->rt->cgroup_v2)
+        return nl && nl[1] ? 1 : 0;
+    return buf[0] ? 1 : 0;
+}
+
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u)
 {
     const hb_runtime_t *rt = sb->rt;

@@ -273,6 +273,8 @@ typedef struct {
 } hb_usage_t;
 int hb_sandbox_usage(const hb_sandbox_t *sb, hb_usage_t *u);
 uint64_t hb_sandbox_oom_kills(const hb_sandbox_t *sb);   /* the usage's oom_kills alone */
+/* 1: a process other than init runs in the sandbox; 0: none; -1: unknown. */
+int hb_sandbox_has_commands(const hb_sandbox_t *sb);
 /* Only the CPU time the sandbox used, in ns (one file read: the
  * supervisor's idle check, issue 19). 0 when unreadable. */
 uint64_t hb_sandbox_cpu_ns(const hb_sandbox_t *sb);

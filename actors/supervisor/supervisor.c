@@ -336,13 +336,15 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
         announce(s, NULL);
         return;
     }
-    hb_usage_t u;
-    if (hb_sandbox_usage(sb, &u) == 0)
-        s->oom_seen = u.oom_kills;   /* only report OOM kills that happen from now on */
+    s->oom_seen = hb_sandbox_oom_kills(sb);   /* only report OOM kills that happen from now on */
     pause_reattach(s);
     announce(s, NULL);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, false);
-    watch_begin(s, -1);   /* processes that outlived the last daemon */
+    /* Processes that outlived the last daemon. Nothing else can start one
+     * before this unit is up, so with none running now there is nothing
+     * to watch: no thread and no connection to init per idle sandbox. */
+    if (hb_sandbox_has_commands(sb) != 0)
+        watch_begin(s, -1);
 }
 
 /* ---- destroy ---- */
