@@ -21,6 +21,7 @@
 #include "preview_auth.h"
 #include "preview_relay.h"
 #include "gw_reqlog.h"
+#include "gw_wake.h"
 #include "gw_ws.h"
 #include "http_status.h"
 #include "json_out.h"
@@ -345,8 +346,10 @@ static hb_gateway_t *gw_of(const struct mg_connection *c)
  * too; a connection the idle limits closed says which limit. */
 static int http_error(struct mg_connection *c, int status, const char *msg)
 {
-    bool adhoc = hb_reqlog_adhoc(c);   /* no begin_request came before */
     const char *why = hb_gw_conns_kicked_why(gw_of(c)->conns);
+    if (why == HB_GW_WHY_STOPPING)
+        return 0;   /* an idle connection closed, as any server may: no answer, no log line */
+    bool adhoc = hb_reqlog_adhoc(c);   /* no begin_request came before */
     int sent = why ? hb_reply_error(c, 408, "connection closed: %s", why)
                    : hb_reply_error(c, status, "%s", msg && msg[0] ? msg : "bad request");
     if (adhoc) {
@@ -607,7 +610,10 @@ void hb_gateway_stop(hb_gateway_t *g)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    hb_gw_conns_stopping(g->conns);
+    hb_gw_waker_t *w = hb_gw_waker_start(g->conf.host, g->conf.port);
     mg_stop(g->ctx);
+    hb_gw_waker_stop(w);
     hb_ev_hub_free(g->events);   /* every stream has left with its worker */
     hb_gw_conns_free(g->conns);
     gateway_free(g);

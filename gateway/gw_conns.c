@@ -24,12 +24,14 @@
 #define LOG_EVERY_MS 10000
 #define SPARE        16      /* workers kept free for new connections (at most --threads/4) */
 #define GRACE_MS     200     /* a connection this young may still be sending its head */
+#define STOP_PASS_MS 20      /* the enforcer's pass while the daemon stops */
 
 enum { S_FREE, S_IDLE, S_BUSY, S_KICKED };
 
 static const char WHY_ADDR[] = "too many idle connections from this address",
                   WHY_TOTAL[] = "too many idle connections",
                   WHY_SLOW[] = "the request head did not arrive in time";
+const char HB_GW_WHY_STOPPING[] = "the daemon is stopping";
 
 typedef struct {
     pthread_t    tid;
@@ -52,6 +54,7 @@ struct hb_gw_conns {
     pthread_cond_t  news;     /* a connection arrived or went idle */
     pthread_t       enforcer;
     bool            running, stop, pending;
+    bool            stopping; /* hb_gw_conns_stopping: every idle connection goes */
     slot_t         *slots;
     slot_t        **scratch;  /* cap entries, for shed() */
     unsigned        n, cap;   /* slots taken by workers, allocated */
@@ -113,7 +116,7 @@ static void kick(hb_gw_conns_t *k, slot_t *s, const char *why, int64_t now)
     s->state = S_KICKED;
     s->why = why;
     s->kicked_at = now;
-    k->kicked++;
+    k->kicked += why != HB_GW_WHY_STOPPING;   /* the log line is about the limits */
 }
 
 /* The order in which idle connections are closed: one that never sent a
@@ -163,7 +166,7 @@ static bool sweep(hb_gw_conns_t *k, int64_t now, unsigned *others)
     *others = 0;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
-        if (s->state == S_KICKED && now - s->kicked_at > REKICK_MS &&
+        if (s->state == S_KICKED && now - s->kicked_at > (k->stopping ? STOP_PASS_MS : REKICK_MS) &&
             atomic_load(&s->got) == s->sent)
             kick(k, s, s->why, now);   /* it arrived outside the poll */
         if (s->state == S_IDLE && now - s->since > k->head_ms)
@@ -183,6 +186,12 @@ static int enforce(hb_gw_conns_t *k, int64_t now)
 {
     unsigned others;
     bool unread = sweep(k, now, &others), young = false;
+    if (k->stopping) {   /* no grace: what arrives now is not served either */
+        for (unsigned i = 0; i < k->n; i++)
+            if (k->slots[i].state == S_IDLE)
+                kick(k, &k->slots[i], HB_GW_WHY_STOPPING, now);
+        return STOP_PASS_MS;
+    }
     unsigned room = k->cap > others + k->spare ? k->cap - others - k->spare : 0;
     for (unsigned i = 0; i < k->n; i++) {
         slot_t *s = &k->slots[i];
@@ -263,6 +272,16 @@ hb_gw_conns_t *hb_gw_conns_new(unsigned workers, unsigned per_addr, unsigned tot
         return NULL;
     }
     return k;
+}
+
+void hb_gw_conns_stopping(hb_gw_conns_t *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->mu);
+    k->stopping = k->pending = true;
+    pthread_cond_signal(&k->news);
+    pthread_mutex_unlock(&k->mu);
 }
 
 void hb_gw_conns_free(hb_gw_conns_t *k)

@@ -52,7 +52,14 @@ void hb_gw_conns_idle(hb_gw_conns_t *k);                             /* end_requ
 void hb_gw_conns_closed(hb_gw_conns_t *k);                           /* connection_closed */
 
 /* Why this worker's connection was closed by the limits (a static text for
- * the error civetweb sends then), or NULL. */
+ * the error civetweb sends then), or NULL. HB_GW_WHY_STOPPING: closed
+ * because the daemon stops, which is answered with nothing. */
 const char *hb_gw_conns_kicked_why(hb_gw_conns_t *k);
+extern const char HB_GW_WHY_STOPPING[];
+
+/* The daemon stops (before mg_stop): every idle connection is closed now,
+ * and each one that becomes idle from now on, instead of waiting in
+ * civetweb's poll for up to 2 s each before its worker sees the stop. */
+void hb_gw_conns_stopping(hb_gw_conns_t *k);
 
 #endif

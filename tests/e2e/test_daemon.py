@@ -2,7 +2,9 @@
 the upload size cap, draining on SIGTERM, and one stuck sandbox not
 blocking the others."""
 import os
+import re
 import signal
+import socket
 import stat
 import threading
 import time
@@ -157,6 +159,33 @@ def test_sigterm_with_a_command_past_the_drain_answers_503_and_keeps_the_sandbox
     assert c.info(sid)["status"] == "running"
     assert c.exec(sid, "echo back")["stdout"] == "back\n"
     c.close()
+
+
+def test_sigterm_closes_idle_connections_without_an_answer(private_daemon):
+    """At SIGTERM the daemon closes the connections that wait for a request
+    (one between keep-alive requests, one that never sent a byte) at once,
+    as any server may close an idle connection: with no answer, so a
+    client never reads an unasked-for 408, and with no log line."""
+    d = private_daemon()
+    keep = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+    keep.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = hbtest.read_head(keep)
+    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+    hdrs, body = head.split(b"\r\n\r\n", 1)
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", hdrs).group(1))
+    while len(body) < length:
+        body += keep.recv(4096)
+    silent = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+    time.sleep(0.5)   # both idle in their workers
+    lines_before = d.log_text().count(" http: ")
+    t0 = time.monotonic()
+    assert d.stop(signal.SIGTERM, timeout=60) == 0
+    print(f"daemon exited {time.monotonic() - t0:.2f} s after SIGTERM")
+    for name, s in (("keep-alive", keep), ("silent", silent)):
+        left = s.recv(4096)
+        assert left == b"", f"the {name} connection got {left[:200]!r} at the stop"
+        s.close()
+    assert d.log_text().count(" http: ") == lines_before, [l for l in d.log_text().splitlines() if " http: " in l]
 
 
 def test_stuck_sandbox_does_not_block_others(client, sandbox, daemon):
