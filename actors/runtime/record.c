@@ -206,13 +206,50 @@ static int parse_record(json_t *j, hb_sandbox_t *sb)
     return 0;
 }
 
+/* Larger than any record hb_record_save writes (128 variables of 32 KiB,
+ * escaped): a bigger file is damaged, not read. */
+#define RECORD_MAX (64u << 20)
+
+static json_t *fail_load(json_error_t *jerr, int err)
+{
+    snprintf(jerr->text, sizeof jerr->text, "%s", strerror(err));
+    errno = err;
+    return NULL;
+}
+
+/* The whole file in one buffer, parsed: json_load_file reads a character at
+ * a time through stdio, which was a tenth of the manager's time while it
+ * re-attached 4,000 sandboxes. */
+static json_t *load_record(const char *path, json_error_t *jerr)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0)
+        return fail_load(jerr, errno);
+    if (fstat(fd, &st) < 0 || st.st_size > RECORD_MAX) {
+        int err = st.st_size > RECORD_MAX ? EFBIG : errno;
+        close(fd);
+        return fail_load(jerr, err);
+    }
+    size_t cap = (size_t)st.st_size, n = 0;
+    char *buf = malloc(cap + 1);
+    ssize_t r = 1;
+    while (buf && n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    int err = !buf ? ENOMEM : r < 0 ? errno : 0;
+    close(fd);
+    json_t *j = err ? fail_load(jerr, err) : json_loadb(buf, n, JSON_REJECT_DUPLICATES, jerr);
+    free(buf);
+    return j;
+}
+
 int hb_record_load(hb_sandbox_t *sb, hb_err_t *e)
 {
     char path[HB_HOSTPATH_MAX];
     if (hb_sbdir_file(path, sizeof path, sb->dir, HB_SBDIR_RECORD, e) < 0)
         return hb_err_wrap(e, "record");
     json_error_t jerr;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = load_record(path, &jerr);
     if (!j)
         return hb_fail(e, errno == ENOENT ? HB_E_NOTFOUND : HB_E_INTERNAL, errno,
                        "record %s: %s", path, jerr.text);
