@@ -28,8 +28,9 @@
 typedef void(hb_actor_fn)(zsock_t *pipe, void *args);
 
 /* Start fn(pipe, args) on a thread of its own, named name (its first 15
- * bytes: the kernel's limit), and wait for its hb_actor_ready. The actor, or NULL with *e = "<name>: <its setup error>"
- * (the actor has then already released args). */
+ * bytes: the kernel's limit), and wait for its hb_actor_ready. The actor,
+ * or NULL with *e = "<name>: <its setup error>" (the actor has then
+ * already released args). */
 zactor_t *hb_actor_start(const char *name, hb_actor_fn *fn, void *args, hb_err_t *e);
 /* The same with a malloc'd copy of the size bytes at args, which the actor
  * frees: for start arguments that are a flat struct. */
