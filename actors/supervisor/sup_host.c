@@ -256,7 +256,7 @@ static int run_due(run_t *r)
 {
     int64_t now = hb_now_ms();
     hb_due_t *top;
-    while ((top = hb_dueheap_top(&r->heap)) && top->at <= now)
+    while ((top = hb_dueheap_top(&r->heap)) && top->at <= now + HB_SUP_DUE_SLACK_MS)
         touch(r, (unit_t *)top);
     if (!top || top->at == INT64_MAX)
         return -1;

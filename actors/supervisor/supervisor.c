@@ -548,7 +548,7 @@ static void tick(sup_t *s)
         begin_fail(s);
         return;
     }
-    if (now >= s->next_usage_ms) {
+    if (now + HB_SUP_DUE_SLACK_MS >= s->next_usage_ms) {
         bool idle = report_usage(s);
         s->next_usage_ms = now + (idle ? IDLE_TICK_MS : TICK_MS);
         if (s->pidfd >= 0)
@@ -561,7 +561,7 @@ static void tick(sup_t *s)
 static int64_t tick_due(void *self)
 {
     sup_t *s = self;
-    if (hb_now_ms() >= s->next_tick_ms)
+    if (hb_now_ms() + HB_SUP_DUE_SLACK_MS >= s->next_tick_ms)   /* see hb_sup_ops_t.due */
         tick(s);
     int64_t wait = s->next_tick_ms - hb_now_ms();
     return wait > 0 ? wait : 0;
