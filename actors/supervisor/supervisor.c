@@ -1189,17 +1189,15 @@ void hb_sup_args_free(hb_sup_args_t *a)
 }
 
 /* A re-attached sandbox's first usage report: somewhere in the first
- * TICK_MS, by its id, not all at once while the daemon is still
- * re-attaching the others (a full reading is ten cgroup and quota reads;
- * 4,000 of them made the re-attach 1 s longer here). Usage figures are up
- * to IDLE_REPORT_MS old at any time; the list's disk figure is in the
- * announcement (do_attach). */
-static int64_t first_report_in(const char *id)
+ * TICK_MS, not all at once while the daemon is still re-attaching the
+ * others (a full reading is ten cgroup and quota reads; 4,000 of them made
+ * the re-attach 1 s longer here). Generations are handed out one after
+ * another, and a step coprime with TICK_MS puts consecutive ones evenly
+ * over it. Usage figures are up to IDLE_REPORT_MS old at any time; the
+ * list's disk figure is in the announcement (do_attach). */
+static int64_t first_report_in(uint64_t gen)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (const char *c = id; *c; c++)
-        h = (h ^ (uint8_t)*c) * 16777619u;
-    return (int64_t)(h % TICK_MS);
+    return (int64_t)((gen * 7919u) % TICK_MS);
 }
 
 static void *unit_open(hb_sup_args_t *a, const hb_sup_env_t *env)
@@ -1218,10 +1216,10 @@ static void *unit_open(hb_sup_args_t *a, const hb_sup_env_t *env)
         do_attach(s, a->sb);
     else
         do_create(s, &a->create, a->pooled);
-    bool attached = a->sb != NULL;
+    int64_t first = a->sb ? first_report_in(a->gen) : 0;
     a->sb = NULL;   /* s owns it now */
     hb_sup_args_free(a);
-    s->next_tick_ms = hb_now_ms() + (attached ? first_report_in(s->id) : 0);
+    s->next_tick_ms = hb_now_ms() + first;
     s->next_usage_ms = s->next_tick_ms;
     return s;
 }
