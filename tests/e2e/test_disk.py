@@ -255,6 +255,10 @@ def test_quota_survives_a_restart_and_the_pool_goes_with_the_last_sandbox(privat
     assert os.path.ismount(pool), "the pool went away under a live sandbox"
     d.start()
     c = d.client()
+    # The list's disk figure comes with the re-attach, not with the first
+    # usage report (spread over the first 10 s after a restart).
+    row = [s for s in c.list()["sandboxes"] if s["id"] == sid]
+    assert row and row[0]["disk_bytes"] >= 10 * MiB, row
     res = c.exec(sid, "dd if=/dev/zero of=/root/more bs=1M count=100; sync; "
                       "du -sm /root/data /root/more")
     assert any(m in res["stderr"] for m in QUOTA_ERRORS), res
