@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gw_dash_asset.h"
 #include "gzip.h"
+#include "read_all.h"
 
 #define DISK_MAX  (16u << 20)   /* a --webui-dir file larger than this is refused */
 #define NAME_MAX_ 512
@@ -180,19 +180,7 @@ static unsigned char *read_contained(const char *root, const char *rel, size_t *
     int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return NULL;
-    struct stat st;
-    unsigned char *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= DISK_MAX &&
-        (buf = malloc((size_t)st.st_size + 1))) {
-        size_t n = 0;
-        while (n < (size_t)st.st_size) {
-            ssize_t got = read(fd, buf + n, (size_t)st.st_size - n);
-            if (got <= 0)
-                break;
-            n += (size_t)got;
-        }
-        *len = n;
-    }
+    unsigned char *buf = (unsigned char *)hb_read_all(fd, DISK_MAX, len);
     close(fd);
     return buf;
 }

@@ -1,6 +1,7 @@
 /* sandbox.json: the record that lets a new daemon re-attach to a sandbox.
  * Written atomically (temp + rename); read back with every field checked,
  * since a damaged record must not become a bad uid range or pid. */
+#include "read_all.h"
 #include "record.h"
 #include "sbdir.h"
 
@@ -8,9 +9,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>   /* fchmod */
 #include <unistd.h>
 
 int hb_write_atomic(const char *dir, const char *name, const void *buf, size_t len, mode_t mode,
@@ -223,23 +224,18 @@ static json_t *fail_load(json_error_t *jerr, int err)
 static json_t *load_record(const char *path, json_error_t *jerr)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
     if (fd < 0)
         return fail_load(jerr, errno);
-    if (fstat(fd, &st) < 0 || st.st_size > RECORD_MAX) {
-        int err = st.st_size > RECORD_MAX ? EFBIG : errno;
-        close(fd);
-        return fail_load(jerr, err);
-    }
-    size_t cap = (size_t)st.st_size, n = 0;
-    char *buf = malloc(cap + 1);
-    ssize_t r = 1;
-    while (buf && n < cap && (r = read(fd, buf + n, cap - n)) > 0)
-        n += (size_t)r;
-    int err = !buf ? ENOMEM : r < 0 ? errno : 0;
+    size_t n = 0;
+    char *buf = hb_read_all(fd, RECORD_MAX, &n);
+    int err = errno;
     close(fd);
-    json_t *j = err ? fail_load(jerr, err) : json_loadb(buf, n, JSON_REJECT_DUPLICATES, jerr);
+    if (!buf)
+        return fail_load(jerr, err);
+    json_t *j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, jerr);
     free(buf);
+    if (!j)
+        errno = EINVAL;   /* damaged, not missing */
     return j;
 }
 

@@ -1,6 +1,8 @@
 /* Host-side file handling of the runtime: rmtree never follows a link the
- * sandbox planted, uid slots are exclusive and released only by their owner. */
+ * sandbox planted, uid slots are exclusive and released only by their owner,
+ * whole-file reads are bounded, an image's passwd is read inside its root. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_internal.h"
+#include "read_all.h"
 #include "rmtree.h"
 #include "runtime.h"
 #include "uidslot.h"
@@ -105,5 +109,89 @@ Test(uidslot, claims_are_exclusive_and_owned)
     cr_assert_eq(hb_uidslot_claim_from(&rt, alpha, b, &c, &e), 0, "%s", e.msg);
     cr_assert_eq(c, b, "a stale slot was not reclaimed");
     hb_rmtree(alpha);
+    hb_rmtree(tmp);
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0, "%s", path);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+static char *read_path(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0, "%s", path);
+    char *buf = hb_read_all(fd, max, len);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return buf;
+}
+
+Test(read_all, whole_file_bounded_and_terminated)
+{
+    char p[600];
+    mk_tmp();
+    snprintf(p, sizeof p, "%s/f", tmp);
+    write_file(p, "abc\0def", 7);
+    size_t len = 0;
+    char *buf = read_path(p, 7, &len);
+    cr_assert_not_null(buf);
+    cr_assert_eq(len, 7);
+    cr_assert_eq(memcmp(buf, "abc\0def", 8), 0, "7 bytes and a NUL after them");
+    free(buf);
+    cr_assert_null(read_path(p, 6, &len), "one byte over the bound");
+    cr_assert_eq(errno, EFBIG);
+    write_file(p, "", 0);
+    buf = read_path(p, 0, &len);
+    cr_assert(buf && len == 0 && buf[0] == '\0');
+    free(buf);
+    cr_assert_null(read_path(tmp, 4096, &len), "a directory is not read");
+    cr_assert_eq(errno, EINVAL);
+    hb_rmtree(tmp);
+}
+
+/* /proc files say size 0 and have more: the buffer grows, the bound holds. */
+Test(read_all, file_larger_than_its_stat)
+{
+    size_t len = 0;
+    char *buf = read_path("/proc/self/status", 1 << 20, &len);
+    cr_assert_not_null(buf);
+    cr_assert_gt(len, 100);
+    cr_assert_not_null(strstr(buf, "\nPid:"));
+    free(buf);
+    cr_assert_null(read_path("/proc/self/status", 64, &len));
+    cr_assert_eq(errno, EFBIG);
+}
+
+Test(read_all, passwd_lines_read_inside_the_rootfs)
+{
+    char p[600], host[700];
+    mk_tmp();
+    snprintf(p, sizeof p, "%s/etc", tmp);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/etc/passwd", tmp);
+    const char *pw = "app:x:1:1::/:/bin/sh\nusers:x:2:2::/:/bin/sh\nuser:x:1000:1000::/:/bin/sh\n";
+    write_file(p, pw, strlen(pw));
+    int root = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(root, 0);
+    cr_assert(hb_rootfs_has_user(root, "app"), "the first line");
+    cr_assert(hb_rootfs_has_user(root, "user"), "the last line");
+    cr_assert_not(hb_rootfs_has_user(root, "ap"), "a prefix of a name is not the name");
+    cr_assert_not(hb_rootfs_has_user(root, "x"), "a field is not a name");
+    /* An absolute link resolves inside the rootfs: the host's root user is
+     * not this image's. */
+    snprintf(host, sizeof host, "%s/outside-passwd", tmp);
+    write_file(host, "root:x:0:0::/:/bin/sh\n", strlen("root:x:0:0::/:/bin/sh\n"));
+    cr_assert_eq(unlink(p), 0);
+    cr_assert_eq(symlink("/outside-passwd", p), 0);
+    cr_assert(hb_rootfs_has_user(root, "root"), "/outside-passwd inside the rootfs");
+    cr_assert_eq(unlink(host), 0);
+    cr_assert_eq(symlink("/etc/passwd", host), 0);
+    cr_assert_not(hb_rootfs_has_user(root, "root"), "a loop back to itself, never the host's");
+    close(root);
     hb_rmtree(tmp);
 }

@@ -60,6 +60,8 @@ int hb_image_write_text(const char *root, const char *rel, const char *text, mod
 /* image_user.c: add the E2B-style default user `user` (uid 1000, home
  * /home/user, bash, a NOPASSWD sudoers entry) to a freshly built rootfs. */
 int hb_image_add_default_user(const char *rootfs, hb_err_t *e);
+/* Whether the rootfs open on rootfd has name in its etc/passwd. */
+bool hb_rootfs_has_user(int rootfd, const char *name);
 
 /* image_facts.c: record image_dir/image.json from image_dir/rootfs. */
 int hb_image_facts_record(const char *image_dir, hb_err_t *e);

@@ -6,6 +6,7 @@
  * setuid sudo cannot raise privileges there: root is asked for by running
  * the command as root (exec `user`), never through sudo. */
 #include "image_internal.h"
+#include "read_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@
 #define USER_NAME "user"
 #define USER_UID  "1000"
 #define SUDOERS   "etc/sudoers.d/hivebox-user"
-#define PASSWD_MAX (1024 * 1024)   /* an image's /etc/passwd is a few kB */
+#define PASSWD_MAX (4u << 20)   /* an image's /etc/passwd is a few kB */
 
 /* Lines of useradd's output are of no interest: its exit status is. */
 static void ignore_line(void *ud, const char *line)
@@ -60,42 +61,35 @@ int hb_image_add_default_user(const char *rootfs, hb_err_t *e)
     return add_sudoers(rootfs, e);
 }
 
-/* The image's etc/passwd, resolved inside its rootfs (an absolute symlink
- * there never leads to a host file), whole if it is a regular file of sane
- * size: malloc'd and NUL-terminated, or NULL. */
-static char *read_passwd(const char *image_dir)
+/* Whether name has a line in the rootfs's etc/passwd, resolved inside the
+ * rootfs (an absolute symlink there never leads to a host file); a file that
+ * is not regular or is over PASSWD_MAX has no users. */
+bool hb_rootfs_has_user(int rootfd, const char *name)
 {
-    char path[HB_HOSTPATH_MAX + 16];
-    if (hb_pathf(path, sizeof path, NULL, "%s/rootfs", image_dir) < 0)
-        return NULL;
-    int rootfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (rootfd < 0)
-        return NULL;
     struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT};
     int fd = (int)syscall(SYS_openat2, rootfd, "etc/passwd", &how, sizeof how);
-    close(rootfd);
-    struct stat st;
-    char *buf = NULL;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PASSWD_MAX)
-        buf = malloc((size_t)st.st_size + 1);
-    ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n < 0) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
+    if (fd < 0)
+        return false;
+    char *text = hb_read_all(fd, PASSWD_MAX, NULL);
+    close(fd);
+    size_t len = strlen(name);
+    bool found = false;
+    for (const char *l = text; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        found = strncmp(l, name, len) == 0 && l[len] == ':';
+    free(text);
+    return found;
 }
 
 bool hb_image_has_default_user(const char *image_dir)
 {
-    char *text = read_passwd(image_dir);
-    bool found = false;
-    for (const char *l = text; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        found = strncmp(l, USER_NAME ":", sizeof USER_NAME) == 0;
-    free(text);
+    char path[HB_HOSTPATH_MAX + 16];
+    if (hb_pathf(path, sizeof path, NULL, "%s/rootfs", image_dir) < 0)
+        return false;
+    int rootfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (rootfd < 0)
+        return false;
+    bool found = hb_rootfs_has_user(rootfd, USER_NAME);
+    close(rootfd);
     return found;
 }

@@ -25,7 +25,6 @@
 #include <zlib.h>
 
 #define ZOUT        (256u * 1024)
-#define PASSWD_MAX  (4u * 1024 * 1024)
 
 /* ---- one layer: blob bytes -> (gunzip) -> hash -> tar -> rootfs ---- */
 
@@ -199,13 +198,6 @@ static int plan(hb_oci_archive_t *a, hb_oci_plan_t *p, hb_oci_config_t *c, hb_er
 
 /* ---- checks on the result ---- */
 
-static int open_in_root(int rootfd, const char *rel)
-{
-    struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                           .resolve = RESOLVE_IN_ROOT};
-    return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-}
-
 /* A named User must be in the image's /etc/passwd: we refuse at import what
  * would fail every command later. A uid needs no entry (gid = uid then). */
 static int user_known(int rootfd, const char *user, hb_err_t *e)
@@ -213,22 +205,7 @@ static int user_known(int rootfd, const char *user, hb_err_t *e)
     bool digits = user[strspn(user, "0123456789")] == '\0';
     if (digits || strcmp(user, "root") == 0)
         return 0;
-    int fd = open_in_root(rootfd, "etc/passwd");
-    struct stat st;
-    char *buf = NULL;
-    bool found = false;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= PASSWD_MAX &&
-        (buf = malloc((size_t)st.st_size + 2))) {
-        ssize_t n = read(fd, buf + 1, (size_t)st.st_size);
-        buf[0] = '\n';
-        buf[n > 0 ? n + 1 : 1] = '\0';
-        char want[80];
-        snprintf(want, sizeof want, "\n%s:", user);
-        found = strstr(buf, want) != NULL;
-    }
-    free(buf);
-    if (fd >= 0)
-        close(fd);
+    bool found = hb_rootfs_has_user(rootfd, user);
     return found ? 0 : hb_fail(e, HB_E_INVALID, 0, "config: User '%s' is not in the image's "
                                "/etc/passwd", user);
 }
