@@ -179,6 +179,7 @@ FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/tex
 # issue 16 (preview ports)
 FUZZ_EXTRA_fuzz_preview := gateway/preview_parse.c gateway/preview_body.c gateway/preview_req.c \
                            gateway/auth.c $(FUZZ_EXTRA_fuzz_request)
+FUZZ_EXTRA_fuzz_ws_frame := gateway/ws_frame.c
 
 # Written under a temporary name and renamed: CI builds these in the
 # background while `make test` may reach fuzz-build too (a target both build

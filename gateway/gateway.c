@@ -19,10 +19,9 @@
 #include "gw_network.h"
 #include "gw_preview.h"
 #include "preview_auth.h"
-#include "preview_relay.h"
+#include "rawsock.h"
 #include "gw_reqlog.h"
 #include "gw_wake.h"
-#include "gw_ws.h"
 #include "http_status.h"
 #include "json_out.h"
 #include "opencode_conf.h"
@@ -397,9 +396,8 @@ static int init_connection(const struct mg_connection *c, void **data)
 /* Every request comes here from the very first one: a handler set after
  * mg_start would leave a moment in which civetweb answers 404 itself (a
  * client polling /healthz at start-up saw it). civetweb calls end_request
- * after it either way, which marks the connection idle again. The one
- * exception is an accepted WebSocket upgrade (0: civetweb goes on to the
- * handlers gw_ws.h registers): the worker stays busy until it closes. */
+ * after it, which marks the connection idle again. A WebSocket (gw_ws.h)
+ * is served to its end in here: the worker stays busy until it closes. */
 static int begin_request(struct mg_connection *c)
 {
     hb_gw_conns_busy(gw_of(c)->conns);
@@ -411,7 +409,6 @@ static int begin_request(struct mg_connection *c)
 
 static void end_request(const struct mg_connection *c, int status)
 {
-    hb_ws_end(c);
     hb_gw_conns_idle(gw_of(c)->conns);
 }
 
@@ -511,7 +508,7 @@ static int preview_setup(const hb_gateway_conf_t *conf, hb_err_t *e)
     const hb_config_t *cfg = conf->cfg ? conf->cfg : &none;
     int threads = conf->threads > 0 ? conf->threads : 128;
     int total = cfg->preview_max_total > 0 ? cfg->preview_max_total : threads / 2;
-    hb_pv_stopping(false);
+    hb_raw_stopping(false);
     if (total >= threads)
         return hb_fail(e, HB_E_INVALID, 0, "--preview-max-total %d: must stay below --threads "
                        "(%d), so that previews never hold every request worker", total, threads);
@@ -544,14 +541,13 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
     int workers = conf_defaults(k);
     g->conns = hb_gw_conns_new((unsigned)workers, (unsigned)k->idle_per_addr,
                                (unsigned)k->idle_total, k->head_timeout_s * 1000);
-    char ports[300], threads[16], timeout[16], ping[16];
+    char ports[300], threads[16], timeout[16];
     if (strchr(conf->host, ':'))
         snprintf(ports, sizeof ports, "[%s]:%d", conf->host, conf->port);
     else
         snprintf(ports, sizeof ports, "%s:%d", conf->host, conf->port);
     snprintf(threads, sizeof threads, "%d", workers);
     snprintf(timeout, sizeof timeout, "%d", k->head_timeout_s * 1000);
-    snprintf(ping, sizeof ping, "%d", HB_WS_PING_MS);
     /* request_timeout_ms bounds a request head (from its first byte) and
      * each body read or response write that makes no progress. */
     const char *opts[] = {
@@ -562,11 +558,6 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         "keep_alive_timeout_ms", "5000",
         "listen_backlog", "1024",
         "tcp_nodelay", "1",
-        /* A WebSocket waits for frames this long, then pings; one that
-         * answers no ping for 6 rounds is closed. Never request_timeout_ms:
-         * a quiet terminal is not an idle connection. */
-        "websocket_timeout_ms", ping,
-        "enable_websocket_ping_pong", "yes",
         NULL,
     };
     struct mg_callbacks cb = {
@@ -590,7 +581,6 @@ hb_gateway_t *hb_gateway_start(const hb_gateway_conf_t *conf, hb_err_t *e)
         gateway_free(g);
         return NULL;
     }
-    hb_ws_register(g->ctx);
     return g;
 }
 
@@ -603,7 +593,7 @@ void hb_gateway_stop(hb_gateway_t *g)
      * deadline (hb_bus_call), and a second more lets those replies out. */
     atomic_store(&g->draining, true);
     hb_ev_hub_stop(g->events);   /* event streams end now: they would wait for ever */
-    hb_pv_stopping(true);        /* and so do previews (issue 16) */
+    hb_raw_stopping(true);        /* and so do previews (issue 16) and terminals */
     int64_t dl = hb_bus_deadline();
     int64_t until = (dl ? dl : hb_now_ms()) + 1000;
     while (atomic_load(&g->inflight) > 0 && hb_now_ms() < until) {

@@ -88,7 +88,7 @@ int hb_h_terminal(hb_req_t *r);
 int hb_h_terminal_ticket(hb_req_t *r);
 /* A WebSocket route's ?ticket= (never the API key): true if it was a live
  * ticket for this route, now used up. hb_h_process_ws and hb_h_terminal
- * return 0 once the upgrade is accepted: civetweb completes it (gw_ws.h). */
+ * serve the session to its end and return 101 (gw_ws.h). */
 bool hb_ws_ticket_ok(const hb_req_t *r);
 /* gw_exec_stream.c: the exec q (parsed, "stream": true) as server-sent events. */
 int hb_exec_stream(hb_req_t *r, const hb_msg_t *q);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "preview_parse.h"
 #include "preview_relay.h"
+#include "rawsock.h"
 #include "preview_req.h"
 #include "reqid.h"
 
@@ -88,7 +89,7 @@ static int head_up(hb_pv_t *p, int up, char *buf, size_t cap, hb_pv_head_t *h, s
             len -= (size_t)hl;
             continue;
         }
-        ssize_t n = len < cap ? hb_pv_recv(up, buf + len, cap - len, HEAD_MS) : -1;
+        ssize_t n = len < cap ? hb_raw_recv(up, buf + len, cap - len, HEAD_MS) : -1;
         if (n <= 0) {
             *status = bad_gateway(p, n == 0 ? "the service closed the connection without an "
                                               "answer" : "the service sent no answer in time");
@@ -111,7 +112,7 @@ static void rest_down(hb_pv_t *p, int up, const hb_pv_head_t *h, bool upgraded, 
     if (extra && mg_write(c, buf, extra) != (int)extra)
         return;
     if (upgraded) {
-        int client = hb_pv_client_fd(p->r->ri);
+        int client = hb_raw_client_fd(p->r->ri);
         if (client < 0) {
             HB_LOG_WARN("preview %s:%u: the client's socket was not found; the upgraded "
                         "connection ends", p->r->route.id, p->port);
@@ -149,7 +150,7 @@ int hb_pv_proxy(hb_pv_t *p, int up)
         return hb_reply_error(p->r->c, 400, "headers: too large to forward (%d KiB at most)",
                               HB_PV_REQ_HEAD_MAX >> 10);
     }
-    if (hb_pv_send_all(up, buf, (size_t)n, HEAD_MS) < 0) {
+    if (hb_raw_send_all(up, buf, (size_t)n, HEAD_MS) < 0) {
         free(buf);
         return bad_gateway(p, "the service closed the connection");
     }

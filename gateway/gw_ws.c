@@ -23,14 +23,23 @@
 
 static char *const TERM_ENV[] = {"TERM=xterm-256color", NULL};
 
+/* RFC 6455 4.1: a base64 nonce (16 bytes: 24 characters); its hash goes
+ * back in the 101, so only its length and alphabet matter here. */
+static bool key_ok(const char *k)
+{
+    static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    size_t n = strlen(k);
+    return n >= 16 && n <= 64 && strspn(k, B64) == n;
+}
+
 static bool header_has(const struct mg_connection *c, const char *name, const char *word)
 {
     const char *v = mg_get_header(c, name);
     return v && strcasestr(v, word);
 }
 
-/* 0 if civetweb will treat the request as an RFC 6455 upgrade and reach
- * our handlers; else the status of the error sent. */
+/* 0 if the request is an RFC 6455 upgrade we can answer; else the status
+ * of the error sent. */
 static int check_upgrade(hb_req_t *r)
 {
     if (!hb_method_is(r, "GET"))
@@ -39,11 +48,11 @@ static int check_upgrade(hb_req_t *r)
         !mg_get_header(r->c, "Sec-WebSocket-Key"))
         return hb_reply_error(r->c, 400, "a WebSocket upgrade is expected here (Upgrade: "
                               "websocket, Connection: Upgrade, Sec-WebSocket-Key)");
+    if (!key_ok(mg_get_header(r->c, "Sec-WebSocket-Key")))
+        return hb_reply_error(r->c, 400, "Sec-WebSocket-Key: a base64 nonce of 16 to 64 characters");
     const char *v = mg_get_header(r->c, "Sec-WebSocket-Version");
     if (!v || strcmp(v, "13") != 0)
         return hb_reply_error(r->c, 400, "Sec-WebSocket-Version: 13 is required");
-    if (!hb_ws_ready())
-        return hb_reply_error(r->c, 503, "terminals are starting up; try again");
     return 0;
 }
 
@@ -58,9 +67,8 @@ static int query_uint(hb_req_t *r, const char *key, uint64_t lo, uint64_t hi, ui
     return 0;
 }
 
-/* Attach to sel on the leased sandbox and park the session: 0 (the
- * upgrade goes on), or the status of the error sent. On error everything
- * taken is released; on success the session owns the lease and count. */
+/* Attach to sel on the leased sandbox and serve the session: 101 when it
+ * ran, or the status of the error sent. Everything taken is released. */
 static int attach(hb_req_t *r, hb_lease_t *l, const hb_proc_sel_t *sel, uint64_t offset)
 {
     hb_err_t e = {0};
@@ -73,9 +81,9 @@ static int attach(hb_req_t *r, hb_lease_t *l, const hb_proc_sel_t *sel, uint64_t
         return hb_reply_err(r, &e);
     }
     uint64_t from = offset < info.first ? info.first : offset;   /* init replays from there */
-    int rc = hb_ws_park(r->c, l, st, &info, from, &e);
+    int rc = hb_ws_run(r->c, l, st, &info, from, r->conf->head_timeout_s * 1000, &e);
     hb_proc_info_clear(&info);
-    return rc < 0 ? hb_reply_err(r, &e) : 0;
+    return rc < 0 ? hb_reply_err(r, &e) : rc;
 }
 
 /* The lease and one stream count: 0, or the status of the error sent. */
@@ -155,8 +163,8 @@ int hb_h_terminal(hb_req_t *r)
     hb_proc_sel_t sel = {.pid = p.pid};
     hb_proc_info_clear(&p);
     status = attach(r, l, &sel, 0);
-    if (status) {
-        /* nothing left behind: the shell nobody can reach goes */
+    if (status != 101) {
+        /* nothing left behind: the shell nobody ever reached goes */
         hb_lease_t *l2 = NULL;
         if (hb_lease_take(r->conf->ep.manager, r->route.id, &l2, &e) == 0)
             hb_lease_proc_forget(l2, &sel, &e);

@@ -1,0 +1,135 @@
+"""Hostile WebSocket clients of the terminals (issue 13, hardened as in
+DESIGN 13: sizes bounded before parsing). The gateway frames terminals
+itself (gateway/ws_frame.c): civetweb 1.15 collected each incoming frame
+whole, as long as its header declared, so one client could make the daemon
+hold gigabytes. Raw sockets here, since a WebSocket library will not send
+what these tests send."""
+import base64
+import os
+import signal
+import socket
+import time
+from urllib.parse import quote
+
+import pytest
+
+from hbtest import read_head
+from test_terminal import rss_of
+
+
+def upgrade(d, path):
+    """A raw socket whose upgrade to path got 101: (socket, bytes after the head)."""
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=60)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {d.key}\r\n\r\n").encode())
+    got = read_head(s)
+    assert got.startswith(b"HTTP/1.1 101"), got[:300]
+    return s, got[got.index(b"\r\n\r\n") + 4:]
+
+
+def read_frames(s, buf, until, timeout=60):
+    """Server frames (opcode, payload) from buf and the socket until until(frames) is true."""
+    frames, deadline = [], time.monotonic() + timeout
+    while True:
+        while len(buf) >= 2:
+            n, at = buf[1] & 0x7f, 2
+            if n == 126:
+                n, at = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                n, at = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < at + n:
+                break
+            frames.append((buf[0] & 0x0f, buf[at:at + n]))
+            buf = buf[at + n:]
+        if until(frames):
+            return frames
+        assert time.monotonic() < deadline, f"not seen in {timeout}s: {frames[-5:]}"
+        part = s.recv(65536)
+        assert part, f"closed before it was seen: {frames[-5:]}"
+        buf += part
+
+
+def close_code(frames):
+    op, payload = frames[-1]
+    assert op == 0x8, frames[-3:]
+    return int.from_bytes(payload[:2], "big"), payload[2:].decode()
+
+
+def test_a_frame_of_any_declared_length_streams_through_without_growing_the_daemon(
+        private_daemon):
+    """One binary frame that declares 1 GiB: its first 64 MiB reach the
+    process (`wc -c` counts them) while the daemon's RSS stays within 16
+    MiB of where it was. Before, civetweb allocated the declared length and
+    held every byte until the frame was complete: the process got nothing
+    and the daemon grew by what was sent."""
+    d = private_daemon()
+    c = d.client()
+    sid = c.create()["id"]
+    try:
+        cmd = quote("stty raw -echo; echo ready; head -c 67108864 | wc -c; sleep 30")
+        s, rest = upgrade(d, f"/api/v1/hiveboxes/{sid}/terminal?cmd={cmd}")
+        read_frames(s, rest, lambda f: any(b"ready" in p for op, p in f if op == 2))
+        time.sleep(0.5)
+        rss_before = peak = rss_of(d.pid)
+        mask = os.urandom(4)
+        chunk = bytes(0x61 ^ mask[i % 4] for i in range(1 << 20))
+        s.sendall(bytes([0x82, 0x80 | 127]) + (1 << 30).to_bytes(8, "big") + mask)
+        for _ in range(64):
+            s.sendall(chunk)
+            peak = max(peak, rss_of(d.pid))
+        frames = read_frames(s, b"", lambda f: any(b"67108864" in p for op, p in f if op == 2))
+        peak = max(peak, rss_of(d.pid))
+        assert frames
+        assert peak - rss_before < 16 << 20, (rss_before, peak)
+        s.close()
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
+
+
+@pytest.mark.parametrize("frame, why", [
+    (bytes([0x82, 0x03]) + b"abc", "masked"),                    # a client frame unmasked
+    (bytes([0x89, 0x80 | 126, 0, 200]) + b"\0" * 204, "125"),   # a ping of 200 bytes
+    (bytes([0x80, 0x80]) + b"\0" * 4, "continuation"),           # a continuation of nothing
+    (bytes([0xc2, 0x80]) + b"\0" * 4, "reserved"),               # an extension nobody agreed
+])
+def test_a_protocol_error_closes_with_1002_naming_it(daemon, shared_sb, frame, why):
+    s, rest = upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sleep%2030")
+    read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+    s.sendall(frame)
+    code, reason = close_code(read_frames(s, b"", lambda f: f and f[-1][0] == 0x8))
+    assert code == 1002 and why in reason, (code, reason)
+    s.settimeout(10)
+    assert s.recv(100) == b"", "the connection stays open after a protocol error"
+    s.close()
+
+
+def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
+    """A ping gets its pong with the same payload; at SIGTERM an attached
+    terminal gets a close frame 1001 (it used to see the socket drop: 1006),
+    the daemon exits 0, and the shell lives on in the sandbox."""
+    c = own_daemon.client()
+    sid = c.create()["id"]
+    try:
+        s, rest = upgrade(own_daemon, f"/api/v1/hiveboxes/{sid}/terminal?cmd=sleep%20600")
+        read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+        mask = os.urandom(4)
+        s.sendall(bytes([0x89, 0x80 | 5]) + mask + bytes(b ^ mask[i % 4] for i, b in
+                                                          enumerate(b"hb-42")))
+        frames = read_frames(s, b"", lambda f: any(op == 0xa for op, _ in f))
+        assert (0xa, b"hb-42") in frames, frames
+        own_daemon.proc.send_signal(signal.SIGTERM)
+        code, reason = close_code(read_frames(s, b"", lambda f: f and f[-1][0] == 0x8))
+        assert code == 1001 and "stopping" in reason, (code, reason)
+        assert own_daemon.proc.wait(40) == 0
+        s.close()
+        own_daemon.start()
+        c.close()
+        c = own_daemon.client()
+        procs = c.get(f"/api/v1/hiveboxes/{sid}/processes").json()["processes"]
+        assert any("sleep 600" in p["command"] and p["state"] == "running" for p in procs), procs
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
