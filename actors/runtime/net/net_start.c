@@ -166,8 +166,9 @@ static void collect_live(const hb_runtime_t *rt, live_set_t *ls)
         return;
     for (size_t i = 0; i < n; i++) {
         hb_sandbox_t *sb = NULL;
-        if (hb_sandbox_open(rt, ids[i], &sb, NULL) == 0 && hb_sandbox_alive(sb) && sb->ip[0] &&
-            sb->net_if[0]) {
+        /* the record says whether it has a port before /proc is read */
+        if (hb_sandbox_open(rt, ids[i], &sb, NULL) == 0 && sb->ip[0] && sb->net_if[0] &&
+            hb_sandbox_alive(sb)) {
             hb_egress_t pol;
             hb_net_port_t p = {.gid = sb->net_gid, .egress = hb_egress_load(sb->dir, &pol)};
             hb_egress_free(&pol);
