@@ -31,7 +31,7 @@ typedef struct {
     hb_sbinfo_t info;        /* valid once running */
     char        inbox[128];
     uint64_t    mem;         /* its memory limit, counted by admission */
-    int64_t     t0_ms;       /* its create began (sandbox.created's duration_ms) */
+    int64_t     t0_ms;       /* its create began (sandbox.create_failed's duration_ms) */
     /* A restore to this image was sent (issue 17): until the sandbox's next
      * description says what it runs on, the image may not be deleted. */
     char        restoring[HB_ID_MAX];
@@ -401,6 +401,7 @@ static void pool_report(mgr_t *m, const hb_msg_t *q)
 static void on_create(mgr_t *m, hb_msg_t *q)
 {
     int64_t t0 = hb_now_ms();
+    q->t0_ms = t0;   /* the supervisor publishes sandbox.created (its duration_ms) */
     if (image_blocked(m, q)) {
         create_failed(m, q->name, "image_not_ready", HB_E_UNAVAIL,
                       "the default image is not ready", t0);
@@ -472,11 +473,7 @@ static void on_ready(mgr_t *m, hb_msg_t *r)
     hb_bus_send(m->reaper, &t);
     if (!r->reply_to)
         return;   /* re-attached after a restart: not a new sandbox */
-    hb_msg_t ev = {.type = HB_MSG_EV_CREATED, .id = en->id, .image = en->info.image,
-                   .memory = en->info.memory, .cpus = en->info.cpus, .pids = en->info.pids,
-                   .network = en->info.network, .created_at = en->info.created_at,
-                   .expires_at = en->info.expires_at, .duration_ms = since_ms(en->t0_ms)};
-    publish(m, &ev);
+    /* sandbox.created went out from the supervisor, before this */
     hb_msg_t rep = {.type = HB_MSG_R_SANDBOX, .sandboxes = &en->info, .sandboxes_n = 1};
     hb_bus_post(r->reply_to, &rep);   /* borrows */
 }

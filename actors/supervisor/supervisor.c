@@ -175,9 +175,24 @@ static int describe(const sup_t *s, hb_sbinfo_t *out, const hb_usage_t *usage)
     return 0;
 }
 
-/* disk_bytes: the list's disk figure until the first usage report. */
-static void announce_disk(sup_t *s, const char *reply_to, uint64_t disk_bytes)
+/* A new sandbox of the user's on the feed, published here rather than by
+ * the manager: over the socket its process events and its end take, so
+ * they come after it. t0_ms: when its request reached the manager. */
+static void publish_created(sup_t *s, const hb_sbinfo_t *info, int64_t t0_ms)
 {
+    int64_t took = t0_ms > 0 ? hb_now_ms() - t0_ms : 0;
+    hb_msg_t ev = {.type = HB_MSG_EV_CREATED, .id = s->id, .image = info->image,
+                   .memory = info->memory, .cpus = info->cpus, .pids = info->pids,
+                   .network = info->network, .created_at = info->created_at,
+                   .expires_at = info->expires_at, .duration_ms = took > 0 ? (uint64_t)took : 0};
+    publish(s, &ev);
+}
+
+/* SUP_READY to the manager. q: the create it answers (published first);
+ * disk_bytes: the list's disk figure until the first usage report. */
+static void announce_msg(sup_t *s, const hb_msg_t *q, uint64_t disk_bytes)
+{
+    const char *reply_to = q ? q->reply_to : NULL;
     hb_msg_t m = {.type = HB_MSG_SUP_READY};
     m.sandboxes = calloc(1, sizeof *m.sandboxes);
     if (!m.sandboxes || describe(s, m.sandboxes, NULL) < 0 ||
@@ -187,12 +202,16 @@ static void announce_disk(sup_t *s, const char *reply_to, uint64_t disk_bytes)
     } else {
         m.sandboxes[0].usage_disk_bytes = disk_bytes;
         m.sandboxes_n = 1;
+        if (reply_to)
+            publish_created(s, m.sandboxes, q->t0_ms);
     }
     hb_bus_send(s->mgr, &m);
     hb_msg_clear(&m);
 }
 
-static void announce(sup_t *s, const char *reply_to) { announce_disk(s, reply_to, 0); }
+static void announce(sup_t *s) { announce_msg(s, NULL, 0); }
+static void announce_disk(sup_t *s, uint64_t disk_bytes) { announce_msg(s, NULL, disk_bytes); }
+static void announce_created(sup_t *s, const hb_msg_t *q) { announce_msg(s, q, 0); }
 
 static void fail_create(sup_t *s, const char *reply_to, const hb_err_t *e)
 {
@@ -220,7 +239,7 @@ static void finish_create(sup_t *s, const hb_msg_t *q, bool pooled)
     hb_err_t e = {0};
     const hb_spec_t *spec = &s->sb->spec;
     if (pooled) {   /* nobody's yet: no agent, no event; the manager keeps it aside */
-        announce(s, NULL);
+        announce(s);
         return;
     }
     if (save_agent(s->sb, q, &e) < 0) {
@@ -231,7 +250,7 @@ static void finish_create(sup_t *s, const hb_msg_t *q, bool pooled)
     HB_LOG_INFO("sandbox %s created (image %s, memory %s, cpus %.2f, pids %u, disk %s, "
              "expires in %us)", s->id, spec->image, spec->memory_str, spec->cpus, spec->pids,
              spec->disk_str, spec->timeout_s);
-    announce(s, q->reply_to);
+    announce_created(s, q);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
 }
 
@@ -337,14 +356,14 @@ static void do_attach(sup_t *s, hb_sandbox_t *sb)
     if (sb->failure[0]) {        /* failed before this daemon started */
         snprintf(s->failure, sizeof s->failure, "%s", sb->failure);
         s->state = S_FAILED;
-        announce(s, NULL);
+        announce(s);
         return;
     }
     s->oom_seen = hb_sandbox_oom_kills(sb);   /* only report OOM kills that happen from now on */
     pause_reattach(s);
     hb_usage_t disk = {0};
     hb_sandbox_disk_usage(sb, &disk);   /* its first usage report may be 10 s away */
-    announce_disk(s, NULL, disk.disk_bytes);
+    announce_disk(s, disk.disk_bytes);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, false);
     /* Processes that outlived the last daemon. Nothing else can start one
      * before this unit is up, so with none running now there is nothing
@@ -990,7 +1009,7 @@ static void on_restore(sup_t *s, const hb_msg_t *q)
         tell_info(s);   /* the image it runs on now, whatever happened */
         return;   /* after the kill, the liveness check fails it */
     }
-    announce(s, NULL);
+    announce(s);
     on_get(s, q);
 }
 
@@ -1068,7 +1087,7 @@ static void on_adopt(sup_t *s, hb_msg_t *q)
     HB_LOG_INFO("sandbox %s created from the pool (image %s, memory %s, cpus %.2f, pids %u, "
                 "disk %s, expires in %us)", s->id, spec.image, spec.memory_str, spec.cpus,
                 spec.pids, spec.disk_str, spec.timeout_s);
-    announce(s, q->reply_to);
+    announce_created(s, q);
     hb_proxy_sandbox_up(s->ep.proxy, s->id, true);
 }
 

@@ -103,13 +103,15 @@ def test_oom_reported_on_the_feed(client, subs, sandbox):
     assert ev[0].get("oom_kills", 0) >= 1
 
 
-def test_a_sandbox_s_process_events_come_before_its_destroyed(client, daemon, subs):
+def test_a_sandbox_s_events_come_in_order_created_first_destroyed_last(client, daemon, subs):
     """A sandbox's events reach the feed in the order they happened, also
-    across actors: its processes' exits (told by its supervisor) come
-    before its sandbox.destroyed, never after. Each round has a process
-    exit just as the destroy starts, while other clients keep the metrics
-    actor busy (it takes the feed's messages, and a backlog is where two
-    actors' messages could cross)."""
+    across actors: its sandbox.created comes before its first process's
+    process.started (started as soon as the create answered), and its
+    processes' exits come before its sandbox.destroyed, never after. Each
+    round has a process exit just as the destroy starts, while other
+    clients keep the metrics actor busy (it takes the feed's messages, and
+    a backlog is where two actors' messages could cross). The supervisor
+    publishes all of them; sandbox.created came from the manager before."""
     sub = subs("")
     time.sleep(1.0)   # slow joiner
     stop = threading.Event()
@@ -140,6 +142,8 @@ def test_a_sandbox_s_process_events_come_before_its_destroyed(client, daemon, su
                                            for t, b in g), 15)
             got += drain(sub, lambda g: False, 0.5)   # anything of it that comes late
             mine = [t for t, b in got if isinstance(b, dict) and b.get("id") == sid]
+            assert mine and mine[0] == "sandbox.created", mine
+            assert mine.count("sandbox.created") == 1, mine
             assert "sandbox.destroyed" in mine, mine
             last = mine.index("sandbox.destroyed")
             assert not [t for t in mine[last + 1:] if t.startswith("process.")], mine
