@@ -49,7 +49,8 @@ static int check_upgrade(hb_req_t *r)
         return hb_reply_error(r->c, 400, "a WebSocket upgrade is expected here (Upgrade: "
                               "websocket, Connection: Upgrade, Sec-WebSocket-Key)");
     if (!key_ok(mg_get_header(r->c, "Sec-WebSocket-Key")))
-        return hb_reply_error(r->c, 400, "Sec-WebSocket-Key: a base64 nonce of 16 to 64 characters");
+        return hb_reply_error(r->c, 400,
+                              "Sec-WebSocket-Key: a base64 nonce of 16 to 64 characters");
     const char *v = mg_get_header(r->c, "Sec-WebSocket-Version");
     if (!v || strcmp(v, "13") != 0)
         return hb_reply_error(r->c, 400, "Sec-WebSocket-Version: 13 is required");

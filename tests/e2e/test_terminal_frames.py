@@ -106,6 +106,21 @@ def test_a_protocol_error_closes_with_1002_naming_it(daemon, shared_sb, frame, w
     s.close()
 
 
+def test_a_bad_key_is_refused_before_the_upgrade(daemon, shared_sb):
+    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+    s.sendall((f"GET /api/v1/hiveboxes/{shared_sb.id}/terminal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {'k' * 65}\r\n"
+               f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {daemon.key}\r\n\r\n").encode())
+    got = read_head(s)
+    while b"Sec-WebSocket-Key:" not in got.split(b"\r\n\r\n", 1)[1]:
+        part = s.recv(4096)
+        if not part:
+            break
+        got += part
+    s.close()
+    assert got.startswith(b"HTTP/1.1 400") and b"Sec-WebSocket-Key: a base64" in got, got[:400]
+
+
 def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
     """A ping gets its pong with the same payload; at SIGTERM an attached
     terminal gets a close frame 1001 (it used to see the socket drop: 1006),
