@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define SLICE_MS 1000   /* how soon a daemon stop ends every wait */
@@ -93,27 +92,32 @@ static bool peer_of(const struct mg_request_info *ri, int family, void *out)
     return inet_pton(family, addr, out) == 1;
 }
 
+/* The local port first: most of the daemon's descriptors are unix sockets
+ * to the sandboxes' inits (one each), which that one call rules out, as it
+ * does anything that is no socket (ENOTSOCK). */
 static bool same_peer(int fd, const struct mg_request_info *ri)
 {
     struct sockaddr_storage local = {0}, peer = {0};
     socklen_t ll = sizeof local, pl = sizeof peer;
-    if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
-        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 || local.ss_family != peer.ss_family)
+    if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
+        return false;
+    const struct sockaddr_in *l4 = (void *)&local;
+    const struct sockaddr_in6 *l6 = (void *)&local;
+    if (!(local.ss_family == AF_INET && ntohs(l4->sin_port) == ri->server_port) &&
+        !(local.ss_family == AF_INET6 && ntohs(l6->sin6_port) == ri->server_port))
+        return false;
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 || peer.ss_family != local.ss_family)
         return false;
     if (peer.ss_family == AF_INET) {
-        const struct sockaddr_in *l4 = (void *)&local, *p4 = (void *)&peer;
+        const struct sockaddr_in *p4 = (void *)&peer;
         struct in_addr want;
-        return ntohs(l4->sin_port) == ri->server_port && ntohs(p4->sin_port) == ri->remote_port &&
-               peer_of(ri, AF_INET, &want) && want.s_addr == p4->sin_addr.s_addr;
+        return ntohs(p4->sin_port) == ri->remote_port && peer_of(ri, AF_INET, &want) &&
+               want.s_addr == p4->sin_addr.s_addr;
     }
-    if (peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *l6 = (void *)&local, *p6 = (void *)&peer;
-        struct in6_addr want;
-        return ntohs(l6->sin6_port) == ri->server_port &&
-               ntohs(p6->sin6_port) == ri->remote_port && peer_of(ri, AF_INET6, &want) &&
-               memcmp(&want, &p6->sin6_addr, sizeof want) == 0;
-    }
-    return false;
+    const struct sockaddr_in6 *p6 = (void *)&peer;
+    struct in6_addr want;
+    return ntohs(p6->sin6_port) == ri->remote_port && peer_of(ri, AF_INET6, &want) &&
+           memcmp(&want, &p6->sin6_addr, sizeof want) == 0;
 }
 
 int hb_raw_client_fd(const struct mg_request_info *ri)
@@ -126,9 +130,7 @@ int hb_raw_client_fd(const struct mg_request_info *ri)
     while (found < 0 && (de = readdir(d))) {
         char *end;
         long fd = strtol(de->d_name, &end, 10);
-        struct stat st;
-        if (*end || end == de->d_name || fd == dirfd(d) || fstat((int)fd, &st) < 0 ||
-            !S_ISSOCK(st.st_mode))
+        if (*end || end == de->d_name || fd == dirfd(d))
             continue;
         if (same_peer((int)fd, ri))
             found = (int)fd;
