@@ -17,16 +17,28 @@ from hbtest import read_head
 from test_terminal import rss_of
 
 
-def upgrade(d, path):
-    """A raw socket whose upgrade to path got 101: (socket, bytes after the head)."""
+def request_upgrade(d, path, key=None):
+    """A raw socket that asked to upgrade path: (socket, the answer's head and what followed)."""
     s = socket.create_connection(("127.0.0.1", d.port), timeout=60)
-    key = base64.b64encode(os.urandom(16)).decode()
+    key = key or base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {d.key}\r\n\r\n").encode())
-    got = read_head(s)
+    return s, read_head(s)
+
+
+def upgrade(d, path):
+    """A raw socket whose upgrade to path got 101: (socket, bytes after the head)."""
+    s, got = request_upgrade(d, path)
     assert got.startswith(b"HTTP/1.1 101"), got[:300]
     return s, got[got.index(b"\r\n\r\n") + 4:]
+
+
+def masked(b0, payload):
+    """A client frame (first byte b0) carrying payload, masked, length < 126."""
+    mask = os.urandom(4)
+    return bytes([b0, 0x80 | len(payload)]) + mask + bytes(
+        b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 def read_frames(s, buf, until, timeout=60):
@@ -107,11 +119,7 @@ def test_a_protocol_error_closes_with_1002_naming_it(daemon, shared_sb, frame, w
 
 
 def test_a_bad_key_is_refused_before_the_upgrade(daemon, shared_sb):
-    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
-    s.sendall((f"GET /api/v1/hiveboxes/{shared_sb.id}/terminal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {'k' * 65}\r\n"
-               f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {daemon.key}\r\n\r\n").encode())
-    got = read_head(s)
+    s, got = request_upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal", key="k" * 65)
     while b"Sec-WebSocket-Key:" not in got.split(b"\r\n\r\n", 1)[1]:
         part = s.recv(4096)
         if not part:
@@ -119,6 +127,24 @@ def test_a_bad_key_is_refused_before_the_upgrade(daemon, shared_sb):
         got += part
     s.close()
     assert got.startswith(b"HTTP/1.1 400") and b"Sec-WebSocket-Key: a base64" in got, got[:400]
+
+
+def test_fragmented_input_arrives_whole_and_fragmented_control_is_refused(daemon, shared_sb):
+    """A binary message cut in three frames, a ping between two of them,
+    reaches the shell as one command; a JSON control message cut in two is
+    answered with an error and the session goes on."""
+    s, rest = upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sh")
+    read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+    s.sendall(masked(0x02, b"echo frag") + masked(0x89, b"p") + masked(0x00, b"ments$((") +
+              masked(0x80, b"6*7))\n"))
+    frames = read_frames(s, b"", lambda f: any(b"fragments42" in p for op, p in f if op == 2))
+    assert (0xa, b"p") in frames, frames
+    s.sendall(masked(0x01, b'{"type":"resize",') + masked(0x80, b'"cols":90,"rows":30}'))
+    frames = read_frames(s, b"", lambda f: any(op == 1 and b"error" in p for op, p in f))
+    assert any(b"must not be fragmented" in p for op, p in frames if op == 1), frames
+    s.sendall(masked(0x82, b"echo still$((40+2))\n"))
+    read_frames(s, b"", lambda f: any(b"still42" in p for op, p in f if op == 2))
+    s.close()
 
 
 def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
@@ -130,9 +156,7 @@ def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
     try:
         s, rest = upgrade(own_daemon, f"/api/v1/hiveboxes/{sid}/terminal?cmd=sleep%20600")
         read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
-        mask = os.urandom(4)
-        s.sendall(bytes([0x89, 0x80 | 5]) + mask + bytes(b ^ mask[i % 4] for i, b in
-                                                          enumerate(b"hb-42")))
+        s.sendall(masked(0x89, b"hb-42"))
         frames = read_frames(s, b"", lambda f: any(op == 0xa for op, _ in f))
         assert (0xa, b"hb-42") in frames, frames
         own_daemon.proc.send_signal(signal.SIGTERM)
