@@ -30,6 +30,7 @@ typedef struct {
     int                   fd;        /* the client's socket */
     int                   send_ms;
     pthread_mutex_t       wlock;     /* frames out whole, from either thread */
+    bool                  close_sent; /* under wlock: nothing follows it */
     atomic_bool           broken;    /* a write failed: the session ends */
     hb_lease_t           *lease;
     hb_proc_stream_t     *st;
@@ -50,17 +51,24 @@ typedef struct {
 /* ---- frames out (either thread) ---- */
 
 /* A client that takes no bytes for send_ms, or has gone: the socket is
- * shut so the worker's read ends too. */
+ * shut so the worker's read ends too. Nothing goes out after the close
+ * frame (RFC 6455 5.5.1: a browser fails the connection on it): the pump
+ * may be about to send output while the worker answers the client's close,
+ * so the check is made under the lock that orders the frames. */
 static int send_frame(sess_t *s, int op, const void *p, size_t n)
 {
     uint8_t head[HB_WSF_HEAD_MAX];
     size_t hn = hb_wsf_head(head, op, n);
     pthread_mutex_lock(&s->wlock);
-    int rc = atomic_load(&s->broken) || hb_raw_send_all(s->fd, head, hn, s->send_ms) < 0 ||
+    int rc = -1;
+    if (!s->close_sent && !atomic_load(&s->broken)) {
+        rc = hb_raw_send_all(s->fd, head, hn, s->send_ms) < 0 ||
                      (n && hb_raw_send_all(s->fd, p, n, s->send_ms) < 0)
                  ? -1 : 0;
-    if (rc < 0 && !atomic_exchange(&s->broken, true))
-        shutdown(s->fd, SHUT_RDWR);
+        if (rc < 0 && !atomic_exchange(&s->broken, true))
+            shutdown(s->fd, SHUT_RDWR);
+        s->close_sent = op == HB_WSF_CLOSE;
+    }
     pthread_mutex_unlock(&s->wlock);
     return rc;
 }

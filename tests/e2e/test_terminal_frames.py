@@ -5,6 +5,7 @@ whole, as long as its header declared, so one client could make the daemon
 hold gigabytes. Raw sockets here, since a WebSocket library will not send
 what these tests send."""
 import base64
+import json
 import os
 import signal
 import socket
@@ -172,3 +173,36 @@ def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
     finally:
         c.destroy(sid, missing_ok=True)
         c.close()
+
+
+
+def parse_frames(buf):
+    """Every whole server frame in buf, in order: [(opcode, payload)]."""
+    return read_frames(None, buf, lambda f: True)
+
+
+
+def test_nothing_follows_the_close_frame_while_output_streams(daemon, client, shared_sb):
+    """A client closes a terminal whose process writes without pause: the
+    daemon answers with its close frame and sends nothing after it (RFC 6455
+    5.5.1; a browser fails the connection on a data frame after the close).
+    The answer to the client's close and the output pump used to race: a
+    chunk of output or the exit message could follow the close frame (about
+    one close in eight here). Twenty closes."""
+    late = []
+    for _ in range(20):
+        s, buf = upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=yes%20hivebox")
+        s.settimeout(30)
+        while len(buf) < 256 << 10:
+            buf += s.recv(65536)
+        s.sendall(masked(0x88, (1000).to_bytes(2, "big")))
+        while part := s.recv(65536):
+            buf += part
+        s.close()
+        frames = parse_frames(buf)
+        pid = json.loads(frames[0][1])["pid"]
+        assert client.delete(f"/api/v1/hiveboxes/{shared_sb.id}/processes/{pid}").status_code == 200
+        ops = [op for op, _ in frames]
+        assert 0x8 in ops, "no close frame came back"
+        late += ops[ops.index(0x8) + 1:]
+    assert late == [], f"{len(late)} frames after a close frame: {late[:10]}"
