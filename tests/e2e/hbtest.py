@@ -365,6 +365,14 @@ class ApiError(AssertionError):
     pass
 
 
+# The daemon closes a keep-alive connection idle for 5 s (gateway.c,
+# README "Hostile clients"). A request sent on it at that moment meets the
+# close and gets no answer (RemoteDisconnected), as with any HTTP/1.1 server;
+# clients avoid it by not reusing a connection idle that long (Node's undici
+# keeps them 4 s). So does this one.
+KEEPALIVE_REUSE_S = 4.0
+
+
 class Client:
     """A thin requests wrapper holding the key. Not thread-safe: one per thread."""
 
@@ -372,6 +380,7 @@ class Client:
         self.url = url
         self.key = key
         self.s = requests.Session()
+        self.last = time.monotonic()
         if key is not None:
             self.s.headers["Authorization"] = f"Bearer {key}"
 
@@ -380,7 +389,12 @@ class Client:
 
     def request(self, method, path, **kw):
         kw.setdefault("timeout", 120)
-        return self.s.request(method, self.url + path, **kw)
+        if time.monotonic() - self.last > KEEPALIVE_REUSE_S:
+            self.s.close()   # drops pooled connections; the session stays usable
+        try:
+            return self.s.request(method, self.url + path, **kw)
+        finally:
+            self.last = time.monotonic()
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
