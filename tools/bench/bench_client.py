@@ -5,11 +5,14 @@ import http.client
 import json
 import select
 import threading
+import time
 import urllib.parse
 
 import requests
 
 from bench_common import HTTP_TIMEOUT, BenchError, timed
+
+KEEPALIVE_REUSE_S = 4.0   # the daemon closes keep-alive connections idle for 5 s
 
 # ---- the client -----------------------------------------------------------
 
@@ -38,11 +41,16 @@ class Thin:
         self.host, self.port = u.hostname, u.port
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         self.conn = None
+        self.last = 0.0
 
     def _usable(self):
         """A connection the daemon has not closed meanwhile (an idle one it
-        dropped reads as EOF): a request is never sent twice."""
+        dropped reads as EOF) and will not close as the request goes out (it
+        closes them at 5 s idle: README "Hostile clients"): a request is
+        never sent twice."""
         if self.conn is None or self.conn.sock is None:
+            return False
+        if time.monotonic() - self.last > KEEPALIVE_REUSE_S:
             return False
         readable, _, _ = select.select([self.conn.sock], [], [], 0)
         return not readable
@@ -56,7 +64,9 @@ class Thin:
         try:
             self.conn.request(method, path, body=data, headers=self.headers)
             r = self.conn.getresponse()
-            return Reply(r.status, r.read())
+            reply = Reply(r.status, r.read())
+            self.last = time.monotonic()
+            return reply
         except (http.client.HTTPException, OSError) as ex:
             self.conn.close()
             self.conn = None
