@@ -206,3 +206,19 @@ def test_nothing_follows_the_close_frame_while_output_streams(daemon, client, sh
         assert 0x8 in ops, "no close frame came back"
         late += ops[ops.index(0x8) + 1:]
     assert late == [], f"{len(late)} frames after a close frame: {late[:10]}"
+
+
+@pytest.mark.once("its time is the daemon's 30 s of silence before a ping (a clock)")
+def test_a_silent_client_is_pinged_and_its_pong_keeps_the_session(daemon, shared_sb):
+    """A client that sends nothing gets a ping after 30 s of silence (not
+    before); its pong counts as hearing from it, and the session goes on."""
+    s, rest = upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sh")
+    read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+    t0 = time.monotonic()
+    frames = read_frames(s, b"", lambda f: any(op == 0x9 for op, _ in f), timeout=60)
+    waited = time.monotonic() - t0
+    assert waited > 29, f"pinged after {waited:.1f} s of silence"
+    ping = next(p for op, p in frames if op == 0x9)
+    s.sendall(masked(0x8a, ping) + masked(0x82, b"echo alive$((6*7))\n"))
+    read_frames(s, b"", lambda f: any(b"alive42" in p for op, p in f if op == 2))
+    s.close()
