@@ -42,6 +42,7 @@ typedef struct {
     bool           pty;
     int64_t        last_ms;   /* the last write */
     uint64_t       next;      /* the offset the next output should have */
+    bool           timed;     /* the process's timeout is this call's deadline (Start) */
 } pump_t;
 
 static int send_event(pump_t *p, const char *kind, json_t *body)
@@ -101,6 +102,12 @@ static int exited(pump_t *p, const hb_proc_event_t *ev)
     hb_err_t e = {.code = HB_E_INTERNAL};
     if (ev->info.term_signal == SIGKILL && sandbox_gone(p->k, &e))
         return gone_end(p->k, &e);
+    /* killed at the call's deadline: envd's stream ends with its context's
+     * deadline, which the SDKs raise as a timeout, not as an exit (an end
+     * event here raced the SDK's own timer and, when it won, the SDK said
+     * "signal: killed") */
+    if (p->timed && ev->info.timed_out)
+        return hb_cx_fail(p->k, "deadline_exceeded", "the call's Connect-Timeout-Ms passed");
     send_event(p, "end", end_of(&ev->info));
     return hb_cx_stream_end(p->k);
 }
@@ -153,7 +160,8 @@ static int pump(pump_t *p, hb_proc_stream_t *st)
 }
 
 /* Follow sel's output from offset: the stream after its start event. */
-static int follow(hb_e2b_call_t *k, const hb_proc_sel_t *sel, uint64_t offset, int pid, bool pty)
+static int follow(hb_e2b_call_t *k, const hb_proc_sel_t *sel, uint64_t offset, int pid, bool pty,
+                  bool timed)
 {
     hb_err_t e = {0};
     hb_proc_info_t info = {0};
@@ -161,7 +169,7 @@ static int follow(hb_e2b_call_t *k, const hb_proc_sel_t *sel, uint64_t offset, i
     hb_proc_info_clear(&info);
     if (!st)
         return sandbox_gone(k, &e) ? gone_end(k, &e) : hb_cx_fail_err(k, &e);
-    pump_t p = {.k = k, .pty = pty, .next = offset};
+    pump_t p = {.k = k, .pty = pty, .next = offset, .timed = timed};
     int status = send_start(&p, pid) < 0 ? 200 : pump(&p, st);
     hb_proc_stream_close(st);
     return status;
@@ -190,7 +198,7 @@ static int start(hb_e2b_call_t *k)
             status = hb_cx_fail_err(k, &e);
     } else {
         hb_proc_sel_t sel = {.pid = info.pid};
-        status = follow(k, &sel, 0, info.pid, s.req.cols > 0);
+        status = follow(k, &sel, 0, info.pid, s.req.cols > 0, s.req.timeout_ms > 0);
     }
     hb_proc_info_clear(&info);
     hb_e2b_start_clear(&s);
@@ -232,7 +240,7 @@ static int connect_to(hb_e2b_call_t *k)
     }
     hb_proc_sel_t by_pid = {.pid = v[0].pid};
     int status = v[0].ended_at_ms ? connect_ended(k, &v[0])
-                                  : follow(k, &by_pid, v[0].off, v[0].pid, v[0].cols > 0);
+                                  : follow(k, &by_pid, v[0].off, v[0].pid, v[0].cols > 0, false);
     hb_proc_infos_free(v, n);
     return status;
 }

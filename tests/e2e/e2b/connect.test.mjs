@@ -177,6 +177,24 @@ test('a quiet stream carries keepalive events at the asked interval', async () =
   assert.deepEqual(kinds.slice(-2), ['end', 'eos'])
 })
 
+test('Start\'s deadline kills the process and ends the stream with deadline_exceeded, not an exit', async () => {
+  // envd ends the stream with its context's deadline; the SDKs raise that
+  // as TimeoutError. An end event ("signal: killed") raced the SDK's own
+  // timer and, when it won on a loaded host, the SDK reported an exit.
+  const t0 = Date.now()
+  const r = await call('/process.Process/Start', {
+    headers: { ...STREAM_CT, 'Connect-Timeout-Ms': '1500' },
+    body: envelope({ process: { cmd: '/bin/sh', args: ['-c', 'echo $$ > /tmp/deadline.pid; exec sleep 30'] } }) })
+  assert.ok(Date.now() - t0 >= 1400)
+  const msgs = unenvelope(r.buf)
+  assert.ok(msgs[0].json.event.start.pid > 0)
+  assert.ok(!msgs.some((m) => m.json.event && m.json.event.end), JSON.stringify(msgs))
+  assert.equal(msgs.at(-1).json.error.code, 'deadline_exceeded')
+  const pid = msgs[0].json.event.start.pid
+  const list = await call('/process.Process/List', { headers: JSON_CT })
+  assert.ok(!list.json.processes.some((p) => p.pid === pid), 'killed at the deadline')
+})
+
 test('Connect\'s deadline ends the stream, not the process', async () => {
   const start = await fetch(API_URL + '/process.Process/Start', {
     method: 'POST', headers: { ...envdHeaders(sb), ...STREAM_CT },
