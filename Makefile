@@ -180,13 +180,14 @@ FUZZ_EXTRA_fuzz_build_req := gateway/build_req.c gateway/build_log.c gateway/tex
 FUZZ_EXTRA_fuzz_preview := gateway/preview_parse.c gateway/preview_body.c gateway/preview_req.c \
                            gateway/auth.c $(FUZZ_EXTRA_fuzz_request)
 FUZZ_EXTRA_fuzz_ws_frame := gateway/ws_frame.c
+FUZZ_EXTRA_fuzz_ws_deflate := gateway/ws_deflate.c
 
 # Written under a temporary name and renamed: CI builds these in the
 # background while `make test` may reach fuzz-build too (a target both build
 # is compiled twice, never left half-written).
 build-fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(DAEMON_SRC)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@.tmp$$$$ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lmnl -lm \
+	clang $(FUZZ_CFLAGS) -o $@.tmp$$$$ $< $(SHARED_SRC) $(FUZZ_EXTRA_$*) -lmsgpackc -ljansson -lmnl -lm -lz \
 	  && mv -f $@.tmp$$$$ $@
 
 fuzz-build: $(FUZZ_TARGETS)

@@ -11,6 +11,8 @@
  *     at most HB_WS_TEXT_MAX) and sends them to init;
  *   - a pump thread of the session reads init (hb_proc_next) and writes
  *     frames; every frame goes out whole under the session's write lock.
+ * With permessage-deflate agreed (ws_deflate.h) the pump compresses output
+ * and the worker inflates input: each owns its half of the zlib state.
  * The worker stays "busy" for the idle-connection limits (gw_conns.h) for
  * the whole session, so a terminal is never closed for being quiet; a
  * silent client is pinged every HB_WS_PING_MS (its pong is a byte heard)

@@ -22,6 +22,7 @@
 #include "rawsock.h"
 #include "reqid.h"
 #include "req_parse.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -34,6 +35,7 @@ typedef struct {
     atomic_bool           broken;    /* a write failed: the session ends */
     hb_lease_t           *lease;
     hb_proc_stream_t     *st;
+    hb_wsd_t             *pmd;       /* permessage-deflate, when agreed */
     char                  id[HB_ID_MAX];
     pthread_t             pump;
     bool                  pumping;   /* the thread was started (joined once) */
@@ -103,6 +105,17 @@ static void send_close(sess_t *s, unsigned code, const char *reason)
     send_frame(s, HB_WSF_CLOSE, buf, n + 2);
 }
 
+/* Output, compressed when that was agreed and makes it smaller (only the
+ * pump calls it: the deflate stream is the pump's). */
+static int send_output(sess_t *s, const void *p, size_t n)
+{
+    const uint8_t *z;
+    size_t zn;
+    if (s->pmd && hb_wsd_deflate(s->pmd, p, n, &z, &zn) == 1)
+        return send_frame(s, HB_WSF_BINARY | HB_WSF_RSV1, z, zn);
+    return send_frame(s, HB_WSF_BINARY, p, n);
+}
+
 static json_t *tag_json(const hb_proc_info_t *p)
 {
     return p->tag[0] ? json_string(p->tag) : json_null();
@@ -116,7 +129,7 @@ static bool pump_event(sess_t *s, const hb_proc_event_t *ev)
     switch (ev->kind) {
     case HB_PEV_OUT:
         /* a failed write: the client is gone or stopped reading */
-        return !ev->len || send_frame(s, HB_WSF_BINARY, ev->data, ev->len) == 0;
+        return !ev->len || send_output(s, ev->data, ev->len) == 0;
     case HB_PEV_EXIT:
         send_json(s, json_pack("{s:s, s:i, s:o, s:b, s:I}", "type", "exit", "exit_code",
                                ev->info.exit_code, "signal",
@@ -228,7 +241,8 @@ static bool control(sess_t *s, const char *data, size_t len)
 static void text_piece(sess_t *s, const uint8_t *p, size_t n, bool last)
 {
     if (!s->text_long && n <= sizeof s->text - s->text_len) {
-        memcpy(s->text + s->text_len, p, n);
+        if (n)
+            memcpy(s->text + s->text_len, p, n);
         s->text_len += n;
     } else {
         s->text_long = true;
@@ -259,16 +273,47 @@ static void sink_failed(sess_t *s, const hb_err_t *e)
  * dropped until its answer: closing the socket on unread input would reset
  * the connection, and the client's kernel would drop the exit and close
  * frames it had not read. */
-static int on_data(void *ud, int op, const uint8_t *p, size_t n, bool last)
+static bool taking(sess_t *s)
 {
-    sess_t *s = ud;
-    if (atomic_load(&s->closed) || s->deaf)
-        return 0;
+    return !atomic_load(&s->closed) && !s->deaf;
+}
+
+/* A piece of a message as the client meant it (inflated, if it was not
+ * sent so): true while more of it is wanted. */
+static bool plain_piece(sess_t *s, int op, const uint8_t *p, size_t n, bool last)
+{
     hb_err_t e = {0};
     if (op == HB_WSF_TEXT)
         text_piece(s, p, n, last);
     else if (n && hb_proc_send_input(s->st, p, n, &e) < 0)
         sink_failed(s, &e);
+    return taking(s) && !(op == HB_WSF_TEXT && s->text_long);
+}
+
+static int inflated_text(void *ud, const uint8_t *p, size_t n)
+{
+    return !plain_piece(ud, HB_WSF_TEXT, p, n, false);
+}
+
+static int inflated_binary(void *ud, const uint8_t *p, size_t n)
+{
+    return !plain_piece(ud, HB_WSF_BINARY, p, n, false);
+}
+
+static int on_data(void *ud, int op, const uint8_t *p, size_t n, bool last)
+{
+    sess_t *s = ud;
+    if (!taking(s))
+        return 0;
+    if (!s->in.msg_rsv1) {
+        plain_piece(s, op, p, n, last);
+        return 0;
+    }
+    if (hb_wsd_inflate(s->pmd, p, n, last, op == HB_WSF_TEXT ? inflated_text : inflated_binary,
+                       s) < 0)
+        send_close(s, 1007, "a compressed message is not a deflate stream");
+    else if (last && op == HB_WSF_TEXT && taking(s))
+        text_piece(s, NULL, 0, true);   /* the message is whole: judge it */
     return 0;
 }
 
@@ -349,14 +394,18 @@ static int accept_key(const char *key, char out[64])
     return 0;
 }
 
-static int handshake(sess_t *s, const char *key)
+static int handshake(sess_t *s, const char *key, const char *ext_offer)
 {
-    char acc[64], head[512];
+    char acc[64], head[640], ext[160], ext_line[200] = "";
     if (accept_key(key, acc) < 0)
         return -1;
+    s->pmd = hb_wsd_negotiate(ext_offer, ext, sizeof ext);
+    s->in.allow_rsv1 = s->pmd != NULL;
+    if (s->pmd)
+        snprintf(ext_line, sizeof ext_line, "Sec-WebSocket-Extensions: %s\r\n", ext);
     int n = snprintf(head, sizeof head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s: %s\r\n\r\n", acc,
-                     HB_REQID_HEADER, hb_reqlog_id());
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s%s: %s\r\n\r\n", acc,
+                     ext_line, HB_REQID_HEADER, hb_reqlog_id());
     return n > 0 && (size_t)n < sizeof head ? hb_raw_send_all(s->fd, head, (size_t)n, s->send_ms)
                                             : -1;
 }
@@ -367,6 +416,7 @@ static void sess_free(sess_t *s)
     hb_proc_stream_close(s->st);
     hb_lease_release(&s->lease);
     hb_streams_leave(s->id);
+    hb_wsd_free(s->pmd);
     pthread_mutex_destroy(&s->wlock);
     free(s);
 }
@@ -414,7 +464,9 @@ int hb_ws_run(struct mg_connection *c, hb_lease_t *l, hb_proc_stream_t *st,
         return hb_fail(e, HB_E_INTERNAL, 0, "out of memory");
     }
     s->fd = hb_raw_client_fd(mg_get_request_info(c));
-    int rc = s->fd >= 0 ? handshake(s, mg_get_header(c, "Sec-WebSocket-Key")) : -1;
+    int rc = s->fd >= 0 ? handshake(s, mg_get_header(c, "Sec-WebSocket-Key"),
+                                    mg_get_header(c, "Sec-WebSocket-Extensions"))
+                        : -1;
     if (rc < 0) {
         sess_free(s);
         return hb_fail(e, HB_E_INTERNAL, 0, "the connection could not be taken over");

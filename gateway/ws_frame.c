@@ -21,8 +21,12 @@ static int head_start(hb_wsf_t *p)
 {
     uint8_t b0 = p->head[0], b1 = p->head[1];
     int op = b0 & 0x0f, len7 = b1 & 0x7f;
-    if (b0 & 0x70)
+    if (b0 & 0x30)
         return fail(p, "reserved bits set (no extension was agreed)");
+    if ((b0 & 0x40) && !p->allow_rsv1)
+        return fail(p, "reserved bits set (no extension was agreed)");
+    if ((b0 & 0x40) && op != HB_WSF_TEXT && op != HB_WSF_BINARY)
+        return fail(p, "RSV1 only on a message's first frame");
     if (op != HB_WSF_CONT && op != HB_WSF_TEXT && op != HB_WSF_BINARY && op != HB_WSF_CLOSE &&
         op != HB_WSF_PING && op != HB_WSF_PONG)
         return fail(p, "unknown opcode");
@@ -61,8 +65,10 @@ static int head_done(hb_wsf_t *p)
     p->in_payload = true;
     if (!is_control(p->op)) {
         p->msg_frames = p->op == HB_WSF_CONT ? p->msg_frames + 1 : 1;
-        if (p->op != HB_WSF_CONT)
+        if (p->op != HB_WSF_CONT) {
             p->msg_op = p->op;
+            p->msg_rsv1 = (p->head[0] & 0x40) != 0;
+        }
     }
     return 0;
 }
@@ -83,6 +89,7 @@ static int frame_end(hb_wsf_t *p, const hb_wsf_sink_t *s, void *ud)
         return s->control(ud, p->op, p->ctl, (size_t)p->len) ? 1 : 0;
     if (p->fin) {
         p->msg_op = 0;
+        p->msg_rsv1 = false;
         p->msg_frames = 0;
     }
     return 0;
@@ -131,7 +138,7 @@ int hb_wsf_feed(hb_wsf_t *p, uint8_t *buf, size_t n, const hb_wsf_sink_t *s, voi
 
 size_t hb_wsf_head(uint8_t out[HB_WSF_HEAD_MAX], int op, uint64_t len)
 {
-    out[0] = (uint8_t)(0x80 | (op & 0x0f));
+    out[0] = (uint8_t)(0x80 | (op & (0x0f | HB_WSF_RSV1)));
     if (len < 126) {
         out[1] = (uint8_t)len;
         return 2;

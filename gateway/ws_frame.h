@@ -35,7 +35,9 @@ typedef struct {
     bool        fin;
     uint8_t     mask[4];
     uint64_t    len, at;      /* payload length; bytes of it seen */
+    bool        allow_rsv1;   /* permessage-deflate was agreed (ws_deflate.h) */
     uint8_t     msg_op;       /* the data message in progress (0: none) */
+    bool        msg_rsv1;     /* it is compressed (RSV1 on its first frame) */
     unsigned    msg_frames;   /* its frames so far */
     uint8_t     ctl[HB_WSF_CTL_MAX];
     const char *why;          /* the protocol error, after -1 */
@@ -46,7 +48,9 @@ void hb_wsf_init(hb_wsf_t *p);
  * all were taken, 1 when a sink stopped the feed (the rest is not parsed),
  * -1 on a protocol error (p->why; the parser is spent: close with 1002). */
 int hb_wsf_feed(hb_wsf_t *p, uint8_t *buf, size_t n, const hb_wsf_sink_t *s, void *ud);
-/* The header of an unmasked, final server frame of len bytes: its length. */
+/* The header of an unmasked, final server frame of len bytes (op may carry
+ * HB_WSF_RSV1: a compressed message, ws_deflate.h): its length. */
+#define HB_WSF_RSV1 0x40
 size_t hb_wsf_head(uint8_t out[HB_WSF_HEAD_MAX], int op, uint64_t len);
 
 #endif

@@ -46,9 +46,19 @@ async function leave(page) {
 
 test('type echo hi, hostile output is text, copy/paste, two terminals, close ends the shell, exit shows', async ({ sandbox, context, page }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: URL_BASE });
+  // The browser offers permessage-deflate on its own: the daemon agrees,
+  // so everything below runs over compressed frames.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const extensions = [];
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
+    const h = Object.entries(e.response.headers).find(([k]) => k.toLowerCase() === 'sec-websocket-extensions');
+    extensions.push(h ? h[1] : '');
+  });
   const sb = await sandbox();
   await openTerminal(page, sb.id);
   const shown = page.locator('.term-wrap:not([hidden]) .xterm-rows');
+  expect(extensions[0]).toMatch(/^permessage-deflate; server_no_context_takeover/);
 
   await type(page, 'echo hi');
   await expect.poll(() => text(page)).toMatch(/^hi$/m);

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import time
+import zlib
 from urllib.parse import quote
 
 import pytest
@@ -18,32 +19,38 @@ from hbtest import read_head
 from test_terminal import rss_of
 
 
-def request_upgrade(d, path, key=None):
-    """A raw socket that asked to upgrade path: (socket, the answer's head and what followed)."""
+def request_upgrade(d, path, key=None, ext=None):
+    """A raw socket that asked to upgrade path (offering the extensions
+    ext): (socket, the answer's head and what followed)."""
     s = socket.create_connection(("127.0.0.1", d.port), timeout=60)
     key = key or base64.b64encode(os.urandom(16)).decode()
+    offer = f"Sec-WebSocket-Extensions: {ext}\r\n" if ext else ""
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{offer}"
                f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {d.key}\r\n\r\n").encode())
     return s, read_head(s)
 
 
-def upgrade(d, path):
+def upgrade(d, path, ext=None):
     """A raw socket whose upgrade to path got 101: (socket, bytes after the head)."""
-    s, got = request_upgrade(d, path)
+    s, got = request_upgrade(d, path, ext=ext)
     assert got.startswith(b"HTTP/1.1 101"), got[:300]
     return s, got[got.index(b"\r\n\r\n") + 4:]
 
 
 def masked(b0, payload):
-    """A client frame (first byte b0) carrying payload, masked, length < 126."""
+    """A client frame (first byte b0) carrying payload, masked."""
     mask = os.urandom(4)
-    return bytes([b0, 0x80 | len(payload)]) + mask + bytes(
-        b ^ mask[i % 4] for i, b in enumerate(payload))
+    n = len(payload)
+    size = (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+            if n < 65536 else bytes([0x80 | 127]) + n.to_bytes(8, "big"))
+    return bytes([b0]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 def read_frames(s, buf, until, timeout=60):
-    """Server frames (opcode, payload) from buf and the socket until until(frames) is true."""
+    """Server frames (opcode, payload) from buf and the socket until
+    until(frames) is true; the opcode of a compressed message has RSV1
+    (0x40) set."""
     frames, deadline = [], time.monotonic() + timeout
     while True:
         while len(buf) >= 2:
@@ -54,7 +61,7 @@ def read_frames(s, buf, until, timeout=60):
                 n, at = int.from_bytes(buf[2:10], "big"), 10
             if len(buf) < at + n:
                 break
-            frames.append((buf[0] & 0x0f, buf[at:at + n]))
+            frames.append((buf[0] & 0x4f, buf[at:at + n]))   # RSV1 kept: compressed
             buf = buf[at + n:]
         if until(frames):
             return frames
@@ -221,4 +228,112 @@ def test_a_silent_client_is_pinged_and_its_pong_keeps_the_session(daemon, shared
     ping = next(p for op, p in frames if op == 0x9)
     s.sendall(masked(0x8a, ping) + masked(0x82, b"echo alive$((6*7))\n"))
     read_frames(s, b"", lambda f: any(b"alive42" in p for op, p in f if op == 2))
+    s.close()
+
+
+# ---- permessage-deflate (RFC 7692; gateway/ws_deflate.c) ----
+
+OFFER = "permessage-deflate; client_max_window_bits"   # what Chrome and websockets send
+AGREED = (b"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+          b"client_no_context_takeover\r\n")
+
+
+def deflated(payload, level=6):
+    """A message's payload compressed as RFC 7692 says (the flush's tail left off)."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return (c.compress(payload) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+def output_of(frames):
+    """The process's output in binary frames, inflated where compressed:
+    (the bytes, the bytes on the wire)."""
+    out, wire = b"", 0
+    for op, p in frames:
+        if op & 0x0f == 2:
+            wire += len(p)
+            out += zlib.decompressobj(-15).decompress(p + b"\0\0\xff\xff") if op & 0x40 else p
+    return out, wire
+
+
+def compressed_session(d, sid, cmd="sh"):
+    s, got = request_upgrade(d, f"/api/v1/hiveboxes/{sid}/terminal?cmd={cmd}", ext=OFFER)
+    head, rest = got.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101") and AGREED in head + b"\r\n", head
+    read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+    return s
+
+
+def test_compressed_output_shrinks_and_compressed_input_and_control_arrive(daemon, shared_sb):
+    """With permessage-deflate agreed, the output of `seq` goes out
+    compressed (under half its bytes on the wire) and inflates to exactly
+    what the process wrote; compressed input reaches the shell and a
+    compressed resize is applied."""
+    s = compressed_session(daemon, shared_sb.id)
+    s.sendall(masked(0xc2, deflated(b"stty -echo; seq 1 100000; echo E$((1+1))ND\n")))
+    frames = read_frames(s, b"", lambda f: b"E2ND" in output_of(f)[0])
+    out, wire = output_of(frames)
+    assert any(op == 0x42 for op, _ in frames), "no compressed frame came"
+    numbers = out[out.index(b"1\r\n2\r\n"):out.index(b"E2ND")].split()
+    assert numbers == [str(i).encode() for i in range(1, 100001)]
+    assert wire < len(out) / 2, (wire, len(out))
+    resize = b'{"type":"resize","cols":91,"rows":33,"note":"' + b"a" * 80 + b'"}'
+    s.sendall(masked(0xc1, deflated(resize)) + masked(0xc2, deflated(b"stty size\n")))
+    read_frames(s, b"", lambda f: b"33 91" in output_of(f)[0])
+    s.close()
+
+
+def test_a_deflate_bomb_streams_through_without_growing_the_daemon(private_daemon):
+    """A 64 KiB message that inflates to 64 MiB reaches the process whole
+    (`wc -c` counts it) while the daemon's RSS stays within 16 MiB; a text
+    message that inflates past 4096 bytes is refused with an error and the
+    session goes on."""
+    d = private_daemon()
+    c = d.client()
+    sid = c.create()["id"]
+    try:
+        cmd = quote("stty raw -echo; echo ready; head -c 67108864 | wc -c; sh")
+        s = compressed_session(d, sid, cmd)
+        read_frames(s, b"", lambda f: b"ready" in output_of(f)[0])
+        bomb = deflated(b"a" * (64 << 20), 9)
+        assert len(bomb) < 70000
+        time.sleep(0.5)
+        rss_before = rss_of(d.pid)
+        s.sendall(masked(0xc2, bomb))
+        frames = read_frames(s, b"", lambda f: b"67108864" in output_of(f)[0])
+        assert frames and rss_of(d.pid) - rss_before < 16 << 20
+        s.sendall(masked(0xc1, deflated(b" " * (50 << 20))))
+        frames = read_frames(s, b"", lambda f: any(op == 1 and b"error" in p for op, p in f))
+        assert any(b"longer than 4096" in p for op, p in frames if op == 1), frames
+        assert rss_of(d.pid) - rss_before < 16 << 20
+        s.sendall(masked(0xc2, deflated(b"echo after$((40+2))\n")))
+        read_frames(s, b"", lambda f: b"after42" in output_of(f)[0])
+        s.close()
+    finally:
+        c.destroy(sid, missing_ok=True)
+        c.close()
+
+
+def test_a_corrupt_compressed_message_closes_with_1007(daemon, shared_sb):
+    s = compressed_session(daemon, shared_sb.id, "sleep%2030")
+    s.sendall(masked(0xc2, b"\xff\xff\xff\xff\x00\x12"))
+    code, reason = close_code(read_frames(s, b"", lambda f: f and f[-1][0] == 0x8))
+    assert code == 1007 and "deflate" in reason, (code, reason)
+    s.close()
+
+
+@pytest.mark.parametrize("offer", [
+    "permessage-deflate; server_max_window_bits=8",   # zlib cannot keep to 8 bits
+    "permessage-deflate; mystery_param",
+    "permessage-deflate; client_max_window_bits=\"12",
+    "x-webkit-deflate-frame",
+])
+def test_an_offer_we_cannot_honour_is_declined_and_rsv1_then_refused(daemon, shared_sb, offer):
+    s, got = request_upgrade(daemon, f"/api/v1/hiveboxes/{shared_sb.id}/terminal?cmd=sleep%2030",
+                             ext=offer)
+    head, rest = got.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101") and b"Sec-WebSocket-Extensions" not in head, head
+    read_frames(s, rest, lambda f: any(op == 1 and b'"hello"' in p for op, p in f))
+    s.sendall(masked(0xc2, deflated(b"echo hi\n")))
+    code, reason = close_code(read_frames(s, b"", lambda f: f and f[-1][0] == 0x8))
+    assert code == 1002 and "reserved" in reason, (code, reason)
     s.close()

@@ -1,7 +1,8 @@
 /* libFuzzer target: the terminals' WebSocket parser (gateway/ws_frame.c),
  * fed what a client may send. The first byte picks where the stream is cut;
  * the rest is parsed whole and in three pieces, which must agree on every
- * message, every control frame and the outcome. */
+ * message, every control frame and the outcome. Whether RSV1 is allowed
+ * (permessage-deflate agreed) is the parity of the first two bytes. */
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,12 +50,14 @@ static int on_control(void *ud, int op, const uint8_t *p, size_t n)
 
 static const hb_wsf_sink_t SINK = {.data = on_data, .control = on_control};
 
-static int parse(const uint8_t *data, size_t size, size_t cut1, size_t cut2, trace_t *t)
+static int parse(const uint8_t *data, size_t size, size_t cut1, size_t cut2, bool rsv1,
+                 trace_t *t)
 {
     uint8_t *copy = malloc(size ? size : 1);
     memcpy(copy, data, size);
     hb_wsf_t p;
     hb_wsf_init(&p);
+    p.allow_rsv1 = rsv1;
     size_t cuts[] = {0, cut1, cut2, size};
     int rc = 0;
     for (int i = 0; i < 3 && rc == 0; i++)
@@ -72,8 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t body = size - 2, cut1 = data[0] % (body + 1), cut2 = cut1 + data[1] % (body - cut1 + 1);
     trace_t whole = {0}, split = {0};
-    int a = parse(data + 2, body, body, body, &whole);
-    int b = parse(data + 2, body, cut1, cut2, &split);
+    bool rsv1 = (data[0] ^ data[1]) & 1;   /* permessage-deflate agreed */
+    int a = parse(data + 2, body, body, body, rsv1, &whole);
+    int b = parse(data + 2, body, cut1, cut2, rsv1, &split);
     assert(a == b);
     assert(whole.hash == split.hash && whole.bytes == split.bytes && whole.ends == split.ends &&
            whole.ctl == split.ctl);

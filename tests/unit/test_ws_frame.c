@@ -166,3 +166,39 @@ Test(ws_frame, server_headers)
     cr_assert_eq(hb_wsf_head(h, HB_WSF_BINARY, 65536), 10);
     cr_assert(h[1] == 127 && h[7] == 1 && h[8] == 0 && h[9] == 0);
 }
+
+/* RSV1 (permessage-deflate) is taken only when agreed, only on a data
+ * message's first frame, and marks the whole message. */
+Test(ws_frame, rsv1_only_when_agreed_and_on_a_first_frame)
+{
+    uint8_t buf[64];
+    size_t n = frame(buf, 0x42, "z", 1, 1);   /* RSV1, binary, not final */
+    n += frame(buf + n, 0x80, "y", 1, 1);     /* its continuation */
+    seen_t s = {0};
+    hb_wsf_t p;
+    hb_wsf_init(&p);
+    cr_assert_eq(hb_wsf_feed(&p, buf, n, &SINK, &s), -1, "not agreed: refused");
+    cr_assert_not_null(strstr(p.why, "reserved"));
+
+    hb_wsf_init(&p);
+    p.allow_rsv1 = true;
+    size_t first = frame(buf, 0x42, "z", 1, 1);
+    cr_assert_eq(hb_wsf_feed(&p, buf, first, &SINK, &s), 0);
+    cr_assert(p.msg_rsv1, "the message is compressed");
+    cr_assert_eq(hb_wsf_feed(&p, buf + first, n - first, &SINK, &s), 0);
+    cr_assert(!p.msg_rsv1, "reset at the message's end");
+
+    const int bad[] = {0x40 | 0x80 /* continuation */, 0x40 | 0x89 /* ping */, 0x20 | 0x82};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hb_wsf_init(&p);
+        p.allow_rsv1 = true;
+        size_t k = 0;
+        if (i == 0)
+            k = frame(buf, 0x02, "a", 1, 1);
+        k += frame(buf + k, bad[i], "b", 1, 1);
+        cr_assert_eq(hb_wsf_feed(&p, buf, k, &SINK, &s), -1, "case %zu", i);
+    }
+    uint8_t h[HB_WSF_HEAD_MAX];
+    hb_wsf_head(h, HB_WSF_BINARY | HB_WSF_RSV1, 3);
+    cr_assert_eq(h[0], 0xc2);
+}
