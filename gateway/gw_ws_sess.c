@@ -269,10 +269,7 @@ static void sink_failed(sess_t *s, const hb_err_t *e)
     send_close(s, 1011, "the sandbox stopped taking input");
 }
 
-/* After our close frame, what the client sent before it saw it is read and
- * dropped until its answer: closing the socket on unread input would reset
- * the connection, and the client's kernel would drop the exit and close
- * frames it had not read. */
+/* What the client sends is taken until our close frame or init's end. */
 static bool taking(sess_t *s)
 {
     return !atomic_load(&s->closed) && !s->deaf;
@@ -300,6 +297,10 @@ static int inflated_binary(void *ud, const uint8_t *p, size_t n)
     return !plain_piece(ud, HB_WSF_BINARY, p, n, false);
 }
 
+/* After our close frame, what the client sent before it saw it is read and
+ * dropped until its answer: closing the socket on unread input would reset
+ * the connection, and the client's kernel would drop the exit and close
+ * frames it had not read. A compressed message is inflated as it comes. */
 static int on_data(void *ud, int op, const uint8_t *p, size_t n, bool last)
 {
     sess_t *s = ud;

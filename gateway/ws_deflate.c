@@ -23,7 +23,8 @@ struct hb_wsd {
 
 typedef struct {
     const char *s;
-    bool        bad;
+    bool        bad;    /* the list is malformed: all of it is declined */
+    bool        long_;  /* a word past our buffer: only its element is declined */
 } lex_t;
 
 typedef struct {
@@ -44,7 +45,8 @@ static void ows(lex_t *x)
         x->s++;
 }
 
-/* A token, or a quoted string without escapes (a value): into out. */
+/* A token, or a quoted string without escapes (a value): into out, cut to
+ * fit (no word of ours is that long: its element is declined). */
 static void word(lex_t *x, char *out, size_t cap, bool quoted_ok)
 {
     size_t n = 0;
@@ -54,7 +56,7 @@ static void word(lex_t *x, char *out, size_t cap, bool quoted_ok)
         if (n + 1 < cap)
             out[n++] = *x->s;
         else
-            x->bad = true;
+            x->long_ = true;
         x->s++;
     }
     out[n] = '\0';
@@ -105,6 +107,7 @@ static bool element(lex_t *x, offer_t *o)
 {
     char name[64], pname[64], val[16];
     memset(o, 0, sizeof *o);
+    x->long_ = false;
     ows(x);
     word(x, name, sizeof name, false);
     for (ows(x); !x->bad && *x->s == ';'; ows(x)) {
@@ -123,7 +126,7 @@ static bool element(lex_t *x, offer_t *o)
     }
     if (*x->s && *x->s != ',')
         x->bad = true;
-    return !x->bad && !o->bad && strcasecmp(name, "permessage-deflate") == 0;
+    return !x->bad && !x->long_ && !o->bad && strcasecmp(name, "permessage-deflate") == 0;
 }
 
 hb_wsd_t *hb_wsd_negotiate(const char *offer, char *resp, size_t cap)

@@ -20,6 +20,9 @@ Test(ws_deflate, offers)
          "server_max_window_bits=10"},
         {"permessage-deflate; server_max_window_bits=8, permessage-deflate",   /* the second */
          "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+        {"x-long; key=\"a value longer than any of ours\", permessage-deflate",
+         "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+        {"permessage-deflate; client_max_window_bits=\"150000000000000000000\"", ""},
         {"permessage-deflate; server_max_window_bits=8", ""},   /* zlib cannot keep to 8 */
         {"permessage-deflate; client_max_window_bits=16", ""},
         {"permessage-deflate; server_max_window_bits=010", ""},
