@@ -137,8 +137,9 @@ hb_wsd_t *hb_wsd_negotiate(const char *offer, char *resp, size_t cap)
     lex_t x = {.s = offer};
     offer_t o;
     bool agreed = false;
-    while (!agreed && !x.bad && *x.s) {
-        agreed = element(&x, &o);
+    for (ows(&x); !agreed && !x.bad && *x.s; ows(&x)) {
+        if (*x.s != ',')   /* an empty element is allowed (RFC 9110 5.6.1) */
+            agreed = element(&x, &o);
         if (*x.s == ',')
             x.s++;
     }

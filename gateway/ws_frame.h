@@ -15,6 +15,7 @@ enum {
     HB_WSF_CONT = 0x0, HB_WSF_TEXT = 0x1, HB_WSF_BINARY = 0x2,
     HB_WSF_CLOSE = 0x8, HB_WSF_PING = 0x9, HB_WSF_PONG = 0xa,
 };
+#define HB_WSF_RSV1     0x40  /* a compressed message (ws_deflate.h) */
 #define HB_WSF_CTL_MAX  125   /* a control frame's payload */
 #define HB_WSF_HEAD_MAX 10    /* a server frame's header (no mask) */
 
@@ -49,8 +50,7 @@ void hb_wsf_init(hb_wsf_t *p);
  * -1 on a protocol error (p->why; the parser is spent: close with 1002). */
 int hb_wsf_feed(hb_wsf_t *p, uint8_t *buf, size_t n, const hb_wsf_sink_t *s, void *ud);
 /* The header of an unmasked, final server frame of len bytes (op may carry
- * HB_WSF_RSV1: a compressed message, ws_deflate.h): its length. */
-#define HB_WSF_RSV1 0x40
+ * HB_WSF_RSV1): its length. */
 size_t hb_wsf_head(uint8_t out[HB_WSF_HEAD_MAX], int op, uint64_t len);
 
 #endif

@@ -13,6 +13,8 @@ Test(ws_deflate, offers)
     struct { const char *offer, *resp; } cases[] = {
         {"permessage-deflate; client_max_window_bits",
          "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+        {" , ,permessage-deflate",
+         "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
         {"x-webkit-deflate-frame, permessage-deflate",
          "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
         {"permessage-deflate; server_max_window_bits=\"10\"; client_no_context_takeover",
