@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import time
+import weakref
 import zlib
 from urllib.parse import quote
 
@@ -47,28 +48,42 @@ def masked(b0, payload):
     return bytes([b0]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
+def next_frame(buf):
+    """The first whole server frame in buf and the rest: ((opcode, payload),
+    rest), or None; the opcode of a compressed message has RSV1 (0x40) set."""
+    if len(buf) < 2:
+        return None
+    n, at = buf[1] & 0x7f, 2
+    if n >= 126:
+        at = 4 if n == 126 else 10
+        n = int.from_bytes(buf[2:at], "big")
+    if len(buf) < at + n:
+        return None
+    return (buf[0] & 0x4f, buf[at:at + n]), buf[at + n:]
+
+
+# What a socket sent past the frame that ended read_frames' last call: the
+# next call starts with it, so no frame is lost between two calls.
+_left = weakref.WeakKeyDictionary()
+
+
 def read_frames(s, buf, until, timeout=60):
     """Server frames (opcode, payload) from buf and the socket until
-    until(frames) is true; the opcode of a compressed message has RSV1
-    (0x40) set."""
+    until(frames) is true, checked after every frame."""
     frames, deadline = [], time.monotonic() + timeout
-    while True:
-        while len(buf) >= 2:
-            n, at = buf[1] & 0x7f, 2
-            if n == 126:
-                n, at = int.from_bytes(buf[2:4], "big"), 4
-            elif n == 127:
-                n, at = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < at + n:
-                break
-            frames.append((buf[0] & 0x4f, buf[at:at + n]))   # RSV1 kept: compressed
-            buf = buf[at + n:]
-        if until(frames):
-            return frames
+    buf = _left.pop(s, b"") + buf
+    while not until(frames):
+        got = next_frame(buf)
+        if got:
+            frames.append(got[0])
+            buf = got[1]
+            continue
         assert time.monotonic() < deadline, f"not seen in {timeout}s: {frames[-5:]}"
         part = s.recv(65536)
         assert part, f"closed before it was seen: {frames[-5:]}"
         buf += part
+    _left[s] = buf
+    return frames
 
 
 def close_code(frames):
@@ -185,7 +200,11 @@ def test_a_ping_is_answered_and_a_daemon_stop_says_going_away(own_daemon):
 
 def parse_frames(buf):
     """Every whole server frame in buf, in order: [(opcode, payload)]."""
-    return read_frames(None, buf, lambda f: True)
+    frames = []
+    while got := next_frame(buf):
+        frames.append(got[0])
+        buf = got[1]
+    return frames
 
 
 
