@@ -58,7 +58,7 @@ test('type echo hi, hostile output is text, copy/paste, two terminals, close end
   const sb = await sandbox();
   await openTerminal(page, sb.id);
   const shown = page.locator('.term-wrap:not([hidden]) .xterm-rows');
-  expect(extensions[0]).toMatch(/^permessage-deflate; server_no_context_takeover/);
+  await expect.poll(() => extensions[0]).toMatch(/^permessage-deflate; server_no_context_takeover/);
 
   await type(page, 'echo hi');
   await expect.poll(() => text(page)).toMatch(/^hi$/m);
